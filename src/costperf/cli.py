@@ -1,0 +1,100 @@
+"""Command-line entry point: parse arguments, dispatch to a sub-command, map errors to exit codes.
+
+Exit status: 0 success; 2 the user's input is wrong (usage, config or data: the message
+names file, sheet, row and column and the full problems table is written); 1 an internal
+failure (a short message; the traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from pathlib import Path
+
+from costperf.commands import COMMAND_MODULES
+from costperf.errors import InputError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every registered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="costperf",
+        description="成本预算绩效分析 cost-budget performance analysis",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--problems",
+        type=Path,
+        default=None,
+        help="where to write the full problems table (CSV) when input is rejected",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"costperf.commands.{name}")
+        except ModuleNotFoundError as exc:  # a stage not built yet
+            if exc.name != f"costperf.commands.{name}":
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def _problems_path(args: argparse.Namespace) -> Path:
+    if args.problems is not None:
+        return args.problems
+    out_dir = getattr(args, "out", None)
+    if out_dir is not None and Path(out_dir).suffix == "":
+        return Path(out_dir) / "problems.csv"
+    output = getattr(args, "output", None)
+    if output is not None:
+        output = Path(output)
+        return output.with_name(output.stem + ".problems.csv")
+    return Path("costperf-problems.csv")
+
+
+def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
+    print(f"costperf: error: {exc}", file=sys.stderr)
+    if exc.problems is None or exc.problems.empty:
+        return
+    path = _problems_path(args)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        exc.problems.to_csv(path, index=False, encoding="utf-8-sig")
+    except OSError as err:
+        print(f"costperf: could not write the problems table to {path}: {err}", file=sys.stderr)
+        return
+    print(f"costperf: full problems table ({len(exc.problems)} rows): {path}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``costperf`` command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # argparse itself exits 2 on a usage error
+    try:
+        status = args.func(args)
+    except InputError as exc:
+        if args.debug:
+            traceback.print_exc()
+        _report_input_error(exc, args)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("costperf: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place internal failures are mapped
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"costperf: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    return EXIT_OK if status is None else int(status)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
