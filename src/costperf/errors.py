@@ -102,3 +102,13 @@ def raise_if_problems(problems: pd.DataFrame, what: str, *, limit: int = 10) -> 
     tail = f"\n... and {more} more problem(s)" if more > 0 else ""
     msg = f"{len(errors)} problem(s) in {what}:\n" + "\n".join(lines) + tail
     raise InputError(msg, problems)
+
+
+def merge_errors(errors: list[InputError]) -> InputError:
+    """One :class:`InputError` carrying the messages and problems of several."""
+    if len(errors) == 1:
+        return errors[0]
+    parts = [e.problems if not e.problems.empty else make_problems([{"expected": str(e),
+                                                                     "check": "file"}])
+             for e in errors]
+    return InputError("\n".join(str(e) for e in errors), pd.concat(parts, ignore_index=True))

@@ -1,0 +1,89 @@
+"""The one place that defines every canonical column (``columns.csv``).
+
+Readers map Chinese or English headers (and listed aliases) to canonical names once, at
+load time; writers map canonical names to display labels just before writing
+(:func:`to_display`).  The core never sees Chinese column names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from importlib import resources
+
+import pandas as pd
+
+#: unit words in a header that scale amounts to yuan, e.g. "金额（万元）".
+UNIT_SCALES = {"元": 1.0, "yuan": 1.0, "万元": 1e4, "10k yuan": 1e4, "千元": 1e3, "亿元": 1e8}
+
+
+@cache
+def column_table() -> pd.DataFrame:
+    """Return the canonical column table (name, dtype, unit, label_zh, label_en, ...)."""
+    with resources.files("costperf").joinpath("columns.csv").open(encoding="utf-8") as fh:
+        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return table.set_index("name", drop=False)
+
+
+def normalise_header(text: object) -> str:
+    """Normalise a header for matching: NFKC, no spaces/underscores, lower case.
+
+    NFKC folds full-width brackets and letters (``（元）`` -> ``(元)``).
+    """
+    folded = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    return re.sub(r"[\s_\-·*]+", "", folded)
+
+
+_UNIT_SUFFIX = re.compile(r"^(?P<base>.*?)\s*[(\[](?P<unit>[^()\[\]]*)[)\]]\s*$")
+
+
+def split_unit(header: str) -> tuple[str, str]:
+    """Split ``'金额（万元）'`` into ``('金额', '万元')``; no unit gives ``(header, '')``."""
+    folded = unicodedata.normalize("NFKC", str(header)).strip()
+    match = _UNIT_SUFFIX.match(folded)
+    if not match:
+        return folded, ""
+    return match.group("base"), match.group("unit").strip()
+
+
+@cache
+def header_lookup() -> dict[str, str]:
+    """Map every accepted (normalised) header spelling to its canonical name."""
+    lookup: dict[str, str] = {}
+    for row in column_table().itertuples(index=False):
+        spellings = [row.name, row.label_zh, row.label_en, *row.aliases.split(";")]
+        for spelling in spellings:
+            if spelling:
+                lookup.setdefault(normalise_header(spelling), row.name)
+    return lookup
+
+
+def canonical_name(header: object) -> tuple[str | None, float]:
+    """Return the canonical name for a header and the yuan scale its unit implies.
+
+    ``'金额（万元）'`` -> ``('amount', 10000.0)``; an unknown header gives ``(None, 1.0)``.
+    """
+    lookup = header_lookup()
+    whole = normalise_header(header)
+    if whole in lookup:
+        return lookup[whole], 1.0
+    base, unit = split_unit(str(header))
+    name = lookup.get(normalise_header(base))
+    if name is None:
+        return None, 1.0
+    return name, UNIT_SCALES.get(unit.lower(), 1.0)
+
+
+def label(name: str, lang: str = "zh") -> str:
+    """Display label of a canonical column (falls back to the name itself)."""
+    table = column_table()
+    if name not in table.index:
+        return name
+    text = table.at[name, "label_zh" if lang == "zh" else "label_en"]
+    return text or name
+
+
+def to_display(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Rename canonical columns to display labels (``lang`` 'zh' or 'en') for writing."""
+    return frame.rename(columns={c: label(c, lang) for c in frame.columns})

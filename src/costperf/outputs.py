@@ -1,0 +1,198 @@
+"""Write a case run's outputs: summary.json, report.xlsx, report.html and the records.
+
+Everything is rendered in memory first and each file is moved into place atomically,
+so a failure never leaves a half-written report; the records go in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from costperf import __version__
+from costperf.case import CaseConfig
+from costperf.columns import label
+from costperf.io.write import write_text
+from costperf.pipeline import CaseData, CaseResults
+from costperf.records import write_run
+from costperf.report import charts
+from costperf.report.excel import write_workbook
+from costperf.report.html import Section, render_report
+
+SHEETS = {  # key: (zh, en)
+    "summary": ("概要", "Summary"),
+    "units": ("合同单位成本", "Unit costs"),
+    "districts": ("区域比较", "Districts"),
+    "peer_stats": ("同类统计", "Peer statistics"),
+    "standard": ("成本标准", "Standard"),
+    "district_gap": ("差异分解", "Gap decomposition"),
+    "gap": ("合同差异分解", "Gap by contract"),
+    "regression": ("成本回归", "Cost regression"),
+    "frontier": ("效率前沿", "Frontier"),
+    "review_projects": ("审核结果", "Review"),
+    "review_lines": ("审核明细", "Review lines"),
+    "warnings": ("提示", "Warnings"),
+}
+
+
+def _sheet(key: str, lang: str) -> str:
+    zh, en = SHEETS[key]
+    return zh if lang == "zh" else en
+
+
+def _clean(value: object) -> object:
+    """JSON-safe scalars: NaN -> None, numpy -> Python."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def _records(frame: pd.DataFrame, columns: list[str] | None = None) -> list[dict]:
+    if frame is None or frame.empty:
+        return []
+    part = frame[[c for c in (columns or frame.columns) if c in frame.columns]]
+    return [{k: _clean(v) for k, v in row.items()} for row in part.to_dict("records")]
+
+
+UNIT_COLUMNS = ["project_id", "district", "road_grade", "total_cost", "output_quantity",
+                "unit_cost", "cost_index"]
+
+
+def build_summary(config: CaseConfig, data: CaseData, results: CaseResults,
+                  *, run_id: str | None, records_path: Path | None) -> dict:
+    """Machine-readable summary of a run (every figure recomputable from the case data)."""
+    dims = list(config.dimensions)
+    return {
+        "case": config.name,
+        "title": config.title,
+        "class_of_matter": config.class_of_matter,
+        "costperf_version": __version__,
+        "data_hash": data.data_hash,
+        "config_hash": data.config_hash,
+        "output": {"indicator": config.output_indicator, "unit": config.output_unit},
+        "unit_cost_definition": "sum of line-item amounts / output actual [yuan per output unit]",
+        "n_contracts": int(len(results.units)),
+        "districts": _records(results.districts),
+        "contracts": _records(results.units, UNIT_COLUMNS + [c for c in dims
+                                                              if c not in UNIT_COLUMNS]),
+        "standards": _records(results.standard),
+        "gap_reference": {k: _clean(v) for k, v in results.reference.items()},
+        "district_gap": _records(results.district_gap),
+        "regression": results.regression,
+        "frontier": _records(results.frontier),
+        "review": {
+            "totals": {k: _clean(v) for k, v in results.review_totals.items()},
+            "projects": _records(results.review_projects),
+        },
+        "records": {
+            "path": str(records_path) if records_path else None,
+            "run_id": run_id,
+            "review_projects": int(len(results.review_projects)),
+            "review_lines": int(len(results.review_lines)),
+        },
+        "notes": results.notes,
+    }
+
+
+def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[str, bytes]]:
+    dims = list(config.dimensions)
+    out = []
+    if dims:
+        out.append((("各合同单位成本与标准值" if lang == "zh" else "Unit costs and standard"),
+                    charts.unit_cost_box(results.units, by=dims[0], standard=results.standard,
+                                         output_unit=config.output_unit,
+                                         dim_label=label(dims[0], lang), lang=lang)))
+    out.append((("各区域单位成本" if lang == "zh" else "Unit cost by district"),
+                charts.district_bars(results.districts, output_unit=config.output_unit,
+                                     lang=lang)))
+    if not results.district_gap.empty:
+        worst = results.district_gap.groupby("district")["gap"].first().idxmax()
+        effects = results.district_gap[results.district_gap["district"] == worst] \
+            .set_index("driver")["effect"]
+        names = {d: label(d, lang) for d in effects.index}
+        names["residual"] = "残差" if lang == "zh" else "residual"
+        out.append((("差异分解瀑布图：" if lang == "zh" else "Gap waterfall: ") + str(worst),
+                    charts.waterfall(float(results.district_gap["reference_value"].iloc[0]),
+                                     effects, unit_name=str(worst), labels=names, lang=lang,
+                                     value_label=label("unit_cost", lang))))
+    if not results.frontier.empty and "efficiency" in results.frontier:
+        out.append((("DEA 效率值" if lang == "zh" else "DEA efficiency"),
+                    charts.efficiency_bars(results.frontier, id_column="project_id",
+                                           score="efficiency", group="district", lang=lang)))
+    return out
+
+
+def _tables(results: CaseResults, data: CaseData) -> dict[str, pd.DataFrame]:
+    reg = results.regression.get("coefficients")
+    return {
+        "units": results.units.drop(columns=["source_file", "sheet", "source_row"],
+                                    errors="ignore"),
+        "districts": results.districts,
+        "peer_stats": results.peer_stats,
+        "standard": results.standard,
+        "district_gap": results.district_gap,
+        "gap": results.gap,
+        "regression": pd.DataFrame(reg) if reg else pd.DataFrame(),
+        "frontier": results.frontier,
+        "review_projects": results.review_projects,
+        "review_lines": results.review_lines,
+        "warnings": data.warnings,
+    }
+
+
+def write_outputs(config: CaseConfig, data: CaseData, results: CaseResults, out_dir: Path,
+                  *, records_path: Path | None, lang: str = "zh") -> dict:
+    """Write every output of a run; return the summary dictionary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = {k: v for k, v in _tables(results, data).items() if v is not None and len(v)}
+    png = _charts(config, results, lang)
+    workbook = {_sheet(k, lang): v for k, v in tables.items()}
+    write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
+    sections = _sections(config, results, tables, png, lang)
+    write_text(render_report(config.title, sections, lang=lang), out_dir / "report.html")
+    run_id = None
+    if records_path is not None and not results.review_projects.empty:
+        run_id = write_run(
+            records_path, case_name=config.name, projects=results.review_projects,
+            lines=results.review_lines, standards=_standards_used(results.standard),
+            config_hash=data.config_hash, data_hash=data.data_hash, version=__version__,
+            summary=results.review_totals)
+    summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
+    write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+               out_dir / "summary.json")
+    return summary
+
+
+def _standards_used(standard: pd.DataFrame) -> pd.DataFrame:
+    prov = standard[["method", "parameters", "data_hash", "peers_used", "peers_excluded"]]
+    return pd.DataFrame({
+        "standard_id": standard["standard_id"], "version": standard["version"],
+        "dims": standard["dims"], "value": standard["value"],
+        "provenance": [json.dumps(r, ensure_ascii=False) for r in prov.to_dict("records")],
+    })
+
+
+def _sections(config: CaseConfig, results: CaseResults, tables: dict[str, pd.DataFrame],
+              png: list[tuple[str, bytes]], lang: str) -> list[Section]:
+    zh = lang == "zh"
+    totals = results.review_totals
+    text = ""
+    if totals:
+        text = (f"申报 {totals['requests']} 项，申报数 {totals['requested']:,.2f} 元，审定数 "
+                f"{totals['approved']:,.2f} 元，核减 {totals['cut']:,.2f} 元，核减率 "
+                f"{totals['cut_rate']:.1%}。" if zh else
+                f"{totals['requests']} requests, requested {totals['requested']:,.2f} yuan, "
+                f"approved {totals['approved']:,.2f}, cut {totals['cut']:,.2f} "
+                f"({totals['cut_rate']:.1%}).")
+    sections = [Section("图表" if zh else "Charts", config.description, charts=png)]
+    for key in ("districts", "standard", "district_gap", "regression", "review_projects",
+                "peer_stats"):
+        if key in tables:
+            sections.append(Section(_sheet(key, lang), text if key == "review_projects" else "",
+                                    tables=[(_sheet(key, lang), tables[key])]))
+    return sections

@@ -1,0 +1,138 @@
+"""Charts for reports, returned as PNG bytes (matplotlib, Agg, a CJK font).
+
+Each function takes result frames and a language ('zh' or 'en') and draws on a fresh
+:class:`matplotlib.figure.Figure` (no global pyplot state).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from costperf.report.fonts import use_cjk_font
+
+TEXT = {
+    "unit_cost": ("单位成本（元/{u}）", "Unit cost (yuan/{u})"),
+    "box_title": ("各合同单位成本分布（按{d}）", "Unit cost per contract by {d}"),
+    "standard": ("标准值", "standard"),
+    "district_title": ("各区域单位成本（总成本/总产出）", "Unit cost by district (total cost / total output)"),
+    "gap_title": ("{unit}与参照值的差异分解", "Gap of {unit} to the reference, by driver"),
+    "reference": ("参照值", "reference"),
+    "actual": ("实际值", "actual"),
+    "frontier_title": ("成本效率（DEA）", "Cost efficiency (DEA)"),
+    "efficiency": ("效率值", "efficiency"),
+}
+
+
+def _t(key: str, lang: str, **kw: object) -> str:
+    zh, en = TEXT[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _figure(width: float = 8.0, height: float = 4.5):
+    use_cjk_font()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def unit_cost_box(units: pd.DataFrame, *, by: str, hue: str = "district",
+                  standard: pd.DataFrame | None = None, output_unit: str = "m2",
+                  dim_label: str = "", lang: str = "zh") -> bytes:
+    """Box plot of unit costs per ``by`` group, with each contract as a dot coloured by ``hue``."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    groups = sorted(units[by].dropna().unique())
+    data = [units.loc[units[by] == g, "unit_cost"].dropna().to_numpy() for g in groups]
+    ax.boxplot(data, showfliers=False, widths=0.5)
+    ax.set_xticks(range(1, len(groups) + 1), [str(g) for g in groups])
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(sorted(units[hue].dropna().unique())):
+        sub = units[units[hue] == name]
+        x = sub[by].map({g: i + 1 for i, g in enumerate(groups)}).to_numpy(float)
+        ax.scatter(x + rng.uniform(-0.18, 0.18, len(x)), sub["unit_cost"], s=18,
+                   alpha=0.8, label=str(name), color=f"C{k}")
+    if standard is not None and not standard.empty:
+        for i, g in enumerate(groups, start=1):
+            value = standard.loc[standard[by] == g, "value"]
+            if len(value):
+                ax.hlines(value.iloc[0], i - 0.3, i + 0.3, colors="black", linestyles="--")
+        ax.plot([], [], "k--", label=_t("standard", lang))
+    ax.set_ylabel(_t("unit_cost", lang, u=output_unit))
+    ax.set_title(_t("box_title", lang, d=dim_label or by))
+    ax.legend(fontsize=8, ncol=3)
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def district_bars(groups: pd.DataFrame, *, by: str = "district", output_unit: str = "m2",
+                  lang: str = "zh") -> bytes:
+    """Bar chart of each district's unit cost (total cost / total output)."""
+    fig = _figure(7.0, 4.0)
+    ax = fig.add_subplot()
+    ax.bar(groups[by].astype(str), groups["unit_cost"], color="C0")
+    for x, y in zip(range(len(groups)), groups["unit_cost"], strict=True):
+        ax.annotate(f"{y:.2f}", (x, y), ha="center", va="bottom", fontsize=9)
+    ax.set_ylabel(_t("unit_cost", lang, u=output_unit))
+    ax.set_title(_t("district_title", lang))
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def waterfall(reference_value: float, effects: pd.Series, *, unit_name: str,
+              labels: dict[str, str] | None = None, lang: str = "zh",
+              value_label: str = "") -> bytes:
+    """Waterfall from the reference value through each driver's additive effect."""
+    fig = _figure(8.0, 4.5)
+    ax = fig.add_subplot()
+    names = [_t("reference", lang)] + [(labels or {}).get(k, k) for k in effects.index] \
+        + [_t("actual", lang)]
+    steps = effects.to_numpy(float)
+    starts = reference_value + np.concatenate([[0.0], np.cumsum(steps)[:-1]])
+    final = reference_value + steps.sum()
+    ax.bar(0, reference_value, color="grey")
+    colors = ["C3" if s > 0 else "C2" for s in steps]
+    ax.bar(range(1, len(steps) + 1), steps, bottom=starts, color=colors)
+    ax.bar(len(steps) + 1, final, color="C0")
+    for i, (s, b) in enumerate(zip(steps, starts, strict=True), start=1):
+        ax.annotate(f"{s:+.2f}", (i, b + max(s, 0)), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(names)), names, rotation=20, ha="right")
+    ax.set_ylabel(value_label)
+    ax.set_title(_t("gap_title", lang, unit=unit_name))
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def efficiency_bars(scores: pd.DataFrame, *, id_column: str, score: str,
+                    group: str | None = None, lang: str = "zh") -> bytes:
+    """Sorted efficiency scores (e.g. DEA), coloured by group."""
+    fig = _figure(9.0, 4.0)
+    ax = fig.add_subplot()
+    ordered = scores.sort_values(score)
+    colors = "C0"
+    if group is not None:
+        names = sorted(ordered[group].unique())
+        colors = ordered[group].map({n: f"C{i}" for i, n in enumerate(names)}).tolist()
+        for i, n in enumerate(names):
+            ax.bar([], [], color=f"C{i}", label=str(n))
+        ax.legend(fontsize=8, ncol=3)
+    ax.bar(range(len(ordered)), ordered[score], color=colors)
+    ax.set_xticks([])
+    ax.set_ylabel(_t("efficiency", lang))
+    ax.set_title(_t("frontier_title", lang))
+    ax.set_ylim(0, 1.05)
+    return _png(fig)
+
+
+def chart_titles(lang: str) -> Sequence[str]:
+    """All fixed chart texts in ``lang`` (for glyph tests)."""
+    return [v[0] if lang == "zh" else v[1] for v in TEXT.values()]

@@ -1,0 +1,56 @@
+"""A CJK font for matplotlib, so Chinese labels render as glyphs, not boxes.
+
+Search order: a system font (Noto Sans CJK, WenQuanYi, Source Han, SimHei ...), then the
+Noto Sans CJK SC shipped inside the ``mplfonts`` package (a dependency), so a fresh
+``pip install`` renders Chinese without any system package.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+PREFERRED = (
+    "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
+    "Source Han Sans SC", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
+)
+BUNDLED = ("NotoSansCJKsc-Regular.otf", "SimHei.ttf")
+
+
+def _bundled_font_files() -> list[Path]:
+    try:
+        folder = resources.files("mplfonts") / "fonts"
+    except ModuleNotFoundError:
+        return []
+    return [Path(str(folder / name)) for name in BUNDLED if (folder / name).is_file()]
+
+
+@cache
+def cjk_font_name() -> str | None:
+    """Register and return the family name of a CJK font, or None if none is found."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in PREFERRED:
+        if name in installed:
+            return name
+    for path in _bundled_font_files():
+        font_manager.fontManager.addfont(str(path))
+        return font_manager.FontProperties(fname=str(path)).get_name()
+    return None
+
+
+def use_cjk_font() -> str | None:
+    """Configure matplotlib (Agg backend) for Chinese labels; return the font used."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import rcParams
+
+    name = cjk_font_name()
+    if name is not None:
+        rcParams["font.family"] = "sans-serif"
+        rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
+    rcParams["axes.unicode_minus"] = False
+    return name

@@ -1,0 +1,181 @@
+"""Review new budget requests against unit-cost standards, line by line.
+
+A request is a project with line items and output targets. Its approvable total is the
+standard unit cost of its dimension cell (e.g. road grade) times its output target,
+plus the tolerance the case allows. Above that, the excess is cut from the lines in
+proportion to their amounts (so the request keeps its cost structure) and every line
+names the rule, the standard and its version. A request without an output target cannot
+be assessed against a unit-cost standard and is not funded (不予安排).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+DECISIONS_ZH = {"approve": "通过", "reduce": "核减", "reject": "不予安排"}
+
+PROJECT_COLUMNS = [
+    "project_id", "project_name", "district", "requested", "output_quantity",
+    "standard_value", "approvable", "approved", "cut", "cut_rate", "decision", "decision_zh",
+    "rule", "standard_id", "standard_version", "reason_zh", "reason_en",
+]
+LINE_COLUMNS = [
+    "project_id", "line_no", "cost_element", "item", "requested", "approved", "cut",
+    "cut_rate", "decision", "decision_zh", "rule", "standard_id", "standard_version",
+    "reason_zh", "reason_en", "source_file", "source_row",
+]
+
+
+def _match_standard(units: pd.DataFrame, standard: pd.DataFrame,
+                    dims: Sequence[str]) -> pd.DataFrame:
+    cols = [*dims, "standard_id", "version", "value"]
+    return units.merge(standard[cols], on=list(dims), how="left", validate="many_to_one")
+
+
+def review_projects(units: pd.DataFrame, standard: pd.DataFrame, *, dims: Sequence[str],
+                    output_unit: str = "", tolerance: float = 0.0) -> pd.DataFrame:
+    """Decide each request's approved total against the unit-cost standard.
+
+    Parameters
+    ----------
+    units
+        One row per request (from :func:`costperf.decompose.unit_costs.unit_table` with
+        output targets): ``project_id``, ``total_cost``, ``output_quantity`` and ``dims``.
+    standard
+        Standard values: ``dims``, ``standard_id``, ``version``, ``value`` [yuan per
+        output unit].
+    tolerance
+        Share above the standard accepted without a cut (0.05 = 5 %).
+
+    Returns
+    -------
+    DataFrame
+        :data:`PROJECT_COLUMNS`; approved + cut = requested on every row.
+    """
+    frame = _match_standard(units, standard, dims)
+    requested = frame["total_cost"].fillna(0.0)
+    output = frame["output_quantity"]
+    value = frame["value"]
+    approvable = (value * output * (1.0 + tolerance)).round(2)
+    no_output = output.isna() | (output <= 0)
+    no_standard = ~no_output & value.isna()
+    over = ~no_output & ~no_standard & (requested > approvable)
+    approved = np.select([no_output, over], [0.0, approvable], default=requested)
+    out = pd.DataFrame({
+        "project_id": frame["project_id"],
+        "project_name": frame.get("project_name"),
+        "district": frame.get("district"),
+        "requested": requested,
+        "output_quantity": output,
+        "standard_value": value,
+        "approvable": approvable,
+        "approved": approved,
+    })
+    out["cut"] = (out["requested"] - out["approved"]).round(2)
+    out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
+    out["decision"] = np.select([no_output, over], ["reject", "reduce"], default="approve")
+    out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
+    out["rule"] = np.select([no_output, no_standard, over],
+                            ["no_output_target", "no_standard", "unit_cost_cap"],
+                            default="within_standard")
+    has_std = ~no_output & ~no_standard
+    out["standard_id"] = frame["standard_id"].where(has_std)
+    out["standard_version"] = frame["version"].where(has_std)
+    dim_text = frame[list(dims)].astype(str).agg("/".join, axis=1) if dims else ""
+    out["reason_zh"], out["reason_en"] = _project_reasons(out, dim_text, output_unit,
+                                                          tolerance)
+    return out[PROJECT_COLUMNS]
+
+
+def _project_reasons(out: pd.DataFrame, dims: pd.Series, unit: str,
+                     tolerance: float) -> tuple[list[str], list[str]]:
+    zh, en = [], []
+    tol_zh = f"（含{tolerance:.0%}容差）" if tolerance else ""
+    tol_en = f" (incl. {tolerance:.0%} tolerance)" if tolerance else ""
+    for r, d in zip(out.itertuples(index=False), dims, strict=True):
+        std = f"{r.standard_id}@{r.standard_version}"
+        if r.rule == "no_output_target":
+            zh.append("未填报产出目标，无法按单位成本标准核定，不予安排")
+            en.append("no output target: the cost cannot be assessed against the "
+                      "unit-cost standard; not funded")
+        elif r.rule == "no_standard":
+            zh.append(f"{d}无适用单位成本标准，按申报数列示，需专家复核")
+            en.append(f"no unit-cost standard for {d}: kept as requested, refer to experts")
+        elif r.rule == "unit_cost_cap":
+            zh.append(f"超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit} × "
+                      f"{r.output_quantity:,.0f} {unit}{tol_zh} = {r.approvable:,.2f} 元），"
+                      f"核减 {r.cut:,.2f} 元")
+            en.append(f"above unit-cost standard {std} ({d} {r.standard_value:,.2f} yuan/"
+                      f"{unit} x {r.output_quantity:,.0f} {unit}{tol_en} = "
+                      f"{r.approvable:,.2f} yuan): cut {r.cut:,.2f} yuan")
+        else:
+            zh.append(f"未超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit}），通过")
+            en.append(f"within unit-cost standard {std} ({d} {r.standard_value:,.2f} "
+                      f"yuan/{unit}): approved")
+    return zh, en
+
+
+def allocate_cut(amounts: pd.Series, groups: pd.Series, approved_total: pd.Series
+                 ) -> pd.Series:
+    """Scale each group's line amounts to its approved total, exact to the fen.
+
+    Lines keep their share of the group; rounding remainders go to the group's largest
+    line so that the approved lines sum exactly to the approved total.
+    """
+    totals = amounts.groupby(groups).transform("sum")
+    target = groups.map(approved_total)
+    ratio = (target / totals.where(totals > 0)).fillna(0.0)
+    approved = (amounts * ratio).round(2)
+    remainder = (target - approved.groupby(groups).transform("sum")).round(2)
+    largest = amounts.groupby(groups).transform("idxmax")
+    fix = largest.eq(amounts.index.to_series(index=amounts.index))
+    return (approved + remainder.where(fix, 0.0)).round(2)
+
+
+def review_lines(line_items: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
+    """Carry each request's decision down to its lines (approved / cut / reason per line)."""
+    decided = projects.set_index("project_id")
+    lines = line_items.reset_index(drop=True)
+    approved = allocate_cut(lines["amount"], lines["project_id"], decided["approved"])
+    out = pd.DataFrame({
+        "project_id": lines["project_id"],
+        "line_no": lines.get("line_no"),
+        "cost_element": lines["cost_element"],
+        "item": lines.get("item"),
+        "requested": lines["amount"],
+        "approved": approved,
+    })
+    out["cut"] = (out["requested"] - out["approved"]).round(2)
+    out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
+    per_project = decided.reindex(lines["project_id"])
+    line_decision = np.where(out["cut"] <= 0, "approve",
+                             np.where(out["approved"] <= 0, "reject", "reduce"))
+    out["decision"] = line_decision
+    out["decision_zh"] = pd.Series(line_decision).map(DECISIONS_ZH).to_numpy()
+    for col in ("rule", "standard_id", "standard_version"):
+        out[col] = per_project[col].to_numpy()
+    share_zh = np.where(out["cut"] > 0, "；本行按金额比例分摊核减", "")
+    share_en = np.where(out["cut"] > 0, "; this line takes its pro-rata share of the cut", "")
+    out["reason_zh"] = per_project["reason_zh"].to_numpy() + share_zh
+    out["reason_en"] = per_project["reason_en"].to_numpy() + share_en
+    out["source_file"] = lines.get("source_file")
+    out["source_row"] = lines.get("source_row")
+    return out[LINE_COLUMNS]
+
+
+def review_totals(projects: pd.DataFrame) -> dict[str, float]:
+    """Requested, approved, cut and cut rate over all requests, and counts by decision."""
+    requested = float(projects["requested"].sum())
+    approved = float(projects["approved"].sum())
+    counts = projects["decision"].value_counts()
+    return {
+        "requests": int(len(projects)),
+        "requested": round(requested, 2),
+        "approved": round(approved, 2),
+        "cut": round(requested - approved, 2),
+        "cut_rate": (requested - approved) / requested if requested else 0.0,
+        **{f"n_{d}": int(counts.get(d, 0)) for d in DECISIONS_ZH},
+    }

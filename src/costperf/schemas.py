@@ -1,0 +1,283 @@
+"""Typed schemas for the stage boundaries, built from ``columns.csv``.
+
+Every ``check``/``coerce`` function returns a problems frame (see :mod:`costperf.errors`)
+instead of raising, so a loader can collect all problems of a table and raise once.
+Problems name the column as the user wrote it (the original header is kept in
+``frame.attrs['headers']`` by the reader).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from costperf.columns import column_table
+from costperf.errors import empty_problems, make_problems
+
+LOCATION = ["source_file", "sheet", "source_row"]
+
+
+def shown_header(frame: pd.DataFrame, name: str) -> str:
+    """The header the user wrote for canonical column ``name``."""
+    return frame.attrs.get("headers", {}).get(name, name)
+
+
+def _file_of(frame: pd.DataFrame) -> tuple[str, str]:
+    files = frame.attrs.get("source", ("", ""))
+    return files if isinstance(files, tuple) else (str(files), "")
+
+
+def row_problems(
+    frame: pd.DataFrame, mask: pd.Series, column: str, expected: str, check: str,
+    *, severity: str = "error", values: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Problems for the rows of ``frame`` selected by ``mask`` (vectorised)."""
+    if not mask.any():
+        return empty_problems()
+    rows = frame.loc[mask]
+    out = pd.DataFrame(index=rows.index)
+    source_file, sheet = _file_of(frame)
+    for col, default in (("source_file", source_file), ("sheet", sheet)):
+        out[col] = rows[col].astype(object) if col in rows else default
+    out["source_row"] = rows["source_row"] if "source_row" in rows else rows.index + 1
+    out["column"] = shown_header(frame, column)
+    shown = values.loc[mask] if values is not None else rows.get(column, pd.Series("", index=rows.index))
+    out["value"] = shown.astype(object).where(shown.notna(), "").astype(str)
+    out["expected"] = expected
+    out["check"] = check
+    out["severity"] = severity
+    return out.reset_index(drop=True)
+
+
+def table_problem(frame: pd.DataFrame, column: str, expected: str, check: str,
+                  *, value: str = "", severity: str = "error") -> pd.DataFrame:
+    """One problem about a whole table or column (no row)."""
+    source_file, sheet = _file_of(frame)
+    return make_problems([{
+        "source_file": source_file, "sheet": sheet, "source_row": "", "column": column,
+        "value": value, "expected": expected, "check": check, "severity": severity,
+    }])
+
+
+def concat_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate problem frames (empty frames are skipped)."""
+    parts = [p for p in parts if p is not None and not p.empty]
+    if not parts:
+        return empty_problems()
+    return pd.concat(parts, ignore_index=True)
+
+
+def require_columns(frame: pd.DataFrame, names: Sequence[str], *, what: str = "") -> pd.DataFrame:
+    """Problems for each of ``names`` missing from ``frame``."""
+    present = list(frame.columns.drop(LOCATION, errors="ignore"))
+    listing = ", ".join(str(c) for c in present) or "none"
+    parts = []
+    for name in names:
+        if name not in frame.columns:
+            zh = column_table()["label_zh"].get(name, "")
+            spelled = f"'{name}'" + (f" or '{zh}'" if zh else "")
+            parts.append(table_problem(
+                frame, name, f"a column {spelled}{' in ' + what if what else ''} "
+                f"(columns found: {listing})", "missing_column"))
+    return concat_problems(parts)
+
+
+_NUMBER_JUNK = r"[,，\s\u00a0'’¥￥元]"
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse a column of cells into floats.
+
+    Returns ``(numbers, missing, unparsable)``.  Accepts numbers, and text such as
+    ``"1,234.50"``, ``"¥1 234"``, ``"12%"`` (= 0.12).  Blank cells are missing.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype(float)
+        missing = numbers.isna()
+        return numbers, missing, pd.Series(False, index=values.index)
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    missing = text.eq("") | values.isna()
+    percent = text.str.endswith("%") | text.str.endswith("％")
+    cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True).str.rstrip("%％")
+    numbers = pd.to_numeric(cleaned, errors="coerce").astype(float)
+    numbers = numbers.where(~percent, numbers / 100.0)
+    numbers = numbers.where(np.isfinite(numbers))
+    unparsable = numbers.isna() & ~missing
+    numbers = numbers.where(~missing)
+    return numbers, missing, unparsable
+
+
+def coerce_numeric(
+    frame: pd.DataFrame, names: Sequence[str], *, min_value: float | None = None,
+    allow_missing: bool = False, scale: dict[str, float] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse ``names`` as numbers; return the new frame and the problems found.
+
+    Parameters
+    ----------
+    min_value
+        Smallest allowed value (e.g. 0 for quantities and prices), or None.
+    allow_missing
+        Whether blank cells are allowed (left as NaN).
+    scale
+        Optional multiplier per column (e.g. 10000 for amounts given in 万元).
+    """
+    out = frame.copy()
+    parts = []
+    for name in names:
+        if name not in frame.columns:
+            continue
+        numbers, missing, bad = parse_numbers(frame[name])
+        parts.append(row_problems(frame, bad, name, "a number", "not_a_number"))
+        if not allow_missing:
+            parts.append(row_problems(frame, missing, name, "a value (the cell is blank)",
+                                      "missing_value"))
+        if min_value is not None:
+            low = numbers < min_value
+            parts.append(row_problems(frame, low, name, f"a number >= {min_value:g}",
+                                      "below_minimum"))
+        factor = (scale or {}).get(name, 1.0)
+        out[name] = numbers * factor if factor != 1.0 else numbers
+    return out, concat_problems(parts)
+
+
+def coerce_text(frame: pd.DataFrame, names: Sequence[str], *, required: Sequence[str] = ()
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turn ``names`` into clean text (codes keep leading zeros; 30201.0 -> '30201')."""
+    out = frame.copy()
+    parts = []
+    for name in names:
+        if name not in frame.columns:
+            continue
+        col = frame[name]
+        text = col.map(_cell_text, na_action="ignore").astype(object)
+        text = text.where(text.notna() & text.ne(""), None)
+        out[name] = text
+        if name in required:
+            parts.append(row_problems(frame, text.isna(), name, "a value (the cell is blank)",
+                                      "missing_value"))
+    return out, concat_problems(parts)
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def check_unique(frame: pd.DataFrame, key: Sequence[str], *, what: str) -> pd.DataFrame:
+    """Problems for rows whose ``key`` repeats an earlier row's."""
+    key = [k for k in key if k in frame.columns]
+    if not key or frame.empty:
+        return empty_problems()
+    dup = frame.duplicated(subset=key, keep="first") & frame[key].notna().all(axis=1)
+    if not dup.any():
+        return empty_problems()
+    first_row = frame.groupby(key, dropna=True, sort=False)["source_row"].transform("first") \
+        if "source_row" in frame else pd.Series("", index=frame.index)
+    keys = frame[key].astype(str).agg(" / ".join, axis=1)
+    problems = row_problems(frame, dup, key[-1], "", "duplicate_id", values=keys)
+    problems["expected"] = [f"a unique {what} (first used in row {r})"
+                            for r in first_row[dup].tolist()]
+    return problems
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Columns, types and checks of one input table.
+
+    Attributes
+    ----------
+    name
+        Table name (``line_items``); ``label_zh`` its Chinese name.
+    required, optional
+        Canonical columns that must / may be present.
+    numeric
+        Numeric columns and their minimum value (None: no minimum).
+    nullable
+        Numeric or text columns that may be blank.
+    key
+        Columns that identify a row uniquely.
+    """
+
+    name: str
+    label_zh: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    numeric: dict[str, float | None] = field(default_factory=dict)
+    nullable: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+    allow_extra_numeric: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+    def validate(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Check and type ``frame``; return ``(typed_frame, problems)``."""
+        missing = require_columns(frame, self.required, what=f"{self.label_zh} ({self.name})")
+        if not missing.empty:
+            return frame, missing
+        parts = [self._unknown_columns(frame)]
+        out = frame
+        for name, minimum in self.numeric.items():
+            out, found = coerce_numeric(out, [name], min_value=minimum,
+                                        allow_missing=name in self.nullable)
+            parts.append(found)
+        text_cols = [c for c in self.columns if c not in self.numeric]
+        out, found = coerce_text(out, text_cols,
+                                 required=[c for c in self.required
+                                           if c not in self.nullable and c not in self.numeric])
+        parts.append(found)
+        parts.append(check_unique(out, self.key, what=" + ".join(self.key)))
+        out.attrs = dict(frame.attrs)
+        return out, concat_problems(parts)
+
+    def _unknown_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        known = set(self.columns) | set(LOCATION)
+        extra = [c for c in frame.columns if c not in known]
+        if self.allow_extra_numeric:
+            return empty_problems()  # extra columns are drivers; checked by the caller
+        parts = [table_problem(frame, shown_header(frame, c),
+                               f"one of the known columns of {self.name}; it is ignored",
+                               "unknown_column", severity="warning") for c in extra]
+        return concat_problems(parts)
+
+
+PROJECTS = Schema(
+    "projects", "项目",
+    required=("project_id", "district"),
+    optional=("project_name", "class_of_matter", "department", "year", "road_grade",
+              "wage_index", "density", "cleaners"),
+    numeric={"year": None, "wage_index": 0.0, "density": 0.0, "cleaners": 0.0},
+    nullable=("year", "project_name", "class_of_matter", "department", "road_grade",
+              "wage_index", "density", "cleaners"),
+    key=("project_id",),
+    allow_extra_numeric=True,
+)
+
+LINE_ITEMS = Schema(
+    "line_items", "明细",
+    required=("project_id", "cost_element", "amount"),
+    optional=("line_no", "econ_code", "item", "unit", "quantity", "unit_price", "standard_id"),
+    numeric={"line_no": None, "quantity": 0.0, "unit_price": 0.0, "amount": 0.0},
+    nullable=("line_no", "quantity", "unit_price", "econ_code", "item", "unit", "standard_id"),
+    key=("project_id", "line_no"),
+)
+
+OUTPUTS = Schema(
+    "outputs", "产出",
+    required=("project_id", "indicator", "actual"),
+    optional=("category", "unit", "target"),
+    numeric={"target": None, "actual": None},
+    nullable=("target", "category", "unit"),
+    key=("project_id", "indicator"),
+)
+
+COST_ELEMENTS = {
+    "personnel": "人员", "materials": "材料", "equipment": "设备", "services": "委托服务",
+    "management": "管理费", "profit": "利润", "tax": "税金", "other": "其他",
+}
