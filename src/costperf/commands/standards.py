@@ -1,0 +1,328 @@
+"""``costperf standards``: list, show, check, diff, uprate, publish, seal and look up
+standard tables (a folder of TOML headers + CSV values; see ``standards/README.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+SUBCOMMANDS = ("list", "show", "check", "diff", "uprate", "publish", "seal", "lookup")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``costperf standards <sub-command>``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--standards",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of standard tables (default: the shipped standards/)",
+    )
+    parser = subparsers.add_parser(
+        "standards",
+        help="maintain standard tables (标准表): list, diff, uprate, publish",
+        description="Versioned expenditure and cost standard tables (支出标准/成本标准).",
+    )
+    sub = parser.add_subparsers(dest="standards_command", required=True, metavar="ACTION")
+
+    p = sub.add_parser("list", parents=[common], help="list tables and versions")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=run_list)
+
+    p = sub.add_parser("show", parents=[common], help="show one table's header and values")
+    p.add_argument("table", help="table id or id@version")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=run_show)
+
+    p = sub.add_parser(
+        "check",
+        parents=[common],
+        help="validate every table; overlaps, coverage gaps, composite sums",
+    )
+    p.set_defaults(func=run_check)
+
+    p = sub.add_parser("diff", parents=[common], help="compare two tables or versions")
+    p.add_argument("old", help="table id or id@version (before)")
+    p.add_argument("new", help="table id or id@version (after)")
+    p.add_argument("-o", "--output", type=Path, default=None, help="write the diff as CSV")
+    p.add_argument("--all", action="store_true", help="include unchanged lines")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=run_diff)
+
+    p = sub.add_parser(
+        "uprate", parents=[common], help="make the next draft version by a price or wage index"
+    )
+    p.add_argument("table", help="table id or id@version to start from")
+    p.add_argument("--index", required=True, help="index, e.g. 1.032")
+    p.add_argument("--effective", required=True, help="effective date of the new version")
+    p.add_argument("--step", default=None, help="round money values to this step [yuan]")
+    p.add_argument(
+        "--rounding", default=None, help="half_up (default), half_even, down, up, floor, ceiling"
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder for the new files (default: the standards folder)",
+    )
+    p.set_defaults(func=run_uprate)
+
+    p = sub.add_parser("publish", parents=[common], help="write a table as xlsx or html")
+    p.add_argument("table", help="table id or id@version")
+    p.add_argument("--format", choices=("xlsx", "html"), required=True, dest="fmt")
+    p.add_argument("-o", "--output", type=Path, default=None, help="output file")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=run_publish)
+
+    p = sub.add_parser(
+        "seal", parents=[common], help="publish a draft: set status and record its content hash"
+    )
+    p.add_argument("table", help="table id@version of a draft (or its .toml file)")
+    p.set_defaults(func=run_seal)
+
+    p = sub.add_parser("lookup", parents=[common], help="the value in force on a date")
+    p.add_argument("table", help="table id, or a standard_id")
+    p.add_argument("--on", required=True, help="date YYYY-MM-DD")
+    p.add_argument("--item", default=None)
+    p.add_argument("--component", default=None)
+    p.add_argument("--drafts", action="store_true", help="let drafts take effect too")
+    p.add_argument(
+        "-d",
+        "--dim",
+        action="append",
+        default=[],
+        dest="dims",
+        metavar="DIM=VALUE",
+        help="a dimension value, e.g. -d city=大连 (repeat)",
+    )
+    p.set_defaults(func=run_lookup)
+
+
+def _load(args: argparse.Namespace):  # noqa: ANN202 - returns a StandardSet
+    from costperf.standards import read_standards
+
+    return read_standards(args.standards)
+
+
+def _show(frame, lang: str = "zh") -> str:  # noqa: ANN001 - a DataFrame
+    import pandas as pd
+
+    with pd.option_context(
+        "display.max_rows",
+        None,
+        "display.max_columns",
+        None,
+        "display.width",
+        200,
+        "display.unicode.east_asian_width",
+        lang == "zh",
+    ):
+        return frame.to_string(index=False)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    standards = _load(args)
+    tables = standards.tables.copy()
+    for col in ("effective_from", "in_force_to"):
+        tables[col] = tables[col].dt.strftime("%Y-%m-%d").fillna("")
+    cols = [
+        "table_id",
+        "version",
+        "status",
+        "kind",
+        "effective_from",
+        "in_force_to",
+        "n_lines",
+        "n_unverified",
+        "document_no",
+        "title",
+    ]
+    out = tables[cols]
+    if args.lang == "zh":
+        out = out.rename(
+            columns={
+                "table_id": "标准表",
+                "version": "版本",
+                "status": "状态",
+                "kind": "类型",
+                "effective_from": "施行日期",
+                "in_force_to": "截止日期",
+                "n_lines": "数值行",
+                "n_unverified": "未核实",
+                "document_no": "文号",
+                "title": "标题",
+            }
+        )
+    print(_show(out, args.lang))
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from costperf.standards.publish import build_publication
+
+    standards = _load(args)
+    pub = build_publication(standards, args.table, lang=args.lang)
+    print(pub.title)
+    for line in pub.meta:
+        print(line)
+    print()
+    print(_show(pub.lines.astype(object).fillna(""), args.lang))
+    print()
+    for k, note in enumerate(pub.notes, start=1):
+        print(f"{k}. {note}")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from costperf.errors import raise_if_problems
+    from costperf.schemas import concat_problems
+    from costperf.standards import check_coverage, load_standards
+
+    standards, problems = load_standards(args.standards)
+    problems = concat_problems([problems, check_coverage(standards)])
+    warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
+    for row in warnings.to_dict("records"):
+        from costperf.errors import format_problem
+
+        print(f"warning: {format_problem(row)}", file=sys.stderr)
+    raise_if_problems(problems, "the standard tables")
+    n_tables = len(standards.table_ids())
+    print(
+        f"{n_tables} tables, {len(standards.versions)} versions, "
+        f"{len(standards.values)} value lines: no errors"
+        + (f", {len(warnings)} warning(s)" if len(warnings) else "")
+    )
+    return 0
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from costperf.io import write_table
+    from costperf.standards import diff_tables
+
+    standards = _load(args)
+    diff = diff_tables(standards, args.old, args.new, include_unchanged=args.all)
+    counts = diff["change"].value_counts()
+    summary = ", ".join(f"{k} {counts.get(k, 0)}" for k in ("changed", "added", "removed"))
+    print(f"{diff.attrs['old']} -> {diff.attrs['new']}: {summary}")
+    if not diff.empty:
+        shown = diff.assign(pct_change=diff["pct_change"].round(1))
+        cols = [
+            "change_zh" if args.lang == "zh" else "change",
+            "line",
+            "unit_new",
+            "value_old",
+            "value_new",
+            "abs_change",
+            "pct_change",
+        ]
+        shown = shown[cols].astype(object).fillna("")
+        if args.lang == "zh":
+            shown = shown.rename(
+                columns={
+                    "change_zh": "变动",
+                    "line": "数值行",
+                    "unit_new": "单位",
+                    "value_old": "原值",
+                    "value_new": "新值",
+                    "abs_change": "变动额",
+                    "pct_change": "变动率%",
+                }
+            )
+        print(_show(shown, args.lang))
+    if args.output is not None:
+        write_table(diff, args.output)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def run_uprate(args: argparse.Namespace) -> int:
+    from costperf.errors import InputError
+    from costperf.standards import (
+        default_standards_dir,
+        package_standards_dir,
+        uprate_table,
+        write_table_version,
+    )
+
+    standards = _load(args)
+    header, raw = uprate_table(
+        standards,
+        args.table,
+        index=args.index,
+        effective_from=args.effective,
+        step=args.step,
+        mode=args.rounding,
+    )
+    out = args.out or args.standards or default_standards_dir()
+    if args.out is None and Path(out).resolve() == package_standards_dir().resolve():
+        msg = "the standards folder is the installed package's copy; give -o DIR for the new draft"
+        raise InputError(msg)
+    toml_path, csv_path = write_table_version(
+        header,
+        raw,
+        out,
+        comment=f"Draft {header['table_id']}@{header['version']}: {header['source']['note']}.",
+    )
+    print(
+        f"wrote draft {header['table_id']}@{header['version']} "
+        f"(effective {header['effective_from']}): {toml_path}, {csv_path}"
+    )
+    print(f"review it, then publish it with: costperf standards seal {toml_path}")
+    return 0
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from costperf.standards import publish_table
+
+    standards = _load(args)
+    version = standards.get(args.table)
+    output = args.output or Path(f"{version.table_id}-v{version.version}.{args.fmt}")
+    path = publish_table(standards, version.ref, output, fmt=args.fmt, lang=args.lang)
+    print(f"wrote {path}")
+    return 0
+
+
+def run_seal(args: argparse.Namespace) -> int:
+    from costperf.standards import load_standards, seal_table
+
+    target = Path(args.table)
+    if target.suffix.lower() != ".toml" or not target.exists():
+        standards, _ = load_standards(args.standards)
+        target = Path(standards.get(args.table, latest=True).header_file)
+    digest = seal_table(target)
+    print(f"sealed {target}: status published, content_hash {digest}")
+    return 0
+
+
+def run_lookup(args: argparse.Namespace) -> int:
+    from costperf.errors import InputError
+    from costperf.standards import lookup_value
+
+    dims = {}
+    for pair in args.dims:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            msg = f"'{pair}': expected DIM=VALUE (e.g. city=大连)"
+            raise InputError(msg)
+        dims[key.strip()] = value.strip()
+    standards = _load(args)
+    found = lookup_value(
+        standards,
+        args.table,
+        args.on,
+        item=args.item,
+        component=args.component,
+        include_drafts=args.drafts,
+        **dims,
+    )
+    verified = "" if found.verified else " (unverified)"
+    print(
+        f"{found.value:g} {found.unit}{verified}  {found.ref}  {found.name_zh}  "
+        f"{found.document_no}  in force {found.effective_from}"
+        + (f" to {found.effective_to}" if found.effective_to else "")
+    )
+    return 0

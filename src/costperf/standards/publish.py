@@ -1,0 +1,678 @@
+"""Publish a standard table as a bureau would issue it: Excel workbook and HTML page.
+
+:func:`build_publication` lays the table out once (title, document number, grouped
+header rows, units, rows, notes); :func:`write_workbook` and :func:`render_html` only
+draw that layout, so the two formats always carry the same content.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from costperf.columns import natural_key
+from costperf.errors import InputError
+from costperf.standards.format import KINDS, STATUSES, WILDCARD
+from costperf.standards.tables import StandardSet, TableVersion
+
+UNVERIFIED_MARK = "※"
+TEXT = {
+    "zh": {
+        "document_no": "文号",
+        "issuer": "发布单位",
+        "jurisdiction": "适用范围",
+        "effective": "施行日期",
+        "from": "起",
+        "to": "至",
+        "version": "版本",
+        "econ": "经济分类科目",
+        "unit": "单位",
+        "item": "项目",
+        "component": "指标",
+        "notes": "注",
+        "source": "依据",
+        "method": "测算方法",
+        "parameters": "参数",
+        "data_hash": "数据指纹",
+        "hash": "内容指纹",
+        "unverified": "标注" + UNVERIFIED_MARK + "的数值未在文件原文中核实（共{n}项），仅供参考。",
+        "unverified_meta": "以下表头信息待核实：{fields}。",
+        "kind": "类型",
+        "lines": "数值明细",
+        "sep": "：",
+        "list_sep": "；",
+        "none": "（未列明）",
+    },
+    "en": {
+        "document_no": "Document",
+        "issuer": "Issuer",
+        "jurisdiction": "Applies to",
+        "effective": "Effective",
+        "from": "from",
+        "to": "to",
+        "version": "Version",
+        "econ": "Economic classification",
+        "unit": "Unit",
+        "item": "Item",
+        "component": "Measure",
+        "notes": "Notes",
+        "source": "Source",
+        "method": "Method",
+        "parameters": "Parameters",
+        "data_hash": "Data hash",
+        "hash": "Content hash",
+        "unverified": "Values marked "
+        + UNVERIFIED_MARK
+        + " are not verified against the document ({n} values); for reference only.",
+        "unverified_meta": "Header fields to be verified: {fields}.",
+        "kind": "Kind",
+        "lines": "lines",
+        "sep": ": ",
+        "list_sep": "; ",
+        "none": "(none given)",
+    },
+}
+FIELDS_ZH = {
+    "effective_from": "施行日期",
+    "effective_to": "废止日期",
+    "title": "标题",
+    "issuer": "发布单位",
+    "source.document_no": "文号",
+    "source.document": "文件名称",
+}
+STATUS_EN = {"draft": "draft", "published": "published", "retired": "retired"}
+LONG_COLUMNS = {
+    "standard_id": ("标准编码", "Standard ID"),
+    "item_zh": ("项目", "Item"),
+    "component_zh": ("指标", "Measure"),
+    "kind": ("类型", "Kind"),
+    "value": ("标准值", "Value"),
+    "lower": ("下限", "Lower"),
+    "upper": ("上限", "Upper"),
+    "unit": ("单位", "Unit"),
+    "verified": ("已核实", "Verified"),
+    "confidence": ("可信度", "Confidence"),
+    "note": ("说明", "Note"),
+}
+
+
+@dataclass(frozen=True)
+class HeaderCell:
+    """One cell of the header block: text spanning ``colspan`` x ``rowspan`` cells."""
+
+    text: str
+    row: int
+    col: int
+    rowspan: int = 1
+    colspan: int = 1
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A laid-out standard table, ready to draw as a workbook or an HTML page."""
+
+    title: str
+    meta: list[str]
+    header: list[HeaderCell]
+    header_height: int
+    n_label_columns: int
+    n_columns: int
+    body: list[list[object]]
+    unverified: list[list[bool]]
+    notes: list[str]
+    sheet_name: str
+    lang: str
+    lines: pd.DataFrame = field(repr=False)
+
+
+def _t(lang: str) -> Mapping[str, str]:
+    if lang not in TEXT:
+        msg = f"--lang {lang!r}: use zh or en"
+        raise InputError(msg)
+    return TEXT[lang]
+
+
+def _label(spec: Mapping[str, object] | None, code: str, lang: str) -> str:
+    spec = spec or {}
+    return str(spec.get("label_en" if lang == "en" else "label_zh") or spec.get("label_zh") or code)
+
+
+def _field_label(version: TableVersion, fld: str, lang: str) -> str:
+    if fld in ("item", "component"):
+        return _t(lang)[fld]
+    return _label((version.header.get("dimensions") or {}).get(fld), fld, lang)
+
+
+def _value_label(version: TableVersion, fld: str, value: str, lang: str) -> str:
+    header = version.header
+    if fld == "item":
+        return _label((header.get("items") or {}).get(value), value, lang)
+    if fld == "component":
+        return _label((header.get("components") or {}).get(value), value, lang) if value else ""
+    if value == WILDCARD:
+        spec = (header.get("dimensions") or {}).get(fld) or {}
+        return str(spec.get("wildcard_en" if lang == "en" else "wildcard_zh") or "—")
+    return value
+
+
+def _order(version: TableVersion, fld: str, values: Sequence[str]) -> list[str]:
+    header = version.header
+    declared: list[str] = []
+    if fld == "item":
+        declared = list(header.get("items") or {})
+    elif fld == "component":
+        declared = ["", *(header.get("components") or {})]
+    else:
+        declared = [WILDCARD, *((header.get("dimensions") or {}).get(fld, {}).get("values") or [])]
+    rank = {v: i for i, v in enumerate(declared)}
+    first = {v: i for i, v in enumerate(dict.fromkeys(values))}
+    return sorted(set(values), key=lambda v: (rank.get(v, len(rank)), first[v]))
+
+
+def _layout(version: TableVersion) -> tuple[list[str], list[str]]:
+    layout = version.header.get("layout") or {}
+    lines = version.values
+    used = [d for d in version.dims if lines[d].ne(WILDCARD).any()]
+    has_comp = lines["component"].ne("").any()
+    rows = list(layout.get("rows") or ([*used, "item"] if has_comp else used or ["item"]))
+    default_cols = ["component"] if has_comp else ["item"]
+    cols = list(layout.get("columns") or [c for c in default_cols if c not in rows])
+    return rows, cols
+
+
+def build_publication(standards: StandardSet, ref: str, *, lang: str = "zh") -> Publication:
+    """Lay out one table version for publication.
+
+    Parameters
+    ----------
+    ref
+        ``table-id`` (newest issued version, else newest draft) or ``table-id@version``.
+    lang
+        ``'zh'`` (Chinese title, headers and notes) or ``'en'``.
+    """
+    text = _t(lang)
+    version = standards.get(ref)
+    lines = version.values
+    rows, cols = _layout(version)
+    row_keys = _keys(version, lines, rows)
+    col_keys = _keys(version, lines, cols)
+    cells: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.Series] = {}
+    for _, line in lines.iterrows():
+        key = (tuple(line[f] for f in rows), tuple(line[f] for f in cols))
+        if key in cells:
+            msg = (
+                f"{version.header_file}: [layout] rows {rows} and columns {cols} put two "
+                f"lines in one cell ({line['standard_id']}); add the dimension that "
+                "separates them to [layout]"
+            )
+            raise InputError(msg)
+        cells[key] = line
+    header, height = _header_cells(version, rows, cols, col_keys, lines, lang)
+    body, marks = [], []
+    for rk in row_keys:
+        labels = [_value_label(version, f, v, lang) for f, v in zip(rows, rk, strict=True)]
+        values = [cells.get((rk, ck)) for ck in col_keys]
+        body.append([*labels, *[None if v is None else float(v["value"]) for v in values]])
+        marks.append(
+            [False] * len(rows) + [bool(v is not None and not v["verified"]) for v in values]
+        )
+    title = str(
+        version.header.get("title_en")
+        if lang == "en" and version.header.get("title_en")
+        else version.header["title"]
+    )
+    return Publication(
+        title=title,
+        meta=_meta(version, standards, text, lang),
+        header=header,
+        header_height=height,
+        n_label_columns=len(rows),
+        n_columns=len(rows) + len(col_keys),
+        body=body,
+        unverified=marks,
+        notes=_notes(version, text, lang),
+        sheet_name=version.table_id[:31],
+        lang=lang,
+        lines=_long_lines(version, lang),
+    )
+
+
+def _keys(version: TableVersion, lines: pd.DataFrame, fields: list[str]) -> list[tuple[str, ...]]:
+    present = list(dict.fromkeys(tuple(r) for r in lines[fields].itertuples(index=False)))
+    ranks = [{v: i for i, v in enumerate(_order(version, f, lines[f].tolist()))} for f in fields]
+    return sorted(
+        present, key=lambda k: tuple((r[v], natural_key(v)) for r, v in zip(ranks, k, strict=True))
+    )
+
+
+def _header_cells(
+    version: TableVersion,
+    rows: list[str],
+    cols: list[str],
+    col_keys: list[tuple[str, ...]],
+    lines: pd.DataFrame,
+    lang: str,
+) -> tuple[list[HeaderCell], int]:
+    items = version.header.get("items") or {}
+    group_key = "group_en" if lang == "en" else "group_zh"
+    groups = [
+        str((items.get(k[0]) or {}).get(group_key) or "") if cols[0] == "item" else ""
+        for k in col_keys
+    ]
+    levels: list[list[str]] = []
+    if any(groups):
+        levels.append(groups)
+    for i, fld in enumerate(cols):
+        levels.append([_value_label(version, fld, k[i], lang) for k in col_keys])
+    units = []
+    for key in col_keys:
+        mask = pd.Series(True, index=lines.index)
+        for fld, value in zip(cols, key, strict=True):
+            mask &= lines[fld].eq(value)
+        units.append("、".join(dict.fromkeys(lines.loc[mask, "unit"])))
+    levels.append(units)
+    height, first = len(levels), len(rows)
+    cells = [
+        HeaderCell(_field_label(version, f, lang), 0, i, rowspan=height) for i, f in enumerate(rows)
+    ]
+    grouped = any(groups)
+    for level, labels in enumerate(levels):
+        c = 0
+        while c < len(labels):
+            if grouped and level == 0 and not labels[c]:  # ungrouped: its label spans down
+                cells.append(HeaderCell(levels[1][c], 0, first + c, rowspan=2))
+                c += 1
+                continue
+            if grouped and level == 1 and not groups[c]:
+                c += 1
+                continue
+            end = c
+            while (
+                level < height - 1
+                and end + 1 < len(labels)
+                and labels[end + 1] == labels[c]
+                and _same_parent(levels, level, c, end + 1)
+                and not (grouped and not groups[end + 1])
+            ):
+                end += 1
+            cells.append(HeaderCell(labels[c], level, first + c, colspan=end - c + 1))
+            c = end + 1
+    return cells, height
+
+
+def _same_parent(levels: list[list[str]], level: int, a: int, b: int) -> bool:
+    return all(levels[up][a] == levels[up][b] for up in range(level))
+
+
+def _meta(
+    version: TableVersion, standards: StandardSet, text: Mapping[str, str], lang: str
+) -> list[str]:
+    h, source = version.header, version.header.get("source") or {}
+    sep, gap = text["sep"], "　" if lang == "zh" else "   "
+    first = []
+    if source.get("document_no"):
+        first.append(f"{text['document_no']}{sep}{source['document_no']}")
+    first.append(f"{text['issuer']}{sep}{h['issuer']}")
+    if h.get("jurisdiction"):
+        first.append(f"{text['jurisdiction']}{sep}{h['jurisdiction']}")
+    row = standards.tables[
+        (standards.tables["table_id"] == version.table_id)
+        & (standards.tables["version"] == version.version)
+    ].iloc[0]
+    start = f"{row['effective_from']:%Y-%m-%d}"
+    end = row["in_force_to"]
+    period = (
+        (f"{start} {text['from']}" if lang == "zh" else f"{text['from']} {start}")
+        if pd.isna(end)
+        else f"{start} {text['to']} {end:%Y-%m-%d}"
+    )
+    status = STATUSES[version.status] if lang == "zh" else STATUS_EN[version.status]
+    second = [
+        f"{text['effective']}{sep}{period}",
+        f"{text['version']}{sep}{version.version}（{status}）"
+        if lang == "zh"
+        else f"{text['version']}{sep}{version.version} ({status})",
+    ]
+    if h.get("scope_econ_codes"):
+        second.append(f"{text['econ']}{sep}{'、'.join(h['scope_econ_codes'])}")
+    kind = KINDS[str(h["kind"])] if lang == "zh" else str(h["kind"])
+    second.append(f"{text['kind']}{sep}{kind}")
+    return [gap.join(first), gap.join(second)]
+
+
+def _rule_note(rule: Mapping[str, object], text: Mapping[str, str], lang: str) -> str:
+    label = str(rule.get("label_en" if lang == "en" else "label_zh") or "")
+    note = str(rule.get("note_en" if lang == "en" else "note_zh") or "")
+    sep, lsep = text["sep"], text["list_sep"]
+    body = ""
+    if rule["type"] == "seasons":
+        body = lsep.join(
+            f"{k} {w['start']}—{w['end']}" for k, ws in rule["windows"].items() for w in ws
+        )
+    elif rule["type"] == "limit":
+        bound = rule.get("max", rule.get("min"))
+        body = f"{'≤' if 'max' in rule else '≥'} {bound:g} {rule.get('unit', '')}".strip()
+    elif rule["type"] == "bands":
+        body = lsep.join(str(b["label"]) for b in rule["bands"])
+    elif rule["type"] == "option" and isinstance(rule["value"], bool):
+        body = (
+            {True: "是", False: "否"}[rule["value"]]
+            if lang == "zh"
+            else {True: "yes", False: "no"}[rule["value"]]
+        )
+    elif rule["type"] == "option" and not isinstance(rule["value"], Mapping):
+        body = str(rule["value"])
+    parts = [p for p in (f"{label}{sep}{body}" if body else label, note) if p]
+    mark = f"（{UNVERIFIED_MARK}）" if rule.get("confidence") == "U" else ""
+    return (lsep.join(parts) + mark) if parts else ""
+
+
+def _notes(version: TableVersion, text: Mapping[str, str], lang: str) -> list[str]:
+    h, source = version.header, version.header.get("source") or {}
+    sep = text["sep"]
+    notes = list(h.get("notes_en" if lang == "en" else "notes") or h.get("notes") or [])
+    notes += [n for r in (h.get("rules") or {}).values() if (n := _rule_note(r, text, lang))]
+    n_unverified = int((~version.values["verified"]).sum())
+    if n_unverified:
+        notes.append(text["unverified"].format(n=n_unverified))
+    if h.get("unverified"):
+        shown = [FIELDS_ZH.get(f, f) if lang == "zh" else f for f in h["unverified"]]
+        notes.append(
+            text["unverified_meta"].format(
+                fields="、".join(shown) if lang == "zh" else ", ".join(shown)
+            )
+        )
+    if source.get("document"):
+        doc = str(source["document"]) + (
+            f"（{source['document_no']}）" if source.get("document_no") else ""
+        )
+        notes.append(f"{text['source']}{sep}{doc}")
+    if source.get("method"):
+        notes.append(
+            f"{text['method']}{sep}{source['method']}"
+            + (f"（{source['note']}）" if source.get("note") else "")
+        )
+        params = source.get("parameters") or {}
+        if params:
+            notes.append(
+                f"{text['parameters']}{sep}" + ", ".join(f"{k}={v}" for k, v in params.items())
+            )
+        if source.get("data_hash"):
+            notes.append(f"{text['data_hash']}{sep}{source['data_hash']}")
+    notes.append(f"{text['hash']}{sep}{version.content_hash}")
+    return notes
+
+
+def _long_lines(version: TableVersion, lang: str) -> pd.DataFrame:
+    cols = [
+        "standard_id",
+        "item_zh",
+        "component_zh",
+        *version.dims,
+        "kind",
+        "value",
+        "lower",
+        "upper",
+        "unit",
+        "verified",
+        "confidence",
+        "note",
+    ]
+    out = version.values[cols].copy()
+    if lang == "en":
+        items, comps = version.header.get("items") or {}, version.header.get("components") or {}
+        out["item_zh"] = version.values["item"].map(lambda c: _label(items.get(c), c, "en"))
+        out["component_zh"] = version.values["component"].map(
+            lambda c: _label(comps.get(c), c, "en") if c else ""
+        )
+    names = {
+        c: LONG_COLUMNS[c][1 if lang == "en" else 0]
+        if c in LONG_COLUMNS
+        else _field_label(version, c, lang)
+        for c in cols
+    }
+    return out.rename(columns=names)
+
+
+# ---- drawing ------------------------------------------------------------------------
+
+
+def _width(text: object) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def _number_format(value: float, unverified: bool) -> str:
+    base = "#,##0" if float(value).is_integer() else "#,##0.0##"
+    return base + (f'"{UNVERIFIED_MARK}"' if unverified else "")
+
+
+def write_workbook(pub: Publication, path: str | Path) -> Path:
+    """Write the publication as an .xlsx workbook (openpyxl), atomically.
+
+    Sheet 1: title, document line, grouped header rows, units, values (unverified ones
+    marked ``※`` by number format, still numbers), notes; panes frozen below the
+    header and right of the row labels.  Sheet 2: the value lines in long form.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    from costperf.io import atomic_path
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = pub.sheet_name
+    ncol = pub.n_columns
+    thin = Side(style="thin", color="808080")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    sheet.cell(1, 1, pub.title).font = Font(bold=True, size=16)
+    sheet.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
+    sheet.row_dimensions[1].height = 30
+    for i, line in enumerate(pub.meta, start=2):
+        sheet.cell(i, 1, line).alignment = Alignment(horizontal="left")
+    for r in range(1, 2 + len(pub.meta)):
+        sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncol)
+    top = 2 + len(pub.meta)
+    fill = PatternFill("solid", fgColor="DDE4EE")
+    for cell in pub.header:
+        row, col = top + cell.row, 1 + cell.col
+        sheet.cell(row, col, cell.text)
+        if cell.rowspan > 1 or cell.colspan > 1:
+            sheet.merge_cells(
+                start_row=row,
+                start_column=col,
+                end_row=row + cell.rowspan - 1,
+                end_column=col + cell.colspan - 1,
+            )
+    for r in range(top, top + pub.header_height):
+        for c in range(1, ncol + 1):
+            target = sheet.cell(r, c)
+            target.font, target.fill = Font(bold=True), fill
+            target.alignment, target.border = center, box
+    first_row = top + pub.header_height
+    for i, (values, marks) in enumerate(zip(pub.body, pub.unverified, strict=True)):
+        for j, (value, mark) in enumerate(zip(values, marks, strict=True)):
+            cell = sheet.cell(first_row + i, 1 + j, value)
+            cell.border = box
+            if j >= pub.n_label_columns and value is not None:
+                cell.number_format = _number_format(value, mark)
+                cell.alignment = Alignment(horizontal="right")
+    for (i, j), span in row_spans(pub).items():
+        if span > 1:
+            sheet.merge_cells(
+                start_row=first_row + i,
+                start_column=1 + j,
+                end_row=first_row + i + span - 1,
+                end_column=1 + j,
+            )
+            sheet.cell(first_row + i, 1 + j).alignment = Alignment(vertical="center")
+    notes_row = first_row + len(pub.body) + 1
+    sheet.cell(notes_row, 1, _t(pub.lang)["notes"] + _t(pub.lang)["sep"]).font = Font(bold=True)
+    for k, note in enumerate(pub.notes, start=1):
+        row = notes_row + k
+        sheet.cell(row, 1, f"{k}. {note}").alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncol)
+        total = sum(max(10, _width(h.text)) for h in pub.header) or 60
+        sheet.row_dimensions[row].height = 15 * max(1, -(-_width(note) // max(total, 60)))
+    sheet.freeze_panes = sheet.cell(first_row, pub.n_label_columns + 1)
+    for c in range(ncol):
+        texts = [h.text for h in pub.header if h.col == c and h.colspan == 1]
+        texts += [row[c] for row in pub.body if c < pub.n_label_columns]
+        width = max([_width(t) for t in texts] + [10]) + 2
+        sheet.column_dimensions[get_column_letter(c + 1)].width = min(width, 40)
+    sheet.print_title_rows = f"{top}:{first_row - 1}"
+    _write_lines_sheet(book, pub)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        book.save(tmp)
+    return path
+
+
+def _write_lines_sheet(book: object, pub: Publication) -> None:
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet(_t(pub.lang)["lines"])
+    sheet.append(list(pub.lines.columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in pub.lines.itertuples(index=False):
+        sheet.append(
+            [
+                None
+                if isinstance(v, float) and pd.isna(v)
+                else bool(v)
+                if isinstance(v, bool)
+                else v
+                for v in row
+            ]
+        )
+    sheet.freeze_panes = "B2"
+    for i, col in enumerate(pub.lines.columns, start=1):
+        width = max([_width(col), *(_width(v) for v in pub.lines.iloc[:, i - 1])]) + 2
+        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width, 60)
+
+
+def row_spans(pub: Publication) -> dict[tuple[int, int], int]:
+    """Vertical merges of repeated row labels: ``(row, col) -> span`` (0 = covered).
+
+    Only label columns before the last merge, and only under the same outer labels.
+    """
+    spans: dict[tuple[int, int], int] = {}
+    for j in range(pub.n_label_columns - 1):
+        i = 0
+        while i < len(pub.body):
+            end = i
+            while end + 1 < len(pub.body) and all(
+                pub.body[end + 1][k] == pub.body[i][k] for k in range(j + 1)
+            ):
+                end += 1
+            spans[(i, j)] = end - i + 1
+            for k in range(i + 1, end + 1):
+                spans[(k, j)] = 0
+            i = end + 1
+    return spans
+
+
+def _show_number(value: float) -> str:
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
+_CSS = """
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
+       margin: 2em; color: #222; }
+h1 { font-size: 1.5em; text-align: center; margin-bottom: .3em; }
+p.meta { text-align: center; margin: .2em 0; color: #444; }
+table { border-collapse: collapse; margin: 1em auto; }
+th, td { border: 1px solid #808080; padding: .3em .7em; }
+th { background: #dde4ee; text-align: center; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.unverified { color: #a0522d; }
+ol.notes { max-width: 60em; margin: 1em auto; font-size: .92em; }
+"""
+
+
+def render_html(pub: Publication) -> str:
+    """The publication as one self-contained UTF-8 HTML page (inline CSS, no assets)."""
+    esc = html.escape
+    text = _t(pub.lang)
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if pub.lang == "zh" else "en"}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(pub.title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{esc(pub.title)}</h1>",
+    ]
+    out += [f'<p class="meta">{esc(line)}</p>' for line in pub.meta]
+    out.append("<table>")
+    out.append("<thead>")
+    for r in range(pub.header_height):
+        cells = sorted((c for c in pub.header if c.row == r), key=lambda c: c.col)
+        row = "".join(
+            f"<th{_span('rowspan', c.rowspan)}{_span('colspan', c.colspan)}>{esc(c.text)}</th>"
+            for c in cells
+        )
+        out.append(f"<tr>{row}</tr>")
+    out.append("</thead>")
+    out.append("<tbody>")
+    spans = row_spans(pub)
+    for i, (values, marks) in enumerate(zip(pub.body, pub.unverified, strict=True)):
+        cells = []
+        for j, (value, mark) in enumerate(zip(values, marks, strict=True)):
+            span = spans.get((i, j), 1)
+            if j < pub.n_label_columns and span == 0:
+                continue
+            if j < pub.n_label_columns:
+                cells.append(f'<th scope="row"{_span("rowspan", span)}>{esc(str(value))}</th>')
+            elif value is None:
+                cells.append("<td></td>")
+            else:
+                cls = "num unverified" if mark else "num"
+                shown = _show_number(value) + (UNVERIFIED_MARK if mark else "")
+                title = ' title="unverified"' if mark else ""
+                cells.append(f'<td class="{cls}"{title}>{esc(shown)}</td>')
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody>")
+    out.append("</table>")
+    out.append(f"<h2>{esc(text['notes'])}</h2>")
+    out.append('<ol class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in pub.notes) + "</ol>")
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+def _span(name: str, n: int) -> str:
+    return f' {name}="{n}"' if n > 1 else ""
+
+
+def write_html(pub: Publication, path: str | Path) -> Path:
+    """Write :func:`render_html` to ``path`` (UTF-8), atomically."""
+    from costperf.io import write_text
+
+    path = Path(path)
+    write_text(render_html(pub), path)
+    return path
+
+
+def publish_table(
+    standards: StandardSet, ref: str, path: str | Path, *, fmt: str | None = None, lang: str = "zh"
+) -> Path:
+    """Publish table ``ref`` to ``path`` as ``xlsx`` or ``html`` (default: by suffix)."""
+    fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
+    if fmt in ("htm", "html"):
+        return write_html(build_publication(standards, ref, lang=lang), path)
+    if fmt == "xlsx":
+        return write_workbook(build_publication(standards, ref, lang=lang), path)
+    msg = f"--format {fmt!r}: use xlsx or html"
+    raise InputError(msg)

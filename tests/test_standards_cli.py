@@ -1,0 +1,166 @@
+"""``costperf standards ...`` end to end: exit status 0 on success, 2 on bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from costperf.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+STANDARDS = REPO / "standards"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env.pop("COSTPERF_STANDARDS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "costperf.cli", "standards", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+
+
+@pytest.fixture
+def copy(tmp_path):
+    folder = tmp_path / "standards"
+    shutil.copytree(STANDARDS, folder)
+    return folder
+
+
+def test_list_uses_the_repository_standards_by_default(tmp_path):
+    done = run("list", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "travel-lodging" in done.stdout and "财行〔2016〕214号" in done.stdout
+
+
+def test_diff_prints_and_writes_csv(tmp_path):
+    done = run("diff", "meeting-fee", "fujian-meeting-fee", "-o", "diff.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "meeting-fee@1 -> fujian-meeting-fee@1: changed 12, added 0, removed 0" in done.stdout
+    diff = pd.read_csv(tmp_path / "diff.csv", encoding="utf-8-sig")
+    assert len(diff) == 12
+    row = diff.set_index("line").loc["四类会议/total"]
+    assert (row["value_old"], row["value_new"], row["abs_change"]) == (550, 450, -100)
+
+
+def test_uprate_writes_a_draft_and_refuses_to_overwrite(copy, tmp_path):
+    args = (
+        "uprate",
+        "meeting-fee",
+        "--index",
+        "1.032",
+        "--effective",
+        "2027-01-01",
+        "--standards",
+        str(copy),
+    )
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    header = tomllib.loads((copy / "meeting-fee-v2.toml").read_text(encoding="utf-8"))
+    assert (header["version"], header["status"]) == (2, "draft")
+    values = pd.read_csv(copy / "meeting-fee-v2.csv", encoding="utf-8-sig", dtype=str)
+    assert values.set_index(["category", "item"]).loc[("一类会议", "total"), "value"] == "780"
+    # from the repository's tables the next version is 2 again, and that file now exists
+    again = run(
+        "uprate",
+        "meeting-fee",
+        "--index",
+        "1.05",
+        "--effective",
+        "2028-01-01",
+        "-o",
+        str(copy),
+        cwd=tmp_path,
+    )
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    assert main(["standards", "seal", str(copy / "meeting-fee-v2.toml")]) == 0
+    assert main(["standards", "check", "--standards", str(copy)]) == 0
+
+
+def test_publish_xlsx(tmp_path):
+    done = run("publish", "travel-lodging", "--format", "xlsx", "-o", "t.xlsx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx").worksheets[0]
+    assert sheet["A1"].value == "中央和国家机关工作人员赴地方差旅住宿费标准（2016年）"
+    assert sheet.freeze_panes == "C6"
+
+
+def test_lookup_and_its_errors(tmp_path):
+    done = run(
+        "lookup",
+        "travel-lodging",
+        "--on",
+        "2016-08-01",
+        "--item",
+        "lodging",
+        "-d",
+        "city=大连",
+        "-d",
+        "staff_level=其他人员",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("420 元/人·天")
+    bad = run("publish", "no-such-table", "--format", "html", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "unknown standard table 'no-such-table'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_check_a_broken_copy_exits_2_and_writes_problems(copy, tmp_path):
+    csv = copy / "mof-meeting-fee-2016.csv"
+    csv.write_text(
+        csv.read_text(encoding="utf-8").replace("二类会议,lodging,400", "二类会议,lodging,四百"),
+        encoding="utf-8",
+    )
+    done = run("check", "--standards", str(copy), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "mof-meeting-fee-2016.csv, row 6, column 'value'" in done.stderr
+    problems = pd.read_csv(tmp_path / "costperf-problems.csv", encoding="utf-8-sig")
+    assert {"not_a_number", "content_hash"} <= set(problems["check"])
+
+
+def test_in_process_commands(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["standards", "check"]) == 0
+    assert "no errors" in capsys.readouterr().out
+    assert main(["standards", "show", "travel-allowance", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "travel-allowance/西藏/meals" in out and "meal allowance" in out
+    assert main(["standards", "publish", "meeting-fee", "--format", "html"]) == 0
+    assert (tmp_path / "meeting-fee-v1.html").exists()
+    assert (
+        main(
+            [
+                "standards",
+                "lookup",
+                "travel-lodging",
+                "--on",
+                "2013-05-01",
+                "--item",
+                "lodging",
+                "-d",
+                "city=北京",
+                "-d",
+                "staff_level=省部级",
+            ]
+        )
+        == 2
+    )
+    assert "no 'travel-lodging' table in force on 2013-05-01" in capsys.readouterr().err
+    assert main(["standards", "lookup", "travel-lodging", "--on", "2016-05-01", "-d", "x"]) == 2
+    assert main(["standards", "list", "--standards", str(tmp_path / "missing")]) == 2

@@ -1,0 +1,161 @@
+"""Publication: a workbook and an HTML page a bureau could issue, read back."""
+
+from __future__ import annotations
+
+import html.parser
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from costperf.standards import build_publication, publish_table, read_standards
+from costperf.standards.publish import render_html
+
+STANDARDS = Path(__file__).resolve().parents[1] / "standards"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return read_standards(STANDARDS)
+
+
+@pytest.fixture(scope="module")
+def meeting_book(shipped, tmp_path_factory):
+    path = tmp_path_factory.mktemp("pub") / "meeting.xlsx"
+    publish_table(shipped, "meeting-fee", path, fmt="xlsx")
+    return openpyxl.load_workbook(path)
+
+
+def _merged(sheet, coordinate):
+    return any(coordinate in r for r in sheet.merged_cells.ranges)
+
+
+def test_workbook_title_document_and_grouped_header(meeting_book):
+    sheet = meeting_book.worksheets[0]
+    assert sheet.title == "meeting-fee"
+    assert sheet["A1"].value == "中央和国家机关会议费综合定额标准"
+    assert sheet["A1"].font.bold
+    assert "文号：财行〔2016〕214号" in sheet["A2"].value
+    assert "施行日期：2016-07-01" in sheet["A3"].value
+    assert _merged(sheet, "A1") and _merged(sheet, "E1")
+    # grouped header: 综合定额 over 住宿费/伙食费/其他费用/合计, units below
+    assert sheet["A4"].value == "会议类别" and _merged(sheet, "A6")
+    assert sheet["B4"].value == "综合定额"
+    assert any(str(r) == "B4:E4" for r in sheet.merged_cells.ranges)
+    assert [sheet.cell(5, c).value for c in range(2, 6)] == ["住宿费", "伙食费", "其他费用", "合计"]
+    assert [sheet.cell(6, c).value for c in range(2, 6)] == ["元/人·天"] * 4
+    assert sheet.freeze_panes == "B7"
+
+
+def test_workbook_values_are_numbers(meeting_book):
+    sheet = meeting_book.worksheets[0]
+    rows = [[sheet.cell(r, c).value for c in range(1, 6)] for r in range(7, 11)]
+    assert rows == [
+        ["一类会议", 500, 150, 110, 760],
+        ["二类会议", 400, 150, 100, 650],
+        ["三类会议", 340, 130, 80, 550],
+        ["四类会议", 340, 130, 80, 550],
+    ]
+    assert sheet["B7"].number_format == "#,##0"
+    assert sheet.column_dimensions["A"].width >= 10
+
+
+def test_workbook_notes_and_line_sheet(meeting_book):
+    sheet = meeting_book.worksheets[0]
+    notes = [sheet.cell(r, 1).value for r in range(12, sheet.max_row + 1)]
+    assert notes[0] == "注："
+    text = "\n".join(notes[1:])
+    assert "可以调剂使用" in text
+    assert "依据：《中央和国家机关会议费管理办法》（财行〔2016〕214号）" in text
+    assert "以下表头信息待核实：施行日期" in text
+    assert "内容指纹：sha256:" in text
+    lines = meeting_book.worksheets[1]
+    assert lines.title == "数值明细"
+    assert [c.value for c in lines[1]][:3] == ["标准编码", "项目", "指标"]
+    assert lines["A2"].value == "meeting-fee/一类会议/lodging"
+
+
+def test_unverified_values_are_marked(shipped, tmp_path):
+    path = publish_table(shipped, "training-fee", tmp_path / "t.xlsx")
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    row = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "二类培训")
+    lodging, total = sheet.cell(row, 2), sheet.cell(row, 6)
+    assert lodging.value == 400 and lodging.number_format.endswith('"※"')
+    assert total.value == 650 and "※" not in total.number_format
+    notes = "\n".join(str(sheet.cell(r, 1).value) for r in range(row, sheet.max_row + 1))
+    assert "标注※的数值未在文件原文中核实（共4项）" in notes
+    assert "超过30天部分按70%控制" in notes
+
+
+class _Cells(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.cells, self._in = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("td", "th", "h1", "li", "p"):
+            self._in = [tag, dict(attrs), ""]
+
+    def handle_data(self, data):
+        if self._in is not None:
+            self._in[2] += data
+
+    def handle_endtag(self, tag):
+        if self._in is not None and tag == self._in[0]:
+            self.cells.append(tuple(self._in))
+            self._in = None
+
+
+def test_html_has_the_same_content(shipped, tmp_path):
+    pub = build_publication(shipped, "travel-lodging")
+    page = render_html(pub)
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+    assert "http" not in page and "<link" not in page and "<script" not in page
+    parser = _Cells()
+    parser.feed(page)
+    texts = [c[2] for c in parser.cells]
+    assert pub.title in texts
+    assert texts.count("1,040") == 1  # 海口 peak, 省部级
+    headers = [c for c in parser.cells if c[0] == "th"]
+    dalian = next(c for c in headers if c[2] == "大连")
+    assert dalian[1].get("rowspan") == "2"  # 淡季 and 旺季 rows
+    assert any("海口 11-01—02-29" in t for t in texts)
+    for note in pub.notes:
+        assert note in texts
+    written = publish_table(shipped, "travel-lodging", tmp_path / "t.html", fmt="html")
+    assert written.read_text(encoding="utf-8") == page
+
+
+def test_english_headers(shipped, tmp_path):
+    path = publish_table(shipped, "meeting-fee", tmp_path / "en.xlsx", lang="en")
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    assert sheet["A1"].value == "Meeting-fee composite quota, central government bodies"
+    assert sheet["A4"].value == "meeting category"
+    assert sheet["B4"].value == "composite quota"
+    assert [sheet.cell(5, c).value for c in range(2, 6)] == ["lodging", "food", "other", "total"]
+    assert "Document: 财行〔2016〕214号" in sheet["A2"].value
+    page = render_html(build_publication(shipped, "meeting-fee", lang="en"))
+    assert '<html lang="en">' in page and "<th>lodging</th>" in page
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "meeting-fee",
+        "meeting-limits",
+        "fujian-meeting-fee",
+        "training-fee",
+        "training-lecturer-fee",
+        "travel-lodging@1",
+        "travel-lodging@2",
+        "travel-allowance",
+        "office-equipment",
+        "anhui-office-equipment",
+    ],
+)
+def test_every_shipped_table_publishes(shipped, tmp_path, table):
+    pub = build_publication(shipped, table)
+    n_values = sum(v is not None for row in pub.body for v in row[pub.n_label_columns :])
+    assert n_values == len(shipped.get(table).values)
+    publish_table(shipped, table, tmp_path / "x.xlsx")
+    publish_table(shipped, table, tmp_path / "x.html")
