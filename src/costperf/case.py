@@ -8,12 +8,13 @@ allowed values (exit status 2 at the CLI).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from costperf.errors import InputError
+from costperf.errors import InputError, located_error
 
 AMOUNT_UNITS = {"元": 1.0, "yuan": 1.0, "万元": 1e4, "千元": 1e3}
 STANDARD_RULES = ("median", "mean", "p25", "p75", "p10", "p90")
@@ -90,8 +91,7 @@ _SECTIONS: dict[str, set[str]] = {
     "case": {"name", "title", "class_of_matter", "description"},
     "peers": set(TABLES) | {"options"},
     "requests": set(TABLES) | {"options"},
-    "units": {"output", "output_unit", "dimensions", "amount_tolerance",
-              "amount_tolerance_abs"},
+    "units": {"output", "output_unit", "dimensions", "amount_tolerance", "amount_tolerance_abs"},
     "variables": set(),  # free names
     "drivers": set(),  # free names
     "decomposition": {"drivers", "scale", "method"},
@@ -110,7 +110,14 @@ class _Reader:
 
     def fail(self, key: str, expected: str, value: object = None) -> InputError:
         got = "" if value is None else f"got {value!r}, "
-        return InputError(f"{self.path}: key '{key}': {got}expected {expected}")
+        return located_error(
+            f"{self.path}: key '{key}': {got}expected {expected}",
+            source_file=self.path,
+            column=key,
+            value=value,
+            expected=expected,
+            check="config",
+        )
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.data.get(name, {})
@@ -118,13 +125,21 @@ class _Reader:
             raise self.fail(name, "a table [" + name + "]", value)
         return value
 
-    def get(self, section: str, key: str, kind: type | tuple[type, ...], default: Any = None,
-            *, required: bool = False) -> Any:
+    def get(
+        self,
+        section: str,
+        key: str,
+        kind: type | tuple[type, ...],
+        default: Any = None,
+        *,
+        required: bool = False,
+    ) -> Any:
         sec = self.section(section)
         if key not in sec:
             if required:
-                raise self.fail(f"{section}.{key}", f"a value (it is required) of type "
-                                f"{_kind_name(kind)}")
+                raise self.fail(
+                    f"{section}.{key}", f"a value (it is required) of type {_kind_name(kind)}"
+                )
             return default
         value = sec[key]
         if not isinstance(value, kind) or isinstance(value, bool) and bool not in _tuple(kind):
@@ -134,8 +149,10 @@ class _Reader:
     def choice(self, section: str, key: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.get(section, key, str, default)
         if value not in allowed:
-            msg = (f"{self.path}: unknown {key} '{value}' in [{section}]; use one of: "
-                   f"{', '.join(allowed)}")
+            msg = (
+                f"{self.path}: unknown {key} '{value}' in [{section}]; use one of: "
+                f"{', '.join(allowed)}"
+            )
             raise InputError(msg)
         return value
 
@@ -145,29 +162,38 @@ def _tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "text", int: "a whole number", float: "a number", list: "a list",
-             dict: "a table", dt.date: "a date (YYYY-MM-DD)", bool: "true or false"}
+    names = {
+        str: "text",
+        int: "a whole number",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+        dt.date: "a date (YYYY-MM-DD)",
+        bool: "true or false",
+    }
     return " or ".join(names.get(k, k.__name__) for k in _tuple(kind))
 
 
 def _check_keys(data: dict[str, Any], path: Path) -> None:
     for section, value in data.items():
         if section not in _SECTIONS:
-            msg = (f"{path}: unknown section [{section}]; use one of: "
-                   f"{', '.join(_SECTIONS)}")
+            msg = f"{path}: unknown section [{section}]; use one of: {', '.join(_SECTIONS)}"
             raise InputError(msg)
         allowed = _SECTIONS[section]
         if not allowed or not isinstance(value, dict):
             continue
         for key in value:
             if key not in allowed:
-                msg = (f"{path}: unknown key '{key}' in [{section}]; use one of: "
-                       f"{', '.join(sorted(allowed))}")
+                msg = (
+                    f"{path}: unknown key '{key}' in [{section}]; use one of: "
+                    f"{', '.join(sorted(allowed))}"
+                )
                 raise InputError(msg)
 
 
-def _table_sources(reader: _Reader, section: str, folder: Path,
-                   required: bool) -> dict[str, TableSource]:
+def _table_sources(
+    reader: _Reader, section: str, folder: Path, required: bool
+) -> dict[str, TableSource]:
     sec = reader.section(section)
     options = sec.get("options", {})
     if not isinstance(options, dict):
@@ -182,23 +208,33 @@ def _table_sources(reader: _Reader, section: str, folder: Path,
             raise reader.fail(f"{section}.options.{table}", "a table", opts)
         for key in opts:
             if key not in _TABLE_OPTIONS:
-                msg = (f"{reader.path}: unknown key '{key}' in [{section}.options.{table}]; "
-                       f"use one of: {', '.join(sorted(_TABLE_OPTIONS))}")
+                msg = (
+                    f"{reader.path}: unknown key '{key}' in [{section}.options.{table}]; "
+                    f"use one of: {', '.join(sorted(_TABLE_OPTIONS))}"
+                )
                 raise InputError(msg)
         unit = opts.get("amount_unit", "元")
         if unit not in AMOUNT_UNITS:
-            msg = (f"{reader.path}: unknown amount_unit '{unit}' in "
-                   f"[{section}.options.{table}]; use one of: {', '.join(AMOUNT_UNITS)}")
+            msg = (
+                f"{reader.path}: unknown amount_unit '{unit}' in "
+                f"[{section}.options.{table}]; use one of: {', '.join(AMOUNT_UNITS)}"
+            )
             raise InputError(msg)
+        sheet = opts.get("sheet")
+        if sheet is not None and not isinstance(sheet, str):
+            raise reader.fail(f"{section}.options.{table}.sheet", "a sheet name (text)", sheet)
         header_row = opts.get("header_row")
         if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-            raise reader.fail(f"{section}.options.{table}.header_row",
-                              "a whole number >= 1", header_row)
-        sources[table] = TableSource(folder / rel, opts.get("sheet"), header_row, unit)
+            raise reader.fail(
+                f"{section}.options.{table}.header_row", "a whole number >= 1", header_row
+            )
+        sources[table] = TableSource(folder / rel, sheet, header_row, unit)
     unknown_opts = set(options) - set(TABLES)
     if unknown_opts:
-        msg = (f"{reader.path}: unknown table '{sorted(unknown_opts)[0]}' in "
-               f"[{section}.options]; use one of: {', '.join(TABLES)}")
+        msg = (
+            f"{reader.path}: unknown table '{sorted(unknown_opts)[0]}' in "
+            f"[{section}.options]; use one of: {', '.join(TABLES)}"
+        )
         raise InputError(msg)
     return sources
 
@@ -224,31 +260,52 @@ def load_case(folder: str | Path) -> CaseConfig:
     """Load ``case.toml`` from a case folder (or the file itself) into a :class:`CaseConfig`."""
     folder = Path(folder)
     path = folder if folder.suffix == ".toml" else folder / "case.toml"
+    try:
+        return _load_case(path)
+    except InputError as exc:
+        if exc.problems.empty:  # one located row, so the CLI writes the problems table
+            text = str(exc).removeprefix(f"{path}: ")
+            raise located_error(str(exc), source_file=path, expected=text, check="config") from exc
+        raise
+
+
+def _load_case(path: Path) -> CaseConfig:
     folder = path.parent
-    if not path.exists():
+    if not path.is_file():
         msg = f"{path}: no case.toml here; a case is a folder with a case.toml (see README)"
         raise InputError(msg)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path}: not valid TOML: {exc}"
-        raise InputError(msg) from exc
+        line = re.search(r"at line (\d+)", str(exc))
+        raise located_error(
+            msg,
+            source_file=path,
+            row=int(line.group(1)) if line else None,
+            check="toml_syntax",
+            expected=f"valid TOML ({exc})",
+        ) from exc
     _check_keys(data, path)
     r = _Reader(data, path)
     std_date = r.get("standard", "effective_from", dt.date, dt.date(2026, 1, 1))
     band = _str_list(r, "standard", "band") or ("p25", "p75")
     for b in band:
         if b not in STANDARD_RULES:
-            msg = f"{path}: unknown band '{b}' in [standard]; use one of: {', '.join(STANDARD_RULES)}"
+            msg = (
+                f"{path}: unknown band '{b}' in [standard]; use one of: {', '.join(STANDARD_RULES)}"
+            )
             raise InputError(msg)
     if len(band) != 2:
-        raise r.fail("standard.band", "two statistics, e.g. [\"p25\", \"p75\"]", list(band))
+        raise r.fail("standard.band", 'two statistics, e.g. ["p25", "p75"]', list(band))
     drivers = _str_map(r, "drivers")
     decomposition = _str_list(r, "decomposition", "drivers")
     for name in decomposition:
         if name not in drivers and name not in _str_map(r, "variables"):
-            msg = (f"{path}: decomposition driver '{name}' is not defined in [drivers]; "
-                   f"defined: {', '.join(drivers) or 'none'}")
+            msg = (
+                f"{path}: decomposition driver '{name}' is not defined in [drivers]; "
+                f"defined: {', '.join(drivers) or 'none'}"
+            )
             raise InputError(msg)
     tolerance = float(r.get("review", "tolerance", (int, float), 0.0))
     if not 0 <= tolerance < 1:
@@ -270,8 +327,9 @@ def load_case(folder: str | Path) -> CaseConfig:
         drivers=drivers,
         decomposition_drivers=decomposition,
         decomposition_scale=float(r.get("decomposition", "scale", (int, float), 1.0)),
-        decomposition_method=r.choice("decomposition", "method", GAP_METHODS,
-                                      "lmdi_multiplicative"),
+        decomposition_method=r.choice(
+            "decomposition", "method", GAP_METHODS, "lmdi_multiplicative"
+        ),
         standard=StandardRule(
             standard_id=r.get("standard", "id", str, "UC"),
             name=r.get("standard", "name", str, "单位成本标准"),

@@ -87,3 +87,35 @@ def label(name: str, lang: str = "zh") -> str:
 def to_display(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """Rename canonical columns to display labels (``lang`` 'zh' or 'en') for writing."""
     return frame.rename(columns={c: label(c, lang) for c in frame.columns})
+
+
+_ZH_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+
+
+def natural_key(value: object) -> tuple:
+    """Sort key that orders '一级' < '二级' < '十级' and 'grade 2' < 'grade 10'."""
+    text = str(value)
+    parts = re.split(r"(\d+|[一二三四五六七八九十])", text)
+    return tuple(
+        (0, int(p)) if p.isdigit() else (0, _ZH_DIGITS[p]) if p in _ZH_DIGITS else (1, p)
+        for p in parts
+        if p
+    )
+
+
+def sort_natural(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Sort ``frame`` by ``columns`` with :func:`natural_key` (stable)."""
+    if not columns:
+        return frame
+    return frame.sort_values(columns, key=lambda s: s.map(natural_key), kind="stable")

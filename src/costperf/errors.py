@@ -47,6 +47,38 @@ class InputError(CostperfError):
         self.problems = problems if problems is not None else empty_problems()
 
 
+def located_error(
+    message: str,
+    *,
+    source_file: object = "",
+    sheet: str | None = "",
+    row: int | None = None,
+    column: str = "",
+    value: object = "",
+    expected: str = "",
+    check: str = "input",
+) -> InputError:
+    """An :class:`InputError` whose problems table holds one located row.
+
+    For errors found before a table exists (a missing file, an empty sheet, a bad key in
+    case.toml), so the CLI can still write the problems table.
+    """
+    problems = make_problems(
+        [
+            {
+                "source_file": str(source_file),
+                "sheet": sheet or "",
+                "source_row": "" if row is None else row,
+                "column": column,
+                "value": "" if value is None else str(value),
+                "expected": expected or message,
+                "check": check,
+            }
+        ]
+    )
+    return InputError(message, problems)
+
+
 def empty_problems() -> pd.DataFrame:
     """Return an empty problems table with the canonical columns."""
     return pd.DataFrame({c: pd.Series(dtype="object") for c in PROBLEM_COLUMNS})
@@ -108,7 +140,10 @@ def merge_errors(errors: list[InputError]) -> InputError:
     """One :class:`InputError` carrying the messages and problems of several."""
     if len(errors) == 1:
         return errors[0]
-    parts = [e.problems if not e.problems.empty else make_problems([{"expected": str(e),
-                                                                     "check": "file"}])
-             for e in errors]
+    parts = [
+        e.problems
+        if not e.problems.empty
+        else make_problems([{"expected": str(e), "check": "file"}])
+        for e in errors
+    ]
     return InputError("\n".join(str(e) for e in errors), pd.concat(parts, ignore_index=True))

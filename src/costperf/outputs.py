@@ -59,12 +59,25 @@ def _records(frame: pd.DataFrame, columns: list[str] | None = None) -> list[dict
     return [{k: _clean(v) for k, v in row.items()} for row in part.to_dict("records")]
 
 
-UNIT_COLUMNS = ["project_id", "district", "road_grade", "total_cost", "output_quantity",
-                "unit_cost", "cost_index"]
+UNIT_COLUMNS = [
+    "project_id",
+    "district",
+    "road_grade",
+    "total_cost",
+    "output_quantity",
+    "unit_cost",
+    "cost_index",
+]
 
 
-def build_summary(config: CaseConfig, data: CaseData, results: CaseResults,
-                  *, run_id: str | None, records_path: Path | None) -> dict:
+def build_summary(
+    config: CaseConfig,
+    data: CaseData,
+    results: CaseResults,
+    *,
+    run_id: str | None,
+    records_path: Path | None,
+) -> dict:
     """Machine-readable summary of a run (every figure recomputable from the case data)."""
     dims = list(config.dimensions)
     return {
@@ -78,8 +91,9 @@ def build_summary(config: CaseConfig, data: CaseData, results: CaseResults,
         "unit_cost_definition": "sum of line-item amounts / output actual [yuan per output unit]",
         "n_contracts": int(len(results.units)),
         "districts": _records(results.districts),
-        "contracts": _records(results.units, UNIT_COLUMNS + [c for c in dims
-                                                              if c not in UNIT_COLUMNS]),
+        "contracts": _records(
+            results.units, UNIT_COLUMNS + [c for c in dims if c not in UNIT_COLUMNS]
+        ),
         "standards": _records(results.standard),
         "gap_reference": {k: _clean(v) for k, v in results.reference.items()},
         "district_gap": _records(results.district_gap),
@@ -103,35 +117,67 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
     dims = list(config.dimensions)
     out = []
     if dims:
-        out.append((("各合同单位成本与标准值" if lang == "zh" else "Unit costs and standard"),
-                    charts.unit_cost_box(results.units, by=dims[0], standard=results.standard,
-                                         output_unit=config.output_unit,
-                                         dim_label=label(dims[0], lang), lang=lang)))
-    out.append((("各区域单位成本" if lang == "zh" else "Unit cost by district"),
-                charts.district_bars(results.districts, output_unit=config.output_unit,
-                                     lang=lang)))
+        out.append(
+            (
+                ("各合同单位成本与标准值" if lang == "zh" else "Unit costs and standard"),
+                charts.unit_cost_box(
+                    results.units,
+                    by=dims[0],
+                    standard=results.standard,
+                    output_unit=config.output_unit,
+                    dim_label=label(dims[0], lang),
+                    lang=lang,
+                ),
+            )
+        )
+    out.append(
+        (
+            ("各区域单位成本" if lang == "zh" else "Unit cost by district"),
+            charts.district_bars(results.districts, output_unit=config.output_unit, lang=lang),
+        )
+    )
     if not results.district_gap.empty:
         worst = results.district_gap.groupby("district")["gap"].first().idxmax()
-        effects = results.district_gap[results.district_gap["district"] == worst] \
-            .set_index("driver")["effect"]
+        effects = results.district_gap[results.district_gap["district"] == worst].set_index(
+            "driver"
+        )["effect"]
         names = {d: label(d, lang) for d in effects.index}
         names["residual"] = "残差" if lang == "zh" else "residual"
-        out.append((("差异分解瀑布图：" if lang == "zh" else "Gap waterfall: ") + str(worst),
-                    charts.waterfall(float(results.district_gap["reference_value"].iloc[0]),
-                                     effects, unit_name=str(worst), labels=names, lang=lang,
-                                     value_label=label("unit_cost", lang))))
+        out.append(
+            (
+                ("差异分解瀑布图：" if lang == "zh" else "Gap waterfall: ") + str(worst),
+                charts.waterfall(
+                    float(results.district_gap["reference_value"].iloc[0]),
+                    effects,
+                    unit_name=str(worst),
+                    labels=names,
+                    lang=lang,
+                    value_label=label("unit_cost", lang),
+                ),
+            )
+        )
     if not results.frontier.empty and "efficiency" in results.frontier:
-        out.append((("DEA 效率值" if lang == "zh" else "DEA efficiency"),
-                    charts.efficiency_bars(results.frontier, id_column="project_id",
-                                           score="efficiency", group="district", lang=lang)))
+        out.append(
+            (
+                ("DEA 效率值" if lang == "zh" else "DEA efficiency"),
+                charts.efficiency_bars(
+                    results.frontier,
+                    id_column="project_id",
+                    score="efficiency",
+                    group="district",
+                    lang=lang,
+                ),
+            )
+        )
     return out
 
 
 def _tables(results: CaseResults, data: CaseData) -> dict[str, pd.DataFrame]:
     reg = results.regression.get("coefficients")
     return {
-        "units": results.units.drop(columns=["source_file", "sheet", "source_row"],
-                                    errors="ignore"),
+        "units": results.units.drop(
+            columns=["source_file", "sheet", "source_row"], errors="ignore"
+        ),
         "districts": results.districts,
         "peer_stats": results.peer_stats,
         "standard": results.standard,
@@ -145,8 +191,15 @@ def _tables(results: CaseResults, data: CaseData) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_outputs(config: CaseConfig, data: CaseData, results: CaseResults, out_dir: Path,
-                  *, records_path: Path | None, lang: str = "zh") -> dict:
+def write_outputs(
+    config: CaseConfig,
+    data: CaseData,
+    results: CaseResults,
+    out_dir: Path,
+    *,
+    records_path: Path | None,
+    lang: str = "zh",
+) -> dict:
     """Write every output of a run; return the summary dictionary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {k: v for k, v in _tables(results, data).items() if v is not None and len(v)}
@@ -158,41 +211,71 @@ def write_outputs(config: CaseConfig, data: CaseData, results: CaseResults, out_
     run_id = None
     if records_path is not None and not results.review_projects.empty:
         run_id = write_run(
-            records_path, case_name=config.name, projects=results.review_projects,
-            lines=results.review_lines, standards=_standards_used(results.standard),
-            config_hash=data.config_hash, data_hash=data.data_hash, version=__version__,
-            summary=results.review_totals)
+            records_path,
+            case_name=config.name,
+            projects=results.review_projects,
+            lines=results.review_lines,
+            standards=_standards_used(results.standard),
+            config_hash=data.config_hash,
+            data_hash=data.data_hash,
+            version=__version__,
+            summary=results.review_totals,
+        )
     summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
-    write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
-               out_dir / "summary.json")
+    write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
+    )
     return summary
 
 
 def _standards_used(standard: pd.DataFrame) -> pd.DataFrame:
     prov = standard[["method", "parameters", "data_hash", "peers_used", "peers_excluded"]]
-    return pd.DataFrame({
-        "standard_id": standard["standard_id"], "version": standard["version"],
-        "dims": standard["dims"], "value": standard["value"],
-        "provenance": [json.dumps(r, ensure_ascii=False) for r in prov.to_dict("records")],
-    })
+    return pd.DataFrame(
+        {
+            "standard_id": standard["standard_id"],
+            "version": standard["version"],
+            "dims": standard["dims"],
+            "value": standard["value"],
+            "provenance": [json.dumps(r, ensure_ascii=False) for r in prov.to_dict("records")],
+        }
+    )
 
 
-def _sections(config: CaseConfig, results: CaseResults, tables: dict[str, pd.DataFrame],
-              png: list[tuple[str, bytes]], lang: str) -> list[Section]:
+def _sections(
+    config: CaseConfig,
+    results: CaseResults,
+    tables: dict[str, pd.DataFrame],
+    png: list[tuple[str, bytes]],
+    lang: str,
+) -> list[Section]:
     zh = lang == "zh"
     totals = results.review_totals
     text = ""
     if totals:
-        text = (f"申报 {totals['requests']} 项，申报数 {totals['requested']:,.2f} 元，审定数 "
-                f"{totals['approved']:,.2f} 元，核减 {totals['cut']:,.2f} 元，核减率 "
-                f"{totals['cut_rate']:.1%}。" if zh else
-                f"{totals['requests']} requests, requested {totals['requested']:,.2f} yuan, "
-                f"approved {totals['approved']:,.2f}, cut {totals['cut']:,.2f} "
-                f"({totals['cut_rate']:.1%}).")
+        text = (
+            f"申报 {totals['requests']} 项，申报数 {totals['requested']:,.2f} 元，审定数 "
+            f"{totals['approved']:,.2f} 元，核减 {totals['cut']:,.2f} 元，核减率 "
+            f"{totals['cut_rate']:.1%}。"
+            if zh
+            else f"{totals['requests']} requests, requested {totals['requested']:,.2f} yuan, "
+            f"approved {totals['approved']:,.2f}, cut {totals['cut']:,.2f} "
+            f"({totals['cut_rate']:.1%})."
+        )
     sections = [Section("图表" if zh else "Charts", config.description, charts=png)]
-    for key in ("districts", "standard", "district_gap", "regression", "review_projects",
-                "peer_stats"):
+    for key in (
+        "districts",
+        "standard",
+        "district_gap",
+        "regression",
+        "review_projects",
+        "peer_stats",
+    ):
         if key in tables:
-            sections.append(Section(_sheet(key, lang), text if key == "review_projects" else "",
-                                    tables=[(_sheet(key, lang), tables[key])]))
+            sections.append(
+                Section(
+                    _sheet(key, lang),
+                    text if key == "review_projects" else "",
+                    tables=[(_sheet(key, lang), tables[key])],
+                )
+            )
     return sections

@@ -70,16 +70,21 @@ class CaseResults:
 
 
 def _read(source: TableSource, schema, what: str) -> pd.DataFrame:
-    return read_checked(source.path, schema, sheet=source.sheet,
-                        header_row=source.header_row, amount_scale=source.amount_scale)
+    return read_checked(
+        source.path,
+        schema,
+        sheet=source.sheet,
+        header_row=source.header_row,
+        amount_scale=source.amount_scale,
+    )
 
 
-def _read_set(sources: dict[str, TableSource], what: str, config: CaseConfig,
-              numeric: set[str]) -> tuple[TableSet, pd.DataFrame]:
+def _read_set(
+    sources: dict[str, TableSource], what: str, config: CaseConfig, numeric: set[str]
+) -> tuple[TableSet, pd.DataFrame]:
     """Read and check one set; collect problems of all its files before raising."""
     frames, errors = {}, []
-    for table, schema in (("projects", PROJECTS), ("line_items", LINE_ITEMS),
-                          ("outputs", OUTPUTS)):
+    for table, schema in (("projects", PROJECTS), ("line_items", LINE_ITEMS), ("outputs", OUTPUTS)):
         if table not in sources:
             frames[table] = pd.DataFrame(columns=list(schema.required))
             continue
@@ -93,14 +98,23 @@ def _read_set(sources: dict[str, TableSource], what: str, config: CaseConfig,
     projects = frames["projects"]
     extra = sorted(c for c in numeric if c in projects.columns)
     projects, bad_numbers = coerce_numeric(projects, extra, min_value=0.0, allow_missing=True)
-    found = concat_problems([
-        bad_elements, bad_numbers,
-        check_inputs(projects, lines, frames["outputs"], rel_tol=config.amount_rel_tol,
-                     abs_tol=config.amount_abs_tol),
-    ])
+    found = concat_problems(
+        [
+            bad_elements,
+            bad_numbers,
+            check_inputs(
+                projects,
+                lines,
+                frames["outputs"],
+                rel_tol=config.amount_rel_tol,
+                abs_tol=config.amount_abs_tol,
+            ),
+        ]
+    )
     raise_if_problems(found, f"the {what} files")
-    warnings = concat_problems([f.attrs.get("warnings", empty_problems())
-                                for f in (projects, lines, frames["outputs"])])
+    warnings = concat_problems(
+        [f.attrs.get("warnings", empty_problems()) for f in (projects, lines, frames["outputs"])]
+    )
     return TableSet(projects, lines, frames["outputs"]), warnings
 
 
@@ -132,40 +146,54 @@ def load_case_data(config: CaseConfig) -> CaseData:
     files = [s.path for s in (*config.peers.values(), *config.requests.values())]
     config_path = config.folder / "case.toml"
     return CaseData(
-        peers=peers, requests=requests, warnings=concat_problems([warn_p, warn_r]),
+        peers=peers,
+        requests=requests,
+        warnings=concat_problems([warn_p, warn_r]),
         data_hash=_hash_files(files),
         config_hash=_hash_files([config_path]) if config_path.exists() else "",
     )
 
 
-def _units(tables: TableSet, config: CaseConfig, *, drivers: dict[str, str],
-           output_value: str) -> pd.DataFrame:
-    return unit_table(tables.projects, tables.line_items, tables.outputs,
-                      output_indicator=config.output_indicator, variables=config.variables,
-                      drivers=drivers, output_value=output_value)
+def _units(
+    tables: TableSet, config: CaseConfig, *, drivers: dict[str, str], output_value: str
+) -> pd.DataFrame:
+    return unit_table(
+        tables.projects,
+        tables.line_items,
+        tables.outputs,
+        output_indicator=config.output_indicator,
+        variables=config.variables,
+        drivers=drivers,
+        output_value=output_value,
+    )
 
 
-def _gap(units: pd.DataFrame, config: CaseConfig) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                             pd.Series]:
+def _gap(units: pd.DataFrame, config: CaseConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     drivers = list(config.decomposition_drivers)
     if not drivers:
         return pd.DataFrame(), pd.DataFrame(), pd.Series(dtype=float)
     scaled = units.assign(scaled_unit_cost=units["unit_cost"] * config.decomposition_scale)
     reference = peer_reference(scaled, drivers, statistic="median", target="scaled_unit_cost")
-    gap = decompose_gap(scaled, reference, drivers, method="lmdi_additive",
-                        id_column="project_id", target="scaled_unit_cost")
+    gap = decompose_gap(
+        scaled,
+        reference,
+        drivers,
+        method="lmdi_additive",
+        id_column="project_id",
+        target="scaled_unit_cost",
+    )
     for col in ("unit_driver_value", "reference_driver_value"):
         gap[col] = gap[col].astype(float)
     for col in ("effect", "unit_value", "reference_value", "gap"):
         gap[col] = gap[col] / config.decomposition_scale
     district = units.set_index("project_id")["district"]
     gap["district"] = gap["unit"].map(district)
-    by_district = (gap.groupby(["district", "driver"], sort=False)["effect"].mean()
-                   .reset_index())
+    by_district = gap.groupby(["district", "driver"], sort=False)["effect"].mean().reset_index()
     totals = gap.drop_duplicates("unit").groupby("district")[["unit_value", "gap"]].mean()
     by_district = by_district.join(totals, on="district")
-    by_district["reference_value"] = float(reference["scaled_unit_cost"]) \
-        / config.decomposition_scale
+    by_district["reference_value"] = (
+        float(reference["scaled_unit_cost"]) / config.decomposition_scale
+    )
     return gap, by_district, reference / config.decomposition_scale
 
 
@@ -173,13 +201,20 @@ def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
     """Run every stage on validated case data (pure: no files are read or written)."""
     dims = list(config.dimensions)
     units = _units(data.peers, config, drivers=config.drivers, output_value="actual")
-    raise_if_problems(check_units(units, output_indicator=config.output_indicator),
-                      "the peer data")
+    raise_if_problems(check_units(units, output_indicator=config.output_indicator), "the peer data")
     std = config.standard
     standard = derive_unit_cost_standard(
-        units, dims=dims, standard_id=std.standard_id, name=std.name, version=std.version,
-        effective_from=std.effective_from, rule=std.rule, outlier_rule=std.outlier_rule,
-        band=std.band, unit=f"元/{config.output_unit}")
+        units,
+        dims=dims,
+        standard_id=std.standard_id,
+        name=std.name,
+        version=std.version,
+        effective_from=std.effective_from,
+        rule=std.rule,
+        outlier_rule=std.outlier_rule,
+        band=std.band,
+        unit=f"元/{config.output_unit}",
+    )
     stats = peer_table(units, dims=dims)
     units = units.assign(cost_index=np.nan)
     if dims:
@@ -187,17 +222,27 @@ def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
         idx_ref = ref[[*dims, "standard_value"]]
         from costperf.decompose.unit_costs import cost_index
 
-        units["cost_index"] = cost_index(units, idx_ref, dims=dims,
-                                         reference_value="standard_value")
+        units["cost_index"] = cost_index(
+            units, idx_ref, dims=dims, reference_value="standard_value"
+        )
         districts = group_unit_costs(units, ["district"]).merge(
-            group_cost_index(units, idx_ref, dims=dims, reference_value="standard_value")
-            [["district", "cost_index"]], on="district")
+            group_cost_index(units, idx_ref, dims=dims, reference_value="standard_value")[
+                ["district", "cost_index"]
+            ],
+            on="district",
+        )
     else:
         districts = group_unit_costs(units, ["district"])
     gap, district_gap, reference = _gap(units, config)
-    results = CaseResults(units=units, districts=districts, peer_stats=stats,
-                          standard=standard, gap=gap, district_gap=district_gap,
-                          reference=reference)
+    results = CaseResults(
+        units=units,
+        districts=districts,
+        peer_stats=stats,
+        standard=standard,
+        gap=gap,
+        district_gap=district_gap,
+        reference=reference,
+    )
     if data.requests is not None:
         _review(results, data.requests, config)
     return results
@@ -206,9 +251,13 @@ def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
 def _review(results: CaseResults, requests: TableSet, config: CaseConfig) -> None:
     dims = list(config.dimensions)
     units = _units(requests, config, drivers={}, output_value="target")
-    decided = review_projects(units, results.standard, dims=dims,
-                              output_unit=config.output_unit,
-                              tolerance=config.review.tolerance)
+    decided = review_projects(
+        units,
+        results.standard,
+        dims=dims,
+        output_unit=config.output_unit,
+        tolerance=config.review.tolerance,
+    )
     results.review_projects = decided
     results.review_lines = review_lines(requests.line_items, decided)
     results.review_totals = review_totals(decided)

@@ -57,11 +57,14 @@ def open_store(path: str | Path) -> sqlite3.Connection:
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             with conn:
-                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)",
-                             (str(SCHEMA_VERSION),))
+                conn.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
         elif int(row[0]) != SCHEMA_VERSION:
-            msg = (f"{path}: record store schema version {row[0]}, this costperf "
-                   f"writes version {SCHEMA_VERSION}")
+            msg = (
+                f"{path}: record store schema version {row[0]}, this costperf "
+                f"writes version {SCHEMA_VERSION}"
+            )
             raise InputError(msg)
     except sqlite3.DatabaseError as exc:
         msg = f"{path}: not a costperf record store (SQLite said: {exc})"
@@ -69,19 +72,36 @@ def open_store(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
-def write_run(path: str | Path, *, case_name: str, projects: pd.DataFrame,
-              lines: pd.DataFrame, standards: pd.DataFrame, config_hash: str = "",
-              data_hash: str = "", summary: dict | None = None,
-              version: str = "") -> str:
+def write_run(
+    path: str | Path,
+    *,
+    case_name: str,
+    projects: pd.DataFrame,
+    lines: pd.DataFrame,
+    standards: pd.DataFrame,
+    config_hash: str = "",
+    data_hash: str = "",
+    summary: dict | None = None,
+    version: str = "",
+) -> str:
     """Store one run's review records atomically; return its run id."""
     run_id = uuid.uuid4().hex[:16]
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     conn = open_store(path)
     try:
         with conn:  # one transaction: all or nothing
-            conn.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?)",
-                         (run_id, case_name, created, version, config_hash, data_hash,
-                          json.dumps(summary or {}, ensure_ascii=False, default=str)))
+            conn.execute(
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    case_name,
+                    created,
+                    version,
+                    config_hash,
+                    data_hash,
+                    json.dumps(summary or {}, ensure_ascii=False, default=str),
+                ),
+            )
             _insert(conn, "review_projects", projects.assign(run_id=run_id))
             _insert(conn, "review_lines", lines.assign(run_id=run_id))
             _insert(conn, "standards_used", standards.assign(run_id=run_id))
@@ -95,12 +115,15 @@ def _insert(conn: sqlite3.Connection, table: str, frame: pd.DataFrame) -> None:
     data = frame.reindex(columns=columns).astype(object)
     data = data.where(data.notna(), None)
     marks = ",".join("?" * len(columns))
-    conn.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})",
-                     data.itertuples(index=False, name=None))
+    conn.executemany(
+        f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})",
+        data.itertuples(index=False, name=None),
+    )
 
 
-def read_records(path: str | Path, table: str = "review_projects",
-                 run_id: str | None = None) -> pd.DataFrame:
+def read_records(
+    path: str | Path, table: str = "review_projects", run_id: str | None = None
+) -> pd.DataFrame:
     """Read stored records (all runs, or one)."""
     if table not in {"runs", "review_projects", "review_lines", "standards_used"}:
         msg = f"unknown record table '{table}'"

@@ -31,8 +31,14 @@ def _file_of(frame: pd.DataFrame) -> tuple[str, str]:
 
 
 def row_problems(
-    frame: pd.DataFrame, mask: pd.Series, column: str, expected: str, check: str,
-    *, severity: str = "error", values: pd.Series | None = None,
+    frame: pd.DataFrame,
+    mask: pd.Series,
+    column: str,
+    expected: str,
+    check: str,
+    *,
+    severity: str = "error",
+    values: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Problems for the rows of ``frame`` selected by ``mask`` (vectorised)."""
     if not mask.any():
@@ -44,7 +50,11 @@ def row_problems(
         out[col] = rows[col].astype(object) if col in rows else default
     out["source_row"] = rows["source_row"] if "source_row" in rows else rows.index + 1
     out["column"] = shown_header(frame, column)
-    shown = values.loc[mask] if values is not None else rows.get(column, pd.Series("", index=rows.index))
+    shown = (
+        values.loc[mask]
+        if values is not None
+        else rows.get(column, pd.Series("", index=rows.index))
+    )
     out["value"] = shown.astype(object).where(shown.notna(), "").astype(str)
     out["expected"] = expected
     out["check"] = check
@@ -52,14 +62,32 @@ def row_problems(
     return out.reset_index(drop=True)
 
 
-def table_problem(frame: pd.DataFrame, column: str, expected: str, check: str,
-                  *, value: str = "", severity: str = "error") -> pd.DataFrame:
-    """One problem about a whole table or column (no row)."""
+def table_problem(
+    frame: pd.DataFrame,
+    column: str,
+    expected: str,
+    check: str,
+    *,
+    value: str = "",
+    severity: str = "error",
+    row: int | None = None,
+) -> pd.DataFrame:
+    """One problem about a whole table or column (``row``: e.g. the header row, or none)."""
     source_file, sheet = _file_of(frame)
-    return make_problems([{
-        "source_file": source_file, "sheet": sheet, "source_row": "", "column": column,
-        "value": value, "expected": expected, "check": check, "severity": severity,
-    }])
+    return make_problems(
+        [
+            {
+                "source_file": source_file,
+                "sheet": sheet,
+                "source_row": "" if row is None else row,
+                "column": column,
+                "value": value,
+                "expected": expected,
+                "check": check,
+                "severity": severity,
+            }
+        ]
+    )
 
 
 def concat_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -73,15 +101,22 @@ def concat_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
 def require_columns(frame: pd.DataFrame, names: Sequence[str], *, what: str = "") -> pd.DataFrame:
     """Problems for each of ``names`` missing from ``frame``."""
     present = list(frame.columns.drop(LOCATION, errors="ignore"))
-    listing = ", ".join(str(c) for c in present) or "none"
+    listing = ", ".join(shown_header(frame, str(c)) for c in present) or "none"
+    header_row = frame.attrs.get("header_row")
     parts = []
     for name in names:
         if name not in frame.columns:
             zh = column_table()["label_zh"].get(name, "")
             spelled = f"'{name}'" + (f" or '{zh}'" if zh else "")
-            parts.append(table_problem(
-                frame, name, f"a column {spelled}{' in ' + what if what else ''} "
-                f"(columns found: {listing})", "missing_column"))
+            parts.append(
+                table_problem(
+                    frame,
+                    name,
+                    f"a column {spelled}{' in ' + what if what else ''} (columns found: {listing})",
+                    "missing_column",
+                    row=header_row,
+                )
+            )
     return concat_problems(parts)
 
 
@@ -100,9 +135,11 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         return numbers, missing, pd.Series(False, index=values.index)
     text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     missing = text.eq("") | values.isna()
-    percent = text.str.endswith("%") | text.str.endswith("％")
-    cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True).str.rstrip("%％")
-    numbers = pd.to_numeric(cleaned, errors="coerce").astype(float)
+    numbers, percent = _parse_text(text)
+    retry = numbers.isna() & ~missing
+    if retry.any():  # full-width digits from a Chinese IME: "１２３．５"
+        folded = text[retry].str.normalize("NFKC")
+        numbers.loc[retry], percent.loc[retry] = _parse_text(folded)
     numbers = numbers.where(~percent, numbers / 100.0)
     numbers = numbers.where(np.isfinite(numbers))
     unparsable = numbers.isna() & ~missing
@@ -110,9 +147,19 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     return numbers, missing, unparsable
 
 
+def _parse_text(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    percent = text.str.endswith("%") | text.str.endswith("％")
+    cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True).str.rstrip("%％")
+    return pd.to_numeric(cleaned, errors="coerce").astype(float), percent
+
+
 def coerce_numeric(
-    frame: pd.DataFrame, names: Sequence[str], *, min_value: float | None = None,
-    allow_missing: bool = False, scale: dict[str, float] | None = None,
+    frame: pd.DataFrame,
+    names: Sequence[str],
+    *,
+    min_value: float | None = None,
+    allow_missing: bool = False,
+    scale: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse ``names`` as numbers; return the new frame and the problems found.
 
@@ -133,19 +180,22 @@ def coerce_numeric(
         numbers, missing, bad = parse_numbers(frame[name])
         parts.append(row_problems(frame, bad, name, "a number", "not_a_number"))
         if not allow_missing:
-            parts.append(row_problems(frame, missing, name, "a value (the cell is blank)",
-                                      "missing_value"))
+            parts.append(
+                row_problems(frame, missing, name, "a value (the cell is blank)", "missing_value")
+            )
         if min_value is not None:
             low = numbers < min_value
-            parts.append(row_problems(frame, low, name, f"a number >= {min_value:g}",
-                                      "below_minimum"))
+            parts.append(
+                row_problems(frame, low, name, f"a number >= {min_value:g}", "below_minimum")
+            )
         factor = (scale or {}).get(name, 1.0)
         out[name] = numbers * factor if factor != 1.0 else numbers
     return out, concat_problems(parts)
 
 
-def coerce_text(frame: pd.DataFrame, names: Sequence[str], *, required: Sequence[str] = ()
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def coerce_text(
+    frame: pd.DataFrame, names: Sequence[str], *, required: Sequence[str] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Turn ``names`` into clean text (codes keep leading zeros; 30201.0 -> '30201')."""
     out = frame.copy()
     parts = []
@@ -157,8 +207,11 @@ def coerce_text(frame: pd.DataFrame, names: Sequence[str], *, required: Sequence
         text = text.where(text.notna() & text.ne(""), None)
         out[name] = text
         if name in required:
-            parts.append(row_problems(frame, text.isna(), name, "a value (the cell is blank)",
-                                      "missing_value"))
+            parts.append(
+                row_problems(
+                    frame, text.isna(), name, "a value (the cell is blank)", "missing_value"
+                )
+            )
     return out, concat_problems(parts)
 
 
@@ -169,19 +222,33 @@ def _cell_text(value: object) -> str:
 
 
 def check_unique(frame: pd.DataFrame, key: Sequence[str], *, what: str) -> pd.DataFrame:
-    """Problems for rows whose ``key`` repeats an earlier row's."""
-    key = [k for k in key if k in frame.columns]
-    if not key or frame.empty:
+    """Problems for rows whose ``key`` repeats an earlier row's.
+
+    A key with a column absent from ``frame`` is not checked: without 序号, the lines of
+    one project all share its project_id and are not duplicates.
+    """
+    key = list(key)
+    if not key or frame.empty or any(k not in frame.columns for k in key):
         return empty_problems()
     dup = frame.duplicated(subset=key, keep="first") & frame[key].notna().all(axis=1)
     if not dup.any():
         return empty_problems()
-    first_row = frame.groupby(key, dropna=True, sort=False)["source_row"].transform("first") \
-        if "source_row" in frame else pd.Series("", index=frame.index)
-    keys = frame[key].astype(str).agg(" / ".join, axis=1)
+    first_row = (
+        frame.groupby(key, dropna=True, sort=False)["source_row"].transform("first")
+        if "source_row" in frame
+        else pd.Series("", index=frame.index)
+    )
+    keys = (
+        frame.loc[dup, key]
+        .map(_cell_text)
+        .astype(str)
+        .agg(" / ".join, axis=1)
+        .reindex(frame.index, fill_value="")
+    )
     problems = row_problems(frame, dup, key[-1], "", "duplicate_id", values=keys)
-    problems["expected"] = [f"a unique {what} (first used in row {r})"
-                            for r in first_row[dup].tolist()]
+    problems["expected"] = [
+        f"a unique {what} (first used in row {r})" for r in first_row[dup].tolist()
+    ]
     return problems
 
 
@@ -224,13 +291,16 @@ class Schema:
         parts = [self._unknown_columns(frame)]
         out = frame
         for name, minimum in self.numeric.items():
-            out, found = coerce_numeric(out, [name], min_value=minimum,
-                                        allow_missing=name in self.nullable)
+            out, found = coerce_numeric(
+                out, [name], min_value=minimum, allow_missing=name in self.nullable
+            )
             parts.append(found)
         text_cols = [c for c in self.columns if c not in self.numeric]
-        out, found = coerce_text(out, text_cols,
-                                 required=[c for c in self.required
-                                           if c not in self.nullable and c not in self.numeric])
+        out, found = coerce_text(
+            out,
+            text_cols,
+            required=[c for c in self.required if c not in self.nullable and c not in self.numeric],
+        )
         parts.append(found)
         parts.append(check_unique(out, self.key, what=" + ".join(self.key)))
         out.attrs = dict(frame.attrs)
@@ -241,26 +311,51 @@ class Schema:
         extra = [c for c in frame.columns if c not in known]
         if self.allow_extra_numeric:
             return empty_problems()  # extra columns are drivers; checked by the caller
-        parts = [table_problem(frame, shown_header(frame, c),
-                               f"one of the known columns of {self.name}; it is ignored",
-                               "unknown_column", severity="warning") for c in extra]
+        parts = [
+            table_problem(
+                frame,
+                shown_header(frame, c),
+                f"one of the known columns of {self.name}; it is ignored",
+                "unknown_column",
+                severity="warning",
+            )
+            for c in extra
+        ]
         return concat_problems(parts)
 
 
 PROJECTS = Schema(
-    "projects", "项目",
+    "projects",
+    "项目",
     required=("project_id", "district"),
-    optional=("project_name", "class_of_matter", "department", "year", "road_grade",
-              "wage_index", "density", "cleaners"),
+    optional=(
+        "project_name",
+        "class_of_matter",
+        "department",
+        "year",
+        "road_grade",
+        "wage_index",
+        "density",
+        "cleaners",
+    ),
     numeric={"year": None, "wage_index": 0.0, "density": 0.0, "cleaners": 0.0},
-    nullable=("year", "project_name", "class_of_matter", "department", "road_grade",
-              "wage_index", "density", "cleaners"),
+    nullable=(
+        "year",
+        "project_name",
+        "class_of_matter",
+        "department",
+        "road_grade",
+        "wage_index",
+        "density",
+        "cleaners",
+    ),
     key=("project_id",),
     allow_extra_numeric=True,
 )
 
 LINE_ITEMS = Schema(
-    "line_items", "明细",
+    "line_items",
+    "明细",
     required=("project_id", "cost_element", "amount"),
     optional=("line_no", "econ_code", "item", "unit", "quantity", "unit_price", "standard_id"),
     numeric={"line_no": None, "quantity": 0.0, "unit_price": 0.0, "amount": 0.0},
@@ -269,7 +364,8 @@ LINE_ITEMS = Schema(
 )
 
 OUTPUTS = Schema(
-    "outputs", "产出",
+    "outputs",
+    "产出",
     required=("project_id", "indicator", "actual"),
     optional=("category", "unit", "target"),
     numeric={"target": None, "actual": None},
@@ -278,6 +374,12 @@ OUTPUTS = Schema(
 )
 
 COST_ELEMENTS = {
-    "personnel": "人员", "materials": "材料", "equipment": "设备", "services": "委托服务",
-    "management": "管理费", "profit": "利润", "tax": "税金", "other": "其他",
+    "personnel": "人员",
+    "materials": "材料",
+    "equipment": "设备",
+    "services": "委托服务",
+    "management": "管理费",
+    "profit": "利润",
+    "tax": "税金",
+    "other": "其他",
 }

@@ -9,17 +9,27 @@ from pathlib import Path
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "run", help="run a case (cases/<name>/case.toml) end to end",
+        "run",
+        help="run a case (cases/<name>/case.toml) end to end",
         description="Run a case: unit costs, decomposition, benchmarking, standard, "
-                    "review and records. Writes summary.json, report.xlsx, report.html "
-                    "and review records.")
+        "review and records. Writes summary.json, report.xlsx, report.html "
+        "and review records.",
+    )
     p.add_argument("case", type=Path, help="case folder (with case.toml) or the case.toml")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
-    p.add_argument("--records", type=Path, default=None,
-                   help="SQLite record store (default: OUT/records.sqlite)")
+    p.add_argument(
+        "--records",
+        type=Path,
+        default=None,
+        help="SQLite record store (default: OUT/records.sqlite)",
+    )
     p.add_argument("--no-records", action="store_true", help="do not store review records")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh",
-                   help="language of report headers and charts (default: zh)")
+    p.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default="zh",
+        help="language of report headers and charts (default: zh)",
+    )
     p.set_defaults(func=run)
 
 
@@ -32,30 +42,36 @@ def run(args: argparse.Namespace) -> int:
     data = load_case_data(config)
     results = analyse(config, data)
     records = None if args.no_records else (args.records or args.out / "records.sqlite")
-    summary = write_outputs(config, data, results, args.out, records_path=records,
-                            lang=args.lang)
+    summary = write_outputs(config, data, results, args.out, records_path=records, lang=args.lang)
     _print_summary(summary, args, data)
     return 0
 
 
 def _print_summary(summary: dict, args: argparse.Namespace, data) -> None:
     zh = args.lang == "zh"
-    print(f"{summary['title']} ({summary['case']}): {summary['n_contracts']} "
-          f"{'个合同' if zh else 'contracts'}")
+    print(
+        f"{summary['title']} ({summary['case']}): {summary['n_contracts']} "
+        f"{'个合同' if zh else 'contracts'}"
+    )
     for d in summary["districts"]:
-        print(f"  {d['district']}: {d['unit_cost']:.2f} 元/{summary['output']['unit']}"
-              + (f"  cost index {d['cost_index']:.1f}" if d.get("cost_index") else ""))
+        print(
+            f"  {d['district']}: {d['unit_cost']:.2f} 元/{summary['output']['unit']}"
+            + (f"  cost index {d['cost_index']:.1f}" if d.get("cost_index") else "")
+        )
     for s in summary["standards"]:
-        print(f"  standard {s['standard_id']}@{s['version']} {s['dims']}: {s['value']:.2f} "
-              f"[{s['lower']:.2f}, {s['upper']:.2f}] ({s['method']})")
+        print(
+            f"  standard {s['standard_id']}@{s['version']} {s['dims']}: {s['value']:.2f} "
+            f"[{s['lower']:.2f}, {s['upper']:.2f}] ({s['method']})"
+        )
     totals = summary["review"]["totals"]
     if totals:
-        print(f"  review: {totals['requests']} requests, requested {totals['requested']:,.2f}, "
-              f"approved {totals['approved']:,.2f}, cut {totals['cut']:,.2f} "
-              f"({totals['cut_rate']:.1%})")
+        print(
+            f"  review: {totals['requests']} requests, requested {totals['requested']:,.2f}, "
+            f"approved {totals['approved']:,.2f}, cut {totals['cut']:,.2f} "
+            f"({totals['cut_rate']:.1%})"
+        )
     if summary["records"]["run_id"]:
         print(f"  records: run {summary['records']['run_id']} -> {summary['records']['path']}")
     if len(data.warnings):
-        print(f"  {len(data.warnings)} warning(s), see report sheet 提示/Warnings",
-              file=sys.stderr)
+        print(f"  {len(data.warnings)} warning(s), see report sheet 提示/Warnings", file=sys.stderr)
     print(f"  outputs: {args.out}/summary.json, report.xlsx, report.html")

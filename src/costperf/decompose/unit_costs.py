@@ -24,8 +24,14 @@ def project_costs(line_items: pd.DataFrame, *, key: str = "project_id") -> pd.Da
         Indexed by ``key``: ``total_cost`` and ``cost_<element>`` for every element in
         :data:`costperf.schemas.COST_ELEMENTS` (0 where a project has none). [yuan]
     """
-    by_element = line_items.pivot_table(index=key, columns="cost_element", values="amount",
-                                        aggfunc="sum", fill_value=0.0, observed=True)
+    by_element = line_items.pivot_table(
+        index=key,
+        columns="cost_element",
+        values="amount",
+        aggfunc="sum",
+        fill_value=0.0,
+        observed=True,
+    )
     by_element = by_element.reindex(columns=list(COST_ELEMENTS), fill_value=0.0)
     by_element.columns = [f"cost_{c}" for c in by_element.columns]
     by_element.columns.name = None
@@ -41,8 +47,13 @@ def cost_shares(costs: pd.DataFrame) -> pd.DataFrame:
     return shares
 
 
-def output_variables(outputs: pd.DataFrame, variables: Mapping[str, str], *,
-                     key: str = "project_id", value: str = "actual") -> pd.DataFrame:
+def output_variables(
+    outputs: pd.DataFrame,
+    variables: Mapping[str, str],
+    *,
+    key: str = "project_id",
+    value: str = "actual",
+) -> pd.DataFrame:
     """Pivot named output indicators into one column per variable.
 
     ``variables`` maps a variable name to an indicator name (``area_m2 = '保洁面积'``).
@@ -55,17 +66,25 @@ def output_variables(outputs: pd.DataFrame, variables: Mapping[str, str], *,
         values = values.fillna(wanted["target"])
     elif value == "target":
         values = values.fillna(wanted["actual"])
-    table = (wanted.assign(_v=values).pivot_table(index=key, columns="indicator", values="_v",
-                                                  aggfunc="first"))
+    table = wanted.assign(_v=values).pivot_table(
+        index=key, columns="indicator", values="_v", aggfunc="first"
+    )
     out = pd.DataFrame(index=table.index)
     for name, indicator in variables.items():
         out[name] = table[indicator] if indicator in table.columns else np.nan
     return out
 
 
-def unit_table(projects: pd.DataFrame, line_items: pd.DataFrame, outputs: pd.DataFrame, *,
-               output_indicator: str, variables: Mapping[str, str],
-               drivers: Mapping[str, str], output_value: str = "actual") -> pd.DataFrame:
+def unit_table(
+    projects: pd.DataFrame,
+    line_items: pd.DataFrame,
+    outputs: pd.DataFrame,
+    *,
+    output_indicator: str,
+    variables: Mapping[str, str],
+    drivers: Mapping[str, str],
+    output_value: str = "actual",
+) -> pd.DataFrame:
     """One row per project: attributes, costs, shares, output, unit cost and drivers.
 
     Parameters
@@ -89,9 +108,12 @@ def unit_table(projects: pd.DataFrame, line_items: pd.DataFrame, outputs: pd.Dat
         variables["output_quantity"] = output_indicator
     costs = project_costs(line_items)
     outs = output_variables(outputs, variables, value=output_value)
-    table = (projects.set_index("project_id", drop=False)
-             .join(costs, how="left").join(cost_shares(costs), how="left")
-             .join(outs, how="left"))
+    table = (
+        projects.set_index("project_id", drop=False)
+        .join(costs, how="left")
+        .join(cost_shares(costs), how="left")
+        .join(outs, how="left")
+    )
     name = next(k for k, v in variables.items() if v == output_indicator)
     table["output_quantity"] = table[name]
     positive = table["output_quantity"].where(table["output_quantity"] > 0)
@@ -106,11 +128,19 @@ def evaluate_drivers(table: pd.DataFrame, drivers: Mapping[str, str]) -> pd.Data
     for name, expression in drivers.items():
         try:
             values = out.eval(expression, engine="python")
-        except (NameError, KeyError, SyntaxError, TypeError, ValueError,
-                pd.errors.UndefinedVariableError) as exc:
+        except (
+            NameError,
+            KeyError,
+            SyntaxError,
+            TypeError,
+            ValueError,
+            pd.errors.UndefinedVariableError,
+        ) as exc:
             known = ", ".join(c for c in out.columns if pd.api.types.is_numeric_dtype(out[c]))
-            msg = (f"driver '{name}' = '{expression}' in [drivers] cannot be evaluated: "
-                   f"{exc}; numeric variables are: {known}")
+            msg = (
+                f"driver '{name}' = '{expression}' in [drivers] cannot be evaluated: "
+                f"{exc}; numeric variables are: {known}"
+            )
             raise InputError(msg) from exc
         values = pd.to_numeric(values, errors="coerce").astype(float)
         out[name] = values.where(np.isfinite(values))
@@ -121,28 +151,48 @@ def check_units(table: pd.DataFrame, *, output_indicator: str) -> pd.DataFrame:
     """Projects whose unit cost cannot be computed (no or zero output, no lines)."""
     missing = table["output_quantity"].isna()
     zero = table["output_quantity"].notna() & (table["output_quantity"] <= 0)
-    return concat_problems([
-        row_problems(table, missing, "project_id",
-                     f"an output '{output_indicator}' for this project in the outputs table",
-                     "missing_output", values=table["project_id"]),
-        row_problems(table, zero, "project_id",
-                     f"a positive output '{output_indicator}'", "zero_output",
-                     values=table["output_quantity"]),
-    ])
+    return concat_problems(
+        [
+            row_problems(
+                table,
+                missing,
+                "project_id",
+                f"an output '{output_indicator}' for this project in the outputs table",
+                "missing_output",
+                values=table["project_id"],
+            ),
+            row_problems(
+                table,
+                zero,
+                "project_id",
+                f"a positive output '{output_indicator}'",
+                "zero_output",
+                values=table["output_quantity"],
+            ),
+        ]
+    )
 
 
 def group_unit_costs(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     """Unit cost of each group as total cost over total output (a weighted mean)."""
     grouped = table.groupby(list(by), observed=True, sort=True)
-    out = grouped.agg(n=("project_id", "size"), total_cost=("total_cost", "sum"),
-                      output_quantity=("output_quantity", "sum"),
-                      median_unit_cost=("unit_cost", "median"))
+    out = grouped.agg(
+        n=("project_id", "size"),
+        total_cost=("total_cost", "sum"),
+        output_quantity=("output_quantity", "sum"),
+        median_unit_cost=("unit_cost", "median"),
+    )
     out["unit_cost"] = out["total_cost"] / out["output_quantity"]
     return out.reset_index()
 
 
-def cost_index(table: pd.DataFrame, reference: pd.DataFrame, *, dims: Sequence[str],
-               reference_value: str = "mean") -> pd.Series:
+def cost_index(
+    table: pd.DataFrame,
+    reference: pd.DataFrame,
+    *,
+    dims: Sequence[str],
+    reference_value: str = "mean",
+) -> pd.Series:
     """Activity-mix-standardised cost index (actual / expected x 100).
 
     Expected cost = output x the peer reference unit cost of the project's dimension
@@ -151,16 +201,27 @@ def cost_index(table: pd.DataFrame, reference: pd.DataFrame, *, dims: Sequence[s
     ``reference_value`` columns (e.g. peer statistics).
     """
     ref = reference.set_index(list(dims))[reference_value]
-    keys = pd.MultiIndex.from_frame(table[list(dims)]) if len(dims) > 1 \
-        else pd.Index(table[dims[0]])
+    keys = (
+        pd.MultiIndex.from_frame(table[list(dims)]) if len(dims) > 1 else pd.Index(table[dims[0]])
+    )
     expected_unit = ref.reindex(keys).to_numpy()
-    return pd.Series(table["total_cost"].to_numpy()
-                     / (table["output_quantity"].to_numpy() * expected_unit) * 100.0,
-                     index=table.index, name="cost_index")
+    return pd.Series(
+        table["total_cost"].to_numpy()
+        / (table["output_quantity"].to_numpy() * expected_unit)
+        * 100.0,
+        index=table.index,
+        name="cost_index",
+    )
 
 
-def group_cost_index(table: pd.DataFrame, reference: pd.DataFrame, *, dims: Sequence[str],
-                     by: str = "district", reference_value: str = "mean") -> pd.DataFrame:
+def group_cost_index(
+    table: pd.DataFrame,
+    reference: pd.DataFrame,
+    *,
+    dims: Sequence[str],
+    by: str = "district",
+    reference_value: str = "mean",
+) -> pd.DataFrame:
     """Cost index of each group: sum of actual / sum of expected costs x 100."""
     idx = cost_index(table, reference, dims=dims, reference_value=reference_value)
     expected = table["total_cost"] / (idx / 100.0)

@@ -12,13 +12,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from costperf.columns import natural_key
 from costperf.report.fonts import use_cjk_font
 
 TEXT = {
     "unit_cost": ("单位成本（元/{u}）", "Unit cost (yuan/{u})"),
     "box_title": ("各合同单位成本分布（按{d}）", "Unit cost per contract by {d}"),
     "standard": ("标准值", "standard"),
-    "district_title": ("各区域单位成本（总成本/总产出）", "Unit cost by district (total cost / total output)"),
+    "district_title": (
+        "各区域单位成本（总成本/总产出）",
+        "Unit cost by district (total cost / total output)",
+    ),
     "gap_title": ("{unit}与参照值的差异分解", "Gap of {unit} to the reference, by driver"),
     "reference": ("参照值", "reference"),
     "actual": ("实际值", "actual"),
@@ -45,13 +49,20 @@ def _figure(width: float = 8.0, height: float = 4.5):
     return Figure(figsize=(width, height))
 
 
-def unit_cost_box(units: pd.DataFrame, *, by: str, hue: str = "district",
-                  standard: pd.DataFrame | None = None, output_unit: str = "m2",
-                  dim_label: str = "", lang: str = "zh") -> bytes:
+def unit_cost_box(
+    units: pd.DataFrame,
+    *,
+    by: str,
+    hue: str = "district",
+    standard: pd.DataFrame | None = None,
+    output_unit: str = "m2",
+    dim_label: str = "",
+    lang: str = "zh",
+) -> bytes:
     """Box plot of unit costs per ``by`` group, with each contract as a dot coloured by ``hue``."""
     fig = _figure()
     ax = fig.add_subplot()
-    groups = sorted(units[by].dropna().unique())
+    groups = sorted(units[by].dropna().unique(), key=natural_key)
     data = [units.loc[units[by] == g, "unit_cost"].dropna().to_numpy() for g in groups]
     ax.boxplot(data, showfliers=False, widths=0.5)
     ax.set_xticks(range(1, len(groups) + 1), [str(g) for g in groups])
@@ -59,8 +70,14 @@ def unit_cost_box(units: pd.DataFrame, *, by: str, hue: str = "district",
     for k, name in enumerate(sorted(units[hue].dropna().unique())):
         sub = units[units[hue] == name]
         x = sub[by].map({g: i + 1 for i, g in enumerate(groups)}).to_numpy(float)
-        ax.scatter(x + rng.uniform(-0.18, 0.18, len(x)), sub["unit_cost"], s=18,
-                   alpha=0.8, label=str(name), color=f"C{k}")
+        ax.scatter(
+            x + rng.uniform(-0.18, 0.18, len(x)),
+            sub["unit_cost"],
+            s=18,
+            alpha=0.8,
+            label=str(name),
+            color=f"C{k}",
+        )
     if standard is not None and not standard.empty:
         for i, g in enumerate(groups, start=1):
             value = standard.loc[standard[by] == g, "value"]
@@ -74,8 +91,9 @@ def unit_cost_box(units: pd.DataFrame, *, by: str, hue: str = "district",
     return _png(fig)
 
 
-def district_bars(groups: pd.DataFrame, *, by: str = "district", output_unit: str = "m2",
-                  lang: str = "zh") -> bytes:
+def district_bars(
+    groups: pd.DataFrame, *, by: str = "district", output_unit: str = "m2", lang: str = "zh"
+) -> bytes:
     """Bar chart of each district's unit cost (total cost / total output)."""
     fig = _figure(7.0, 4.0)
     ax = fig.add_subplot()
@@ -88,14 +106,23 @@ def district_bars(groups: pd.DataFrame, *, by: str = "district", output_unit: st
     return _png(fig)
 
 
-def waterfall(reference_value: float, effects: pd.Series, *, unit_name: str,
-              labels: dict[str, str] | None = None, lang: str = "zh",
-              value_label: str = "") -> bytes:
+def waterfall(
+    reference_value: float,
+    effects: pd.Series,
+    *,
+    unit_name: str,
+    labels: dict[str, str] | None = None,
+    lang: str = "zh",
+    value_label: str = "",
+) -> bytes:
     """Waterfall from the reference value through each driver's additive effect."""
     fig = _figure(8.0, 4.5)
     ax = fig.add_subplot()
-    names = [_t("reference", lang)] + [(labels or {}).get(k, k) for k in effects.index] \
+    names = (
+        [_t("reference", lang)]
+        + [(labels or {}).get(k, k) for k in effects.index]
         + [_t("actual", lang)]
+    )
     steps = effects.to_numpy(float)
     starts = reference_value + np.concatenate([[0.0], np.cumsum(steps)[:-1]])
     final = reference_value + steps.sum()
@@ -112,8 +139,9 @@ def waterfall(reference_value: float, effects: pd.Series, *, unit_name: str,
     return _png(fig)
 
 
-def efficiency_bars(scores: pd.DataFrame, *, id_column: str, score: str,
-                    group: str | None = None, lang: str = "zh") -> bytes:
+def efficiency_bars(
+    scores: pd.DataFrame, *, id_column: str, score: str, group: str | None = None, lang: str = "zh"
+) -> bytes:
     """Sorted efficiency scores (e.g. DEA), coloured by group."""
     fig = _figure(9.0, 4.0)
     ax = fig.add_subplot()

@@ -17,14 +17,22 @@ from costperf.io.write import atomic_path
 RATE_COLUMNS = {"cut_rate", "share", "effect_share"}
 
 
-def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
-                   lang: str = "zh", title: str = "") -> Path:
+def write_workbook(
+    sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str = "zh", title: str = ""
+) -> Path:
     """Write ``{sheet name: frame}`` to ``path`` as a formatted workbook (atomically)."""
     path = Path(path)
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
         book = writer.book
-        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                "text_wrap": True, "valign": "vcenter"})
+        head = book.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
         money = book.add_format({"num_format": "#,##0.00"})
         rate = book.add_format({"num_format": "0.0%"})
         title_fmt = book.add_format({"bold": True, "font_size": 13})
@@ -38,8 +46,11 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
             for j, col in enumerate(frame.columns):
                 ws.write(start, j, shown.columns[j], head)
                 width = _width(shown.iloc[:, j], str(shown.columns[j]))
-                kind = rate if (col in RATE_COLUMNS or col.startswith("share_")) else (
-                    money if pd.api.types.is_float_dtype(frame[col]) else None)
+                kind = (
+                    rate
+                    if (col in RATE_COLUMNS or col.startswith("share_"))
+                    else (money if pd.api.types.is_float_dtype(frame[col]) else None)
+                )
                 ws.set_column(j, j, width, kind)
             ws.freeze_panes(start + 1, 0)
             if len(frame):

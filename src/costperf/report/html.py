@@ -48,24 +48,30 @@ def _table_html(caption: str, frame: pd.DataFrame, lang: str) -> str:
             else:
                 cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return (
+        f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def render_report(title: str, sections: Sequence[Section], *, lang: str = "zh") -> str:
     """Render the report as one HTML string with charts embedded as data URIs."""
-    parts = [f"<!DOCTYPE html><html lang=\"{'zh-CN' if lang == 'zh' else 'en'}\"><head>"
-             f"<meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-             f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"]
+    parts = [
+        f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
+        f'<meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+    ]
     for s in sections:
         parts.append(f"<h2>{html.escape(s.heading)}</h2>")
         if s.text:
             parts.append(f"<p>{html.escape(s.text)}</p>")
         for caption, png in s.charts:
             data = base64.b64encode(png).decode("ascii")
-            parts.append(f'<figure><img alt="{html.escape(caption)}" '
-                         f'src="data:image/png;base64,{data}"><figcaption>'
-                         f"{html.escape(caption)}</figcaption></figure>")
+            parts.append(
+                f'<figure><img alt="{html.escape(caption)}" '
+                f'src="data:image/png;base64,{data}"><figcaption>'
+                f"{html.escape(caption)}</figcaption></figure>"
+            )
         for caption, frame in s.tables:
             parts.append(_table_html(caption, frame, lang))
     parts.append("</body></html>")

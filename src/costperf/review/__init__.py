@@ -17,6 +17,11 @@ from costperf.review.unit_cost import (
 )
 
 __all__ = [
-    "DECISIONS_ZH", "LINE_COLUMNS", "PROJECT_COLUMNS", "allocate_cut", "review_lines",
-    "review_projects", "review_totals",
+    "DECISIONS_ZH",
+    "LINE_COLUMNS",
+    "PROJECT_COLUMNS",
+    "allocate_cut",
+    "review_lines",
+    "review_projects",
+    "review_totals",
 ]

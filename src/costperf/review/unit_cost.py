@@ -18,25 +18,60 @@ import pandas as pd
 DECISIONS_ZH = {"approve": "通过", "reduce": "核减", "reject": "不予安排"}
 
 PROJECT_COLUMNS = [
-    "project_id", "project_name", "district", "requested", "output_quantity",
-    "standard_value", "approvable", "approved", "cut", "cut_rate", "decision", "decision_zh",
-    "rule", "standard_id", "standard_version", "reason_zh", "reason_en",
+    "project_id",
+    "project_name",
+    "district",
+    "requested",
+    "output_quantity",
+    "standard_value",
+    "approvable",
+    "approved",
+    "cut",
+    "cut_rate",
+    "decision",
+    "decision_zh",
+    "rule",
+    "standard_id",
+    "standard_version",
+    "reason_zh",
+    "reason_en",
 ]
 LINE_COLUMNS = [
-    "project_id", "line_no", "cost_element", "item", "requested", "approved", "cut",
-    "cut_rate", "decision", "decision_zh", "rule", "standard_id", "standard_version",
-    "reason_zh", "reason_en", "source_file", "source_row",
+    "project_id",
+    "line_no",
+    "cost_element",
+    "item",
+    "requested",
+    "approved",
+    "cut",
+    "cut_rate",
+    "decision",
+    "decision_zh",
+    "rule",
+    "standard_id",
+    "standard_version",
+    "reason_zh",
+    "reason_en",
+    "source_file",
+    "source_row",
 ]
 
 
-def _match_standard(units: pd.DataFrame, standard: pd.DataFrame,
-                    dims: Sequence[str]) -> pd.DataFrame:
+def _match_standard(
+    units: pd.DataFrame, standard: pd.DataFrame, dims: Sequence[str]
+) -> pd.DataFrame:
     cols = [*dims, "standard_id", "version", "value"]
     return units.merge(standard[cols], on=list(dims), how="left", validate="many_to_one")
 
 
-def review_projects(units: pd.DataFrame, standard: pd.DataFrame, *, dims: Sequence[str],
-                    output_unit: str = "", tolerance: float = 0.0) -> pd.DataFrame:
+def review_projects(
+    units: pd.DataFrame,
+    standard: pd.DataFrame,
+    *,
+    dims: Sequence[str],
+    output_unit: str = "",
+    tolerance: float = 0.0,
+) -> pd.DataFrame:
     """Decide each request's approved total against the unit-cost standard.
 
     Parameters
@@ -64,34 +99,38 @@ def review_projects(units: pd.DataFrame, standard: pd.DataFrame, *, dims: Sequen
     no_standard = ~no_output & value.isna()
     over = ~no_output & ~no_standard & (requested > approvable)
     approved = np.select([no_output, over], [0.0, approvable], default=requested)
-    out = pd.DataFrame({
-        "project_id": frame["project_id"],
-        "project_name": frame.get("project_name"),
-        "district": frame.get("district"),
-        "requested": requested,
-        "output_quantity": output,
-        "standard_value": value,
-        "approvable": approvable,
-        "approved": approved,
-    })
+    out = pd.DataFrame(
+        {
+            "project_id": frame["project_id"],
+            "project_name": frame.get("project_name"),
+            "district": frame.get("district"),
+            "requested": requested,
+            "output_quantity": output,
+            "standard_value": value,
+            "approvable": approvable,
+            "approved": approved,
+        }
+    )
     out["cut"] = (out["requested"] - out["approved"]).round(2)
     out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
     out["decision"] = np.select([no_output, over], ["reject", "reduce"], default="approve")
     out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
-    out["rule"] = np.select([no_output, no_standard, over],
-                            ["no_output_target", "no_standard", "unit_cost_cap"],
-                            default="within_standard")
+    out["rule"] = np.select(
+        [no_output, no_standard, over],
+        ["no_output_target", "no_standard", "unit_cost_cap"],
+        default="within_standard",
+    )
     has_std = ~no_output & ~no_standard
     out["standard_id"] = frame["standard_id"].where(has_std)
     out["standard_version"] = frame["version"].where(has_std)
     dim_text = frame[list(dims)].astype(str).agg("/".join, axis=1) if dims else ""
-    out["reason_zh"], out["reason_en"] = _project_reasons(out, dim_text, output_unit,
-                                                          tolerance)
+    out["reason_zh"], out["reason_en"] = _project_reasons(out, dim_text, output_unit, tolerance)
     return out[PROJECT_COLUMNS]
 
 
-def _project_reasons(out: pd.DataFrame, dims: pd.Series, unit: str,
-                     tolerance: float) -> tuple[list[str], list[str]]:
+def _project_reasons(
+    out: pd.DataFrame, dims: pd.Series, unit: str, tolerance: float
+) -> tuple[list[str], list[str]]:
     zh, en = [], []
     tol_zh = f"（含{tolerance:.0%}容差）" if tolerance else ""
     tol_en = f" (incl. {tolerance:.0%} tolerance)" if tolerance else ""
@@ -99,27 +138,34 @@ def _project_reasons(out: pd.DataFrame, dims: pd.Series, unit: str,
         std = f"{r.standard_id}@{r.standard_version}"
         if r.rule == "no_output_target":
             zh.append("未填报产出目标，无法按单位成本标准核定，不予安排")
-            en.append("no output target: the cost cannot be assessed against the "
-                      "unit-cost standard; not funded")
+            en.append(
+                "no output target: the cost cannot be assessed against the "
+                "unit-cost standard; not funded"
+            )
         elif r.rule == "no_standard":
             zh.append(f"{d}无适用单位成本标准，按申报数列示，需专家复核")
             en.append(f"no unit-cost standard for {d}: kept as requested, refer to experts")
         elif r.rule == "unit_cost_cap":
-            zh.append(f"超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit} × "
-                      f"{r.output_quantity:,.0f} {unit}{tol_zh} = {r.approvable:,.2f} 元），"
-                      f"核减 {r.cut:,.2f} 元")
-            en.append(f"above unit-cost standard {std} ({d} {r.standard_value:,.2f} yuan/"
-                      f"{unit} x {r.output_quantity:,.0f} {unit}{tol_en} = "
-                      f"{r.approvable:,.2f} yuan): cut {r.cut:,.2f} yuan")
+            zh.append(
+                f"超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit} × "
+                f"{r.output_quantity:,.0f} {unit}{tol_zh} = {r.approvable:,.2f} 元），"
+                f"核减 {r.cut:,.2f} 元"
+            )
+            en.append(
+                f"above unit-cost standard {std} ({d} {r.standard_value:,.2f} yuan/"
+                f"{unit} x {r.output_quantity:,.0f} {unit}{tol_en} = "
+                f"{r.approvable:,.2f} yuan): cut {r.cut:,.2f} yuan"
+            )
         else:
             zh.append(f"未超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit}），通过")
-            en.append(f"within unit-cost standard {std} ({d} {r.standard_value:,.2f} "
-                      f"yuan/{unit}): approved")
+            en.append(
+                f"within unit-cost standard {std} ({d} {r.standard_value:,.2f} "
+                f"yuan/{unit}): approved"
+            )
     return zh, en
 
 
-def allocate_cut(amounts: pd.Series, groups: pd.Series, approved_total: pd.Series
-                 ) -> pd.Series:
+def allocate_cut(amounts: pd.Series, groups: pd.Series, approved_total: pd.Series) -> pd.Series:
     """Scale each group's line amounts to its approved total, exact to the fen.
 
     Lines keep their share of the group; rounding remainders go to the group's largest
@@ -140,19 +186,22 @@ def review_lines(line_items: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFra
     decided = projects.set_index("project_id")
     lines = line_items.reset_index(drop=True)
     approved = allocate_cut(lines["amount"], lines["project_id"], decided["approved"])
-    out = pd.DataFrame({
-        "project_id": lines["project_id"],
-        "line_no": lines.get("line_no"),
-        "cost_element": lines["cost_element"],
-        "item": lines.get("item"),
-        "requested": lines["amount"],
-        "approved": approved,
-    })
+    out = pd.DataFrame(
+        {
+            "project_id": lines["project_id"],
+            "line_no": lines.get("line_no"),
+            "cost_element": lines["cost_element"],
+            "item": lines.get("item"),
+            "requested": lines["amount"],
+            "approved": approved,
+        }
+    )
     out["cut"] = (out["requested"] - out["approved"]).round(2)
     out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
     per_project = decided.reindex(lines["project_id"])
-    line_decision = np.where(out["cut"] <= 0, "approve",
-                             np.where(out["approved"] <= 0, "reject", "reduce"))
+    line_decision = np.where(
+        out["cut"] <= 0, "approve", np.where(out["approved"] <= 0, "reject", "reduce")
+    )
     out["decision"] = line_decision
     out["decision_zh"] = pd.Series(line_decision).map(DECISIONS_ZH).to_numpy()
     for col in ("rule", "standard_id", "standard_version"):

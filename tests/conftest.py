@@ -1,0 +1,115 @@
+"""Shared paths, the CLI runner, case copies and the tolerance used by the foundation tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CASES = REPO / "cases"
+SANITATION = CASES / "sanitation-5-districts"
+RTOL = 1e-9
+
+
+def assert_close(
+    actual: object, expected: object, *, rtol: float = RTOL, atol: float = 0.0, what: str = ""
+) -> None:
+    """``np.testing.assert_allclose`` with the suite's fixed tolerance."""
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=float),
+        np.asarray(expected, dtype=float),
+        rtol=rtol,
+        atol=atol,
+        err_msg=what,
+    )
+
+
+def run_cli(*args: object, cwd: Path) -> tuple[int, str, str]:
+    """Run ``python -m costperf.cli ARGS`` in ``cwd``; return (returncode, stdout, stderr)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "costperf.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        check=False,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def copy_case(dest: Path, source: Path = SANITATION) -> Path:
+    """Copy a case folder (data and case.toml, not its generator) to ``dest``."""
+    shutil.copytree(
+        source, dest, ignore=shutil.ignore_patterns("__pycache__", "generate.py", "expected")
+    )
+    return dest
+
+
+@pytest.fixture
+def case_copy(tmp_path: Path) -> Path:
+    """A fresh copy of the sanitation case in ``tmp_path / 'case'``."""
+    return copy_case(tmp_path / "case")
+
+
+@pytest.fixture(scope="session")
+def good_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One good ``costperf run`` of the untouched sanitation case (once per worker).
+
+    Returns ``{"case", "out", "records", "summary", "stdout", "stderr"}``; treat the files
+    as read-only (copy them before changing anything).
+    """
+    root = tmp_path_factory.mktemp("good_run")
+    case = copy_case(root / "case")
+    out = root / "out"
+    code, stdout, stderr = run_cli("run", case, "--out", out, cwd=root)
+    assert code == 0, stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return {
+        "case": case,
+        "out": out,
+        "records": out / "records.sqlite",
+        "summary": summary,
+        "stdout": stdout,
+        "stderr": stderr,
+    }
+
+
+# --- editing CSV files the way a user would (cells addressed by file row and header) ------
+
+
+def read_rows(path: Path, encoding: str = "utf-8-sig") -> list[list[str]]:
+    """All rows of a CSV file as lists of cell texts (row 1 = header)."""
+    return list(csv.reader(io.StringIO(Path(path).read_text(encoding=encoding))))
+
+
+def write_rows(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> None:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    Path(path).write_text(buf.getvalue(), encoding=encoding)
+
+
+def set_cell(path: Path, row: int, header: str, value: str, encoding: str = "utf-8-sig") -> str:
+    """Set the cell at file row ``row`` (header = row 1) under ``header``; return the old value."""
+    rows = read_rows(path, encoding)
+    col = rows[0].index(header)
+    old = rows[row - 1][col]
+    rows[row - 1][col] = value
+    write_rows(path, rows, encoding)
+    return old
+
+
+def edit_toml(case: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in the case's case.toml by ``new`` (``old`` must occur)."""
+    path = case / "case.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in case.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

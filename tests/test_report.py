@@ -1,0 +1,179 @@
+"""Tests for costperf.report: workbook sheets and headers, charts with a CJK font, HTML."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from conftest import run_cli
+from costperf.report import charts
+from costperf.report.excel import write_workbook
+from costperf.report.fonts import use_cjk_font
+from costperf.report.html import Section, render_report
+
+ZH_SHEETS = {
+    "概要",
+    "合同单位成本",
+    "区域比较",
+    "同类统计",
+    "成本标准",
+    "差异分解",
+    "合同差异分解",
+    "成本回归",
+    "效率前沿",
+    "审核结果",
+    "审核明细",
+    "提示",
+}
+EN_SHEETS = {
+    "Summary",
+    "Unit costs",
+    "Districts",
+    "Peer statistics",
+    "Standard",
+    "Gap decomposition",
+    "Gap by contract",
+    "Cost regression",
+    "Frontier",
+    "Review",
+    "Review lines",
+    "Warnings",
+}
+CORE_ZH = ["合同单位成本", "区域比较", "成本标准", "审核结果", "审核明细"]
+CORE_EN = ["Unit costs", "Districts", "Standard", "Review", "Review lines"]
+
+
+def _header_row(ws) -> list[str]:
+    for row in ws.iter_rows(min_row=1, max_row=5, values_only=True):
+        if row and sum(v is not None for v in row) > 1:
+            return [v for v in row if v is not None]
+    return []
+
+
+def test_workbook_sheets_are_chinese_by_default(good_run: dict) -> None:
+    book = openpyxl.load_workbook(good_run["out"] / "report.xlsx", read_only=True)
+    names = book.sheetnames
+    assert set(names) <= ZH_SHEETS, names
+    assert all(n in names for n in CORE_ZH), names
+    headers = _header_row(book["审核结果"])
+    assert {"项目编码", "申报数", "审定数", "核减数", "核减率"} <= set(headers), headers
+    book.close()
+
+
+def test_workbook_sheets_are_english_with_lang_en(good_run: dict, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = run_cli(
+        "run", good_run["case"], "--out", out, "--lang", "en", "--no-records", cwd=tmp_path
+    )
+    assert code == 0, stderr
+    assert not (out / "records.sqlite").exists()
+    book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    names = book.sheetnames
+    assert set(names) <= EN_SHEETS, names
+    assert all(n in names for n in CORE_EN), names
+    headers = _header_row(book["Review"])
+    assert {"Project ID", "Requested", "Approved", "Cut", "Cut rate"} <= set(headers), headers
+    book.close()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html
+
+
+def test_html_report(good_run: dict) -> None:
+    html = (good_run["out"] / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html and '<meta charset="utf-8">' in html
+    assert "五区道路环卫保洁一类事成本比较" in html
+    assert html.count('src="data:image/png;base64,') >= 2
+    assert "核减率" in html
+
+
+def test_write_workbook_labels_and_escapes(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"project_id": ["001"], "amount": [1234.5], "cut_rate": [0.125]})
+    path = write_workbook({"审核结果": frame, "a" * 40: frame}, tmp_path / "r.xlsx", title="测试")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["审核结果", "a" * 31]  # Excel's 31-character limit
+    ws = book["审核结果"]
+    assert ws["A1"].value == "测试 — 审核结果"
+    assert [c.value for c in ws[3]] == ["项目编码", "金额", "核减率"]
+    assert [c.value for c in ws[4]] == ["001", 1234.5, 0.125]
+    en = write_workbook({"Review": frame}, tmp_path / "e.xlsx", lang="en")
+    assert [c.value for c in openpyxl.load_workbook(en)["Review"][1]] == [
+        "Project ID",
+        "Amount",
+        "Cut rate",
+    ]
+
+
+def test_render_report_escapes_text() -> None:
+    html = render_report(
+        "<标题>",
+        [
+            Section(
+                "节",
+                "a & b",
+                tables=[("表", pd.DataFrame({"item": ["<script>"], "amount": [1234.5]}))],
+            )
+        ],
+    )
+    assert "&lt;标题&gt;" in html and "&lt;script&gt;" in html and "a &amp; b" in html
+    assert "1,234.50" in html and "<th>明细名称</th>" in html
+
+
+# --- charts: Chinese must render as glyphs -------------------------------------------
+
+
+def test_a_cjk_font_is_found() -> None:
+    # fails when neither a system CJK font nor the bundled one is available
+    assert use_cjk_font() is not None
+
+
+@pytest.fixture
+def chinese_units() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "project_id": ["甲", "乙", "丙", "丁", "戊", "己"],
+            "district": ["青浦区", "松江区", "嘉定区", "金山区", "奉贤区", "青浦区"],
+            "road_grade": ["一级", "一级", "二级", "二级", "三级", "三级"],
+            "unit_cost": [16.2, 17.1, 11.5, 12.0, -8.6, 9.0],  # a minus sign is drawn too
+        }
+    )
+
+
+def _no_warnings(draw) -> bytes:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph 38738 (\\N{...}) missing from font(s)" fails
+        png = draw()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return png
+
+
+def test_charts_with_chinese_labels_have_every_glyph(chinese_units: pd.DataFrame) -> None:
+    standard = pd.DataFrame({"road_grade": ["一级", "二级", "三级"], "value": [16.4, 11.6, 8.8]})
+    _no_warnings(
+        lambda: charts.unit_cost_box(
+            chinese_units, by="road_grade", standard=standard, dim_label="道路等级"
+        )
+    )
+    districts = pd.DataFrame({"district": ["青浦区", "松江区"], "unit_cost": [12.2, 10.1]})
+    _no_warnings(lambda: charts.district_bars(districts, output_unit="平方米"))
+    effects = pd.Series({"人均工资": 1.2, "人员配置强度": -0.4, "残差": 0.05})
+    _no_warnings(
+        lambda: charts.waterfall(10.0, effects, unit_name="嘉定区", value_label="单位成本（元/m2）")
+    )
+    scores = pd.DataFrame(
+        {"project_id": ["甲", "乙"], "efficiency": [0.8, 1.0], "district": ["青浦区", "松江区"]}
+    )
+    _no_warnings(
+        lambda: charts.efficiency_bars(
+            scores, id_column="project_id", score="efficiency", group="district"
+        )
+    )
+    titles = "、".join(charts.chart_titles("zh"))
+    _no_warnings(
+        lambda: charts.district_bars(
+            pd.DataFrame({"district": [titles[:20], titles[20:40]], "unit_cost": [1.0, 2.0]})
+        )
+    )
