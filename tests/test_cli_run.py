@@ -283,11 +283,11 @@ BATTERY = [
     ),
     Bad(
         "amount_not_quantity_x_price",
-        cell(LINES, 9, "金额（元）", "3746214.8"),
+        cell(LINES, 9, "金额（元）", "9999999.99"),
         "line_items.csv",
         9,
         "金额（元）",
-        contains=("374,621.48",),
+        contains=("expected quantity x unit_price = ",),
     ),
     Bad("blank_project_id", cell(LINES, 5, "项目编码", ""), "line_items.csv", 5, "项目编码"),
     Bad(
@@ -457,21 +457,36 @@ BATTERY = [
         toml('dimensions = ["road_grade"]', 'dimensions = ["road_grad"]'),
         "case.toml",
         contains=("road_grad",),
-        xfail=(
-            "the message ('cannot derive a standard: the peer table has no "
-            "column(s) road_grad') names neither case.toml nor the projects file, "
-            "and no problems table is written"
-        ),
     ),
     Bad(
         "toml_driver_unknown_name",
         toml('"total_cost / cost_personnel"', '"total_cost / cost_personel"'),
         "case.toml",
         contains=("cost_personel",),
-        xfail=(
-            "the driver-expression error names [drivers] but not case.toml, and "
-            "no problems table is written"
-        ),
+    ),
+    Bad(
+        "toml_formula_unknown_column",
+        toml("np.log(wage_index)", "np.log(wage_indx)"),
+        "case.toml",
+        contains=("wage_indx",),
+    ),
+    Bad(
+        "toml_frontier_unknown_output",
+        toml('frontier_outputs = ["swept_area_m2"]', 'frontier_outputs = ["swept_area"]'),
+        "case.toml",
+        contains=("swept_area",),
+    ),
+    Bad(
+        "toml_quantile_out_of_range",
+        toml("quantile = 0.25", "quantile = 1.5"),
+        "case.toml",
+        contains=("quantile",),
+    ),
+    Bad(
+        "toml_unknown_frontier_rts",
+        toml('frontier_rts = "vrs"', 'frontier_rts = "xyz"'),
+        "case.toml",
+        contains=("xyz",),
     ),
     # standards and records
     Bad(
@@ -481,11 +496,6 @@ BATTERY = [
         5,
         "适用标准",
         contains=("XX-NOPE",),
-        xfail=(
-            "line items naming an unknown standard (适用标准) are accepted silently: "
-            "validate.check_known_standards exists but the pipeline does not pass "
-            "standards= to check_inputs"
-        ),
     ),
     Bad(
         "records_path_is_a_text_file",
@@ -617,12 +627,6 @@ def test_bad_records_path_leaves_earlier_outputs(tmp_path: Path, good_run: dict)
     assert {p.name: _sha(p) for p in out.iterdir() if p.name != "problems.csv"} == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline._read_set: a set without an outputs file "
-    "gets a frame with only the required columns, so output_variables "
-    "fails with KeyError 'target' (exit 1)",
-)
 def test_requests_without_outputs_file_is_not_an_internal_error(
     case_copy: Path, tmp_path: Path
 ) -> None:

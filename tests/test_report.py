@@ -28,6 +28,9 @@ ZH_SHEETS = {
     "审核结果",
     "审核明细",
     "提示",
+    "方差膨胀因子",
+    "异常值",
+    "分解参照值",
 }
 EN_SHEETS = {
     "Summary",
@@ -42,9 +45,32 @@ EN_SHEETS = {
     "Review",
     "Review lines",
     "Warnings",
+    "VIF",
+    "Outliers",
+    "Gap reference",
 }
-CORE_ZH = ["合同单位成本", "区域比较", "成本标准", "审核结果", "审核明细"]
-CORE_EN = ["Unit costs", "Districts", "Standard", "Review", "Review lines"]
+CORE_ZH = [
+    "合同单位成本",
+    "区域比较",
+    "成本标准",
+    "差异分解",
+    "成本回归",
+    "效率前沿",
+    "异常值",
+    "审核结果",
+    "审核明细",
+]
+CORE_EN = [
+    "Unit costs",
+    "Districts",
+    "Standard",
+    "Gap decomposition",
+    "Cost regression",
+    "Frontier",
+    "Outliers",
+    "Review",
+    "Review lines",
+]
 
 
 def _header_row(ws) -> list[str]:

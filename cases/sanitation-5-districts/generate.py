@@ -37,17 +37,27 @@ GRADES = {
     "三级": (1.5, 11000.0),
     "四级": (1.0, 14000.0),
 }
+# share of a district's contracts that buy an extra half sweep a day above the grade's
+# norm (busier streets, tourist areas): frequency varies within a grade, as it does in
+# real contracts, and cleaners scale with the sweeps bought.
+EXTRA_SWEEP_SHARE = {"青浦区": 0.5, "松江区": 0.15, "嘉定区": 0.35, "金山区": 0.1, "奉贤区": 0.2}
 BASE_WAGE = 66000.0  # yuan per frontline cleaner-year incl. social insurance
 CONTRACTS_PER_DISTRICT = 14
 DEPARTMENT = "区绿化和市容管理局"
 
 
 def contract_lines(
-    rng: np.random.Generator, area: float, grade: str, wage_index: float, staffing: float
+    rng: np.random.Generator,
+    area: float,
+    grade: str,
+    wage_index: float,
+    staffing: float,
+    sweeps: float,
 ) -> tuple[int, list[dict]]:
     """Cost lines of one contract; returns (frontline cleaners, lines)."""
-    sweeps, coverage = GRADES[grade]
-    cleaners = max(2, round(area / coverage * staffing * rng.uniform(0.94, 1.06)))
+    base, coverage = GRADES[grade]
+    extra = sweeps / base  # cleaners needed grow with the sweeps bought
+    cleaners = max(2, round(area / coverage * staffing * extra * rng.uniform(0.94, 1.06)))
     wage = round(BASE_WAGE * wage_index * rng.uniform(0.97, 1.03), -1)
     leaders = math.ceil(cleaners / 25)
     sweepers = max(1, round(area / 160000 * sweeps / 2 * rng.uniform(0.8, 1.2)))
@@ -123,8 +133,7 @@ def contract_lines(
     return cleaners, rows
 
 
-def outputs_for(rng: np.random.Generator, pid: str, area: float, grade: str) -> list[dict]:
-    sweeps = GRADES[grade][0]
+def outputs_for(rng: np.random.Generator, pid: str, area: float, sweeps: float) -> list[dict]:
     return [
         dict(
             project_id=pid,
@@ -175,7 +184,8 @@ def generate(
             pid = f"{prefix}-{code}-{year}-{k:03d}"
             grade = list(GRADES)[(k - 1) % 4] if k <= 8 else rng.choice(list(GRADES))
             area = round(rng.uniform(80000, 900000), -2)
-            cleaners, rows = contract_lines(rng, area, grade, wage_index, staffing)
+            sweeps = GRADES[grade][0] + (0.5 if rng.random() < EXTRA_SWEEP_SHARE[district] else 0)
+            cleaners, rows = contract_lines(rng, area, grade, wage_index, staffing, sweeps)
             factor = (inflate or {}).get(pid, 1.0)
             projects.append(
                 dict(
@@ -196,7 +206,7 @@ def generate(
                     row["unit_price"] = round(row["unit_price"] * factor, 2)
                     row["amount"] = round(row["quantity"] * row["unit_price"], 2)
                 lines.append(dict(project_id=pid, line_no=n, **row))
-            outputs.extend(outputs_for(rng, pid, area, grade))
+            outputs.extend(outputs_for(rng, pid, area, sweeps))
     return pd.DataFrame(projects), pd.DataFrame(lines), pd.DataFrame(outputs)
 
 
@@ -228,7 +238,9 @@ ZH_LINES = {
 def main() -> None:
     rng = np.random.default_rng(SEED)
     DATA.mkdir(exist_ok=True)
-    projects, lines, outputs = generate(rng, 2025, CONTRACTS_PER_DISTRICT, "HW")
+    # one 2025 contract was let at padded prices: the peer screening must catch it
+    padded = {"HW-JS-2025-003": 1.9}
+    projects, lines, outputs = generate(rng, 2025, CONTRACTS_PER_DISTRICT, "HW", inflate=padded)
     projects.rename(columns=ZH_PROJECTS).to_csv(
         DATA / "projects.csv", index=False, encoding="utf-8-sig"
     )

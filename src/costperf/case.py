@@ -21,6 +21,10 @@ STANDARD_RULES = ("median", "mean", "p25", "p75", "p10", "p90")
 OUTLIER_RULES = ("iqr", "mad", "none")
 TABLES = ("projects", "line_items", "outputs")
 GAP_METHODS = ("lmdi_multiplicative", "lmdi_additive", "shapley")
+GAP_REFERENCES = ("median", "mean", "geomean", "p25", "p75")
+SE_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+FRONTIER_RTS = ("vrs", "crs", "drs", "irs", "fdh")
+FRONTIER_ORIENTATIONS = ("in", "out")
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,21 @@ class CaseConfig:
     regression_formula: str | None = None
     frontier_inputs: tuple[str, ...] = ()
     frontier_outputs: tuple[str, ...] = ()
+    regression_se: str = "HC1"
+    regression_quantile: float | None = None
+    frontier_rts: str = "vrs"
+    frontier_orientation: str = "in"
+    decomposition_reference: str = "median"
+    labels: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def label(self, name: str, lang: str = "zh") -> str:
+        """Display label of a column: the case's [labels] (Chinese), else the data model."""
+        from costperf.columns import label
+
+        if lang == "zh" and name in self.labels:
+            return self.labels[name]
+        return label(name, lang)
 
 
 _SECTIONS: dict[str, set[str]] = {
@@ -94,8 +112,17 @@ _SECTIONS: dict[str, set[str]] = {
     "units": {"output", "output_unit", "dimensions", "amount_tolerance", "amount_tolerance_abs"},
     "variables": set(),  # free names
     "drivers": set(),  # free names
-    "decomposition": {"drivers", "scale", "method"},
-    "benchmark": {"formula", "frontier_inputs", "frontier_outputs"},
+    "decomposition": {"drivers", "scale", "method", "reference"},
+    "benchmark": {
+        "formula",
+        "se",
+        "quantile",
+        "frontier_inputs",
+        "frontier_outputs",
+        "frontier_rts",
+        "frontier_orientation",
+    },
+    "labels": set(),  # free names: display labels of drivers and variables
     "standard": {"id", "name", "rule", "outlier_rule", "effective_from", "version", "band"},
     "review": {"tolerance", "date"},
 }
@@ -346,4 +373,19 @@ def _load_case(path: Path) -> CaseConfig:
         regression_formula=r.get("benchmark", "formula", str, None),
         frontier_inputs=_str_list(r, "benchmark", "frontier_inputs"),
         frontier_outputs=_str_list(r, "benchmark", "frontier_outputs"),
+        regression_se=r.choice("benchmark", "se", SE_TYPES, "HC1"),
+        regression_quantile=_quantile(r),
+        frontier_rts=r.choice("benchmark", "frontier_rts", FRONTIER_RTS, "vrs"),
+        frontier_orientation=r.choice(
+            "benchmark", "frontier_orientation", FRONTIER_ORIENTATIONS, "in"
+        ),
+        decomposition_reference=r.choice("decomposition", "reference", GAP_REFERENCES, "median"),
+        labels=_str_map(r, "labels"),
     )
+
+
+def _quantile(r: _Reader) -> float | None:
+    value = r.get("benchmark", "quantile", (int, float), None)
+    if value is not None and not 0 < value < 1:
+        raise r.fail("benchmark.quantile", "a quantile tau in (0, 1), e.g. 0.25", value)
+    return None if value is None else float(value)

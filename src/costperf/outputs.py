@@ -32,6 +32,9 @@ SHEETS = {  # key: (zh, en)
     "gap": ("合同差异分解", "Gap by contract"),
     "regression": ("成本回归", "Cost regression"),
     "frontier": ("效率前沿", "Frontier"),
+    "vif": ("方差膨胀因子", "VIF"),
+    "outliers": ("异常值", "Outliers"),
+    "gap_reference": ("分解参照值", "Gap reference"),
     "review_projects": ("审核结果", "Review"),
     "review_lines": ("审核明细", "Review lines"),
     "warnings": ("提示", "Warnings"),
@@ -52,6 +55,14 @@ def _clean(value: object) -> object:
     return value
 
 
+def _clean_tree(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _clean_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_tree(v) for v in value]
+    return _clean(value)
+
+
 def _records(frame: pd.DataFrame, columns: list[str] | None = None) -> list[dict]:
     if frame is None or frame.empty:
         return []
@@ -67,6 +78,21 @@ UNIT_COLUMNS = [
     "output_quantity",
     "unit_cost",
     "cost_index",
+    "expected_unit_cost",
+    "regression_index",
+    "quantile_unit_cost",
+]
+GAP_COLUMNS = [
+    "unit",
+    "district",
+    "driver",
+    "unit_driver_value",
+    "reference_driver_value",
+    "effect",
+    "unit_value",
+    "reference_value",
+    "gap",
+    "note",
 ]
 
 
@@ -95,10 +121,12 @@ def build_summary(
             results.units, UNIT_COLUMNS + [c for c in dims if c not in UNIT_COLUMNS]
         ),
         "standards": _records(results.standard),
-        "gap_reference": {k: _clean(v) for k, v in results.reference.items()},
+        "gap_reference": _records(results.reference),
         "district_gap": _records(results.district_gap),
-        "regression": results.regression,
+        "contract_gap": _records(results.gap, GAP_COLUMNS),
+        "regression": _clean_tree(results.regression),
         "frontier": _records(results.frontier),
+        "outliers": _records(results.outliers),
         "review": {
             "totals": {k: _clean(v) for k, v in results.review_totals.items()},
             "projects": _records(results.review_projects),
@@ -137,17 +165,17 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
         )
     )
     if not results.district_gap.empty:
-        worst = results.district_gap.groupby("district")["gap"].first().idxmax()
-        effects = results.district_gap[results.district_gap["district"] == worst].set_index(
-            "driver"
-        )["effect"]
-        names = {d: label(d, lang) for d in effects.index}
-        names["residual"] = "残差" if lang == "zh" else "residual"
+        gaps = results.district_gap
+        worst = gaps.groupby("district")["gap"].first().idxmax()
+        rows = gaps[gaps["district"] == worst]
+        effects = rows.set_index("driver")["effect"]
+        names = {d: config.label(d, lang) for d in effects.index}
+        names["residual"] = "残差（参照调整）" if lang == "zh" else "residual"
         out.append(
             (
                 ("差异分解瀑布图：" if lang == "zh" else "Gap waterfall: ") + str(worst),
                 charts.waterfall(
-                    float(results.district_gap["reference_value"].iloc[0]),
+                    float(rows["reference_value"].iloc[0]),
                     effects,
                     unit_name=str(worst),
                     labels=names,
@@ -169,6 +197,20 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
                 ),
             )
         )
+    if "expected_unit_cost" in results.units:
+        out.append(
+            (
+                ("实际与回归预期单位成本" if lang == "zh" else "Actual vs expected unit cost"),
+                charts.expected_scatter(
+                    results.units,
+                    actual="unit_cost",
+                    expected="expected_unit_cost",
+                    group="district",
+                    output_unit=config.output_unit,
+                    lang=lang,
+                ),
+            )
+        )
     return out
 
 
@@ -184,7 +226,10 @@ def _tables(results: CaseResults, data: CaseData) -> dict[str, pd.DataFrame]:
         "district_gap": results.district_gap,
         "gap": results.gap,
         "regression": pd.DataFrame(reg) if reg else pd.DataFrame(),
+        "vif": pd.DataFrame(results.regression.get("vif") or []),
         "frontier": results.frontier,
+        "outliers": results.outliers,
+        "gap_reference": results.reference,
         "review_projects": results.review_projects,
         "review_lines": results.review_lines,
         "warnings": data.warnings,
@@ -265,10 +310,13 @@ def _sections(
     for key in (
         "districts",
         "standard",
+        "peer_stats",
+        "outliers",
+        "gap_reference",
         "district_gap",
         "regression",
+        "frontier",
         "review_projects",
-        "peer_stats",
     ):
         if key in tables:
             sections.append(

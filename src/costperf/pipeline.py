@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from costperf.benchmark.costmodel import fit_cost_model, predict_cost, variance_inflation
+from costperf.benchmark.frontier import solve_dea
+from costperf.benchmark.peers import OUTLIER_COLUMNS, flag_outliers
 from costperf.case import CaseConfig, TableSource
 from costperf.decompose.gap import decompose_gap, peer_reference
 from costperf.decompose.unit_costs import (
@@ -22,7 +25,13 @@ from costperf.decompose.unit_costs import (
     group_unit_costs,
     unit_table,
 )
-from costperf.errors import InputError, empty_problems, merge_errors, raise_if_problems
+from costperf.errors import (
+    InputError,
+    empty_problems,
+    located_error,
+    merge_errors,
+    raise_if_problems,
+)
 from costperf.io.read import read_checked
 from costperf.review import review_lines, review_projects, review_totals
 from costperf.schemas import LINE_ITEMS, OUTPUTS, PROJECTS, coerce_numeric, concat_problems
@@ -60,12 +69,13 @@ class CaseResults:
     standard: pd.DataFrame
     gap: pd.DataFrame
     district_gap: pd.DataFrame
-    reference: pd.Series
+    reference: pd.DataFrame
     review_projects: pd.DataFrame = field(default_factory=pd.DataFrame)
     review_lines: pd.DataFrame = field(default_factory=pd.DataFrame)
     review_totals: dict = field(default_factory=dict)
     regression: dict = field(default_factory=dict)
     frontier: pd.DataFrame = field(default_factory=pd.DataFrame)
+    outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
 
@@ -80,13 +90,19 @@ def _read(source: TableSource, schema, what: str) -> pd.DataFrame:
 
 
 def _read_set(
-    sources: dict[str, TableSource], what: str, config: CaseConfig, numeric: set[str]
+    sources: dict[str, TableSource],
+    what: str,
+    config: CaseConfig,
+    numeric: set[str],
+    *,
+    standards: set[str] | None = None,
 ) -> tuple[TableSet, pd.DataFrame]:
     """Read and check one set; collect problems of all its files before raising."""
     frames, errors = {}, []
     for table, schema in (("projects", PROJECTS), ("line_items", LINE_ITEMS), ("outputs", OUTPUTS)):
-        if table not in sources:
-            frames[table] = pd.DataFrame(columns=list(schema.required))
+        if table not in sources:  # e.g. requests without an outputs file: no rows
+            columns = [*schema.required, *schema.optional]
+            frames[table] = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
             continue
         try:
             frames[table] = _read(sources[table], schema, what)
@@ -108,7 +124,9 @@ def _read_set(
                 frames["outputs"],
                 rel_tol=config.amount_rel_tol,
                 abs_tol=config.amount_abs_tol,
+                standards=standards,
             ),
+            _dimension_problems(projects, config),
         ]
     )
     raise_if_problems(found, f"the {what} files")
@@ -136,13 +154,51 @@ def _driver_columns(config: CaseConfig) -> set[str]:
     return names
 
 
+def known_standard_ids(config: CaseConfig) -> set[str]:
+    """Standard ids a line may name: the case's own standard and the shipped tables."""
+    from costperf.standards import shipped_standards
+
+    return {config.standard.standard_id, *shipped_standards().table_ids()}
+
+
+def _dimension_problems(projects: pd.DataFrame, config: CaseConfig) -> pd.DataFrame:
+    """A [units] dimension that is not a projects column is a case.toml error."""
+    missing = [d for d in config.dimensions if d not in projects.columns]
+    if missing:
+        path = config.folder / "case.toml"
+        headers = projects.attrs.get("headers", {})
+        available = ", ".join(
+            f"{c} ({headers[c]})" if c in headers else c
+            for c in projects.columns
+            if c not in ("source_file", "sheet", "source_row")
+        )
+        msg = (
+            f"{path}: [units] dimensions names {', '.join(map(repr, missing))}, which is "
+            f"not a column of the projects table; columns: {available}"
+        )
+        raise located_error(
+            msg,
+            source_file=path,
+            column="units.dimensions",
+            value=", ".join(missing),
+            expected=f"a projects column ({available})",
+            check="config",
+        )
+    from costperf import validate
+
+    check = getattr(validate, "check_dimension_values", None)
+    return check(projects, list(config.dimensions)) if check else None
+
+
 def load_case_data(config: CaseConfig) -> CaseData:
     """Read and validate every file of a case; raise one InputError listing problems."""
     numeric = _driver_columns(config)
     peers, warn_p = _read_set(config.peers, "peer", config, numeric)
     requests, warn_r = (None, empty_problems())
     if config.requests:
-        requests, warn_r = _read_set(config.requests, "request", config, set())
+        requests, warn_r = _read_set(
+            config.requests, "request", config, set(), standards=known_standard_ids(config)
+        )
     files = [s.path for s in (*config.peers.values(), *config.requests.values())]
     config_path = config.folder / "case.toml"
     return CaseData(
@@ -168,39 +224,194 @@ def _units(
     )
 
 
-def _gap(units: pd.DataFrame, config: CaseConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+def _gap(
+    units: pd.DataFrame, config: CaseConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Each contract's gap to its peers' reference, split into the [decomposition] drivers.
+
+    Contracts are compared within their dimension cell (e.g. road grade), so the mix of
+    grades does not masquerade as a driver.  The reference of a cell is the peer
+    statistic (``[decomposition] reference``, median by default) of each driver and of
+    the unit cost; the ``residual`` driver carries the difference between the median
+    unit cost and the product of the driver medians (and whatever the listed drivers
+    leave out), so the effects add up to the whole gap.  A district's gap is the mean of
+    its contracts' gaps, split by the mean effects (exact, since the mean is linear).
+    Additive effects are in yuan per output unit.
+    """
     drivers = list(config.decomposition_drivers)
     if not drivers:
-        return pd.DataFrame(), pd.DataFrame(), pd.Series(dtype=float)
-    scaled = units.assign(scaled_unit_cost=units["unit_cost"] * config.decomposition_scale)
-    reference = peer_reference(scaled, drivers, statistic="median", target="scaled_unit_cost")
-    gap = decompose_gap(
-        scaled,
-        reference,
-        drivers,
-        method="lmdi_additive",
-        id_column="project_id",
-        target="scaled_unit_cost",
-    )
+        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
+    scale = config.decomposition_scale
+    scaled = units.assign(scaled_unit_cost=units["unit_cost"] * scale)
+    statistic = config.decomposition_reference
+    method = config.decomposition_method
+    dims = list(config.dimensions)
+    cells = scaled.groupby(dims, sort=False) if dims else [((), scaled)]
+    parts, references = [], []
+    for key, cell in cells:
+        reference = peer_reference(cell, drivers, statistic=statistic, target="scaled_unit_cost")
+        part = decompose_gap(
+            cell,
+            reference,
+            drivers,
+            method=method,
+            id_column="project_id",
+            target="scaled_unit_cost",
+        )
+        key = key if isinstance(key, tuple) else (key,)
+        for dim, value in zip(dims, key, strict=True):
+            part[dim] = value
+        parts.append(part)
+        ref = reference.rename({"scaled_unit_cost": "unit_cost"})
+        ref["unit_cost"] = ref["unit_cost"] / scale
+        references.append(pd.Series(dict(zip(dims, key, strict=True))).combine_first(ref))
+    gap = pd.concat(parts, ignore_index=True)
     for col in ("unit_driver_value", "reference_driver_value"):
         gap[col] = gap[col].astype(float)
-    for col in ("effect", "unit_value", "reference_value", "gap"):
-        gap[col] = gap[col] / config.decomposition_scale
+    additive = method != "lmdi_multiplicative"  # multiplicative effects are ratios
+    for col in (("effect",) if additive else ()) + ("unit_value", "reference_value", "gap"):
+        gap[col] = gap[col] / scale
     district = units.set_index("project_id")["district"]
     gap["district"] = gap["unit"].map(district)
-    by_district = gap.groupby(["district", "driver"], sort=False)["effect"].mean().reset_index()
-    totals = gap.drop_duplicates("unit").groupby("district")[["unit_value", "gap"]].mean()
-    by_district = by_district.join(totals, on="district")
-    by_district["reference_value"] = (
-        float(reference["scaled_unit_cost"]) / config.decomposition_scale
+    if additive:
+        effect = gap.groupby(["district", "driver"], sort=False)["effect"].mean()
+    else:  # geometric mean of ratios multiplies to the geometric mean of the unit ratios
+        effect = np.exp(np.log(gap["effect"]).groupby([gap["district"], gap["driver"]]).mean())
+    by_district = effect.reset_index()
+    totals = gap.drop_duplicates("unit").groupby("district")
+    by_district = by_district.join(
+        totals[["unit_value", "reference_value", "gap"]].mean(), on="district"
     )
-    return gap, by_district, reference / config.decomposition_scale
+    by_district["method"] = method
+    by_district["reference"] = f"peer {statistic}" + (f" per {', '.join(dims)}" if dims else "")
+    reference_table = pd.DataFrame(references)
+    reference_table = reference_table[[*dims, "unit_cost", *drivers]]
+    return gap, by_district, reference_table
+
+
+def _config_error(config: CaseConfig, key: str, exc: InputError) -> InputError:
+    """Re-locate an error about a case.toml setting (e.g. a formula) at that key."""
+    if not exc.problems.empty:
+        return exc
+    path = config.folder / "case.toml"
+    section, _, name = key.partition(".")
+    where = f"[{section}] {name}" if name else f"[{section}]"
+    return located_error(
+        f"{path}: {where}: {exc}",
+        source_file=path,
+        column=key,
+        expected=str(exc),
+        check="config",
+    )
+
+
+def _regression(units: pd.DataFrame, config: CaseConfig) -> tuple[dict, pd.DataFrame]:
+    """Cost-driver regression of the case ([benchmark] formula): expected unit cost.
+
+    OLS on logs with the configured standard errors; the expected unit cost of each
+    contract is the retransformed prediction (Duan smearing), and the regression index
+    is actual / expected x 100.  With ``[benchmark] quantile`` a quantile regression
+    gives the efficient-quantile unit cost too.
+    """
+    formula = config.regression_formula
+    if not formula:
+        return {}, units
+    try:
+        model = fit_cost_model(units, formula, se=config.regression_se)
+        pred = predict_cost(model, units)
+        vif = variance_inflation(units, formula)
+        qmodel = None
+        if config.regression_quantile is not None:
+            qmodel = fit_cost_model(units, formula, quantile=config.regression_quantile)
+            qpred = predict_cost(qmodel, units)
+    except InputError as exc:
+        raise _config_error(config, "benchmark.formula", exc) from exc
+    units = units.copy()
+    expected = pred.get("expected_cost", pred["fitted"])
+    units["expected_unit_cost"] = expected.to_numpy()
+    units["regression_index"] = units["unit_cost"] / units["expected_unit_cost"] * 100
+    if "cost_pi_low" in pred:
+        units["expected_pi_low"] = pred["cost_pi_low"].to_numpy()
+        units["expected_pi_high"] = pred["cost_pi_high"].to_numpy()
+    coefficients = model.coefficients.assign(model="ols")
+    result = {
+        "formula": formula,
+        "method": "ols",
+        "se": model.se,
+        "se_method": model.fit.get("se_method"),
+        "fit": {k: v for k, v in model.fit.items() if np.isscalar(v) or v is None},
+        "vif": vif.to_dict("records"),
+    }
+    if qmodel is not None:
+        units["quantile_unit_cost"] = qpred.get("quantile_cost", qpred["fitted"]).to_numpy()
+        coefficients = pd.concat(
+            [coefficients, qmodel.coefficients.assign(model=f"quantile tau={qmodel.quantile}")]
+        )
+        result["quantile"] = {
+            "tau": qmodel.quantile,
+            "se": qmodel.se,
+            "se_method": qmodel.fit.get("se_method"),
+            "fit": {k: v for k, v in qmodel.fit.items() if np.isscalar(v) or v is None},
+        }
+    result["coefficients"] = coefficients.reset_index(drop=True).to_dict("records")
+    return result, units
+
+
+def _frontier(units: pd.DataFrame, config: CaseConfig) -> pd.DataFrame:
+    """DEA scores of the peer contracts on the case's frontier inputs and outputs."""
+    inputs, outputs = list(config.frontier_inputs), list(config.frontier_outputs)
+    if not inputs or not outputs:
+        return pd.DataFrame()
+    missing = [c for c in inputs + outputs if c not in units.columns]
+    if missing:
+        path = config.folder / "case.toml"
+        msg = (
+            f"{path}: [benchmark] frontier column(s) {', '.join(missing)} are not project "
+            f"variables, drivers or cost elements; available: "
+            f"{', '.join(c for c in units.columns if units[c].dtype.kind == 'f')}"
+        )
+        raise located_error(
+            msg, source_file=path, column="benchmark.frontier_inputs", check="config"
+        )
+    table = units.set_index("project_id")
+    orientation = config.frontier_orientation
+    with_super = config.frontier_rts != "fdh"
+    try:
+        scores = solve_dea(
+            table[inputs],
+            table[outputs],
+            rts=config.frontier_rts,
+            orientation=orientation,
+            super_efficiency=with_super,
+        )
+    except InputError as exc:
+        raise _config_error(config, "benchmark.frontier_inputs", exc) from exc
+    score = "efficiency_in" if orientation == "in" else "efficiency_out_shephard"
+    keep = [c for c in units.columns if c in ("district", *config.dimensions)]
+    frame = table[keep].join(scores).reset_index()
+    frame.insert(len(keep) + 1, "efficiency", frame[score])
+    frame["rts"] = config.frontier_rts
+    frame["orientation"] = orientation
+    frame["frontier_inputs"] = ",".join(inputs)
+    frame["frontier_outputs"] = ",".join(outputs)
+    return frame
+
+
+def _outliers(units: pd.DataFrame, config: CaseConfig) -> pd.DataFrame:
+    """Peer unit costs flagged by the standard's outlier rule, with the reason."""
+    rule = config.standard.outlier_rule
+    flagged = flag_outliers(units, "unit_cost", by=list(config.dimensions) or None, rule=rule)
+    cols = ["project_id", "district", *config.dimensions, "unit_cost", *OUTLIER_COLUMNS]
+    return flagged.loc[flagged["outlier"], [c for c in cols if c in flagged.columns]]
 
 
 def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
     """Run every stage on validated case data (pure: no files are read or written)."""
     dims = list(config.dimensions)
-    units = _units(data.peers, config, drivers=config.drivers, output_value="actual")
+    try:
+        units = _units(data.peers, config, drivers=config.drivers, output_value="actual")
+    except InputError as exc:
+        raise _config_error(config, "drivers", exc) from exc
     raise_if_problems(check_units(units, output_indicator=config.output_indicator), "the peer data")
     std = config.standard
     standard = derive_unit_cost_standard(
@@ -234,6 +445,9 @@ def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
     else:
         districts = group_unit_costs(units, ["district"])
     gap, district_gap, reference = _gap(units, config)
+    regression, units = _regression(units, config)
+    frontier = _frontier(units, config)
+    districts = _district_benchmarks(districts, units, frontier)
     results = CaseResults(
         units=units,
         districts=districts,
@@ -242,10 +456,35 @@ def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
         gap=gap,
         district_gap=district_gap,
         reference=reference,
+        regression=regression,
+        frontier=frontier,
+        outliers=_outliers(units, config),
     )
     if data.requests is not None:
         _review(results, data.requests, config)
     return results
+
+
+def _district_benchmarks(
+    districts: pd.DataFrame, units: pd.DataFrame, frontier: pd.DataFrame
+) -> pd.DataFrame:
+    """Add the regression-adjusted index and mean frontier score to the district table."""
+    out = districts.copy()
+    if "expected_unit_cost" in units:
+        expected_cost = (
+            (units["expected_unit_cost"] * units["output_quantity"])
+            .groupby(units["district"])
+            .sum()
+        )
+        output = units.groupby("district")["output_quantity"].sum()
+        actual = units.groupby("district")["total_cost"].sum()
+        out["expected_unit_cost"] = out["district"].map(expected_cost / output)
+        out["regression_index"] = out["district"].map(actual / expected_cost * 100)
+    if not frontier.empty:
+        out["mean_efficiency"] = out["district"].map(
+            frontier.groupby("district")["efficiency"].mean()
+        )
+    return out
 
 
 def _review(results: CaseResults, requests: TableSet, config: CaseConfig) -> None:

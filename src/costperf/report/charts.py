@@ -28,6 +28,12 @@ TEXT = {
     "actual": ("实际值", "actual"),
     "frontier_title": ("成本效率（DEA）", "Cost efficiency (DEA)"),
     "efficiency": ("效率值", "efficiency"),
+    "expected_title": (
+        "实际单位成本与成本回归预期值（对角线：实际=预期）",
+        "Actual vs regression-expected unit cost (diagonal: actual = expected)",
+    ),
+    "expected": ("回归预期单位成本（元/{u}）", "Expected unit cost (yuan/{u})"),
+    "actual_uc": ("实际单位成本（元/{u}）", "Actual unit cost (yuan/{u})"),
 }
 
 
@@ -132,9 +138,15 @@ def waterfall(
     ax.bar(len(steps) + 1, final, color="C0")
     for i, (s, b) in enumerate(zip(steps, starts, strict=True), start=1):
         ax.annotate(f"{s:+.2f}", (i, b + max(s, 0)), ha="center", va="bottom", fontsize=8)
+    ax.annotate(f"{reference_value:.2f}", (0, reference_value), ha="center", va="bottom")
+    ax.annotate(f"{final:.2f}", (len(steps) + 1, final), ha="center", va="bottom")
+    # zoom on the steps: the axis starts near the lowest level reached, not at zero
+    levels = np.concatenate([[reference_value, final], starts, starts + steps])
+    span = max(float(levels.max() - levels.min()), 1e-9 + abs(reference_value) * 0.01)
+    ax.set_ylim(max(0.0, float(levels.min()) - 1.5 * span), float(levels.max()) + 0.6 * span)
     ax.set_xticks(range(len(names)), names, rotation=20, ha="right")
     ax.set_ylabel(value_label)
-    ax.set_title(_t("gap_title", lang, unit=unit_name))
+    ax.set_title(_t("gap_title", lang, unit=unit_name), pad=12)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
 
@@ -158,6 +170,33 @@ def efficiency_bars(
     ax.set_ylabel(_t("efficiency", lang))
     ax.set_title(_t("frontier_title", lang))
     ax.set_ylim(0, 1.05)
+    return _png(fig)
+
+
+def expected_scatter(
+    units: pd.DataFrame,
+    *,
+    actual: str,
+    expected: str,
+    group: str | None = None,
+    output_unit: str = "m2",
+    lang: str = "zh",
+) -> bytes:
+    """Actual against regression-expected unit cost, one dot per unit, with the diagonal."""
+    fig = _figure(6.5, 5.5)
+    ax = fig.add_subplot()
+    groups = sorted(units[group].unique(), key=natural_key) if group else [None]
+    for i, name in enumerate(groups):
+        part = units if name is None else units[units[group] == name]
+        ax.scatter(part[expected], part[actual], s=18, color=f"C{i}", label=name)
+    both = pd.concat([units[expected], units[actual]])
+    lo, hi = float(both.min()), float(both.max())
+    ax.plot([lo, hi], [lo, hi], color="0.4", linewidth=1, linestyle="--")
+    ax.set_xlabel(_t("expected", lang, u=output_unit))
+    ax.set_ylabel(_t("actual_uc", lang, u=output_unit))
+    ax.set_title(_t("expected_title", lang), fontsize=10)
+    if group:
+        ax.legend(fontsize=8)
     return _png(fig)
 
 
