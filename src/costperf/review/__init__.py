@@ -2,10 +2,13 @@
 
 - :mod:`costperf.review.unit_cost`: requests of a class of matter against a unit-cost
   standard (total = standard x output target; excess cut pro rata, line by line).
+- :mod:`costperf.review.expenditure`: meeting, training, travel and office-equipment
+  requests against the published expenditure standards (会议费、培训费、差旅费、办公设备).
 """
 
 from __future__ import annotations
 
+from costperf.review.expenditure import OUTPUT_COLUMNS, review_expenditure
 from costperf.review.unit_cost import (
     DECISIONS_ZH,
     LINE_COLUMNS,
@@ -19,8 +22,10 @@ from costperf.review.unit_cost import (
 __all__ = [
     "DECISIONS_ZH",
     "LINE_COLUMNS",
+    "OUTPUT_COLUMNS",
     "PROJECT_COLUMNS",
     "allocate_cut",
+    "review_expenditure",
     "review_lines",
     "review_projects",
     "review_totals",
