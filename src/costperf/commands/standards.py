@@ -1,5 +1,6 @@
 """``costperf standards``: list, show, check, diff, uprate, publish, seal and look up
-standard tables (a folder of TOML headers + CSV values; see ``standards/README.md``)."""
+standard tables (a folder of TOML headers + CSV values; see ``standards/README.md``), and
+derive a unit-cost standard from a case's peer data (``derive``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-SUBCOMMANDS = ("list", "show", "check", "diff", "uprate", "publish", "seal", "lookup")
+SUBCOMMANDS = ("list", "show", "check", "diff", "uprate", "publish", "seal", "lookup", "derive")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -100,6 +101,42 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a dimension value, e.g. -d city=大连 (repeat)",
     )
     p.set_defaults(func=run_lookup)
+
+    _add_derive(sub)
+
+
+def _add_derive(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "derive",
+        help="derive a unit-cost standard from a case's peer data (测算成本标准)",
+        description="Derive unit-cost standards per dimension cell from a case's peer "
+        "contracts by a rule (median, p25, p75, quantile:0.4, regression, "
+        "quantile_regression, dea, triangulation); compare the rules with the savings "
+        "each implies, test leave-one-out sensitivity, and write the chosen standard as "
+        "a draft table version (OUT/standards/) with its provenance, plus xlsx and html.",
+    )
+    p.add_argument("case", type=Path, help="case folder (with case.toml) or the case.toml")
+    p.add_argument("--rule", default=None, help="rule (default: [standard] rule in case.toml)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument(
+        "--compare", default=None, help="rules to compare, comma-separated (default: all)"
+    )
+    p.add_argument("--outlier-rule", default=None, help="iqr (default), mad or none")
+    p.add_argument("--tau", type=float, default=None, help="quantile of quantile_regression")
+    p.add_argument("--formula", default=None, help="cost-model formula (default: [benchmark])")
+    p.add_argument(
+        "--at",
+        default=None,
+        help="regression standard at median_drivers (default) or mean_prediction",
+    )
+    p.add_argument("--dea-inputs", default=None, help="DEA inputs, comma-separated")
+    p.add_argument("--dea-outputs", default=None, help="DEA outputs, comma-separated")
+    p.add_argument("--dea-score", default=None, help="technical (default) or cost")
+    p.add_argument("--members", default=None, help="triangulation members, comma-separated")
+    p.add_argument("--weights", default=None, help="triangulation weights, comma-separated")
+    p.add_argument("--version", type=int, default=None, help="table version number (default 1)")
+    p.set_defaults(func=run_derive)
 
 
 def _load(args: argparse.Namespace):  # noqa: ANN202 - returns a StandardSet
@@ -326,3 +363,153 @@ def run_lookup(args: argparse.Namespace) -> int:
         + (f" to {found.effective_to}" if found.effective_to else "")
     )
     return 0
+
+
+_DERIVE_LABELS_ZH = {
+    "scope": "范围",
+    "n_used": "采用合同数",
+    "n_excluded": "剔除合同数",
+    "n_peers": "合同数",
+    "peer_cost_yuan": "合同总成本（元）",
+    "savings_yuan": "隐含节约额（元）",
+    "savings_pct": "节约率%",
+    "method_zh": "方法说明",
+    "parameters": "参数",
+    "data_hash": "数据指纹",
+    "peers_used": "采用的合同",
+    "peers_excluded": "剔除的合同及原因",
+    "n_drops": "逐一剔除次数",
+    "loo_min": "剔除一个后最小值",
+    "loo_max": "剔除一个后最大值",
+    "max_abs_change": "最大变动",
+    "max_abs_pct_change": "最大变动%",
+    "most_influential_peer": "影响最大的合同",
+    "value_without_it": "剔除该合同后的值",
+    "peer_value": "测算用值",
+    "used": "是否采用",
+    "output_quantity": "产出量",
+    "dims": "维度",
+    "n_peers_used": "采用合同数",
+    "outlier_rule": "异常值规则",
+    "effective_from": "施行日期",
+    "status": "状态",
+    "version": "版本",
+    "name": "名称",
+    "kind": "类型",
+}
+
+
+def _split(text: str | None) -> list[str] | None:
+    return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _display(frame, lang: str):  # noqa: ANN001, ANN202 - DataFrame in and out
+    from costperf.columns import label
+
+    if lang != "zh":
+        return frame
+    names = {c: _DERIVE_LABELS_ZH.get(c) or label(c) for c in frame.columns}
+    if "rule" in names:
+        names["rule"] = "测算规则"
+    return frame.rename(columns=names)
+
+
+def run_derive(args: argparse.Namespace) -> int:
+    from costperf.case import load_case
+    from costperf.errors import InputError
+    from costperf.io import write_table
+    from costperf.pipeline import load_case_data
+    from costperf.standards import publish_table, read_standards
+    from costperf.standards.derive import derive_for_case, write_derived_table
+
+    weights = _split(args.weights)
+    if weights is not None:
+        try:
+            weights = [float(w) for w in weights]
+        except ValueError:
+            msg = f"--weights: expected numbers separated by commas, got {args.weights!r}"
+            raise InputError(msg) from None
+    config = load_case(args.case)
+    data = load_case_data(config)
+    derivation = derive_for_case(
+        config,
+        data,
+        rule=args.rule,
+        compare=_split(args.compare),
+        outlier_rule=args.outlier_rule,
+        tau=args.tau,
+        formula=args.formula,
+        at=args.at,
+        dea_inputs=_split(args.dea_inputs),
+        dea_outputs=_split(args.dea_outputs),
+        dea_score=args.dea_score,
+        members=_split(args.members),
+        weights=weights,
+        table_version=args.version,
+    )
+    out = Path(args.out)
+    table = derivation.table
+    folder = out / "standards"
+    taken = [
+        str(p) for p in (folder / f"{table.stem}.toml", out / f"{table.stem}.xlsx") if p.exists()
+    ]
+    if taken:
+        msg = (
+            f"{', '.join(taken)}: already exists; a table version is never overwritten "
+            "(choose another --out or --version)"
+        )
+        raise InputError(msg)
+    toml_path, _, _ = write_derived_table(table, folder)
+    lang = args.lang
+    written = [toml_path]
+    for name, frame in (
+        ("derive-comparison.csv", derivation.comparison),
+        ("derive-sensitivity.csv", derivation.sensitivity),
+        ("derive-provenance.csv", derivation.provenance),
+        ("derive-standard.csv", derivation.standard),
+    ):
+        written.append(write_table(_display(frame, lang), out / name))
+    standards = read_standards(toml_path)
+    for fmt in ("xlsx", "html"):
+        path = out / f"{table.stem}.{fmt}"
+        written.append(publish_table(standards, table.ref, path, fmt=fmt, lang=lang))
+    _print_derivation(derivation, written)
+    return 0
+
+
+def _print_derivation(derivation, written: list[Path]) -> None:  # noqa: ANN001
+    standard, comparison = derivation.standard, derivation.comparison
+    dims = [c for c in standard.columns[: list(standard.columns).index("standard_id")]]
+    table = derivation.table
+    n_units = len(derivation.units)
+    print(
+        f"{table.header['title']} {table.ref}：规则 {derivation.rule}，"
+        f"同类合同{n_units}个，状态：草案"
+    )
+    loo = derivation.sensitivity
+    for _, row in standard.iterrows():
+        key = tuple(row[d] for d in dims)
+        cell = "/".join(str(k) for k in key) or "全部"
+        mine = loo[(loo["rule"] == derivation.rule)]
+        for d, k in zip(dims, key, strict=True):
+            mine = mine[mine[d] == k]
+        move = (
+            f"；去掉任一合同最多变动{mine['max_abs_pct_change'].iloc[0]:.1f}%" if len(mine) else ""
+        )
+        print(
+            f"  {cell}：{row['value']:.2f} {row['unit']}（采用{int(row['n_peers'])}个，"
+            f"剔除{int(row['n_excluded'])}个{move}）"
+        )
+    totals = comparison[comparison["scope"] == "total"]
+    print("  各规则对同类合同隐含的节约额：")
+    for _, row in totals.iterrows():
+        if row["savings_yuan"] != row["savings_yuan"]:  # NaN: the rule could not run
+            print(f"    {row['rule']}：无法测算（{row['method']}）")
+            continue
+        print(
+            f"    {row['rule']}：{row['savings_yuan'] / 1e4:,.1f}万元，"
+            f"占合同总成本{row['savings_pct']:.1f}%"
+        )
+    for note in derivation.notes:
+        print(f"  未测算：{note}", file=sys.stderr)
+    print("  输出：" + "，".join(str(p) for p in written))

@@ -1,0 +1,453 @@
+"""Deriving unit-cost standards by rules stated as data: values recomputed independently."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from scipy.optimize import linprog
+
+from costperf.cli import main
+from costperf.errors import InputError
+from costperf.standards import read_standards
+from costperf.standards.derive import (
+    Derivation,
+    build_standard_table,
+    compare_rules,
+    derive_for_case,
+    leave_one_out,
+    leave_one_out_values,
+    rule_provenance,
+    rule_values,
+    standard_frame,
+    write_derived_table,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CASE = REPO / "cases" / "sanitation-5-districts"
+FORMULA = "np.log(unit_cost) ~ np.log(wage_index) + np.log(sweeps_per_day)"
+DEA = {"dea_inputs": ["cost_personnel", "cost_equipment"], "dea_outputs": ["area_m2"]}
+DIMS = ["grade"]
+
+
+@pytest.fixture(scope="module")
+def units() -> pd.DataFrame:
+    """Three grades of 9 contracts; one clear outlier in grade A."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for g, level in (("A", 16.0), ("B", 11.0), ("C", 7.0)):
+        for i in range(9):
+            wage = rng.uniform(0.9, 1.1)
+            sweeps = rng.choice([1.0, 2.0, 3.0])
+            area = rng.uniform(1e5, 8e5)
+            unit_cost = level * wage**0.8 * sweeps**0.1 * np.exp(rng.normal(0, 0.05))
+            if g == "A" and i == 0:
+                unit_cost *= 1.8
+            total = unit_cost * area
+            personnel = total * rng.uniform(0.65, 0.75)
+            rows.append(
+                {
+                    "project_id": f"{g}-{i:02d}",
+                    "grade": g,
+                    "source_file": "peers.csv",
+                    "source_row": len(rows) + 2,
+                    "wage_index": wage,
+                    "sweeps_per_day": sweeps,
+                    "area_m2": area,
+                    "output_quantity": area,
+                    "total_cost": total,
+                    "unit_cost": unit_cost,
+                    "cost_personnel": personnel,
+                    "cost_equipment": total * rng.uniform(0.08, 0.14),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _iqr_kept(values: np.ndarray) -> np.ndarray:
+    q1, q3 = np.quantile(values, [0.25, 0.75])
+    return (values >= q1 - 1.5 * (q3 - q1)) & (values <= q3 + 1.5 * (q3 - q1))
+
+
+def _median_point(frame: pd.DataFrame, grade: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "grade": [grade],
+            "wage_index": [frame["wage_index"].median()],
+            "sweeps_per_day": [frame["sweeps_per_day"].median()],
+        }
+    )
+
+
+# ------------------------------------------------------------------- peer quantiles
+
+
+@pytest.mark.parametrize(("rule", "q"), [("median", 0.5), ("p25", 0.25), ("quantile:0.4", 0.4)])
+def test_peer_quantiles_after_iqr_screen(units, rule, q):
+    got = rule_values(units, DIMS, rule).set_index("grade")
+    for grade, cell in units.groupby("grade"):
+        x = cell["unit_cost"].to_numpy()
+        kept = _iqr_kept(x)
+        assert got.at[grade, "value"] == pytest.approx(np.quantile(x[kept], q), rel=1e-12)
+        assert got.at[grade, "n_used"] == kept.sum()
+        assert got.at[grade, "n_excluded"] == (~kept).sum()
+    assert got.at["A", "n_excluded"] == 1
+    assert got.at["A", "peers_excluded"].startswith("A-00: above Q3 + 1.5·IQR")
+
+
+def test_no_screening_and_mad(units):
+    plain = rule_values(units, DIMS, "median", outlier_rule="none").set_index("grade")
+    assert plain.at["A", "value"] == pytest.approx(
+        units.loc[units.grade == "A", "unit_cost"].median()
+    )
+    assert (plain["n_excluded"] == 0).all()
+    mad = rule_values(units, DIMS, "mean", outlier_rule="mad").set_index("grade")
+    x = units.loc[units.grade == "A", "unit_cost"].to_numpy()
+    med = np.median(x)
+    z = 0.6745 * (x - med) / np.median(np.abs(x - med))
+    assert mad.at["A", "value"] == pytest.approx(x[np.abs(z) <= 3.5].mean())
+
+
+# -------------------------------------------------------------------------- models
+
+
+def test_regression_rule_is_expected_cost_at_median_drivers(units):
+    got = rule_values(units, DIMS, "regression", formula=FORMULA).set_index("grade")
+    fit = smf.ols(FORMULA + " + C(grade)", data=units).fit()
+    smearing = np.mean(np.exp(fit.resid))
+    for grade, cell in units.groupby("grade"):
+        expected = np.exp(fit.predict(_median_point(cell, grade)).iloc[0]) * smearing
+        assert got.at[grade, "value"] == pytest.approx(expected, rel=1e-10)
+    assert "median drivers" in got.at["A", "method"]
+    mean = rule_values(units, DIMS, "regression", formula=FORMULA, at="mean_prediction")
+    b = units[units.grade == "B"]
+    assert mean.set_index("grade").at["B", "value"] == pytest.approx(
+        np.mean(np.exp(fit.predict(b)) * smearing), rel=1e-10
+    )
+
+
+def test_quantile_regression_rule_matches_statsmodels_quantreg(units):
+    got = rule_values(units, DIMS, "quantile_regression", formula=FORMULA, tau=0.25)
+    got = got.set_index("grade")
+    fit = smf.quantreg(FORMULA + " + C(grade)", data=units).fit(q=0.25, max_iter=5000)
+    for grade, cell in units.groupby("grade"):
+        expected = np.exp(fit.predict(_median_point(cell, grade)).iloc[0])
+        assert got.at[grade, "value"] == pytest.approx(expected, rel=1e-4)
+    assert "tau = 0.25" in got.at["A", "method"]
+
+
+def _vrs_input_theta(x: np.ndarray, y: np.ndarray, o: int) -> float:
+    """min theta s.t. X'l <= theta x_o, Y'l >= y_o, sum l = 1, l >= 0."""
+    n = len(x)
+    c = np.r_[1.0, np.zeros(n)]
+    a_in = np.c_[-x[o][:, None], x.T]
+    a_out = np.c_[np.zeros((y.shape[1], 1)), -y.T]
+    res = linprog(
+        c,
+        A_ub=np.r_[a_in, a_out],
+        b_ub=np.r_[np.zeros(x.shape[1]), -y[o]],
+        A_eq=np.r_[0.0, np.ones(n)][None, :],
+        b_eq=[1.0],
+        bounds=[(None, None)] + [(0, None)] * n,
+        method="highs",
+    )
+    return float(res.x[0])
+
+
+def test_dea_rule_is_cell_median_of_efficient_unit_costs(units):
+    got = rule_values(units, DIMS, "dea", **DEA).set_index("grade")
+    for grade, cell in units.groupby("grade"):
+        x = cell[DEA["dea_inputs"]].to_numpy()
+        y = cell[DEA["dea_outputs"]].to_numpy()
+        theta = np.array([_vrs_input_theta(x, y, o) for o in range(len(cell))])
+        efficient = cell["unit_cost"].to_numpy() * theta
+        assert got.at[grade, "value"] == pytest.approx(np.median(efficient), rel=1e-6)
+        assert got.at[grade, "n_used"] == len(cell)
+
+
+def test_triangulation_median_and_weighted_mean(units):
+    params = {"formula": FORMULA, **DEA}
+    members = {
+        r: rule_values(units, DIMS, r, **params).set_index("grade")["value"]
+        for r in ("median", "regression", "quantile_regression", "dea")
+    }
+    table = pd.DataFrame(members)
+    got = rule_values(units, DIMS, "triangulation", **params).set_index("grade")["value"]
+    pd.testing.assert_series_equal(got, table.median(axis=1), check_names=False)
+    weighted = rule_values(
+        units,
+        DIMS,
+        "triangulation",
+        members=["median", "dea"],
+        combine="weighted_mean",
+        weights=[3, 1],
+        **params,
+    ).set_index("grade")["value"]
+    expected = (3 * table["median"] + table["dea"]) / 4
+    pd.testing.assert_series_equal(weighted, expected, check_names=False)
+
+
+# ---------------------------------------------------------------- comparison, LOO
+
+
+def test_compare_rules_savings_by_hand(units):
+    params = {"formula": FORMULA, **DEA}
+    table = compare_rules(units, DIMS, ["median", "p25", "regression"], **params)
+    for rule in ("median", "p25", "regression"):
+        cells = table[(table.rule == rule) & (table.scope == "cell")].set_index("grade")
+        total_savings = 0.0
+        for grade, cell in units.groupby("grade"):
+            standard = cells.at[grade, "value"]
+            savings = sum(
+                max(0.0, u - standard) * q
+                for u, q in zip(cell["unit_cost"], cell["output_quantity"], strict=True)
+            )
+            total_savings += savings
+            assert cells.at[grade, "savings_yuan"] == pytest.approx(savings, rel=1e-12)
+            assert cells.at[grade, "savings_pct"] == pytest.approx(
+                100 * savings / cell["total_cost"].sum(), rel=1e-12
+            )
+        total = table[(table.rule == rule) & (table.scope == "total")].iloc[0]
+        assert total["savings_yuan"] == pytest.approx(total_savings, rel=1e-12)
+        assert total["savings_pct"] == pytest.approx(
+            100 * total_savings / units["total_cost"].sum(), rel=1e-12
+        )
+        assert total["n_peers"] == len(units)
+    # a lower standard never implies smaller savings
+    totals = table[table.scope == "total"].set_index("rule")["savings_yuan"]
+    assert totals["p25"] >= totals["median"] >= 0
+
+
+def test_compare_rules_notes_a_rule_it_cannot_compute(units):
+    table = compare_rules(units, DIMS, ["median", "dea"], on_error="note")
+    note = table[table.rule == "dea"].iloc[0]
+    assert np.isnan(note["savings_yuan"]) and "frontier_inputs" in note["method"]
+    with pytest.raises(InputError, match="needs inputs and outputs"):
+        compare_rules(units, DIMS, ["dea"])
+
+
+@pytest.mark.parametrize(
+    "rule", ["median", "regression", "quantile_regression", "dea", "triangulation"]
+)
+def test_leave_one_out_equals_brute_force(units, rule):
+    params = {"formula": FORMULA, **DEA}
+    base = rule_values(units, DIMS, rule, **params).set_index("grade")["value"]
+    pooled = rule in ("regression", "quantile_regression", "triangulation")
+    brute = []
+    for i in units.index:
+        dropped = units.loc[i, "project_id"]
+        values = rule_values(units.drop(index=i), DIMS, rule, **params)
+        for grade, value in zip(values["grade"], values["value"], strict=True):
+            if pooled or grade == units.loc[i, "grade"]:
+                brute.append({"grade": grade, "dropped": dropped, "brute": value})
+    brute = pd.DataFrame(brute)
+    fast = leave_one_out_values(units, DIMS, [rule], **params)
+    merged = fast.merge(brute, on=["grade", "dropped"], how="outer", validate="1:1")
+    assert len(merged) == len(brute) == len(fast)
+    np.testing.assert_allclose(merged["value"], merged["brute"], rtol=1e-9)
+    summary = leave_one_out(units, DIMS, [rule], **params).set_index("grade")
+    for grade, group in brute.groupby("grade"):
+        change = (group["brute"] - base[grade]).abs()
+        row = summary.loc[grade]
+        assert row["loo_min"] == pytest.approx(group["brute"].min(), rel=1e-9)
+        assert row["loo_max"] == pytest.approx(group["brute"].max(), rel=1e-9)
+        assert row["max_abs_pct_change"] == pytest.approx(
+            100 * change.max() / base[grade], rel=1e-6
+        )
+        assert row["most_influential_peer"] == group.loc[change.idxmax(), "dropped"]
+        assert row["n_drops"] == len(group)
+
+
+def test_leave_one_out_finds_the_outlier_for_the_mean(units):
+    summary = leave_one_out(units, DIMS, ["mean"], outlier_rule="none").set_index("grade")
+    assert summary.at["A", "most_influential_peer"] == "A-00"
+
+
+# ------------------------------------------------------------------ provenance
+
+
+def test_provenance_rows_and_fields(units):
+    params = {"formula": FORMULA, **DEA}
+    rules = ["median", "regression", "dea"]
+    prov = rule_provenance(units, DIMS, rules, **params)
+    for column in (
+        "rule",
+        "grade",
+        "project_id",
+        "source_file",
+        "source_row",
+        "used",
+        "reason",
+        "reason_zh",
+        "peer_value",
+        "method",
+        "parameters",
+        "data_hash",
+    ):
+        assert column in prov.columns, column
+    assert len(prov) == len(rules) * len(units)
+    median = prov[prov.rule == "median"].set_index("project_id")
+    assert not median.at["A-00", "used"]
+    assert "IQR" in median.at["A-00", "reason"] and "四分位距" in median.at["A-00", "reason_zh"]
+    assert median.at["A-00", "source_row"] == 2
+    values = rule_values(units, DIMS, "regression", **params)
+    params_json = json.loads(values["parameters"].iloc[0])
+    assert params_json["formula"] == FORMULA and params_json["at"] == "median_drivers"
+    assert len(values["data_hash"].iloc[0]) == 16
+    # the hash does not depend on row order, but on the values
+    shuffled = rule_values(units.sample(frac=1, random_state=1), DIMS, "regression", **params)
+    assert shuffled["data_hash"].iloc[0] == values["data_hash"].iloc[0]
+    changed = units.assign(wage_index=units["wage_index"] * 1.01)
+    assert (
+        rule_values(changed, DIMS, "regression", **params)["data_hash"].iloc[0]
+        != (values["data_hash"].iloc[0])
+    )
+
+
+def test_standard_table_round_trips_through_the_standards_loader(units, tmp_path):
+    values = rule_values(units, DIMS, "median")
+    band = (rule_values(units, DIMS, "p25"), rule_values(units, DIMS, "p75"))
+    standard = standard_frame(
+        values,
+        band,
+        dims=DIMS,
+        standard_id="T-UC",
+        name="测试单位成本标准",
+        version="2026.1",
+        effective_from=pd.Timestamp("2026-01-01").date(),
+        unit="元/m2",
+    )
+    table = build_standard_table(
+        standard,
+        dims=DIMS,
+        table_id="t-uc",
+        version=1,
+        title="测试单位成本标准",
+        effective_from=pd.Timestamp("2026-01-01").date(),
+        peer_rows=rule_provenance(units, DIMS, ["median"]),
+        unit="元/m2",
+        dim_labels={"grade": "等级"},
+    )
+    toml_path, csv_path, peers_path = write_derived_table(table, tmp_path)
+    header = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    assert (header["status"], header["kind"], header["version"]) == ("draft", "unit_cost", 1)
+    assert header["source"]["method"] == "derive:median"
+    assert header["source"]["parameters"]["outlier_rule"] == "iqr"
+    assert header["source"]["data_hash"] == values["data_hash"].iloc[0]
+    assert header["source"]["peer_rows"] == peers_path.name
+    standards = read_standards(toml_path)
+    lines = standards.values.set_index("grade")
+    assert lines.at["A", "value"] == pytest.approx(round(values["value"].iloc[0], 2))
+    with pytest.raises(InputError, match="already exists"):
+        write_derived_table(table, tmp_path)
+
+
+# ---------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"rule": "median2"}, "unknown rule 'median2'; use one of: median"),
+        ({"rule": "quantile:1.5"}, "unknown rule"),
+        ({"rule": "median", "tau": 1.2}, "tau must be a number strictly between 0 and 1"),
+        ({"rule": "median", "outliers": "iqr"}, "unknown parameter 'outliers'"),
+        ({"rule": "regression"}, r"needs a cost-model formula: set \[benchmark\] formula"),
+        ({"rule": "triangulation", "weights": [1, 2]}, "weights must be 4 numbers"),
+    ],
+)
+def test_bad_rules_and_parameters(units, kwargs, match):
+    rule = kwargs.pop("rule")
+    with pytest.raises(InputError, match=match):
+        rule_values(units, DIMS, rule, **kwargs)
+
+
+# ----------------------------------------------------------------- the case and CLI
+
+
+@pytest.fixture(scope="module")
+def derivation() -> Derivation:
+    from costperf.case import load_case
+    from costperf.pipeline import load_case_data
+
+    config = load_case(CASE)
+    return derive_for_case(config, load_case_data(config), compare=["median", "regression", "dea"])
+
+
+def test_derive_for_case(derivation):
+    assert derivation.rule == "median" and derivation.compared == ("median", "regression", "dea")
+    dims = ["road_grade"]
+    again = rule_values(derivation.units, dims, "median")
+    np.testing.assert_allclose(derivation.standard["value"], again["value"])
+    assert list(derivation.standard["road_grade"]) == ["一级", "二级", "三级", "四级"]
+    assert (derivation.standard["lower"] <= derivation.standard["value"]).all()
+    assert set(derivation.comparison["rule"]) == {"median", "regression", "dea"}
+    assert set(derivation.sensitivity["rule"]) == {"median", "regression", "dea"}
+    assert derivation.table.header["table_id"] == "hw-uc"
+    assert derivation.table.header["source"]["data_hash"] == again["data_hash"].iloc[0]
+    assert (derivation.table.peer_rows["rule"] == "median").all()
+    assert len(derivation.table.peer_rows) == len(derivation.units)
+
+
+@pytest.fixture
+def case(tmp_path) -> Path:
+    folder = tmp_path / "case"
+    shutil.copytree(CASE, folder)
+    return folder
+
+
+def test_cli_derive_writes_everything(case, tmp_path, capsys):
+    out = tmp_path / "out"
+    status = main(["standards", "derive", str(case), "--out", str(out)])
+    printed = capsys.readouterr()
+    assert status == 0, printed.err
+    for name in (
+        "derive-comparison.csv",
+        "derive-sensitivity.csv",
+        "derive-provenance.csv",
+        "derive-standard.csv",
+        "hw-uc-v1.xlsx",
+        "hw-uc-v1.html",
+        "standards/hw-uc-v1.toml",
+        "standards/hw-uc-v1.csv",
+        "standards/hw-uc-v1.peers.csv",
+    ):
+        assert (out / name).is_file(), name
+    assert "规则 median" in printed.out and "节约额" in printed.out
+    comparison = pd.read_csv(out / "derive-comparison.csv", encoding="utf-8-sig")
+    assert {"测算规则", "隐含节约额（元）", "节约率%"} <= set(comparison.columns)
+    assert set(comparison["测算规则"]) >= {"median", "regression", "dea", "triangulation"}
+    sheet = openpyxl.load_workbook(out / "hw-uc-v1.xlsx").worksheets[0]
+    assert "测算草案" in str(sheet["A1"].value)
+    assert main(["standards", "check", "--standards", str(out / "standards")]) == 0
+    again = main(["standards", "derive", str(case), "--out", str(out)])
+    assert again == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_cli_bad_rule_exits_2_naming_case_toml(case, tmp_path, capsys):
+    toml = case / "case.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace('rule = "median"', 'rule = "median2"'),
+        encoding="utf-8",
+    )
+    status = main(["standards", "derive", str(case), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "case.toml" in err and "median2" in err
+
+
+def test_cli_bad_rule_option_exits_2(case, tmp_path, capsys):
+    status = main(
+        ["standards", "derive", str(case), "--rule", "bogus", "--out", str(tmp_path / "o")]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "unknown rule 'bogus'" in err and "case.toml" in err
