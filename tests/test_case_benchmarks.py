@@ -211,3 +211,17 @@ def test_outlier_is_reported_with_reason(good_run: dict) -> None:
     flagged = pd.DataFrame(good_run["summary"]["outliers"])
     assert flagged["project_id"].tolist() == ["HW-JS-2025-003"]
     assert "1.5" in flagged["outlier_reason_zh"].iloc[0]
+
+
+def test_run_publishes_the_derived_standard(good_run: dict) -> None:
+    out = good_run["out"]
+    toml_text = (out / "standards" / "hw-uc-v1.toml").read_text(encoding="utf-8")
+    assert 'status = "draft"' in toml_text and "derive:median" in toml_text
+    values = pd.read_csv(out / "standards" / "hw-uc-v1.csv", encoding="utf-8-sig")
+    standards = pd.DataFrame(good_run["summary"]["standards"]).set_index("road_grade")
+    value_col = [c for c in values.columns if c in ("value", "标准值")][0]
+    grade_col = [c for c in values.columns if c in ("road_grade", "道路等级")][0]
+    got = values.set_index(grade_col)[value_col]
+    np.testing.assert_allclose(got.loc[standards.index], standards["value"], rtol=1e-6)
+    assert (out / "hw-uc-v1.xlsx").is_file() and (out / "hw-uc-v1.html").is_file()
+    assert "道路环卫保洁单位成本标准" in (out / "hw-uc-v1.html").read_text(encoding="utf-8")

@@ -31,6 +31,9 @@ ZH_SHEETS = {
     "方差膨胀因子",
     "异常值",
     "分解参照值",
+    "测算规则比较",
+    "留一敏感性",
+    "标准测算来源",
 }
 EN_SHEETS = {
     "Summary",
@@ -48,6 +51,9 @@ EN_SHEETS = {
     "VIF",
     "Outliers",
     "Gap reference",
+    "Rule comparison",
+    "Leave-one-out",
+    "Standard provenance",
 }
 CORE_ZH = [
     "合同单位成本",
@@ -57,6 +63,8 @@ CORE_ZH = [
     "成本回归",
     "效率前沿",
     "异常值",
+    "测算规则比较",
+    "留一敏感性",
     "审核结果",
     "审核明细",
 ]
@@ -68,6 +76,8 @@ CORE_EN = [
     "Cost regression",
     "Frontier",
     "Outliers",
+    "Rule comparison",
+    "Leave-one-out",
     "Review",
     "Review lines",
 ]

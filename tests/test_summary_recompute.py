@@ -3,8 +3,9 @@
 Nothing of costperf is imported here: the case files are read with ``pd.read_csv`` and
 the definitions are those written in the case and the README (unit cost = sum of
 line-item amounts / 保洁面积 actual; standard = peer median per road grade after 1.5 IQR
-screening within the grade, quantiles type 7; approved = min(requested, standard x area
-target), rejected when there is no area target).
+screening within the grade, quantiles type 7, published rounded half-up to 0.01 yuan;
+approved = min(requested, published standard x area target), rejected when there is no
+area target).
 """
 
 from __future__ import annotations
@@ -97,7 +98,9 @@ def test_standards_are_screened_peer_medians(good_run: dict, standards: pd.DataF
     assert sorted(got.index) == sorted(standards.index)
     got = got.loc[standards.index]
     for col in ("value", "lower", "upper"):
-        assert_close(got[col], standards[col].astype(float), what=col)
+        assert_close(got[f"{col}_exact"], standards[col].astype(float), what=col)
+        published = standards[col].astype(float).map(_half_up)
+        assert_close(got[col], published, rtol=0, atol=1e-12, what=f"{col} published")
     assert got["n_peers"].tolist() == standards["n_peers"].tolist()
     assert got["n_excluded"].tolist() == standards["n_excluded"].tolist()
     assert got["peers_used"].tolist() == standards["peers_used"].tolist()
@@ -123,10 +126,15 @@ def test_cost_index(good_run: dict, peers: pd.DataFrame, standards: pd.DataFrame
     assert_close(districts.loc[sums.index, "cost_index"], sums["cost"] / sums["expected"] * 100)
 
 
+def _half_up(x: float) -> float:
+    """Half-up to 0.01 by hand (Python's round() is half-even on binary floats)."""
+    return float(np.floor(x * 100 + 0.5) / 100)
+
+
 @pytest.fixture(scope="module")
 def review(standards: pd.DataFrame) -> pd.DataFrame:
     req = _units("requests.csv", "request_lines.csv", "request_outputs.csv", "target")
-    std = req["道路等级"].map(standards["value"].astype(float))
+    std = req["道路等级"].map(standards["value"].astype(float).map(_half_up))
     cap = (std * req["area"]).round(2)
     no_target = req["area"].isna() | (req["area"] <= 0)
     approved = np.where(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,9 @@ SHEETS = {  # key: (zh, en)
     "vif": ("方差膨胀因子", "VIF"),
     "outliers": ("异常值", "Outliers"),
     "gap_reference": ("分解参照值", "Gap reference"),
+    "rule_comparison": ("测算规则比较", "Rule comparison"),
+    "sensitivity": ("留一敏感性", "Leave-one-out"),
+    "provenance": ("标准测算来源", "Standard provenance"),
     "review_projects": ("审核结果", "Review"),
     "review_lines": ("审核明细", "Review lines"),
     "warnings": ("提示", "Warnings"),
@@ -216,6 +220,7 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
 
 def _tables(results: CaseResults, data: CaseData) -> dict[str, pd.DataFrame]:
     reg = results.regression.get("coefficients")
+    derivation = results.derivation
     return {
         "units": results.units.drop(
             columns=["source_file", "sheet", "source_row"], errors="ignore"
@@ -230,6 +235,9 @@ def _tables(results: CaseResults, data: CaseData) -> dict[str, pd.DataFrame]:
         "frontier": results.frontier,
         "outliers": results.outliers,
         "gap_reference": results.reference,
+        "rule_comparison": derivation.comparison if derivation else None,
+        "sensitivity": derivation.sensitivity if derivation else None,
+        "provenance": derivation.provenance if derivation else None,
         "review_projects": results.review_projects,
         "review_lines": results.review_lines,
         "warnings": data.warnings,
@@ -245,14 +253,18 @@ def write_outputs(
     records_path: Path | None,
     lang: str = "zh",
 ) -> dict:
-    """Write every output of a run; return the summary dictionary."""
+    """Write every output of a run; return the summary dictionary.
+
+    Order: everything is rendered first; then the review records go into the store in
+    one transaction (a store that cannot be used rejects the run before any report is
+    replaced); then each file is moved into place atomically.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {k: v for k, v in _tables(results, data).items() if v is not None and len(v)}
     png = _charts(config, results, lang)
     workbook = {_sheet(k, lang): v for k, v in tables.items()}
-    write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
     sections = _sections(config, results, tables, png, lang)
-    write_text(render_report(config.title, sections, lang=lang), out_dir / "report.html")
+    html = render_report(config.title, sections, lang=lang)
     run_id = None
     if records_path is not None and not results.review_projects.empty:
         run_id = write_run(
@@ -266,11 +278,49 @@ def write_outputs(
             version=__version__,
             summary=results.review_totals,
         )
+    write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
+    write_text(html, out_dir / "report.html")
+    published = _write_derived_standard(results, out_dir, lang)
     summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
+    summary["published_standard"] = [str(p) for p in published]
     write_text(
         json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
     )
     return summary
+
+
+def _write_derived_standard(results: CaseResults, out_dir: Path, lang: str) -> list[Path]:
+    """The derived standard as a draft table version (TOML + CSV + peer rows) in
+    ``OUT/standards/`` and its publication (xlsx, html) in ``OUT``.
+
+    A run regenerates its own outputs: the files are written in a scratch folder and
+    moved over the previous run's.
+    """
+    derivation = results.derivation
+    if derivation is None:
+        return []
+    from costperf.standards import publish_table, read_standards
+    from costperf.standards.derive import write_derived_table
+
+    table = derivation.table
+    final = out_dir / "standards"
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".standard-") as scratch:
+        scratch = Path(scratch)
+        files = list(write_derived_table(table, scratch / "standards"))
+        standards = read_standards(files[0])
+        pubs = [
+            publish_table(standards, table.ref, scratch / f"{table.stem}.{fmt}", lang=lang)
+            for fmt in ("xlsx", "html")
+        ]
+        final.mkdir(exist_ok=True)
+        moved = []
+        for path in files:
+            moved.append(final / path.name)
+            path.replace(moved[-1])
+        for path in pubs:
+            moved.append(out_dir / path.name)
+            path.replace(moved[-1])
+    return moved
 
 
 def _standards_used(standard: pd.DataFrame) -> pd.DataFrame:
@@ -311,6 +361,8 @@ def _sections(
         "districts",
         "standard",
         "peer_stats",
+        "rule_comparison",
+        "sensitivity",
         "outliers",
         "gap_reference",
         "district_gap",

@@ -35,7 +35,7 @@ from costperf.errors import (
 from costperf.io.read import read_checked
 from costperf.review import review_lines, review_projects, review_totals
 from costperf.schemas import LINE_ITEMS, OUTPUTS, PROJECTS, coerce_numeric, concat_problems
-from costperf.standards.derive import derive_unit_cost_standard, peer_table
+from costperf.standards.derive import Derivation, derive_for_case, peer_table, round_half_up
 from costperf.validate import check_inputs, normalise_cost_elements
 
 
@@ -76,6 +76,7 @@ class CaseResults:
     regression: dict = field(default_factory=dict)
     frontier: pd.DataFrame = field(default_factory=pd.DataFrame)
     outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    derivation: Derivation | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -413,23 +414,16 @@ def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
     except InputError as exc:
         raise _config_error(config, "drivers", exc) from exc
     raise_if_problems(check_units(units, output_indicator=config.output_indicator), "the peer data")
-    std = config.standard
-    standard = derive_unit_cost_standard(
-        units,
-        dims=dims,
-        standard_id=std.standard_id,
-        name=std.name,
-        version=std.version,
-        effective_from=std.effective_from,
-        rule=std.rule,
-        outlier_rule=std.outlier_rule,
-        band=std.band,
-        unit=f"元/{config.output_unit}",
-    )
+    try:
+        derivation = derive_for_case(config, data)
+    except InputError as exc:
+        raise _config_error(config, "standard", exc) from exc
+    standard = _as_published(derivation.standard)
     stats = peer_table(units, dims=dims)
     units = units.assign(cost_index=np.nan)
     if dims:
-        ref = standard.rename(columns={"value": "standard_value"})
+        # the index compares with the standard as derived (not the rounded table value)
+        ref = standard.rename(columns={"value_exact": "standard_value"})
         idx_ref = ref[[*dims, "standard_value"]]
         from costperf.decompose.unit_costs import cost_index
 
@@ -459,10 +453,22 @@ def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
         regression=regression,
         frontier=frontier,
         outliers=_outliers(units, config),
+        derivation=derivation,
     )
     if data.requests is not None:
         _review(results, data.requests, config)
     return results
+
+
+def _as_published(standard: pd.DataFrame) -> pd.DataFrame:
+    """Values as the published table states them (0.01 yuan, half-up); the review
+    applies these, so an auditor can recompute every cut from the published table.
+    The unrounded figures stay in ``value_exact``, ``lower_exact``, ``upper_exact``."""
+    out = standard.copy()
+    for col in ("value", "lower", "upper"):
+        out[f"{col}_exact"] = out[col]
+        out[col] = out[col].map(lambda x: round_half_up(x, 2) if pd.notna(x) else x)
+    return out
 
 
 def _district_benchmarks(

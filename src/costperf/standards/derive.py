@@ -188,6 +188,9 @@ def _prepare(units: pd.DataFrame, dims: Sequence[str], params: dict) -> pd.DataF
         msg = f"cannot derive a standard: the peer table has no column(s) {', '.join(missing)}"
         raise InputError(msg)
     peers = units.dropna(subset=list(dims)).reset_index(drop=True)
+    # header bookkeeping in attrs is deep-copied by every pandas operation; the rules
+    # locate peers by their source_file/source_row columns and do not need it
+    peers.attrs = {}
     if peers.empty:
         msg = f"cannot derive a standard: no peer has {', '.join(dims) or 'a row'}"
         raise InputError(msg)
@@ -608,15 +611,12 @@ def build_standard_table(
         parameters, the data hash and the peer-rows file name. ``lower``/``upper``
         (the peer band) are kept only where they hold the value.
     """
-    from decimal import ROUND_HALF_UP, Decimal
-
     dims = list(dims)
     stem = f"{table_id}-v{version}"
     labels = dict(dim_labels or {})
-    step = Decimal(1).scaleb(-decimals)
 
     def rounded(x: float) -> float:
-        return float(Decimal(repr(float(x))).quantize(step, rounding=ROUND_HALF_UP))
+        return round_half_up(x, decimals)
 
     values = standard["value"].map(rounded)
     lower = standard["lower"].map(lambda x: rounded(x) if pd.notna(x) else np.nan)
@@ -682,6 +682,14 @@ def build_standard_table(
     if not dims:
         del header["layout"]
     return DerivedTable(header, raw, peer_rows.reset_index(drop=True), stem)
+
+
+def round_half_up(value: float, decimals: int = 2) -> float:
+    """Round as a published table does: half-up on the decimal digits shown."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP))
 
 
 def write_derived_table(table: DerivedTable, folder: str | Path) -> tuple[Path, Path, Path]:
