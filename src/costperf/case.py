@@ -123,7 +123,29 @@ _SECTIONS: dict[str, set[str]] = {
         "frontier_orientation",
     },
     "labels": set(),  # free names: display labels of drivers and variables
-    "standard": {"id", "name", "rule", "outlier_rule", "effective_from", "version", "band"},
+    "standard": {
+        "id",
+        "name",
+        "rule",
+        "outlier_rule",
+        "effective_from",
+        "version",
+        "band",
+        # rule parameters, checked by costperf.standards.derive (see its rule_values)
+        "tau",
+        "at",
+        "model_outliers",
+        "dea_score",
+        "members",
+        "combine",
+        "weights",
+        "compare",
+        "table_version",
+        "formula",
+        "dea_inputs",
+        "dea_outputs",
+        "dea_rts",
+    },
     "review": {"tolerance", "date"},
 }
 _TABLE_OPTIONS = {"sheet", "header_row", "amount_unit"}
@@ -360,7 +382,7 @@ def _load_case(path: Path) -> CaseConfig:
         standard=StandardRule(
             standard_id=r.get("standard", "id", str, "UC"),
             name=r.get("standard", "name", str, "单位成本标准"),
-            rule=r.choice("standard", "rule", STANDARD_RULES, "median"),
+            rule=_standard_rule(r),
             outlier_rule=r.choice("standard", "outlier_rule", OUTLIER_RULES, "iqr"),
             effective_from=std_date,
             version=str(r.get("standard", "version", (str, int), "1")),
@@ -381,7 +403,34 @@ def _load_case(path: Path) -> CaseConfig:
         ),
         decomposition_reference=r.choice("decomposition", "reference", GAP_REFERENCES, "median"),
         labels=_str_map(r, "labels"),
+        extra={"standard": _rule_parameters(r)},
     )
+
+
+_STANDARD_OWN_KEYS = {"id", "name", "effective_from", "version", "band"}
+
+
+def _rule_parameters(r: _Reader) -> dict[str, Any]:
+    """[standard] keys that are rule parameters (checked when the standard is derived)."""
+    return {k: v for k, v in r.section("standard").items() if k not in _STANDARD_OWN_KEYS}
+
+
+def _standard_rule(r: _Reader) -> str:
+    """The [standard] rule: a peer statistic here; model rules are checked by derive."""
+    from costperf.standards.derive_rules import parse_rule
+
+    value = r.get("standard", "rule", str, "median")
+    try:
+        parse_rule(value)
+    except InputError:
+        names = ("median", "mean", "p10", "p25", "p75", "p90", "quantile:<q>")
+        models = ("regression", "quantile_regression", "dea", "triangulation")
+        msg = (
+            f"{r.path}: unknown rule '{value}' in [standard]; use one of: "
+            f"{', '.join(names + models)}"
+        )
+        raise InputError(msg) from None
+    return value
 
 
 def _quantile(r: _Reader) -> float | None:

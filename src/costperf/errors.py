@@ -80,8 +80,11 @@ def located_error(
 
 
 def empty_problems() -> pd.DataFrame:
-    """Return an empty problems table with the canonical columns."""
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in PROBLEM_COLUMNS})
+    """Return an empty problems table with the canonical columns (a fresh copy)."""
+    return _EMPTY_PROBLEMS.copy()
+
+
+_EMPTY_PROBLEMS = pd.DataFrame({c: pd.Series(dtype="object") for c in PROBLEM_COLUMNS})
 
 
 def make_problems(rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
