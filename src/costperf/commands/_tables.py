@@ -1,0 +1,226 @@
+"""Helpers shared by the one-table commands (``decompose``, ``benchmark``).
+
+Columns are named on the command line either as written in the file's header row or by
+their canonical/Chinese/English names from ``columns.csv`` (``--value unit_cost`` finds a
+column headed 单位成本, and ``--value 单位成本`` one headed unit_cost).  The frames keep
+the headers as written, so every located error names the column the user sees.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from costperf.commands.dea import _names as split_names
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LOCATION = ("source_file", "sheet", "source_row")
+
+#: display labels of the columns the commands write: key -> (zh, en); other keys fall
+#: back to ``columns.csv`` (:func:`costperf.columns.label`).
+LABELS: dict[str, tuple[str, str]] = {
+    "row": ("行号", "Row"),
+    "driver": ("驱动因素", "Driver"),
+    "unit_driver_value": ("本单位驱动值", "Unit driver value"),
+    "reference_driver_value": ("参照驱动值", "Reference driver value"),
+    "effect": ("效应", "Effect"),
+    "effect_share": ("占差异比重", "Share of gap"),
+    "method": ("方法", "Method"),
+    "note": ("说明", "Note"),
+    "unit_value": ("本单位值", "Unit value"),
+    "reference_value": ("参照值", "Reference value"),
+    "gap": ("差异", "Gap"),
+    "ratio": ("比值", "Ratio"),
+    "identity_deviation": ("恒等式偏差", "Identity deviation"),
+    "effects_check": ("效应合计校验", "Effects check"),
+    "n_units": ("单位数", "Units"),
+    "effect_mean": ("平均效应", "Mean effect"),
+    "effect_geomean": ("效应几何均值", "Geometric-mean effect"),
+    "unit_value_mean": ("平均本单位值", "Mean unit value"),
+    "gap_mean": ("平均差异", "Mean gap"),
+    "ratio_geomean": ("比值几何均值", "Geometric-mean ratio"),
+    "n": ("样本数", "n"),
+    "n_missing": ("缺失数", "Missing"),
+    "n_outliers": ("剔除异常值数", "Outliers excluded"),
+    "mean": ("均值", "Mean"),
+    "std": ("标准差", "Std. dev."),
+    "cv": ("变异系数", "CV"),
+    "min": ("最小值", "Min"),
+    "median": ("中位数", "Median"),
+    "iqr": ("四分位距", "IQR"),
+    "max": ("最大值", "Max"),
+    "outlier_rule": ("筛查规则", "Outlier rule"),
+    "lower_fence": ("下限", "Lower fence"),
+    "upper_fence": ("上限", "Upper fence"),
+    "outlier_reason": ("异常原因", "Reason"),
+    "cooks_distance": ("库克距离", "Cook's distance"),
+    "source_file": ("来源文件", "Source file"),
+    "sheet": ("工作表", "Sheet"),
+    "source_row": ("来源行号", "Source row"),
+}
+
+
+def lang_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--lang zh|en`` (headers and terminal text; default Chinese)."""
+    parser.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default="zh",
+        help="language of output headers and the summary (default: zh)",
+    )
+
+
+def input_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add DATA, ``--sheet`` and ``--header-row`` as the other data-file commands do."""
+    parser.add_argument("data", type=Path, help="data file (.csv, .xlsx, .parquet)")
+    parser.add_argument("--sheet", default=None, help="Excel sheet (default: the first)")
+    parser.add_argument(
+        "--header-row", type=int, default=None, help="1-based header row (default: detected)"
+    )
+
+
+def resolve_columns(
+    data: pd.DataFrame, names: Sequence[str], *, option: str
+) -> tuple[dict[str, str], pd.DataFrame]:
+    """Find each requested column in ``data``'s headers.
+
+    A name matches a header written the same way (ignoring case, spaces and
+    full-width forms), or a header with the same canonical meaning in ``columns.csv``.
+
+    Returns
+    -------
+    (dict, DataFrame)
+        Requested name -> header as written, for the names found; and the problems
+        table (``missing_column``) for the others.
+    """
+    from costperf.columns import canonical_name, normalise_header
+    from costperf.schemas import concat_problems, require_columns
+
+    headers = [str(c) for c in data.columns if c not in LOCATION]
+    by_spelling = {normalise_header(h): h for h in headers}
+    by_meaning = {}
+    for header in headers:
+        meaning = canonical_name(header)[0]
+        if meaning is not None:
+            by_meaning.setdefault(meaning, header)
+    found, parts = {}, []
+    for name in names:
+        meaning = canonical_name(name)[0]
+        header = (
+            name
+            if name in headers
+            else by_spelling.get(normalise_header(name))
+            or (by_meaning.get(meaning) if meaning is not None else None)
+        )
+        if header is None:
+            parts.append(require_columns(data, [name], what=option))
+        else:
+            found[name] = header
+    return found, concat_problems(parts)
+
+
+def shown_name(header: str, lang: str) -> str:
+    """Display label of a data column: its ``columns.csv`` label in ``lang`` when the header
+    is the canonical name or a label of one; otherwise (aliases too) as written."""
+    from costperf.columns import canonical_name, label, normalise_header
+
+    meaning = canonical_name(header)[0]
+    if meaning is None:
+        return str(header)
+    spellings = {normalise_header(s) for s in (meaning, label(meaning, "zh"), label(meaning, "en"))}
+    return label(meaning, lang) if normalise_header(header) in spellings else str(header)
+
+
+def display(frame: pd.DataFrame, lang: str, keep: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Rename the command's columns to display labels; ``keep`` maps others explicitly."""
+    from costperf.columns import label
+
+    keep = dict(keep or {})
+    names = {}
+    for column in frame.columns:
+        if column in keep:
+            names[column] = keep[column]
+        elif column in LABELS:
+            names[column] = LABELS[column][0 if lang == "zh" else 1]
+        elif _percentile(column) is not None:
+            names[column] = _percentile_label(column, lang)
+        else:
+            names[column] = label(column, lang)
+    return frame.rename(columns=names)
+
+
+def _percentile(column: str) -> float | None:
+    if not (isinstance(column, str) and column.startswith("p")):
+        return None
+    try:
+        return float(column[1:])
+    except ValueError:
+        return None
+
+
+def _percentile_label(column: str, lang: str) -> str:
+    from costperf.columns import label
+
+    if column in ("p25", "p75"):
+        return label(column, lang)
+    return f"第{column[1:]}百分位数" if lang == "zh" else f"P{column[1:]}"
+
+
+def companion_path(output: Path, tag: str) -> Path:
+    """``out.csv`` -> ``out_<tag>.csv``: where a second table goes beside a CSV/Parquet."""
+    return output.with_name(f"{output.stem}_{tag}{output.suffix}")
+
+
+def write_tables(tables: Sequence[tuple[str, str, pd.DataFrame]], output: Path) -> list[Path]:
+    """Write ``(tag, sheet name, frame)`` tables: one workbook, or one file each.
+
+    ``.xlsx``: one sheet per table in ``output``.  ``.csv``/``.parquet``: the first table
+    to ``output``, each further one to :func:`companion_path` with its tag.  Everything
+    goes through temporary files moved into place, so a failure leaves no partial file.
+    """
+    from costperf.io import write_table
+
+    output = Path(output)
+    if output.suffix.lower() == ".xlsx":
+        return [_write_workbook([(sheet, frame) for _, sheet, frame in tables], output)]
+    paths = [
+        output if i == 0 else companion_path(output, tag) for i, (tag, _, _) in enumerate(tables)
+    ]
+    return [write_table(frame, path) for (_, _, frame), path in zip(tables, paths, strict=True)]
+
+
+def _write_workbook(sheets: Sequence[tuple[str, pd.DataFrame]], path: Path) -> Path:
+    import pandas as pd
+
+    from costperf.io import atomic_path
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
+        head = writer.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        for name, frame in sheets:
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            for j, column in enumerate(frame.columns):
+                sheet.write(0, j, str(column), head)
+                wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(column))
+                sheet.set_column(j, j, float(min(max(wide + 2, 10), 40)))
+            sheet.freeze_panes(1, 0)
+    return path
+
+
+__all__ = [
+    "LABELS",
+    "LOCATION",
+    "companion_path",
+    "display",
+    "input_arguments",
+    "lang_argument",
+    "resolve_columns",
+    "shown_name",
+    "split_names",
+    "write_tables",
+]

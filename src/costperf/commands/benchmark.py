@@ -1,0 +1,323 @@
+"""``costperf benchmark DATA --value unit_cost --by road_grade -o OUT``: peer statistics.
+
+Each peer group is screened for outliers (:func:`costperf.benchmark.peers.flag_outliers`:
+Tukey IQR fences or the MAD modified z-score; optionally Cook's distance of an OLS cost
+model, ``--model``), and described without them
+(:func:`costperf.benchmark.peers.peer_statistics`: n, mean, std, cv, quantiles, median,
+IQR).  Two tables are written: the statistics per group, and the flagged rows with the
+rule, the fences and the reason (``.xlsx``: two sheets; ``.csv``/``.parquet``: ``OUT`` and
+``OUT-stem_outliers.<suffix>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from costperf.commands._tables import (
+    display,
+    input_arguments,
+    lang_argument,
+    resolve_columns,
+    shown_name,
+    split_names,
+    write_tables,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RULE_NAMES = {
+    "iqr": ("四分位距（IQR）法", "IQR fences"),
+    "mad": ("绝对中位差（MAD）修正Z分数法", "MAD modified z-score"),
+    "none": ("不筛查", "no screening"),
+    "cooks_distance": ("库克距离", "Cook's distance"),
+}
+
+EPILOG = """\
+examples:
+  costperf benchmark units.csv --value unit_cost --by road_grade -o peers.xlsx
+  costperf benchmark units.xlsx --value 单位成本 --by 道路等级,区域 --outliers mad -o peers.csv
+  costperf benchmark units.csv --value unit_cost --by road_grade \\
+      --model "np.log(unit_cost) ~ np.log(wage_index) + C(road_grade)" -o peers.csv
+
+--outliers iqr: Tukey fences Q1 - k IQR, Q3 + k IQR (k = 1.5); mad: |0.6745 (x - median)
+/ MAD| > k (k = 3.5). Groups with fewer than --min-group-size values are not screened.
+--model adds Cook's distance > 4/n (or --cooks-threshold) of the OLS fit; the formula
+names columns as written in the header row (Q("单位成本") for non-Python names).
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``benchmark`` and its options."""
+    p = subparsers.add_parser(
+        "benchmark",
+        help="peer statistics with outlier screening (同类比较)",
+        description="Peer statistics per group (同类比较: n, mean, median, quantiles, "
+        "IQR, CV) after outlier screening, and the flagged rows with the reason. Reads "
+        "CSV, XLSX or Parquet.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    input_arguments(p)
+    p.add_argument("--value", required=True, help="numeric column to describe (unit_cost)")
+    p.add_argument("--by", default=None, help="grouping columns, comma-separated")
+    p.add_argument(
+        "--quantiles",
+        default="0.25,0.5,0.75",
+        help="probabilities in [0, 1], comma-separated (default 0.25,0.5,0.75)",
+    )
+    p.add_argument(
+        "--quantile-method",
+        default="linear",
+        help="numpy quantile method (default linear = R type 7 = Excel PERCENTILE.INC)",
+    )
+    p.add_argument("--outliers", choices=("iqr", "mad", "none"), default="iqr")
+    p.add_argument("--k", type=float, default=None, help="fence multiplier (iqr 1.5, mad 3.5)")
+    p.add_argument(
+        "--min-group-size",
+        type=int,
+        default=4,
+        help="groups with fewer values are not screened (default 4)",
+    )
+    p.add_argument("--model", default=None, help="OLS formula for Cook's-distance outliers")
+    p.add_argument(
+        "--cooks-threshold", type=float, default=None, help="Cook's distance screen (default 4/n)"
+    )
+    p.add_argument(
+        "--id",
+        default=None,
+        help="id column shown with the flagged rows (default: project_id if present)",
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, required=True, help="statistics file (.csv, .xlsx, .parquet)"
+    )
+    lang_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Screen, describe, write both tables, print a summary; return the exit status."""
+    from costperf.benchmark.peers import flag_outliers, peer_statistics
+    from costperf.io import read_table
+
+    data = read_table(args.data, sheet=args.sheet, header_row=args.header_row)
+    spec = _spec(args, data)
+    frame = _typed(data, spec, args)
+    quantiles = _quantiles(args.quantiles)
+    screened = flag_outliers(
+        frame,
+        spec["value"],
+        spec["by"],
+        rule=args.outliers,
+        k=args.k,
+        quantile_method=args.quantile_method,
+        min_group_size=args.min_group_size,
+    )
+    cooks = _cooks(data, args) if args.model else None
+    outlier = screened["outlier"].to_numpy(copy=True)
+    if cooks is not None:
+        outlier |= cooks["outlier"].to_numpy()
+    kept = frame.assign(**{spec["value"]: frame[spec["value"]].where(~outlier)})
+    stats = peer_statistics(
+        kept, spec["value"], spec["by"], quantiles, quantile_method=args.quantile_method
+    )
+    stats = _with_counts(stats, frame, screened, outlier, spec, args)
+    flagged = _flagged(screened, cooks, spec, args.lang)
+    tables = _tables(stats, flagged, spec, args.lang)
+    written = write_tables(tables, args.output)
+    for line in _summary(stats, flagged, frame, spec, args, written):
+        print(line)
+    return 0
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _spec(args: argparse.Namespace, data: pd.DataFrame) -> dict:
+    from costperf.errors import InputError, raise_if_problems
+    from costperf.schemas import concat_problems
+
+    value = split_names(args.value, "--value")
+    if len(value) != 1:
+        msg = f"--value {args.value!r}: expected one column name"
+        raise InputError(msg)
+    by = split_names(args.by, "--by")
+    wanted = [("--value", value), ("--by", by)] + ([("--id", [args.id])] if args.id else [])
+    found, parts = {}, []
+    for option, names in wanted:
+        hit, problems = resolve_columns(data, names, option=option)
+        found.update(hit)
+        parts.append(problems)
+    raise_if_problems(concat_problems(parts), str(args.data))
+    if args.id:
+        id_col = found[args.id]
+    else:
+        id_col = resolve_columns(data, ["project_id"], option="--id")[0].get("project_id")
+    spec = {"value": found[value[0]], "by": [found[b] for b in by], "id": id_col}
+    if spec["value"] in spec["by"]:
+        msg = f"column '{spec['value']}' is both --value and a --by column"
+        raise InputError(msg)
+    if len(set(spec["by"])) != len(spec["by"]):
+        msg = f"--by {args.by!r}: a column is listed more than once"
+        raise InputError(msg)
+    return spec
+
+
+def _typed(data: pd.DataFrame, spec: dict, args: argparse.Namespace) -> pd.DataFrame:
+    """The value parsed as numbers (blanks allowed), group keys and id as text."""
+    from costperf.errors import raise_if_problems
+    from costperf.schemas import coerce_numeric, coerce_text, concat_problems
+
+    frame, problems = coerce_numeric(data, [spec["value"]], allow_missing=True)
+    text = [*spec["by"], *([spec["id"]] if spec["id"] and spec["id"] not in spec["by"] else [])]
+    frame, text_problems = coerce_text(frame, text)
+    raise_if_problems(concat_problems([problems, text_problems]), str(args.data))
+    return frame
+
+
+def _quantiles(text: str) -> list[float]:
+    from costperf.errors import InputError
+
+    items = split_names(text, "--quantiles")
+    try:
+        return [float(q) for q in items]
+    except ValueError:
+        msg = f"--quantiles {text!r}: expected numbers in [0, 1], e.g. 0.25,0.5,0.75"
+        raise InputError(msg) from None
+
+
+def _cooks(data: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    """Cook's-distance flags of the OLS fit, one row per data row (same order)."""
+    from costperf.benchmark.costmodel import fit_cost_model
+    from costperf.benchmark.peers import cooks_distance_outliers
+
+    model = fit_cost_model(data, args.model)
+    flags = cooks_distance_outliers(model.result, threshold=args.cooks_threshold)
+    # the fit uses every row in order (blanks are rejected), so positions match
+    return flags.reset_index(drop=True).set_axis(data.index)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _with_counts(stats, frame, screened, outlier, spec: dict, args) -> pd.DataFrame:
+    """Add outliers excluded per group, the rule, and why a group was not screened."""
+    import numpy as np
+    import pandas as pd
+
+    from costperf.columns import sort_natural
+
+    by = spec["by"]
+    if by:
+        grouper = frame.groupby(by, dropna=False, sort=True)
+        codes = grouper.ngroup().to_numpy()
+    else:
+        codes = np.zeros(len(frame), dtype=int)
+    n_outliers = np.bincount(codes, weights=outlier, minlength=len(stats)).astype(int)
+    stats = stats.copy()
+    stats["n_missing"] = stats["n_missing"] - n_outliers  # excluded values are not missing
+    stats.insert(len(by) + 2, "n_outliers", n_outliers)
+    rule = args.outliers if args.outliers == "none" else f"{args.outliers} k={_k(args):g}"
+    if args.model:
+        rule += f"; cooks_distance > {args.cooks_threshold or '4/n'}"
+    stats["outlier_rule"] = rule
+    reasons = pd.Series(screened["outlier_reason"].to_numpy(), index=codes)
+    zh = pd.Series(screened["outlier_reason_zh"].to_numpy(), index=codes)
+    group_note = reasons.str.startswith("not screened: group") | reasons.str.startswith(
+        "not screened: MAD"
+    )
+    notes = (zh if args.lang == "zh" else reasons)[group_note.to_numpy()]
+    stats["note"] = notes.groupby(level=0).first().reindex(range(len(stats))).fillna("").to_numpy()
+    return sort_natural(stats, by).reset_index(drop=True)
+
+
+def _k(args: argparse.Namespace) -> float:
+    from costperf.benchmark.peers import DEFAULT_K
+
+    return DEFAULT_K[args.outliers] if args.k is None else args.k
+
+
+def _flagged(screened, cooks, spec: dict, lang: str) -> pd.DataFrame:
+    """One row per flag (a row flagged by two rules appears twice), in file order."""
+    import pandas as pd
+
+    reason = "outlier_reason_zh" if lang == "zh" else "outlier_reason"
+    keys = [c for c in ([spec["id"]] if spec["id"] else []) if c not in spec["by"]]
+    columns = [*keys, *spec["by"], spec["value"]]
+    rule = ["outlier_rule", "lower_fence", "upper_fence"]
+    where = ["source_file", "sheet", "source_row"]
+    parts = [
+        screened.loc[screened["outlier"], [*columns, *rule, reason, *where]].rename(
+            columns={reason: "outlier_reason"}
+        )
+    ]
+    if cooks is not None:
+        hit = cooks["outlier"].to_numpy()
+        part = screened.loc[hit, [*columns, *where]].copy()
+        for column in [*rule, "cooks_distance"]:
+            part[column] = cooks.loc[hit, column].to_numpy()
+        part["outlier_reason"] = cooks.loc[hit, reason].to_numpy()
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=False)
+    table = table.assign(_order=table.index).sort_values(["_order"], kind="stable")
+    ordered = [*columns, *rule, "outlier_reason"]
+    ordered += ["cooks_distance"] if "cooks_distance" in table else []
+    return table[[*ordered, *where]].reset_index(drop=True)
+
+
+def _tables(stats, flagged, spec: dict, lang: str) -> list[tuple[str, str, pd.DataFrame]]:
+    zh = lang == "zh"
+    keep = {c: shown_name(c, lang) for c in [*spec["by"], *([spec["id"]] if spec["id"] else [])]}
+    keep[spec["value"]] = shown_name(spec["value"], lang)
+    names = {k: v[0 if zh else 1] for k, v in RULE_NAMES.items()}
+    flagged = flagged.assign(outlier_rule=flagged["outlier_rule"].map(names))
+    return [
+        ("stats", "同类统计" if zh else "Peer statistics", display(stats, lang, keep)),
+        ("outliers", "异常值" if zh else "Outliers", display(flagged, lang, keep)),
+    ]
+
+
+def _summary(stats, flagged, frame, spec: dict, args, written) -> list[str]:
+    import pandas as pd
+
+    zh = args.lang == "zh"
+    value = shown_name(spec["value"], args.lang)
+    by = "、".join(shown_name(b, args.lang) for b in spec["by"])
+    rule = RULE_NAMES[args.outliers][0 if zh else 1]
+    k = "" if args.outliers == "none" else f"，k = {_k(args):g}" if zh else f", k = {_k(args):g}"
+    n_rows = len(frame)
+    n_flagged = len(flagged.drop_duplicates("source_row"))
+    if zh:
+        groups = f"按 {by} 分 {len(stats)} 组" if by else "全部为一组"
+        lines = [
+            f"costperf benchmark：{value}，{n_rows} 行，{groups}；异常值筛查：{rule}{k}"
+            + ("，另加库克距离" if args.model else "")
+            + f"；标记 {n_flagged} 行，已从统计中剔除"
+        ]
+    else:
+        groups = f"{len(stats)} group(s) by {by}" if by else "one group"
+        lines = [
+            f"costperf benchmark: {value}, {n_rows} rows, {groups}; outliers: {rule}{k}"
+            + (" plus Cook's distance" if args.model else "")
+            + f"; {n_flagged} row(s) flagged and excluded from the statistics"
+        ]
+    for row in stats.head(20).to_dict("records"):
+        blank = "（空）" if zh else "(blank)"
+        key = " / ".join(blank if pd.isna(row[b]) else str(row[b]) for b in spec["by"]) or (
+            "全部" if zh else "all"
+        )
+        lines.append(
+            f"  {key}: n = {row['n']}, "
+            + ("中位数" if zh else "median")
+            + f" {row['median']:,.4g}, IQR {row['iqr']:,.4g}, CV {row['cv']:.3f}"
+        )
+    if len(stats) > 20:
+        lines.append(f"  ... {len(stats) - 20} " + ("组未显示" if zh else "more group(s)"))
+    shown = ", ".join(str(p) for p in written)
+    lines.append(("结果 → " if zh else "written: ") + shown)
+    return lines
+
+
+__all__ = ["add_parser", "run"]
