@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -97,6 +98,13 @@ def test_workbook_sheets_are_chinese_by_default(good_run: dict) -> None:
     assert all(n in names for n in CORE_ZH), names
     headers = _header_row(book["审核结果"])
     assert {"项目编码", "申报数", "审定数", "核减数", "核减率"} <= set(headers), headers
+    # every header of every sheet is Chinese: no snake_case name leaks into the report
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for ws in book.worksheets:
+        english = [h for h in _header_row(ws) if not cjk.search(str(h))]
+        assert not english, (ws.title, english)
+    drivers = {row[1] for row in book["差异分解"].iter_rows(min_row=4, values_only=True)}
+    assert "人均工资（元/人·年）" in drivers, drivers  # the case's [labels]
     book.close()
 
 

@@ -229,19 +229,36 @@ def _tables(results: CaseResults, data: CaseData) -> dict[str, pd.DataFrame]:
         "peer_stats": results.peer_stats,
         "standard": results.standard,
         "district_gap": results.district_gap,
-        "gap": results.gap,
+        "gap": results.gap.rename(columns={"unit": "project_id"}),
         "regression": pd.DataFrame(reg) if reg else pd.DataFrame(),
         "vif": pd.DataFrame(results.regression.get("vif") or []),
         "frontier": results.frontier,
         "outliers": results.outliers,
         "gap_reference": results.reference,
-        "rule_comparison": derivation.comparison if derivation else None,
-        "sensitivity": derivation.sensitivity if derivation else None,
-        "provenance": derivation.provenance if derivation else None,
+        "rule_comparison": _derive_table(derivation, "comparison"),
+        "sensitivity": _derive_table(derivation, "sensitivity"),
+        "provenance": _derive_table(derivation, "provenance"),
         "review_projects": results.review_projects,
         "review_lines": results.review_lines,
         "warnings": data.warnings,
     }
+
+
+def _with_case_labels(frame: pd.DataFrame, config: CaseConfig) -> pd.DataFrame:
+    """Chinese report: the case's [labels] for its own column names and driver values."""
+    out = frame.rename(columns=config.labels)
+    if "driver" in out:
+        out["driver"] = out["driver"].map(
+            lambda d: config.label(d) if d != "residual" else "残差（参照调整）"
+        )
+    return out
+
+
+def _derive_table(derivation: object, name: str) -> pd.DataFrame | None:
+    """A derivation table for the report; its ``rule`` is the derivation rule."""
+    if derivation is None:
+        return None
+    return getattr(derivation, name).rename(columns={"rule": "derive_rule"})
 
 
 def write_outputs(
@@ -261,6 +278,8 @@ def write_outputs(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {k: v for k, v in _tables(results, data).items() if v is not None and len(v)}
+    if lang == "zh":  # the case's own names (drivers, variables) get its [labels]
+        tables = {k: _with_case_labels(v, config) for k, v in tables.items()}
     png = _charts(config, results, lang)
     workbook = {_sheet(k, lang): v for k, v in tables.items()}
     sections = _sections(config, results, tables, png, lang)
