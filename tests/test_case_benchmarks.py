@@ -225,3 +225,46 @@ def test_run_publishes_the_derived_standard(good_run: dict) -> None:
     np.testing.assert_allclose(got.loc[standards.index], standards["value"], rtol=1e-6)
     assert (out / "hw-uc-v1.xlsx").is_file() and (out / "hw-uc-v1.html").is_file()
     assert "道路环卫保洁单位成本标准" in (out / "hw-uc-v1.html").read_text(encoding="utf-8")
+
+
+def _screened_quantile(x: np.ndarray, q: float) -> float:
+    """Type-7 quantile of the values inside the 1.5 IQR fences (numpy's default is type 7)."""
+    q1, q3 = np.quantile(x, [0.25, 0.75])
+    keep = (x >= q1 - 1.5 * (q3 - q1)) & (x <= q3 + 1.5 * (q3 - q1)) if len(x) >= 4 else True
+    return float(np.quantile(x[keep], q))
+
+
+def test_rule_comparison_and_savings(good_run: dict, peers: pd.DataFrame) -> None:
+    derivation = good_run["summary"]["derivation"]
+    assert derivation["rule"] == "median"
+    cells = pd.DataFrame(derivation["comparison"])
+    cells = cells[cells["scope"] == "cell"]
+    for rule, q in (("median", 0.5), ("p25", 0.25), ("p75", 0.75)):
+        mine = cells[cells["rule"] == rule].set_index("road_grade")
+        for grade, cell in peers.groupby("道路等级"):
+            value = _screened_quantile(cell["unit_cost"].to_numpy(), q)
+            assert mine.loc[grade, "value"] == pytest.approx(value, rel=1e-12)
+            savings = (np.maximum(0, cell["unit_cost"] - value) * cell["area"]).sum()
+            assert mine.loc[grade, "savings_yuan"] == pytest.approx(savings, rel=1e-9)
+    totals = pd.DataFrame(derivation["comparison"])
+    totals = totals[totals["scope"] == "total"].set_index("rule")
+    assert set(totals.index) == set(derivation["rules_compared"])
+    median_total = cells[cells["rule"] == "median"]["savings_yuan"].sum()
+    assert totals.loc["median", "savings_yuan"] == pytest.approx(median_total, rel=1e-12)
+    assert totals.loc["median", "savings_pct"] == pytest.approx(
+        100 * median_total / peers["cost"].sum(), rel=1e-9
+    )
+
+
+def test_leave_one_out_of_the_median(good_run: dict, peers: pd.DataFrame) -> None:
+    loo = pd.DataFrame(good_run["summary"]["derivation"]["sensitivity"])
+    loo = loo[loo["rule"] == "median"].set_index("road_grade")
+    for grade, cell in peers.groupby("道路等级"):
+        x = cell["unit_cost"].to_numpy()
+        full = _screened_quantile(x, 0.5)
+        drops = np.array([_screened_quantile(np.delete(x, i), 0.5) for i in range(len(x))])
+        assert loo.loc[grade, "loo_min"] == pytest.approx(drops.min(), rel=1e-12)
+        assert loo.loc[grade, "loo_max"] == pytest.approx(drops.max(), rel=1e-12)
+        assert loo.loc[grade, "max_abs_change"] == pytest.approx(
+            np.abs(drops - full).max(), rel=1e-9
+        )

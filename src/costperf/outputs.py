@@ -59,6 +59,21 @@ def _clean(value: object) -> object:
     return value
 
 
+def _derivation_summary(derivation: object) -> dict:
+    """The chosen rule, the rule comparison and the leave-one-out sensitivity."""
+    if derivation is None:
+        return {}
+    return {
+        "rule": derivation.rule,
+        "parameters": _clean_tree(dict(derivation.params)),
+        "rules_compared": list(derivation.compared),
+        "comparison": _records(derivation.comparison),
+        "sensitivity": _records(derivation.sensitivity),
+        "table": derivation.table.ref,
+        "notes": list(derivation.notes),
+    }
+
+
 def _clean_tree(value: object) -> object:
     if isinstance(value, dict):
         return {str(k): _clean_tree(v) for k, v in value.items()}
@@ -131,6 +146,7 @@ def build_summary(
         "regression": _clean_tree(results.regression),
         "frontier": _records(results.frontier),
         "outliers": _records(results.outliers),
+        "derivation": _derivation_summary(results.derivation),
         "review": {
             "totals": {k: _clean(v) for k, v in results.review_totals.items()},
             "projects": _records(results.review_projects),
