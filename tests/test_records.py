@@ -114,12 +114,6 @@ def test_unknown_table(tmp_path: Path) -> None:
         read_records(tmp_path / "r.sqlite", "x")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open_store runs CREATE TABLE IF NOT EXISTS on any "
-    "SQLite file: another application's database gets costperf's tables "
-    "added (and one with its own 'runs' table fails with OperationalError)",
-)
 def test_another_applications_database_is_refused_and_unchanged(tmp_path: Path) -> None:
     other = tmp_path / "app.sqlite"
     with sqlite3.connect(other) as conn:
@@ -130,3 +124,36 @@ def test_another_applications_database_is_refused_and_unchanged(tmp_path: Path) 
     with pytest.raises(InputError, match="not a costperf record store"):
         write_run(other, case_name="c", **frames())
     assert sha(other) == before
+
+
+def test_an_empty_file_becomes_a_store(tmp_path: Path) -> None:
+    store = tmp_path / "records.sqlite"
+    store.write_bytes(b"")
+    run_id = write_run(store, case_name="c", **frames())
+    assert read_records(store, "runs")["run_id"].tolist() == [run_id]
+
+
+def test_a_store_written_before_the_application_id_is_still_accepted(tmp_path: Path) -> None:
+    store = tmp_path / "records.sqlite"
+    first = write_run(store, case_name="c", **frames())
+    with sqlite3.connect(store) as conn:
+        conn.execute("PRAGMA application_id = 0")
+    conn.close()
+    second = write_run(store, case_name="c", **frames())
+    assert read_records(store, "runs")["run_id"].tolist() == [first, second]
+
+
+def test_a_database_stamped_by_another_application_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "app.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("PRAGMA application_id = 12345")
+    conn.close()
+    before = sha(other)
+    with pytest.raises(InputError, match="app.sqlite: not a costperf record store"):
+        write_run(other, case_name="c", **frames())
+    assert sha(other) == before
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="folder"):
+        write_run(tmp_path, case_name="c", **frames())

@@ -195,12 +195,6 @@ def test_review_does_not_depend_on_row_order(batch) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="allocate_cut gives the rounding fen to the first of "
-    "several equally large lines (idxmax), so which line gets it depends on "
-    "the row order; tie-break on line_no instead",
-)
 def test_tied_lines_do_not_depend_on_order() -> None:
     lines = pd.DataFrame(
         {

@@ -209,3 +209,28 @@ def test_elements_sum_to_total_whatever_the_row_order(rows, rnd) -> None:
     rnd.shuffle(order)
     shuffled = project_costs(lines.iloc[order])
     pd.testing.assert_frame_equal(shuffled, costs, rtol=1e-12)
+
+
+def test_check_units_points_at_the_outputs_cell(
+    projects: pd.DataFrame, lines: pd.DataFrame, outputs: pd.DataFrame
+) -> None:
+    c = pd.DataFrame({"project_id": ["C"], "district": ["嘉定区"], "source_row": [4]})
+    three = pd.concat([projects, c], ignore_index=True).assign(source_file="projects.csv", sheet="")
+    three.attrs = {"source": ("projects.csv", ""), "headers": {"project_id": "项目编码"}}
+    located = outputs.assign(
+        actual=[0.0, 2.0, np.nan, 1.0],  # A: 0 delivered; B: blank actual, target 50 used
+        target=[100.0, 2.0, 0.0, 1.0],  # B's target is 0 as well
+        source_file="outputs.xlsx",
+        sheet="产出",
+        source_row=[3, 4, 5, 6],
+    )
+    located.attrs = {"source": ("outputs.xlsx", "产出"), "headers": {"actual": "指标值"}}
+    table = unit_table(three, lines, located, output_indicator="保洁面积", variables={}, drivers={})
+    problems = check_units(table, output_indicator="保洁面积")
+    got = problems[["source_file", "sheet", "source_row", "column", "value", "check"]]
+    assert got.values.tolist() == [
+        ["projects.csv", "", 4, "项目编码", "C", "missing_output"],
+        ["outputs.xlsx", "产出", 3, "指标值", "0", "zero_output"],
+        ["outputs.xlsx", "产出", 5, "target", "0", "zero_output"],
+    ]
+    assert "project A" in problems["expected"].iloc[1]

@@ -8,6 +8,7 @@ import pytest
 
 from costperf.validate import (
     check_amounts,
+    check_dimension_values,
     check_inputs,
     check_known_projects,
     check_known_standards,
@@ -138,3 +139,26 @@ def test_check_inputs_collects_everything(lines: pd.DataFrame, projects: pd.Data
     problems = check_inputs(projects, bad, outputs, standards=["HW-UC"])
     assert sorted(problems["check"]) == ["amount_mismatch", "unknown_project", "unknown_standard"]
     assert check_inputs(projects, lines, outputs.iloc[:1]).empty
+
+
+def test_check_dimension_values_locates_blank_cells() -> None:
+    projects = located(
+        pd.DataFrame(
+            {
+                "project_id": ["A", "B", "C", "D"],
+                "road_grade": ["一级", None, "  ", "二级"],
+                "district": ["青浦区", "松江区", "", "闵行区"],
+            }
+        ),
+        "projects.csv",
+        {"project_id": "项目编码", "road_grade": "道路等级"},
+    )
+    found = check_dimension_values(projects, ["road_grade", "not_a_column"])
+    assert found[["source_file", "source_row", "column", "check"]].values.tolist() == [
+        ["projects.csv", 3, "道路等级", "missing_dimension"],
+        ["projects.csv", 4, "道路等级", "missing_dimension"],
+    ]
+    assert (found["severity"] == "error").all()
+    assert "[units] dimension" in found["expected"].iloc[0]
+    assert check_dimension_values(projects, []).empty
+    assert check_dimension_values(projects.iloc[[0, 3]], ["road_grade"]).empty

@@ -18,6 +18,8 @@ import pandas as pd
 from costperf.errors import InputError
 
 SCHEMA_VERSION = 1
+APPLICATION_ID = 0x43505246  # "CPRF" in the SQLite header: this file is a costperf store
+_TABLES = frozenset({"meta", "runs", "review_projects", "review_lines", "standards_used"})
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,28 +50,67 @@ CREATE TABLE IF NOT EXISTS standards_used (
 
 
 def open_store(path: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) a record store; refuse a file that is not one."""
+    """Open (creating if needed) a record store; refuse a file that is not one.
+
+    A missing file or an empty SQLite database becomes a new store.  Any other file (a
+    text file, another application's database, a store of a newer schema) is refused
+    with an :class:`InputError` naming it, and is left exactly as it was: nothing is
+    written to a file until it is known to be a costperf store.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        msg = f"{path}: is a folder, not a costperf record store"
+        raise InputError(msg)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"{path}: cannot create the record store's folder: {exc}"
+        raise InputError(msg) from exc
     try:
         conn = sqlite3.connect(path)
-        conn.executescript(_DDL)
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            with conn:
-                conn.execute(
-                    "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
-        elif int(row[0]) != SCHEMA_VERSION:
-            msg = (
-                f"{path}: record store schema version {row[0]}, this costperf "
-                f"writes version {SCHEMA_VERSION}"
-            )
-            raise InputError(msg)
+    except sqlite3.Error as exc:
+        msg = f"{path}: cannot open the record store (SQLite said: {exc})"
+        raise InputError(msg) from exc
+    try:
+        _check_or_create(conn, path)
     except sqlite3.DatabaseError as exc:
+        conn.close()
         msg = f"{path}: not a costperf record store (SQLite said: {exc})"
         raise InputError(msg) from exc
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
+    """Create the tables in an empty database, or check that it is a costperf store."""
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables and application_id == 0:  # a new (or empty) database
+        conn.executescript(
+            f"BEGIN;\n{_DDL}\nPRAGMA application_id = {APPLICATION_ID};\n"
+            f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');\nCOMMIT;"
+        )
+        return
+    # stores written before the application id was set have application_id 0
+    row = None
+    if application_id in (0, APPLICATION_ID) and _TABLES <= tables:
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    if row is None:
+        found = ", ".join(sorted(tables)) or "none"
+        msg = (
+            f"{path}: not a costperf record store (an SQLite database of another "
+            f"application: tables {found}); name a new file or an earlier costperf store"
+        )
+        raise InputError(msg)
+    version = str(row[0]).strip()
+    if not version.isdigit() or int(version) != SCHEMA_VERSION:
+        msg = (
+            f"{path}: record store schema version {row[0]}, this costperf "
+            f"writes version {SCHEMA_VERSION}"
+        )
+        raise InputError(msg)
 
 
 def write_run(

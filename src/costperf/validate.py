@@ -7,13 +7,13 @@ quantity x unit price, unknown cost elements.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
 
 from costperf.errors import empty_problems
-from costperf.schemas import COST_ELEMENTS, concat_problems, row_problems
+from costperf.schemas import COST_ELEMENTS, concat_problems, row_problems, shown_header
 
 _ELEMENT_SPELLINGS = {
     **{k: k for k in COST_ELEMENTS},
@@ -120,6 +120,34 @@ def check_projects_have_lines(projects: pd.DataFrame, line_items: pd.DataFrame) 
         "at least one line in the line-items table",
         "project_without_lines",
     )
+
+
+def check_dimension_values(projects: pd.DataFrame, dimensions: Sequence[str]) -> pd.DataFrame:
+    """Projects with a blank cell in a ``[units] dimensions`` column (e.g. 道路等级).
+
+    Such a project belongs to no dimension cell: it would silently be left out of the
+    standard, the peer statistics and the cost index.  A blank is an empty or all-space
+    cell.  Dimensions that are not columns of ``projects`` are not checked here (that is
+    a case.toml error, reported by the caller).
+    """
+    parts = []
+    for dim in dimensions:
+        if dim not in projects:
+            continue
+        values = projects[dim]
+        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+        blank = values.isna() | text.eq("")
+        parts.append(
+            row_problems(
+                projects,
+                blank,
+                dim,
+                f"a value: '{shown_header(projects, dim)}' is a [units] dimension of the "
+                "case, and a project without one would be left out of the standard",
+                "missing_dimension",
+            )
+        )
+    return concat_problems(parts)
 
 
 def check_inputs(

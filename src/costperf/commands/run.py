@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+from costperf.errors import InputError
+
+PROBLEMS_FILE = "problems.csv"  # written to --out by the CLI when input is rejected
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -38,13 +43,51 @@ def run(args: argparse.Namespace) -> int:
     from costperf.outputs import write_outputs
     from costperf.pipeline import analyse, load_case_data
 
+    check_out_dir(args.out)
     config = load_case(args.case)
     data = load_case_data(config)
     results = analyse(config, data)
     records = None if args.no_records else (args.records or args.out / "records.sqlite")
     summary = write_outputs(config, data, results, args.out, records_path=records, lang=args.lang)
+    remove_stale_problems(args.out)
     _print_summary(summary, args, data)
     return 0
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be the output folder, before anything is read.
+
+    It must be a folder, or not exist yet under a folder that can be written to: a file
+    of that name (or a file where one of its parent folders should be) is an input
+    error naming it, not an internal ``FileExistsError`` after the whole analysis.  No
+    problems table is written: its default place is the --out folder itself.
+    """
+    for path in (out, *out.parents):
+        if not path.exists():
+            continue
+        if not path.is_dir():
+            if path == out:
+                msg = f"{path}: --out names a file, not a folder; give a folder for the outputs"
+            else:
+                msg = f"{path}: a file, not a folder, so --out {out} cannot be made under it"
+            raise InputError(msg)
+        if not os.access(path, os.W_OK | os.X_OK):
+            msg = f"{path}: --out {out} cannot be written here (permission denied)"
+            raise InputError(msg)
+        return
+
+
+def remove_stale_problems(out: Path) -> None:
+    """After a successful run, drop the problems table an earlier failed run left in ``out``.
+
+    Otherwise ``problems.csv`` next to the fresh report would describe input that has
+    since been fixed.
+    """
+    stale = out / PROBLEMS_FILE
+    try:
+        stale.unlink(missing_ok=True)
+    except OSError as exc:  # the run itself succeeded: say so, do not fail it
+        print(f"costperf: could not remove the old problems table {stale}: {exc}", file=sys.stderr)
 
 
 def _print_summary(summary: dict, args: argparse.Namespace, data) -> None:

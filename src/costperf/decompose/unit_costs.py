@@ -11,8 +11,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from costperf.errors import InputError
-from costperf.schemas import COST_ELEMENTS, concat_problems, row_problems
+from costperf.errors import InputError, make_problems
+from costperf.schemas import COST_ELEMENTS, concat_problems, row_problems, shown_header
+
+_CARRIED_ATTRS = ("source", "headers", "header_row")
 
 
 def project_costs(line_items: pd.DataFrame, *, key: str = "project_id") -> pd.DataFrame:
@@ -101,7 +103,10 @@ def unit_table(
     -------
     DataFrame
         Projects with ``total_cost``, ``cost_*``, ``share_*``, ``output_quantity``,
-        ``unit_cost`` [yuan per output unit] and one column per driver.
+        ``unit_cost`` [yuan per output unit] and one column per driver.  ``attrs`` keep
+        the projects file's ``source``, ``headers`` and ``header_row`` (so problems name
+        the columns as the user wrote them) and ``output_cells``: for each project
+        with a blank or non-positive output, where it was read (:func:`output_cells`).
     """
     variables = {**variables}
     if output_indicator not in variables.values():
@@ -119,7 +124,47 @@ def unit_table(
     positive = table["output_quantity"].where(table["output_quantity"] > 0)
     table["unit_cost"] = table["total_cost"] / positive
     table = evaluate_drivers(table, drivers)
-    return table.reset_index(drop=True)
+    table = table.reset_index(drop=True)
+    table.attrs = {k: projects.attrs[k] for k in _CARRIED_ATTRS if k in projects.attrs}
+    # only the cells check_units may report: attrs are copied along with the frame
+    bad = table["output_quantity"].isna() | (table["output_quantity"] <= 0)
+    wanted = set(table.loc[bad, "project_id"].astype(str))
+    cells = output_cells(outputs, output_indicator, value=output_value) if wanted else {}
+    table.attrs["output_cells"] = {k: v for k, v in cells.items() if k in wanted}
+    return table
+
+
+def output_cells(
+    outputs: pd.DataFrame, indicator: str, *, key: str = "project_id", value: str = "actual"
+) -> dict[str, dict[str, object]]:
+    """Where each project's ``indicator`` value was read: file, sheet, row and header.
+
+    Mirrors :func:`output_variables`: the ``value`` column, or the other of
+    'actual'/'target' when that cell is blank and the other is not.  Returns a plain
+    dict (project id -> {source_file, sheet, source_row, column}) so it can live in a
+    frame's ``attrs``; empty if ``outputs`` has no ``source_row`` column.
+    """
+    if not {"indicator", key, "source_row"} <= set(outputs.columns) or outputs.empty:
+        return {}  # no rows to point at: problems fall back to the projects rows
+    wanted = outputs[outputs["indicator"] == indicator]
+    other = "target" if value == "actual" else "actual"
+    source_file, sheet = outputs.attrs.get("source", ("", ""))
+    cells: dict[str, dict[str, object]] = {}
+    for row in wanted.to_dict("records"):
+        project = row.get(key)
+        if project is None or (isinstance(project, float) and pd.isna(project)):
+            continue
+        column = value
+        if pd.isna(row.get(value, np.nan)) and not pd.isna(row.get(other, np.nan)):
+            column = other
+        location = {
+            "source_file": row.get("source_file", source_file),
+            "sheet": row.get("sheet", sheet),
+            "source_row": row["source_row"],
+            "column": shown_header(outputs, column),
+        }
+        cells.setdefault(str(project), location)  # the first row, as output_variables
+    return cells
 
 
 def evaluate_drivers(table: pd.DataFrame, drivers: Mapping[str, str]) -> pd.DataFrame:
@@ -148,29 +193,69 @@ def evaluate_drivers(table: pd.DataFrame, drivers: Mapping[str, str]) -> pd.Data
 
 
 def check_units(table: pd.DataFrame, *, output_indicator: str) -> pd.DataFrame:
-    """Projects whose unit cost cannot be computed (no or zero output, no lines)."""
-    missing = table["output_quantity"].isna()
-    zero = table["output_quantity"].notna() & (table["output_quantity"] <= 0)
+    """Projects whose unit cost cannot be computed (no or zero output).
+
+    A zero or negative output points at the outputs cell holding it; a missing output at
+    the project's row in the projects file (column as the user wrote it), or at the
+    outputs row if the indicator is there with a blank value.  The locations come from
+    the ``attrs`` :func:`unit_table` sets; without them, at the project row.
+    """
+    quantity = table["output_quantity"]
+    missing = quantity.isna()
+    zero = quantity.notna() & (quantity <= 0)
+    cells = table.attrs.get("output_cells", {})
+    ids = table["project_id"].astype(str)
+    located = ids.map(lambda p: p in cells).astype(bool)
+    missing_text = f"an output '{output_indicator}' for this project in the outputs table"
+    zero_text = f"a positive output '{output_indicator}'"
     return concat_problems(
         [
             row_problems(
                 table,
-                missing,
+                missing & ~located,
                 "project_id",
-                f"an output '{output_indicator}' for this project in the outputs table",
+                missing_text,
                 "missing_output",
                 values=table["project_id"],
             ),
+            _cell_problems(
+                table, missing & located, cells, "a value for this output", "missing_output"
+            ),
+            _cell_problems(table, zero & located, cells, zero_text, "zero_output"),
             row_problems(
                 table,
-                zero,
+                zero & ~located,
                 "project_id",
-                f"a positive output '{output_indicator}'",
+                zero_text,
                 "zero_output",
-                values=table["output_quantity"],
+                values=quantity,
             ),
         ]
     )
+
+
+def _cell_problems(
+    table: pd.DataFrame,
+    mask: pd.Series,
+    cells: Mapping[str, Mapping[str, object]],
+    expected: str,
+    check: str,
+) -> pd.DataFrame:
+    """Problems at the outputs cells (from ``output_cells``) of the masked projects."""
+    rows = []
+    for project, quantity in zip(
+        table.loc[mask, "project_id"], table.loc[mask, "output_quantity"], strict=True
+    ):
+        where = cells[str(project)]
+        rows.append(
+            {
+                **where,
+                "value": "" if pd.isna(quantity) else f"{quantity:g}",
+                "expected": f"{expected} (project {project})",
+                "check": check,
+            }
+        )
+    return make_problems(rows)
 
 
 def group_unit_costs(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:

@@ -165,19 +165,39 @@ def _project_reasons(
     return zh, en
 
 
-def allocate_cut(amounts: pd.Series, groups: pd.Series, approved_total: pd.Series) -> pd.Series:
+def allocate_cut(
+    amounts: pd.Series,
+    groups: pd.Series,
+    approved_total: pd.Series,
+    *,
+    order: pd.Series | None = None,
+) -> pd.Series:
     """Scale each group's line amounts to its approved total, exact to the fen.
 
     Lines keep their share of the group; rounding remainders go to the group's largest
-    line so that the approved lines sum exactly to the approved total.
+    line so that the approved lines sum exactly to the approved total.  Of several
+    equally large lines the one first by ``order`` (e.g. the line number; blanks last)
+    takes the remainder, so the result does not depend on the row order.
     """
     totals = amounts.groupby(groups).transform("sum")
     target = groups.map(approved_total)
     ratio = (target / totals.where(totals > 0)).fillna(0.0)
     approved = (amounts * ratio).round(2)
     remainder = (target - approved.groupby(groups).transform("sum")).round(2)
-    largest = amounts.groupby(groups).transform("idxmax")
-    fix = largest.eq(amounts.index.to_series(index=amounts.index))
+    rank = pd.DataFrame(
+        {
+            "group": groups.to_numpy(),
+            "amount": amounts.to_numpy(),
+            "order": np.nan if order is None else order.to_numpy(),
+            "position": np.arange(len(amounts)),
+        }
+    )
+    ranked = rank.sort_values(
+        ["amount", "order", "position"], ascending=[False, True, True], kind="stable"
+    )
+    largest = ranked.drop_duplicates("group", keep="first")["position"].to_numpy()
+    fix = np.zeros(len(amounts), dtype=bool)
+    fix[largest] = True
     return (approved + remainder.where(fix, 0.0)).round(2)
 
 
@@ -185,7 +205,9 @@ def review_lines(line_items: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFra
     """Carry each request's decision down to its lines (approved / cut / reason per line)."""
     decided = projects.set_index("project_id")
     lines = line_items.reset_index(drop=True)
-    approved = allocate_cut(lines["amount"], lines["project_id"], decided["approved"])
+    approved = allocate_cut(
+        lines["amount"], lines["project_id"], decided["approved"], order=lines.get("line_no")
+    )
     out = pd.DataFrame(
         {
             "project_id": lines["project_id"],
