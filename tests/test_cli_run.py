@@ -374,10 +374,6 @@ BATTERY = [
         "outputs.csv",
         14,
         "actual",
-        xfail=(
-            "check_units points at projects.csv row 5, column 'project_id' instead "
-            "of the outputs.csv cell holding the 0"
-        ),
     ),
     Bad(
         "missing_output_for_peer",
@@ -385,10 +381,13 @@ BATTERY = [
         "projects.csv",
         5,
         "项目编码",
-        xfail=(
-            "check_units names the canonical column 'project_id', not the header "
-            "'项目编码' (unit_table drops the frame's header attrs)"
-        ),
+    ),
+    Bad(
+        "blank_dimension_value",  # [units] dimensions = ["road_grade"]
+        cell(PROJECTS, 5, "道路等级", ""),
+        "projects.csv",
+        5,
+        "道路等级",
     ),
     # whole files
     Bad("empty_file", empty_file, "outputs.csv", contains=("empty",)),
@@ -483,6 +482,12 @@ BATTERY = [
         contains=("quantile",),
     ),
     Bad(
+        "toml_standard_tau_out_of_range",
+        toml('rule = "median"', 'rule = "quantile_regression"\ntau = 2'),
+        "case.toml",
+        contains=("tau",),
+    ),
+    Bad(
         "toml_unknown_frontier_rts",
         toml('frontier_rts = "vrs"', 'frontier_rts = "xyz"'),
         "case.toml",
@@ -509,17 +514,12 @@ BATTERY = [
         records_foreign_sqlite,
         "other-app.sqlite",
         problems_table=False,
-        xfail=(
-            "records.write_run: an SQLite file with its own 'runs' table gives "
-            "sqlite3.OperationalError -> exit 1 'internal error'"
-        ),
     ),
     Bad(
         "out_is_a_file",
         out_is_a_file,
         "out.txt",
         problems_table=False,
-        xfail=("--out naming an existing file: FileExistsError -> exit 1 'internal error'"),
     ),
 ]
 
@@ -609,22 +609,17 @@ def test_battery_is_large_enough() -> None:
     assert len({b.id for b in BATTERY}) == len(BATTERY)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outputs.write_outputs writes report.xlsx and "
-    "report.html before opening the record store, so a bad --records "
-    "replaces the earlier reports although the run fails",
-)
 def test_bad_records_path_leaves_earlier_outputs(tmp_path: Path, good_run: dict) -> None:
     case = copy_case(tmp_path / "case")
     out = tmp_path / "out"
     shutil.copytree(good_run["out"], out)
-    before = {p.name: _sha(p) for p in out.iterdir()}
+    before = {str(p): _sha(p) for p in out.rglob("*") if p.is_file()}
     notes = tmp_path / "notes.txt"
     notes.write_text("not a database\n", encoding="utf-8")
     code, _, stderr = run_cli("run", case, "--out", out, "--records", notes, cwd=tmp_path)
     assert code == 2, stderr
-    assert {p.name: _sha(p) for p in out.iterdir() if p.name != "problems.csv"} == before
+    after = {str(p): _sha(p) for p in out.rglob("*") if p.is_file() and p.name != "problems.csv"}
+    assert after == before
 
 
 def test_requests_without_outputs_file_is_not_an_internal_error(
@@ -894,3 +889,33 @@ def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
     assert code == 2 and "case.toml" in stderr and "Traceback" not in stderr
     code, _, stderr = run_cli("run", "x", "--lang", "fr", cwd=tmp_path)
     assert code == 2 and "Traceback" not in stderr
+
+
+def test_a_good_run_removes_the_problems_table_of_an_earlier_failed_run(
+    case_copy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    original = (case_copy / LINES).read_bytes()
+    set_cell(case_copy / LINES, 4, "数量", "abc")
+    code, _, stderr = run_cli("run", case_copy, "--out", out, "--no-records", cwd=tmp_path)
+    assert code == 2, stderr
+    assert (out / "problems.csv").exists()
+    (case_copy / LINES).write_bytes(original)  # the user fixes the cell
+    code, _, stderr = run_cli("run", case_copy, "--out", out, "--no-records", cwd=tmp_path)
+    assert code == 0, stderr
+    assert not (out / "problems.csv").exists()
+    assert (out / "summary.json").exists()
+
+
+def test_out_under_a_file_is_an_input_error(tmp_path: Path) -> None:
+    from costperf.commands.run import check_out_dir
+    from costperf.errors import InputError
+
+    blocker = tmp_path / "results"
+    blocker.write_text("a file\n", encoding="utf-8")
+    with pytest.raises(InputError, match="a file, not a folder") as info:
+        check_out_dir(blocker / "2026")
+    assert str(blocker) in str(info.value)
+    check_out_dir(tmp_path / "new" / "folder")  # not there yet: fine
+    check_out_dir(tmp_path)
+    assert not (tmp_path / "new").exists()  # checking creates nothing

@@ -49,13 +49,24 @@ def split_unit(header: str) -> tuple[str, str]:
 
 @cache
 def header_lookup() -> dict[str, str]:
-    """Map every accepted (normalised) header spelling to its canonical name."""
+    """Map every accepted (normalised) header spelling to its canonical name.
+
+    Precedence, when two columns share a spelling: a canonical name, then a Chinese
+    label, then an English label, then an alias (earlier rows first within each).
+    """
     lookup: dict[str, str] = {}
-    for row in column_table().itertuples(index=False):
-        spellings = [row.name, row.label_zh, row.label_en, *row.aliases.split(";")]
-        for spelling in spellings:
-            if spelling:
-                lookup.setdefault(normalise_header(spelling), row.name)
+    rows = list(column_table().itertuples(index=False))
+    passes = (
+        lambda r: [r.name],
+        lambda r: [r.label_zh],
+        lambda r: [r.label_en],
+        lambda r: r.aliases.split(";"),
+    )
+    for spellings_of in passes:
+        for row in rows:
+            for spelling in spellings_of(row):
+                if spelling:
+                    lookup.setdefault(normalise_header(spelling), row.name)
     return lookup
 
 

@@ -274,7 +274,13 @@ def _derive_table(derivation: object, name: str) -> pd.DataFrame | None:
     """A derivation table for the report; its ``rule`` is the derivation rule."""
     if derivation is None:
         return None
-    return getattr(derivation, name).rename(columns={"rule": "derive_rule"})
+    return getattr(derivation, name).rename(
+        columns={
+            "rule": "derive_rule",
+            "reason": "exclusion_reason",
+            "reason_zh": "exclusion_reason_zh",
+        }
+    )
 
 
 def write_outputs(
