@@ -822,7 +822,8 @@ def test_good_run_writes_outputs(good_run: dict) -> None:
     summary = good_run["summary"]
     assert summary["n_contracts"] == 70
     assert summary["records"]["run_id"]
-    assert "70 个合同" in good_run["stdout"]
+    assert "同类合同 70 个" in good_run["stdout"]
+    assert "核减率" in good_run["stdout"] and "单位成本标准" in good_run["stdout"]
 
 
 def test_good_run_appends_a_run_and_keeps_old_ones(tmp_path: Path, good_run: dict) -> None:

@@ -91,30 +91,67 @@ def remove_stale_problems(out: Path) -> None:
 
 
 def _print_summary(summary: dict, args: argparse.Namespace, data) -> None:
+    """A short account of the run on the terminal, in the report's language."""
     zh = args.lang == "zh"
+    unit = f"元/{summary['output']['unit']}" if zh else f"yuan/{summary['output']['unit']}"
+    n = summary["n_contracts"]
     print(
-        f"{summary['title']} ({summary['case']}): {summary['n_contracts']} "
-        f"{'个合同' if zh else 'contracts'}"
+        f"{summary['title']}（{summary['case']}）：同类合同 {n} 个"
+        if zh
+        else f"{summary['title']} ({summary['case']}): {n} peer contracts"
     )
+    print("  区域单位成本：" if zh else "  Unit cost by district:")
     for d in summary["districts"]:
+        extra = []
+        if d.get("cost_index") is not None:
+            extra.append(("成本指数 " if zh else "cost index ") + f"{d['cost_index']:.1f}")
+        if d.get("regression_index") is not None:
+            label = "回归调整指数 " if zh else "regression index "
+            extra.append(label + f"{d['regression_index']:.1f}")
+        if d.get("mean_efficiency") is not None:
+            extra.append(
+                ("平均效率 " if zh else "mean DEA efficiency ") + f"{d['mean_efficiency']:.3f}"
+            )
         print(
-            f"  {d['district']}: {d['unit_cost']:.2f} 元/{summary['output']['unit']}"
-            + (f"  cost index {d['cost_index']:.1f}" if d.get("cost_index") else "")
+            f"    {d['district']}：{d['unit_cost']:.2f} {unit}  " + "，".join(extra)
+            if zh
+            else f"    {d['district']}: {d['unit_cost']:.2f} {unit}  " + ", ".join(extra)
         )
+    print("  单位成本标准：" if zh else "  Unit-cost standard:")
     for s in summary["standards"]:
+        ref = f"{s['standard_id']}@{s['version']}"
+        band = f"[{s['lower']:.2f}, {s['upper']:.2f}]"
+        method = s.get("method_zh") if zh and s.get("method_zh") else s["method"]
         print(
-            f"  standard {s['standard_id']}@{s['version']} {s['dims']}: {s['value']:.2f} "
-            f"[{s['lower']:.2f}, {s['upper']:.2f}] ({s['method']})"
+            f"    {ref} {s['dims']}：{s['value']:.2f} {unit}，合理区间 {band}（{method}）"
+            if zh
+            else f"    {ref} {s['dims']}: {s['value']:.2f} {unit}, range {band} ({method})"
         )
     totals = summary["review"]["totals"]
     if totals:
         print(
-            f"  review: {totals['requests']} requests, requested {totals['requested']:,.2f}, "
+            f"  审核：申报 {totals['requests']} 项，申报数 {totals['requested']:,.2f} 元，"
+            f"审定数 {totals['approved']:,.2f} 元，核减 {totals['cut']:,.2f} 元"
+            f"（核减率 {totals['cut_rate']:.1%}）"
+            if zh
+            else f"  Review: {totals['requests']} requests, requested {totals['requested']:,.2f}, "
             f"approved {totals['approved']:,.2f}, cut {totals['cut']:,.2f} "
             f"({totals['cut_rate']:.1%})"
         )
     if summary["records"]["run_id"]:
-        print(f"  records: run {summary['records']['run_id']} -> {summary['records']['path']}")
+        run_id, path = summary["records"]["run_id"], summary["records"]["path"]
+        print(f"  评审记录：运行 {run_id} → {path}" if zh else f"  Records: run {run_id} -> {path}")
     if len(data.warnings):
-        print(f"  {len(data.warnings)} warning(s), see report sheet 提示/Warnings", file=sys.stderr)
-    print(f"  outputs: {args.out}/summary.json, report.xlsx, report.html")
+        print(
+            f"  提示 {len(data.warnings)} 条，见报告“提示”工作表"
+            if zh
+            else f"  {len(data.warnings)} warning(s), see the report's Warnings sheet",
+            file=sys.stderr,
+        )
+    files = [
+        "summary.json",
+        "report.xlsx",
+        "report.html",
+        *(str(Path(p).relative_to(args.out)) for p in summary.get("published_standard", [])),
+    ]
+    print(("  输出：" if zh else "  Outputs: ") + f"{args.out}: " + ", ".join(files))
