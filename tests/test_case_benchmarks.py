@@ -268,3 +268,36 @@ def test_leave_one_out_of_the_median(good_run: dict, peers: pd.DataFrame) -> Non
         assert loo.loc[grade, "max_abs_change"] == pytest.approx(
             np.abs(drops - full).max(), rel=1e-9
         )
+
+
+def test_composite_output_in_a_case(case_copy, tmp_path) -> None:
+    from conftest import edit_toml, run_cli
+
+    edit_toml(
+        case_copy,
+        'output = "保洁面积"',
+        'output = { "保洁面积" = 1.0, "道路保洁质量达标率" = 1000.0 }',
+    )
+    out = tmp_path / "out"
+    code, _, stderr = run_cli("run", case_copy, "--out", out, "--no-records", cwd=tmp_path)
+    assert code == 0, stderr
+    import json
+
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["output"]["weights"] == {"保洁面积": 1.0, "道路保洁质量达标率": 1000.0}
+    lines = _csv("line_items.csv").groupby("project_id")["金额（元）"].sum()
+    outs = _csv("outputs.csv").pivot(index="project_id", columns="indicator", values="actual")
+    composite = outs["保洁面积"] + 1000.0 * outs["道路保洁质量达标率"]
+    got = pd.DataFrame(summary["contracts"]).set_index("project_id")
+    np.testing.assert_allclose(got.loc[composite.index, "output_quantity"], composite, rtol=1e-12)
+    np.testing.assert_allclose(
+        got.loc[composite.index, "unit_cost"], lines[composite.index] / composite, rtol=1e-12
+    )
+
+
+def test_composite_output_with_a_bad_weight_names_the_key(case_copy, tmp_path) -> None:
+    from conftest import edit_toml, run_cli
+
+    edit_toml(case_copy, 'output = "保洁面积"', 'output = { "保洁面积" = -1 }')
+    code, _, stderr = run_cli("run", case_copy, "--out", tmp_path / "o", cwd=tmp_path)
+    assert code == 2 and "case.toml" in stderr and "units.output" in stderr, stderr

@@ -234,3 +234,36 @@ def test_check_units_points_at_the_outputs_cell(
         ["outputs.xlsx", "产出", 5, "target", "0", "zero_output"],
     ]
     assert "project A" in problems["expected"].iloc[1]
+
+
+def test_composite_output_is_the_weighted_sum(
+    projects: pd.DataFrame, lines: pd.DataFrame, outputs: pd.DataFrame
+) -> None:
+    extra = pd.DataFrame(
+        {"project_id": ["A"], "indicator": ["垃圾清运量"], "target": [5.0], "actual": [4.0]}
+    )
+    table = unit_table(
+        projects,
+        lines,
+        pd.concat([outputs, extra], ignore_index=True),
+        output_indicator="composite",
+        output_weights={"保洁面积": 1.0, "垃圾清运量": 10.0},
+        variables={"area_m2": "保洁面积"},
+        drivers={},
+    )
+    # A: 90 m2 + 10 x 4 t = 130; B reports no waste: its component counts as 0 -> 50
+    assert table["output_quantity"].tolist() == [130.0, 50.0]
+    assert table["unit_cost"].tolist() == [180 / 130, 25 / 50]
+    assert "output_part_2" not in table.columns and table["area_m2"].tolist() == [90.0, 50.0]
+    none = unit_table(
+        projects,
+        lines,
+        outputs,
+        output_indicator="composite",
+        output_weights={"垃圾清运量": 1.0, "清运车次": 2.0},
+        variables={},
+        drivers={},
+    )
+    assert none["output_quantity"].isna().all()  # reporting none of them is no output
+    problems = check_units(none, output_indicator="composite")
+    assert problems["check"].eq("missing_output").all() and len(problems) == 2

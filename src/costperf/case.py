@@ -88,6 +88,7 @@ class CaseConfig:
     regression_formula: str | None = None
     frontier_inputs: tuple[str, ...] = ()
     frontier_outputs: tuple[str, ...] = ()
+    output_weights: dict[str, float] | None = None
     regression_se: str = "HC1"
     regression_quantile: float | None = None
     frontier_rts: str = "vrs"
@@ -367,7 +368,8 @@ def _load_case(path: Path) -> CaseConfig:
         description=r.get("case", "description", str, ""),
         peers=_table_sources(r, "peers", folder, required=True),
         requests=_table_sources(r, "requests", folder, required=False),
-        output_indicator=r.get("units", "output", str, required=True),
+        output_indicator=_output_name(r),
+        output_weights=_output_weights(r),
         output_unit=r.get("units", "output_unit", str, ""),
         dimensions=_str_list(r, "units", "dimensions"),
         amount_rel_tol=float(r.get("units", "amount_tolerance", (int, float), 0.005)),
@@ -431,6 +433,28 @@ def _standard_rule(r: _Reader) -> str:
         )
         raise InputError(msg) from None
     return value
+
+
+def _output_weights(r: _Reader) -> dict[str, float] | None:
+    """``[units] output`` as a table: a composite output, indicator -> weight (> 0)."""
+    value = r.get("units", "output", (str, dict), required=True)
+    if isinstance(value, str):
+        return None
+    if not value:
+        raise r.fail("units.output", "an indicator name or a table of indicator = weight", value)
+    for indicator, weight in value.items():
+        ok = isinstance(weight, int | float) and not isinstance(weight, bool) and weight > 0
+        if not ok:
+            raise r.fail(f"units.output.{indicator}", "a weight > 0", weight)
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _output_name(r: _Reader) -> str:
+    """The output's name in messages: the indicator, or the composite's formula."""
+    weights = _output_weights(r)
+    if weights is None:
+        return r.get("units", "output", str, required=True)
+    return " + ".join(f"{w:g}×{k}" for k, w in weights.items())
 
 
 def _quantile(r: _Reader) -> float | None:

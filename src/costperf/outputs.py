@@ -132,7 +132,11 @@ def build_summary(
         "costperf_version": __version__,
         "data_hash": data.data_hash,
         "config_hash": data.config_hash,
-        "output": {"indicator": config.output_indicator, "unit": config.output_unit},
+        "output": {
+            "indicator": config.output_indicator,
+            "unit": config.output_unit,
+            "weights": config.output_weights,
+        },
         "unit_cost_definition": "sum of line-item amounts / output actual [yuan per output unit]",
         "n_contracts": int(len(results.units)),
         "districts": _records(results.districts),

@@ -219,6 +219,7 @@ def _units(
         tables.line_items,
         tables.outputs,
         output_indicator=config.output_indicator,
+        output_weights=config.output_weights,
         variables=config.variables,
         drivers=drivers,
         output_value=output_value,

@@ -86,13 +86,19 @@ def unit_table(
     variables: Mapping[str, str],
     drivers: Mapping[str, str],
     output_value: str = "actual",
+    output_weights: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """One row per project: attributes, costs, shares, output, unit cost and drivers.
 
     Parameters
     ----------
     output_indicator
-        Indicator the unit cost is measured against (e.g. '保洁面积').
+        Indicator the unit cost is measured against (e.g. '保洁面积'); with
+        ``output_weights``, only the name shown in messages.
+    output_weights
+        A composite output: indicator -> weight; the output is the weighted sum of the
+        indicators' values (a component a project does not report counts as 0; a project
+        reporting none of them has no output).
     variables
         Output indicators to expose as variables (name -> indicator).
     drivers
@@ -109,8 +115,14 @@ def unit_table(
         with a blank or non-positive output, where it was read (:func:`output_cells`).
     """
     variables = {**variables}
-    if output_indicator not in variables.values():
-        variables["output_quantity"] = output_indicator
+    components = dict(output_weights or {output_indicator: 1.0})
+    names = {}
+    for i, indicator in enumerate(components):
+        name = next((k for k, v in variables.items() if v == indicator), None)
+        if name is None:
+            name = "output_quantity" if output_weights is None else f"output_part_{i + 1}"
+            variables[name] = indicator
+        names[indicator] = name
     costs = project_costs(line_items)
     outs = output_variables(outputs, variables, value=output_value)
     table = (
@@ -119,8 +131,9 @@ def unit_table(
         .join(cost_shares(costs), how="left")
         .join(outs, how="left")
     )
-    name = next(k for k, v in variables.items() if v == output_indicator)
-    table["output_quantity"] = table[name]
+    parts = pd.DataFrame({ind: table[names[ind]] * w for ind, w in components.items()})
+    table["output_quantity"] = parts.sum(axis=1, min_count=1)
+    table = table.drop(columns=[n for n in names.values() if n.startswith("output_part_")])
     positive = table["output_quantity"].where(table["output_quantity"] > 0)
     table["unit_cost"] = table["total_cost"] / positive
     table = evaluate_drivers(table, drivers)
@@ -129,8 +142,13 @@ def unit_table(
     # only the cells check_units may report: attrs are copied along with the frame
     bad = table["output_quantity"].isna() | (table["output_quantity"] <= 0)
     wanted = set(table.loc[bad, "project_id"].astype(str))
-    cells = output_cells(outputs, output_indicator, value=output_value) if wanted else {}
-    table.attrs["output_cells"] = {k: v for k, v in cells.items() if k in wanted}
+    cells: dict[str, dict[str, object]] = {}
+    for indicator in components if wanted else ():  # the first component to blame
+        found = output_cells(outputs, indicator, value=output_value)
+        for project, cell in found.items():
+            if project in wanted:
+                cells.setdefault(project, cell)
+    table.attrs["output_cells"] = cells
     return table
 
 

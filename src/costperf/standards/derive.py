@@ -877,6 +877,7 @@ def derive_for_case(
         peers.line_items,
         peers.outputs,
         output_indicator=config.output_indicator,
+        output_weights=getattr(config, "output_weights", None),
         variables=config.variables,
         drivers=config.drivers,
         output_value="actual",
