@@ -87,17 +87,19 @@ def _read_csv_grid(path: Path, *, sep: str) -> pd.DataFrame:
     with path.open("rb") as fh:
         utf16 = fh.read(2) in (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text"
     for encoding in ("utf-16",) if utf16 else TEXT_ENCODINGS:
+        options = dict(
+            sep=sep,
+            header=None,
+            dtype=str,
+            encoding=encoding,
+            keep_default_na=False,
+            skip_blank_lines=False,
+        )
         try:
-            return pd.read_csv(
-                path,
-                sep=sep,
-                header=None,
-                dtype=str,
-                encoding=encoding,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                engine="python",
-            )
+            try:  # the C parser is about 5x faster ...
+                return pd.read_csv(path, **options)
+            except pd.errors.ParserError:  # ... the python one words a bad row the same way
+                return pd.read_csv(path, engine="python", **options)
         except UnicodeDecodeError as exc:
             last_error = exc
         except pd.errors.EmptyDataError:
@@ -232,7 +234,8 @@ def _grid_to_frame(
 ) -> pd.DataFrame:
     where = f"{path}" + (f", sheet '{sheet}'" if sheet else "")
     located = {"source_file": path, "sheet": sheet}
-    if grid.empty or _is_blank(grid).all().all():
+    blank_grid = _is_blank(grid) if not grid.empty else None  # one pass over every cell
+    if grid.empty or blank_grid.all().all():
         msg = (
             f"{where}: the {'sheet' if sheet else 'file'} is empty (expected a header row "
             f"and data rows)"
@@ -253,11 +256,11 @@ def _grid_to_frame(
             )
         head = header_row - 1
     else:
-        head = detect_header_row(grid)
+        head = detect_header_row(grid.head(30))  # it looks at the first 30 rows only
     headers = grid.iloc[head].tolist()
     body = grid.iloc[head + 1 :].copy()
     body["source_row"] = body.index + 1  # grid rows are 0-based positions of file rows
-    blank = _is_blank(body.drop(columns="source_row"))
+    blank = blank_grid.iloc[head + 1 :]
     body = body.loc[~blank.all(axis=1)]
     keep = [i for i, h in enumerate(headers) if not _blank_cell(h)]
     dropped_with_data = (
