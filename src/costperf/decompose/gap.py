@@ -505,6 +505,8 @@ def _assemble(ids, names, x1, x0, effects, shares, method, notes, v1, v0):
 def _list_note(mask: np.ndarray, names: Sequence[str], prefix: str, suffix: str) -> np.ndarray:
     """Per row: ``prefix + 'a, b' + suffix`` naming the columns where ``mask`` holds."""
     text = np.full(mask.shape[0], "", dtype=object)
+    if not mask.any():  # the usual case: nothing to say, no string work
+        return text
     for j, name in enumerate(names):
         text = np.where(mask[:, j], np.where(text == "", name, text + ", " + name), text)
     return np.where(text == "", "", prefix + text + suffix)
