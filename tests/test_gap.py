@@ -433,7 +433,9 @@ def test_negative_driver_for_lmdi_names_the_cell():
     units = two_units().assign(
         staff=[2.5, -3.0], source_file="peers.xlsx", sheet="环卫", source_row=[6, 7]
     )
-    with pytest.raises(InputError, match="row 7, project_id 'U', column 'staff': got -3.0") as exc:
+    with pytest.raises(
+        InputError, match="row 7, project_id 'U', column 'staff': got '-3.0'"
+    ) as exc:
         decompose_gap(units, "R", ["wage", "staff"])
     assert "use method='shapley'" in str(exc.value)
     assert exc.value.problems.loc[0, "source_row"] == 7

@@ -299,5 +299,5 @@ def test_super_efficiency_bad_input():
         super_efficiency_outliers(pd.Series([1.0]), threshold=0.9)
     with pytest.raises(InputError, match="unknown orientation 'graph'"):
         super_efficiency_outliers(pd.Series([1.0]), orientation="graph")
-    with pytest.raises(InputError, match="index 'B', column 'super_efficiency': got -0.5"):
+    with pytest.raises(InputError, match="index 'B', column 'super_efficiency': got '-0.5'"):
         super_efficiency_outliers(pd.Series([1.0, -0.5], index=["A", "B"]))

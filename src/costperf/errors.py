@@ -97,8 +97,11 @@ def make_problems(rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
     return frame
 
 
-def format_problem(row: Mapping[str, object]) -> str:
-    """Format one problem as ``file, sheet 'S', row N, column 'X': got 'v', expected …``."""
+def format_problem(row: Mapping[str, object], label: str = "") -> str:
+    """Format one problem as ``file, sheet 'S', row N, column 'X': got 'v', expected …``.
+
+    ``label`` names the row when there is no file row (e.g. ``project_id 'A'``).
+    """
     parts = []
     if row.get("source_file"):
         parts.append(str(row["source_file"]))
@@ -107,6 +110,8 @@ def format_problem(row: Mapping[str, object]) -> str:
     src_row = row.get("source_row")
     if src_row not in (None, "") and not (isinstance(src_row, float) and pd.isna(src_row)):
         parts.append(f"row {int(src_row)}")
+    if label:
+        parts.append(label)
     if row.get("column"):
         parts.append(f"column '{row['column']}'")
     where = ", ".join(parts)

@@ -40,12 +40,12 @@ identification, not for ranking efficient units. EJOR 175, 1311-1320.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from costperf.errors import InputError, make_problems
+from costperf.errors import InputError, format_problem, make_problems
 
 RULES = ("iqr", "mad", "none")
 DEFAULT_K = {"iqr": 1.5, "mad": 3.5, "none": 0.0}
@@ -472,28 +472,13 @@ def _raise_cells(frame, mask, column, expected, check) -> None:
         for p in positions
     ]
     lines = [
-        _format_cell(row, "" if "source_row" in frame else f"index {frame.index[p]!r}")
+        format_problem(row, "" if "source_row" in frame else f"index {frame.index[p]!r}")
         for row, p in zip(rows[:_MAX_LISTED], positions, strict=False)
     ]
     more = len(rows) - len(lines)
     tail = f"\n... and {more} more problem(s)" if more > 0 else ""
     msg = f"{len(rows)} problem(s) in peers:\n" + "\n".join(lines) + tail
     raise InputError(msg, make_problems(rows))
-
-
-def _format_cell(row: Mapping[str, object], label: str) -> str:
-    parts = []
-    if row.get("source_file"):
-        parts.append(str(row["source_file"]))
-    if row.get("sheet"):
-        parts.append(f"sheet '{row['sheet']}'")
-    source_row = row.get("source_row")
-    if source_row is not None and not pd.isna(source_row) and source_row != "":
-        parts.append(f"row {int(source_row)}")
-    if label:
-        parts.append(label)
-    parts.append(f"column '{row['column']}'")
-    return f"{', '.join(parts)}: got {row['value']!r}, expected {row['expected']}"
 
 
 def _empty_reasons(size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -75,7 +75,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from costperf.errors import InputError, make_problems
+from costperf.errors import InputError, format_problem, make_problems
 
 METHODS = ("lmdi_additive", "lmdi_multiplicative", "shapley")
 RESIDUAL = "residual"
@@ -606,7 +606,7 @@ def _raise_cells(frame, mask, column, expected, check, what, id_column) -> None:
         for p in positions
     ]
     lines = [
-        _format_cell(row, _unit_label(frame, p, id_column))
+        format_problem(row, _unit_label(frame, p, id_column))
         for row, p in zip(rows[:_MAX_LISTED], positions, strict=False)
     ]
     more = len(rows) - len(lines)
@@ -621,21 +621,6 @@ def _unit_label(frame, position, id_column) -> str:
     if "source_row" in frame:
         return ""
     return f"index {frame.index[position]!r}"
-
-
-def _format_cell(row: Mapping[str, object], label: str) -> str:
-    parts = []
-    if row.get("source_file"):
-        parts.append(str(row["source_file"]))
-    if row.get("sheet"):
-        parts.append(f"sheet '{row['sheet']}'")
-    source_row = row.get("source_row")
-    if source_row is not None and not pd.isna(source_row) and source_row != "":
-        parts.append(f"row {int(source_row)}")
-    if label:
-        parts.append(label)
-    parts.append(f"column '{row['column']}'")
-    return f"{', '.join(parts)}: got {row['value']!r}, expected {row['expected']}"
 
 
 def _is_scalar(value: object) -> bool:
