@@ -469,7 +469,7 @@ def test_cli_writes_chinese_headers(tmp_path) -> None:
     assert len(frame) == 14
     en = tmp_path / "reviewed-en.xlsx"
     assert main(["review", str(EXAMPLE), "--lang", "en", "-o", str(en)]) == 0
-    assert "Approved" in pd.read_excel(en).columns
+    assert "Approved" in pd.read_excel(en, engine="calamine").columns
 
 
 def test_cli_bad_input_exits_2_naming_file_row_column(tmp_path) -> None:

@@ -976,7 +976,12 @@ def _review_equipment(
     qty_cap = pd.Series(np.nan, index=rows)
     qty_ref = pd.Series("", index=rows, dtype=object)
     groups = pd.DataFrame(
-        {"item": item, "level": level.fillna(""), "unit_type": unit_type.fillna(""), "date": dates}
+        {
+            "item": item,
+            "level": level.astype(object).fillna(""),
+            "unit_type": unit_type.astype(object).fillna(""),
+            "date": dates,
+        }
     )[capped & staff.notna()]
     for (code, lev, utype, when), idx in groups.groupby(
         ["item", "level", "unit_type", "date"]
