@@ -159,17 +159,6 @@ def test_nerlove_matches_independent_derivation(nerlove, model, tau, se, rows):
     np.testing.assert_allclose(table["se"], rows["se"], rtol=1e-9)
 
 
-def test_nerlove_matches_r_when_available(nerlove):
-    path = REF / "expected_R.csv"
-    if not path.exists():
-        pytest.skip("expected_R.csv not generated yet (run check_with_R.R)")
-    for model, tau, se, rows in _expected_groups(path):
-        table = _fit_like(nerlove, model, tau, se).coefficients
-        tol = 1e-6 if model == "ols" else 1e-4
-        np.testing.assert_allclose(table["coef"], rows["coef"], rtol=tol, atol=tol)
-        np.testing.assert_allclose(table["se"], rows["se"], rtol=tol, atol=tol)
-
-
 # -------------------------------------------------------------- OLS: numpy and statsmodels
 
 
