@@ -369,7 +369,8 @@ def _write_derived_standard(results: CaseResults, out_dir: Path, lang: str) -> l
 
 
 def _standards_used(standard: pd.DataFrame) -> pd.DataFrame:
-    prov = standard[["method", "parameters", "data_hash", "peers_used", "peers_excluded"]]
+    keys = ["method", "parameters", "data_hash", "peers_used", "peers_excluded", "published_table"]
+    prov = standard[[k for k in keys if k in standard]]
     return pd.DataFrame(
         {
             "standard_id": standard["standard_id"],

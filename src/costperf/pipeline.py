@@ -420,6 +420,7 @@ def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
     except InputError as exc:
         raise _config_error(config, "standard", exc) from exc
     standard = _as_published(derivation.standard)
+    standard["published_table"] = derivation.table.ref  # where the values are published
     stats = peer_table(units, dims=dims)
     units = units.assign(cost_index=np.nan)
     if dims:
