@@ -225,6 +225,13 @@ def test_run_publishes_the_derived_standard(good_run: dict) -> None:
     np.testing.assert_allclose(got.loc[standards.index], standards["value"], rtol=1e-6)
     assert (out / "hw-uc-v1.xlsx").is_file() and (out / "hw-uc-v1.html").is_file()
     assert "道路环卫保洁单位成本标准" in (out / "hw-uc-v1.html").read_text(encoding="utf-8")
+    # the records trace each standard value used in the review to that published table
+    import json
+    import sqlite3
+
+    with sqlite3.connect(good_run["records"]) as db:
+        rows = db.execute("select provenance from standards_used").fetchall()
+    assert rows and all(json.loads(r[0])["published_table"] == "hw-uc@1" for r in rows)
 
 
 def _screened_quantile(x: np.ndarray, q: float) -> float:
