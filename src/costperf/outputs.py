@@ -221,6 +221,23 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
                 ),
             )
         )
+    if not results.frontier.empty and len(config.frontier_outputs) == 1:
+        table = results.units.set_index("project_id").loc[results.frontier["project_id"]]
+        inputs, output = list(config.frontier_inputs), config.frontier_outputs[0]
+        names = " + ".join(config.label(c, lang) for c in inputs)
+        out.append(
+            (
+                ("效率前沿" if lang == "zh" else "Efficiency frontier"),
+                charts.frontier_scatter(
+                    results.frontier.reset_index(drop=True),
+                    input_total=table[inputs].sum(axis=1).reset_index(drop=True),
+                    output=table[output].reset_index(drop=True),
+                    input_label=names + ("（元）" if lang == "zh" else " (yuan)"),
+                    output_label=config.label(output, lang),
+                    lang=lang,
+                ),
+            )
+        )
     if "expected_unit_cost" in results.units:
         out.append(
             (

@@ -28,6 +28,11 @@ TEXT = {
     "actual": ("实际值", "actual"),
     "frontier_title": ("成本效率（DEA）", "Cost efficiency (DEA)"),
     "efficiency": ("效率值", "efficiency"),
+    "efficient": ("前沿上的合同（效率值=1）", "on the frontier (score 1)"),
+    "frontier_scatter": (
+        "效率前沿：各合同投入与产出（颜色为 DEA 效率值）",
+        "Frontier: inputs against output per unit (colour: DEA score)",
+    ),
     "expected_title": (
         "实际单位成本与成本回归预期值（对角线：实际=预期）",
         "Actual vs regression-expected unit cost (diagonal: actual = expected)",
@@ -160,16 +165,54 @@ def efficiency_bars(
     ordered = scores.sort_values(score)
     colors = "C0"
     if group is not None:
-        names = sorted(ordered[group].unique())
+        from matplotlib.patches import Patch
+
+        names = sorted(ordered[group].unique(), key=natural_key)
         colors = ordered[group].map({n: f"C{i}" for i, n in enumerate(names)}).tolist()
-        for i, n in enumerate(names):
-            ax.bar([], [], color=f"C{i}", label=str(n))
-        ax.legend(fontsize=8, ncol=3)
+        handles = [Patch(color=f"C{i}", label=str(n)) for i, n in enumerate(names)]
+        ax.legend(handles=handles, fontsize=8, ncol=3)
     ax.bar(range(len(ordered)), ordered[score], color=colors)
     ax.set_xticks([])
     ax.set_ylabel(_t("efficiency", lang))
     ax.set_title(_t("frontier_title", lang))
     ax.set_ylim(0, 1.05)
+    return _png(fig)
+
+
+def frontier_scatter(
+    scores: pd.DataFrame,
+    *,
+    input_total: pd.Series,
+    output: pd.Series,
+    score: str = "efficiency",
+    input_label: str = "",
+    output_label: str = "",
+    lang: str = "zh",
+) -> bytes:
+    """Each unit's total input against its output, shaded by its DEA score; the units on
+    the frontier (score 1) are starred and joined in order of output (with one input and
+    one output, that line is the VRS frontier itself)."""
+    fig = _figure(7.5, 5.0)
+    ax = fig.add_subplot()
+    dots = ax.scatter(
+        output, input_total, c=scores[score], cmap="viridis_r", vmin=0.5, vmax=1.0, s=22
+    )
+    fig.colorbar(dots, ax=ax, label=_t("efficiency", lang))
+    on = (scores[score] >= 1 - 1e-9).to_numpy()
+    order = np.argsort(output.to_numpy()[on])
+    ax.plot(
+        output.to_numpy()[on][order],
+        input_total.to_numpy()[on][order],
+        marker="*",
+        markersize=11,
+        color="C3",
+        linewidth=1,
+        label=_t("efficient", lang),
+    )
+    ax.set_xlabel(output_label)
+    ax.set_ylabel(input_label)
+    ax.set_title(_t("frontier_scatter", lang), fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
     return _png(fig)
 
 
