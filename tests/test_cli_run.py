@@ -488,6 +488,12 @@ BATTERY = [
         contains=("tau",),
     ),
     Bad(
+        "toml_review_adjust_by_unknown_variable",
+        toml('adjust_by = "sweeps_per_day"', 'adjust_by = "sweeps"'),
+        "case.toml",
+        contains=("sweeps",),
+    ),
+    Bad(
         "toml_unknown_frontier_rts",
         toml('frontier_rts = "vrs"', 'frontier_rts = "xyz"'),
         "case.toml",

@@ -75,6 +75,22 @@ def test_tolerance() -> None:
     assert out.set_index("project_id").loc["P2", "approved"] == 880.0
 
 
+def test_adjustment_scales_the_standard() -> None:
+    # P2 buys 1.2x its grade's norm: cap 8 x 100 x 1.2 = 960; P1 has no factor (NaN -> 1)
+    out = review_projects(
+        requests(),
+        STANDARD,
+        dims=["road_grade"],
+        output_unit="m2",
+        adjustment=pd.Series([np.nan, 1.2, 1.0, 1.0]),
+        adjustment_text=pd.Series(["", "sweeps 2.4 / 2", "", ""]),
+    ).set_index("project_id")
+    assert out["adjustment"].tolist() == [1.0, 1.2, 1.0, 1.0]
+    assert out.loc["P2", "approved"] == 960.0 and out.loc["P2", "cut"] == 40.0
+    assert "调整系数 1.2（sweeps 2.4 / 2）" in out.loc["P2", "reason_zh"]
+    assert out.loc["P1", "approved"] == 900.0 and "调整系数" not in out.loc["P1", "reason_zh"]
+
+
 def test_allocate_cut_is_exact_to_the_fen() -> None:
     amounts = pd.Series([100.00, 100.00, 100.01, 50.0, 0.0])
     groups = pd.Series(["A", "A", "A", "B", "B"])

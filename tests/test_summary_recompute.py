@@ -4,8 +4,9 @@ Nothing of costperf is imported here: the case files are read with ``pd.read_csv
 the definitions are those written in the case and the README (unit cost = sum of
 line-item amounts / 保洁面积 actual; standard = peer median per road grade after 1.5 IQR
 screening within the grade, quantiles type 7, published rounded half-up to 0.01 yuan;
-approved = min(requested, published standard x area target), rejected when there is no
-area target).
+approved = min(requested, published standard x area target x sweeps adjustment), the
+adjustment being the request's 日清扫频次 target / the peers' median for its grade;
+rejected when there is no area target).
 """
 
 from __future__ import annotations
@@ -131,11 +132,20 @@ def _half_up(x: float) -> float:
     return float(np.floor(x * 100 + 0.5) / 100)
 
 
+def _sweeps(outputs: str, value: str) -> pd.Series:
+    outs = _csv(outputs)
+    return outs.loc[outs["indicator"] == "日清扫频次"].set_index("project_id")[value]
+
+
 @pytest.fixture(scope="module")
-def review(standards: pd.DataFrame) -> pd.DataFrame:
+def review(standards: pd.DataFrame, peers: pd.DataFrame) -> pd.DataFrame:
     req = _units("requests.csv", "request_lines.csv", "request_outputs.csv", "target")
     std = req["道路等级"].map(standards["value"].astype(float).map(_half_up))
-    cap = (std * req["area"]).round(2)
+    norm = peers.join(_sweeps("outputs.csv", "actual").rename("s")).groupby("道路等级")["s"]
+    factor = req.index.map(_sweeps("request_outputs.csv", "target")) / req["道路等级"].map(
+        norm.median()
+    )
+    cap = (std * req["area"] * factor).round(2)
     no_target = req["area"].isna() | (req["area"] <= 0)
     approved = np.where(
         no_target, 0.0, np.where(std.isna(), req["cost"], np.minimum(req["cost"], cap))

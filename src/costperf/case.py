@@ -60,6 +60,8 @@ class ReviewRule:
 
     tolerance: float = 0.0
     review_date: dt.date | None = None
+    adjust_by: str | None = None  # a variable: standard x (request / peer median) ** e
+    adjust_elasticity: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ _SECTIONS: dict[str, set[str]] = {
         "dea_outputs",
         "dea_rts",
     },
-    "review": {"tolerance", "date"},
+    "review": {"tolerance", "date", "adjust_by", "adjust_elasticity"},
 }
 _TABLE_OPTIONS = {"sheet", "header_row", "amount_unit"}
 
@@ -393,6 +395,8 @@ def _load_case(path: Path) -> CaseConfig:
         review=ReviewRule(
             tolerance=tolerance,
             review_date=r.get("review", "date", dt.date, None),
+            adjust_by=r.get("review", "adjust_by", str, None),
+            adjust_elasticity=float(r.get("review", "adjust_elasticity", (int, float), 1.0)),
         ),
         regression_formula=r.get("benchmark", "formula", str, None),
         frontier_inputs=_str_list(r, "benchmark", "frontier_inputs"),

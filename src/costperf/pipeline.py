@@ -495,15 +495,56 @@ def _district_benchmarks(
     return out
 
 
+def _review_adjustment(
+    requests: pd.DataFrame, peers: pd.DataFrame, config: CaseConfig
+) -> tuple[pd.Series | None, pd.Series | None]:
+    """``[review] adjust_by``: scale each request's standard by (its value of the variable
+    / the peer median of its dimension cell) ** elasticity, e.g. the sweeps a day a
+    request buys against the grade's norm. A request without the value is not adjusted.
+    """
+    name = config.review.adjust_by
+    if name is None:
+        return None, None
+    if name not in peers.columns or name not in requests.columns:
+        path = config.folder / "case.toml"
+        msg = (
+            f"{path}: [review] adjust_by = '{name}' is not a variable of the peers and the "
+            f"requests; use a name from [variables]: {', '.join(config.variables) or 'none'}"
+        )
+        raise located_error(
+            msg, source_file=path, column="review.adjust_by", value=name, check="config"
+        )
+    dims = list(config.dimensions)
+    if dims:
+        norm = peers.groupby(dims)[name].median().rename("_norm")
+        reference = requests[dims].join(norm, on=dims)["_norm"]
+    else:
+        reference = pd.Series(peers[name].median(), index=requests.index)
+    value = pd.to_numeric(requests[name], errors="coerce")
+    e = config.review.adjust_elasticity
+    factor = (value / reference) ** e
+    factor = factor.where(np.isfinite(factor) & (factor > 0))
+    power = "" if e == 1 else f"^{e:g}"
+    label = config.label(name)
+    text = [
+        f"{label} {v:g} ÷ 同类中位数 {r:g}{power}, {name}" if pd.notna(f) else ""
+        for v, r, f in zip(value, reference, factor, strict=True)
+    ]
+    return factor, pd.Series(text, index=requests.index)
+
+
 def _review(results: CaseResults, requests: TableSet, config: CaseConfig) -> None:
     dims = list(config.dimensions)
     units = _units(requests, config, drivers={}, output_value="target")
+    factor, text = _review_adjustment(units, results.units, config)
     decided = review_projects(
         units,
         results.standard,
         dims=dims,
         output_unit=config.output_unit,
         tolerance=config.review.tolerance,
+        adjustment=factor,
+        adjustment_text=text,
     )
     results.review_projects = decided
     results.review_lines = review_lines(requests.line_items, decided)

@@ -24,6 +24,7 @@ PROJECT_COLUMNS = [
     "requested",
     "output_quantity",
     "standard_value",
+    "adjustment",
     "approvable",
     "approved",
     "cut",
@@ -71,6 +72,8 @@ def review_projects(
     dims: Sequence[str],
     output_unit: str = "",
     tolerance: float = 0.0,
+    adjustment: pd.Series | None = None,
+    adjustment_text: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Decide each request's approved total against the unit-cost standard.
 
@@ -84,6 +87,10 @@ def review_projects(
         output unit].
     tolerance
         Share above the standard accepted without a cut (0.05 = 5 %).
+    adjustment, adjustment_text
+        Optional factor per request (aligned with ``units``) multiplying the standard,
+        e.g. the ratio of the sweeps a request buys to the peers' norm for its grade,
+        and how it was formed (shown in the reason). Missing factors count as 1.
 
     Returns
     -------
@@ -94,7 +101,10 @@ def review_projects(
     requested = frame["total_cost"].fillna(0.0)
     output = frame["output_quantity"]
     value = frame["value"]
-    approvable = (value * output * (1.0 + tolerance)).round(2)
+    factor = pd.Series(1.0, index=frame.index)
+    if adjustment is not None:
+        factor = pd.Series(np.asarray(adjustment, dtype=float), index=frame.index).fillna(1.0)
+    approvable = (value * output * factor * (1.0 + tolerance)).round(2)
     no_output = output.isna() | (output <= 0)
     no_standard = ~no_output & value.isna()
     over = ~no_output & ~no_standard & (requested > approvable)
@@ -107,6 +117,7 @@ def review_projects(
             "requested": requested,
             "output_quantity": output,
             "standard_value": value,
+            "adjustment": factor,
             "approvable": approvable,
             "approved": approved,
         }
@@ -124,18 +135,29 @@ def review_projects(
     out["standard_id"] = frame["standard_id"].where(has_std)
     out["standard_version"] = frame["version"].where(has_std)
     dim_text = frame[list(dims)].astype(str).agg("/".join, axis=1) if dims else ""
-    out["reason_zh"], out["reason_en"] = _project_reasons(out, dim_text, output_unit, tolerance)
+    texts = (
+        pd.Series(np.asarray(adjustment_text, dtype=object), index=frame.index)
+        if adjustment_text is not None
+        else pd.Series("", index=frame.index)
+    )
+    out["reason_zh"], out["reason_en"] = _project_reasons(
+        out, dim_text, output_unit, tolerance, texts
+    )
     return out[PROJECT_COLUMNS]
 
 
 def _project_reasons(
-    out: pd.DataFrame, dims: pd.Series, unit: str, tolerance: float
+    out: pd.DataFrame, dims: pd.Series, unit: str, tolerance: float, texts: pd.Series
 ) -> tuple[list[str], list[str]]:
     zh, en = [], []
     tol_zh = f"（含{tolerance:.0%}容差）" if tolerance else ""
     tol_en = f" (incl. {tolerance:.0%} tolerance)" if tolerance else ""
-    for r, d in zip(out.itertuples(index=False), dims, strict=True):
+    if isinstance(dims, str):
+        dims = pd.Series(dims, index=out.index)
+    for r, d, text in zip(out.itertuples(index=False), dims, texts, strict=True):
         std = f"{r.standard_id}@{r.standard_version}"
+        adj_zh = f" × 调整系数 {r.adjustment:.4g}（{text}）" if r.adjustment != 1 else ""
+        adj_en = f" x adjustment {r.adjustment:.4g} ({text})" if r.adjustment != 1 else ""
         if r.rule == "no_output_target":
             zh.append("未填报产出目标，无法按单位成本标准核定，不予安排")
             en.append(
@@ -148,19 +170,21 @@ def _project_reasons(
         elif r.rule == "unit_cost_cap":
             zh.append(
                 f"超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit} × "
-                f"{r.output_quantity:,.0f} {unit}{tol_zh} = {r.approvable:,.2f} 元），"
+                f"{r.output_quantity:,.0f} {unit}{adj_zh}{tol_zh} = {r.approvable:,.2f} 元），"
                 f"核减 {r.cut:,.2f} 元"
             )
             en.append(
                 f"above unit-cost standard {std} ({d} {r.standard_value:,.2f} yuan/"
-                f"{unit} x {r.output_quantity:,.0f} {unit}{tol_en} = "
+                f"{unit} x {r.output_quantity:,.0f} {unit}{adj_en}{tol_en} = "
                 f"{r.approvable:,.2f} yuan): cut {r.cut:,.2f} yuan"
             )
         else:
-            zh.append(f"未超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit}），通过")
+            zh.append(
+                f"未超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit}{adj_zh}），通过"
+            )
             en.append(
                 f"within unit-cost standard {std} ({d} {r.standard_value:,.2f} "
-                f"yuan/{unit}): approved"
+                f"yuan/{unit}{adj_en}): approved"
             )
     return zh, en
 
