@@ -423,7 +423,7 @@ def _rule_parameters(r: _Reader) -> dict[str, Any]:
 
 def _standard_rule(r: _Reader) -> str:
     """The [standard] rule: a peer statistic here; model rules are checked by derive."""
-    from costperf.standards.derive_rules import parse_rule
+    from costperf.standards.derive.rules import parse_rule
 
     value = r.get("standard", "rule", str, "median")
     try:

@@ -1,0 +1,101 @@
+"""Deciding each line: approved, cut, decision, reason and provenance columns.
+
+The last step: the kind reviewers' caps and bases become :data:`OUTPUT_COLUMNS`,
+``approved = min(requested, cap)`` and ``approved + cut = requested``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from costperf.review.expenditure.lookup import _fmt
+from costperf.review.unit_cost import DECISIONS_ZH
+
+OUTPUT_COLUMNS = [
+    "request_id",
+    "line_no",
+    "expense_kind",
+    "requested",
+    "approvable",
+    "approved",
+    "cut",
+    "cut_rate",
+    "quantity",
+    "quantity_cap",
+    "approved_quantity",
+    "unit_price",
+    "unit_price_cap",
+    "decision",
+    "decision_zh",
+    "rule",
+    "standard_id",
+    "standard_version",
+    "document_no",
+    "standard_lines",
+    "verified",
+    "reason_zh",
+    "reason_en",
+    "source_file",
+    "source_row",
+]
+
+
+def _finish(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
+    """Approved, cut, decision and the reason text for every line."""
+    out = pd.DataFrame(index=work.index)
+    out["request_id"] = req["request_id"]
+    line_no = req["line_no"] if "line_no" in req else pd.Series(np.nan, index=req.index)
+    whole = line_no.dropna().mod(1).eq(0).all()
+    out["line_no"] = line_no.astype("Int64") if whole else line_no
+    requested = work["requested"]
+    if "_approved_amount" in res:  # equipment: units within caps at min(price, cap)
+        requested = requested.where(requested.notna(), res["quantity"] * res["unit_price"])
+    approvable = res["approvable"].astype(float).round(2)
+    approved = np.minimum(requested, approvable)
+    if "_approved_amount" in res:
+        own = res["_approved_amount"].astype(float)
+        approved = approved.where(own.isna(), np.minimum(approved, own))
+    approved = approved.where(~res["limit_reject"].fillna(False).astype(bool), 0.0).round(2)
+    out["expense_kind"] = work["kind"]
+    out["requested"] = requested.round(2)
+    out["approvable"] = approvable
+    out["approved"] = approved
+    out["cut"] = (out["requested"] - out["approved"]).round(2)
+    out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
+    for col in ("quantity", "quantity_cap", "approved_quantity", "unit_price", "unit_price_cap"):
+        out[col] = res[col] if col in res else np.nan
+    reject = res["limit_reject"].fillna(False).astype(bool) | (
+        (out["approved"] <= 0) & (out["requested"] > 0)
+    )
+    reduce = ~reject & (out["cut"] > 0)
+    out["decision"] = np.select([reject, reduce], ["reject", "reduce"], "approve")
+    out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
+    for col in ("rule", "standard_id", "standard_version", "document_no", "standard_lines"):
+        out[col] = res[col]
+    out["verified"] = res["verified"]
+    zh, en = [], []
+    for basis_zh, basis_en, r, a, c, d in zip(
+        res["basis_zh"],
+        res["basis_en"],
+        out["requested"],
+        out["approved"],
+        out["cut"],
+        out["decision"],
+        strict=True,
+    ):
+        if d == "reject":
+            zh.append(f"{basis_zh}；申报 {_fmt(r)} 元，不予安排")
+            en.append(f"{basis_en}; requested {_fmt(r)} yuan: rejected")
+        elif d == "reduce":
+            zh.append(
+                f"{basis_zh}；申报 {_fmt(r)} 元超过标准，核减 {_fmt(c)} 元，审定 {_fmt(a)} 元"
+            )
+            en.append(f"{basis_en}; requested {_fmt(r)} yuan is above it: cut {_fmt(c)} yuan")
+        else:
+            zh.append(f"{basis_zh}；申报 {_fmt(r)} 元未超过标准，通过")
+            en.append(f"{basis_en}; requested {_fmt(r)} yuan is within it: approved")
+    out["reason_zh"], out["reason_en"] = zh, en
+    for col in ("source_file", "source_row"):
+        out[col] = req[col] if col in req else np.nan
+    return out[OUTPUT_COLUMNS]

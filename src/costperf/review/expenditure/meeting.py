@@ -1,0 +1,106 @@
+"""Meeting lines 会议 (财行〔2016〕214号): composite quota x attendees x meeting days.
+
+A 二/三/四类 meeting longer than the duration limit or with more attendees than the
+head-count limit (table ``meeting-limits``, unverified) is rejected (不予安排).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from costperf.review.expenditure.lookup import (
+    _fmt,
+    _line_refs,
+    _lookup,
+    _lookup_problems,
+    _table_refs,
+)
+from costperf.review.expenditure.requests import _col, _first, _require, normalise_category
+from costperf.schemas import concat_problems
+from costperf.standards import StandardSet
+from costperf.standards.lookup import OK
+
+
+def _review_meetings(
+    req: pd.DataFrame, work: pd.DataFrame, standards: StandardSet, names: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = work.index
+    facts = {
+        "the meeting category": ("meeting_category", "category"),
+        "the number of attendees": ("attendees", "persons"),
+        "the meeting days": ("meeting_days", "days"),
+    }
+    missing, problems = _require(req, rows, facts, "meeting")
+    rows = rows[~missing.to_numpy()]
+    sub = req.loc[rows]
+    category = normalise_category(_first(sub, facts["the meeting category"]), "会议")
+    persons = _first(sub, facts["the number of attendees"]).astype(float)
+    days = _first(sub, facts["the meeting days"]).astype(float)
+    query = pd.DataFrame({"category": category, "date": work.loc[rows, "date"]})
+    quota = _lookup(standards, query, names["meeting"], "total")
+    cat_col = _col(req, facts["the meeting category"])
+    found = _lookup_problems(
+        req, quota, {"category": cat_col, "date": "date"}, "a meeting category of the table"
+    )
+    limits = {
+        item: _lookup(standards, query, names["meeting_limits"], item)
+        for item in ("max_days", "max_attendees")
+    }
+    max_days = limits["max_days"]["value"].where(limits["max_days"]["lookup_status"].eq(OK))
+    max_people = limits["max_attendees"]["value"].where(
+        limits["max_attendees"]["lookup_status"].eq(OK)
+    )
+    over_days = days > max_days
+    over_people = persons > max_people
+    cap = quota["value"] * persons * days
+    out = pd.DataFrame(index=rows)
+    out["limit_reject"] = over_days | over_people
+    out["approvable"] = cap.where(~out["limit_reject"], 0.0)
+    out["rule"] = np.select(
+        [over_days, over_people], ["meeting_days_limit", "meeting_attendees_limit"], "meeting_quota"
+    )
+    out["standard_id"] = quota["standard_id"]
+    refs, docs = _table_refs(quota, limits["max_days"])
+    out["standard_version"], out["document_no"] = refs, docs
+    lines = _line_refs(quota)
+    for frame in limits.values():
+        ok = frame["lookup_status"].eq(OK)
+        lines = lines.where(~ok, lines + "; " + _line_refs(frame))
+    out["standard_lines"] = lines
+    verified = quota["verified"].astype(bool)
+    for frame in limits.values():
+        verified &= frame["verified"].where(frame["lookup_status"].eq(OK), True).astype(bool)
+    out["verified"] = verified
+    zh, en = [], []
+    for c, q, n, d, md, mp, od, op, total in zip(
+        category,
+        quota["value"],
+        persons,
+        days,
+        max_days,
+        max_people,
+        over_days,
+        over_people,
+        cap,
+        strict=True,
+    ):
+        if od:
+            zh.append(f"{c}会期 {_fmt(d)} 天超过上限 {_fmt(md)} 天（上限未经核实）")
+            en.append(f"{c}: {_fmt(d)} meeting days exceed the limit of {_fmt(md)} (unverified)")
+        elif op:
+            zh.append(f"{c}参会人数 {_fmt(n)} 人超过上限 {_fmt(mp)} 人（上限未经核实）")
+            en.append(f"{c}: {_fmt(n)} attendees exceed the limit of {_fmt(mp)} (unverified)")
+        else:
+            zh.append(
+                f"会议费综合定额（{c}）{_fmt(q)} 元/人·天 × {_fmt(n)} 人 × {_fmt(d)} 天"
+                f" = {_fmt(total)} 元"
+            )
+            en.append(
+                f"meeting composite quota ({c}) {_fmt(q)} yuan/person-day x {_fmt(n)} "
+                f"persons x {_fmt(d)} days = {_fmt(total)} yuan"
+            )
+    out["basis_zh"], out["basis_en"] = zh, en
+    return out, concat_problems([problems, found])

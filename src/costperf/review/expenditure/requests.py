@@ -1,0 +1,184 @@
+"""Reading request lines: kind routing, dates, amounts and the facts of each kind.
+
+Each line's kind comes from its kind cell (zh or en) or its economic classification
+code; :func:`prepare_requests` gives the working facts per line and the problems
+found so far, and the kind reviewers read their facts through :func:`_first`,
+:func:`_col` and :func:`_require`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from costperf.columns import label
+from costperf.schemas import concat_problems, row_problems
+
+KINDS = ("meeting", "training", "travel", "equipment")
+
+
+KINDS_ZH = {"meeting": "会议", "training": "培训", "travel": "差旅", "equipment": "办公设备家具"}
+
+
+_KIND_SPELLINGS = {
+    **{k: k for k in KINDS},
+    **{v: k for k, v in KINDS_ZH.items()},
+    "会议费": "meeting",
+    "培训费": "training",
+    "差旅费": "travel",
+    "出差": "travel",
+    "办公设备": "equipment",
+    "家具": "equipment",
+    "办公家具": "equipment",
+    "设备购置": "equipment",
+    "办公设备购置": "equipment",
+    "meetings": "meeting",
+    "trip": "travel",
+}
+
+
+#: economic classification codes that route a line without a kind (published-standards.md §5).
+ECON_KINDS = {
+    "30215": "meeting",
+    "30216": "training",
+    "30211": "travel",
+    "31002": "equipment",
+    "31007": "equipment",
+}
+
+
+def _first(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
+    """Row-wise first non-blank of the columns ``names`` present in ``frame``."""
+    out = pd.Series(np.nan, index=frame.index, dtype=object)
+    for name in names:
+        if name in frame.columns:
+            out = out.where(out.notna(), frame[name])
+    return out
+
+
+def _col(frame: pd.DataFrame, names: tuple[str, ...]) -> str:
+    """The column a problem about ``names`` points at: the first present, else a label."""
+    for name in names:
+        if name in frame.columns:
+            return name
+    return label(names[0])
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    text = values.astype(object).where(values.notna(), None)
+    text = text.map(
+        lambda v: str(v).replace("年", "-").replace("月", "-").replace("日", "").strip(),
+        na_action="ignore",
+    )
+    return pd.to_datetime(text, errors="coerce", format="mixed").dt.normalize()
+
+
+def normalise_kinds(values: pd.Series, econ_codes: pd.Series | None = None) -> pd.Series:
+    """Canonical kind of each line: its kind cell (zh or en), else its econ code's kind."""
+    key = values.map(
+        lambda v: unicodedata.normalize("NFKC", str(v)).strip().lower(), na_action="ignore"
+    )
+    kinds = key.map(_KIND_SPELLINGS)
+    if econ_codes is not None:
+        routed = econ_codes.map(lambda v: ECON_KINDS.get(str(v).strip()), na_action="ignore")
+        kinds = kinds.where(values.notna(), routed)
+    return kinds
+
+
+def prepare_requests(req: pd.DataFrame, *, on: object = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Working facts per line (kind, date, requested) and the problems found so far.
+
+    ``_bad`` marks lines with a problem; the kind reviewers skip them.
+    """
+    work = pd.DataFrame(index=req.index)
+    econ = req["econ_code"] if "econ_code" in req else None
+    raw_kind = req["expense_kind"] if "expense_kind" in req else pd.Series(np.nan, index=req.index)
+    work["kind"] = normalise_kinds(raw_kind, econ)
+    allowed = ", ".join(f"{KINDS_ZH[k]} {k}" for k in KINDS)
+    problems = [
+        row_problems(
+            req,
+            work["kind"].isna(),
+            _col(req, ("expense_kind",)),
+            f"one of: {allowed} (or an econ code 30215/30216/30211/31002)",
+            "unknown_kind",
+            values=raw_kind,
+        )
+    ]
+    default = pd.Timestamp.today().normalize() if on is None else pd.Timestamp(on).normalize()
+    given = req["date"] if "date" in req else pd.Series(np.nan, index=req.index, dtype=object)
+    dates = _parse_dates(given)
+    problems.append(
+        row_problems(req, given.notna() & dates.isna(), "date", "a date YYYY-MM-DD", "bad_date")
+    )
+    no_date = given.isna() & work["kind"].eq("travel") & (on is None)
+    problems.append(
+        row_problems(
+            req,
+            no_date,
+            _col(req, ("date",)),
+            "the trip's start date (or pass --date): the lodging cap depends on the season",
+            "missing_fact",
+        )
+    )
+    work["date"] = dates.where(given.notna(), default)
+    work["requested"] = pd.to_numeric(_first(req, ("requested", "amount")), errors="coerce")
+    derivable = work["kind"].eq("equipment") & _first(req, ("quantity",)).notna()
+    derivable &= _first(req, ("unit_price",)).notna()
+    missing = work["requested"].isna() & ~derivable
+    problems.append(
+        row_problems(
+            req,
+            missing,
+            _col(req, ("requested", "amount")),
+            "the requested amount [yuan]",
+            "missing_fact",
+        )
+    )
+    problems = concat_problems(problems)
+    bad_rows = set(problems["source_row"]) if len(problems) else set()
+    rows = req["source_row"] if "source_row" in req else pd.Series(req.index + 1, index=req.index)
+    work["_bad"] = rows.isin(bad_rows)
+    return work, problems
+
+
+def _require(
+    req: pd.DataFrame, rows: pd.Index, facts: Mapping[str, tuple[str, ...]], what: str
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Lines of ``rows`` missing one of ``facts`` (name -> columns that may hold it)."""
+    missing = pd.Series(False, index=req.index)
+    parts = []
+    for expected, names in facts.items():
+        absent = pd.Series(False, index=req.index)
+        absent.loc[rows] = _first(req.loc[rows], names).isna()
+        zh = "/".join(label(n) for n in names)
+        parts.append(
+            row_problems(
+                req,
+                absent,
+                _col(req, names),
+                f"{expected} ({zh}) for a {what} line",
+                "missing_fact",
+            )
+        )
+        missing |= absent
+    return missing.loc[rows], concat_problems(parts)
+
+
+_DIGITS = {"1": "一", "2": "二", "3": "三", "4": "四"}
+
+
+def normalise_category(values: pd.Series, suffix: str) -> pd.Series:
+    """``'二类'``, ``'2'``, ``'二类会议'`` -> ``'二类会议'`` (``suffix`` 会议 or 培训)."""
+
+    def one(value: object) -> str:
+        text = unicodedata.normalize("NFKC", str(value)).strip().removesuffix(suffix)
+        text = "".join(_DIGITS.get(c, c) for c in text)
+        if not text.endswith("类"):
+            text += "类"
+        return text + suffix
+
+    return values.map(one, na_action="ignore")

@@ -1,0 +1,121 @@
+"""The entry point: validate the requests, route each kind to its reviewer, decide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+
+from costperf.errors import raise_if_problems
+from costperf.review.expenditure.decide import _finish
+from costperf.review.expenditure.equipment import _review_equipment
+from costperf.review.expenditure.meeting import _review_meetings
+from costperf.review.expenditure.requests import prepare_requests
+from costperf.review.expenditure.training import _review_training
+from costperf.review.expenditure.travel import _review_travel
+from costperf.schemas import REQUESTS, concat_problems
+from costperf.standards import StandardSet, shipped_standards
+
+#: table ids used per role; override with ``tables=`` (e.g. a provincial meeting table).
+TABLES = {
+    "meeting": "meeting-fee",
+    "meeting_limits": "meeting-limits",
+    "training": "training-fee",
+    "lecturer": "training-lecturer-fee",
+    "lodging": "travel-lodging",
+    "allowance": "travel-allowance",
+    "equipment": "office-equipment",
+}
+
+
+_RESULT = [
+    "approvable",
+    "limit_reject",
+    "rule",
+    "standard_id",
+    "standard_version",
+    "document_no",
+    "standard_lines",
+    "verified",
+    "basis_zh",
+    "basis_en",
+]
+
+
+def review_expenditure(
+    requests: pd.DataFrame,
+    standards: StandardSet | None = None,
+    *,
+    on: object = None,
+    tables: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Approved amount, cut, decision and reason for each expenditure request line.
+
+    Parameters
+    ----------
+    requests
+        One row per request line (canonical columns of schema ``REQUESTS``, see
+        ``cases/expenditure-requests/README.md``): ``request_id``, ``expense_kind``
+        (meeting/training/travel/equipment or 会议/培训/差旅/办公设备), ``requested``
+        [yuan] and the facts of the kind.
+    standards
+        The standard tables (default: the shipped ones).
+    on
+        Date for lines without a ``date`` (picks the table versions in force); default
+        today.  Travel lines need a date (the season depends on it).
+    tables
+        Table id per role, overriding :data:`TABLES`.
+
+    Returns
+    -------
+    DataFrame
+        :data:`OUTPUT_COLUMNS`, one row per request line in input order;
+        ``approved + cut = requested`` and ``approved <= approvable`` on every row.
+
+    Raises
+    ------
+    InputError
+        Listing every problem (file, row, column): unknown kind, category, city, title
+        or item, a missing fact of the kind, a negative number, a bad date.
+    """
+    standards = shipped_standards() if standards is None else standards
+    names = {**TABLES, **(tables or {})}
+    req = _validated(requests)
+    work, problems = prepare_requests(req, on=on)
+    parts, found = [], [problems]
+    for kind, review in _REVIEWERS.items():
+        rows = work.index[work["kind"].eq(kind) & ~work["_bad"]]
+        if len(rows):
+            result, kind_problems = review(req, work.loc[rows], standards, names)
+            parts.append(result)
+            found.append(kind_problems)
+    raise_if_problems(concat_problems(found), _where(req))
+    results = pd.concat(parts) if parts else pd.DataFrame(columns=_RESULT)
+    return _finish(req, work, results.reindex(work.index))
+
+
+def _validated(requests: pd.DataFrame) -> pd.DataFrame:
+    typed, problems = REQUESTS.validate(requests.reset_index(drop=True))
+    typed.attrs = dict(requests.attrs)
+    raise_if_problems(problems, _where(requests))
+    return typed
+
+
+def _where(frame: pd.DataFrame) -> str:
+    source = frame.attrs.get("source", ("", ""))
+    file, sheet = source if isinstance(source, tuple) else (str(source), "")
+    return (file or "the requests") + (f", sheet '{sheet}'" if sheet else "")
+
+
+_REVIEWERS: dict[
+    str,
+    Callable[
+        [pd.DataFrame, pd.DataFrame, StandardSet, Mapping[str, str]],
+        tuple[pd.DataFrame, pd.DataFrame],
+    ],
+] = {
+    "meeting": _review_meetings,
+    "training": _review_training,
+    "travel": _review_travel,
+    "equipment": _review_equipment,
+}

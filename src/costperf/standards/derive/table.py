@@ -1,0 +1,261 @@
+"""The derived standard as a table version (standards format), and writing it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from costperf.errors import InputError
+from costperf.standards.derive.statistic import STANDARD_COLUMNS
+
+ISSUER = "同类项目成本测算（costperf）"
+
+
+@dataclass(frozen=True, eq=False)
+class DerivedTable:
+    """A derived standard table version, ready for :func:`write_derived_table`.
+
+    Attributes
+    ----------
+    header
+        TOML header (status draft, kind unit_cost, ``[source]`` method + parameters +
+        data hash + the peer-rows file).
+    raw
+        Value rows: the dims, ``item``, ``value``, ``lower``, ``upper``, ``unit``, ``note``.
+    peer_rows
+        The peer rows used and excluded (written next to the header; hashed with it).
+    stem
+        File stem, ``<table_id>-v<version>``.
+    """
+
+    header: dict[str, object]
+    raw: pd.DataFrame
+    peer_rows: pd.DataFrame
+    stem: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.header['table_id']}@{self.header['version']}"
+
+
+def _toml_safe(value: object) -> object:
+    """Parameters as TOML can hold them: no None/NaN, lists for tuples."""
+    if isinstance(value, dict):
+        return {str(k): _toml_safe(v) for k, v in value.items() if _keep(v)}
+    if isinstance(value, list | tuple):
+        return [_toml_safe(v) for v in value if _keep(v)]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _keep(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
+def table_id_of(standard_id: str) -> str:
+    """A standard id as a table id: lower case, digits and '-' (``HW-UC`` -> ``hw-uc``)."""
+    text = re.sub(r"[^a-z0-9-]+", "-", str(standard_id).lower()).strip("-")
+    return text or "derived-unit-cost"
+
+
+def build_standard_table(
+    standard: pd.DataFrame,
+    *,
+    dims: Sequence[str],
+    table_id: str,
+    version: int,
+    title: str,
+    effective_from: dt.date,
+    peer_rows: pd.DataFrame,
+    unit: str = "",
+    class_of_matter: str = "",
+    issuer: str = ISSUER,
+    dim_labels: Mapping[str, str] | None = None,
+    item_label: str = "单位成本",
+    decimals: int = 2,
+) -> DerivedTable:
+    """Lay out a derived standard as a table version in the standards format.
+
+    Parameters
+    ----------
+    standard
+        One row per cell with the ``dims``, ``value``, ``lower``, ``upper``, ``rule``,
+        ``method``, ``parameters`` (JSON), ``data_hash``, ``n_peers``, ``n_excluded``
+        (as :func:`standard_frame` or :func:`derive_unit_cost_standard` give).
+    version
+        Whole number >= 1 (standard tables number their versions).
+    peer_rows
+        The provenance rows of the chosen rule (see :func:`rule_provenance`).
+    decimals
+        Values are rounded half-up to this many decimals. [yuan per output unit]
+
+    Returns
+    -------
+    DerivedTable
+        Status ``draft``, kind ``unit_cost``; ``[source]`` holds the method, the
+        parameters, the data hash and the peer-rows file name. ``lower``/``upper``
+        (the peer band) are kept only where they hold the value.
+    """
+    dims = list(dims)
+    stem = f"{table_id}-v{version}"
+    labels = dict(dim_labels or {})
+
+    def rounded(x: float) -> float:
+        return round_half_up(x, decimals)
+
+    values = standard["value"].map(rounded)
+    lower = standard["lower"].map(lambda x: rounded(x) if pd.notna(x) else np.nan)
+    upper = standard["upper"].map(lambda x: rounded(x) if pd.notna(x) else np.nan)
+    holds = (lower <= values) & (values <= upper)
+    raw = pd.DataFrame(
+        {
+            **{d: standard[d].astype(str).to_numpy() for d in dims},
+            "item": "unit_cost",
+            "value": values.to_numpy(),
+            "lower": lower.where(holds).to_numpy(),
+            "upper": upper.where(holds).to_numpy(),
+            "unit": unit,
+            "note": [
+                f"{int(n)}个合同测算，剔除{int(x)}个"
+                for n, x in zip(standard["n_peers"], standard["n_excluded"], strict=True)
+            ],
+        }
+    )
+    rule = str(standard["rule"].iloc[0])
+    parameters = _toml_safe(json.loads(standard["parameters"].iloc[0]))
+    methods = list(dict.fromkeys(standard["method"]))
+    header = {
+        "table_id": table_id,
+        "version": int(version),
+        "status": "draft",
+        "kind": "unit_cost",
+        "title": f"{title}（测算草案）",
+        "title_en": f"Unit-cost standard {table_id} (derived draft)",
+        "issuer": issuer,
+        **({"class_of_matter": class_of_matter} if class_of_matter else {}),
+        "effective_from": effective_from,
+        "notes": [
+            f"本表为由同类合同数据测算的草案（规则：{rule}），未经发布。",
+            f"测算方法：{standard['method_zh'].iloc[0]}"
+            if "method_zh" in standard
+            else f"测算方法：{methods[0]}",
+            "每个数值所用及剔除的合同、参数和数据指纹见同名 .peers.csv 与 [source]。",
+        ],
+        "notes_en": [
+            f"Draft derived from peer contracts (rule {rule}); not issued.",
+            f"Method: {methods[0]}",
+            "The contracts used and excluded per value are in the .peers.csv file.",
+        ],
+        "source": {
+            "method": f"derive:{rule}",
+            "note": " | ".join(methods),
+            "parameters": parameters,
+            "data_hash": str(standard["data_hash"].iloc[0]),
+            "peer_rows": f"{stem}.peers.csv",
+        },
+        "dimensions": {
+            d: {
+                "label_zh": labels.get(d, d),
+                "label_en": d,
+                "values": list(dict.fromkeys(standard[d].astype(str))),
+            }
+            for d in dims
+        },
+        "items": {"unit_cost": {"label_zh": item_label, "label_en": "unit cost"}},
+        "layout": {"rows": dims or ["item"], "columns": ["item"] if dims else []},
+    }
+    if not dims:
+        del header["layout"]
+    return DerivedTable(header, raw, peer_rows.reset_index(drop=True), stem)
+
+
+def round_half_up(value: float, decimals: int = 2) -> float:
+    """Round as a published table does: half-up on the decimal digits shown."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP))
+
+
+def write_derived_table(table: DerivedTable, folder: str | Path) -> tuple[Path, Path, Path]:
+    """Write the header, values and peer rows of a derived table into ``folder``.
+
+    Uses :func:`~costperf.standards.tables.write_table_version` (which never overwrites
+    a version); the peer-rows file is written first, so the header never points at a
+    missing file, and removed again if the version cannot be written.
+    """
+    from costperf.io import write_table
+    from costperf.standards.tables import write_table_version
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    peers_path = folder / f"{table.stem}.peers.csv"
+    if peers_path.exists():
+        msg = (
+            f"{peers_path}: already exists; a table version is never overwritten "
+            "(choose another output folder or remove the draft first)"
+        )
+        raise InputError(msg)
+    write_table(table.peer_rows, peers_path)
+    try:
+        toml_path, csv_path = write_table_version(
+            table.header,
+            table.raw,
+            folder,
+            stem=table.stem,
+            comment=f"Draft {table.ref} derived by costperf: {table.header['source']['method']}.",
+        )
+    except BaseException:
+        peers_path.unlink(missing_ok=True)
+        raise
+    return toml_path, csv_path, peers_path
+
+
+def standard_frame(
+    values: pd.DataFrame,
+    band: tuple[pd.DataFrame, pd.DataFrame] | None,
+    *,
+    dims: Sequence[str],
+    standard_id: str,
+    name: str,
+    version: str,
+    effective_from: dt.date,
+    unit: str = "",
+) -> pd.DataFrame:
+    """A rule's values in the :data:`STANDARD_COLUMNS` shape the pipeline and review use.
+
+    ``band`` gives the frames of the two band rules (e.g. p25 and p75 after screening)
+    for ``lower``/``upper``; None leaves them NaN.
+    """
+    dims = list(dims)
+    out = values.copy()
+    if band is not None:
+        for col, frame in zip(("lower", "upper"), band, strict=True):
+            out = out.merge(
+                frame[[*dims, "value"]].rename(columns={"value": col}), on=dims, how="left"
+            )
+    else:
+        out["lower"] = out["upper"] = np.nan
+    params = json.loads(out["parameters"].iloc[0]) if len(out) else {}
+    return out.assign(
+        standard_id=standard_id,
+        version=version,
+        name=name,
+        kind="unit_cost",
+        dims=["/".join(str(v) for v in row) for row in out[dims].itertuples(index=False)]
+        if dims
+        else "",
+        unit=unit,
+        outlier_rule=params.get("outlier_rule", ""),
+        n_peers=out["n_used"],
+        effective_from=effective_from.isoformat(),
+        status="draft",
+    ).reindex(columns=[*dims, *STANDARD_COLUMNS, "method_zh"])
