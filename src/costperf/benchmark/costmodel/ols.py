@@ -1,0 +1,109 @@
+"""Step 3a, OLS: the statsmodels fit with R-equivalent covariances (classical, HC0-HC3,
+cluster), the leverage check for HC2/HC3 and R's summary.lm / logLik.lm figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from costperf.benchmark.costmodel.design import _Design
+from costperf.benchmark.costmodel.formula import _Formula, _where
+from costperf.benchmark.costmodel.model import _SE_LABELS, CostModel
+from costperf.benchmark.costmodel.results import _coef_table, _spec
+from costperf.errors import raise_if_problems
+from costperf.schemas import row_problems
+
+
+def _fit_ols(
+    design: _Design,
+    parsed: _Formula,
+    se: str,
+    groups: np.ndarray | None,
+    cluster: str | None,
+    alpha: float,
+) -> CostModel:
+    import statsmodels.api as sm
+
+    if se in ("HC2", "HC3"):
+        _check_leverage(design, se)
+    model = sm.OLS(design.y, pd.DataFrame(design.X, columns=design.names))
+    if se == "nonrobust":
+        result = model.fit(method="qr")
+    elif se == "cluster":
+        result = model.fit(
+            method="qr",
+            cov_type="cluster",
+            use_t=True,
+            cov_kwds={"groups": groups, "use_correction": True},
+        )
+    else:
+        result = model.fit(method="qr", cov_type=se, use_t=True)
+    cov = np.asarray(result.cov_params(), dtype=float)
+    label = _SE_LABELS.get(se, "")
+    if se == "cluster":
+        label = (
+            f"cluster by '{cluster}', {groups.max() + 1} clusters (R sandwich::vcovCL("
+            f"type = 'HC1', cadjust = TRUE); CRV1)"
+        )
+    table = _coef_table(
+        design.names,
+        np.asarray(result.params),
+        np.sqrt(np.diag(cov)),
+        result.df_resid,
+        alpha,
+        label,
+    )
+    fit = _ols_fit_stats(design, np.asarray(result.resid), se, label)
+    spec = _spec(design, parsed, np.asarray(result.normalized_cov_params, dtype=float))
+    return CostModel(
+        parsed.text,
+        "ols",
+        None,
+        se,
+        table,
+        fit,
+        pd.DataFrame(cov, index=design.names, columns=design.names),
+        result,
+        spec,
+    )
+
+
+def _check_leverage(design: _Design, se: str) -> None:
+    """HC2/HC3 divide by 1 - leverage: a row that alone fixes a coefficient makes it 0."""
+    q, _ = np.linalg.qr(design.X)
+    one = pd.Series((q**2).sum(axis=1) > 1 - 1e-8, index=design.work.index)
+    expected = (
+        f"a row that does not alone determine a coefficient (its leverage is 1, so {se} is "
+        f"undefined, as in R); use se='HC0' or 'HC1', or drop the row or the level"
+    )
+    raise_if_problems(
+        row_problems(design.work, one, "", expected, "leverage_one"),
+        f"{_where(design.work)} (se={se!r})",
+    )
+
+
+def _ols_fit_stats(design: _Design, resid: np.ndarray, se: str, label: str) -> dict:
+    """R's summary.lm / logLik.lm figures (R-squared uncentred without an intercept)."""
+    n, k = design.X.shape
+    y = design.y
+    intercept = "Intercept" in design.names
+    ssr = float(resid @ resid)
+    tss = float(((y - y.mean()) ** 2).sum() if intercept else (y**2).sum())
+    r2 = 1.0 - ssr / tss if tss > 0 else float("nan")
+    loglik = -0.5 * n * (np.log(2 * np.pi) + 1.0 - np.log(n) + np.log(ssr))
+    return {
+        "method": "ols",
+        "n": n,
+        "n_params": k,
+        "df_resid": n - k,
+        "r2": r2,
+        "adj_r2": 1.0 - (1.0 - r2) * (n - int(intercept)) / (n - k),
+        "sigma": float(np.sqrt(ssr / (n - k))),
+        "ssr": ssr,
+        "loglik": float(loglik),
+        "aic": float(-2 * loglik + 2 * (k + 1)),
+        "bic": float(-2 * loglik + np.log(n) * (k + 1)),
+        "smearing_factor": float(np.mean(np.exp(resid))),
+        "se": se,
+        "se_method": label,
+    }

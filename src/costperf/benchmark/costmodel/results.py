@@ -1,0 +1,51 @@
+"""The last step shared by both fits: the coefficient table (t tests and intervals)
+and the spec that prediction needs to rebuild the design."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from costperf.benchmark.costmodel.design import _Design
+from costperf.benchmark.costmodel.formula import _LOG_RESPONSE, _Formula
+from costperf.benchmark.costmodel.model import _Spec
+from costperf.benchmark.costmodel.names import r_term_name
+
+
+def _coef_table(
+    names: list[str], coef: np.ndarray, se: np.ndarray, df: float, alpha: float, se_method: str
+) -> pd.DataFrame:
+    from scipy import stats
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = coef / se
+    crit = stats.t.ppf(1.0 - alpha / 2.0, df)
+    return pd.DataFrame(
+        {
+            "term": names,
+            "term_r": [r_term_name(n) for n in names],
+            "coef": coef,
+            "se": se,
+            "stat_name": "t",
+            "stat": stat,
+            "df": float(df),
+            "p_value": 2.0 * stats.t.sf(np.abs(stat), df),
+            "ci_low": coef - crit * se,
+            "ci_high": coef + crit * se,
+            "se_method": se_method,
+        }
+    )
+
+
+def _spec(design: _Design, parsed: _Formula, xtx_inv: np.ndarray) -> _Spec:
+    rhs_codes = {f.code for t in design.design_info.terms for f in t.factors}
+    rhs_columns = {c for code in rhs_codes for c in parsed.factor_columns.get(code, ())}
+    return _Spec(
+        design.design_info,
+        design.order,
+        tuple(c for c in parsed.numeric if c in rhs_columns),
+        tuple(c for c in parsed.categorical if c in rhs_columns),
+        {code: parsed.factor_columns.get(code, ()) for code in rhs_codes},
+        bool(parsed.response and _LOG_RESPONSE.match(parsed.response)),
+        xtx_inv,
+    )

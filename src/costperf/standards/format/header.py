@@ -1,0 +1,148 @@
+"""Header check: every section of a table header (source, dimensions, items,
+components, composite, layout, rules) and the effective dates, status and hash."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+
+from costperf.standards.format.dates import as_date
+from costperf.standards.format.header_rules import _check_rule
+from costperf.standards.format.keys import _NAME, _check_keys, _HeaderProblems
+from costperf.standards.format.schema import (
+    COMPOSITE_KEYS,
+    DIMENSION_KEYS,
+    HEADER_KEYS,
+    LABEL_KEYS,
+    LAYOUT_KEYS,
+    RESERVED_NAMES,
+    SOURCE_KEYS,
+    UPRATE_KEYS,
+)
+
+
+def check_header(
+    header: Mapping[str, object], *, header_file: str = "", header_text: str | None = None
+) -> pd.DataFrame:
+    """Problems in a table header (keys, types, references between sections).
+
+    Parameters
+    ----------
+    header
+        The parsed TOML header.
+    header_file, header_text
+        Where the header came from, to locate problems by line.
+
+    Returns
+    -------
+    DataFrame
+        Problems table (:data:`costperf.errors.PROBLEM_COLUMNS`).
+    """
+    out = _HeaderProblems(header_file, header_text)
+    if not _check_keys(header, HEADER_KEYS, "", out) and any(
+        r["check"] == "missing_header_key" for r in out.rows
+    ):
+        return out.frame()
+    _check_source(header.get("source", {}), out)
+    dims = header.get("dimensions", {}) or {}
+    for name, spec in dims.items():
+        _check_named_section(name, spec, DIMENSION_KEYS, f"dimensions.{name}", out)
+    items = header.get("items", {}) or {}
+    components = header.get("components", {}) or {}
+    for section, table in (("items", items), ("components", components)):
+        for name, spec in table.items():
+            _check_named_section(name, spec, LABEL_KEYS, f"{section}.{name}", out, dimension=False)
+    if "composite" in header:
+        _check_composite(header["composite"], items, out)
+    for section, spec in (("uprate", UPRATE_KEYS), ("layout", LAYOUT_KEYS)):
+        if isinstance(header.get(section), dict):
+            _check_keys(header[section], spec, section + ".", out)
+    _check_layout(header.get("layout", {}), dims, out)
+    for name, rule in (header.get("rules", {}) or {}).items():
+        _check_rule(name, rule, dims, out)
+    start, end = as_date(header.get("effective_from")), as_date(header.get("effective_to"))
+    if start and end and end < start:
+        out.add(
+            "effective_to",
+            str(end),
+            f"a date on or after effective_from ({start})",
+            "effective_dates",
+        )
+    if header.get("status") == "retired" and "effective_to" not in header:
+        out.add(
+            "effective_to", None, "an effective_to date for a retired table", "retired_without_end"
+        )
+    if header.get("status") in ("published", "retired") and not header.get("content_hash"):
+        out.add(
+            "content_hash",
+            None,
+            "the content hash of a published table (run 'costperf standards seal' on the draft)",
+            "missing_hash",
+        )
+    return out.frame()
+
+
+def _check_source(source: object, out: _HeaderProblems) -> None:
+    if not isinstance(source, dict):
+        return
+    _check_keys(source, SOURCE_KEYS, "source.", out)
+    if not source.get("document") and not source.get("method"):
+        out.add(
+            "source",
+            None,
+            "source.document (a published document) or source.method (how the values were derived)",
+            "missing_source",
+        )
+    if source.get("method") and not (source.get("data_hash") or source.get("basis")):
+        out.add(
+            "source.data_hash",
+            None,
+            "a data_hash (derived values) or a basis "
+            "(uprated values) for a table with source.method",
+            "missing_provenance",
+        )
+
+
+def _check_named_section(
+    name: str,
+    spec: object,
+    keys: Mapping[str, tuple[str, bool]],
+    where: str,
+    out: _HeaderProblems,
+    *,
+    dimension: bool = True,
+) -> None:
+    pattern = _NAME if dimension else re.compile(r"^[a-z0-9][a-z0-9_]*$")
+    if not pattern.match(name) or (dimension and name in RESERVED_NAMES):
+        out.add(
+            where,
+            name,
+            "a snake_case name that is not a reserved column (e.g. 'staff_level')",
+            "header_name",
+        )
+    if not isinstance(spec, dict):
+        out.add(where, spec, "a table with label_zh", "header_value")
+        return
+    _check_keys(spec, keys, where + ".", out)
+
+
+def _check_composite(composite: object, items: Mapping[str, object], out: _HeaderProblems) -> None:
+    if not isinstance(composite, dict) or not _check_keys(
+        composite, COMPOSITE_KEYS, "composite.", out
+    ):
+        return
+    for part in [composite["total"], *composite["components"]]:
+        if part not in items:
+            out.add("composite", part, "an item declared in [items]", "unknown_item")
+
+
+def _check_layout(layout: object, dims: Mapping[str, object], out: _HeaderProblems) -> None:
+    if not isinstance(layout, dict):
+        return
+    allowed = [*dims, "item", "component"]
+    for key in ("rows", "columns"):
+        for field in layout.get(key, []) if isinstance(layout.get(key), list) else []:
+            if field not in allowed:
+                out.add(f"layout.{key}", field, "one of: " + ", ".join(allowed), "layout_field")
