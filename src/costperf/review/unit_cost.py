@@ -17,16 +17,8 @@ import pandas as pd
 
 DECISIONS_ZH = {"approve": "通过", "reduce": "核减", "reject": "不予安排"}
 
-PROJECT_COLUMNS = [
-    "project_id",
-    "project_name",
-    "district",
-    "requested",
-    "output_quantity",
-    "standard_value",
-    "adjustment",
-    "approvable",
-    "approved",
+# what every reviewed project and line says: the decision, the rule, the standard, why
+DECISION_COLUMNS = [
     "cut",
     "cut_rate",
     "decision",
@@ -37,6 +29,18 @@ PROJECT_COLUMNS = [
     "reason_zh",
     "reason_en",
 ]
+PROJECT_COLUMNS = [
+    "project_id",
+    "project_name",
+    "district",
+    "requested",
+    "output_quantity",
+    "standard_value",
+    "adjustment",
+    "approvable",
+    "approved",
+    *DECISION_COLUMNS,
+]
 LINE_COLUMNS = [
     "project_id",
     "line_no",
@@ -44,15 +48,7 @@ LINE_COLUMNS = [
     "item",
     "requested",
     "approved",
-    "cut",
-    "cut_rate",
-    "decision",
-    "decision_zh",
-    "rule",
-    "standard_id",
-    "standard_version",
-    "reason_zh",
-    "reason_en",
+    *DECISION_COLUMNS,
     "source_file",
     "source_row",
 ]
