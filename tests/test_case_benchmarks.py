@@ -308,3 +308,32 @@ def test_composite_output_with_a_bad_weight_names_the_key(case_copy, tmp_path) -
     edit_toml(case_copy, 'output = "保洁面积"', 'output = { "保洁面积" = -1 }')
     code, _, stderr = run_cli("run", case_copy, "--out", tmp_path / "o", cwd=tmp_path)
     assert code == 2 and "case.toml" in stderr and "units.output" in stderr, stderr
+
+
+def test_gap_to_a_named_district(case_copy, tmp_path, peers: pd.DataFrame) -> None:
+    import json
+
+    from conftest import edit_toml, run_cli
+
+    edit_toml(case_copy, 'reference = "median"', 'reference = "district:松江区"')
+    out = tmp_path / "out"
+    code, _, stderr = run_cli("run", case_copy, "--out", out, "--no-records", cwd=tmp_path)
+    assert code == 0, stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    refs = pd.DataFrame(summary["gap_reference"]).set_index("road_grade")["unit_cost"]
+    songjiang = peers[peers["区域"] == "松江区"].groupby("道路等级")["unit_cost"].median()
+    np.testing.assert_allclose(refs.loc[songjiang.index], songjiang, rtol=1e-12)
+    gaps = pd.DataFrame(summary["contract_gap"])
+    sums = gaps.groupby("unit")["effect"].sum()
+    np.testing.assert_allclose(sums, gaps.groupby("unit")["gap"].first(), atol=1e-9)
+    assert set(pd.DataFrame(summary["district_gap"])["reference"]) == {
+        "松江区 median per road_grade"
+    }
+
+
+def test_gap_to_an_unknown_district_names_the_key(case_copy, tmp_path) -> None:
+    from conftest import edit_toml, run_cli
+
+    edit_toml(case_copy, 'reference = "median"', 'reference = "district:浦东新区"')
+    code, _, stderr = run_cli("run", case_copy, "--out", tmp_path / "o", cwd=tmp_path)
+    assert code == 2 and "case.toml" in stderr and "浦东新区" in stderr, stderr

@@ -407,7 +407,7 @@ def _load_case(path: Path) -> CaseConfig:
         frontier_orientation=r.choice(
             "benchmark", "frontier_orientation", FRONTIER_ORIENTATIONS, "in"
         ),
-        decomposition_reference=r.choice("decomposition", "reference", GAP_REFERENCES, "median"),
+        decomposition_reference=_gap_reference(r),
         labels=_str_map(r, "labels"),
         extra={"standard": _rule_parameters(r)},
     )
@@ -459,6 +459,18 @@ def _output_name(r: _Reader) -> str:
     if weights is None:
         return r.get("units", "output", str, required=True)
     return " + ".join(f"{w:g}×{k}" for k, w in weights.items())
+
+
+def _gap_reference(r: _Reader) -> str:
+    """A peer statistic, or ``district:<name>`` (that district's median contracts)."""
+    value = r.get("decomposition", "reference", str, "median")
+    if value in GAP_REFERENCES or (value.startswith("district:") and value[9:].strip()):
+        return value
+    msg = (
+        f"{r.path}: unknown reference '{value}' in [decomposition]; use one of: "
+        f"{', '.join(GAP_REFERENCES)}, district:<name>"
+    )
+    raise InputError(msg)
 
 
 def _quantile(r: _Reader) -> float | None:

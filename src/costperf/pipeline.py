@@ -245,13 +245,19 @@ def _gap(
         return pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
     scale = config.decomposition_scale
     scaled = units.assign(scaled_unit_cost=units["unit_cost"] * scale)
-    statistic = config.decomposition_reference
+    statistic, named = config.decomposition_reference, None
+    if statistic.startswith("district:"):  # a named district's median contract profile
+        named, statistic = statistic.split(":", 1)[1], "median"
+        _check_reference_district(units, named, config)
     method = config.decomposition_method
     dims = list(config.dimensions)
     cells = scaled.groupby(dims, sort=False) if dims else [((), scaled)]
     parts, references = [], []
     for key, cell in cells:
-        reference = peer_reference(cell, drivers, statistic=statistic, target="scaled_unit_cost")
+        peers = cell if named is None else cell[cell["district"] == named]
+        if peers.empty:  # the named district has no contract of this grade
+            continue
+        reference = peer_reference(peers, drivers, statistic=statistic, target="scaled_unit_cost")
         part = decompose_gap(
             cell,
             reference,
@@ -285,10 +291,25 @@ def _gap(
         totals[["unit_value", "reference_value", "gap"]].mean(), on="district"
     )
     by_district["method"] = method
-    by_district["reference"] = f"peer {statistic}" + (f" per {', '.join(dims)}" if dims else "")
+    by_district["reference"] = (
+        f"peer {statistic}" if named is None else f"{named} median"
+    ) + (f" per {', '.join(dims)}" if dims else "")
     reference_table = pd.DataFrame(references)
     reference_table = reference_table[[*dims, "unit_cost", *drivers]]
     return gap, by_district, reference_table
+
+
+def _check_reference_district(units: pd.DataFrame, district: str, config: CaseConfig) -> None:
+    known = sorted(units["district"].dropna().astype(str).unique())
+    if district not in known:
+        path = config.folder / "case.toml"
+        msg = (
+            f"{path}: [decomposition] reference names district '{district}', which has no "
+            f"peer contract; districts: {', '.join(known)}"
+        )
+        raise located_error(
+            msg, source_file=path, column="decomposition.reference", value=district, check="config"
+        )
 
 
 def _config_error(config: CaseConfig, key: str, exc: InputError) -> InputError:
