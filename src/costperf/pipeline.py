@@ -291,9 +291,9 @@ def _gap(
         totals[["unit_value", "reference_value", "gap"]].mean(), on="district"
     )
     by_district["method"] = method
-    by_district["reference"] = (
-        f"peer {statistic}" if named is None else f"{named} median"
-    ) + (f" per {', '.join(dims)}" if dims else "")
+    by_district["reference"] = (f"peer {statistic}" if named is None else f"{named} median") + (
+        f" per {', '.join(dims)}" if dims else ""
+    )
     reference_table = pd.DataFrame(references)
     reference_table = reference_table[[*dims, "unit_cost", *drivers]]
     return gap, by_district, reference_table
@@ -437,7 +437,7 @@ def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
         raise _config_error(config, "drivers", exc) from exc
     raise_if_problems(check_units(units, output_indicator=config.output_indicator), "the peer data")
     try:
-        derivation = derive_for_case(config, data)
+        derivation = derive_for_case(config, data, units=units)  # built and checked above
     except InputError as exc:
         raise _config_error(config, "standard", exc) from exc
     standard = _as_published(derivation.standard)

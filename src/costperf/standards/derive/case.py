@@ -109,7 +109,12 @@ def derivation_settings(
 
 
 def derive_for_case(
-    config: object, data: object, *, rule: str | None = None, **overrides: object
+    config: object,
+    data: object,
+    *,
+    rule: str | None = None,
+    units: pd.DataFrame | None = None,
+    **overrides: object,
 ) -> Derivation:
     """Derive the case's unit-cost standard by its rule, compare rules, test sensitivity.
 
@@ -121,6 +126,9 @@ def derive_for_case(
         The :class:`~costperf.pipeline.CaseData` from :func:`~costperf.pipeline.load_case_data`.
     rule
         Overrides ``[standard] rule`` (any rule of :func:`rule_values`).
+    units
+        The peers' unit table when the caller has already built and checked it (as
+        :func:`costperf.pipeline.analyse` has); by default it is built from ``data``.
     **overrides
         Rule parameters (``tau``, ``formula``, ``dea_inputs`` ...), ``compare`` (rules
         to compare) and ``table_version`` (whole number, default 1).
@@ -134,18 +142,20 @@ def derive_for_case(
 
     table_version = overrides.pop("table_version", None) or 1
     chosen, params, compare = derivation_settings(config, rule=rule, **overrides)
-    peers = data.peers
-    units = unit_table(
-        peers.projects,
-        peers.line_items,
-        peers.outputs,
-        output_indicator=config.output_indicator,
-        output_weights=getattr(config, "output_weights", None),
-        variables=config.variables,
-        drivers=config.drivers,
-        output_value="actual",
-    )
-    raise_if_problems(check_units(units, output_indicator=config.output_indicator), "the peer data")
+    if units is None:
+        peers = data.peers
+        units = unit_table(
+            peers.projects,
+            peers.line_items,
+            peers.outputs,
+            output_indicator=config.output_indicator,
+            output_weights=getattr(config, "output_weights", None),
+            variables=config.variables,
+            drivers=config.drivers,
+            output_value="actual",
+        )
+        problems = check_units(units, output_indicator=config.output_indicator)
+        raise_if_problems(problems, "the peer data")
     dims = list(config.dimensions)
     results, notes = {}, []
     for name in compare:
