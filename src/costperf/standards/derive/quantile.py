@@ -18,6 +18,37 @@ from costperf.standards.derive.result import (
 from costperf.standards.derive.rules import RuleSpec
 
 
+def _statistic(kept: np.ndarray, spec: RuleSpec, params) -> float:
+    """The rule's statistic of the values kept after screening (NaN when none is)."""
+    if not len(kept):
+        return np.nan
+    if spec.kind == "mean":
+        return float(np.mean(kept))
+    return float(np.quantile(kept, spec.q, method=params["quantile_method"]))
+
+
+def screened_statistic(cell: pd.DataFrame, spec: RuleSpec, params) -> float:
+    """The value of one cell's peers under a peer-statistic rule, without the provenance
+    rows (for leave-one-out, where only the value is wanted): the same screening and
+    statistic as :func:`peer_statistic_rule`."""
+    from costperf.benchmark.peers import flag_outliers
+
+    value = params["value"]
+    if cell.empty:
+        return np.nan
+    flagged = flag_outliers(
+        cell,
+        value,
+        by=None,
+        rule=params["outlier_rule"],
+        k=params["k"],
+        quantile_method=params["quantile_method"],
+        min_group_size=params["min_group_size"],
+    )
+    keep = (~flagged["outlier"] & flagged[value].notna()).to_numpy()
+    return _statistic(flagged[value].to_numpy(dtype=float)[keep], spec, params)
+
+
 def peer_statistic_rule(
     units: pd.DataFrame, dims: Sequence[str], spec: RuleSpec, params, digest: str
 ) -> RuleResult:
@@ -42,16 +73,10 @@ def peer_statistic_rule(
     for key in cell_keys(units, dims):
         cell = flagged[in_cell(flagged, dims, key)]
         keep = (~cell["outlier"] & cell[value].notna()).to_numpy()
-        kept = cell[value].to_numpy(dtype=float)[keep]
+        result = _statistic(cell[value].to_numpy(dtype=float)[keep], spec, params)
         if spec.kind == "mean":
-            result = float(np.mean(kept)) if len(kept) else np.nan
             what, what_zh = "mean", "均值"
         else:
-            result = (
-                float(np.quantile(kept, spec.q, method=params["quantile_method"]))
-                if len(kept)
-                else np.nan
-            )
             what = "median" if spec.q == 0.5 else f"{100 * spec.q:g}th percentile"
             what_zh = "中位数" if spec.q == 0.5 else f"第{100 * spec.q:g}百分位数"
         reason = np.where(keep, "", cell["outlier_reason"].to_numpy(dtype=object))

@@ -10,6 +10,7 @@ import pandas as pd
 from costperf.errors import InputError
 from costperf.standards.derive.evaluate import _evaluate, _prepare, rule_values
 from costperf.standards.derive.models import regression_drop_grid
+from costperf.standards.derive.quantile import screened_statistic
 from costperf.standards.derive.result import in_cell
 from costperf.standards.derive.rules import LOCAL_KINDS, RuleSpec, check_params, parse_rule
 from costperf.standards.derive.triangulation import combine_members
@@ -68,10 +69,15 @@ def _drop_grid(peers: pd.DataFrame, dims: list[str], spec: RuleSpec, params) -> 
     for i in peers.index:
         home = tuple(peers.loc[i, d] for d in dims)
         scope = in_cell(peers, dims, home) if local else pd.Series(True, index=peers.index)
-        try:
-            values = _evaluate(peers[scope & (peers.index != i)], dims, spec, params).values
-        except InputError:
-            values = pd.DataFrame([home], columns=dims).assign(value=np.nan)
+        rest = peers[scope & (peers.index != i)]
+        if spec.kind in ("quantile", "mean"):  # only the value is wanted: no provenance
+            value = screened_statistic(rest, spec, params)
+            values = pd.DataFrame([home], columns=dims).assign(value=value)
+        else:
+            try:
+                values = _evaluate(rest, dims, spec, params).values
+            except InputError:
+                values = pd.DataFrame([home], columns=dims).assign(value=np.nan)
         values = values[[*dims, "value"]]
         if local:  # the other cells keep their value
             values = pd.concat([base[~in_cell(base, dims, home)], values], ignore_index=True)
