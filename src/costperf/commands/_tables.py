@@ -74,6 +74,15 @@ def lang_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def output_arguments(parser: argparse.ArgumentParser, what: str, run) -> None:  # noqa: ANN001
+    """Add ``-o/--output`` (``what`` it holds) and ``--lang``, and set the command's ``run``."""
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help=f"{what} (.csv, .xlsx or .parquet)"
+    )
+    lang_argument(parser)
+    parser.set_defaults(func=run)
+
+
 def input_arguments(parser: argparse.ArgumentParser) -> None:
     """Add DATA, ``--sheet`` and ``--header-row`` as the other data-file commands do."""
     parser.add_argument("data", type=Path, help="data file (.csv, .xlsx, .parquet)")

@@ -12,13 +12,12 @@ rule, the fences and the reason (``.xlsx``: two sheets; ``.csv``/``.parquet``: `
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from costperf.commands._tables import (
     display,
     input_arguments,
-    lang_argument,
+    output_arguments,
     resolve_columns,
     shown_name,
     split_names,
@@ -90,11 +89,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="id column shown with the flagged rows (default: project_id if present)",
     )
-    p.add_argument(
-        "-o", "--output", type=Path, required=True, help="statistics file (.csv, .xlsx, .parquet)"
-    )
-    lang_argument(p)
-    p.set_defaults(func=run)
+    output_arguments(p, "statistics file", run)
 
 
 def run(args: argparse.Namespace) -> int:

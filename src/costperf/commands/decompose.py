@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from costperf.commands._tables import (
     display,
     input_arguments,
-    lang_argument,
+    output_arguments,
     resolve_columns,
     shown_name,
     split_names,
@@ -104,11 +103,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=1e-3,
         help="relative deviation from target = scale x product reported per row (default 0.001)",
     )
-    p.add_argument(
-        "-o", "--output", type=Path, required=True, help="result file (.csv, .xlsx or .parquet)"
-    )
-    lang_argument(p)
-    p.set_defaults(func=run)
+    output_arguments(p, "result file", run)
 
 
 def run(args: argparse.Namespace) -> int:
