@@ -240,22 +240,21 @@ def _period_pair(prev: object, nxt: object, rows: list[dict[str, object]]) -> No
 def default_standards_dir() -> Path:
     """The standards folder used when none is given.
 
-    ``$COSTPERF_STANDARDS`` if set; else the repository's ``standards/`` folder when
-    running from a source checkout; else the copy shipped as package data.
+    ``$COSTPERF_STANDARDS`` if set; else the shipped tables
+    (:func:`package_standards_dir`).
     """
     env = os.environ.get(ENV_STANDARDS)
     if env:
         return Path(env)
-    here = Path(__file__).resolve()
-    repo = here.parents[3] / "standards"
-    if here.parents[2].name == "src" and repo.is_dir() and any(repo.glob("*.toml")):
-        return repo
     return package_standards_dir()
 
 
 def package_standards_dir() -> Path:
-    """The copy of the shipped tables inside the installed package."""
-    return Path(__file__).resolve().parents[1] / "data" / "standards"
+    """The shipped tables: the repository's ``standards/`` folder, installed as the
+    package ``costperf.standard_tables`` (one copy; see ``setup.py``)."""
+    from importlib import resources
+
+    return Path(str(resources.files("costperf.standard_tables")))
 
 
 def header_files(source: str | Path | Iterable[str | Path] | None) -> list[Path]:
