@@ -26,13 +26,9 @@ OPTIMAL, INFEASIBLE, UNBOUNDED, FAILED = "optimal", "infeasible", "unbounded", "
 
 def new_highs():
     """A silent HiGHS instance tuned for many tiny warm-started LPs."""
-    import highspy
+    from costperf.solvers import quiet_highs
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "off")
-    h.setOptionValue("threads", 1)
-    return h
+    return quiet_highs(presolve="off")
 
 
 def _status(h) -> str:
