@@ -20,9 +20,9 @@ def test_the_worked_case_loads() -> None:
     assert config.class_of_matter == "环卫保洁"
     assert config.peers["line_items"].path == SANITATION / "data" / "line_items.csv"
     assert set(config.requests) == {"projects", "line_items", "outputs"}
-    assert config.output_indicator == "保洁面积" and config.output_unit == "m2"
-    assert config.dimensions == ("road_grade",)
-    assert config.variables == {"area_m2": "保洁面积", "sweeps_per_day": "日清扫频次"}
+    assert config.units.output_indicator == "保洁面积" and config.units.output_unit == "m2"
+    assert config.units.dimensions == ("road_grade",)
+    assert config.units.variables == {"area_m2": "保洁面积", "sweeps_per_day": "日清扫频次"}
     assert config.standard.standard_id == "HW-UC" and config.standard.version == "2026.1"
     assert config.standard.effective_from == dt.date(2026, 1, 1)
     assert config.standard.band == ("p25", "p75")
@@ -70,14 +70,15 @@ BAD = [
         "out_of_range",
         "tolerance = 0.0 ",
         "tolerance = 1.5 ",
-        r"key 'review.tolerance': got 1.5, expected a fraction in \[0, 1\)",
+        r"key 'review.tolerance': got 1.5, expected a finite number in \[0, 1\)",
     ),
     ("invalid_toml", "[units]", "[units", r"not valid TOML: .*line 20"),
     (
         "unknown_rule",
         'rule = "median"',
         'rule = "median2"',
-        r"unknown rule 'median2' in \[standard\]; use one of: median, mean",
+        r"unknown rule 'median2' in \[standard\]; use one of: median, p10, p25, p75, p90, "
+        r"quantile:<q>, mean, regression",
     ),
     (
         "unknown_outlier_rule",

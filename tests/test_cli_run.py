@@ -431,7 +431,7 @@ BATTERY = [
         "toml_unknown_standard_rule",
         toml('rule = "median"', 'rule = "median2"'),
         "case.toml",
-        contains=("median2", "median, mean"),
+        contains=("median2", "median, p10"),
     ),
     Bad(
         "toml_unknown_amount_unit",

@@ -21,9 +21,10 @@ from costperf.standards.derive import (
     Derivation,
     build_standard_table,
     compare_rules,
-    derive_for_case,
+    derive_standard,
     leave_one_out,
     leave_one_out_values,
+    override_params,
     rule_provenance,
     rule_values,
     standard_frame,
@@ -378,10 +379,12 @@ def derivation() -> Derivation:
     from costperf.pipeline import load_case_data
 
     config = load_case(CASE)
-    return derive_for_case(config, load_case_data(config), compare=["median", "regression", "dea"])
+    settings = override_params(config.standard, compare=["median", "regression", "dea"])
+    data = load_case_data(config)
+    return derive_standard(data.peer_units, config.units.dimensions, settings, output_unit="m2")
 
 
-def test_derive_for_case(derivation):
+def test_derive_standard_on_the_case(derivation):
     assert derivation.rule == "median" and derivation.compared == ("median", "regression", "dea")
     dims = ["road_grade"]
     again = rule_values(derivation.units, dims, "median")

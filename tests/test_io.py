@@ -19,7 +19,8 @@ from costperf.io import (
     write_table,
     write_text,
 )
-from costperf.io.read import detect_header_row
+from costperf.io.read import detect_header_row, read_checked
+from costperf.schemas import PROJECTS
 
 LINES_CSV = (
     "项目编码,序号,成本要素,经济分类科目,数量,单价（元）,金额（元）\n"
@@ -337,15 +338,16 @@ def test_every_bad_cell_is_reported_once(tmp_path: Path) -> None:
 
 
 def test_read_projects_and_outputs(tmp_path: Path) -> None:
-    projects = read_projects(
-        write(tmp_path / "p.csv", "项目编码,区域,年度,保洁人员数\n007,青浦区,2025,3\n")
-    )
+    path = write(tmp_path / "p.csv", "项目编码,区域,年度,保洁人员数\n007,青浦区,2025,3\n")
+    projects = read_projects(path)
     assert projects[["project_id", "district", "year", "cleaners"]].iloc[0].tolist() == [
         "007",
         "青浦区",
         2025.0,
-        3.0,
+        "3",  # a case's own column: typed by the case, not by the core schema
     ]
+    typed = read_checked(path, PROJECTS.with_columns(numbers=["cleaners"]))
+    assert typed["cleaners"].iloc[0] == 3.0
     outputs = read_outputs(
         write(tmp_path / "o.csv", '项目编码,指标名称,目标值,实际值\n007,保洁面积,10,"1,200"\n')
     )

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from costperf.errors import InputError
 from costperf.standards import content_hash, load_standards, read_standards, seal_table
-from costperf.standards._toml import dumps
+from costperf.standards.toml_text import dumps
 
 STANDARDS = Path(__file__).resolve().parents[1] / "standards"
 

@@ -8,16 +8,24 @@ allowed values (exit status 2 at the CLI).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from costperf.errors import InputError, located_error
+from costperf.errors import Check, InputError, located_error
+from costperf.params import (
+    DeriveParams,
+    FrontierParams,
+    GapParams,
+    RegressionParams,
+    ReviewParams,
+    UnitsParams,
+)
 
 AMOUNT_UNITS = {"元": 1.0, "yuan": 1.0, "万元": 1e4, "千元": 1e3}
-STANDARD_RULES = ("median", "mean", "p25", "p75", "p10", "p90")
 OUTLIER_RULES = ("iqr", "mad", "none")
 TABLES = ("projects", "line_items", "outputs")
 GAP_METHODS = ("lmdi_multiplicative", "lmdi_additive", "shapley")
@@ -25,6 +33,49 @@ GAP_REFERENCES = ("median", "mean", "geomean", "p25", "p75")
 SE_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 FRONTIER_RTS = ("vrs", "crs", "drs", "irs", "fdh")
 FRONTIER_ORIENTATIONS = ("in", "out")
+
+
+@dataclass(frozen=True)
+class Range:
+    """The allowed values of a numeric key: ``lo`` .. ``hi`` (open or closed ends)."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_open: bool = False
+    hi_open: bool = False
+    whole: bool = False
+
+    def holds(self, value: float) -> bool:
+        if not math.isfinite(value) or (self.whole and value != int(value)):
+            return False
+        above = value > self.lo if self.lo_open else value >= self.lo
+        below = value < self.hi if self.hi_open else value <= self.hi
+        return above and below
+
+    @property
+    def text(self) -> str:
+        kind = "a whole number" if self.whole else "a finite number"
+        if self.hi == math.inf:
+            return f"{kind} {'>' if self.lo_open else '>='} {self.lo:g}"
+        left, right = "(" if self.lo_open else "[", ")" if self.hi_open else "]"
+        return f"{kind} in {left}{self.lo:g}, {self.hi:g}{right}"
+
+
+#: every numeric key of case.toml and its range (README, "Case format")
+NUMBER_RANGES: dict[str, Range] = {
+    "units.amount_tolerance": Range(0.0, 1.0, hi_open=True),
+    "units.amount_tolerance_abs": Range(0.0),
+    "units.output.*": Range(0.0, lo_open=True),
+    "decomposition.scale": Range(0.0, lo_open=True),
+    "benchmark.quantile": Range(0.0, 1.0, lo_open=True, hi_open=True),
+    "standard.tau": Range(0.0, 1.0, lo_open=True, hi_open=True),
+    "standard.k": Range(0.0, lo_open=True),
+    "standard.min_group_size": Range(1.0, whole=True),
+    "standard.table_version": Range(1.0, whole=True),
+    "standard.weights.*": Range(0.0),
+    "review.tolerance": Range(0.0, 1.0, hi_open=True),
+    "review.adjust_elasticity": Range(0.0, 3.0),
+}
 
 
 @dataclass(frozen=True)
@@ -42,31 +93,12 @@ class TableSource:
 
 
 @dataclass(frozen=True)
-class StandardRule:
-    """How the case derives its unit-cost standard from peers."""
-
-    standard_id: str = "UC"
-    name: str = "单位成本标准"
-    rule: str = "median"
-    outlier_rule: str = "iqr"
-    effective_from: dt.date = dt.date(2026, 1, 1)
-    version: str = "1"
-    band: tuple[str, str] = ("p25", "p75")
-
-
-@dataclass(frozen=True)
-class ReviewRule:
-    """How the case reviews new requests."""
-
-    tolerance: float = 0.0
-    review_date: dt.date | None = None
-    adjust_by: str | None = None  # a variable: standard x (request / peer median) ** e
-    adjust_elasticity: float = 1.0
-
-
-@dataclass(frozen=True)
 class CaseConfig:
-    """Settings of one worked case (see ``cases/*/case.toml`` and the README)."""
+    """Settings of one worked case (see ``cases/*/case.toml`` and the README).
+
+    The stage parameters are plain frozen objects (:mod:`costperf.params`): the stages
+    take those, never the case.
+    """
 
     name: str
     folder: Path
@@ -74,30 +106,19 @@ class CaseConfig:
     class_of_matter: str
     peers: dict[str, TableSource]
     requests: dict[str, TableSource]
-    output_indicator: str
-    output_unit: str
-    dimensions: tuple[str, ...]
-    amount_rel_tol: float
-    amount_abs_tol: float
-    variables: dict[str, str]
-    drivers: dict[str, str]
-    decomposition_drivers: tuple[str, ...]
-    decomposition_scale: float
-    decomposition_method: str
-    standard: StandardRule
-    review: ReviewRule
+    units: UnitsParams
+    gap: GapParams
+    regression: RegressionParams
+    frontier: FrontierParams
+    standard: DeriveParams
+    review: ReviewParams
     description: str = ""
-    regression_formula: str | None = None
-    frontier_inputs: tuple[str, ...] = ()
-    frontier_outputs: tuple[str, ...] = ()
-    output_weights: dict[str, float] | None = None
-    regression_se: str = "HC1"
-    regression_quantile: float | None = None
-    frontier_rts: str = "vrs"
-    frontier_orientation: str = "in"
-    decomposition_reference: str = "median"
     labels: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        """The case.toml."""
+        return self.folder / "case.toml"
 
     def label(self, name: str, lang: str = "zh") -> str:
         """Display label of a column: the case's [labels] (Chinese), else the data model."""
@@ -107,7 +128,20 @@ class CaseConfig:
             return self.labels[name]
         return label(name, lang)
 
+    def config_error(self, key: str, message: str, value: object = "") -> InputError:
+        """An error about a case.toml setting, located at its key."""
+        return located_error(
+            f"{self.path}: {message}",
+            source_file=self.path,
+            column=key,
+            value=value,
+            expected=message,
+            check=Check.CONFIG,
+        )
 
+
+_STANDARD_OWN_KEYS = {"id", "name", "rule", "effective_from", "version", "band"}
+_STANDARD_KEYS = _STANDARD_OWN_KEYS | {"compare", "table_version"}
 _SECTIONS: dict[str, set[str]] = {
     "case": {"name", "title", "class_of_matter", "description"},
     "peers": set(TABLES) | {"options"},
@@ -126,32 +160,17 @@ _SECTIONS: dict[str, set[str]] = {
         "frontier_orientation",
     },
     "labels": set(),  # free names: display labels of drivers and variables
-    "standard": {
-        "id",
-        "name",
-        "rule",
-        "outlier_rule",
-        "effective_from",
-        "version",
-        "band",
-        # rule parameters, checked by costperf.standards.derive (see its rule_values)
-        "tau",
-        "at",
-        "model_outliers",
-        "dea_score",
-        "members",
-        "combine",
-        "weights",
-        "compare",
-        "table_version",
-        "formula",
-        "dea_inputs",
-        "dea_outputs",
-        "dea_rts",
-    },
+    "standard": set(),  # own keys and every rule parameter of the registry: _standard_keys()
     "review": {"tolerance", "date", "adjust_by", "adjust_elasticity"},
 }
 _TABLE_OPTIONS = {"sheet", "header_row", "amount_unit"}
+
+
+def _standard_keys() -> set[str]:
+    """[standard] keys: its own, and every rule parameter in the derivation registry."""
+    from costperf.standards.derive.registry import COMMON_PARAMS, default_params
+
+    return _STANDARD_KEYS | (set(default_params()) - set(COMMON_PARAMS))
 
 
 class _Reader:
@@ -168,7 +187,20 @@ class _Reader:
             column=key,
             value=value,
             expected=expected,
-            check="config",
+            check=Check.CONFIG,
+        )
+
+    def unknown(self, key: str, what: str, value: object, allowed: object) -> InputError:
+        """A value outside a closed list: ``unknown X 'v' in [section]; use one of: ...``."""
+        section = key.rsplit(".", 1)[0]
+        listing = ", ".join(str(a) for a in allowed)
+        return located_error(
+            f"{self.path}: unknown {what} '{value}' in [{section}]; use one of: {listing}",
+            source_file=self.path,
+            column=key,
+            value=value,
+            expected=f"one of: {listing}",
+            check=Check.CONFIG,
         )
 
     def section(self, name: str) -> dict[str, Any]:
@@ -198,15 +230,27 @@ class _Reader:
             raise self.fail(f"{section}.{key}", _kind_name(kind), value)
         return value
 
+    def number(self, section: str, key: str, default: float | None) -> float | None:
+        """A numeric key, checked against its :data:`NUMBER_RANGES` entry."""
+        value = self.get(section, key, (int, float), default)
+        if value is None:
+            return None
+        check_range(self, f"{section}.{key}", value)
+        return float(value)
+
     def choice(self, section: str, key: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.get(section, key, str, default)
         if value not in allowed:
-            msg = (
-                f"{self.path}: unknown {key} '{value}' in [{section}]; use one of: "
-                f"{', '.join(allowed)}"
-            )
-            raise InputError(msg)
+            raise self.unknown(f"{section}.{key}", key, value, allowed)
         return value
+
+
+def check_range(reader: _Reader, key: str, value: float) -> None:
+    """Raise naming ``key`` when ``value`` is outside its stated range."""
+    pattern = key.rsplit(".", 1)[0] + ".*"
+    allowed = NUMBER_RANGES.get(key) or NUMBER_RANGES.get(pattern)
+    if allowed is not None and not allowed.holds(float(value)):
+        raise reader.fail(key, allowed.text, value)
 
 
 def _tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -226,21 +270,25 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in _tuple(kind))
 
 
-def _check_keys(data: dict[str, Any], path: Path) -> None:
-    for section, value in data.items():
-        if section not in _SECTIONS:
-            msg = f"{path}: unknown section [{section}]; use one of: {', '.join(_SECTIONS)}"
-            raise InputError(msg)
-        allowed = _SECTIONS[section]
+def _check_keys(reader: _Reader) -> None:
+    sections = {**_SECTIONS, "standard": _standard_keys()}
+    for section, value in reader.data.items():
+        if section not in sections:
+            listing = ", ".join(sections)
+            raise located_error(
+                f"{reader.path}: unknown section [{section}]; use one of: {listing}",
+                source_file=reader.path,
+                column=section,
+                value=f"[{section}]",
+                expected=f"one of: {listing}",
+                check=Check.CONFIG,
+            )
+        allowed = sections[section]
         if not allowed or not isinstance(value, dict):
             continue
         for key in value:
             if key not in allowed:
-                msg = (
-                    f"{path}: unknown key '{key}' in [{section}]; use one of: "
-                    f"{', '.join(sorted(allowed))}"
-                )
-                raise InputError(msg)
+                raise reader.unknown(f"{section}.{key}", "key", key, sorted(allowed))
 
 
 def _table_sources(
@@ -250,44 +298,34 @@ def _table_sources(
     options = sec.get("options", {})
     if not isinstance(options, dict):
         raise reader.fail(f"{section}.options", "a table", options)
+    unknown_opts = set(options) - set(TABLES)
+    if unknown_opts:
+        name = sorted(unknown_opts)[0]
+        raise reader.unknown(f"{section}.options.{name}", "table", name, TABLES)
     sources = {}
     for table in TABLES:
         rel = reader.get(section, table, str, None, required=required and table != "outputs")
         if rel is None:
             continue
         opts = options.get(table, {})
+        where = f"{section}.options.{table}"
         if not isinstance(opts, dict):
-            raise reader.fail(f"{section}.options.{table}", "a table", opts)
+            raise reader.fail(where, "a table", opts)
         for key in opts:
             if key not in _TABLE_OPTIONS:
-                msg = (
-                    f"{reader.path}: unknown key '{key}' in [{section}.options.{table}]; "
-                    f"use one of: {', '.join(sorted(_TABLE_OPTIONS))}"
-                )
-                raise InputError(msg)
+                raise reader.unknown(f"{where}.{key}", "key", key, sorted(_TABLE_OPTIONS))
         unit = opts.get("amount_unit", "元")
         if unit not in AMOUNT_UNITS:
-            msg = (
-                f"{reader.path}: unknown amount_unit '{unit}' in "
-                f"[{section}.options.{table}]; use one of: {', '.join(AMOUNT_UNITS)}"
-            )
-            raise InputError(msg)
+            raise reader.unknown(f"{where}.amount_unit", "amount_unit", unit, AMOUNT_UNITS)
         sheet = opts.get("sheet")
         if sheet is not None and not isinstance(sheet, str):
-            raise reader.fail(f"{section}.options.{table}.sheet", "a sheet name (text)", sheet)
+            raise reader.fail(f"{where}.sheet", "a sheet name (text)", sheet)
         header_row = opts.get("header_row")
-        if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-            raise reader.fail(
-                f"{section}.options.{table}.header_row", "a whole number >= 1", header_row
-            )
+        if header_row is not None and (
+            not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1
+        ):
+            raise reader.fail(f"{where}.header_row", "a whole number >= 1", header_row)
         sources[table] = TableSource(folder / rel, sheet, header_row, unit)
-    unknown_opts = set(options) - set(TABLES)
-    if unknown_opts:
-        msg = (
-            f"{reader.path}: unknown table '{sorted(unknown_opts)[0]}' in "
-            f"[{section}.options]; use one of: {', '.join(TABLES)}"
-        )
-        raise InputError(msg)
     return sources
 
 
@@ -317,7 +355,9 @@ def load_case(folder: str | Path) -> CaseConfig:
     except InputError as exc:
         if exc.problems.empty:  # one located row, so the CLI writes the problems table
             text = str(exc).removeprefix(f"{path}: ")
-            raise located_error(str(exc), source_file=path, expected=text, check="config") from exc
+            raise located_error(
+                str(exc), source_file=path, expected=text, check=Check.CONFIG
+            ) from exc
         raise
 
 
@@ -335,33 +375,12 @@ def _load_case(path: Path) -> CaseConfig:
             msg,
             source_file=path,
             row=int(line.group(1)) if line else None,
-            check="toml_syntax",
+            check=Check.TOML_SYNTAX,
             expected=f"valid TOML ({exc})",
         ) from exc
-    _check_keys(data, path)
     r = _Reader(data, path)
-    std_date = r.get("standard", "effective_from", dt.date, dt.date(2026, 1, 1))
-    band = _str_list(r, "standard", "band") or ("p25", "p75")
-    for b in band:
-        if b not in STANDARD_RULES:
-            msg = (
-                f"{path}: unknown band '{b}' in [standard]; use one of: {', '.join(STANDARD_RULES)}"
-            )
-            raise InputError(msg)
-    if len(band) != 2:
-        raise r.fail("standard.band", 'two statistics, e.g. ["p25", "p75"]', list(band))
-    drivers = _str_map(r, "drivers")
-    decomposition = _str_list(r, "decomposition", "drivers")
-    for name in decomposition:
-        if name not in drivers and name not in _str_map(r, "variables"):
-            msg = (
-                f"{path}: decomposition driver '{name}' is not defined in [drivers]; "
-                f"defined: {', '.join(drivers) or 'none'}"
-            )
-            raise InputError(msg)
-    tolerance = float(r.get("review", "tolerance", (int, float), 0.0))
-    if not 0 <= tolerance < 1:
-        raise r.fail("review.tolerance", "a fraction in [0, 1)", tolerance)
+    _check_keys(r)
+    units = _units(r)
     return CaseConfig(
         name=r.get("case", "name", str, folder.name),
         folder=folder,
@@ -370,73 +389,136 @@ def _load_case(path: Path) -> CaseConfig:
         description=r.get("case", "description", str, ""),
         peers=_table_sources(r, "peers", folder, required=True),
         requests=_table_sources(r, "requests", folder, required=False),
-        output_indicator=_output_name(r),
-        output_weights=_output_weights(r),
-        output_unit=r.get("units", "output_unit", str, ""),
-        dimensions=_str_list(r, "units", "dimensions"),
-        amount_rel_tol=float(r.get("units", "amount_tolerance", (int, float), 0.005)),
-        amount_abs_tol=float(r.get("units", "amount_tolerance_abs", (int, float), 1.0)),
-        variables=_str_map(r, "variables"),
-        drivers=drivers,
-        decomposition_drivers=decomposition,
-        decomposition_scale=float(r.get("decomposition", "scale", (int, float), 1.0)),
-        decomposition_method=r.choice(
-            "decomposition", "method", GAP_METHODS, "lmdi_multiplicative"
+        units=units,
+        gap=_gap(r, units),
+        regression=RegressionParams(
+            formula=r.get("benchmark", "formula", str, None),
+            se=r.choice("benchmark", "se", SE_TYPES, "HC1"),
+            quantile=r.number("benchmark", "quantile", None),
         ),
-        standard=StandardRule(
-            standard_id=r.get("standard", "id", str, "UC"),
-            name=r.get("standard", "name", str, "单位成本标准"),
-            rule=_standard_rule(r),
-            outlier_rule=r.choice("standard", "outlier_rule", OUTLIER_RULES, "iqr"),
-            effective_from=std_date,
-            version=str(r.get("standard", "version", (str, int), "1")),
-            band=(band[0], band[1]),
+        frontier=FrontierParams(
+            inputs=_str_list(r, "benchmark", "frontier_inputs"),
+            outputs=_str_list(r, "benchmark", "frontier_outputs"),
+            rts=r.choice("benchmark", "frontier_rts", FRONTIER_RTS, "vrs"),
+            orientation=r.choice("benchmark", "frontier_orientation", FRONTIER_ORIENTATIONS, "in"),
         ),
-        review=ReviewRule(
-            tolerance=tolerance,
+        standard=_derive_params(r),
+        review=ReviewParams(
+            tolerance=r.number("review", "tolerance", 0.0),
             review_date=r.get("review", "date", dt.date, None),
             adjust_by=r.get("review", "adjust_by", str, None),
-            adjust_elasticity=float(r.get("review", "adjust_elasticity", (int, float), 1.0)),
+            adjust_elasticity=r.number("review", "adjust_elasticity", 1.0),
         ),
-        regression_formula=r.get("benchmark", "formula", str, None),
-        frontier_inputs=_str_list(r, "benchmark", "frontier_inputs"),
-        frontier_outputs=_str_list(r, "benchmark", "frontier_outputs"),
-        regression_se=r.choice("benchmark", "se", SE_TYPES, "HC1"),
-        regression_quantile=_quantile(r),
-        frontier_rts=r.choice("benchmark", "frontier_rts", FRONTIER_RTS, "vrs"),
-        frontier_orientation=r.choice(
-            "benchmark", "frontier_orientation", FRONTIER_ORIENTATIONS, "in"
-        ),
-        decomposition_reference=_gap_reference(r),
         labels=_str_map(r, "labels"),
-        extra={"standard": _rule_parameters(r)},
     )
 
 
-_STANDARD_OWN_KEYS = {"id", "name", "effective_from", "version", "band"}
+def _units(r: _Reader) -> UnitsParams:
+    weights = _output_weights(r)
+    if weights is None:
+        indicator = r.get("units", "output", str, required=True)
+    else:  # the output's name in messages: the composite's formula
+        indicator = " + ".join(f"{w:g}×{k}" for k, w in weights.items())
+    return UnitsParams(
+        output_indicator=indicator,
+        output_weights=weights,
+        output_unit=r.get("units", "output_unit", str, ""),
+        dimensions=_str_list(r, "units", "dimensions"),
+        variables=_str_map(r, "variables"),
+        drivers=_str_map(r, "drivers"),
+        amount_rel_tol=r.number("units", "amount_tolerance", 0.005),
+        amount_abs_tol=r.number("units", "amount_tolerance_abs", 1.0),
+    )
 
 
-def _rule_parameters(r: _Reader) -> dict[str, Any]:
-    """[standard] keys that are rule parameters (checked when the standard is derived)."""
-    return {k: v for k, v in r.section("standard").items() if k not in _STANDARD_OWN_KEYS}
-
-
-def _standard_rule(r: _Reader) -> str:
-    """The [standard] rule: a peer statistic here; model rules are checked by derive."""
-    from costperf.standards.derive.rules import parse_rule
-
-    value = r.get("standard", "rule", str, "median")
-    try:
-        parse_rule(value)
-    except InputError:
-        names = ("median", "mean", "p10", "p25", "p75", "p90", "quantile:<q>")
-        models = ("regression", "quantile_regression", "dea", "triangulation")
-        msg = (
-            f"{r.path}: unknown rule '{value}' in [standard]; use one of: "
-            f"{', '.join(names + models)}"
+def _gap(r: _Reader, units: UnitsParams) -> GapParams:
+    drivers = _str_list(r, "decomposition", "drivers")
+    for name in drivers:
+        if name not in units.drivers and name not in units.variables:
+            defined = ", ".join(units.drivers) or "none"
+            raise r.fail(
+                "decomposition.drivers",
+                f"a name defined in [drivers] ({defined}): decomposition driver '{name}' "
+                "is not defined in [drivers]",
+                name,
+            )
+    reference = r.get("decomposition", "reference", str, "median")
+    district = None
+    if reference.startswith("district:") and reference[9:].strip():
+        district, reference = reference[9:].strip(), "median"
+    elif reference not in GAP_REFERENCES:
+        raise r.unknown(
+            "decomposition.reference", "reference", reference, [*GAP_REFERENCES, "district:<name>"]
         )
-        raise InputError(msg) from None
-    return value
+    return GapParams(
+        drivers=drivers,
+        scale=r.number("decomposition", "scale", 1.0),
+        method=r.choice("decomposition", "method", GAP_METHODS, "lmdi_multiplicative"),
+        statistic=reference,
+        district=district,
+    )
+
+
+def _derive_params(r: _Reader) -> DeriveParams:
+    """[standard]: the rule, its parameters (with [benchmark]'s formula, quantile and
+    frontier as defaults), the rules compared, the band and the table's identity."""
+    from costperf.standards.derive import DEFAULT_COMPARE, check_params
+    from costperf.standards.derive.registry import param_choices
+    from costperf.standards.derive.rules import is_peer_statistic
+
+    raw = r.section("standard")
+    rule = _rule_name(r, "standard.rule", r.get("standard", "rule", str, "median"))
+    band = _str_list(r, "standard", "band") or ("p25", "p75")
+    for b in band:
+        if not is_peer_statistic(b):
+            raise r.unknown(
+                "standard.band", "band", b, ("median", "mean", "p10", "p25", "p75", "p90")
+            )
+    if len(band) != 2:
+        raise r.fail("standard.band", 'two statistics, e.g. ["p25", "p75"]', list(band))
+    compare = _str_list(r, "standard", "compare") or DEFAULT_COMPARE
+    compare = tuple(_rule_name(r, "standard.compare", c) for c in compare)
+    for key, allowed in param_choices().items():
+        if key in raw:
+            r.choice("standard", key, tuple(allowed), str(allowed[0]))
+    for key, value in raw.items():
+        if key in ("tau", "k", "min_group_size", "table_version"):
+            r.number("standard", key, None)
+        if key == "weights" and isinstance(value, list):
+            for i, w in enumerate(value):
+                if isinstance(w, int | float) and not isinstance(w, bool):
+                    check_range(r, f"standard.weights.{i + 1}", w)
+    params: dict[str, object] = {
+        "outlier_rule": r.choice("standard", "outlier_rule", OUTLIER_RULES, "iqr"),
+        "formula": r.get("benchmark", "formula", str, None),
+        "tau": r.number("benchmark", "quantile", None),
+        "dea_inputs": _str_list(r, "benchmark", "frontier_inputs"),
+        "dea_outputs": _str_list(r, "benchmark", "frontier_outputs"),
+        "dea_rts": r.choice("benchmark", "frontier_rts", FRONTIER_RTS, "vrs"),
+    }
+    params.update({k: v for k, v in raw.items() if k not in _STANDARD_KEYS})
+    checked = check_params(params, where=f"{r.path}: [standard]")
+    return DeriveParams(
+        standard_id=r.get("standard", "id", str, "UC"),
+        name=r.get("standard", "name", str, "单位成本标准"),
+        rule=rule,
+        params=checked,
+        compare=compare,
+        band=(band[0], band[1]),
+        effective_from=r.get("standard", "effective_from", dt.date, dt.date(2026, 1, 1)),
+        version=str(r.get("standard", "version", (str, int), "1")),
+        table_version=int(r.number("standard", "table_version", 1)),
+    )
+
+
+def _rule_name(r: _Reader, key: str, value: str) -> str:
+    """A derivation rule name, parsed by the registry; located at ``key`` when unknown."""
+    from costperf.standards.derive import parse_rule, rule_names
+
+    try:
+        return parse_rule(value).name
+    except InputError:
+        raise r.unknown(key, "rule", value, rule_names()) from None
 
 
 def _output_weights(r: _Reader) -> dict[str, float] | None:
@@ -447,34 +529,7 @@ def _output_weights(r: _Reader) -> dict[str, float] | None:
     if not value:
         raise r.fail("units.output", "an indicator name or a table of indicator = weight", value)
     for indicator, weight in value.items():
-        ok = isinstance(weight, int | float) and not isinstance(weight, bool) and weight > 0
-        if not ok:
+        if not isinstance(weight, int | float) or isinstance(weight, bool):
             raise r.fail(f"units.output.{indicator}", "a weight > 0", weight)
+        check_range(r, f"units.output.{indicator}", weight)
     return {str(k): float(v) for k, v in value.items()}
-
-
-def _output_name(r: _Reader) -> str:
-    """The output's name in messages: the indicator, or the composite's formula."""
-    weights = _output_weights(r)
-    if weights is None:
-        return r.get("units", "output", str, required=True)
-    return " + ".join(f"{w:g}×{k}" for k, w in weights.items())
-
-
-def _gap_reference(r: _Reader) -> str:
-    """A peer statistic, or ``district:<name>`` (that district's median contracts)."""
-    value = r.get("decomposition", "reference", str, "median")
-    if value in GAP_REFERENCES or (value.startswith("district:") and value[9:].strip()):
-        return value
-    msg = (
-        f"{r.path}: unknown reference '{value}' in [decomposition]; use one of: "
-        f"{', '.join(GAP_REFERENCES)}, district:<name>"
-    )
-    raise InputError(msg)
-
-
-def _quantile(r: _Reader) -> float | None:
-    value = r.get("benchmark", "quantile", (int, float), None)
-    if value is not None and not 0 < value < 1:
-        raise r.fail("benchmark.quantile", "a quantile tau in (0, 1), e.g. 0.25", value)
-    return None if value is None else float(value)

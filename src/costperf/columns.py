@@ -130,3 +130,21 @@ def sort_natural(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     if not columns:
         return frame
     return frame.sort_values(columns, key=lambda s: s.map(natural_key), kind="stable")
+
+
+@cache
+def code_labels() -> pd.DataFrame:
+    """The label table of codes shown to users (``labels.csv``: kind, code, zh, en)."""
+    with resources.files("costperf").joinpath("labels.csv").open(encoding="utf-8") as fh:
+        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return table.set_index(["kind", "code"])
+
+
+def code_label(kind: str, code: object, lang: str = "zh") -> str:
+    """Display label of a code (e.g. kind ``check``, code ``not_a_number``): the code
+    itself when the table has none."""
+    table = code_labels()
+    key = (kind, str(code))
+    if key not in table.index:
+        return str(code)
+    return table.at[key, "label_zh" if lang == "zh" else "label_en"] or str(code)

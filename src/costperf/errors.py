@@ -11,8 +11,128 @@ ten and writes the full table.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 
 import pandas as pd
+
+#: where a row came from: every loader adds these columns, and every problem names them
+LOCATION = ("source_file", "sheet", "source_row")
+
+
+class Check(StrEnum):
+    """Every check code a problem may carry (the ``check`` column of the problems table).
+
+    One enumerated set, so a user (and a test) can rely on the codes; their Chinese and
+    English labels are in ``labels.csv`` (kind ``check``). A new check is one member here
+    and one row there.
+    """
+
+    # files and sheets
+    FILE = "file"
+    FILE_NOT_FOUND = "file_not_found"
+    NOT_A_FILE = "not_a_file"
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    UNREADABLE_FILE = "unreadable_file"
+    UNREADABLE_WORKBOOK = "unreadable_workbook"
+    UNREADABLE_PARQUET = "unreadable_parquet"
+    UNKNOWN_ENCODING = "unknown_encoding"
+    MALFORMED_CSV = "malformed_csv"
+    UNKNOWN_SHEET = "unknown_sheet"
+    EMPTY_TABLE = "empty_table"
+    NO_DATA_ROWS = "no_data_rows"
+    BAD_HEADER_ROW = "bad_header_row"
+    BLANK_HEADER = "blank_header"
+    DUPLICATE_COLUMN = "duplicate_column"
+    MISSING_FILE = "missing_file"
+    # columns and cells
+    MISSING_COLUMN = "missing_column"
+    UNKNOWN_COLUMN = "unknown_column"
+    MISSING_VALUE = "missing_value"
+    NOT_A_NUMBER = "not_a_number"
+    NOT_FINITE = "not_finite"
+    NOT_WHOLE = "not_whole"
+    BELOW_MINIMUM = "below_minimum"
+    NOT_POSITIVE = "not_positive"
+    NEGATIVE_FOR_LMDI = "negative_for_lmdi"
+    WRONG_TYPE = "wrong_type"
+    BAD_DATE = "bad_date"
+    DUPLICATE_ID = "duplicate_id"
+    MISSING_ID = "missing_id"
+    # across tables
+    UNKNOWN_PROJECT = "unknown_project"
+    PROJECT_WITHOUT_LINES = "project_without_lines"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    UNKNOWN_COST_ELEMENT = "unknown_cost_element"
+    UNKNOWN_STANDARD = "unknown_standard"
+    MISSING_DIMENSION = "missing_dimension"
+    MISSING_OUTPUT = "missing_output"
+    ZERO_OUTPUT = "zero_output"
+    ZERO_COST = "zero_cost"
+    # requests against the standard tables
+    UNKNOWN_KIND = "unknown_kind"
+    UNKNOWN_ITEM = "unknown_item"
+    UNKNOWN_VALUE = "unknown_value"
+    MISSING_FACT = "missing_fact"
+    LOOKUP = "lookup"
+    # configuration
+    CONFIG = "config"
+    TOML_SYNTAX = "toml_syntax"
+    # models
+    UNSEEN_LEVEL = "unseen_level"
+    NONFINITE_TRANSFORM = "nonfinite_transform"
+    LEVERAGE_ONE = "leverage_one"
+    NO_INPUTS = "no_inputs"
+    NO_OUTPUTS = "no_outputs"
+    NO_UNITS = "no_units"
+    INDEX_MISMATCH = "index_mismatch"
+    LENGTH_MISMATCH = "length_mismatch"
+    PRICE_COLUMNS = "price_columns"
+    PRICE_COUNT = "price_count"
+    ALL_INPUTS_ZERO = "all_inputs_zero"
+    ALL_OUTPUTS_ZERO = "all_outputs_zero"
+    # standard tables
+    COMPOSITE_COMPONENT_MISSING = "composite_component_missing"
+    COMPOSITE_SUM = "composite_sum"
+    CONFIDENCE = "confidence"
+    DUPLICATE_LINE = "duplicate_line"
+    DUPLICATE_VERSION = "duplicate_version"
+    LOWER_ABOVE_VALUE = "lower_above_value"
+    UPPER_BELOW_VALUE = "upper_below_value"
+    OVERLAPPING_PERIODS = "overlapping_periods"
+    PERIOD_GAP = "period_gap"
+    UNKNOWN_COMPONENT = "unknown_component"
+    UNKNOWN_DIMENSION_VALUE = "unknown_dimension_value"
+    VERSION_ORDER = "version_order"
+    AMBIGUOUS_LINES = "ambiguous_lines"
+    CONTENT_HASH = "content_hash"
+    COVERAGE_GAP = "coverage_gap"
+    COVERAGE_SKIPPED = "coverage_skipped"
+    EFFECTIVE_DATES = "effective_dates"
+    HEADER_NAME = "header_name"
+    HEADER_VALUE = "header_value"
+    LAYOUT_FIELD = "layout_field"
+    MISSING_DIMENSION_COLUMN = "missing_dimension_column"
+    MISSING_HASH = "missing_hash"
+    MISSING_HEADER_KEY = "missing_header_key"
+    MISSING_PROVENANCE = "missing_provenance"
+    MISSING_SOURCE = "missing_source"
+    RETIRED_WITHOUT_END = "retired_without_end"
+    RULE_BAND = "rule_band"
+    RULE_DIMENSION = "rule_dimension"
+    RULE_LIMIT = "rule_limit"
+    RULE_ROUNDING = "rule_rounding"
+    RULE_TIER = "rule_tier"
+    RULE_TYPE = "rule_type"
+    RULE_WINDOW = "rule_window"
+    UNKNOWN_HEADER_KEY = "unknown_header_key"
+    # anything else about the input
+    INPUT = "input"
+
+
+def check_code(value: object) -> Check:
+    """The :class:`Check` of ``value``; an unknown code is a bug in costperf (ValueError)."""
+    return value if isinstance(value, Check) else Check(str(value))
+
 
 PROBLEM_COLUMNS = [
     "source_file",
@@ -47,6 +167,18 @@ class InputError(CostperfError):
         self.problems = problems if problems is not None else empty_problems()
 
 
+class ParameterError(InputError):
+    """A stage parameter that does not fit the data (e.g. a district with no contract).
+
+    ``parameter`` names it, so the caller can point at the config key or command-line
+    option that set it.
+    """
+
+    def __init__(self, message: str, parameter: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
 def located_error(
     message: str,
     *,
@@ -56,7 +188,7 @@ def located_error(
     column: str = "",
     value: object = "",
     expected: str = "",
-    check: str = "input",
+    check: str = Check.INPUT,
 ) -> InputError:
     """An :class:`InputError` whose problems table holds one located row.
 
@@ -72,7 +204,7 @@ def located_error(
                 "column": column,
                 "value": "" if value is None else str(value),
                 "expected": expected or message,
-                "check": check,
+                "check": check_code(check),
             }
         ]
     )
@@ -93,6 +225,7 @@ def make_problems(rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
     if not records:
         return empty_problems()
     frame = pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
+    frame["check"] = [str(check_code(c or Check.INPUT)) for c in frame["check"]]
     frame["severity"] = frame["severity"].replace("", "error")
     return frame
 
@@ -144,6 +277,27 @@ def raise_if_problems(problems: pd.DataFrame, what: str, *, limit: int = 10) -> 
     raise InputError(msg, problems)
 
 
+def raise_all(errors: list[InputError], problems: list[pd.DataFrame], what: str) -> None:
+    """Raise one :class:`InputError` carrying every error and every problem found.
+
+    ``errors`` are errors raised while reading (each keeps its own message, e.g. "the
+    file is empty"); ``problems`` are problem tables found by checks (warnings never
+    raise). Nothing is raised when there is neither.
+    """
+    found = [p for p in problems if p is not None and not p.empty]
+    found = [p[p["severity"] != "warning"] for p in found]
+    found = [p for p in found if not p.empty]
+    if not errors and not found:
+        return
+    checked = None
+    if found:
+        try:
+            raise_if_problems(pd.concat(found, ignore_index=True), what)
+        except InputError as exc:
+            checked = exc
+    raise merge_errors([*errors, *([checked] if checked else [])])
+
+
 def merge_errors(errors: list[InputError]) -> InputError:
     """One :class:`InputError` carrying the messages and problems of several."""
     if len(errors) == 1:
@@ -151,7 +305,7 @@ def merge_errors(errors: list[InputError]) -> InputError:
     parts = [
         e.problems
         if not e.problems.empty
-        else make_problems([{"expected": str(e), "check": "file"}])
+        else make_problems([{"expected": str(e), "check": Check.FILE}])
         for e in errors
     ]
     return InputError("\n".join(str(e) for e in errors), pd.concat(parts, ignore_index=True))

@@ -16,9 +16,10 @@ import pandas as pd
 from costperf import __version__
 from costperf.case import CaseConfig
 from costperf.columns import label
+from costperf.errors import LOCATION
 from costperf.io.write import write_text
 from costperf.pipeline import CaseData, CaseResults
-from costperf.records import write_run
+from costperf.records import check_store, new_run_id, write_run
 from costperf.report import charts
 from costperf.report.excel import write_workbook
 from costperf.report.html import Section, render_report
@@ -89,10 +90,9 @@ def _records(frame: pd.DataFrame, columns: list[str] | None = None) -> list[dict
     return [{k: _clean(v) for k, v in row.items()} for row in part.to_dict("records")]
 
 
-UNIT_COLUMNS = [
+UNIT_COLUMNS = [  # the case's dimensions follow the district
     "project_id",
     "district",
-    "road_grade",
     "total_cost",
     "output_quantity",
     "unit_cost",
@@ -124,7 +124,8 @@ def build_summary(
     records_path: Path | None,
 ) -> dict:
     """Machine-readable summary of a run (every figure recomputable from the case data)."""
-    dims = list(config.dimensions)
+    dims = list(config.units.dimensions)
+    unit_columns = [*UNIT_COLUMNS[:2], *dims, *(c for c in UNIT_COLUMNS[2:] if c not in dims)]
     return {
         "case": config.name,
         "title": config.title,
@@ -133,16 +134,14 @@ def build_summary(
         "data_hash": data.data_hash,
         "config_hash": data.config_hash,
         "output": {
-            "indicator": config.output_indicator,
-            "unit": config.output_unit,
-            "weights": config.output_weights,
+            "indicator": config.units.output_indicator,
+            "unit": config.units.output_unit,
+            "weights": config.units.output_weights,
         },
         "unit_cost_definition": "sum of line-item amounts / output actual [yuan per output unit]",
         "n_contracts": int(len(results.units)),
         "districts": _records(results.districts),
-        "contracts": _records(
-            results.units, UNIT_COLUMNS + [c for c in dims if c not in UNIT_COLUMNS]
-        ),
+        "contracts": _records(results.units, unit_columns),
         "standards": _records(results.standard),
         "gap_reference": _records(results.reference),
         "district_gap": _records(results.district_gap),
@@ -166,7 +165,7 @@ def build_summary(
 
 
 def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[str, bytes]]:
-    dims = list(config.dimensions)
+    dims = list(config.units.dimensions)
     out = []
     if dims:
         out.append(
@@ -176,7 +175,7 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
                     results.units,
                     by=dims[0],
                     standard=results.standard,
-                    output_unit=config.output_unit,
+                    output_unit=config.units.output_unit,
                     dim_label=label(dims[0], lang),
                     lang=lang,
                 ),
@@ -185,7 +184,9 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
     out.append(
         (
             ("各区域单位成本" if lang == "zh" else "Unit cost by district"),
-            charts.district_bars(results.districts, output_unit=config.output_unit, lang=lang),
+            charts.district_bars(
+                results.districts, output_unit=config.units.output_unit, lang=lang
+            ),
         )
     )
     if not results.district_gap.empty:
@@ -221,9 +222,9 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
                 ),
             )
         )
-    if not results.frontier.empty and len(config.frontier_outputs) == 1:
+    if not results.frontier.empty and len(config.frontier.outputs) == 1:
         table = results.units.set_index("project_id").loc[results.frontier["project_id"]]
-        inputs, output = list(config.frontier_inputs), config.frontier_outputs[0]
+        inputs, output = list(config.frontier.inputs), config.frontier.outputs[0]
         names = " + ".join(config.label(c, lang) for c in inputs)
         out.append(
             (
@@ -247,7 +248,7 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
                     actual="unit_cost",
                     expected="expected_unit_cost",
                     group="district",
-                    output_unit=config.output_unit,
+                    output_unit=config.units.output_unit,
                     lang=lang,
                 ),
             )
@@ -259,9 +260,7 @@ def _tables(results: CaseResults, data: CaseData) -> dict[str, pd.DataFrame]:
     reg = results.regression.get("coefficients")
     derivation = results.derivation
     return {
-        "units": results.units.drop(
-            columns=["source_file", "sheet", "source_row"], errors="ignore"
-        ),
+        "units": results.units.drop(columns=list(LOCATION), errors="ignore"),
         "districts": results.districts,
         "peer_stats": results.peer_stats,
         "standard": results.standard,
@@ -315,9 +314,10 @@ def write_outputs(
 ) -> dict:
     """Write every output of a run; return the summary dictionary.
 
-    Order: everything is rendered first; then the review records go into the store in
-    one transaction (a store that cannot be used rejects the run before any report is
-    replaced); then each file is moved into place atomically.
+    Order: a record store that cannot be used rejects the run before anything is
+    written; everything is rendered; each file is moved into place atomically; only
+    then are the review records committed, in one transaction. A run whose outputs
+    fail leaves the store as it was.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {k: v for k, v in _tables(results, data).items() if v is not None and len(v)}
@@ -329,8 +329,20 @@ def write_outputs(
     html = render_report(config.title, sections, lang=lang)
     run_id = None
     if records_path is not None and not results.review_projects.empty:
-        run_id = write_run(
+        check_store(records_path)
+        run_id = new_run_id()
+    write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
+    write_text(html, out_dir / "report.html")
+    published = _write_derived_standard(results, out_dir, lang)
+    summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
+    summary["published_standard"] = [str(p) for p in published]
+    write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
+    )
+    if run_id is not None:
+        write_run(
             records_path,
+            run_id=run_id,
             case_name=config.name,
             projects=results.review_projects,
             lines=results.review_lines,
@@ -340,14 +352,6 @@ def write_outputs(
             version=__version__,
             summary=results.review_totals,
         )
-    write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
-    write_text(html, out_dir / "report.html")
-    published = _write_derived_standard(results, out_dir, lang)
-    summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
-    summary["published_standard"] = [str(p) for p in published]
-    write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
-    )
     return summary
 
 

@@ -1,42 +1,62 @@
-"""The case pipeline: load a case's files, run every stage, collect the results.
+"""The case run: read and check every file of a case, then run the stages as named steps.
 
-``load_case_data`` is the edge that reads files (all of them, validating everything
-before anything is written). ``analyse`` is pure: frames in, :class:`CaseResults` out.
+:func:`load_case_data` is the edge that reads files: every input file of a case (peers
+and requests) is read and checked, and every problem found, in any file or across them,
+goes into one problems table before anything raises. :func:`analyse` is pure: it runs
+:data:`STEPS` in order, each a thin adapter that calls one stage's public function with
+frames and the case's parameters (:mod:`costperf.params`) and keeps the result.
 Writing outputs lives in :mod:`costperf.outputs`.
+
+The steps::
+
+    unit_costs   the peers' unit table (built and checked while loading)
+    derive       the unit-cost standard by the case's rule, compared and tested
+    publish      the standard as the published table states it (0.01 yuan)
+    cost_index   each contract's and district's unit cost against the standard
+    gap          the gap split per contract (within its cell) and per district
+    regression   expected unit cost from the cost-driver regression
+    frontier     DEA scores on the frontier inputs and outputs
+    districts    the district table with the regression index and mean score
+    outliers     contracts the standard's outlier rule flags, and why
+    review       the requests reviewed against the published standard
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from costperf.benchmark.costmodel import fit_cost_model, predict_cost, variance_inflation
-from costperf.benchmark.frontier import solve_dea
-from costperf.benchmark.peers import OUTLIER_COLUMNS, flag_outliers
+from costperf.benchmark.units import (
+    expected_unit_costs,
+    frontier_scores,
+    group_benchmarks,
+    unit_cost_outliers,
+)
 from costperf.case import CaseConfig, TableSource
-from costperf.decompose.gap import decompose_gap, peer_reference
+from costperf.decompose.cells import gap_by_cell, group_effects
 from costperf.decompose.unit_costs import (
+    case_units,
     check_units,
+    cost_index,
     group_cost_index,
     group_unit_costs,
-    unit_table,
 )
 from costperf.errors import (
+    LOCATION,
     InputError,
     empty_problems,
-    located_error,
-    merge_errors,
-    raise_if_problems,
+    raise_all,
 )
 from costperf.io.read import read_checked
-from costperf.review import review_lines, review_projects, review_totals
-from costperf.schemas import LINE_ITEMS, OUTPUTS, PROJECTS, coerce_numeric, concat_problems
-from costperf.standards.derive import Derivation, derive_for_case, peer_table, round_half_up
-from costperf.validate import check_inputs, normalise_cost_elements
+from costperf.review import review_unit_cost
+from costperf.schemas import LINE_ITEMS, OUTPUTS, PROJECTS, Schema, concat_problems
+from costperf.standards.derive import Derivation, as_published, derive_standard, peer_table
+from costperf.validate import check_dimension_values, check_inputs, normalise_cost_elements
 
 
 @dataclass(frozen=True)
@@ -50,26 +70,29 @@ class TableSet:
 
 @dataclass(frozen=True)
 class CaseData:
-    """Everything a case reads, validated."""
+    """Everything a case reads, validated, with the unit tables built from it."""
 
     peers: TableSet
     requests: TableSet | None
     warnings: pd.DataFrame
     data_hash: str
     config_hash: str
+    peer_units: pd.DataFrame = field(default_factory=pd.DataFrame)
+    request_units: pd.DataFrame | None = None
+    files: tuple[Path, ...] = ()
 
 
 @dataclass
 class CaseResults:
-    """Results of every stage of one case run."""
+    """Results of every step of one case run (filled in step by step)."""
 
-    units: pd.DataFrame
-    districts: pd.DataFrame
-    peer_stats: pd.DataFrame
-    standard: pd.DataFrame
-    gap: pd.DataFrame
-    district_gap: pd.DataFrame
-    reference: pd.DataFrame
+    units: pd.DataFrame = field(default_factory=pd.DataFrame)
+    districts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    peer_stats: pd.DataFrame = field(default_factory=pd.DataFrame)
+    standard: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gap: pd.DataFrame = field(default_factory=pd.DataFrame)
+    district_gap: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reference: pd.DataFrame = field(default_factory=pd.DataFrame)
     review_projects: pd.DataFrame = field(default_factory=pd.DataFrame)
     review_lines: pd.DataFrame = field(default_factory=pd.DataFrame)
     review_totals: dict = field(default_factory=dict)
@@ -80,61 +103,125 @@ class CaseResults:
     notes: list[str] = field(default_factory=list)
 
 
-def _read(source: TableSource, schema, what: str) -> pd.DataFrame:
-    return read_checked(
-        source.path,
-        schema,
-        sheet=source.sheet,
-        header_row=source.header_row,
-        amount_scale=source.amount_scale,
+# ---------------------------------------------------------------------------- loading
+
+
+def load_case_data(config: CaseConfig) -> CaseData:
+    """Read and check every file of a case; raise one InputError listing every problem.
+
+    Every file of the peers and of the requests is read, each set is checked across its
+    tables (unknown projects, amount = quantity x price, blank dimensions, unknown
+    standards), and the unit tables are built and checked (zero or missing outputs);
+    then all the problems found are raised together.
+    """
+    numeric = _driver_columns(config)
+    sets = {"peers": (config.peers, None)}
+    if config.requests:
+        sets["requests"] = (config.requests, known_standard_ids(config))
+    read, errors, problems, warnings, units = {}, [], [], [], {}
+    for what, (sources, standards) in sets.items():
+        tables, failed, found, warned = _read_set(sources, config, numeric, standards=standards)
+        read[what] = tables
+        errors += failed
+        problems.append(found)
+        warnings.append(warned)
+        if tables is not None and _has_no_errors(found):
+            units[what], found = _units_of(tables, config, requests=what == "requests")
+            problems.append(found)
+    raise_all(errors, problems, "the case files")
+    files = tuple(s.path for s in (*config.peers.values(), *config.requests.values()))
+    return CaseData(
+        peers=read["peers"],
+        requests=read.get("requests"),
+        warnings=concat_problems(warnings),
+        data_hash=_hash_files(list(files)),
+        config_hash=_hash_files([config.path]) if config.path.exists() else "",
+        peer_units=units["peers"],
+        request_units=units.get("requests"),
+        files=files,
     )
 
 
+def _has_no_errors(problems: pd.DataFrame) -> bool:  # warnings do not stop a run
+    return problems.empty or (problems["severity"] == "warning").all()
+
+
+def _schemas(config: CaseConfig, numeric: set[str]) -> dict[str, Schema]:
+    """The schemas of one set: the projects table gets the case's own columns (its
+    dimensions as text, the columns its drivers use as numbers >= 0)."""
+    dims = list(config.units.dimensions)
+    projects = PROJECTS.with_columns(text=dims, numbers=sorted(numeric - set(dims)))
+    return {"projects": projects, "line_items": LINE_ITEMS, "outputs": OUTPUTS}
+
+
 def _read_set(
-    sources: dict[str, TableSource],
-    what: str,
+    sources: Mapping[str, TableSource],
     config: CaseConfig,
     numeric: set[str],
     *,
-    standards: set[str] | None = None,
-) -> tuple[TableSet, pd.DataFrame]:
-    """Read and check one set; collect problems of all its files before raising."""
-    frames, errors = {}, []
-    for table, schema in (("projects", PROJECTS), ("line_items", LINE_ITEMS), ("outputs", OUTPUTS)):
+    standards: set[str] | None,
+) -> tuple[TableSet | None, list[InputError], pd.DataFrame, pd.DataFrame]:
+    """Read and check one set: (tables or None, errors reading its files, problems
+    found checking them, warnings); never raises."""
+    frames, failed = {}, []
+    for table, schema in _schemas(config, numeric).items():
         if table not in sources:  # e.g. requests without an outputs file: no rows
             columns = [*schema.required, *schema.optional]
             frames[table] = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
             continue
+        source = sources[table]
         try:
-            frames[table] = _read(sources[table], schema, what)
+            frames[table] = read_checked(
+                source.path,
+                schema,
+                sheet=source.sheet,
+                header_row=source.header_row,
+                amount_scale=source.amount_scale,
+            )
         except InputError as exc:  # read every file, then report all of them
-            errors.append(exc)
-    if errors:
-        raise merge_errors(errors)
+            failed.append(exc)
+    if failed:
+        return None, failed, empty_problems(), empty_problems()
     lines, bad_elements = normalise_cost_elements(frames["line_items"])
     projects = frames["projects"]
-    extra = sorted(c for c in numeric if c in projects.columns)
-    projects, bad_numbers = coerce_numeric(projects, extra, min_value=0.0, allow_missing=True)
     found = concat_problems(
         [
             bad_elements,
-            bad_numbers,
             check_inputs(
                 projects,
                 lines,
                 frames["outputs"],
-                rel_tol=config.amount_rel_tol,
-                abs_tol=config.amount_abs_tol,
+                rel_tol=config.units.amount_rel_tol,
+                abs_tol=config.units.amount_abs_tol,
                 standards=standards,
             ),
             _dimension_problems(projects, config),
         ]
     )
-    raise_if_problems(found, f"the {what} files")
     warnings = concat_problems(
         [f.attrs.get("warnings", empty_problems()) for f in (projects, lines, frames["outputs"])]
     )
-    return TableSet(projects, lines, frames["outputs"]), warnings
+    return TableSet(projects, lines, frames["outputs"]), [], found, warnings
+
+
+def _units_of(
+    tables: TableSet, config: CaseConfig, *, requests: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The unit table of a set and its problems (blank or zero outputs)."""
+    try:
+        units = case_units(
+            tables.projects,
+            tables.line_items,
+            tables.outputs,
+            config.units,
+            output_value="target" if requests else "actual",
+            with_drivers=not requests,
+        )
+    except InputError as exc:
+        raise relocate(config, "drivers", exc) from exc
+    if requests:  # a request without an output target is decided by the review
+        return units, empty_problems()
+    return units, check_units(units, output_indicator=config.units.output_indicator)
 
 
 def _hash_files(paths: list[Path]) -> str:
@@ -147,10 +234,8 @@ def _hash_files(paths: list[Path]) -> str:
 
 def _driver_columns(config: CaseConfig) -> set[str]:
     """Project columns the driver expressions may use as numbers."""
-    import re
-
     names = set()
-    for expression in config.drivers.values():
+    for expression in config.units.drivers.values():
         names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression))
     return names
 
@@ -163,410 +248,182 @@ def known_standard_ids(config: CaseConfig) -> set[str]:
 
 
 def _dimension_problems(projects: pd.DataFrame, config: CaseConfig) -> pd.DataFrame:
-    """A [units] dimension that is not a projects column is a case.toml error."""
-    missing = [d for d in config.dimensions if d not in projects.columns]
-    if missing:
-        path = config.folder / "case.toml"
-        headers = projects.attrs.get("headers", {})
-        available = ", ".join(
-            f"{c} ({headers[c]})" if c in headers else c
-            for c in projects.columns
-            if c not in ("source_file", "sheet", "source_row")
-        )
-        msg = (
-            f"{path}: [units] dimensions names {', '.join(map(repr, missing))}, which is "
-            f"not a column of the projects table; columns: {available}"
-        )
-        raise located_error(
-            msg,
-            source_file=path,
-            column="units.dimensions",
-            value=", ".join(missing),
-            expected=f"a projects column ({available})",
-            check="config",
-        )
-    from costperf import validate
-
-    check = getattr(validate, "check_dimension_values", None)
-    return check(projects, list(config.dimensions)) if check else None
-
-
-def load_case_data(config: CaseConfig) -> CaseData:
-    """Read and validate every file of a case; raise one InputError listing problems."""
-    numeric = _driver_columns(config)
-    peers, warn_p = _read_set(config.peers, "peer", config, numeric)
-    requests, warn_r = (None, empty_problems())
-    if config.requests:
-        requests, warn_r = _read_set(
-            config.requests, "request", config, set(), standards=known_standard_ids(config)
-        )
-    files = [s.path for s in (*config.peers.values(), *config.requests.values())]
-    config_path = config.folder / "case.toml"
-    return CaseData(
-        peers=peers,
-        requests=requests,
-        warnings=concat_problems([warn_p, warn_r]),
-        data_hash=_hash_files(files),
-        config_hash=_hash_files([config_path]) if config_path.exists() else "",
+    """A [units] dimension that is not a projects column is a case.toml problem; a
+    project with a blank dimension value is a problem at its cell."""
+    dims = list(config.units.dimensions)
+    missing = [d for d in dims if d not in projects.columns]
+    if not missing:
+        return check_dimension_values(projects, dims)
+    headers = projects.attrs.get("headers", {})
+    available = ", ".join(
+        f"{c} ({headers[c]})" if c in headers else c for c in projects.columns if c not in LOCATION
     )
-
-
-def _units(
-    tables: TableSet, config: CaseConfig, *, drivers: dict[str, str], output_value: str
-) -> pd.DataFrame:
-    return unit_table(
-        tables.projects,
-        tables.line_items,
-        tables.outputs,
-        output_indicator=config.output_indicator,
-        output_weights=config.output_weights,
-        variables=config.variables,
-        drivers=drivers,
-        output_value=output_value,
+    message = (
+        f"[units] dimensions names {', '.join(map(repr, missing))}, which is not a column "
+        f"of the projects table; columns: {available}"
     )
+    return config.config_error("units.dimensions", message, ", ".join(missing)).problems
 
 
-def _gap(
-    units: pd.DataFrame, config: CaseConfig
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Each contract's gap to its peers' reference, split into the [decomposition] drivers.
+# ---------------------------------------------------------------------------- the steps
 
-    Contracts are compared within their dimension cell (e.g. road grade), so the mix of
-    grades does not masquerade as a driver.  The reference of a cell is the peer
-    statistic (``[decomposition] reference``, median by default) of each driver and of
-    the unit cost; the ``residual`` driver carries the difference between the median
-    unit cost and the product of the driver medians (and whatever the listed drivers
-    leave out), so the effects add up to the whole gap.  A district's gap is the mean of
-    its contracts' gaps, split by the mean effects (exact, since the mean is linear).
-    Additive effects are in yuan per output unit.
+
+@dataclass(frozen=True)
+class Step:
+    """One named step of the run.
+
+    ``run(config, data, results)`` reads what earlier steps left in ``results`` and
+    adds its own. An :class:`InputError` without a location is about a setting: it is
+    relocated at ``config_key`` in case.toml (``keys`` maps a stage parameter named by
+    a :class:`ParameterError` to its own key).
     """
-    drivers = list(config.decomposition_drivers)
-    if not drivers:
-        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
-    scale = config.decomposition_scale
-    scaled = units.assign(scaled_unit_cost=units["unit_cost"] * scale)
-    statistic, named = config.decomposition_reference, None
-    if statistic.startswith("district:"):  # a named district's median contract profile
-        named, statistic = statistic.split(":", 1)[1], "median"
-        _check_reference_district(units, named, config)
-    method = config.decomposition_method
-    dims = list(config.dimensions)
-    cells = scaled.groupby(dims, sort=False) if dims else [((), scaled)]
-    parts, references = [], []
-    for key, cell in cells:
-        peers = cell if named is None else cell[cell["district"] == named]
-        if peers.empty:  # the named district has no contract of this grade
-            continue
-        reference = peer_reference(peers, drivers, statistic=statistic, target="scaled_unit_cost")
-        part = decompose_gap(
-            cell,
-            reference,
-            drivers,
-            method=method,
-            id_column="project_id",
-            target="scaled_unit_cost",
-        )
-        key = key if isinstance(key, tuple) else (key,)
-        for dim, value in zip(dims, key, strict=True):
-            part[dim] = value
-        parts.append(part)
-        ref = reference.rename({"scaled_unit_cost": "unit_cost"})
-        ref["unit_cost"] = ref["unit_cost"] / scale
-        references.append(pd.Series(dict(zip(dims, key, strict=True))).combine_first(ref))
-    gap = pd.concat(parts, ignore_index=True)
-    for col in ("unit_driver_value", "reference_driver_value"):
-        gap[col] = gap[col].astype(float)
-    additive = method != "lmdi_multiplicative"  # multiplicative effects are ratios
-    for col in (("effect",) if additive else ()) + ("unit_value", "reference_value", "gap"):
-        gap[col] = gap[col] / scale
-    district = units.set_index("project_id")["district"]
-    gap["district"] = gap["unit"].map(district)
-    if additive:
-        effect = gap.groupby(["district", "driver"], sort=False)["effect"].mean()
-    else:  # geometric mean of ratios multiplies to the geometric mean of the unit ratios
-        effect = np.exp(np.log(gap["effect"]).groupby([gap["district"], gap["driver"]]).mean())
-    by_district = effect.reset_index()
-    totals = gap.drop_duplicates("unit").groupby("district")
-    by_district = by_district.join(
-        totals[["unit_value", "reference_value", "gap"]].mean(), on="district"
-    )
-    by_district["method"] = method
-    by_district["reference"] = (f"peer {statistic}" if named is None else f"{named} median") + (
-        f" per {', '.join(dims)}" if dims else ""
-    )
-    reference_table = pd.DataFrame(references)
-    reference_table = reference_table[[*dims, "unit_cost", *drivers]]
-    return gap, by_district, reference_table
+
+    name: str
+    run: Callable[[CaseConfig, CaseData, CaseResults], None]
+    config_key: str = ""
+    keys: Mapping[str, str] = field(default_factory=dict)
 
 
-def _check_reference_district(units: pd.DataFrame, district: str, config: CaseConfig) -> None:
-    known = sorted(units["district"].dropna().astype(str).unique())
-    if district not in known:
-        path = config.folder / "case.toml"
-        msg = (
-            f"{path}: [decomposition] reference names district '{district}', which has no "
-            f"peer contract; districts: {', '.join(known)}"
-        )
-        raise located_error(
-            msg, source_file=path, column="decomposition.reference", value=district, check="config"
-        )
+def _unit_costs(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    results.units = data.peer_units
+    results.peer_stats = peer_table(data.peer_units, dims=list(config.units.dimensions))
 
 
-def _config_error(config: CaseConfig, key: str, exc: InputError) -> InputError:
-    """Re-locate an error about a case.toml setting (e.g. a formula) at that key."""
-    if not exc.problems.empty:
-        return exc
-    path = config.folder / "case.toml"
-    section, _, name = key.partition(".")
-    where = f"[{section}] {name}" if name else f"[{section}]"
-    return located_error(
-        f"{path}: {where}: {exc}",
-        source_file=path,
-        column=key,
-        expected=str(exc),
-        check="config",
+def _derive(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    dims = config.units.dimensions
+    results.derivation = derive_standard(
+        results.units,
+        dims,
+        config.standard,
+        output_unit=config.units.output_unit,
+        class_of_matter=config.class_of_matter,
+        dim_labels={d: config.label(d) for d in dims},
     )
 
 
-def _regression(units: pd.DataFrame, config: CaseConfig) -> tuple[dict, pd.DataFrame]:
-    """Cost-driver regression of the case ([benchmark] formula): expected unit cost.
+def _publish(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    derivation = results.derivation
+    results.standard = as_published(derivation.standard)
+    results.standard["published_table"] = derivation.table.ref  # where the values are
 
-    OLS on logs with the configured standard errors; the expected unit cost of each
-    contract is the retransformed prediction (Duan smearing), and the regression index
-    is actual / expected x 100.  With ``[benchmark] quantile`` a quantile regression
-    gives the efficient-quantile unit cost too.
+
+def _cost_index(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    dims = list(config.units.dimensions)
+    units = results.units.assign(cost_index=float("nan"))
+    if not dims:
+        results.units, results.districts = units, group_unit_costs(units, ["district"])
+        return
+    # the index compares with the standard as derived (not the rounded table value)
+    reference = results.standard.rename(columns={"value_exact": "standard_value"})
+    reference = reference[[*dims, "standard_value"]]
+    units["cost_index"] = cost_index(units, reference, dims=dims, reference_value="standard_value")
+    groups = group_cost_index(units, reference, dims=dims, reference_value="standard_value")
+    results.units = units
+    results.districts = group_unit_costs(units, ["district"]).merge(
+        groups[["district", "cost_index"]], on="district"
+    )
+
+
+def _gap(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    params = config.gap
+    if not params.drivers:
+        return
+    gap, reference = gap_by_cell(results.units, config.units.dimensions, params)
+    by_district = group_effects(gap, "district", params.method)
+    by_district = by_district.drop(columns=["ratio"], errors="ignore")
+    by_district["method"] = params.method
+    dims = list(config.units.dimensions)
+    by_district["reference"] = params.reference_text + (f" per {', '.join(dims)}" if dims else "")
+    results.gap, results.district_gap, results.reference = gap, by_district, reference
+
+
+def _regression(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    results.regression, results.units = expected_unit_costs(results.units, config.regression)
+
+
+def _frontier(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    results.frontier = frontier_scores(results.units, config.units.dimensions, config.frontier)
+
+
+def _districts(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    results.districts = group_benchmarks(results.districts, results.units, results.frontier)
+
+
+def _outliers(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    rule = str(config.standard.params["outlier_rule"])
+    results.outliers = unit_cost_outliers(results.units, config.units.dimensions, rule)
+
+
+def _review(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    if data.requests is None:
+        return
+    adjust_by = config.review.adjust_by
+    decided, lines, totals = review_unit_cost(
+        data.request_units,
+        data.requests.line_items,
+        results.standard,
+        results.units,
+        dims=config.units.dimensions,
+        params=config.review,
+        output_unit=config.units.output_unit,
+        adjust_label=config.label(adjust_by) if adjust_by else None,
+    )
+    results.review_projects, results.review_lines, results.review_totals = decided, lines, totals
+
+
+#: the run, in order (``docs/architecture.md`` shows this list)
+STEPS: tuple[Step, ...] = (
+    Step("unit_costs", _unit_costs, "units"),
+    Step("derive", _derive, "standard"),
+    Step("publish", _publish, "standard"),
+    Step("cost_index", _cost_index, "units.dimensions"),
+    Step("gap", _gap, "decomposition", {"district": "decomposition.reference"}),
+    Step("regression", _regression, "benchmark.formula"),
+    Step("frontier", _frontier, "benchmark.frontier_inputs"),
+    Step("districts", _districts, "units"),
+    Step("outliers", _outliers, "standard.outlier_rule"),
+    Step("review", _review, "review", {"adjust_by": "review.adjust_by"}),
+)
+
+
+def steps_named(*names: str) -> tuple[Step, ...]:
+    """The steps of :data:`STEPS` with these names, in run order (for a command that
+    runs part of the case, e.g. ``standards derive``: ``unit_costs`` and ``derive``)."""
+    unknown = set(names) - {s.name for s in STEPS}
+    if unknown:
+        msg = f"unknown step(s): {', '.join(sorted(unknown))}"
+        raise ValueError(msg)
+    return tuple(s for s in STEPS if s.name in names)
+
+
+def analyse(
+    config: CaseConfig,
+    data: CaseData,
+    *,
+    steps: tuple[Step, ...] = STEPS,
+    on_step: Callable[[str], None] | None = None,
+) -> CaseResults:
+    """Run ``steps`` on validated case data (pure: no files are read or written).
+
+    ``on_step(name)`` is called before each step (e.g. to show progress).
     """
-    formula = config.regression_formula
-    if not formula:
-        return {}, units
-    try:
-        model = fit_cost_model(units, formula, se=config.regression_se)
-        pred = predict_cost(model, units)
-        vif = variance_inflation(units, formula)
-        qmodel = None
-        if config.regression_quantile is not None:
-            qmodel = fit_cost_model(units, formula, quantile=config.regression_quantile)
-            qpred = predict_cost(qmodel, units)
-    except InputError as exc:
-        raise _config_error(config, "benchmark.formula", exc) from exc
-    units = units.copy()
-    expected = pred.get("expected_cost", pred["fitted"])
-    units["expected_unit_cost"] = expected.to_numpy()
-    units["regression_index"] = units["unit_cost"] / units["expected_unit_cost"] * 100
-    if "cost_pi_low" in pred:
-        units["expected_pi_low"] = pred["cost_pi_low"].to_numpy()
-        units["expected_pi_high"] = pred["cost_pi_high"].to_numpy()
-    coefficients = model.coefficients.assign(model="ols")
-    result = {
-        "formula": formula,
-        "method": "ols",
-        "se": model.se,
-        "se_method": model.fit.get("se_method"),
-        "fit": {k: v for k, v in model.fit.items() if np.isscalar(v) or v is None},
-        "vif": vif.to_dict("records"),
-    }
-    if qmodel is not None:
-        units["quantile_unit_cost"] = qpred.get("quantile_cost", qpred["fitted"]).to_numpy()
-        coefficients = pd.concat(
-            [coefficients, qmodel.coefficients.assign(model=f"quantile tau={qmodel.quantile}")]
-        )
-        result["quantile"] = {
-            "tau": qmodel.quantile,
-            "se": qmodel.se,
-            "se_method": qmodel.fit.get("se_method"),
-            "fit": {k: v for k, v in qmodel.fit.items() if np.isscalar(v) or v is None},
-        }
-    result["coefficients"] = coefficients.reset_index(drop=True).to_dict("records")
-    return result, units
-
-
-def _frontier(units: pd.DataFrame, config: CaseConfig) -> pd.DataFrame:
-    """DEA scores of the peer contracts on the case's frontier inputs and outputs."""
-    inputs, outputs = list(config.frontier_inputs), list(config.frontier_outputs)
-    if not inputs or not outputs:
-        return pd.DataFrame()
-    missing = [c for c in inputs + outputs if c not in units.columns]
-    if missing:
-        path = config.folder / "case.toml"
-        msg = (
-            f"{path}: [benchmark] frontier column(s) {', '.join(missing)} are not project "
-            f"variables, drivers or cost elements; available: "
-            f"{', '.join(c for c in units.columns if units[c].dtype.kind == 'f')}"
-        )
-        raise located_error(
-            msg, source_file=path, column="benchmark.frontier_inputs", check="config"
-        )
-    table = units.set_index("project_id")
-    orientation = config.frontier_orientation
-    with_super = config.frontier_rts != "fdh"
-    try:
-        scores = solve_dea(
-            table[inputs],
-            table[outputs],
-            rts=config.frontier_rts,
-            orientation=orientation,
-            super_efficiency=with_super,
-        )
-    except InputError as exc:
-        raise _config_error(config, "benchmark.frontier_inputs", exc) from exc
-    score = "efficiency_in" if orientation == "in" else "efficiency_out_shephard"
-    keep = [c for c in units.columns if c in ("district", *config.dimensions)]
-    frame = table[keep].join(scores).reset_index()
-    frame.insert(len(keep) + 1, "efficiency", frame[score])
-    frame["rts"] = config.frontier_rts
-    frame["orientation"] = orientation
-    frame["frontier_inputs"] = ",".join(inputs)
-    frame["frontier_outputs"] = ",".join(outputs)
-    return frame
-
-
-def _outliers(units: pd.DataFrame, config: CaseConfig) -> pd.DataFrame:
-    """Peer unit costs flagged by the standard's outlier rule, with the reason."""
-    rule = config.standard.outlier_rule
-    flagged = flag_outliers(units, "unit_cost", by=list(config.dimensions) or None, rule=rule)
-    cols = ["project_id", "district", *config.dimensions, "unit_cost", *OUTLIER_COLUMNS]
-    return flagged.loc[flagged["outlier"], [c for c in cols if c in flagged.columns]]
-
-
-def analyse(config: CaseConfig, data: CaseData) -> CaseResults:
-    """Run every stage on validated case data (pure: no files are read or written)."""
-    dims = list(config.dimensions)
-    try:
-        units = _units(data.peers, config, drivers=config.drivers, output_value="actual")
-    except InputError as exc:
-        raise _config_error(config, "drivers", exc) from exc
-    raise_if_problems(check_units(units, output_indicator=config.output_indicator), "the peer data")
-    try:
-        derivation = derive_for_case(config, data, units=units)  # built and checked above
-    except InputError as exc:
-        raise _config_error(config, "standard", exc) from exc
-    standard = _as_published(derivation.standard)
-    standard["published_table"] = derivation.table.ref  # where the values are published
-    stats = peer_table(units, dims=dims)
-    units = units.assign(cost_index=np.nan)
-    if dims:
-        # the index compares with the standard as derived (not the rounded table value)
-        ref = standard.rename(columns={"value_exact": "standard_value"})
-        idx_ref = ref[[*dims, "standard_value"]]
-        from costperf.decompose.unit_costs import cost_index
-
-        units["cost_index"] = cost_index(
-            units, idx_ref, dims=dims, reference_value="standard_value"
-        )
-        districts = group_unit_costs(units, ["district"]).merge(
-            group_cost_index(units, idx_ref, dims=dims, reference_value="standard_value")[
-                ["district", "cost_index"]
-            ],
-            on="district",
-        )
-    else:
-        districts = group_unit_costs(units, ["district"])
-    gap, district_gap, reference = _gap(units, config)
-    regression, units = _regression(units, config)
-    frontier = _frontier(units, config)
-    districts = _district_benchmarks(districts, units, frontier)
-    results = CaseResults(
-        units=units,
-        districts=districts,
-        peer_stats=stats,
-        standard=standard,
-        gap=gap,
-        district_gap=district_gap,
-        reference=reference,
-        regression=regression,
-        frontier=frontier,
-        outliers=_outliers(units, config),
-        derivation=derivation,
-    )
-    if data.requests is not None:
-        _review(results, data.requests, config)
+    results = CaseResults()
+    for step in steps:
+        if on_step is not None:
+            on_step(step.name)
+        try:
+            step.run(config, data, results)
+        except InputError as exc:
+            key = step.keys.get(getattr(exc, "parameter", ""), step.config_key)
+            raise relocate(config, key, exc) from exc
     return results
 
 
-def _as_published(standard: pd.DataFrame) -> pd.DataFrame:
-    """Values as the published table states them (0.01 yuan, half-up); the review
-    applies these, so an auditor can recompute every cut from the published table.
-    The unrounded figures stay in ``value_exact``, ``lower_exact``, ``upper_exact``."""
-    out = standard.copy()
-    for col in ("value", "lower", "upper"):
-        out[f"{col}_exact"] = out[col]
-        out[col] = out[col].map(lambda x: round_half_up(x, 2) if pd.notna(x) else x)
-    return out
-
-
-def _district_benchmarks(
-    districts: pd.DataFrame, units: pd.DataFrame, frontier: pd.DataFrame
-) -> pd.DataFrame:
-    """Add the regression-adjusted index and mean frontier score to the district table."""
-    out = districts.copy()
-    if "expected_unit_cost" in units:
-        expected_cost = (
-            (units["expected_unit_cost"] * units["output_quantity"])
-            .groupby(units["district"])
-            .sum()
-        )
-        output = units.groupby("district")["output_quantity"].sum()
-        actual = units.groupby("district")["total_cost"].sum()
-        out["expected_unit_cost"] = out["district"].map(expected_cost / output)
-        out["regression_index"] = out["district"].map(actual / expected_cost * 100)
-    if not frontier.empty:
-        out["mean_efficiency"] = out["district"].map(
-            frontier.groupby("district")["efficiency"].mean()
-        )
-    return out
-
-
-def _review_adjustment(
-    requests: pd.DataFrame, peers: pd.DataFrame, config: CaseConfig
-) -> tuple[pd.Series | None, pd.Series | None]:
-    """``[review] adjust_by``: scale each request's standard by (its value of the variable
-    / the peer median of its dimension cell) ** elasticity, e.g. the sweeps a day a
-    request buys against the grade's norm. A request without the value is not adjusted.
-    """
-    name = config.review.adjust_by
-    if name is None:
-        return None, None
-    if name not in peers.columns or name not in requests.columns:
-        path = config.folder / "case.toml"
-        msg = (
-            f"{path}: [review] adjust_by = '{name}' is not a variable of the peers and the "
-            f"requests; use a name from [variables]: {', '.join(config.variables) or 'none'}"
-        )
-        raise located_error(
-            msg, source_file=path, column="review.adjust_by", value=name, check="config"
-        )
-    dims = list(config.dimensions)
-    if dims:
-        norm = peers.groupby(dims)[name].median().rename("_norm")
-        reference = requests[dims].join(norm, on=dims)["_norm"]
-    else:
-        reference = pd.Series(peers[name].median(), index=requests.index)
-    value = pd.to_numeric(requests[name], errors="coerce")
-    e = config.review.adjust_elasticity
-    factor = (value / reference) ** e
-    factor = factor.where(np.isfinite(factor) & (factor > 0))
-    power = "" if e == 1 else f"^{e:g}"
-    label = config.label(name)
-    text = [
-        f"{label} {v:g} ÷ 同类中位数 {r:g}{power}, {name}" if pd.notna(f) else ""
-        for v, r, f in zip(value, reference, factor, strict=True)
-    ]
-    return factor, pd.Series(text, index=requests.index)
-
-
-def _review(results: CaseResults, requests: TableSet, config: CaseConfig) -> None:
-    dims = list(config.dimensions)
-    units = _units(requests, config, drivers={}, output_value="target")
-    factor, text = _review_adjustment(units, results.units, config)
-    decided = review_projects(
-        units,
-        results.standard,
-        dims=dims,
-        output_unit=config.output_unit,
-        tolerance=config.review.tolerance,
-        adjustment=factor,
-        adjustment_text=text,
-    )
-    results.review_projects = decided
-    results.review_lines = review_lines(requests.line_items, decided)
-    results.review_totals = review_totals(decided)
+def relocate(config: CaseConfig, key: str, exc: InputError) -> InputError:
+    """An error about a case.toml setting (e.g. a formula) located at its key; an error
+    that already names its cells is kept as it is."""
+    if not exc.problems.empty:
+        return exc
+    section, _, name = key.partition(".")
+    where = f"[{section}] {name}" if name else f"[{section}]"
+    return config.config_error(key, f"{where}: {exc}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import uuid
 from pathlib import Path
@@ -83,11 +84,43 @@ def open_store(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
-def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
+def check_store(path: str | Path) -> None:
+    """Refuse, before anything is written anywhere, a store a run could not write to.
+
+    A missing file needs a folder that can be created or written; an existing file must
+    be a costperf store (or an empty SQLite database). Nothing is created or changed.
+    """
+    path = Path(path)
+    if path.is_dir():
+        msg = f"{path}: is a folder, not a costperf record store"
+        raise InputError(msg)
+    if not path.exists():
+        parent = next((p for p in path.parents if p.exists()), Path())
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            msg = f"{path}: the record store cannot be created here (no writable folder)"
+            raise InputError(msg)
+        return
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        msg = f"{path}: cannot open the record store (SQLite said: {exc})"
+        raise InputError(msg) from exc
+    try:
+        _check_or_create(conn, path, create=False)
+    except sqlite3.DatabaseError as exc:
+        msg = f"{path}: not a costperf record store (SQLite said: {exc})"
+        raise InputError(msg) from exc
+    finally:
+        conn.close()
+
+
+def _check_or_create(conn: sqlite3.Connection, path: Path, *, create: bool = True) -> None:
     """Create the tables in an empty database, or check that it is a costperf store."""
     application_id = conn.execute("PRAGMA application_id").fetchone()[0]
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if not tables and application_id == 0:  # a new (or empty) database
+        if not create:
+            return
         conn.executescript(
             f"BEGIN;\n{_DDL}\nPRAGMA application_id = {APPLICATION_ID};\n"
             f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');\nCOMMIT;"
@@ -124,9 +157,10 @@ def write_run(
     data_hash: str = "",
     summary: dict | None = None,
     version: str = "",
+    run_id: str | None = None,
 ) -> str:
-    """Store one run's review records atomically; return its run id."""
-    run_id = uuid.uuid4().hex[:16]
+    """Store one run's review records atomically; return its run id (new by default)."""
+    run_id = run_id or new_run_id()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     conn = open_store(path)
     try:
@@ -149,6 +183,11 @@ def write_run(
     finally:
         conn.close()
     return run_id
+
+
+def new_run_id() -> str:
+    """A fresh run id (16 hex digits)."""
+    return uuid.uuid4().hex[:16]
 
 
 def _insert(conn: sqlite3.Connection, table: str, frame: pd.DataFrame) -> None:

@@ -8,16 +8,14 @@ Problems name the column as the user wrote it (the original header is kept in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from costperf.columns import column_table
-from costperf.errors import empty_problems, make_problems
-
-LOCATION = ["source_file", "sheet", "source_row"]
+from costperf.errors import LOCATION, check_code, empty_problems, make_problems
 
 
 def shown_header(frame: pd.DataFrame, name: str) -> str:
@@ -57,7 +55,7 @@ def row_problems(
     )
     out["value"] = shown.astype(object).where(shown.notna(), "").astype(str)
     out["expected"] = expected
-    out["check"] = check
+    out["check"] = str(check_code(check))
     out["severity"] = severity
     return out.reset_index(drop=True)
 
@@ -100,7 +98,7 @@ def concat_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
 
 def require_columns(frame: pd.DataFrame, names: Sequence[str], *, what: str = "") -> pd.DataFrame:
     """Problems for each of ``names`` missing from ``frame``."""
-    present = list(frame.columns.drop(LOCATION, errors="ignore"))
+    present = list(frame.columns.drop(list(LOCATION), errors="ignore"))
     listing = ", ".join(shown_header(frame, str(c)) for c in present) or "none"
     header_row = frame.attrs.get("header_row")
     parts = []
@@ -252,9 +250,28 @@ def check_unique(frame: pd.DataFrame, key: Sequence[str], *, what: str) -> pd.Da
     return problems
 
 
+NUMERIC_DTYPES = ("int", "float")
+
+
+def column_dtype(name: str) -> str:
+    """The dtype ``columns.csv`` gives a canonical column ('' when it is not listed)."""
+    table = column_table()
+    return table.at[name, "dtype"] if name in table.index else ""
+
+
+def column_unit(name: str) -> str:
+    """The unit ``columns.csv`` gives a canonical column ('' when none)."""
+    table = column_table()
+    return table.at[name, "unit"] if name in table.index else ""
+
+
 @dataclass(frozen=True)
 class Schema:
     """Columns, types and checks of one input table.
+
+    A column's type comes from ``columns.csv`` (``dtype`` int or float: parsed as a
+    number; anything else: text), unless the schema forces it (``text``, ``numbers``:
+    columns a case defines, such as its dimensions and driver inputs).
 
     Attributes
     ----------
@@ -262,26 +279,56 @@ class Schema:
         Table name (``line_items``); ``label_zh`` its Chinese name.
     required, optional
         Canonical columns that must / may be present.
-    numeric
-        Numeric columns and their minimum value (None: no minimum).
+    minimum
+        Smallest allowed value of some numeric columns (others: no minimum).
     nullable
         Numeric or text columns that may be blank.
     key
         Columns that identify a row uniquely.
+    text, numbers
+        Columns typed as text / as numbers whatever ``columns.csv`` says.
     """
 
     name: str
     label_zh: str
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
-    numeric: dict[str, float | None] = field(default_factory=dict)
+    minimum: Mapping[str, float] = field(default_factory=dict)
     nullable: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
     allow_extra_numeric: bool = False
+    text: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.required + self.optional
+
+    @property
+    def numeric(self) -> dict[str, float | None]:
+        """Numeric columns and their minimum (None: no minimum)."""
+        return {
+            c: self.minimum.get(c)
+            for c in self.columns
+            if c in self.numbers or (c not in self.text and column_dtype(c) in NUMERIC_DTYPES)
+        }
+
+    def with_columns(
+        self, *, text: Iterable[str] = (), numbers: Iterable[str] = (), minimum: float = 0.0
+    ) -> Schema:
+        """This schema plus optional, nullable columns a case defines (its dimensions as
+        text, the project columns its drivers use as numbers >= ``minimum``)."""
+        text = tuple(c for c in dict.fromkeys(text) if c not in self.required)
+        numbers = tuple(c for c in dict.fromkeys(numbers) if c not in text)
+        added = tuple(c for c in (*text, *numbers) if c not in self.columns)
+        return replace(
+            self,
+            optional=self.optional + added,
+            nullable=tuple(dict.fromkeys((*self.nullable, *added))),
+            minimum={**self.minimum, **dict.fromkeys(numbers, minimum)},
+            text=self.text + text,
+            numbers=self.numbers + numbers,
+        )
 
     def validate(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Check and type ``frame``; return ``(typed_frame, problems)``."""
@@ -328,29 +375,10 @@ PROJECTS = Schema(
     "projects",
     "项目",
     required=("project_id", "district"),
-    optional=(
-        "project_name",
-        "class_of_matter",
-        "department",
-        "year",
-        "road_grade",
-        "wage_index",
-        "density",
-        "cleaners",
-    ),
-    numeric={"year": None, "wage_index": 0.0, "density": 0.0, "cleaners": 0.0},
-    nullable=(
-        "year",
-        "project_name",
-        "class_of_matter",
-        "department",
-        "road_grade",
-        "wage_index",
-        "density",
-        "cleaners",
-    ),
+    optional=("project_name", "class_of_matter", "department", "year"),
+    nullable=("year", "project_name", "class_of_matter", "department"),
     key=("project_id",),
-    allow_extra_numeric=True,
+    allow_extra_numeric=True,  # a case's own columns: see Schema.with_columns
 )
 
 LINE_ITEMS = Schema(
@@ -358,7 +386,7 @@ LINE_ITEMS = Schema(
     "明细",
     required=("project_id", "cost_element", "amount"),
     optional=("line_no", "econ_code", "item", "unit", "quantity", "unit_price", "standard_id"),
-    numeric={"line_no": None, "quantity": 0.0, "unit_price": 0.0, "amount": 0.0},
+    minimum={"quantity": 0.0, "unit_price": 0.0, "amount": 0.0},
     nullable=("line_no", "quantity", "unit_price", "econ_code", "item", "unit", "standard_id"),
     key=("project_id", "line_no"),
 )
@@ -368,7 +396,6 @@ OUTPUTS = Schema(
     "产出",
     required=("project_id", "indicator", "actual"),
     optional=("category", "unit", "target"),
-    numeric={"target": None, "actual": None},
     nullable=("target", "category", "unit"),
     key=("project_id", "indicator"),
 )
@@ -434,7 +461,7 @@ REQUESTS = Schema(
     "支出申报明细",
     required=("request_id",),
     optional=_REQUEST_OPTIONAL,
-    numeric={"line_no": None, **dict.fromkeys(_REQUEST_NUMBERS, 0.0)},
+    minimum=dict.fromkeys(_REQUEST_NUMBERS, 0.0),
     nullable=_REQUEST_OPTIONAL,  # every optional fact may be blank
     key=("request_id", "line_no"),
 )

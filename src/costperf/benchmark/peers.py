@@ -45,7 +45,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from costperf.errors import InputError, format_problem, make_problems
+from costperf.errors import LOCATION, Check, InputError, format_problem, make_problems
 
 RULES = ("iqr", "mad", "none")
 DEFAULT_K = {"iqr": 1.5, "mad": 3.5, "none": 0.0}
@@ -73,7 +73,7 @@ OUTLIER_COLUMNS = [
     "outlier_reason",
     "outlier_reason_zh",
 ]
-_SOURCE_COLUMNS = ("source_file", "sheet", "source_row")
+_SOURCE_COLUMNS = LOCATION
 _MAX_LISTED = 10
 
 
@@ -331,7 +331,9 @@ def super_efficiency_outliers(
     frame = scores.rename("super_efficiency").to_frame()
     score = _numeric_column(frame, "super_efficiency", finite=False)
     finite = np.isfinite(score)
-    _raise_cells(frame, finite & (score <= 0), "super_efficiency", "a score > 0", "positive")
+    _raise_cells(
+        frame, finite & (score <= 0), "super_efficiency", "a score > 0", Check.NOT_POSITIVE
+    )
     infeasible = ~finite
     if orientation == "input":
         lower, upper = np.nan, float(threshold)
@@ -447,10 +449,10 @@ def _numeric_column(frame: pd.DataFrame, column: str, *, finite: bool = True) ->
     series = frame[column]
     values = pd.to_numeric(series, errors="coerce")
     bad = (values.isna() & series.notna()).to_numpy()
-    _raise_cells(frame, bad, column, "a number", "numeric")
+    _raise_cells(frame, bad, column, "a number", Check.NOT_A_NUMBER)
     array = values.to_numpy(dtype=float, na_value=np.nan)
     if finite:
-        _raise_cells(frame, np.isinf(array), column, "a finite number", "finite")
+        _raise_cells(frame, np.isinf(array), column, "a finite number", Check.NOT_FINITE)
     return array
 
 

@@ -13,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from costperf.commands.dea import _names as split_names
+from costperf.errors import LOCATION
 
 if TYPE_CHECKING:
     import pandas as pd
 
-LOCATION = ("source_file", "sheet", "source_row")
 
 #: display labels of the columns the commands write: key -> (zh, en); other keys fall
 #: back to ``columns.csv`` (:func:`costperf.columns.label`).
@@ -219,6 +218,18 @@ def _write_workbook(sheets: Sequence[tuple[str, pd.DataFrame]], path: Path) -> P
                 sheet.set_column(j, j, float(min(max(wide + 2, 10), 40)))
             sheet.freeze_panes(1, 0)
     return path
+
+
+def split_names(text: str | None, option: str) -> list[str]:
+    from costperf.errors import InputError
+
+    if text is None:
+        return []
+    names = [t.strip() for t in str(text).split(",")]
+    if not names or any(not t for t in names):
+        msg = f"{option} {text!r}: expected comma-separated column names, e.g. a,b"
+        raise InputError(msg)
+    return names
 
 
 __all__ = [

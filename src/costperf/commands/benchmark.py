@@ -23,6 +23,7 @@ from costperf.commands._tables import (
     split_names,
     write_tables,
 )
+from costperf.errors import LOCATION
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -242,7 +243,7 @@ def _flagged(screened, cooks, spec: dict, lang: str) -> pd.DataFrame:
     keys = [c for c in ([spec["id"]] if spec["id"] else []) if c not in spec["by"]]
     columns = [*keys, *spec["by"], spec["value"]]
     rule = ["outlier_rule", "lower_fence", "upper_fence"]
-    where = ["source_file", "sheet", "source_row"]
+    where = list(LOCATION)
     parts = [
         screened.loc[screened["outlier"], [*columns, *rule, reason, *where]].rename(
             columns={reason: "outlier_reason"}

@@ -11,6 +11,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from costperf.errors import LOCATION
+
 if TYPE_CHECKING:
     from costperf.benchmark.costmodel import CostModel
 
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if args.vif is not None:
         outputs.append((variance_inflation(frame, args.formula), args.vif))
     if args.predictions is not None:
-        located = frame[[c for c in ("source_file", "sheet", "source_row") if c in frame]]
+        located = frame[[c for c in LOCATION if c in frame]]
         predicted = predict_cost(model, frame, alpha=args.alpha)
         outputs.append((located.join(predicted), args.predictions))
     for table, path in outputs:

@@ -12,7 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-LOCATION = ("source_file", "sheet", "source_row")
+from costperf.commands._tables import split_names
+from costperf.errors import LOCATION
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -101,25 +102,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _names(text: str | None, option: str) -> list[str]:
-    from costperf.errors import InputError
-
-    if text is None:
-        return []
-    names = [t.strip() for t in str(text).split(",")]
-    if not names or any(not t for t in names):
-        msg = f"{option} {text!r}: expected comma-separated column names, e.g. a,b"
-        raise InputError(msg)
-    return names
-
-
 def _price_spec(
     text: str | None, option: str, count: int, what: str
 ) -> tuple[list[str], list[float] | None]:
     """Price columns, or constant prices when every item is a number."""
     from costperf.errors import InputError
 
-    items = _names(text, option)
+    items = split_names(text, option)
     if not items:
         return [], None
     try:
@@ -136,8 +125,8 @@ def _spec(args: argparse.Namespace, data) -> dict:
     from costperf.errors import InputError, raise_if_problems
     from costperf.schemas import concat_problems, require_columns
 
-    inputs = _names(args.inputs, "--inputs")
-    outputs = _names(args.outputs, "--outputs")
+    inputs = split_names(args.inputs, "--inputs")
+    outputs = split_names(args.outputs, "--outputs")
     price_cols, price_consts = _price_spec(args.prices, "--prices", len(inputs), "input")
     oprice_cols, oprice_consts = _price_spec(
         args.output_prices, "--output-prices", len(outputs), "output"

@@ -92,6 +92,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=METHODS, default="lmdi_additive")
     p.add_argument("--group", default=None, help="column to average the effects by (district)")
     p.add_argument(
+        "--by",
+        default=None,
+        help="compare units within cells of this column (e.g. road_grade): one reference "
+        "per cell, as costperf run does; --reference must then be a statistic",
+    )
+    p.add_argument(
         "--scale",
         type=float,
         default=None,
@@ -116,15 +122,18 @@ def run(args: argparse.Namespace) -> int:
     units = _units(data, spec, args)
     scale = _scale(units, spec, args.scale)
     work = units.assign(**{spec["target"]: units[spec["target"]] / scale})
-    reference, described = _reference(args, work, spec)
-    gap = decompose_gap(
-        work,
-        reference,
-        spec["drivers"],
-        method=args.method,
-        id_column=spec["id"],
-        target=spec["target"],
-    )
+    if spec["by"] is not None:
+        gap, described = _gap_by_cell(work, spec, args)
+    else:
+        reference, described = _reference(args, work, spec)
+        gap = decompose_gap(
+            work,
+            reference,
+            spec["drivers"],
+            method=args.method,
+            id_column=spec["id"],
+            target=spec["target"],
+        )
     gap = _rescale(gap, scale, args.method)
     deviation = _identity_deviation(units, spec, scale)
     gap = _with_checks(gap, units, spec, deviation, args.method)
@@ -155,6 +164,8 @@ def _spec(args: argparse.Namespace, data: pd.DataFrame) -> dict:
         wanted.append(("--id", [args.id]))
     if args.group is not None:
         wanted.append(("--group", [args.group]))
+    if args.by is not None:
+        wanted.append(("--by", [args.by]))
     group_ref = _group_reference(args.reference)
     if group_ref is not None:
         wanted.append(("--reference", [group_ref[0]]))
@@ -170,6 +181,7 @@ def _spec(args: argparse.Namespace, data: pd.DataFrame) -> dict:
         "drivers": [found[d] for d in drivers],
         "id": id_col,
         "group": found.get(args.group) if args.group else None,
+        "by": found.get(args.by) if args.by else None,
         "group_reference": (found[group_ref[0]], group_ref[1]) if group_ref else None,
     }
     clash = set(spec["drivers"]) & {spec["target"], spec["id"], spec["group"]}
@@ -217,7 +229,7 @@ def _units(data: pd.DataFrame, spec: dict, args: argparse.Namespace) -> pd.DataF
             parts.append(
                 row_problems(frame, low, column, expected, "negative_for_lmdi", values=data[column])
             )
-    text = [c for c in (spec["group"], (spec["group_reference"] or [None])[0]) if c]
+    text = [c for c in (spec["group"], spec["by"], (spec["group_reference"] or [None])[0]) if c]
     frame, text_problems = coerce_text(frame, text)
     parts.append(text_problems)
     if spec["id"] is not None:
@@ -314,6 +326,24 @@ def _reference(args: argparse.Namespace, work: pd.DataFrame, spec: dict):
     return ref, (f"全部单位{_statistic_zh(text)}", f"{text} of all units")
 
 
+def _gap_by_cell(work: pd.DataFrame, spec: dict, args: argparse.Namespace):
+    """Each unit against its ``--by`` cell's reference (the same function as the run)."""
+    from costperf.decompose.cells import gap_by_cell
+    from costperf.errors import InputError
+    from costperf.params import GapParams
+
+    statistic = str(args.reference).strip()
+    if statistic.startswith(("unit:", "group:")):
+        msg = f"--by {args.by}: --reference must be a statistic (median, mean, pNN), got {statistic!r}"
+        raise InputError(msg)
+    params = GapParams(drivers=tuple(spec["drivers"]), method=args.method, statistic=statistic)
+    gap, _ = gap_by_cell(
+        work, [spec["by"]], params, id_column=spec["id"], target=spec["target"], group=""
+    )
+    by = shown_name(spec["by"], args.lang)
+    return gap, (f"各{by}组内{_statistic_zh(statistic)}", f"{statistic} within each {by}")
+
+
 def _statistic_zh(statistic: str) -> str:
     if statistic in STATISTIC_NAMES:
         return STATISTIC_NAMES[statistic]
@@ -326,14 +356,9 @@ def _statistic_zh(statistic: str) -> str:
 
 def _rescale(gap: pd.DataFrame, scale: float, method: str) -> pd.DataFrame:
     """Undo the target scaling: values (and additive effects) back in target units."""
-    out = gap.copy()
-    columns = ["unit_value", "reference_value", "gap"]
-    if method != "lmdi_multiplicative":
-        columns.append("effect")  # additive effects are linear in the value scale
-    for column in columns:
-        out[column] = out[column].astype(float) * scale
-    for column in ("unit_driver_value", "reference_driver_value"):
-        out[column] = out[column].astype(float)
+    from costperf.decompose.cells import rescale_gap
+
+    out = rescale_gap(gap, scale, method)
     out["note"] = out["note"].str.replace(
         "target / product of drivers", "target / (scale x product of drivers)", regex=False
     )
@@ -364,51 +389,30 @@ def _with_checks(
     return out
 
 
-def _decomposed(gap: pd.DataFrame, method: str) -> pd.DataFrame:
-    """Rows of the units with every effect defined (for factors: finite and > 0, and a
-    ratio > 0, so geometric means exist)."""
-    import numpy as np
-
-    if method == "lmdi_multiplicative":
-        ok = np.isfinite(gap["effect"]) & (gap["effect"] > 0) & (gap["ratio"] > 0)
-    else:
-        ok = gap["effect"].notna()
-    return gap[ok.groupby(gap["unit"]).transform("all")]
-
-
 def _group_means(gap: pd.DataFrame, group: str, method: str) -> pd.DataFrame:
-    """Per group and driver: mean effect (geometric for factors), mean value and gap.
-
-    Only decomposed units count, so the group's effects still add up to its mean gap
-    (multiply to its geometric-mean ratio).
-    """
+    """Per group and driver: the mean effect (geometric for factors), mean value and gap,
+    by :func:`costperf.decompose.cells.group_effects` (the same as ``costperf run``)."""
     import numpy as np
 
     from costperf.columns import sort_natural
+    from costperf.decompose.cells import group_effects
 
-    done = _decomposed(gap, method)
-    keys = [group, "driver"]
-    grouped = done.groupby(keys, sort=False, dropna=False)
-    units = done.drop_duplicates("unit").groupby(group, dropna=False)
+    table = group_effects(gap, group, method).rename(columns={"unit_value": "unit_value_mean"})
     if method == "lmdi_multiplicative":
-        table = grouped["effect"].agg(lambda e: float(np.exp(np.log(e).mean())))
-        table = table.rename("effect_geomean").reset_index()
-        ratio = units["ratio"].agg(lambda r: float(np.exp(np.log(r).mean())))
-        table["ratio_geomean"] = table[group].map(ratio)
+        table = table.rename(columns={"effect": "effect_geomean", "ratio": "ratio_geomean"})
+        middle = ["effect_geomean", "ratio_geomean"]
     else:
-        table = grouped["effect"].mean().rename("effect_mean").reset_index()
-        mean_gap = units["gap"].mean()
-        table["gap_mean"] = table[group].map(mean_gap)
+        table = table.rename(columns={"effect": "effect_mean", "gap": "gap_mean"})
         with np.errstate(divide="ignore", invalid="ignore"):
-            table["effect_share"] = table["effect_mean"] / table["gap_mean"].where(
-                table["gap_mean"] != 0
-            )
-    table.insert(1, "n_units", table[group].map(units.size()).astype(int))
-    table["unit_value_mean"] = table[group].map(units["unit_value"].mean())
-    table["reference_value"] = float(gap["reference_value"].iloc[0]) if len(gap) else np.nan
+            gap_mean = table["gap_mean"].where(table["gap_mean"] != 0)
+            table["effect_share"] = table["effect_mean"] / gap_mean
+        middle = ["effect_mean", "gap_mean", "effect_share"]
+    columns = [group, "n_units", "driver", *middle, "unit_value_mean", "reference_value"]
     order = {d: i for i, d in enumerate(dict.fromkeys(gap["driver"]))}
     table = table.assign(_order=table["driver"].map(order)).sort_values("_order", kind="stable")
-    return sort_natural(table.drop(columns="_order"), [group]).reset_index(drop=True)
+    return sort_natural(table[[*columns, "_order"]].drop(columns="_order"), [group]).reset_index(
+        drop=True
+    )
 
 
 def _tables(gap, groups, spec: dict, lang: str) -> list[tuple[str, str, pd.DataFrame]]:
@@ -465,7 +469,9 @@ def _summary(gap, units, spec, scale, deviation, described, args, written, zh: b
 
     method = METHOD_NAMES[args.method][0 if zh else 1]
     n_units = gap["unit"].nunique()
-    done = _decomposed(gap, args.method)
+    from costperf.decompose.cells import decomposed
+
+    done = decomposed(gap, args.method)
     first = done.drop_duplicates("unit")
     reference = float(gap["reference_value"].iloc[0]) if len(gap) else float("nan")
     target = shown_name(spec["target"], args.lang)

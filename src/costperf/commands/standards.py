@@ -415,12 +415,14 @@ def _display(frame, lang: str):  # noqa: ANN001, ANN202 - DataFrame in and out
 
 
 def run_derive(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from costperf.case import load_case
     from costperf.errors import InputError
     from costperf.io import write_table
-    from costperf.pipeline import load_case_data
+    from costperf.pipeline import analyse, load_case_data, steps_named
     from costperf.standards import publish_table, read_standards
-    from costperf.standards.derive import derive_for_case, write_derived_table
+    from costperf.standards.derive import override_params, write_derived_table
 
     weights = _split(args.weights)
     if weights is not None:
@@ -430,11 +432,10 @@ def run_derive(args: argparse.Namespace) -> int:
             msg = f"--weights: expected numbers separated by commas, got {args.weights!r}"
             raise InputError(msg) from None
     config = load_case(args.case)
-    data = load_case_data(config)
-    derivation = derive_for_case(
-        config,
-        data,
+    settings = override_params(
+        config.standard,
         rule=args.rule,
+        config=config.path,
         compare=_split(args.compare),
         outlier_rule=args.outlier_rule,
         tau=args.tau,
@@ -447,6 +448,9 @@ def run_derive(args: argparse.Namespace) -> int:
         weights=weights,
         table_version=args.version,
     )
+    config = replace(config, standard=settings)
+    data = load_case_data(config)
+    derivation = analyse(config, data, steps=steps_named("unit_costs", "derive")).derivation
     out = Path(args.out)
     table = derivation.table
     folder = out / "standards"

@@ -75,7 +75,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from costperf.errors import InputError, format_problem, make_problems
+from costperf.errors import LOCATION, Check, InputError, format_problem, make_problems
 
 METHODS = ("lmdi_additive", "lmdi_multiplicative", "shapley")
 RESIDUAL = "residual"
@@ -95,7 +95,7 @@ GAP_COLUMNS = [
     "ratio",
 ]
 _RESIDUAL_TOLERANCE = 1e-12
-_SOURCE_COLUMNS = ("source_file", "sheet", "source_row")
+_SOURCE_COLUMNS = LOCATION
 _MAX_LISTED = 10
 
 
@@ -176,7 +176,7 @@ def peer_reference(
                 bad[column].to_numpy(),
                 column,
                 "a number > 0 (the geometric mean takes logarithms)",
-                "positive for geomean",
+                Check.NOT_POSITIVE,
                 "peers",
                 id_column=None,
             )
@@ -272,7 +272,7 @@ def decompose_gap(
                 raw[:, j] < 0,
                 column,
                 "a number >= 0 (LMDI takes logarithms; use method='shapley' for signed drivers)",
-                "non-negative for LMDI",
+                Check.NEGATIVE_FOR_LMDI,
                 "units",
                 id_column,
             )
@@ -572,9 +572,9 @@ def _unit_ids(units: pd.DataFrame, id_column: str | None) -> pd.Series:
     else:
         ids = units[id_column].reset_index(drop=True)
     column = id_column or "index"
-    _raise_cells(units, ids.isna().to_numpy(), column, "a unit id", "id present", "units", None)
+    _raise_cells(units, ids.isna().to_numpy(), column, "a unit id", Check.MISSING_ID, "units", None)
     duplicated = ids.duplicated(keep=False).to_numpy()
-    _raise_cells(units, duplicated, column, "a unique unit id", "unique id", "units", None)
+    _raise_cells(units, duplicated, column, "a unique unit id", Check.DUPLICATE_ID, "units", None)
     return ids
 
 
@@ -582,9 +582,11 @@ def _numeric_column(frame, column, what, id_column) -> np.ndarray:
     series = frame[column]
     values = pd.to_numeric(series, errors="coerce")
     bad = (values.isna() & series.notna()).to_numpy()
-    _raise_cells(frame, bad, column, "a number", "numeric", what, id_column)
+    _raise_cells(frame, bad, column, "a number", Check.NOT_A_NUMBER, what, id_column)
     array = values.to_numpy(dtype=float, na_value=np.nan)
-    _raise_cells(frame, np.isinf(array), column, "a finite number", "finite", what, id_column)
+    _raise_cells(
+        frame, np.isinf(array), column, "a finite number", Check.NOT_FINITE, what, id_column
+    )
     return array
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError, make_problems
+from costperf.params import UnitsParams
 from costperf.schemas import COST_ELEMENTS, concat_problems, row_problems, shown_header
 
 _CARRIED_ATTRS = ("source", "headers", "header_row")
@@ -332,3 +333,26 @@ def group_cost_index(
     out = frame.groupby(by, sort=True).sum()
     out["cost_index"] = out["actual"] / out["expected"] * 100.0
     return out.reset_index()
+
+
+def case_units(
+    projects: pd.DataFrame,
+    line_items: pd.DataFrame,
+    outputs: pd.DataFrame,
+    params: UnitsParams,
+    *,
+    output_value: str = "actual",
+    with_drivers: bool = True,
+) -> pd.DataFrame:
+    """:func:`unit_table` with the settings of ``params``: the peers' unit table
+    (``output_value="actual"``) or the requests' (``"target"``, drivers left out)."""
+    return unit_table(
+        projects,
+        line_items,
+        outputs,
+        output_indicator=params.output_indicator,
+        output_weights=params.output_weights,
+        variables=params.variables,
+        drivers=params.drivers if with_drivers else {},
+        output_value=output_value,
+    )

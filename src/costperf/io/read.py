@@ -20,7 +20,7 @@ from costperf.columns import (
     normalise_header,
     split_unit,
 )
-from costperf.errors import InputError, located_error, raise_if_problems
+from costperf.errors import LOCATION, InputError, located_error, raise_if_problems
 from costperf.schemas import LINE_ITEMS, OUTPUTS, PROJECTS, Schema, concat_problems, table_problem
 
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -329,7 +329,7 @@ def map_headers(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     """
     renames, scales, seen = {}, {}, {}
     for col in frame.columns:
-        if col in ("source_file", "sheet", "source_row"):
+        if col in LOCATION:
             continue
         name, scale = canonical_name(col)
         if name is None:

@@ -17,6 +17,8 @@ from costperf.review.unit_cost import (
     review_lines,
     review_projects,
     review_totals,
+    review_unit_cost,
+    variable_adjustment,
 )
 
 __all__ = [
@@ -29,4 +31,6 @@ __all__ = [
     "review_lines",
     "review_projects",
     "review_totals",
+    "review_unit_cost",
+    "variable_adjustment",
 ]

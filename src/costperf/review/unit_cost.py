@@ -15,6 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from costperf.errors import ParameterError
+from costperf.params import ReviewParams
+
 DECISIONS_ZH = {"approve": "通过", "reduce": "核减", "reject": "不予安排"}
 
 # what every reviewed project and line says: the decision, the rule, the standard, why
@@ -52,6 +55,47 @@ LINE_COLUMNS = [
     "source_file",
     "source_row",
 ]
+
+
+def variable_adjustment(
+    requests: pd.DataFrame,
+    peers: pd.DataFrame,
+    dims: Sequence[str],
+    variable: str,
+    *,
+    elasticity: float = 1.0,
+    label: str | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """The factor scaling each request's standard by a variable (``[review] adjust_by``).
+
+    factor = (the request's value / the peer median of its dimension cell) **
+    ``elasticity``, e.g. the sweeps a day a request buys against its grade's norm. A
+    request without the value (or a non-positive factor) gets NaN, i.e. no adjustment.
+
+    Returns
+    -------
+    factor, text
+        Aligned with ``requests``; ``text`` says how each factor was formed.
+    """
+    if variable not in peers.columns or variable not in requests.columns:
+        msg = f"'{variable}' is not a variable of both the peers and the requests"
+        raise ParameterError(msg, "adjust_by")
+    dims = list(dims)
+    if dims:
+        norm = peers.groupby(dims)[variable].median().rename("_norm")
+        reference = requests[dims].join(norm, on=dims)["_norm"]
+    else:
+        reference = pd.Series(peers[variable].median(), index=requests.index)
+    value = pd.to_numeric(requests[variable], errors="coerce")
+    factor = (value / reference) ** elasticity
+    factor = factor.where(np.isfinite(factor) & (factor > 0))
+    power = "" if elasticity == 1 else f"^{elasticity:g}"
+    label = label or variable
+    text = [
+        f"{label} {v:g} ÷ 同类中位数 {r:g}{power}, {variable}" if pd.notna(f) else ""
+        for v, r, f in zip(value, reference, factor, strict=True)
+    ]
+    return factor, pd.Series(text, index=requests.index)
 
 
 def _match_standard(
@@ -270,3 +314,57 @@ def review_totals(projects: pd.DataFrame) -> dict[str, float]:
         "cut_rate": (requested - approved) / requested if requested else 0.0,
         **{f"n_{d}": int(counts.get(d, 0)) for d in DECISIONS_ZH},
     }
+
+
+def review_unit_cost(
+    request_units: pd.DataFrame,
+    request_lines: pd.DataFrame,
+    standard: pd.DataFrame,
+    peer_units: pd.DataFrame,
+    *,
+    dims: Sequence[str],
+    params: ReviewParams,
+    output_unit: str = "",
+    adjust_label: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Review requests against the published unit-cost standard, project and line.
+
+    Parameters
+    ----------
+    request_units
+        One row per request (:func:`~costperf.decompose.unit_costs.unit_table` with
+        output targets).
+    request_lines
+        The requests' line items (the cut is allocated to them pro rata).
+    standard
+        The standard as published: ``dims``, ``standard_id``, ``version``, ``value``.
+    peer_units
+        The peers' unit table (the reference of ``params.adjust_by``).
+    params
+        Tolerance and the optional variable adjustment.
+
+    Returns
+    -------
+    projects, lines, totals
+        :func:`review_projects`, :func:`review_lines` and :func:`review_totals`.
+    """
+    factor = text = None
+    if params.adjust_by is not None:
+        factor, text = variable_adjustment(
+            request_units,
+            peer_units,
+            dims,
+            params.adjust_by,
+            elasticity=params.adjust_elasticity,
+            label=adjust_label,
+        )
+    decided = review_projects(
+        request_units,
+        standard,
+        dims=dims,
+        output_unit=output_unit,
+        tolerance=params.tolerance,
+        adjustment=factor,
+        adjustment_text=text,
+    )
+    return decided, review_lines(request_lines, decided), review_totals(decided)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from costperf.errors import InputError, make_problems, raise_if_problems
 from costperf.schemas import LOCATION, concat_problems
-from costperf.standards import _toml
+from costperf.standards import toml_text
 from costperf.standards.format import FRAME_COLUMNS, FRAME_TAIL, as_date, check_and_build
 
 ENV_STANDARDS = "COSTPERF_STANDARDS"
@@ -541,7 +541,7 @@ def write_table_version(
         )
         raise InputError(msg)
     out_header = {k: v for k, v in header.items() if k != "values"}
-    text = _toml.dumps(out_header, comment=comment)
+    text = toml_text.dumps(out_header, comment=comment)
     values = raw.drop(columns=[c for c in LOCATION if c in raw.columns])
     write_table(values, csv_path)
     try:

@@ -27,7 +27,7 @@ from decimal import (
 import numpy as np
 import pandas as pd
 
-from costperf.errors import InputError, make_problems
+from costperf.errors import LOCATION, InputError, make_problems
 from costperf.schemas import concat_problems
 from costperf.standards.format import WILDCARD, as_date, clean_text
 from costperf.standards.lookup import match_lines
@@ -335,9 +335,7 @@ def uprate_table(
 
 
 def _uprated_rows(base: TableVersion, factor: Decimal, step: Decimal, mode: str) -> pd.DataFrame:
-    raw = base.raw.drop(
-        columns=[c for c in ("source_file", "sheet", "source_row") if c in base.raw.columns]
-    ).copy()
+    raw = base.raw.drop(columns=[c for c in LOCATION if c in base.raw.columns]).copy()
     raw = raw.astype(object).where(raw.notna(), "")
     money = clean_text(raw["unit"]).map(is_money_unit)
     for col in ("value", "lower", "upper"):

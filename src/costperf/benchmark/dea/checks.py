@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from costperf.errors import InputError, empty_problems, make_problems, raise_if_problems
+from costperf.errors import LOCATION, InputError, empty_problems, make_problems, raise_if_problems
 
 RETURNS_TO_SCALE = ("crs", "vrs", "drs", "irs", "fdh")
 ORIENTATIONS = ("in", "out", "graph")
 RTS_ALIASES = {"nirs": "drs", "ndrs": "irs"}
-LOCATION_COLUMNS = ("source_file", "sheet", "source_row")
+LOCATION_COLUMNS = LOCATION
 
 
 def normalize_rts(rts: str) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError
-from costperf.standards.derive.evaluate import _prepare, rule_values
+from costperf.standards.derive.evaluate import prepare_peers, rule_values
 from costperf.standards.derive.result import RuleResult
 from costperf.standards.derive.rules import check_params
 
@@ -23,7 +23,7 @@ def rule_savings(
     percentage of the same peers' ``total_cost``.
     """
     p = check_params(params)
-    peers = _prepare(units, dims, p)
+    peers = prepare_peers(units, dims, p)
     peers = peers[np.isfinite(peers[p["value"]]) & np.isfinite(peers[p["output"]])]
     merged = peers.merge(values[[*dims, "value"]], on=list(dims), how="inner")
     excess = np.maximum(0.0, merged[p["value"]] - merged["value"]) * merged[p["output"]]
@@ -116,7 +116,8 @@ def _comparison_rows(units, dims, values: pd.DataFrame, params) -> pd.DataFrame:
     return out.reindex(columns=columns)
 
 
-def _comparison(units, dims, results: Mapping[str, RuleResult], params) -> pd.DataFrame:  # noqa: ANN001
+def comparison_of(units, dims, results: Mapping[str, RuleResult], params) -> pd.DataFrame:  # noqa: ANN001
+    """:func:`compare_rules` rows of rules already evaluated (``results`` by rule name)."""
     parts = []
     for result in results.values():
         parts.append(_comparison_rows(units, dims, result.values, params))

@@ -8,14 +8,16 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError
+from costperf.standards.derive.registry import DeriveRule, register
 from costperf.standards.derive.result import (
     RuleResult,
-    _finish,
-    _missing_reason,
-    _peer_rows,
-    _value_row,
+    base_hash_columns,
     cell_keys,
+    finish_result,
     in_cell,
+    missing_reason,
+    peer_rows,
+    value_row,
 )
 from costperf.standards.derive.rules import RuleSpec
 
@@ -44,7 +46,7 @@ def dea_rule(
     value = params["value"]
     for key in cell_keys(units, dims):
         cell = units[in_cell(units, dims, key)]
-        missing, reason, reason_zh = _missing_reason(cell, [value, *inputs, *outputs])
+        missing, reason, reason_zh = missing_reason(cell, [value, *inputs, *outputs])
         used = ~missing
         score = np.full(len(cell), np.nan)
         if used.sum() >= 1:
@@ -61,13 +63,13 @@ def dea_rule(
             reason[i], reason_zh[i] = "DEA score not available", "无DEA得分"
         used &= ~bad
         efficient = cell[value].to_numpy(dtype=float) * score
-        cell_peers = _peer_rows(cell, dims, params, spec.name, used, reason, reason_zh, efficient)
+        cell_peers = peer_rows(cell, dims, params, spec.name, used, reason, reason_zh, efficient)
         result = float(np.median(efficient[used])) if used.any() else np.nan
         label = "theta" if params["dea_score"] == "technical" else "cost efficiency"
         label_zh = "投入导向技术效率" if params["dea_score"] == "technical" else "成本效率"
         rts_text = str(params["dea_rts"]).upper()
         rows.append(
-            _value_row(
+            value_row(
                 dims,
                 key,
                 spec.name,
@@ -80,4 +82,43 @@ def dea_rule(
             )
         )
         peers.append(cell_peers)
-    return _finish(rows, peers, dims, params, spec, digest)
+    return finish_result(rows, peers, dims, params, spec, digest)
+
+
+def names_list(params: dict[str, object], keys: tuple[str, ...], where: str) -> dict[str, object]:
+    """Parameters ``keys`` as tuples of names (a single name is a one-item list)."""
+    for key in keys:
+        value = params[key]
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            msg = f"{where}: {key} must be a list of names, got {params[key]!r}"
+            raise InputError(msg)
+        params[key] = tuple(value)
+    return params
+
+
+def _dea_hash(units, dims, spec, params) -> list[str]:  # noqa: ANN001, ARG001
+    return [*base_hash_columns(units, dims, params), *params["dea_inputs"], *params["dea_outputs"]]
+
+
+def _dea_drop_grid(peers, dims, spec, params, grid_of) -> pd.DataFrame:  # noqa: ANN001
+    from costperf.standards.derive.sensitivity import refit_drop_grid
+
+    return refit_drop_grid(peers, dims, spec, params, grid_of)
+
+
+register(
+    DeriveRule(
+        kind="dea",
+        names=("dea",),
+        parse=lambda text: RuleSpec("dea", "dea") if text == "dea" else None,
+        evaluate=dea_rule,
+        hashed_columns=_dea_hash,
+        drop_grid=_dea_drop_grid,
+        is_local=lambda spec, params: True,  # DEA runs within each cell
+        params={"dea_inputs": (), "dea_outputs": (), "dea_rts": "vrs", "dea_score": "technical"},
+        choices={"dea_score": ("technical", "cost")},
+        check=lambda params, where: names_list(params, ("dea_inputs", "dea_outputs"), where),
+        label_zh="数据包络分析",
+    )
+)

@@ -7,15 +7,12 @@ from collections.abc import Sequence
 import pandas as pd
 
 from costperf.errors import InputError
-from costperf.standards.derive.dea import dea_rule
-from costperf.standards.derive.models import _model_columns, case_formula, regression_rule
-from costperf.standards.derive.quantile import peer_statistic_rule
+from costperf.standards.derive.registry import get_rule
 from costperf.standards.derive.result import RuleResult, data_hash
 from costperf.standards.derive.rules import RuleSpec, check_params, parse_rule
-from costperf.standards.derive.triangulation import triangulation_rule
 
 
-def _prepare(units: pd.DataFrame, dims: Sequence[str], params: dict) -> pd.DataFrame:
+def prepare_peers(units: pd.DataFrame, dims: Sequence[str], params: dict) -> pd.DataFrame:
     """Peers that belong to a cell (all dimensions given), with a plain row index."""
     needed = [params["id"], params["value"], *dims]
     missing = [c for c in needed if c not in units.columns]
@@ -32,28 +29,16 @@ def _prepare(units: pd.DataFrame, dims: Sequence[str], params: dict) -> pd.DataF
     return peers
 
 
-def _hash_columns(units: pd.DataFrame, dims: Sequence[str], spec: RuleSpec, params) -> list[str]:
-    base = [params["id"], *dims, params["value"], params["output"], params["cost"]]
-    if spec.kind in ("regression", "quantile_regression") and params["formula"]:
-        base += _model_columns(units, case_formula(str(params["formula"]), dims))
-    elif spec.kind == "dea":
-        base += [*params["dea_inputs"], *params["dea_outputs"]]
-    elif spec.kind == "triangulation":
-        for member in params["members"]:
-            base += _hash_columns(units, dims, parse_rule(member), params)
+def hash_columns(units: pd.DataFrame, dims: Sequence[str], spec: RuleSpec, params) -> list[str]:  # noqa: ANN001
+    """The columns the rule's data hash covers (present in ``units``, each once)."""
+    base = get_rule(spec.kind).hashed_columns(units, dims, spec, params)
     return [c for c in dict.fromkeys(base) if c in units.columns]
 
 
-def _evaluate(units: pd.DataFrame, dims: Sequence[str], spec: RuleSpec, params) -> RuleResult:
-    digest = data_hash(units, _hash_columns(units, dims, spec, params))
-    if spec.kind in ("quantile", "mean"):
-        return peer_statistic_rule(units, dims, spec, params, digest)
-    if spec.kind in ("regression", "quantile_regression"):
-        return regression_rule(units, dims, spec, params, digest)
-    if spec.kind == "dea":
-        return dea_rule(units, dims, spec, params, digest)
-    members = {m: _evaluate(units, dims, parse_rule(m), params) for m in params["members"]}
-    return triangulation_rule(members, dims, spec, params, digest)
+def evaluate_spec(units: pd.DataFrame, dims: Sequence[str], spec: RuleSpec, params) -> RuleResult:  # noqa: ANN001
+    """Run one parsed rule on prepared peers with checked parameters."""
+    digest = data_hash(units, hash_columns(units, dims, spec, params))
+    return get_rule(spec.kind).evaluate(units, dims, spec, params, digest)
 
 
 def evaluate_rule(
@@ -65,7 +50,7 @@ def evaluate_rule(
     """
     spec = parse_rule(rule)
     checked = check_params(params)
-    return _evaluate(_prepare(units, dims, checked), list(dims), spec, checked)
+    return evaluate_spec(prepare_peers(units, dims, checked), list(dims), spec, checked)
 
 
 def rule_values(
@@ -85,7 +70,7 @@ def rule_values(
         ``median``, ``mean``, ``p10``, ``p25``, ``p75``, ``p90``, ``quantile:<q>``,
         ``regression``, ``quantile_regression``, ``dea`` or ``triangulation``.
     **params
-        Rule parameters (:data:`~costperf.standards.derive.rules.DEFAULT_PARAMS`):
+        Rule parameters (:func:`~costperf.standards.derive.registry.default_params`):
         ``outlier_rule``, ``k``, ``quantile_method``, ``formula``, ``at``
         (``median_drivers`` | ``mean_prediction``), ``tau``, ``model_outliers``,
         ``dea_inputs``, ``dea_outputs``, ``dea_rts``, ``dea_score``, ``members``,

@@ -9,14 +9,16 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError
+from costperf.standards.derive.registry import DeriveRule, register
 from costperf.standards.derive.result import (
     RuleResult,
-    _finish,
-    _missing_reason,
-    _peer_rows,
-    _value_row,
+    base_hash_columns,
     cell_keys,
+    finish_result,
     in_cell,
+    missing_reason,
+    peer_rows,
+    value_row,
 )
 from costperf.standards.derive.rules import RuleSpec
 
@@ -41,7 +43,7 @@ def _fit(units: pd.DataFrame, formula: str, spec: RuleSpec, params):  # noqa: AN
         return fit_cost_model(units, formula, quantile=tau, se_quantile="ker")
 
 
-def _model_columns(units: pd.DataFrame, formula: str) -> list[str]:
+def model_columns(units: pd.DataFrame, formula: str) -> list[str]:
     names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", formula))
     return [c for c in units.columns if c in names]
 
@@ -66,8 +68,8 @@ def regression_rule(
             f"('{params['value']}'), got {formula!r}"
         )
         raise InputError(msg)
-    columns = _model_columns(units, formula)
-    missing, reason, reason_zh = _missing_reason(units, columns)
+    columns = model_columns(units, formula)
+    missing, reason, reason_zh = missing_reason(units, columns)
     reason, reason_zh = np.array(reason, dtype=object), np.array(reason_zh, dtype=object)
     used = ~missing
     fit_on = units[used]
@@ -98,7 +100,7 @@ def regression_rule(
     prediction = predicted[cost_col].to_numpy(dtype=float)
     peer_value = np.full(len(units), np.nan)
     peer_value[used] = prediction[: used.sum()]
-    all_peers = _peer_rows(units, dims, params, spec.name, used, reason, reason_zh, peer_value)
+    all_peers = peer_rows(units, dims, params, spec.name, used, reason, reason_zh, peer_value)
     method, method_zh = _regression_text(spec, params, formula, model)
     rows, peers = [], []
     for i, (key, mask) in enumerate(zip(keys, masks, strict=True)):
@@ -109,8 +111,8 @@ def regression_rule(
         else:
             value = float(prediction[used.sum() + filled.index(i)])
         peers.append(all_peers[mask])
-        rows.append(_value_row(dims, key, spec.name, value, all_peers[mask], method, method_zh))
-    return _finish(rows, peers, dims, params, spec, digest)
+        rows.append(value_row(dims, key, spec.name, value, all_peers[mask], method, method_zh))
+    return finish_result(rows, peers, dims, params, spec, digest)
 
 
 def _median_point(cell: pd.DataFrame, dims, key, model) -> dict[str, object]:  # noqa: ANN001
@@ -171,7 +173,7 @@ def regression_drop_grid(
     from costperf.benchmark.costmodel import fit_cost_model, rq_coefficients
 
     formula = case_formula(str(params["formula"]), dims)
-    missing, _, _ = _missing_reason(units, _model_columns(units, formula))
+    missing, _, _ = missing_reason(units, model_columns(units, formula))
     used = ~missing
     data = units[used].reset_index(drop=True)
     model = _fit(data, formula, spec, params)
@@ -242,3 +244,69 @@ def _refit(X, y, spec, params, model, rq_coefficients):  # noqa: ANN001, ANN202
 
 def _to_cost(fitted, model, factor: float):  # noqa: ANN001, ANN202
     return np.exp(fitted) * factor if model.spec.log_response else fitted
+
+
+MODEL_CHOICES = {
+    "at": ("median_drivers", "mean_prediction"),
+    "model_outliers": ("none", "cooks_distance"),
+    "retransform": ("smearing", "lognormal"),
+}
+
+
+def _check_model_params(params: dict[str, object], where: str) -> dict[str, object]:
+    tau = params["tau"]
+    if not (isinstance(tau, int | float) and not isinstance(tau, bool) and 0 < tau < 1):
+        msg = f"{where}: tau must be a number strictly between 0 and 1, got {tau!r}"
+        raise InputError(msg)
+    return params
+
+
+def _model_hash(units, dims, spec, params) -> list[str]:  # noqa: ANN001, ARG001
+    base = base_hash_columns(units, dims, params)
+    if params["formula"]:
+        base += model_columns(units, case_formula(str(params["formula"]), dims))
+    return base
+
+
+def _model_drop_grid(peers, dims, spec, params, grid_of) -> pd.DataFrame:  # noqa: ANN001
+    """Refit by least squares / rq on the base design; with Cook's-distance screening
+    the screen must be redone per drop, so the generic path is used."""
+    if params["model_outliers"] == "none":
+        return regression_drop_grid(peers, dims, spec, params)
+    from costperf.standards.derive.sensitivity import refit_drop_grid
+
+    return refit_drop_grid(peers, dims, spec, params, grid_of)
+
+
+for _kind, _params, _label in (
+    (
+        "regression",
+        {
+            "formula": None,
+            "at": "median_drivers",
+            "retransform": "smearing",
+            "model_outliers": "none",
+        },
+        "成本回归",
+    ),
+    (
+        "quantile_regression",
+        {"formula": None, "at": "median_drivers", "tau": 0.25, "model_outliers": "none"},
+        "分位数回归",
+    ),
+):
+    register(
+        DeriveRule(
+            kind=_kind,
+            names=(_kind,),
+            parse=lambda text, kind=_kind: RuleSpec(kind, kind) if text == kind else None,
+            evaluate=regression_rule,
+            hashed_columns=_model_hash,
+            drop_grid=_model_drop_grid,
+            is_local=lambda spec, params: False,  # one pooled model: a drop moves every cell
+            params=_params,
+            choices=MODEL_CHOICES,
+            check=_check_model_params if _kind == "quantile_regression" else None,
+            label_zh=_label,
+        )
+    )

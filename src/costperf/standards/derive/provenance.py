@@ -24,10 +24,11 @@ def rule_provenance(
         ``used``, ``reason``, ``reason_zh``, then the rule's ``method``, ``parameters``
         (JSON) and ``data_hash``.
     """
-    return _provenance({rule: evaluate_rule(units, dims, rule, **params) for rule in rules})
+    return provenance_of({rule: evaluate_rule(units, dims, rule, **params) for rule in rules})
 
 
-def _provenance(results: Mapping[str, RuleResult]) -> pd.DataFrame:
+def provenance_of(results: Mapping[str, RuleResult]) -> pd.DataFrame:
+    """:func:`rule_provenance` of rules already evaluated (``results`` by rule name)."""
     parts = []
     for result in results.values():
         meta = result.values[["method", "parameters", "data_hash"]].iloc[0]

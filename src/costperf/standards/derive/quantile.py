@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from costperf.standards.derive.registry import DeriveRule, register
 from costperf.standards.derive.result import (
     RuleResult,
-    _finish,
-    _peer_rows,
-    _value_row,
+    base_hash_columns,
     cell_keys,
+    finish_result,
     in_cell,
+    peer_rows,
+    value_row,
 )
 from costperf.standards.derive.rules import RuleSpec
+
+#: named peer quantiles
+QUANTILE_RULES = {"median": 0.5, "p10": 0.10, "p25": 0.25, "p75": 0.75, "p90": 0.90}
+
+#: outlier screening before the statistic (see costperf.benchmark.peers.flag_outliers)
+SCREENING_PARAMS: dict[str, object] = {
+    "outlier_rule": "iqr",
+    "k": None,
+    "quantile_method": "linear",
+    "min_group_size": 4,
+}
 
 
 def _statistic(kept: np.ndarray, spec: RuleSpec, params) -> float:
@@ -81,10 +95,10 @@ def peer_statistic_rule(
             what_zh = "中位数" if spec.q == 0.5 else f"第{100 * spec.q:g}百分位数"
         reason = np.where(keep, "", cell["outlier_reason"].to_numpy(dtype=object))
         reason_zh = np.where(keep, "", cell["outlier_reason_zh"].to_numpy(dtype=object))
-        rows_ = _peer_rows(cell, dims, params, spec.name, keep, reason, reason_zh, cell[value])
+        rows_ = peer_rows(cell, dims, params, spec.name, keep, reason, reason_zh, cell[value])
         peers.append(rows_)
         rows.append(
-            _value_row(
+            value_row(
                 dims,
                 key,
                 spec.name,
@@ -94,4 +108,57 @@ def peer_statistic_rule(
                 f"同类{keep.sum()}个合同经{rule_text}异常值筛查后的{what_zh}",
             )
         )
-    return _finish(rows, peers, dims, params, spec, digest)
+    return finish_result(rows, peers, dims, params, spec, digest)
+
+
+def parse_quantile(text: str) -> RuleSpec | None:
+    """``median``, ``p10`` ... ``p90`` or ``quantile:<q>`` with 0 <= q <= 1."""
+    if text in QUANTILE_RULES:
+        return RuleSpec(text, "quantile", QUANTILE_RULES[text])
+    match = re.fullmatch(r"quantile:\s*([0-9.]+)", text)
+    if match:
+        try:
+            q = float(match.group(1))
+        except ValueError:
+            return None
+        if 0 <= q <= 1:
+            return RuleSpec(f"quantile:{q:g}", "quantile", q)
+    return None
+
+
+def _drop_grid(peers, dims, spec, params, grid_of) -> pd.DataFrame:  # noqa: ANN001
+    from costperf.standards.derive.sensitivity import refit_drop_grid
+
+    return refit_drop_grid(peers, dims, spec, params, grid_of, value_of=screened_statistic)
+
+
+def _hash(units, dims, spec, params) -> list[str]:  # noqa: ANN001, ARG001
+    return base_hash_columns(units, dims, params)
+
+
+register(
+    DeriveRule(
+        kind="quantile",
+        names=(*QUANTILE_RULES, "quantile:<q>"),
+        parse=parse_quantile,
+        evaluate=peer_statistic_rule,
+        hashed_columns=_hash,
+        drop_grid=_drop_grid,
+        is_local=lambda spec, params: True,
+        params=SCREENING_PARAMS,
+        label_zh="同类分位数",
+    )
+)
+register(
+    DeriveRule(
+        kind="mean",
+        names=("mean",),
+        parse=lambda text: RuleSpec("mean", "mean") if text == "mean" else None,
+        evaluate=peer_statistic_rule,
+        hashed_columns=_hash,
+        drop_grid=_drop_grid,
+        is_local=lambda spec, params: True,
+        params=SCREENING_PARAMS,
+        label_zh="同类均值",
+    )
+)

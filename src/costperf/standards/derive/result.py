@@ -59,6 +59,11 @@ def data_hash(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     return hashlib.sha256(part.encode("utf-8")).hexdigest()[:16]
 
 
+def base_hash_columns(units: pd.DataFrame, dims: Sequence[str], params) -> list[str]:  # noqa: ANN001
+    """Columns every rule's data hash covers: id, dims, unit cost, output and cost."""
+    return [params["id"], *dims, params["value"], params["output"], params["cost"]]
+
+
 def cell_keys(frame: pd.DataFrame, dims: Sequence[str]) -> list[tuple]:
     """Sorted cell keys (natural order: 一级 < 二级 < 十级)."""
     from costperf.columns import natural_key
@@ -76,7 +81,7 @@ def in_cell(frame: pd.DataFrame, dims: Sequence[str], key: tuple) -> pd.Series:
     return mask
 
 
-def _peer_rows(
+def peer_rows(
     cell: pd.DataFrame,
     dims: Sequence[str],
     params: Mapping[str, object],
@@ -110,7 +115,7 @@ def _peer_rows(
     )
 
 
-def _value_row(
+def value_row(
     dims: Sequence[str],
     key: tuple,
     rule: str,
@@ -134,7 +139,7 @@ def _value_row(
     }
 
 
-def _finish(
+def finish_result(
     rows: list[dict], peers: list[pd.DataFrame], dims: Sequence[str], params, spec, digest
 ) -> RuleResult:
     values = pd.DataFrame(rows)
@@ -145,7 +150,7 @@ def _finish(
     return RuleResult(values.reset_index(drop=True), peer_frame)
 
 
-def _missing_reason(cell: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list, list]:
+def missing_reason(cell: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list, list]:
     """Rows lacking any of ``columns``: mask and reasons (English, Chinese)."""
     missing = cell[list(columns)].isna()
     mask = missing.any(axis=1).to_numpy()

@@ -8,12 +8,10 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError
-from costperf.standards.derive.evaluate import _evaluate, _prepare, rule_values
-from costperf.standards.derive.models import regression_drop_grid
-from costperf.standards.derive.quantile import screened_statistic
+from costperf.standards.derive.evaluate import evaluate_spec, prepare_peers, rule_values
+from costperf.standards.derive.registry import get_rule
 from costperf.standards.derive.result import in_cell
-from costperf.standards.derive.rules import LOCAL_KINDS, RuleSpec, check_params, parse_rule
-from costperf.standards.derive.triangulation import combine_members
+from costperf.standards.derive.rules import RuleSpec, check_params, parse_rule
 
 
 def leave_one_out_values(
@@ -24,7 +22,8 @@ def leave_one_out_values(
     For rules whose cell value depends only on the cell's peers (peer statistics, DEA,
     a triangulation of those) the peers of the cell are dropped; for pooled model rules
     (regression, quantile regression) every peer is. Screening and fitting are redone
-    after each drop. A rule that cannot be computed without a peer gives NaN.
+    after each drop. A rule that cannot be computed without a peer gives NaN. Each rule's
+    grid comes from its registry entry's ``drop_grid``.
 
     Returns
     -------
@@ -32,50 +31,54 @@ def leave_one_out_values(
         ``rule``, the ``dims``, ``dropped`` (project id), ``value`` [yuan per output unit].
     """
     checked = check_params(params)
-    peers = _prepare(units, dims, checked)
+    peers = prepare_peers(units, dims, checked)
     dims = list(dims)
-    specs = [parse_rule(r) for r in rules]
-    needed = [s.name for s in specs if s.kind != "triangulation"]
-    if any(s.kind == "triangulation" for s in specs):
-        needed += list(checked["members"])
-    grids = {
-        name: _drop_grid(peers, dims, parse_rule(name), checked) for name in dict.fromkeys(needed)
-    }
+    grids: dict[str, pd.DataFrame] = {}
+
+    def grid_of(name: str) -> pd.DataFrame:
+        if name not in grids:
+            spec = parse_rule(name)
+            grids[name] = get_rule(spec.kind).drop_grid(peers, dims, spec, checked, grid_of)
+        return grids[name]
+
     parts = []
-    for spec in specs:
-        if spec.kind == "triangulation":
-            wide = None
-            for member in checked["members"]:
-                part = grids[member].rename(columns={"value": member})
-                wide = part if wide is None else wide.merge(part, on=[*dims, "dropped", "in_cell"])
-            grid = wide[[*dims, "dropped", "in_cell"]].assign(value=combine_members(wide, checked))
-        else:
-            grid = grids[spec.name]
-        if _is_local(spec, checked):
+    for spec in (parse_rule(r) for r in rules):
+        grid = grid_of(spec.name)
+        if get_rule(spec.kind).is_local(spec, checked):
             grid = grid[grid["in_cell"]]
         parts.append(grid.drop(columns="in_cell").assign(rule=spec.name))
     out = pd.concat(parts, ignore_index=True)
     return out[["rule", *dims, "dropped", "value"]]
 
 
-def _drop_grid(peers: pd.DataFrame, dims: list[str], spec: RuleSpec, params) -> pd.DataFrame:
-    """Value of every cell with every peer dropped (a local rule recomputes one cell only)."""
-    if spec.kind in ("regression", "quantile_regression") and params["model_outliers"] == "none":
-        return regression_drop_grid(peers, dims, spec, params)
+def refit_drop_grid(
+    peers: pd.DataFrame,
+    dims: list[str],
+    spec: RuleSpec,
+    params,  # noqa: ANN001
+    grid_of=None,  # noqa: ANN001, ARG001 - the drop_grid signature
+    *,
+    value_of=None,  # noqa: ANN001
+) -> pd.DataFrame:
+    """The generic leave-one-out path: the rule recomputed with each peer dropped.
+
+    A local rule recomputes only the dropped peer's cell. ``value_of(cell, spec,
+    params) -> float`` computes one cell's value without provenance (faster), when the
+    rule has such a function; else the rule is evaluated in full.
+    """
     ids = peers[params["id"]].astype(str)
-    local = spec.kind in LOCAL_KINDS
-    base = _evaluate(peers, dims, spec, params).values[[*dims, "value"]]
+    local = get_rule(spec.kind).is_local(spec, params)
+    base = evaluate_spec(peers, dims, spec, params).values[[*dims, "value"]]
     rows = []
     for i in peers.index:
         home = tuple(peers.loc[i, d] for d in dims)
         scope = in_cell(peers, dims, home) if local else pd.Series(True, index=peers.index)
         rest = peers[scope & (peers.index != i)]
-        if spec.kind in ("quantile", "mean"):  # only the value is wanted: no provenance
-            value = screened_statistic(rest, spec, params)
-            values = pd.DataFrame([home], columns=dims).assign(value=value)
+        if value_of is not None:  # only the value is wanted: no provenance
+            values = pd.DataFrame([home], columns=dims).assign(value=value_of(rest, spec, params))
         else:
             try:
-                values = _evaluate(rest, dims, spec, params).values
+                values = evaluate_spec(rest, dims, spec, params).values
             except InputError:
                 values = pd.DataFrame([home], columns=dims).assign(value=np.nan)
         values = values[[*dims, "value"]]
@@ -83,12 +86,6 @@ def _drop_grid(peers: pd.DataFrame, dims: list[str], spec: RuleSpec, params) -> 
             values = pd.concat([base[~in_cell(base, dims, home)], values], ignore_index=True)
         rows.append(values.assign(dropped=ids[i], in_cell=in_cell(values, dims, home)))
     return pd.concat(rows, ignore_index=True)
-
-
-def _is_local(spec: RuleSpec, params) -> bool:
-    if spec.kind == "triangulation":
-        return all(parse_rule(m).kind in LOCAL_KINDS for m in params["members"])
-    return spec.kind in LOCAL_KINDS
 
 
 SENSITIVITY_COLUMNS = [

@@ -185,6 +185,20 @@ def round_half_up(value: float, decimals: int = 2) -> float:
     return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP))
 
 
+def as_published(standard: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
+    """Values as the published table states them (0.01 yuan, half-up).
+
+    The review applies these, so an auditor can recompute every cut from the published
+    table. The unrounded figures stay in ``value_exact``, ``lower_exact`` and
+    ``upper_exact``.
+    """
+    out = standard.copy()
+    for col in ("value", "lower", "upper"):
+        out[f"{col}_exact"] = out[col]
+        out[col] = out[col].map(lambda x: round_half_up(x, decimals) if pd.notna(x) else x)
+    return out
+
+
 def write_derived_table(table: DerivedTable, folder: str | Path) -> tuple[Path, Path, Path]:
     """Write the header, values and peer rows of a derived table into ``folder``.
 

@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from costperf.standards.derive.result import RuleResult, _finish, in_cell
-from costperf.standards.derive.rules import RuleSpec
+from costperf.errors import InputError
+from costperf.standards.derive.registry import DeriveRule, get_rule, register
+from costperf.standards.derive.result import RuleResult, finish_result, in_cell
+from costperf.standards.derive.rules import RuleSpec, parse_rule
 
 
 def combine_members(values: pd.DataFrame, params: Mapping[str, object]) -> pd.Series:
@@ -26,9 +28,20 @@ def combine_members(values: pd.DataFrame, params: Mapping[str, object]) -> pd.Se
 
 
 def triangulation_rule(
-    members: Mapping[str, RuleResult], dims: Sequence[str], spec: RuleSpec, params, digest: str
+    units: pd.DataFrame, dims: Sequence[str], spec: RuleSpec, params, digest: str
 ) -> RuleResult:
     """Median or weighted mean of the member rules' values per cell."""
+    from costperf.standards.derive.evaluate import evaluate_spec
+
+    names = list(params["members"])
+    members = {m: evaluate_spec(units, dims, parse_rule(m), params) for m in names}
+    return combine_results(members, dims, spec, params, digest)
+
+
+def combine_results(
+    members: Mapping[str, RuleResult], dims: Sequence[str], spec: RuleSpec, params, digest: str
+) -> RuleResult:
+    """Combine evaluated member rules into the triangulation's values and peer rows."""
     names = list(params["members"])
     wide = None
     for name in names:
@@ -59,4 +72,74 @@ def triangulation_rule(
         }
         rows.append(row)
         peers.append(cell_peers)
-    return _finish(rows, peers, dims, params, spec, digest)
+    return finish_result(rows, peers, dims, params, spec, digest)
+
+
+def _check_members(params: dict[str, object], where: str) -> dict[str, object]:
+    from costperf.standards.derive.dea import names_list
+
+    params = names_list(params, ("members",), where)
+    members = [parse_rule(m, where=f"{where}: members") for m in params["members"]]
+    if any(m.kind == "triangulation" for m in members) or not members:
+        msg = f"{where}: members must list one or more rules other than triangulation"
+        raise InputError(msg)
+    params["members"] = tuple(m.name for m in members)
+    weights = params["weights"]
+    if weights is not None:
+        ok = isinstance(weights, list | tuple) and len(weights) == len(members)
+        if not ok or not all(isinstance(w, int | float) and w >= 0 for w in weights):
+            msg = (
+                f"{where}: weights must be {len(members)} numbers >= 0, one per member "
+                f"({', '.join(params['members'])}), got {weights!r}"
+            )
+            raise InputError(msg)
+        if sum(weights) <= 0:
+            msg = f"{where}: weights must not all be 0, got {weights!r}"
+            raise InputError(msg)
+        params["weights"] = tuple(float(w) for w in weights)
+    return params
+
+
+def _hash(units, dims, spec, params) -> list[str]:  # noqa: ANN001, ARG001
+    out: list[str] = []
+    for member in params["members"]:
+        m = parse_rule(member)
+        out += get_rule(m.kind).hashed_columns(units, dims, m, params)
+    return out
+
+
+def _is_local(spec: RuleSpec, params) -> bool:  # noqa: ANN001, ARG001
+    members = (parse_rule(m) for m in params["members"])
+    return all(get_rule(m.kind).is_local(m, params) for m in members)
+
+
+def _drop_grid(peers, dims, spec, params, grid_of) -> pd.DataFrame:  # noqa: ANN001, ARG001
+    """The members' leave-one-out grids, combined drop by drop."""
+    wide = None
+    for member in params["members"]:
+        part = grid_of(member).rename(columns={"value": member})
+        wide = part if wide is None else wide.merge(part, on=[*dims, "dropped", "in_cell"])
+    return wide[[*dims, "dropped", "in_cell"]].assign(value=combine_members(wide, params))
+
+
+register(
+    DeriveRule(
+        kind="triangulation",
+        names=("triangulation",),
+        parse=lambda text: (
+            RuleSpec("triangulation", "triangulation") if text == "triangulation" else None
+        ),
+        evaluate=triangulation_rule,
+        hashed_columns=_hash,
+        drop_grid=_drop_grid,
+        is_local=_is_local,
+        params={
+            "members": ("median", "regression", "quantile_regression", "dea"),
+            "combine": "median",
+            "weights": None,
+        },
+        choices={"combine": ("median", "weighted_mean")},
+        check=_check_members,
+        label_zh="多方法三角验证",
+    )
+)

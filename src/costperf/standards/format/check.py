@@ -11,7 +11,7 @@ from costperf.schemas import concat_problems
 from costperf.standards.format.frame import build_values
 from costperf.standards.format.hashing import content_hash
 from costperf.standards.format.header import check_header
-from costperf.standards.format.keys import _HeaderProblems
+from costperf.standards.format.keys import HeaderProblems
 from costperf.standards.format.lines import check_lines
 from costperf.standards.format.values import check_values
 
@@ -71,7 +71,7 @@ def check_and_build(
     recorded = header.get("content_hash")
     if recorded and recorded != actual:
         severity = "error" if header.get("status") in ("published", "retired") else "warning"
-        out = _HeaderProblems(header_file, header_text)
+        out = HeaderProblems(header_file, header_text)
         out.add(
             "content_hash",
             recorded,

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from costperf.standards.format.dates import as_date
-from costperf.standards.format.header_rules import _check_rule
-from costperf.standards.format.keys import _NAME, _check_keys, _HeaderProblems
+from costperf.standards.format.header_rules import check_rule
+from costperf.standards.format.keys import NAME_PATTERN, HeaderProblems, check_header_keys
 from costperf.standards.format.schema import (
     COMPOSITE_KEYS,
     DIMENSION_KEYS,
@@ -40,8 +40,8 @@ def check_header(
     DataFrame
         Problems table (:data:`costperf.errors.PROBLEM_COLUMNS`).
     """
-    out = _HeaderProblems(header_file, header_text)
-    if not _check_keys(header, HEADER_KEYS, "", out) and any(
+    out = HeaderProblems(header_file, header_text)
+    if not check_header_keys(header, HEADER_KEYS, "", out) and any(
         r["check"] == "missing_header_key" for r in out.rows
     ):
         return out.frame()
@@ -58,10 +58,10 @@ def check_header(
         _check_composite(header["composite"], items, out)
     for section, spec in (("uprate", UPRATE_KEYS), ("layout", LAYOUT_KEYS)):
         if isinstance(header.get(section), dict):
-            _check_keys(header[section], spec, section + ".", out)
+            check_header_keys(header[section], spec, section + ".", out)
     _check_layout(header.get("layout", {}), dims, out)
     for name, rule in (header.get("rules", {}) or {}).items():
-        _check_rule(name, rule, dims, out)
+        check_rule(name, rule, dims, out)
     start, end = as_date(header.get("effective_from")), as_date(header.get("effective_to"))
     if start and end and end < start:
         out.add(
@@ -84,10 +84,10 @@ def check_header(
     return out.frame()
 
 
-def _check_source(source: object, out: _HeaderProblems) -> None:
+def _check_source(source: object, out: HeaderProblems) -> None:
     if not isinstance(source, dict):
         return
-    _check_keys(source, SOURCE_KEYS, "source.", out)
+    check_header_keys(source, SOURCE_KEYS, "source.", out)
     if not source.get("document") and not source.get("method"):
         out.add(
             "source",
@@ -110,11 +110,11 @@ def _check_named_section(
     spec: object,
     keys: Mapping[str, tuple[str, bool]],
     where: str,
-    out: _HeaderProblems,
+    out: HeaderProblems,
     *,
     dimension: bool = True,
 ) -> None:
-    pattern = _NAME if dimension else re.compile(r"^[a-z0-9][a-z0-9_]*$")
+    pattern = NAME_PATTERN if dimension else re.compile(r"^[a-z0-9][a-z0-9_]*$")
     if not pattern.match(name) or (dimension and name in RESERVED_NAMES):
         out.add(
             where,
@@ -125,11 +125,11 @@ def _check_named_section(
     if not isinstance(spec, dict):
         out.add(where, spec, "a table with label_zh", "header_value")
         return
-    _check_keys(spec, keys, where + ".", out)
+    check_header_keys(spec, keys, where + ".", out)
 
 
-def _check_composite(composite: object, items: Mapping[str, object], out: _HeaderProblems) -> None:
-    if not isinstance(composite, dict) or not _check_keys(
+def _check_composite(composite: object, items: Mapping[str, object], out: HeaderProblems) -> None:
+    if not isinstance(composite, dict) or not check_header_keys(
         composite, COMPOSITE_KEYS, "composite.", out
     ):
         return
@@ -138,7 +138,7 @@ def _check_composite(composite: object, items: Mapping[str, object], out: _Heade
             out.add("composite", part, "an item declared in [items]", "unknown_item")
 
 
-def _check_layout(layout: object, dims: Mapping[str, object], out: _HeaderProblems) -> None:
+def _check_layout(layout: object, dims: Mapping[str, object], out: HeaderProblems) -> None:
     if not isinstance(layout, dict):
         return
     allowed = [*dims, "item", "component"]

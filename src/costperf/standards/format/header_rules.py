@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from costperf.standards.format.dates import parse_month_day
-from costperf.standards.format.keys import _check_keys, _HeaderProblems
+from costperf.standards.format.keys import HeaderProblems, check_header_keys
 from costperf.standards.format.schema import DERIVING_RULES, RULE_COMMON, RULE_KEYS
 
 
-def _check_rule(name: str, rule: object, dims: Mapping[str, object], out: _HeaderProblems) -> None:
+def check_rule(name: str, rule: object, dims: Mapping[str, object], out: HeaderProblems) -> None:
     where = f"rules.{name}"
     if not isinstance(rule, dict):
         out.add(where, rule, "a table with a 'type'", "header_value")
@@ -19,7 +19,7 @@ def _check_rule(name: str, rule: object, dims: Mapping[str, object], out: _Heade
     if rule_type not in RULE_KEYS:
         out.add(where + ".type", rule_type, "one of: " + ", ".join(RULE_KEYS), "rule_type")
         return
-    if not _check_keys(rule, {**RULE_COMMON, **RULE_KEYS[rule_type]}, where + ".", out):
+    if not check_header_keys(rule, {**RULE_COMMON, **RULE_KEYS[rule_type]}, where + ".", out):
         return
     if rule_type in DERIVING_RULES and rule["dim"] not in dims:
         out.add(
@@ -35,12 +35,12 @@ def _check_rule(name: str, rule: object, dims: Mapping[str, object], out: _Heade
         check(rule, where, out)
 
 
-def _check_limit(rule: Mapping[str, object], where: str, out: _HeaderProblems) -> None:
+def _check_limit(rule: Mapping[str, object], where: str, out: HeaderProblems) -> None:
     if "max" not in rule and "min" not in rule:
         out.add(where, None, "a 'max' or a 'min'", "rule_limit")
 
 
-def _check_tiers(rule: Mapping[str, object], where: str, out: _HeaderProblems) -> None:
+def _check_tiers(rule: Mapping[str, object], where: str, out: HeaderProblems) -> None:
     tiers, previous = rule["tiers"], 0.0
     if rule.get("rounding", "none") not in ("none", "floor", "ceil"):
         out.add(where + ".rounding", rule["rounding"], "one of: none, floor, ceil", "rule_rounding")
@@ -73,7 +73,7 @@ def _check_tiers(rule: Mapping[str, object], where: str, out: _HeaderProblems) -
         out.add(where + ".tiers", tiers, "at least one tier", "rule_tier")
 
 
-def _check_seasons(rule: Mapping[str, object], where: str, out: _HeaderProblems) -> None:
+def _check_seasons(rule: Mapping[str, object], where: str, out: HeaderProblems) -> None:
     for key, windows in rule["windows"].items():
         here = f"{where}.windows.{key}"
         if not isinstance(windows, list) or not windows:
@@ -95,7 +95,7 @@ def _check_seasons(rule: Mapping[str, object], where: str, out: _HeaderProblems)
                 )
 
 
-def _check_bands(rule: Mapping[str, object], where: str, out: _HeaderProblems) -> None:
+def _check_bands(rule: Mapping[str, object], where: str, out: HeaderProblems) -> None:
     bands, previous = rule["bands"], float("-inf")
     for i, band in enumerate(bands):
         here = f"{where}.bands[{i + 1}]"

@@ -13,10 +13,10 @@ from costperf.standards.format.dates import as_date
 from costperf.standards.format.schema import CONFIDENCES, KINDS, ROUNDING_MODES, STATUSES
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class _HeaderProblems:
+class HeaderProblems:
     """Collects header problems, locating keys in the TOML text where possible."""
 
     def __init__(self, header_file: str, header_text: str | None) -> None:
@@ -105,11 +105,11 @@ _TYPE_CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
 }
 
 
-def _check_keys(
+def check_header_keys(
     data: Mapping[str, object],
     spec: Mapping[str, tuple[str, bool]],
     prefix: str,
-    out: _HeaderProblems,
+    out: HeaderProblems,
 ) -> bool:
     """Check known/required keys and value types; return True when all is well."""
     ok = True

@@ -1,0 +1,100 @@
+"""The review-rule registry: one :class:`ReviewRule` per rule a request can meet.
+
+A rule is one definition in one module: what it applies to, the standard tables it
+reads, and a function over the whole table of the lines (or projects) routed to it. A
+new rule (a price cap, a quantity norm, a composite quota, a unit-cost standard, a
+target check) is one module that calls :func:`register` and one entry in
+:data:`BUILTIN_MODULES`; the review loops over the registry, never over a list of
+branches.
+
+Calling conventions
+-------------------
+``level == "line"`` (expenditure rules: meeting, training, travel, equipment)::
+
+    review(requests, lines, standards, tables) -> (result, problems)
+
+``requests`` is the validated request table, ``lines`` the prepared working facts of
+the lines routed to the rule (index aligned with ``requests``), ``standards`` the
+:class:`~costperf.standards.StandardSet` and ``tables`` the table id of each role.
+``result`` holds, per line, ``approvable`` [yuan] and the rule's provenance
+(``rule``, ``standard_id``, ``standard_version``, ``document_no``, ``standard_lines``,
+``verified``, ``basis_zh``, ``basis_en``; optionally the quantities and prices it
+compared); ``problems`` is a problems table (never raised by the rule).
+
+``level == "project"`` (the unit-cost standard): see
+:func:`costperf.review.unit_cost.review_unit_cost`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+#: the modules that register the built-in rules (a new rule module is one more entry)
+BUILTIN_MODULES = (
+    "costperf.review.expenditure.meeting",
+    "costperf.review.expenditure.training",
+    "costperf.review.expenditure.travel",
+    "costperf.review.expenditure.equipment",
+    "costperf.review.unit_cost",
+)
+
+LEVELS = ("line", "project")
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    """One review rule.
+
+    Attributes
+    ----------
+    name
+        Registry key, also the expense kind a line rule reviews (``meeting`` ...).
+    level
+        ``line`` or ``project``.
+    review
+        The function (see the module docstring for its signature by level).
+    tables
+        Standard tables it reads: role -> default table id (``meeting`` ->
+        ``meeting-fee``); a caller may name another table for a role.
+    label_zh, label_en
+        The rule's name for users.
+    document
+        The document the rule implements (e.g. 财行〔2016〕214号).
+    """
+
+    name: str
+    level: str
+    review: Callable[..., object]
+    tables: Mapping[str, str] = field(default_factory=dict)
+    label_zh: str = ""
+    label_en: str = ""
+    document: str = ""
+
+
+_RULES: dict[str, ReviewRule] = {}
+
+
+def register(rule: ReviewRule) -> ReviewRule:
+    """Add ``rule`` to the registry."""
+    if rule.level not in LEVELS:
+        msg = f"review rule {rule.name}: level must be one of {LEVELS}, got {rule.level!r}"
+        raise ValueError(msg)
+    _RULES[rule.name] = rule
+    return rule
+
+
+def review_rules(level: str | None = None) -> dict[str, ReviewRule]:
+    """The registered rules (of one level), in registration order."""
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+    return {n: r for n, r in _RULES.items() if level is None or r.level == level}
+
+
+def default_tables() -> dict[str, str]:
+    """Every table role the rules read, with its default table id."""
+    out: dict[str, str] = {}
+    for rule in review_rules().values():
+        out.update(rule.tables)
+    return out

@@ -1,0 +1,193 @@
+"""The derivation: rules evaluated, compared and tested, and the standard laid out.
+
+Pure: frames and :class:`~costperf.params.DeriveParams` in, a :class:`Derivation` out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from costperf.errors import InputError
+from costperf.params import DeriveParams
+from costperf.standards.derive.compare import comparison_of
+from costperf.standards.derive.evaluate import evaluate_rule, rule_values
+from costperf.standards.derive.provenance import provenance_of
+from costperf.standards.derive.rules import check_params, parse_rule
+from costperf.standards.derive.sensitivity import leave_one_out
+from costperf.standards.derive.table import (
+    DerivedTable,
+    build_standard_table,
+    standard_frame,
+    table_id_of,
+)
+
+DEFAULT_COMPARE = (
+    "median",
+    "p25",
+    "p75",
+    "regression",
+    "quantile_regression",
+    "dea",
+    "triangulation",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Derivation:
+    """Everything ``costperf standards derive`` produces for one case.
+
+    Attributes
+    ----------
+    rule
+        The chosen rule.
+    params
+        Every rule parameter used (defaults filled in).
+    units
+        The peer table the rules ran on.
+    standard
+        The chosen rule's standard per cell, :data:`STANDARD_COLUMNS` shape.
+    comparison
+        :func:`compare_rules` over ``compared`` rules.
+    sensitivity
+        :func:`leave_one_out` for the same rules.
+    provenance
+        :func:`rule_provenance` rows of every compared rule.
+    table
+        The chosen standard as a draft table version (:class:`DerivedTable`).
+    notes
+        Rules that could not be computed, and why.
+    """
+
+    rule: str
+    params: dict[str, object]
+    units: pd.DataFrame
+    standard: pd.DataFrame
+    comparison: pd.DataFrame
+    sensitivity: pd.DataFrame
+    provenance: pd.DataFrame
+    table: DerivedTable
+    compared: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def override_params(
+    settings: DeriveParams, *, rule: str | None = None, config: object = "", **overrides: object
+) -> DeriveParams:
+    """The derivation settings with options given on the command line instead.
+
+    ``rule`` replaces the chosen rule; ``compare`` the compared rules; ``table_version``
+    the table version; every other keyword is a rule parameter (None values are
+    ignored). Everything is checked again, naming the option (and ``config``, the file
+    whose settings they replace).
+    """
+    compare = overrides.pop("compare", None)
+    table_version = overrides.pop("table_version", None)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    instead = f" (given instead of [standard] in {config})" if config else ""
+    params = check_params({**settings.params, **given}, where=f"derive options{instead}")
+    chosen = settings.rule
+    if rule is not None:
+        chosen = parse_rule(rule, where=f"--rule{instead}").name
+    names = settings.compare
+    if compare:
+        names = tuple(parse_rule(r, where=f"--compare{instead}").name for r in compare)
+    return replace(
+        settings,
+        rule=chosen,
+        params=params,
+        compare=names,
+        table_version=int(table_version or settings.table_version),
+    )
+
+
+def derive_standard(
+    units: pd.DataFrame,
+    dims: Sequence[str],
+    settings: DeriveParams,
+    *,
+    output_unit: str = "",
+    class_of_matter: str = "",
+    dim_labels: Mapping[str, str] | None = None,
+) -> Derivation:
+    """Derive the unit-cost standard by the chosen rule, compare rules, test sensitivity.
+
+    Parameters
+    ----------
+    units
+        The checked peer unit table (:func:`costperf.decompose.unit_costs.unit_table`).
+    dims
+        Dimension columns: one standard per cell.
+    settings
+        Rule, parameters, compared rules, band and the table's identity.
+    output_unit
+        Unit of the output (the standard is in yuan per it).
+    class_of_matter
+        The class of matter the table is for (一类事).
+    dim_labels
+        Display labels of the dimensions (default: the data model's).
+
+    Returns
+    -------
+    Derivation
+    """
+    dims = list(dims)
+    params = dict(settings.params)
+    results, notes = {}, []
+    for name in settings.rules:
+        try:
+            results[name] = evaluate_rule(units, dims, name, **params)
+        except InputError as exc:
+            if name == settings.rule:
+                raise
+            notes.append(f"{name}: {exc}")
+    done = tuple(results)
+    comparison = comparison_of(units, dims, results, params)
+    sensitivity = leave_one_out(units, dims, done, **params)
+    provenance = provenance_of(results)
+    unit = f"元/{output_unit}" if output_unit else ""
+    band = tuple(rule_values(units, dims, b, **params) for b in settings.band)
+    standard = standard_frame(
+        results[settings.rule].values,
+        band,
+        dims=dims,
+        standard_id=settings.standard_id,
+        name=settings.name,
+        version=settings.version,
+        effective_from=settings.effective_from,
+        unit=unit,
+    )
+    labels = {d: (dim_labels or {}).get(d) or _column_label(d) for d in dims}
+    table = build_standard_table(
+        standard,
+        dims=dims,
+        table_id=table_id_of(settings.standard_id),
+        version=int(settings.table_version),
+        title=settings.name,
+        effective_from=settings.effective_from,
+        peer_rows=provenance[provenance["rule"] == settings.rule],
+        unit=unit,
+        class_of_matter=class_of_matter,
+        dim_labels=labels,
+        item_label=f"{class_of_matter}单位成本",
+    )
+    return Derivation(
+        settings.rule,
+        params,
+        units,
+        standard,
+        comparison,
+        sensitivity,
+        provenance,
+        table,
+        done,
+        tuple(notes),
+    )
+
+
+def _column_label(name: str) -> str:
+    from costperf.columns import label
+
+    return label(name)
