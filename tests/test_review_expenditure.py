@@ -20,6 +20,7 @@ from costperf.errors import InputError
 from costperf.review.expenditure import OUTPUT_COLUMNS, review_expenditure
 
 EXAMPLE = CASES / "expenditure-requests" / "requests.csv"
+LOCAL = CASES / "expenditure-requests" / "local-standards"
 ON = "2024-03-01"
 
 
@@ -103,8 +104,9 @@ def test_meeting_over_duration_or_head_count_limit_is_rejected() -> None:
     assert out["rule"].tolist()[:2] == ["meeting_days_limit", "meeting_attendees_limit"]
     assert out["approved"].tolist() == [0, 0, 10_000]
     assert out["cut"].tolist() == [100_000, 20_000, 0]
-    assert not out.loc[0, "verified"]  # the limits are U in the reference
-    assert "会期 3 天超过上限 2 天" in out.loc[0, "reason_zh"]
+    assert out["verified"].all()  # the limits are S since issue 15 (secondary sources)
+    assert out.loc[0, "reason_zh"].startswith("二类会议会期 3 天超过上限 2 天；")
+    assert "未经核实" not in out.loc[0, "reason_zh"]
 
 
 # ---- training: 财行〔2016〕540号 --------------------------------------------------------
@@ -119,12 +121,12 @@ def test_training_quota_plus_lecturer_fee() -> None:
         arrival_departure_days=2,
         lecturer_title="副高级",
         teaching_hours=12,
-        requested=130_000,
+        requested=150_000,
     )
-    # arrival + departure count at most 1 day: 5 + 1 = 6 days
-    expected = 650 * 30 * 6 + 500 * 12
-    assert line["approvable"] == expected
-    assert line["approved"] == expected and line["cut"] == 130_000 - expected
+    # 540号 第九条: arrival and departure count up to 1 day each: 5 + 2 = 7 days
+    expected = 650 * 30 * 7 + 500 * 12
+    assert line["approvable"] == expected == 142_500
+    assert line["approved"] == expected and line["cut"] == 150_000 - expected
     assert "training-fee@1" in line["standard_version"]
     assert "training-lecturer-fee@1" in line["standard_version"]
 
@@ -159,6 +161,347 @@ def test_lecturer_hours_capped_at_4_per_half_day() -> None:
     )
     assert line["approvable"] == 1500 * (2 * 4)
     assert line["approved"] == 12_000 and line["decision"] == "reduce"
+
+
+# ---- arrival and departure, day tiers: 540号 第九条 and a local variant --------------------
+#
+# Central (training-fee): arrival and departure count up to 1 day EACH (分别不得超过1天), so
+# at most 2 together; days up to 30 in full, beyond 30 at 70%.  Local (the illustrative
+# table in cases/expenditure-requests/local-standards): together at most 1 day (合计不得超过
+# 1天); days up to 15 in full, 16-30 at 80%, beyond 30 at 70%.  Quotas: 一类 760, 二类 650,
+# 三类 550 yuan per person-day in both (published-standards.md §2).
+
+
+@pytest.fixture(scope="module")
+def local_standards():
+    from costperf.standards import read_standards
+
+    return read_standards(LOCAL)
+
+
+def training(**row: object) -> dict:
+    return {"expense_kind": "培训", **row}
+
+
+def test_issue_15_worked_example_is_no_longer_cut() -> None:
+    line = one(
+        **training(
+            training_category="二类", trainees=40, training_days=5, arrival_departure_days=2
+        ),
+        requested=182_000,
+    )
+    assert line["approvable"] == 650 * 40 * (5 + 2) == 182_000
+    assert line["approved"] == 182_000 and line["cut"] == 0 and line["decision"] == "approve"
+    assert "计费 7 天（培训 5 天 + 报到撤离 2 天）" in line["reason_zh"]
+
+
+@pytest.mark.parametrize(
+    ("facts", "counted"),
+    [
+        ({"arrival_departure_days": 2}, 2),  # together: capped at 2
+        ({"arrival_departure_days": 3}, 2),
+        ({"arrival_departure_days": 1}, 1),
+        ({"arrival_days": 1, "departure_days": 1}, 2),
+        ({"arrival_days": 2, "departure_days": 1}, 2),  # arrival counts 1
+        ({"arrival_days": 1}, 1),  # departure blank = 0
+        ({"departure_days": 3}, 1),
+        ({"arrival_days": 0.5, "departure_days": 0.5}, 1),
+        ({"arrival_days": 1, "departure_days": 1, "arrival_departure_days": 2}, 2),
+        ({}, 0),
+    ],
+)
+def test_central_arrival_and_departure_count_one_day_each(facts: dict, counted: float) -> None:
+    # 三类, 37 trainees, 12 days: well below 30 days, so the tiers do not apply
+    line = one(
+        **training(training_category="三类", trainees=37, training_days=12, **facts),
+        requested=1_000_000,
+    )
+    assert line["approvable"] == pytest.approx(550 * 37 * (12 + counted), abs=0.005)
+
+
+def test_central_to_the_fen_with_days_beyond_30() -> None:
+    # 33 days + arrival 1 + departure 1 = 35 days: 30 + 5 x 0.7 = 33.5 chargeable days;
+    # 550 x 37 x 33.5 = 681,725.00; requested 700,000.55 -> cut 18,275.55
+    line = one(
+        **training(
+            training_category="三类",
+            trainees=37,
+            training_days=33,
+            arrival_days=1,
+            departure_days=1,
+        ),
+        requested=700_000.55,
+    )
+    assert line["approvable"] == 681_725.00
+    assert line["approved"] == 681_725.00 and line["cut"] == 18_275.55
+    assert "超过30天部分按70%计" in line["reason_zh"]
+    assert "days beyond 30 at 70%" in line["reason_en"]
+
+
+def test_local_variant_together_one_day_and_two_tiers(local_standards) -> None:
+    rows = [
+        # 二类 23 x (17 + 1 [2 claimed, together <= 1]) = 18 days -> 15 + 3 x 0.8 = 17.4
+        training(
+            training_category="二类",
+            trainees=23,
+            training_days=17,
+            arrival_days=1,
+            departure_days=1,
+            requested=270_000.01,
+        ),
+        # 一类 7 x (40 + 1) = 41 days -> 15 + 15 x 0.8 + 11 x 0.7 = 34.7
+        training(
+            training_category="一类",
+            trainees=7,
+            training_days=40,
+            arrival_departure_days=1,
+            requested=190_000.37,
+        ),
+        # the issue's request under the local rule: 5 + 1 days
+        training(
+            training_category="二类",
+            trainees=40,
+            training_days=5,
+            arrival_departure_days=2,
+            requested=182_000,
+        ),
+        # 三类 9 x 15 days exactly, nothing claimed for arrival: all at the full quota
+        training(training_category="三类", trainees=9, training_days=15, requested=80_000),
+    ]
+    frame = pd.DataFrame([{"request_id": f"L{i}", "line_no": 1, **r} for i, r in enumerate(rows)])
+    out = review_expenditure(frame, local_standards, on=ON)
+    assert out["approvable"].tolist() == [
+        260_130.00,  # 650 x 23 x 17.4
+        184_604.00,  # 760 x 7 x 34.7
+        156_000.00,  # 650 x 40 x 6
+        74_250.00,  # 550 x 9 x 15
+    ]
+    assert out["cut"].tolist() == [9_870.01, 5_396.37, 26_000.00, 5_750.00]
+    assert not out["verified"].any()  # the example table is U throughout
+    assert "合计最多计 1 天" in out.loc[0, "reason_zh"]
+    assert "超过15天至30天部分按80%计" in out.loc[0, "reason_zh"]
+    assert "超过15天至30天部分按80%、超过30天部分按70%计" in out.loc[1, "reason_zh"]
+    assert "80%" not in out.loc[3, "reason_zh"]
+
+
+def test_a_local_table_beside_the_shipped_ones_needs_no_code(tmp_path, local_standards) -> None:
+    """A province's table under its own id, read with the shipped tables (``tables=``)."""
+    from costperf.standards import package_standards_dir, read_standards
+
+    text = (LOCAL / "example-local-training-fee.toml").read_text(encoding="utf-8")
+    text = text.replace('table_id = "training-fee"', 'table_id = "province-training-fee"')
+    text = text.replace(
+        "tiers = [{ upto = 15, rate = 1 }, { upto = 30, rate = 0.8 }, { rate = 0.7 }]",
+        "tiers = [{ upto = 10, rate = 1 }, { upto = 20, rate = 0.9 }, { rate = 0.6 }]",
+    )
+    text = text.replace('status = "published"', 'status = "draft"')
+    (tmp_path / "p.toml").write_text(text, encoding="utf-8")
+    shutil.copy(LOCAL / "example-local-training-fee.csv", tmp_path / "p.csv")
+    from costperf.standards import seal_table
+
+    seal_table(tmp_path / "p.toml")
+    standards = read_standards([package_standards_dir(), tmp_path / "p.toml"])
+    frame = pd.DataFrame(
+        [
+            {
+                "request_id": "P",
+                "line_no": 1,
+                **training(
+                    training_category="三类",
+                    trainees=3,
+                    training_days=24,
+                    arrival_days=1,
+                    departure_days=1,
+                    requested=50_000,
+                ),
+            }
+        ]
+    )
+    out = review_expenditure(frame, standards, on=ON, tables={"training": "province-training-fee"})
+    # 24 + 1 = 25 days: 10 + 10 x 0.9 + 5 x 0.6 = 22 -> 550 x 3 x 22 = 36,300
+    assert out.loc[0, "approvable"] == 36_300.00
+    assert "province-training-fee@1" in out.loc[0, "standard_version"]
+    central = review_expenditure(frame, standards, on=ON)
+    assert central.loc[0, "approvable"] == 550 * 3 * (24 + 2)
+
+
+def test_arrival_and_departure_that_disagree_is_an_error() -> None:
+    with pytest.raises(InputError, match="column 'arrival_departure_days'.*报到天数 \\+ 撤离天数"):
+        one(
+            **training(
+                training_category="二类",
+                trainees=1,
+                training_days=1,
+                arrival_days=1,
+                departure_days=1,
+                arrival_departure_days=1,
+            ),
+            requested=1,
+        )
+    with pytest.raises(InputError, match="column 'arrival_days': got '-1'"):
+        one(
+            **training(training_category="二类", trainees=1, training_days=1, arrival_days=-1),
+            requested=1,
+        )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(0, 45),
+    st.one_of(st.none(), st.integers(0, 3)),
+    st.one_of(st.none(), st.integers(0, 3)),
+    st.one_of(st.none(), st.integers(0, 4)),
+)
+def test_chargeable_days_match_an_independent_count(days, arrival, departure, together) -> None:
+    facts = {"arrival_days": arrival, "departure_days": departure}
+    facts = {k: v for k, v in facts.items() if v is not None}
+    if not facts and together is not None:
+        facts["arrival_departure_days"] = together
+    line = one(
+        **training(training_category="二类", trainees=10, training_days=days, **facts),
+        requested=10_000_000,
+    )
+    if "arrival_departure_days" in facts:
+        extra = min(together, 2)
+    else:
+        extra = min(arrival or 0, 1) + min(departure or 0, 1)
+    total = days + extra
+    full = min(total, 30) + 0.7 * max(total - 30, 0)
+    assert line["approvable"] == pytest.approx(round(650 * 10 * full, 2), abs=0.005)
+
+
+# ---- one lecture to several classes is paid once: flag for manual review ------------------
+
+
+def test_repeated_lecture_of_one_request_is_flagged_not_cut() -> None:
+    lecture = {
+        "expense_kind": "培训",
+        "lecturer_title": "副高级",
+        "teaching_hours": 3,
+        "requested": 1_500,
+        "date": "2024-05-06",
+    }
+    frame = pd.DataFrame(
+        [
+            {"request_id": "T1", "line_no": 1, **lecture, "lecturer_name": "李华"},
+            {
+                "request_id": "T1",
+                "line_no": 2,
+                **lecture,
+                "lecturer_name": "李 华",
+                "lecturer_title": "副高级技术职称",
+            },  # same person and title, other spelling
+            {
+                "request_id": "T1",
+                "line_no": 3,
+                **lecture,
+                "lecturer_name": "李华",
+                "teaching_hours": 4,
+                "requested": 2_000,
+            },  # other hours
+            {
+                "request_id": "T1",
+                "line_no": 4,
+                **lecture,
+                "lecturer_name": "李华",
+                "date": "2024-05-07",
+            },  # other date
+            {"request_id": "T2", "line_no": 1, **lecture, "lecturer_name": "李华"},  # other request
+            {"request_id": "T1", "line_no": 5, **lecture, "lecturer_name": "王芳"},
+            {"request_id": "T1", "line_no": 6, **lecture},  # no name: cannot tell
+            {"request_id": "T1", "line_no": 7, **lecture},
+            {"request_id": "T1", "line_no": 8, **lecture, "lecturer_name": "李华"},  # third time
+        ]
+    )
+    out = review_expenditure(frame)
+    assert out["manual_review"].tolist() == [
+        False,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert (out["approved"] == out["requested"]).all()  # flagged, not cut
+    reason = out.loc[1, "manual_review_reason_zh"]
+    assert reason.startswith("与本申报序号 1 的讲课为同一讲课人员（李 华）")
+    assert "不重复计算讲课费（财行〔2016〕540号）" in reason
+    assert "paid once" in out.loc[8, "manual_review_reason_en"]
+    assert "line 1 of this request" in out.loc[8, "manual_review_reason_en"]
+    assert out.loc[0, "manual_review_reason_zh"] == ""
+
+
+def test_lines_of_other_kinds_are_never_flagged() -> None:
+    out = review(
+        {
+            "expense_kind": "会议",
+            "meeting_category": "二类",
+            "attendees": 10,
+            "meeting_days": 1,
+            "requested": 1,
+        },
+        {
+            "expense_kind": "会议",
+            "meeting_category": "二类",
+            "attendees": 10,
+            "meeting_days": 1,
+            "requested": 1,
+        },
+    )
+    assert not out["manual_review"].any()
+    assert out["manual_review_reason_en"].tolist() == ["", ""]
+
+
+# ---- briefing meetings 传达、布置类会议 at most 1 day --------------------------------------
+
+
+def test_briefing_meeting_at_most_one_day() -> None:
+    out = review(
+        {
+            "expense_kind": "会议",
+            "meeting_category": "三类",
+            "meeting_subtype": "传达布置类",
+            "attendees": 40,
+            "meeting_days": 2,
+            "requested": 40_000,
+        },
+        {
+            "expense_kind": "会议",
+            "meeting_category": "三类",
+            "meeting_subtype": "传达、布置类会议",
+            "attendees": 40,
+            "meeting_days": 1,
+            "requested": 30_000,
+        },
+        {
+            "expense_kind": "会议",
+            "meeting_category": "三类",
+            "attendees": 40,
+            "meeting_days": 2,
+            "requested": 40_000,
+        },  # no subtype: the 2-day limit
+    )
+    assert out["decision"].tolist() == ["reject", "reduce", "approve"]
+    assert out["approved"].tolist() == [0, 550 * 40 * 1, 40_000]
+    assert out.loc[0, "rule"] == "meeting_days_limit"
+    assert out.loc[0, "reason_zh"].startswith("三类会议（传达布置类）会期 2 天超过上限 1 天")
+    assert "meeting-limits/三类会议/传达布置类/max_days@1=1 天" in out.loc[1, "standard_lines"]
+    assert "meeting-limits/三类会议/max_days@1=2 天" in out.loc[2, "standard_lines"]
+
+
+def test_unknown_meeting_subtype_is_an_error() -> None:
+    with pytest.raises(InputError, match="column 'meeting_subtype': got '研讨类'.*传达布置类"):
+        one(
+            expense_kind="会议",
+            meeting_category="二类",
+            meeting_subtype="研讨类",
+            attendees=1,
+            meeting_days=1,
+            requested=1,
+        )
 
 
 # ---- travel: 财行〔2013〕531号 and the 2016 city table -------------------------------------
@@ -449,9 +792,14 @@ def test_example_case_amounts() -> None:
     assert approved["HY-01/1"] == 760 * 50 * 3
     assert approved["HY-02/1"] == 650 * 120 * 2
     assert approved["HY-03/1"] == 0 and approved["HY-04/1"] == 0
+    assert approved["HY-05/1"] == 0  # 传达布置类, 2 days > 1
     assert approved["PX-01/1"] == 650 * 30 * (5 + 1)
-    assert approved["PX-01/2"] == 500 * 12
+    assert approved["PX-01/2"] == approved["PX-01/3"] == 500 * 12
     assert approved["PX-02/1"] == pytest.approx(550 * 40 * (30 + 6 * 0.7) + 1000 * 2 * 4)
+    assert approved["PX-03/1"] == 650 * 40 * 7 == 182_000  # issue 15: no longer 156,000
+    assert approved["PX-04/1"] == 550 * 20 * (3 + 1 + 1)  # departure 2 counts 1
+    key = out["request_id"] + "/" + out["line_no"].astype(str)
+    assert key[out["manual_review"]].tolist() == ["PX-01/3"]
     assert approved["CL-01/1"] == 2_600  # cap 650 * 3 + 180 * 4 = 2,670 (海口 peak)
     assert approved["CL-02/1"] == 2 * ((350 + 350 + 420) + 180 * 4)
     assert approved["CL-03/1"] == 530 * 2 + 200 * 3
@@ -466,7 +814,8 @@ def test_cli_writes_chinese_headers(tmp_path) -> None:
     assert main(["review", str(EXAMPLE), "-o", str(out)]) == 0
     frame = pd.read_csv(out, encoding="utf-8-sig")
     assert {"申报编码", "审定数", "核减数", "审核意见", "核减理由", "文号"} <= set(frame.columns)
-    assert len(frame) == 14
+    assert len(frame) == 18
+    assert {"需人工复核", "人工复核原因"} <= set(frame.columns)
     en = tmp_path / "reviewed-en.xlsx"
     assert main(["review", str(EXAMPLE), "--lang", "en", "-o", str(en)]) == 0
     assert "Approved" in pd.read_excel(en, engine="calamine").columns
@@ -475,10 +824,20 @@ def test_cli_writes_chinese_headers(tmp_path) -> None:
 def test_cli_bad_input_exits_2_naming_file_row_column(tmp_path) -> None:
     data = tmp_path / "requests.csv"
     shutil.copy(EXAMPLE, data)
-    set_cell(data, 10, "出差城市", "成都")  # file row 10 = CL-02
+    set_cell(data, 14, "出差城市", "成都")  # file row 14 = CL-02
     code, stdout, stderr = run_cli("review", data, "-o", tmp_path / "out.csv", cwd=tmp_path)
     assert code == 2, stderr
-    assert "requests.csv, row 10, column '出差城市'" in stderr
+    assert "requests.csv, row 14, column '出差城市'" in stderr
     assert "Traceback" not in stderr
     assert not (tmp_path / "out.csv").exists()
     assert (tmp_path / "out.problems.csv").exists()
+
+
+def test_cli_local_variant_example(tmp_path) -> None:
+    out = tmp_path / "local.csv"
+    requests = CASES / "expenditure-requests" / "requests-local.csv"
+    assert main(["review", str(requests), "--standards", str(LOCAL), "-o", str(out)]) == 0
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    # LX-01 650 x 40 x 6; LX-02 550 x 30 x (15 + 6 x 0.8); LX-03 760 x 10 x (15 + 12 + 4.2)
+    assert frame["审定数"].tolist() == [156_000.00, 326_700.00, 237_120.00]
+    assert frame["核减数"].tolist() == [26_000.00, 36_300.00, 62_880.00]

@@ -180,10 +180,8 @@ def test_vectorised_mixed_tables_keep_index_and_columns(shipped):
 
 
 def test_unverified_values_flagged(shipped):
-    found = lookup_value(
-        shipped, "meeting-limits", "2020-01-01", item="max_attendees", category="二类会议"
-    )
-    assert (found.value, found.verified) == (300, False)
+    found = lookup_value(shipped, "training-fee", "2020-01-01", item="lodging", category="二类培训")
+    assert (found.value, found.verified) == (400, False)  # 二类 split U in the reference
 
 
 def test_aliases_and_suffixes(shipped):

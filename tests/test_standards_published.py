@@ -119,10 +119,12 @@ def _expected_lines():
                 ("fujian-meeting-fee", 1, f"fujian-meeting-fee/{cat}/{item}", v, "元/人·天", True)
             )
     for cat, days, heads in (("二类会议", 2, 300), ("三类会议", 2, 150), ("四类会议", 2, 50)):
-        rows.append(("meeting-limits", 1, f"meeting-limits/{cat}/max_days", days, "天", False))
+        rows.append(("meeting-limits", 1, f"meeting-limits/{cat}/max_days", days, "天", True))
+        # 传达、布置类会议不得超过1天
         rows.append(
-            ("meeting-limits", 1, f"meeting-limits/{cat}/max_attendees", heads, "人", False)
+            ("meeting-limits", 1, f"meeting-limits/{cat}/传达布置类/max_days", 1, "天", True)
         )
+        rows.append(("meeting-limits", 1, f"meeting-limits/{cat}/max_attendees", heads, "人", True))
     items = ("lodging", "food", "venue_materials_transport", "other", "total")
     for cat, *vals in TRAINING:
         for item, v in zip(items, vals, strict=True):
@@ -211,8 +213,8 @@ def test_confidence_marks_follow_the_reference(shipped):
     eq = shipped.values[shipped.values["table_id"] == "office-equipment"]
     secondary = set(eq.loc[eq["confidence"] == "S", "item"])
     assert secondary == SUPPLIED_CONFIDENCE_S
-    meeting = shipped.values[shipped.values["table_id"] == "meeting-fee"]
-    assert set(meeting["confidence"]) == {"S"}
+    meeting = shipped.values[shipped.values["table_id"].isin(["meeting-fee", "meeting-limits"])]
+    assert set(meeting["confidence"]) == {"S"}  # raised from U for the limits (issue 15)
     assert set(
         shipped.values.loc[shipped.values["table_id"] == "fujian-meeting-fee", "confidence"]
     ) == {"V"}
@@ -246,7 +248,9 @@ def test_table_metadata(shipped, table, version, document_no, effective_from, st
 def test_unverified_metadata_is_marked(shipped):
     unverified = shipped.tables.set_index(["table_id", "version"])["unverified_fields"]
     assert "source.document_no" in unverified[("travel-lodging", 2)]  # 497号 is U
-    assert "effective_from" in unverified[("meeting-fee", 1)]  # not in the reference
+    # the notice's date (2016-06-29, in force 2016-07-01) is read in a copy (issue 15)
+    assert unverified[("meeting-fee", 1)] == unverified[("meeting-limits", 1)] == ""
+    assert "effective_from" in unverified[("training-fee", 1)]  # not in the reference
     assert "source.document_no" in unverified[("fujian-meeting-fee", 1)]
     assert unverified[("travel-lodging", 1)] == ""
 
@@ -254,7 +258,9 @@ def test_unverified_metadata_is_marked(shipped):
 def test_rules_are_data(shipped):
     training = shipped.header("training-fee", 1)["rules"]
     assert training["day_tiers"]["tiers"] == [{"upto": 30, "rate": 1}, {"rate": 0.7}]
-    assert training["arrival_departure_days"]["max"] == 1
+    # 540号 第九条: 报到和撤离时间分别不得超过1天 (issue 15: not "together at most 1 day")
+    assert training["arrival_days"]["max"] == training["departure_days"]["max"] == 1
+    assert training["arrival_departure_days"]["max"] == 2
     assert shipped.header("training-lecturer-fee", 1)["rules"]["hours_per_half_day"]["max"] == 4
     windows = shipped.header("travel-lodging", 2)["rules"]["peak_season"]["windows"]
     assert windows["海口"] == [{"start": "11-01", "end": "02-29"}]
@@ -283,3 +289,38 @@ def test_shipped_tables_are_the_root_folder():
     if package.resolve() != STANDARDS.resolve():  # an installed wheel: same bytes
         match, mismatch, errors = filecmp.cmpfiles(STANDARDS, package, names, shallow=False)
         assert not mismatch and not errors
+
+
+@pytest.mark.parametrize(
+    ("table", "old_hash"),
+    [
+        ("training-fee", "53969e4c1ee2f791fa815579097e78c81d1930b4ae04f0cc6ff59ec4aba1d00b"),
+        ("meeting-fee", "e1c4ed2391e9b8d5354017abc3140aac0fa3920013f7c5950076e8e8e833489d"),
+        ("meeting-limits", "facde05a9a2fa14bf6c2b65ba19e26290583bf88a9c0c76d2febf06dc7467b05"),
+    ],
+)
+def test_corrected_tables_record_the_hash_they_replace(shipped, table, old_hash):
+    """Corrected in place (standards/README.md, "Corrections"): the fingerprint of the
+    content before the correction stays in the header, so a result citing it is told apart."""
+    version = shipped.get(table)
+    assert version.version == 1 and version.status == "published"
+    note = version.header["source"]["note"]
+    assert f"sha256:{old_hash}" in note and "issue 15" in note
+    assert version.content_hash != f"sha256:{old_hash}"
+
+
+def test_meeting_facts_name_their_sources(shipped):
+    for table in ("meeting-fee", "meeting-limits"):
+        notes = " ".join(shipped.header(table, 1)["notes"])
+        assert "2016年6月29日" in notes and "2016年7月1日" in notes
+    fee = " ".join(shipped.header("meeting-fee", 1)["notes"])
+    assert "2016年7月14日" in fee and "第十五条" in fee
+    limits = shipped.values[shipped.values["table_id"] == "meeting-limits"].set_index("standard_id")
+    assert (
+        "二、三、四类会议会期均不得超过2天"
+        in limits.loc["meeting-limits/二类会议/max_days", "note"]
+    )
+    assert "2013年版" in limits.loc["meeting-limits/四类会议/max_attendees", "note"]
+    subtype = shipped.header("meeting-limits", 1)["dimensions"]["meeting_subtype"]
+    assert subtype["values"] == ["传达布置类"]
+    assert subtype["aliases"]["传达、布置类会议"] == "传达布置类"

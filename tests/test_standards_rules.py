@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,13 +23,25 @@ from costperf.standards import (
     training_chargeable_days,
     training_day_factor,
 )
+from costperf.standards.rules import (
+    arrival_departure_limits,
+    count_arrival_departure,
+    day_tiers_text,
+)
 
-STANDARDS = Path(__file__).resolve().parents[1] / "standards"
+REPO = Path(__file__).resolve().parents[1]
+STANDARDS = REPO / "standards"
+LOCAL = REPO / "cases" / "expenditure-requests" / "local-standards"
 
 
 @pytest.fixture(scope="module")
 def shipped():
     return read_standards(STANDARDS)
+
+
+@pytest.fixture(scope="module")
+def local():
+    return read_standards(LOCAL)
 
 
 def test_training_35_days_is_30_full_plus_5_at_70_percent(shipped):
@@ -38,11 +51,80 @@ def test_training_35_days_is_30_full_plus_5_at_70_percent(shipped):
     np.testing.assert_allclose(got, [1, 30, 30.7, 37])
 
 
-def test_arrival_and_departure_count_at_most_one_day(shipped):
-    assert training_chargeable_days(5, arrival_departure_days=2, standards=shipped) == 6
+def test_central_arrival_and_departure_count_one_day_each(shipped):
+    """540号 第九条: 报到和撤离时间分别不得超过1天 (so at most 2 days together)."""
+    assert arrival_departure_limits(shipped) == (1, 1, 2)
+    assert training_chargeable_days(5, arrival_departure_days=2, standards=shipped) == 7
+    assert training_chargeable_days(5, arrival_departure_days=3, standards=shipped) == 7
+    assert training_chargeable_days(5, arrival_days=2, departure_days=0, standards=shipped) == 6
+    assert training_chargeable_days(5, arrival_days=1, departure_days=1, standards=shipped) == 7
+    # the days including arrival and departure count towards the 30: 29 + 2 = 31
     assert training_chargeable_days(
-        30, arrival_departure_days=1, standards=shipped
+        29, arrival_departure_days=2, standards=shipped
     ) == pytest.approx(30.7)
+    got = training_chargeable_days(
+        np.array([5, 5, 5]),
+        arrival_days=np.array([1, np.nan, 3]),
+        departure_days=np.array([np.nan, np.nan, 3]),
+        arrival_departure_days=np.array([0, 2, 0]),
+        standards=shipped,
+    )
+    np.testing.assert_allclose(got, [6, 7, 7])
+
+
+def test_local_table_together_one_day_and_two_tiers(local):
+    """The illustrative local table: 合计不得超过1天; beyond 15 at 80%, beyond 30 at 70%."""
+    assert arrival_departure_limits(local) == (math.inf, math.inf, 1)
+    assert training_chargeable_days(5, arrival_days=1, departure_days=1, standards=local) == 6
+    # 20 + 1 = 21 days: 15 + 6 x 0.8 = 19.8
+    assert training_chargeable_days(20, arrival_departure_days=2, standards=local) == pytest.approx(
+        19.8
+    )
+    # 40 + 1 = 41 days: 15 + 15 x 0.8 + 11 x 0.7 = 34.7
+    assert training_chargeable_days(40, arrival_departure_days=1, standards=local) == pytest.approx(
+        34.7
+    )
+    np.testing.assert_allclose(
+        training_day_factor([15, 16, 30, 31], standards=local), [1, 0.8, 0.8, 0.7]
+    )
+
+
+def test_count_arrival_departure_examples():
+    central, local_rule = (1, 1, 2), (math.inf, math.inf, 1)
+    nan = np.nan
+    together = [2, nan, 3, nan, nan]
+    arrival = [nan, 1, nan, 2, nan]
+    departure = [nan, 1, nan, nan, nan]
+    np.testing.assert_array_equal(
+        count_arrival_departure(together, arrival, departure, central), [2, 2, 2, 1, 0]
+    )
+    np.testing.assert_array_equal(
+        count_arrival_departure(together, arrival, departure, local_rule), [1, 1, 1, 1, 0]
+    )
+
+
+@given(
+    st.floats(0, 5, allow_nan=False),
+    st.floats(0, 5, allow_nan=False),
+    st.sampled_from([(1, 1, 2), (math.inf, math.inf, 1), (1, 0.5, 1)]),
+)
+def test_counted_days_never_exceed_a_limit_nor_the_claim(arrival, departure, limits):
+    counted = count_arrival_departure([np.nan], [arrival], [departure], limits)[0]
+    assert counted <= min(limits[0], arrival) + min(limits[1], departure) + 1e-12
+    assert counted <= limits[2] and counted <= arrival + departure + 1e-12
+    assert counted >= 0
+
+
+def test_day_tiers_text():
+    central = [{"upto": 30, "rate": 1}, {"rate": 0.7}]
+    local_tiers = [{"upto": 15, "rate": 1}, {"upto": 30, "rate": 0.8}, {"rate": 0.7}]
+    assert day_tiers_text(30, central) == ("", "")
+    assert day_tiers_text(30.5, central) == ("超过30天部分按70%计", "days beyond 30 at 70%")
+    assert day_tiers_text(15, local_tiers) == ("", "")
+    assert day_tiers_text(31, local_tiers) == (
+        "超过15天至30天部分按80%、超过30天部分按70%计",
+        "days beyond 15 up to 30 at 80%, days beyond 30 at 70%",
+    )
 
 
 def test_training_day_factor(shipped):

@@ -99,31 +99,107 @@ def tiered_amount(amount: float, tiers: Sequence[Mapping[str, float]]) -> Fracti
 
 
 def _vectorise(values: object, func) -> object:  # noqa: ANN001 - small private helper
+    """``func`` of each value, evaluated once per distinct value (exact tiers are slow)."""
     if np.ndim(values) == 0:
         return func(values)
-    series = pd.Series(values)
-    return series.map(func).to_numpy(dtype=float)
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    blank = [func(np.nan)] if (codes < 0).any() else [np.nan]
+    return np.array([func(u) for u in uniques] + blank, dtype=float)[codes]
+
+
+#: ``[rules]`` names of the arrival/departure limits of a training table (540号 第九条).
+ARRIVAL_DEPARTURE_RULES = ("arrival_days", "departure_days", "arrival_departure_days")
+
+
+def arrival_departure_limits(
+    standards: StandardSet | None = None,
+    *,
+    on: object = None,
+    table: str = "training-fee",
+) -> tuple[float, float, float]:
+    """Most arrival, departure and arrival + departure days a training may count.
+
+    Read from the ``limit`` rules ``arrival_days``, ``departure_days`` (each on its own)
+    and ``arrival_departure_days`` (together) of the version in force; a limit the table
+    does not give is ``inf``, except that "together" defaults to the sum of the two.
+    The central table says 报到和撤离时间分别不得超过1天 (each at most 1 day, so at most 2
+    together); a local table may say 合计不得超过1天 (together at most 1 day).
+
+    Returns
+    -------
+    tuple of float
+        ``(arrival, departure, together)``. [days]
+    """
+    return _arrival_departure_limits(table_in_force(_standards(standards), table, on))
+
+
+def _arrival_departure_limits(version: TableVersion) -> tuple[float, float, float]:
+    rules = version.header.get("rules") or {}
+
+    def most(name: str, default: float) -> float:
+        value = (rules.get(name) or {}).get("max")
+        return float(value) if value is not None else default
+
+    arrival, departure = most("arrival_days", math.inf), most("departure_days", math.inf)
+    return arrival, departure, most("arrival_departure_days", arrival + departure)
+
+
+def count_arrival_departure(
+    together: object,
+    arrival: object,
+    departure: object,
+    limits: tuple[float, float, float],
+) -> np.ndarray:
+    """Arrival and departure days counted under ``limits`` (arrival, departure, together).
+
+    Where a row gives arrival or departure days on their own, each is capped by its own
+    limit (a blank one counts 0) and their sum by the together limit; otherwise the
+    together figure is capped by the together limit.  Blank everywhere counts 0.
+
+    >>> count_arrival_departure([2, np.nan, 3], [np.nan, 1, np.nan], [np.nan, 2, np.nan],
+    ...                         (1, 1, 2)).tolist()
+    [2.0, 2.0, 2.0]
+    >>> count_arrival_departure([2], [np.nan], [np.nan], (math.inf, math.inf, 1)).tolist()
+    [1.0]
+    """
+    cap_arrival, cap_departure, cap_together = limits
+    arrival = np.atleast_1d(np.asarray(arrival, dtype=float))
+    departure = np.atleast_1d(np.asarray(departure, dtype=float))
+    together = np.atleast_1d(np.asarray(together, dtype=float))
+    separate = ~np.isnan(arrival) | ~np.isnan(departure)
+    each = np.minimum(np.nan_to_num(arrival), cap_arrival) + np.minimum(
+        np.nan_to_num(departure), cap_departure
+    )
+    claimed = np.where(separate, each, np.nan_to_num(together))
+    return np.minimum(claimed, cap_together)
 
 
 def training_chargeable_days(
     days: object,
     *,
     arrival_departure_days: object = 0,
+    arrival_days: object = None,
+    departure_days: object = None,
     standards: StandardSet | None = None,
     on: object = None,
     table: str = "training-fee",
 ) -> object:
     """Days of a training charged against the composite quota, in full-quota days.
 
-    Arrival and departure count at most ``rules.arrival_departure_days.max`` days
-    together; days up to 30 count in full, days beyond at 70% (``rules.day_tiers``).
+    The days counted are the training days plus the arrival and departure days the
+    table allows (:func:`arrival_departure_limits`, :func:`count_arrival_departure`);
+    they are then weighted by the marginal ``rules.day_tiers`` (central: days up to 30
+    in full, beyond at 70%; a local table may add tiers, e.g. beyond 15 at 80%).
 
     Parameters
     ----------
     days
         Training days (scalar or array). [days]
     arrival_departure_days
-        Arrival and departure days claimed. [days]
+        Arrival and departure days claimed together (used where the separate figures
+        are blank). [days]
+    arrival_days, departure_days
+        Arrival and departure days claimed separately (optional). [days]
 
     Returns
     -------
@@ -132,18 +208,51 @@ def training_chargeable_days(
 
     References
     ----------
-    财行〔2016〕540号, table ``training-fee``.
+    财行〔2016〕540号 第九条, table ``training-fee``.
     """
     version = table_in_force(_standards(standards), table, on)
-    rules = version.header.get("rules") or {}
-    tiers = rules["day_tiers"]["tiers"]
-    cap = rules.get("arrival_departure_days", {}).get("max", math.inf)
-    extra = np.minimum(np.asarray(arrival_departure_days, dtype=float), cap)
-    counted = np.asarray(days, dtype=float) + extra
-    result = _vectorise(
-        counted, lambda d: float(tiered_amount(d, tiers)) if d == d else float("nan")
+    tiers = (version.header.get("rules") or {})["day_tiers"]["tiers"]
+    given = [
+        np.asarray(np.nan if x is None else x, dtype=float)
+        for x in (days, arrival_departure_days, arrival_days, departure_days)
+    ]
+    shape = np.broadcast_shapes(*(a.shape for a in given))
+    days_, together, arrival, departure = (np.broadcast_to(a, shape).reshape(-1) for a in given)
+    counted = count_arrival_departure(
+        together, arrival, departure, _arrival_departure_limits(version)
     )
-    return float(result) if np.ndim(result) == 0 else result
+    result = _vectorise(
+        days_ + counted, lambda d: float(tiered_amount(d, tiers)) if d == d else float("nan")
+    )
+    return float(result[0]) if not shape else result
+
+
+def day_tiers_text(days: float, tiers: Sequence[Mapping[str, float]]) -> tuple[str, str]:
+    """Which reduced-rate day tiers a training of ``days`` reaches, in zh and en.
+
+    >>> day_tiers_text(35, [{"upto": 30, "rate": 1}, {"rate": 0.7}])
+    ('超过30天部分按70%计', 'days beyond 30 at 70%')
+    >>> day_tiers_text(20, [{"upto": 15, "rate": 1}, {"upto": 30, "rate": 0.8}, {"rate": 0.7}])
+    ('超过15天至30天部分按80%计', 'days beyond 15 up to 30 at 80%')
+    >>> day_tiers_text(10, [{"upto": 30, "rate": 1}, {"rate": 0.7}])
+    ('', '')
+    """
+    zh, en, lower = [], [], 0.0
+    for tier in tiers:
+        upto = tier.get("upto")
+        rate = float(tier.get("rate", 1))
+        if days > lower and rate != 1:
+            pct = f"{rate * 100:g}%"
+            if upto is None:
+                zh.append(f"超过{lower:g}天部分按{pct}")
+                en.append(f"days beyond {lower:g} at {pct}")
+            else:
+                zh.append(f"超过{lower:g}天至{float(upto):g}天部分按{pct}")
+                en.append(f"days beyond {lower:g} up to {float(upto):g} at {pct}")
+        if upto is None:
+            break
+        lower = float(upto)
+    return ("、".join(zh) + "计" if zh else ""), ", ".join(en)
 
 
 def training_day_factor(

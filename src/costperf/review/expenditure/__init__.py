@@ -7,12 +7,13 @@ the value lines, table versions and document numbers used.  The rules:
 
 - meeting 会议 (财行〔2016〕214号): cap = composite quota of the category (元/人·天) x
   attendees x meeting days (会期, not counting arrival and departure).  A 二/三/四类
-  meeting longer than the duration limit or with more attendees than the head-count
-  limit (table ``meeting-limits``, unverified) is rejected (不予安排).
+  meeting longer than the duration limit (briefing meetings 传达布置类: 1 day) or with more
+  attendees than the head-count limit (table ``meeting-limits``) is rejected (不予安排).
 - training 培训 (财行〔2016〕540号): cap = composite quota x trainees x chargeable days
-  (arrival + departure count at most 1 day; days beyond 30 at 70 %) + lecturer fee per
-  teaching hour of the lecturer's title x teaching hours (at most 4 per half day when the
-  half-days are given).
+  (arrival and departure at most 1 day each; days beyond 30 at 70 %: the table's rules)
+  + lecturer fee per teaching hour of the lecturer's title x teaching hours (at most 4
+  per half day when the half-days are given); a repeated lecture is flagged for manual
+  review.
 - travel 差旅 (财行〔2013〕531号; lodging table 财行〔2015〕497号 from 2016): cap =
   travellers x (sum over the nights of the lodging cap of city, staff level and the
   night's season + (meal allowance of the region + local transport) x days).

@@ -36,6 +36,9 @@ OUTPUT_COLUMNS = [
     "verified",
     "reason_zh",
     "reason_en",
+    "manual_review",
+    "manual_review_reason_zh",
+    "manual_review_reason_en",
     "source_file",
     "source_row",
 ]
@@ -96,6 +99,10 @@ def _finish(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd.Data
             zh.append(f"{basis_zh}；申报 {_fmt(r)} 元未超过标准，通过")
             en.append(f"{basis_en}; requested {_fmt(r)} yuan is within it: approved")
     out["reason_zh"], out["reason_en"] = zh, en
+    flagged = res["manual_review"] if "manual_review" in res else pd.Series(index=res.index)
+    out["manual_review"] = flagged.eq(True)  # lines of kinds without the check: False
+    for col in ("manual_review_reason_zh", "manual_review_reason_en"):
+        out[col] = res[col].fillna("") if col in res else ""
     for col in ("source_file", "source_row"):
         out[col] = req[col] if col in req else np.nan
     return out[OUTPUT_COLUMNS]

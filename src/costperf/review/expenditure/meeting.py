@@ -1,7 +1,9 @@
 """Meeting lines 会议 (财行〔2016〕214号): composite quota x attendees x meeting days.
 
 A 二/三/四类 meeting longer than the duration limit or with more attendees than the
-head-count limit (table ``meeting-limits``, unverified) is rejected (不予安排).
+head-count limit (table ``meeting-limits``) is rejected (不予安排).  A line whose
+optional subtype (会议性质) is 传达布置类 meets the briefing-meeting duration limit
+(传达、布置类会议不得超过1天), a more specific line of the same table.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from costperf.review.expenditure.lookup import (
     _table_refs,
 )
 from costperf.review.expenditure.requests import _col, _first, _require, normalise_category
-from costperf.schemas import concat_problems
+from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet
-from costperf.standards.lookup import OK
+from costperf.standards.lookup import OK, normalise_dimension
+
+SUBTYPE = "meeting_subtype"
 
 
 def _review_meetings(
@@ -41,12 +45,14 @@ def _review_meetings(
     days = _first(sub, facts["the meeting days"]).astype(float)
     query = pd.DataFrame({"category": category, "date": work.loc[rows, "date"]})
     quota = _lookup(standards, query, names["meeting"], "total")
+    subtype, bad_subtype = _subtypes(req, sub, standards, names["meeting_limits"])
+    limit_query = query.assign(**{SUBTYPE: subtype}) if subtype is not None else query
     cat_col = _col(req, facts["the meeting category"])
     found = _lookup_problems(
         req, quota, {"category": cat_col, "date": "date"}, "a meeting category of the table"
     )
     limits = {
-        item: _lookup(standards, query, names["meeting_limits"], item)
+        item: _lookup(standards, limit_query, names["meeting_limits"], item)
         for item in ("max_days", "max_attendees")
     }
     max_days = limits["max_days"]["value"].where(limits["max_days"]["lookup_status"].eq(OK))
@@ -75,8 +81,14 @@ def _review_meetings(
         verified &= frame["verified"].where(frame["lookup_status"].eq(OK), True).astype(bool)
     out["verified"] = verified
     zh, en = [], []
-    for c, q, n, d, md, mp, od, op, total in zip(
+    shown = subtype if subtype is not None else pd.Series(np.nan, index=rows)
+    unverified = {
+        item: ~frame["verified"].where(frame["lookup_status"].eq(OK), True).astype(bool)
+        for item, frame in limits.items()
+    }
+    for c, st, q, n, d, md, mp, od, op, ud, up, total in zip(
         category,
+        shown,
         quota["value"],
         persons,
         days,
@@ -84,15 +96,30 @@ def _review_meetings(
         max_people,
         over_days,
         over_people,
+        unverified["max_days"],
+        unverified["max_attendees"],
         cap,
         strict=True,
     ):
+        kind_zh = f"{c}（{st}）" if isinstance(st, str) else c
         if od:
-            zh.append(f"{c}会期 {_fmt(d)} 天超过上限 {_fmt(md)} 天（上限未经核实）")
-            en.append(f"{c}: {_fmt(d)} meeting days exceed the limit of {_fmt(md)} (unverified)")
+            zh.append(
+                f"{kind_zh}会期 {_fmt(d)} 天超过上限 {_fmt(md)} 天"
+                + ("（上限未经核实）" if ud else "")
+            )
+            en.append(
+                f"{kind_zh}: {_fmt(d)} meeting days exceed the limit of {_fmt(md)}"
+                + (" (unverified)" if ud else "")
+            )
         elif op:
-            zh.append(f"{c}参会人数 {_fmt(n)} 人超过上限 {_fmt(mp)} 人（上限未经核实）")
-            en.append(f"{c}: {_fmt(n)} attendees exceed the limit of {_fmt(mp)} (unverified)")
+            zh.append(
+                f"{kind_zh}参会人数 {_fmt(n)} 人超过上限 {_fmt(mp)} 人"
+                + ("（上限未经核实）" if up else "")
+            )
+            en.append(
+                f"{kind_zh}: {_fmt(n)} attendees exceed the limit of {_fmt(mp)}"
+                + (" (unverified)" if up else "")
+            )
         else:
             zh.append(
                 f"会议费综合定额（{c}）{_fmt(q)} 元/人·天 × {_fmt(n)} 人 × {_fmt(d)} 天"
@@ -103,4 +130,31 @@ def _review_meetings(
                 f"persons x {_fmt(d)} days = {_fmt(total)} yuan"
             )
     out["basis_zh"], out["basis_en"] = zh, en
-    return out, concat_problems([problems, found])
+    return out, concat_problems([problems, found, bad_subtype])
+
+
+def _subtypes(
+    req: pd.DataFrame, sub: pd.DataFrame, standards: StandardSet, table: str
+) -> tuple[pd.Series | None, pd.DataFrame]:
+    """The lines' meeting subtypes in the limit table's spelling, and unknown ones.
+
+    The subtypes a table knows are the ``values`` of its ``meeting_subtype`` dimension
+    (any version; aliases such as 传达、布置类会议 accepted).  A table without that
+    dimension has no subtype limits: the column is then not read.
+    """
+    given = sub[SUBTYPE] if SUBTYPE in sub else None
+    if given is None or given.isna().all():
+        return None, concat_problems([])
+    specs = [(v.header.get("dimensions") or {}).get(SUBTYPE) for v in standards.versions_of(table)]
+    specs = [spec for spec in specs if spec]
+    if not specs:
+        return None, concat_problems([])
+    known = {value for spec in specs for value in spec.get("values") or []}
+    normal = normalise_dimension(given, specs[-1])
+    bad = pd.Series(False, index=req.index)
+    bad.loc[sub.index] = given.notna() & ~normal.isin(known)
+    listed = ", ".join(sorted(known))
+    problem = row_problems(
+        req, bad, SUBTYPE, f"a meeting subtype of {table}: {listed} (or blank)", "unknown_value"
+    )
+    return normal, problem

@@ -1,12 +1,17 @@
 """Training lines 培训 (财行〔2016〕540号): composite quota and lecturer fees.
 
-Cap = composite quota x trainees x chargeable days (arrival + departure count at most
-1 day; days beyond 30 at 70 %) + lecturer fee per teaching hour of the lecturer's
-title x teaching hours (at most 4 per half day when the half-days are given).
+Cap = composite quota x trainees x chargeable days + lecturer fee per teaching hour of
+the lecturer's title x teaching hours (at most 4 per half day when the half-days are
+given).  Chargeable days = the training days plus the arrival and departure days the
+table's ``[rules]`` allow (central: 报到和撤离时间分别不得超过1天, each at most 1 day),
+weighted by its day tiers (central: beyond 30 days at 70 %).  A lecture line with the
+same lecturer, title, hours and date as an earlier line of the same request is flagged
+for manual review (同时为多班次一并授课的，不重复计算讲课费), not cut.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -22,8 +27,13 @@ from costperf.review.expenditure.lookup import (
 )
 from costperf.review.expenditure.requests import _col, _first, _require, normalise_category
 from costperf.schemas import concat_problems, row_problems
-from costperf.standards import StandardSet, lecturer_hours_cap, training_chargeable_days
+from costperf.standards import StandardSet, lecturer_hours_cap, rule, training_chargeable_days
 from costperf.standards.lookup import OK
+from costperf.standards.rules import (
+    arrival_departure_limits,
+    count_arrival_departure,
+    day_tiers_text,
+)
 
 
 def _by_version(found: pd.DataFrame, func: Callable[[pd.Index, object], object]) -> pd.Series:
@@ -82,6 +92,9 @@ def _review_training(
     text_qe = pd.Series("", index=rows, dtype=object)
     text_l = pd.Series("", index=rows, dtype=object)
     text_le = pd.Series("", index=rows, dtype=object)
+    flag = pd.Series(False, index=rows)
+    flag_zh = pd.Series("", index=rows, dtype=object)
+    flag_en = pd.Series("", index=rows, dtype=object)
     empty = pd.DataFrame(
         {"lookup_status": pd.Series(dtype=object)}, index=pd.Index([], dtype=rows.dtype)
     )
@@ -92,8 +105,24 @@ def _review_training(
         category = normalise_category(_first(qs, quota_facts["the training category"]), "培训")
         persons = _first(qs, quota_facts["the number of trainees"]).astype(float)
         days = _first(qs, quota_facts["the training days"]).astype(float)
-        travel = qs["arrival_departure_days"] if "arrival_departure_days" in qs else None
-        travel = pd.Series(0.0, index=q_rows) if travel is None else travel.fillna(0.0)
+        together, arrival, departure = (
+            qs[c].astype(float) if c in qs else pd.Series(np.nan, index=q_rows)
+            for c in ("arrival_departure_days", "arrival_days", "departure_days")
+        )
+        separate = arrival.notna() | departure.notna()
+        both = arrival.fillna(0.0) + departure.fillna(0.0)
+        clash = pd.Series(False, index=req.index)
+        clash.loc[q_rows] = separate & together.notna() & (together != both)
+        problems.append(
+            row_problems(
+                req,
+                clash,
+                "arrival_departure_days",
+                "报到和撤离天数 = 报到天数 + 撤离天数 (or leave it blank when they are given)",
+                "inconsistent",
+            )
+        )
+        claimed = both.where(separate, together.fillna(0.0))
         query = pd.DataFrame({"category": category, "date": dates.loc[q_rows]})
         quota = _lookup(standards, query, names["training"], "total")
         problems.append(
@@ -104,25 +133,48 @@ def _review_training(
                 "a training category of the table",
             )
         )
-        charged = _by_version(
-            quota,
-            lambda idx, when: training_chargeable_days(
+        counted = pd.Series(np.nan, index=q_rows)
+        charged = pd.Series(np.nan, index=q_rows)
+        limit_zh = pd.Series("", index=q_rows, dtype=object)
+        limit_en = pd.Series("", index=q_rows, dtype=object)
+        tier_zh = pd.Series("", index=q_rows, dtype=object)
+        tier_en = pd.Series("", index=q_rows, dtype=object)
+        ok = quota["lookup_status"].eq(OK)
+        for _, idx in quota[ok].groupby("version").groups.items():
+            when, table = quota.loc[idx[0], "effective_from"], names["training"]
+            limits = arrival_departure_limits(standards, on=when, table=table)
+            tiers = rule(standards, table, "day_tiers", on=when)["tiers"]
+            counted.loc[idx] = count_arrival_departure(
+                together.loc[idx], arrival.loc[idx], departure.loc[idx], limits
+            )
+            charged.loc[idx] = training_chargeable_days(
                 days.loc[idx].to_numpy(),
-                arrival_departure_days=travel.loc[idx].to_numpy(),
+                arrival_departure_days=together.loc[idx].fillna(0.0).to_numpy(),
+                arrival_days=arrival.loc[idx].to_numpy(),
+                departure_days=departure.loc[idx].to_numpy(),
                 standards=standards,
                 on=when,
-                table=names["training"],
-            ),
-        )
+                table=table,
+            )
+            limit_zh.loc[idx], limit_en.loc[idx] = _limits_text(limits)
+            total = days.loc[idx] + counted.loc[idx]
+            text = {t: day_tiers_text(t, tiers) for t in total.dropna().unique()}
+            tier_zh.loc[idx] = total.map({t: zh for t, (zh, _) in text.items()}).fillna("")
+            tier_en.loc[idx] = total.map({t: en for t, (_, en) in text.items()}).fillna("")
         quota_cap.loc[q_rows] = (quota["value"] * persons * charged).fillna(0.0)
-        for i, c, q, n, d, t, ch in zip(
-            q_rows, category, quota["value"], persons, days, travel, charged, strict=True
+        for i, c, q, n, d, ch in zip(
+            q_rows, category, quota["value"], persons, days, charged, strict=True
         ):
-            counted = min(t, 1.0)  # arrival + departure count at most 1 day (540号)
-            extra = f" + 报到撤离 {_fmt(counted)} 天" if counted else ""
-            extra_en = f" + {_fmt(counted)} arrival/departure day" if counted else ""
-            long = "，超过30天部分按70%计" if d + counted > 30 else ""
-            long_en = ", days beyond 30 at 70%" if d + counted > 30 else ""
+            extra, extra_en = _arrival_departure_text(
+                counted[i],
+                claimed[i],
+                arrival[i],
+                departure[i],
+                separate[i],
+                (limit_zh[i], limit_en[i]),
+            )
+            long = f"，{tier_zh[i]}" if tier_zh[i] else ""
+            long_en = f", {tier_en[i]}" if tier_en[i] else ""
             text_q[i] = (
                 f"培训费综合定额（{c}）{_fmt(q)} 元/人·天 × {_fmt(n)} 人 × 计费 {_fmt(ch)} 天"
                 f"（培训 {_fmt(d)} 天{extra}{long}）= {_fmt(q * n * ch)} 元"
@@ -162,6 +214,9 @@ def _review_training(
             )
             paid = hours.where(most.isna(), np.minimum(hours, most))
         lecturer_cap.loc[l_rows] = (fee["value"] * paid).fillna(0.0)
+        flag.loc[l_rows], flag_zh.loc[l_rows], flag_en.loc[l_rows] = _repeated_lectures(
+            req.loc[l_rows], fee, hours, dates.loc[l_rows]
+        )
         for i, t, r, h, p in zip(
             l_rows, ls["lecturer_title"], fee["value"], hours, paid, strict=True
         ):
@@ -201,4 +256,113 @@ def _review_training(
     out["basis_en"] = out["basis_en"].where(
         ~both, out["basis_en"] + "; total " + out["approvable"].map(_fmt) + " yuan"
     )
+    out["manual_review"] = flag
+    out["manual_review_reason_zh"], out["manual_review_reason_en"] = flag_zh, flag_en
     return out, concat_problems(problems)
+
+
+def _limits_text(limits: tuple[float, float, float]) -> tuple[str, str]:
+    """The arrival/departure limits of a table in words (shown when they cut a claim)."""
+    arrival, departure, together = limits
+    zh, en = [], []
+    each = bool(np.isfinite(arrival) or np.isfinite(departure))
+    if each and arrival == departure:
+        zh.append(f"报到和撤离时间分别最多计 {_fmt(arrival)} 天")
+        en.append(f"at most {_fmt(arrival)} day(s) each for arrival and departure")
+    elif each:
+        for what_zh, what_en, most in (
+            ("报到", "arrival", arrival),
+            ("撤离", "departure", departure),
+        ):
+            if np.isfinite(most):
+                zh.append(f"{what_zh}最多计 {_fmt(most)} 天")
+                en.append(f"{what_en} at most {_fmt(most)} day(s)")
+    if np.isfinite(together) and (not each or together < arrival + departure):
+        zh.append(f"合计最多计 {_fmt(together)} 天")
+        en.append(f"at most {_fmt(together)} day(s) together")
+    return "，".join(zh), ", ".join(en)
+
+
+def _arrival_departure_text(
+    counted: float,
+    claimed: float,
+    arrival: float,
+    departure: float,
+    separate: bool,
+    limits: tuple[str, str],
+) -> tuple[str, str]:
+    """`` + 报到撤离 2 天`` and, when the limits cut the claim, what was claimed."""
+    if not claimed or counted != counted:
+        return "", ""
+    zh = f" + 报到撤离 {_fmt(counted)} 天"
+    en = f" + {_fmt(counted)} arrival/departure day(s)"
+    if counted < claimed:
+        if separate:
+            what_zh = f"申报报到 {_fmt(arrival)} 天、撤离 {_fmt(departure)} 天"
+            what_en = f"of {_fmt(arrival)} arrival and {_fmt(departure)} departure day(s) claimed"
+        else:
+            what_zh = f"申报 {_fmt(claimed)} 天"
+            what_en = f"of {_fmt(claimed)} claimed"
+        zh += f"（{what_zh}，{limits[0]}）"
+        en += f" ({what_en}; {limits[1]})"
+    return zh, en
+
+
+def _normalised_name(values: pd.Series) -> pd.Series:
+    return values.map(
+        lambda v: "".join(unicodedata.normalize("NFKC", str(v)).split()) or None,
+        na_action="ignore",
+    )
+
+
+def _repeated_lectures(
+    lines: pd.DataFrame, fee: pd.DataFrame, hours: pd.Series, dates: pd.Series
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Flag lecture lines repeating an earlier line of the same request.
+
+    Same request, lecturer name, title (the fee line found, so aliases count as one),
+    teaching hours and date: 同时为多班次一并授课的，不重复计算讲课费 (540号), so the
+    later line may claim the same lecture twice.  Flagged for manual review, not cut.
+    """
+    index = lines.index
+    flag = pd.Series(False, index=index)
+    zh = pd.Series("", index=index, dtype=object)
+    en = pd.Series("", index=index, dtype=object)
+    if "lecturer_name" not in lines:
+        return flag, zh, en
+    keys = pd.DataFrame(
+        {
+            "request": lines["request_id"].astype(str),
+            "name": _normalised_name(lines["lecturer_name"]),
+            "title": fee["standard_id"].where(fee["lookup_status"].eq(OK)),
+            "hours": hours,
+            "date": dates,
+        },
+        index=index,
+    )
+    known = keys.notna().all(axis=1)
+    keys = keys[known]
+    repeat = keys.duplicated(keep="first")
+    if not repeat.any():
+        return flag, zh, en
+    group = keys.groupby(list(keys.columns), sort=False).ngroup()
+    first = pd.Series(keys.index, index=keys.index).groupby(group).transform("first")
+    line_no = lines["line_no"] if "line_no" in lines else pd.Series(np.nan, index=index)
+    where = lines["source_row"] if "source_row" in lines else pd.Series(index + 1, index=index)
+    for i in keys.index[repeat.to_numpy()]:
+        j = first[i]
+        ref_zh = f"序号 {_fmt(line_no[j])}" if pd.notna(line_no[j]) else f"第 {where[j]} 行"
+        ref_en = f"line {_fmt(line_no[j])}" if pd.notna(line_no[j]) else f"row {where[j]}"
+        doc = fee.at[i, "document_no"] if pd.notna(fee.at[i, "document_no"]) else ""
+        name, when = lines.at[i, "lecturer_name"], f"{dates[i]:%Y-%m-%d}"
+        flag[i] = True
+        zh[i] = (
+            f"与本申报{ref_zh} 的讲课为同一讲课人员（{name}）、职称、学时（{_fmt(hours[i])}）和日期"
+            f"（{when}）：同时为多班次一并授课的，不重复计算讲课费（{doc}），请人工复核"
+        )
+        en[i] = (
+            f"same lecturer ({name}), title, hours ({_fmt(hours[i])}) and date ({when}) as "
+            f"{ref_en} of this request: a lecture given to several classes at once is paid "
+            f"once ({doc}); check by hand"
+        )
+    return flag, zh, en
