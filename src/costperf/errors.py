@@ -73,6 +73,7 @@ class Check(StrEnum):
     UNKNOWN_ITEM = "unknown_item"
     UNKNOWN_VALUE = "unknown_value"
     MISSING_FACT = "missing_fact"
+    INCONSISTENT = "inconsistent"
     LOOKUP = "lookup"
     # configuration
     CONFIG = "config"
