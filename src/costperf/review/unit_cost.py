@@ -17,6 +17,7 @@ import pandas as pd
 
 from costperf.errors import ParameterError
 from costperf.params import ReviewParams
+from costperf.review.registry import ReviewRule, register
 
 DECISIONS_ZH = {"approve": "通过", "reduce": "核减", "reject": "不予安排"}
 
@@ -368,3 +369,15 @@ def review_unit_cost(
         adjustment_text=text,
     )
     return decided, review_lines(request_lines, decided), review_totals(decided)
+
+
+register(
+    ReviewRule(
+        name="unit_cost",
+        level="project",
+        review=review_unit_cost,
+        label_zh="单位成本标准",
+        label_en="unit-cost standard",
+        document="the class of matter's derived unit-cost standard (standards derive)",
+    )
+)

@@ -44,7 +44,7 @@ from costperf.review.expenditure.requests import (
     normalise_kinds,
     prepare_requests,
 )
-from costperf.review.expenditure.review import TABLES, review_expenditure
+from costperf.review.expenditure.review import review_expenditure
 
 __all__ = [
     "ECON_KINDS",
@@ -52,7 +52,6 @@ __all__ = [
     "KINDS",
     "KINDS_ZH",
     "OUTPUT_COLUMNS",
-    "TABLES",
     "equipment_items",
     "normalise_category",
     "normalise_kinds",

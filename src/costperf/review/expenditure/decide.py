@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.review.expenditure.lookup import _fmt
+from costperf.review.expenditure.lookup import fmt_amount
 from costperf.review.unit_cost import DECISIONS_ZH
 
 OUTPUT_COLUMNS = [
@@ -44,7 +44,7 @@ OUTPUT_COLUMNS = [
 ]
 
 
-def _finish(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
+def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
     """Approved, cut, decision and the reason text for every line."""
     out = pd.DataFrame(index=work.index)
     out["request_id"] = req["request_id"]
@@ -88,16 +88,18 @@ def _finish(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd.Data
         strict=True,
     ):
         if d == "reject":
-            zh.append(f"{basis_zh}；申报 {_fmt(r)} 元，不予安排")
-            en.append(f"{basis_en}; requested {_fmt(r)} yuan: rejected")
+            zh.append(f"{basis_zh}；申报 {fmt_amount(r)} 元，不予安排")
+            en.append(f"{basis_en}; requested {fmt_amount(r)} yuan: rejected")
         elif d == "reduce":
             zh.append(
-                f"{basis_zh}；申报 {_fmt(r)} 元超过标准，核减 {_fmt(c)} 元，审定 {_fmt(a)} 元"
+                f"{basis_zh}；申报 {fmt_amount(r)} 元超过标准，核减 {fmt_amount(c)} 元，审定 {fmt_amount(a)} 元"
             )
-            en.append(f"{basis_en}; requested {_fmt(r)} yuan is above it: cut {_fmt(c)} yuan")
+            en.append(
+                f"{basis_en}; requested {fmt_amount(r)} yuan is above it: cut {fmt_amount(c)} yuan"
+            )
         else:
-            zh.append(f"{basis_zh}；申报 {_fmt(r)} 元未超过标准，通过")
-            en.append(f"{basis_en}; requested {_fmt(r)} yuan is within it: approved")
+            zh.append(f"{basis_zh}；申报 {fmt_amount(r)} 元未超过标准，通过")
+            en.append(f"{basis_en}; requested {fmt_amount(r)} yuan is within it: approved")
     out["reason_zh"], out["reason_en"] = zh, en
     flagged = res["manual_review"] if "manual_review" in res else pd.Series(index=res.index)
     out["manual_review"] = flagged.eq(True)  # lines of kinds without the check: False

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from costperf.review.expenditure.lookup import _fmt, _join, _line_refs, _lookup_problems
-from costperf.review.expenditure.requests import _col, _first, _require
+from costperf.review.expenditure.lookup import fmt_amount, join_texts, line_refs, lookup_problems
+from costperf.review.expenditure.requests import fact_column, first_present, require_facts
+from costperf.review.registry import ReviewRule, register
 from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet, lookup_values, meeting_table_price_cap, quantity_cap
 from costperf.standards.lookup import OK
@@ -79,10 +80,10 @@ def _review_equipment(
     table = names["equipment"]
     rows = work.index
     facts = {"the item": ("equipment_item", "item"), "the quantity": ("quantity",)}
-    missing, problems = _require(req, rows, facts, "equipment")
+    missing, problems = require_facts(req, rows, facts, "equipment")
     problems = [problems]
     spellings = equipment_items(standards, table)
-    raw_item = _first(req.loc[rows], facts["the item"])
+    raw_item = first_present(req.loc[rows], facts["the item"])
     item = raw_item.map(lambda v: spellings.get(_key(v)), na_action="ignore")
     unknown = pd.Series(False, index=req.index)
     unknown.loc[rows] = raw_item.notna() & item.isna()
@@ -91,7 +92,7 @@ def _review_equipment(
         row_problems(
             req,
             unknown,
-            _col(req, facts["the item"]),
+            fact_column(req, facts["the item"]),
             f"an item of {table}: {listing}",
             "unknown_item",
         )
@@ -123,7 +124,7 @@ def _review_equipment(
         dims=["staff_level", "unit_type"],
     )
     problems.append(
-        _lookup_problems(
+        lookup_problems(
             req,
             price_line,
             {"staff_level": "staff_level", "unit_type": "unit_type", "date": "date"},
@@ -143,7 +144,7 @@ def _review_equipment(
             row_problems(
                 req,
                 no_area,
-                _col(req, ("room_area_m2",)),
+                fact_column(req, ("room_area_m2",)),
                 "the meeting-room area (会议室面积, m2) for a meeting-table line",
                 "missing_fact",
             )
@@ -174,7 +175,7 @@ def _review_equipment(
         row_problems(
             req,
             no_staff,
-            _col(req, ("staff_count",)),
+            fact_column(req, ("staff_count",)),
             "the staff on the establishment (编制内实有人数): the item's quantity cap is relative to it",
             "missing_fact",
         )
@@ -205,7 +206,9 @@ def _review_equipment(
         except Exception as exc:  # noqa: BLE001 - an InputError naming the missing fact
             mask = pd.Series(False, index=req.index)
             mask.loc[idx] = True
-            column = "staff_level" if "staff_level" in str(exc) else _col(req, facts["the item"])
+            column = (
+                "staff_level" if "staff_level" in str(exc) else fact_column(req, facts["the item"])
+            )
             problems.append(row_problems(req, mask, column, str(exc), "unknown_value"))
             continue
         qty_ref.loc[idx] = _quantity_ref(standards, table, code, lev, utype, when)
@@ -265,9 +268,9 @@ def _review_equipment(
         main["lookup_status"].eq(OK), ""
     )
     out["document_no"] = main["document_no"].astype(object).where(main["lookup_status"].eq(OK), "")
-    lines = _line_refs(main).where(main["lookup_status"].eq(OK), "")
-    lines = _join(lines, qty_ref)
-    lines = _join(lines, _line_refs(years).where(replacing & years["lookup_status"].eq(OK), ""))
+    lines = line_refs(main).where(main["lookup_status"].eq(OK), "")
+    lines = join_texts(lines, qty_ref)
+    lines = join_texts(lines, line_refs(years).where(replacing & years["lookup_status"].eq(OK), ""))
     out["standard_lines"] = lines
     out["verified"] = main["verified"].where(main["lookup_status"].eq(OK), True).astype(bool)
     labels = _item_label_map(standards, table)
@@ -331,7 +334,7 @@ def _quantity_ref(
         component="quantity",
         dims=["staff_level", "unit_type"],
     )
-    return "" if found["lookup_status"].iloc[0] != OK else _line_refs(found).iloc[0]
+    return "" if found["lookup_status"].iloc[0] != OK else line_refs(found).iloc[0]
 
 
 def _equipment_text(
@@ -350,29 +353,42 @@ def _equipment_text(
 ) -> tuple[str, str]:
     if too_young:
         return (
-            f"{item}已使用 {_fmt(age)} 年，未达到最低使用年限 {_fmt(min_years)} 年且未损坏，"
+            f"{item}已使用 {fmt_amount(age)} 年，未达到最低使用年限 {fmt_amount(min_years)} 年且未损坏，"
             "不予更新",
-            f"{item}: in service {_fmt(age)} years, below the minimum of {_fmt(min_years)} "
+            f"{item}: in service {fmt_amount(age)} years, below the minimum of {fmt_amount(min_years)} "
             "and not damaged beyond repair: no replacement",
         )
     if room_cap == room_cap:
         return (
-            f"会议桌价格上限按会议室面积计 {_fmt(room_cap)} 元",
-            f"meeting-table cap by room area {_fmt(room_cap)} yuan",
+            f"会议桌价格上限按会议室面积计 {fmt_amount(room_cap)} 元",
+            f"meeting-table cap by room area {fmt_amount(room_cap)} yuan",
         )
     qzh = qen = ""
     if cap == cap:
         qzh = (
-            f"数量上限 {_fmt(cap)}，{'更新后' if replacing else '现有'}保有 {_fmt(held)}，"
-            f"可配置 {_fmt(allowed)}（申报 {_fmt(quantity)}）；"
+            f"数量上限 {fmt_amount(cap)}，{'更新后' if replacing else '现有'}保有 {fmt_amount(held)}，"
+            f"可配置 {fmt_amount(allowed)}（申报 {fmt_amount(quantity)}）；"
         )
         qen = (
-            f"quantity cap {_fmt(cap)}, {'kept after replacement' if replacing else 'held'} "
-            f"{_fmt(held)}, allowed {_fmt(allowed)} (of {_fmt(quantity)}); "
+            f"quantity cap {fmt_amount(cap)}, {'kept after replacement' if replacing else 'held'} "
+            f"{fmt_amount(held)}, allowed {fmt_amount(allowed)} (of {fmt_amount(quantity)}); "
         )
     return (
-        f"{item}：{qzh}单价 {_fmt(price)} 元，价格上限 {_fmt(price_cap)} 元，"
-        f"按 {_fmt(allowed)} × {_fmt(min(price, price_cap))} 元核定",
-        f"{item}: {qen}unit price {_fmt(price)} yuan, cap {_fmt(price_cap)} yuan; "
-        f"approved {_fmt(allowed)} x {_fmt(min(price, price_cap))} yuan",
+        f"{item}：{qzh}单价 {fmt_amount(price)} 元，价格上限 {fmt_amount(price_cap)} 元，"
+        f"按 {fmt_amount(allowed)} × {fmt_amount(min(price, price_cap))} 元核定",
+        f"{item}: {qen}unit price {fmt_amount(price)} yuan, cap {fmt_amount(price_cap)} yuan; "
+        f"approved {fmt_amount(allowed)} x {fmt_amount(min(price, price_cap))} yuan",
     )
+
+
+register(
+    ReviewRule(
+        name="equipment",
+        level="line",
+        review=_review_equipment,
+        tables={"equipment": "office-equipment"},
+        label_zh="办公设备家具配置",
+        label_en="office equipment and furniture",
+        document="财资〔2016〕27号",
+    )
+)

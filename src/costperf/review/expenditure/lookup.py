@@ -1,7 +1,7 @@
 """Looking up standard lines for request lines, and citing them in the results.
 
 Failed look-ups become problems on the column they name; the lines, table versions
-and document numbers used become the provenance columns, with :func:`_fmt` for the
+and document numbers used become the provenance columns, with :func:`fmt_amount` for the
 numbers shown in reasons.
 """
 
@@ -17,7 +17,7 @@ from costperf.standards import StandardSet, lookup_values
 from costperf.standards.lookup import OK
 
 
-def _lookup(
+def lookup_lines(
     standards: StandardSet,
     query: pd.DataFrame,
     table: str,
@@ -31,7 +31,7 @@ def _lookup(
     ).set_index(query.index)
 
 
-def _lookup_problems(
+def lookup_problems(
     req: pd.DataFrame, found: pd.DataFrame, columns: Mapping[str, str], expected: str
 ) -> pd.DataFrame:
     """Problems for looked-up rows whose status is not ok, on the column the status names."""
@@ -58,32 +58,32 @@ def _lookup_problems(
     return concat_problems(parts)
 
 
-def _line_refs(found: pd.DataFrame) -> pd.Series:
+def line_refs(found: pd.DataFrame) -> pd.Series:
     """``standard_id@version=value unit`` of looked-up lines."""
     return (
         found["standard_id"].astype(str)
         + "@"
         + found["version"].astype(str)
         + "="
-        + found["value"].map(_fmt).astype(str)
+        + found["value"].map(fmt_amount).astype(str)
         + " "
         + found["unit"].astype(str)
     )
 
 
-def _table_refs(*found: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def table_refs(*found: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """``table@version`` list and document numbers per row (NaN lookups skipped)."""
     refs, docs = None, None
     for frame in found:
         ok = frame["lookup_status"].eq(OK)
         ref = (frame["table_id"].astype(str) + "@" + frame["version"].astype(str)).where(ok, "")
         doc = frame["document_no"].astype(object).fillna("").astype(str).where(ok, "")
-        refs = ref if refs is None else _join(refs, ref)
-        docs = doc if docs is None else _join(docs, doc, unique=True)
+        refs = ref if refs is None else join_texts(refs, ref)
+        docs = doc if docs is None else join_texts(docs, doc, unique=True)
     return refs, docs
 
 
-def _join(left: pd.Series, right: pd.Series, *, unique: bool = False) -> pd.Series:
+def join_texts(left: pd.Series, right: pd.Series, *, unique: bool = False) -> pd.Series:
     def one(a: str, b: str) -> str:
         parts = [p for p in a.split("; ") if p]
         if b and not (unique and b in parts):
@@ -93,7 +93,7 @@ def _join(left: pd.Series, right: pd.Series, *, unique: bool = False) -> pd.Seri
     return pd.Series([one(a, b) for a, b in zip(left, right, strict=True)], index=left.index)
 
 
-def _fmt(x: object) -> str:
+def fmt_amount(x: object) -> str:
     """Money and counts for reasons: 114,000 / 33.5 / 1,234.56."""
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "—"

@@ -14,13 +14,19 @@ import numpy as np
 import pandas as pd
 
 from costperf.review.expenditure.lookup import (
-    _fmt,
-    _line_refs,
-    _lookup,
-    _lookup_problems,
-    _table_refs,
+    fmt_amount,
+    line_refs,
+    lookup_lines,
+    lookup_problems,
+    table_refs,
 )
-from costperf.review.expenditure.requests import _col, _first, _require, normalise_category
+from costperf.review.expenditure.requests import (
+    fact_column,
+    first_present,
+    normalise_category,
+    require_facts,
+)
+from costperf.review.registry import ReviewRule, register
 from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet
 from costperf.standards.lookup import OK, normalise_dimension
@@ -37,22 +43,22 @@ def _review_meetings(
         "the number of attendees": ("attendees", "persons"),
         "the meeting days": ("meeting_days", "days"),
     }
-    missing, problems = _require(req, rows, facts, "meeting")
+    missing, problems = require_facts(req, rows, facts, "meeting")
     rows = rows[~missing.to_numpy()]
     sub = req.loc[rows]
-    category = normalise_category(_first(sub, facts["the meeting category"]), "会议")
-    persons = _first(sub, facts["the number of attendees"]).astype(float)
-    days = _first(sub, facts["the meeting days"]).astype(float)
+    category = normalise_category(first_present(sub, facts["the meeting category"]), "会议")
+    persons = first_present(sub, facts["the number of attendees"]).astype(float)
+    days = first_present(sub, facts["the meeting days"]).astype(float)
     query = pd.DataFrame({"category": category, "date": work.loc[rows, "date"]})
-    quota = _lookup(standards, query, names["meeting"], "total")
+    quota = lookup_lines(standards, query, names["meeting"], "total")
     subtype, bad_subtype = _subtypes(req, sub, standards, names["meeting_limits"])
     limit_query = query.assign(**{SUBTYPE: subtype}) if subtype is not None else query
-    cat_col = _col(req, facts["the meeting category"])
-    found = _lookup_problems(
+    cat_col = fact_column(req, facts["the meeting category"])
+    found = lookup_problems(
         req, quota, {"category": cat_col, "date": "date"}, "a meeting category of the table"
     )
     limits = {
-        item: _lookup(standards, limit_query, names["meeting_limits"], item)
+        item: lookup_lines(standards, limit_query, names["meeting_limits"], item)
         for item in ("max_days", "max_attendees")
     }
     max_days = limits["max_days"]["value"].where(limits["max_days"]["lookup_status"].eq(OK))
@@ -69,12 +75,12 @@ def _review_meetings(
         [over_days, over_people], ["meeting_days_limit", "meeting_attendees_limit"], "meeting_quota"
     )
     out["standard_id"] = quota["standard_id"]
-    refs, docs = _table_refs(quota, limits["max_days"])
+    refs, docs = table_refs(quota, limits["max_days"])
     out["standard_version"], out["document_no"] = refs, docs
-    lines = _line_refs(quota)
+    lines = line_refs(quota)
     for frame in limits.values():
         ok = frame["lookup_status"].eq(OK)
-        lines = lines.where(~ok, lines + "; " + _line_refs(frame))
+        lines = lines.where(~ok, lines + "; " + line_refs(frame))
     out["standard_lines"] = lines
     verified = quota["verified"].astype(bool)
     for frame in limits.values():
@@ -104,30 +110,30 @@ def _review_meetings(
         kind_zh = f"{c}（{st}）" if isinstance(st, str) else c
         if od:
             zh.append(
-                f"{kind_zh}会期 {_fmt(d)} 天超过上限 {_fmt(md)} 天"
+                f"{kind_zh}会期 {fmt_amount(d)} 天超过上限 {fmt_amount(md)} 天"
                 + ("（上限未经核实）" if ud else "")
             )
             en.append(
-                f"{kind_zh}: {_fmt(d)} meeting days exceed the limit of {_fmt(md)}"
+                f"{kind_zh}: {fmt_amount(d)} meeting days exceed the limit of {fmt_amount(md)}"
                 + (" (unverified)" if ud else "")
             )
         elif op:
             zh.append(
-                f"{kind_zh}参会人数 {_fmt(n)} 人超过上限 {_fmt(mp)} 人"
+                f"{kind_zh}参会人数 {fmt_amount(n)} 人超过上限 {fmt_amount(mp)} 人"
                 + ("（上限未经核实）" if up else "")
             )
             en.append(
-                f"{kind_zh}: {_fmt(n)} attendees exceed the limit of {_fmt(mp)}"
+                f"{kind_zh}: {fmt_amount(n)} attendees exceed the limit of {fmt_amount(mp)}"
                 + (" (unverified)" if up else "")
             )
         else:
             zh.append(
-                f"会议费综合定额（{c}）{_fmt(q)} 元/人·天 × {_fmt(n)} 人 × {_fmt(d)} 天"
-                f" = {_fmt(total)} 元"
+                f"会议费综合定额（{c}）{fmt_amount(q)} 元/人·天 × {fmt_amount(n)} 人 × {fmt_amount(d)} 天"
+                f" = {fmt_amount(total)} 元"
             )
             en.append(
-                f"meeting composite quota ({c}) {_fmt(q)} yuan/person-day x {_fmt(n)} "
-                f"persons x {_fmt(d)} days = {_fmt(total)} yuan"
+                f"meeting composite quota ({c}) {fmt_amount(q)} yuan/person-day x {fmt_amount(n)} "
+                f"persons x {fmt_amount(d)} days = {fmt_amount(total)} yuan"
             )
     out["basis_zh"], out["basis_en"] = zh, en
     return out, concat_problems([problems, found, bad_subtype])
@@ -158,3 +164,16 @@ def _subtypes(
         req, bad, SUBTYPE, f"a meeting subtype of {table}: {listed} (or blank)", "unknown_value"
     )
     return normal, problem
+
+
+register(
+    ReviewRule(
+        name="meeting",
+        level="line",
+        review=_review_meetings,
+        tables={"meeting": "meeting-fee", "meeting_limits": "meeting-limits"},
+        label_zh="会议费",
+        label_en="meeting fees",
+        document="财行〔2016〕214号",
+    )
+)

@@ -2,8 +2,8 @@
 
 Each line's kind comes from its kind cell (zh or en) or its economic classification
 code; :func:`prepare_requests` gives the working facts per line and the problems
-found so far, and the kind reviewers read their facts through :func:`_first`,
-:func:`_col` and :func:`_require`.
+found so far, and the kind reviewers read their facts through :func:`first_present`,
+:func:`fact_column` and :func:`require_facts`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ ECON_KINDS = {
 }
 
 
-def _first(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
+def first_present(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
     """Row-wise first non-blank of the columns ``names`` present in ``frame``."""
     out = pd.Series(np.nan, index=frame.index, dtype=object)
     for name in names:
@@ -59,7 +59,7 @@ def _first(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
     return out
 
 
-def _col(frame: pd.DataFrame, names: tuple[str, ...]) -> str:
+def fact_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str:
     """The column a problem about ``names`` points at: the first present, else a label."""
     for name in names:
         if name in frame.columns:
@@ -67,7 +67,7 @@ def _col(frame: pd.DataFrame, names: tuple[str, ...]) -> str:
     return label(names[0])
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
+def parse_dates(values: pd.Series) -> pd.Series:
     text = values.astype(object).where(values.notna(), None)
     text = text.map(
         lambda v: str(v).replace("年", "-").replace("月", "-").replace("日", "").strip(),
@@ -102,7 +102,7 @@ def prepare_requests(req: pd.DataFrame, *, on: object = None) -> tuple[pd.DataFr
         row_problems(
             req,
             work["kind"].isna(),
-            _col(req, ("expense_kind",)),
+            fact_column(req, ("expense_kind",)),
             f"one of: {allowed} (or an econ code 30215/30216/30211/31002)",
             "unknown_kind",
             values=raw_kind,
@@ -110,7 +110,7 @@ def prepare_requests(req: pd.DataFrame, *, on: object = None) -> tuple[pd.DataFr
     ]
     default = pd.Timestamp.today().normalize() if on is None else pd.Timestamp(on).normalize()
     given = req["date"] if "date" in req else pd.Series(np.nan, index=req.index, dtype=object)
-    dates = _parse_dates(given)
+    dates = parse_dates(given)
     problems.append(
         row_problems(req, given.notna() & dates.isna(), "date", "a date YYYY-MM-DD", "bad_date")
     )
@@ -119,21 +119,21 @@ def prepare_requests(req: pd.DataFrame, *, on: object = None) -> tuple[pd.DataFr
         row_problems(
             req,
             no_date,
-            _col(req, ("date",)),
+            fact_column(req, ("date",)),
             "the trip's start date (or pass --date): the lodging cap depends on the season",
             "missing_fact",
         )
     )
     work["date"] = dates.where(given.notna(), default)
-    work["requested"] = pd.to_numeric(_first(req, ("requested", "amount")), errors="coerce")
-    derivable = work["kind"].eq("equipment") & _first(req, ("quantity",)).notna()
-    derivable &= _first(req, ("unit_price",)).notna()
+    work["requested"] = pd.to_numeric(first_present(req, ("requested", "amount")), errors="coerce")
+    derivable = work["kind"].eq("equipment") & first_present(req, ("quantity",)).notna()
+    derivable &= first_present(req, ("unit_price",)).notna()
     missing = work["requested"].isna() & ~derivable
     problems.append(
         row_problems(
             req,
             missing,
-            _col(req, ("requested", "amount")),
+            fact_column(req, ("requested", "amount")),
             "the requested amount [yuan]",
             "missing_fact",
         )
@@ -145,7 +145,7 @@ def prepare_requests(req: pd.DataFrame, *, on: object = None) -> tuple[pd.DataFr
     return work, problems
 
 
-def _require(
+def require_facts(
     req: pd.DataFrame, rows: pd.Index, facts: Mapping[str, tuple[str, ...]], what: str
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Lines of ``rows`` missing one of ``facts`` (name -> columns that may hold it)."""
@@ -153,13 +153,13 @@ def _require(
     parts = []
     for expected, names in facts.items():
         absent = pd.Series(False, index=req.index)
-        absent.loc[rows] = _first(req.loc[rows], names).isna()
+        absent.loc[rows] = first_present(req.loc[rows], names).isna()
         zh = "/".join(label(n) for n in names)
         parts.append(
             row_problems(
                 req,
                 absent,
-                _col(req, names),
+                fact_column(req, names),
                 f"{expected} ({zh}) for a {what} line",
                 "missing_fact",
             )

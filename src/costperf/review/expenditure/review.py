@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
 from costperf.errors import raise_if_problems
-from costperf.review.expenditure.decide import _finish
-from costperf.review.expenditure.equipment import _review_equipment
-from costperf.review.expenditure.meeting import _review_meetings
+from costperf.review.expenditure.decide import decide_lines
 from costperf.review.expenditure.requests import prepare_requests
-from costperf.review.expenditure.training import _review_training
-from costperf.review.expenditure.travel import _review_travel
+from costperf.review.registry import default_tables, review_rules
 from costperf.schemas import REQUESTS, concat_problems
 from costperf.standards import StandardSet, shipped_standards
-
-#: table ids used per role; override with ``tables=`` (e.g. a provincial meeting table).
-TABLES = {
-    "meeting": "meeting-fee",
-    "meeting_limits": "meeting-limits",
-    "training": "training-fee",
-    "lecturer": "training-lecturer-fee",
-    "lodging": "travel-lodging",
-    "allowance": "travel-allowance",
-    "equipment": "office-equipment",
-}
-
 
 _RESULT = [
     "approvable",
@@ -64,7 +49,9 @@ def review_expenditure(
         Date for lines without a ``date`` (picks the table versions in force); default
         today.  Travel lines need a date (the season depends on it).
     tables
-        Table id per role, overriding :data:`TABLES`.
+        Table id per role, overriding the rules' defaults
+        (:func:`~costperf.review.registry.default_tables`, e.g. a provincial meeting
+        table for ``meeting``).
 
     Returns
     -------
@@ -79,19 +66,19 @@ def review_expenditure(
         or item, a missing fact of the kind, a negative number, a bad date.
     """
     standards = shipped_standards() if standards is None else standards
-    names = {**TABLES, **(tables or {})}
+    names = {**default_tables(), **(tables or {})}
     req = _validated(requests)
     work, problems = prepare_requests(req, on=on)
     parts, found = [], [problems]
-    for kind, review in _REVIEWERS.items():
+    for kind, rule in review_rules("line").items():
         rows = work.index[work["kind"].eq(kind) & ~work["_bad"]]
         if len(rows):
-            result, kind_problems = review(req, work.loc[rows], standards, names)
+            result, kind_problems = rule.review(req, work.loc[rows], standards, names)
             parts.append(result)
             found.append(kind_problems)
     raise_if_problems(concat_problems(found), _where(req))
     results = pd.concat(parts) if parts else pd.DataFrame(columns=_RESULT)
-    return _finish(req, work, results.reindex(work.index))
+    return decide_lines(req, work, results.reindex(work.index))
 
 
 def _validated(requests: pd.DataFrame) -> pd.DataFrame:
@@ -105,17 +92,3 @@ def _where(frame: pd.DataFrame) -> str:
     source = frame.attrs.get("source", ("", ""))
     file, sheet = source if isinstance(source, tuple) else (str(source), "")
     return (file or "the requests") + (f", sheet '{sheet}'" if sheet else "")
-
-
-_REVIEWERS: dict[
-    str,
-    Callable[
-        [pd.DataFrame, pd.DataFrame, StandardSet, Mapping[str, str]],
-        tuple[pd.DataFrame, pd.DataFrame],
-    ],
-] = {
-    "meeting": _review_meetings,
-    "training": _review_training,
-    "travel": _review_travel,
-    "equipment": _review_equipment,
-}

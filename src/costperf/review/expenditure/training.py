@@ -18,14 +18,20 @@ import numpy as np
 import pandas as pd
 
 from costperf.review.expenditure.lookup import (
-    _fmt,
-    _join,
-    _line_refs,
-    _lookup,
-    _lookup_problems,
-    _table_refs,
+    fmt_amount,
+    join_texts,
+    line_refs,
+    lookup_lines,
+    lookup_problems,
+    table_refs,
 )
-from costperf.review.expenditure.requests import _col, _first, _require, normalise_category
+from costperf.review.expenditure.requests import (
+    fact_column,
+    first_present,
+    normalise_category,
+    require_facts,
+)
+from costperf.review.registry import ReviewRule, register
 from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet, lecturer_hours_cap, rule, training_chargeable_days
 from costperf.standards.lookup import OK
@@ -59,10 +65,12 @@ def _review_training(
         "the lecturer's title": ("lecturer_title",),
         "the teaching hours": ("teaching_hours",),
     }
-    has_quota = pd.concat([_first(sub, n).notna() for n in quota_facts.values()], axis=1).any(
-        axis=1
+    has_quota = pd.concat(
+        [first_present(sub, n).notna() for n in quota_facts.values()], axis=1
+    ).any(axis=1)
+    has_lecturer = pd.concat(
+        [first_present(sub, n).notna() for n in lecturer_facts.values()], axis=1
     )
-    has_lecturer = pd.concat([_first(sub, n).notna() for n in lecturer_facts.values()], axis=1)
     has_lecturer = has_lecturer.any(axis=1)
     neither = pd.Series(False, index=req.index)
     neither.loc[rows] = ~has_quota & ~has_lecturer
@@ -70,14 +78,16 @@ def _review_training(
         row_problems(
             req,
             neither,
-            _col(req, quota_facts["the training category"]),
+            fact_column(req, quota_facts["the training category"]),
             "the training category, trainees and days (培训类别/参训人数/培训天数) and/or the "
             "lecturer's title and teaching hours (讲课人员职称/讲课学时)",
             "missing_fact",
         )
     ]
-    miss_q, found_q = _require(req, rows[has_quota.to_numpy()], quota_facts, "training")
-    miss_l, found_l = _require(req, rows[has_lecturer.to_numpy()], lecturer_facts, "lecturer-fee")
+    miss_q, found_q = require_facts(req, rows[has_quota.to_numpy()], quota_facts, "training")
+    miss_l, found_l = require_facts(
+        req, rows[has_lecturer.to_numpy()], lecturer_facts, "lecturer-fee"
+    )
     problems += [found_q, found_l]
     q_rows = miss_q.index[~miss_q.to_numpy()]
     l_rows = miss_l.index[~miss_l.to_numpy()]
@@ -102,9 +112,11 @@ def _review_training(
 
     if len(q_rows):
         qs = req.loc[q_rows]
-        category = normalise_category(_first(qs, quota_facts["the training category"]), "培训")
-        persons = _first(qs, quota_facts["the number of trainees"]).astype(float)
-        days = _first(qs, quota_facts["the training days"]).astype(float)
+        category = normalise_category(
+            first_present(qs, quota_facts["the training category"]), "培训"
+        )
+        persons = first_present(qs, quota_facts["the number of trainees"]).astype(float)
+        days = first_present(qs, quota_facts["the training days"]).astype(float)
         together, arrival, departure = (
             qs[c].astype(float) if c in qs else pd.Series(np.nan, index=q_rows)
             for c in ("arrival_departure_days", "arrival_days", "departure_days")
@@ -124,12 +136,15 @@ def _review_training(
         )
         claimed = both.where(separate, together.fillna(0.0))
         query = pd.DataFrame({"category": category, "date": dates.loc[q_rows]})
-        quota = _lookup(standards, query, names["training"], "total")
+        quota = lookup_lines(standards, query, names["training"], "total")
         problems.append(
-            _lookup_problems(
+            lookup_problems(
                 req,
                 quota,
-                {"category": _col(req, quota_facts["the training category"]), "date": "date"},
+                {
+                    "category": fact_column(req, quota_facts["the training category"]),
+                    "date": "date",
+                },
                 "a training category of the table",
             )
         )
@@ -176,13 +191,13 @@ def _review_training(
             long = f"，{tier_zh[i]}" if tier_zh[i] else ""
             long_en = f", {tier_en[i]}" if tier_en[i] else ""
             text_q[i] = (
-                f"培训费综合定额（{c}）{_fmt(q)} 元/人·天 × {_fmt(n)} 人 × 计费 {_fmt(ch)} 天"
-                f"（培训 {_fmt(d)} 天{extra}{long}）= {_fmt(q * n * ch)} 元"
+                f"培训费综合定额（{c}）{fmt_amount(q)} 元/人·天 × {fmt_amount(n)} 人 × 计费 {fmt_amount(ch)} 天"
+                f"（培训 {fmt_amount(d)} 天{extra}{long}）= {fmt_amount(q * n * ch)} 元"
             )
             text_qe[i] = (
-                f"training composite quota ({c}) {_fmt(q)} yuan/person-day x {_fmt(n)} persons"
-                f" x {_fmt(ch)} chargeable days ({_fmt(d)} days{extra_en}{long_en})"
-                f" = {_fmt(q * n * ch)} yuan"
+                f"training composite quota ({c}) {fmt_amount(q)} yuan/person-day x {fmt_amount(n)} persons"
+                f" x {fmt_amount(ch)} chargeable days ({fmt_amount(d)} days{extra_en}{long_en})"
+                f" = {fmt_amount(q * n * ch)} yuan"
             )
 
     if len(l_rows):
@@ -191,9 +206,9 @@ def _review_training(
         query = pd.DataFrame(
             {"professional_title": ls["lecturer_title"], "date": dates.loc[l_rows]}
         )
-        fee = _lookup(standards, query, names["lecturer"], "lecturer_fee")
+        fee = lookup_lines(standards, query, names["lecturer"], "lecturer_fee")
         problems.append(
-            _lookup_problems(
+            lookup_problems(
                 req,
                 fee,
                 {"professional_title": "lecturer_title", "date": "date"},
@@ -220,14 +235,14 @@ def _review_training(
         for i, t, r, h, p in zip(
             l_rows, ls["lecturer_title"], fee["value"], hours, paid, strict=True
         ):
-            cut_hours = f"（申报 {_fmt(h)} 学时，每半天最多4学时）" if p < h else ""
-            cut_en = f" (of {_fmt(h)} claimed; at most 4 per half day)" if p < h else ""
+            cut_hours = f"（申报 {fmt_amount(h)} 学时，每半天最多4学时）" if p < h else ""
+            cut_en = f" (of {fmt_amount(h)} claimed; at most 4 per half day)" if p < h else ""
             text_l[i] = (
-                f"讲课费（{t}）{_fmt(r)} 元/学时 × {_fmt(p)} 学时{cut_hours} = {_fmt(r * p)} 元"
+                f"讲课费（{t}）{fmt_amount(r)} 元/学时 × {fmt_amount(p)} 学时{cut_hours} = {fmt_amount(r * p)} 元"
             )
             text_le[i] = (
-                f"lecturer fee ({t}) {_fmt(r)} yuan/hour x {_fmt(p)} hours{cut_en} = "
-                f"{_fmt(r * p)} yuan"
+                f"lecturer fee ({t}) {fmt_amount(r)} yuan/hour x {fmt_amount(p)} hours{cut_en} = "
+                f"{fmt_amount(r * p)} yuan"
             )
 
     out["approvable"] = quota_cap + lecturer_cap
@@ -238,23 +253,23 @@ def _review_training(
     have_q = "table_id" in q_full
     have_f = "table_id" in f_full
     frames = [f for f, have in ((q_full, have_q), (f_full, have_f)) if have]
-    refs, docs = _table_refs(*frames)
+    refs, docs = table_refs(*frames)
     out["standard_version"], out["document_no"] = refs, docs
     lines = pd.Series("", index=rows, dtype=object)
     verified = pd.Series(True, index=rows)
     for frame in frames:
         ok = frame["lookup_status"].eq(OK)
-        lines = _join(lines, _line_refs(frame).where(ok, ""))
+        lines = join_texts(lines, line_refs(frame).where(ok, ""))
         verified &= frame["verified"].where(ok, True).astype(bool)
     out["standard_lines"], out["verified"] = lines, verified
     both = text_q.ne("") & text_l.ne("")
     out["basis_zh"] = text_q + np.where(both, "；", "") + text_l
     out["basis_en"] = text_qe + np.where(both, "; ", "") + text_le
     out["basis_zh"] = out["basis_zh"].where(
-        ~both, out["basis_zh"] + "，合计" + out["approvable"].map(_fmt) + " 元"
+        ~both, out["basis_zh"] + "，合计" + out["approvable"].map(fmt_amount) + " 元"
     )
     out["basis_en"] = out["basis_en"].where(
-        ~both, out["basis_en"] + "; total " + out["approvable"].map(_fmt) + " yuan"
+        ~both, out["basis_en"] + "; total " + out["approvable"].map(fmt_amount) + " yuan"
     )
     out["manual_review"] = flag
     out["manual_review_reason_zh"], out["manual_review_reason_en"] = flag_zh, flag_en
@@ -267,19 +282,19 @@ def _limits_text(limits: tuple[float, float, float]) -> tuple[str, str]:
     zh, en = [], []
     each = bool(np.isfinite(arrival) or np.isfinite(departure))
     if each and arrival == departure:
-        zh.append(f"报到和撤离时间分别最多计 {_fmt(arrival)} 天")
-        en.append(f"at most {_fmt(arrival)} day(s) each for arrival and departure")
+        zh.append(f"报到和撤离时间分别最多计 {fmt_amount(arrival)} 天")
+        en.append(f"at most {fmt_amount(arrival)} day(s) each for arrival and departure")
     elif each:
         for what_zh, what_en, most in (
             ("报到", "arrival", arrival),
             ("撤离", "departure", departure),
         ):
             if np.isfinite(most):
-                zh.append(f"{what_zh}最多计 {_fmt(most)} 天")
-                en.append(f"{what_en} at most {_fmt(most)} day(s)")
+                zh.append(f"{what_zh}最多计 {fmt_amount(most)} 天")
+                en.append(f"{what_en} at most {fmt_amount(most)} day(s)")
     if np.isfinite(together) and (not each or together < arrival + departure):
-        zh.append(f"合计最多计 {_fmt(together)} 天")
-        en.append(f"at most {_fmt(together)} day(s) together")
+        zh.append(f"合计最多计 {fmt_amount(together)} 天")
+        en.append(f"at most {fmt_amount(together)} day(s) together")
     return "，".join(zh), ", ".join(en)
 
 
@@ -294,15 +309,15 @@ def _arrival_departure_text(
     """`` + 报到撤离 2 天`` and, when the limits cut the claim, what was claimed."""
     if not claimed or counted != counted:
         return "", ""
-    zh = f" + 报到撤离 {_fmt(counted)} 天"
-    en = f" + {_fmt(counted)} arrival/departure day(s)"
+    zh = f" + 报到撤离 {fmt_amount(counted)} 天"
+    en = f" + {fmt_amount(counted)} arrival/departure day(s)"
     if counted < claimed:
         if separate:
-            what_zh = f"申报报到 {_fmt(arrival)} 天、撤离 {_fmt(departure)} 天"
-            what_en = f"of {_fmt(arrival)} arrival and {_fmt(departure)} departure day(s) claimed"
+            what_zh = f"申报报到 {fmt_amount(arrival)} 天、撤离 {fmt_amount(departure)} 天"
+            what_en = f"of {fmt_amount(arrival)} arrival and {fmt_amount(departure)} departure day(s) claimed"
         else:
-            what_zh = f"申报 {_fmt(claimed)} 天"
-            what_en = f"of {_fmt(claimed)} claimed"
+            what_zh = f"申报 {fmt_amount(claimed)} 天"
+            what_en = f"of {fmt_amount(claimed)} claimed"
         zh += f"（{what_zh}，{limits[0]}）"
         en += f" ({what_en}; {limits[1]})"
     return zh, en
@@ -351,18 +366,31 @@ def _repeated_lectures(
     where = lines["source_row"] if "source_row" in lines else pd.Series(index + 1, index=index)
     for i in keys.index[repeat.to_numpy()]:
         j = first[i]
-        ref_zh = f"序号 {_fmt(line_no[j])}" if pd.notna(line_no[j]) else f"第 {where[j]} 行"
-        ref_en = f"line {_fmt(line_no[j])}" if pd.notna(line_no[j]) else f"row {where[j]}"
+        ref_zh = f"序号 {fmt_amount(line_no[j])}" if pd.notna(line_no[j]) else f"第 {where[j]} 行"
+        ref_en = f"line {fmt_amount(line_no[j])}" if pd.notna(line_no[j]) else f"row {where[j]}"
         doc = fee.at[i, "document_no"] if pd.notna(fee.at[i, "document_no"]) else ""
         name, when = lines.at[i, "lecturer_name"], f"{dates[i]:%Y-%m-%d}"
         flag[i] = True
         zh[i] = (
-            f"与本申报{ref_zh} 的讲课为同一讲课人员（{name}）、职称、学时（{_fmt(hours[i])}）和日期"
+            f"与本申报{ref_zh} 的讲课为同一讲课人员（{name}）、职称、学时（{fmt_amount(hours[i])}）和日期"
             f"（{when}）：同时为多班次一并授课的，不重复计算讲课费（{doc}），请人工复核"
         )
         en[i] = (
-            f"same lecturer ({name}), title, hours ({_fmt(hours[i])}) and date ({when}) as "
+            f"same lecturer ({name}), title, hours ({fmt_amount(hours[i])}) and date ({when}) as "
             f"{ref_en} of this request: a lecture given to several classes at once is paid "
             f"once ({doc}); check by hand"
         )
     return flag, zh, en
+
+
+register(
+    ReviewRule(
+        name="training",
+        level="line",
+        review=_review_training,
+        tables={"training": "training-fee", "lecturer": "training-lecturer-fee"},
+        label_zh="培训费",
+        label_en="training fees",
+        document="财行〔2016〕540号",
+    )
+)

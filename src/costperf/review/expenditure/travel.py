@@ -12,14 +12,20 @@ import numpy as np
 import pandas as pd
 
 from costperf.review.expenditure.lookup import (
-    _fmt,
-    _join,
-    _line_refs,
-    _lookup,
-    _lookup_problems,
-    _table_refs,
+    fmt_amount,
+    join_texts,
+    line_refs,
+    lookup_lines,
+    lookup_problems,
+    table_refs,
 )
-from costperf.review.expenditure.requests import _col, _first, _parse_dates, _require
+from costperf.review.expenditure.requests import (
+    fact_column,
+    first_present,
+    parse_dates,
+    require_facts,
+)
+from costperf.review.registry import ReviewRule, register
 from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet
 from costperf.standards.lookup import OK
@@ -31,11 +37,11 @@ def _review_travel(
     rows = work.index
     sub = req.loc[rows]
     facts = {"the destination city": ("city",), "the staff level": ("staff_level",)}
-    missing, problems = _require(req, rows, facts, "travel")
+    missing, problems = require_facts(req, rows, facts, "travel")
     problems = [problems]
     start = work.loc[rows, "date"]
-    end = _parse_dates(sub["end_date"]) if "end_date" in sub else pd.Series(pd.NaT, index=rows)
-    days = _first(sub, ("travel_days", "days")).astype(float)
+    end = parse_dates(sub["end_date"]) if "end_date" in sub else pd.Series(pd.NaT, index=rows)
+    days = first_present(sub, ("travel_days", "days")).astype(float)
     span = (end - start).dt.days
     days = days.where(days.notna(), span + 1)
     bad_end = pd.Series(False, index=req.index)
@@ -49,7 +55,7 @@ def _review_travel(
         row_problems(
             req,
             no_days,
-            _col(req, ("travel_days", "days")),
+            fact_column(req, ("travel_days", "days")),
             "the travel days (出差天数) or the end date (结束日期) for a travel line",
             "missing_fact",
         )
@@ -64,7 +70,7 @@ def _review_travel(
     ok_rows = ~(missing | no_days.loc[rows] | bad_end.loc[rows] | fractional.loc[rows])
     rows = rows[ok_rows.to_numpy()]
     sub, start, days, nights = sub.loc[rows], start.loc[rows], days.loc[rows], nights.loc[rows]
-    persons = _first(sub, ("travellers", "persons")).astype(float).fillna(1.0)
+    persons = first_present(sub, ("travellers", "persons")).astype(float).fillna(1.0)
 
     # one lookup per night: the season (and the table version) is that of the night
     count = nights.fillna(0).astype(int).to_numpy()
@@ -77,11 +83,11 @@ def _review_travel(
             "date": start.to_numpy().repeat(count) + pd.to_timedelta(offset, unit="D"),
         }
     )
-    lodging = _lookup(standards, night_query, names["lodging"], "lodging")
+    lodging = lookup_lines(standards, night_query, names["lodging"], "lodging")
     lodging["_row"] = owner
     bad_nights = lodging[lodging["lookup_status"].ne(OK)].drop_duplicates("_row").set_index("_row")
     problems.append(
-        _lookup_problems(
+        lookup_problems(
             req,
             bad_nights,
             {"city": "city", "staff_level": "staff_level", "date": "date"},
@@ -91,10 +97,10 @@ def _review_travel(
     per_row = lodging.groupby("_row")["value"].sum()
     lodging_sum = per_row.reindex(rows).fillna(0.0)
     day_query = pd.DataFrame({"city": sub["city"], "date": start})
-    meals = _lookup(standards, day_query, names["allowance"], "meals")
-    transport = _lookup(standards, day_query, names["allowance"], "local_transport")
+    meals = lookup_lines(standards, day_query, names["allowance"], "meals")
+    transport = lookup_lines(standards, day_query, names["allowance"], "local_transport")
     problems.append(
-        _lookup_problems(req, meals, {"date": "date"}, "a date with the allowance table in force")
+        lookup_problems(req, meals, {"date": "date"}, "a date with the allowance table in force")
     )
     daily = meals["value"] + transport["value"]
     out = pd.DataFrame(index=rows)
@@ -103,7 +109,7 @@ def _review_travel(
     out["approvable"] = persons * (lodging_sum + daily * days)
     used = (
         lodging[lodging["lookup_status"].eq(OK)]
-        .assign(ref=lambda f: _line_refs(f))
+        .assign(ref=lambda f: line_refs(f))
         .groupby(["_row", "ref"], sort=False)
         .size()
         .reset_index(name="n")
@@ -130,10 +136,12 @@ def _review_travel(
         .reindex(rows)
         .fillna("")
     )
-    refs, allowance_docs = _table_refs(meals)
-    out["standard_version"] = _join(versions, refs)
-    out["document_no"] = _join(docs, allowance_docs, unique=True)
-    out["standard_lines"] = _join(_join(night_lines, _line_refs(meals)), _line_refs(transport))
+    refs, allowance_docs = table_refs(meals)
+    out["standard_version"] = join_texts(versions, refs)
+    out["document_no"] = join_texts(docs, allowance_docs, unique=True)
+    out["standard_lines"] = join_texts(
+        join_texts(night_lines, line_refs(meals)), line_refs(transport)
+    )
     unverified = lodging.groupby("_row")["verified"].agg(lambda s: bool(s.astype(bool).all()))
     out["verified"] = (
         unverified.reindex(rows).fillna(True).astype(bool)
@@ -146,14 +154,27 @@ def _review_travel(
     ):
         meal, local, lodge = meals.at[i, "value"], transport.at[i, "value"], lodging_sum[i]
         zh.append(
-            f"{city}·{level}：住宿费 {int(nt)} 晚合计 {_fmt(lodge)} 元（按每晚所在淡旺季标准）"
-            f" + （伙食补助 {_fmt(meal)} + 市内交通 {_fmt(local)}）元/天 × {_fmt(d)} 天，"
-            f"× {_fmt(n)} 人 = {_fmt(n * (lodge + (meal + local) * d))} 元"
+            f"{city}·{level}：住宿费 {int(nt)} 晚合计 {fmt_amount(lodge)} 元（按每晚所在淡旺季标准）"
+            f" + （伙食补助 {fmt_amount(meal)} + 市内交通 {fmt_amount(local)}）元/天 × {fmt_amount(d)} 天，"
+            f"× {fmt_amount(n)} 人 = {fmt_amount(n * (lodge + (meal + local) * d))} 元"
         )
         en.append(
-            f"{city}, {level}: lodging {int(nt)} nights {_fmt(lodge)} yuan (each night at its "
-            f"season's cap) + (meals {_fmt(meal)} + local transport {_fmt(local)}) yuan/day x "
-            f"{_fmt(d)} days, x {_fmt(n)} persons = {_fmt(n * (lodge + (meal + local) * d))} yuan"
+            f"{city}, {level}: lodging {int(nt)} nights {fmt_amount(lodge)} yuan (each night at its "
+            f"season's cap) + (meals {fmt_amount(meal)} + local transport {fmt_amount(local)}) yuan/day x "
+            f"{fmt_amount(d)} days, x {fmt_amount(n)} persons = {fmt_amount(n * (lodge + (meal + local) * d))} yuan"
         )
     out["basis_zh"], out["basis_en"] = zh, en
     return out, concat_problems(problems)
+
+
+register(
+    ReviewRule(
+        name="travel",
+        level="line",
+        review=_review_travel,
+        tables={"lodging": "travel-lodging", "allowance": "travel-allowance"},
+        label_zh="差旅费",
+        label_en="travel expenses",
+        document="财行〔2013〕531号",
+    )
+)
