@@ -78,6 +78,8 @@ class Check(StrEnum):
     # configuration
     CONFIG = "config"
     TOML_SYNTAX = "toml_syntax"
+    UNSAFE_EXPRESSION = "unsafe_expression"
+    BAD_EXPRESSION = "bad_expression"
     # models
     UNSEEN_LEVEL = "unseen_level"
     NONFINITE_TRANSFORM = "nonfinite_transform"

@@ -96,8 +96,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Screen, describe, write both tables, print a summary; return the exit status."""
     from costperf.benchmark.peers import flag_outliers, peer_statistics
+    from costperf.expressions import check_formula
     from costperf.io import read_table
 
+    if args.model:
+        check_formula(args.model, what="--model")  # before patsy, before any data is read
     data = read_table(args.data, sheet=args.sheet, header_row=args.header_row)
     spec = _spec(args, data)
     frame = _typed(data, spec, args)

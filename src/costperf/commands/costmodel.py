@@ -96,8 +96,10 @@ def _se_options(args: argparse.Namespace) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     """Fit the model, write the table(s), print a summary; return the exit status."""
     from costperf.benchmark.costmodel import fit_cost_model, predict_cost, variance_inflation
+    from costperf.expressions import check_formula
     from costperf.io import read_table, write_table
 
+    check_formula(args.formula, what="--formula")  # before patsy, before any data is read
     frame = read_table(args.data, sheet=args.sheet)
     model = fit_cost_model(frame, args.formula, alpha=args.alpha, **_se_options(args))
     # compute everything before writing anything: a rejected input leaves no output behind

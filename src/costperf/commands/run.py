@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_out_dir(args.out)
     config = load_case(args.case)
+    check_expressions(config)
     data = load_case_data(config)
     results = analyse(config, data)
     records = None if args.no_records else (args.records or args.out / "records.sqlite")
@@ -75,6 +76,24 @@ def check_out_dir(out: Path) -> None:
             msg = f"{path}: --out {out} cannot be written here (permission denied)"
             raise InputError(msg)
         return
+
+
+def check_expressions(config) -> None:  # noqa: ANN001 - a CaseConfig
+    """Check the case's formulas and [drivers] against the allow-list, naming the key.
+
+    The stages check them again where they are used; this names the setting in
+    case.toml before any data is read.
+    """
+    from costperf.expressions import check_case_expressions
+
+    check_case_expressions(
+        config.path,
+        {
+            "[benchmark] formula": config.regression.formula,
+            "[standard] formula": config.standard.params.get("formula"),
+        },
+        config.units.drivers,
+    )
 
 
 def remove_stale_problems(out: Path) -> None:

@@ -418,7 +418,9 @@ def run_derive(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from costperf.case import load_case
+    from costperf.commands.run import check_expressions
     from costperf.errors import InputError
+    from costperf.expressions import check_formula
     from costperf.io import write_table
     from costperf.pipeline import analyse, load_case_data, steps_named
     from costperf.standards import publish_table, read_standards
@@ -432,6 +434,9 @@ def run_derive(args: argparse.Namespace) -> int:
             msg = f"--weights: expected numbers separated by commas, got {args.weights!r}"
             raise InputError(msg) from None
     config = load_case(args.case)
+    check_expressions(config)
+    if args.formula is not None:
+        check_formula(args.formula, what="--formula")
     settings = override_params(
         config.standard,
         rule=args.rule,

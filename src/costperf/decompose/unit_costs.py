@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError, make_problems
+from costperf.expressions import ExpressionError, allowed_text, evaluate_expression
 from costperf.params import UnitsParams
 from costperf.schemas import COST_ELEMENTS, concat_problems, row_problems, shown_header
 
@@ -187,26 +188,23 @@ def output_cells(
 
 
 def evaluate_drivers(table: pd.DataFrame, drivers: Mapping[str, str]) -> pd.DataFrame:
-    """Add one column per driver expression; infinities (x / 0) become NaN."""
+    """Add one column per driver expression; infinities (x / 0) become NaN.
+
+    Each expression is checked against the allow-list of :mod:`costperf.expressions`
+    and evaluated there with numpy (never by ``eval``).
+    """
     out = table.copy()
     for name, expression in drivers.items():
         try:
-            values = out.eval(expression, engine="python")
-        except (
-            NameError,
-            KeyError,
-            SyntaxError,
-            TypeError,
-            ValueError,
-            pd.errors.UndefinedVariableError,
-        ) as exc:
+            values = evaluate_expression(expression, out, what=f"[drivers] {name}")
+        except ExpressionError as exc:
             known = ", ".join(c for c in out.columns if pd.api.types.is_numeric_dtype(out[c]))
             msg = (
                 f"driver '{name}' = '{expression}' in [drivers] cannot be evaluated: "
-                f"{exc}; numeric variables are: {known}"
+                f"{exc.reason}; numeric variables are: {known}; expressions may use "
+                f"{allowed_text(formula=False)}"
             )
             raise InputError(msg) from exc
-        values = pd.to_numeric(values, errors="coerce").astype(float)
         out[name] = values.where(np.isfinite(values))
     return out
 

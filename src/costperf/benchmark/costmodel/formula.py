@@ -13,16 +13,10 @@ import patsy
 import patsy.builtins
 
 from costperf.errors import InputError, raise_if_problems
+from costperf.expressions import FUNCTIONS, check_formula
 from costperf.schemas import LOCATION, coerce_numeric, coerce_text, concat_problems, parse_numbers
 
-_FUNCTIONS = {
-    "np": np,
-    "numpy": np,
-    "log": np.log,
-    "log10": np.log10,
-    "exp": np.exp,
-    "sqrt": np.sqrt,
-}
+_FUNCTIONS = {"np": np, "numpy": np, **FUNCTIONS}  # what a checked formula may call
 _NAMESPACE = {**{n: getattr(patsy.builtins, n) for n in patsy.builtins.__all__}, **_FUNCTIONS}
 _LOG_RESPONSE = re.compile(r"^\s*(?:(?:np|numpy)\s*\.\s*)?log\((?P<inner>.+)\)\s*$")
 
@@ -71,6 +65,7 @@ def _parse_formula(formula: object, frame: pd.DataFrame, *, need_response: bool)
     if not isinstance(formula, str) or not formula.strip():
         msg = f"the formula must be text such as 'np.log(cost) ~ np.log(output)', got {formula!r}"
         raise InputError(msg)
+    check_formula(formula, what="")  # nothing reaches patsy that is not on the allow-list
     try:
         desc = patsy.ModelDesc.from_formula(formula)
     except patsy.PatsyError as exc:
