@@ -62,14 +62,33 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
     print(f"costperf: error: {exc}", file=sys.stderr)
     if exc.problems is None or exc.problems.empty:
         return
+    from costperf.io.write import check_outputs_are_not_inputs, write_problems
+
     path = _problems_path(args)
+    inputs = [(n, getattr(args, a)) for a, n in _INPUT_OPTIONS.items() if getattr(args, a, None)]
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        exc.problems.to_csv(path, index=False, encoding="utf-8-sig")
-    except OSError as err:
+        check_outputs_are_not_inputs(inputs, [("--problems", path)])
+        write_problems(exc.problems, path)
+    except (OSError, InputError) as err:
         print(f"costperf: could not write the problems table to {path}: {err}", file=sys.stderr)
         return
     print(f"costperf: full problems table ({len(exc.problems)} rows): {path}", file=sys.stderr)
+
+
+_INPUT_OPTIONS = {"data": "DATA", "requests": "REQUESTS"}
+_OUTPUT_OPTIONS = {"output": "-o/--output", "vif": "--vif", "predictions": "--predictions"}
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse an output option that names the input file (it would be overwritten)."""
+    inputs = [(n, getattr(args, a)) for a, n in _INPUT_OPTIONS.items() if getattr(args, a, None)]
+    if not inputs:
+        return
+    from costperf.io.write import check_outputs_are_not_inputs
+
+    outputs = [(n, getattr(args, a, None)) for a, n in _OUTPUT_OPTIONS.items()]
+    outputs.append(("--problems", _problems_path(args)))
+    check_outputs_are_not_inputs(inputs, outputs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse itself exits 2 on a usage error
     try:
+        _check_outputs(args)
         status = args.func(args)
     except InputError as exc:
         if args.debug:

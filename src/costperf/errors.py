@@ -128,6 +128,9 @@ class Check(StrEnum):
     RULE_TYPE = "rule_type"
     RULE_WINDOW = "rule_window"
     UNKNOWN_HEADER_KEY = "unknown_header_key"
+    # outputs
+    OUTPUT_NOT_WRITABLE = "output_not_writable"
+    OUTPUT_IS_INPUT = "output_is_input"
     # anything else about the input
     INPUT = "input"
 

@@ -202,18 +202,16 @@ def write_tables(tables: Sequence[tuple[str, str, pd.DataFrame]], output: Path) 
 
 
 def _write_workbook(sheets: Sequence[tuple[str, pd.DataFrame]], path: Path) -> Path:
-    import pandas as pd
+    from costperf.io.write import atomic_path, excel_writer, neutralise_frame
 
-    from costperf.io import atomic_path
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
+    with atomic_path(path) as tmp, excel_writer(tmp) as writer:
         head = writer.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         for name, frame in sheets:
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            shown = neutralise_frame(frame)  # text stays text, never a formula
+            shown.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
-            for j, column in enumerate(frame.columns):
-                sheet.write(0, j, str(column), head)
+            for j, column in enumerate(shown.columns):
+                sheet.write_string(0, j, str(column), head)
                 wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(column))
                 sheet.set_column(j, j, float(min(max(wide + 2, 10), 40)))
             sheet.freeze_panes(1, 0)

@@ -10,11 +10,19 @@ from costperf.io.read import (
     read_projects,
     read_table,
 )
-from costperf.io.write import atomic_path, write_table, write_text
+from costperf.io.write import (
+    atomic_path,
+    neutralise_frame,
+    neutralise_text,
+    write_table,
+    write_text,
+)
 
 __all__ = [
     "atomic_path",
     "map_headers",
+    "neutralise_frame",
+    "neutralise_text",
     "read_checked",
     "read_line_items",
     "read_outputs",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from costperf.columns import to_display
-from costperf.io.write import atomic_path
+from costperf.io.write import atomic_path, excel_writer, neutralise_frame, neutralise_text
 
 RATE_COLUMNS = {"cut_rate", "share", "effect_share"}
 
@@ -22,7 +22,7 @@ def write_workbook(
 ) -> Path:
     """Write ``{sheet name: frame}`` to ``path`` as a formatted workbook (atomically)."""
     path = Path(path)
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
+    with atomic_path(path) as tmp, excel_writer(tmp) as writer:
         book = writer.book
         head = book.add_format(
             {
@@ -37,14 +37,14 @@ def write_workbook(
         rate = book.add_format({"num_format": "0.0%"})
         title_fmt = book.add_format({"bold": True, "font_size": 13})
         for name, frame in sheets.items():
-            shown = to_display(frame, lang)
+            shown = neutralise_frame(to_display(frame, lang))  # text stays text
             start = 2 if title else 0
             shown.to_excel(writer, sheet_name=name[:31], index=False, startrow=start)
             ws = writer.sheets[name[:31]]
             if title:
-                ws.write(0, 0, f"{title} — {name}", title_fmt)
+                ws.write_string(0, 0, neutralise_text(f"{title} — {name}"), title_fmt)
             for j, col in enumerate(frame.columns):
-                ws.write(start, j, shown.columns[j], head)
+                ws.write_string(start, j, str(shown.columns[j]), head)
                 width = _width(shown.iloc[:, j], str(shown.columns[j]))
                 kind = (
                     rate

@@ -463,6 +463,7 @@ def write_workbook(pub: Publication, path: str | Path) -> Path:
     from openpyxl.utils import get_column_letter
 
     from costperf.io import atomic_path
+    from costperf.io.write import neutralise_text as text
 
     book = Workbook()
     sheet = book.active
@@ -471,18 +472,18 @@ def write_workbook(pub: Publication, path: str | Path) -> Path:
     thin = Side(style="thin", color="808080")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    sheet.cell(1, 1, pub.title).font = Font(bold=True, size=16)
+    sheet.cell(1, 1, text(pub.title)).font = Font(bold=True, size=16)
     sheet.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
     sheet.row_dimensions[1].height = 30
     for i, line in enumerate(pub.meta, start=2):
-        sheet.cell(i, 1, line).alignment = Alignment(horizontal="left")
+        sheet.cell(i, 1, text(line)).alignment = Alignment(horizontal="left")
     for r in range(1, 2 + len(pub.meta)):
         sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncol)
     top = 2 + len(pub.meta)
     fill = PatternFill("solid", fgColor="DDE4EE")
     for cell in pub.header:
         row, col = top + cell.row, 1 + cell.col
-        sheet.cell(row, col, cell.text)
+        sheet.cell(row, col, text(cell.text))
         if cell.rowspan > 1 or cell.colspan > 1:
             sheet.merge_cells(
                 start_row=row,
@@ -498,7 +499,7 @@ def write_workbook(pub: Publication, path: str | Path) -> Path:
     first_row = top + pub.header_height
     for i, (values, marks) in enumerate(zip(pub.body, pub.unverified, strict=True)):
         for j, (value, mark) in enumerate(zip(values, marks, strict=True)):
-            cell = sheet.cell(first_row + i, 1 + j, value)
+            cell = sheet.cell(first_row + i, 1 + j, text(value))
             cell.border = box
             if j >= pub.n_label_columns and value is not None:
                 cell.number_format = _number_format(value, mark)
@@ -516,7 +517,9 @@ def write_workbook(pub: Publication, path: str | Path) -> Path:
     sheet.cell(notes_row, 1, _t(pub.lang)["notes"] + _t(pub.lang)["sep"]).font = Font(bold=True)
     for k, note in enumerate(pub.notes, start=1):
         row = notes_row + k
-        sheet.cell(row, 1, f"{k}. {note}").alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.cell(row, 1, text(f"{k}. {note}")).alignment = Alignment(
+            wrap_text=True, vertical="top"
+        )
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncol)
         total = sum(max(10, _width(h.text)) for h in pub.header) or 60
         sheet.row_dimensions[row].height = 15 * max(1, -(-_width(note) // max(total, 60)))
@@ -537,8 +540,10 @@ def write_workbook(pub: Publication, path: str | Path) -> Path:
 def _write_lines_sheet(book: object, pub: Publication) -> None:
     from openpyxl.styles import Font
 
+    from costperf.io.write import neutralise_text as text
+
     sheet = book.create_sheet(_t(pub.lang)["lines"])
-    sheet.append(list(pub.lines.columns))
+    sheet.append([text(c) for c in pub.lines.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in pub.lines.itertuples(index=False):
@@ -548,7 +553,7 @@ def _write_lines_sheet(book: object, pub: Publication) -> None:
                 if isinstance(v, float) and pd.isna(v)
                 else bool(v)
                 if isinstance(v, bool)
-                else v
+                else text(v)
                 for v in row
             ]
         )
