@@ -389,3 +389,10 @@ def test_atomic_path_leaves_the_old_file_on_failure(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
     write_text("新", target)
     assert target.read_text(encoding="utf-8") == "新"
+
+
+def test_csv_export_reads_back_as_written(tmp_path: Path) -> None:
+    """costperf's reader drops the apostrophe its writers put in: a lossless round trip."""
+    frame = pd.DataFrame({"name": ["=x", "-", "+86 21", "'plain"], "value": ["1", "2", "3", "4"]})
+    back = read_table(write_table(frame, tmp_path / "t.csv"), header_row=1)
+    assert back["name"].tolist() == ["=x", "-", "+86 21", "'plain"]

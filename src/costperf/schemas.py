@@ -129,8 +129,8 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.astype(float)
-        missing = numbers.isna()
-        return numbers, missing, pd.Series(False, index=values.index)
+        infinite = pd.Series(np.isinf(numbers.to_numpy()), index=values.index)
+        return numbers.where(~infinite), numbers.isna(), infinite  # inf (Parquet) is no number
     text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     missing = text.eq("") | values.isna()
     numbers, percent = _parse_text(text)

@@ -72,6 +72,19 @@ def _date(text: str | None) -> object:
     return stamp
 
 
+def print_sheet_notes(frame) -> None:  # noqa: ANN001 - a frame from read_checked
+    """Say on stderr which sheet of a workbook was read (hidden sheets are skipped)."""
+    import sys
+
+    from costperf.io.read import problems_in
+
+    notes = problems_in(frame)
+    if notes.empty:
+        return
+    for row in notes[notes["check"].isin(("sheet_read", "hidden_sheet"))].to_dict("records"):
+        print(f"costperf: note: {row['source_file']}: {row['expected']}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     """Read, review, write; print a one-line summary; return the exit status."""
     from costperf.columns import to_display
@@ -83,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     on = _date(args.date)
     standards = shipped_standards() if args.standards is None else read_standards(args.standards)
     requests = read_checked(args.requests, REQUESTS, sheet=args.sheet)
+    print_sheet_notes(requests)
     reviewed = review_expenditure(requests, standards, on=on)
     write_table(to_display(reviewed, args.lang), args.output)
     counts = reviewed["decision"].value_counts()

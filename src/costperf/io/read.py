@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from costperf.columns import (
@@ -20,10 +21,23 @@ from costperf.columns import (
     normalise_header,
     split_unit,
 )
-from costperf.errors import LOCATION, InputError, located_error, raise_if_problems
+from costperf.errors import LOCATION, InputError, located_error, make_problems, raise_if_problems
+from costperf.io.guard import (
+    Limits,
+    TextScan,
+    check_input_file,
+    check_sheet_extent,
+    check_workbook,
+    expanded_too_large,
+    formula_problems,
+    input_limits,
+    mixed_encoding_problems,
+    scan_text,
+    too_many_cells,
+)
+from costperf.io.write import FORMULA_STARTS, shorten_text
 from costperf.schemas import LINE_ITEMS, OUTPUTS, PROJECTS, Schema, concat_problems, table_problem
 
-TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 
 
@@ -35,9 +49,12 @@ def read_table(
     Parameters
     ----------
     path
-        The file. CSV may be UTF-8 (with or without BOM) or GBK/GB18030.
+        The file: a regular file within the input limits (:func:`guard.input_limits`).
+        CSV may be UTF-8 (with or without BOM), GBK/GB18030 or UTF-16 (Excel's
+        "Unicode text", tab-separated).
     sheet
-        Excel sheet name (default: the first sheet).
+        Excel sheet name (default: the first visible worksheet; hidden sheets are
+        skipped, and a warning says which sheet was read).
     header_row
         1-based row number of the header in the file. Default: detected as the first row
         naming at least two known columns (so merged title rows above it are skipped),
@@ -47,29 +64,24 @@ def read_table(
     -------
     DataFrame
         One column per header, plus ``source_file``, ``sheet`` and ``source_row`` (the row
-        number the user sees). Fully blank rows and columns are dropped.
+        number the user sees). Fully blank rows and columns are dropped.  Warnings about
+        the reading (which sheet) are in ``attrs['read_warnings']`` (problem rows as
+        dicts: a frame in ``attrs`` would break pandas' concat).
     """
     path = Path(path)
-    if not path.exists():
-        msg = f"{path}: file not found"
-        raise located_error(
-            msg, source_file=path, expected="an existing data file", check="file_not_found"
-        )
-    if path.is_dir():
-        msg = f"{path}: is a folder, expected a data file (.csv, .xlsx, .parquet)"
-        raise located_error(
-            msg,
-            source_file=path,
-            check="not_a_file",
-            expected="a data file (.csv, .xlsx, .parquet), not a folder",
-        )
+    limits = input_limits()
+    check_input_file(path, limits)
     suffix = path.suffix.lower()
+    warnings, formulas, restore, long_cells = concat_problems([]), [], True, True
     if suffix in EXCEL_SUFFIXES:
-        grid, sheet_name = _read_excel_grid(path, sheet)
+        grid, sheet_name, warnings, formulas = _read_excel_grid(path, sheet, limits)
     elif suffix in {".csv", ".txt", ".tsv"}:
-        grid, sheet_name = _read_csv_grid(path, sep="\t" if suffix == ".tsv" else ","), ""
+        sep = "\t" if suffix == ".tsv" else ("," if suffix == ".csv" else None)
+        grid, scan = _read_csv_grid(path, sep=sep, limits=limits)
+        sheet_name, restore = "", scan.apostrophes
+        long_cells = scan.longest_line > limits.max_cell_chars  # else no cell can be
     elif suffix in {".parquet", ".pq"}:
-        return _read_parquet(path)
+        return _read_parquet(path, limits)
     else:
         msg = f"{path}: unsupported file type '{suffix}'; use .csv, .xlsx or .parquet"
         raise located_error(
@@ -79,40 +91,55 @@ def read_table(
             check="unsupported_file_type",
             expected="a .csv, .xlsx or .parquet file",
         )
-    return _grid_to_frame(grid, path, sheet_name, header_row)
-
-
-def _read_csv_grid(path: Path, *, sep: str) -> pd.DataFrame:
-    last_error: Exception | None = None
-    with path.open("rb") as fh:
-        utf16 = fh.read(2) in (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text"
-    for encoding in ("utf-16",) if utf16 else TEXT_ENCODINGS:
-        options = dict(
-            sep=sep,
-            header=None,
-            dtype=str,
-            encoding=encoding,
-            keep_default_na=False,
-            skip_blank_lines=False,
-        )
-        try:
-            try:  # the C parser is about 5x faster ...
-                return pd.read_csv(path, **options)
-            except pd.errors.ParserError:  # ... the python one words a bad row the same way
-                return pd.read_csv(path, engine="python", **options)
-        except UnicodeDecodeError as exc:
-            last_error = exc
-        except pd.errors.EmptyDataError:
-            return pd.DataFrame()
-        except (pd.errors.ParserError, csv_error()) as exc:
-            raise _csv_parse_error(path, exc) from exc
-    msg = f"{path}: text encoding not recognised (tried UTF-8 and GBK/GB18030): {last_error}"
-    raise located_error(
-        msg,
-        source_file=path,
-        check="unknown_encoding",
-        expected="text in UTF-8 or GBK/GB18030 (save as CSV UTF-8)",
+    frame = _grid_to_frame(
+        grid,
+        path,
+        sheet_name,
+        header_row,
+        limits=limits,
+        formulas=formulas,
+        restore=restore,
+        long_cells=long_cells,
     )
+    frame.attrs["read_warnings"] = warnings.to_dict("records")
+    return frame
+
+
+def _read_csv_grid(path: Path, *, sep: str | None, limits: Limits) -> tuple[pd.DataFrame, TextScan]:
+    """Parse a text table after :func:`guard.scan_text` chose its encoding and separator."""
+    scan = scan_text(path, sep, limits)
+    if scan.bad_lines:  # UTF-8 with some lines in another encoding (GBK pasted in)
+        problems = mixed_encoding_problems(path, scan)
+        raise_if_problems(problems, f"{path} (text encoding)")
+    if scan.max_cells > limits.max_cells:
+        raise too_many_cells(
+            path, "", scan.lines, scan.separators // max(scan.lines, 1) + 1, limits
+        )
+    options = dict(
+        sep=scan.sep,
+        header=None,
+        dtype=str,
+        encoding=scan.encoding,
+        keep_default_na=False,
+        skip_blank_lines=False,
+    )
+    try:
+        try:  # the C parser is about 5x faster ...
+            return pd.read_csv(path, **options), scan
+        except pd.errors.ParserError:  # ... the python one words a bad row the same way
+            return pd.read_csv(path, engine="python", **options), scan
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: text encoding not recognised (tried UTF-8 and GBK/GB18030): {exc}"
+        raise located_error(
+            msg,
+            source_file=path,
+            check="unknown_encoding",
+            expected="text in UTF-8 or GBK/GB18030 (save as CSV UTF-8)",
+        ) from None
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(), scan
+    except (pd.errors.ParserError, csv_error()) as exc:
+        raise _csv_parse_error(path, exc) from exc
 
 
 def _csv_parse_error(path: Path, exc: Exception) -> InputError:
@@ -144,7 +171,15 @@ def csv_error() -> type[Exception]:
     return csv.Error
 
 
-def _read_excel_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
+def _read_excel_grid(
+    path: Path, sheet: str | None, limits: Limits
+) -> tuple[pd.DataFrame, str, pd.DataFrame, list]:
+    """The chosen sheet's cells, its name, reading warnings and formulas without values.
+
+    The workbook's zip directory, XML prologs and the chosen sheet's XML are checked
+    (:mod:`costperf.io.guard`) before calamine parses anything.
+    """
+    workbook = check_workbook(path, limits)
     try:
         book = pd.ExcelFile(path, engine="calamine")
     except Exception as exc:  # noqa: BLE001 - any failure to open is the user's file
@@ -156,18 +191,53 @@ def _read_excel_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
             expected="an Excel workbook (.xlsx) that Excel can open",
         ) from exc
     with book:
-        names = [str(n) for n in book.sheet_names]
-        if sheet is None:
-            if not names:
-                msg = f"{path}: the workbook has no sheets"
-                raise located_error(
-                    msg,
-                    source_file=path,
-                    check="empty_table",
-                    expected="a sheet with a header row and data rows",
-                )
-            sheet = names[0]
-        elif sheet not in names:
+        sheets = _sheet_states(book)
+        sheet, warnings = _choose_sheet(path, sheet, sheets)
+        formulas = check_sheet_extent(workbook, sheet, limits) if workbook else []
+        try:
+            grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
+        except Exception as exc:  # noqa: BLE001 - a damaged sheet is the user's file
+            msg = (
+                f"{path}, sheet '{sheet}': the sheet cannot be read, the workbook is "
+                f"damaged ({type(exc).__name__}: {exc})"
+            )
+            raise located_error(
+                msg,
+                source_file=path,
+                sheet=sheet,
+                check="unreadable_workbook",
+                expected="a workbook that Excel can open (open and save it again in Excel)",
+            ) from exc
+    if grid.size > limits.max_cells:
+        raise too_many_cells(path, sheet, grid.shape[0], grid.shape[1], limits)
+    return grid, sheet, warnings, formulas
+
+
+def _sheet_states(book: pd.ExcelFile) -> dict[str, str]:
+    """Sheet name -> 'visible', 'hidden' or 'chart' (a sheet without cells)."""
+    names = [str(n) for n in book.sheet_names]
+    try:
+        metadata = book.book.sheets_metadata
+    except AttributeError:  # another engine: every sheet counts as visible
+        return dict.fromkeys(names, "visible")
+    states = {}
+    for meta in metadata:
+        if "WorkSheet" not in str(meta.typ):
+            states[str(meta.name)] = "chart"
+        elif "Visible" in str(meta.visible) and "Hidden" not in str(meta.visible):
+            states[str(meta.name)] = "visible"
+        else:
+            states[str(meta.name)] = "hidden"
+    return {n: states.get(n, "visible") for n in names}
+
+
+def _choose_sheet(
+    path: Path, sheet: str | None, states: dict[str, str]
+) -> tuple[str, pd.DataFrame]:
+    """The sheet to read and a warning saying which (hidden sheets are skipped)."""
+    names = list(states)
+    if sheet is not None:
+        if sheet not in states:
             msg = f"{path}: no sheet '{sheet}'; sheets are: {', '.join(names)}"
             raise located_error(
                 msg,
@@ -177,14 +247,64 @@ def _read_excel_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
                 check="unknown_sheet",
                 expected=f"one of the sheets: {', '.join(names)}",
             )
-        grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
-    return grid, sheet
+        if states[sheet] != "hidden":
+            return sheet, concat_problems([])
+        note = f"the sheet '{sheet}' is hidden in the workbook; it was read as asked"
+        return sheet, _sheet_warning(path, sheet, note, "hidden_sheet")
+    visible = [n for n, state in states.items() if state == "visible"]
+    if not visible:
+        msg = f"{path}: the workbook has no visible worksheet" + (
+            f" (hidden: {', '.join(names)}); name one with --sheet" if names else ""
+        )
+        raise located_error(
+            msg,
+            source_file=path,
+            check="empty_table",
+            expected="a visible sheet with a header row and data rows",
+        )
+    chosen = visible[0]
+    if len(names) == 1:
+        return chosen, concat_problems([])
+    hidden = [n for n, state in states.items() if state == "hidden"]
+    note = f"read the sheet '{chosen}', the first visible one of {len(names)}"
+    if hidden:
+        note += f"; hidden sheets skipped: {', '.join(hidden)}"
+    return chosen, _sheet_warning(path, chosen, note, "sheet_read")
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _sheet_warning(path: Path, sheet: str, note: str, check: str) -> pd.DataFrame:
+    return make_problems(
+        [
+            {
+                "source_file": str(path),
+                "sheet": sheet,
+                "expected": note,
+                "check": check,
+                "severity": "warning",
+            }
+        ]
+    )
+
+
+def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
+    try:
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata
+        rows, columns = meta.num_rows, meta.num_columns
+        expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the user's file
+        msg = f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})"
+        raise located_error(
+            msg, source_file=path, check="unreadable_parquet", expected="a Parquet file"
+        ) from exc
+    if rows * columns > limits.max_cells:
+        raise too_many_cells(path, "", rows, columns, limits)
+    if expanded > limits.max_expanded_bytes:
+        raise expanded_too_large(path, "data", expanded, limits)
     try:
         frame = pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any failure to open is the user's file
+    except Exception as exc:  # noqa: BLE001 - any failure to read is the user's file
         msg = f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})"
         raise located_error(
             msg, source_file=path, check="unreadable_parquet", expected="a Parquet file"
@@ -200,11 +320,64 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     frame["sheet"] = ""
     frame["source_row"] = range(1, len(frame) + 1)
     frame.attrs["source"] = (str(path), "")
+    text = [c for c in frame.columns[:-3] if _has_text(frame[c])]
+    long_cells = _long_cell_problems(frame[text], path, "", limits, rows=frame["source_row"])
+    raise_if_problems(long_cells, str(path))
+    frame.attrs["read_warnings"] = []
     return frame
 
 
-def _is_blank(grid: pd.DataFrame) -> pd.DataFrame:
+def _long_cell_problems(
+    cells: pd.DataFrame,
+    path: Path,
+    sheet: str,
+    limits: Limits,
+    *,
+    rows: pd.Series,
+    headers: list[str] | None = None,
+) -> pd.DataFrame:
+    """One problem per text cell longer than ``limits.max_cell_chars`` (value shortened)."""
+    parts = []
+    for j in range(cells.shape[1]):
+        column = cells.iloc[:, j]
+        if not _has_text(column):
+            continue
+        lengths = column.str.len()
+        long = lengths > limits.max_cell_chars
+        if not long.any():
+            continue
+        name = headers[j] if headers is not None else str(cells.columns[j])
+        for i in np.flatnonzero(long.to_numpy()):
+            parts.append(
+                {
+                    "source_file": str(path),
+                    "sheet": sheet,
+                    "source_row": int(rows.iloc[i]),
+                    "column": name,
+                    "value": shorten_text(column.iloc[i], 60),
+                    "expected": (
+                        f"text of at most {limits.max_cell_chars:,} characters, got "
+                        f"{int(lengths.iloc[i]):,} (set {limits.variable('max_cell_chars')} "
+                        "to raise the limit)"
+                    ),
+                    "check": "cell_too_long",
+                }
+            )
+    return make_problems(parts)
+
+
+def _is_blank(grid: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
+    """Blank cells of ``grid``.
+
+    ``seen`` (a dict), if given, receives per column the longest text (``"longest"``)
+    and whether any cell starts with an apostrophe (``"quoted"``), computed on the text
+    view (Arrow strings in pandas 3: vectorised).
+    """
     as_text = grid.astype(object).where(grid.notna(), "").astype(str)
+    if seen is not None:
+        columns = [as_text.iloc[:, j] for j in range(grid.shape[1])]
+        seen["longest"] = [int(c.str.len().max()) for c in columns]
+        seen["quoted"] = [bool(c.str.startswith("'").any()) for c in columns]
     return as_text.apply(lambda col: col.str.strip().eq(""))
 
 
@@ -230,11 +403,23 @@ def detect_header_row(grid: pd.DataFrame) -> int:
 
 
 def _grid_to_frame(
-    grid: pd.DataFrame, path: Path, sheet: str, header_row: int | None
+    grid: pd.DataFrame,
+    path: Path,
+    sheet: str,
+    header_row: int | None,
+    *,
+    limits: Limits | None = None,
+    formulas: list | None = None,
+    restore: bool = True,
+    long_cells: bool = True,
 ) -> pd.DataFrame:
     where = f"{path}" + (f", sheet '{sheet}'" if sheet else "")
     located = {"source_file": path, "sheet": sheet}
-    blank_grid = _is_blank(grid) if not grid.empty else None  # one pass over every cell
+    limits = limits or input_limits()
+    if formulas:  # before anything else: such cells would read as blanks
+        _raise_formulas(grid, path, sheet, header_row, formulas)
+    seen: dict[str, list] = {"longest": [], "quoted": []}
+    blank_grid = _is_blank(grid, seen) if not grid.empty else None  # one pass over all
     if grid.empty or blank_grid.all().all():
         msg = (
             f"{where}: the {'sheet' if sheet else 'file'} is empty (expected a header row "
@@ -258,7 +443,18 @@ def _grid_to_frame(
     else:
         head = detect_header_row(grid.head(30))  # it looks at the first 30 rows only
     headers = grid.iloc[head].tolist()
+    wide = [j for j, n in enumerate(seen["longest"]) if n > limits.max_cell_chars]
+    if long_cells and wide:
+        names = [str(h) if not _blank_cell(h) else f"column {j + 1}" for j, h in enumerate(headers)]
+        rows = pd.Series(grid.index + 1)
+        too_long = _long_cell_problems(
+            grid.iloc[:, wide], path, sheet, limits, rows=rows, headers=[names[j] for j in wide]
+        )
+        raise_if_problems(too_long, where)
     body = grid.iloc[head + 1 :].copy()
+    quoted = [j for j, q in enumerate(seen["quoted"]) if q]
+    if restore and quoted:
+        body = _restore_quoted(body, quoted)
     body["source_row"] = body.index + 1  # grid rows are 0-based positions of file rows
     blank = blank_grid.iloc[head + 1 :]
     body = body.loc[~blank.all(axis=1)]
@@ -314,6 +510,43 @@ def _grid_to_frame(
     frame.attrs["source"] = (str(path), sheet)
     frame.attrs["header_row"] = head + 1
     return frame
+
+
+def _raise_formulas(
+    grid: pd.DataFrame, path: Path, sheet: str, header_row: int | None, formulas: list
+) -> None:
+    """Formula cells without cached values are located problems, never blanks."""
+    headers: dict[int, str] = {}
+    if not grid.empty:
+        head = header_row - 1 if header_row else detect_header_row(grid.head(30))
+        if 0 <= head < len(grid):
+            headers = {
+                j: str(h) for j, h in enumerate(grid.iloc[head].tolist()) if not _blank_cell(h)
+            }
+    problems = formula_problems(path, sheet, formulas, headers)
+    raise_if_problems(problems, f"{path}" + (f", sheet '{sheet}'" if sheet else ""))
+
+
+def _restore_quoted(body: pd.DataFrame, columns: list[int]) -> pd.DataFrame:
+    """Drop the apostrophe costperf's exports put before text like ``=x`` or ``-``."""
+    for j in columns:
+        column = body.iloc[:, j]
+        if not _has_text(column):
+            continue
+        quoted = column.str.startswith("'", na=False)
+        if not quoted.any():
+            continue
+        quoted &= column.str[1:2].isin(FORMULA_STARTS)
+        if quoted.any():
+            body.isetitem(j, column.where(~quoted, column.str[1:]))
+    return body
+
+
+def _has_text(column: pd.Series) -> bool:
+    """Whether an object column holds text (so its ``.str`` methods apply)."""
+    if column.dtype != object:
+        return pd.api.types.is_string_dtype(column)
+    return pd.api.types.infer_dtype(column, skipna=True) in ("string", "mixed", "mixed-integer")
 
 
 def _blank_cell(value: object) -> bool:
@@ -387,9 +620,9 @@ def read_checked(
         factor = scales.get(col, amount_scale)
         if factor != 1.0:
             typed[col] = typed[col] * factor
-    typed.attrs["warnings"] = (
-        problems[problems["severity"] == "warning"] if len(problems) else problems
-    )
+    warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
+    read_warnings = make_problems(raw.attrs.get("read_warnings", []))
+    typed.attrs["warnings"] = concat_problems([read_warnings, warnings])
     return typed
 
 
