@@ -11,7 +11,7 @@ import pandas as pd
 import patsy
 import patsy.builtins
 
-from costperf.benchmark.costmodel.formula import _FUNCTIONS, _Formula, _typed, _where
+from costperf.benchmark.costmodel.formula import FORMULA_FUNCTIONS, Formula, typed_columns, where_of
 from costperf.errors import InputError, raise_if_problems
 from costperf.schemas import concat_problems, row_problems
 
@@ -19,7 +19,7 @@ _RANK_TOL = 1e-7  # R lm's tolerance for linear dependence of design columns
 
 
 @dataclass(frozen=True, eq=False)
-class _Design:
+class Design:
     y: np.ndarray | None
     X: np.ndarray
     names: list[str]
@@ -29,17 +29,17 @@ class _Design:
     work: pd.DataFrame
 
 
-def _build_design(frame: pd.DataFrame, parsed: _Formula, *, what: str) -> _Design:
+def build_design(frame: pd.DataFrame, parsed: Formula, *, what: str) -> Design:
     """Evaluate the formula on typed data; check finiteness; put columns in R order."""
-    work = _typed(frame, parsed.numeric, parsed.categorical, what=what)
+    work = typed_columns(frame, parsed.numeric, parsed.categorical, what=what)
     text = parsed.text if parsed.response else "~ " + parsed.text.split("~", 1)[-1]
     y, X = _evaluate(text, work, parsed.response is not None)
-    problems = _nonfinite_problems(work, frame.reset_index(drop=True), parsed, X, y)
+    problems = nonfinite_problems(work, frame.reset_index(drop=True), parsed, X, y)
     raise_if_problems(problems, what)
     info = X.design_info
     order, term_slices = _r_order(info, patsy.ModelDesc.from_formula(text))
     names = [info.column_names[i] for i in order]
-    return _Design(
+    return Design(
         None if y is None else np.asarray(y, dtype=float)[:, 0],
         np.asarray(X, dtype=float)[:, order],
         names,
@@ -51,7 +51,7 @@ def _build_design(frame: pd.DataFrame, parsed: _Formula, *, what: str) -> _Desig
 
 
 def _evaluate(text: str, work: pd.DataFrame, with_response: bool):
-    env = patsy.EvalEnvironment([_FUNCTIONS])
+    env = patsy.EvalEnvironment([FORMULA_FUNCTIONS])
     keep = patsy.NAAction(NA_types=[])
     try:
         with np.errstate(all="ignore"):
@@ -67,7 +67,7 @@ def _evaluate(text: str, work: pd.DataFrame, with_response: bool):
                     ),
                 )
     except Exception as exc:  # noqa: BLE001 - patsy evaluates the user's own expressions
-        msg = f"{_where(work)}: formula {text!r} could not be evaluated: {exc}"
+        msg = f"{where_of(work)}: formula {text!r} could not be evaluated: {exc}"
         raise InputError(msg) from exc
     if y is not None and y.shape[1] != 1:
         msg = (
@@ -78,10 +78,10 @@ def _evaluate(text: str, work: pd.DataFrame, with_response: bool):
     return y, X
 
 
-def _nonfinite_problems(
+def nonfinite_problems(
     work: pd.DataFrame,
     raw: pd.DataFrame,
-    parsed: _Formula,
+    parsed: Formula,
     X: pd.DataFrame,
     y: pd.DataFrame | None,
 ) -> pd.DataFrame:
@@ -95,7 +95,7 @@ def _nonfinite_problems(
     if not bad_rows.any():
         return concat_problems([])
     parts = []
-    env = patsy.EvalEnvironment([_FUNCTIONS])
+    env = patsy.EvalEnvironment([FORMULA_FUNCTIONS])
     keep = patsy.NAAction(NA_types=[])
     for code, columns in parsed.factor_columns.items():
         if not columns or not set(columns) <= set(parsed.numeric):
@@ -137,7 +137,7 @@ def _r_order(info, desc) -> tuple[np.ndarray, list[tuple[str, slice]]]:
     return np.array(order, dtype=int), slices
 
 
-def _check_estimable(design: _Design, *, min_rows: int, what: str) -> None:
+def check_estimable(design: Design, *, min_rows: int, what: str) -> None:
     """Raise if there are too few rows or the design columns are collinear."""
     n, p = design.X.shape
     if n < min_rows:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.benchmark.costmodel.design import _build_design, _check_estimable
-from costperf.benchmark.costmodel.formula import _Formula, _parse_formula, _where
+from costperf.benchmark.costmodel.design import build_design, check_estimable
+from costperf.benchmark.costmodel.formula import Formula, parse_formula, where_of
 from costperf.benchmark.costmodel.model import CostModel
-from costperf.benchmark.costmodel.ols import _fit_ols
-from costperf.benchmark.costmodel.options import _check_options
-from costperf.benchmark.costmodel.quantile import _fit_quantile
+from costperf.benchmark.costmodel.ols import fit_ols
+from costperf.benchmark.costmodel.options import check_options
+from costperf.benchmark.costmodel.quantile import fit_quantile
 from costperf.errors import InputError
 from costperf.schemas import LOCATION
 
@@ -53,33 +53,31 @@ def fit_cost_model(
     CostModel
         Coefficient table, fit statistics and what :func:`predict_cost` needs.
     """
-    _check_options(se, cluster, quantile, se_quantile, alpha)
-    parsed = _parse_formula(formula, frame, need_response=True)
-    where = f"{_where(frame)} (formula {formula!r})"
+    check_options(se, cluster, quantile, se_quantile, alpha)
+    parsed = parse_formula(formula, frame, need_response=True)
+    where = f"{where_of(frame)} (formula {formula!r})"
     extra = (cluster,) if cluster is not None else ()
-    design = _build_design(frame, _with_columns(parsed, extra, frame), what=where)
+    design = build_design(frame, _with_columns(parsed, extra, frame), what=where)
     n_params = design.X.shape[1]
-    _check_estimable(design, min_rows=n_params + 1, what=where)
+    check_estimable(design, min_rows=n_params + 1, what=where)
     if quantile is None:
         groups = _cluster_codes(design.work, cluster, what=where) if cluster else None
-        return _fit_ols(design, parsed, se, groups, cluster, alpha)
-    return _fit_quantile(design, parsed, float(quantile), se_quantile, alpha, what=where)
+        return fit_ols(design, parsed, se, groups, cluster, alpha)
+    return fit_quantile(design, parsed, float(quantile), se_quantile, alpha, what=where)
 
 
-def _with_columns(parsed: _Formula, extra: tuple[str, ...], frame: pd.DataFrame) -> _Formula:
+def _with_columns(parsed: Formula, extra: tuple[str, ...], frame: pd.DataFrame) -> Formula:
     """Add the cluster column to the columns checked for blanks (as a factor)."""
     for name in extra:
         if name not in frame.columns or name in LOCATION:
             listing = ", ".join(str(c) for c in frame.columns if c not in LOCATION)
             msg = (
-                f"{_where(frame)}: cluster column '{name}' is not in the data; available "
+                f"{where_of(frame)}: cluster column '{name}' is not in the data; available "
                 f"columns: {listing}"
             )
             raise InputError(msg)
     categorical = tuple(sorted(set(parsed.categorical) | (set(extra) - set(parsed.numeric))))
-    return _Formula(
-        parsed.text, parsed.response, parsed.numeric, categorical, parsed.factor_columns
-    )
+    return Formula(parsed.text, parsed.response, parsed.numeric, categorical, parsed.factor_columns)
 
 
 def _cluster_codes(work: pd.DataFrame, cluster: str, *, what: str) -> np.ndarray:

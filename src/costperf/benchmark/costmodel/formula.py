@@ -16,13 +16,16 @@ from costperf.errors import InputError, raise_if_problems
 from costperf.expressions import FUNCTIONS, check_formula
 from costperf.schemas import LOCATION, coerce_numeric, coerce_text, concat_problems, parse_numbers
 
-_FUNCTIONS = {"np": np, "numpy": np, **FUNCTIONS}  # what a checked formula may call
-_NAMESPACE = {**{n: getattr(patsy.builtins, n) for n in patsy.builtins.__all__}, **_FUNCTIONS}
-_LOG_RESPONSE = re.compile(r"^\s*(?:(?:np|numpy)\s*\.\s*)?log\((?P<inner>.+)\)\s*$")
+FORMULA_FUNCTIONS = {"np": np, "numpy": np, **FUNCTIONS}  # what a checked formula may call
+_NAMESPACE = {
+    **{n: getattr(patsy.builtins, n) for n in patsy.builtins.__all__},
+    **FORMULA_FUNCTIONS,
+}
+LOG_RESPONSE = re.compile(r"^\s*(?:(?:np|numpy)\s*\.\s*)?log\((?P<inner>.+)\)\s*$")
 
 
 @dataclass(frozen=True)
-class _Formula:
+class Formula:
     text: str
     response: str | None  # left-hand-side code
     numeric: tuple[str, ...]  # columns that must be numbers (all sides)
@@ -60,7 +63,7 @@ def _code_names(code: str) -> list[tuple[str, str]]:
     return found
 
 
-def _parse_formula(formula: object, frame: pd.DataFrame, *, need_response: bool) -> _Formula:
+def parse_formula(formula: object, frame: pd.DataFrame, *, need_response: bool) -> Formula:
     """Parse ``formula`` and decide, for every column it uses, numeric or factor."""
     if not isinstance(formula, str) or not formula.strip():
         msg = f"the formula must be text such as 'np.log(cost) ~ np.log(output)', got {formula!r}"
@@ -96,7 +99,7 @@ def _parse_formula(formula: object, frame: pd.DataFrame, *, need_response: bool)
         numbers, missing, unparsable = parse_numbers(frame[name])
         (categorical if unparsable.sum() == (~missing).sum() > 0 else numeric).add(name)
     categorical -= numeric
-    return _Formula(
+    return Formula(
         formula,
         lhs[0] if lhs else None,
         tuple(sorted(numeric)),
@@ -126,14 +129,14 @@ def _columns_of_code(
         else:
             listing = ", ".join(str(c) for c in columns) or "none"
             msg = (
-                f"{_where(frame)}: the formula {formula!r} uses column '{name}', which "
+                f"{where_of(frame)}: the formula {formula!r} uses column '{name}', which "
                 f"is not in the data; available columns: {listing}"
             )
             raise InputError(msg)
     return used
 
 
-def _where(frame: pd.DataFrame) -> str:
+def where_of(frame: pd.DataFrame) -> str:
     source = frame.attrs.get("source", ("", ""))
     path, sheet = source if isinstance(source, tuple) else (str(source), "")
     if not path and "source_file" in frame.columns and len(frame):
@@ -142,7 +145,7 @@ def _where(frame: pd.DataFrame) -> str:
     return (path + (f", sheet '{sheet}'" if sheet else "")) if path else "the data"
 
 
-def _typed(
+def typed_columns(
     frame: pd.DataFrame, numeric: tuple[str, ...], categorical: tuple[str, ...], *, what: str
 ) -> pd.DataFrame:
     """Coerce the used columns (numbers, factor levels as text); raise on any problem."""

@@ -12,7 +12,7 @@ OLS_SE_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 QUANTILE_SE_TYPES = ("iid", "nid", "ker")
 RETRANSFORMS = ("smearing", "lognormal")
 
-_SE_LABELS = {
+SE_LABELS = {
     "nonrobust": "nonrobust (classical OLS; R summary(lm))",
     **{f"HC{k}": f"HC{k} (R sandwich::vcovHC(type = 'HC{k}'))" for k in range(4)},
     "iid": "iid (R quantreg summary.rq(se = 'iid'), Hall-Sheather bandwidth)",
@@ -22,7 +22,7 @@ _SE_LABELS = {
 
 
 @dataclass(frozen=True, eq=False)
-class _Spec:
+class ModelSpec:
     """What prediction needs to rebuild the design for new rows."""
 
     design_info: object  # patsy DesignInfo of the right-hand side
@@ -73,4 +73,4 @@ class CostModel:
     fit: dict[str, object]
     cov: pd.DataFrame = field(repr=False)
     result: object | None = field(default=None, repr=False)
-    spec: _Spec | None = field(default=None, repr=False)
+    spec: ModelSpec | None = field(default=None, repr=False)

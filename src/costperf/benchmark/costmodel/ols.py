@@ -6,17 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.benchmark.costmodel.design import _Design
-from costperf.benchmark.costmodel.formula import _Formula, _where
-from costperf.benchmark.costmodel.model import _SE_LABELS, CostModel
-from costperf.benchmark.costmodel.results import _coef_table, _spec
+from costperf.benchmark.costmodel.design import Design
+from costperf.benchmark.costmodel.formula import Formula, where_of
+from costperf.benchmark.costmodel.model import SE_LABELS, CostModel
+from costperf.benchmark.costmodel.results import coefficient_table, model_spec
 from costperf.errors import raise_if_problems
 from costperf.schemas import row_problems
 
 
-def _fit_ols(
-    design: _Design,
-    parsed: _Formula,
+def fit_ols(
+    design: Design,
+    parsed: Formula,
     se: str,
     groups: np.ndarray | None,
     cluster: str | None,
@@ -39,13 +39,13 @@ def _fit_ols(
     else:
         result = model.fit(method="qr", cov_type=se, use_t=True)
     cov = np.asarray(result.cov_params(), dtype=float)
-    label = _SE_LABELS.get(se, "")
+    label = SE_LABELS.get(se, "")
     if se == "cluster":
         label = (
             f"cluster by '{cluster}', {groups.max() + 1} clusters (R sandwich::vcovCL("
             f"type = 'HC1', cadjust = TRUE); CRV1)"
         )
-    table = _coef_table(
+    table = coefficient_table(
         design.names,
         np.asarray(result.params),
         np.sqrt(np.diag(cov)),
@@ -54,7 +54,7 @@ def _fit_ols(
         label,
     )
     fit = _ols_fit_stats(design, np.asarray(result.resid), se, label)
-    spec = _spec(design, parsed, np.asarray(result.normalized_cov_params, dtype=float))
+    spec = model_spec(design, parsed, np.asarray(result.normalized_cov_params, dtype=float))
     return CostModel(
         parsed.text,
         "ols",
@@ -68,7 +68,7 @@ def _fit_ols(
     )
 
 
-def _check_leverage(design: _Design, se: str) -> None:
+def _check_leverage(design: Design, se: str) -> None:
     """HC2/HC3 divide by 1 - leverage: a row that alone fixes a coefficient makes it 0."""
     q, _ = np.linalg.qr(design.X)
     one = pd.Series((q**2).sum(axis=1) > 1 - 1e-8, index=design.work.index)
@@ -78,11 +78,11 @@ def _check_leverage(design: _Design, se: str) -> None:
     )
     raise_if_problems(
         row_problems(design.work, one, "", expected, "leverage_one"),
-        f"{_where(design.work)} (se={se!r})",
+        f"{where_of(design.work)} (se={se!r})",
     )
 
 
-def _ols_fit_stats(design: _Design, resid: np.ndarray, se: str, label: str) -> dict:
+def _ols_fit_stats(design: Design, resid: np.ndarray, se: str, label: str) -> dict:
     """R's summary.lm / logLik.lm figures (R-squared uncentred without an intercept)."""
     n, k = design.X.shape
     y = design.y

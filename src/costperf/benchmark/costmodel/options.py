@@ -9,7 +9,7 @@ from costperf.benchmark.costmodel.model import OLS_SE_TYPES, QUANTILE_SE_TYPES
 from costperf.errors import InputError
 
 
-def _check_options(
+def check_options(
     se: str, cluster: str | None, quantile: float | None, se_quantile: str, alpha: float
 ) -> None:
     if quantile is not None:
@@ -44,7 +44,7 @@ def _check_options(
             else f"a cluster column ({cluster!r}) is only used with se='cluster', got se={se!r}"
         )
         raise InputError(msg)
-    _check_alpha(alpha)
+    check_alpha(alpha)
 
 
 def _is_fraction(value: object) -> bool:
@@ -53,7 +53,7 @@ def _is_fraction(value: object) -> bool:
     )
 
 
-def _check_alpha(alpha: object) -> None:
+def check_alpha(alpha: object) -> None:
     if not _is_fraction(alpha):
         msg = f"alpha must be a number strictly between 0 and 1, got {alpha!r}"
         raise InputError(msg)

@@ -9,10 +9,10 @@ import pandas as pd
 import patsy
 import patsy.builtins
 
-from costperf.benchmark.costmodel.design import _nonfinite_problems
-from costperf.benchmark.costmodel.formula import _Formula, _typed, _where
-from costperf.benchmark.costmodel.model import RETRANSFORMS, CostModel, _Spec
-from costperf.benchmark.costmodel.options import _check_alpha
+from costperf.benchmark.costmodel.design import nonfinite_problems
+from costperf.benchmark.costmodel.formula import Formula, typed_columns, where_of
+from costperf.benchmark.costmodel.model import RETRANSFORMS, CostModel, ModelSpec
+from costperf.benchmark.costmodel.options import check_alpha
 from costperf.errors import InputError, raise_if_problems
 from costperf.schemas import LOCATION, concat_problems, row_problems
 
@@ -54,7 +54,7 @@ def predict_cost(
     if retransform not in RETRANSFORMS:
         msg = f"unknown retransform {retransform!r}; use one of: {', '.join(RETRANSFORMS)}"
         raise InputError(msg)
-    _check_alpha(alpha)
+    check_alpha(alpha)
     X = _new_design(model, frame)
     coef = model.coefficients["coef"].to_numpy(dtype=float)
     fitted = X @ coef
@@ -106,12 +106,12 @@ def _new_design(model: CostModel, frame: pd.DataFrame) -> np.ndarray:
     if missing:
         listing = ", ".join(str(c) for c in frame.columns if c not in LOCATION)
         msg = (
-            f"{_where(frame)}: prediction needs column(s) {', '.join(missing)} used by "
+            f"{where_of(frame)}: prediction needs column(s) {', '.join(missing)} used by "
             f"the formula {model.formula!r}; available columns: {listing}"
         )
         raise InputError(msg)
-    what = f"{_where(frame)} (prediction with formula {model.formula!r})"
-    work = _typed(frame, spec.numeric, spec.categorical, what=what)
+    what = f"{where_of(frame)} (prediction with formula {model.formula!r})"
+    work = typed_columns(frame, spec.numeric, spec.categorical, what=what)
     raise_if_problems(_unseen_levels(work, spec), what)
     try:
         with np.errstate(all="ignore"):
@@ -121,14 +121,14 @@ def _new_design(model: CostModel, frame: pd.DataFrame) -> np.ndarray:
     except patsy.PatsyError as exc:
         msg = f"{what}: the formula could not be evaluated on these rows: {exc}"
         raise InputError(msg) from exc
-    parsed = _Formula(model.formula, None, spec.numeric, spec.categorical, spec.factor_columns)
+    parsed = Formula(model.formula, None, spec.numeric, spec.categorical, spec.factor_columns)
     frame_x = pd.DataFrame(np.asarray(X), index=work.index)
     raw = frame.reset_index(drop=True)
-    raise_if_problems(_nonfinite_problems(work, raw, parsed, frame_x, None), what)
+    raise_if_problems(nonfinite_problems(work, raw, parsed, frame_x, None), what)
     return np.asarray(X, dtype=float)[:, spec.order]
 
 
-def _unseen_levels(work: pd.DataFrame, spec: _Spec) -> pd.DataFrame:
+def _unseen_levels(work: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     parts = []
     for factor, info in spec.design_info.factor_infos.items():
         columns = spec.factor_columns.get(factor.code, ())

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.benchmark.costmodel.design import _Design
-from costperf.benchmark.costmodel.formula import _Formula
-from costperf.benchmark.costmodel.model import _SE_LABELS, CostModel
-from costperf.benchmark.costmodel.results import _coef_table, _spec
+from costperf.benchmark.costmodel.design import Design
+from costperf.benchmark.costmodel.formula import Formula
+from costperf.benchmark.costmodel.model import SE_LABELS, CostModel
+from costperf.benchmark.costmodel.results import coefficient_table, model_spec
 from costperf.errors import InputError
 
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))  # quantreg's eps in summary.rq
@@ -132,15 +132,15 @@ def _rq_cov_iid(
     return cov, {"sparsity": sparsity}
 
 
-def _fit_quantile(
-    design: _Design, parsed: _Formula, tau: float, se: str, alpha: float, *, what: str
+def fit_quantile(
+    design: Design, parsed: Formula, tau: float, se: str, alpha: float, *, what: str
 ) -> CostModel:
     X, y = design.X, design.y
     n, p = X.shape
     coef = rq_coefficients(X, y, tau)
     cov, info = _rq_cov(X, y, tau, coef, se, what=what)
-    label = _SE_LABELS[se]
-    table = _coef_table(design.names, coef, np.sqrt(np.diag(cov)), n - p, alpha, label)
+    label = SE_LABELS[se]
+    table = coefficient_table(design.names, coef, np.sqrt(np.diag(cov)), n - p, alpha, label)
     xi = rq_subgradient(X, y, tau, coef)
     unique = None if xi is None else bool(np.all(xi > -tau + 1e-9) and np.all(xi < 1 - tau - 1e-9))
     objective = check_loss(y - X @ coef, tau)
@@ -162,7 +162,7 @@ def _fit_quantile(
         "se_method": label,
         **info,
     }
-    spec = _spec(design, parsed, np.linalg.inv(X.T @ X))
+    spec = model_spec(design, parsed, np.linalg.inv(X.T @ X))
     return CostModel(
         parsed.text,
         "quantile",

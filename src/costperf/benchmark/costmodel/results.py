@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.benchmark.costmodel.design import _Design
-from costperf.benchmark.costmodel.formula import _LOG_RESPONSE, _Formula
-from costperf.benchmark.costmodel.model import _Spec
+from costperf.benchmark.costmodel.design import Design
+from costperf.benchmark.costmodel.formula import LOG_RESPONSE, Formula
+from costperf.benchmark.costmodel.model import ModelSpec
 from costperf.benchmark.costmodel.names import r_term_name
 
 
-def _coef_table(
+def coefficient_table(
     names: list[str], coef: np.ndarray, se: np.ndarray, df: float, alpha: float, se_method: str
 ) -> pd.DataFrame:
     from scipy import stats
@@ -37,15 +37,15 @@ def _coef_table(
     )
 
 
-def _spec(design: _Design, parsed: _Formula, xtx_inv: np.ndarray) -> _Spec:
+def model_spec(design: Design, parsed: Formula, xtx_inv: np.ndarray) -> ModelSpec:
     rhs_codes = {f.code for t in design.design_info.terms for f in t.factors}
     rhs_columns = {c for code in rhs_codes for c in parsed.factor_columns.get(code, ())}
-    return _Spec(
+    return ModelSpec(
         design.design_info,
         design.order,
         tuple(c for c in parsed.numeric if c in rhs_columns),
         tuple(c for c in parsed.categorical if c in rhs_columns),
         {code: parsed.factor_columns.get(code, ()) for code in rhs_codes},
-        bool(parsed.response and _LOG_RESPONSE.match(parsed.response)),
+        bool(parsed.response and LOG_RESPONSE.match(parsed.response)),
         xtx_inv,
     )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.benchmark.costmodel.design import _build_design, _check_estimable
-from costperf.benchmark.costmodel.formula import _parse_formula, _where
+from costperf.benchmark.costmodel.design import build_design, check_estimable
+from costperf.benchmark.costmodel.formula import parse_formula, where_of
 from costperf.benchmark.costmodel.names import r_term_name
 from costperf.errors import InputError
 
@@ -30,10 +30,10 @@ def variance_inflation(frame: pd.DataFrame, formula: str) -> pd.DataFrame:
         ``gvif_adj`` (``GVIF^(1/(2 df))``, comparable across terms).
     """
     rhs_text = "~ " + formula.split("~", 1)[-1] if isinstance(formula, str) else formula
-    parsed = _parse_formula(rhs_text, frame, need_response=False)
-    where = f"{_where(frame)} (formula {formula!r})"
-    design = _build_design(frame, parsed, what=where)
-    _check_estimable(design, min_rows=design.X.shape[1], what=where)
+    parsed = parse_formula(rhs_text, frame, need_response=False)
+    where = f"{where_of(frame)} (formula {formula!r})"
+    design = build_design(frame, parsed, what=where)
+    check_estimable(design, min_rows=design.X.shape[1], what=where)
     slices = [(t, s) for t, s in design.term_slices if t != "Intercept"]
     if len(slices) < 2:
         msg = f"{where}: VIF needs at least two terms besides the intercept"
