@@ -200,3 +200,23 @@ def test_config_numbers_out_of_range_are_located(tmp_path):
         with pytest.raises(InputError, match=rf"key '{key}': got .*, expected a finite number"):
             load_case(toml.parent)
         toml.write_text(original, encoding="utf-8")
+
+
+def test_progress_is_silent_off_a_terminal(capsys):
+    from costperf.progress import progress, shows_progress
+
+    assert not shows_progress()  # pytest captures stderr: not a terminal
+    with progress("work", total=2) as bar:
+        bar.step("one")
+        bar.advance()
+    assert capsys.readouterr() == ("", "")
+
+
+def test_progress_on_a_terminal_goes_to_stderr(monkeypatch, capsys):
+    import costperf.progress as p
+
+    monkeypatch.setattr(p, "shows_progress", lambda: True)
+    with p.progress("work", total=2) as bar:
+        bar.step("one")
+        bar.advance()
+    assert capsys.readouterr().out == ""

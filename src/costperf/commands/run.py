@@ -41,15 +41,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from costperf.case import load_case
     from costperf.outputs import write_outputs
-    from costperf.pipeline import analyse, load_case_data
+    from costperf.pipeline import STEPS, analyse, load_case_data
+    from costperf.progress import progress
 
     check_out_dir(args.out)
     config = load_case(args.case)
     check_expressions(config)
-    data = load_case_data(config)
-    results = analyse(config, data)
-    records = None if args.no_records else (args.records or args.out / "records.sqlite")
-    summary = write_outputs(config, data, results, args.out, records_path=records, lang=args.lang)
+    with progress("costperf run", total=len(STEPS) + 2) as bar:
+        bar.describe("reading and checking the case files")
+        data = load_case_data(config)
+        results = analyse(config, data, on_step=bar.step)
+        bar.step("writing the reports")
+        records = None if args.no_records else (args.records or args.out / "records.sqlite")
+        summary = write_outputs(
+            config, data, results, args.out, records_path=records, lang=args.lang
+        )
+        bar.advance()
     remove_stale_problems(args.out)
     _print_summary(summary, args, data)
     return 0
