@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from costperf.benchmark.dea import scale
 from costperf.benchmark.dea.frame import (
     DUAL_TOL,
     FRAME_TOL,
@@ -39,7 +40,13 @@ class Technology:
 
 
 def solve_scores(tech: Technology, *, threads: int = 1) -> Solutions:
-    """Exact radial score, lambdas and duals of every evaluated unit."""
+    """Exact radial score, lambdas and duals of every evaluated unit.
+
+    Large reference sets go to the facet walk (:mod:`.scale`); smaller ones to the
+    sequential HiGHS pass of :mod:`.frame`.
+    """
+    if scale.uses_walk(tech):
+        return scale.solve_by_walk(tech, threads=threads)
     model, ref_sols, stats = find_frame(
         tech.xr, tech.yr, tech.rts, tech.orientation, threads=threads
     )
