@@ -381,6 +381,186 @@ def test_external_reference_set():
     assert set("".join(got["peers"]).replace(",", "")) <= set("".join(ref_x.index.astype(str)))
 
 
+# --- the facet walk (large N) equals the HiGHS path and the naive loop ----------------
+
+
+@pytest.fixture
+def walk_everywhere(monkeypatch):
+    """Force the facet walk at any N."""
+    from costperf.benchmark.dea import scale
+
+    monkeypatch.setattr(scale, "WALK_MIN_UNITS", 0)
+
+
+@pytest.fixture
+def walk_path(walk_everywhere, monkeypatch):
+    """The facet walk with tiny recursion bases, rounds and chunks, so that every step of
+    the large-N path (frame search by halves, warm-start rounds, chunks) runs on small
+    data."""
+    from costperf.benchmark.dea import walk
+
+    monkeypatch.setattr(walk, "BASE_UNITS", 12)
+    monkeypatch.setattr(walk, "FIRST_BATCH", 5)
+    monkeypatch.setattr(walk, "CHUNK_MIN_UNITS", 30)
+    return walk
+
+
+def unit_frames(x: np.ndarray, y: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    index = pd.Index([f"u{i}" for i in range(len(x))])
+    return (
+        pd.DataFrame(x, index=index, columns=[f"x{i}" for i in range(x.shape[1])]),
+        pd.DataFrame(y, index=index, columns=[f"y{i}" for i in range(y.shape[1])]),
+    )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    data=st.data(),
+    rts=st.sampled_from(["crs", "vrs", "drs", "irs"]),
+    orientation=st.sampled_from(["in", "out"]),
+)
+def test_walk_equals_naive_loop_and_highs_path_property(walk_path, data, rts, orientation):
+    """Small integer cells: ties, duplicate units, weakly efficient units with slacks."""
+    k = data.draw(st.integers(2, 60))
+    m, n = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    cells = st.lists(st.integers(1, 5).map(float), min_size=k * (m + n), max_size=k * (m + n))
+    values = np.array(data.draw(cells)).reshape(k, m + n)
+    x, y = unit_frames(values[:, :m], values[:, m:])
+    got = solve_dea(x, y, rts=rts, orientation=orientation)
+    assert got.attrs["dea"]["method"] == "facet walk"
+    naive = naive_scores(x.to_numpy(), y.to_numpy(), rts=rts, orientation=orientation)
+    column = SCORE_COLUMN[orientation]
+    np.testing.assert_allclose(got[column], snap(naive), rtol=0, atol=1e-9)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("costperf.benchmark.dea.scale.WALK_MIN_UNITS", 10**9)
+        highs = solve_dea(x, y, rts=rts, orientation=orientation)
+    assert "method" not in highs.attrs["dea"]
+    np.testing.assert_allclose(got[column], highs[column], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("seed", "rts", "orientation"), [(0, "vrs", "in"), (1, "crs", "out"), (2, "drs", "in")]
+)
+def test_walk_lambdas_feasible_peers_efficient(walk_path, seed, rts, orientation):
+    rng = np.random.default_rng(seed)
+    x, y = random_units(rng, 120, 2, 3, ties=seed == 1)
+    x, y = unit_frames(x.to_numpy(), y.to_numpy())
+    got = solve_dea(x, y, rts=rts, orientation=orientation)
+    naive = naive_scores(x.to_numpy(), y.to_numpy(), rts=rts, orientation=orientation)
+    column = SCORE_COLUMN[orientation]
+    np.testing.assert_allclose(got[column], snap(naive), rtol=0, atol=1e-9)
+    xv, yv = x.to_numpy(), y.to_numpy()
+    sx, sy = np.abs(xv).max(axis=0), np.abs(yv).max(axis=0)
+    for o, text in enumerate(got["lambdas"]):
+        lam = parse_lambdas(text, x.index)
+        score = got[column].iloc[o]
+        tx, ty = (score * xv[o], yv[o]) if orientation == "in" else (xv[o], score * yv[o])
+        assert np.all(lam @ xv <= tx + 1e-7 * sx) and np.all(lam @ yv >= ty - 1e-7 * sy)
+        if rts == "vrs":
+            assert abs(lam.sum() - 1) <= 1e-8
+        elif rts == "drs":
+            assert lam.sum() <= 1 + 1e-8
+        peers = [p for p in got["peers"].iloc[o].split(",") if p]
+        assert (got.loc[peers, column] == 1).all()
+
+
+def test_walk_weakly_efficient_and_duplicate_units(walk_path):
+    """Units on the frontier with slack (W, score 1) and copies of efficient units.
+
+    1 input, 2 outputs, VRS input: A (1 | 4, 1), B (1 | 1, 4) and C (1 | 2.5, 2.5) span
+    the frontier at x = 1; W (1 | 4, 0.5) has theta 1 but 0.5 of output-2 slack (A
+    dominates it); A2 duplicates A; D (2 | 2, 2) needs x = 1 (C covers it): theta 1/2.
+    """
+    x = pd.DataFrame({"x": [1.0, 1.0, 1.0, 1.0, 1.0, 2.0]}, index=["A", "B", "C", "W", "A2", "D"])
+    y = pd.DataFrame(
+        {"y1": [4.0, 1.0, 2.5, 4.0, 4.0, 2.0], "y2": [1.0, 4.0, 2.5, 0.5, 1.0, 2.0]},
+        index=x.index,
+    )
+    got = solve_dea(x, y, rts="vrs", slack=True, super_efficiency=True)
+    np.testing.assert_allclose(got["efficiency_in"], [1, 1, 1, 1, 1, 0.5], atol=1e-12)
+    assert got.loc["W", "slack_y2"] == pytest.approx(0.5, abs=1e-9)
+    np.testing.assert_allclose(got.loc[["A", "B", "C", "A2"], "slack_sum"], 0, atol=1e-9)
+    assert got.loc["D", "slack_sum"] == pytest.approx(1.0, abs=1e-9)  # 0.5 each output
+    # A without itself still has its twin: super-efficiency exactly 1
+    assert got.loc["A", "super_efficiency_in"] == 1 and got.loc["A2", "super_efficiency_in"] == 1
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("costperf.benchmark.dea.scale.WALK_MIN_UNITS", 10**9)
+        highs = solve_dea(x, y, rts="vrs", slack=True, super_efficiency=True)
+    for column in ("efficiency_in", "slack_sum", "super_efficiency_in"):
+        np.testing.assert_allclose(got[column], highs[column], atol=1e-9)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_walk_matches_benchmarking(walk_everywhere, name):
+    """The reference sets through the facet walk: scores, slack sums, super-efficiency."""
+    data, x, y = load(name)
+    for column in [c for c in data.columns if c.startswith(("eff_", "super_"))]:
+        kind, rts, orientation = column.split("_")
+        result = solve_dea(x, y, rts=rts, orientation=orientation, super_efficiency=kind == "super")
+        tol = GRAPH_TOL if orientation == "graph" else SCORE_TOL
+        if kind == "eff":
+            np.testing.assert_allclose(result[SCORE_COLUMN[orientation]], data[column], atol=tol)
+            continue
+        expected = data[column].to_numpy()
+        finite = np.isfinite(expected)
+        got = result[SUPER_COLUMN[orientation]].to_numpy()
+        np.testing.assert_allclose(got[finite], expected[finite], rtol=0, atol=tol)
+        assert np.isnan(got[~finite]).all()
+    for column in [c for c in data.columns if c.startswith("slack_") and c.endswith("_sum")]:
+        _, rts, orientation, _ = column.split("_")
+        result = solve_dea(x, y, rts=rts, orientation=orientation, slack=True)
+        expected = data[column].to_numpy()
+        assert (np.abs(result["slack_sum"] - expected) <= 1e-6 * np.maximum(1, expected)).all()
+
+
+def test_walk_row_duals_are_the_lp_duals(walk_everywhere):
+    """Continuous data (unique optima): the facet's duals equal HiGHS' row duals."""
+    from costperf.benchmark.dea.frame import scale_factors
+    from costperf.benchmark.dea.radial import Technology, solve_scores
+
+    rng = np.random.default_rng(4)
+    x, y = rng.lognormal(size=(120, 2)), rng.lognormal(size=(120, 2))
+    x, y = x / scale_factors(x), y / scale_factors(y)
+    for orientation in ("in", "out"):
+        walked = solve_scores(Technology(x, y, x, y, "vrs", orientation, same=True))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("costperf.benchmark.dea.scale.WALK_MIN_UNITS", 10**9)
+            highs = solve_scores(Technology(x, y, x, y, "vrs", orientation, same=True))
+        inner = np.abs(highs.score - 1) > 1e-6  # efficient units have degenerate duals
+        np.testing.assert_allclose(walked.duals[inner], highs.duals[inner], atol=1e-7)
+
+
+def test_walk_on_a_process_pool_is_identical_to_serial(walk_path):
+    """Two worker processes run the same fixed parts: the same numbers, bit for bit."""
+    rng = np.random.default_rng(8)
+    x, y = random_units(rng, 240, 3, 3, ties=False)
+    serial = solve_dea(x, y, rts="vrs", threads=1)
+    pooled = solve_dea(x, y, rts="vrs", threads=2)
+    pd.testing.assert_frame_equal(serial, pooled, check_exact=True)
+    assert serial.attrs["dea"] == pooled.attrs["dea"]
+
+
+def test_walk_at_a_few_thousand_units_against_full_lps():
+    """N = 4,000 of the bench data (the walk by default): sampled units vs all units."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "dea.py"
+    spec = importlib.util.spec_from_file_location("bench_dea", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    x, y = bench.generate(4000, seed=3)
+    got = solve_dea(x, y, rts="vrs", orientation="in")
+    assert got.attrs["dea"]["method"] == "facet walk"
+    xv, yv = x.to_numpy(), y.to_numpy()
+    for o in np.random.default_rng(1).choice(len(x), size=25, replace=False):
+        want = lp_score(xv[o], yv[o], xv, yv, "vrs", "in")
+        assert got["efficiency_in"].iloc[o] == pytest.approx(snap(want), abs=1e-9)
+
+
 # --- FDH and graph -------------------------------------------------------------------
 
 

@@ -56,7 +56,14 @@ def worker_map(workers: int, units: int) -> Iterator:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=min(workers, walk.CHUNKS), mp_context=context) as pool:
-        yield lambda fn, jobs: list(pool.map(fn, jobs))
+        yield lambda fn, jobs: list(pool.map(_run_job, [(fn, job) for job in jobs]))
+
+
+def _run_job(task: tuple):
+    """One part in a worker process, with BLAS on one thread there too."""
+    fn, job = task
+    with walk.single_threaded_blas():
+        return fn(job)
 
 
 def solve_by_walk(tech, *, threads: int = 1) -> Solutions:

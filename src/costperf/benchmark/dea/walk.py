@@ -607,8 +607,7 @@ def walk_chunked(
 
 def _walk_job(job: tuple) -> WalkResult:
     x, y, xr, yr, rts, orientation, options = job
-    with single_threaded_blas():
-        return walk_scores(x, y, xr, yr, rts, orientation, **options)
+    return walk_scores(x, y, xr, yr, rts, orientation, **options)
 
 
 def _combine(parts: list[np.ndarray], results: list[WalkResult], k: int) -> WalkResult:
@@ -660,8 +659,7 @@ def frame_search(
 
 def _frame_job(job: tuple) -> np.ndarray:
     x, y, rts, orientation, units, seed = job
-    with single_threaded_blas():
-        return frame_search(x, y, rts, orientation, units, seed=seed)
+    return frame_search(x, y, rts, orientation, units, seed=seed)
 
 
 def frame_of(
