@@ -13,7 +13,13 @@ from costperf.benchmark.dea.model import INF, OPTIMAL, RTS_ROW_BOUNDS, _status, 
 
 
 def naive_scores(
-    x: np.ndarray, y: np.ndarray, *, rts: str = "vrs", orientation: str = "in", scale: bool = True
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    rts: str = "vrs",
+    orientation: str = "in",
+    scale: bool = True,
+    units: np.ndarray | None = None,
 ) -> np.ndarray:
     """Radial scores (theta for 'in', Farrell phi for 'out'); NaN when not optimal.
 
@@ -25,6 +31,9 @@ def naive_scores(
         'crs', 'vrs', 'drs' or 'irs'.
     scale
         Divide each column by its largest absolute value first (scores are invariant).
+    units
+        Row positions of the units to score (default: all), each against all k units;
+        the result then has one score per position, in that order.
     """
     import highspy
 
@@ -34,10 +43,11 @@ def naive_scores(
         x, y = x / scale_factors(x), y / scale_factors(y)
     k, m = x.shape
     n = y.shape[1]
-    out = np.full(k, np.nan)
+    units = np.arange(k) if units is None else np.asarray(units)
+    out = np.full(len(units), np.nan)
     block = np.hstack([x, y] + ([np.ones((k, 1))] if rts != "crs" else []))
     n_rows = block.shape[1]
-    for o in range(k):
+    for pos, o in enumerate(units):
         h = new_highs()
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = k + 1, n_rows
@@ -67,5 +77,5 @@ def naive_scores(
         h.passModel(lp)
         h.run()
         if _status(h) == OPTIMAL:
-            out[o] = h.getInfo().objective_function_value
+            out[pos] = h.getInfo().objective_function_value
     return out

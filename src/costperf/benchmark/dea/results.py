@@ -40,20 +40,19 @@ def peer_strings(
 ) -> tuple[list[str], list[str]]:
     """``peers`` ("A,B") and ``lambdas`` ("A:0.25;B:0.75") per unit, in reference order."""
     peers, lambdas = [], []
-    names = np.asarray(labels.astype(str))
+    names = labels.astype(str).tolist()
     for ids, vals in zip(lam_ids, lam_vals, strict=True):
         if ids is None or len(ids) == 0:
             peers.append("")
             lambdas.append("")
             continue
-        ids = np.asarray(ids)
-        vals = np.asarray(vals, dtype=float)
-        vals = np.where(np.abs(vals - 1.0) < SNAP, 1.0, vals)
-        keep = vals > LAMBDA_ZERO
-        order = np.argsort(ids[keep], kind="stable")
-        ids, vals = ids[keep][order], vals[keep][order]
-        peers.append(",".join(names[ids]))
-        lambdas.append(";".join(f"{names[i]}:{v:.10g}" for i, v in zip(ids, vals, strict=True)))
+        pairs = sorted(
+            (i, 1.0 if abs(v - 1.0) < SNAP else v)
+            for i, v in zip(np.asarray(ids).tolist(), np.asarray(vals, float).tolist(), strict=True)
+        )
+        pairs = [(i, v) for i, v in pairs if v > LAMBDA_ZERO]
+        peers.append(",".join(names[i] for i, _ in pairs))
+        lambdas.append(";".join(f"{names[i]}:{v:.10g}" for i, v in pairs))
     return peers, lambdas
 
 

@@ -109,12 +109,15 @@ def _solutions(tech, res: walk.WalkResult, frame: np.ndarray, n_rows: int) -> So
     sols.status[good] = OPTIMAL
     sols.score[good] = res.score[good]
     sols.duals[good] = _row_duals(tech, res.normal[good], good)
-    n_frame = len(frame)
-    for o in good:
-        ids, weights = res.facet_ids[o], res.basic[o]
-        use = (ids < n_frame) & (weights > 1e-12)
-        sols.lam_ids[o] = frame[ids[use]]
-        sols.lam_vals[o] = weights[use]
+    if len(good) == 0:
+        return sols
+    ids, weights = res.facet_ids[good], res.basic[good]
+    use = (ids < len(frame)) & (weights > 1e-12)  # lambdas, not slacks
+    cuts = np.cumsum(use.sum(axis=1))[:-1]
+    lam_ids = np.split(frame[np.where(use, ids, 0)[use]], cuts)
+    lam_vals = np.split(weights[use], cuts)
+    for o, i, v in zip(good.tolist(), lam_ids, lam_vals, strict=True):
+        sols.lam_ids[o], sols.lam_vals[o] = i, v
     return sols
 
 

@@ -29,10 +29,9 @@ optimality, so the score is exact whatever path led there. Anything else (a face
 that could not be computed, a step cap, a unit outside the technology) is reported as
 not certified and solved by HiGHS by the caller.
 
-Optionally the ratio test looks only at the k reference units nearest to the ridge
-(``local``): much cheaper for a large frame, and still exact, because only the final
-facet's validity matters for the certificate; a unit whose final facet fails the global
-check walks again with the full ratio test.
+With many reference units the ratio test first looks only at the units nearest to the
+ridge (k-d tree neighbours of its units); the facet it finds is kept when one product
+over all constraints shows it valid, and the full test runs otherwise.
 """
 
 from __future__ import annotations
@@ -50,8 +49,9 @@ RATIO_EPS = 1e-13  # constraints whose rate along the rotation is below -this ca
 NEIGHBOUR_CHUNK = 128  # ridges per ratio-test block (the block is chunk x frame size)
 MAX_STEPS = 300  # a walk longer than this gives up (the unit goes to HiGHS)
 FIRST_BATCH, BATCH_GROWTH = 256, 4  # units per warm-start round: 256, 1024, 4096, ...
-LOCAL_NEIGHBOURS = 24
-WARM_CANDIDATES = 8  # a unit starts at the best facet of its nearest solved units  # reference units per ridge vertex in the local ratio test
+LOCAL_NEIGHBOURS = 16  # reference units per ridge vertex in the local ratio test
+LOCAL_MIN_REFERENCE = 1500  # from this many reference units on, try the local test first
+WARM_CANDIDATES = 8  # a unit starts at the best facet of its nearest solved units
 
 UNKNOWN, VALID, INVALID = 0, 1, 2
 CERTIFIED, FEASIBLE, FAILED, STOPPED = 1, 2, 3, 4
@@ -66,6 +66,7 @@ class WalkResult:
     facet_ids: np.ndarray  # (k, R-1) tight constraints of the final facet
     basic: np.ndarray  # (k, R-1) their weights (lambdas for ids < n_ref, else slacks)
     normal: np.ndarray  # (k, R) the final facet's (v, u[, w])
+    valid: np.ndarray  # the final facet is valid for the whole reference set
     counters: dict
 
 
@@ -105,11 +106,11 @@ class FacetWalker:
         self.ids = np.zeros((cap, r - 1), dtype=np.int64)
         self.nrm = np.zeros((cap, r))
         self.nb = np.full((cap, r - 1), -2, dtype=np.int64)  # -2 unknown, -1 none
-        self.nb_local = np.full((cap, r - 1), -2, dtype=np.int64)  # same, local test
         self.valid = np.zeros(cap, dtype=np.int8)
         self.count = 0
         self._index: dict[bytes, int] = {}
         self._knn: np.ndarray | None = None
+        self.local = k >= LOCAL_MIN_REFERENCE
         self.counters = {"facets": 0, "ratio_tests": 0, "local_ratio_tests": 0, "steps": 0}
 
     # -- facet store -------------------------------------------------------------------
@@ -119,7 +120,7 @@ class FacetWalker:
         if need <= cap:
             return
         new = max(need, 2 * cap)
-        fills = (("ids", 0), ("nrm", 0.0), ("nb", -2), ("nb_local", -2), ("valid", UNKNOWN))
+        fills = (("ids", 0), ("nrm", 0.0), ("nb", -2), ("valid", UNKNOWN))
         for name, fill in fills:
             old = getattr(self, name)
             arr = np.full((new, *old.shape[1:]), fill, dtype=old.dtype)
@@ -128,19 +129,20 @@ class FacetWalker:
 
     def _add(self, ids: np.ndarray, normals: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Store facets (rows of sorted ids), once each; return their indices."""
-        self._grow(self.count + len(ids))
-        out = np.empty(len(ids), dtype=np.int64)
-        for p, row in enumerate(ids):
-            key = row.tobytes()
-            f = self._index.get(key)
-            if f is None:
-                f = self.count
-                self._index[key] = f
-                self.ids[f], self.nrm[f] = row, normals[p]
-                self.count += 1
-            if valid[p] == VALID:
-                self.valid[f] = VALID
-            out[p] = f
+        keys = np.ascontiguousarray(ids).view(np.dtype((np.void, 8 * ids.shape[1]))).ravel()
+        out = np.array([self._index.get(key, -1) for key in keys.tolist()], dtype=np.int64)
+        new = np.flatnonzero(out < 0)
+        if len(new):
+            fresh: dict[bytes, int] = {}
+            for p in new.tolist():
+                out[p] = fresh.setdefault(keys[p].tobytes(), self.count + len(fresh))
+            rows = new[out[new] >= self.count]
+            first = rows[np.unique(out[rows], return_index=True)[1]]
+            self._grow(self.count + len(fresh))
+            self.ids[out[first]], self.nrm[out[first]] = ids[first], normals[first]
+            self._index.update(fresh)
+            self.count += len(fresh)
+        self.valid[out[valid == VALID]] = VALID
         self.counters["facets"] = self.count
         return out
 
@@ -210,15 +212,38 @@ class FacetWalker:
             self._knn = np.asarray(knn, dtype=np.int64).reshape(self.k, q)
         return self._knn
 
-    def neighbours(self, fac: np.ndarray, pos: np.ndarray, *, local: bool) -> np.ndarray:
-        """The facet across the ridge ``ids[fac] - ids[fac][pos]``; -1 where none."""
+    def neighbours(self, fac: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """The facet across the ridge ``ids[fac] - ids[fac][pos]``; -1 where none.
+
+        With a large reference set the ratio test first looks at the units near the
+        ridge only; the facet found is then checked against every constraint (one
+        product instead of the full test), and the full test runs where that fails. A
+        facet stored from a valid one is thus always valid.
+        """
         out = np.full(len(fac), -1, dtype=np.int64)
         for s in range(0, len(fac), NEIGHBOUR_CHUNK):
-            part = slice(s, s + NEIGHBOUR_CHUNK)
-            out[part] = self._neighbours(fac[part], pos[part], local)
+            f, p = fac[s : s + NEIGHBOUR_CHUNK], pos[s : s + NEIGHBOUR_CHUNK]
+            new_ids, nrm, ok = self._rotate(f, p, local=self.local)
+            checked = np.zeros(len(f), dtype=bool)
+            if self.local:
+                checked[ok] = (nrm[ok] @ self.gt).min(axis=1) >= -VALID_TOL
+                miss = np.flatnonzero(~checked)
+                self.counters["local_misses"] = self.counters.get("local_misses", 0) + len(miss)
+                if len(miss):
+                    new_ids[miss], nrm[miss], ok[miss] = self._rotate(f[miss], p[miss], local=False)
+                ok = checked | ok
+            if ok.any():
+                # the full ratio test keeps validity: a facet reached from a valid one is valid
+                valid = checked[ok] | (self.valid[f[ok]] == VALID)
+                flags = np.where(valid, VALID, UNKNOWN).astype(np.int8)
+                out[s : s + NEIGHBOUR_CHUNK][ok] = self._add(new_ids[ok], nrm[ok], flags)
         return out
 
-    def _neighbours(self, fac: np.ndarray, pos: np.ndarray, local: bool) -> np.ndarray:
+    def _rotate(self, fac: np.ndarray, pos: np.ndarray, local: bool):
+        """Ratio test: rotate facet ``fac`` about its ridge without constraint ``pos``.
+
+        Returns the new facets' sorted ids, unit normals and an ok mask.
+        """
         p, r = len(fac), self.r
         rows = np.arange(p)
         ids, nf = self.ids[fac], self.nrm[fac]
@@ -249,10 +274,7 @@ class FacetWalker:
         np.maximum(sh, 1e-300, out=sh)
         np.add(sp, RATIO_EPS, out=sp)
         np.divide(sp, sh, out=sp)
-        if local:
-            sp[(cand[:, :, None] == ridge[:, None, :]).any(axis=2)] = np.inf
-            sp[cand == drop[:, None]] = np.inf
-        else:
+        if not local:  # (near the ridge, s_j = 0 and rate_j + eps > 0 keep them out)
             sp[rows[:, None], ridge] = np.inf
             sp[rows, drop] = np.inf
         best = sp.argmin(axis=1)
@@ -270,13 +292,7 @@ class FacetWalker:
         guess /= np.linalg.norm(guess, axis=1, keepdims=True)
         nrm, ok2 = self.normals_of(new_ids)
         ok &= ok2 & (np.abs(nrm - guess).max(axis=1) <= 1e-12)
-        out = np.full(p, -1, dtype=np.int64)
-        if ok.any():
-            # the full ratio test keeps validity, so a facet reached from a valid one is valid
-            from_valid = self.valid[fac[ok]] == VALID
-            valid = np.where(from_valid & (not local), VALID, UNKNOWN).astype(np.int8)
-            out[ok] = self._add(new_ids[ok], nrm[ok], valid)
-        return out
+        return new_ids, nrm, ok
 
     def _local_candidates(self, ridge: np.ndarray, drop: np.ndarray) -> np.ndarray:
         """Reference units near the ridge (k-NN of its units), plus every slack."""
@@ -330,7 +346,6 @@ class FacetWalker:
         y: np.ndarray,
         start: np.ndarray,
         *,
-        local: bool,
         stop: float | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Walk each unit from facet ``start`` to a primal feasible basis.
@@ -371,15 +386,13 @@ class FacetWalker:
             go = ok & ~term
             mv, fm = active[go], f[go]
             leave = weights[go].argmin(axis=1)
-            cache = self.nb_local if local else self.nb
-            nxt = cache[fm, leave]
+            nxt = self.nb[fm, leave]
             miss = np.flatnonzero(nxt == -2)
             if len(miss):
                 key = np.unique(fm[miss] * r + leave[miss])
-                found = self.neighbours(key // r, key % r, local=local)
-                cache = self.nb_local if local else self.nb  # (the store may have grown)
-                cache[key // r, key % r] = found
-                nxt = cache[fm, leave]
+                found = self.neighbours(key // r, key % r)
+                self.nb[key // r, key % r] = found  # (self.nb may have grown)
+                nxt = self.nb[fm, leave]
             moved = nxt >= 0
             cur[mv[moved]] = nxt[moved]
             active = mv[moved]
@@ -471,7 +484,6 @@ def walk_scores(
     orientation: str,
     *,
     certify: bool = True,
-    local: bool = False,
     stop: float | None = None,
     seed: int = 0,
 ) -> WalkResult:
@@ -499,21 +511,20 @@ def walk_scores(
         units = order[lo : lo + size]
         fallback = _trivial_start(walker, x[units], y[units], triv)
         seen = order[:lo]
-        solved = seen[state[seen] == FEASIBLE]
+        solved = seen[(state[seen] == FEASIBLE) | (state[seen] == STOPPED)]
         start = _warm_start(
             walker, x[units], y[units], feats[units], feats[solved], facet[solved], fallback
         )
-        out = walker.walk(
-            x[units], y[units], start, local=local and lo > 0, stop=None if certify else stop
-        )
+        out = walker.walk(x[units], y[units], start, stop=None if certify else stop)
         score[units], facet[units], basic[units], state[units] = out
         lo, size = lo + size, size * BATCH_GROWTH
     if certify:
         state = _certify(walker, x, y, score, facet, basic, state, feats, triv)
     facet_ids = walker.ids[np.maximum(facet, 0)]
     normal = walker.nrm[np.maximum(facet, 0)]
+    valid = (facet >= 0) & (walker.valid[np.maximum(facet, 0)] == VALID)
     score = np.where(state == FAILED, np.nan, score)
-    return WalkResult(score, state, facet_ids, basic, normal, dict(walker.counters))
+    return WalkResult(score, state, facet_ids, basic, normal, valid, dict(walker.counters))
 
 
 def _certify(walker, x, y, score, facet, basic, state, feats, triv) -> np.ndarray:
@@ -528,7 +539,7 @@ def _certify(walker, x, y, score, facet, basic, state, feats, triv) -> np.ndarra
     fallback = _trivial_start(walker, x[redo], y[redo], triv)
     ok = np.flatnonzero(good)
     start = _warm_start(walker, x[redo], y[redo], feats[redo], feats[ok], facet[ok], fallback)
-    s, f, b, st = walker.walk(x[redo], y[redo], start, local=False)
+    s, f, b, st = walker.walk(x[redo], y[redo], start)
     score[redo], facet[redo], basic[redo] = s, f, b
     again = np.zeros(len(x), dtype=bool)
     again[redo] = st == FEASIBLE
@@ -617,13 +628,14 @@ def _combine(parts: list[np.ndarray], results: list[WalkResult], k: int) -> Walk
     ids = np.zeros((k, first.facet_ids.shape[1]), dtype=np.int64)
     basic = np.zeros((k, first.basic.shape[1]))
     normal = np.zeros((k, first.normal.shape[1]))
+    valid = np.zeros(k, dtype=bool)
     counters: dict = {}
     for part, res in zip(parts, results, strict=True):
         score[part], state[part], ids[part] = res.score, res.state, res.facet_ids
-        basic[part], normal[part] = res.basic, res.normal
+        basic[part], normal[part], valid[part] = res.basic, res.normal, res.valid
         for key, value in res.counters.items():
             counters[key] = counters.get(key, 0) + value
-    return WalkResult(score, state, ids, basic, normal, counters)
+    return WalkResult(score, state, ids, basic, normal, valid, counters)
 
 
 def frame_search(
@@ -642,44 +654,110 @@ def frame_search(
     a unit is left out only with a primal certificate that a convex (conical) combination
     of other units does at least as well with a margin, i.e. it lies inside the
     technology of the rest, so dropping it changes no score, slack or technology.
+
     Divide and conquer: the frame of a set is the frame of the union of the frames of
-    its two (seeded random) halves. ``mapper`` runs the two halves of the top level and
-    the chunks of its last step (e.g. a process pool's ``map``); the result does not
-    depend on it.
+    its two (seeded random) halves. A unit kept in a half comes with its proof, a valid
+    facet that bounds its score past the margin; at the union the proof still holds when
+    no unit of the other half violates the facet, and only the other units are walked
+    again. ``mapper`` runs the two halves of the top level and the chunks of its last
+    step (e.g. a process pool's ``map``); the result does not depend on it.
     """
     units = np.arange(len(x)) if units is None else np.asarray(units)
+    return _search(x, y, rts, orientation, units, seed, mapper)[0]
+
+
+def _search(x, y, rts, orientation, units, seed, mapper=serial_map, *, top=True):
+    """(kept units, sorted; their proof normals, NaN rows where none)."""
     if len(units) <= BASE_UNITS:
-        return frame_of(x, y, units, rts, orientation, seed=seed)
+        return frame_of(x, y, units, units, rts, orientation, seed=seed)
     half = np.random.default_rng(seed).random(len(units)) < 0.5
-    halves = [(units[half], 2 * seed + 1), (units[~half], 2 * seed + 2)]
-    jobs = [(x, y, rts, orientation, part, s) for part, s in halves]
-    a, b = mapper(_frame_job, jobs)
-    return frame_of(x, y, np.union1d(a, b), rts, orientation, seed=seed, mapper=mapper)
+    if top:  # the two halves side by side (``mapper``), then their union
+        jobs = [
+            (x, y, rts, orientation, units[half], 2 * seed + 1),
+            (x, y, rts, orientation, units[~half], 2 * seed + 2),
+        ]
+        (a, proof_a), (b, proof_b) = mapper(_frame_job, jobs)
+        proven = np.concatenate(
+            [_holds(proof_a, x[b], y[b], rts), _holds(proof_b, x[a], y[a], rts)]
+        )
+        return _merge(x, y, a, b, proof_a, proof_b, proven, rts, orientation, seed, mapper)
+    # one half's frame, then the other half screened against it: only the units that
+    # are not certified inside it (few) join the union
+    a, proof_a = _search(x, y, rts, orientation, units[half], 2 * seed + 1, top=False)
+    rest = np.sort(units[~half])
+    b, _ = frame_of(x, y, a, rest, rts, orientation, seed=seed)
+    proof_b = np.full((len(b), proof_a.shape[1]), np.nan)
+    proven = np.concatenate([_holds(proof_a, x[b], y[b], rts), np.zeros(len(b), dtype=bool)])
+    return _merge(x, y, a, b, proof_a, proof_b, proven, rts, orientation, seed, mapper)
 
 
-def _frame_job(job: tuple) -> np.ndarray:
+def _merge(x, y, a, b, proof_a, proof_b, proven, rts, orientation, seed, mapper):
+    """The frame of ``a`` + ``b``; units with a proof that still holds are kept as they are."""
+    union = np.concatenate([a, b])
+    proofs = np.concatenate([proof_a, proof_b])
+    kept, new = frame_of(x, y, union, union[~proven], rts, orientation, seed=seed, mapper=mapper)
+    units = np.concatenate([union[proven], kept])
+    proofs = np.concatenate([proofs[proven], new])
+    order = np.argsort(units)
+    return units[order], proofs[order]
+
+
+def _frame_job(job: tuple):
     x, y, rts, orientation, units, seed = job
-    return frame_search(x, y, rts, orientation, units, seed=seed)
+    return _search(x, y, rts, orientation, units, seed, top=False)
+
+
+def _holds(normals: np.ndarray, xp: np.ndarray, yp: np.ndarray, rts: str) -> np.ndarray:
+    """Which facets (unit normals; NaN rows never) no point (xp, yp) violates."""
+    out = np.zeros(len(normals), dtype=bool)
+    has = np.flatnonzero(np.isfinite(normals).all(axis=1))
+    m, n = xp.shape[1], yp.shape[1]
+    for s in range(0, len(has), NEIGHBOUR_CHUNK):
+        part = has[s : s + NEIGHBOUR_CHUNK]
+        nrm = normals[part]
+        slack = nrm[:, :m] @ xp.T - nrm[:, m : m + n] @ yp.T
+        if rts != "crs":
+            slack -= nrm[:, -1:]
+        out[part] = slack.min(axis=1) >= -VALID_TOL
+    return out
 
 
 def frame_of(
     x: np.ndarray,
     y: np.ndarray,
     units: np.ndarray,
+    todo: np.ndarray,
     rts: str,
     orientation: str,
     *,
     seed: int = 0,
     mapper=serial_map,
-) -> np.ndarray:
-    """The units of ``units`` that are not certified inside the technology of the others."""
-    xs, ys = x[units], y[units]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walk ``todo`` against the technology of ``units``: the ones not certified inside.
+
+    Returns the kept units of ``todo`` (sorted) and, aligned with them, the normal of a
+    valid facet proving each one's score past the margin (NaN where there is none, e.g.
+    a failed walk).
+    """
+    todo = np.sort(todo)
     inner = 1 - FRAME_TOL if orientation == "in" else 1 + FRAME_TOL
+    proofs = np.full((len(todo), x.shape[1] + y.shape[1] + (rts != "crs")), np.nan)
+    if len(todo) == 0:
+        return np.zeros(0, dtype=np.int64), proofs
     res = walk_chunked(
-        xs, ys, xs, ys, rts, orientation, mapper=mapper, certify=False, stop=inner, seed=seed
+        x[todo],
+        y[todo],
+        x[units],
+        y[units],
+        rts,
+        orientation,
+        mapper=mapper,
+        certify=False,
+        stop=inner,
+        seed=seed,
     )
-    if orientation == "in":
-        inside = (res.state == FEASIBLE) & (res.score < inner)
-    else:
-        inside = (res.state == FEASIBLE) & (res.score > inner)
-    return np.sort(units[~inside])
+    past = res.score >= inner if orientation == "in" else res.score <= inner
+    inside = (res.state == FEASIBLE) & ~past
+    proven = res.valid & past & ((res.state == FEASIBLE) | (res.state == STOPPED))
+    proofs[proven] = res.normal[proven]
+    return todo[~inside], proofs[~inside]
