@@ -2,8 +2,8 @@
 
 The implementation lives in the :mod:`costperf.benchmark.dea` package (one module per
 step: ``checks`` validation, ``model`` HiGHS LPs, ``frame`` efficient-frame screening,
-``radial`` scores/slacks/super-efficiency, ``fdh``, ``graph``, ``prices``); this module
-is the stable public surface.
+``radial`` scores/slacks/super-efficiency, ``walk`` and ``scale`` the facet walk for
+large N, ``fdh``, ``graph``, ``prices``); this module is the stable public surface.
 
 Public API
 ----------

@@ -53,9 +53,11 @@ def solve_dea(
         technology can score beyond the ranges above (theta > 1, phi < 1) or be
         infeasible.
     threads
-        Worker threads for the independent per-unit LPs (default: up to 4 cores).
-        Scores do not depend on it; among equally optimal lambdas, the one reported
-        may.
+        Workers (default: up to 4 cores). From 20,000 units the radial scores are
+        computed in two fixed parts on a pool of up to 2 worker processes; results,
+        lambdas included, are identical for any value. Below that, the number of
+        threads for the per-unit HiGHS LPs (scores do not depend on it; among equally
+        optimal lambdas, the one reported may).
 
     Returns
     -------
@@ -73,9 +75,14 @@ def solve_dea(
 
     Notes
     -----
-    The LPs are solved in-process with HiGHS on column-scaled data, against the
-    efficient frame only (found in one screening pass; see
-    :mod:`costperf.benchmark.dea.frame` for why this is exact). FDH needs no LP.
+    The LPs are solved on column-scaled data against the efficient frame only. Below
+    2,000 reference units: in-process with HiGHS, the frame found in one screening
+    pass (:mod:`costperf.benchmark.dea.frame` says why this is exact). From 2,000 on
+    (radial 'in'/'out', and the input scores behind 'graph'): the frame by divide and
+    conquer and every score by a batched dual simplex over the facets, each certified
+    optimal, with HiGHS for any unit it cannot certify (:mod:`.scale`, :mod:`.walk`).
+    Slacks, super-efficiency and the graph root search then use HiGHS on that frame.
+    FDH needs no LP.
 
     Raises
     ------
