@@ -315,15 +315,21 @@ def test_fast_path_equals_naive_loop_property(data, rts, orientation):
     np.testing.assert_allclose(fast[SCORE_COLUMN[orientation]], snap(naive), atol=1e-9)
 
 
-@pytest.mark.slow
-def test_fast_path_at_scale_against_full_lps():
-    """N = 10,000 (the bench data): sampled units re-solved against all units."""
+def bench_module():
+    """``bench/dea.py`` (its seeded data generator) as a module."""
     import importlib.util
 
     path = Path(__file__).resolve().parents[1] / "bench" / "dea.py"
     spec = importlib.util.spec_from_file_location("bench_dea", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    return bench
+
+
+@pytest.mark.slow
+def test_fast_path_at_scale_against_full_lps():
+    """N = 10,000 (the bench data): sampled units re-solved against all units."""
+    bench = bench_module()
     x, y = bench.generate(10_000, seed=2)
     fast = solve_dea(x, y, rts="vrs", orientation="in", slack=True)
     xv, yv = x.to_numpy(), y.to_numpy()
@@ -546,12 +552,7 @@ def test_walk_on_a_process_pool_is_identical_to_serial(walk_path):
 
 def test_walk_at_a_few_thousand_units_against_full_lps():
     """N = 4,000 of the bench data (the walk by default): sampled units vs all units."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "bench" / "dea.py"
-    spec = importlib.util.spec_from_file_location("bench_dea", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = bench_module()
     x, y = bench.generate(4000, seed=3)
     got = solve_dea(x, y, rts="vrs", orientation="in")
     assert got.attrs["dea"]["method"] == "facet walk"

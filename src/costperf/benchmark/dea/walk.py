@@ -711,6 +711,9 @@ def _holds(normals: np.ndarray, xp: np.ndarray, yp: np.ndarray, rts: str) -> np.
     """Which facets (unit normals; NaN rows never) no point (xp, yp) violates."""
     out = np.zeros(len(normals), dtype=bool)
     has = np.flatnonzero(np.isfinite(normals).all(axis=1))
+    if len(xp) == 0:  # nothing can violate them
+        out[has] = True
+        return out
     m, n = xp.shape[1], yp.shape[1]
     for s in range(0, len(has), NEIGHBOUR_CHUNK):
         part = has[s : s + NEIGHBOUR_CHUNK]
