@@ -220,3 +220,35 @@ def test_progress_on_a_terminal_goes_to_stderr(monkeypatch, capsys):
         bar.step("one")
         bar.advance()
     assert capsys.readouterr().out == ""
+
+
+def test_no_module_imports_another_modules_private_names():
+    import ast
+
+    offenders = []
+    for path in (REPO / "src" / "costperf").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("costperf"):
+                private = [
+                    a.name for a in node.names if a.name.startswith("_") and a.name[:2] != "__"
+                ]
+                offenders += [f"{path.name}: {node.module}.{n}" for n in private]
+    assert offenders == []
+
+
+def test_core_stages_do_not_import_the_cli_or_the_report():
+    import ast
+
+    core = ("decompose", "benchmark", "standards", "review", "optimize")
+    edges = ("costperf.cli", "costperf.commands", "costperf.report", "costperf.outputs")
+    offenders = []
+    for stage in core:
+        for path in (REPO / "src" / "costperf" / stage).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = []
+                if isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""]
+                elif isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                offenders += [f"{path}: {n}" for n in names if n.startswith(edges)]
+    assert offenders == []

@@ -110,7 +110,7 @@ def solve_dea(
         )
         raise InputError(msg)
     x, y = prepare(inputs, outputs, rts=rts, orientation=orientation)
-    ref_inputs, ref_outputs = _reference(inputs, outputs, reference)
+    ref_inputs, ref_outputs = reference_of(inputs, outputs, reference)
     if reference is None:
         xr, yr = x, y
     else:
@@ -135,7 +135,7 @@ def solve_dea(
     return frame
 
 
-def _reference(
+def reference_of(
     inputs: pd.DataFrame, outputs: pd.DataFrame, reference: Reference | None
 ) -> Reference:
     if reference is None:

@@ -31,7 +31,7 @@ def new_highs():
     return quiet_highs(presolve="off")
 
 
-def _status(h) -> str:
+def model_status(h) -> str:
     import highspy
 
     st = h.getModelStatus()
@@ -47,11 +47,11 @@ def _status(h) -> str:
 def _run(h) -> str:
     """Solve; on an ambiguous status retry once from scratch (no basis)."""
     h.run()
-    status = _status(h)
+    status = model_status(h)
     if status == FAILED:
         h.clearSolver()
         h.run()
-        status = _status(h)
+        status = model_status(h)
     return status
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from costperf.benchmark.dea.frame import scale_factors
-from costperf.benchmark.dea.model import INF, OPTIMAL, RTS_ROW_BOUNDS, _status, new_highs
+from costperf.benchmark.dea.model import INF, OPTIMAL, RTS_ROW_BOUNDS, model_status, new_highs
 
 
 def naive_scores(
@@ -76,6 +76,6 @@ def naive_scores(
         )
         h.passModel(lp)
         h.run()
-        if _status(h) == OPTIMAL:
+        if model_status(h) == OPTIMAL:
             out[pos] = h.getInfo().objective_function_value
     return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.benchmark.dea.api import Reference, _reference
+from costperf.benchmark.dea.api import Reference, reference_of
 from costperf.benchmark.dea.checks import check_prices, normalize_rts, prepare
 from costperf.benchmark.dea.fdh import fdh_prices, fdh_scores
 from costperf.benchmark.dea.frame import default_threads, run_chunks, scale_factors
@@ -101,7 +101,7 @@ def _price_efficiency(inputs, outputs, prices, *, rts, reference, threads, kind)
     if problems.empty and kind == "cost":
         problems = _zero_value(w, x, inputs, "input prices x inputs (observed cost)")
     raise_if_problems(problems, f"the {kind} prices")
-    ref_in, ref_out = _reference(inputs, outputs, reference)
+    ref_in, ref_out = reference_of(inputs, outputs, reference)
     xr, yr = (
         (x, y)
         if reference is None
