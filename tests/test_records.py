@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy
 
 from costperf.errors import InputError
 from costperf.records import SCHEMA_VERSION, open_store, read_records, write_run
@@ -80,7 +81,7 @@ def test_a_failure_mid_write_leaves_nothing(tmp_path: Path) -> None:
     }
     bad = frames(2)
     bad["lines"].loc[1, "approved"] = None  # NOT NULL: fails after runs + projects are inserted
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(sqlalchemy.exc.IntegrityError, match="NOT NULL"):
         write_run(store, case_name="c", **bad)
     for table, frame in before.items():
         pd.testing.assert_frame_equal(read_records(store, table), frame)

@@ -19,7 +19,7 @@ from costperf.columns import label
 from costperf.errors import LOCATION
 from costperf.io.write import write_text
 from costperf.pipeline import CaseData, CaseResults
-from costperf.records import check_store, new_run_id, write_run
+from costperf.records import as_target, check_store, new_run_id, write_run
 from costperf.report import charts
 from costperf.report.excel import write_workbook
 from costperf.report.html import Section, render_report
@@ -155,7 +155,7 @@ def build_summary(
             "projects": _records(results.review_projects),
         },
         "records": {
-            "path": str(records_path) if records_path else None,
+            "path": str(as_target(records_path)) if records_path else None,
             "run_id": run_id,
             "review_projects": int(len(results.review_projects)),
             "review_lines": int(len(results.review_lines)),
@@ -309,7 +309,7 @@ def write_outputs(
     results: CaseResults,
     out_dir: Path,
     *,
-    records_path: Path | None,
+    records_path: Path | str | None,
     lang: str = "zh",
 ) -> dict:
     """Write every output of a run; return the summary dictionary.
@@ -351,6 +351,8 @@ def write_outputs(
             data_hash=data.data_hash,
             version=__version__,
             summary=results.review_totals,
+            project_facts=data.requests.projects if data.requests is not None else None,
+            class_of_matter=config.class_of_matter,
         )
     return summary
 

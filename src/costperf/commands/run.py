@@ -24,9 +24,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     p.add_argument(
         "--records",
-        type=Path,
         default=None,
-        help="SQLite record store (default: OUT/records.sqlite)",
+        help="record store: an SQLite file (default: OUT/records.sqlite) or a "
+        "postgresql://user@host/db URL",
     )
     p.add_argument("--no-records", action="store_true", help="do not store review records")
     p.add_argument(
@@ -45,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from costperf.progress import progress
 
     check_out_dir(args.out)
+    records = None if args.no_records else (args.records or args.out / "records.sqlite")
+    if records is not None:  # refused before the analysis, and checked again before writing
+        from costperf.records import check_store
+
+        check_store(records)
     config = load_case(args.case)
     check_expressions(config)
     with progress("costperf run", total=len(STEPS) + 2) as bar:
@@ -52,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
         data = load_case_data(config)
         results = analyse(config, data, on_step=bar.step)
         bar.step("writing the reports")
-        records = None if args.no_records else (args.records or args.out / "records.sqlite")
         summary = write_outputs(
             config, data, results, args.out, records_path=records, lang=args.lang
         )

@@ -1,0 +1,279 @@
+"""Writing records: one transaction per write, every row of it or none.
+
+Each public function appends one *run* (``runs``: what was done, when, by which
+costperf, from which inputs (hash), with which standards and parameters) and its rows.
+Nothing already stored is changed: a correction is a new row whose ``supersedes`` names
+the row it replaces (set here, inside the write lock, for rows whose natural key is
+already on record).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from costperf.records import models
+from costperf.records.store import Store, Target, open_store
+
+StoreName = str | Path | Target
+
+
+def new_run_id() -> str:
+    """A fresh run id (16 hex digits)."""
+    return uuid.uuid4().hex[:16]
+
+
+def canonical_json(value: object) -> str:
+    """JSON with sorted keys and no spaces (what :func:`params_hash` hashes)."""
+    return json.dumps(_plain(value), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def params_hash(value: object) -> str:
+    """SHA-256 (16 hex digits) of :func:`canonical_json` of ``value``."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:16]
+
+
+def standards_key(standards_versions: Sequence[str]) -> list[str]:
+    """The standards a batch used, as a sorted, de-duplicated ``id@version`` list."""
+    return sorted({str(s) for s in standards_versions})
+
+
+def _plain(value: object) -> object:
+    """JSON-safe Python values: numpy -> Python, NaN -> None, dates -> ISO text."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    return _cell(value)
+
+
+def _cell(value: object) -> object:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def rows_for(table: sa.Table, frame: pd.DataFrame | None, **fixed: object) -> list[dict]:
+    """``frame``'s rows as dicts of ``table``'s columns; other columns go to ``extra`` (JSON).
+
+    Missing columns are None; NaN is NULL; booleans are stored as 0/1.
+    """
+    if frame is None or len(frame) == 0:
+        return []
+    names = [c.name for c in table.columns]
+    data = frame.reset_index(drop=True)
+    extras = [c for c in data.columns if c not in names and c not in fixed]
+    out = data.reindex(columns=[c for c in names if c in data.columns]).astype(object)
+    out = out.where(out.notna(), None)
+    records = out.to_dict("records")
+    extra_values = (
+        data[extras].astype(object).where(data[extras].notna(), None).to_dict("records")
+        if extras and "extra" in names
+        else None
+    )
+    integer = {c.name for c in table.columns if isinstance(c.type, sa.Integer)}
+    for i, row in enumerate(records):
+        for key, value in row.items():
+            value = _cell(value)
+            if key in integer and value is not None:
+                value = _as_int(value)
+            row[key] = value
+        if extra_values is not None:
+            kept = {k: _cell(v) for k, v in extra_values[i].items() if _cell(v) is not None}
+            row["extra"] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
+        row.update(fixed)
+    return records
+
+
+def _as_int(value: object) -> object:
+    """Whole numbers as int (3.0 -> 3, True -> 1); anything else unchanged (2.5 stays)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return int(value.strip().lower() == "true")
+    return value
+
+
+def insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> list[int] | None:
+    """Insert ``rows``; return the new row ids (in order) for tables that have them."""
+    if not rows:
+        return [] if table.name in models.ROW_ID else None
+    if table.name in models.ROW_ID:
+        key = table.c[models.ROW_ID[table.name]]
+        stmt = table.insert().returning(key, sort_by_parameter_order=True)
+        return list(conn.execute(stmt, rows).scalars())
+    conn.execute(table.insert(), rows)
+    return None
+
+
+def run_row(
+    kind: str,
+    *,
+    run_id: str | None = None,
+    case_name: str = "",
+    version: str = "",
+    config_hash: str = "",
+    data_hash: str = "",
+    summary: Mapping | None = None,
+    year: int | None = None,
+    inputs_hash: str = "",
+    standards: Sequence[str] = (),
+    params: Mapping | None = None,
+    source: Sequence[str | Path] = (),
+    supersedes: str | None = None,
+) -> dict:
+    """The ``runs`` row of one write (see :data:`costperf.records.models.runs`)."""
+    from costperf import __version__
+
+    params = dict(params or {})
+    return {
+        "run_id": run_id or new_run_id(),
+        "case_name": case_name or kind,
+        "created_at": _now(),
+        "costperf_version": version or __version__,
+        "config_hash": config_hash,
+        "data_hash": data_hash,
+        "summary": json.dumps(_plain(summary or {}), ensure_ascii=False, default=str),
+        "kind": kind,
+        "year": None if year is None else int(year),
+        "inputs_hash": inputs_hash or None,
+        "standards": json.dumps(standards_key(standards), ensure_ascii=False),
+        "params": canonical_json(params),
+        "params_hash": params_hash(params),
+        "source": json.dumps([str(s) for s in source], ensure_ascii=False),
+        "supersedes": supersedes,
+    }
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a write stored: its run id and the new row ids per table."""
+
+    run_id: str
+    ids: Mapping[str, list[int]]
+    existing: bool = False  # an identical write was already on record: nothing stored
+
+
+def record(
+    target: StoreName | Store,
+    run: dict,
+    tables: Mapping[str, list[dict]],
+    *,
+    link: object = None,
+    unless_recorded: bool = False,
+) -> Written:
+    """Append ``run`` and ``tables`` (rows per table name) in one transaction.
+
+    ``link(conn, name, rows, ids)`` may fill references to rows inserted earlier in the
+    same transaction (e.g. a flag's observation id) and is called before each table: the
+    tables are inserted in the order given.  With ``unless_recorded``, nothing is stored
+    when a run of the same kind, inputs hash and parameters hash is on record (checked
+    inside the write lock); its id is returned with ``existing=True``.
+    """
+    store = target if isinstance(target, Store) else open_store(target)
+    try:
+        ids: dict[str, list[int]] = {}
+        with store.write() as conn:
+            if unless_recorded:
+                found = conn.execute(_same_run(run["kind"], run["inputs_hash"], run["params_hash"]))
+                found = found.scalars().first()
+                if found is not None:
+                    return Written(found, {}, existing=True)
+            conn.execute(models.runs.insert(), [run])
+            for name, rows in tables.items():
+                if link is not None:
+                    rows = link(conn, name, rows, ids)
+                for row in rows:
+                    row.setdefault("run_id", run["run_id"])
+                got = insert(conn, models.metadata.tables[name], rows)
+                if got is not None:
+                    ids[name] = got
+        return Written(run["run_id"], ids)
+    finally:
+        if store is not target:
+            store.close()
+
+
+def current_ids(
+    conn: sa.Connection, table: sa.Table, key: Sequence[str], keys: pd.DataFrame
+) -> dict[tuple, int]:
+    """Row id of the current (not superseded) row for each natural ``key`` in ``keys``."""
+    if keys.empty:
+        return {}
+    row_id = table.c[models.ROW_ID[table.name]]
+    superseded = sa.select(table.c.supersedes).where(table.c.supersedes.is_not(None))
+    projects = sorted({str(p) for p in keys["project_id"]})
+    found: dict[tuple, int] = {}
+    for start in range(0, len(projects), 500):
+        stmt = (
+            sa.select(row_id, *(table.c[k] for k in key))
+            .where(table.c.project_id.in_(projects[start : start + 500]))
+            .where(row_id.not_in(superseded))
+            .order_by(row_id)
+        )
+        for row in conn.execute(stmt):
+            found[tuple(str(v) for v in row[1:])] = row[0]
+    return found
+
+
+def with_supersedes(
+    conn: sa.Connection, table: sa.Table, key: Sequence[str], rows: list[dict]
+) -> list[dict]:
+    """``rows`` with ``supersedes`` set to the current row of the same natural key."""
+    if not rows:
+        return rows
+    keys = pd.DataFrame([{k: r[k] for k in key} for r in rows])
+    found = current_ids(conn, table, key, keys)
+    for row in rows:
+        row["supersedes"] = found.get(tuple(str(row[k]) for k in key))
+    return rows
+
+
+def find_run(target: StoreName, kind: str, inputs_hash: str, params: Mapping) -> str | None:
+    """The latest run of ``kind`` with these inputs and parameters, or None."""
+    from costperf.records.read import existing_store
+
+    store = existing_store(target)
+    if store is None:
+        return None
+    try:
+        with store.read() as conn:
+            stmt = _same_run(kind, inputs_hash, params_hash(dict(params)))
+            return conn.execute(stmt).scalars().first()
+    finally:
+        store.close()
+
+
+def _same_run(kind: str, inputs_hash: str, hash_of_params: str) -> sa.Select:
+    runs = models.runs.c
+    return (
+        sa.select(runs.run_id)
+        .where(runs.kind == kind, runs.inputs_hash == inputs_hash)
+        .where(runs.params_hash == hash_of_params)
+        .order_by(runs.created_at.desc(), runs.run_id)
+    )
