@@ -9,6 +9,10 @@ declared in ``pyproject.toml``.
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages("src"), "costperf.standard_tables"],
-    package_dir={"": "src", "costperf.standard_tables": "standards"},
+    packages=[*find_packages("src"), "costperf.standard_tables", "costperf.policy_tables"],
+    package_dir={
+        "": "src",
+        "costperf.standard_tables": "standards",
+        "costperf.policy_tables": "policies",
+    },
 )

@@ -61,6 +61,8 @@ class Check(StrEnum):
     NOT_FINITE = "not_finite"
     NOT_WHOLE = "not_whole"
     BELOW_MINIMUM = "below_minimum"
+    ABOVE_MAXIMUM = "above_maximum"
+    NOT_ALLOWED = "not_allowed"
     NOT_POSITIVE = "not_positive"
     NEGATIVE_FOR_LMDI = "negative_for_lmdi"
     WRONG_TYPE = "wrong_type"

@@ -1,0 +1,128 @@
+"""Evaluation grades, and which evaluation of a project-year stands.
+
+Pure: evaluations and an :class:`EvaluationPolicy` in, grades, the standing evaluation
+per project and year, and the disagreements (抽查复核) out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from costperf.feedback.policies import EvaluationPolicy
+
+KIND_ZH = {"self": "自评", "key": "财政重点评价", "third_party": "第三方评价"}
+DISAGREEMENT_COLUMNS = [
+    "project_id",
+    "year",
+    "flag",
+    "standing_kind",
+    "score",
+    "grade",
+    "other_kind",
+    "other_score",
+    "other_grade",
+    "gap",
+    "proposed_action",
+    "rule",
+    "reason_zh",
+    "reason_en",
+    "source",
+]
+
+
+def grade_scores(scores: pd.Series, policy: EvaluationPolicy) -> pd.Series:
+    """The grade of each score: the first grade whose ``min_score`` it reaches."""
+    out = pd.Series(None, index=scores.index, dtype=object)
+    for grade, low in reversed(policy.grades):
+        out = out.mask(scores >= low, grade)
+    return out
+
+
+def grade_rule(policy: EvaluationPolicy) -> str:
+    """The grading rule in words: ``优>=90; 良>=80; 中>=60; 差>=0``."""
+    return "; ".join(f"{g}>={s:g}" for g, s in policy.grades)
+
+
+def graded(evaluations: pd.DataFrame, policy: EvaluationPolicy) -> pd.DataFrame:
+    """``evaluations`` with ``grade`` and ``grade_rule`` added."""
+    return evaluations.assign(
+        grade=grade_scores(evaluations["score"], policy), grade_rule=grade_rule(policy)
+    )
+
+
+def standing(evaluations: pd.DataFrame, policy: EvaluationPolicy) -> pd.DataFrame:
+    """The evaluation that stands per project and year (the first kind of
+    ``policy.precedence``; the latest row of that kind if several are on record)."""
+    rank = {k: i for i, k in enumerate(policy.precedence)}
+    ordered = evaluations.assign(
+        _rank=evaluations["kind"].map(rank), _pos=np.arange(len(evaluations))
+    )
+    ordered = ordered.sort_values(
+        ["project_id", "year", "_rank", "_pos"], ascending=[True, True, True, False]
+    )
+    return ordered.drop_duplicates(["project_id", "year"]).drop(columns=["_rank", "_pos"])
+
+
+def disagreements(evaluations: pd.DataFrame, policy: EvaluationPolicy) -> pd.DataFrame:
+    """Evaluations whose grade differs from the standing one of their project and year.
+
+    The standing (e.g. key) evaluation's result is kept; each disagreement is reported
+    with both scores and grades (抽查复核). ``source`` is the position in
+    ``evaluations`` of the standing evaluation.
+    """
+    frame = evaluations.reset_index(drop=True).assign(source=lambda f: np.arange(len(f)))
+    frame.attrs = {}
+    stand = standing(frame, policy)
+    pairs = frame.merge(
+        stand[["project_id", "year", "kind", "score", "grade", "source"]],
+        on=["project_id", "year"],
+        suffixes=("_other", ""),
+    )
+    pairs = pairs[
+        (pairs["source_other"] != pairs["source"]) & (pairs["grade_other"] != pairs["grade"])
+    ]
+    if pairs.empty:
+        return pd.DataFrame(columns=DISAGREEMENT_COLUMNS)
+    out = pd.DataFrame(
+        {
+            "project_id": pairs["project_id"],
+            "year": pairs["year"],
+            "flag": "evaluation_disagreement",
+            "standing_kind": pairs["kind"],
+            "score": pairs["score"],
+            "grade": pairs["grade"],
+            "other_kind": pairs["kind_other"],
+            "other_score": pairs["score_other"],
+            "other_grade": pairs["grade_other"],
+            "gap": pairs["score_other"] - pairs["score"],
+            "proposed_action": "spot_check",
+            "rule": "standing: " + " > ".join(policy.precedence),
+            "source": pairs["source"],
+        }
+    )
+    out["reason_zh"] = [
+        f"{y}年度{KIND_ZH.get(k, k)}{s:g}分（{g}）与{KIND_ZH.get(ok, ok)}{os:g}分（{og}）不一致，"
+        f"以{KIND_ZH.get(k, k)}结果为准，相差{d:+g}分，建议抽查复核"
+        for y, k, s, g, ok, os, og, d in _rows(out)
+    ]
+    out["reason_en"] = [
+        f"{y}: {k} evaluation {s:g} ({g}) and {ok} evaluation {os:g} ({og}) disagree; the "
+        f"{k} evaluation stands ({d:+g} points); spot-check"
+        for y, k, s, g, ok, os, og, d in _rows(out)
+    ]
+    return out[DISAGREEMENT_COLUMNS].reset_index(drop=True)
+
+
+def _rows(out: pd.DataFrame):  # noqa: ANN202 - an iterator of tuples
+    names = [
+        "year",
+        "standing_kind",
+        "score",
+        "grade",
+        "other_kind",
+        "other_score",
+        "other_grade",
+        "gap",
+    ]
+    return zip(*(out[n] for n in names), strict=True)

@@ -1,0 +1,135 @@
+"""Schemas and checks of the feedback loop's inputs: monitoring rows and evaluations.
+
+Read with :func:`costperf.io.read.read_checked` (headers in Chinese or English, every
+problem located), then checked here across rows (dates, duplicates, consistency); the
+checks return a problems frame and never raise.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from costperf.errors import Check
+from costperf.feedback.policies import EvaluationPolicy
+from costperf.schemas import Schema, concat_problems, row_problems
+
+MONITORING = Schema(
+    "monitoring",
+    "绩效运行监控",
+    required=("project_id", "checkpoint", "budget", "executed", "indicator", "target", "actual"),
+    optional=("note", "year", "project_name", "department"),
+    minimum={"budget": 0.0, "executed": 0.0, "target": 0.0, "actual": 0.0},
+    nullable=("target", "actual", "note", "year", "project_name", "department"),
+)
+
+EVALUATIONS = Schema(
+    "evaluations",
+    "绩效评价结果",
+    required=("project_id", "year", "score"),
+    optional=("evaluation_kind", "kind", "target_attainment", "note", "project_name", "department"),
+    minimum={"score": 0.0, "target_attainment": 0.0},
+    nullable=("evaluation_kind", "kind", "target_attainment", "note", "project_name", "department"),
+)
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates from cells: ISO text, 2026/6/30, 2026年6月30日, Excel dates (NaT if not one)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.normalize()
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    text = text.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
+    text = text.str.replace(r"\s+00:00:00$", "", regex=True)
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    return parsed.where(text.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}"))
+
+
+def check_monitoring(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Dates, duplicates and budget/executed consistency of monitoring rows.
+
+    Returns the rows with ``checkpoint`` as a date and ``year`` its year, and the
+    problems: a checkpoint that is not a date; a repeated (project, checkpoint,
+    indicator); a project whose rows at one checkpoint give different budgets or
+    executed amounts; a ``year`` column that is not the checkpoint's year.
+    """
+    out = frame.copy()
+    out["checkpoint"] = parse_dates(frame["checkpoint"])
+    bad = out["checkpoint"].isna()
+    parts = [row_problems(frame, bad, "checkpoint", "a date YYYY-MM-DD (监控时点)", Check.BAD_DATE)]
+    year = out["checkpoint"].dt.year
+    if "year" in frame:
+        given = pd.to_numeric(frame["year"], errors="coerce")
+        off = given.notna() & ~bad & given.ne(year)
+        parts.append(
+            row_problems(
+                frame, off, "year", "the year of the checkpoint (监控时点)", Check.INCONSISTENT
+            )
+        )
+    out["year"] = year.astype("Int64")
+    ok = ~bad
+    key = ["project_id", "checkpoint", "indicator"]
+    dup = out.duplicated(key, keep="first") & ok
+    parts.append(
+        row_problems(
+            frame, dup, "indicator", "one row per project, checkpoint and indicator",
+            Check.DUPLICATE_ID,
+        )
+    )  # fmt: skip
+    for column in ("budget", "executed"):
+        spread = out[ok].groupby(["project_id", "checkpoint"])[column].transform("nunique")
+        mixed = pd.Series(False, index=out.index)
+        mixed.loc[spread.index] = spread.gt(1)
+        parts.append(
+            row_problems(
+                frame, mixed, column,
+                f"the same {column} on every row of the project at this checkpoint",
+                Check.INCONSISTENT,
+            )
+        )  # fmt: skip
+    return out, concat_problems(parts)
+
+
+def check_evaluations(
+    frame: pd.DataFrame, policy: EvaluationPolicy
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kinds, ranges and duplicates of evaluation rows.
+
+    Returns the rows with ``kind`` as a code (self / key / third_party) and ``year`` a
+    whole number, and the problems: a score above 100, an attainment above 2 (a share:
+    write 85% or 0.85), an unknown kind, a year that is not whole, a repeated
+    (project, year, kind).
+    """
+    out = frame.copy()
+    given = frame.get("evaluation_kind")
+    if given is None:
+        given = frame.get("kind", pd.Series(None, index=frame.index, dtype=object))
+    elif "kind" in frame:
+        given = given.fillna(frame["kind"])
+    names = {name: code for code, spelled in policy.kinds.items() for name in spelled}
+    column = "evaluation_kind" if "evaluation_kind" in frame else "kind"
+    out["kind"] = given.map(lambda v: names.get(str(v).strip()) if pd.notna(v) else None)
+    allowed = "、".join(n for spelled in policy.kinds.values() for n in spelled[:1])
+    parts = [
+        row_problems(frame, out["kind"].isna(), column, f"one of {allowed}", Check.NOT_ALLOWED)
+    ]
+    parts.append(
+        row_problems(frame, out["score"].gt(100), "score", "a score 0-100", Check.ABOVE_MAXIMUM)
+    )
+    if "target_attainment" in out:
+        high = out["target_attainment"].gt(2)
+        parts.append(
+            row_problems(
+                frame, high, "target_attainment",
+                "a share of the targets attained, at most 2 (write 85% or 0.85)",
+                Check.ABOVE_MAXIMUM,
+            )
+        )  # fmt: skip
+    whole = out["year"].notna() & out["year"].ne(out["year"].round())
+    parts.append(row_problems(frame, whole, "year", "a whole year", Check.NOT_WHOLE))
+    out["year"] = out["year"].round().astype("Int64")
+    dup = out.duplicated(["project_id", "year", "kind"], keep="first") & out["kind"].notna()
+    parts.append(
+        row_problems(
+            frame, dup, column, "one evaluation per project, year and kind", Check.DUPLICATE_ID
+        )
+    )
+    return out.drop(columns=["evaluation_kind"], errors="ignore"), concat_problems(parts)

@@ -1,0 +1,760 @@
+"""The feedback loop at the edges: files and the store in, outputs and records out.
+
+Each function reads its input through :func:`costperf.io.read.read_checked` (every
+problem located), runs the pure stage of :mod:`costperf.feedback`, writes its outputs
+(atomically) and then records, in one transaction, what it found, with the rules used
+(and their hash) and the inputs' hash.  It returns the text the command prints.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from costperf.errors import InputError, raise_if_problems
+from costperf.records import models, views
+from costperf.records.read import TABLES, existing_store
+from costperf.records.store import as_target, check_store
+from costperf.records.writers import (
+    write_evaluations,
+    write_monitoring,
+    write_recommendations,
+    write_rederivation,
+)
+
+
+def _hash(frame: pd.DataFrame, columns: list[str]) -> str:
+    from costperf.standards.derive import data_hash
+
+    part = frame[[c for c in columns if c in frame]].astype(str)
+    return data_hash(part, list(part.columns))
+
+
+def _read(file: Path, schema, sheet: str | None) -> pd.DataFrame:  # noqa: ANN001 - a Schema
+    from costperf.io.read import read_checked
+
+    frame = read_checked(file, schema, sheet=sheet)
+    frame.attrs = {}  # its warnings are not needed past the checks
+    return frame
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    from costperf.io.write import write_table
+
+    return write_table(frame, path)
+
+
+# ------------------------------------------------------------------ monitoring
+
+
+def import_monitoring(
+    file: Path,
+    store: str | Path,
+    *,
+    rules: Path | None = None,
+    sheet: str | None = None,
+    out: Path | None = None,
+) -> str:
+    """Read, check and flag 双监控 rows; write ``monitoring_flags.csv``; record both."""
+    from costperf.feedback import monitoring_flags
+    from costperf.feedback.inputs import MONITORING, check_monitoring
+    from costperf.feedback.policies import load_monitoring_policy, policy_record
+
+    policy = load_monitoring_policy(rules)
+    check_store(store)
+    raw = _read(file, MONITORING, sheet)
+    rows, problems = check_monitoring(raw)
+    raise_if_problems(problems, str(file))
+    flags = monitoring_flags(rows, policy)
+    observations = rows.assign(checkpoint=rows["checkpoint"].dt.strftime("%Y-%m-%d"))
+    digest = _hash(observations, ["project_id", "checkpoint", "indicator", "budget", "executed",
+                                  "target", "actual", "note"])  # fmt: skip
+    if out is not None:
+        _write_csv(flags.drop(columns=["source"]), Path(out) / "monitoring_flags.csv")
+    stored = flags.assign(
+        details=[
+            json.dumps(
+                {
+                    k: _json(r[k])
+                    for k in ("attainment_of_plan", "budget", "executed", "target", "actual")
+                },
+                ensure_ascii=False,
+            )
+            for _, r in flags.iterrows()
+        ]  # fmt: skip
+    )
+    written = write_monitoring(
+        store, observations, stored, inputs_hash=digest, policy=policy_record(policy),
+        source_files=[file], summary=_flag_counts(flags),
+    )  # fmt: skip
+    return _monitoring_text(file, rows, flags, written, store, out)
+
+
+def _json(value: object) -> object:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+def _flag_counts(flags: pd.DataFrame) -> dict:
+    counts = flags["flag"].value_counts().to_dict() if len(flags) else {}
+    amount = float(flags["amount"].fillna(0).sum()) if len(flags) else 0.0
+    return {"flags": {k: int(v) for k, v in counts.items()}, "amount": amount}
+
+
+def _monitoring_text(file, rows, flags, written, store, out) -> str:  # noqa: ANN001
+    slow = flags[flags["flag"] == "slow_execution"]
+    dev = flags[flags["flag"] == "target_deviation"]
+    lines = [
+        f"双监控：{file}，{rows['project_id'].nunique()} 个项目、{len(rows)} 行；"
+        f"执行进度偏慢 {len(slow)} 项（建议收回或调剂 {slow['amount'].sum():,.2f} 元），"
+        f"绩效目标偏离 {len(dev)} 项"
+    ]
+    if written.existing:
+        lines.append(f"  相同内容已于运行 {written.run_id} 记录，未重复记录（{as_target(store)}）")
+    else:
+        n = len(written.ids.get("monitoring_observations", []))
+        lines.append(
+            f"  已记录：运行 {written.run_id}，观测 {n} 行、预警 {len(flags)} 条 → {as_target(store)}"
+        )
+    if out is not None:
+        lines.append(f"  输出：{Path(out) / 'monitoring_flags.csv'}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+def import_evaluation(
+    file: Path,
+    store: str | Path,
+    *,
+    rules: Path | None = None,
+    sheet: str | None = None,
+    out: Path | None = None,
+) -> str:
+    """Read, check and grade evaluations; report self/key disagreements; record both."""
+    from costperf.feedback import disagreements, graded
+    from costperf.feedback.inputs import EVALUATIONS, check_evaluations
+    from costperf.feedback.policies import load_evaluation_policy, policy_record
+
+    policy = load_evaluation_policy(rules)
+    check_store(store)
+    raw = _read(file, EVALUATIONS, sheet)
+    rows, problems = check_evaluations(raw, policy)
+    raise_if_problems(problems, str(file))
+    rows = graded(rows, policy)
+    disputes = disagreements(rows, policy)
+    digest = _hash(rows, ["project_id", "year", "kind", "score", "target_attainment", "note"])
+    if out is not None:
+        shown = rows.rename(columns={"kind": "evaluation_kind"})
+        keep = ["project_id", "year", "evaluation_kind", "score", "grade", "target_attainment",
+                "grade_rule", "source_file", "sheet", "source_row"]  # fmt: skip
+        _write_csv(shown[[c for c in keep if c in shown]], Path(out) / "evaluations.csv")
+        _write_csv(disputes.drop(columns=["source"]), Path(out) / "evaluation_disagreements.csv")
+    actions = disputes.assign(
+        details=[
+            json.dumps(
+                {
+                    k: _json(r[k])
+                    for k in (
+                        "standing_kind",
+                        "score",
+                        "grade",
+                        "other_kind",
+                        "other_score",
+                        "other_grade",
+                    )
+                },
+                ensure_ascii=False,
+            )
+            for _, r in disputes.iterrows()
+        ]  # fmt: skip
+    )
+    written = write_evaluations(
+        store, rows, actions, inputs_hash=digest, policy=policy_record(policy),
+        source_files=[file],
+        summary={"grades": {k: int(v) for k, v in rows["grade"].value_counts().items()},
+                 "disagreements": len(disputes)},
+    )  # fmt: skip
+    counts = rows["grade"].value_counts()
+    text = [
+        f"绩效评价：{file}，{len(rows)} 条；"
+        + "，".join(f"{g} {int(counts.get(g, 0))}" for g, _ in policy.grades)
+        + f"；自评与重点评价不一致 {len(disputes)} 项（以重点评价为准，抽查复核）"
+    ]
+    for reason in disputes["reason_zh"].head(10):
+        text.append(f"  {reason}")
+    text.append(
+        f"  相同内容已于运行 {written.run_id} 记录，未重复记录"
+        if written.existing
+        else f"  已记录：运行 {written.run_id} → {as_target(store)}"
+    )
+    return "\n".join(text)
+
+
+# ------------------------------------------------------------------ feedback
+
+
+def _loop_frames(store_name: str | Path) -> dict[str, pd.DataFrame]:
+    """Current decisions, observations, evaluations and recommendations of the store."""
+    store = existing_store(store_name)
+    if store is None:
+        msg = f"{store_name}: no record store there yet (record reviews, monitoring and evaluations first)"
+        raise InputError(msg)
+    try:
+        return {
+            "decisions": views.decisions(store),
+            "observations": views.current(store, "monitoring_observations"),
+            "evaluations": views.current(store, "evaluation_results"),
+            "recommendations": views.current(store, "recommendations"),
+        }
+    finally:
+        store.close()
+
+
+def feedback(
+    store: str | Path,
+    *,
+    year: int,
+    out: Path,
+    rules: Path | None = None,
+    evaluation_rules: Path | None = None,
+    all_projects: bool = False,
+    lang: str = "zh",
+) -> str:
+    """Recommend next year's budget per project; write the workbook and CSV; record them."""
+    from costperf.feedback import recommend, year_end_execution
+    from costperf.feedback.policies import (
+        load_evaluation_policy,
+        load_feedback_policy,
+        policy_record,
+    )
+
+    policy = load_feedback_policy(rules)
+    grading = load_evaluation_policy(evaluation_rules)
+    check_store(store)
+    frames = _loop_frames(store)
+    decisions, evaluations = frames["decisions"], frames["evaluations"]
+    execution = year_end_execution(frames["observations"], policy.year_end_from)
+    projects = None
+    if all_projects:
+        projects = sorted(set(decisions["project_id"]) | set(evaluations["project_id"]))
+    recs = recommend(year, decisions, evaluations, execution, policy, grading, projects=projects)
+    if recs.empty:
+        msg = (
+            f"no project to recommend for {year}: no decision or evaluation of {year - 1} on record"
+        )
+        raise InputError(msg)
+    digest = _hash(
+        pd.concat(
+            [decisions.get("record_id", pd.Series(dtype=str)).astype(str),
+             decisions.get("approved", pd.Series(dtype=float)).astype(str),
+             evaluations.get("evaluation_id", pd.Series(dtype=str)).astype(str),
+             execution.get("execution_rate", pd.Series(dtype=float)).astype(str)],
+            ignore_index=True,
+        ).to_frame("v"),
+        ["v"],
+    )  # fmt: skip
+    params = {"year": year, "all_projects": all_projects, "feedback": policy_record(policy),
+              "evaluation": policy_record(grading)}  # fmt: skip
+    out = Path(out)
+    csv = recs[["project_id", "department", "base", "recommendation", "cut_rate",
+                "next_year_amount", "effect", "flags", "reasons", "base_year", "grade", "score",
+                "evaluation_kind", "execution_rate", "rule", "reasons_en"]]  # fmt: skip
+    _write_csv(csv, out / "recommendations.csv")
+    workbook = _feedback_workbook(recs, year, lang, out / f"recommendations-{year}.xlsx")
+    stored = recs.rename(columns={"reasons": "reasons_zh"})
+    totals = _feedback_totals(recs)
+    written = write_recommendations(
+        store, stored, year=year, inputs_hash=digest, policy=params, summary=totals
+    )
+    lines = [
+        f"{year}年度预算建议：{len(recs)} 个项目；基数 {totals['base']:,.2f} 元，"
+        f"建议数 {totals['next_year_amount']:,.2f} 元，影响 {totals['effect']:+,.2f} 元",
+        "  " + "，".join(f"{_zh('recommendation', k)} {v}" for k, v in totals["recommendations"].items()),
+        (f"  相同建议已于运行 {written.run_id} 记录，未重复记录" if written.existing
+         else f"  已记录：运行 {written.run_id} → {as_target(store)}"),
+        f"  输出：{out / 'recommendations.csv'}，{workbook}",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _zh(kind: str, code: object) -> str:
+    from costperf.columns import code_label
+
+    return code_label(kind, code)
+
+
+def _feedback_totals(recs: pd.DataFrame) -> dict:
+    return {
+        "projects": len(recs),
+        "base": float(recs["base"].sum()),
+        "next_year_amount": float(recs["next_year_amount"].sum()),
+        "effect": float(recs["effect"].sum()),
+        "recommendations": {k: int(v) for k, v in recs["recommendation"].value_counts().items()},
+    }
+
+
+def _feedback_workbook(recs: pd.DataFrame, year: int, lang: str, path: Path) -> Path:
+    from costperf.report.excel import write_workbook
+
+    shown = _display_codes(recs, lang)
+    by_department = recs.groupby("department", dropna=False)[
+        ["base", "next_year_amount", "effect"]
+    ].sum()
+    by_department["n_projects"] = recs.groupby("department", dropna=False).size()
+    sheets = {
+        ("下年度预算建议" if lang == "zh" else "Recommendations"): shown,
+        ("按部门汇总" if lang == "zh" else "By department"): by_department.reset_index(),
+    }
+    title = (
+        f"{year}年度预算安排建议（绩效结果应用）"
+        if lang == "zh"
+        else f"Budget recommendations {year}"
+    )
+    return write_workbook(sheets, path, lang=lang, title=title)
+
+
+def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Codes shown as labels in a Chinese workbook (recommendation, flags, kinds)."""
+    from costperf.columns import code_label
+
+    if lang != "zh":
+        return frame
+    out = frame.copy()
+    for column, kind in (
+        ("recommendation", "recommendation"),
+        ("flag", "flag"),
+        ("evaluation_kind", "evaluation_kind"),
+        ("proposed_action", "action"),
+    ):
+        if column in out:
+            out[column] = out[column].map(
+                lambda v, k=kind: code_label(k, v) if isinstance(v, str) else v
+            )
+    if "flags" in out:
+        out["flags"] = out["flags"].map(
+            lambda t: (
+                "；".join(code_label("flag", f) for f in str(t).split(";") if f)
+                if isinstance(t, str)
+                else t
+            )
+        )
+    return out.drop(columns=["reasons_en"], errors="ignore")
+
+
+# ------------------------------------------------------------------ rederive
+
+
+def _rederive_settings(rules: Path | None, class_of_matter: str) -> tuple[dict, str, str]:
+    from costperf.feedback.policies import _Keys, _read
+
+    doc, where, digest = _read("rederive.toml", rules)
+    classes = doc.get("classes", {})
+    if class_of_matter not in classes:
+        known = "、".join(classes) or "none"
+        msg = f'{where}: no [classes."{class_of_matter}"]; classes defined: {known}'
+        raise InputError(msg)
+    entry = _Keys(where, classes[class_of_matter], f'classes."{class_of_matter}"')
+    entry.known("output", "output_unit", "dimensions", "standard_id", "name", "rule", "compare",
+                "band", "year_end_from", "table_id")  # fmt: skip
+    settings = {
+        "output": entry.text("output", ""),
+        "output_unit": entry.text("output_unit", "单位"),
+        "dimensions": list(entry.texts("dimensions")),
+        "standard_id": entry.text("standard_id", "UC"),
+        "name": entry.text("name", f"{class_of_matter}单位成本标准"),
+        "rule": entry.text("rule", "median"),
+        "compare": list(entry.texts("compare", ("median",))),
+        "band": list(entry.texts("band", ("p25", "p75"))),
+        "year_end_from": entry.text("year_end_from", "12-01"),
+    }
+    settings["table_id"] = entry.table.get("table_id") or ""
+    return settings, where, digest
+
+
+def rederive(
+    store: str | Path,
+    *,
+    class_of_matter: str,
+    year: int,
+    out: Path,
+    standards: Path | None = None,
+    rules: Path | None = None,
+    rule: str | None = None,
+    lang: str = "zh",
+) -> str:
+    """Re-derive the class's unit-cost standard from completed projects' recorded actual
+    cost and output; write a draft table version; diff it against the version in force."""
+    import datetime as dt
+
+    from costperf.feedback import actual_units
+    from costperf.params import DeriveParams
+    from costperf.standards.derive import (
+        check_params,
+        derive_standard,
+        parse_rule,
+        table_id_of,
+        write_derived_table,
+    )
+
+    settings, where, digest = _rederive_settings(rules, class_of_matter)
+    if rule is not None:
+        settings["rule"] = parse_rule(rule, where="--rule").name
+    frames = _loop_frames(store)
+    units, excluded = actual_units(
+        frames["decisions"], frames["observations"], class_of_matter=class_of_matter, year=year,
+        output=settings["output"], dims=settings["dimensions"],
+        year_end_from=settings["year_end_from"],
+    )  # fmt: skip
+    if units.empty:
+        reasons = "；".join(f"{p}: {r}" for p, r in excluded.head(5).itertuples(index=False))
+        msg = (
+            f"no completed {class_of_matter} project of {year} with recorded actual cost and "
+            f"output ('{settings['output']}') in {as_target(store)}"
+            + (f" ({reasons})" if reasons else "")
+        )
+        raise InputError(msg)
+    table_id = settings["table_id"] or table_id_of(settings["standard_id"])
+    in_force, standard_set = _version_in_force(standards, table_id, year + 1)
+    version = 1 if in_force is None else int(in_force.split("@")[1]) + 1
+    derive = DeriveParams(
+        standard_id=settings["standard_id"],
+        name=settings["name"],
+        rule=settings["rule"],
+        params=check_params({}, where=where),
+        compare=tuple(settings["compare"]),
+        band=tuple(settings["band"]),
+        effective_from=dt.date(year + 1, 1, 1),
+        version=f"{year + 1}.{version}",
+        table_version=version,
+    )
+    derivation = derive_standard(
+        units, settings["dimensions"], derive, output_unit=settings["output_unit"],
+        class_of_matter=class_of_matter,
+    )  # fmt: skip
+    out = Path(out)
+    folder = out / "standards"
+    taken = folder / f"{derivation.table.stem}.toml"
+    if taken.exists():
+        msg = (
+            f"{taken}: already exists; a table version is never overwritten (choose another --out)"
+        )
+        raise InputError(msg)
+    check_store(store)
+    toml_path, _, _ = write_derived_table(derivation.table, folder)
+    written = [toml_path]
+    for name, frame in (("rederive-units.csv", units), ("rederive-excluded.csv", excluded),
+                        ("rederive-comparison.csv", derivation.comparison),
+                        ("rederive-provenance.csv", derivation.provenance)):  # fmt: skip
+        written.append(_write_csv(frame, out / name))
+    diff_text = _diff(standard_set, in_force, toml_path, derivation.table.ref, out)
+    provenance = _rederived_rows(derivation, units)
+    run_id = write_rederivation(
+        store, provenance, inputs_hash=_hash(units, list(units.columns)),
+        params={"class_of_matter": class_of_matter, "year": year, "settings": settings,
+                "rules_file": where, "rules_hash": digest, "derive": dict(derivation.params)},
+        class_of_matter=class_of_matter, year=year,
+        summary={"table": derivation.table.ref, "in_force": in_force, "units": len(units),
+                 "excluded": len(excluded)},
+    )  # fmt: skip
+    lines = [
+        f"{class_of_matter} {year}年度完工项目 {len(units)} 个（剔除 {len(excluded)} 个）按实际成本重新测算："
+        f"{derivation.table.ref}（草案，规则 {derivation.rule}）",
+    ]
+    for _, row in derivation.standard.iterrows():
+        lines.append(
+            f"  {row['dims']}：{row['value']:.2f} {row['unit']}（{int(row['n_peers'])} 个项目）"
+        )
+    lines.append(diff_text)
+    lines.append(
+        f"  已记录：运行 {run_id}（所用记录编号见 rederive-units.csv）→ {as_target(store)}"
+    )
+    lines.append("  输出：" + "，".join(str(p) for p in written))
+    return "\n".join(lines)
+
+
+def _version_in_force(folder: Path | None, table_id: str, year: int):  # noqa: ANN202
+    """``table_id@version`` in force on 1 January of ``year`` in ``folder`` (the newest
+    issued one, else the newest draft), and the folder's standard set."""
+    from costperf.standards import read_standards
+    from costperf.standards.rules import table_in_force
+
+    if folder is None:
+        return None, None
+    standards = read_standards(folder)
+    if table_id not in set(standards.tables["table_id"]):
+        return None, standards
+    try:
+        found = table_in_force(standards, table_id, f"{year}-01-01")
+    except InputError:
+        versions = standards.tables.loc[standards.tables["table_id"] == table_id, "version"]
+        return f"{table_id}@{int(versions.max())}", standards
+    return f"{table_id}@{found.version}", standards
+
+
+def _diff(standards, in_force: str | None, toml_path: Path, ref: str, out: Path) -> str:  # noqa: ANN001
+    from costperf.standards import diff_tables, read_standards
+
+    if in_force is None:
+        return "  无现行版本可比较（用 --standards 指定现行标准表所在文件夹）"
+    table_id, version = in_force.split("@")
+    old = standards.tables
+    header = old.loc[
+        (old["table_id"] == table_id) & (old["version"] == int(version)), "header_file"
+    ]
+    both = read_standards([Path(header.iloc[0]), toml_path])
+    diff = diff_tables(both, in_force, ref, include_unchanged=True)
+    _write_csv(diff, out / "rederive-diff.csv")
+    counts = diff["change"].value_counts()
+    head = f"  standards diff {in_force} -> {ref}：" + "，".join(
+        f"{z} {counts.get(k, 0)}"
+        for k, z in (("changed", "变动"), ("added", "新增"), ("removed", "删除"))
+    )
+    rows = [head]
+    for _, r in diff.iterrows():
+        pct = "" if pd.isna(r.get("pct_change")) else f"（{r['pct_change']:+.1f}%）"
+        rows.append(
+            f"    {r['line']}：{_num(r.get('value_old'))} → {_num(r.get('value_new'))}{pct}"
+        )
+    return "\n".join(rows)
+
+
+def _num(value: object) -> str:
+    return "—" if value is None or (isinstance(value, float) and pd.isna(value)) else f"{value:.2f}"
+
+
+def _rederived_rows(derivation, units: pd.DataFrame) -> pd.DataFrame:  # noqa: ANN001
+    """``standards_used`` rows of the re-derived values, with the record ids used."""
+    standard = derivation.standard
+    ids = dict(zip(units["project_id"].astype(str), units["record_id"], strict=True))
+    obs = dict(zip(units["project_id"].astype(str), units["observation_id"], strict=True))
+    rows = []
+    for _, row in standard.iterrows():
+        used = [p for p in str(row.get("peers_used") or "").split(";") if p]
+        rows.append({
+            "standard_id": row["standard_id"], "version": row["version"], "dims": row["dims"],
+            "value": row["value"],
+            "provenance": json.dumps({
+                "table": derivation.table.ref, "method": row.get("method"), "rule": derivation.rule,
+                "lower": _json(row.get("lower")), "upper": _json(row.get("upper")),
+                "decision_records": [ids[p] for p in used if p in ids],
+                "observation_records": [int(obs[p]) for p in used if p in obs and pd.notna(obs[p])],
+                "peers_excluded": row.get("peers_excluded"), "data_hash": row.get("data_hash"),
+            }, ensure_ascii=False),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _narrow(
+    frame: pd.DataFrame, filters: Mapping[str, object], projects: set | None, name: str
+) -> pd.DataFrame:
+    for column, value in filters.items():
+        if column in frame:
+            frame = frame[frame[column].astype(str) == str(value)]
+        elif column in ("department", "class_of_matter") and "project_id" in frame:
+            continue  # narrowed by the projects of matching decisions
+        else:
+            msg = f"records '{name}' have no {column} to filter on"
+            raise InputError(msg)
+    if (
+        projects is not None
+        and "project_id" in frame
+        and not any(c in frame for c in filters if c in ("department", "class_of_matter"))
+    ):
+        frame = frame[frame["project_id"].isin(projects)]
+    return frame
+
+
+def _matching_projects(store, filters: Mapping[str, object]) -> set | None:  # noqa: ANN001
+    wanted = {k: v for k, v in filters.items() if k in ("department", "class_of_matter")}
+    if not wanted:
+        return None
+    rows = views.decisions(store)
+    for column, value in wanted.items():
+        rows = rows[rows[column].astype(str) == str(value)] if column in rows else rows.iloc[0:0]
+    return set(rows["project_id"])
+
+
+def list_records(
+    store_name: str | Path, table: str, filters: Mapping[str, object], *, current: bool = True
+) -> pd.DataFrame:
+    """Rows of one table, filtered (``current``: without superseded rows)."""
+    from costperf.records.read import select_records
+
+    store = existing_store(store_name)
+    if store is None:
+        return pd.DataFrame(columns=[c.name for c in models.metadata.tables[table].columns])
+    try:
+        with store.read() as conn:
+            frame = pd.read_sql_query(
+                select_records(models.metadata.tables[table], current=current), conn
+            )
+        projects = _matching_projects(store, filters)
+    finally:
+        store.close()
+    return _narrow(frame, filters, projects, table).reset_index(drop=True)
+
+
+def show_frame(frame: pd.DataFrame, lang: str) -> str:
+    from costperf.columns import to_display
+
+    with pd.option_context("display.max_columns", None, "display.width", 200,
+                           "display.max_colwidth", 40, "display.unicode.east_asian_width", lang == "zh"):  # fmt: skip
+        shown = _display_codes(frame, lang).drop(columns=["extra", "details"], errors="ignore")
+        return to_display(shown, lang).to_string(index=False) if len(frame) else "（无记录）"
+
+
+def show_run(store_name: str | Path, run_id: str) -> str:
+    """One run: kind, time, version, inputs hash, standards, parameters; rows per table."""
+    import sqlalchemy as sa
+
+    store = existing_store(store_name)
+    if store is None:
+        msg = f"{store_name}: no record store there"
+        raise InputError(msg)
+    try:
+        with store.read() as conn:
+            run = (
+                conn.execute(sa.select(models.runs).where(models.runs.c.run_id == run_id))
+                .mappings()
+                .first()
+            )
+            if run is None:
+                msg = f"{as_target(store_name)}: no run '{run_id}'"
+                raise InputError(msg)
+            counts = {
+                t: conn.execute(sa.select(sa.func.count()).select_from(models.metadata.tables[t])
+                                .where(models.metadata.tables[t].c.run_id == run_id)).scalar()
+                for t in TABLES if t not in ("meta", "runs")
+            }  # fmt: skip
+            superseded_by = (
+                conn.execute(
+                    sa.select(models.runs.c.run_id).where(models.runs.c.supersedes == run_id)
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        store.close()
+    lines = [
+        f"运行 {run['run_id']}（{run['kind']}）{run['case_name']}  {run['created_at']}  costperf {run['costperf_version']}"
+    ]
+    for key, label in (("year", "年度"), ("inputs_hash", "输入哈希"), ("config_hash", "配置哈希"),
+                       ("standards", "所用标准"), ("params_hash", "参数哈希"), ("source", "输入文件"),
+                       ("supersedes", "更正的运行"), ("summary", "汇总")):  # fmt: skip
+        if run[key] not in (None, "", "[]", "{}"):
+            lines.append(f"  {label}：{run[key]}")
+    if superseded_by:
+        lines.append(f"  已被更正：{', '.join(superseded_by)}")
+    lines.append("  记录：" + "，".join(f"{t} {n}" for t, n in counts.items() if n))
+    return "\n".join(lines)
+
+
+def export_records(
+    store_name: str | Path,
+    output: Path,
+    filters: Mapping[str, object],
+    *,
+    current: bool = True,
+    lang: str = "zh",
+) -> tuple[Path, dict[str, int]]:
+    """Every table (filtered) as one sheet of an Excel workbook with Chinese headers."""
+    from costperf.report.excel import write_workbook
+
+    if Path(output).suffix.lower() != ".xlsx":
+        msg = f"{output}: export writes an Excel workbook; give a .xlsx file"
+        raise InputError(msg)
+    sheet_zh = {"runs": "运行", "review_projects": "项目审核结论", "review_lines": "明细审核结论",
+                "standards_used": "所用标准", "proposals": "优化方案", "proposal_constraints": "优化约束",
+                "proposal_projects": "优化项目", "monitoring_observations": "绩效监控",
+                "followup_actions": "预警与措施", "evaluation_results": "绩效评价",
+                "recommendations": "下年度建议"}  # fmt: skip
+    sheets, counts = {}, {}
+    for table in sheet_zh:
+        try:
+            frame = list_records(store_name, table, filters, current=current)
+        except InputError:
+            continue  # the table has no column for one of the filters: left out
+        counts[table] = len(frame)
+        if len(frame):
+            sheets[sheet_zh[table] if lang == "zh" else table] = _display_codes(frame, lang)
+    if not sheets:
+        msg = f"{as_target(store_name)}: no records match the filters {dict(filters)}"
+        raise InputError(msg)
+    return write_workbook(
+        sheets, output, lang=lang, title="绩效管理记录" if lang == "zh" else "Records"
+    ), counts
+
+
+def history(
+    store_name: str | Path, out: Path, filters: Mapping[str, object], *, lang: str = "zh"
+) -> str:
+    """The year-over-year view: ``history.xlsx`` and ``history.html`` with charts."""
+    from costperf.feedback import standing, year_end_execution
+    from costperf.feedback.history import year_over_year
+    from costperf.feedback.policies import load_evaluation_policy, load_feedback_policy
+    from costperf.io.write import write_text
+    from costperf.report import feedback as charts
+    from costperf.report.excel import write_workbook
+    from costperf.report.html import Section, render_report
+
+    frames = _loop_frames(store_name)
+    execution = year_end_execution(frames["observations"], load_feedback_policy().year_end_from)
+    evals = frames["evaluations"]
+    stand = standing(evals, load_evaluation_policy()) if len(evals) else evals.assign(kind=None)
+    by_project, by_department = year_over_year(
+        frames["decisions"], execution, stand, frames["recommendations"]
+    )
+    for column, value in filters.items():
+        for name in ("by_project", "by_department"):
+            frame = locals()[name]
+            if column in frame:
+                kept = frame[frame[column].astype(str) == str(value)]
+                if name == "by_project":
+                    by_project = kept
+                else:
+                    by_department = kept
+    if by_project.empty:
+        msg = f"{as_target(store_name)}: no records to show (filters {dict(filters)})"
+        raise InputError(msg)
+    out = Path(out)
+    zh = lang == "zh"
+    shown_project = _display_codes(by_project, lang)
+    sheets = {
+        ("按部门" if zh else "By department"): by_department,
+        ("按项目" if zh else "By project"): shown_project,
+    }
+    title = "预算绩效年度对比：申报→审定→执行→评价→下年度建议" if zh else "Year over year"
+    book = write_workbook(sheets, out / "history.xlsx", lang=lang, title=title)
+    pngs = [(f"{d}", charts.department_years(by_department, d, lang=lang))
+            for d in sorted(by_department["department"].dropna().unique())]  # fmt: skip
+    if by_project["grade"].notna().any():
+        pngs.append(
+            ("绩效评价等级" if zh else "Grades", charts.grade_counts(by_project, lang=lang))
+        )
+    sections = [
+        Section("图表" if zh else "Charts", "", charts=pngs),
+        Section(
+            "按部门" if zh else "By department",
+            "",
+            tables=[("按部门" if zh else "By department", by_department)],
+        ),
+        Section(
+            "按项目" if zh else "By project",
+            "",
+            tables=[("按项目" if zh else "By project", shown_project)],
+        ),
+    ]
+    html = out / "history.html"
+    write_text(render_report(title, sections, lang=lang), html)
+    years = sorted(by_project["year"].dropna().astype(int).unique())
+    return (
+        f"年度对比：{by_project['department'].nunique()} 个部门、{by_project['project_id'].nunique()} 个项目，"
+        f"{years[0]}–{years[-1]} 年度；输出：{book}，{html}（图表 {len(pngs)} 张）"
+    )
