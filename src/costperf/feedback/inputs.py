@@ -123,10 +123,12 @@ def check_evaluations(
                 Check.ABOVE_MAXIMUM,
             )
         )  # fmt: skip
-    whole = out["year"].notna() & out["year"].ne(out["year"].round())
-    parts.append(row_problems(frame, whole, "year", "a whole year", Check.NOT_WHOLE))
+    fractional = out["year"].notna() & out["year"].ne(out["year"].round())
+    parts.append(row_problems(frame, fractional, "year", "a whole year", Check.NOT_WHOLE))
     out["year"] = out["year"].round().astype("Int64")
-    dup = out.duplicated(["project_id", "year", "kind"], keep="first") & out["kind"].notna()
+    counted = out[~fractional & out["kind"].notna()]
+    dup = counted.duplicated(["project_id", "year", "kind"], keep="first")
+    dup = dup.reindex(out.index, fill_value=False)
     parts.append(
         row_problems(
             frame, dup, column, "one evaluation per project, year and kind", Check.DUPLICATE_ID

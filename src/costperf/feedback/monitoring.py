@@ -40,7 +40,7 @@ def planned_rate(checkpoints: pd.Series) -> pd.Series:
     its year (2026-06-30: 181/365; 2024-06-30: 182/366; 12-31: 1)."""
     dates = pd.to_datetime(checkpoints)
     days = 365 + dates.dt.is_leap_year.astype(int)
-    return dates.dt.dayofyear / days
+    return dates.dt.day_of_year / days
 
 
 def monitoring_flags(observations: pd.DataFrame, policy: MonitoringPolicy) -> pd.DataFrame:
@@ -69,6 +69,7 @@ def monitoring_flags(observations: pd.DataFrame, policy: MonitoringPolicy) -> pd
     obs.attrs = {}  # a reader's warnings (frames) would be compared by concat
     obs["source"] = obs.index
     obs["planned_rate"] = planned_rate(obs["checkpoint"])
+    obs["year"] = pd.to_datetime(obs["checkpoint"]).dt.year
     flags = [_slow(obs, policy), _deviation(obs, policy)]
     out = (
         pd.concat([f for f in flags if len(f)], ignore_index=True) if any(map(len, flags)) else None

@@ -33,12 +33,27 @@ def _hash(frame: pd.DataFrame, columns: list[str]) -> str:
     return data_hash(part, list(part.columns))
 
 
-def _read(file: Path, schema, sheet: str | None) -> pd.DataFrame:  # noqa: ANN001 - a Schema
-    from costperf.io.read import read_checked
+MONEY = ("budget", "executed")
 
-    frame = read_checked(file, schema, sheet=sheet)
-    frame.attrs = {}  # its warnings are not needed past the checks
-    return frame
+
+def _read(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  # noqa: ANN001
+    """Read and type a table (headers mapped, 万元 in a header scaled to yuan), check it
+    across rows with ``check(typed) -> (rows, problems)``; raise every problem at once."""
+    from costperf.io.read import map_headers, read_table
+
+    frame, scales = map_headers(read_table(file, sheet=sheet))
+    typed, problems = schema.validate(frame)
+    where = f"{file}" + (f", sheet '{sheet}'" if sheet else "")
+    if (problems["check"] == "missing_column").any():
+        raise_if_problems(problems, where)
+    # the headers as written stay (problems name them); the reader's warnings (frames) go
+    typed.attrs = {k: v for k, v in typed.attrs.items() if not isinstance(v, pd.DataFrame)}
+    for column in MONEY:
+        if column in typed and scales.get(column, 1.0) != 1.0:
+            typed[column] = typed[column] * scales[column]
+    rows, found = check(typed)
+    raise_if_problems(pd.concat([problems, found], ignore_index=True), where)
+    return rows
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -65,9 +80,7 @@ def import_monitoring(
 
     policy = load_monitoring_policy(rules)
     check_store(store)
-    raw = _read(file, MONITORING, sheet)
-    rows, problems = check_monitoring(raw)
-    raise_if_problems(problems, str(file))
+    rows = _read(file, MONITORING, sheet, check_monitoring)
     flags = monitoring_flags(rows, policy)
     observations = rows.assign(checkpoint=rows["checkpoint"].dt.strftime("%Y-%m-%d"))
     digest = _hash(observations, ["project_id", "checkpoint", "indicator", "budget", "executed",
@@ -141,9 +154,7 @@ def import_evaluation(
 
     policy = load_evaluation_policy(rules)
     check_store(store)
-    raw = _read(file, EVALUATIONS, sheet)
-    rows, problems = check_evaluations(raw, policy)
-    raise_if_problems(problems, str(file))
+    rows = _read(file, EVALUATIONS, sheet, lambda typed: check_evaluations(typed, policy))
     rows = graded(rows, policy)
     disputes = disagreements(rows, policy)
     digest = _hash(rows, ["project_id", "year", "kind", "score", "target_attainment", "note"])
@@ -552,33 +563,42 @@ def _rederived_rows(derivation, units: pd.DataFrame) -> pd.DataFrame:  # noqa: A
 
 
 def _narrow(
-    frame: pd.DataFrame, filters: Mapping[str, object], projects: set | None, name: str
+    frame: pd.DataFrame, filters: Mapping[str, object], keys: dict, name: str
 ) -> pd.DataFrame:
+    """Rows matching every filter: on the table's own column, else through its projects
+    (department, class, decision, recommendation) or its runs (year)."""
     for column, value in filters.items():
         if column in frame:
             frame = frame[frame[column].astype(str) == str(value)]
-        elif column in ("department", "class_of_matter") and "project_id" in frame:
-            continue  # narrowed by the projects of matching decisions
+        elif column == "year" and "run_id" in frame:
+            frame = frame[frame["run_id"].isin(keys["runs_of_year"])]
+        elif column in keys["projects"] and "project_id" in frame:
+            frame = frame[frame["project_id"].isin(keys["projects"][column])]
         else:
             msg = f"records '{name}' have no {column} to filter on"
             raise InputError(msg)
-    if (
-        projects is not None
-        and "project_id" in frame
-        and not any(c in frame for c in filters if c in ("department", "class_of_matter"))
-    ):
-        frame = frame[frame["project_id"].isin(projects)]
     return frame
 
 
-def _matching_projects(store, filters: Mapping[str, object]) -> set | None:  # noqa: ANN001
-    wanted = {k: v for k, v in filters.items() if k in ("department", "class_of_matter")}
-    if not wanted:
-        return None
-    rows = views.decisions(store)
-    for column, value in wanted.items():
-        rows = rows[rows[column].astype(str) == str(value)] if column in rows else rows.iloc[0:0]
-    return set(rows["project_id"])
+def _filter_keys(store, filters: Mapping[str, object]) -> dict:  # noqa: ANN001 - a Store
+    """Project ids per filter (from decisions or recommendations) and the runs of a year."""
+    keys: dict = {"projects": {}, "runs_of_year": set()}
+    sources = {"department": "decisions", "class_of_matter": "decisions",
+               "decision": "decisions", "recommendation": "recommendations"}  # fmt: skip
+    for column, value in filters.items():
+        if column in sources:
+            rows = (views.decisions(store) if sources[column] == "decisions"
+                    else views.current(store, "recommendations"))  # fmt: skip
+            match = (
+                rows[rows[column].astype(str) == str(value)] if column in rows else rows.iloc[0:0]
+            )
+            keys["projects"][column] = set(match["project_id"])
+        if column == "year":
+            runs = views.current(store, "runs")
+            keys["runs_of_year"] = set(
+                runs.loc[runs["year"].astype("string") == str(value), "run_id"]
+            )
+    return keys
 
 
 def list_records(
@@ -595,10 +615,10 @@ def list_records(
             frame = pd.read_sql_query(
                 select_records(models.metadata.tables[table], current=current), conn
             )
-        projects = _matching_projects(store, filters)
+        keys = _filter_keys(store, filters)
     finally:
         store.close()
-    return _narrow(frame, filters, projects, table).reset_index(drop=True)
+    return _narrow(frame, filters, keys, table).reset_index(drop=True)
 
 
 def show_frame(frame: pd.DataFrame, lang: str) -> str:

@@ -122,7 +122,7 @@ def _decision_rows(
     projects: pd.DataFrame, lines: pd.DataFrame, standards: pd.DataFrame | None
 ) -> dict[str, list[dict]]:
     return {
-        "review_projects": rows_for(models.review_projects, projects),
+        "review_projects": rows_for(models.review_projects, _reasons(projects)),
         "review_lines": rows_for(models.review_lines, _line_frame(lines)),
         "standards_used": rows_for(models.standards_used, standards),
     }
@@ -137,9 +137,17 @@ def _line_frame(lines: pd.DataFrame) -> pd.DataFrame:
         out["standard_id"] = parts[0]
         out["standard_version"] = parts[1] if parts.shape[1] > 1 else None
         out = out.drop(columns=[ref])
-    if "reasons" in out and "reason_zh" not in out:
-        out = out.rename(columns={"reasons": "reason_zh"})
-    return out
+    return _reasons(out)
+
+
+def _reasons(frame: pd.DataFrame) -> pd.DataFrame:
+    """``reasons`` (text, or a list of reasons joined by '；') stored as ``reason_zh``."""
+    if "reasons" not in frame or "reason_zh" in frame:
+        return frame
+    joined = frame["reasons"].map(
+        lambda r: "；".join(map(str, r)) if isinstance(r, list | tuple) else r
+    )
+    return frame.drop(columns=["reasons"]).assign(reason_zh=joined)
 
 
 def write_batch(

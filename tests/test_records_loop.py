@@ -1,0 +1,266 @@
+"""The feedback loop through the CLI (in-process): monitoring, evaluation, feedback,
+rederive, list/show/export and the year-over-year view, on SQLite and PostgreSQL.
+
+The history (hand-checked): seven projects of two departments; A was approved 1,000,000
+yuan in 2025 and 2026, B..G once in 2026; monitoring at mid-year and year-end 2026;
+evaluations of 2025 and 2026 (E has a self-evaluation 92 and a key evaluation 85).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from costperf.cli import main
+from costperf.records import find_batch, read_records, write_batch
+from records_helpers import BACKENDS, store_target
+
+DATA = Path(__file__).parent / "data"
+APPROVED = {
+    2025: [("A", "D1", 1_000_000)],
+    2026: [("A", "D1", 1_000_000), ("B", "D1", 2_000_000), ("C", "D1", 500_000),
+           ("D", "D2", 800_000), ("E", "D2", 300_000), ("F", "D2", 400_000),
+           ("G", "D1", 600_000)],
+}  # fmt: skip
+MONITORING = """项目编码,监控时点,预算数,执行数,指标名称,年度目标值,累计完成值,备注
+A,2026-06-30,1000000,200000,保洁面积,60000,12000,
+C,2026-06-30,500000,200000,保洁面积,30000,12000,
+A,2026-12-31,1000000,900000,保洁面积,60000,60000,
+B,2026-12-31,2000000,1900000,保洁面积,100000,100000,
+C,2026-12-31,500000,450000,保洁面积,30000,30000,
+D,2026-12-31,800000,480000,保洁面积,40000,40000,
+E,2026-12-31,300000,225000,保洁面积,15000,15000,
+F,2026-12-31,400000,380000,保洁面积,20000,20000,
+G,2026-12-31,600000,600000,保洁面积,40000,40000,
+"""
+EVALUATIONS = """项目编码,年度,评价得分,评价类型,目标完成率
+A,2025,55,财政重点评价,
+A,2026,50,财政重点评价,
+B,2026,58,自评,40%
+C,2026,59.5,自评,0.8
+D,2026,75,自评,
+E,2026,92,自评,
+E,2026,85,财政重点评价,
+G,2026,95,财政重点评价,
+"""
+
+
+def batches(store) -> list[str]:
+    ids = []
+    for year, items in APPROVED.items():
+        projects = pd.DataFrame(
+            [{"project_id": p, "department": d, "year": year, "class_of_matter": "环卫保洁",
+              "road_grade": "一级", "requested": a * 1.25, "approved": float(a),
+              "cut": a * 0.25, "cut_rate": 0.2, "decision": "reduce", "manual_review": False,
+              "rule": "unit_cost_cap", "reasons": "超过单位成本标准"} for p, d, a in items]
+        )  # fmt: skip
+        lines = pd.DataFrame(
+            [{"project_id": p, "line_no": 1, "quantity": 2.0, "unit_price": a * 0.625,
+              "requested": a * 1.25, "approved": float(a), "cut": a * 0.25, "decision": "reduce",
+              "rule": "unit_cost_cap", "standard": "hw-uc@1"} for p, _, a in items]
+        )  # fmt: skip
+        ids.append(
+            write_batch(store, projects=projects, lines=lines, inputs_hash=f"books-{year}",
+                        standards_versions=["hw-uc@1"], params={"tolerance": 0.0}, year=year)
+        )  # fmt: skip
+    return ids
+
+
+@pytest.fixture(params=BACKENDS)
+def loop(request, tmp_path):
+    with store_target(request.param, tmp_path) as store:
+        (tmp_path / "mon.csv").write_text(MONITORING, encoding="utf-8")
+        (tmp_path / "eval.csv").write_text(EVALUATIONS, encoding="utf-8")
+        yield {"store": str(store), "dir": tmp_path, "batches": batches(store)}
+
+
+def cli(*args: object) -> int:
+    return main([str(a) for a in args])
+
+
+def test_batches_are_found_again_by_inputs_standards_and_parameters(loop) -> None:
+    store = loop["store"]
+    assert find_batch(store, "books-2026", ["hw-uc@1"], {"tolerance": 0.0}) == loop["batches"][1]
+    assert find_batch(store, "books-2026", ["hw-uc@2"], {"tolerance": 0.0}) is None
+    assert find_batch(store, "books-2026", ["hw-uc@1"], {"tolerance": 0.1}) is None
+    lines = read_records(store, "review_lines", run_id=loop["batches"][1])
+    assert lines["line_no"].tolist() == [1] * 7
+    assert lines["standard_id"].unique().tolist() == ["hw-uc"]
+    assert lines["quantity"].tolist() == [2.0] * 7
+    projects = read_records(store, "review_projects", run_id=loop["batches"][1])
+    assert projects["reason_zh"].iloc[0] == "超过单位成本标准"
+    assert projects["extra"].iloc[0] == '{"road_grade": "一级"}'
+    assert projects["manual_review"].tolist() == [0] * 7
+
+
+def test_the_whole_loop(loop, capsys) -> None:
+    store, folder = loop["store"], loop["dir"]
+    out = folder / "out"
+    assert (
+        cli("records", "import-monitoring", folder / "mon.csv", "--records", store, "--out", out)
+        == 0
+    )
+    flags = pd.read_csv(out / "monitoring_flags.csv", encoding="utf-8-sig")
+    assert list(flags.columns[:8]) == ["project_id", "checkpoint", "flag", "planned_rate",
+                                       "actual_rate", "gap", "proposed_action", "amount"]  # fmt: skip
+    assert flags[["project_id", "flag", "amount"]].fillna(0).values.tolist() == [
+        ["A", "slow_execution", 295_890.41],
+        ["A", "target_deviation", 0],
+        ["D", "slow_execution", 320_000.0],  # 800,000 x (100% - 60%)
+        ["E", "slow_execution", 75_000.0],  # 300,000 x (100% - 75%)
+    ]
+    assert cli("records", "import-monitoring", folder / "mon.csv", "--records", store) == 0
+    assert "未重复记录" in capsys.readouterr().out
+    assert len(read_records(store, "monitoring_observations")) == 9
+    recorded = read_records(store, "followup_actions")
+    assert recorded["flag"].tolist() == flags["flag"].tolist()
+    assert recorded["amount"].fillna(0).tolist() == pytest.approx(
+        flags["amount"].fillna(0).tolist()
+    )
+
+    assert cli("records", "import-evaluation", folder / "eval.csv", "--records", store) == 0
+    said = capsys.readouterr().out
+    assert "财政重点评价85分（良）与自评92分（优）不一致" in said
+    evals = read_records(store, "evaluation_results")
+    assert evals["grade"].tolist() == ["差", "差", "差", "差", "中", "优", "良", "优"]
+    assert read_records(store, "followup_actions")["flag"].iloc[-1] == "evaluation_disagreement"
+
+    assert cli("records", "feedback", "--year", 2027, "--records", store, "--out", out) == 0
+    recs = pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig").set_index("project_id")
+    assert recs["recommendation"].tolist() == ["cancel", "cancel", "reduce", "improve", "reduce",
+                                               "maintain", "prioritise"]  # fmt: skip
+    assert recs["next_year_amount"].tolist() == [0, 0, 350_000, 480_000, 225_000, 400_000, 600_000]
+    assert recs["effect"].sum() == -3_545_000
+    assert recs.loc["F", "flags"] == "unevaluated"
+    assert recs["department"].tolist() == ["D1", "D1", "D1", "D2", "D2", "D2", "D1"]
+    stored = read_records(store, "recommendations", current=True)
+    assert stored["next_year_amount"].sum() == 2_055_000
+    book = openpyxl.load_workbook(out / "recommendations-2027.xlsx", read_only=True)
+    header = [c.value for c in next(book.worksheets[0].iter_rows(min_row=3, max_row=3))]
+    assert header[:4] == ["项目编码", "预算部门", "基数", "下年度预算建议"]
+    assert cli("records", "feedback", "--year", 2027, "--records", store, "--out", out) == 0
+    assert len(read_records(store, "recommendations")) == 7  # the same inputs: not again
+
+
+def test_rederive_history_list_show_export(tmp_path, capsys) -> None:
+    """The reading commands (backend-independent: SQLite only)."""
+    store, folder, out = str(tmp_path / "r.sqlite"), tmp_path, tmp_path / "out"
+    ids = batches(store)
+    (folder / "mon.csv").write_text(MONITORING, encoding="utf-8")
+    (folder / "eval.csv").write_text(EVALUATIONS, encoding="utf-8")
+    for args in (
+        ("import-monitoring", folder / "mon.csv"),
+        ("import-evaluation", folder / "eval.csv"),
+        ("feedback", "--year", 2027, "--out", out),
+    ):
+        assert cli("records", *args, "--records", store) == 0
+    capsys.readouterr()
+    assert cli("records", "rederive", "--class", "环卫保洁", "--year", 2026, "--records", store,
+               "--out", out, "--standards", DATA / "standards-in-force") == 0  # fmt: skip
+    said = capsys.readouterr().out
+    # unit costs 15, 19, 15, 12, 15, 19, 15 yuan/m2: median 15; v1 had 16.49
+    assert "一级：15.00 元/m2（7 个项目）" in said
+    assert "standards diff hw-uc@1 -> hw-uc@2" in said and "16.49 → 15.00（-9.0%）" in said
+    table = pd.read_csv(out / "standards" / "hw-uc-v2.csv", encoding="utf-8-sig")
+    assert table[["value", "lower", "upper"]].values.tolist() == [[15.0, 15.0, 17.0]]
+    used = read_records(store, "standards_used")
+    assert used["value"].iloc[-1] == 15.0 and "decision_records" in used["provenance"].iloc[-1]
+
+    assert cli("records", "history", "--records", store, "--out", out) == 0
+    by_department = pd.read_excel(
+        out / "history.xlsx", sheet_name="按部门", skiprows=2, engine="openpyxl"
+    )
+    d1 = by_department[by_department["预算部门"] == "D1"].set_index("年度")
+    assert d1.loc[2026, "审定数"] == 4_100_000  # A + B + C + G
+    assert d1.loc[2026, "下年度建议数"] == 950_000  # 0 + 0 + 350,000 + 600,000
+    assert (out / "history.html").read_text(encoding="utf-8").count("data:image/png") == 3
+
+    assert cli("records", "list", "recommendations", "--department", "D2", "--records", store) == 0
+    listed = capsys.readouterr().out
+    assert "改进管理并压减" in listed and "（共 3 行）" in listed
+    assert cli("records", "show", ids[0], "--records", store) == 0
+    assert "输入哈希：books-2025" in capsys.readouterr().out
+    assert (
+        cli("records", "export", "-o", out / "export.xlsx", "--year", 2026, "--records", store) == 0
+    )
+    sheets = openpyxl.load_workbook(out / "export.xlsx", read_only=True).sheetnames
+    assert sheets == [
+        "运行",
+        "项目审核结论",
+        "明细审核结论",
+        "所用标准",
+        "绩效监控",
+        "预警与措施",
+        "绩效评价",
+    ]
+
+
+def test_a_corrected_observation_supersedes_the_old_one(loop) -> None:
+    store, folder = loop["store"], loop["dir"]
+    assert cli("records", "import-monitoring", folder / "mon.csv", "--records", store) == 0
+    fixed = folder / "fixed.csv"
+    fixed.write_text(MONITORING.replace("D,2026-12-31,800000,480000", "D,2026-12-31,800000,700000"),
+                     encoding="utf-8")  # fmt: skip
+    assert cli("records", "import-monitoring", fixed, "--records", store) == 0
+    every = read_records(store, "monitoring_observations")
+    assert len(every) == 18  # nothing changed or deleted
+    now = read_records(store, "monitoring_observations", current=True)
+    assert len(now) == 9
+    d = now[now["project_id"] == "D"].iloc[0]
+    assert d["executed"] == 700_000 and d["supersedes"] == every["observation_id"].iloc[5]
+
+
+def test_bad_monitoring_rows_are_located_and_nothing_is_recorded(loop, capsys) -> None:
+    store, folder = loop["store"], loop["dir"]
+    bad = folder / "bad.csv"
+    bad.write_text(MONITORING.replace("2026-12-31,800000", "2026-13-31,800000").replace(
+        "E,2026-12-31,300000,225000", "E,2026-12-31,-3,225000"), encoding="utf-8")  # fmt: skip
+    before = read_records(store, "runs")
+    assert (
+        cli("--problems", folder / "p.csv", "records", "import-monitoring", bad, "--records", store)
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "bad.csv, row 7, column '执行数'" not in err  # the row of the bad budget is 8
+    assert "row 8, column '预算数'" in err and "row 7, column '监控时点'" in err
+    pd.testing.assert_frame_equal(read_records(store, "runs"), before)
+
+
+def test_an_unknown_class_names_the_rules_file(loop, capsys) -> None:
+    code = cli("records", "rederive", "--class", "绿化养护", "--year", 2026, "--records",
+               loop["store"], "--out", loop["dir"] / "o")  # fmt: skip
+    assert code == 2
+    assert 'policies/rederive.toml: no [classes."绿化养护"]' in capsys.readouterr().err
+
+
+def test_feedback_of_an_empty_store_is_refused(tmp_path, capsys) -> None:
+    store = tmp_path / "none.sqlite"
+    assert cli("records", "feedback", "--year", 2027, "--records", store, "--out", tmp_path) == 2
+    assert "no record store there yet" in capsys.readouterr().err
+    assert not store.exists()
+
+
+def test_a_failed_import_leaves_the_sqlite_store_byte_for_byte(tmp_path) -> None:
+    store = tmp_path / "r.sqlite"
+    batches(store)
+    digest = hashlib.sha256(store.read_bytes()).hexdigest()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("项目编码,年度,评价得分,评价类型\nA,2026,150,自评\n", encoding="utf-8")
+    assert (
+        cli(
+            "--problems",
+            tmp_path / "p.csv",
+            "records",
+            "import-evaluation",
+            bad,
+            "--records",
+            store,
+        )
+        == 2
+    )
+    assert "above_maximum" in (tmp_path / "p.csv").read_text(encoding="utf-8-sig")
+    assert hashlib.sha256(store.read_bytes()).hexdigest() == digest
