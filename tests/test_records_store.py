@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import alembic.command  # noqa: F401 - imported once here, so forked writers need not
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -279,6 +280,11 @@ def test_a_read_only_store_is_exit_2_naming_the_file(tmp_path, capsys) -> None:
             check_store(store)
         with pytest.raises(InputError, match=r"records.sqlite: .*read-only"):
             write_run(store, case_name="c", **decisions())
+        out = tmp_path / "out"
+        argv = ["run", "cases/sanitation-5-districts", "--out", str(out), "--records", str(store)]
+        assert main(argv) == 2
+        assert f"{store}: the record store is read-only" in capsys.readouterr().err
+        assert not out.exists()
     finally:
         _immutable(store, False)
     assert sha(store) == before
@@ -306,14 +312,14 @@ def _processes(target, jobs: list[tuple[int, str]], barrier=None) -> list[int]:
 
 
 def test_two_writers_at_once_lose_nothing(target) -> None:
-    assert _processes(target, [(12, "A"), (12, "B")]) == [0, 0]
+    assert _processes(target, [(8, "A"), (8, "B")]) == [0, 0]
     runs = read_records(target, "runs")
-    assert len(runs) == 24
+    assert len(runs) == 16
     assert sorted(runs["case_name"]) == sorted(
-        [f"A{k}" for k in range(12)] + [f"B{k}" for k in range(12)]
+        [f"A{k}" for k in range(8)] + [f"B{k}" for k in range(8)]
     )
     lines = read_records(target, "review_lines")
-    assert lines.groupby("run_id").size().tolist() == [12] * 24
+    assert lines.groupby("run_id").size().tolist() == [12] * 16
 
 
 def _first_writers(backend: str, folder: Path, rounds: int) -> None:
@@ -329,8 +335,8 @@ def _first_writers(backend: str, folder: Path, rounds: int) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_six_concurrent_first_writers_are_all_recorded(backend, tmp_path) -> None:
-    """Six processes create the same new store at once (short version: 3 rounds)."""
-    _first_writers(backend, tmp_path, 3)
+    """Six processes create the same new store at once (short version: 2 rounds)."""
+    _first_writers(backend, tmp_path, 2)
 
 
 @pytest.mark.slow
@@ -379,9 +385,9 @@ def _big_batches(target) -> None:
 
 def test_a_writer_killed_at_any_moment_leaves_whole_runs_only(target) -> None:
     """Killed at 0.5 s, 1 s, ... (mid-run, as a run takes a good part of a second)."""
-    delays = [0.5, 0.9, 1.3, 1.7, 2.1, 2.5]
+    delays = [0.5, 1.1, 1.7, 2.3]
     runs = read_records(target, "runs")
-    while delays and (len(runs) == 0 or len(delays) > 3):
+    while delays and (len(runs) == 0 or len(delays) > 2):
         proc = FORK.Process(target=_big_batches, args=(target,))
         proc.start()
         time.sleep(delays.pop(0))

@@ -493,9 +493,7 @@ def _version_in_force(folder: Path | None, table_id: str, year: int):  # noqa: A
     from costperf.standards import read_standards
     from costperf.standards.rules import table_in_force
 
-    if folder is None:
-        return None, None
-    standards = read_standards(folder)
+    standards = read_standards(folder)  # None: the shipped tables
     if table_id not in set(standards.tables["table_id"]):
         return None, standards
     try:

@@ -234,10 +234,14 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        """One read transaction (a consistent snapshot)."""
+        """One read transaction (a consistent snapshot: SQLite's deferred transaction,
+        PostgreSQL's REPEATABLE READ)."""
+        options = {"costperf_read": True}
+        if self.backend == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
         with (
             _errors(self.target),
-            self.engine.connect().execution_options(costperf_read=True) as conn,
+            self.engine.connect().execution_options(**options) as conn,
             conn.begin(),
         ):
             yield conn
