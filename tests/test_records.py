@@ -12,44 +12,11 @@ import sqlalchemy
 
 from costperf.errors import InputError
 from costperf.records import SCHEMA_VERSION, open_store, read_records, write_run
+from records_helpers import decisions
 
 
 def frames(n: int = 2) -> dict[str, pd.DataFrame]:
-    projects = pd.DataFrame(
-        {
-            "project_id": [f"P{i}" for i in range(n)],
-            "requested": [100.0] * n,
-            "approved": [80.0] * n,
-            "cut": [20.0] * n,
-            "decision": ["reduce"] * n,
-            "rule": ["unit_cost_cap"] * n,
-            "standard_id": ["HW-UC"] * n,
-            "standard_version": ["2026.1"] * n,
-            "reason_zh": ["超过标准"] * n,
-        }
-    )
-    lines = pd.DataFrame(
-        {
-            "project_id": [f"P{i}" for i in range(n)],
-            "line_no": [1] * n,
-            "requested": [100.0] * n,
-            "approved": [80.0] * n,
-            "cut": [20.0] * n,
-            "decision": ["reduce"] * n,
-            "rule": ["unit_cost_cap"] * n,
-            "source_row": [2] * n,
-        }
-    )
-    standards = pd.DataFrame(
-        {
-            "standard_id": ["HW-UC"],
-            "version": ["2026.1"],
-            "dims": ["一级"],
-            "value": [16.4],
-            "provenance": ["{}"],
-        }
-    )
-    return {"projects": projects, "lines": lines, "standards": standards}
+    return decisions(n)
 
 
 def sha(path: Path) -> str:
