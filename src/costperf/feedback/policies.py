@@ -71,7 +71,7 @@ class FeedbackPolicy:
     digest: str = ""
 
 
-def _read(name: str, path: str | Path | None) -> tuple[dict, str, str]:
+def read_policy_file(name: str, path: str | Path | None = None) -> tuple[dict, str, str]:
     """The TOML document, where it came from and its SHA-256 (16 hex digits)."""
     if path is None:
         data = resources.files("costperf.policy_tables").joinpath(name).read_bytes()
@@ -90,7 +90,7 @@ def _read(name: str, path: str | Path | None) -> tuple[dict, str, str]:
     return doc, where, hashlib.sha256(data).hexdigest()[:16]
 
 
-class _Keys:
+class PolicyKeys:
     """Typed access to one table of a policy file, naming the file and key on errors."""
 
     def __init__(self, where: str, table: Mapping, path: str) -> None:
@@ -130,17 +130,17 @@ class _Keys:
             raise self.fail(key, "a list of text", value)
         return tuple(value)
 
-    def sub(self, key: str) -> _Keys:
+    def sub(self, key: str) -> PolicyKeys:
         value = self.table.get(key, {})
         if not isinstance(value, dict):
             raise self.fail(key, "a table", value)
-        return _Keys(self.where, value, f"{self.path}.{key}" if self.path else key)
+        return PolicyKeys(self.where, value, f"{self.path}.{key}" if self.path else key)
 
 
 def load_monitoring_policy(path: str | Path | None = None) -> MonitoringPolicy:
     """Read ``policies/monitoring.toml`` (or ``path``) and check it."""
-    doc, where, digest = _read("monitoring.toml", path)
-    top = _Keys(where, doc, "")
+    doc, where, digest = read_policy_file("monitoring.toml", path)
+    top = PolicyKeys(where, doc, "")
     top.known("slow_execution", "target_deviation")
     slow, dev = top.sub("slow_execution"), top.sub("target_deviation")
     slow.known("max_gap", "action")
@@ -157,15 +157,15 @@ def load_monitoring_policy(path: str | Path | None = None) -> MonitoringPolicy:
 
 def load_evaluation_policy(path: str | Path | None = None) -> EvaluationPolicy:
     """Read ``policies/evaluation.toml`` (or ``path``) and check it."""
-    doc, where, digest = _read("evaluation.toml", path)
-    top = _Keys(where, doc, "")
+    doc, where, digest = read_policy_file("evaluation.toml", path)
+    top = PolicyKeys(where, doc, "")
     top.known("grade", "kinds", "standing")
     raw = doc.get("grade", [])
     if not isinstance(raw, list) or not raw:
         raise top.fail("grade", "a list of [[grade]] tables with grade and min_score", raw)
     grades = []
     for k, item in enumerate(raw, start=1):
-        entry = _Keys(where, item if isinstance(item, dict) else {}, f"grade {k}")
+        entry = PolicyKeys(where, item if isinstance(item, dict) else {}, f"grade {k}")
         entry.known("grade", "min_score")
         grades.append((entry.text("grade", ""), entry.number("min_score", -1, 0.0, 100.0)))
     scores = [g[1] for g in grades]
@@ -184,13 +184,13 @@ def load_evaluation_policy(path: str | Path | None = None) -> EvaluationPolicy:
 
 def load_feedback_policy(path: str | Path | None = None) -> FeedbackPolicy:
     """Read ``policies/feedback.toml`` (or ``path``) and check it."""
-    doc, where, digest = _read("feedback.toml", path)
-    top = _Keys(where, doc, "")
+    doc, where, digest = read_policy_file("feedback.toml", path)
+    top = PolicyKeys(where, doc, "")
     top.known("rule", "execution", "unevaluated")
     raw = doc.get("rule", [])
     if not isinstance(raw, list) or not raw:
         raise top.fail("rule", "a list of [[rule]] tables", raw)
-    rules = tuple(_rule(_Keys(where, r if isinstance(r, dict) else {}, f"rule {k}"))
+    rules = tuple(_rule(PolicyKeys(where, r if isinstance(r, dict) else {}, f"rule {k}"))
                   for k, r in enumerate(raw, start=1))  # fmt: skip
     execution = top.sub("execution")
     execution.known("min_rate", "year_end_from", "becomes")
@@ -222,7 +222,7 @@ def load_feedback_policy(path: str | Path | None = None) -> FeedbackPolicy:
     )
 
 
-def _rule(entry: _Keys) -> FeedbackRule:
+def _rule(entry: PolicyKeys) -> FeedbackRule:
     entry.known("name", "grade", "previous_grade", "attainment_below", "recommendation", "cut_rate")
     below = entry.table.get("attainment_below")
     return FeedbackRule(

@@ -36,7 +36,7 @@ def _hash(frame: pd.DataFrame, columns: list[str]) -> str:
 MONEY = ("budget", "executed")
 
 
-def _read(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  # noqa: ANN001
+def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  # noqa: ANN001
     """Read and type a table (headers mapped, 万元 in a header scaled to yuan), check it
     across rows with ``check(typed) -> (rows, problems)``; raise every problem at once."""
     from costperf.io.read import map_headers, read_table
@@ -80,7 +80,7 @@ def import_monitoring(
 
     policy = load_monitoring_policy(rules)
     check_store(store)
-    rows = _read(file, MONITORING, sheet, check_monitoring)
+    rows = _read_rows(file, MONITORING, sheet, check_monitoring)
     flags = monitoring_flags(rows, policy)
     observations = rows.assign(checkpoint=rows["checkpoint"].dt.strftime("%Y-%m-%d"))
     digest = _hash(observations, ["project_id", "checkpoint", "indicator", "budget", "executed",
@@ -154,7 +154,7 @@ def import_evaluation(
 
     policy = load_evaluation_policy(rules)
     check_store(store)
-    rows = _read(file, EVALUATIONS, sheet, lambda typed: check_evaluations(typed, policy))
+    rows = _read_rows(file, EVALUATIONS, sheet, lambda typed: check_evaluations(typed, policy))
     rows = graded(rows, policy)
     disputes = disagreements(rows, policy)
     digest = _hash(rows, ["project_id", "year", "kind", "score", "target_attainment", "note"])
@@ -360,15 +360,15 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _rederive_settings(rules: Path | None, class_of_matter: str) -> tuple[dict, str, str]:
-    from costperf.feedback.policies import _Keys, _read
+    from costperf.feedback.policies import PolicyKeys, read_policy_file
 
-    doc, where, digest = _read("rederive.toml", rules)
+    doc, where, digest = read_policy_file("rederive.toml", rules)
     classes = doc.get("classes", {})
     if class_of_matter not in classes:
         known = "、".join(classes) or "none"
         msg = f'{where}: no [classes."{class_of_matter}"]; classes defined: {known}'
         raise InputError(msg)
-    entry = _Keys(where, classes[class_of_matter], f'classes."{class_of_matter}"')
+    entry = PolicyKeys(where, classes[class_of_matter], f'classes."{class_of_matter}"')
     entry.known("output", "output_unit", "dimensions", "standard_id", "name", "rule", "compare",
                 "band", "year_end_from", "table_id")  # fmt: skip
     settings = {
