@@ -27,7 +27,7 @@ APPROVED = {
            ("G", "D1", 600_000)],
 }  # fmt: skip
 MONITORING = """项目编码,监控时点,预算数,执行数,指标名称,年度目标值,累计完成值,备注
-A,2026-06-30,1000000,200000,保洁面积,60000,12000,
+A,2026-06-30,1000000,200000,保洁面积,60000,12000,二季度进度偏慢
 C,2026-06-30,500000,200000,保洁面积,30000,12000,
 A,2026-12-31,1000000,900000,保洁面积,60000,60000,
 B,2026-12-31,2000000,1900000,保洁面积,100000,100000,
@@ -115,7 +115,8 @@ def test_the_whole_loop(loop, capsys) -> None:
     ]
     assert cli("records", "import-monitoring", folder / "mon.csv", "--records", store) == 0
     assert "未重复记录" in capsys.readouterr().out
-    assert len(read_records(store, "monitoring_observations")) == 9
+    observations = read_records(store, "monitoring_observations")
+    assert len(observations) == 9 and observations["note"].iloc[0] == "二季度进度偏慢"
     recorded = read_records(store, "followup_actions")
     assert recorded["flag"].tolist() == flags["flag"].tolist()
     assert recorded["amount"].fillna(0).tolist() == pytest.approx(

@@ -42,6 +42,9 @@ def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  #
     from costperf.io.read import map_headers, read_table
 
     frame, scales = map_headers(read_table(file, sheet=sheet))
+    if "备注" in frame and "note" not in frame:  # 备注 is not a data-model column elsewhere
+        frame = frame.rename(columns={"备注": "note"})
+        frame.attrs.setdefault("headers", {})["note"] = "备注"
     typed, problems = schema.validate(frame)
     where = f"{file}" + (f", sheet '{sheet}'" if sheet else "")
     if (problems["check"] == "missing_column").any():
