@@ -832,30 +832,20 @@ def test_good_run_writes_outputs(good_run: dict) -> None:
     assert "核减率" in good_run["stdout"] and "单位成本标准" in good_run["stdout"]
 
 
-def test_good_run_appends_a_run_and_keeps_old_ones(tmp_path: Path, good_run: dict) -> None:
+def test_the_same_run_again_records_nothing_new(tmp_path: Path, good_run: dict) -> None:
+    """Same inputs and parameters: no new rows, and the run says which run holds them."""
     records = tmp_path / "records.sqlite"
     shutil.copyfile(good_run["records"], records)
-    before = _rows(records)
-    code, _, stderr = run_cli(
+    before = records.read_bytes()
+    code, stdout, stderr = run_cli(
         "run", good_run["case"], "--out", tmp_path / "out", "--records", records, cwd=tmp_path
     )
     assert code == 0, stderr
-    after = _rows(records)
-    for table, rows in before.items():
-        assert set(rows) <= set(after[table]), table  # every old row is still there
-    conn = sqlite3.connect(records)
-    try:
-        runs = [r[0] for r in conn.execute("SELECT run_id FROM runs")]
-        per_run = dict(
-            conn.execute("SELECT run_id, COUNT(*) FROM review_projects GROUP BY run_id").fetchall()
-        )
-    finally:
-        conn.close()
-    assert len(runs) == 2
-    assert sorted(per_run.values()) == [10, 10]
+    assert records.read_bytes() == before
+    held = good_run["summary"]["records"]["run_id"]
+    assert f"运行 {held} 已含相同的输入和参数，未重复记录" in stdout
     new_run = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))
-    assert new_run["records"]["run_id"] in runs
-    assert new_run["records"]["run_id"] != good_run["summary"]["records"]["run_id"]
+    assert new_run["records"]["run_id"] == held and new_run["records"]["already_recorded"]
 
 
 def test_problems_option_chooses_the_table_path(case_copy: Path, tmp_path: Path) -> None:

@@ -624,7 +624,9 @@ def test_cluster_needs_two_clusters_and_no_blanks():
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    # The installed package, as a user runs it (not the source folder: the
+    # standard tables ship as package data mapped from standards/).
+    env = dict(os.environ)
     return subprocess.run(
         [sys.executable, "-m", "costperf.cli", "costmodel", *args],
         cwd=cwd,

@@ -716,7 +716,9 @@ def test_check_dea_data_collects_every_problem_with_locations():
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(SRC))
+    # The installed package, as a user runs it (not the source folder: the
+    # standard tables ship as package data mapped from standards/).
+    env = dict(os.environ)
     return subprocess.run(
         [sys.executable, "-m", "costperf.cli", "dea", *args],
         cwd=cwd,

@@ -125,3 +125,40 @@ def test_a_database_stamped_by_another_application_is_refused(tmp_path: Path) ->
 def test_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="folder"):
         write_run(tmp_path, case_name="c", **frames())
+
+
+def test_the_same_run_is_recorded_once_and_others_append(tmp_path) -> None:
+    """write_run of inputs and parameters already on record writes nothing and returns
+    that run; other inputs append a run; line_no is stored as an integer."""
+    import sqlite3
+
+    import pandas as pd
+
+    from costperf.records import find_run, write_run
+
+    path = tmp_path / "r.sqlite"
+    projects = pd.DataFrame(
+        {
+            "project_id": ["P"],
+            "requested": [10.0],
+            "approved": [8.0],
+            "cut": [2.0],
+            "decision": ["reduce"],
+            "rule": ["unit_cost_cap"],
+        }
+    )
+    lines = projects.assign(line_no=[1.0])
+    standards = pd.DataFrame(columns=["standard_id", "version", "dims", "value"])
+    params = {"case": "c", "config_hash": "config"}
+    assert find_run(path, "run", "data", params) is None and not path.exists()  # no store made
+    kwargs = dict(case_name="c", projects=projects, lines=lines, standards=standards)
+    first = write_run(path, data_hash="data", params=params, **kwargs)
+    again = write_run(path, data_hash="data", params=params, **kwargs)
+    assert again == first and find_run(path, "run", "data", params) == first
+    other = write_run(path, data_hash="data2", params=params, **kwargs)
+    assert other != first
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
+        assert {r[0] for r in conn.execute("SELECT typeof(line_no) FROM review_lines")} == {
+            "integer"
+        }

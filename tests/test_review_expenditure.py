@@ -688,12 +688,12 @@ def test_furniture_by_staff_level_and_meeting_table_by_area() -> None:
         (
             {
                 "expense_kind": "差旅",
-                "city": "成都",
-                "staff_level": "其他人员",
+                "city": "北京",
+                "staff_level": "处长",
                 "travel_days": 2,
                 "requested": 1,
             },
-            "unknown city '成都'",
+            "unknown staff_level '处长'",
         ),
         (
             {
@@ -723,6 +723,31 @@ def test_furniture_by_staff_level_and_meeting_table_by_area() -> None:
 def test_bad_input_names_row_and_column(row: dict, match: str) -> None:
     with pytest.raises(InputError, match=match):
         review(row)
+
+
+def test_city_outside_the_lodging_table_is_flagged_not_rejected() -> None:
+    """A city the lodging table does not list is kept as requested and flagged; the
+    other lines are reviewed (issue 9: one such trip used to reject the whole file)."""
+    out = review(
+        {
+            "expense_kind": "差旅",
+            "city": "成都",
+            "staff_level": "其他人员",
+            "travel_days": 2,
+            "requested": 1800,
+        },
+        {
+            "expense_kind": "差旅",
+            "city": "北京",
+            "staff_level": "其他人员",
+            "travel_days": 2,
+            "requested": 9000,
+        },
+    )
+    assert out.loc[0, "approved"] == 1800 and out.loc[0, "manual_review"]
+    assert "成都不在住宿费标准表中" in out.loc[0, "manual_review_reason_zh"]
+    # 北京 其他人员: 500 x 1 night + (100 + 80) x 2 days = 860
+    assert out.loc[1, "approved"] == 860 and not out.loc[1, "manual_review"]
 
 
 def test_travel_without_a_date_is_an_error() -> None:
@@ -824,10 +849,10 @@ def test_cli_writes_chinese_headers(tmp_path) -> None:
 def test_cli_bad_input_exits_2_naming_file_row_column(tmp_path) -> None:
     data = tmp_path / "requests.csv"
     shutil.copy(EXAMPLE, data)
-    set_cell(data, 14, "出差城市", "成都")  # file row 14 = CL-02
+    set_cell(data, 14, "人员级别", "处长")  # file row 14 = CL-02; not a staff level
     code, stdout, stderr = run_cli("review", data, "-o", tmp_path / "out.csv", cwd=tmp_path)
     assert code == 2, stderr
-    assert "requests.csv, row 14, column '出差城市'" in stderr
+    assert "requests.csv, row 14, column '人员级别'" in stderr
     assert "Traceback" not in stderr
     assert not (tmp_path / "out.csv").exists()
     assert (tmp_path / "out.problems.csv").exists()

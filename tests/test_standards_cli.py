@@ -20,7 +20,9 @@ STANDARDS = REPO / "standards"
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    # The installed package, as a user runs it (not the source folder: the
+    # standard tables ship as package data mapped from standards/).
+    env = dict(os.environ)
     env.pop("COSTPERF_STANDARDS", None)
     return subprocess.run(
         [sys.executable, "-m", "costperf.cli", "standards", *args],

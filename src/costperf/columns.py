@@ -148,3 +148,14 @@ def code_label(kind: str, code: object, lang: str = "zh") -> str:
     if key not in table.index:
         return str(code)
     return table.at[key, "label_zh" if lang == "zh" else "label_en"] or str(code)
+
+
+@cache
+def code_label_map(kind: str, lang: str = "zh") -> dict[str, str]:
+    """Every code of ``kind`` -> its label (for mapping whole columns at once)."""
+    table = code_labels()
+    if kind not in table.index.get_level_values("kind"):
+        return {}
+    rows = table.xs(kind, level="kind")
+    column = "label_zh" if lang == "zh" else "label_en"
+    return {str(code): (text or str(code)) for code, text in rows[column].items()}

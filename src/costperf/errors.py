@@ -86,6 +86,11 @@ class Check(StrEnum):
     MISSING_FACT = "missing_fact"
     INCONSISTENT = "inconsistent"
     LOOKUP = "lookup"
+    # request books (projects, lines, targets)
+    UNKNOWN_CATEGORY = "unknown_category"
+    UNKNOWN_TRAVEL_ITEM = "unknown_travel_item"
+    UNKNOWN_ENGINE = "unknown_engine"
+    NO_PROJECTS = "no_projects"
     # configuration
     CONFIG = "config"
     TOML_SYNTAX = "toml_syntax"

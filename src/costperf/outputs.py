@@ -19,7 +19,7 @@ from costperf.columns import label
 from costperf.errors import LOCATION
 from costperf.io.write import write_text
 from costperf.pipeline import CaseData, CaseResults
-from costperf.records import as_target, check_store, new_run_id, write_run
+from costperf.records import as_target, check_store, find_run, new_run_id, write_run
 from costperf.report import charts
 from costperf.report.excel import write_workbook
 from costperf.report.html import Section, render_report
@@ -327,19 +327,22 @@ def write_outputs(
     workbook = {_sheet(k, lang): v for k, v in tables.items()}
     sections = _sections(config, results, tables, png, lang)
     html = render_report(config.title, sections, lang=lang)
-    run_id = None
+    run_id, held = None, None
+    params = {"case": config.name, "config_hash": data.config_hash}
     if records_path is not None and not results.review_projects.empty:
         check_store(records_path)
-        run_id = new_run_id()
+        held = find_run(records_path, "run", data.data_hash, params)  # the same: not again
+        run_id = held or new_run_id()
     write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
     write_text(html, out_dir / "report.html")
     published = _write_derived_standard(results, out_dir, lang)
     summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
+    summary["records"]["already_recorded"] = held is not None
     summary["published_standard"] = [str(p) for p in published]
     write_text(
         json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
     )
-    if run_id is not None:
+    if run_id is not None and held is None:
         write_run(
             records_path,
             run_id=run_id,
@@ -353,6 +356,7 @@ def write_outputs(
             summary=results.review_totals,
             project_facts=data.requests.projects if data.requests is not None else None,
             class_of_matter=config.class_of_matter,
+            params=params,
         )
     return summary
 

@@ -469,3 +469,39 @@ REQUESTS = Schema(
     nullable=_REQUEST_OPTIONAL,  # every optional fact may be blank
     key=("request_id", "line_no"),
 )
+
+# The request book (申报书): projects, their lines and their performance targets; see
+# :mod:`costperf.review.batch` and ``cases/requests-2027/README.md``.
+BOOK_PROJECTS = Schema(
+    "projects",
+    "项目",
+    required=("project_id", "department"),
+    optional=("project_name", "class_of_matter", "district", "year"),
+    nullable=("project_name", "class_of_matter", "district", "year"),
+    key=("project_id",),
+    allow_extra_numeric=True,  # the dimension columns unit-cost standards use (road_grade)
+)
+_BOOK_LINE_OPTIONAL = (
+    *_REQUEST_OPTIONAL,
+    "travel_item",
+    "standard_id",
+    "cost_element",
+    "unit",
+)
+BOOK_LINES = Schema(
+    "lines",
+    "明细",
+    required=("project_id",),
+    optional=_BOOK_LINE_OPTIONAL,
+    minimum=dict.fromkeys(_REQUEST_NUMBERS, 0.0),
+    nullable=_BOOK_LINE_OPTIONAL,
+    key=("project_id", "line_no"),
+)
+BOOK_TARGETS = Schema(
+    "targets",
+    "绩效目标",
+    required=("project_id", "category", "indicator"),
+    optional=("unit", "target"),
+    nullable=("unit", "target"),
+    text=("target",),  # "≥95%" and "按时完成" are targets too; numbers parsed by the review
+)

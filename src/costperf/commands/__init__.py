@@ -7,5 +7,14 @@ belong inside the function bodies, so ``costperf --help`` starts fast.
 
 from __future__ import annotations
 
-COMMAND_MODULES = ["run", "decompose", "benchmark", "costmodel", "dea", "standards", "review"]
-COMMAND_MODULES += ["records"]
+COMMAND_MODULES = [
+    "run",
+    "decompose",
+    "benchmark",
+    "costmodel",
+    "dea",
+    "standards",
+    "review",
+    "template",
+    "records",
+]

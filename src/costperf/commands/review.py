@@ -1,60 +1,80 @@
-"""``costperf review``: review meeting, training, travel and equipment requests line by line.
+"""``costperf review``: review a request book (or single-sheet request lines) in one batch.
 
-Reads the request lines (CSV, XLSX or Parquet; Chinese or English headers), applies the
-published expenditure standards in force on each line's date, and writes one reviewed
-line per request line (approved, cut, decision, reason, standard and document used) with
-Chinese headers (``--lang en``: English).  Bad input exits with status 2 and names the
-file, row and column.
+Reads a request book — a workbook with the sheets 项目/明细/绩效目标
+(``costperf template requests``), a folder of ``projects``/``lines``/``targets`` tables
+(CSV or Parquet), or the single-sheet request format of ``cases/expenditure-requests``
+— and reviews every project and line with every registered rule.  ``--out DIR`` writes
+``review.xlsx``, ``projects.csv``, ``lines.csv``, ``forms/``, ``summary.html`` and
+``summary.json`` (and records with ``--records``); ``-o FILE`` writes the reviewed lines
+as one table (the single-sheet format's output).  Bad input exits with status 2 and
+names the file, sheet, row and column; the store is then left as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 EPILOG = """\
 examples:
-  costperf review cases/expenditure-requests/requests.csv -o reviewed.xlsx
-  costperf review requests.csv --date 2024-03-01 --lang en -o reviewed.csv
-  costperf review requests.xlsx --sheet 申报明细 --standards my-standards/ -o reviewed.csv
+  costperf review cases/requests-2027/book --standards cases/requests-2027/standards --date 2027-03-01 --out out/requests-2027
+  costperf review requests.xlsx --out out/ --records out/records.sqlite
+  costperf review cases/expenditure-requests/requests.csv -o reviewed.xlsx --date 2024-03-01
+  costperf review book/ --out out/ --engine dask --workers 2
 
-request format and rules: cases/expenditure-requests/README.md
+request book: cases/requests-2027/README.md; single-sheet lines: cases/expenditure-requests/README.md
 """
+ENGINES = ("pandas", "dask")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``review`` and its options."""
     parser = subparsers.add_parser(
         "review",
-        help="review expenditure requests against published standards 支出标准审核",
-        description="Review meeting, training, travel and office-equipment requests "
-        "(会议费、培训费、差旅费、办公设备家具) against the published expenditure standards.",
+        help="review a request book against the standards 预算评审",
+        description="Review budget requests (项目/明细/绩效目标) against the published "
+        "expenditure standards and unit-cost standards, with the target gate.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("requests", type=Path, help="request lines (.csv, .xlsx, .parquet)")
+    parser.add_argument(
+        "requests", type=Path, help="request book (.xlsx, a folder) or request lines (.csv ...)"
+    )
     parser.add_argument(
         "--standards",
         type=Path,
+        action="append",
         default=None,
         metavar="DIR",
-        help="folder of standard tables (default: the shipped standards/)",
+        help="folder of standard tables read beside the shipped ones; a table id in it "
+        "replaces the shipped table of that id (repeatable)",
     )
     parser.add_argument(
         "--date",
         default=None,
         metavar="D",
-        help="date YYYY-MM-DD for lines without one (default: today)",
+        help="date YYYY-MM-DD for lines without one and for project caps (default: today)",
     )
-    parser.add_argument("--sheet", default=None, help="Excel sheet (default: the first)")
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="output headers")
+    parser.add_argument("--sheet", default=None, help="sheet of single-sheet request lines")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="output language")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder")
     parser.add_argument(
         "-o",
         "--output",
         type=Path,
-        required=True,
-        help="reviewed lines (.csv, .xlsx or .parquet)",
+        default=None,
+        help="the reviewed lines as one table (.csv, .xlsx or .parquet)",
     )
+    parser.add_argument(
+        "--records",
+        type=Path,
+        default=None,
+        metavar="DB",
+        help="SQLite record store (the batch is written in one transaction)",
+    )
+    parser.add_argument("--engine", default="pandas", help="pandas (default) or dask")
+    parser.add_argument("--workers", type=int, default=2, help="Dask worker processes")
     parser.set_defaults(func=run)
 
 
@@ -72,10 +92,55 @@ def _date(text: str | None) -> object:
     return stamp
 
 
+def _options(args: argparse.Namespace) -> None:
+    from costperf.errors import located_error
+
+    if args.out is None and args.output is None:
+        msg = "give --out DIR (the batch outputs) or -o FILE (the reviewed lines)"
+        raise located_error(msg, column="--out", expected="--out DIR or -o FILE")
+    if args.engine not in ENGINES:
+        msg = f"--engine {args.engine!r}: use one of: {', '.join(ENGINES)}"
+        raise located_error(
+            msg,
+            column="--engine",
+            value=args.engine,
+            expected=", ".join(ENGINES),
+            check="unknown_engine",
+        )
+    if args.out is not None:
+        from costperf.commands.run import check_out_dir
+
+        check_out_dir(args.out)
+
+
+def read_standard_folders(folders: list[Path] | None) -> object:
+    """The shipped tables plus those of ``folders``; a folder's table id replaces the
+    shipped table of that id (a local variant needs no code)."""
+    from costperf.standards import package_standards_dir, read_standards, shipped_standards
+    from costperf.standards.tables import header_files, read_header
+
+    if not folders:
+        return shipped_standards()
+    own = read_standards(folders)
+    replaced = set(own.table_ids())
+    shipped = [
+        p
+        for p in header_files(package_standards_dir())
+        if str(read_header(p)[0].get("table_id")) not in replaced
+    ]
+    return read_standards([*shipped, *folders])
+
+
+def _routing(folders: list[Path] | None) -> object:
+    """The routing table of the last ``--standards`` folder holding one, else the shipped."""
+    from costperf.review.batch.routing import ROUTING_FILE, routing_table
+
+    own = [f for f in folders or [] if (Path(f) / ROUTING_FILE).is_file()]
+    return routing_table(own[-1]) if own else None
+
+
 def print_sheet_notes(frame) -> None:  # noqa: ANN001 - a frame from read_checked
     """Say on stderr which sheet of a workbook was read (hidden sheets are skipped)."""
-    import sys
-
     from costperf.io.read import problems_in
 
     notes = problems_in(frame)
@@ -85,27 +150,111 @@ def print_sheet_notes(frame) -> None:  # noqa: ANN001 - a frame from read_checke
         print(f"costperf: note: {row['source_file']}: {row['expected']}", file=sys.stderr)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Read, review, write; print a one-line summary; return the exit status."""
-    from costperf.columns import to_display
-    from costperf.io import read_checked, write_table
-    from costperf.review.expenditure import review_expenditure
-    from costperf.schemas import REQUESTS
-    from costperf.standards import read_standards, shipped_standards
+STEPS = (
+    "read",
+    "route",
+    "line",
+    "project",
+    "check",
+    "decide",
+    "review.xlsx",
+    "csv",
+    "forms",
+    "summary",
+    "records",
+)
 
+
+def run(args: argparse.Namespace) -> int:
+    """Read, review, write; print a short summary; return the exit status."""
+    _options(args)
     on = _date(args.date)
-    standards = shipped_standards() if args.standards is None else read_standards(args.standards)
-    requests = read_checked(args.requests, REQUESTS, sheet=args.sheet)
-    print_sheet_notes(requests)
-    reviewed = review_expenditure(requests, standards, on=on)
-    write_table(to_display(reviewed, args.lang), args.output)
-    counts = reviewed["decision"].value_counts()
-    requested, approved = reviewed["requested"].sum(), reviewed["approved"].sum()
-    rate = (requested - approved) / requested if requested else 0.0
-    print(
-        f"review 审核: {len(reviewed)} lines 行; 通过 {counts.get('approve', 0)}, "
-        f"核减 {counts.get('reduce', 0)}, 不予安排 {counts.get('reject', 0)}; "
-        f"申报 {requested:,.2f} 元, 审定 {approved:,.2f} 元, 核减率 {rate:.1%}"
-    )
-    print(f"reviewed lines 审核结果: {args.output}")
+    from costperf.progress import progress
+
+    with progress("costperf review 评审", total=len(STEPS)) as bar:
+        step = bar.step
+        step("read")
+        from costperf.io.book import read_request_book
+
+        standards = read_standard_folders(args.standards)
+        book = read_request_book(args.requests, sheet=args.sheet)
+        for frame in (book.projects, book.lines, book.targets):
+            print_sheet_notes(frame)
+        routing = _routing(args.standards)
+        if args.engine == "dask":
+            from costperf.review.batch.parallel import review_book_dask
+
+            result = review_book_dask(book, standards, on=on, workers=args.workers, routing=routing)
+        else:
+            from costperf.review.batch.engine import review_book
+
+            result = review_book(book, standards, on=on, routing=routing, on_step=step)
+        summary = None
+        if args.out is not None:
+            from costperf.review_outputs import write_review_outputs
+
+            parameters = {
+                "date": None if on is None else f"{on:%Y-%m-%d}",
+                "standards": [str(p) for p in args.standards or []],
+            }
+            if on is None:  # "today" changes daily: record the day used
+                import pandas as pd
+
+                parameters["date"] = f"{pd.Timestamp.today():%Y-%m-%d}"
+            summary = write_review_outputs(
+                result,
+                book,
+                standards,
+                args.out,
+                parameters=parameters,
+                records_path=args.records,
+                lang=args.lang,
+                on_step=step,
+            )
+        if args.output is not None:
+            _write_lines(result, args)
+    _print(result, summary, args)
     return 0
+
+
+def _write_lines(result: object, args: argparse.Namespace) -> None:
+    """The reviewed lines as one table (the single-sheet format keeps its columns)."""
+    from costperf.columns import to_display
+    from costperf.io import write_table
+    from costperf.review.expenditure import OUTPUT_COLUMNS
+
+    lines = result.lines.rename(columns={"project_id": "request_id"})
+    columns = [c for c in OUTPUT_COLUMNS if c in lines]
+    columns += [c for c in ("review_rule", "line_approved", "department") if c in lines]
+    write_table(to_display(lines[columns], args.lang), args.output)
+
+
+def _print(result: object, summary: dict | None, args: argparse.Namespace) -> None:
+    t = result.totals
+    zh = args.lang == "zh"
+    print(
+        f"review 评审: {t['projects']} projects 项目, {t['lines']} lines 行; 通过 "
+        f"{t['projects_approve']}, 核减 {t['projects_reduce']}, 不予安排 {t['projects_reject']}; "
+        f"申报 {t['requested']:,.2f} 元, 审定 {t['approved']:,.2f} 元, 核减率 {t['cut_rate']:.1%}; "
+        f"需人工复核 {t['projects_manual_review']} projects 项目 / {t['lines_manual_review']} lines 行"
+    )
+    if args.output is not None:
+        print(f"reviewed lines 审核结果: {args.output}")
+    if summary is not None:
+        print(
+            ("输出：" if zh else "outputs: ") + f"{args.out}: review.xlsx, projects.csv, "
+            "lines.csv, forms/, summary.html, summary.json"
+        )
+        if summary["batch_id"] and summary["already_recorded"]:
+            print(
+                f"评审记录：批次 {summary['batch_id']} 已含相同的输入、标准和参数，未重复记录 → {args.records}"
+                if zh
+                else f"records: batch {summary['batch_id']} already holds the same inputs, "
+                f"standards and parameters; nothing new recorded -> {args.records}"
+            )
+        elif summary["batch_id"]:
+            print(
+                f"评审记录：批次 {summary['batch_id']} → {args.records}"
+                if zh
+                else f"records: batch {summary['batch_id']} -> {args.records}"
+            )

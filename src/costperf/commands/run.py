@@ -170,7 +170,19 @@ def _print_summary(summary: dict, args: argparse.Namespace, data) -> None:
         )
     if summary["records"]["run_id"]:
         run_id, path = summary["records"]["run_id"], summary["records"]["path"]
-        print(f"  评审记录：运行 {run_id} → {path}" if zh else f"  Records: run {run_id} -> {path}")
+        if summary["records"].get("already_recorded"):
+            print(
+                f"  评审记录：运行 {run_id} 已含相同的输入和参数，未重复记录 → {path}"
+                if zh
+                else f"  Records: run {run_id} already holds the same inputs and parameters; "
+                f"nothing new recorded -> {path}"
+            )
+        else:
+            print(
+                f"  评审记录：运行 {run_id} → {path}"
+                if zh
+                else f"  Records: run {run_id} -> {path}"
+            )
     if len(data.warnings):
         print(
             f"  提示 {len(data.warnings)} 条，见报告“提示”工作表"

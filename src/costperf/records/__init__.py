@@ -16,7 +16,7 @@ runs), :mod:`~costperf.records.writers` (the public writers),
 from costperf.records.models import APPLICATION_ID, HISTORY_TABLES, SCHEMA_VERSION
 from costperf.records.read import TABLES, existing_store, read_proposals, read_records
 from costperf.records.store import Store, Target, as_target, check_store, open_store
-from costperf.records.write import Written, new_run_id, params_hash
+from costperf.records.write import Written, find_run, new_run_id, params_hash
 from costperf.records.writers import (
     find_batch,
     write_batch,
@@ -40,6 +40,7 @@ __all__ = [
     "check_store",
     "existing_store",
     "find_batch",
+    "find_run",
     "new_run_id",
     "open_store",
     "params_hash",

@@ -70,8 +70,12 @@ def write_run(
     project_facts: pd.DataFrame | None = None,
     class_of_matter: str = "",
     year: int | None = None,
+    params: Mapping[str, object] | None = None,
 ) -> str:
     """Store one case run's review records atomically; return its run id.
+
+    A run of the same inputs (``data_hash``) and ``params`` already on record stores
+    nothing: that run's id is returned (see :func:`find_run`).
 
     Parameters
     ----------
@@ -106,8 +110,10 @@ def write_run(
         year=run_year,
         inputs_hash=data_hash,
         standards=used,
+        params=params,
     )
-    return record(path, run, _decision_rows(projects, lines, standards)).run_id
+    rows = _decision_rows(projects, lines, standards)
+    return record(path, run, rows, unless_recorded=params is not None).run_id
 
 
 def _refs(standards: pd.DataFrame | None) -> list[str]:

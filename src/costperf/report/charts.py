@@ -246,3 +246,50 @@ def expected_scatter(
 def chart_titles(lang: str) -> Sequence[str]:
     """All fixed chart texts in ``lang`` (for glyph tests)."""
     return [v[0] if lang == "zh" else v[1] for v in TEXT.values()]
+
+
+def cut_bars(
+    groups: pd.DataFrame, *, label: str, title: str, lang: str = "zh", top: int = 15
+) -> bytes:
+    """Horizontal bars of the cut and the approved amount per group (largest cut first).
+
+    ``groups`` has ``group``, ``approved`` and ``cut`` [yuan]; ``label`` names the axis.
+    """
+    shown = groups.sort_values("cut", ascending=False).head(top).iloc[::-1]
+    fig = _figure(8.0, max(2.5, 0.38 * len(shown) + 1.2))
+    ax = fig.add_subplot()
+    names = shown["group"].astype(str)
+    wan = 1e4 if lang == "zh" else 1.0
+    ax.barh(
+        names, shown["approved"] / wan, color="C0", label="审定数" if lang == "zh" else "approved"
+    )
+    ax.barh(
+        names,
+        shown["cut"] / wan,
+        left=shown["approved"] / wan,
+        color="C3",
+        label="核减数" if lang == "zh" else "cut",
+    )
+    for y, (a, c, r) in enumerate(
+        zip(shown["approved"], shown["cut"], shown["cut_rate"], strict=True)
+    ):
+        rate = "" if pd.isna(r) else f" {r:.1%}"
+        ax.annotate(rate, ((a + c) / wan, y), va="center", fontsize=8)
+    ax.set_xlabel("万元" if lang == "zh" else "yuan")
+    ax.set_ylabel(label)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+def rate_histogram(rates: pd.Series, *, title: str, lang: str = "zh") -> bytes:
+    """Distribution of project cut rates (0 to 100 %), 20 bins."""
+    fig = _figure(7.0, 3.8)
+    ax = fig.add_subplot()
+    ax.hist(rates.dropna() * 100, bins=np.linspace(0, 100, 21), color="C0", edgecolor="white")
+    ax.set_xlabel("核减率（%）" if lang == "zh" else "cut rate (%)")
+    ax.set_ylabel("项目数" if lang == "zh" else "projects")
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)

@@ -6,7 +6,7 @@ is frozen, numbers get thousands separators, rates are shown as percentages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +18,12 @@ RATE_COLUMNS = {"cut_rate", "share", "effect_share"}
 
 
 def write_workbook(
-    sheets: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str = "zh", title: str = ""
+    sheets: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    lang: str = "zh",
+    title: str = "",
+    format_sheet: Callable | None = None,  # (book, sheet, frame, shown, header_row): print setup
 ) -> Path:
     """Write ``{sheet name: frame}`` to ``path`` as a formatted workbook (atomically)."""
     path = Path(path)
@@ -55,6 +60,8 @@ def write_workbook(
             ws.freeze_panes(start + 1, 0)
             if len(frame):
                 ws.autofilter(start, 0, start + len(frame), max(len(frame.columns) - 1, 0))
+            if format_sheet is not None:
+                format_sheet(book, ws, frame, shown, start)
     return path
 
 

@@ -4,11 +4,16 @@ A rule is one definition in one module: what it applies to, the standard tables 
 reads, and a function over the whole table of the lines (or projects) routed to it. A
 new rule (a price cap, a quantity norm, a composite quota, a unit-cost standard, a
 target check) is one module that calls :func:`register` and one entry in
-:data:`BUILTIN_MODULES`; the review loops over the registry, never over a list of
-branches.
+:data:`BUILTIN_MODULES`; the reviews loop over the registry, never over a list of
+branches.  The batch review (:mod:`costperf.review.batch`) runs the levels in the order
+of :data:`LEVELS`: route, line, project, check.
 
 Calling conventions
 -------------------
+``level == "route"`` (which rule reviews each line)::
+
+    route(lines, projects, context) -> (rule_per_line, problems)
+
 ``level == "line"`` (expenditure rules: meeting, training, travel, equipment)::
 
     review(requests, lines, standards, tables) -> (result, problems)
@@ -19,10 +24,28 @@ the lines routed to the rule (index aligned with ``requests``), ``standards`` th
 ``result`` holds, per line, ``approvable`` [yuan] and the rule's provenance
 (``rule``, ``standard_id``, ``standard_version``, ``document_no``, ``standard_lines``,
 ``verified``, ``basis_zh``, ``basis_en``; optionally the quantities and prices it
-compared); ``problems`` is a problems table (never raised by the rule).
+compared, ``manual_review`` with its reasons, and ``uncovered``: the tables do not
+cover the line's facts, e.g. a city outside the lodging table); ``problems`` is a
+problems table (never raised by the rule).
 
-``level == "project"`` (the unit-cost standard): see
-:func:`costperf.review.unit_cost.review_unit_cost`.
+``level == "project"`` (caps and gates: the unit-cost standard, the target gate)::
+
+    review(projects, lines, targets, context) -> verdicts
+
+``lines`` carry each line's ``approved`` after the line rules.  ``verdicts`` has one
+row per project it applies to, indexed by ``project_id``: ``cap`` [yuan] (NaN: none,
+applied to the approved sum of the lines: lines first, then the cap), ``reject``
+(不予安排), ``covered`` (a standard covers the whole project), ``manual_review`` with
+``manual_review_reason_zh/en``, and ``rule``, ``standard_id``, ``standard_version``,
+``basis_zh``, ``basis_en``; optionally ``target_check``.
+
+``level == "check"`` (flags that change no amount: duplicates, no applicable standard)::
+
+    check(lines, verdicts, context) -> flags
+
+``flags`` is aligned with ``lines``: ``manual_review``, ``manual_review_reason_zh/en``.
+``context`` is a :class:`costperf.review.batch.BatchContext` (standards, tables, date,
+whether the book has a targets sheet, the routing table).
 """
 
 from __future__ import annotations
@@ -38,9 +61,12 @@ BUILTIN_MODULES = (
     "costperf.review.expenditure.travel",
     "costperf.review.expenditure.equipment",
     "costperf.review.unit_cost",
+    "costperf.review.batch.routing",
+    "costperf.review.batch.gates",
+    "costperf.review.batch.checks",
 )
 
-LEVELS = ("line", "project")
+LEVELS = ("route", "line", "project", "check")
 
 
 @dataclass(frozen=True)
@@ -52,7 +78,7 @@ class ReviewRule:
     name
         Registry key, also the expense kind a line rule reviews (``meeting`` ...).
     level
-        ``line`` or ``project``.
+        One of :data:`LEVELS`.
     review
         The function (see the module docstring for its signature by level).
     tables
@@ -62,6 +88,9 @@ class ReviewRule:
         The rule's name for users.
     document
         The document the rule implements (e.g. 财行〔2016〕214号).
+    open_dims
+        Dimensions whose values a table may simply not cover (a city outside the
+        lodging table): such a line is flagged for manual review, not bad input.
     """
 
     name: str
@@ -71,6 +100,7 @@ class ReviewRule:
     label_zh: str = ""
     label_en: str = ""
     document: str = ""
+    open_dims: tuple[str, ...] = ()
 
 
 _RULES: dict[str, ReviewRule] = {}

@@ -371,13 +371,202 @@ def review_unit_cost(
     return decided, review_lines(request_lines, decided), review_totals(decided)
 
 
+# ---- the unit-cost standard as a project cap in a batch review -------------------------
+
+VERDICT_COLUMNS = [
+    "cap",
+    "reject",
+    "covered",
+    "manual_review",
+    "manual_review_reason_zh",
+    "manual_review_reason_en",
+    "rule",
+    "standard_id",
+    "standard_version",
+    "basis_zh",
+    "basis_en",
+]
+
+
+def output_unit(unit: object) -> str:
+    """The output unit of a standard's unit (``元/m2`` -> ``m2``), folded for matching."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(unit)).strip()
+    tail = text.split("/", 1)[1] if "/" in text else text
+    return {"平方米": "m2", "m^2": "m2", "㎡": "m2"}.get(tail, tail).lower().replace(" ", "")
+
+
+def quantified_outputs(targets: pd.DataFrame) -> pd.DataFrame:
+    """Numeric 产出-数量 targets: ``project_id, indicator, unit_key, value`` (value > 0)."""
+    from costperf.schemas import parse_numbers
+
+    rows = targets[targets["category"].eq("output_quantity")]
+    if rows.empty:
+        return pd.DataFrame(columns=["project_id", "indicator", "unit_key", "value"])
+    text = rows["target"] if "target" in rows else pd.Series(np.nan, index=rows.index)
+    numbers, _, _ = parse_numbers(text)
+    unit = rows["unit"] if "unit" in rows else pd.Series("", index=rows.index)
+    out = pd.DataFrame(
+        {
+            "project_id": rows["project_id"],
+            "indicator": rows["indicator"],
+            "unit_key": unit.fillna("").map(output_unit),
+            "value": numbers,
+        }
+    )
+    return out[out["value"].gt(0)]
+
+
+def _unit_cost_tables(context: object) -> list[tuple[str, str, object]]:
+    """``(table_id, class_of_matter, version in force)`` of the unit-cost tables."""
+    from costperf.standards.lookup import versions_in_force
+
+    standards = context.standards
+    ids = sorted(set(standards.tables.loc[standards.tables["kind"].eq("unit_cost"), "table_id"]))
+    found = []
+    for table_id in ids:
+        ver = versions_in_force(standards, pd.Series([table_id]), pd.Series([context.on]))
+        if ver.notna().iloc[0]:
+            version = standards.versions[(table_id, int(ver.iloc[0]))]
+            found.append((table_id, str(version.header.get("class_of_matter") or ""), version))
+    return found
+
+
+def cap_unit_cost(
+    projects: pd.DataFrame, lines: pd.DataFrame, targets: pd.DataFrame, context: object
+) -> pd.DataFrame:
+    """Cap each project of a class of matter at its unit-cost standard x output target.
+
+    A project whose ``class_of_matter`` is that of a ``unit_cost`` table in force (e.g.
+    the table ``costperf run`` derives, sealed) is looked up by the table's dimensions
+    (e.g. ``road_grade``); its output is the sum of its numeric 产出-数量 targets in the
+    standard's output unit (``元/m2`` -> targets in m2).  The cap applies to the
+    approved sum of its lines (lines first); the excess is cut pro rata.  A project of
+    the class with no standard value or no such target is flagged, not capped.
+
+    Returns
+    -------
+    DataFrame
+        :data:`VERDICT_COLUMNS`, indexed by ``project_id`` (projects of a class only).
+    """
+    from costperf.review.expenditure.lookup import format_amounts
+    from costperf.standards import lookup_values
+    from costperf.standards.lookup import OK
+
+    parts = []
+    outputs = quantified_outputs(targets)
+    klass = projects["class_of_matter"] if "class_of_matter" in projects else None
+    if klass is None or not context.has_targets:
+        return pd.DataFrame(columns=VERDICT_COLUMNS, index=pd.Index([], name="project_id"))
+    for table_id, class_of_matter, version in _unit_cost_tables(context):
+        mine = projects[klass.astype(str).str.strip().eq(class_of_matter)]
+        if mine.empty:
+            continue
+        items = list((version.header.get("items") or {}).keys())
+        dims = [d for d in version.dims if d in mine.columns]
+        query = mine[dims].assign(date=context.on)
+        found = lookup_values(
+            context.standards, query, on="date", table=table_id, item=items[0], dims=dims
+        ).set_index(mine["project_id"])
+        unit = found["unit"].map(output_unit, na_action="ignore")
+        want = pd.DataFrame(
+            {"project_id": mine["project_id"].to_numpy(), "unit_key": unit.to_numpy()}
+        )
+        output = want.merge(outputs, on=["project_id", "unit_key"], how="left")
+        output = output.groupby("project_id", sort=False)["value"].sum(min_count=1)
+        output = output.reindex(found.index)
+        ok = found["lookup_status"].eq(OK)
+        cap = (found["value"] * output).round(2).where(ok)
+        verdict = pd.DataFrame(index=found.index)
+        verdict["cap"] = cap
+        verdict["reject"] = False
+        verdict["covered"] = cap.notna()
+        verdict["rule"] = "unit_cost"
+        verdict["standard_id"] = found["standard_id"].where(ok)
+        verdict["standard_version"] = (
+            found["table_id"] + "@" + found["version"].astype(str)
+        ).where(ok)
+        shown_unit = found["unit"].astype(str).str.split("/").str[-1]
+        dim_text = mine[dims].astype(str).agg("/".join, axis=1).to_numpy() if dims else ""
+        verdict["basis_zh"] = (
+            f"{class_of_matter}单位成本标准 "
+            + verdict["standard_id"].astype(str)
+            + "@"
+            + found["version"].astype(str)
+            + "（"
+            + pd.Series(dim_text, index=found.index).astype(str)
+            + "）"
+            + format_amounts(found["value"])
+            + " "
+            + found["unit"].astype(str)
+            + " × 产出目标 "
+            + format_amounts(output)
+            + " "
+            + shown_unit
+            + " = "
+            + format_amounts(cap)
+            + " 元"
+        ).where(verdict["covered"], "")
+        verdict["basis_en"] = (
+            f"unit-cost standard of {class_of_matter} "
+            + verdict["standard_id"].astype(str)
+            + "@"
+            + found["version"].astype(str)
+            + " "
+            + format_amounts(found["value"])
+            + " "
+            + found["unit"].astype(str)
+            + " x output target "
+            + format_amounts(output)
+            + " "
+            + shown_unit
+            + " = "
+            + format_amounts(cap)
+            + " yuan"
+        ).where(verdict["covered"], "")
+        no_value = ~ok
+        no_output = ok & output.isna()
+        verdict["manual_review"] = no_value | no_output
+        verdict["manual_review_reason_zh"] = np.select(
+            [no_value, no_output],
+            [
+                f"{class_of_matter}无适用单位成本标准（"
+                + found["lookup_status"].astype(str)
+                + "），需人工审核",
+                "无与单位成本标准单位（"
+                + shown_unit
+                + "）一致的可量化产出指标，未按标准核定，需人工审核",
+            ],
+            "",
+        )
+        verdict["manual_review_reason_en"] = np.select(
+            [no_value, no_output],
+            [
+                f"no unit-cost standard of {class_of_matter} applies ("
+                + found["lookup_status"].astype(str)
+                + "): check by hand",
+                "no quantified output target in the standard's unit ("
+                + shown_unit
+                + "): not capped, check by hand",
+            ],
+            "",
+        )
+        parts.append(verdict)
+    if not parts:
+        return pd.DataFrame(columns=VERDICT_COLUMNS, index=pd.Index([], name="project_id"))
+    out = pd.concat(parts)
+    out.index.name = "project_id"
+    return out[VERDICT_COLUMNS]
+
+
 register(
     ReviewRule(
         name="unit_cost",
         level="project",
-        review=review_unit_cost,
+        review=cap_unit_cost,
         label_zh="单位成本标准",
         label_en="unit-cost standard",
-        document="the class of matter's derived unit-cost standard (standards derive)",
+        document="the class of matter's derived unit-cost standard (standards derive, seal)",
     )
 )

@@ -12,6 +12,7 @@ anything; the most specific line wins.  Rows that match nothing get NaN and a
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -96,7 +97,7 @@ def versions_in_force(
     standards: StandardSet, table_ids: pd.Series, dates: pd.Series, *, include_drafts: bool = False
 ) -> pd.Series:
     """Version of each row's table in force on the row's date (NaN when none)."""
-    periods = effective_periods(standards.tables, include_drafts=include_drafts)
+    periods = _periods(standards, include_drafts)
     out = pd.Series(np.nan, index=table_ids.index)
     for table_id, rows in table_ids.groupby(table_ids, sort=False).groups.items():
         mine = periods[periods["table_id"] == table_id].sort_values("start")
@@ -112,6 +113,17 @@ def versions_in_force(
         found &= ~np.isnat(when) & (np.isnat(end) | (when <= end))
         out.loc[rows] = np.where(found, mine["version"].to_numpy()[safe], np.nan)
     return out
+
+
+_PERIODS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _periods(standards: StandardSet, include_drafts: bool) -> pd.DataFrame:
+    """:func:`effective_periods` of a set, computed once per set (a set is immutable)."""
+    cached = _PERIODS.setdefault(standards, {})
+    if include_drafts not in cached:
+        cached[include_drafts] = effective_periods(standards.tables, include_drafts=include_drafts)
+    return cached[include_drafts]
 
 
 # ---- dimension values of the query ----------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.review.expenditure.lookup import fmt_amount
+from costperf.review.expenditure.lookup import format_amounts, select_texts
 from costperf.review.unit_cost import DECISIONS_ZH
 
 OUTPUT_COLUMNS = [
@@ -54,7 +54,13 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
     requested = work["requested"]
     if "_approved_amount" in res:  # equipment: units within caps at min(price, cap)
         requested = requested.where(requested.notna(), res["quantity"] * res["unit_price"])
-    approvable = res["approvable"].astype(float).round(2)
+    uncovered = (
+        res["uncovered"].fillna(False).astype(bool)
+        if "uncovered" in res
+        else pd.Series(False, index=res.index)
+    )
+    # the tables do not cover the line's facts: kept as requested, flagged below
+    approvable = res["approvable"].astype(float).where(~uncovered, requested).round(2)
     approved = np.minimum(requested, approvable)
     if "_approved_amount" in res:
         own = res["_approved_amount"].astype(float)
@@ -77,32 +83,63 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
     for col in ("rule", "standard_id", "standard_version", "document_no", "standard_lines"):
         out[col] = res[col]
     out["verified"] = res["verified"]
-    zh, en = [], []
-    for basis_zh, basis_en, r, a, c, d in zip(
-        res["basis_zh"],
-        res["basis_en"],
-        out["requested"],
-        out["approved"],
-        out["cut"],
-        out["decision"],
-        strict=True,
-    ):
-        if d == "reject":
-            zh.append(f"{basis_zh}；申报 {fmt_amount(r)} 元，不予安排")
-            en.append(f"{basis_en}; requested {fmt_amount(r)} yuan: rejected")
-        elif d == "reduce":
-            zh.append(
-                f"{basis_zh}；申报 {fmt_amount(r)} 元超过标准，核减 {fmt_amount(c)} 元，审定 {fmt_amount(a)} 元"
+    r, a, c = (format_amounts(out[k]) for k in ("requested", "approved", "cut"))
+    basis_zh, basis_en = res["basis_zh"].astype(object), res["basis_en"].astype(object)
+    cases = [uncovered, reject, reduce]
+    out["reason_zh"] = select_texts(
+        out.index,
+        list(
+            zip(
+                cases,
+                [
+                    lambda i: basis_zh[i] + "；申报 " + r[i] + " 元按申报数列示，需人工审核",
+                    lambda i: basis_zh[i] + "；申报 " + r[i] + " 元，不予安排",
+                    lambda i: (
+                        basis_zh[i]
+                        + "；申报 "
+                        + r[i]
+                        + " 元超过标准，核减 "
+                        + c[i]
+                        + " 元，审定 "
+                        + a[i]
+                        + " 元"
+                    ),
+                ],
+                strict=True,
             )
-            en.append(
-                f"{basis_en}; requested {fmt_amount(r)} yuan is above it: cut {fmt_amount(c)} yuan"
+        ),
+        lambda i: basis_zh[i] + "；申报 " + r[i] + " 元未超过标准，通过",
+    )
+    out["reason_en"] = select_texts(
+        out.index,
+        list(
+            zip(
+                cases,
+                [
+                    lambda i: (
+                        basis_en[i]
+                        + "; requested "
+                        + r[i]
+                        + " yuan kept as requested: check by hand"
+                    ),
+                    lambda i: basis_en[i] + "; requested " + r[i] + " yuan: rejected",
+                    lambda i: (
+                        basis_en[i]
+                        + "; requested "
+                        + r[i]
+                        + " yuan is above it: cut "
+                        + c[i]
+                        + " yuan"
+                    ),
+                ],
+                strict=True,
             )
-        else:
-            zh.append(f"{basis_zh}；申报 {fmt_amount(r)} 元未超过标准，通过")
-            en.append(f"{basis_en}; requested {fmt_amount(r)} yuan is within it: approved")
-    out["reason_zh"], out["reason_en"] = zh, en
+        ),
+        lambda i: basis_en[i] + "; requested " + r[i] + " yuan is within it: approved",
+    )
+    out["uncovered"] = uncovered
     flagged = res["manual_review"] if "manual_review" in res else pd.Series(index=res.index)
-    out["manual_review"] = flagged.eq(True)  # lines of kinds without the check: False
+    out["manual_review"] = flagged.eq(True) | uncovered  # kinds without the check: False
     for col in ("manual_review_reason_zh", "manual_review_reason_en"):
         out[col] = res[col].fillna("") if col in res else ""
     for col in ("source_file", "source_row"):

@@ -15,7 +15,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from costperf.review.expenditure.lookup import fmt_amount, join_texts, line_refs, lookup_problems
+from costperf.review.expenditure.lookup import (
+    format_amounts,
+    join_texts,
+    line_refs,
+    lookup_problems,
+)
 from costperf.review.expenditure.requests import fact_column, first_present, require_facts
 from costperf.review.registry import ReviewRule, register
 from costperf.schemas import concat_problems, row_problems
@@ -180,38 +185,21 @@ def _review_equipment(
             "missing_fact",
         )
     )
-    qty_cap = pd.Series(np.nan, index=rows)
-    qty_ref = pd.Series("", index=rows, dtype=object)
-    groups = pd.DataFrame(
-        {
-            "item": item,
-            "level": level.astype(object).fillna(""),
-            "unit_type": unit_type.astype(object).fillna(""),
-            "date": dates,
-        }
-    )[capped & staff.notna()]
-    for (code, lev, utype, when), idx in groups.groupby(
-        ["item", "level", "unit_type", "date"]
-    ).groups.items():
-        try:
-            qty_cap.loc[idx] = quantity_cap(
-                code,
-                staff.loc[idx].to_numpy(),
-                standards=standards,
-                on=when,
-                table=table,
-                staff_level=lev or None,
-                unit_type=utype or None,
-            )
-        except Exception as exc:  # noqa: BLE001 - an InputError naming the missing fact
-            mask = pd.Series(False, index=req.index)
-            mask.loc[idx] = True
-            column = (
-                "staff_level" if "staff_level" in str(exc) else fact_column(req, facts["the item"])
-            )
-            problems.append(row_problems(req, mask, column, str(exc), "unknown_value"))
+    have = capped & staff.notna()
+    qty_cap, qty_ref, failed = _quantity_caps(
+        standards, table, item[have], level[have], unit_type[have], dates[have], staff[have]
+    )
+    qty_cap, qty_ref = qty_cap.reindex(rows), qty_ref.reindex(rows).fillna("")
+    statuses = failed.attrs["status"]
+    for fact, mask in failed.items():
+        if not mask.any():
             continue
-        qty_ref.loc[idx] = _quantity_ref(standards, table, code, lev, utype, when)
+        column = "staff_level" if fact == "staff_level" else fact_column(req, facts["the item"])
+        where = pd.Series(False, index=req.index)
+        where.loc[mask.index[mask.to_numpy()]] = True
+        text = "; ".join(sorted(set(statuses[mask])))
+        expected = f"a quantity cap of {table} for the item and staff level ({text})"
+        problems.append(row_problems(req, where, column, expected, "unknown_value"))
     existing = (
         sub["existing_quantity"] if "existing_quantity" in sub else pd.Series(np.nan, index=rows)
     )
@@ -274,24 +262,20 @@ def _review_equipment(
     out["standard_lines"] = lines
     out["verified"] = main["verified"].where(main["lookup_status"].eq(OK), True).astype(bool)
     labels = _item_label_map(standards, table)
-    zh, en = [], []
-    for i in rows:
-        z, e = _equipment_text(
-            labels.get(item[i], item[i]),
-            quantity[i],
-            allowed[i],
-            qty_cap[i],
-            held_after[i],
-            price[i],
-            price_cap[i],
-            room_cap[i],
-            age[i],
-            years.at[i, "value"],
-            bool(too_young[i]),
-            bool(replacing[i]),
-        )
-        zh.append(z)
-        en.append(e)
+    zh, en = _equipment_texts(
+        item.map(lambda c: labels.get(c, c)).astype(str),
+        quantity,
+        allowed,
+        qty_cap,
+        held_after,
+        price,
+        price_cap,
+        room_cap,
+        age,
+        years["value"],
+        too_young,
+        replacing,
+    )
     out["basis_zh"], out["basis_en"] = zh, en
     return out, concat_problems(problems)
 
@@ -311,74 +295,189 @@ def _item_label_map(standards: StandardSet, table: str) -> dict[str, str]:
     return labels
 
 
-def _quantity_ref(
-    standards: StandardSet, table: str, item: str, level: str, unit_type: str, when: object
-) -> str:
-    """Provenance of one item's quantity cap: its (shared) quantity line or tiers rule."""
-    from costperf.standards.rules import table_in_force
+def _quantity_caps(
+    standards: StandardSet,
+    table: str,
+    item: pd.Series,
+    level: pd.Series,
+    unit_type: pd.Series,
+    dates: pd.Series,
+    staff: pd.Series,
+) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Quantity cap and its provenance per row, over the whole frame at once.
 
-    version = table_in_force(standards, table, when)
-    rules = version.header.get("rules") or {}
-    for name, spec in rules.items():
-        if spec.get("type") == "tiers" and spec.get("item") == item:
-            return f"{version.ref} rules.{name}（{spec.get('label_zh', name)}）"
-    shared = (rules.get("shared_quantity") or {}).get("value") or {}
+    Items with a ``tiers`` rule (the copier) use the tiers of the version in force (one
+    call per version and item); the others their own or shared ``quantity`` line, found
+    by one :func:`lookup_values` over every row, times (or per) the staff, rounded as
+    the version's ``rules.quantity_rounding`` says.
+
+    Returns
+    -------
+    cap, ref, failed
+        ``failed`` has a boolean column per fact a failed lookup points at
+        (``staff_level``, ``item``) and the statuses in ``attrs['status']``.
+    """
+    from costperf.standards.lookup import versions_in_force
+
+    rows = item.index
+    cap = pd.Series(np.nan, index=rows)
+    ref = pd.Series("", index=rows, dtype=object)
+    status = pd.Series("", index=rows, dtype=object)
+    version_no = versions_in_force(standards, pd.Series(table, index=rows), dates)
+    line_item = item.copy()
+    mode = pd.Series("none", index=rows, dtype=object)
+    tiered = pd.Series(False, index=rows)
+    for ver, idx in version_no.dropna().groupby(version_no.dropna()).groups.items():
+        version = standards.versions[(table, int(ver))]
+        rules = version.header.get("rules") or {}
+        shared = (rules.get("shared_quantity") or {}).get("value") or {}
+        line_item.loc[idx] = item.loc[idx].map(lambda c, m=shared: m.get(c, c))
+        mode.loc[idx] = (rules.get("quantity_rounding") or {}).get("value", "none")
+        for name, spec in rules.items():
+            if spec.get("type") != "tiers" or "item" not in spec:
+                continue
+            mine = idx[item.loc[idx].eq(spec["item"]).to_numpy()]
+            if len(mine):
+                cap.loc[mine] = quantity_cap(
+                    spec["item"],
+                    staff.loc[mine].to_numpy(),
+                    standards=standards,
+                    on=version.values["effective_from"].iloc[0],
+                    table=table,
+                )
+                ref.loc[mine] = f"{version.ref} rules.{name}（{spec.get('label_zh', name)}）"
+                tiered.loc[mine] = True
+    lines = rows[~tiered.to_numpy()]
     found = lookup_values(
         standards,
         pd.DataFrame(
-            {"staff_level": [level or np.nan], "unit_type": [unit_type or np.nan], "date": [when]}
+            {
+                "item": line_item[lines],
+                "staff_level": level[lines],
+                "unit_type": unit_type[lines],
+                "date": dates[lines],
+            }
         ),
         on="date",
         table=table,
-        item=shared.get(item, item),
         component="quantity",
         dims=["staff_level", "unit_type"],
+    ).set_index(lines)
+    ok = found["lookup_status"].eq(OK)
+    unit = found["unit"].astype(str)
+    ratio = found["value"].astype(float)
+    raw = (staff[lines] * ratio).where(unit.str.endswith("/人"), staff[lines] / ratio)
+    raw = raw.round(9)  # 0.29 x 100 = 28.999999999999996 is 29 staff-units
+    rounded = np.select(
+        [mode[lines].eq("floor"), mode[lines].eq("ceil")], [np.floor(raw), np.ceil(raw)], raw
     )
-    return "" if found["lookup_status"].iloc[0] != OK else line_refs(found).iloc[0]
+    cap.loc[lines] = pd.Series(rounded, index=lines).where(ok)
+    ref.loc[lines] = line_refs(found).where(ok, "")
+    status.loc[lines] = found["lookup_status"].where(~ok, "")
+    failed = pd.DataFrame(index=rows)
+    bad = status.ne("")
+    failed["staff_level"] = bad & status.str.contains("staff_level")
+    failed["item"] = bad & ~failed["staff_level"]
+    failed.attrs["status"] = status
+    return cap, ref, failed
 
 
-def _equipment_text(
-    item: str,
-    quantity: float,
-    allowed: float,
-    cap: float,
-    held: float,
-    price: float,
-    price_cap: float,
-    room_cap: float,
-    age: float,
-    min_years: float,
-    too_young: bool,
-    replacing: bool,
-) -> tuple[str, str]:
-    if too_young:
-        return (
-            f"{item}已使用 {fmt_amount(age)} 年，未达到最低使用年限 {fmt_amount(min_years)} 年且未损坏，"
-            "不予更新",
-            f"{item}: in service {fmt_amount(age)} years, below the minimum of {fmt_amount(min_years)} "
-            "and not damaged beyond repair: no replacement",
-        )
-    if room_cap == room_cap:
-        return (
-            f"会议桌价格上限按会议室面积计 {fmt_amount(room_cap)} 元",
-            f"meeting-table cap by room area {fmt_amount(room_cap)} yuan",
-        )
-    qzh = qen = ""
-    if cap == cap:
-        qzh = (
-            f"数量上限 {fmt_amount(cap)}，{'更新后' if replacing else '现有'}保有 {fmt_amount(held)}，"
-            f"可配置 {fmt_amount(allowed)}（申报 {fmt_amount(quantity)}）；"
-        )
-        qen = (
-            f"quantity cap {fmt_amount(cap)}, {'kept after replacement' if replacing else 'held'} "
-            f"{fmt_amount(held)}, allowed {fmt_amount(allowed)} (of {fmt_amount(quantity)}); "
-        )
-    return (
-        f"{item}：{qzh}单价 {fmt_amount(price)} 元，价格上限 {fmt_amount(price_cap)} 元，"
-        f"按 {fmt_amount(allowed)} × {fmt_amount(min(price, price_cap))} 元核定",
-        f"{item}: {qen}unit price {fmt_amount(price)} yuan, cap {fmt_amount(price_cap)} yuan; "
-        f"approved {fmt_amount(allowed)} x {fmt_amount(min(price, price_cap))} yuan",
+def _equipment_texts(
+    item: pd.Series,
+    quantity: pd.Series,
+    allowed: pd.Series,
+    cap: pd.Series,
+    held: pd.Series,
+    price: pd.Series,
+    price_cap: pd.Series,
+    room_cap: pd.Series,
+    age: pd.Series,
+    min_years: pd.Series,
+    too_young: pd.Series,
+    replacing: pd.Series,
+) -> tuple[pd.Series, pd.Series]:
+    """The basis of each equipment line, in zh and en (vectorised)."""
+    f = format_amounts
+    used = f(np.minimum(price, price_cap))
+    young_zh = (
+        item
+        + "已使用 "
+        + f(age)
+        + " 年，未达到最低使用年限 "
+        + f(min_years)
+        + " 年且未损坏，不予更新"
     )
+    young_en = (
+        item
+        + ": in service "
+        + f(age)
+        + " years, below the minimum of "
+        + f(min_years)
+        + " and not damaged beyond repair: no replacement"
+    )
+    table_zh = "会议桌价格上限按会议室面积计 " + f(room_cap) + " 元"
+    table_en = "meeting-table cap by room area " + f(room_cap) + " yuan"
+    kept = pd.Series(np.where(replacing, "更新后", "现有"), index=item.index)
+    kept_en = pd.Series(np.where(replacing, "kept after replacement", "held"), index=item.index)
+    has_cap = cap.notna()
+    q_zh = (
+        "数量上限 "
+        + f(cap)
+        + "，"
+        + kept
+        + "保有 "
+        + f(held)
+        + "，可配置 "
+        + f(allowed)
+        + "（申报 "
+        + f(quantity)
+        + "）；"
+    ).where(has_cap, "")
+    q_en = (
+        "quantity cap "
+        + f(cap)
+        + ", "
+        + kept_en
+        + " "
+        + f(held)
+        + ", allowed "
+        + f(allowed)
+        + " (of "
+        + f(quantity)
+        + "); "
+    ).where(has_cap, "")
+    plain_zh = (
+        item
+        + "："
+        + q_zh
+        + "单价 "
+        + f(price)
+        + " 元，价格上限 "
+        + f(price_cap)
+        + " 元，按 "
+        + f(allowed)
+        + " × "
+        + used
+        + " 元核定"
+    )
+    plain_en = (
+        item
+        + ": "
+        + q_en
+        + "unit price "
+        + f(price)
+        + " yuan, cap "
+        + f(price_cap)
+        + " yuan; approved "
+        + f(allowed)
+        + " x "
+        + used
+        + " yuan"
+    )
+    is_table = room_cap.notna()
+    zh = np.select([too_young, is_table], [young_zh, table_zh], plain_zh)
+    en = np.select([too_young, is_table], [young_en, table_en], plain_en)
+    return pd.Series(zh, index=item.index), pd.Series(en, index=item.index)
 
 
 register(

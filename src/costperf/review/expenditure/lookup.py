@@ -7,7 +7,7 @@ numbers shown in reasons.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -58,17 +58,35 @@ def lookup_problems(
     return concat_problems(parts)
 
 
+def per_distinct(
+    frame: pd.DataFrame, columns: list[str], build: Callable[[pd.DataFrame], pd.Series]
+) -> pd.Series:
+    """``build`` on the distinct rows of ``frame[columns]`` only, spread to every row
+    (reason texts of looked-up lines: a few distinct standard lines per table)."""
+    keys = frame[columns]
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys.astype(object)))
+    distinct = pd.DataFrame(list(uniques), columns=columns) if len(uniques) else keys.iloc[:0]
+    text = build(distinct.reset_index(drop=True)).astype(object).to_numpy()
+    out = np.empty(len(frame), dtype=object)
+    out[:] = text[codes] if len(text) else ""
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
 def line_refs(found: pd.DataFrame) -> pd.Series:
     """``standard_id@version=value unit`` of looked-up lines."""
-    return (
-        found["standard_id"].astype(str)
-        + "@"
-        + found["version"].astype(str)
-        + "="
-        + found["value"].map(fmt_amount).astype(str)
-        + " "
-        + found["unit"].astype(str)
-    )
+
+    def build(lines: pd.DataFrame) -> pd.Series:
+        return (
+            lines["standard_id"].astype(str)
+            + "@"
+            + lines["version"].astype(str)
+            + "="
+            + format_amounts(lines["value"].astype(float))
+            + " "
+            + lines["unit"].astype(str)
+        )
+
+    return per_distinct(found, ["standard_id", "version", "value", "unit"], build)
 
 
 def table_refs(*found: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -76,21 +94,37 @@ def table_refs(*found: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     refs, docs = None, None
     for frame in found:
         ok = frame["lookup_status"].eq(OK)
-        ref = (frame["table_id"].astype(str) + "@" + frame["version"].astype(str)).where(ok, "")
-        doc = frame["document_no"].astype(object).fillna("").astype(str).where(ok, "")
+        ref = per_distinct(
+            frame,
+            ["table_id", "version"],
+            lambda d: d["table_id"].astype(str) + "@" + d["version"].astype(str),
+        ).where(ok, "")
+        doc = frame["document_no"].astype(object).where(ok & frame["document_no"].notna(), "")
         refs = ref if refs is None else join_texts(refs, ref)
         docs = doc if docs is None else join_texts(docs, doc, unique=True)
     return refs, docs
 
 
-def join_texts(left: pd.Series, right: pd.Series, *, unique: bool = False) -> pd.Series:
-    def one(a: str, b: str) -> str:
-        parts = [p for p in a.split("; ") if p]
-        if b and not (unique and b in parts):
-            parts.append(b)
-        return "; ".join(parts)
+def _texts(values: pd.Series) -> np.ndarray:
+    arr = np.asarray(values, dtype=object)
+    blank = pd.isna(arr)
+    if blank.any():
+        arr = arr.copy()
+        arr[blank] = ""
+    return arr
 
-    return pd.Series([one(a, b) for a, b in zip(left, right, strict=True)], index=left.index)
+
+def join_texts(left: pd.Series, right: pd.Series, *, unique: bool = False) -> pd.Series:
+    """``left; right`` per row (blank parts skipped; ``unique``: a part already in
+    ``left`` is not repeated), over whole columns."""
+    a, b = _texts(left), _texts(right)
+    keep = b != ""
+    if unique and keep.any():
+        rows = np.flatnonzero(keep & (a != ""))
+        keep[rows] = [str(b[i]) not in str(a[i]).split("; ") for i in rows]
+    sep = np.where((a != "") & keep, "; ", "")
+    out = np.where(keep, a + sep + b, a)
+    return pd.Series(out, index=left.index, dtype=object)
 
 
 def fmt_amount(x: object) -> str:
@@ -101,3 +135,39 @@ def fmt_amount(x: object) -> str:
     if value.is_integer():
         return f"{value:,.0f}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def format_amounts(values: pd.Series) -> pd.Series:
+    """:func:`fmt_amount` of a whole column (each distinct value formatted once)."""
+    codes, uniques = pd.factorize(pd.Series(values, copy=False).astype(float), use_na_sentinel=True)
+    text = np.array([f"{u:,.2f}" for u in uniques] + ["—"], dtype=object)
+    if len(uniques):  # 1,234.50 -> 1,234.5 and 114,000.00 -> 114,000
+        shown = pd.Series(text[:-1], dtype=object)
+        shown = shown.str.replace(r"\.?0+$", "", regex=True).where(
+            shown.str.contains(".", regex=False), shown
+        )
+        text[:-1] = shown.to_numpy(dtype=object)
+    index = values.index if isinstance(values, pd.Series) else None
+    return pd.Series(text[codes], index=index, dtype=object)
+
+
+def select_texts(
+    index: pd.Index,
+    cases: list[tuple[pd.Series, Callable[[pd.Index], pd.Series]]],
+    default: Callable[[pd.Index], pd.Series],
+) -> pd.Series:
+    """Text per row from the first case whose mask holds, else ``default``.
+
+    Like ``np.select`` over string columns, but each case's text is built only for
+    the rows it applies to (``build(rows)`` -> a Series over ``rows``).
+    """
+    out = np.full(len(index), "", dtype=object)
+    left = np.ones(len(index), dtype=bool)
+    position = pd.Series(np.arange(len(index)), index=index)
+    for mask, build in [*cases, (None, default)]:
+        take = left & (np.asarray(mask, dtype=bool) if mask is not None else True)
+        if take.any():
+            rows = index[take]
+            out[position.to_numpy()[take]] = build(rows).astype(object).to_numpy()
+        left &= ~take
+    return pd.Series(out, index=index, dtype=object)

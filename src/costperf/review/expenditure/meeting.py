@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.review.expenditure.lookup import (
-    fmt_amount,
+    format_amounts,
     line_refs,
     lookup_lines,
     lookup_problems,
@@ -86,55 +86,76 @@ def _review_meetings(
     for frame in limits.values():
         verified &= frame["verified"].where(frame["lookup_status"].eq(OK), True).astype(bool)
     out["verified"] = verified
-    zh, en = [], []
     shown = subtype if subtype is not None else pd.Series(np.nan, index=rows)
     unverified = {
         item: ~frame["verified"].where(frame["lookup_status"].eq(OK), True).astype(bool)
         for item, frame in limits.items()
     }
-    for c, st, q, n, d, md, mp, od, op, ud, up, total in zip(
-        category,
-        shown,
-        quota["value"],
-        persons,
-        days,
-        max_days,
-        max_people,
-        over_days,
-        over_people,
-        unverified["max_days"],
-        unverified["max_attendees"],
-        cap,
-        strict=True,
-    ):
-        kind_zh = f"{c}（{st}）" if isinstance(st, str) else c
-        if od:
-            zh.append(
-                f"{kind_zh}会期 {fmt_amount(d)} 天超过上限 {fmt_amount(md)} 天"
-                + ("（上限未经核实）" if ud else "")
-            )
-            en.append(
-                f"{kind_zh}: {fmt_amount(d)} meeting days exceed the limit of {fmt_amount(md)}"
-                + (" (unverified)" if ud else "")
-            )
-        elif op:
-            zh.append(
-                f"{kind_zh}参会人数 {fmt_amount(n)} 人超过上限 {fmt_amount(mp)} 人"
-                + ("（上限未经核实）" if up else "")
-            )
-            en.append(
-                f"{kind_zh}: {fmt_amount(n)} attendees exceed the limit of {fmt_amount(mp)}"
-                + (" (unverified)" if up else "")
-            )
-        else:
-            zh.append(
-                f"会议费综合定额（{c}）{fmt_amount(q)} 元/人·天 × {fmt_amount(n)} 人 × {fmt_amount(d)} 天"
-                f" = {fmt_amount(total)} 元"
-            )
-            en.append(
-                f"meeting composite quota ({c}) {fmt_amount(q)} yuan/person-day x {fmt_amount(n)} "
-                f"persons x {fmt_amount(d)} days = {fmt_amount(total)} yuan"
-            )
+    f = format_amounts
+    c = category.astype(str)
+    kind_zh = (c + "（" + shown.astype(object).fillna("").astype(str) + "）").where(
+        shown.notna(), c
+    )
+    n, d, md, mp = f(persons), f(days), f(max_days), f(max_people)
+    note = lambda flag, text: pd.Series(np.where(flag, text, ""), index=rows)  # noqa: E731
+    zh = np.select(
+        [over_days, over_people],
+        [
+            kind_zh
+            + "会期 "
+            + d
+            + " 天超过上限 "
+            + md
+            + " 天"
+            + note(unverified["max_days"], "（上限未经核实）"),
+            kind_zh
+            + "参会人数 "
+            + n
+            + " 人超过上限 "
+            + mp
+            + " 人"
+            + note(unverified["max_attendees"], "（上限未经核实）"),
+        ],
+        "会议费综合定额（"
+        + c
+        + "）"
+        + f(quota["value"])
+        + " 元/人·天 × "
+        + n
+        + " 人 × "
+        + d
+        + " 天 = "
+        + f(cap)
+        + " 元",
+    )
+    en = np.select(
+        [over_days, over_people],
+        [
+            kind_zh
+            + ": "
+            + d
+            + " meeting days exceed the limit of "
+            + md
+            + note(unverified["max_days"], " (unverified)"),
+            kind_zh
+            + ": "
+            + n
+            + " attendees exceed the limit of "
+            + mp
+            + note(unverified["max_attendees"], " (unverified)"),
+        ],
+        "meeting composite quota ("
+        + c
+        + ") "
+        + f(quota["value"])
+        + " yuan/person-day x "
+        + n
+        + " persons x "
+        + d
+        + " days = "
+        + f(cap)
+        + " yuan",
+    )
     out["basis_zh"], out["basis_en"] = zh, en
     return out, concat_problems([problems, found, bad_subtype])
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.columns import label
+from costperf.review.batch.routing import econ_kinds
 from costperf.schemas import concat_problems, row_problems
 
 KINDS = ("meeting", "training", "travel", "equipment")
@@ -40,14 +41,9 @@ _KIND_SPELLINGS = {
 }
 
 
-#: economic classification codes that route a line without a kind (published-standards.md §5).
-ECON_KINDS = {
-    "30215": "meeting",
-    "30216": "training",
-    "30211": "travel",
-    "31002": "equipment",
-    "31007": "equipment",
-}
+#: economic classification codes that route a line without a kind: the routing table
+#: ``standards/review-routing.csv`` (one copy of the fact).
+ECON_KINDS = econ_kinds()
 
 
 def first_present(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:

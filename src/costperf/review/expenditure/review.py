@@ -69,16 +69,31 @@ def review_expenditure(
     names = {**default_tables(), **(tables or {})}
     req = _validated(requests)
     work, problems = prepare_requests(req, on=on)
-    parts, found = [], [problems]
+    results, found = apply_line_rules(req, work, standards, names)
+    raise_if_problems(concat_problems([problems, found]), _where(req))
+    return decide_lines(req, work, results.reindex(work.index))
+
+
+def apply_line_rules(
+    req: pd.DataFrame, work: pd.DataFrame, standards: StandardSet, names: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every registered line rule over the lines of its kind (lines with a problem skipped).
+
+    Returns
+    -------
+    results, problems
+        The rules' results (one row per reviewed line, index of ``work``) and the
+        problems they found.
+    """
+    parts, found = [], []
     for kind, rule in review_rules("line").items():
         rows = work.index[work["kind"].eq(kind) & ~work["_bad"]]
         if len(rows):
             result, kind_problems = rule.review(req, work.loc[rows], standards, names)
             parts.append(result)
             found.append(kind_problems)
-    raise_if_problems(concat_problems(found), _where(req))
     results = pd.concat(parts) if parts else pd.DataFrame(columns=_RESULT)
-    return decide_lines(req, work, results.reindex(work.index))
+    return results, concat_problems(found)
 
 
 def _validated(requests: pd.DataFrame) -> pd.DataFrame:

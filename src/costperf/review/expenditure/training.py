@@ -19,6 +19,7 @@ import pandas as pd
 
 from costperf.review.expenditure.lookup import (
     fmt_amount,
+    format_amounts,
     join_texts,
     line_refs,
     lookup_lines,
@@ -177,28 +178,73 @@ def _review_training(
             tier_zh.loc[idx] = total.map({t: zh for t, (zh, _) in text.items()}).fillna("")
             tier_en.loc[idx] = total.map({t: en for t, (_, en) in text.items()}).fillna("")
         quota_cap.loc[q_rows] = (quota["value"] * persons * charged).fillna(0.0)
-        for i, c, q, n, d, ch in zip(
-            q_rows, category, quota["value"], persons, days, charged, strict=True
-        ):
-            extra, extra_en = _arrival_departure_text(
-                counted[i],
-                claimed[i],
-                arrival[i],
-                departure[i],
-                separate[i],
-                (limit_zh[i], limit_en[i]),
+        # the arrival/departure words depend on a few facts only: once per combination
+        facts = pd.DataFrame(
+            {
+                "counted": counted,
+                "claimed": claimed,
+                "arrival": arrival,
+                "departure": departure,
+                "separate": separate,
+                "lzh": limit_zh,
+                "len": limit_en,
+            },
+            index=q_rows,
+        )
+        combos = facts.drop_duplicates()
+        words = [
+            _arrival_departure_text(
+                r.counted, r.claimed, r.arrival, r.departure, r.separate, (r.lzh, r.len)
             )
-            long = f"，{tier_zh[i]}" if tier_zh[i] else ""
-            long_en = f", {tier_en[i]}" if tier_en[i] else ""
-            text_q[i] = (
-                f"培训费综合定额（{c}）{fmt_amount(q)} 元/人·天 × {fmt_amount(n)} 人 × 计费 {fmt_amount(ch)} 天"
-                f"（培训 {fmt_amount(d)} 天{extra}{long}）= {fmt_amount(q * n * ch)} 元"
-            )
-            text_qe[i] = (
-                f"training composite quota ({c}) {fmt_amount(q)} yuan/person-day x {fmt_amount(n)} persons"
-                f" x {fmt_amount(ch)} chargeable days ({fmt_amount(d)} days{extra_en}{long_en})"
-                f" = {fmt_amount(q * n * ch)} yuan"
-            )
+            for r in combos.itertuples(index=False)
+        ]
+        keys = pd.MultiIndex.from_frame(facts.astype(object).fillna("—"))
+        table = pd.Series(words, index=pd.MultiIndex.from_frame(combos.astype(object).fillna("—")))
+        extra = pd.Series(table.reindex(keys).to_numpy(), index=q_rows)
+        extra_zh = extra.map(lambda w: w[0])
+        extra_en = extra.map(lambda w: w[1])
+        f = format_amounts
+        q, n, d, ch = quota["value"], f(persons), f(days), f(charged)
+        total = f(q * persons * charged)
+        long = ("，" + tier_zh).where(tier_zh.ne(""), "")
+        long_en = (", " + tier_en).where(tier_en.ne(""), "")
+        c = category.astype(str)
+        text_q.loc[q_rows] = (
+            "培训费综合定额（"
+            + c
+            + "）"
+            + f(q)
+            + " 元/人·天 × "
+            + n
+            + " 人 × 计费 "
+            + ch
+            + " 天（培训 "
+            + d
+            + " 天"
+            + extra_zh
+            + long
+            + "）= "
+            + total
+            + " 元"
+        )
+        text_qe.loc[q_rows] = (
+            "training composite quota ("
+            + c
+            + ") "
+            + f(q)
+            + " yuan/person-day x "
+            + n
+            + " persons x "
+            + ch
+            + " chargeable days ("
+            + d
+            + " days"
+            + extra_en
+            + long_en
+            + ") = "
+            + total
+            + " yuan"
+        )
 
     if len(l_rows):
         ls = req.loc[l_rows]
@@ -232,18 +278,37 @@ def _review_training(
         flag.loc[l_rows], flag_zh.loc[l_rows], flag_en.loc[l_rows] = _repeated_lectures(
             req.loc[l_rows], fee, hours, dates.loc[l_rows]
         )
-        for i, t, r, h, p in zip(
-            l_rows, ls["lecturer_title"], fee["value"], hours, paid, strict=True
-        ):
-            cut_hours = f"（申报 {fmt_amount(h)} 学时，每半天最多4学时）" if p < h else ""
-            cut_en = f" (of {fmt_amount(h)} claimed; at most 4 per half day)" if p < h else ""
-            text_l[i] = (
-                f"讲课费（{t}）{fmt_amount(r)} 元/学时 × {fmt_amount(p)} 学时{cut_hours} = {fmt_amount(r * p)} 元"
-            )
-            text_le[i] = (
-                f"lecturer fee ({t}) {fmt_amount(r)} yuan/hour x {fmt_amount(p)} hours{cut_en} = "
-                f"{fmt_amount(r * p)} yuan"
-            )
+        f = format_amounts
+        t, r, h, pd_ = ls["lecturer_title"].astype(str), fee["value"], f(hours), f(paid)
+        capped_hours = paid < hours
+        cut_zh = ("（申报 " + h + " 学时，每半天最多4学时）").where(capped_hours, "")
+        cut_en = (" (of " + h + " claimed; at most 4 per half day)").where(capped_hours, "")
+        text_l.loc[l_rows] = (
+            "讲课费（"
+            + t
+            + "）"
+            + f(r)
+            + " 元/学时 × "
+            + pd_
+            + " 学时"
+            + cut_zh
+            + " = "
+            + f(r * paid)
+            + " 元"
+        )
+        text_le.loc[l_rows] = (
+            "lecturer fee ("
+            + t
+            + ") "
+            + f(r)
+            + " yuan/hour x "
+            + pd_
+            + " hours"
+            + cut_en
+            + " = "
+            + f(r * paid)
+            + " yuan"
+        )
 
     out["approvable"] = quota_cap + lecturer_cap
     q_full, f_full = quota.reindex(rows), fee.reindex(rows)

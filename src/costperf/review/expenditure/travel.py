@@ -1,7 +1,19 @@
 """Travel lines 差旅 (财行〔2013〕531号; lodging table 财行〔2015〕497号 from 2016).
 
-Cap = travellers x (sum over the nights of the lodging cap of city, staff level and
-the night's season + (meal allowance of the region + local transport) x days).
+A whole trip: cap = travellers x (sum over the nights of the lodging cap of city,
+staff level and the night's season + (meal allowance of the region + local transport)
+x days).  A line naming its component (``travel_item`` 费用项目) is capped on its own,
+and components do not offset each other:
+
+- 住宿费 lodging: travellers x the sum of the nightly caps (each night its season);
+- 伙食补助费 meals: travellers x the allowance x days;
+- 市内交通费 local transport: travellers x 80 x days;
+- 城市间交通费 intercity: passed at the requested amount and flagged (按实际票价，需核对
+  舱位/席别等级).
+
+A city the lodging table does not list is not bad input: the lodging (or whole-trip)
+line is kept as requested and flagged for manual review; the rest of the batch is
+reviewed.
 """
 
 from __future__ import annotations
@@ -12,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.review.expenditure.lookup import (
-    fmt_amount,
+    format_amounts,
     join_texts,
     line_refs,
     lookup_lines,
@@ -30,15 +42,49 @@ from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet
 from costperf.standards.lookup import OK
 
+#: dimensions the tables may simply not cover (not bad input): flagged on the line
+OPEN_DIMS = ("city",)
+WHOLE, LODGING, MEALS, LOCAL, INTERCITY = "", "lodging", "meals", "local_transport", "intercity"
+
+
+def _components(sub: pd.DataFrame) -> pd.Series:
+    if "travel_item" not in sub:
+        return pd.Series(WHOLE, index=sub.index, dtype=object)
+    return sub["travel_item"].astype(object).fillna(WHOLE)
+
+
+def _by_row_texts(frame: pd.DataFrame, text: pd.Series, rows: pd.Index) -> pd.Series:
+    """Distinct ``text`` values per ``frame['_row']`` joined by '; ' (in order)."""
+    pairs = pd.DataFrame({"_row": frame["_row"].to_numpy(), "t": text.to_numpy()})
+    pairs = pairs.drop_duplicates()
+    counts = pairs.groupby("_row")["t"].transform("size")
+    single = pairs[counts.eq(1)].set_index("_row")["t"]
+    several = pairs[counts.gt(1)]
+    joined = several.groupby("_row", sort=False)["t"].agg("; ".join) if len(several) else None
+    out = single if joined is None else pd.concat([single, joined])
+    return out.reindex(rows).fillna("")
+
 
 def _review_travel(
     req: pd.DataFrame, work: pd.DataFrame, standards: StandardSet, names: Mapping[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = work.index
     sub = req.loc[rows]
-    facts = {"the destination city": ("city",), "the staff level": ("staff_level",)}
-    missing, problems = require_facts(req, rows, facts, "travel")
-    problems = [problems]
+    part = _components(sub)
+    intercity = part.eq(INTERCITY)
+    needs_level = part.isin([WHOLE, LODGING])
+    city_rows = rows[~intercity.to_numpy()]
+    level_rows = rows[needs_level.to_numpy()]
+    missing_city, problems = require_facts(
+        req, city_rows, {"the destination city": ("city",)}, "travel"
+    )
+    missing_level, found = require_facts(
+        req, level_rows, {"the staff level": ("staff_level",)}, "travel lodging"
+    )
+    problems = [problems, found]
+    missing = pd.Series(False, index=rows)
+    missing.loc[missing_city.index] |= missing_city
+    missing.loc[missing_level.index] |= missing_level
     start = work.loc[rows, "date"]
     end = parse_dates(sub["end_date"]) if "end_date" in sub else pd.Series(pd.NaT, index=rows)
     days = first_present(sub, ("travel_days", "days")).astype(float)
@@ -50,7 +96,7 @@ def _review_travel(
         row_problems(req, bad_end, "end_date", "a date on or after the start date", "bad_date")
     )
     no_days = pd.Series(False, index=req.index)
-    no_days.loc[rows] = days.isna()
+    no_days.loc[rows] = days.isna() & ~intercity
     problems.append(
         row_problems(
             req,
@@ -70,22 +116,36 @@ def _review_travel(
     ok_rows = ~(missing | no_days.loc[rows] | bad_end.loc[rows] | fractional.loc[rows])
     rows = rows[ok_rows.to_numpy()]
     sub, start, days, nights = sub.loc[rows], start.loc[rows], days.loc[rows], nights.loc[rows]
+    part, requested = part.loc[rows], work.loc[rows, "requested"]
     persons = first_present(sub, ("travellers", "persons")).astype(float).fillna(1.0)
+    lodges = part.isin([WHOLE, LODGING])
+    allowed = part.isin([WHOLE, MEALS, LOCAL])
 
     # one lookup per night: the season (and the table version) is that of the night
-    count = nights.fillna(0).astype(int).to_numpy()
+    count = nights.fillna(0).astype(int).where(lodges, 0).to_numpy()
     owner = np.repeat(rows.to_numpy(), count)
-    offset = np.concatenate([np.arange(n) for n in count]) if count.sum() else np.array([], int)
+    first_of = np.repeat(np.cumsum(count) - count, count)
+    offset = np.arange(count.sum()) - first_of
     night_query = pd.DataFrame(
         {
             "city": sub["city"].to_numpy().repeat(count),
-            "staff_level": sub["staff_level"].to_numpy().repeat(count),
+            "staff_level": sub["staff_level"].to_numpy().repeat(count)
+            if "staff_level" in sub
+            else np.full(count.sum(), np.nan, dtype=object),
             "date": start.to_numpy().repeat(count) + pd.to_timedelta(offset, unit="D"),
         }
     )
     lodging = lookup_lines(standards, night_query, names["lodging"], "lodging")
     lodging["_row"] = owner
-    bad_nights = lodging[lodging["lookup_status"].ne(OK)].drop_duplicates("_row").set_index("_row")
+    status = lodging["lookup_status"].astype(str)
+    open_dim = status.str.contains("|".join(OPEN_DIMS)) & status.ne(OK)
+    uncovered = pd.Series(False, index=rows)
+    uncovered.loc[pd.unique(lodging.loc[open_dim.to_numpy(), "_row"])] = True
+    bad_nights = (
+        lodging[status.ne(OK).to_numpy() & ~open_dim.to_numpy()]
+        .drop_duplicates("_row")
+        .set_index("_row")
+    )
     problems.append(
         lookup_problems(
             req,
@@ -94,77 +154,235 @@ def _review_travel(
             "a city and staff level of the lodging table",
         )
     )
-    per_row = lodging.groupby("_row")["value"].sum()
-    lodging_sum = per_row.reindex(rows).fillna(0.0)
+    lodging_ok = lodging[lodging["lookup_status"].eq(OK)]
+    lodging_sum = lodging_ok.groupby("_row")["value"].sum().reindex(rows).fillna(0.0)
     day_query = pd.DataFrame({"city": sub["city"], "date": start})
     meals = lookup_lines(standards, day_query, names["allowance"], "meals")
     transport = lookup_lines(standards, day_query, names["allowance"], "local_transport")
+    meals_needed = pd.Series(False, index=req.index)
+    meals_needed.loc[rows] = allowed
     problems.append(
-        lookup_problems(req, meals, {"date": "date"}, "a date with the allowance table in force")
+        lookup_problems(
+            req,
+            meals[allowed],
+            {"date": "date"},
+            "a date with the allowance table in force",
+        )
     )
-    daily = meals["value"] + transport["value"]
+    meal, local = meals["value"].where(allowed, 0.0), transport["value"].where(allowed, 0.0)
+    cap = np.select(
+        [part.eq(WHOLE), part.eq(LODGING), part.eq(MEALS), part.eq(LOCAL)],
+        [
+            persons * (lodging_sum + (meal + local) * days),
+            persons * lodging_sum,
+            persons * meal * days,
+            persons * local * days,
+        ],
+        requested,
+    )
     out = pd.DataFrame(index=rows)
     out["limit_reject"] = False
-    out["rule"] = "travel_caps"
-    out["approvable"] = persons * (lodging_sum + daily * days)
-    used = (
-        lodging[lodging["lookup_status"].eq(OK)]
-        .assign(ref=lambda f: line_refs(f))
+    out["rule"] = np.where(part.eq(WHOLE), "travel_caps", "travel_" + part.astype(str))
+    out["approvable"] = pd.Series(cap, index=rows).where(~uncovered)
+    out["uncovered"] = uncovered
+    ref = line_refs(lodging_ok)
+    night_count = (
+        pd.DataFrame({"_row": lodging_ok["_row"].to_numpy(), "ref": ref.to_numpy()})
         .groupby(["_row", "ref"], sort=False)
         .size()
         .reset_index(name="n")
     )
-    used["text"] = used["ref"] + " ×" + used["n"].astype(str) + "晚"
-    night_lines = used.groupby("_row")["text"].agg("; ".join).reindex(rows).fillna("")
-    first_night = lodging.drop_duplicates("_row").set_index("_row").reindex(rows)
+    night_text = night_count["ref"] + " ×" + night_count["n"].astype(str) + "晚"
+    night_lines = _by_row_texts(night_count, night_text, rows)
+    first_night = lodging_ok.drop_duplicates("_row").set_index("_row").reindex(rows)
     out["standard_id"] = first_night["standard_id"].where(
-        first_night["standard_id"].notna(), meals["standard_id"]
+        first_night["standard_id"].notna() & lodges, meals["standard_id"].where(allowed)
     )
-    lodging_ok = lodging[lodging["lookup_status"].eq(OK)]
-    versions = (
-        (lodging_ok["table_id"] + "@" + lodging_ok["version"].astype(str))
-        .groupby(lodging_ok["_row"])
-        .agg(lambda s: "; ".join(dict.fromkeys(s)))
-        .reindex(rows)
-        .fillna("")
+    versions = _by_row_texts(
+        lodging_ok, lodging_ok["table_id"] + "@" + lodging_ok["version"].astype(str), rows
     )
-    docs = (
-        lodging_ok["document_no"]
-        .astype(str)
-        .groupby(lodging_ok["_row"])
-        .agg(lambda s: "; ".join(dict.fromkeys(s)))
-        .reindex(rows)
-        .fillna("")
-    )
+    docs = _by_row_texts(lodging_ok, lodging_ok["document_no"].astype(str), rows)
     refs, allowance_docs = table_refs(meals)
+    refs, allowance_docs = refs.where(allowed, ""), allowance_docs.where(allowed, "")
     out["standard_version"] = join_texts(versions, refs)
     out["document_no"] = join_texts(docs, allowance_docs, unique=True)
-    out["standard_lines"] = join_texts(
-        join_texts(night_lines, line_refs(meals)), line_refs(transport)
-    )
-    unverified = lodging.groupby("_row")["verified"].agg(lambda s: bool(s.astype(bool).all()))
+    meal_ref = line_refs(meals).where(part.isin([WHOLE, MEALS]), "")
+    local_ref = line_refs(transport).where(part.isin([WHOLE, LOCAL]), "")
+    out["standard_lines"] = join_texts(join_texts(night_lines, meal_ref), local_ref)
+    all_verified = lodging_ok.groupby("_row")["verified"].all().reindex(rows).fillna(True)
     out["verified"] = (
-        unverified.reindex(rows).fillna(True).astype(bool)
-        & meals["verified"].astype(bool)
-        & transport["verified"].astype(bool)
+        all_verified.astype(bool)
+        & meals["verified"].where(allowed, True).astype(bool)
+        & transport["verified"].where(allowed, True).astype(bool)
     )
-    zh, en = [], []
-    for i, city, level, n, d, nt in zip(
-        rows, sub["city"], sub["staff_level"], persons, days, nights, strict=True
-    ):
-        meal, local, lodge = meals.at[i, "value"], transport.at[i, "value"], lodging_sum[i]
-        zh.append(
-            f"{city}·{level}：住宿费 {int(nt)} 晚合计 {fmt_amount(lodge)} 元（按每晚所在淡旺季标准）"
-            f" + （伙食补助 {fmt_amount(meal)} + 市内交通 {fmt_amount(local)}）元/天 × {fmt_amount(d)} 天，"
-            f"× {fmt_amount(n)} 人 = {fmt_amount(n * (lodge + (meal + local) * d))} 元"
-        )
-        en.append(
-            f"{city}, {level}: lodging {int(nt)} nights {fmt_amount(lodge)} yuan (each night at its "
-            f"season's cap) + (meals {fmt_amount(meal)} + local transport {fmt_amount(local)}) yuan/day x "
-            f"{fmt_amount(d)} days, x {fmt_amount(n)} persons = {fmt_amount(n * (lodge + (meal + local) * d))} yuan"
-        )
-    out["basis_zh"], out["basis_en"] = zh, en
+    nightly = lodging_sum / nights.where(nights > 0)
+    per_night = requested / (persons * nights).where(nights > 0)
+    per_day = requested / (persons * days).where(days > 0)
+    out["quantity"] = np.select(
+        [part.eq(LODGING), part.isin([MEALS, LOCAL])], [persons * nights, persons * days], np.nan
+    )
+    out["unit_price"] = np.select(
+        [part.eq(LODGING), part.isin([MEALS, LOCAL])], [per_night, per_day], np.nan
+    )
+    out["unit_price_cap"] = np.select(
+        [part.eq(LODGING), part.eq(MEALS), part.eq(LOCAL)], [nightly, meal, local], np.nan
+    )
+    level = sub["staff_level"] if "staff_level" in sub else pd.Series("", index=rows)
+    texts = _travel_texts(
+        sub["city"].astype(str),
+        level.astype(object).fillna("").astype(str),
+        part,
+        persons,
+        days,
+        nights,
+        lodging_sum,
+        nightly,
+        per_night,
+        per_day,
+        meal,
+        local,
+        pd.Series(cap, index=rows),
+    )
+    out["basis_zh"], out["basis_en"] = texts
+    note_zh = np.select(
+        [uncovered, part.eq(INTERCITY)],
+        [
+            "出差城市" + sub["city"].astype(str) + "不在住宿费标准表中，无适用标准，需人工审核",
+            "城市间交通费按实际票价，需核对舱位/席别等级",
+        ],
+        "",
+    )
+    note_en = np.select(
+        [uncovered, part.eq(INTERCITY)],
+        [
+            "the lodging table does not list "
+            + sub["city"].astype(str)
+            + ": no applicable standard, check by hand",
+            "intercity fares are paid as ticketed: check the class of travel",
+        ],
+        "",
+    )
+    out["manual_review"] = uncovered | part.eq(INTERCITY)
+    out["manual_review_reason_zh"], out["manual_review_reason_en"] = note_zh, note_en
     return out, concat_problems(problems)
+
+
+def _travel_texts(
+    city, level, part, persons, days, nights, lodge, nightly, per_night, per_day, meal, local, cap
+) -> tuple[pd.Series, pd.Series]:
+    """The basis of each travel line's cap, in zh and en (vectorised)."""
+    f = format_amounts
+    n, d, nt = f(persons), f(days), f(nights)
+    where = city + "·" + level
+    whole_zh = (
+        where
+        + "：住宿费 "
+        + nt
+        + " 晚合计 "
+        + f(lodge)
+        + " 元（按每晚所在淡旺季标准） + （伙食补助 "
+        + f(meal)
+        + " + 市内交通 "
+        + f(local)
+        + "）元/天 × "
+        + d
+        + " 天，× "
+        + n
+        + " 人 = "
+        + f(cap)
+        + " 元"
+    )
+    whole_en = (
+        city
+        + ", "
+        + level
+        + ": lodging "
+        + nt
+        + " nights "
+        + f(lodge)
+        + " yuan (each night at its season's cap) + (meals "
+        + f(meal)
+        + " + local transport "
+        + f(local)
+        + ") yuan/day x "
+        + d
+        + " days, x "
+        + n
+        + " persons = "
+        + f(cap)
+        + " yuan"
+    )
+    over = per_night > nightly
+    lodging_zh = (
+        "住宿费每晚 "
+        + f(per_night.round(2))
+        + " 元"
+        + pd.Series(np.where(over, "超过", "未超过"), index=city.index)
+        + city
+        + level
+        + "标准 "
+        + f(nightly.round(2))
+        + " 元"
+        + pd.Series(np.where(over, "，按标准核定", ""), index=city.index)
+        + "（"
+        + nt
+        + " 晚 × "
+        + n
+        + " 人，按每晚所在淡旺季，合计 "
+        + f(cap)
+        + " 元）"
+    )
+    lodging_en = (
+        "lodging "
+        + f(per_night.round(2))
+        + " yuan a night "
+        + pd.Series(np.where(over, "is above", "is within"), index=city.index)
+        + " the cap of "
+        + city
+        + ", "
+        + level
+        + " "
+        + f(nightly.round(2))
+        + " yuan ("
+        + nt
+        + " nights x "
+        + n
+        + " persons, each night at its season: "
+        + f(cap)
+        + " yuan)"
+    )
+    meals_zh = (
+        "伙食补助费 " + f(meal) + " 元/人·天 × " + d + " 天 × " + n + " 人 = " + f(cap) + " 元"
+    )
+    meals_en = (
+        "meal allowance "
+        + f(meal)
+        + " yuan/person-day x "
+        + d
+        + " days x "
+        + n
+        + " persons = "
+        + f(cap)
+        + " yuan"
+    )
+    local_zh = (
+        "市内交通费 " + f(local) + " 元/人·天 × " + d + " 天 × " + n + " 人 = " + f(cap) + " 元"
+    )
+    local_en = (
+        "local transport "
+        + f(local)
+        + " yuan/person-day x "
+        + d
+        + " days x "
+        + n
+        + " persons = "
+        + f(cap)
+        + " yuan"
+    )
+    conds = [part.eq(LODGING), part.eq(MEALS), part.eq(LOCAL), part.eq(INTERCITY)]
+    zh = np.select(conds, [lodging_zh, meals_zh, local_zh, "城市间交通费按实际票价"], whole_zh)
+    en = np.select(conds, [lodging_en, meals_en, local_en, "intercity fares as ticketed"], whole_en)
+    return pd.Series(zh, index=city.index), pd.Series(en, index=city.index)
 
 
 register(
@@ -176,5 +394,6 @@ register(
         label_zh="差旅费",
         label_en="travel expenses",
         document="财行〔2013〕531号",
+        open_dims=OPEN_DIMS,
     )
 )

@@ -1,0 +1,143 @@
+"""Reading a request book: a workbook of sheets, a folder of tables, or one sheet.
+
+* a workbook (``costperf template requests``) with the sheets 项目, 明细 and 绩效目标
+  (or projects, lines, targets);
+* a folder holding ``projects``, ``lines`` and ``targets`` as CSV or Parquet (Chinese
+  file names 项目, 明细, 绩效目标 too);
+* the single-sheet request format of ``cases/expenditure-requests`` (one row per
+  request line): each request becomes a project of its own, with no targets sheet.
+
+Every file is read and checked, and every problem of every table is raised at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from costperf.errors import InputError, located_error, raise_all
+from costperf.io.read import EXCEL_SUFFIXES, read_checked
+from costperf.review.batch.book import RequestBook, book_from_requests, check_book
+from costperf.schemas import BOOK_LINES, BOOK_PROJECTS, BOOK_TARGETS, REQUESTS, Schema
+
+#: table -> (schema, accepted sheet or file names)
+BOOK_TABLES: dict[str, tuple[Schema, tuple[str, ...]]] = {
+    "projects": (BOOK_PROJECTS, ("项目", "projects")),
+    "lines": (BOOK_LINES, ("明细", "lines")),
+    "targets": (BOOK_TARGETS, ("绩效目标", "targets")),
+}
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".xlsx")
+
+
+def _sheet_names(path: Path) -> list[str]:
+    import pandas as pd
+
+    try:
+        with pd.ExcelFile(path, engine="calamine") as book:
+            return [str(n) for n in book.sheet_names]
+    except Exception:  # noqa: BLE001 - read_checked reports the unreadable workbook
+        return []
+
+
+def _folder_sources(folder: Path) -> dict[str, tuple[Path, str | None]]:
+    found = {}
+    for table, (_, names) in BOOK_TABLES.items():
+        for name in names:
+            hits = [
+                folder / f"{name}{s}" for s in TABLE_SUFFIXES if (folder / f"{name}{s}").is_file()
+            ]
+            if hits:
+                found[table] = (hits[0], None)
+                break
+    return found
+
+
+def _sources(path: Path, sheet: str | None) -> dict[str, tuple[Path, str | None]] | None:
+    """Where each table is, or None for the single-sheet format."""
+    if path.is_dir():
+        found = _folder_sources(path)
+        missing = [t for t in ("projects", "lines") if t not in found]
+        if missing:
+            names = "; ".join("/".join(BOOK_TABLES[t][1]) for t in missing)
+            msg = (
+                f"{path}: a request-book folder needs {names} "
+                f"(.csv, .parquet or .xlsx); found: "
+                f"{', '.join(sorted(p.name for p in path.iterdir())) or 'nothing'}"
+            )
+            raise located_error(
+                msg,
+                source_file=path,
+                check="missing_file",
+                expected="projects and lines tables (targets too)",
+            )
+        return found
+    if sheet is None and path.suffix.lower() in EXCEL_SUFFIXES and path.is_file():
+        sheets = _sheet_names(path)
+        found = {}
+        for table, (_, names) in BOOK_TABLES.items():
+            hit = next((s for s in sheets if s.strip().lower() in names), None)
+            if hit is not None:
+                found[table] = (path, hit)
+        if "projects" in found:  # a book; a lone 明细 sheet is the single-sheet format
+            if "lines" not in found:
+                msg = f"{path}: the request book has no sheet 明细 (lines); sheets: {', '.join(sheets)}"
+                raise located_error(
+                    msg,
+                    source_file=path,
+                    check="unknown_sheet",
+                    expected="the sheets 项目, 明细 and 绩效目标",
+                )
+            return found
+    return None
+
+
+def read_request_book(path: str | Path, *, sheet: str | None = None) -> RequestBook:
+    """Read and check a request book; raise one :class:`InputError` with every problem.
+
+    Parameters
+    ----------
+    path
+        A workbook with the sheets 项目/明细/绩效目标, a folder of ``projects``,
+        ``lines`` and ``targets`` tables, or a single-sheet request file.
+    sheet
+        The sheet of a single-sheet request workbook (default: the first).
+
+    Returns
+    -------
+    RequestBook
+        Validated frames; ``has_targets`` False when there is no targets table (the
+        target gate then does not apply).
+    """
+    path = Path(path)
+    sources = _sources(path, sheet)
+    if sources is None:  # one sheet: each request a project of its own
+        requests = read_checked(path, REQUESTS, sheet=sheet)
+        book = book_from_requests(requests)
+        book, problems = check_book(book)
+        raise_all([], [problems], str(path))
+        return _with_sources(book, [path])
+    frames, errors = {}, []
+    for table, (file, sheet_name) in sources.items():
+        try:
+            frames[table] = read_checked(file, BOOK_TABLES[table][0], sheet=sheet_name)
+        except InputError as exc:  # read every table, then report all of them
+            errors.append(exc)
+    raise_all(errors, [], str(path))
+    has_targets = "targets" in frames
+    if not has_targets:
+        import pandas as pd
+
+        frames["targets"] = pd.DataFrame(
+            columns=["project_id", "category", "indicator", "unit", "target"]
+        )
+    book = RequestBook(
+        frames["projects"], frames["lines"], frames["targets"], has_targets=has_targets
+    )
+    book, problems = check_book(book)
+    raise_all([], [problems], str(path))
+    return _with_sources(book, sorted({f for f, _ in sources.values()}))
+
+
+def _with_sources(book: RequestBook, files: list[Path]) -> RequestBook:
+    from dataclasses import replace
+
+    return replace(book, sources=tuple(str(f) for f in files))

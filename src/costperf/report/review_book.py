@@ -1,0 +1,398 @@
+"""Print-ready outputs of a batch review: the workbook, the review forms, the summary page.
+
+* :func:`display_tables`: the sheets 汇总, 项目, 明细 and 待人工复核 with words, not codes
+  (决策 通过/核减/不予安排, 支出类型, 费用项目, 规则, 是/否);
+* :func:`print_setup`: number formats by column type (yuan, %, counts), landscape A4,
+  fit to width, the header row repeated on every page (with
+  :func:`costperf.report.excel.write_workbook`, which freezes the header and adds the
+  filter);
+* :func:`review_form`: one printable 评审意见表 per project (HTML);
+* :func:`summary_page`: charts of the cuts by department and by rule and the
+  distribution of project cut rates (HTML).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from costperf.columns import code_label, code_label_map, column_table, label
+from costperf.review.expenditure.lookup import fmt_amount
+
+EXCEL_MAX_ROWS = 1_048_575  # below the header
+SHEETS = {
+    "summary": ("汇总", "Summary"),
+    "projects": ("项目", "Projects"),
+    "lines": ("明细", "Lines"),
+    "manual": ("待人工复核", "Manual review"),
+}
+GROUP_BY = {
+    "department": "预算部门",
+    "class_of_matter": "事项类别",
+    "econ_code": "经济分类科目",
+    "review_rule": "审核规则",
+    "decision": "审核结论",
+    "total": "合计",
+}
+GROUP_BY_EN = {
+    "department": "department",
+    "class_of_matter": "class of matter",
+    "econ_code": "economic classification",
+    "review_rule": "rule",
+    "decision": "decision",
+    "total": "total",
+}
+_CODED = {
+    "decision": "decision",
+    "expense_kind": "expense_kind",
+    "travel_item": "travel_item",
+    "review_rule": "rule",
+    "target_check": "target_check",
+}
+_DROP_ZH = ("decision_zh", "target_check_zh", "manual_review_reason_en", "reason_en")
+
+
+def sheet_name(key: str, lang: str) -> str:
+    zh, en = SHEETS[key]
+    return zh if lang == "zh" else en
+
+
+def rule_words(rule: pd.Series, lang: str) -> pd.Series:
+    """``meeting_quota+unit_cost_cap`` -> 会议费综合定额＋单位成本标准上限 (each part labelled)."""
+
+    labels = code_label_map("rule", lang)
+
+    def one(text: str) -> str:
+        if not text or text in labels:
+            return labels.get(text, "")
+        return ("＋" if lang == "zh" else " + ").join(labels.get(p, p) for p in text.split("+"))
+
+    codes, uniques = pd.factorize(rule.astype(object).fillna(""))
+    return pd.Series(np.array([one(u) for u in uniques], dtype=object)[codes], index=rule.index)
+
+
+def words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Codes replaced by words in the report's language (decision, kind, rule, yes/no)."""
+    out = frame.copy()
+    for col, kind in _CODED.items():
+        if col in out:
+            values = out[col].astype(object)
+            codes, uniques = pd.factorize(values)
+            labels = code_label_map(kind, lang)
+            shown = np.array([labels.get(str(u), str(u)) for u in uniques] + [""], dtype=object)
+            out[col] = shown[codes]
+    if "rule" in out:
+        out["rule"] = rule_words(out["rule"], lang)
+    for col in ("manual_review", "verified"):
+        if col in out:
+            yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
+            out[col] = np.where(out[col].astype(bool), yes, no)
+    if lang == "zh":
+        out = out.drop(columns=[c for c in _DROP_ZH if c in out])
+    else:
+        out = out.drop(
+            columns=[
+                c
+                for c in ("decision_zh", "target_check_zh", "manual_review_reason_zh", "reason_zh")
+                if c in out
+            ]
+        )
+    return out.drop(columns=[c for c in ("route",) if c in out])
+
+
+def summary_table(
+    summaries: Mapping[str, pd.DataFrame], totals: Mapping[str, object], lang: str
+) -> pd.DataFrame:
+    """One table of every summary, the totals on top."""
+    top = pd.DataFrame(
+        [
+            {
+                "group_by": "total",
+                "group": "合计" if lang == "zh" else "all",
+                "n_projects": totals["projects"],
+                "n_lines": totals["lines"],
+                "requested": totals["requested"],
+                "approved": totals["approved"],
+                "cut": totals["cut"],
+                "cut_rate": totals["cut_rate"],
+                "n_manual_review": totals["projects_manual_review"],
+            }
+        ]
+    )
+    parts = [top]
+    for by, frame in summaries.items():
+        shown = frame.copy()
+        if by in ("review_rule", "decision"):
+            kind = "rule" if by == "review_rule" else "decision"
+            shown["group"] = [code_label(kind, c, lang) for c in shown["group"]]
+        parts.append(shown)
+    out = pd.concat(parts, ignore_index=True)
+    names = GROUP_BY if lang == "zh" else GROUP_BY_EN
+    out["group_by"] = out["group_by"].map(names)
+    return out
+
+
+def manual_table(lines: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
+    """Projects and lines flagged for manual review, project by project."""
+    cols = [
+        "project_id",
+        "line_no",
+        "project_name",
+        "department",
+        "item",
+        "requested",
+        "approved",
+        "manual_review_reason_zh",
+        "manual_review_reason_en",
+    ]
+    own = projects[projects["manual_review_reason_zh"].fillna("").str.len() > 0].assign(
+        line_no=pd.NA, item="（项目）"
+    )
+    flagged = lines[lines["manual_review"]]
+    out = pd.concat([own.reindex(columns=cols), flagged.reindex(columns=cols)], ignore_index=True)
+    out["line_no"] = out["line_no"].astype("Int64")
+    return out.sort_values(["project_id", "line_no"], na_position="first", kind="stable")
+
+
+def display_tables(result: object, lang: str) -> dict[str, pd.DataFrame]:
+    """The four sheets, canonical column names, values in words."""
+    return {
+        sheet_name("summary", lang): summary_table(result.summaries, result.totals, lang),
+        sheet_name("projects", lang): words(result.projects, lang),
+        sheet_name("lines", lang): words(
+            result.lines.drop(columns=["sheet"], errors="ignore"), lang
+        ),
+        sheet_name("manual", lang): words(manual_table(result.lines, result.projects), lang),
+    }
+
+
+def split_rows(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Sheets longer than Excel's row limit continued on 明细(2), 明细(3) ..."""
+    out = {}
+    for name, frame in tables.items():
+        if len(frame) <= EXCEL_MAX_ROWS:
+            out[name] = frame
+            continue
+        for k, start in enumerate(range(0, len(frame), EXCEL_MAX_ROWS)):
+            out[name if k == 0 else f"{name}({k + 1})"] = frame.iloc[start : start + EXCEL_MAX_ROWS]
+    return out
+
+
+def _number_format(name: str, values: pd.Series) -> str | None:
+    table = column_table()
+    unit = table.at[name, "unit"] if name in table.index else ""
+    dtype = table.at[name, "dtype"] if name in table.index else ""
+    if name.endswith("rate") or name.startswith("share_"):
+        return "0.0%"
+    if unit == "yuan" or name in ("line_approved", "project_cap"):
+        return "#,##0.00"
+    if dtype == "int" or name.startswith("n_") or name in ("source_row", "line_no", "year"):
+        return "0" if name in ("source_row", "line_no", "year") else "#,##0"
+    if pd.api.types.is_float_dtype(values):
+        return "#,##0.##" if not (values.dropna() % 1 == 0).all() else "#,##0"
+    return None
+
+
+def _width(values: pd.Series, header: str) -> float:
+    sample = [str(v) for v in values.head(200).tolist()] + [header]
+    longest = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in s) for s in sample)
+    return float(min(max(longest + 2, 8), 50))
+
+
+def print_setup(
+    book: object, ws: object, frame: pd.DataFrame, shown: pd.DataFrame, header_row: int
+) -> None:
+    """Formats by column type and the page setup of one sheet (xlsxwriter)."""
+    formats: dict[str, object] = {}
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    for j, col in enumerate(frame.columns):
+        fmt = _number_format(str(col), frame[col])
+        if fmt is not None:
+            formats.setdefault(fmt, book.add_format({"num_format": fmt, "valign": "top"}))
+        width = _width(shown.iloc[:, j], str(shown.columns[j]))
+        long_text = str(col).startswith(("reason", "manual_review_reason", "standard_lines"))
+        ws.set_column(
+            j,
+            j,
+            60 if long_text else width,
+            formats[fmt] if fmt is not None else (wrap if long_text else None),
+        )
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+    ws.repeat_rows(header_row)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_footer("&C&P / &N")
+
+
+# ---- HTML: the review form of one project, the summary page ----------------------------
+
+FORM_CSS = """
+@page{size:A4;margin:15mm}
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;color:#111;
+font-size:12px;max-width:190mm;margin:auto}
+h1{text-align:center;font-size:20px;letter-spacing:4px}
+table{border-collapse:collapse;width:100%;margin:6px 0 12px}
+th,td{border:1px solid #444;padding:4px 6px;vertical-align:top}
+th{background:#eee;font-weight:normal;white-space:nowrap}
+td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+.sign td{height:48px}
+thead{display:table-header-group}tr{page-break-inside:avoid}
+"""
+
+
+def _e(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return html.escape(str(value))
+
+
+def _money(value: object) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):,.2f}"
+
+
+def review_form(
+    project: Mapping[str, object],
+    lines: pd.DataFrame,
+    standards: pd.DataFrame,
+    *,
+    batch: str = "",
+    lang: str = "zh",
+) -> str:
+    """One project's 评审意见表 as a printable HTML page."""
+    zh = lang == "zh"
+
+    def t(a: str, b: str) -> str:
+        return a if zh else b
+
+    rate = project.get("cut_rate")
+    rate_text = "" if rate is None or pd.isna(rate) else f"{float(rate):.2%}"
+    decision = code_label("decision", project["decision"], lang)
+    target = code_label("target_check", project.get("target_check", ""), lang)
+    head = [
+        (t("项目编码", "Project ID"), project["project_id"]),
+        (t("项目名称", "Project"), project.get("project_name")),
+        (t("预算部门", "Department"), project.get("department")),
+        (t("事项类别", "Class of matter"), project.get("class_of_matter")),
+        (t("年度", "Year"), project.get("year")),
+        (t("绩效目标审核", "Target check"), target),
+    ]
+    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in head)
+    totals = (
+        f"<table><tr><th>{t('申报数（元）', 'Requested (yuan)')}</th>"
+        f"<th>{t('审定数（元）', 'Approved (yuan)')}</th><th>{t('核减数（元）', 'Cut (yuan)')}</th>"
+        f"<th>{t('核减率', 'Cut rate')}</th><th>{t('评审结论', 'Decision')}</th></tr>"
+        f"<tr><td class=num>{_money(project['requested'])}</td>"
+        f"<td class=num>{_money(project['approved'])}</td>"
+        f"<td class=num>{_money(project['cut'])}</td><td class=num>{rate_text}</td>"
+        f"<td>{_e(decision)}</td></tr></table>"
+        f"<p>{_e(project.get('reason_zh' if zh else 'reason_en'))}</p>"
+    )
+    cut = [r for r in lines if (r["cut"] or 0) > 0]
+    reason = "reason_zh" if zh else "reason_en"
+    body = (
+        "".join(
+            f"<tr><td class=num>{_e(r.get('line_no'))}</td><td>{_e(r.get('item'))}</td>"
+            f"<td class=num>{_money(r['requested'])}</td><td class=num>{_money(r['approved'])}</td>"
+            f"<td class=num>{_money(r['cut'])}</td><td>{_e(r[reason])}</td></tr>"
+            for r in cut
+        )
+        or f"<tr><td colspan=6>{t('无核减明细', 'no line was cut')}</td></tr>"
+    )
+    cuts = (
+        f"<h2>{t('核减明细', 'Lines cut')}</h2><table><thead><tr><th>{t('序号', 'No.')}</th>"
+        f"<th>{t('明细名称', 'Item')}</th><th>{t('申报数', 'Requested')}</th>"
+        f"<th>{t('审定数', 'Approved')}</th><th>{t('核减数', 'Cut')}</th>"
+        f"<th>{t('核减理由', 'Reason')}</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+    flag_col = "manual_review_reason_zh" if zh else "manual_review_reason_en"
+    flagged = [r for r in lines if r["manual_review"]]
+    items = [f"<li>{_e(project.get(flag_col))}</li>"] if project.get(flag_col) else []
+    items += [
+        f"<li>{t('序号', 'line')} {_e(r.get('line_no'))} {_e(r.get('item'))}："
+        f"{_e(r[flag_col])}</li>"
+        for r in flagged
+    ]
+    manual = (
+        f"<h2>{t('需人工复核', 'For manual review')}</h2><ul>{''.join(items)}</ul>" if items else ""
+    )
+    std_rows = (
+        "".join(
+            f"<tr><td>{_e(s['table_id'])}@{_e(s['version'])}</td><td>{_e(s.get('title'))}</td>"
+            f"<td>{_e(s.get('document_no'))}</td><td>{_e(str(s.get('content_hash') or '')[:19])}</td></tr>"
+            for s in standards
+        )
+        or f"<tr><td colspan=4>{t('未引用标准', 'none')}</td></tr>"
+    )
+    stds = (
+        f"<h2>{t('所用标准及版本', 'Standards applied')}</h2><table><tr><th>{t('标准表@版本', 'Table@version')}</th>"
+        f"<th>{t('名称', 'Title')}</th><th>{t('文号', 'Document')}</th><th>{t('内容哈希', 'Content hash')}</th></tr>"
+        f"{std_rows}</table>"
+    )
+    sign = (
+        f"<table class=sign><tr><th>{t('评审人', 'Reviewer')}</th><td></td>"
+        f"<th>{t('复核人', 'Checked by')}</th><td></td><th>{t('日期', 'Date')}</th><td></td></tr></table>"
+        f"<p style='color:#666'>{t('批次', 'Batch')} {_e(batch)}</p>"
+    )
+    title = t("项目预算评审意见表", "Budget review form")
+    return (
+        f'<!DOCTYPE html><html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8">'
+        f"<title>{_e(title)} {_e(project['project_id'])}</title><style>{FORM_CSS}</style></head>"
+        f"<body><h1>{_e(title)}</h1><table>{rows}</table>{totals}{cuts}{manual}{stds}{sign}"
+        f"</body></html>"
+    )
+
+
+def summary_page(result: object, *, title: str, lang: str = "zh") -> str:
+    """``summary.html``: totals, charts of the cuts and the summary tables."""
+    from costperf.report import charts
+    from costperf.report.html import Section, render_report
+
+    zh = lang == "zh"
+    s, tot = result.summaries, result.totals
+    png = []
+    if "department" in s:
+        png.append(
+            (
+                (t := "各预算部门核减情况" if zh else "Cuts by department"),
+                charts.cut_bars(
+                    s["department"], label=label("department", lang), title=t, lang=lang
+                ),
+            )
+        )
+    if "review_rule" in s:
+        by_rule = s["review_rule"].assign(
+            group=lambda f: f["group"].map(lambda c: code_label("rule", c, lang))
+        )
+        png.append(
+            (
+                (t := "各审核规则核减情况" if zh else "Cuts by rule"),
+                charts.cut_bars(by_rule, label=label("rule", lang), title=t, lang=lang),
+            )
+        )
+    png.append(
+        (
+            (t := "项目核减率分布" if zh else "Distribution of project cut rates"),
+            charts.rate_histogram(result.projects["cut_rate"], title=t, lang=lang),
+        )
+    )
+    text = (
+        f"项目 {tot['projects']} 个、明细 {tot['lines']} 行；申报 {fmt_amount(tot['requested'])} 元，"
+        f"审定 {fmt_amount(tot['approved'])} 元，核减 {fmt_amount(tot['cut'])} 元（核减率 "
+        f"{tot['cut_rate']:.2%}）；不予安排 {tot['projects_reject']} 个，需人工复核项目 "
+        f"{tot['projects_manual_review']} 个。"
+        if zh
+        else f"{tot['projects']} projects, {tot['lines']} lines; requested {fmt_amount(tot['requested'])}"
+        f" yuan, approved {fmt_amount(tot['approved'])}, cut {fmt_amount(tot['cut'])} "
+        f"({tot['cut_rate']:.2%}); {tot['projects_reject']} rejected, "
+        f"{tot['projects_manual_review']} projects flagged for manual review."
+    )
+    table = summary_table(s, tot, lang)
+    sections = [
+        Section("概况" if zh else "Overview", text, charts=png),
+        Section("汇总" if zh else "Summary", tables=[("汇总" if zh else "Summary", table)]),
+    ]
+    return render_report(title, sections, lang=lang)

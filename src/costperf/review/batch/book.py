@@ -1,0 +1,199 @@
+"""The request book as three tables, checked across them.
+
+:class:`RequestBook` holds the validated projects, lines and targets (canonical
+columns, see ``schemas.BOOK_*``).  :func:`check_book` finds every problem between the
+tables (lines or targets of unknown projects, categories and travel items outside their
+closed lists, fractional line numbers, amounts that are neither given nor quantity x
+unit price) and returns the book ready for review (``requested`` filled, categories as
+codes).  :func:`book_from_requests` turns the single-sheet request format of
+``cases/expenditure-requests`` into a book: each request a project of its own, no
+targets sheet (so no target gate).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from costperf.schemas import concat_problems, row_problems, table_problem
+
+#: performance-target categories (指标类别), zh -> code; codes are accepted as well
+TARGET_CATEGORIES = {
+    "产出-数量": "output_quantity",
+    "产出-质量": "output_quality",
+    "产出-时效": "output_timeliness",
+    "产出-成本": "output_cost",
+    "效益": "benefit",
+    "满意度": "satisfaction",
+}
+_CATEGORY_SPELLINGS = {
+    **{k: v for k, v in TARGET_CATEGORIES.items()},
+    **{v: v for v in TARGET_CATEGORIES.values()},
+    "数量指标": "output_quantity",
+    "质量指标": "output_quality",
+    "时效指标": "output_timeliness",
+    "成本指标": "output_cost",
+    "效益指标": "benefit",
+    "满意度指标": "satisfaction",
+}
+
+#: travel components (费用项目), zh -> code
+TRAVEL_ITEMS = {
+    "住宿费": "lodging",
+    "伙食补助费": "meals",
+    "市内交通费": "local_transport",
+    "城市间交通费": "intercity",
+}
+_TRAVEL_SPELLINGS = {
+    **TRAVEL_ITEMS,
+    **{v: v for v in TRAVEL_ITEMS.values()},
+    "住宿": "lodging",
+    "伙食补助": "meals",
+    "伙食费": "meals",
+    "市内交通": "local_transport",
+    "城市间交通": "intercity",
+    "交通费": "intercity",
+    "大交通": "intercity",
+}
+
+UNFILLED_DEPARTMENT = "（未填）"
+AMOUNT_REL_TOL, AMOUNT_ABS_TOL = 0.005, 1.0
+
+
+@dataclass(frozen=True)
+class RequestBook:
+    """Projects, lines and targets of one request book (validated frames).
+
+    ``has_targets`` is False for the single-sheet request format (no target gate);
+    ``sources`` names the files read (for the records' input hashes).
+    """
+
+    projects: pd.DataFrame
+    lines: pd.DataFrame
+    targets: pd.DataFrame
+    has_targets: bool = True
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _key(value: object) -> str:
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text.replace("—", "-").replace("－", "-").replace(" ", "")
+
+
+def _codes(values: pd.Series, spellings: dict[str, str]) -> pd.Series:
+    folded = {_key(k).lower(): v for k, v in spellings.items()}
+    return values.map(lambda v: folded.get(_key(v).lower()), na_action="ignore")
+
+
+def book_from_requests(requests: pd.DataFrame) -> RequestBook:
+    """A book from the single-sheet request format: one project per ``request_id``."""
+    lines = requests.rename(columns={"request_id": "project_id"})
+    lines.attrs = dict(requests.attrs)
+    headers = dict(lines.attrs.get("headers", {}))
+    if "request_id" in headers:
+        headers["project_id"] = headers.pop("request_id")
+    lines.attrs["headers"] = headers
+    cols = [c for c in ("project_name", "department") if c in lines]
+    first = lines.groupby("project_id", sort=False)[cols].first() if cols else None
+    projects = pd.DataFrame({"project_id": pd.unique(lines["project_id"])})
+    if first is not None:
+        projects = projects.join(first, on="project_id")
+    if "department" not in projects:
+        projects["department"] = np.nan
+    projects["department"] = projects["department"].astype(object).fillna(UNFILLED_DEPARTMENT)
+    targets = pd.DataFrame(columns=["project_id", "category", "indicator", "unit", "target"])
+    return RequestBook(projects, lines, targets, has_targets=False)
+
+
+def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
+    """The book ready for review and every problem across its tables (never raises)."""
+    projects, lines, targets = book.projects, book.lines.copy(), book.targets.copy()
+    lines.attrs, targets.attrs = dict(book.lines.attrs), dict(book.targets.attrs)
+    problems = []
+    if projects.empty:
+        problems.append(
+            table_problem(projects, "project_id", "at least one project", "no_projects")
+        )
+    known = set(projects["project_id"])
+    for frame, what in ((lines, "lines"), (targets, "targets")):
+        unknown = frame["project_id"].notna() & ~frame["project_id"].isin(known)
+        problems.append(
+            row_problems(
+                frame,
+                unknown,
+                "project_id",
+                f"a project_id of the projects sheet ({what} of an unknown project)",
+                "unknown_project",
+            )
+        )
+    if "line_no" in lines:
+        fractional = lines["line_no"].notna() & (lines["line_no"] % 1 != 0)
+        problems.append(
+            row_problems(lines, fractional, "line_no", "a whole line number", "not_whole")
+        )
+    lines, found = _amounts(lines)
+    problems.append(found)
+    if "travel_item" in lines:
+        code = _codes(lines["travel_item"], _TRAVEL_SPELLINGS)
+        bad = lines["travel_item"].notna() & code.isna()
+        listing = "、".join(TRAVEL_ITEMS)
+        problems.append(
+            row_problems(
+                lines, bad, "travel_item", f"one of: {listing} (or blank)", "unknown_travel_item"
+            )
+        )
+        lines["travel_item"] = code
+    if len(targets):
+        code = _codes(targets["category"], _CATEGORY_SPELLINGS)
+        bad = targets["category"].notna() & code.isna()
+        listing = "、".join(TARGET_CATEGORIES)
+        problems.append(
+            row_problems(targets, bad, "category", f"one of: {listing}", "unknown_category")
+        )
+        targets["category"] = code
+    without = ~projects["project_id"].isin(set(lines["project_id"]))
+    problems.append(
+        row_problems(
+            projects,
+            without,
+            "project_id",
+            "a project with lines",
+            "project_without_lines",
+            severity="warning",
+        )
+    )
+    return replace(book, lines=lines, targets=targets), concat_problems(problems)
+
+
+def _amounts(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``requested`` = the amount given, else quantity x unit_price; mismatches found."""
+    nan = pd.Series(np.nan, index=lines.index)
+    given = lines["requested"] if "requested" in lines else nan
+    if "amount" in lines:
+        given = given.where(given.notna(), lines["amount"])
+    quantity = lines["quantity"] if "quantity" in lines else nan
+    price = lines["unit_price"] if "unit_price" in lines else nan
+    product = (quantity * price).round(2)
+    # an equipment line may leave the amount to quantity x unit price; others need it
+    missing = given.isna() & product.isna()
+    column = "requested" if "requested" in lines else "amount" if "amount" in lines else "requested"
+    problems = [
+        row_problems(
+            lines,
+            missing,
+            column,
+            "the requested amount [yuan] (申报数), or quantity x unit price",
+            "missing_fact",
+        )
+    ]
+    tolerance = np.maximum(AMOUNT_REL_TOL * product.abs(), AMOUNT_ABS_TOL)
+    differ = given.notna() & product.notna() & ((given - product).abs() > tolerance)
+    expected = "quantity x unit price (数量 × 单价), within 0.5 % or 1 yuan"
+    problems.append(row_problems(lines, differ, column, expected, "amount_mismatch"))
+    out = lines.copy()
+    out.attrs = dict(lines.attrs)
+    out["requested"] = given.where(given.notna(), product)
+    return out, concat_problems(problems)

@@ -1,0 +1,94 @@
+"""Flags that change no amount: no applicable standard, duplicate lines.
+
+* **No applicable standard** (无适用标准，需人工审核): a line no line rule reviews and
+  no unit-cost standard of its project covers is approved as requested and flagged; it
+  is never approved silently.  So is a line whose facts the tables do not cover (a city
+  outside the lodging table).
+* **Duplicates**: a line with the same project, item (明细名称) and requested amount as
+  an earlier line is flagged, naming the first one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from costperf.review.batch.context import BatchContext
+from costperf.review.registry import ReviewRule, register, review_rules
+
+FLAG_COLUMNS = ["manual_review", "manual_review_reason_zh", "manual_review_reason_en"]
+
+
+def flag_no_standard(
+    lines: pd.DataFrame, verdicts: pd.DataFrame, context: BatchContext
+) -> pd.DataFrame:
+    """Lines with no line rule and no covering project standard (``route_rule`` empty or
+    a unit-cost line of an uncovered project).  Lines whose facts the tables do not
+    cover are flagged by their line rule (``uncovered``)."""
+    covered = verdicts.index[verdicts["covered"].astype(bool)] if len(verdicts) else []
+    in_covered = lines["project_id"].isin(set(covered))
+    no_rule = ~lines["route_rule"].isin(set(review_rules("line"))) & ~in_covered
+    out = pd.DataFrame(index=lines.index)
+    out["manual_review"] = no_rule
+    out["manual_review_reason_zh"] = np.where(no_rule, "无适用标准，需人工审核", "")
+    out["manual_review_reason_en"] = np.where(no_rule, "no applicable standard: check by hand", "")
+    return out
+
+
+def flag_duplicates(
+    lines: pd.DataFrame, verdicts: pd.DataFrame, context: BatchContext
+) -> pd.DataFrame:
+    """Lines repeating an earlier line's project, item and requested amount."""
+    out = pd.DataFrame(index=lines.index)
+    out["manual_review"] = False
+    out["manual_review_reason_zh"] = ""
+    out["manual_review_reason_en"] = ""
+    if "item" not in lines:
+        return out
+    item = lines["item"].astype(object).map(lambda v: "".join(str(v).split()), na_action="ignore")
+    keys = pd.DataFrame(
+        {"project": lines["project_id"], "item": item, "amount": lines["requested"].round(2)}
+    )
+    known = keys.notna().all(axis=1)
+    repeat = keys.duplicated(keep="first") & known
+    if not repeat.any():
+        return out
+    group = keys.groupby(list(keys.columns), sort=False, dropna=True).ngroup()
+    first = pd.Series(np.arange(len(lines)), index=lines.index).groupby(group).transform("first")
+    line_no = lines["line_no"] if "line_no" in lines else pd.Series(np.nan, index=lines.index)
+    where = lines["source_row"] if "source_row" in lines else pd.Series(lines.index + 1)
+    pick = first[repeat].astype(int).to_numpy()
+    ref_no, ref_row = line_no.to_numpy()[pick], where.to_numpy()[pick]
+    ref = pd.Series("", index=lines.index, dtype=object)
+    ref[repeat] = [
+        f"序号 {int(n)}" if n == n else f"第 {r} 行" for n, r in zip(ref_no, ref_row, strict=True)
+    ]
+    ref_en = ref.str.replace("序号 ", "line ").str.replace("第 ", "row ").str.replace(" 行", "")
+    out["manual_review"] = repeat
+    out["manual_review_reason_zh"] = (
+        "与本项目" + ref + " 重复（明细名称和申报数相同），需人工复核"
+    ).where(repeat, "")
+    out["manual_review_reason_en"] = (
+        "repeats " + ref_en + " of this project (same item and amount): check by hand"
+    ).where(repeat, "")
+    return out
+
+
+register(
+    ReviewRule(
+        name="no_standard",
+        level="check",
+        review=flag_no_standard,
+        label_zh="无适用标准",
+        label_en="no applicable standard",
+    )
+)
+register(
+    ReviewRule(
+        name="duplicates",
+        level="check",
+        review=flag_duplicates,
+        label_zh="重复申报",
+        label_en="duplicate lines",
+    )
+)

@@ -1,0 +1,485 @@
+"""Decisions: each line's and project's approved amount, cut, decision and reasons.
+
+Order, when line rules and a project cap both apply: the lines first, then the cap on
+their approved sum; the excess is cut across the lines pro rata (exact to the fen,
+:func:`~costperf.review.unit_cost.allocate_cut`).  A project the target gate rejects
+gets 0.  Flags (manual review) change no amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from costperf.columns import code_label_map
+from costperf.review.batch.book import RequestBook
+from costperf.review.batch.context import BatchContext
+from costperf.review.expenditure.lookup import format_amounts
+from costperf.review.unit_cost import DECISIONS_ZH, allocate_cut
+
+LINE_COLUMNS = [
+    "project_id",
+    "line_no",
+    "department",
+    "project_name",
+    "econ_code",
+    "item",
+    "expense_kind",
+    "requested",
+    "approvable",
+    "line_approved",
+    "approved",
+    "cut",
+    "cut_rate",
+    "decision",
+    "decision_zh",
+    "rule",
+    "review_rule",
+    "standard_id",
+    "standard_version",
+    "document_no",
+    "standard_lines",
+    "verified",
+    "quantity",
+    "unit_price",
+    "unit_price_cap",
+    "quantity_cap",
+    "approved_quantity",
+    "manual_review",
+    "manual_review_reason_zh",
+    "manual_review_reason_en",
+    "reason_zh",
+    "reason_en",
+    "route",
+    "source_file",
+    "sheet",
+    "source_row",
+]
+PROJECT_COLUMNS = [
+    "project_id",
+    "project_name",
+    "department",
+    "class_of_matter",
+    "district",
+    "year",
+    "n_lines",
+    "requested",
+    "line_approved",
+    "project_cap",
+    "approved",
+    "cut",
+    "cut_rate",
+    "decision",
+    "decision_zh",
+    "project_rule",
+    "standard_id",
+    "standard_version",
+    "target_check",
+    "target_check_zh",
+    "manual_review",
+    "manual_review_reason_zh",
+    "manual_review_reason_en",
+    "reason_zh",
+    "reason_en",
+]
+SUMMARY_BY = ("department", "class_of_matter", "econ_code", "review_rule", "decision")
+SUMMARY_COLUMNS = [
+    "group_by",
+    "group",
+    "n_projects",
+    "n_lines",
+    "requested",
+    "approved",
+    "cut",
+    "cut_rate",
+    "n_manual_review",
+]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A reviewed book: line and project decisions, summaries, totals, standards used."""
+
+    lines: pd.DataFrame
+    projects: pd.DataFrame
+    summaries: Mapping[str, pd.DataFrame]
+    totals: Mapping[str, object]
+    standards_used: pd.DataFrame
+    warnings: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _join(*parts: pd.Series, sep: str = "；") -> pd.Series:
+    """Non-empty texts of each row joined by ``sep`` (vectorised over whole columns)."""
+    out = None
+    for part in parts:
+        text = part.astype(object).fillna("").astype(str)
+        if out is None:
+            out = text
+            continue
+        both = out.ne("") & text.ne("")
+        out = (out + np.where(both, sep, "") + text).where(text.ne(""), out)
+    return out
+
+
+def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFrame) -> pd.DataFrame:
+    """One verdict per project from every project rule's (caps: the lowest)."""
+    ids = pd.Index(projects["project_id"], name="project_id")
+    out = pd.DataFrame(index=ids)
+    out["cap"] = np.nan
+    out["reject"] = False
+    out["covered"] = False
+    out["manual_review"] = False
+    for col in (
+        "manual_review_reason_zh",
+        "manual_review_reason_en",
+        "rule",
+        "basis_zh",
+        "basis_en",
+        "standard_id",
+        "standard_version",
+    ):
+        out[col] = ""
+    out["target_check"] = "not_applicable"
+    for verdict in verdicts.values():
+        if verdict.empty:
+            continue
+        v = verdict[~verdict.index.duplicated()].reindex(ids)
+        out["cap"] = np.fmin(out["cap"], v["cap"].astype(float))
+        out["reject"] |= v["reject"].fillna(False).astype(bool)
+        out["covered"] |= v["covered"].fillna(False).astype(bool)
+        out["manual_review"] |= v["manual_review"].fillna(False).astype(bool)
+        for col in (
+            "manual_review_reason_zh",
+            "manual_review_reason_en",
+            "basis_zh",
+            "basis_en",
+            "standard_id",
+            "standard_version",
+        ):
+            out[col] = _join(out[col], v[col], sep="；" if col.endswith("zh") else "; ")
+        out["rule"] = _join(out["rule"], v["rule"], sep="+")
+        if "target_check" in v:
+            out["target_check"] = v["target_check"].fillna(out["target_check"])
+    return out
+
+
+def _line_amounts(work: pd.DataFrame, verdict: pd.DataFrame) -> pd.DataFrame:
+    """Approved per line after the project caps and gates."""
+    pid = work["project_id"]
+    line_approved = work["line_approved"].astype(float).round(2)
+    line_sum = line_approved.groupby(pid).sum()
+    cap = verdict["cap"].reindex(line_sum.index)
+    over = cap.notna() & (line_sum > cap + 0.005)
+    approved = line_approved.copy()
+    if over.any():
+        mine = pid.isin(set(over.index[over]))
+        approved[mine] = allocate_cut(
+            line_approved[mine], pid[mine], cap[over], order=work.loc[mine].get("line_no")
+        ).to_numpy()
+    rejected = pid.map(verdict["reject"]).fillna(False).astype(bool)
+    approved = approved.where(~rejected, 0.0)
+    capped = pid.map(over).fillna(False).astype(bool) & ~rejected
+    return pd.DataFrame(
+        {
+            "approved": approved,
+            "capped": capped,
+            "rejected": rejected,
+            "line_sum": pid.map(line_sum),
+        }
+    )
+
+
+def decide_batch(
+    book: RequestBook,
+    work: pd.DataFrame,
+    verdicts: Mapping[str, pd.DataFrame],
+    flags: Mapping[str, pd.DataFrame],
+    context: BatchContext,
+) -> BatchResult:
+    """Line and project decisions, the summaries and the standards used."""
+    verdict = combine_verdicts(verdicts, book.projects)
+    amounts = _line_amounts(work, verdict)
+    lines = _decided_lines(book, work, verdict, amounts, flags)
+    projects = _decided_projects(book, lines, verdict)
+    return BatchResult(
+        lines=lines,
+        projects=projects,
+        summaries=summaries(lines, projects),
+        totals=totals(lines, projects),
+        standards_used=standards_used(lines, projects, context),
+    )
+
+
+def _decided_lines(
+    book: RequestBook,
+    work: pd.DataFrame,
+    verdict: pd.DataFrame,
+    amounts: pd.DataFrame,
+    flags: Mapping[str, pd.DataFrame],
+) -> pd.DataFrame:
+    out = work.copy()
+    project = book.projects.set_index("project_id")
+    for col in ("department", "project_name"):
+        out[col] = out["project_id"].map(project[col]) if col in project else np.nan
+    requested = out["requested"].astype(float).round(2)
+    out["requested"] = requested
+    out["approved"] = amounts["approved"].round(2)
+    out["cut"] = (requested - out["approved"]).round(2)
+    out["cut_rate"] = out["cut"] / requested.where(requested > 0)
+    reject = (out["approved"] <= 0) & (requested > 0)
+    reduce = ~reject & (out["cut"] > 0)
+    out["decision"] = np.select([reject, reduce], ["reject", "reduce"], "approve")
+    out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
+    flagged = out["manual_review"].astype(bool)
+    reason_zh, reason_en = out["manual_review_reason_zh"], out["manual_review_reason_en"]
+    for flag in flags.values():
+        flagged = flagged | flag["manual_review"].astype(bool)
+        reason_zh = _join(reason_zh, flag["manual_review_reason_zh"])
+        reason_en = _join(reason_en, flag["manual_review_reason_en"], sep="; ")
+    out["manual_review"] = flagged
+    out["manual_review_reason_zh"], out["manual_review_reason_en"] = reason_zh, reason_en
+    no_rule = out["line_rule"].isna()
+    covered = out["project_id"].map(verdict["covered"]).fillna(False).astype(bool)
+    out["rule"] = out["line_rule"].where(~no_rule, np.where(covered, "", "no_standard"))
+    capped, rejected = amounts["capped"], amounts["rejected"]
+    out["rule"] = _join(
+        out["rule"], pd.Series(np.where(capped, "unit_cost_cap", ""), index=out.index), sep="+"
+    )
+    out["rule"] = _join(
+        out["rule"], pd.Series(np.where(rejected, "target_gate", ""), index=out.index), sep="+"
+    )
+    # the registered rule that set the amount last (summaries "by rule")
+    out["review_rule"] = np.select(
+        [rejected, capped, ~no_rule, covered],
+        ["target_gate", "unit_cost", out["route_rule"], "unit_cost"],
+        "no_standard",
+    )
+    pv = verdict.reindex(out["project_id"]).set_index(out.index)
+    unit_std = covered & no_rule
+    out["standard_id"] = out["standard_id"].where(~unit_std, pv["standard_id"])
+    out["standard_version"] = out["standard_version"].where(~unit_std, pv["standard_version"])
+    out["quantity"] = out["quantity"] if "quantity" in out else out["rule_quantity"]
+    out["quantity"] = out["quantity"].where(out["quantity"].notna(), out["rule_quantity"])
+    out["unit_price"] = out["unit_price"] if "unit_price" in out else out["rule_unit_price"]
+    out["unit_price"] = out["unit_price"].where(out["unit_price"].notna(), out["rule_unit_price"])
+    r, a, c = (format_amounts(out[k]) for k in ("requested", "approved", "cut"))
+    base_zh = out["line_reason_zh"].where(
+        ~no_rule,
+        np.where(
+            covered, "由项目单位成本标准核定", "无适用标准，按申报数 " + r + " 元列示，需人工审核"
+        ),
+    )
+    base_en = out["line_reason_en"].where(
+        ~no_rule,
+        np.where(
+            covered,
+            "reviewed by the project's unit-cost standard",
+            "no applicable standard: kept at the requested " + r + " yuan, check by hand",
+        ),
+    )
+    line_sum = format_amounts(amounts["line_sum"].round(2))
+    cap_zh = (
+        "项目"
+        + pv["basis_zh"]
+        + "，明细审定合计 "
+        + line_sum
+        + " 元超过上限，按比例分摊，本行审定 "
+        + a
+        + " 元，核减 "
+        + c
+        + " 元"
+    )
+    cap_en = (
+        "project "
+        + pv["basis_en"]
+        + "; the lines' approved sum "
+        + line_sum
+        + " yuan is above it: cut pro rata, this line approved "
+        + a
+        + " yuan, cut "
+        + c
+    )
+    gate_zh = "项目未编制绩效目标，一律不予安排，本行申报 " + r + " 元不予安排"
+    gate_en = "the project has no performance targets: not funded (" + r + " yuan)"
+    out["reason_zh"] = np.select([rejected, capped], [gate_zh, base_zh + "；" + cap_zh], base_zh)
+    out["reason_en"] = np.select([rejected, capped], [gate_en, base_en + "; " + cap_en], base_en)
+    if "line_no" in out:
+        whole = out["line_no"].dropna().mod(1).eq(0).all()
+        out["line_no"] = out["line_no"].astype("Int64") if whole else out["line_no"]
+    facts = [
+        c for c in book.lines.columns if c not in LINE_COLUMNS and c not in ("requested", "amount")
+    ]
+    columns = [c for c in LINE_COLUMNS if c in out] + facts
+    # the request's own facts beside each decision: after the amounts
+    return out[columns]
+
+
+def _decided_projects(
+    book: RequestBook, lines: pd.DataFrame, verdict: pd.DataFrame
+) -> pd.DataFrame:
+    projects = book.projects.set_index("project_id", drop=False)
+    out = pd.DataFrame(index=projects.index)
+    for col in ("project_id", "project_name", "department", "class_of_matter", "district", "year"):
+        out[col] = projects[col] if col in projects else np.nan
+    extra = [
+        c
+        for c in book.projects.columns
+        if c not in PROJECT_COLUMNS and c not in ("source_file", "sheet", "source_row")
+    ]
+    by = lines.groupby("project_id", sort=False)
+    sums = by[["requested", "line_approved", "approved"]].sum().reindex(out.index).fillna(0.0)
+    out["n_lines"] = by.size().reindex(out.index).fillna(0).astype(int)
+    out["requested"] = sums["requested"].round(2)
+    out["line_approved"] = sums["line_approved"].round(2)
+    out["project_cap"] = verdict["cap"].reindex(out.index)
+    out["approved"] = sums["approved"].round(2)
+    out["cut"] = (out["requested"] - out["approved"]).round(2)
+    out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
+    v = verdict.reindex(out.index)
+    rejected = v["reject"].fillna(False).astype(bool) | (
+        (out["approved"] <= 0) & (out["requested"] > 0)
+    )
+    reduce = ~rejected & (out["cut"] > 0)
+    out["decision"] = np.select([rejected, reduce], ["reject", "reduce"], "approve")
+    out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
+    out["project_rule"] = v["rule"]
+    out["standard_id"], out["standard_version"] = v["standard_id"], v["standard_version"]
+    out["target_check"] = v["target_check"]
+    out["target_check_zh"] = out["target_check"].map(code_label_map("target_check"))
+    flagged_lines = lines[lines["manual_review"]]
+    n_flag = flagged_lines.groupby("project_id").size().reindex(out.index).fillna(0).astype(int)
+    out["manual_review"] = v["manual_review"].fillna(False).astype(bool) | n_flag.gt(0)
+    lines_zh = pd.Series(
+        np.where(n_flag > 0, n_flag.astype(str) + " 行明细需人工复核", ""), index=out.index
+    )
+    lines_en = pd.Series(
+        np.where(n_flag > 0, n_flag.astype(str) + " line(s) flagged", ""), index=out.index
+    )
+    out["manual_review_reason_zh"] = _join(v["manual_review_reason_zh"], lines_zh)
+    out["manual_review_reason_en"] = _join(v["manual_review_reason_en"], lines_en, sep="; ")
+    for col in extra:  # the project's own dimension columns (road_grade ...)
+        out[col] = projects[col]
+    r, a, c = (format_amounts(out[k]) for k in ("requested", "approved", "cut"))
+    n_cut = lines[lines["cut"] > 0].groupby("project_id").size().reindex(out.index).fillna(0)
+    gate = v["reject"].fillna(False).astype(bool)
+    capped = out["project_cap"].notna() & (out["line_approved"] > out["project_cap"] + 0.005)
+    out["reason_zh"] = np.select(
+        [gate, capped],
+        [
+            "未编制绩效目标，一律不予安排（申报 " + r + " 元）",
+            v["basis_zh"]
+            + "；明细审定合计 "
+            + format_amounts(out["line_approved"])
+            + " 元超过上限，按比例核减，审定 "
+            + a
+            + " 元，核减 "
+            + c
+            + " 元",
+        ],
+        "申报 "
+        + r
+        + " 元，审定 "
+        + a
+        + " 元，核减 "
+        + c
+        + " 元（"
+        + n_cut.astype(int).astype(str)
+        + " 行核减）",
+    )
+    out["reason_en"] = np.select(
+        [gate, capped],
+        [
+            "no performance targets: not funded (requested " + r + " yuan)",
+            v["basis_en"]
+            + "; the lines' approved sum "
+            + format_amounts(out["line_approved"])
+            + " yuan is above it: cut pro rata, approved "
+            + a
+            + " yuan, cut "
+            + c,
+        ],
+        "requested "
+        + r
+        + " yuan, approved "
+        + a
+        + " yuan, cut "
+        + c
+        + " yuan ("
+        + n_cut.astype(int).astype(str)
+        + " line(s) cut)",
+    )
+    return out[PROJECT_COLUMNS + extra].reset_index(drop=True)
+
+
+def _group_sums(frame: pd.DataFrame, by: str, lines: pd.DataFrame | None) -> pd.DataFrame:
+    key = frame[by].astype(object).fillna("（空）")
+    grouped = frame.groupby(key, sort=True)
+    out = grouped[["requested", "approved", "cut"]].sum().round(2)
+    if lines is None:  # a line-level grouping
+        out["n_lines"] = grouped.size()
+        out["n_projects"] = grouped["project_id"].nunique()
+    else:
+        out["n_projects"] = grouped.size()
+        out["n_lines"] = grouped["n_lines"].sum()
+    out["n_manual_review"] = grouped["manual_review"].sum().astype(int)
+    out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
+    out = out.rename_axis("group").reset_index()
+    out.insert(0, "group_by", by)
+    return out[SUMMARY_COLUMNS]
+
+
+def summaries(lines: pd.DataFrame, projects: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Sums by department, class of matter, econ code, rule (lines) and decision (projects)."""
+    out = {}
+    for by in SUMMARY_BY:
+        if by in ("department", "class_of_matter", "decision"):
+            if by in projects:
+                out[by] = _group_sums(projects, by, lines)
+        elif by in lines:
+            out[by] = _group_sums(lines, by, None)
+    return out
+
+
+def totals(lines: pd.DataFrame, projects: pd.DataFrame) -> dict[str, object]:
+    """Counts and sums over the whole batch (JSON-ready)."""
+    requested, approved = float(projects["requested"].sum()), float(projects["approved"].sum())
+    counts = projects["decision"].value_counts()
+    line_counts = lines["decision"].value_counts()
+    return {
+        "projects": int(len(projects)),
+        "lines": int(len(lines)),
+        "requested": round(requested, 2),
+        "approved": round(approved, 2),
+        "cut": round(requested - approved, 2),
+        "cut_rate": (requested - approved) / requested if requested else 0.0,
+        **{f"projects_{d}": int(counts.get(d, 0)) for d in DECISIONS_ZH},
+        **{f"lines_{d}": int(line_counts.get(d, 0)) for d in DECISIONS_ZH},
+        "projects_manual_review": int(projects["manual_review"].sum()),
+        "lines_manual_review": int(lines["manual_review"].sum()),
+    }
+
+
+def standards_used(
+    lines: pd.DataFrame, projects: pd.DataFrame, context: BatchContext
+) -> pd.DataFrame:
+    """Every table version a decision cites: ``table_id, version, content_hash, ...``."""
+    refs = pd.concat([lines["standard_version"], projects["standard_version"]]).dropna()
+    refs = refs.astype(str).str.split(r";\s*").explode().str.strip()
+    refs = pd.unique(refs[refs.str.contains("@", regex=False)])
+    table = context.standards.tables.assign(
+        ref=lambda t: t["table_id"] + "@" + t["version"].astype(str)
+    )
+    used = table[table["ref"].isin(set(refs))]
+    cols = [
+        "table_id",
+        "version",
+        "status",
+        "title",
+        "document_no",
+        "effective_from",
+        "content_hash",
+    ]
+    return used[cols].sort_values(["table_id", "version"]).reset_index(drop=True)

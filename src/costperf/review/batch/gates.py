@@ -1,0 +1,70 @@
+"""The target gate: a project without performance targets is not funded.
+
+未编制绩效目标的，一律不予安排: a project with no targets is rejected (approved 0,
+reason 未编制绩效目标); a project whose targets hold no numeric 产出-数量 indicator is
+reviewed, but flagged for manual review (无可量化产出指标).  The single-sheet request
+format has no targets sheet: the gate does not apply to it (``target_check``
+``not_applicable``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from costperf.review.batch.context import BatchContext
+from costperf.review.registry import ReviewRule, register
+from costperf.review.unit_cost import VERDICT_COLUMNS, quantified_outputs
+
+
+def target_gate(
+    projects: pd.DataFrame, lines: pd.DataFrame, targets: pd.DataFrame, context: BatchContext
+) -> pd.DataFrame:
+    """The target check of every project.
+
+    Returns
+    -------
+    DataFrame
+        :data:`~costperf.review.unit_cost.VERDICT_COLUMNS` plus ``target_check``
+        (``ok`` / ``no_targets`` / ``no_quantified_output`` / ``not_applicable``),
+        indexed by ``project_id``, one row per project.
+    """
+    ids = pd.Index(projects["project_id"], name="project_id")
+    out = pd.DataFrame(index=ids)
+    if not context.has_targets:
+        check = pd.Series("not_applicable", index=ids)
+    else:
+        has_any = ids.isin(set(targets["project_id"]))
+        quantified = ids.isin(set(quantified_outputs(targets)["project_id"]))
+        check = pd.Series(
+            np.select([~has_any, ~quantified], ["no_targets", "no_quantified_output"], "ok"),
+            index=ids,
+        )
+    none, vague = check.eq("no_targets"), check.eq("no_quantified_output")
+    out["cap"] = np.nan
+    out["reject"] = none
+    out["covered"] = False
+    out["manual_review"] = vague
+    out["manual_review_reason_zh"] = np.where(vague, "无可量化产出指标，需人工复核", "")
+    out["manual_review_reason_en"] = np.where(
+        vague, "no quantified output indicator: check by hand", ""
+    )
+    out["rule"] = np.where(none, "target_gate", "")
+    out["standard_id"] = np.nan
+    out["standard_version"] = np.nan
+    out["basis_zh"] = np.where(none, "未编制绩效目标，一律不予安排", "")
+    out["basis_en"] = np.where(none, "no performance targets: not funded", "")
+    out["target_check"] = check
+    return out[[*VERDICT_COLUMNS, "target_check"]]
+
+
+register(
+    ReviewRule(
+        name="target_gate",
+        level="project",
+        review=target_gate,
+        label_zh="绩效目标审核",
+        label_en="performance target check",
+        document="未编制绩效目标的，一律不予安排",
+    )
+)

@@ -1,0 +1,199 @@
+"""Write a batch review's outputs and its records.
+
+``OUT/review.xlsx`` (汇总, 项目, 明细, 待人工复核; formatted for printing),
+``projects.csv`` and ``lines.csv``, ``forms/<project>.html`` (one 评审意见表 per
+project), ``summary.html`` and ``summary.json``.  Everything is rendered first, each
+file moved into place atomically, and the records committed last, in one transaction:
+a batch whose outputs fail leaves the store as it was.  A batch whose inputs,
+standards and parameters are already in the store records nothing new and says which
+batch holds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from costperf import __version__
+from costperf.columns import to_display
+from costperf.io.write import write_table, write_text
+from costperf.records import check_store, find_batch, new_run_id, params_hash, write_batch
+from costperf.report.excel import write_workbook
+from costperf.report.review_book import (
+    display_tables,
+    print_setup,
+    review_form,
+    split_rows,
+    summary_page,
+)
+from costperf.review.batch.book import RequestBook
+from costperf.review.batch.decide import BatchResult
+from costperf.standards import StandardSet
+
+
+def file_hashes(paths: list[str]) -> dict[str, str]:
+    """``name -> sha256`` of every input file (the files of a folder book included)."""
+    out = {}
+    for name in paths:
+        path = Path(name)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            out[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return out
+
+
+def standards_fingerprint(standards: StandardSet) -> list[dict]:
+    """Every table version read, with its content hash (what "the same standards" means)."""
+    cols = ["table_id", "version", "status", "content_hash"]
+    return standards.tables[cols].astype(str).to_dict("records")
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, float) and value != value:
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def _safe_name(project_id: object) -> str:
+    text = re.sub(r"[^\w.\-（）()]+", "_", str(project_id)).strip("._") or "project"
+    return text[:120]
+
+
+def write_review_outputs(
+    result: BatchResult,
+    book: RequestBook,
+    standards: StandardSet,
+    out_dir: Path,
+    *,
+    parameters: Mapping[str, object],
+    records_path: Path | None,
+    lang: str = "zh",
+    title: str = "预算评审结果",
+    on_step: Callable[[str], None] | None = None,
+) -> dict:
+    """Write every output of a batch; return the summary dictionary (with the batch id)."""
+    step = on_step or (lambda name: None)
+    inputs = file_hashes(list(book.sources))
+    stds = standards_fingerprint(standards)
+    inputs_hash = params_hash(sorted(inputs.values()))
+    versions = [f"{r['table_id']}@{r['version']}#{r['content_hash']}" for r in stds]
+    held = None
+    if records_path is not None:
+        check_store(records_path)
+        held = find_batch(records_path, inputs_hash, versions, dict(parameters))
+    batch_id = held or new_run_id()
+    summary = {
+        "costperf_version": __version__,
+        "batch_id": batch_id if records_path is not None else None,
+        "already_recorded": held is not None,
+        "records": str(records_path) if records_path is not None else None,
+        "inputs": inputs,
+        "parameters": dict(parameters),
+        "standards_used": _records(result.standards_used),
+        "totals": dict(result.totals),
+        "summaries": {k: _records(v) for k, v in result.summaries.items()},
+        "projects": _records(
+            result.projects[
+                [
+                    "project_id",
+                    "department",
+                    "requested",
+                    "approved",
+                    "cut",
+                    "cut_rate",
+                    "decision",
+                    "manual_review",
+                    "target_check",
+                ]
+            ]
+        ),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    step("review.xlsx")
+    sheets = split_rows(display_tables(result, lang))
+    write_workbook(
+        sheets, out_dir / "review.xlsx", lang=lang, title=title, format_sheet=print_setup
+    )
+    step("csv")
+    for name, frame in (("projects.csv", result.projects), ("lines.csv", result.lines)):
+        write_table(to_display(frame, lang) if lang == "zh" else frame, out_dir / name)
+    step("forms")
+    _write_forms(result, out_dir / "forms", batch_id, lang)
+    step("summary")
+    write_text(summary_page(result, title=title, lang=lang), out_dir / "summary.html")
+    write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
+    )
+    if records_path is not None and held is None:
+        step("records")
+        write_batch(
+            records_path,
+            projects=result.projects.rename(columns={"project_rule": "rule"}),
+            lines=result.lines,
+            inputs_hash=inputs_hash,
+            standards_versions=versions,
+            params=dict(parameters),
+            summary={"totals": dict(result.totals), "inputs": inputs, "standards": stds},
+            source_files=list(inputs),
+            version=__version__,
+            run_id=batch_id,
+        )
+    return summary
+
+
+FORM_LINE_COLUMNS = [
+    "project_id",
+    "line_no",
+    "item",
+    "requested",
+    "approved",
+    "cut",
+    "reason_zh",
+    "reason_en",
+    "manual_review",
+    "manual_review_reason_zh",
+    "manual_review_reason_en",
+    "standard_version",
+]
+
+
+def _write_forms(result: BatchResult, folder: Path, batch_id: str, lang: str) -> None:
+    """One form per project, written in a scratch folder and moved over the old ones."""
+    used = {f"{r['table_id']}@{r['version']}": r for r in _records(result.standards_used)}
+    rows: dict[object, list[dict]] = {}
+    lines = result.lines.reindex(columns=FORM_LINE_COLUMNS)
+    lines = lines.astype(object).where(lines.notna(), None)
+    for row in lines.to_dict("records"):
+        rows.setdefault(row["project_id"], []).append(row)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".forms-") as scratch:
+        scratch = Path(scratch)
+        names: set[str] = set()
+        projects = result.projects.astype(object).where(result.projects.notna(), None)
+        for project in projects.to_dict("records"):
+            mine = rows.get(project["project_id"], [])
+            cited = {str(project.get("standard_version") or "")}
+            for row in mine:
+                cited.update(str(row["standard_version"] or "").split("; "))
+            name = _safe_name(project["project_id"])
+            while name in names:
+                name += "_"
+            names.add(name)
+            cites = [used[ref] for ref in sorted(cited) if ref in used]
+            html = review_form(project, mine, cites, batch=batch_id, lang=lang)
+            write_text(html, scratch / f"{name}.html")
+        if folder.exists():
+            shutil.rmtree(folder)
+        scratch.rename(folder)
+        scratch.mkdir()  # TemporaryDirectory removes what is at its path on exit

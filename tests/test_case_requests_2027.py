@@ -1,0 +1,337 @@
+"""The worked request book cases/requests-2027, reviewed once per test session.
+
+Amounts are checked against an independent computation from the book's own CSVs and
+the published figures (meeting quotas 650/550, lodging 650, hw-uc@1 values).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from conftest import CASES, set_cell
+from costperf.cli import main
+
+CASE = CASES / "requests-2027"
+BOOK, STANDARDS = CASE / "book", CASE / "standards"
+DATE = "2027-03-01"
+HW_UC = {"一级": 16.49, "二级": 12.46, "三级": 10.80, "四级": 7.85}
+
+
+@pytest.fixture(scope="session")
+def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One in-process ``costperf review`` of the worked case (outputs and records)."""
+    root = tmp_path_factory.mktemp("requests2027")
+    out, records = root / "out", root / "records.sqlite"
+    code = main(
+        [
+            "review",
+            str(BOOK),
+            "--standards",
+            str(STANDARDS),
+            "--date",
+            DATE,
+            "--out",
+            str(out),
+            "--records",
+            str(records),
+        ]
+    )
+    assert code == 0
+    read = lambda name: pd.read_csv(out / name, encoding="utf-8-sig", dtype={"序号": "Int64"})  # noqa: E731
+    return {
+        "out": out,
+        "records": records,
+        "lines": read("lines.csv"),
+        "projects": read("projects.csv"),
+        "summary": json.loads((out / "summary.json").read_text(encoding="utf-8")),
+    }
+
+
+def _book(name: str) -> pd.DataFrame:
+    return pd.read_csv(
+        BOOK / name, encoding="utf-8-sig", dtype={"项目编码": str, "经济分类科目": str}
+    )
+
+
+def test_every_rule_fires_in_at_least_five_departments(reviewed) -> None:
+    lines, projects = reviewed["lines"], reviewed["projects"]
+    assert len(projects) >= 200 and projects["预算部门"].nunique() >= 5
+    fired = set(lines["适用规则"])
+    assert {
+        "meeting",
+        "training",
+        "travel",
+        "equipment",
+        "unit_cost",
+        "target_gate",
+        "no_standard",
+    } <= fired
+    reasons = lines["人工复核原因"].fillna("")
+    assert reasons.str.contains("重复（明细名称和申报数相同）").any()  # duplicates
+    assert reasons.str.contains("成都不在住宿费标准表中").any()  # uncovered city
+    assert reasons.str.contains("需核对舱位/席别等级").any()  # intercity fares
+    assert reasons.str.contains("不重复计算讲课费").any()  # a repeated lecture
+    assert {"standard_id", "expense_kind", "econ_code"} <= set(lines["匹配方式"].dropna())
+    assert set(projects["绩效目标审核情况"]) >= {
+        "未编制绩效目标",
+        "无可量化产出指标",
+        "有可量化产出指标",
+    }
+
+
+def test_meetings_match_an_independent_computation(reviewed) -> None:
+    book = _book("lines.csv")
+    mine = book[book["项目编码"].str.startswith("A-") & book["明细名称"].eq("会议费")]
+    quota = {"二类": 650, "三类": 550, "四类": 550}
+    over = (
+        (mine["天数"] > 2)
+        | (mine["会议类别"].eq("四类") & (mine["人数"] > 50))
+        | (mine["会议性质"].eq("传达布置类") & (mine["天数"] > 1))
+    )
+    cap = mine["会议类别"].map(quota) * mine["人数"] * mine["天数"]
+    expected = mine["申报数"].clip(upper=cap).where(~over, 0.0)
+    got = reviewed["lines"].set_index(["项目编码", "序号"])["审定数"]
+    keys = list(zip(mine["项目编码"], mine["序号"], strict=True))
+    assert got.loc[keys].tolist() == pytest.approx(expected.tolist())
+    assert over.any() and (expected < mine["申报数"]).sum() > over.sum()
+
+
+def test_sanitation_contracts_are_capped_at_the_derived_standard(reviewed) -> None:
+    """Approved = min(the lines' approved sum, hw-uc@1 value of the grade x the m2 target)."""
+    projects = _book("projects.csv").set_index("项目编码")
+    targets = _book("targets.csv")
+    area = targets[targets["单位"].eq("m2") & targets["指标类别"].eq("产出-数量")]
+    area = area.set_index("项目编码")["目标值"].astype(float)
+    got = reviewed["projects"].set_index("项目编码")
+    lines = reviewed["lines"]
+    f_ids = [p for p in projects.index if p.startswith("F-") and p in area.index]
+    capped = 0
+    for pid in f_ids:
+        cap = round(HW_UC[projects.loc[pid, "道路等级"]] * area[pid], 2)
+        line_sum = lines.loc[lines["项目编码"].eq(pid), "明细审定数"].sum()
+        assert got.loc[pid, "审定数"] == pytest.approx(min(line_sum, cap), abs=0.005), pid
+        assert lines.loc[lines["项目编码"].eq(pid), "审定数"].sum() == pytest.approx(
+            got.loc[pid, "审定数"], abs=0.005
+        )
+        capped += line_sum > cap
+    assert capped >= 10
+    # the travel line inside F-LH-004: lines first (上海 其他人员 2 x (500 x 2 + 180 x 3))
+    row = lines[lines["项目编码"].eq("F-LH-004") & lines["明细名称"].eq("外出考察差旅")].iloc[0]
+    assert row["明细审定数"] == 3080 and row["审定数"] < 3080
+    flagged = got.loc["F-LH-018"]  # its output is in km: not capped, flagged
+    assert flagged["审定数"] == flagged["申报数"] and flagged["需人工复核"]
+
+
+def test_lodging_reason_and_target_gate(reviewed) -> None:
+    lines = reviewed["lines"].set_index(["项目编码", "序号"])
+    lodging = lines.loc[("C-CZ-001", 1)]
+    assert lodging["审定数"] == 650 * 2 * 4
+    assert lodging["核减理由"].startswith("住宿费每晚 800 元超过北京厅局级标准 650 元，按标准核定")
+    projects = reviewed["projects"].set_index("项目编码")
+    assert projects.loc["G-CZ-001", ["审定数", "审核意见"]].tolist() == [0.0, "不予安排"]
+    assert projects.loc["G-CZ-001", "核减理由"].startswith("未编制绩效目标")
+
+
+def test_workbook_is_formatted_for_printing(reviewed) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(reviewed["out"] / "review.xlsx")
+    assert book.sheetnames == ["汇总", "项目", "明细", "待人工复核"]
+    for ws in book:
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+        assert ws.print_title_rows == "$3:$3" and ws.freeze_panes == "A4" and ws.auto_filter.ref
+    ws = book["明细"]
+    header = [c.value for c in ws[3]]
+    first = {h: c for h, c in zip(header, ws[4], strict=True)}
+    assert first["申报数"].number_format == "#,##0.00" and first["核减率"].number_format == "0.0%"
+    assert first["序号"].number_format == "0"
+    decisions = {r[header.index("审核结论")] for r in ws.iter_rows(min_row=4, values_only=True)}
+    assert decisions == {"通过", "核减", "不予安排"}
+    kinds = {r[header.index("支出类型")] for r in ws.iter_rows(min_row=4, values_only=True)}
+    assert {"会议", "差旅", "办公设备家具"} <= kinds and "meeting" not in kinds
+
+
+def test_forms_summary_and_json_agree(reviewed) -> None:
+    out, projects = reviewed["out"], reviewed["projects"]
+    forms = sorted((out / "forms").glob("*.html"))
+    assert len(forms) == len(projects)
+    form = (out / "forms" / "F-LH-003.html").read_text(encoding="utf-8")
+    assert "项目预算评审意见表" in form and "hw-uc@1" in form and "按比例分摊" in form
+    totals = reviewed["summary"]["totals"]
+    assert totals["approved"] == pytest.approx(projects["审定数"].sum())
+    assert totals["projects_reject"] == int(projects["审核意见"].eq("不予安排").sum())
+    assert (out / "summary.html").read_text(encoding="utf-8").count("<img") == 3
+
+
+def test_records_hold_every_decision_with_quantity_and_price(reviewed) -> None:
+    with sqlite3.connect(reviewed["records"]) as conn:
+        batch = reviewed["summary"]["batch_id"]
+        n = conn.execute("SELECT COUNT(*) FROM review_lines WHERE run_id=?", (batch,)).fetchone()
+        assert n[0] == len(reviewed["lines"])
+        assert {r[0] for r in conn.execute("SELECT typeof(line_no) FROM review_lines")} == {
+            "integer"
+        }
+        row = conn.execute(
+            "SELECT quantity, unit_price, approved FROM review_lines WHERE "
+            "project_id='C-CZ-001' AND line_no=1"
+        ).fetchone()
+        assert row == (8.0, 800.0, 5200.0)
+        kind, source, summary = conn.execute(
+            "SELECT kind, source, summary FROM runs WHERE run_id=?", (batch,)
+        ).fetchone()
+        assert kind == "review" and len(json.loads(source)) == 3
+        inputs = json.loads(summary)["inputs"]
+        assert len(inputs) == 3 and all(len(h) == 64 for h in inputs.values())
+
+
+def test_same_batch_again_records_nothing_and_english_csv(tmp_path, capsys) -> None:
+    """Single-sheet requests: the same batch again (in English) records nothing new; CSV
+    headers are canonical under --lang en; a malformed book leaves the store byte for
+    byte as it was."""
+    from costperf.io.book import read_request_book
+    from costperf.review.batch.engine import review_book
+    from costperf.review_outputs import write_review_outputs
+    from costperf.standards import shipped_standards
+
+    book = read_request_book(CASES / "expenditure-requests" / "requests.csv")
+    standards = shipped_standards()
+    result = review_book(book, standards, on="2024-03-01")
+    records = tmp_path / "r.sqlite"
+    first = write_review_outputs(
+        result,
+        book,
+        standards,
+        tmp_path / "a",
+        parameters={"date": "2024-03-01"},
+        records_path=records,
+    )
+    before = records.read_bytes()
+    again = write_review_outputs(
+        result,
+        book,
+        standards,
+        tmp_path / "b",
+        parameters={"date": "2024-03-01"},
+        records_path=records,
+        lang="en",
+    )
+    assert records.read_bytes() == before
+    assert again["already_recorded"] and again["batch_id"] == first["batch_id"]
+    head = pd.read_csv(tmp_path / "b" / "lines.csv", nrows=0, encoding="utf-8-sig").columns
+    assert {
+        "project_id",
+        "line_no",
+        "requested",
+        "approved",
+        "cut",
+        "cut_rate",
+        "decision",
+        "manual_review",
+        "rule",
+        "standard_id",
+        "reason_zh",
+        "reason_en",
+    } <= set(head)
+    bad = tmp_path / "book"
+    shutil.copytree(BOOK, bad)
+    set_cell(bad / "targets.csv", 5, "指标类别", "产出")
+    code = main(
+        [
+            "review",
+            str(bad),
+            "--standards",
+            str(STANDARDS),
+            "--date",
+            DATE,
+            "--out",
+            str(tmp_path / "c"),
+            "--records",
+            str(records),
+        ]
+    )
+    assert code == 2 and records.read_bytes() == before
+    err = capsys.readouterr().err
+    assert "targets.csv, row 5, column '指标类别'" in err
+
+
+def test_template_round_trip(tmp_path) -> None:
+    """The template's lists block bad entries; a filled template is read back as a book."""
+    import openpyxl
+
+    from costperf.io.book import read_request_book
+
+    path = tmp_path / "book.xlsx"
+    assert main(["template", "requests", "-o", str(path)]) == 0
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == "填表说明" and {"项目", "明细", "绩效目标"} <= set(wb.sheetnames)
+    rules = {str(v.sqref): v for v in wb["明细"].data_validations.dataValidation}
+    header = [c.value for c in wb["明细"][1]]
+    coded = [
+        "经济分类科目",
+        "支出类型",
+        "费用项目",
+        "会议类别",
+        "培训类别",
+        "人员级别",
+        "设备家具品目",
+    ]
+    for name in coded:
+        letter = openpyxl.utils.get_column_letter(header.index(name) + 1)
+        rule = rules[f"{letter}2:{letter}2001"]
+        assert rule.type == "list" and rule.showErrorMessage and rule.errorStyle in (None, "stop")
+    wb["项目"].append(["P1", "会议", "区财政局"])
+    wb["明细"].append(
+        [
+            "P1",
+            1,
+            "30215",
+            "会议费",
+            "会议",
+            None,
+            7000,
+            None,
+            None,
+            None,
+            "2027-04-01",
+            "二类会议",
+            None,
+            None,
+            10,
+            1,
+        ]
+    )
+    wb["绩效目标"].append(["P1", "产出-数量", "参会人数", "人", 10])
+    wb.save(path)
+    book = read_request_book(path)
+    assert book.has_targets and book.lines.loc[0, "requested"] == 7000
+
+
+@pytest.mark.slow  # a 2-process LocalCluster and two reviews: ~40 s on 2 cores
+def test_dask_engine_gives_the_same_result() -> None:
+    pytest.importorskip("distributed", reason="dask is not installed: pip install 'costperf[dask]'")
+    from distributed import Client, LocalCluster
+
+    from costperf.commands.review import read_standard_folders
+    from costperf.io.book import read_request_book
+    from costperf.review.batch.engine import review_book
+    from costperf.review.batch.parallel import review_book_dask
+
+    standards = read_standard_folders([STANDARDS])
+    book = read_request_book(BOOK)
+    expected = review_book(book, standards, on=DATE)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        got = review_book_dask(book, standards, on=DATE, client=client, partitions=5)
+    pd.testing.assert_frame_equal(got.lines, expected.lines)
+    pd.testing.assert_frame_equal(got.projects, expected.projects)
+    assert got.totals == expected.totals

@@ -1,0 +1,449 @@
+"""Batch review of request books (issue 9): each registered rule on tiny hand-checked books.
+
+The worked case (cases/requests-2027) is checked in tests/test_case_requests_2027.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import CASES
+from costperf.errors import InputError, raise_if_problems
+from costperf.review.batch.book import RequestBook, book_from_requests, check_book
+from costperf.review.batch.checks import flag_duplicates
+from costperf.review.batch.engine import batch_context, review_book
+from costperf.review.batch.routing import econ_kinds, route_lines, routing_table
+from costperf.review.registry import LEVELS, review_rules
+from costperf.schemas import BOOK_LINES, BOOK_PROJECTS, BOOK_TARGETS, REQUESTS
+
+ON = "2027-03-01"
+CASE_STANDARDS = CASES / "requests-2027" / "standards"
+
+
+def make_book(projects: list[dict], lines: list[dict], targets: list[dict] | None = None):
+    frames = []
+    for schema, rows in (
+        (BOOK_PROJECTS, projects),
+        (BOOK_LINES, lines),
+        (BOOK_TARGETS, targets or []),
+    ):
+        raw = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(schema.required))
+        typed, problems = schema.validate(raw)
+        raise_if_problems(problems, schema.name)
+        frames.append(typed)
+    book = RequestBook(*frames, has_targets=targets is not None)
+    book, problems = check_book(book)
+    raise_if_problems(problems, "the book")
+    return book
+
+
+def targets_for(*ids: str, area: float | None = None) -> list[dict]:
+    rows = []
+    for pid in ids:
+        rows.append(
+            {
+                "project_id": pid,
+                "category": "产出-数量",
+                "indicator": "保洁面积" if area else "人次",
+                "unit": "m2" if area else "人次",
+                "target": area or 10,
+            }
+        )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def case_standards():
+    from costperf.commands.review import read_standard_folders
+
+    return read_standard_folders([CASE_STANDARDS])
+
+
+# ---- the registry ------------------------------------------------------------------------
+
+
+def test_every_level_has_its_rules_in_order() -> None:
+    levels = {name: rule.level for name, rule in review_rules().items()}
+    assert set(levels.values()) == set(LEVELS)
+    assert [n for n, lv in levels.items() if lv == "project"] == ["unit_cost", "target_gate"]
+    assert {n for n, lv in levels.items() if lv == "check"} == {"no_standard", "duplicates"}
+    assert review_rules("line")["travel"].open_dims == ("city",)
+
+
+def test_routing_table_agrees_with_the_tables_scope_codes() -> None:
+    """The routing data routes each code to the rule reading the tables scoped to it."""
+    from costperf.standards import shipped_standards
+
+    kinds = econ_kinds()
+    tables = shipped_standards().tables
+    rules = review_rules("line")
+    for code, kind in kinds.items():
+        scoped = tables[tables["scope_econ_codes"].str.split("|").map(lambda c, x=code: x in c)]
+        assert set(scoped["table_id"]) & set(rules[kind].tables.values()), code
+    assert routing_table().loc[lambda t: t["econ_code"] == "30227", "expense_kind"].item() == ""
+
+
+def test_route_by_standard_id_then_kind_then_econ_code() -> None:
+    book = make_book(
+        [{"project_id": "P", "department": "D"}],
+        [
+            {
+                "project_id": "P",
+                "line_no": 1,
+                "standard_id": "travel-lodging/北京/厅局级/lodging",
+                "expense_kind": "会议",
+                "econ_code": "30216",
+                "requested": 1,
+            },
+            {
+                "project_id": "P",
+                "line_no": 2,
+                "expense_kind": "会议",
+                "econ_code": "30216",
+                "requested": 1,
+            },
+            {"project_id": "P", "line_no": 3, "econ_code": "30216", "requested": 1},
+            {"project_id": "P", "line_no": 4, "econ_code": "30227", "requested": 1},
+            {"project_id": "P", "line_no": 5, "standard_id": "hw-uc", "requested": 1},
+        ],
+    )
+    from costperf.commands.review import read_standard_folders
+
+    context = batch_context(book, read_standard_folders([CASE_STANDARDS]), on=ON)
+    routes, problems = route_lines(book.lines, book.projects, context)
+    assert problems.empty
+    assert routes["rule"].tolist() == ["travel", "meeting", "training", "", "unit_cost"]
+    assert routes["route"].tolist() == [
+        "standard_id",
+        "expense_kind",
+        "econ_code",
+        "",
+        "standard_id",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [
+        ({"expense_kind": "宴请", "requested": 1}, "row 1, column 'expense_kind'.*宴请"),
+        ({"standard_id": "no-such-table/x", "requested": 1}, "column 'standard_id'"),
+        ({"expense_kind": "差旅", "travel_item": "餐费", "requested": 1}, "column 'travel_item'"),
+        (
+            {
+                "expense_kind": "会议",
+                "meeting_category": "五类",
+                "persons": 1,
+                "days": 1,
+                "requested": 1,
+            },
+            "unknown category '五类会议'",
+        ),
+    ],
+)
+def test_a_value_outside_a_closed_list_is_bad_input(line: dict, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        book = make_book(
+            [{"project_id": "P", "department": "D"}], [{"project_id": "P", "line_no": 1, **line}]
+        )
+        review_book(book, on=ON)
+
+
+def test_target_category_outside_the_list_is_located() -> None:
+    with pytest.raises(InputError, match="row 1, column 'category'.*产出-数量"):
+        make_book(
+            [{"project_id": "P", "department": "D"}],
+            [{"project_id": "P", "line_no": 1, "requested": 1}],
+            [{"project_id": "P", "category": "产出", "indicator": "x", "target": 1}],
+        )
+
+
+def test_lines_of_an_unknown_project_and_fractional_line_numbers() -> None:
+    with pytest.raises(InputError) as err:
+        make_book(
+            [{"project_id": "P", "department": "D"}],
+            [{"project_id": "Q", "line_no": 1.5, "requested": 1}],
+        )
+    checks = set(err.value.problems["check"])
+    assert {"unknown_project", "not_whole"} <= checks
+
+
+# ---- line rules: travel components ---------------------------------------------------------
+
+
+def test_travel_components_are_capped_on_their_own() -> None:
+    """北京 厅局级 lodging cap 650, meals 100, local transport 80; 2 nights, 3 days, 1 person."""
+    trip = {
+        "project_id": "T",
+        "expense_kind": "差旅",
+        "city": "北京",
+        "staff_level": "司局级",
+        "date": "2027-04-01",
+        "days": 3,
+        "nights": 2,
+        "persons": 1,
+    }
+    book = make_book(
+        [{"project_id": "T", "department": "D"}],
+        [
+            {
+                **trip,
+                "line_no": 1,
+                "travel_item": "住宿费",
+                "requested": 1600,
+                "quantity": 2,
+                "unit_price": 800,
+            },
+            {**trip, "line_no": 2, "travel_item": "伙食补助费", "requested": 390},
+            {**trip, "line_no": 3, "travel_item": "市内交通费", "requested": 200},
+            {**trip, "line_no": 4, "travel_item": "城市间交通费", "requested": 2480},
+        ],
+        targets_for("T"),
+    )
+    lines = review_book(book, on=ON).lines.set_index("line_no")
+    assert lines["approved"].tolist() == [1300.0, 300.0, 200.0, 2480.0]
+    assert lines.loc[1, "unit_price"] == 800 and lines.loc[1, "unit_price_cap"] == 650
+    assert "住宿费每晚 800 元超过北京司局级标准 650 元，按标准核定" in lines.loc[1, "reason_zh"]
+    assert lines.loc[2, "cut"] == 90  # meals cut although lodging is below... its own cap
+    assert lines.loc[4, "manual_review"]
+    assert "需核对舱位/席别等级" in lines.loc[4, "manual_review_reason_zh"]
+    assert not lines.loc[[1, 2, 3], "manual_review"].any()
+
+
+def test_city_outside_the_lodging_table_is_flagged_and_the_rest_reviewed() -> None:
+    trip = {
+        "project_id": "T",
+        "expense_kind": "差旅",
+        "city": "成都",
+        "staff_level": "其他人员",
+        "date": "2027-04-01",
+        "days": 3,
+        "nights": 2,
+        "persons": 2,
+    }
+    book = make_book(
+        [{"project_id": "T", "department": "D"}],
+        [
+            {**trip, "line_no": 1, "travel_item": "住宿费", "requested": 2000},
+            {**trip, "line_no": 2, "travel_item": "伙食补助费", "requested": 800},
+        ],
+        targets_for("T"),
+    )
+    lines = review_book(book, on=ON).lines.set_index("line_no")
+    assert lines.loc[1, "approved"] == 2000 and lines.loc[1, "manual_review"]
+    assert "成都不在住宿费标准表中" in lines.loc[1, "manual_review_reason_zh"]
+    assert lines.loc[2, "approved"] == 100 * 3 * 2  # meals of 成都 are still capped
+
+
+# ---- project rules: unit-cost cap and target gate -------------------------------------------
+
+
+def test_unit_cost_cap_after_the_line_rules_cut_pro_rata(case_standards) -> None:
+    """hw-uc@1 一级 16.49 元/m2 x 1,000 m2 = 16,490; lines first (a meeting line capped at
+    650 x 10 x 1 = 6,500), then the cap on the approved sum 10,000 + 4,000 + 6,500."""
+    book = make_book(
+        [
+            {
+                "project_id": "S",
+                "department": "绿化",
+                "class_of_matter": "环卫保洁",
+                "road_grade": "一级",
+            }
+        ],
+        [
+            {"project_id": "S", "line_no": 1, "econ_code": "30227", "requested": 10_000},
+            {"project_id": "S", "line_no": 2, "econ_code": "30227", "requested": 4_000},
+            {
+                "project_id": "S",
+                "line_no": 3,
+                "expense_kind": "会议",
+                "meeting_category": "二类",
+                "persons": 10,
+                "days": 1,
+                "requested": 7_000,
+                "date": "2027-05-01",
+            },
+        ],
+        targets_for("S", area=1000),
+    )
+    result = review_book(book, case_standards, on=ON)
+    lines, project = result.lines, result.projects.iloc[0]
+    assert lines["line_approved"].tolist() == [10_000, 4_000, 6_500]
+    assert project["project_cap"] == 16_490 and project["approved"] == 16_490
+    share = 16_490 / 20_500
+    expected = [round(10_000 * share, 2), round(4_000 * share, 2), round(6_500 * share, 2)]
+    expected[0] = round(16_490 - expected[1] - expected[2], 2)  # remainder: the largest line
+    assert lines["approved"].tolist() == expected
+    assert set(lines["review_rule"]) == {"unit_cost"} and project["decision"] == "reduce"
+    assert "hw-uc/一级/unit_cost@1" in lines.loc[0, "reason_zh"]
+    assert not lines["manual_review"].any()  # covered by the project's standard
+
+
+def test_unit_cost_without_a_target_in_its_unit_is_flagged_not_capped(case_standards) -> None:
+    book = make_book(
+        [
+            {
+                "project_id": "S",
+                "department": "绿化",
+                "class_of_matter": "环卫保洁",
+                "road_grade": "一级",
+            }
+        ],
+        [{"project_id": "S", "line_no": 1, "econ_code": "30227", "requested": 50_000}],
+        [
+            {
+                "project_id": "S",
+                "category": "产出-数量",
+                "indicator": "长度",
+                "unit": "km",
+                "target": 3,
+            }
+        ],
+    )
+    result = review_book(book, case_standards, on=ON)
+    project = result.projects.iloc[0]
+    assert project["approved"] == 50_000 and project["manual_review"]
+    assert "无与单位成本标准单位（m2）一致的可量化产出指标" in project["manual_review_reason_zh"]
+    assert result.lines.loc[0, "manual_review"]  # no standard covers the line either
+
+
+def test_target_gate() -> None:
+    book = make_book(
+        [{"project_id": p, "department": "D"} for p in ("NONE", "VAGUE", "OK")],
+        [
+            {"project_id": p, "line_no": 1, "econ_code": "30201", "requested": 100.0}
+            for p in ("NONE", "VAGUE", "OK")
+        ],
+        [
+            {"project_id": "VAGUE", "category": "满意度", "indicator": "满意度", "target": "≥90%"},
+            {"project_id": "VAGUE", "category": "产出-数量", "indicator": "数量", "target": "若干"},
+            {"project_id": "OK", "category": "数量指标", "indicator": "份数", "target": "1,000"},
+        ],
+    )
+    projects = review_book(book, on=ON).projects.set_index("project_id")
+    assert projects.loc["NONE", ["approved", "decision", "target_check"]].tolist() == [
+        0.0,
+        "reject",
+        "no_targets",
+    ]
+    assert "未编制绩效目标" in projects.loc["NONE", "reason_zh"]
+    assert projects.loc["VAGUE", "approved"] == 100 and projects.loc["VAGUE", "manual_review"]
+    assert "无可量化产出指标" in projects.loc["VAGUE", "manual_review_reason_zh"]
+    assert projects.loc["OK", "target_check"] == "ok"
+
+
+def test_the_single_sheet_format_has_no_target_gate() -> None:
+    req, problems = REQUESTS.validate(
+        pd.DataFrame(
+            [
+                {
+                    "request_id": "R",
+                    "line_no": 1,
+                    "expense_kind": "会议",
+                    "meeting_category": "一类",
+                    "persons": 10,
+                    "days": 1,
+                    "requested": 9000,
+                }
+            ]
+        )
+    )
+    book, _ = check_book(book_from_requests(req))
+    projects = review_book(book, on=ON).projects
+    assert projects.loc[0, "target_check"] == "not_applicable"
+    assert projects.loc[0, "approved"] == 7600 and projects.loc[0, "decision"] == "reduce"
+
+
+# ---- checks ---------------------------------------------------------------------------------
+
+
+def test_no_applicable_standard_is_never_approved_silently() -> None:
+    book = make_book(
+        [{"project_id": "P", "department": "D"}],
+        [{"project_id": "P", "line_no": 1, "econ_code": "30213", "requested": 123.45}],
+        targets_for("P"),
+    )
+    line = review_book(book, on=ON).lines.iloc[0]
+    assert line["approved"] == 123.45 and line["manual_review"]
+    assert line["review_rule"] == "no_standard"
+    assert "无适用标准，需人工审核" in line["manual_review_reason_zh"]
+
+
+def test_duplicates_are_flagged_naming_the_first_line() -> None:
+    lines = pd.DataFrame(
+        {
+            "project_id": ["P", "P", "P", "Q"],
+            "line_no": [1, 2, 3, 1],
+            "item": ["房屋 维修", "房屋维修", "房屋维修", "房屋维修"],
+            "requested": [500.0, 500.0, 400.0, 500.0],
+        }
+    )
+    flags = flag_duplicates(lines, pd.DataFrame(), None)
+    assert flags["manual_review"].tolist() == [False, True, False, False]
+    assert flags.loc[1, "manual_review_reason_zh"].startswith("与本项目序号 1 重复")
+
+
+# ---- properties -----------------------------------------------------------------------------
+
+_line = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["meeting", "travel", "none"]),
+        "requested": st.integers(0, 200_000),
+        "persons": st.integers(1, 60),
+    }
+)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 3), _line), min_size=1, max_size=10), st.randoms())
+def test_amounts_add_up_and_do_not_depend_on_row_order(rows, random) -> None:
+    lines = []
+    for k, (p, line) in enumerate(rows):
+        base = {
+            "project_id": f"P{p}",
+            "line_no": k + 1,
+            "requested": float(line["requested"]),
+            "persons": line["persons"],
+            "days": 2,
+        }
+        if line["kind"] == "meeting":
+            base.update(expense_kind="会议", meeting_category="三类")
+        elif line["kind"] == "travel":
+            base.update(expense_kind="差旅", city="青岛", staff_level="其他人员", date="2027-07-30")
+        else:
+            base.update(econ_code="30201")
+        lines.append(base)
+    ids = sorted({r["project_id"] for r in lines})
+    projects = [{"project_id": p, "department": "D"} for p in ids]
+    result = review_book(make_book(projects, lines, targets_for(*ids[:-1])), on=ON)
+    out = result.lines
+    assert (out["approved"] <= out["requested"] + 1e-9).all()
+    np.testing.assert_allclose(out["approved"] + out["cut"], out["requested"])
+    per_project = out.groupby("project_id")["approved"].sum()
+    np.testing.assert_allclose(
+        result.projects.set_index("project_id")["approved"],
+        per_project.reindex(result.projects["project_id"]),
+    )
+    random.shuffle(lines)
+    again = review_book(make_book(projects, lines, targets_for(*ids[:-1])), on=ON).lines
+    key = ["project_id", "line_no"]
+    a = out.sort_values(key).reset_index(drop=True)
+    b = again.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_series_equal(a["approved"], b["approved"])
+    assert a["reason_zh"].tolist() == b["reason_zh"].tolist()
+
+
+def test_every_check_code_and_rule_has_labels() -> None:
+    """Check codes (errors.Check) and the rule codes of the batch have zh and en labels."""
+    from costperf.columns import code_label_map
+    from costperf.errors import Check
+
+    checks = code_label_map("check", "zh")
+    assert {c.value for c in Check} <= set(checks)
+    rules = code_label_map("rule", "en")
+    assert set(review_rules()) - {"routing"} <= set(rules)
+    for code in ("unit_cost_cap", "travel_lodging", "travel_intercity", "meeting_quota"):
+        assert code_label_map("rule", "zh")[code] != code
