@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import shutil
-import subprocess
+import subprocess as _subprocess
 import sys
 from pathlib import Path
 
@@ -32,18 +34,40 @@ def assert_close(
     )
 
 
-def run_cli(*args: object, cwd: Path) -> tuple[int, str, str]:
-    """Run ``python -m costperf.cli ARGS`` in ``cwd``; return (returncode, stdout, stderr)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "costperf.cli", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-        check=False,
-    )
-    return proc.returncode, proc.stdout, proc.stderr
+def run_cli(*args: object, cwd: Path, subprocess: bool = False) -> tuple[int, str, str]:
+    """Run ``costperf ARGS`` in ``cwd``; return (exit status, stdout, stderr).
+
+    In-process by default (``costperf.cli.main``, the same entry point the console script
+    calls), so a test pays for the work and not for a new interpreter and its imports.
+    ``subprocess=True`` starts ``python -m costperf.cli`` instead, for the few tests
+    that check the command as a separate program.
+    """
+    argv = [str(a) for a in args]
+    if subprocess:
+        proc = _subprocess.run(
+            [sys.executable, "-m", "costperf.cli", *argv],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=300,
+            check=False,
+        )
+        return proc.returncode, proc.stdout, proc.stderr
+    from costperf.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse's usage errors exit 2 by themselves
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.chdir(here)
+    return code, out.getvalue(), err.getvalue()
 
 
 def copy_case(dest: Path, source: Path = SANITATION) -> Path:

@@ -628,15 +628,23 @@ def test_bad_records_path_leaves_earlier_outputs(tmp_path: Path, good_run: dict)
     assert after == before
 
 
-def test_requests_without_outputs_file_is_not_an_internal_error(
+def test_requests_without_outputs_file_are_rejected_for_want_of_targets(
     case_copy: Path, tmp_path: Path
 ) -> None:
+    """No request outputs: no output target to multiply the standard by, so every request
+    is 不予安排 with that reason (not an internal error, not a silent approval)."""
     edit_toml(case_copy, 'outputs = "data/request_outputs.csv"\n', "")
     code, stdout, stderr = run_cli(
         "run", case_copy, "--out", tmp_path / "out", "--no-records", cwd=tmp_path
     )
-    assert "Traceback" not in stderr
-    assert code in (0, 2), stderr
+    assert code == 0, stderr
+    review = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))["review"]
+    totals = review["totals"]
+    assert totals["requests"] == 10 and totals["n_reject"] == 10
+    assert totals["approved"] == 0.0 and totals["cut"] == totals["requested"] > 0
+    assert {p["reason_zh"] for p in review["projects"]} == {
+        "未填报产出目标，无法按单位成本标准核定，不予安排"
+    }
 
 
 # --- inputs that must be accepted, with the same figures --------------------------------
@@ -838,7 +846,14 @@ def test_the_same_run_again_records_nothing_new(tmp_path: Path, good_run: dict) 
     shutil.copyfile(good_run["records"], records)
     before = records.read_bytes()
     code, stdout, stderr = run_cli(
-        "run", good_run["case"], "--out", tmp_path / "out", "--records", records, cwd=tmp_path
+        "run",
+        good_run["case"],
+        "--out",
+        tmp_path / "out",
+        "--records",
+        records,
+        cwd=tmp_path,
+        subprocess=True,  # one whole run as a separate program, as a user starts it
     )
     assert code == 0, stderr
     assert records.read_bytes() == before
@@ -880,11 +895,12 @@ def test_every_problem_of_every_file_is_reported_at_once(case_copy: Path, tmp_pa
 
 
 def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
+    # the command as a separate program: the console entry point's exit status
     code, _, stderr = run_cli(
-        "run", tmp_path / "no-such-case", "--out", tmp_path / "o", cwd=tmp_path
+        "run", tmp_path / "no-such-case", "--out", tmp_path / "o", cwd=tmp_path, subprocess=True
     )
     assert code == 2 and "case.toml" in stderr and "Traceback" not in stderr
-    code, _, stderr = run_cli("run", "x", "--lang", "fr", cwd=tmp_path)
+    code, _, stderr = run_cli("run", "x", "--lang", "fr", cwd=tmp_path, subprocess=True)
     assert code == 2 and "Traceback" not in stderr
 
 

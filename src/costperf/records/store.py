@@ -143,9 +143,17 @@ def _check_integrity(conn: sqlite3.Connection) -> str:
 
 
 def inspect_sqlite(path: Path) -> State:
-    """Inspect an existing SQLite file without changing it (read-only connection)."""
+    """Inspect an existing SQLite file without changing it.
+
+    The connection only reads. It is opened read-write where the file and its folder
+    can be written, because only such a connection removes the ``-wal`` and ``-shm``
+    files SQLite makes beside a WAL store when it closes; a read-only one would leave
+    them behind after a rejected run.
+    """
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+    mode = "rw" if writable else "ro"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=5)
     except sqlite3.Error as exc:
         return State("other", why=f"cannot open the record store (SQLite said: {exc})")
     try:

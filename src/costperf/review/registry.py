@@ -68,6 +68,21 @@ BUILTIN_MODULES = (
 
 LEVELS = ("route", "line", "project", "check")
 
+#: the columns every line rule's ``result`` holds (a rule with no line left to review
+#: returns an empty frame of these)
+LINE_RESULT_COLUMNS = (
+    "approvable",
+    "limit_reject",
+    "rule",
+    "standard_id",
+    "standard_version",
+    "document_no",
+    "standard_lines",
+    "verified",
+    "basis_zh",
+    "basis_en",
+)
+
 
 @dataclass(frozen=True)
 class ReviewRule:

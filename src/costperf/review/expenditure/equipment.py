@@ -22,7 +22,7 @@ from costperf.review.expenditure.lookup import (
     lookup_problems,
 )
 from costperf.review.expenditure.requests import fact_column, first_present, require_facts
-from costperf.review.registry import ReviewRule, register
+from costperf.review.registry import LINE_RESULT_COLUMNS, ReviewRule, register
 from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet, lookup_values, meeting_table_price_cap, quantity_cap
 from costperf.standards.lookup import OK
@@ -103,6 +103,8 @@ def _review_equipment(
         )
     )
     rows = rows[~(missing | unknown.loc[rows]).to_numpy()]
+    if rows.empty:  # every line has a problem, reported above
+        return pd.DataFrame(columns=list(LINE_RESULT_COLUMNS)), concat_problems(problems)
     sub, item = req.loc[rows], item.loc[rows]
     quantity = sub["quantity"].astype(float)
     requested = work.loc[rows, "requested"]

@@ -9,22 +9,9 @@ import pandas as pd
 from costperf.errors import raise_if_problems
 from costperf.review.expenditure.decide import decide_lines
 from costperf.review.expenditure.requests import prepare_requests
-from costperf.review.registry import default_tables, review_rules
+from costperf.review.registry import LINE_RESULT_COLUMNS, default_tables, review_rules
 from costperf.schemas import REQUESTS, concat_problems
 from costperf.standards import StandardSet, shipped_standards
-
-_RESULT = [
-    "approvable",
-    "limit_reject",
-    "rule",
-    "standard_id",
-    "standard_version",
-    "document_no",
-    "standard_lines",
-    "verified",
-    "basis_zh",
-    "basis_en",
-]
 
 
 def review_expenditure(
@@ -92,7 +79,7 @@ def apply_line_rules(
             result, kind_problems = rule.review(req, work.loc[rows], standards, names)
             parts.append(result)
             found.append(kind_problems)
-    results = pd.concat(parts) if parts else pd.DataFrame(columns=_RESULT)
+    results = pd.concat(parts) if parts else pd.DataFrame(columns=list(LINE_RESULT_COLUMNS))
     return results, concat_problems(found)
 
 

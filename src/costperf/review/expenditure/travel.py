@@ -118,6 +118,7 @@ def _review_travel(
     sub, start, days, nights = sub.loc[rows], start.loc[rows], days.loc[rows], nights.loc[rows]
     part, requested = part.loc[rows], work.loc[rows, "requested"]
     persons = first_present(sub, ("travellers", "persons")).astype(float).fillna(1.0)
+    city = first_present(sub, ("city",))  # blank on intercity lines, which need none
     lodges = part.isin([WHOLE, LODGING])
     allowed = part.isin([WHOLE, MEALS, LOCAL])
 
@@ -128,7 +129,7 @@ def _review_travel(
     offset = np.arange(count.sum()) - first_of
     night_query = pd.DataFrame(
         {
-            "city": sub["city"].to_numpy().repeat(count),
+            "city": city.to_numpy().repeat(count),
             "staff_level": sub["staff_level"].to_numpy().repeat(count)
             if "staff_level" in sub
             else np.full(count.sum(), np.nan, dtype=object),
@@ -156,7 +157,7 @@ def _review_travel(
     )
     lodging_ok = lodging[lodging["lookup_status"].eq(OK)]
     lodging_sum = lodging_ok.groupby("_row")["value"].sum().reindex(rows).fillna(0.0)
-    day_query = pd.DataFrame({"city": sub["city"], "date": start})
+    day_query = pd.DataFrame({"city": city, "date": start})
     meals = lookup_lines(standards, day_query, names["allowance"], "meals")
     transport = lookup_lines(standards, day_query, names["allowance"], "local_transport")
     meals_needed = pd.Series(False, index=req.index)
@@ -229,7 +230,7 @@ def _review_travel(
     )
     level = sub["staff_level"] if "staff_level" in sub else pd.Series("", index=rows)
     texts = _travel_texts(
-        sub["city"].astype(str),
+        city.astype(str),
         level.astype(object).fillna("").astype(str),
         part,
         persons,
@@ -247,7 +248,7 @@ def _review_travel(
     note_zh = np.select(
         [uncovered, part.eq(INTERCITY)],
         [
-            "出差城市" + sub["city"].astype(str) + "不在住宿费标准表中，无适用标准，需人工审核",
+            "出差城市" + city.astype(str) + "不在住宿费标准表中，无适用标准，需人工审核",
             "城市间交通费按实际票价，需核对舱位/席别等级",
         ],
         "",
@@ -256,7 +257,7 @@ def _review_travel(
         [uncovered, part.eq(INTERCITY)],
         [
             "the lodging table does not list "
-            + sub["city"].astype(str)
+            + city.astype(str)
             + ": no applicable standard, check by hand",
             "intercity fares are paid as ticketed: check the class of travel",
         ],
