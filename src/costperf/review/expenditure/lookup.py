@@ -124,12 +124,12 @@ def per_distinct(
     """``build`` on the distinct rows of ``frame[columns]`` only, spread to every row
     (reason texts of looked-up lines: a few distinct standard lines per table)."""
     keys = frame[columns]
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys.astype(object)))
-    distinct = pd.DataFrame(list(uniques), columns=columns) if len(uniques) else keys.iloc[:0]
-    text = build(distinct.reset_index(drop=True)).astype(object).to_numpy()
-    out = np.empty(len(frame), dtype=object)
-    out[:] = text[codes] if len(text) else ""
-    return pd.Series(out, index=frame.index, dtype=object)
+    if not len(keys):
+        return pd.Series("", index=frame.index, dtype=object)
+    codes, first = distinct_rows(keys)
+    distinct = keys.iloc[first].astype(object).reset_index(drop=True)
+    text = build(distinct).astype(object).to_numpy()
+    return pd.Series(text[codes], index=frame.index, dtype=object)
 
 
 def line_refs(found: pd.DataFrame) -> pd.Series:
