@@ -76,6 +76,8 @@ def map_distinct(values: pd.Series, func: Callable[[object], object]) -> pd.Seri
     batch); the result, dtype included, is the row-by-row map's (the shared results are
     put back through pandas' own inference).  Other columns are mapped row by row.
     """
+    if isinstance(values.dtype, pd.StringDtype):  # maps as its object view does
+        values = values.astype(object)
     if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
         return values.map(func, na_action="ignore")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
