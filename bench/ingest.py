@@ -8,11 +8,14 @@ project, are written once per size to a temporary folder (CSV with pandas, XLSX 
 xlsxwriter; not timed). In the same run the script times
 
 (a) the full ingest ``read_checked(path, LINE_ITEMS)`` (raw cells with their row
-    numbers, header mapping, type coercion, located problems), with the raw-cell read
-    ``read_table`` alone as a breakdown, against the bare read: ``pd.read_csv(path)`` for
-    CSV (and ``pd.read_csv(path, dtype=str)``: every cell as text, the floor of any reader
-    that reports bad cells); ``pd.read_excel`` with ``engine="openpyxl"`` and
-    ``engine="calamine"`` for XLSX;
+    numbers, header mapping, type coercion, located problems) against the text read
+    ``pd.read_csv(path, dtype=str)`` (every cell as text, the floor of any reader that
+    reports bad cells), with the unvalidated bare ``pd.read_csv(path)``, the guard's
+    scan (``scan_text``) and the raw-cell read ``read_table`` as a breakdown.  Each
+    reader runs in a process of its own, which reports its time and its peak RSS
+    (reset through ``/proc/self/clear_refs`` after the imports); the ratios are time
+    and net peak memory against the text read.  For XLSX: ``pd.read_excel`` with
+    ``engine="openpyxl"`` and ``engine="calamine"``;
 (b) the cross-table checks ``check_inputs(projects, lines, outputs)`` against a bare
     pandas floor doing the same arithmetic (``|amount - quantity x unit_price| > tol``)
     and ``isin`` joins, on the CSV lines of (a) and seeded projects (one row per project,
