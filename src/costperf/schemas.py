@@ -131,6 +131,79 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         numbers = values.astype(float)
         infinite = pd.Series(np.isinf(numbers.to_numpy()), index=values.index)
         return numbers.where(~infinite), numbers.isna(), infinite  # inf (Parquet) is no number
+    plain = _plain_numbers(values)
+    if plain is not None:
+        return plain
+    return _parse_cells(values)
+
+
+def _arrow_text(values: pd.Series):  # noqa: ANN202 - a pyarrow ChunkedArray, or None
+    """The Arrow strings behind a ``str`` column (a CSV read as text), else None."""
+    dtype = values.dtype
+    if not isinstance(dtype, pd.StringDtype) or dtype.storage != "pyarrow":
+        return None
+    return values.array.__arrow_array__()
+
+
+#: a plain decimal that Arrow's cast and pandas' ``to_numeric`` both round correctly:
+#: at most 15 characters (so at most 15 digits, exact in a double) and no exponent
+_PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
+_PLAIN_CHARS = 15
+
+
+def _plain_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series] | None:
+    """:func:`parse_numbers` of an Arrow text column, with plain decimals cast by Arrow.
+
+    A CSV column of numbers is nearly all plain decimals (``1234.5``): those are cast
+    in one vectorised step, blank cells are missing, and only the other cells (``1,234``,
+    ``12%``, full-width digits, junk) go through the cell parser.  The results are the
+    cell parser's exactly; a negative zero goes through it too (``to_numeric`` turns an
+    integer ``-0`` into ``0``).  None when ``values`` is not an Arrow text column.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = _arrow_text(values)
+    if text is None:
+        return None
+    blank = pc.fill_null(pc.equal(text, ""), True)
+    short = pc.and_(pc.less_equal(pc.utf8_length(text), _PLAIN_CHARS), pc.invert(blank))
+    plain = pc.fill_null(
+        pc.and_(short, pc.invert(pc.match_substring(text, "e", ignore_case=True))), False
+    )
+    try:  # a clean column: every short cell is a plain decimal
+        cast = pc.cast(pc.filter(text, plain), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        plain = pc.and_(plain, pc.match_substring_regex(text, _PLAIN_NUMBER))
+        try:
+            cast = pc.cast(pc.filter(text, plain), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    is_plain = plain.to_numpy(zero_copy_only=False)
+    numbers = np.full(len(values), np.nan)
+    numbers[is_plain] = cast.to_numpy()
+    if np.signbit(numbers[is_plain & (numbers == 0)]).any():
+        return None  # to_numeric keeps -0 as -0.0 unless the whole column is integers
+    is_plain &= np.isfinite(numbers)  # 'nan', 'inf': the cell parser words them
+    missing = blank.to_numpy(zero_copy_only=False)
+    unparsable = np.zeros(len(values), dtype=bool)
+    rest = ~is_plain & ~missing
+    numbers[~is_plain] = np.nan
+    if rest.any():
+        parsed, rest_missing, rest_bad = _parse_cells(values[rest])
+        numbers[rest] = parsed.to_numpy()
+        missing[rest] = rest_missing.to_numpy()
+        unparsable[rest] = rest_bad.to_numpy()
+    index = values.index
+    return (
+        pd.Series(numbers, index=index),
+        pd.Series(missing, index=index),
+        pd.Series(unparsable, index=index),
+    )
+
+
+def _parse_cells(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_numbers` cell by cell (text cleaned of separators, units, ``%``)."""
     text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     missing = text.eq("") | values.isna()
     numbers, percent = _parse_text(text)
@@ -200,9 +273,7 @@ def coerce_text(
     for name in names:
         if name not in frame.columns:
             continue
-        col = frame[name]
-        text = col.map(_cell_text, na_action="ignore").astype(object)
-        text = text.where(text.notna() & text.ne(""), None)
+        text = _clean_texts(frame[name])
         out[name] = text
         if name in required:
             parts.append(
@@ -211,6 +282,25 @@ def coerce_text(
                 )
             )
     return out, concat_problems(parts)
+
+
+def _clean_texts(col: pd.Series) -> pd.Series:
+    """:func:`_cell_text` of every cell as an object column, None for blanks.
+
+    A column of strings (a CSV read as text) is cleaned once per distinct value and
+    the rows point at the shared results: fast, and small in memory where values repeat
+    (ids, codes, units).  Other columns (Excel cells: numbers, dates, text) per cell.
+    """
+    is_text = _arrow_text(col) is not None or (
+        col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty")
+    )
+    if not is_text:
+        text = col.map(_cell_text, na_action="ignore").astype(object)
+        return text.where(text.notna() & text.ne(""), None)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    cleaned = np.empty(len(uniques) + 1, dtype=object)  # the last: blank cells (code -1)
+    cleaned[:-1] = [_cell_text(u) or None for u in np.asarray(uniques, dtype=object)]
+    return pd.Series(cleaned[codes], index=col.index, dtype=object)
 
 
 def _cell_text(value: object) -> str:

@@ -373,12 +373,23 @@ def _is_blank(grid: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
     and whether any cell starts with an apostrophe (``"quoted"``), computed on the text
     view (Arrow strings in pandas 3: vectorised).
     """
-    as_text = grid.astype(object).where(grid.notna(), "").astype(str)
+    blank = {}
+    longest, quoted = [], []
+    for j in range(grid.shape[1]):
+        column = grid.iloc[:, j]
+        if isinstance(column.dtype, pd.StringDtype):  # a CSV read as text: no copy
+            text = column.fillna("") if column.hasnans else column
+        else:
+            text = column.astype(object).where(column.notna(), "").astype(str)
+        if seen is not None:
+            longest.append(int(text.str.len().max()))
+            quoted.append(bool(text.str.startswith("'").any()))
+        blank[j] = text.str.strip().eq("").to_numpy(dtype=bool)
     if seen is not None:
-        columns = [as_text.iloc[:, j] for j in range(grid.shape[1])]
-        seen["longest"] = [int(c.str.len().max()) for c in columns]
-        seen["quoted"] = [bool(c.str.startswith("'").any()) for c in columns]
-    return as_text.apply(lambda col: col.str.strip().eq(""))
+        seen["longest"], seen["quoted"] = longest, quoted
+    out = pd.DataFrame(blank, index=grid.index)
+    out.columns = grid.columns
+    return out
 
 
 def detect_header_row(grid: pd.DataFrame) -> int:

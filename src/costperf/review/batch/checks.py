@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.review.batch.context import BatchContext
+from costperf.review.expenditure.lookup import map_distinct
 from costperf.review.registry import ReviewRule, register, review_rules
 
 FLAG_COLUMNS = ["manual_review", "manual_review_reason_zh", "manual_review_reason_en"]
@@ -45,7 +46,7 @@ def flag_duplicates(
     out["manual_review_reason_en"] = ""
     if "item" not in lines:
         return out
-    item = lines["item"].astype(object).map(lambda v: "".join(str(v).split()), na_action="ignore")
+    item = map_distinct(lines["item"].astype(object), lambda v: "".join(str(v).split()))
     keys = pd.DataFrame(
         {"project": lines["project_id"], "item": item, "amount": lines["requested"].round(2)}
     )
@@ -59,18 +60,22 @@ def flag_duplicates(
     where = lines["source_row"] if "source_row" in lines else pd.Series(lines.index + 1)
     pick = first[repeat].astype(int).to_numpy()
     ref_no, ref_row = line_no.to_numpy()[pick], where.to_numpy()[pick]
-    ref = pd.Series("", index=lines.index, dtype=object)
-    ref[repeat] = [
-        f"序号 {int(n)}" if n == n else f"第 {r} 行" for n, r in zip(ref_no, ref_row, strict=True)
-    ]
+    rows = lines.index[repeat.to_numpy()]  # the texts only for the repeated lines
+    ref = pd.Series(
+        [
+            f"序号 {int(n)}" if n == n else f"第 {r} 行"
+            for n, r in zip(ref_no, ref_row, strict=True)
+        ],
+        index=rows,
+        dtype=object,
+    )
     ref_en = ref.str.replace("序号 ", "line ").str.replace("第 ", "row ").str.replace(" 行", "")
     out["manual_review"] = repeat
-    out["manual_review_reason_zh"] = (
-        "与本项目" + ref + " 重复（明细名称和申报数相同），需人工复核"
-    ).where(repeat, "")
-    out["manual_review_reason_en"] = (
-        "repeats " + ref_en + " of this project (same item and amount): check by hand"
-    ).where(repeat, "")
+    zh = pd.Series("", index=lines.index, dtype=object)
+    en = pd.Series("", index=lines.index, dtype=object)
+    zh[rows] = "与本项目" + ref + " 重复（明细名称和申报数相同），需人工复核"
+    en[rows] = "repeats " + ref_en + " of this project (same item and amount): check by hand"
+    out["manual_review_reason_zh"], out["manual_review_reason_en"] = zh, en
     return out
 
 

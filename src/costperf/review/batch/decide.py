@@ -8,7 +8,7 @@ gets 0.  Flags (manual review) change no amount.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 from costperf.columns import code_label_map
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.context import BatchContext
-from costperf.review.expenditure.lookup import format_amounts
+from costperf.review.expenditure.lookup import format_amounts, select_texts
 from costperf.review.unit_cost import DECISIONS_ZH, allocate_cut
 
 LINE_COLUMNS = [
@@ -119,8 +119,12 @@ def _join(*parts: pd.Series, sep: str = "；") -> pd.Series:
         if out is None:
             out = text
             continue
-        both = out.ne("") & text.ne("")
-        out = (out + np.where(both, sep, "") + text).where(text.ne(""), out)
+        given = text.ne("").to_numpy()
+        if not given.any():
+            continue
+        head = out[given]
+        out = out.copy()
+        out[given] = head + np.where(head.ne(""), sep, "") + text[given]
     return out
 
 
@@ -265,47 +269,8 @@ def _decided_lines(
     out["quantity"] = out["quantity"].where(out["quantity"].notna(), out["rule_quantity"])
     out["unit_price"] = out["unit_price"] if "unit_price" in out else out["rule_unit_price"]
     out["unit_price"] = out["unit_price"].where(out["unit_price"].notna(), out["rule_unit_price"])
-    r, a, c = (format_amounts(out[k]) for k in ("requested", "approved", "cut"))
-    base_zh = out["line_reason_zh"].where(
-        ~no_rule,
-        np.where(
-            covered, "由项目单位成本标准核定", "无适用标准，按申报数 " + r + " 元列示，需人工审核"
-        ),
-    )
-    base_en = out["line_reason_en"].where(
-        ~no_rule,
-        np.where(
-            covered,
-            "reviewed by the project's unit-cost standard",
-            "no applicable standard: kept at the requested " + r + " yuan, check by hand",
-        ),
-    )
-    line_sum = format_amounts(amounts["line_sum"].round(2))
-    cap_zh = (
-        "项目"
-        + pv["basis_zh"]
-        + "，明细审定合计 "
-        + line_sum
-        + " 元超过上限，按比例分摊，本行审定 "
-        + a
-        + " 元，核减 "
-        + c
-        + " 元"
-    )
-    cap_en = (
-        "project "
-        + pv["basis_en"]
-        + "; the lines' approved sum "
-        + line_sum
-        + " yuan is above it: cut pro rata, this line approved "
-        + a
-        + " yuan, cut "
-        + c
-    )
-    gate_zh = "项目未编制绩效目标，一律不予安排，本行申报 " + r + " 元不予安排"
-    gate_en = "the project has no performance targets: not funded (" + r + " yuan)"
-    out["reason_zh"] = np.select([rejected, capped], [gate_zh, base_zh + "；" + cap_zh], base_zh)
-    out["reason_en"] = np.select([rejected, capped], [gate_en, base_en + "; " + cap_en], base_en)
+    texts = _line_reasons(out, pv, amounts["line_sum"], no_rule, covered, capped, rejected)
+    out["reason_zh"], out["reason_en"] = (t.to_numpy() for t in texts)  # as np.select's
     if "line_no" in out:
         whole = out["line_no"].dropna().mod(1).eq(0).all()
         out["line_no"] = out["line_no"].astype("Int64") if whole else out["line_no"]
@@ -315,6 +280,103 @@ def _decided_lines(
     columns = [c for c in LINE_COLUMNS if c in out] + facts
     # the request's own facts beside each decision: after the amounts
     return out[columns]
+
+
+def _line_reasons(
+    out: pd.DataFrame,
+    pv: pd.DataFrame,
+    line_sum: pd.Series,
+    no_rule: pd.Series,
+    covered: pd.Series,
+    capped: pd.Series,
+    rejected: pd.Series,
+) -> tuple[pd.Series, pd.Series]:
+    """Each line's reason (zh, en): its rule's, then the project cap's or the gate's.
+
+    Each text is built only for the lines it applies to (:func:`select_texts`), with
+    the amounts of those lines formatted once per distinct value.
+    """
+
+    def amounts(i: pd.Index, column: str) -> pd.Series:
+        return format_amounts(out.loc[i, column])
+
+    def base(lang: str) -> Callable[[pd.Index], pd.Series]:
+        def build(i: pd.Index) -> pd.Series:
+            return select_texts(
+                i,
+                [
+                    (~no_rule[i], lambda j: out.loc[j, f"line_reason_{lang}"]),
+                    (covered[i], lambda j: pd.Series(_COVERED[lang], index=j, dtype=object)),
+                ],
+                lambda j: _NO_STANDARD[lang][0] + amounts(j, "requested") + _NO_STANDARD[lang][1],
+            )
+
+        return build
+
+    def cap_zh(i: pd.Index) -> pd.Series:
+        return (
+            "项目"
+            + pv.loc[i, "basis_zh"]
+            + "，明细审定合计 "
+            + format_amounts(line_sum[i].round(2))
+            + " 元超过上限，按比例分摊，本行审定 "
+            + amounts(i, "approved")
+            + " 元，核减 "
+            + amounts(i, "cut")
+            + " 元"
+        )
+
+    def cap_en(i: pd.Index) -> pd.Series:
+        return (
+            "project "
+            + pv.loc[i, "basis_en"]
+            + "; the lines' approved sum "
+            + format_amounts(line_sum[i].round(2))
+            + " yuan is above it: cut pro rata, this line approved "
+            + amounts(i, "approved")
+            + " yuan, cut "
+            + amounts(i, "cut")
+        )
+
+    zh, en = base("zh"), base("en")
+    reason_zh = select_texts(
+        out.index,
+        [
+            (
+                rejected,
+                lambda i: (
+                    "项目未编制绩效目标，一律不予安排，本行申报 "
+                    + amounts(i, "requested")
+                    + " 元不予安排"
+                ),
+            ),
+            (capped, lambda i: zh(i) + "；" + cap_zh(i)),
+        ],
+        zh,
+    )
+    reason_en = select_texts(
+        out.index,
+        [
+            (
+                rejected,
+                lambda i: (
+                    "the project has no performance targets: not funded ("
+                    + amounts(i, "requested")
+                    + " yuan)"
+                ),
+            ),
+            (capped, lambda i: en(i) + "; " + cap_en(i)),
+        ],
+        en,
+    )
+    return reason_zh, reason_en
+
+
+_COVERED = {"zh": "由项目单位成本标准核定", "en": "reviewed by the project's unit-cost standard"}
+_NO_STANDARD = {
+    "zh": ("无适用标准，按申报数 ", " 元列示，需人工审核"),
+    "en": ("no applicable standard: kept at the requested ", " yuan, check by hand"),
+}
 
 
 def _decided_projects(
@@ -349,7 +411,7 @@ def _decided_projects(
     out["standard_id"], out["standard_version"] = v["standard_id"], v["standard_version"]
     out["target_check"] = v["target_check"]
     out["target_check_zh"] = out["target_check"].map(code_label_map("target_check"))
-    flagged_lines = lines[lines["manual_review"]]
+    flagged_lines = lines.loc[lines["manual_review"].to_numpy(), ["project_id"]]
     n_flag = flagged_lines.groupby("project_id").size().reindex(out.index).fillna(0).astype(int)
     out["manual_review"] = v["manual_review"].fillna(False).astype(bool) | n_flag.gt(0)
     lines_zh = pd.Series(
@@ -363,7 +425,8 @@ def _decided_projects(
     for col in extra:  # the project's own dimension columns (road_grade ...)
         out[col] = projects[col]
     r, a, c = (format_amounts(out[k]) for k in ("requested", "approved", "cut"))
-    n_cut = lines[lines["cut"] > 0].groupby("project_id").size().reindex(out.index).fillna(0)
+    cut_lines = lines.loc[(lines["cut"] > 0).to_numpy(), ["project_id"]]
+    n_cut = cut_lines.groupby("project_id").size().reindex(out.index).fillna(0)
     gate = v["reject"].fillna(False).astype(bool)
     capped = out["project_cap"].notna() & (out["line_approved"] > out["project_cap"] + 0.005)
     out["reason_zh"] = np.select(
@@ -467,7 +530,8 @@ def standards_used(
 ) -> pd.DataFrame:
     """Every table version a decision cites: ``table_id, version, content_hash, ...``."""
     refs = pd.concat([lines["standard_version"], projects["standard_version"]]).dropna()
-    refs = refs.astype(str).str.split(r";\s*").explode().str.strip()
+    refs = pd.Series(pd.unique(refs.astype(str)), dtype=object)  # few distinct lists
+    refs = refs.str.split(r";\s*").explode().str.strip()
     refs = pd.unique(refs[refs.str.contains("@", regex=False)])
     table = context.standards.tables.assign(
         ref=lambda t: t["table_id"] + "@" + t["version"].astype(str)

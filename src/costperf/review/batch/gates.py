@@ -34,8 +34,11 @@ def target_gate(
     if not context.has_targets:
         check = pd.Series("not_applicable", index=ids)
     else:
-        has_any = ids.isin(set(targets["project_id"]))
-        quantified = ids.isin(set(quantified_outputs(targets)["project_id"]))
+        # object views: isin between Arrow str columns is slow (bench/README.md)
+        own = pd.Index(ids.to_numpy(dtype=object))
+        has_any = own.isin(pd.unique(targets["project_id"].to_numpy(dtype=object)))
+        given = quantified_outputs(targets)["project_id"].to_numpy(dtype=object)
+        quantified = own.isin(pd.unique(given))
         check = pd.Series(
             np.select([~has_any, ~quantified], ["no_targets", "no_quantified_output"], "ok"),
             index=ids,

@@ -19,12 +19,13 @@ from costperf.review.expenditure.lookup import (
     format_amounts,
     join_texts,
     line_refs,
+    lookup_distinct,
     lookup_problems,
 )
 from costperf.review.expenditure.requests import fact_column, first_present, require_facts
 from costperf.review.registry import LINE_RESULT_COLUMNS, ReviewRule, register
 from costperf.schemas import concat_problems, row_problems
-from costperf.standards import StandardSet, lookup_values, meeting_table_price_cap, quantity_cap
+from costperf.standards import StandardSet, meeting_table_price_cap, quantity_cap
 from costperf.standards.lookup import OK
 
 #: everyday names of equipment items, besides the tables' codes and labels.
@@ -122,7 +123,7 @@ def _review_equipment(
     query = pd.DataFrame(
         {"item": item, "staff_level": level, "unit_type": unit_type, "date": dates}
     )
-    price_line = lookup_values(
+    price_line = lookup_distinct(
         standards,
         query[~is_table.to_numpy()],
         on="date",
@@ -157,7 +158,7 @@ def _review_equipment(
             )
         )
         have = area.notna()
-        area_line = lookup_values(
+        area_line = lookup_distinct(
             standards,
             pd.DataFrame({"room_area_m2": area[have], "date": dates.loc[tables_rows][have]}),
             on="date",
@@ -214,7 +215,7 @@ def _review_equipment(
     allowed = quantity.where(~capped, np.minimum(quantity, room))
 
     # minimum service years before a replacement
-    years = lookup_values(
+    years = lookup_distinct(
         standards,
         pd.DataFrame({"item": item, "date": dates}),
         on="date",
@@ -350,7 +351,7 @@ def _quantity_caps(
                 ref.loc[mine] = f"{version.ref} rules.{name}（{spec.get('label_zh', name)}）"
                 tiered.loc[mine] = True
     lines = rows[~tiered.to_numpy()]
-    found = lookup_values(
+    found = lookup_distinct(
         standards,
         pd.DataFrame(
             {

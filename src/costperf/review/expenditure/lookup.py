@@ -26,9 +26,71 @@ def lookup_lines(
 ) -> pd.DataFrame:
     """``lookup_values`` on the ``date`` column with only the dimensions in ``query``."""
     dims = [c for c in query.columns if c not in ("date", "room_area_m2")]
-    return lookup_values(
+    return lookup_distinct(
         standards, query, on="date", table=table, item=item, component=component, dims=dims
     ).set_index(query.index)
+
+
+def distinct_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, first)``: each row's distinct-row number and the first row of each.
+
+    Every column counts, a blank as a value of its own; in object columns ``None`` and
+    NaN are told apart (a text built from the cell would differ).
+    """
+    keys = frame.reset_index(drop=True)
+    for col in frame.columns:
+        if frame[col].dtype == object and frame[col].isna().any():
+            keys[f"_none_{col}"] = frame[col].to_numpy() == None  # noqa: E711 - elementwise
+    if keys.shape[1] == 0:
+        return np.zeros(len(frame), dtype=np.intp), np.zeros(min(len(frame), 1), dtype=np.intp)
+    codes = keys.groupby(list(keys.columns), dropna=False, sort=False).ngroup().to_numpy()
+    _, first = np.unique(codes, return_index=True)
+    return codes, first
+
+
+def lookup_distinct(standards: StandardSet, query: pd.DataFrame, **options: object) -> pd.DataFrame:
+    """``lookup_values`` of ``query`` computed once per distinct query row.
+
+    A batch's lines share few (dimensions, date) pairs: each is looked up once and its
+    result spread to its rows, so the cost follows the distinct pairs, not the lines.
+    The result equals ``lookup_values(standards, query, **options)``: every row a copy
+    of its distinct row's, the query's own columns kept.
+    """
+    if len(query) < 2:
+        return lookup_values(standards, query, **options)
+    codes, first = distinct_rows(query)
+    if len(first) == len(query):
+        return lookup_values(standards, query, **options)
+    found = lookup_values(standards, query.iloc[first], **options)
+    out = found.iloc[codes]
+    out.index = query.index
+    for col in query.columns:
+        out[col] = query[col]
+    return out
+
+
+def map_distinct(values: pd.Series, func: Callable[[object], object]) -> pd.Series:
+    """``values.map(func, na_action="ignore")`` calling ``func`` once per distinct value.
+
+    For object columns of text (ids, codes, spellings: few distinct values in a long
+    batch); the result, dtype included, is the row-by-row map's (the shared results are
+    put back through pandas' own inference).  Other columns are mapped row by row.
+    """
+    if isinstance(values.dtype, pd.StringDtype):  # maps as its object view does
+        values = values.astype(object)
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return values.map(func, na_action="ignore")
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [func(u) for u in np.asarray(uniques, dtype=object)]
+    out = values.to_numpy(dtype=object, copy=True)
+    given = codes >= 0
+    out[given] = results[codes[given]]
+    return pd.Series(out, index=values.index, dtype=object).map(_same, na_action="ignore")
+
+
+def _same(value: object) -> object:
+    return value
 
 
 def lookup_problems(
@@ -64,12 +126,12 @@ def per_distinct(
     """``build`` on the distinct rows of ``frame[columns]`` only, spread to every row
     (reason texts of looked-up lines: a few distinct standard lines per table)."""
     keys = frame[columns]
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys.astype(object)))
-    distinct = pd.DataFrame(list(uniques), columns=columns) if len(uniques) else keys.iloc[:0]
-    text = build(distinct.reset_index(drop=True)).astype(object).to_numpy()
-    out = np.empty(len(frame), dtype=object)
-    out[:] = text[codes] if len(text) else ""
-    return pd.Series(out, index=frame.index, dtype=object)
+    if not len(keys):
+        return pd.Series("", index=frame.index, dtype=object)
+    codes, first = distinct_rows(keys)
+    distinct = keys.iloc[first].astype(object).reset_index(drop=True)
+    text = build(distinct).astype(object).to_numpy()
+    return pd.Series(text[codes], index=frame.index, dtype=object)
 
 
 def line_refs(found: pd.DataFrame) -> pd.Series:

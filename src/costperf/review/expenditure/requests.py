@@ -16,6 +16,7 @@ import pandas as pd
 
 from costperf.columns import label
 from costperf.review.batch.routing import econ_kinds
+from costperf.review.expenditure.lookup import map_distinct
 from costperf.schemas import concat_problems, row_problems
 
 KINDS = ("meeting", "training", "travel", "equipment")
@@ -65,21 +66,18 @@ def fact_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str:
 
 def parse_dates(values: pd.Series) -> pd.Series:
     text = values.astype(object).where(values.notna(), None)
-    text = text.map(
-        lambda v: str(v).replace("年", "-").replace("月", "-").replace("日", "").strip(),
-        na_action="ignore",
+    text = map_distinct(
+        text, lambda v: str(v).replace("年", "-").replace("月", "-").replace("日", "").strip()
     )
     return pd.to_datetime(text, errors="coerce", format="mixed").dt.normalize()
 
 
 def normalise_kinds(values: pd.Series, econ_codes: pd.Series | None = None) -> pd.Series:
     """Canonical kind of each line: its kind cell (zh or en), else its econ code's kind."""
-    key = values.map(
-        lambda v: unicodedata.normalize("NFKC", str(v)).strip().lower(), na_action="ignore"
-    )
+    key = map_distinct(values, lambda v: unicodedata.normalize("NFKC", str(v)).strip().lower())
     kinds = key.map(_KIND_SPELLINGS)
     if econ_codes is not None:
-        routed = econ_codes.map(lambda v: ECON_KINDS.get(str(v).strip()), na_action="ignore")
+        routed = map_distinct(econ_codes, lambda v: ECON_KINDS.get(str(v).strip()))
         kinds = kinds.where(values.notna(), routed)
     return kinds
 
@@ -177,4 +175,4 @@ def normalise_category(values: pd.Series, suffix: str) -> pd.Series:
             text += "类"
         return text + suffix
 
-    return values.map(one, na_action="ignore")
+    return map_distinct(values, one)

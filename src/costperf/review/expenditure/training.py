@@ -330,12 +330,10 @@ def _review_training(
     both = text_q.ne("") & text_l.ne("")
     out["basis_zh"] = text_q + np.where(both, "；", "") + text_l
     out["basis_en"] = text_qe + np.where(both, "; ", "") + text_le
-    out["basis_zh"] = out["basis_zh"].where(
-        ~both, out["basis_zh"] + "，合计" + out["approvable"].map(fmt_amount) + " 元"
-    )
-    out["basis_en"] = out["basis_en"].where(
-        ~both, out["basis_en"] + "; total " + out["approvable"].map(fmt_amount) + " yuan"
-    )
+    if both.any():  # the total only where both parts are given
+        total = out.loc[both, "approvable"].map(fmt_amount)
+        out.loc[both, "basis_zh"] = out.loc[both, "basis_zh"] + "，合计" + total + " 元"
+        out.loc[both, "basis_en"] = out.loc[both, "basis_en"] + "; total " + total + " yuan"
     out["manual_review"] = flag
     out["manual_review_reason_zh"], out["manual_review_reason_en"] = flag_zh, flag_en
     return out, concat_problems(problems)

@@ -18,7 +18,7 @@ reviewed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from costperf.review.expenditure.lookup import (
     line_refs,
     lookup_lines,
     lookup_problems,
+    select_texts,
     table_refs,
 )
 from costperf.review.expenditure.requests import (
@@ -271,119 +272,168 @@ def _review_travel(
 def _travel_texts(
     city, level, part, persons, days, nights, lodge, nightly, per_night, per_day, meal, local, cap
 ) -> tuple[pd.Series, pd.Series]:
-    """The basis of each travel line's cap, in zh and en (vectorised)."""
+    """The basis of each travel line's cap, in zh and en (vectorised).
+
+    Each component's text is built only for the lines of that component.
+    """
     f = format_amounts
     n, d, nt = f(persons), f(days), f(nights)
-    where = city + "·" + level
-    whole_zh = (
-        where
-        + "：住宿费 "
-        + nt
-        + " 晚合计 "
-        + f(lodge)
-        + " 元（按每晚所在淡旺季标准） + （伙食补助 "
-        + f(meal)
-        + " + 市内交通 "
-        + f(local)
-        + "）元/天 × "
-        + d
-        + " 天，× "
-        + n
-        + " 人 = "
-        + f(cap)
-        + " 元"
-    )
-    whole_en = (
-        city
-        + ", "
-        + level
-        + ": lodging "
-        + nt
-        + " nights "
-        + f(lodge)
-        + " yuan (each night at its season's cap) + (meals "
-        + f(meal)
-        + " + local transport "
-        + f(local)
-        + ") yuan/day x "
-        + d
-        + " days, x "
-        + n
-        + " persons = "
-        + f(cap)
-        + " yuan"
-    )
-    over = per_night > nightly
-    lodging_zh = (
-        "住宿费每晚 "
-        + f(per_night.round(2))
-        + " 元"
-        + pd.Series(np.where(over, "超过", "未超过"), index=city.index)
-        + city
-        + level
-        + "标准 "
-        + f(nightly.round(2))
-        + " 元"
-        + pd.Series(np.where(over, "，按标准核定", ""), index=city.index)
-        + "（"
-        + nt
-        + " 晚 × "
-        + n
-        + " 人，按每晚所在淡旺季，合计 "
-        + f(cap)
-        + " 元）"
-    )
-    lodging_en = (
-        "lodging "
-        + f(per_night.round(2))
-        + " yuan a night "
-        + pd.Series(np.where(over, "is above", "is within"), index=city.index)
-        + " the cap of "
-        + city
-        + ", "
-        + level
-        + " "
-        + f(nightly.round(2))
-        + " yuan ("
-        + nt
-        + " nights x "
-        + n
-        + " persons, each night at its season: "
-        + f(cap)
-        + " yuan)"
-    )
-    meals_zh = (
-        "伙食补助费 " + f(meal) + " 元/人·天 × " + d + " 天 × " + n + " 人 = " + f(cap) + " 元"
-    )
-    meals_en = (
-        "meal allowance "
-        + f(meal)
-        + " yuan/person-day x "
-        + d
-        + " days x "
-        + n
-        + " persons = "
-        + f(cap)
-        + " yuan"
-    )
-    local_zh = (
-        "市内交通费 " + f(local) + " 元/人·天 × " + d + " 天 × " + n + " 人 = " + f(cap) + " 元"
-    )
-    local_en = (
-        "local transport "
-        + f(local)
-        + " yuan/person-day x "
-        + d
-        + " days x "
-        + n
-        + " persons = "
-        + f(cap)
-        + " yuan"
-    )
+    over = pd.Series(per_night > nightly, index=city.index)
+
+    def whole_zh(i: pd.Index) -> pd.Series:
+        return (
+            city[i]
+            + "·"
+            + level[i]
+            + "：住宿费 "
+            + nt[i]
+            + " 晚合计 "
+            + f(lodge[i])
+            + " 元（按每晚所在淡旺季标准） + （伙食补助 "
+            + f(meal[i])
+            + " + 市内交通 "
+            + f(local[i])
+            + "）元/天 × "
+            + d[i]
+            + " 天，× "
+            + n[i]
+            + " 人 = "
+            + f(cap[i])
+            + " 元"
+        )
+
+    def whole_en(i: pd.Index) -> pd.Series:
+        return (
+            city[i]
+            + ", "
+            + level[i]
+            + ": lodging "
+            + nt[i]
+            + " nights "
+            + f(lodge[i])
+            + " yuan (each night at its season's cap) + (meals "
+            + f(meal[i])
+            + " + local transport "
+            + f(local[i])
+            + ") yuan/day x "
+            + d[i]
+            + " days, x "
+            + n[i]
+            + " persons = "
+            + f(cap[i])
+            + " yuan"
+        )
+
+    def lodging_zh(i: pd.Index) -> pd.Series:
+        above = over[i].to_numpy()
+        return (
+            "住宿费每晚 "
+            + f(per_night[i].round(2))
+            + " 元"
+            + pd.Series(np.where(above, "超过", "未超过"), index=i)
+            + city[i]
+            + level[i]
+            + "标准 "
+            + f(nightly[i].round(2))
+            + " 元"
+            + pd.Series(np.where(above, "，按标准核定", ""), index=i)
+            + "（"
+            + nt[i]
+            + " 晚 × "
+            + n[i]
+            + " 人，按每晚所在淡旺季，合计 "
+            + f(cap[i])
+            + " 元）"
+        )
+
+    def lodging_en(i: pd.Index) -> pd.Series:
+        above = over[i].to_numpy()
+        return (
+            "lodging "
+            + f(per_night[i].round(2))
+            + " yuan a night "
+            + pd.Series(np.where(above, "is above", "is within"), index=i)
+            + " the cap of "
+            + city[i]
+            + ", "
+            + level[i]
+            + " "
+            + f(nightly[i].round(2))
+            + " yuan ("
+            + nt[i]
+            + " nights x "
+            + n[i]
+            + " persons, each night at its season: "
+            + f(cap[i])
+            + " yuan)"
+        )
+
+    def allowance(name: str, rate: pd.Series, lang: str) -> Callable[[pd.Index], pd.Series]:
+        def build(i: pd.Index) -> pd.Series:
+            if lang == "zh":
+                return (
+                    name
+                    + f(rate[i])
+                    + " 元/人·天 × "
+                    + d[i]
+                    + " 天 × "
+                    + n[i]
+                    + " 人 = "
+                    + f(cap[i])
+                    + " 元"
+                )
+            return (
+                name
+                + f(rate[i])
+                + " yuan/person-day x "
+                + d[i]
+                + " days x "
+                + n[i]
+                + " persons = "
+                + f(cap[i])
+                + " yuan"
+            )
+
+        return build
+
+    def fixed(text: str) -> Callable[[pd.Index], pd.Series]:
+        return lambda i: pd.Series(text, index=i, dtype=object)
+
     conds = [part.eq(LODGING), part.eq(MEALS), part.eq(LOCAL), part.eq(INTERCITY)]
-    zh = np.select(conds, [lodging_zh, meals_zh, local_zh, "城市间交通费按实际票价"], whole_zh)
-    en = np.select(conds, [lodging_en, meals_en, local_en, "intercity fares as ticketed"], whole_en)
-    return pd.Series(zh, index=city.index), pd.Series(en, index=city.index)
+    zh = select_texts(
+        city.index,
+        list(
+            zip(
+                conds,
+                [
+                    lodging_zh,
+                    allowance("伙食补助费 ", meal, "zh"),
+                    allowance("市内交通费 ", local, "zh"),
+                    fixed("城市间交通费按实际票价"),
+                ],
+                strict=True,
+            )
+        ),
+        whole_zh,
+    )
+    en = select_texts(
+        city.index,
+        list(
+            zip(
+                conds,
+                [
+                    lodging_en,
+                    allowance("meal allowance ", meal, "en"),
+                    allowance("local transport ", local, "en"),
+                    fixed("intercity fares as ticketed"),
+                ],
+                strict=True,
+            )
+        ),
+        whole_en,
+    )
+    # as np.select's arrays were: the Series infers its dtype from the texts
+    return pd.Series(zh.to_numpy(), index=city.index), pd.Series(en.to_numpy(), index=city.index)
 
 
 register(

@@ -1,0 +1,130 @@
+"""The batch review shares work between lines with the same facts (look-ups, texts per
+distinct fact set); a line reviewed on its own must come out exactly as in the batch.
+
+Random books draw their lines from a few fact sets (so most lines repeat another's
+facts, and the shared paths are taken) with random amounts; the straightforward
+computation reviews every line in a book of its own (its own project, so no rule sees
+another line) and the two results must be equal cell for cell.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from costperf.errors import raise_if_problems
+from costperf.review.batch.book import RequestBook, check_book
+from costperf.review.batch.engine import review_book
+from costperf.schemas import BOOK_LINES, BOOK_PROJECTS, BOOK_TARGETS
+
+ON = "2027-03-01"
+DATES = ["2027-01-15", "2027-04-01", "2027-07-30", "2027-11-20"]
+TRIP = [("北京", "司局级"), ("青岛", "其他人员"), ("上海", "其他人员"), ("海口", "厅局级")]
+
+FACTS = st.one_of(
+    st.builds(
+        lambda c, p, d: {
+            "expense_kind": "会议",
+            "meeting_category": c,
+            "persons": p,
+            "days": d,
+        },
+        st.sampled_from(["二类", "三类", "四类"]),
+        st.sampled_from([20, 40, 80]),
+        st.sampled_from([1, 2, 3]),
+    ),
+    st.builds(
+        lambda c, p, d: {"econ_code": "30216", "training_category": c, "persons": p, "days": d},
+        st.sampled_from(["一类", "二类", "三类"]),
+        st.sampled_from([30, 60]),
+        st.sampled_from([2, 5]),
+    ),
+    st.builds(
+        lambda trip, part, n: {
+            "expense_kind": "差旅",
+            "city": trip[0],
+            "staff_level": trip[1],
+            "nights": n,
+            "days": n + 1,
+            "persons": 2,
+            **({"travel_item": part} if part else {}),
+        },
+        st.sampled_from(TRIP),
+        st.sampled_from([None, "住宿费", "伙食补助费", "市内交通费", "城市间交通费"]),
+        st.sampled_from([1, 3]),
+    ),
+    st.builds(
+        lambda item, q: {
+            "expense_kind": "办公设备家具",
+            "equipment_item": item,
+            "staff_level": "处级及以下",
+            "quantity": q,
+            "unit_price": 5000,
+            "staff_count": 20,
+            "existing_quantity": 18,
+        },
+        st.sampled_from(["台式计算机", "办公椅", "文件柜"]),
+        st.sampled_from([1, 4]),
+    ),
+    st.just({"econ_code": "30201", "item": "办公用品"}),
+)
+LINE = st.tuples(FACTS, st.sampled_from(DATES), st.integers(1, 40).map(lambda k: k * 1000.0))
+
+
+def book_of(lines: list[dict]) -> RequestBook:
+    """A checked book: one project per line, each with a quantified target."""
+    ids = [line["project_id"] for line in lines]
+    frames = []
+    for schema, rows in (
+        (BOOK_PROJECTS, [{"project_id": p, "department": "D"} for p in ids]),
+        (BOOK_LINES, lines),
+        (
+            BOOK_TARGETS,
+            [
+                {"project_id": p, "category": "产出-数量", "indicator": "人次", "target": 10}
+                for p in ids
+            ],
+        ),
+    ):
+        typed, problems = schema.validate(pd.DataFrame(rows))
+        raise_if_problems(problems, schema.name)
+        frames.append(typed)
+    book, problems = check_book(RequestBook(*frames))
+    raise_if_problems(problems, "the book")
+    return book
+
+
+def _cells(frame: pd.DataFrame) -> list[list[object]]:
+    def cell(value: object) -> object:
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+            return None
+        return value.item() if hasattr(value, "item") else value
+
+    return [[cell(v) for v in row] for row in frame.astype(object).itertuples(index=False)]
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(LINE, min_size=2, max_size=5))
+def test_each_line_reviewed_alone_equals_the_batch(drawn) -> None:
+    lines = [
+        {
+            "project_id": f"P{k}",
+            "line_no": 1,
+            "date": date,
+            "requested": facts["quantity"] * facts["unit_price"]
+            if "quantity" in facts
+            else requested,
+            **facts,
+        }
+        for k, (facts, date, requested) in enumerate(drawn)
+    ]
+    # the same facts again under other projects: the batch shares their look-ups and texts
+    lines += [{**line, "project_id": line["project_id"] + "b"} for line in lines]
+    batch = review_book(book_of(lines), on=ON).lines
+    columns = [c for c in batch.columns if c not in ("source_row", "source_file", "sheet")]
+    for k, line in enumerate(lines):
+        alone = review_book(book_of([line]), on=ON).lines.reindex(columns=columns)
+        assert _cells(alone) == _cells(batch.iloc[[k]][columns]), line
