@@ -126,7 +126,88 @@ def parse_quantile(text: str) -> RuleSpec | None:
     return None
 
 
-def _drop_grid(peers, dims, spec, params, grid_of) -> pd.DataFrame:  # noqa: ANN001
+def statistic_drops(values: np.ndarray, skips: np.ndarray, spec: RuleSpec, params) -> np.ndarray:  # noqa: ANN001
+    """The rule's value of one cell's sorted ``values`` with position ``skips[i]`` left
+    out (-1: none), for every ``i`` at once: the same screening and statistic as
+    :func:`screened_statistic`.
+
+    IQR fences come from the quartiles of the sample without the dropped value (two
+    order statistics each, :func:`~costperf.standards.derive.drops.sorted_quantile`);
+    the values kept are then one contiguous run of the sorted sample, so the quantile
+    is read from it the same way and the mean from cumulative sums. The MAD screen has
+    no such shortcut (its scale is a median of distances): it is recomputed per drop
+    with numpy, O(n) each.
+    """
+    from costperf.benchmark.peers import DEFAULT_K, MAD_SCALE
+    from costperf.standards.derive.drops import sorted_quantile
+
+    n, method = len(values), params["quantile_method"]
+    skips = np.asarray(skips, dtype=int)
+    if n == 0:
+        return np.full(len(skips), np.nan)
+    inside = skips >= 0
+    zero, full = np.zeros(len(skips), dtype=int), np.full(len(skips), n)
+    rule = params["outlier_rule"]
+    k = DEFAULT_K[rule] if params["k"] is None else params["k"]
+    screened = (n - inside >= params["min_group_size"]) & (rule != "none")
+    lower = upper = np.full(len(skips), np.nan)
+    if rule == "iqr" and screened.any():
+        q1 = sorted_quantile(values, zero, full, skips, 0.25, method)
+        q3 = sorted_quantile(values, zero, full, skips, 0.75, method)
+        lower, upper = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
+    elif rule == "mad" and screened.any():
+        lower, upper = np.full(len(skips), np.nan), np.full(len(skips), np.nan)
+        for i in np.flatnonzero(screened):
+            rest = np.delete(values, skips[i]) if inside[i] else values
+            median = np.median(rest)
+            mad = np.median(np.abs(rest - median))
+            screened[i] = mad != 0
+            lower[i], upper[i] = median - k * mad / MAD_SCALE, median + k * mad / MAD_SCALE
+    start = np.where(screened, np.searchsorted(values, lower, side="left"), 0)
+    stop = np.where(screened, np.searchsorted(values, upper, side="right"), n)
+    if spec.kind == "quantile":
+        return sorted_quantile(values, start, stop, skips, spec.q, method)
+    kept = (skips >= start) & (skips < stop)
+    count = stop - start - kept
+    sums = np.concatenate([[0.0], np.cumsum(values)])
+    total = sums[stop] - sums[start] - np.where(kept, values[np.maximum(skips, 0)], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def statistic_drop_grid(peers, dims, spec, params, grid_of=None) -> pd.DataFrame:  # noqa: ANN001, ARG001
+    """Leave-one-out grid of a peer statistic from each cell's sorted values.
+
+    Each cell is sorted once; every drop of a peer with a value is one position left
+    out of it (:func:`statistic_drops`), a peer without a value leaves the cell as it
+    is, and the other cells keep their value. Equal to
+    :func:`~costperf.standards.derive.sensitivity.refit_drop_grid` with
+    :func:`screened_statistic` (checked in the tests).
+    """
+    from costperf.standards.derive.drops import cell_codes, grid_frame
+
+    keys, code = cell_codes(peers, dims)
+    x = pd.to_numeric(peers[params["value"]], errors="coerce").to_numpy(dtype=float)
+    base = np.full(len(keys), np.nan)
+    value = np.empty((len(peers), len(keys)))
+    own = np.full(len(peers), np.nan)
+    for c in range(len(keys)):
+        members = np.flatnonzero(code == c)
+        valid = members[~np.isnan(x[members])]
+        order = np.argsort(x[valid], kind="stable")
+        rank = np.empty(len(valid), dtype=int)
+        rank[order] = np.arange(len(valid))
+        got = statistic_drops(x[valid][order], np.r_[-1, rank], spec, params)
+        base[c] = got[0]
+        own[members] = got[0]
+        own[valid] = got[1:]
+    value[:] = base
+    value[np.arange(len(peers)), code] = own
+    ids = peers[params["id"]].astype(str).to_numpy()
+    return grid_frame(dims, keys, ids, value, code)
+
+
+def _naive_drop_grid(peers, dims, spec, params, grid_of) -> pd.DataFrame:  # noqa: ANN001
     from costperf.standards.derive.sensitivity import refit_drop_grid
 
     return refit_drop_grid(peers, dims, spec, params, grid_of, value_of=screened_statistic)
@@ -143,7 +224,8 @@ register(
         parse=parse_quantile,
         evaluate=peer_statistic_rule,
         hashed_columns=_hash,
-        drop_grid=_drop_grid,
+        drop_grid=statistic_drop_grid,
+        naive_drop_grid=_naive_drop_grid,
         is_local=lambda spec, params: True,
         params=SCREENING_PARAMS,
         label_zh="同类分位数",
@@ -156,7 +238,8 @@ register(
         parse=lambda text: RuleSpec("mean", "mean") if text == "mean" else None,
         evaluate=peer_statistic_rule,
         hashed_columns=_hash,
-        drop_grid=_drop_grid,
+        drop_grid=statistic_drop_grid,
+        naive_drop_grid=_naive_drop_grid,
         is_local=lambda spec, params: True,
         params=SCREENING_PARAMS,
         label_zh="同类均值",

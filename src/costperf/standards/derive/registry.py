@@ -12,7 +12,11 @@ Calling conventions (``units`` is the prepared peer table: one row per peer in a
     hashed_columns(units, dims, spec, params) -> list[str]
     drop_grid(peers, dims, spec, params, grid_of) -> DataFrame
         # the dims, value, dropped (peer id), in_cell: every cell's value with each
-        # peer dropped in turn; ``grid_of(name)`` gives another rule's grid (cached)
+        # peer dropped in turn; ``grid_of(name)`` gives another rule's grid (cached).
+        # The fast path: it updates only what a drop changes.
+    naive_drop_grid(...) -> DataFrame
+        # the same grid by recomputing the rule per drop (the reference the fast path
+        # is checked against; default: sensitivity.refit_drop_grid)
     is_local(spec, params) -> bool
         # whether a cell's value depends only on that cell's peers
 """
@@ -60,7 +64,7 @@ class DeriveRule:
     parse
         Text -> :class:`~costperf.standards.derive.rules.RuleSpec`, or None when the
         text is not one of this rule's names.
-    evaluate, hashed_columns, drop_grid, is_local
+    evaluate, hashed_columns, drop_grid, naive_drop_grid, is_local
         See the module docstring.
     params
         The parameters the rule uses, with defaults, in the order they are recorded in
@@ -82,6 +86,7 @@ class DeriveRule:
     drop_grid: Callable[..., pd.DataFrame]
     is_local: Callable[[RuleSpec, Mapping[str, object]], bool]
     params: Mapping[str, object] = field(default_factory=dict)
+    naive_drop_grid: Callable[..., pd.DataFrame] | None = None
     choices: Mapping[str, tuple[object, ...]] = field(default_factory=dict)
     check: Callable[[dict[str, object], str], dict[str, object]] | None = None
     label_zh: str = ""

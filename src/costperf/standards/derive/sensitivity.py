@@ -15,7 +15,12 @@ from costperf.standards.derive.rules import RuleSpec, check_params, parse_rule
 
 
 def leave_one_out_values(
-    units: pd.DataFrame, dims: Sequence[str], rules: Sequence[str], **params: object
+    units: pd.DataFrame,
+    dims: Sequence[str],
+    rules: Sequence[str],
+    *,
+    naive: bool = False,
+    **params: object,
 ) -> pd.DataFrame:
     """The standard of each rule and cell recomputed with each peer dropped in turn.
 
@@ -23,7 +28,9 @@ def leave_one_out_values(
     a triangulation of those) the peers of the cell are dropped; for pooled model rules
     (regression, quantile regression) every peer is. Screening and fitting are redone
     after each drop. A rule that cannot be computed without a peer gives NaN. Each rule's
-    grid comes from its registry entry's ``drop_grid``.
+    grid comes from its registry entry's ``drop_grid`` (the fast path), or with
+    ``naive=True`` from its ``naive_drop_grid`` (the rule recomputed per drop, default
+    :func:`refit_drop_grid`): the reference the fast paths are checked against.
 
     Returns
     -------
@@ -38,7 +45,9 @@ def leave_one_out_values(
     def grid_of(name: str) -> pd.DataFrame:
         if name not in grids:
             spec = parse_rule(name)
-            grids[name] = get_rule(spec.kind).drop_grid(peers, dims, spec, checked, grid_of)
+            rule = get_rule(spec.kind)
+            step = (rule.naive_drop_grid or refit_drop_grid) if naive else rule.drop_grid
+            grids[name] = step(peers, dims, spec, checked, grid_of)
         return grids[name]
 
     parts = []

@@ -132,6 +132,7 @@ register(
         evaluate=triangulation_rule,
         hashed_columns=_hash,
         drop_grid=_drop_grid,
+        naive_drop_grid=_drop_grid,  # the members' grids are naive there
         is_local=_is_local,
         params={
             "members": ("median", "regression", "quantile_regression", "dea"),
