@@ -268,6 +268,13 @@ def _model_hash(units, dims, spec, params) -> list[str]:  # noqa: ANN001, ARG001
     return base
 
 
+def model_drop_grid(peers, dims, spec, params, grid_of) -> pd.DataFrame:  # noqa: ANN001
+    """The fast path (:mod:`costperf.standards.derive.model_drops`)."""
+    from costperf.standards.derive.model_drops import model_drop_grid as fast
+
+    return fast(peers, dims, spec, params, grid_of)
+
+
 def _model_drop_grid(peers, dims, spec, params, grid_of) -> pd.DataFrame:  # noqa: ANN001
     """Refit by least squares / rq on the base design; with Cook's-distance screening
     the screen must be redone per drop, so the generic path is used."""
@@ -302,7 +309,8 @@ for _kind, _params, _label in (
             parse=lambda text, kind=_kind: RuleSpec(kind, kind) if text == kind else None,
             evaluate=regression_rule,
             hashed_columns=_model_hash,
-            drop_grid=_model_drop_grid,
+            drop_grid=model_drop_grid,
+            naive_drop_grid=_model_drop_grid,
             is_local=lambda spec, params: False,  # one pooled model: a drop moves every cell
             params=_params,
             choices=MODEL_CHOICES,
