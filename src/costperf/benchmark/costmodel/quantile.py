@@ -35,13 +35,99 @@ def rq_coefficients(X: np.ndarray, y: np.ndarray, tau: float) -> np.ndarray:
     if res.status != 0:  # the LP is always feasible and bounded
         msg = f"quantile-regression LP failed: {res.message}"
         raise RuntimeError(msg)
-    coef = -np.asarray(res.eqlin.marginals, dtype=float)
+    return rq_vertex(X, y, tau, -np.asarray(res.eqlin.marginals, dtype=float))
+
+
+def rq_vertex(X: np.ndarray, y: np.ndarray, tau: float, coef: np.ndarray) -> np.ndarray:
+    """The LP's coefficients recomputed from the ``p`` observations they interpolate
+    (when that is no worse in check loss), to full precision."""
     basis = np.argsort(np.abs(y - X @ coef), kind="stable")[: X.shape[1]]
     if np.linalg.matrix_rank(X[basis]) == X.shape[1]:
         vertex = np.linalg.solve(X[basis], y[basis])
         if check_loss(y - X @ vertex, tau) <= check_loss(y - X @ coef, tau) * (1 + 1e-12):
             return vertex
     return coef
+
+
+class WarmRQ:
+    """Koenker's dual LP of one data set kept in HiGHS, to refit with one observation
+    left out, warm-started from the last optimal basis, on a working set.
+
+    Leaving observation ``j`` out fixes its dual variable at 0 and moves the right-hand
+    side by ``(1 - tau) x_j``; the dual simplex then needs a few pivots. Only the
+    ``working`` observations nearest the full fit are LP columns: the others keep their
+    dual value (0 or 1, the side of the fit they lie on) folded into the right-hand side
+    (Portnoy and Koenker's 1997 "globbing"). A refit is accepted only if every
+    observation outside the working set stays on its side of the new fit (then the
+    restricted optimum satisfies the optimality conditions of the whole problem);
+    otherwise :meth:`without` returns None.
+
+    Where the optimum without ``j`` is unique, the result is the vertex
+    :func:`rq_coefficients` finds on that data; where it is not (a degenerate problem),
+    it is an optimal vertex with the same check loss, possibly another one.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, tau: float, *, working: int = 400) -> None:
+        import highspy
+
+        from costperf.solvers import quiet_highs
+
+        self.X, self.y, self.tau = X, y, tau
+        n, p = X.shape
+        coef = rq_coefficients(X, y, tau)
+        r = y - X @ coef
+        near = np.argsort(np.abs(r), kind="stable")[: min(n, max(working, 4 * p))]
+        self.inside = np.zeros(n, dtype=bool)
+        self.inside[near] = True
+        self.column = np.full(n, -1)
+        self.column[near] = np.arange(len(near))
+        self.dual = (r > 0).astype(float)  # outside the working set: 1 above the fit
+        out = ~self.inside
+        self.rhs = (1.0 - tau) * X.sum(axis=0) - X[out].T @ self.dual[out]
+        self.rows = np.arange(p, dtype=np.int32)
+        k = len(near)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = k, p
+        lp.col_cost_ = -np.asarray(y[near], dtype=float)
+        lp.col_lower_, lp.col_upper_ = np.zeros(k), np.ones(k)
+        lp.row_lower_ = lp.row_upper_ = self.rhs
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.arange(0, k * p + 1, p, dtype=np.int32)
+        lp.a_matrix_.index_ = np.tile(self.rows, k)
+        lp.a_matrix_.value_ = np.ascontiguousarray(X[near], dtype=float).ravel()
+        self.h = quiet_highs(presolve="off")
+        self.h.passModel(lp)
+        self.h.run()
+
+    def without(self, j: int) -> np.ndarray | None:
+        """Coefficients of the fit without observation ``j``, or None when an
+        observation outside the working set would change side (see the class)."""
+        import highspy
+
+        h, X, y = self.h, self.X, self.y
+        rhs = self.rhs - (1.0 - self.tau) * X[j]
+        if self.inside[j]:
+            h.changeColBounds(int(self.column[j]), 0.0, 0.0)
+        else:
+            rhs = rhs + self.dual[j] * X[j]
+        h.changeRowsBounds(len(self.rows), self.rows, rhs, rhs)
+        h.run()
+        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        coef = -np.asarray(h.getSolution().row_dual, dtype=float)
+        if self.inside[j]:
+            h.changeColBounds(int(self.column[j]), 0.0, 1.0)
+        h.changeRowsBounds(len(self.rows), self.rows, self.rhs, self.rhs)
+        if not optimal:
+            return None
+        keep = np.arange(len(X)) != j
+        near = self.inside & keep  # the basis lies in the working set
+        vertex = rq_vertex(X[near], y[near], self.tau, coef)
+        out = ~self.inside & keep
+        r = y[out] - X[out] @ vertex
+        above = self.dual[out] == 1.0
+        if np.any(above & (r < 0)) or np.any(~above & (r > 0)):
+            return None
+        return vertex
 
 
 def check_loss(residuals: np.ndarray, tau: float) -> float:

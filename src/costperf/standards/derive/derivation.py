@@ -145,7 +145,8 @@ def derive_standard(
             notes.append(f"{name}: {exc}")
     done = tuple(results)
     comparison = comparison_of(units, dims, results, params)
-    sensitivity = leave_one_out(units, dims, done, **params)
+    base = {name: result.values for name, result in results.items()}
+    sensitivity = leave_one_out(units, dims, done, base=base, **params)
     provenance = provenance_of(results)
     unit = f"元/{output_unit}" if output_unit else ""
     band = tuple(rule_values(units, dims, b, **params) for b in settings.band)

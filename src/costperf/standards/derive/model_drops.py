@@ -12,8 +12,16 @@ Quantile regression: the base fit is a vertex through ``p`` observations. Droppi
 other observation keeps it the unique optimum when the subgradient condition of
 Koenker (2005, Thm 2.1) still holds strictly on the reduced data; that condition moves
 by one rank-one term per drop, so it is checked for all drops at once. Only the drops
-that fail it, or drop a basis observation, are refitted, by the same exact LP as the
-rule (:func:`~costperf.benchmark.costmodel.rq_coefficients`).
+that fail it, or drop a basis observation, are refitted. Up to :data:`RQ_EXACT_MAX`
+observations by the rule's own LP from scratch
+(:func:`~costperf.benchmark.costmodel.rq_coefficients`), so the numbers are those of
+the rule on the reduced data even where its optimum is not unique. Above it, by a
+documented warm start (:class:`~costperf.benchmark.costmodel.quantile.WarmRQ`: the
+dual LP on a working set near the fit, started from the last optimal basis, accepted
+only when it is optimal for all observations; else from scratch). Where the optimum
+without the peer is unique this is the same vertex; where it is not (e.g. a cell whose
+count times tau is a whole number), it is a vertex of the same optimal face, with the
+same check loss, which may differ from the one a solve from scratch lands on.
 
 The cells' median drivers without the dropped peer come from each cell's sorted
 drivers, and every point goes through the formula's design in one call.
@@ -30,6 +38,10 @@ from costperf.standards.derive.rules import RuleSpec
 
 #: drops per block in the O(n^2) sums (bounds the memory to n x BLOCK floats)
 BLOCK = 512
+#: quantile regression on up to this many observations refits every drop it cannot
+#: certify from scratch (the rule's own LP: the same vertex even where the optimum is
+#: not unique); above it, by the warm-started working-set LP (:class:`WarmRQ`)
+RQ_EXACT_MAX = 1000
 
 
 def model_drop_grid(peers, dims, spec: RuleSpec, params, grid_of=None) -> pd.DataFrame:  # noqa: ANN001
@@ -105,6 +117,7 @@ def rq_drops(X: np.ndarray, y: np.ndarray, tau: float) -> tuple[np.ndarray, np.n
     """Quantile-regression coefficients with nothing dropped (row 0) and each row
     dropped (row 1 + j), and which fits exist; see the module docstring."""
     from costperf.benchmark.costmodel import rq_coefficients
+    from costperf.benchmark.costmodel.quantile import WarmRQ
 
     n, p = X.shape
     b0 = rq_coefficients(X, y, tau)
@@ -120,12 +133,14 @@ def rq_drops(X: np.ndarray, y: np.ndarray, tau: float) -> tuple[np.ndarray, np.n
         margin = 1e-9
         unique = np.all((xi > -tau + margin) & (xi < 1 - tau - margin), axis=0) & ~zero
         refit = np.flatnonzero(~unique)
+    warm = WarmRQ(X, y, tau) if n > RQ_EXACT_MAX and len(refit) else None
     for j in refit:
         keep = np.arange(n) != j
         if n - 1 <= p or np.linalg.matrix_rank(X[keep]) < p:
             ok[1 + j] = False
             continue
-        beta[1 + j] = rq_coefficients(X[keep], y[keep], tau)
+        got = None if warm is None else warm.without(int(j))
+        beta[1 + j] = rq_coefficients(X[keep], y[keep], tau) if got is None else got
     return beta, ok
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -111,9 +111,18 @@ SENSITIVITY_COLUMNS = [
 
 
 def leave_one_out(
-    units: pd.DataFrame, dims: Sequence[str], rules: Sequence[str], **params: object
+    units: pd.DataFrame,
+    dims: Sequence[str],
+    rules: Sequence[str],
+    *,
+    naive: bool = False,
+    base: Mapping[str, pd.DataFrame] | None = None,
+    **params: object,
 ) -> pd.DataFrame:
     """How far each rule's standard moves when one peer is dropped.
+
+    ``naive`` as in :func:`leave_one_out_values`; ``base`` optionally gives each rule's
+    values with all peers (:func:`rule_values`, already computed by the caller).
 
     Returns
     -------
@@ -123,14 +132,28 @@ def leave_one_out(
         ``max_abs_change``, ``max_abs_pct_change`` (% of ``value``), and the
         ``most_influential_peer`` with ``value_without_it``.
     """
+    drops = leave_one_out_values(units, dims, rules, naive=naive, **params)
+    return summarise_drops(units, dims, drops, base=base, **params)
+
+
+def summarise_drops(
+    units: pd.DataFrame,
+    dims: Sequence[str],
+    drops: pd.DataFrame,
+    *,
+    base: Mapping[str, pd.DataFrame] | None = None,
+    **params: object,
+) -> pd.DataFrame:
+    """The :func:`leave_one_out` table from the :func:`leave_one_out_values` table."""
     dims = list(dims)
-    drops = leave_one_out_values(units, dims, rules, **params)
     rows = []
     for rule in dict.fromkeys(drops["rule"]):
-        base = rule_values(units, dims, rule, **params)
-        for _, cell in base.iterrows():
+        values = (base or {}).get(rule)
+        values = rule_values(units, dims, rule, **params) if values is None else values
+        of_rule = drops[drops["rule"] == rule]
+        for _, cell in values.iterrows():
             key = tuple(cell[d] for d in dims)
-            mine = drops[(drops["rule"] == rule) & in_cell(drops, dims, key)]
+            mine = of_rule[in_cell(of_rule, dims, key)]
             change = (mine["value"] - cell["value"]).abs()
             top = change.idxmax() if change.notna().any() else None
             rows.append(
