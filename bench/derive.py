@@ -91,6 +91,10 @@ def timed(command: list[str]) -> float:
 
 def loo_tables(case: Path, naive: bool) -> tuple[float, object, object]:
     """Leave-one-out of every rule the case derives: seconds, values, summary."""
+    import patsy  # noqa: F401 - imported before the clock starts, as in a warm process
+    import scipy.optimize  # noqa: F401
+    import statsmodels.api  # noqa: F401
+
     from costperf.case import load_case
     from costperf.pipeline import load_case_data
     from costperf.standards.derive import leave_one_out_values
@@ -121,7 +125,7 @@ def bench_derive(sizes: list[int], naive_max: int, seed: int, root: Path) -> lis
     for n in sizes:
         case = scaled_case(n, root / f"case-{n}", seed)
         derive = timed(
-            [sys.executable, "-c", CLI, "standards", "derive", str(case), "--out", str(root / "o")]
+            [sys.executable, "-c", CLI, "standards", "derive", str(case), "--out", str(case / "o")]
         )
         fast, values, summary = loo_tables(case, naive=False)
         row = {"N": len(values["dropped"].unique()), "derive": derive, "loo": fast}

@@ -170,7 +170,7 @@ def _scores(x, y, params, reference=None) -> tuple[np.ndarray, list[np.ndarray]]
 
 def _cell_drops(unit_cost: np.ndarray, x: np.ndarray, y: np.ndarray, params) -> np.ndarray:  # noqa: ANN001
     """The cell's DEA value with nothing dropped, then with each unit dropped in turn."""
-    from costperf.standards.derive.drops import sorted_quantile
+    from costperf.standards.derive.drops import medians_without
 
     n = len(unit_cost)
     out = np.full(n + 1, np.nan)
@@ -185,12 +185,10 @@ def _cell_drops(unit_cost: np.ndarray, x: np.ndarray, y: np.ndarray, params) -> 
             if p != k:
                 referenced.setdefault(int(p), []).append(k)
     spanning = set(np.concatenate([*peers, np.flatnonzero(~finite)]).tolist())
-    v = np.sort(efficient[finite])
-    rank = np.full(n, -1)
-    rank[np.flatnonzero(finite)[np.argsort(efficient[finite], kind="stable")]] = np.arange(len(v))
-    skips = np.r_[-1, rank]
-    zero, full = np.zeros(n + 1, dtype=int), np.full(n + 1, len(v))
-    out[:] = sorted_quantile(v, zero, full, skips, 0.5, "linear")
+    if finite.any():
+        out[0], without = medians_without(efficient[finite])
+        out[1:] = out[0]  # a unit without a score: the others keep theirs
+        out[1 + np.flatnonzero(finite)] = without
     for j, moved in referenced.items():
         moved = np.array(moved)
         reference = np.array(sorted((spanning | set(moved.tolist())) - {j}))

@@ -107,3 +107,23 @@ def grid_frame(
     out["dropped"] = np.repeat(np.asarray(ids, dtype=object), cells)
     out["in_cell"] = (np.asarray(home)[:, None] == np.arange(cells)[None, :]).reshape(-1)
     return pd.DataFrame(out)
+
+
+def medians_without(values: np.ndarray) -> tuple[float, np.ndarray]:
+    """The median of ``values`` and, for each position, the median without it (the
+    middle value, or the mean of the two middle ones, as numpy computes it)."""
+    m = len(values)
+    if m == 0:
+        return np.nan, values
+    order = np.argsort(values, kind="stable")
+    s = values[order]
+    rank = np.empty(m, dtype=int)
+    rank[order] = np.arange(m)
+    median = float(np.median(s))
+    if m == 1:
+        return median, np.full(1, np.nan)
+    size = m - 1
+    lo, hi = (size - 1) // 2, size // 2
+    a = s[lo + (lo >= rank)]
+    b = s[hi + (hi >= rank)]
+    return median, (a + b) / 2

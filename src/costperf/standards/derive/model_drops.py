@@ -34,6 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from costperf.standards.derive.drops import medians_without
 from costperf.standards.derive.rules import RuleSpec
 
 #: drops per block in the O(n^2) sums (bounds the memory to n x BLOCK floats)
@@ -206,7 +207,7 @@ def _driver_points(data, dims: Sequence[str], keys, code, model, columns):  # no
                 mine = [point[column]] * len(rows)
             elif column in model.spec.numeric:
                 values = pd.to_numeric(data[column]).to_numpy(dtype=float)[rows]
-                point[column], mine = _medians_without(values)
+                point[column], mine = medians_without(values)
             else:
                 point[column], mine = _modes_without(data[column].to_numpy(dtype=object)[rows])
             for i, v in zip(rows, mine, strict=True):
@@ -229,22 +230,3 @@ def _modes_without(levels: np.ndarray) -> tuple[object, list[object]]:
         rest = np.delete(levels, np.flatnonzero(levels == level)[0])
         modes[level] = pd.Series(rest).mode().iloc[0] if len(rest) else level
     return mode, [modes[level] for level in levels]
-
-
-def _medians_without(values: np.ndarray) -> tuple[float, np.ndarray]:
-    """The median of ``values`` and, for each position, the median without it."""
-    m = len(values)
-    if m == 0:
-        return np.nan, values
-    order = np.argsort(values, kind="stable")
-    s = values[order]
-    rank = np.empty(m, dtype=int)
-    rank[order] = np.arange(m)
-    median = float(np.median(s))
-    if m == 1:
-        return median, np.full(1, median)
-    size = m - 1
-    lo, hi = (size - 1) // 2, size // 2
-    a = s[lo + (lo >= rank)]
-    b = s[hi + (hi >= rank)]
-    return median, (a + b) / 2
