@@ -28,6 +28,7 @@ import argparse
 import importlib.util
 import math
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -78,15 +79,19 @@ def _env() -> dict[str, str]:
     return env
 
 
-def timed(command: list[str]) -> float:
-    """Wall time of a subprocess [s]; it must succeed."""
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU time of a subprocess [s] (CPU: user + system, steadier than wall
+    time on a shared machine); it must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=_env(), check=False)
     elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         msg = f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}"
         raise RuntimeError(msg)
-    return elapsed
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return elapsed, cpu
 
 
 def loo_tables(case: Path, naive: bool) -> tuple[float, object, object]:
@@ -104,10 +109,10 @@ def loo_tables(case: Path, naive: bool) -> tuple[float, object, object]:
     units = load_case_data(config).peer_units
     dims, settings = list(config.units.dimensions), config.standard
     params = dict(settings.params)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     values = leave_one_out_values(units, dims, settings.rules, naive=naive, **params)
     summary = summarise_drops(units, dims, values, **params)
-    return time.perf_counter() - t0, values, summary
+    return (time.perf_counter() - t0, time.process_time() - c0), values, summary
 
 
 def max_rel_diff(fast, naive, dims: list[str]) -> float:  # noqa: ANN001
@@ -124,23 +129,26 @@ def bench_derive(sizes: list[int], naive_max: int, seed: int, root: Path) -> lis
     rows = []
     for n in sizes:
         case = scaled_case(n, root / f"case-{n}", seed)
-        derive = timed(
+        derive, derive_cpu = timed(
             [sys.executable, "-c", CLI, "standards", "derive", str(case), "--out", str(case / "o")]
         )
-        fast, values, summary = loo_tables(case, naive=False)
+        (fast, fast_cpu), values, summary = loo_tables(case, naive=False)
         row = {"N": len(values["dropped"].unique()), "derive": derive, "loo": fast}
+        row.update(derive_cpu=derive_cpu, loo_cpu=fast_cpu)
         if n <= naive_max:
-            slow, naive_values, naive_summary = loo_tables(case, naive=True)
-            row.update(naive=slow, diff=max_rel_diff(values, naive_values, ["road_grade"]))
+            (slow, slow_cpu), naive_values, naive_summary = loo_tables(case, naive=True)
+            row.update(naive=slow, naive_cpu=slow_cpu)
+            row["diff"] = max_rel_diff(values, naive_values, ["road_grade"])
             same = summary["most_influential_peer"].equals(naive_summary["most_influential_peer"])
             row["diff"] = row["diff"] if same else math.inf
         rows.append(row)
-        print(f"  N = {row['N']}: derive {derive:.2f} s, leave-one-out {fast:.2f} s", flush=True)
+        print(f"  N = {row['N']}: {row}", flush=True)
     return rows
 
 
-def bench_run(reps: int) -> tuple[float, float]:
-    """Median wall time of the case run and of a bare ``import pandas`` [s]."""
+def bench_run(reps: int) -> tuple[float, float, float, float]:
+    """Median wall time of the case run and of a bare ``import pandas``, then their
+    median CPU times [s]."""
     out = Path(tempfile.mkdtemp(prefix="costperf-run-"))
     run, bare = [], []
     try:
@@ -150,7 +158,8 @@ def bench_run(reps: int) -> tuple[float, float]:
             run.append(timed(command))
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    return statistics.median(run), statistics.median(bare)
+    median = lambda rows, k: statistics.median(r[k] for r in rows)  # noqa: E731
+    return median(run, 0), median(bare, 0), median(run, 1), median(bare, 1)
 
 
 def exponent(rows: list[dict], key: str) -> float:
@@ -162,34 +171,43 @@ def exponent(rows: list[dict], key: str) -> float:
 
 def report(rows: list[dict], run: tuple[float, float] | None) -> bool:
     """Print the one table of figures and ratios; whether every check passed."""
-    print("\nfigure                                            seconds   baseline (s)    ratio")
+    print(
+        f"\n{'figure':<46} {'wall (s)':>9} {'CPU (s)':>8} {'baseline wall':>14} "
+        f"{'baseline CPU':>13} {'ratio wall':>11} {'ratio CPU':>10}"
+    )
     ok = True
     for row in rows:
         n = f"{row['N']:,}"
         line = f"standards derive, N = {n:>6} (subprocess)"
-        print(f"{line:<48} {row['derive']:>9.2f}")
+        print(f"{line:<46} {row['derive']:>9.2f} {row['derive_cpu']:>8.2f}")
         if "naive" in row:
-            line = f"leave-one-out,    N = {n:>6} vs naive"
-            ratio = row["naive"] / row["loo"]
-            print(f"{line:<48} {row['loo']:>9.2f} {row['naive']:>14.2f} {ratio:>7.1f}x faster")
-            print(f"{'  max relative difference fast vs naive':<48} {row['diff']:>9.1e}")
+            line = f"leave-one-out,    N = {n:>6}; base: naive"
+            print(
+                f"{line:<46} {row['loo']:>9.2f} {row['loo_cpu']:>8.2f} {row['naive']:>14.2f} "
+                f"{row['naive_cpu']:>13.2f} {row['naive'] / row['loo']:>10.1f}x "
+                f"{row['naive_cpu'] / row['loo_cpu']:>9.1f}x"
+            )
+            print(f"{'  max relative difference, fast vs naive':<46} {row['diff']:>9.1e}")
             ok &= row["diff"] <= TOLERANCE
         else:
-            line = f"leave-one-out,    N = {n:>6}"
-            print(f"{line:<48} {row['loo']:>9.2f} {'(naive skipped)':>14}")
+            line = f"leave-one-out,    N = {n:>6} (naive skipped)"
+            print(f"{line:<46} {row['loo']:>9.2f} {row['loo_cpu']:>8.2f}")
     if len(rows) > 1:
         n0, n1 = f"{rows[0]['N']:,}", f"{rows[-1]['N']:,}"
-        size_ratio = rows[-1]["N"] / rows[0]["N"]
+        size = rows[-1]["N"] / rows[0]["N"]
         for key, what in (("derive", "standards derive"), ("loo", "leave-one-out")):
-            ratio = rows[-1][key] / rows[0][key]
-            line = f"{what}, {n1} / {n0}: time ratio"
+            line = f"{what} {n1} / {n0} (size x{size:.1f})"
+            wall, cpu = rows[-1][key] / rows[0][key], rows[-1][f"{key}_cpu"] / rows[0][f"{key}_cpu"]
             print(
-                f"{line:<48} {ratio:>9.2f} {'size x' + format(size_ratio, '.1f'):>14} "
-                f"exponent {exponent(rows, key):.2f}"
+                f"{line:<46} {wall:>8.1f}x {cpu:>7.1f}x {'exponent':>14} "
+                f"{exponent(rows, key):>13.2f} {exponent(rows, key + '_cpu'):>11.2f} (CPU)"
             )
     if run is not None:
-        line = "costperf run (70-contract case) vs import pandas"
-        print(f"{line:<48} {run[0]:>9.2f} {run[1]:>14.2f} {run[0] / run[1]:>7.2f}x")
+        line = "costperf run, 70-contract case; base: pandas"
+        print(
+            f"{line:<46} {run[0]:>9.2f} {run[2]:>8.2f} {run[1]:>14.2f} {run[3]:>13.2f} "
+            f"{run[0] / run[1]:>10.2f}x {run[2] / run[3]:>9.2f}x"
+        )
     return ok
 
 
