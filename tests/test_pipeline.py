@@ -252,3 +252,13 @@ def test_core_stages_do_not_import_the_cli_or_the_report():
                     names = [a.name for a in node.names]
                 offenders += [f"{path}: {n}" for n in names if n.startswith(edges)]
     assert offenders == []
+
+
+def test_standard_ids_from_the_headers_alone_are_those_of_the_full_read():
+    """The run checks a request's standard_id against the headers only (cheap); the
+    names must be exactly those of the tables a full read and check accepts."""
+    from costperf.standards import shipped_standards
+    from costperf.standards.tables import header_table_ids
+
+    assert header_table_ids() == set(shipped_standards().table_ids())
+    assert "travel-lodging" in header_table_ids()

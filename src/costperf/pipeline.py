@@ -242,9 +242,9 @@ def _driver_columns(config: CaseConfig) -> set[str]:
 
 def known_standard_ids(config: CaseConfig) -> set[str]:
     """Standard ids a line may name: the case's own standard and the shipped tables."""
-    from costperf.standards import shipped_standards
+    from costperf.standards.tables import header_table_ids
 
-    return {config.standard.standard_id, *shipped_standards().table_ids()}
+    return {config.standard.standard_id, *header_table_ids()}
 
 
 def _dimension_problems(projects: pd.DataFrame, config: CaseConfig) -> pd.DataFrame:

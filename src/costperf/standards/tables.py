@@ -281,6 +281,21 @@ def header_files(source: str | Path | Iterable[str | Path] | None) -> list[Path]
     return found
 
 
+def header_table_ids(source: str | Path | Iterable[str | Path] | None = None) -> set[str]:
+    """The ``table_id`` of every header file of ``source`` (default: the shipped tables),
+    read from the headers alone: for checks that only need the names (a request line's
+    ``standard_id``), without reading and checking every table's values."""
+    ids = set()
+    for path in header_files(source):
+        try:
+            header, _ = read_header(path)
+        except InputError:
+            continue  # a broken header is reported where the table itself is read
+        if isinstance(header.get("table_id"), str):
+            ids.add(header["table_id"])
+    return ids
+
+
 def read_header(path: Path) -> tuple[dict[str, object], str]:
     """Parse one TOML header; InputError naming the file and line on a syntax error."""
     try:

@@ -52,7 +52,7 @@ def model_drop_grid(peers, dims, spec: RuleSpec, params, grid_of=None) -> pd.Dat
     drop, the rule is recomputed per drop."""
     from costperf.benchmark.costmodel import fit_cost_model
     from costperf.standards.derive.drops import cell_codes, grid_frame
-    from costperf.standards.derive.models import _fit, case_formula, model_columns
+    from costperf.standards.derive.models import case_formula, fit_rule_model, model_columns
 
     if params["model_outliers"] != "none":
         from costperf.standards.derive.sensitivity import refit_drop_grid
@@ -61,7 +61,7 @@ def model_drop_grid(peers, dims, spec: RuleSpec, params, grid_of=None) -> pd.Dat
     formula = case_formula(str(params["formula"]), dims)
     used = ~peers[model_columns(peers, formula)].isna().any(axis=1).to_numpy()
     data = peers[used].reset_index(drop=True)
-    model = _fit(data, formula, spec, params)
+    model = fit_rule_model(data, formula, spec, params)
     ols = model if spec.kind == "regression" else fit_cost_model(data, formula)
     X, y = np.asarray(ols.result.model.exog), np.asarray(ols.result.model.endog)
     n, p = X.shape

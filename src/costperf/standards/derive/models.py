@@ -30,7 +30,7 @@ def case_formula(formula: str, dims: Sequence[str]) -> str:
     return formula if not extra else f"{formula} + {' + '.join(extra)}"
 
 
-def _fit(units: pd.DataFrame, formula: str, spec: RuleSpec, params):  # noqa: ANN202
+def fit_rule_model(units: pd.DataFrame, formula: str, spec: RuleSpec, params):  # noqa: ANN202
     from costperf.benchmark.costmodel import fit_cost_model
 
     tau = params["tau"] if spec.kind == "quantile_regression" else None
@@ -73,7 +73,7 @@ def regression_rule(
     reason, reason_zh = np.array(reason, dtype=object), np.array(reason_zh, dtype=object)
     used = ~missing
     fit_on = units[used]
-    model = _fit(fit_on, formula, spec, params)
+    model = fit_rule_model(fit_on, formula, spec, params)
     if params["model_outliers"] == "cooks_distance":
         from costperf.benchmark.costmodel import fit_cost_model
 
@@ -83,7 +83,7 @@ def regression_rule(
         reason[positions] = flags["outlier_reason"].to_numpy()[flags["outlier"].to_numpy()]
         reason_zh[positions] = flags["outlier_reason_zh"].to_numpy()[flags["outlier"].to_numpy()]
         used[positions] = False
-        model = _fit(units[used], formula, spec, params)
+        model = fit_rule_model(units[used], formula, spec, params)
     cost_col = "expected_cost" if spec.kind == "regression" else "quantile_cost"
     keys = cell_keys(units, dims)
     need = [*model.spec.numeric, *model.spec.categorical]
@@ -176,7 +176,7 @@ def regression_drop_grid(
     missing, _, _ = missing_reason(units, model_columns(units, formula))
     used = ~missing
     data = units[used].reset_index(drop=True)
-    model = _fit(data, formula, spec, params)
+    model = fit_rule_model(data, formula, spec, params)
     ols = model if spec.kind == "regression" else fit_cost_model(data, formula)
     X, y = np.asarray(ols.result.model.exog), np.asarray(ols.result.model.endog)
     n, p = X.shape
