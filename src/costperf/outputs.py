@@ -325,8 +325,8 @@ def write_outputs(
         tables = {k: _with_case_labels(v, config) for k, v in tables.items()}
     png = _charts(config, results, lang)
     workbook = {_sheet(k, lang): v for k, v in tables.items()}
-    sections = _sections(config, results, tables, png, lang)
-    html = render_report(config.title, sections, lang=lang)
+    lead, sections = _sections(config, results, tables, png, lang)
+    html = render_report(config.title, sections, lang=lang, lead=lead)
     run_id, held = None, None
     params = {"case": config.name, "config_hash": data.config_hash}
     if records_path is not None and not results.review_projects.empty:
@@ -415,40 +415,8 @@ def _sections(
     tables: dict[str, pd.DataFrame],
     png: list[tuple[str, bytes]],
     lang: str,
-) -> list[Section]:
-    zh = lang == "zh"
-    totals = results.review_totals
-    text = ""
-    if totals:
-        text = (
-            f"申报 {totals['requests']} 项，申报数 {totals['requested']:,.2f} 元，审定数 "
-            f"{totals['approved']:,.2f} 元，核减 {totals['cut']:,.2f} 元，核减率 "
-            f"{totals['cut_rate']:.1%}。"
-            if zh
-            else f"{totals['requests']} requests, requested {totals['requested']:,.2f} yuan, "
-            f"approved {totals['approved']:,.2f}, cut {totals['cut']:,.2f} "
-            f"({totals['cut_rate']:.1%})."
-        )
-    sections = [Section("图表" if zh else "Charts", config.description, charts=png)]
-    for key in (
-        "districts",
-        "standard",
-        "peer_stats",
-        "rule_comparison",
-        "sensitivity",
-        "outliers",
-        "gap_reference",
-        "district_gap",
-        "regression",
-        "frontier",
-        "review_projects",
-    ):
-        if key in tables:
-            sections.append(
-                Section(
-                    _sheet(key, lang),
-                    text if key == "review_projects" else "",
-                    tables=[(_sheet(key, lang), tables[key])],
-                )
-            )
-    return sections
+) -> tuple[str, list[Section]]:
+    """The lead sentence and sections of report.html (:mod:`costperf.report.case_report`)."""
+    from costperf.report.case_report import case_sections
+
+    return case_sections(config, results, tables, png, lang, _sheet)
