@@ -32,6 +32,7 @@ from costperf.report.review_book import (
     split_rows,
     summary_page,
 )
+from costperf.report.webfont import embed_fonts
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.decide import BatchResult
 from costperf.standards import StandardSet
@@ -177,6 +178,7 @@ def _write_forms(result: BatchResult, folder: Path, batch_id: str, lang: str) ->
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".forms-") as scratch:
         scratch = Path(scratch)
         names: set[str] = set()
+        pages: dict[str, str] = {}
         projects = result.projects.astype(object).where(result.projects.notna(), None)
         for project in projects.to_dict("records"):
             mine = rows.get(project["project_id"], [])
@@ -188,8 +190,10 @@ def _write_forms(result: BatchResult, folder: Path, batch_id: str, lang: str) ->
                 name += "_"
             names.add(name)
             cites = [used[ref] for ref in sorted(cited) if ref in used]
-            html = review_form(project, mine, cites, batch=batch_id, lang=lang)
-            write_text(html, scratch / f"{name}.html")
+            pages[name] = review_form(project, mine, cites, batch=batch_id, lang=lang)
+        # one font subset covering every form, embedded in each (each opens alone)
+        for name, page in zip(pages, embed_fonts(list(pages.values())), strict=True):
+            write_text(page, scratch / f"{name}.html")
         if folder.exists():
             shutil.rmtree(folder)
         scratch.rename(folder)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label, code_label_map, label
+from costperf.report.webfont import FONT_STACK
 from costperf.review.expenditure.lookup import fmt_amount
 
 EXCEL_MAX_ROWS = 1_048_575  # below the header
@@ -181,10 +182,10 @@ def split_rows(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 # ---- HTML: the review form of one project, the summary page ----------------------------
 
-FORM_CSS = """
-@page{size:A4;margin:15mm}
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;color:#111;
-font-size:12px;max-width:190mm;margin:auto}
+FORM_CSS = (
+    "@page{size:A4;margin:15mm}"
+    f"body{{font-family:{FONT_STACK};color:#111;"
+    """font-size:12px;max-width:190mm;margin:auto}
 h1{text-align:center;font-size:20px;letter-spacing:4px}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}
 th,td{border:1px solid #444;padding:4px 6px;vertical-align:top}
@@ -193,6 +194,7 @@ td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .sign td{height:48px}
 thead{display:table-header-group}tr{page-break-inside:avoid}
 """
+)
 
 
 def _e(value: object) -> str:
