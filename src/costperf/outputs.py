@@ -15,7 +15,6 @@ import pandas as pd
 
 from costperf import __version__
 from costperf.case import CaseConfig
-from costperf.columns import label
 from costperf.errors import LOCATION
 from costperf.io.write import write_text
 from costperf.pipeline import CaseData, CaseResults
@@ -164,55 +163,78 @@ def build_summary(
     }
 
 
+def _standard_at_mix(units: pd.DataFrame, standard: pd.DataFrame, dims: list[str]) -> pd.Series:
+    """Per district: the standard weighted by its contracts' outputs in each cell."""
+    if not dims or standard.empty or not set(dims) <= set(standard):
+        return pd.Series(dtype=float)
+    merged = units.merge(standard[[*dims, "value"]], on=dims, how="left")
+    weighted = (merged["value"] * merged["output_quantity"]).groupby(merged["district"]).sum()
+    return weighted / merged.groupby("district")["output_quantity"].sum()
+
+
 def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[str, bytes]]:
+    zh = lang == "zh"
     dims = list(config.units.dimensions)
+    unit = config.units.output_unit
     out = []
     if dims:
         out.append(
             (
-                ("各合同单位成本与标准值" if lang == "zh" else "Unit costs and standard"),
+                "各合同单位成本与标准值（虚线：各等级标准值）"
+                if zh
+                else "Unit costs per contract and the standard (dashed)",
                 charts.unit_cost_box(
                     results.units,
                     by=dims[0],
                     standard=results.standard,
-                    output_unit=config.units.output_unit,
-                    dim_label=label(dims[0], lang),
+                    output_unit=unit,
+                    dim_label=config.label(dims[0], lang),
                     lang=lang,
                 ),
             )
         )
+    peer_median = float(results.units["unit_cost"].median()) if len(results.units) else None
     out.append(
         (
-            ("各区域单位成本" if lang == "zh" else "Unit cost by district"),
+            "各区域单位成本 = 区域合同总成本 ÷ 总产出；红色虚线为全部合同单位成本中位数，"
+            "黑色短线为按本区各等级产出加权的标准值。"
+            if zh
+            else "Unit cost per district = total cost / total output; red dashed: median of "
+            "all contracts; black: the standard weighted by the district's grade mix.",
             charts.district_bars(
-                results.districts, output_unit=config.units.output_unit, lang=lang
+                results.districts,
+                output_unit=unit,
+                lang=lang,
+                peer_median=peer_median,
+                standard_at_mix=_standard_at_mix(results.units, results.standard, dims),
             ),
         )
     )
     if not results.district_gap.empty:
-        gaps = results.district_gap
-        worst = gaps.groupby("district")["gap"].first().idxmax()
-        rows = gaps[gaps["district"] == worst]
-        effects = rows.set_index("driver")["effect"]
-        names = {d: config.label(d, lang) for d in effects.index}
-        names["residual"] = "残差（参照调整）" if lang == "zh" else "residual"
+        names = {d: config.label(d, lang) for d in results.district_gap["driver"].unique()}
+        names["residual"] = "残差（参照调整）" if zh else "residual"
         out.append(
             (
-                ("差异分解瀑布图：" if lang == "zh" else "Gap waterfall: ") + str(worst),
-                charts.waterfall(
-                    float(rows["reference_value"].iloc[0]),
-                    effects,
-                    unit_name=str(worst),
-                    labels=names,
-                    lang=lang,
-                    value_label=label("unit_cost", lang),
+                "差异分解：每个区域从同类参照值出发，各驱动因素的加法影响之和等于差异。"
+                "此处的实际值是本区合同单位成本的平均值，与上图按总成本÷总产出计算的区域"
+                "单位成本口径不同，两者数值略有差异。"
+                if zh
+                else "Gap decomposition: from the peer reference, the additive effects of the "
+                "drivers sum to the gap. 'Actual' here is the mean of the district's contract "
+                "unit costs, not total cost / total output as in the district bars, so the two "
+                "differ slightly.",
+                charts.waterfall_panel(
+                    results.district_gap, labels=names, output_unit=unit, lang=lang
                 ),
             )
         )
     if not results.frontier.empty and "efficiency" in results.frontier:
         out.append(
             (
-                ("DEA 效率值" if lang == "zh" else "DEA efficiency"),
+                "DEA 效率值按区域分布（1 为效率前沿），标注效率最低的 5 个合同。"
+                if zh
+                else "DEA efficiency per district (1 = on the frontier); the five least "
+                "efficient contracts are labelled.",
                 charts.efficiency_bars(
                     results.frontier,
                     id_column="project_id",
@@ -228,13 +250,15 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
         names = " + ".join(config.label(c, lang) for c in inputs)
         out.append(
             (
-                ("效率前沿" if lang == "zh" else "Efficiency frontier"),
+                "效率前沿：投入（元）与产出，星号连线为前沿上的合同"
+                if zh
+                else "Efficiency frontier: inputs (yuan) against output; starred: the frontier",
                 charts.frontier_scatter(
                     results.frontier.reset_index(drop=True),
                     input_total=table[inputs].sum(axis=1).reset_index(drop=True),
                     output=table[output].reset_index(drop=True),
-                    input_label=names + ("（元）" if lang == "zh" else " (yuan)"),
-                    output_label=config.label(output, lang),
+                    input_label=names + ("（元）" if zh else " (yuan)"),
+                    output_label=config.label(output, lang).replace("_", " "),
                     lang=lang,
                 ),
             )
@@ -242,13 +266,16 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
     if "expected_unit_cost" in results.units:
         out.append(
             (
-                ("实际与回归预期单位成本" if lang == "zh" else "Actual vs expected unit cost"),
+                "实际与回归预期单位成本：对角线上方的合同比其驱动因素预期的更贵"
+                if zh
+                else "Actual vs expected unit cost: contracts above the diagonal cost more "
+                "than their drivers predict",
                 charts.expected_scatter(
                     results.units,
                     actual="unit_cost",
                     expected="expected_unit_cost",
                     group="district",
-                    output_unit=config.units.output_unit,
+                    output_unit=unit,
                     lang=lang,
                 ),
             )

@@ -138,7 +138,17 @@ def standard_html(results: object, dims: list[str], lang: str, dim_label: str) -
     )
 
 
-def savings_sentence(results: object, lang: str) -> str:
+def band_words(stat: str, lang: str) -> str:
+    """``p25`` -> 第25百分位数 / 25th percentile; ``median``, ``mean`` in words."""
+    zh = lang == "zh"
+    if stat.startswith("p") and stat[1:].isdigit():
+        return f"第{stat[1:]}百分位数" if zh else f"{stat[1:]}th percentile"
+    return {"median": ("中位数", "median"), "mean": ("均值", "mean")}.get(stat, (stat, stat))[
+        0 if zh else 1
+    ]
+
+
+def savings_sentence(results: object, lang: str, band: tuple[str, str] = ("p25", "p75")) -> str:
     derivation = results.derivation
     if derivation is None or "savings_yuan" not in derivation.comparison:
         return ""
@@ -148,16 +158,16 @@ def savings_sentence(results: object, lang: str) -> str:
         return ""
     t = total.iloc[0]
     rule = code_label("derive_rule", derivation.rule, lang)
-    low, high = (100 * float(b) for b in dict(derivation.params).get("band", (0.25, 0.75)))
+    low, high = (band_words(b, lang) for b in band)
     if lang == "zh":
         return (
-            f"标准按{rule}测算，合理区间为同类合同单位成本的第{low:g}至第{high:g}百分位数。"
+            f"标准按{rule}测算，合理区间为同类合同单位成本的{low}至{high}。"
             f"若{int(t['n_peers'])}个同类合同的单位成本均不超过标准，可节约 "
             f"{wan(t['savings_yuan'], lang)}，占同类合同总成本的 {t['savings_pct'] / 100:.2%}。"
         )
     return (
         f"The standard is the {rule} of each cell's peer contracts (reasonable range: the "
-        f"{low:g}th to {high:g}th percentile). Had none of the {int(t['n_peers'])} peers cost more than the "
+        f"{low} to the {high}). Had none of the {int(t['n_peers'])} peers cost more than the "
         f"standard, {t['savings_yuan']:,.0f} yuan ({t['savings_pct'] / 100:.2%} of their "
         "cost) would have been saved."
     )
@@ -292,7 +302,7 @@ def case_sections(
     if not results.standard.empty and dims and {"lower", "upper"} <= set(results.standard):
         dim_label = " / ".join(config.label(d, lang) for d in dims)
         decision.append(standard_html(results, dims, lang, dim_label))
-        sentence = savings_sentence(results, lang)
+        sentence = savings_sentence(results, lang, tuple(config.standard.band))
         if sentence:
             decision.append(f"<p>{html.escape(sentence)}</p>")
     if totals:
@@ -305,7 +315,7 @@ def case_sections(
     sections = [Section(_t("decision", lang), html="".join(decision))]
 
     why = why_sentences(results, lambda d: config.label(d, lang), unit, lang)
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in why)
+    items = "".join(f"<li>{html.escape(pretty_units(s))}</li>" for s in why)
     why_html = f'<ul class="why">{items}</ul>' if items else ""
     sections.append(Section(_t("why", lang), html=why_html, charts=charts))
     if "districts" in tables:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from costperf.columns import to_display
 from costperf.io.write import atomic_path, excel_writer, neutralise_frame, neutralise_text
-from costperf.report.formats import excel_format
+from costperf.report.formats import excel_format, label_codes
 
 #: text columns printed wrapped in a wide column (reasons, notes).
 LONG_TEXT = ("reason", "manual_review_reason", "standard_lines", "note", "method", "description")
@@ -52,7 +52,8 @@ def write_sheets(
         book = writer.book
         styles = _Styles(book)
         for name, frame in sheets.items():
-            shown = neutralise_frame(to_display(frame, lang))  # text stays text
+            # codes as words (labels.csv), labels as headers; text stays text
+            shown = neutralise_frame(to_display(label_codes(frame, lang), lang))
             start = 2 if title else 0
             sheet_name = neutralise_text(str(name))[:31] or "Sheet"
             shown.to_excel(writer, sheet_name=sheet_name, index=False, startrow=start)

@@ -148,7 +148,7 @@ def pretty_units(text: str) -> str:
     """``元/m2`` -> ``元/m²`` (also ``km2``); other text unchanged."""
     import re
 
-    return re.sub(r"(?<![A-Za-z])(k?m)2(?![0-9A-Za-z])", "\\1²", text)
+    return re.sub(r"(?<![A-Za-z_])(k?m)2(?![0-9A-Za-z_])", "\\1²", text)
 
 
 #: columns whose values are codes, and the kind of ``labels.csv`` that labels them.

@@ -119,8 +119,26 @@ def _cell(kind: str, value: object, lang: str) -> str:
     return f"<td{cls}>{html.escape(pretty_units(text))}</td>"
 
 
+def one_language(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Keep the text columns of ``lang`` only: ``x_zh`` replaces ``x``/``x_en`` in Chinese,
+    and is dropped in English."""
+    cols = [str(c) for c in frame.columns]
+    drop = set()
+    for c in cols:
+        if c.endswith("_zh"):
+            base = c[:-3]
+            if lang == "zh":
+                drop.update(x for x in (base, base + "_en") if x in cols)
+            else:
+                drop.add(c)
+        elif c.endswith("_en") and lang == "zh" and c[:-3] + "_zh" in cols:
+            drop.add(c)
+    return frame.drop(columns=[c for c in frame.columns if str(c) in drop])
+
+
 def table_html(caption: str, frame: pd.DataFrame, lang: str) -> str:
     """One table in its scroll box: headers with units, cells formatted by column kind."""
+    frame = one_language(frame, lang)
     shown = label_codes(frame, lang)
     kinds = [column_kind(str(c), frame[c]) for c in frame.columns]
     head = "".join(f"<th>{html.escape(header_text(c, lang))}</th>" for c in frame.columns)
