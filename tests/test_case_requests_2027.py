@@ -14,42 +14,12 @@ import pandas as pd
 import pytest
 
 from conftest import CASES, set_cell
+from conftest import REQUESTS_2027 as CASE
+from conftest import REQUESTS_2027_DATE as DATE
 from costperf.cli import main
 
-CASE = CASES / "requests-2027"
 BOOK, STANDARDS = CASE / "book", CASE / "standards"
-DATE = "2027-03-01"
 HW_UC = {"一级": 16.49, "二级": 12.46, "三级": 10.80, "四级": 7.85}
-
-
-@pytest.fixture(scope="session")
-def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """One in-process ``costperf review`` of the worked case (outputs and records)."""
-    root = tmp_path_factory.mktemp("requests2027")
-    out, records = root / "out", root / "records.sqlite"
-    code = main(
-        [
-            "review",
-            str(BOOK),
-            "--standards",
-            str(STANDARDS),
-            "--date",
-            DATE,
-            "--out",
-            str(out),
-            "--records",
-            str(records),
-        ]
-    )
-    assert code == 0
-    read = lambda name: pd.read_csv(out / name, encoding="utf-8-sig", dtype={"序号": "Int64"})  # noqa: E731
-    return {
-        "out": out,
-        "records": records,
-        "lines": read("lines.csv"),
-        "projects": read("projects.csv"),
-        "summary": json.loads((out / "summary.json").read_text(encoding="utf-8")),
-    }
 
 
 def _book(name: str) -> pd.DataFrame:

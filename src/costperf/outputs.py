@@ -22,6 +22,7 @@ from costperf.records import as_target, check_store, find_run, new_run_id, write
 from costperf.report import charts
 from costperf.report.excel import write_workbook
 from costperf.report.html import Section, render_report
+from costperf.report.webfont import embed_fonts
 
 SHEETS = {  # key: (zh, en)
     "summary": ("概要", "Summary"),
@@ -353,7 +354,7 @@ def write_outputs(
     png = _charts(config, results, lang)
     workbook = {_sheet(k, lang): v for k, v in tables.items()}
     lead, sections = _sections(config, results, tables, png, lang)
-    html = render_report(config.title, sections, lang=lang, lead=lead)
+    html = render_report(config.title, sections, lang=lang, lead=lead, embed=False)
     run_id, held = None, None
     params = {"case": config.name, "config_hash": data.config_hash}
     if records_path is not None and not results.review_projects.empty:
@@ -361,8 +362,12 @@ def write_outputs(
         held = find_run(records_path, "run", data.data_hash, params)  # the same: not again
         run_id = held or new_run_id()
     write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
-    write_text(html, out_dir / "report.html")
     published = _write_derived_standard(results, out_dir, lang)
+    pages = [p for p in published if p.suffix == ".html"]  # one font subset for all pages
+    texts = embed_fonts([html, *(p.read_text(encoding="utf-8") for p in pages)])
+    write_text(texts[0], out_dir / "report.html")
+    for path, text in zip(pages, texts[1:], strict=True):
+        write_text(text, path)
     summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
     summary["records"]["already_recorded"] = held is not None
     summary["published_standard"] = [str(p) for p in published]
@@ -408,7 +413,9 @@ def _write_derived_standard(results: CaseResults, out_dir: Path, lang: str) -> l
         files = list(write_derived_table(table, scratch / "standards"))
         standards = read_standards(files[0])
         pubs = [
-            publish_table(standards, table.ref, scratch / f"{table.stem}.{fmt}", lang=lang)
+            publish_table(
+                standards, table.ref, scratch / f"{table.stem}.{fmt}", lang=lang, embed=False
+            )
             for fmt in ("xlsx", "html")
         ]
         final.mkdir(exist_ok=True)

@@ -52,15 +52,16 @@ def subset_font(chars: frozenset[str]) -> bytes:
     from fontTools.ttLib import TTFont
 
     options = subset.Options()
-    options.flavor = "woff"  # zlib: no brotli needed
+    options.flavor = "woff"  # zlib-compressed; WOFF2 would need brotli
     options.layout_features = []
     options.notdef_outline = True
-    font = TTFont(str(font_path()), lazy=True)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(ord(c) for c in chars))
-    subsetter.subset(font)
     buf = io.BytesIO()
-    font.save(buf)
+    with TTFont(str(font_path()), lazy=True) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=sorted(ord(c) for c in chars))
+        subsetter.subset(font)
+        font.flavor = options.flavor
+        font.save(buf)
     return buf.getvalue()
 
 

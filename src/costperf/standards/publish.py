@@ -690,7 +690,7 @@ ol.notes { max-width: 60em; margin: 1em auto; font-size: .92em; }
 )
 
 
-def render_html(pub: Publication) -> str:
+def render_html(pub: Publication, *, embed: bool = True) -> str:
     """The publication as one self-contained UTF-8 HTML page (inline CSS, the subset
     CJK font embedded, no other assets)."""
     esc = html.escape
@@ -745,29 +745,38 @@ def render_html(pub: Publication) -> str:
     out.append(f"<h2>{esc(text['notes'])}</h2>")
     out.append('<ol class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in pub.notes) + "</ol>")
     out += ["</body>", "</html>"]
-    return embed_font("\n".join(out) + "\n")  # the page's characters, from Noto Sans CJK
+    page = "\n".join(out) + "\n"
+    return embed_font(page) if embed else page  # the page's characters, from Noto Sans CJK
 
 
 def _span(name: str, n: int) -> str:
     return f' {name}="{n}"' if n > 1 else ""
 
 
-def write_html(pub: Publication, path: str | Path) -> Path:
+def write_html(pub: Publication, path: str | Path, *, embed: bool = True) -> Path:
     """Write :func:`render_html` to ``path`` (UTF-8), atomically."""
     from costperf.io import write_text
 
     path = Path(path)
-    write_text(render_html(pub), path)
+    write_text(render_html(pub, embed=embed), path)
     return path
 
 
 def publish_table(
-    standards: StandardSet, ref: str, path: str | Path, *, fmt: str | None = None, lang: str = "zh"
+    standards: StandardSet,
+    ref: str,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    lang: str = "zh",
+    embed: bool = True,
 ) -> Path:
-    """Publish table ``ref`` to ``path`` as ``xlsx`` or ``html`` (default: by suffix)."""
+    """Publish table ``ref`` to ``path`` as ``xlsx`` or ``html`` (default: by suffix);
+    ``embed=False`` leaves the font out of the page (a caller embedding one subset in
+    several pages, :func:`costperf.report.webfont.embed_fonts`)."""
     fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
     if fmt in ("htm", "html"):
-        return write_html(build_publication(standards, ref, lang=lang), path)
+        return write_html(build_publication(standards, ref, lang=lang), path, embed=embed)
     if fmt == "xlsx":
         return write_workbook(build_publication(standards, ref, lang=lang), path)
     msg = f"--format {fmt!r}: use xlsx or html"
