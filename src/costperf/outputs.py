@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -339,8 +340,11 @@ def write_outputs(
     *,
     records_path: Path | str | None,
     lang: str = "zh",
+    on_step: Callable[[str], None] | None = None,
 ) -> dict:
     """Write every output of a run; return the summary dictionary.
+
+    ``on_step(name)`` is told what is being written (a progress display).
 
     Order: a record store that cannot be used rejects the run before anything is
     written; everything is rendered; each file is moved into place atomically; only
@@ -351,6 +355,8 @@ def write_outputs(
     tables = {k: v for k, v in _tables(results, data).items() if v is not None and len(v)}
     if lang == "zh":  # the case's own names (drivers, variables) get its [labels]
         tables = {k: _with_case_labels(v, config) for k, v in tables.items()}
+    step = on_step or (lambda _name: None)
+    step("charts")
     png = _charts(config, results, lang)
     workbook = {_sheet(k, lang): v for k, v in tables.items()}
     lead, sections = _sections(config, results, tables, png, lang)
@@ -361,8 +367,11 @@ def write_outputs(
         check_store(records_path)
         held = find_run(records_path, "run", data.data_hash, params)  # the same: not again
         run_id = held or new_run_id()
+    step("report.xlsx")
     write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
+    step("standard")
     published = _write_derived_standard(results, out_dir, lang)
+    step("report.html")
     pages = [p for p in published if p.suffix == ".html"]  # one font subset for all pages
     texts = embed_fonts([html, *(p.read_text(encoding="utf-8") for p in pages)])
     write_text(texts[0], out_dir / "report.html")

@@ -76,7 +76,7 @@ def review_kpis(totals: Mapping[str, object], lang: str) -> str:
         _kpi(
             "申报项目" if zh else "Requests",
             f"{totals['requests']} 项" if zh else str(totals["requests"]),
-            "，".join(
+            ("，" if zh else ", ").join(
                 f"{code_label('decision', d, lang)} {totals.get('n_' + d, 0)}"
                 for d in ("approve", "reduce", "reject")
             ),

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label, code_label_map, label
+from costperf.report.formats import format_value
 from costperf.report.webfont import FONT_STACK
 from costperf.review.expenditure.lookup import fmt_amount
 
@@ -230,7 +231,7 @@ def review_form(
         (t("项目名称", "Project"), project.get("project_name")),
         (t("预算部门", "Department"), project.get("department")),
         (t("事项类别", "Class of matter"), project.get("class_of_matter")),
-        (t("年度", "Year"), project.get("year")),
+        (t("年度", "Year"), format_value("code_int", project.get("year"))),
         (t("绩效目标审核", "Target check"), target),
     ]
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in head)
