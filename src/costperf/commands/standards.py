@@ -178,8 +178,12 @@ def run_list(args: argparse.Namespace) -> int:
         "document_no",
         "title",
     ]
-    out = tables[cols]
+    from costperf.report.formats import label_codes
+    from costperf.standards.format import KINDS
+
+    out = label_codes(tables[cols], args.lang)  # status in words
     if args.lang == "zh":
+        out = out.assign(kind=out["kind"].map(lambda k: KINDS.get(k, k)))
         out = out.rename(
             columns={
                 "table_id": "标准表",

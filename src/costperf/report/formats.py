@@ -185,7 +185,7 @@ def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
     out = frame.copy()
     for col in out.columns:
-        kind = CODED_COLUMNS.get(str(col))
+        kind = CODED_COLUMNS.get(str(col)) or CODED_COLUMNS.get(canonical_name(col)[0] or "")
         if kind is None and pd.api.types.is_bool_dtype(out[col]):
             kind = "boolean"
         if kind is None:

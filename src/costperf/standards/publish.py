@@ -499,6 +499,7 @@ def _long_lines(version: TableVersion, lang: str) -> pd.DataFrame:
         "note",
     ]
     out = version.values[cols].copy()
+    out["verified"] = out["verified"].map(lambda v: code_label("boolean", bool(v), lang))
     if lang == "en":
         items, comps = version.header.get("items") or {}, version.header.get("components") or {}
         out["item_zh"] = version.values["item"].map(lambda c: _label(items.get(c), c, "en"))
