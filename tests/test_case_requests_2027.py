@@ -119,7 +119,7 @@ def test_workbook_is_formatted_for_printing(reviewed) -> None:
     ws = book["明细"]
     header = [c.value for c in ws[3]]
     first = {h: c for h, c in zip(header, ws[4], strict=True)}
-    assert first["申报数"].number_format == "#,##0.00" and first["核减率"].number_format == "0.0%"
+    assert first["申报数"].number_format == "#,##0.00" and first["核减率"].number_format == "0.00%"
     assert first["序号"].number_format == "0"
     decisions = {r[header.index("审核结论")] for r in ws.iter_rows(min_row=4, values_only=True)}
     assert decisions == {"通过", "核减", "不予安排"}

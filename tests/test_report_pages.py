@@ -204,7 +204,9 @@ def test_embedded_font_covers_exactly_the_page() -> None:
 
 def test_report_html_is_decision_first_and_chinese(good_run: dict) -> None:
     page = (good_run["out"] / "report.html").read_text(encoding="utf-8")
-    order = [page.index(s) for s in ("<h2", ">结论<", ">原因<", 'class="more"', "完整数据表")]
+    order = [
+        page.index(s) for s in ("<h2", ">结论<", ">原因<", '<details class="more', "完整数据表")
+    ]
     assert order == sorted(order)
     decision = _visible(page[page.index(">结论<") : page.index(">原因<")])
     for text in ("16.49", "16.15 – 18.19", "6,206.93 万元", "1,237.71 万元", "19.94%"):
@@ -212,8 +214,10 @@ def test_report_html_is_decision_first_and_chinese(good_run: dict) -> None:
     assert "SQ-FX-2026-001" in decision and "未填报产出目标" in decision
     assert "申报单位成本 17.55 元/m²，高于核定的 15.57 元/m²" in decision  # 6,079,705.42 / 346,400
     shown = _visible(page)
-    for code in ("approve", "unit_cost_cap", "sweeps_per_day", "peer median", "True", "m2"):
+    for code in ("approve", "unit_cost_cap", "peer median", "True", " m2", "/m2"):
         assert code not in shown, code
+    read_first = _visible(page[: page.index('<details class="more')])  # decision and why
+    assert "sweeps_per_day" not in read_first and "iqr" not in read_first
     assert "本报告比较 70 个同类合同" in shown
     font, _ = _embedded_font(page)
     missing = {c for c in page_characters([page]) if c.strip() and ord(c) not in font.getBestCmap()}

@@ -330,7 +330,7 @@ def case_sections(
         if key in tables:
             method.tables.append((sheet(key, lang), tables[key]))
     sections.append(method)
-    full = Section(_t("tables", lang), collapsed=True)
+    full = Section(_t("tables", lang), collapsed=True, print_open=False)
     for key in ("standard", "peer_stats", "district_gap", "frontier", "review_projects"):
         if key in tables:
             full.tables.append((sheet(key, lang), tables[key]))

@@ -46,6 +46,7 @@ class Section:
     html: str = ""
     collapsed: bool = False
     level: int = 2
+    print_open: bool = True  # a collapsed section printed open (else its summary line only)
 
 
 CSS = (
@@ -84,13 +85,10 @@ tr,figure,.kpi{break-inside:avoid;page-break-inside:avoid}
 thead{display:table-header-group}
 details.ids div{max-width:none}
 figure img{max-width:100%;max-height:230mm}
+details.print-open::details-content{content-visibility:visible;display:block}
+details>summary{list-style:none}
 }
 """
-)
-#: opens every <details> before printing, so the printout holds the whole report.
-PRINT_SCRIPT = (
-    "<script>addEventListener('beforeprint',()=>document.querySelectorAll('details')"
-    ".forEach(d=>d.open=true))</script>"
 )
 
 
@@ -171,8 +169,9 @@ def _section_html(s: Section, lang: str, first: bool) -> str:
     tag = f"h{s.level}"
     cls = ' class="first"' if first else ""
     if s.collapsed:
+        cls = "more print-open" if s.print_open else "more"
         return (
-            f'<details class="more"><summary>{html.escape(s.heading)}</summary>'
+            f'<details class="{cls}"><summary>{html.escape(s.heading)}</summary>'
             f"{''.join(body)}</details>"
         )
     return f"<{tag}{cls}>{html.escape(s.heading)}</{tag}>{''.join(body)}"
@@ -190,7 +189,7 @@ def render_report(
     parts = [
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
         f'<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style>{PRINT_SCRIPT}</head><body>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>"
     ]
     if lead:
