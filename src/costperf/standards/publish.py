@@ -464,9 +464,10 @@ def _notes(version: TableVersion, text: Mapping[str, str], lang: str) -> list[st
         notes.append(f"{text['source']}{sep}{doc}")
     if source.get("method"):
         method = str(source["method"])
-        if method.startswith("derive:"):  # the derivation rule, in words
+        if method.startswith("derive:"):  # the derivation rule, in words (once)
             rule = method.removeprefix("derive:")
-            notes.append(f"{text['method']}{sep}{code_label('derive_rule', rule, lang)}")
+            if not any(n.startswith(text["method"]) for n in notes):
+                notes.append(f"{text['method']}{sep}{code_label('derive_rule', rule, lang)}")
         else:
             notes.append(
                 f"{text['method']}{sep}{method}"
