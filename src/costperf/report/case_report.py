@@ -277,6 +277,23 @@ def why_sentences(results: object, name: Callable[[str], str], unit: str, lang: 
     return out
 
 
+def gap_words(frame: pd.DataFrame, config: object, lang: str) -> pd.DataFrame:
+    """The decomposition method and reference of the gap table in words."""
+    out = frame.copy()
+    if "method" in out:
+        out["method"] = out["method"].map(lambda m: code_label("gap_method", m, lang))
+    if "reference" in out and lang == "zh":
+
+        def words(text: object) -> object:
+            head, _, by = str(text).partition(" per ")
+            if head == "peer median" and by:
+                return f"按{config.label(by, lang)}分组的同类中位数"
+            return "同类中位数" if head == "peer median" else text
+
+        out["reference"] = out["reference"].map(words)
+    return out
+
+
 def case_sections(
     config: object,
     results: object,
@@ -333,6 +350,7 @@ def case_sections(
     full = Section(_t("tables", lang), collapsed=True, print_open=False)
     for key in ("standard", "peer_stats", "district_gap", "frontier", "review_projects"):
         if key in tables:
-            full.tables.append((sheet(key, lang), tables[key]))
+            frame = gap_words(tables[key], config, lang) if key == "district_gap" else tables[key]
+            full.tables.append((sheet(key, lang), frame))
     sections.append(full)
     return lead, sections
