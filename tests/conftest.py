@@ -18,6 +18,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "cases"
 SANITATION = CASES / "sanitation-5-districts"
+REQUESTS_2027 = CASES / "requests-2027"
+REQUESTS_2027_DATE = "2027-03-01"
 RTOL = 1e-9
 
 
@@ -104,6 +106,41 @@ def good_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "summary": summary,
         "stdout": stdout,
         "stderr": stderr,
+    }
+
+
+@pytest.fixture(scope="session")
+def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One in-process ``costperf review`` of cases/requests-2027 (outputs and records),
+    once per worker; treat the files as read-only."""
+    import pandas as pd
+
+    from costperf.cli import main
+
+    root = tmp_path_factory.mktemp("requests2027")
+    out, records = root / "out", root / "records.sqlite"
+    code = main(
+        [
+            "review",
+            str(REQUESTS_2027 / "book"),
+            "--standards",
+            str(REQUESTS_2027 / "standards"),
+            "--date",
+            REQUESTS_2027_DATE,
+            "--out",
+            str(out),
+            "--records",
+            str(records),
+        ]
+    )
+    assert code == 0
+    read = lambda name: pd.read_csv(out / name, encoding="utf-8-sig", dtype={"序号": "Int64"})  # noqa: E731
+    return {
+        "out": out,
+        "records": records,
+        "lines": read("lines.csv"),
+        "projects": read("projects.csv"),
+        "summary": json.loads((out / "summary.json").read_text(encoding="utf-8")),
     }
 
 

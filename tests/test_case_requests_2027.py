@@ -14,42 +14,12 @@ import pandas as pd
 import pytest
 
 from conftest import CASES, set_cell
+from conftest import REQUESTS_2027 as CASE
+from conftest import REQUESTS_2027_DATE as DATE
 from costperf.cli import main
 
-CASE = CASES / "requests-2027"
 BOOK, STANDARDS = CASE / "book", CASE / "standards"
-DATE = "2027-03-01"
 HW_UC = {"一级": 16.49, "二级": 12.46, "三级": 10.80, "四级": 7.85}
-
-
-@pytest.fixture(scope="session")
-def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """One in-process ``costperf review`` of the worked case (outputs and records)."""
-    root = tmp_path_factory.mktemp("requests2027")
-    out, records = root / "out", root / "records.sqlite"
-    code = main(
-        [
-            "review",
-            str(BOOK),
-            "--standards",
-            str(STANDARDS),
-            "--date",
-            DATE,
-            "--out",
-            str(out),
-            "--records",
-            str(records),
-        ]
-    )
-    assert code == 0
-    read = lambda name: pd.read_csv(out / name, encoding="utf-8-sig", dtype={"序号": "Int64"})  # noqa: E731
-    return {
-        "out": out,
-        "records": records,
-        "lines": read("lines.csv"),
-        "projects": read("projects.csv"),
-        "summary": json.loads((out / "summary.json").read_text(encoding="utf-8")),
-    }
 
 
 def _book(name: str) -> pd.DataFrame:
@@ -149,7 +119,7 @@ def test_workbook_is_formatted_for_printing(reviewed) -> None:
     ws = book["明细"]
     header = [c.value for c in ws[3]]
     first = {h: c for h, c in zip(header, ws[4], strict=True)}
-    assert first["申报数"].number_format == "#,##0.00" and first["核减率"].number_format == "0.0%"
+    assert first["申报数"].number_format == "#,##0.00" and first["核减率"].number_format == "0.00%"
     assert first["序号"].number_format == "0"
     decisions = {r[header.index("审核结论")] for r in ws.iter_rows(min_row=4, values_only=True)}
     assert decisions == {"通过", "核减", "不予安排"}

@@ -226,7 +226,8 @@ def test_costmodel_formula_option(tmp_path: Path, canary: Path, units, capsys) -
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert err.startswith("costperf: error: --formula: formula ")
+    assert err.startswith("costperf：错误：")  # the Chinese lines, then the English message
+    assert "\ncostperf: error: --formula: formula " in err
     assert not (tmp_path / "c.csv").exists()
 
 
@@ -237,7 +238,7 @@ def test_benchmark_model_option(tmp_path: Path, canary: Path, units, capsys) -> 
     code = main([*argv, "-o", str(tmp_path / "p.csv")])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.startswith("costperf: error: --model: formula ")
+    assert "\ncostperf: error: --model: formula " in err
 
 
 def test_standards_derive_formula_option(tmp_path: Path, canary: Path, capsys) -> None:

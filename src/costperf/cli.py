@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="costperf",
         description="成本预算绩效分析 cost-budget performance analysis",
     )
+    from costperf import __version__
+
+    parser.add_argument("--version", action="version", version=f"costperf {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument(
         "--problems",
@@ -42,7 +45,35 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(sub)
+    _every_command_has_lang(sub)
+    _every_command_has_examples(sub, "")
     return parser
+
+
+def _every_command_has_examples(sub: argparse._SubParsersAction, prefix: str) -> None:
+    """Put the examples of :mod:`costperf.commands.examples` under each ``--help``."""
+    from costperf.commands.examples import epilog
+
+    for name, parser in sub.choices.items():
+        command = f"{prefix}{name}"
+        if not parser.epilog and epilog(command):
+            parser.epilog = epilog(command)
+            parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _every_command_has_examples(action, f"{command} ")
+
+
+def _every_command_has_lang(sub: argparse._SubParsersAction) -> None:
+    """Give each (sub-)command without one a ``--lang zh|en`` (messages and outputs)."""
+    from costperf.commands._tables import lang_argument
+
+    for parser in dict.fromkeys(sub.choices.values()):
+        nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        for action in nested:
+            _every_command_has_lang(action)
+        if not nested and not any("--lang" in a.option_strings for a in parser._actions):
+            lang_argument(parser)
 
 
 def _problems_path(args: argparse.Namespace) -> Path:
@@ -59,6 +90,10 @@ def _problems_path(args: argparse.Namespace) -> Path:
 
 
 def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
+    if getattr(args, "lang", "zh") != "en":  # Chinese first, the English message after
+        from costperf.errors import chinese_summary
+
+        print(chinese_summary(exc), file=sys.stderr)
     print(f"costperf: error: {exc}", file=sys.stderr)
     if exc.problems is None or exc.problems.empty:
         return

@@ -331,3 +331,35 @@ def merge_errors(errors: list[InputError]) -> InputError:
         for e in errors
     ]
     return InputError("\n".join(str(e) for e in errors), pd.concat(parts, ignore_index=True))
+
+
+def format_problem_zh(row: Mapping[str, object]) -> str:
+    """One problem in Chinese: ``文件，工作表“S”，第 N 行，列“X”：<check 的中文名>，值 'v'``."""
+    from costperf.columns import code_label
+
+    parts = [str(row["source_file"])] if row.get("source_file") else []
+    if row.get("sheet"):
+        parts.append(f"工作表“{row['sheet']}”")
+    src_row = row.get("source_row")
+    if src_row not in (None, "") and not (isinstance(src_row, float) and pd.isna(src_row)):
+        parts.append(f"第 {int(src_row)} 行")
+    if row.get("column"):
+        parts.append(f"列“{row['column']}”")
+    what = code_label("check", row.get("check") or Check.INPUT, "zh")
+    value = row.get("value")
+    shown = "" if value in (None, "") else f"，值 {_show(value)}"
+    where = "，".join(parts)
+    return f"{where}：{what}{shown}" if where else f"{what}{shown}"
+
+
+def chinese_summary(exc: InputError, *, limit: int = 10) -> str:
+    """The Chinese lines printed before an input error's (English) message."""
+    problems = exc.problems
+    if problems is not None and len(problems):
+        problems = problems[problems["severity"] != "warning"]
+    if problems is None or problems.empty:
+        return "costperf：错误：输入有误，英文说明如下（--lang en 只显示英文）。"
+    rows = problems.head(limit).to_dict("records")
+    head = f"costperf：错误：共 {len(problems)} 处输入问题"
+    head += f"（前 {len(rows)} 处如下）：" if len(problems) > len(rows) else "："
+    return "\n".join([head, *(f"  {format_problem_zh(r)}" for r in rows)])

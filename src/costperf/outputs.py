@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from costperf import __version__
 from costperf.case import CaseConfig
-from costperf.columns import label
 from costperf.errors import LOCATION
 from costperf.io.write import write_text
 from costperf.pipeline import CaseData, CaseResults
@@ -23,6 +23,7 @@ from costperf.records import as_target, check_store, find_run, new_run_id, write
 from costperf.report import charts
 from costperf.report.excel import write_workbook
 from costperf.report.html import Section, render_report
+from costperf.report.webfont import embed_fonts
 
 SHEETS = {  # key: (zh, en)
     "summary": ("概要", "Summary"),
@@ -164,55 +165,78 @@ def build_summary(
     }
 
 
+def _standard_at_mix(units: pd.DataFrame, standard: pd.DataFrame, dims: list[str]) -> pd.Series:
+    """Per district: the standard weighted by its contracts' outputs in each cell."""
+    if not dims or standard.empty or not set(dims) <= set(standard):
+        return pd.Series(dtype=float)
+    merged = units.merge(standard[[*dims, "value"]], on=dims, how="left")
+    weighted = (merged["value"] * merged["output_quantity"]).groupby(merged["district"]).sum()
+    return weighted / merged.groupby("district")["output_quantity"].sum()
+
+
 def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[str, bytes]]:
+    zh = lang == "zh"
     dims = list(config.units.dimensions)
+    unit = config.units.output_unit
     out = []
     if dims:
         out.append(
             (
-                ("各合同单位成本与标准值" if lang == "zh" else "Unit costs and standard"),
+                "各合同单位成本与标准值（虚线：各等级标准值）"
+                if zh
+                else "Unit costs per contract and the standard (dashed)",
                 charts.unit_cost_box(
                     results.units,
                     by=dims[0],
                     standard=results.standard,
-                    output_unit=config.units.output_unit,
-                    dim_label=label(dims[0], lang),
+                    output_unit=unit,
+                    dim_label=config.label(dims[0], lang),
                     lang=lang,
                 ),
             )
         )
+    peer_median = float(results.units["unit_cost"].median()) if len(results.units) else None
     out.append(
         (
-            ("各区域单位成本" if lang == "zh" else "Unit cost by district"),
+            "各区域单位成本 = 区域合同总成本 ÷ 总产出；红色虚线为全部合同单位成本中位数，"
+            "黑色短线为按本区各等级产出加权的标准值。"
+            if zh
+            else "Unit cost per district = total cost / total output; red dashed: median of "
+            "all contracts; black: the standard weighted by the district's grade mix.",
             charts.district_bars(
-                results.districts, output_unit=config.units.output_unit, lang=lang
+                results.districts,
+                output_unit=unit,
+                lang=lang,
+                peer_median=peer_median,
+                standard_at_mix=_standard_at_mix(results.units, results.standard, dims),
             ),
         )
     )
     if not results.district_gap.empty:
-        gaps = results.district_gap
-        worst = gaps.groupby("district")["gap"].first().idxmax()
-        rows = gaps[gaps["district"] == worst]
-        effects = rows.set_index("driver")["effect"]
-        names = {d: config.label(d, lang) for d in effects.index}
-        names["residual"] = "残差（参照调整）" if lang == "zh" else "residual"
+        names = {d: config.label(d, lang) for d in results.district_gap["driver"].unique()}
+        names["residual"] = "残差（参照调整）" if zh else "residual"
         out.append(
             (
-                ("差异分解瀑布图：" if lang == "zh" else "Gap waterfall: ") + str(worst),
-                charts.waterfall(
-                    float(rows["reference_value"].iloc[0]),
-                    effects,
-                    unit_name=str(worst),
-                    labels=names,
-                    lang=lang,
-                    value_label=label("unit_cost", lang),
+                "差异分解：每个区域从同类参照值出发，各驱动因素的加法影响之和等于差异。"
+                "此处的实际值是本区合同单位成本的平均值，与上图按总成本÷总产出计算的区域"
+                "单位成本口径不同，两者数值略有差异。"
+                if zh
+                else "Gap decomposition: from the peer reference, the additive effects of the "
+                "drivers sum to the gap. 'Actual' here is the mean of the district's contract "
+                "unit costs, not total cost / total output as in the district bars, so the two "
+                "differ slightly.",
+                charts.waterfall_panel(
+                    results.district_gap, labels=names, output_unit=unit, lang=lang
                 ),
             )
         )
     if not results.frontier.empty and "efficiency" in results.frontier:
         out.append(
             (
-                ("DEA 效率值" if lang == "zh" else "DEA efficiency"),
+                "DEA 效率值按区域分布（1 为效率前沿），标注效率最低的 5 个合同。"
+                if zh
+                else "DEA efficiency per district (1 = on the frontier); the five least "
+                "efficient contracts are labelled.",
                 charts.efficiency_bars(
                     results.frontier,
                     id_column="project_id",
@@ -228,13 +252,15 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
         names = " + ".join(config.label(c, lang) for c in inputs)
         out.append(
             (
-                ("效率前沿" if lang == "zh" else "Efficiency frontier"),
+                "效率前沿：投入（元）与产出，星号连线为前沿上的合同"
+                if zh
+                else "Efficiency frontier: inputs (yuan) against output; starred: the frontier",
                 charts.frontier_scatter(
                     results.frontier.reset_index(drop=True),
                     input_total=table[inputs].sum(axis=1).reset_index(drop=True),
                     output=table[output].reset_index(drop=True),
-                    input_label=names + ("（元）" if lang == "zh" else " (yuan)"),
-                    output_label=config.label(output, lang),
+                    input_label=names + ("（元）" if zh else " (yuan)"),
+                    output_label=config.label(output, lang).replace("_", " "),
                     lang=lang,
                 ),
             )
@@ -242,13 +268,16 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
     if "expected_unit_cost" in results.units:
         out.append(
             (
-                ("实际与回归预期单位成本" if lang == "zh" else "Actual vs expected unit cost"),
+                "实际与回归预期单位成本：对角线上方的合同比其驱动因素预期的更贵"
+                if zh
+                else "Actual vs expected unit cost: contracts above the diagonal cost more "
+                "than their drivers predict",
                 charts.expected_scatter(
                     results.units,
                     actual="unit_cost",
                     expected="expected_unit_cost",
                     group="district",
-                    output_unit=config.units.output_unit,
+                    output_unit=unit,
                     lang=lang,
                 ),
             )
@@ -311,8 +340,11 @@ def write_outputs(
     *,
     records_path: Path | str | None,
     lang: str = "zh",
+    on_step: Callable[[str], None] | None = None,
 ) -> dict:
     """Write every output of a run; return the summary dictionary.
+
+    ``on_step(name)`` is told what is being written (a progress display).
 
     Order: a record store that cannot be used rejects the run before anything is
     written; everything is rendered; each file is moved into place atomically; only
@@ -323,19 +355,28 @@ def write_outputs(
     tables = {k: v for k, v in _tables(results, data).items() if v is not None and len(v)}
     if lang == "zh":  # the case's own names (drivers, variables) get its [labels]
         tables = {k: _with_case_labels(v, config) for k, v in tables.items()}
+    step = on_step or (lambda _name: None)
+    step("charts")
     png = _charts(config, results, lang)
     workbook = {_sheet(k, lang): v for k, v in tables.items()}
-    sections = _sections(config, results, tables, png, lang)
-    html = render_report(config.title, sections, lang=lang)
+    lead, sections = _sections(config, results, tables, png, lang)
+    html = render_report(config.title, sections, lang=lang, lead=lead, embed=False)
     run_id, held = None, None
     params = {"case": config.name, "config_hash": data.config_hash}
     if records_path is not None and not results.review_projects.empty:
         check_store(records_path)
         held = find_run(records_path, "run", data.data_hash, params)  # the same: not again
         run_id = held or new_run_id()
+    step("report.xlsx")
     write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
-    write_text(html, out_dir / "report.html")
+    step("standard")
     published = _write_derived_standard(results, out_dir, lang)
+    step("report.html")
+    pages = [p for p in published if p.suffix == ".html"]  # one font subset for all pages
+    texts = embed_fonts([html, *(p.read_text(encoding="utf-8") for p in pages)])
+    write_text(texts[0], out_dir / "report.html")
+    for path, text in zip(pages, texts[1:], strict=True):
+        write_text(text, path)
     summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
     summary["records"]["already_recorded"] = held is not None
     summary["published_standard"] = [str(p) for p in published]
@@ -381,7 +422,9 @@ def _write_derived_standard(results: CaseResults, out_dir: Path, lang: str) -> l
         files = list(write_derived_table(table, scratch / "standards"))
         standards = read_standards(files[0])
         pubs = [
-            publish_table(standards, table.ref, scratch / f"{table.stem}.{fmt}", lang=lang)
+            publish_table(
+                standards, table.ref, scratch / f"{table.stem}.{fmt}", lang=lang, embed=False
+            )
             for fmt in ("xlsx", "html")
         ]
         final.mkdir(exist_ok=True)
@@ -415,40 +458,8 @@ def _sections(
     tables: dict[str, pd.DataFrame],
     png: list[tuple[str, bytes]],
     lang: str,
-) -> list[Section]:
-    zh = lang == "zh"
-    totals = results.review_totals
-    text = ""
-    if totals:
-        text = (
-            f"申报 {totals['requests']} 项，申报数 {totals['requested']:,.2f} 元，审定数 "
-            f"{totals['approved']:,.2f} 元，核减 {totals['cut']:,.2f} 元，核减率 "
-            f"{totals['cut_rate']:.1%}。"
-            if zh
-            else f"{totals['requests']} requests, requested {totals['requested']:,.2f} yuan, "
-            f"approved {totals['approved']:,.2f}, cut {totals['cut']:,.2f} "
-            f"({totals['cut_rate']:.1%})."
-        )
-    sections = [Section("图表" if zh else "Charts", config.description, charts=png)]
-    for key in (
-        "districts",
-        "standard",
-        "peer_stats",
-        "rule_comparison",
-        "sensitivity",
-        "outliers",
-        "gap_reference",
-        "district_gap",
-        "regression",
-        "frontier",
-        "review_projects",
-    ):
-        if key in tables:
-            sections.append(
-                Section(
-                    _sheet(key, lang),
-                    text if key == "review_projects" else "",
-                    tables=[(_sheet(key, lang), tables[key])],
-                )
-            )
-    return sections
+) -> tuple[str, list[Section]]:
+    """The lead sentence and sections of report.html (:mod:`costperf.report.case_report`)."""
+    from costperf.report.case_report import case_sections
+
+    return case_sections(config, results, tables, png, lang, _sheet)

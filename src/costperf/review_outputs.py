@@ -28,11 +28,11 @@ from costperf.records import check_store, find_batch, new_run_id, params_hash, w
 from costperf.report.excel import write_workbook
 from costperf.report.review_book import (
     display_tables,
-    print_setup,
     review_form,
     split_rows,
     summary_page,
 )
+from costperf.report.webfont import embed_fonts
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.decide import BatchResult
 from costperf.standards import StandardSet
@@ -122,9 +122,7 @@ def write_review_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     step("review.xlsx")
     sheets = split_rows(display_tables(result, lang))
-    write_workbook(
-        sheets, out_dir / "review.xlsx", lang=lang, title=title, format_sheet=print_setup
-    )
+    write_workbook(sheets, out_dir / "review.xlsx", lang=lang, title=title)
     step("csv")
     for name, frame in (("projects.csv", result.projects), ("lines.csv", result.lines)):
         write_table(to_display(frame, lang) if lang == "zh" else frame, out_dir / name)
@@ -180,6 +178,7 @@ def _write_forms(result: BatchResult, folder: Path, batch_id: str, lang: str) ->
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".forms-") as scratch:
         scratch = Path(scratch)
         names: set[str] = set()
+        pages: dict[str, str] = {}
         projects = result.projects.astype(object).where(result.projects.notna(), None)
         for project in projects.to_dict("records"):
             mine = rows.get(project["project_id"], [])
@@ -191,8 +190,10 @@ def _write_forms(result: BatchResult, folder: Path, batch_id: str, lang: str) ->
                 name += "_"
             names.add(name)
             cites = [used[ref] for ref in sorted(cited) if ref in used]
-            html = review_form(project, mine, cites, batch=batch_id, lang=lang)
-            write_text(html, scratch / f"{name}.html")
+            pages[name] = review_form(project, mine, cites, batch=batch_id, lang=lang)
+        # one font subset covering every form, embedded in each (each opens alone)
+        for name, page in zip(pages, embed_fonts(list(pages.values())), strict=True):
+            write_text(page, scratch / f"{name}.html")
         if folder.exists():
             shutil.rmtree(folder)
         scratch.rename(folder)

@@ -202,20 +202,9 @@ def write_tables(tables: Sequence[tuple[str, str, pd.DataFrame]], output: Path) 
 
 
 def _write_workbook(sheets: Sequence[tuple[str, pd.DataFrame]], path: Path) -> Path:
-    from costperf.io.write import atomic_path, excel_writer, neutralise_frame
+    from costperf.report.excel import write_workbook
 
-    with atomic_path(path) as tmp, excel_writer(tmp) as writer:
-        head = writer.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        for name, frame in sheets:
-            shown = neutralise_frame(frame)  # text stays text, never a formula
-            shown.to_excel(writer, sheet_name=name[:31], index=False)
-            sheet = writer.sheets[name[:31]]
-            for j, column in enumerate(shown.columns):
-                sheet.write_string(0, j, str(column), head)
-                wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(column))
-                sheet.set_column(j, j, float(min(max(wide + 2, 10), 40)))
-            sheet.freeze_panes(1, 0)
-    return path
+    return write_workbook(dict(sheets), path)
 
 
 def split_names(text: str | None, option: str) -> list[str]:

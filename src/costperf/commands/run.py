@@ -58,7 +58,13 @@ def run(args: argparse.Namespace) -> int:
         results = analyse(config, data, on_step=bar.step)
         bar.step("writing the reports")
         summary = write_outputs(
-            config, data, results, args.out, records_path=records, lang=args.lang
+            config,
+            data,
+            results,
+            args.out,
+            records_path=records,
+            lang=args.lang,
+            on_step=lambda name: bar.describe(f"writing the reports: {name}"),
         )
         bar.advance()
     remove_stale_problems(args.out)

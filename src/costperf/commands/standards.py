@@ -178,8 +178,12 @@ def run_list(args: argparse.Namespace) -> int:
         "document_no",
         "title",
     ]
-    out = tables[cols]
+    from costperf.report.formats import label_codes
+    from costperf.standards.format import KINDS
+
+    out = label_codes(tables[cols], args.lang)  # status in words
     if args.lang == "zh":
+        out = out.assign(kind=out["kind"].map(lambda k: KINDS.get(k, k)))
         out = out.rename(
             columns={
                 "table_id": "标准表",
@@ -347,15 +351,23 @@ def run_lookup(args: argparse.Namespace) -> int:
             raise InputError(msg)
         dims[key.strip()] = value.strip()
     standards = _load(args)
-    found = lookup_value(
-        standards,
-        args.table,
-        args.on,
-        item=args.item,
-        component=args.component,
-        include_drafts=args.drafts,
-        **dims,
-    )
+    version = _table_or_none(standards, args.table)
+    item, dims = _codes_from_names(version, args.item, dims)
+    try:
+        found = lookup_value(
+            standards,
+            args.table,
+            args.on,
+            item=item,
+            component=args.component,
+            include_drafts=args.drafts,
+            **dims,
+        )
+    except InputError as exc:
+        if version is None:
+            raise
+        msg = f"{exc}\n{lookup_choices(version, args.lang)}"
+        raise InputError(msg, exc.problems) from None
     verified = "" if found.verified else " (unverified)"
     print(
         f"{found.value:g} {found.unit}{verified}  {found.ref}  {found.name_zh}  "
@@ -363,6 +375,60 @@ def run_lookup(args: argparse.Namespace) -> int:
         + (f" to {found.effective_to}" if found.effective_to else "")
     )
     return 0
+
+
+def _table_or_none(standards: object, ref: str) -> object:
+    """The table version ``ref`` names, or None (``ref`` may be a standard_id)."""
+    from costperf.errors import InputError
+
+    try:
+        return standards.get(ref)
+    except InputError:
+        return None
+
+
+def _codes_from_names(
+    version: object, item: str | None, dims: dict[str, str]
+) -> tuple[str | None, dict[str, str]]:
+    """Chinese (or English) names of an item and of dimensions mapped to their codes."""
+    if version is None:
+        return item, dims
+    header = version.header
+
+    def code(names: dict, text: str | None) -> str | None:
+        if text is None or text in names:
+            return text
+        for key, spec in names.items():
+            if text in ((spec or {}).get("label_zh"), (spec or {}).get("label_en")):
+                return key
+        return text
+
+    spec_dims = header.get("dimensions") or {}
+    return code(header.get("items") or {}, item), {code(spec_dims, k): v for k, v in dims.items()}
+
+
+def lookup_choices(version: object, lang: str = "zh") -> str:
+    """What ``standards lookup`` accepts for a table: its items and dimensions."""
+    zh = lang == "zh"
+    header = version.header
+    lines = [f"{version.table_id}@{version.version} " + ("可查询：" if zh else "accepts:")]
+    items = header.get("items") or {}
+    if items:
+        lines.append(
+            ("  项目 --item：" if zh else "  items --item: ")
+            + "、".join(f"{k}（{(v or {}).get('label_zh', k)}）" for k, v in items.items())
+        )
+    for dim in version.dims:
+        spec = (header.get("dimensions") or {}).get(dim) or {}
+        values = spec.get("values") or sorted(set(version.values[dim].astype(str)) - {"*"}, key=str)
+        shown = "、".join(map(str, values[:12])) + ("…" if len(values) > 12 else "")
+        name = spec.get("label_zh", dim)
+        lines.append(
+            f"  维度 -d {dim}=值（{name}）：{shown}"
+            if zh
+            else f"  dimension -d {dim}=VALUE: {shown}"
+        )
+    return "\n".join(lines)
 
 
 _DERIVE_LABELS_ZH = {

@@ -151,9 +151,11 @@ def write_text(text: str, path: str | Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
-    with excel_writer(path) as writer:
-        neutralise_frame(frame).to_excel(writer, index=False)
+def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "Sheet1") -> None:
+    # formatted by column type like every workbook (costperf.report.excel)
+    from costperf.report.excel import write_sheets
+
+    write_sheets({sheet: frame}, path)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -181,7 +183,10 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     write = _writer(path.suffix.lower())
     with atomic_path(path) as tmp:
-        write(frame, tmp)
+        if write is _write_xlsx:  # the sheet is named after the file, not "Sheet1"
+            _write_xlsx(frame, tmp, sheet=path.stem)
+        else:
+            write(frame, tmp)
     return path
 
 

@@ -6,14 +6,16 @@ Each function takes result frames and a language ('zh' or 'en') and draws on a f
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from costperf.columns import natural_key
 from costperf.report.fonts import use_cjk_font
+from costperf.report.formats import pretty_units
 
 TEXT = {
     "unit_cost": ("单位成本（元/{u}）", "Unit cost (yuan/{u})"),
@@ -23,12 +25,19 @@ TEXT = {
         "各区域单位成本（总成本/总产出）",
         "Unit cost by district (total cost / total output)",
     ),
+    "peer_median": ("全部合同中位数 {v:.2f}", "median of all contracts {v:.2f}"),
+    "standard_mix": ("按本区等级构成的标准值", "standard at the district's grade mix"),
     "gap_title": ("{unit}与参照值的差异分解", "Gap of {unit} to the reference, by driver"),
+    "panel_title": (
+        "各区域单位成本差异分解（合同平均，元/{u}）",
+        "Gap decomposition per district (contract mean, yuan/{u})",
+    ),
     "reference": ("参照值", "reference"),
     "actual": ("实际值", "actual"),
-    "frontier_title": ("成本效率（DEA）", "Cost efficiency (DEA)"),
-    "efficiency": ("效率值", "efficiency"),
+    "frontier_title": ("各区域合同成本效率（DEA）分布", "Cost efficiency (DEA) per district"),
+    "efficiency": ("效率值（DEA，1 = 前沿）", "efficiency (DEA, 1 = frontier)"),
     "efficient": ("前沿上的合同（效率值=1）", "on the frontier (score 1)"),
+    "lowest": ("效率最低的合同", "least efficient contracts"),
     "frontier_scatter": (
         "效率前沿：各合同投入与产出（颜色为 DEA 效率值）",
         "Frontier: inputs against output per unit (colour: DEA score)",
@@ -39,18 +48,35 @@ TEXT = {
     ),
     "expected": ("回归预期单位成本（元/{u}）", "Expected unit cost (yuan/{u})"),
     "actual_uc": ("实际单位成本（元/{u}）", "Actual unit cost (yuan/{u})"),
+    "cut_axis": ("金额（万元）", "amount (yuan)"),
+    "approved": ("审定数", "approved"),
+    "cut": ("核减数", "cut"),
+    "rate_axis": ("核减率（%）", "cut rate (%)"),
+    "projects": ("项目数", "projects"),
 }
 
 
 def _t(key: str, lang: str, **kw: object) -> str:
     zh, en = TEXT[key]
-    return (zh if lang == "zh" else en).format(**kw)
+    return pretty_units((zh if lang == "zh" else en).format(**kw))
 
 
-def _png(fig) -> bytes:
+def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     return buf.getvalue()
+
+
+def chart(draw: Callable[..., object]) -> Callable[..., bytes]:
+    """Make a function drawing a Figure return PNG bytes; ``.figure`` draws only (tests
+    read the texts of the figure)."""
+
+    @functools.wraps(draw)
+    def render(*args: object, **kwargs: object) -> bytes:
+        return _png(draw(*args, **kwargs))
+
+    render.figure = draw
+    return render
 
 
 def _figure(width: float = 8.0, height: float = 4.5):
@@ -60,6 +86,30 @@ def _figure(width: float = 8.0, height: float = 4.5):
     return Figure(figsize=(width, height))
 
 
+def _plain(ax, *, x: bool = True, y: bool = True, decimals: int = 0) -> None:  # noqa: ANN001, ARG001
+    """Tick labels as plain numbers with thousands separators (no 1e6 offsets); the
+    decimals follow the tick spacing (2.5 steps read 12.5, not 12)."""
+    from matplotlib.ticker import ScalarFormatter
+
+    class Plain(ScalarFormatter):
+        def __init__(self) -> None:
+            super().__init__(useOffset=False)
+            self.set_scientific(False)
+
+        def __call__(self, value: float, pos: int | None = None) -> str:
+            text = super().__call__(value, pos)
+            if not text:
+                return text
+            places = len(text.split(".")[1]) if "." in text else 0
+            return f"{value:,.{places}f}"
+
+    if x:
+        ax.xaxis.set_major_formatter(Plain())
+    if y:
+        ax.yaxis.set_major_formatter(Plain())
+
+
+@chart
 def unit_cost_box(
     units: pd.DataFrame,
     *,
@@ -69,7 +119,7 @@ def unit_cost_box(
     output_unit: str = "m2",
     dim_label: str = "",
     lang: str = "zh",
-) -> bytes:
+):
     """Box plot of unit costs per ``by`` group, with each contract as a dot coloured by ``hue``."""
     fig = _figure()
     ax = fig.add_subplot()
@@ -95,28 +145,77 @@ def unit_cost_box(
             if len(value):
                 ax.hlines(value.iloc[0], i - 0.3, i + 0.3, colors="black", linestyles="--")
         ax.plot([], [], "k--", label=_t("standard", lang))
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(pretty_units(dim_label or by))
     ax.set_ylabel(_t("unit_cost", lang, u=output_unit))
     ax.set_title(_t("box_title", lang, d=dim_label or by))
-    ax.legend(fontsize=8, ncol=3)
+    ax.legend(fontsize=8, ncol=3, loc="lower right")
     ax.grid(axis="y", alpha=0.3)
-    return _png(fig)
+    _plain(ax, x=False, decimals=0)
+    return fig
 
 
+@chart
 def district_bars(
-    groups: pd.DataFrame, *, by: str = "district", output_unit: str = "m2", lang: str = "zh"
-) -> bytes:
-    """Bar chart of each district's unit cost (total cost / total output)."""
-    fig = _figure(7.0, 4.0)
+    groups: pd.DataFrame,
+    *,
+    by: str = "district",
+    output_unit: str = "m2",
+    lang: str = "zh",
+    peer_median: float | None = None,
+    standard_at_mix: pd.Series | None = None,
+):
+    """Each district's unit cost (total cost / total output), with reference lines: the
+    median of all contracts and, per district, the standard at its own grade mix."""
+    fig = _figure(7.5, 4.2)
     ax = fig.add_subplot()
-    ax.bar(groups[by].astype(str), groups["unit_cost"], color="C0")
-    for x, y in zip(range(len(groups)), groups["unit_cost"], strict=True):
-        ax.annotate(f"{y:.2f}", (x, y), ha="center", va="bottom", fontsize=9)
+    names = groups[by].astype(str).tolist()
+    x = np.arange(len(names))
+    ax.bar(x, groups["unit_cost"], color="C0", width=0.6)
+    for i, y in zip(x, groups["unit_cost"], strict=True):
+        ax.annotate(f"{y:.2f}", (i, y), ha="center", va="bottom", fontsize=9)
+    if peer_median is not None and np.isfinite(peer_median):
+        ax.axhline(peer_median, color="C3", linestyle="--", linewidth=1.2,
+                   label=_t("peer_median", lang, v=peer_median))  # fmt: skip
+    if standard_at_mix is not None:
+        values = standard_at_mix.reindex(groups[by]).to_numpy(float)
+        ax.hlines(values, x - 0.36, x + 0.36, colors="black", linewidth=2,
+                  label=_t("standard_mix", lang))  # fmt: skip
+    ax.set_xticks(x, names)
+    top = float(np.nanmax(groups["unit_cost"].to_numpy(float))) if len(groups) else 1.0
+    ax.set_ylim(0, top * 1.25)
     ax.set_ylabel(_t("unit_cost", lang, u=output_unit))
     ax.set_title(_t("district_title", lang))
     ax.grid(axis="y", alpha=0.3)
-    return _png(fig)
+    if peer_median is not None or standard_at_mix is not None:
+        ax.legend(fontsize=8, loc="upper right", ncol=2)
+    _plain(ax, x=False)
+    return fig
 
 
+def _waterfall_on(ax, reference_value: float, effects: pd.Series, names: list[str]):  # noqa: ANN001
+    """A horizontal, zero-based waterfall: reference, each effect, the result."""
+    steps = effects.to_numpy(float)
+    starts = reference_value + np.concatenate([[0.0], np.cumsum(steps)[:-1]])
+    final = reference_value + steps.sum()
+    y = np.arange(len(steps) + 2)[::-1]
+    ax.barh(y[0], reference_value, color="0.6")
+    colors = ["C3" if v > 0 else "C2" for v in steps]
+    ax.barh(y[1:-1], steps, left=starts, color=colors)
+    ax.barh(y[-1], final, color="C0")
+    ax.annotate(f"{reference_value:.2f}", (reference_value, y[0]), va="center", fontsize=8,
+                xytext=(2, 0), textcoords="offset points")  # fmt: skip
+    ax.annotate(f"{final:.2f}", (final, y[-1]), va="center", fontsize=8,
+                xytext=(2, 0), textcoords="offset points")  # fmt: skip
+    for yy, b, v in zip(y[1:-1], starts, steps, strict=True):
+        ax.annotate(f"{v:+.2f}", (b + max(v, 0), yy), va="center", fontsize=8,
+                    xytext=(2, 0), textcoords="offset points")  # fmt: skip
+    ax.set_yticks(y, names)
+    ax.set_xlim(0, max(reference_value, final, float((starts + steps).max())) * 1.3)
+    ax.grid(axis="x", alpha=0.3)
+
+
+@chart
 def waterfall(
     reference_value: float,
     effects: pd.Series,
@@ -125,60 +224,95 @@ def waterfall(
     labels: dict[str, str] | None = None,
     lang: str = "zh",
     value_label: str = "",
-) -> bytes:
-    """Waterfall from the reference value through each driver's additive effect."""
-    fig = _figure(8.0, 4.5)
+):
+    """Zero-based waterfall of one unit from the reference value through each driver."""
+    fig = _figure(8.0, 4.0)
     ax = fig.add_subplot()
-    names = (
-        [_t("reference", lang)]
-        + [(labels or {}).get(k, k) for k in effects.index]
-        + [_t("actual", lang)]
-    )
-    steps = effects.to_numpy(float)
-    starts = reference_value + np.concatenate([[0.0], np.cumsum(steps)[:-1]])
-    final = reference_value + steps.sum()
-    ax.bar(0, reference_value, color="grey")
-    colors = ["C3" if s > 0 else "C2" for s in steps]
-    ax.bar(range(1, len(steps) + 1), steps, bottom=starts, color=colors)
-    ax.bar(len(steps) + 1, final, color="C0")
-    for i, (s, b) in enumerate(zip(steps, starts, strict=True), start=1):
-        ax.annotate(f"{s:+.2f}", (i, b + max(s, 0)), ha="center", va="bottom", fontsize=8)
-    ax.annotate(f"{reference_value:.2f}", (0, reference_value), ha="center", va="bottom")
-    ax.annotate(f"{final:.2f}", (len(steps) + 1, final), ha="center", va="bottom")
-    # zoom on the steps: the axis starts near the lowest level reached, not at zero
-    levels = np.concatenate([[reference_value, final], starts, starts + steps])
-    span = max(float(levels.max() - levels.min()), 1e-9 + abs(reference_value) * 0.01)
-    ax.set_ylim(max(0.0, float(levels.min()) - 1.5 * span), float(levels.max()) + 0.6 * span)
-    ax.set_xticks(range(len(names)), names, rotation=20, ha="right")
-    ax.set_ylabel(value_label)
-    ax.set_title(_t("gap_title", lang, unit=unit_name), pad=12)
-    ax.grid(axis="y", alpha=0.3)
-    return _png(fig)
+    names = [_t("reference", lang), *((labels or {}).get(k, k) for k in effects.index),
+             _t("actual", lang)]  # fmt: skip
+    _waterfall_on(ax, reference_value, effects, [pretty_units(n) for n in names])
+    ax.set_xlabel(pretty_units(value_label))
+    ax.set_title(_t("gap_title", lang, unit=unit_name))
+    _plain(ax, y=False)
+    return fig
 
 
+@chart
+def waterfall_panel(
+    gaps: pd.DataFrame,
+    *,
+    labels: dict[str, str] | None = None,
+    output_unit: str = "m2",
+    lang: str = "zh",
+):
+    """One zero-based waterfall per district side by side (shared driver axis).
+
+    ``gaps``: ``district``, ``driver``, ``effect``, ``reference_value`` (one row per
+    district and driver, as :func:`costperf.decompose.cells.group_effects` gives).
+    """
+    districts = list(dict.fromkeys(gaps["district"]))
+    fig = _figure(min(3.0 * len(districts), 15.0) + 1.5, 4.0)
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(1, len(districts), sharey=True, squeeze=False)[0]
+    top = 0.0
+    for ax, district in zip(axes, districts, strict=True):
+        rows = gaps[gaps["district"] == district]
+        effects = rows.set_index("driver")["effect"]
+        names = [_t("reference", lang), *((labels or {}).get(k, k) for k in effects.index),
+                 _t("actual", lang)]  # fmt: skip
+        _waterfall_on(ax, float(rows["reference_value"].iloc[0]), effects,
+                      [pretty_units(n) for n in names])  # fmt: skip
+        ax.set_title(str(district), fontsize=11)
+        top = max(top, ax.get_xlim()[1])
+        _plain(ax, y=False)
+    for ax in axes:
+        ax.set_xlim(0, top)
+    fig.suptitle(_t("panel_title", lang, u=output_unit), fontsize=12)
+    fig.supxlabel(_t("unit_cost", lang, u=output_unit), fontsize=10)
+    return fig
+
+
+@chart
 def efficiency_bars(
-    scores: pd.DataFrame, *, id_column: str, score: str, group: str | None = None, lang: str = "zh"
-) -> bytes:
-    """Sorted efficiency scores (e.g. DEA), coloured by group."""
-    fig = _figure(9.0, 4.0)
+    scores: pd.DataFrame,
+    *,
+    id_column: str,
+    score: str,
+    group: str | None = None,
+    lang: str = "zh",
+    label_lowest: int = 5,
+):
+    """DEA scores as a distribution per group (box and dots), the least efficient
+    contracts labelled by their id."""
+    fig = _figure(8.5, 4.2)
     ax = fig.add_subplot()
-    ordered = scores.sort_values(score)
-    colors = "C0"
-    if group is not None:
-        from matplotlib.patches import Patch
-
-        names = sorted(ordered[group].unique(), key=natural_key)
-        colors = ordered[group].map({n: f"C{i}" for i, n in enumerate(names)}).tolist()
-        handles = [Patch(color=f"C{i}", label=str(n)) for i, n in enumerate(names)]
-        ax.legend(handles=handles, fontsize=8, ncol=3)
-    ax.bar(range(len(ordered)), ordered[score], color=colors)
-    ax.set_xticks([])
+    frame = scores.dropna(subset=[score])
+    names = sorted(frame[group].unique(), key=natural_key) if group else [None]
+    rng = np.random.default_rng(0)
+    for i, name in enumerate(names):
+        part = frame if name is None else frame[frame[group] == name]
+        ax.boxplot([part[score].to_numpy(float)], positions=[i], widths=0.5, showfliers=False)
+        ax.scatter(i + rng.uniform(-0.15, 0.15, len(part)), part[score], s=16,
+                   color=f"C{i}", alpha=0.8, zorder=3)  # fmt: skip
+    low = frame.nsmallest(label_lowest, score).sort_values(score, ascending=False)
+    stacked: dict[object, int] = {}
+    for _, row in low.iterrows():
+        i = names.index(row[group]) if group else 0
+        k = stacked[i] = stacked.get(i, -1) + 1  # labels of one group stacked downwards
+        ax.annotate(str(row[id_column]), (i, row[score]), fontsize=7, xytext=(14, -11 * k),
+                    textcoords="offset points", va="center",
+                    arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6})  # fmt: skip
+    ax.set_xticks(range(len(names)), [str(n) if n is not None else "" for n in names])
+    bottom = float(frame[score].min()) if len(frame) else 0.0
+    ax.set_ylim(max(0.0, min(0.5, bottom - 0.1)), 1.03)
     ax.set_ylabel(_t("efficiency", lang))
     ax.set_title(_t("frontier_title", lang))
-    ax.set_ylim(0, 1.05)
-    return _png(fig)
+    ax.grid(axis="y", alpha=0.3)
+    _plain(ax, x=False, decimals=1)
+    return fig
 
 
+@chart
 def frontier_scatter(
     scores: pd.DataFrame,
     *,
@@ -188,7 +322,7 @@ def frontier_scatter(
     input_label: str = "",
     output_label: str = "",
     lang: str = "zh",
-) -> bytes:
+):
     """Each unit's total input against its output, shaded by its DEA score; the units on
     the frontier (score 1) are starred and joined in order of output (with one input and
     one output, that line is the VRS frontier itself)."""
@@ -209,13 +343,17 @@ def frontier_scatter(
         linewidth=1,
         label=_t("efficient", lang),
     )
-    ax.set_xlabel(output_label)
-    ax.set_ylabel(input_label)
+    ax.set_xlabel(pretty_units(output_label))
+    ax.set_ylabel(pretty_units(input_label))
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
     ax.set_title(_t("frontier_scatter", lang), fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
-    return _png(fig)
+    _plain(ax)
+    return fig
 
 
+@chart
 def expected_scatter(
     units: pd.DataFrame,
     *,
@@ -224,7 +362,7 @@ def expected_scatter(
     group: str | None = None,
     output_unit: str = "m2",
     lang: str = "zh",
-) -> bytes:
+):
     """Actual against regression-expected unit cost, one dot per unit, with the diagonal."""
     fig = _figure(6.5, 5.5)
     ax = fig.add_subplot()
@@ -240,17 +378,17 @@ def expected_scatter(
     ax.set_title(_t("expected_title", lang), fontsize=10)
     if group:
         ax.legend(fontsize=8)
-    return _png(fig)
+    _plain(ax, decimals=0)
+    return fig
 
 
 def chart_titles(lang: str) -> Sequence[str]:
     """All fixed chart texts in ``lang`` (for glyph tests)."""
-    return [v[0] if lang == "zh" else v[1] for v in TEXT.values()]
+    return [pretty_units(v[0] if lang == "zh" else v[1]) for v in TEXT.values()]
 
 
-def cut_bars(
-    groups: pd.DataFrame, *, label: str, title: str, lang: str = "zh", top: int = 15
-) -> bytes:
+@chart
+def cut_bars(groups: pd.DataFrame, *, label: str, title: str, lang: str = "zh", top: int = 15):
     """Horizontal bars of the cut and the approved amount per group (largest cut first).
 
     ``groups`` has ``group``, ``approved`` and ``cut`` [yuan]; ``label`` names the axis.
@@ -260,36 +398,32 @@ def cut_bars(
     ax = fig.add_subplot()
     names = shown["group"].astype(str)
     wan = 1e4 if lang == "zh" else 1.0
+    ax.barh(names, shown["approved"] / wan, color="C0", label=_t("approved", lang))
     ax.barh(
-        names, shown["approved"] / wan, color="C0", label="审定数" if lang == "zh" else "approved"
-    )
-    ax.barh(
-        names,
-        shown["cut"] / wan,
-        left=shown["approved"] / wan,
-        color="C3",
-        label="核减数" if lang == "zh" else "cut",
+        names, shown["cut"] / wan, left=shown["approved"] / wan, color="C3", label=_t("cut", lang)
     )
     for y, (a, c, r) in enumerate(
         zip(shown["approved"], shown["cut"], shown["cut_rate"], strict=True)
     ):
         rate = "" if pd.isna(r) else f" {r:.1%}"
         ax.annotate(rate, ((a + c) / wan, y), va="center", fontsize=8)
-    ax.set_xlabel("万元" if lang == "zh" else "yuan")
+    ax.set_xlabel(_t("cut_axis", lang))
     ax.set_ylabel(label)
     ax.set_title(title)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    _plain(ax, y=False)
+    return fig
 
 
-def rate_histogram(rates: pd.Series, *, title: str, lang: str = "zh") -> bytes:
+@chart
+def rate_histogram(rates: pd.Series, *, title: str, lang: str = "zh"):
     """Distribution of project cut rates (0 to 100 %), 20 bins."""
     fig = _figure(7.0, 3.8)
     ax = fig.add_subplot()
     ax.hist(rates.dropna() * 100, bins=np.linspace(0, 100, 21), color="C0", edgecolor="white")
-    ax.set_xlabel("核减率（%）" if lang == "zh" else "cut rate (%)")
-    ax.set_ylabel("项目数" if lang == "zh" else "projects")
+    ax.set_xlabel(_t("rate_axis", lang))
+    ax.set_ylabel(_t("projects", lang))
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    return _png(fig)
+    return fig

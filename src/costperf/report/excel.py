@@ -1,7 +1,12 @@
-"""Excel report writer: one formatted sheet per result table (xlsxwriter).
+"""The one workbook writer: every sheet formatted by column type (xlsxwriter).
 
-Column headers are display labels (:func:`costperf.columns.to_display`); the header row
-is frozen, numbers get thousands separators, rates are shown as percentages.
+Column headers are display labels (:func:`costperf.columns.to_display`). Each column's
+number format comes from its ``dtype`` and ``unit`` in ``columns.csv``
+(:func:`costperf.report.formats.excel_format`: yuan ``#,##0.00``, rates ``0.00%``,
+counts ``#,##0``, years and line numbers ``0``, p-values ``0.00E+00``). Widths are fitted
+to the content, the header row is frozen and filtered, and every sheet prints on A4
+landscape, one page wide, with the header repeated on each page. Text cells stay text
+(:func:`costperf.io.write.neutralise_frame`).
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ import pandas as pd
 
 from costperf.columns import to_display
 from costperf.io.write import atomic_path, excel_writer, neutralise_frame, neutralise_text
+from costperf.report.formats import excel_format, label_codes
 
-RATE_COLUMNS = {"cut_rate", "share", "effect_share"}
+#: text columns printed wrapped in a wide column (reasons, notes).
+LONG_TEXT = ("reason", "manual_review_reason", "standard_lines", "note", "method", "description")
 
 
 def write_workbook(
@@ -23,49 +30,100 @@ def write_workbook(
     *,
     lang: str = "zh",
     title: str = "",
-    format_sheet: Callable | None = None,  # (book, sheet, frame, shown, header_row): print setup
+    format_sheet: Callable | None = None,  # (book, sheet, frame, shown, header_row): extras
 ) -> Path:
     """Write ``{sheet name: frame}`` to ``path`` as a formatted workbook (atomically)."""
     path = Path(path)
-    with atomic_path(path) as tmp, excel_writer(tmp) as writer:
-        book = writer.book
-        head = book.add_format(
-            {
-                "bold": True,
-                "bg_color": "#DDEBF7",
-                "border": 1,
-                "text_wrap": True,
-                "valign": "vcenter",
-            }
-        )
-        money = book.add_format({"num_format": "#,##0.00"})
-        rate = book.add_format({"num_format": "0.0%"})
-        title_fmt = book.add_format({"bold": True, "font_size": 13})
-        for name, frame in sheets.items():
-            shown = neutralise_frame(to_display(frame, lang))  # text stays text
-            start = 2 if title else 0
-            shown.to_excel(writer, sheet_name=name[:31], index=False, startrow=start)
-            ws = writer.sheets[name[:31]]
-            if title:
-                ws.write_string(0, 0, neutralise_text(f"{title} — {name}"), title_fmt)
-            for j, col in enumerate(frame.columns):
-                ws.write_string(start, j, str(shown.columns[j]), head)
-                width = _width(shown.iloc[:, j], str(shown.columns[j]))
-                kind = (
-                    rate
-                    if (col in RATE_COLUMNS or col.startswith("share_"))
-                    else (money if pd.api.types.is_float_dtype(frame[col]) else None)
-                )
-                ws.set_column(j, j, width, kind)
-            ws.freeze_panes(start + 1, 0)
-            if len(frame):
-                ws.autofilter(start, 0, start + len(frame), max(len(frame.columns) - 1, 0))
-            if format_sheet is not None:
-                format_sheet(book, ws, frame, shown, start)
+    with atomic_path(path) as tmp:
+        write_sheets(sheets, tmp, lang=lang, title=title, format_sheet=format_sheet)
     return path
 
 
-def _width(values: pd.Series, header: str) -> float:
-    sample = [str(v) for v in values.head(200).tolist()] + [header]
-    longest = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in s) for s in sample)
-    return float(min(max(longest + 2, 8), 60))
+def write_sheets(
+    sheets: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    lang: str = "zh",
+    title: str = "",
+    format_sheet: Callable | None = None,
+) -> None:
+    """Write the formatted workbook straight to ``path`` (see :func:`write_workbook`)."""
+    with excel_writer(path) as writer:
+        book = writer.book
+        styles = _Styles(book)
+        for name, frame in sheets.items():
+            # codes as words (labels.csv), labels as headers; text stays text
+            shown = neutralise_frame(to_display(label_codes(frame, lang), lang))
+            start = 2 if title else 0
+            sheet_name = neutralise_text(str(name))[:31] or "Sheet"
+            shown.to_excel(writer, sheet_name=sheet_name, index=False, startrow=start)
+            ws = writer.sheets[sheet_name]
+            if title:
+                ws.write_string(0, 0, neutralise_text(f"{title} — {name}"), styles.title)
+            _format_columns(ws, frame, shown, start, styles)
+            ws.freeze_panes(start + 1, 0)
+            if len(frame.columns):
+                ws.autofilter(start, 0, start + max(len(frame), 1), len(frame.columns) - 1)
+            page_setup(ws, start)
+            if format_sheet is not None:
+                format_sheet(book, ws, frame, shown, start)
+
+
+class _Styles:
+    """The cell formats of one workbook (xlsxwriter formats belong to their book)."""
+
+    def __init__(self, book: object) -> None:
+        self.book = book
+        self.head = book.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}
+        )
+        self.head.set_align("vcenter")
+        self.title = book.add_format({"bold": True, "font_size": 13})
+        self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        self._numbers: dict[str, object] = {}
+
+    def number(self, fmt: str) -> object:
+        if fmt not in self._numbers:
+            self._numbers[fmt] = self.book.add_format({"num_format": fmt, "valign": "top"})
+        return self._numbers[fmt]
+
+
+def _format_columns(
+    ws: object, frame: pd.DataFrame, shown: pd.DataFrame, start: int, styles: _Styles
+) -> None:
+    for j, col in enumerate(frame.columns):
+        header = str(shown.columns[j])
+        ws.write_string(start, j, header, styles.head)
+        fmt = excel_format(str(col), frame.iloc[:, j])
+        long_text = fmt is None and str(col).startswith(LONG_TEXT)
+        width = 60.0 if long_text else fitted_width(shown.iloc[:, j], header, fmt)
+        style = styles.number(fmt) if fmt else (styles.wrap if long_text else None)
+        ws.set_column(j, j, width, style)
+
+
+def page_setup(ws: object, header_row: int) -> None:
+    """A4 landscape, one page wide, header row on every page, page numbers."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+    ws.repeat_rows(header_row)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_footer("&C&P / &N")
+
+
+def fitted_width(values: pd.Series, header: str, fmt: str | None = None) -> float:
+    """Column width (Excel characters) for the longest shown value or the header line."""
+    sample = values.head(500)
+    if fmt is not None:  # numbers: digits plus separators and decimals
+        numbers = pd.to_numeric(sample, errors="coerce").abs().dropna()
+        biggest = float(numbers.max()) if len(numbers) else 0.0
+        digits = len(f"{biggest:,.0f}") + (3 if "0.0" in fmt else 0) + (1 if "%" in fmt else 0)
+        longest = max(digits, 9 if "E" in fmt else 0)
+    else:
+        longest = max((_text_width(str(v)) for v in sample.tolist()), default=0)
+    head = max((_text_width(part) for part in header.split("\n")), default=0)
+    return float(min(max(longest, min(head, 24)) + 2, 60))
+
+
+def _text_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

@@ -2,10 +2,8 @@
 
 * :func:`display_tables`: the sheets 汇总, 项目, 明细 and 待人工复核 with words, not codes
   (决策 通过/核减/不予安排, 支出类型, 费用项目, 规则, 是/否);
-* :func:`print_setup`: number formats by column type (yuan, %, counts), landscape A4,
-  fit to width, the header row repeated on every page (with
-  :func:`costperf.report.excel.write_workbook`, which freezes the header and adds the
-  filter);
+* the workbook is written by :func:`costperf.report.excel.write_workbook` (number
+  formats by column type, fitted widths, frozen and filtered header, A4 print setup);
 * :func:`review_form`: one printable 评审意见表 per project (HTML);
 * :func:`summary_page`: charts of the cuts by department and by rule and the
   distribution of project cut rates (HTML).
@@ -19,7 +17,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from costperf.columns import code_label, code_label_map, column_table, label
+from costperf.columns import code_label, code_label_map, label
+from costperf.report.formats import format_value
+from costperf.report.webfont import FONT_STACK
 from costperf.review.expenditure.lookup import fmt_amount
 
 EXCEL_MAX_ROWS = 1_048_575  # below the header
@@ -181,59 +181,12 @@ def split_rows(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _number_format(name: str, values: pd.Series) -> str | None:
-    table = column_table()
-    unit = table.at[name, "unit"] if name in table.index else ""
-    dtype = table.at[name, "dtype"] if name in table.index else ""
-    if name.endswith("rate") or name.startswith("share_"):
-        return "0.0%"
-    if unit == "yuan" or name in ("line_approved", "project_cap"):
-        return "#,##0.00"
-    if dtype == "int" or name.startswith("n_") or name in ("source_row", "line_no", "year"):
-        return "0" if name in ("source_row", "line_no", "year") else "#,##0"
-    if pd.api.types.is_float_dtype(values):
-        return "#,##0.##" if not (values.dropna() % 1 == 0).all() else "#,##0"
-    return None
-
-
-def _width(values: pd.Series, header: str) -> float:
-    sample = [str(v) for v in values.head(200).tolist()] + [header]
-    longest = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in s) for s in sample)
-    return float(min(max(longest + 2, 8), 50))
-
-
-def print_setup(
-    book: object, ws: object, frame: pd.DataFrame, shown: pd.DataFrame, header_row: int
-) -> None:
-    """Formats by column type and the page setup of one sheet (xlsxwriter)."""
-    formats: dict[str, object] = {}
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    for j, col in enumerate(frame.columns):
-        fmt = _number_format(str(col), frame[col])
-        if fmt is not None:
-            formats.setdefault(fmt, book.add_format({"num_format": fmt, "valign": "top"}))
-        width = _width(shown.iloc[:, j], str(shown.columns[j]))
-        long_text = str(col).startswith(("reason", "manual_review_reason", "standard_lines"))
-        ws.set_column(
-            j,
-            j,
-            60 if long_text else width,
-            formats[fmt] if fmt is not None else (wrap if long_text else None),
-        )
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
-    ws.repeat_rows(header_row)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    ws.set_footer("&C&P / &N")
-
-
 # ---- HTML: the review form of one project, the summary page ----------------------------
 
-FORM_CSS = """
-@page{size:A4;margin:15mm}
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;color:#111;
-font-size:12px;max-width:190mm;margin:auto}
+FORM_CSS = (
+    "@page{size:A4;margin:15mm}"
+    f"body{{font-family:{FONT_STACK};color:#111;"
+    """font-size:12px;max-width:190mm;margin:auto}
 h1{text-align:center;font-size:20px;letter-spacing:4px}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}
 th,td{border:1px solid #444;padding:4px 6px;vertical-align:top}
@@ -242,6 +195,7 @@ td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .sign td{height:48px}
 thead{display:table-header-group}tr{page-break-inside:avoid}
 """
+)
 
 
 def _e(value: object) -> str:
@@ -277,7 +231,7 @@ def review_form(
         (t("项目名称", "Project"), project.get("project_name")),
         (t("预算部门", "Department"), project.get("department")),
         (t("事项类别", "Class of matter"), project.get("class_of_matter")),
-        (t("年度", "Year"), project.get("year")),
+        (t("年度", "Year"), format_value("code_int", project.get("year"))),
         (t("绩效目标审核", "Target check"), target),
     ]
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in head)

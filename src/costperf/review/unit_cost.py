@@ -93,7 +93,7 @@ def variable_adjustment(
     power = "" if elasticity == 1 else f"^{elasticity:g}"
     label = label or variable
     text = [
-        f"{label} {v:g} ÷ 同类中位数 {r:g}{power}, {variable}" if pd.notna(f) else ""
+        f"{label} {v:g} ÷ 同类中位数 {r:g}{power}" if pd.notna(f) else ""
         for v, r, f in zip(value, reference, factor, strict=True)
     ]
     return factor, pd.Series(text, index=requests.index)
@@ -198,7 +198,8 @@ def _project_reasons(
     for r, d, text in zip(out.itertuples(index=False), dims, texts, strict=True):
         std = f"{r.standard_id}@{r.standard_version}"
         adj_zh = f" × 调整系数 {r.adjustment:.4g}（{text}）" if r.adjustment != 1 else ""
-        adj_en = f" x adjustment {r.adjustment:.4g} ({text})" if r.adjustment != 1 else ""
+        text_en = str(text).replace("同类中位数", "peer median")
+        adj_en = f" x adjustment {r.adjustment:.4g} ({text_en})" if r.adjustment != 1 else ""
         if r.rule == "no_output_target":
             zh.append("未填报产出目标，无法按单位成本标准核定，不予安排")
             en.append(

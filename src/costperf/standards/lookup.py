@@ -630,7 +630,7 @@ def lookup_value(
         found = lookup_values(standards, query, on=on, include_drafts=include_drafts)
     else:
         if item is None:
-            msg = f"lookup_value('{key}', ...): give item=... (an item of the table)"
+            msg = f"table '{key}': give an item (--item), one of the table's items"
             raise InputError(msg)
         query = pd.DataFrame([row]) if row else pd.DataFrame(index=[0])
         found = lookup_values(

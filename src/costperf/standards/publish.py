@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from costperf.columns import natural_key
+from costperf.columns import code_label, natural_key
 from costperf.errors import InputError
+from costperf.report.formats import pretty_units
+from costperf.report.webfont import FONT_STACK, embed_font
 from costperf.standards.format import KINDS, STATUSES, WILDCARD
 from costperf.standards.tables import StandardSet, TableVersion
 
@@ -221,18 +223,23 @@ def build_publication(standards: StandardSet, ref: str, *, lang: str = "zh") -> 
         marks.append(
             [False] * len(rows) + [bool(v is not None and not v["verified"]) for v in values]
         )
-    title = str(
-        version.header.get("title_en")
-        if lang == "en" and version.header.get("title_en")
-        else version.header["title"]
+    title = issued_title(
+        str(
+            version.header.get("title_en")
+            if lang == "en" and version.header.get("title_en")
+            else version.header["title"]
+        ),
+        version.status,
     )
+    _add_ranges(version, header, height, body, marks, row_keys, rows, lang)
+    n_columns = len(body[0]) if body else len(rows) + len(col_keys)
     return Publication(
         title=title,
         meta=_meta(version, standards, text, lang),
         header=header,
         header_height=height,
         n_label_columns=len(rows),
-        n_columns=len(rows) + len(col_keys),
+        n_columns=n_columns,
         body=body,
         unverified=marks,
         notes=_notes(version, text, lang),
@@ -240,6 +247,61 @@ def build_publication(standards: StandardSet, ref: str, *, lang: str = "zh") -> 
         lang=lang,
         lines=_long_lines(version, lang),
     )
+
+
+DRAFT_MARKS = ("（测算草案）", "（草案）", " (derived draft)", " (draft)")
+
+
+def issued_title(title: str, status: str) -> str:
+    """A sealed (published) table's title without the draft mark it was derived with."""
+    if status == "draft":
+        return title
+    for mark in DRAFT_MARKS:
+        title = title.replace(mark, "")
+    return title
+
+
+def _add_ranges(
+    version: TableVersion,
+    header: list[HeaderCell],
+    height: int,
+    body: list[list[object]],
+    marks: list[list[bool]],
+    row_keys: list[tuple[str, ...]],
+    rows: list[str],
+    lang: str,
+) -> None:
+    """One value per row with a lower and upper bound: add the 合理区间 column."""
+    lines = version.values
+    if not {"lower", "upper"} <= set(lines) or lines[["lower", "upper"]].isna().all().all():
+        return
+    if any(len(r) != len(rows) + 1 for r in body):
+        return
+    texts = []
+    for key in row_keys:
+        mask = pd.Series(True, index=lines.index)
+        for fld, value in zip(rows, key, strict=True):
+            mask &= lines[fld].eq(value)
+        line = lines[mask]
+        low, high = (
+            (line["lower"].iloc[0], line["upper"].iloc[0]) if len(line) == 1 else (None, None)
+        )
+        texts.append("" if pd.isna(low) or pd.isna(high) else f"{low:,.2f} – {high:,.2f}")
+    if not any(texts):
+        return
+    unit = "、".join(dict.fromkeys(lines["unit"].astype(str)))
+    name = "合理区间" if lang == "zh" else "Reasonable range"
+    header.append(
+        HeaderCell(
+            f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})",
+            0,
+            len(rows) + 1,
+            rowspan=height,
+        )
+    )
+    for row, mark, text in zip(body, marks, texts, strict=True):
+        row.append(text)
+        mark.append(False)
 
 
 def _keys(version: TableVersion, lines: pd.DataFrame, fields: list[str]) -> list[tuple[str, ...]]:
@@ -376,6 +438,14 @@ def _notes(version: TableVersion, text: Mapping[str, str], lang: str) -> list[st
     h, source = version.header, version.header.get("source") or {}
     sep = text["sep"]
     notes = list(h.get("notes_en" if lang == "en" else "notes") or h.get("notes") or [])
+    if version.status != "draft":  # a sealed draft: its notes no longer call it a draft
+        notes = [
+            n.replace("的草案", "")
+            .replace("，未经发布", "，已发布")
+            .replace("Draft derived", "Derived")
+            .replace("; not issued", "; issued")
+            for n in notes
+        ]
     notes += [n for r in (h.get("rules") or {}).values() if (n := _rule_note(r, text, lang))]
     n_unverified = int((~version.values["verified"]).sum())
     if n_unverified:
@@ -393,12 +463,18 @@ def _notes(version: TableVersion, text: Mapping[str, str], lang: str) -> list[st
         )
         notes.append(f"{text['source']}{sep}{doc}")
     if source.get("method"):
-        notes.append(
-            f"{text['method']}{sep}{source['method']}"
-            + (f"（{source['note']}）" if source.get("note") else "")
-        )
+        method = str(source["method"])
+        if method.startswith("derive:"):  # the derivation rule, in words (once)
+            rule = method.removeprefix("derive:")
+            if not any(n.startswith(text["method"]) for n in notes):
+                notes.append(f"{text['method']}{sep}{code_label('derive_rule', rule, lang)}")
+        else:
+            notes.append(
+                f"{text['method']}{sep}{method}"
+                + (f"（{source['note']}）" if source.get("note") else "")
+            )
         params = source.get("parameters") or {}
-        if params:
+        if params and lang == "en":  # parameter names are code; the Chinese notes say the rule
             notes.append(
                 f"{text['parameters']}{sep}" + ", ".join(f"{k}={v}" for k, v in params.items())
             )
@@ -424,6 +500,7 @@ def _long_lines(version: TableVersion, lang: str) -> pd.DataFrame:
         "note",
     ]
     out = version.values[cols].copy()
+    out["verified"] = out["verified"].map(lambda v: code_label("boolean", bool(v), lang))
     if lang == "en":
         items, comps = version.header.get("items") or {}, version.header.get("components") or {}
         out["item_zh"] = version.values["item"].map(lambda c: _label(items.get(c), c, "en"))
@@ -446,8 +523,8 @@ def _width(text: object) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
-def _number_format(value: float, unverified: bool) -> str:
-    base = "#,##0" if float(value).is_integer() else "#,##0.0##"
+def _number_format(places: int, unverified: bool) -> str:
+    base = "#,##0" + ("." + "0" * places if places else "")
     return base + (f'"{UNVERIFIED_MARK}"' if unverified else "")
 
 
@@ -497,12 +574,13 @@ def write_workbook(pub: Publication, path: str | Path) -> Path:
             target.font, target.fill = Font(bold=True), fill
             target.alignment, target.border = center, box
     first_row = top + pub.header_height
+    places = column_decimals(pub)
     for i, (values, marks) in enumerate(zip(pub.body, pub.unverified, strict=True)):
         for j, (value, mark) in enumerate(zip(values, marks, strict=True)):
             cell = sheet.cell(first_row + i, 1 + j, text(value))
             cell.border = box
-            if j >= pub.n_label_columns and value is not None:
-                cell.number_format = _number_format(value, mark)
+            if j >= pub.n_label_columns and isinstance(value, int | float):
+                cell.number_format = _number_format(places.get(j, 0), mark)
                 cell.alignment = Alignment(horizontal="right")
     for (i, j), span in row_spans(pub).items():
         if span > 1:
@@ -584,15 +662,22 @@ def row_spans(pub: Publication) -> dict[tuple[int, int], int]:
     return spans
 
 
-def _show_number(value: float) -> str:
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.4f}".rstrip("0").rstrip(".")
+def column_decimals(pub: Publication) -> dict[int, int]:
+    """Decimal places per value column: as many as its most precise value needs (<= 4),
+    so a column reads 16.49, 10.80, 7.85 rather than 10.8."""
+    places: dict[int, int] = {}
+    for row in pub.body:
+        for j, value in enumerate(row):
+            if j < pub.n_label_columns or not isinstance(value, int | float):
+                continue
+            text = f"{float(value):.4f}".rstrip("0")
+            places[j] = max(places.get(j, 0), len(text.split(".")[1]))
+    return places
 
 
-_CSS = """
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
-       margin: 2em; color: #222; }
+_CSS = (
+    f"body {{ font-family: {FONT_STACK}; margin: 2em; color: #222; }}"
+    """
 h1 { font-size: 1.5em; text-align: center; margin-bottom: .3em; }
 p.meta { text-align: center; margin: .2em 0; color: #444; }
 table { border-collapse: collapse; margin: 1em auto; }
@@ -601,11 +686,15 @@ th { background: #dde4ee; text-align: center; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.unverified { color: #a0522d; }
 ol.notes { max-width: 60em; margin: 1em auto; font-size: .92em; }
+@media print { @page { size: A4; margin: 15mm; } body { margin: 0; }
+  table { page-break-inside: auto; } tr { page-break-inside: avoid; } }
 """
+)
 
 
-def render_html(pub: Publication) -> str:
-    """The publication as one self-contained UTF-8 HTML page (inline CSS, no assets)."""
+def render_html(pub: Publication, *, embed: bool = True) -> str:
+    """The publication as one self-contained UTF-8 HTML page (inline CSS, the subset
+    CJK font embedded, no other assets)."""
     esc = html.escape
     text = _t(pub.lang)
     out = [
@@ -626,13 +715,15 @@ def render_html(pub: Publication) -> str:
     for r in range(pub.header_height):
         cells = sorted((c for c in pub.header if c.row == r), key=lambda c: c.col)
         row = "".join(
-            f"<th{_span('rowspan', c.rowspan)}{_span('colspan', c.colspan)}>{esc(c.text)}</th>"
+            f"<th{_span('rowspan', c.rowspan)}{_span('colspan', c.colspan)}>"
+            f"{esc(pretty_units(c.text))}</th>"
             for c in cells
         )
         out.append(f"<tr>{row}</tr>")
     out.append("</thead>")
     out.append("<tbody>")
     spans = row_spans(pub)
+    places = column_decimals(pub)
     for i, (values, marks) in enumerate(zip(pub.body, pub.unverified, strict=True)):
         cells = []
         for j, (value, mark) in enumerate(zip(values, marks, strict=True)):
@@ -643,9 +734,11 @@ def render_html(pub: Publication) -> str:
                 cells.append(f'<th scope="row"{_span("rowspan", span)}>{esc(str(value))}</th>')
             elif value is None:
                 cells.append("<td></td>")
+            elif isinstance(value, str):
+                cells.append(f'<td class="num">{esc(value)}</td>')
             else:
                 cls = "num unverified" if mark else "num"
-                shown = _show_number(value) + (UNVERIFIED_MARK if mark else "")
+                shown = f"{value:,.{places[j]}f}" + (UNVERIFIED_MARK if mark else "")
                 title = ' title="unverified"' if mark else ""
                 cells.append(f'<td class="{cls}"{title}>{esc(shown)}</td>')
         out.append("<tr>" + "".join(cells) + "</tr>")
@@ -654,29 +747,38 @@ def render_html(pub: Publication) -> str:
     out.append(f"<h2>{esc(text['notes'])}</h2>")
     out.append('<ol class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in pub.notes) + "</ol>")
     out += ["</body>", "</html>"]
-    return "\n".join(out) + "\n"
+    page = "\n".join(out) + "\n"
+    return embed_font(page) if embed else page  # the page's characters, from Noto Sans CJK
 
 
 def _span(name: str, n: int) -> str:
     return f' {name}="{n}"' if n > 1 else ""
 
 
-def write_html(pub: Publication, path: str | Path) -> Path:
+def write_html(pub: Publication, path: str | Path, *, embed: bool = True) -> Path:
     """Write :func:`render_html` to ``path`` (UTF-8), atomically."""
     from costperf.io import write_text
 
     path = Path(path)
-    write_text(render_html(pub), path)
+    write_text(render_html(pub, embed=embed), path)
     return path
 
 
 def publish_table(
-    standards: StandardSet, ref: str, path: str | Path, *, fmt: str | None = None, lang: str = "zh"
+    standards: StandardSet,
+    ref: str,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    lang: str = "zh",
+    embed: bool = True,
 ) -> Path:
-    """Publish table ``ref`` to ``path`` as ``xlsx`` or ``html`` (default: by suffix)."""
+    """Publish table ``ref`` to ``path`` as ``xlsx`` or ``html`` (default: by suffix);
+    ``embed=False`` leaves the font out of the page (a caller embedding one subset in
+    several pages, :func:`costperf.report.webfont.embed_fonts`)."""
     fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
     if fmt in ("htm", "html"):
-        return write_html(build_publication(standards, ref, lang=lang), path)
+        return write_html(build_publication(standards, ref, lang=lang), path, embed=embed)
     if fmt == "xlsx":
         return write_workbook(build_publication(standards, ref, lang=lang), path)
     msg = f"--format {fmt!r}: use xlsx or html"

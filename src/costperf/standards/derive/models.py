@@ -142,12 +142,12 @@ def _regression_text(spec: RuleSpec, params, formula: str, model) -> tuple[str, 
         return (
             f"expected unit cost from OLS {formula} on {n} contracts ({params['retransform']} "
             f"retransform), {at}",
-            f"成本回归（OLS，{n}个合同，{formula}）的期望单位成本，{at_zh}",
+            f"成本回归（最小二乘，{n}个合同）的期望单位成本，{at_zh}",
         )
     tau = params["tau"]
     return (
         f"tau = {tau:g} quantile-regression frontier {formula} on {n} contracts, {at}",
-        f"分位数回归前沿（tau = {tau:g}，{n}个合同，{formula}），{at_zh}",
+        f"分位数回归前沿（分位点 {tau:g}，{n}个合同），{at_zh}",
     )
 
 

@@ -105,7 +105,7 @@ def peer_statistic_rule(
                 result,
                 rows_,
                 f"peer {what} of {keep.sum()} contracts after {rule_text} screening",
-                f"同类{keep.sum()}个合同经{rule_text}异常值筛查后的{what_zh}",
+                f"同类{keep.sum()}个合同{_screen_zh(rule_text)}的{what_zh}",
             )
         )
     return finish_result(rows, peers, dims, params, spec, digest)
@@ -245,3 +245,10 @@ register(
         label_zh="同类均值",
     )
 )
+
+
+def _screen_zh(rule: str) -> str:
+    """``iqr`` -> 经四分位距法筛查异常值后 (labels.csv); ``none`` -> ''."""
+    from costperf.columns import code_label
+
+    return "" if rule == "none" else f"经{code_label('outlier_rule', rule, 'zh')}筛查异常值后"

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from costperf.columns import code_label
 from costperf.errors import InputError
 from costperf.standards.derive.statistic import STANDARD_COLUMNS
 
@@ -132,6 +133,22 @@ def build_standard_table(
     rule = str(standard["rule"].iloc[0])
     parameters = _toml_safe(json.loads(standard["parameters"].iloc[0]))
     methods = list(dict.fromkeys(standard["method"]))
+    rule_zh, rule_en = (code_label("derive_rule", rule, lang) for lang in ("zh", "en"))
+    screen = str(parameters.get("outlier_rule", "none"))
+    outlier_zh = (
+        "不筛查异常值"
+        if screen == "none"
+        else f"按{code_label('outlier_rule', screen, 'zh')}筛查异常值后计算"
+    )
+    outlier_en = (
+        "no outlier screening"
+        if screen == "none"
+        else f"after {code_label('outlier_rule', screen, 'en')} screening"
+    )
+    used = standard["n_peers"]  # the contracts each value uses
+    cells = list(zip(standard["dims"].astype(str), used.astype(int), strict=True))
+    cells_zh = "、".join(f"{d} {n} 个" for d, n in cells)
+    cells_en = ", ".join(f"{d} {n}" for d, n in cells)
     header = {
         "table_id": table_id,
         "version": int(version),
@@ -143,16 +160,15 @@ def build_standard_table(
         **({"class_of_matter": class_of_matter} if class_of_matter else {}),
         "effective_from": effective_from,
         "notes": [
-            f"本表为由同类合同数据测算的草案（规则：{rule}），未经发布。",
-            f"测算方法：{standard['method_zh'].iloc[0]}"
-            if "method_zh" in standard
-            else f"测算方法：{methods[0]}",
-            "每个数值所用及剔除的合同、参数和数据指纹见同名 .peers.csv 与 [source]。",
+            f"本表为由同类合同数据测算的草案（测算规则：{rule_zh}），未经发布。",
+            f"测算方法：{rule_zh}，{outlier_zh}；各档所用合同数：{cells_zh}。",
+            "每个数值所用及剔除的合同、测算参数和数据指纹见同名 .peers.csv 文件。",
         ],
         "notes_en": [
-            f"Draft derived from peer contracts (rule {rule}); not issued.",
-            f"Method: {methods[0]}",
-            "The contracts used and excluded per value are in the .peers.csv file.",
+            f"Draft derived from peer contracts (rule: {rule_en}); not issued.",
+            f"Method: {rule_en}, {outlier_en}; contracts used per cell: {cells_en}.",
+            "The contracts used and excluded per value, the parameters and the data hash "
+            "are in the .peers.csv file of the same name.",
         ],
         "source": {
             "method": f"derive:{rule}",

@@ -47,7 +47,7 @@ def combine_results(
     for name in names:
         part = members[name].values[[*dims, "value"]].rename(columns={"value": name})
         wide = part if wide is None else wide.merge(part, on=list(dims), how="outer")
-    from costperf.columns import sort_natural
+    from costperf.columns import code_label, sort_natural
 
     wide = sort_natural(wide, list(dims)).reset_index(drop=True)
     combined = combine_members(wide, params)
@@ -66,7 +66,8 @@ def combine_results(
             "n_used": int(union.sum()),
             "n_excluded": int((~union).sum()),
             "method": f"{how} of {shown}",
-            "method_zh": f"{'、'.join(names)}各法结果的{how_zh}",
+            "method_zh": f"{'、'.join(code_label('derive_rule', n, 'zh') for n in names)}"
+            f"各法结果的{how_zh}",
             "peers_used": ";".join(sorted(union.index[union])),
             "peers_excluded": ";".join(sorted(union.index[~union])),
         }

@@ -1,0 +1,212 @@
+"""How a column's values are shown: one kind per column, from ``columns.csv``.
+
+The kind comes from the column's ``dtype`` and ``unit`` in ``columns.csv`` (a column
+the table does not list, such as a case's own dimension, from its pandas dtype):
+
+========== =================================== =============== ===============
+kind       columns                              Excel           HTML
+========== =================================== =============== ===============
+money      unit ``yuan`` or ``yuan/...``        ``#,##0.00``    1,234.50
+fraction   unit ``fraction`` (cut rate, shares) ``0.00%``       11.26%
+percent    unit ``%`` (already x 100)           ``0.00``        5.05
+probability unit ``probability`` (p-values)     ``0.00E+00``    1.20e-14
+count      ``int`` dtype, unit ``count``        ``#,##0``       1,234
+code_int   year, line and row numbers           ``0``           2025
+score      unit ``score`` (efficiency)          ``0.000``       0.875
+index      unit ``index`` (100 = average)       ``0.0``         104.5
+coefficient unit ``coefficient``                ``0.0000``      0.1234
+number     any other float                      ``#,##0.00``    1,234.50
+whole      a float column of whole numbers      ``#,##0``       386,800
+text       anything else                        (none)
+========== =================================== =============== ===============
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from costperf.columns import canonical_name, column_table
+
+EXCEL_FORMATS = {
+    "money": "#,##0.00",
+    "fraction": "0.00%",
+    "percent": "0.00",
+    "probability": "0.00E+00",
+    "count": "#,##0",
+    "code_int": "0",
+    "score": "0.000",
+    "index": "0.0",
+    "coefficient": "0.0000",
+    "number": "#,##0.00",
+    "whole": "#,##0",
+}
+#: integer columns that are identifiers or years: no thousands separator.
+CODE_INTS = frozenset({"year", "base_year", "line_no", "source_row"})
+_UNIT_KINDS = {
+    "fraction": "fraction",
+    "%": "percent",
+    "probability": "probability",
+    "count": "count",
+    "score": "score",
+    "index": "index",
+    "coefficient": "coefficient",
+}
+#: how each unit of columns.csv is written after a header, (zh, en).
+UNIT_WORDS = {
+    "yuan": ("元", "yuan"),
+    "yuan/m2": ("元/m²", "yuan/m²"),
+    "yuan/person-year": ("元/人·年", "yuan/person-year"),
+    "m2": ("m²", "m²"),
+    "persons/km2": ("人/km²", "persons/km²"),
+    "persons": ("人", "persons"),
+    "days": ("天", "days"),
+    "nights": ("晚", "nights"),
+    "hours": ("小时", "hours"),
+    "years": ("年", "years"),
+    "times/day": ("次/日", "times/day"),
+}
+
+
+def column_kind(name: str, values: pd.Series | None = None) -> str:
+    """The display kind of column ``name`` (see the module table)."""
+    table = column_table()
+    if name not in table.index:  # a display label (written frames) maps back
+        name = canonical_name(name)[0] or name
+    if name in table.index:
+        dtype, unit = table.at[name, "dtype"], table.at[name, "unit"]
+    else:
+        dtype, unit = "", ""
+        if values is not None and pd.api.types.is_bool_dtype(values):
+            dtype = "bool"
+        elif values is not None and pd.api.types.is_integer_dtype(values):
+            dtype = "int"
+        elif values is not None and pd.api.types.is_float_dtype(values):
+            dtype = "float"
+    if dtype == "int":
+        return "code_int" if name in CODE_INTS else "count"
+    if dtype != "float":
+        return "text"
+    if unit in _UNIT_KINDS:
+        return _UNIT_KINDS[unit]
+    if unit == "yuan" or unit.startswith("yuan/"):
+        return "money"
+    if values is not None and _whole(values):
+        return "whole"
+    return "number"
+
+
+def _whole(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return len(numbers) > 0 and bool((numbers % 1 == 0).all())
+
+
+def excel_format(name: str, values: pd.Series | None = None) -> str | None:
+    """The Excel number format of column ``name`` (None for text)."""
+    return EXCEL_FORMATS.get(column_kind(name, values))
+
+
+def format_value(kind: str, value: object) -> str:
+    """``value`` as text for a page, in the style of its kind ('' for a missing value)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if kind == "text" or isinstance(value, str | bool):
+        return str(value)
+    number = float(value)
+    if math.isinf(number):
+        return "∞" if number > 0 else "-∞"
+    match kind:
+        case "fraction":
+            return f"{number:.2%}"
+        case "probability":
+            return f"{number:.2e}" if 0 < abs(number) < 1e-3 else f"{number:.4f}"
+        case "count" | "whole":
+            return f"{number:,.0f}"
+        case "code_int":
+            return f"{number:.0f}"
+        case "score":
+            return f"{number:.3f}"
+        case "index":
+            return f"{number:.1f}"
+        case "coefficient":
+            return f"{number:.4f}"
+    return f"{number:,.2f}"
+
+
+def unit_words(name: str, lang: str = "zh") -> str:
+    """How the unit of column ``name`` is written in a header ('' for none)."""
+    table = column_table()
+    unit = table.at[name, "unit"] if name in table.index else ""
+    if unit == "%":
+        return "%"
+    zh, en = UNIT_WORDS.get(unit, ("", ""))
+    return zh if lang == "zh" else en
+
+
+def pretty_units(text: str) -> str:
+    """``元/m2`` -> ``元/m²`` (also ``km2``); other text unchanged."""
+    import re
+
+    return re.sub(r"(?<![A-Za-z_])(k?m)2(?![0-9A-Za-z_])", "\\1²", text)
+
+
+#: columns whose values are codes, and the kind of ``labels.csv`` that labels them.
+CODED_COLUMNS = {
+    "decision": "decision",
+    "rule": "rule",
+    "project_rule": "rule",
+    "review_rule": "rule",
+    "cost_element": "cost_element",
+    "expense_kind": "expense_kind",
+    "travel_item": "travel_item",
+    "target_check": "target_check",
+    "category": "target_category",
+    "status": "status",
+    "super_status": "status",
+    "derive_rule": "derive_rule",
+    "outlier_rule": "outlier_rule",
+    "scope": "scope",
+    "flag": "flag",
+    "recommendation": "recommendation",
+    "evaluation_kind": "evaluation_kind",
+    "verified": "boolean",
+    "driver": "driver",
+}
+
+
+def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """A copy of ``frame`` with codes shown as words from ``labels.csv``.
+
+    Coded columns (:data:`CODED_COLUMNS`; ``a+b`` rule chains part by part) and boolean
+    columns (是/否); a code the table does not know stays as it is.
+    """
+    from costperf.columns import code_label_map
+
+    out = frame.copy()
+    for col in out.columns:
+        kind = CODED_COLUMNS.get(str(col)) or CODED_COLUMNS.get(canonical_name(col)[0] or "")
+        if kind is None and pd.api.types.is_bool_dtype(out[col]):
+            kind = "boolean"
+        if kind is None:
+            continue
+        labels = code_label_map(kind, lang)
+        joiner = "＋" if lang == "zh" else " + "
+
+        def one(code: object, labels: dict = labels, joiner: str = joiner) -> object:
+            if code is None or code is pd.NA or (isinstance(code, float) and math.isnan(code)):
+                return code
+            text = str(code)
+            if text in labels or "+" not in text:
+                return labels.get(text, text)
+            return joiner.join(labels.get(p, p) for p in text.split("+"))
+
+        values = out[col].astype(object)
+        codes, uniques = pd.factorize(values)
+        shown = [one(u) for u in uniques]
+        out[col] = pd.Series(
+            [shown[c] if c >= 0 else values.iloc[i] for i, c in enumerate(codes)],
+            index=out.index,
+            dtype=object,
+        )
+    return out
