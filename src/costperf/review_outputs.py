@@ -23,7 +23,7 @@ import pandas as pd
 
 from costperf import __version__
 from costperf.columns import to_display
-from costperf.io.write import write_table, write_text
+from costperf.io.write import folder_mode, write_table, write_text
 from costperf.records import check_store, find_batch, new_run_id, params_hash, write_batch
 from costperf.report.excel import write_workbook
 from costperf.report.review_book import (
@@ -194,7 +194,9 @@ def _write_forms(result: BatchResult, folder: Path, batch_id: str, lang: str) ->
         # one font subset covering every form, embedded in each (each opens alone)
         for name, page in zip(pages, embed_fonts(list(pages.values())), strict=True):
             write_text(page, scratch / f"{name}.html")
+        mode = folder_mode(folder)
         if folder.exists():
             shutil.rmtree(folder)
+        scratch.chmod(mode)
         scratch.rename(folder)
         scratch.mkdir()  # TemporaryDirectory removes what is at its path on exit

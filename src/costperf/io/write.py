@@ -102,6 +102,16 @@ def output_error(path: Path, exc: OSError, option: str = "") -> InputError:
     )
 
 
+def folder_mode(folder: Path) -> int:
+    """The mode for a folder about to be replaced: its own if it exists, else the one the
+    umask gives a new folder (0755 under umask 022), not a scratch folder's 0700."""
+    if folder.is_dir():
+        return stat.S_IMODE(folder.stat().st_mode)
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 def _new_temp(path: Path) -> Path:
     """Create an empty temporary file beside ``path``, with the mode the umask gives."""
     for _ in range(100):
