@@ -44,9 +44,12 @@ def read_model_table(path: str | Path, name: str, *, sheet: str | None = None) -
 
 
 def read_model_tables(
-    paths: Mapping[str, Path], *, standards: object | None = None, on: object = None
+    paths: Mapping[str, Path], *, standards_dir: Path | None = None, on: object = None
 ):
-    """Read the three tables, check them together, fill unit costs from ``standards``.
+    """Read the three tables, check them together, fill unit costs from standards.
+
+    Resources naming a ``standard_id`` get the value in force on ``on`` from the tables
+    in ``standards_dir`` (default: the shipped tables), which are read only then.
 
     Returns :class:`costperf.optimize.ModelTables`; raises one :class:`InputError`
     carrying every problem of every file.
@@ -60,6 +63,12 @@ def read_model_tables(
         except InputError as exc:  # read every file, then report all of them
             errors.append(exc)
     raise_all(errors, [], "the optimiser's tables")
+    named = frames["resources"].get("standard_id")
+    standards = None
+    if named is not None and named.notna().any():
+        from costperf.standards import read_standards, shipped_standards
+
+        standards = read_standards(standards_dir) if standards_dir else shipped_standards()
     tables, problems = prepare_model(
         frames["resources"],
         frames["constraints"],

@@ -111,7 +111,6 @@ def optimize_plan(
     max_group_cut: float | None = None,
     project_floor: float | None = None,
     time_limit: float | None = None,
-    lang: str = "zh",
 ) -> Proposal:
     """The cheapest plan meeting every constraint, or what must give when none does.
 
@@ -125,8 +124,6 @@ def optimize_plan(
         Portfolio equity: no group's cost falls by more than this share (None: none).
     project_floor
         Every project keeps at least this share of its current cost (None: none).
-    lang
-        Language of generated labels and of the infeasibility sentences.
     """
     start = time.perf_counter()
     model, held = build_model(
@@ -135,14 +132,13 @@ def optimize_plan(
         tables.coefficients,
         max_group_cut=max_group_cut,
         project_floor=project_floor,
-        lang=lang,
     )
     build_seconds = time.perf_counter() - start
     solution = solve(model, solver, time_limit=time_limit)
-    infeasibility = infeasibility_table(held, np.zeros(len(held)), lang)
+    infeasibility = infeasibility_table(held, np.zeros(len(held)))
     if solution.status == "infeasible":
         solution, relaxation = solve_elastic(model, solver, time_limit=time_limit)
-        infeasibility = infeasibility_table(held, relaxation, lang)
+        infeasibility = infeasibility_table(held, relaxation)
     plan = plan_table(tables.resources, solution)
     current = tables.resources["current"].to_numpy(dtype=float)
     rows = constraint_table(held, model, current, solution)
@@ -164,9 +160,17 @@ def optimize_plan(
     )
 
 
-def located(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` without the location columns (for outputs)."""
-    return frame.drop(columns=list(LOCATION), errors="ignore")
+def in_language(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """``frame`` for display in ``lang``: ``label``/``explanation`` in that language (the
+    ``*_en`` columns are used for English, then dropped), no location columns."""
+    out = frame.drop(columns=list(LOCATION), errors="ignore")
+    for col in ("label", "explanation"):
+        english = f"{col}_en"
+        if english in out:
+            if lang == "en":
+                out[col] = out[english]
+            out = out.drop(columns=[english])
+    return out
 
 
 __all__ = [
@@ -180,6 +184,7 @@ __all__ = [
     "ModelTables",
     "Proposal",
     "check_model",
+    "in_language",
     "optimize_plan",
     "prepare_model",
     "write_lp",

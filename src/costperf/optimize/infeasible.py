@@ -26,6 +26,8 @@ INFEASIBILITY_COLUMNS = [
     "relative_relaxation",
     "relaxed_rhs",
     "explanation",
+    "explanation_en",
+    "label_en",
 ]
 
 
@@ -82,7 +84,9 @@ def infeasibility_table(
     out["relaxed_rhs"] = rhs - relaxation
     out["lowered"] = relaxation > 0
     out = out[out["relaxation"] > 0].copy()
-    out["explanation"] = [explain(row, lang) for row in out.to_dict("records")]
+    rows = out.to_dict("records")
+    out["explanation"] = [explain(row, "zh") for row in rows]
+    out["explanation_en"] = [explain(row | {"label": row["label_en"]}, "en") for row in rows]
     out = out.sort_values(["relative_relaxation", "relaxation"], ascending=False, kind="stable")
     return out[INFEASIBILITY_COLUMNS].reset_index(drop=True)
 

@@ -52,7 +52,7 @@ def row_bounds(sense: pd.Series, rhs: pd.Series) -> tuple[np.ndarray, np.ndarray
 
 
 def equity_rows(
-    resources: pd.DataFrame, by: str, keep: float, *, prefix: str, lang: str = "zh"
+    resources: pd.DataFrame, by: str, keep: float, *, prefix: str
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Rows ``sum(unit_cost * x over the by-value) >= keep * its current cost``.
 
@@ -65,19 +65,16 @@ def equity_rows(
     totals = np.bincount(codes[cols], weights=current[cols], minlength=len(values))
     names = [f"{prefix}[{by}={v}]" for v in values]
     cut = 1.0 - keep
-    if lang == "zh":
-        what = "分组" if by == "group" else "项目"
-        labels = [f"{what} {v} 成本降幅不超过 {cut:.0%}" for v in values]
-    else:
-        labels = [f"{by} {v}: cost falls by at most {cut:.0%}" for v in values]
+    what = "分组" if by == "group" else "项目"
     rows = pd.DataFrame(
         {
             "constraint": names,
-            "label": labels,
+            "label": [f"{what} {v} 成本降幅不超过 {cut:.0%}" for v in values],
+            "label_en": [f"{by} {v}: cost falls by at most {cut:.0%}" for v in values],
             "constraint_kind": "policy",
             "sense": ">=",
             "rhs": keep * totals,
-            "unit": "元" if lang == "zh" else "yuan",
+            "unit": "元",
             "project_id": list(values) if by == "project_id" else None,
         }
     )
@@ -91,7 +88,6 @@ def build_model(
     *,
     max_group_cut: float | None = None,
     project_floor: float | None = None,
-    lang: str = "zh",
 ) -> tuple[LinearModel, pd.DataFrame]:
     """The model of normalised, checked tables, and the constraints it holds.
 
@@ -103,7 +99,8 @@ def build_model(
     r = row_names.get_indexer(coefficients["constraint"])
     c = columns.get_indexer(coefficients["resource"])
     v = coefficients["coefficient"].to_numpy(dtype=float)
-    parts, unit_cost = [constraints], resources["unit_cost"].to_numpy(dtype=float)
+    parts = [constraints.assign(label_en=constraints["label"])]
+    unit_cost = resources["unit_cost"].to_numpy(dtype=float)
     n_rows = len(constraints)
     triplets = [(r, c, v)]
     for by, keep, prefix in (
@@ -112,11 +109,11 @@ def build_model(
     ):
         if keep is None or resources[by].isna().all():
             continue
-        rows, row_pos, col_pos = equity_rows(resources, by, keep, prefix=prefix, lang=lang)
+        rows, row_pos, col_pos = equity_rows(resources, by, keep, prefix=prefix)
         triplets.append((row_pos + n_rows, col_pos, unit_cost[col_pos]))
         parts.append(rows)
         n_rows += len(rows)
-    held = pd.concat(parts, ignore_index=True) if len(parts) > 1 else constraints.copy()
+    held = pd.concat(parts, ignore_index=True)
     rr, cc, vv = (np.concatenate(t) for t in zip(*triplets, strict=True))
     matrix = sp.csc_matrix((vv, (rr, cc)), shape=(n_rows, len(columns)))
     lower, upper = row_bounds(held["sense"], held["rhs"])

@@ -41,6 +41,7 @@ CONSTRAINT_COLUMNS = [
     "slack",
     "binding",
     "shadow_price",
+    "label_en",
 ]
 
 
