@@ -326,6 +326,8 @@ def write_outputs(
     png = _charts(config, results, lang)
     workbook = {_sheet(k, lang): v for k, v in tables.items()}
     sections = _sections(config, results, tables, png, lang)
+    optimizer = _Optimizer(config, results, records_path, lang)
+    sections += optimizer.sections()
     html = render_report(config.title, sections, lang=lang)
     run_id, held = None, None
     params = {"case": config.name, "config_hash": data.config_hash}
@@ -333,12 +335,14 @@ def write_outputs(
         check_store(records_path)
         held = find_run(records_path, "run", data.data_hash, params)  # the same: not again
         run_id = held or new_run_id()
+    optimizer.check_records()
     write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
     write_text(html, out_dir / "report.html")
     published = _write_derived_standard(results, out_dir, lang)
     summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
     summary["records"]["already_recorded"] = held is not None
     summary["published_standard"] = [str(p) for p in published]
+    summary.update(optimizer.write_files(out_dir))
     write_text(
         json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
     )
@@ -358,7 +362,65 @@ def write_outputs(
             class_of_matter=config.class_of_matter,
             params=params,
         )
+    optimizer.record()
     return summary
+
+
+class _Optimizer:
+    """The optimiser's part of a run (when the case has [optimize]): its report
+    sections, its files in ``OUT/optimize/``, its summary entry and its records, each
+    at its moment of :func:`write_outputs`."""
+
+    def __init__(self, config: CaseConfig, results: CaseResults, records_path, lang: str):
+        self.proposal, self.records_path, self.lang = results.optimize, records_path, lang
+        self.config, self.held, self.run_id = config, None, None
+        if self.proposal is not None:
+            from costperf.commands.optimize import solve_params
+            from costperf.optimize_outputs import inputs_hash, proposal_params
+            from costperf.pipeline import optimize_date
+
+            self.inputs = inputs_hash(config.optimize.paths)
+            raw = solve_params(config.optimize, optimize_date(config))
+            self.params = proposal_params(config.name, raw)
+
+    def sections(self) -> list[Section]:
+        if self.proposal is None:
+            return []
+        from costperf.report.optimize import optimize_sections
+
+        return optimize_sections(self.proposal, self.lang)
+
+    def check_records(self) -> None:
+        if self.proposal is None or self.records_path is None:
+            return
+        from costperf.optimize_outputs import check_records
+
+        self.held = check_records(self.records_path, self.inputs, self.params)
+        self.run_id = self.held or new_run_id()
+
+    def write_files(self, out_dir: Path) -> dict:
+        if self.proposal is None:
+            return {}
+        from costperf.optimize_outputs import optimize_summary, write_files
+
+        write_files(self.proposal, out_dir, self.lang)
+        entry = optimize_summary(self.proposal, self.lang)
+        entry["records"] = {"run_id": self.run_id, "already_recorded": self.held is not None}
+        return {"optimize": entry}
+
+    def record(self) -> None:
+        if self.run_id is None or self.held is not None:
+            return
+        from costperf.optimize_outputs import record_proposal
+
+        record_proposal(
+            self.records_path,
+            self.proposal,
+            case_name=self.config.name,
+            inputs=self.inputs,
+            params=self.params,
+            run_id=self.run_id,
+        )
 
 
 def _write_derived_standard(results: CaseResults, out_dir: Path, lang: str) -> list[Path]:
