@@ -450,7 +450,7 @@ def _optimize(r: _Reader, folder: Path) -> OptimizeParams | None:
 def _units(r: _Reader) -> UnitsParams:
     weights = _output_weights(r)
     if weights is None:
-        indicator = r.get("units", "output", str, required=True)
+        indicator = r.get("units", "output", str, "")
     else:  # the output's name in messages: the composite's formula
         indicator = " + ".join(f"{w:g}×{k}" for k, w in weights.items())
     return UnitsParams(
@@ -557,7 +557,8 @@ def _rule_name(r: _Reader, key: str, value: str) -> str:
 
 def _output_weights(r: _Reader) -> dict[str, float] | None:
     """``[units] output`` as a table: a composite output, indicator -> weight (> 0)."""
-    value = r.get("units", "output", (str, dict), required=True)
+    needed = "optimize" not in r.data or "peers" in r.data  # an optimiser-only case: none
+    value = r.get("units", "output", (str, dict), "", required=needed)
     if isinstance(value, str):
         return None
     if not value:

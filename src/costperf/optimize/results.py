@@ -62,6 +62,7 @@ def plan_table(resources: pd.DataFrame, solution: Solution) -> pd.DataFrame:
     out = resources.copy()
     x = solution.x.copy()
     x[out["integer"].to_numpy()] = np.round(x[out["integer"].to_numpy()])
+    x = x + 0.0  # no -0.0
     out["proposed"] = x
     out["change"] = out["proposed"] - out["current"]
     out["current_cost"] = out["unit_cost"] * out["current"]
