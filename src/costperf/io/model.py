@@ -24,7 +24,7 @@ TABLE_NAMES = ("resources", "constraints", "coefficients")
 def read_model_table(path: str | Path, name: str, *, sheet: str | None = None) -> pd.DataFrame:
     """Read and type one table of the model; raise :class:`InputError` on its problems."""
     from costperf.errors import raise_if_problems
-    from costperf.optimize.tables import HEADER_MEANINGS, SCHEMAS
+    from costperf.optimize.tables import HEADER_MEANINGS, SCHEMAS, check_table
 
     raw = read_table(path, sheet=sheet)
     frame, _ = map_headers(raw)
@@ -35,12 +35,43 @@ def read_model_table(path: str | Path, name: str, *, sheet: str | None = None) -
         headers[new] = headers.pop(old, old)
     renamed.attrs = {**frame.attrs, "headers": headers}
     typed, problems = SCHEMAS[name].validate(renamed)
+    if not problems.empty and "missing_column" in set(problems["check"]):
+        raise_if_problems(problems, f"{path}")
+    found = _as_typed(_new_cells(check_table(name, typed), problems), renamed)
+    problems = concat_problems([problems, found])
     raise_if_problems(problems, f"{path}" + (f", sheet '{sheet}'" if sheet else ""))
     warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
     typed.attrs["warnings"] = concat_problems(
         [make_problems(raw.attrs.get("read_warnings", [])), warnings]
     )
     return typed
+
+
+def _new_cells(found: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """Problems of ``found`` on cells ``known`` does not already name (a cell typed as
+    "not a number" is not also "blank")."""
+    if found.empty or known.empty:
+        return found
+    seen = set(zip(known["source_row"].astype(str), known["column"], strict=True))
+    keys = zip(found["source_row"].astype(str), found["column"], strict=True)
+    return found[[k not in seen for k in keys]]
+
+
+def _as_typed(problems: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """Show each problem's cell as the user typed it (``12``, not the parsed ``12.0``)."""
+    if problems.empty:
+        return problems
+    names = {shown: name for name, shown in raw.attrs.get("headers", {}).items()}
+    cells = raw.set_index("source_row")
+    shown = [
+        str(cells.at[row, names.get(col, col)])
+        if names.get(col, col) in cells.columns and row in cells.index
+        else value
+        for row, col, value in zip(
+            problems["source_row"], problems["column"], problems["value"], strict=True
+        )
+    ]
+    return problems.assign(value=shown)
 
 
 def read_model_tables(
@@ -69,6 +100,10 @@ def read_model_tables(
         from costperf.standards import read_standards, shipped_standards
 
         standards = read_standards(standards_dir) if standards_dir else shipped_standards()
+    from costperf.optimize.tables import check_links
+
+    links = check_links(frames["resources"], frames["constraints"], frames["coefficients"])
+    raise_all([], [links], "the optimiser's tables")
     tables, problems = prepare_model(
         frames["resources"],
         frames["constraints"],

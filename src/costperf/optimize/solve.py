@@ -9,8 +9,10 @@ stdout: HiGHS is made by :func:`costperf.solvers.quiet_highs`, CBC runs with
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,11 +107,25 @@ def lp_name(text: object) -> str:
     return re.sub(r"[^0-9A-Za-z_\u4e00-\u9fff.]+", "_", str(text)).strip("_") or "x"
 
 
+@contextlib.contextmanager
+def _pulp_quiet():
+    """pulp 3.3 warns that its 4.0 API changes: not the user's concern (stderr stays clean)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with stdout_silenced():
+            yield
+
+
 def pulp_problem(model: LinearModel, *, relaxed: bool = False):
     """The model as a ``pulp.LpProblem`` (for CBC and for ``--write-lp``).
 
     Variables and constraints carry the resources' and constraints' codes.
     """
+    with _pulp_quiet():
+        return _pulp_problem(model, relaxed)
+
+
+def _pulp_problem(model: LinearModel, relaxed: bool):
     import pulp
 
     prob = pulp.LpProblem("costperf_optimize", pulp.LpMinimize)
@@ -161,16 +177,17 @@ def solve_cbc(model: LinearModel, *, time_limit: float | None = None) -> Solutio
     start = time.perf_counter()
     n_rows, n_cols = model.shape
     nan_rows, nan_cols = np.full(n_rows, np.nan), np.full(n_cols, np.nan)
-    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
+    with _pulp_quiet():
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
     prob, variables = pulp_problem(model, relaxed=True)
-    with stdout_silenced():
+    with _pulp_quiet():
         prob.solve(solver)
+        constraints = list(prob.constraints.values())
     status = _pulp_status(prob)
     if status != "optimal":
         return Solution(
             status, nan_cols, nan_rows, nan_cols, np.nan, np.nan, time.perf_counter() - start, "cbc"
         )
-    constraints = list(prob.constraints.values())
     row_dual = _row_values(constraints, lambda c: c.pi)
     col_dual = np.array([v.dj if v.dj is not None else np.nan for v in variables])
     x = np.array([v.varValue for v in variables], dtype=float)
@@ -178,7 +195,7 @@ def solve_cbc(model: LinearModel, *, time_limit: float | None = None) -> Solutio
     objective = lp_objective
     if model.integer.any():
         prob, variables = pulp_problem(model)
-        with stdout_silenced():
+        with _pulp_quiet():
             prob.solve(solver)
         status = _pulp_status(prob)
         x = (
@@ -210,7 +227,8 @@ def _pulp_status(prob) -> str:
 def write_lp(model: LinearModel, path: Path) -> None:
     """Write the model (integers as declared) as an LP file through pulp."""
     prob, _ = pulp_problem(model)
-    prob.writeLP(str(path))
+    with _pulp_quiet():
+        prob.writeLP(str(path))
 
 
 def solve(model: LinearModel, solver: str = "highs", *, time_limit: float | None = None):

@@ -73,37 +73,37 @@ def _mapped(frame: pd.DataFrame, column: str, mapping: dict[str, str]) -> pd.Ser
     return raw.map(lambda v: mapping.get(str(v).strip().lower()), na_action="ignore")
 
 
-def check_model(
-    resources: pd.DataFrame, constraints: pd.DataFrame, coefficients: pd.DataFrame
-) -> pd.DataFrame:
-    """Every problem of the three typed tables, across them too (never raises).
-
-    Closed lists (kind, sense, integer), ``lower <= upper``, a unit cost or a standard
-    for every resource, and coefficients that name only known resources and constraints.
-    """
-    parts = [
-        _closed(
-            constraints,
-            "constraint_kind",
-            KINDS,
-            "baseline 绩效基线, policy 政策约束, limit 资源限制",
-        ),
-        _closed(constraints, "sense", SENSES, ">=, <= or ="),
-    ]
-    if "integer" in resources:
-        allowed = {v: v for v in _TRUE | _FALSE}
-        parts.append(_closed(resources, "integer", allowed, "true/false (是/否) or blank"))
-    if {"lower", "upper"} <= set(resources.columns):
-        bad = resources["lower"].notna() & resources["upper"].notna()
-        bad &= resources["lower"] > resources["upper"]
-        parts.append(
-            row_problems(resources, bad, "lower", "a lower bound <= upper", Check.BOUNDS_ORDER)
+def check_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Problems of one typed table on its own: closed lists (kind, sense, integer),
+    ``lower <= upper``, a unit cost or a standard for every resource."""
+    if name == "constraints":
+        return concat_problems(
+            [
+                _closed(
+                    frame,
+                    "constraint_kind",
+                    KINDS,
+                    "baseline 绩效基线, policy 政策约束, limit 资源限制",
+                ),
+                _closed(frame, "sense", SENSES, ">=, <= or ="),
+            ]
         )
-    cost = resources.get("unit_cost", pd.Series(np.nan, index=resources.index))
-    standard = resources.get("standard_id", pd.Series(None, index=resources.index, dtype=object))
+    if name != "resources":
+        return empty_problems()
+    parts = []
+    if "integer" in frame:
+        allowed = {v: v for v in _TRUE | _FALSE}
+        parts.append(_closed(frame, "integer", allowed, "true/false (是/否) or blank"))
+    if {"lower", "upper"} <= set(frame.columns):
+        bad = frame["lower"].notna() & frame["upper"].notna() & (frame["lower"] > frame["upper"])
+        parts.append(
+            row_problems(frame, bad, "lower", "a lower bound <= upper", Check.BOUNDS_ORDER)
+        )
+    cost = frame.get("unit_cost", pd.Series(np.nan, index=frame.index))
+    standard = frame.get("standard_id", pd.Series(None, index=frame.index, dtype=object))
     parts.append(
         row_problems(
-            resources,
+            frame,
             cost.isna() & standard.isna(),
             "unit_cost",
             "a unit cost [yuan per unit per year] or a standard_id (适用标准)",
@@ -112,13 +112,21 @@ def check_model(
     )
     parts.append(
         row_problems(
-            resources,
+            frame,
             cost.notna() & standard.notna(),
             "standard_id",
             "a blank cell when unit_cost is given (the unit cost comes from one of them)",
             Check.INCONSISTENT,
         )
     )
+    return concat_problems(parts)
+
+
+def check_links(
+    resources: pd.DataFrame, constraints: pd.DataFrame, coefficients: pd.DataFrame
+) -> pd.DataFrame:
+    """Coefficients naming a resource or constraint absent from its table."""
+    parts = []
     for key, table, check in (
         ("resource", resources, Check.UNKNOWN_RESOURCE),
         ("constraint", constraints, Check.UNKNOWN_CONSTRAINT),
@@ -129,6 +137,15 @@ def check_model(
         where = f"a {key} listed in the {key}s table (e.g. {sample})"
         parts.append(row_problems(coefficients, unknown, key, where, check))
     return concat_problems(parts)
+
+
+def check_model(
+    resources: pd.DataFrame, constraints: pd.DataFrame, coefficients: pd.DataFrame
+) -> pd.DataFrame:
+    """Every problem of the three typed tables, across them too (never raises)."""
+    frames = {"resources": resources, "constraints": constraints, "coefficients": coefficients}
+    parts = [check_table(name, frame) for name, frame in frames.items()]
+    return concat_problems([*parts, check_links(resources, constraints, coefficients)])
 
 
 def _closed(frame: pd.DataFrame, column: str, mapping: dict[str, str], listing: str):
