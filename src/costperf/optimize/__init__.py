@@ -23,7 +23,7 @@ from costperf.optimize.costs import resolve_unit_costs
 from costperf.optimize.infeasible import infeasibility_table, solve_elastic
 from costperf.optimize.model import LinearModel, build_model
 from costperf.optimize.results import constraint_table, cost_by, plan_table, totals_of
-from costperf.optimize.solve import SOLVERS, solve, write_lp
+from costperf.optimize.solve import MIP_REL_GAP, SOLVERS, solve, write_lp
 from costperf.optimize.tables import (
     COEFFICIENTS,
     CONSTRAINTS,
@@ -111,6 +111,7 @@ def optimize_plan(
     max_group_cut: float | None = None,
     project_floor: float | None = None,
     time_limit: float | None = None,
+    mip_rel_gap: float = MIP_REL_GAP,
 ) -> Proposal:
     """The cheapest plan meeting every constraint, or what must give when none does.
 
@@ -124,6 +125,9 @@ def optimize_plan(
         Portfolio equity: no group's cost falls by more than this share (None: none).
     project_floor
         Every project keeps at least this share of its current cost (None: none).
+    time_limit, mip_rel_gap
+        Seconds a solve may take (None: no limit); the relative gap at which a MILP is
+        solved (default 1e-6).
     """
     start = time.perf_counter()
     model, held = build_model(
@@ -134,7 +138,7 @@ def optimize_plan(
         project_floor=project_floor,
     )
     build_seconds = time.perf_counter() - start
-    solution = solve(model, solver, time_limit=time_limit)
+    solution = solve(model, solver, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
     infeasibility = infeasibility_table(held, np.zeros(len(held)))
     if solution.status == "infeasible":
         solution, relaxation = solve_elastic(model, solver, time_limit=time_limit)

@@ -53,11 +53,20 @@ def _status(h, highspy) -> str:
     return "not_solved"
 
 
-def solve_highs(model: LinearModel, *, time_limit: float | None = None) -> Solution:
+#: relative MIP gap at which a MILP counts as solved (HiGHS's default is 1e-4; a
+#: proposal's objective should be exact to 1e-6)
+MIP_REL_GAP = 1e-6
+
+
+def solve_highs(
+    model: LinearModel, *, time_limit: float | None = None, mip_rel_gap: float = MIP_REL_GAP
+) -> Solution:
     """Solve with HiGHS: the LP relaxation, then the MILP when there are integers."""
     import highspy
 
-    options = {} if time_limit is None else {"time_limit": float(time_limit)}
+    options = {"mip_rel_gap": float(mip_rel_gap)}
+    if time_limit is not None:
+        options["time_limit"] = float(time_limit)
     h = quiet_highs(**options)
     a = model.matrix
     n_rows, n_cols = a.shape
@@ -170,7 +179,9 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def solve_cbc(model: LinearModel, *, time_limit: float | None = None) -> Solution:
+def solve_cbc(
+    model: LinearModel, *, time_limit: float | None = None, mip_rel_gap: float = MIP_REL_GAP
+) -> Solution:
     """Solve with pulp + CBC (the fallback): the LP relaxation, then the MILP."""
     import pulp
 
@@ -178,7 +189,7 @@ def solve_cbc(model: LinearModel, *, time_limit: float | None = None) -> Solutio
     n_rows, n_cols = model.shape
     nan_rows, nan_cols = np.full(n_rows, np.nan), np.full(n_cols, np.nan)
     with _pulp_quiet():
-        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=mip_rel_gap)
     prob, variables = pulp_problem(model, relaxed=True)
     with _pulp_quiet():
         prob.solve(solver)
@@ -231,11 +242,17 @@ def write_lp(model: LinearModel, path: Path) -> None:
         prob.writeLP(str(path))
 
 
-def solve(model: LinearModel, solver: str = "highs", *, time_limit: float | None = None):
+def solve(
+    model: LinearModel,
+    solver: str = "highs",
+    *,
+    time_limit: float | None = None,
+    mip_rel_gap: float = MIP_REL_GAP,
+):
     """Solve with ``solver`` (``highs`` or ``cbc``)."""
     if solver == "highs":
-        return solve_highs(model, time_limit=time_limit)
+        return solve_highs(model, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
     if solver == "cbc":
-        return solve_cbc(model, time_limit=time_limit)
+        return solve_cbc(model, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
     msg = f"unknown solver '{solver}'; use one of: {', '.join(SOLVERS)}"
     raise ValueError(msg)
