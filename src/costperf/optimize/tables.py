@@ -69,8 +69,10 @@ _FALSE = {"false", "no", "n", "0", "否", "f", "连续"}
 
 
 def _mapped(frame: pd.DataFrame, column: str, mapping: dict[str, str]) -> pd.Series:
-    raw = frame[column].astype(object)
-    return raw.map(lambda v: mapping.get(str(v).strip().lower()), na_action="ignore")
+    """``column``'s cells as codes of ``mapping`` (case and spaces ignored; else NaN)."""
+    raw = frame[column]
+    key = raw.astype(object).where(raw.notna(), "").astype(str).str.strip().str.lower()
+    return key.map(mapping).where(raw.notna())
 
 
 def check_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -131,9 +133,10 @@ def check_links(
         ("resource", resources, Check.UNKNOWN_RESOURCE),
         ("constraint", constraints, Check.UNKNOWN_CONSTRAINT),
     ):
-        known = set(table[key].dropna())
+        known = pd.Index(table[key].dropna().unique())
         sample = ", ".join(table[key].dropna().astype(str).head(5))
-        unknown = coefficients[key].notna() & ~coefficients[key].isin(known)
+        found = known.get_indexer(coefficients[key]) >= 0  # (isin on a set is slow in pandas 3)
+        unknown = coefficients[key].notna() & ~pd.Series(found, index=coefficients.index)
         where = f"a {key} listed in the {key}s table (e.g. {sample})"
         parts.append(row_problems(coefficients, unknown, key, where, check))
     return concat_problems(parts)
@@ -164,9 +167,10 @@ def normalise_model(
     constraints get ``constraint_kind`` and ``sense`` as codes.
     """
     res = resources.copy()
-    flag = res["integer"] if "integer" in res else pd.Series(None, index=res.index, dtype=object)
-    res["integer"] = flag.map(lambda v: str(v).strip().lower() in _TRUE, na_action="ignore")
-    res["integer"] = res["integer"].fillna(False).astype(bool)
+    if "integer" in res:
+        res["integer"] = _mapped(res, "integer", dict.fromkeys(_TRUE, "true")).eq("true")
+    else:
+        res["integer"] = False
     res["lower"] = res["lower"].fillna(0.0) if "lower" in res else 0.0
     res["upper"] = res["upper"].fillna(np.inf) if "upper" in res else np.inf
     for col in ("label", "unit", "project_id", "group", "standard_id"):
