@@ -403,7 +403,7 @@ def _load_case(path: Path) -> CaseConfig:
         title=r.get("case", "title", str, folder.name),
         class_of_matter=r.get("case", "class_of_matter", str, required=True),
         description=r.get("case", "description", str, ""),
-        peers=_table_sources(r, "peers", folder, required="optimize" not in data),
+        peers=_table_sources(r, "peers", folder, required=_needs_peers(data)),
         requests=_table_sources(r, "requests", folder, required=False),
         units=units,
         gap=_gap(r, units),
@@ -428,6 +428,12 @@ def _load_case(path: Path) -> CaseConfig:
         labels=_str_map(r, "labels"),
         optimize=_optimize(r, folder),
     )
+
+
+def _needs_peers(data: dict[str, Any]) -> bool:
+    """A case compares peers, unless it is a case of the optimiser alone ([optimize]
+    and no [peers] section)."""
+    return "peers" in data or "optimize" not in data
 
 
 def _optimize(r: _Reader, folder: Path) -> OptimizeParams | None:
@@ -557,8 +563,7 @@ def _rule_name(r: _Reader, key: str, value: str) -> str:
 
 def _output_weights(r: _Reader) -> dict[str, float] | None:
     """``[units] output`` as a table: a composite output, indicator -> weight (> 0)."""
-    needed = "optimize" not in r.data or "peers" in r.data  # an optimiser-only case: none
-    value = r.get("units", "output", (str, dict), "", required=needed)
+    value = r.get("units", "output", (str, dict), "", required=_needs_peers(r.data))
     if isinstance(value, str):
         return None
     if not value:

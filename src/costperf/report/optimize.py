@@ -6,15 +6,30 @@ case report) and :mod:`costperf.optimize_outputs` (``costperf optimize``).
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label
-from costperf.report.charts import _figure, _png
+from costperf.report.fonts import use_cjk_font
 from costperf.report.html import Section
 
 #: resources shown in the chart at most (the largest current costs)
 MAX_BARS = 30
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _figure(width: float, height: float):
+    use_cjk_font()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
 
 
 def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh") -> bytes:
