@@ -28,7 +28,8 @@ SOLVERS = ("highs", "cbc")
 class Solution:
     """What a solve gives.
 
-    ``status`` is ``optimal``, ``infeasible`` or ``not_solved``; ``x`` the columns'
+    ``status`` is ``optimal``, ``infeasible``, ``time_limit`` (a feasible MILP plan not
+    proven optimal when the time limit struck) or ``not_solved``; ``x`` the columns'
     values; ``row_dual``/``col_dual`` the LP relaxation's duals (yuan per unit of rhs /
     reduced costs); ``objective`` the (MILP) cost, ``lp_objective`` the relaxation's.
     """
@@ -105,8 +106,11 @@ def solve_highs(
         h.changeColsIntegrality(len(integer), integer.astype(np.int32), kinds)
         h.run()
         status = _status(h, highspy)
-        x = np.array(h.getSolution().col_value) if status == "optimal" else nan_cols
-        objective = float(h.getInfo().objective_function_value) if status == "optimal" else np.nan
+        if status == "not_solved" and h.getInfo().primal_solution_status == 2:
+            status = "time_limit"  # stopped with a feasible plan, not proven optimal
+        usable = status in ("optimal", "time_limit")
+        x = np.array(h.getSolution().col_value) if usable else nan_cols
+        objective = float(h.getInfo().objective_function_value) if usable else np.nan
     seconds = time.perf_counter() - start
     return Solution(status, x, row_dual, col_dual, objective, lp_objective, seconds, "highs")
 
