@@ -328,6 +328,7 @@ def write_outputs(
     sections = _sections(config, results, tables, png, lang)
     optimizer = _Optimizer(config, results, records_path, lang)
     sections += optimizer.sections()
+    workbook.update(optimizer.sheets())
     html = render_report(config.title, sections, lang=lang)
     run_id, held = None, None
     params = {"case": config.name, "config_hash": data.config_hash}
@@ -389,6 +390,20 @@ class _Optimizer:
         from costperf.report.optimize import optimize_sections
 
         return optimize_sections(self.proposal, self.lang)
+
+    def sheets(self) -> dict[str, pd.DataFrame]:
+        """The plan and the constraints as workbook sheets (优化方案, 优化约束)."""
+        if self.proposal is None:
+            return {}
+        from costperf.optimize import in_language
+
+        zh = self.lang == "zh"
+        return {
+            ("优化方案" if zh else "Proposal"): in_language(self.proposal.plan, self.lang),
+            ("优化约束" if zh else "Constraints"): in_language(
+                self.proposal.constraints, self.lang
+            ),
+        }
 
     def check_records(self) -> None:
         if self.proposal is None or self.records_path is None:
