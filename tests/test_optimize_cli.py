@@ -208,6 +208,8 @@ BAD = {
         CONSTRAINTS.replace("政策约束", "政策"),  # an accepted short form ...
         None,
     ),
+    "upper_inf": ("resources", RESOURCES.replace("0,,120", "0,∞,120"), None),  # no bound
+    "sense_full_width": ("constraints", CONSTRAINTS.replace(">=,0", "≥,0"), None),
     "bounds": (
         "resources",
         RESOURCES.replace("0,10,6", "12,10,6"),

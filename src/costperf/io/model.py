@@ -19,6 +19,7 @@ from costperf.io.read import map_headers, read_table
 from costperf.schemas import concat_problems
 
 TABLE_NAMES = ("resources", "constraints", "coefficients")
+NO_BOUND = ("inf", "+inf", "infinity", "∞", "无上限", "不限", "none")
 
 
 def read_model_table(path: str | Path, name: str, *, sheet: str | None = None) -> pd.DataFrame:
@@ -34,6 +35,10 @@ def read_model_table(path: str | Path, name: str, *, sheet: str | None = None) -
     for old, new in meanings.items():
         headers[new] = headers.pop(old, old)
     renamed.attrs = {**frame.attrs, "headers": headers}
+    if "upper" in renamed:  # "inf", "∞" or "无上限" mean no upper bound, as a blank does
+        words = renamed["upper"].astype(object).map(str, na_action="ignore").str.strip()
+        unbounded = words.str.lower().isin(NO_BOUND).fillna(False).astype(bool)
+        renamed["upper"] = renamed["upper"].where(~unbounded)
     typed, problems = SCHEMAS[name].validate(renamed)
     if not problems.empty and "missing_column" in set(problems["check"]):
         raise_if_problems(problems, f"{path}")
