@@ -55,6 +55,8 @@ EN_SHEETS = {
     "Rule comparison",
     "Leave-one-out",
     "Standard provenance",
+    "Savings proposal",
+    "Proposal constraints",
 }
 CORE_ZH = [
     "合同单位成本",

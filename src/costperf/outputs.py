@@ -43,6 +43,8 @@ SHEETS = {  # key: (zh, en)
     "review_projects": ("审核结果", "Review"),
     "review_lines": ("审核明细", "Review lines"),
     "warnings": ("提示", "Warnings"),
+    "optimize_plan": ("优化方案", "Savings proposal"),
+    "optimize_constraints": ("优化约束", "Proposal constraints"),
 }
 
 
@@ -397,10 +399,9 @@ class _Optimizer:
             return {}
         from costperf.optimize import in_language
 
-        zh = self.lang == "zh"
         return {
-            ("优化方案" if zh else "Proposal"): in_language(self.proposal.plan, self.lang),
-            ("优化约束" if zh else "Constraints"): in_language(
+            _sheet("optimize_plan", self.lang): in_language(self.proposal.plan, self.lang),
+            _sheet("optimize_constraints", self.lang): in_language(
                 self.proposal.constraints, self.lang
             ),
         }
