@@ -48,6 +48,7 @@ def test_the_run_is_a_list_of_named_steps():
         "districts",
         "outliers",
         "review",
+        "optimize",
     ]
     assert [s.name for s in steps_named("derive", "unit_costs")] == ["unit_costs", "derive"]
     with pytest.raises(ValueError, match="unknown step"):

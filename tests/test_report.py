@@ -35,6 +35,8 @@ ZH_SHEETS = {
     "测算规则比较",
     "留一敏感性",
     "标准测算来源",
+    "优化方案",
+    "优化约束",
 }
 EN_SHEETS = {
     "Summary",
@@ -55,6 +57,8 @@ EN_SHEETS = {
     "Rule comparison",
     "Leave-one-out",
     "Standard provenance",
+    "Savings proposal",
+    "Proposal constraints",
 }
 CORE_ZH = [
     "合同单位成本",

@@ -3,7 +3,7 @@
 Pipeline stages (one module each; pure functions on pandas DataFrames):
 ingest (:mod:`costperf.io`) -> :mod:`costperf.decompose` -> :mod:`costperf.benchmark`
 -> :mod:`costperf.standards` -> :mod:`costperf.review` -> :mod:`costperf.records`,
-with :mod:`costperf.report` writing tables and charts and :mod:`costperf.cli` wiring them.
+and :mod:`costperf.optimize` (savings at fixed outputs) beside the review, with :mod:`costperf.report` writing tables and charts and :mod:`costperf.cli` wiring them.
 """
 
 from __future__ import annotations

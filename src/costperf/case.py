@@ -20,6 +20,7 @@ from costperf.params import (
     DeriveParams,
     FrontierParams,
     GapParams,
+    OptimizeParams,
     RegressionParams,
     ReviewParams,
     UnitsParams,
@@ -75,7 +76,12 @@ NUMBER_RANGES: dict[str, Range] = {
     "standard.weights.*": Range(0.0),
     "review.tolerance": Range(0.0, 1.0, hi_open=True),
     "review.adjust_elasticity": Range(0.0, 3.0),
+    "optimize.max_group_cut": Range(0.0, 1.0),
+    "optimize.project_floor": Range(0.0, 1.0),
+    "optimize.time_limit": Range(0.0, lo_open=True),
 }
+OPTIMIZE_SOLVERS = ("highs", "cbc")
+OPTIMIZE_TABLES = ("resources", "constraints", "coefficients")
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class CaseConfig:
     review: ReviewParams
     description: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    optimize: OptimizeParams | None = None
 
     @property
     def path(self) -> Path:
@@ -162,6 +169,15 @@ _SECTIONS: dict[str, set[str]] = {
     "labels": set(),  # free names: display labels of drivers and variables
     "standard": set(),  # own keys and every rule parameter of the registry: _standard_keys()
     "review": {"tolerance", "date", "adjust_by", "adjust_elasticity"},
+    "optimize": {
+        *OPTIMIZE_TABLES,
+        "solver",
+        "max_group_cut",
+        "project_floor",
+        "date",
+        "standards",
+        "time_limit",
+    },
 }
 _TABLE_OPTIONS = {"sheet", "header_row", "amount_unit"}
 
@@ -387,7 +403,7 @@ def _load_case(path: Path) -> CaseConfig:
         title=r.get("case", "title", str, folder.name),
         class_of_matter=r.get("case", "class_of_matter", str, required=True),
         description=r.get("case", "description", str, ""),
-        peers=_table_sources(r, "peers", folder, required=True),
+        peers=_table_sources(r, "peers", folder, required=_needs_peers(data)),
         requests=_table_sources(r, "requests", folder, required=False),
         units=units,
         gap=_gap(r, units),
@@ -410,13 +426,37 @@ def _load_case(path: Path) -> CaseConfig:
             adjust_elasticity=r.number("review", "adjust_elasticity", 1.0),
         ),
         labels=_str_map(r, "labels"),
+        optimize=_optimize(r, folder),
+    )
+
+
+def _needs_peers(data: dict[str, Any]) -> bool:
+    """A case compares peers, unless it is a case of the optimiser alone ([optimize]
+    and no [peers] section)."""
+    return "peers" in data or "optimize" not in data
+
+
+def _optimize(r: _Reader, folder: Path) -> OptimizeParams | None:
+    """The [optimize] section (None when the case has none)."""
+    if "optimize" not in r.data:
+        return None
+    tables = {t: folder / r.get("optimize", t, str, required=True) for t in OPTIMIZE_TABLES}
+    standards = r.get("optimize", "standards", str, None)
+    return OptimizeParams(
+        **tables,
+        solver=r.choice("optimize", "solver", OPTIMIZE_SOLVERS, "highs"),
+        max_group_cut=r.number("optimize", "max_group_cut", None),
+        project_floor=r.number("optimize", "project_floor", None),
+        date=r.get("optimize", "date", dt.date, None) or r.get("review", "date", dt.date, None),
+        standards=folder / standards if standards else None,
+        time_limit=r.number("optimize", "time_limit", None),
     )
 
 
 def _units(r: _Reader) -> UnitsParams:
     weights = _output_weights(r)
     if weights is None:
-        indicator = r.get("units", "output", str, required=True)
+        indicator = r.get("units", "output", str, "")
     else:  # the output's name in messages: the composite's formula
         indicator = " + ".join(f"{w:g}×{k}" for k, w in weights.items())
     return UnitsParams(
@@ -523,7 +563,7 @@ def _rule_name(r: _Reader, key: str, value: str) -> str:
 
 def _output_weights(r: _Reader) -> dict[str, float] | None:
     """``[units] output`` as a table: a composite output, indicator -> weight (> 0)."""
-    value = r.get("units", "output", (str, dict), required=True)
+    value = r.get("units", "output", (str, dict), "", required=_needs_peers(r.data))
     if isinstance(value, str):
         return None
     if not value:

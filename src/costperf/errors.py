@@ -109,6 +109,10 @@ class Check(StrEnum):
     PRICE_COUNT = "price_count"
     ALL_INPUTS_ZERO = "all_inputs_zero"
     ALL_OUTPUTS_ZERO = "all_outputs_zero"
+    # the optimiser's model (resources, constraints, coefficients)
+    UNKNOWN_RESOURCE = "unknown_resource"
+    UNKNOWN_CONSTRAINT = "unknown_constraint"
+    BOUNDS_ORDER = "bounds_order"
     # standard tables
     COMPOSITE_COMPONENT_MISSING = "composite_component_missing"
     COMPOSITE_SUM = "composite_sum"

@@ -44,6 +44,8 @@ SHEETS = {  # key: (zh, en)
     "review_projects": ("审核结果", "Review"),
     "review_lines": ("审核明细", "Review lines"),
     "warnings": ("提示", "Warnings"),
+    "optimize_plan": ("优化方案", "Savings proposal"),
+    "optimize_constraints": ("优化约束", "Proposal constraints"),
 }
 
 
@@ -360,6 +362,9 @@ def write_outputs(
     png = _charts(config, results, lang)
     workbook = {_sheet(k, lang): v for k, v in tables.items()}
     lead, sections = _sections(config, results, tables, png, lang)
+    optimizer = _Optimizer(config, results, records_path, lang)
+    sections += optimizer.sections()
+    workbook.update(optimizer.sheets())
     html = render_report(config.title, sections, lang=lang, lead=lead, embed=False)
     run_id, held = None, None
     params = {"case": config.name, "config_hash": data.config_hash}
@@ -367,6 +372,7 @@ def write_outputs(
         check_store(records_path)
         held = find_run(records_path, "run", data.data_hash, params)  # the same: not again
         run_id = held or new_run_id()
+    optimizer.check_records()
     step("report.xlsx")
     write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
     step("standard")
@@ -380,6 +386,7 @@ def write_outputs(
     summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
     summary["records"]["already_recorded"] = held is not None
     summary["published_standard"] = [str(p) for p in published]
+    summary.update(optimizer.write_files(out_dir))
     write_text(
         json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
     )
@@ -399,7 +406,78 @@ def write_outputs(
             class_of_matter=config.class_of_matter,
             params=params,
         )
+    optimizer.record()
     return summary
+
+
+class _Optimizer:
+    """The optimiser's part of a run (when the case has [optimize]): its report
+    sections, its files in ``OUT/optimize/``, its summary entry and its records, each
+    at its moment of :func:`write_outputs`."""
+
+    def __init__(self, config: CaseConfig, results: CaseResults, records_path, lang: str):
+        self.proposal, self.records_path, self.lang = results.optimize, records_path, lang
+        self.config, self.held, self.run_id = config, None, None
+        if self.proposal is not None:
+            from costperf.commands.optimize import solve_params
+            from costperf.optimize_outputs import inputs_hash, proposal_params
+            from costperf.pipeline import optimize_date
+
+            self.inputs = inputs_hash(config.optimize.paths)
+            raw = solve_params(config.optimize, optimize_date(config))
+            self.params = proposal_params(config.name, raw)
+
+    def sections(self) -> list[Section]:
+        if self.proposal is None:
+            return []
+        from costperf.report.optimize import optimize_sections
+
+        return optimize_sections(self.proposal, self.lang)
+
+    def sheets(self) -> dict[str, pd.DataFrame]:
+        """The plan and the constraints as workbook sheets (优化方案, 优化约束)."""
+        if self.proposal is None:
+            return {}
+        from costperf.optimize import in_language
+
+        return {
+            _sheet("optimize_plan", self.lang): in_language(self.proposal.plan, self.lang),
+            _sheet("optimize_constraints", self.lang): in_language(
+                self.proposal.constraints, self.lang
+            ),
+        }
+
+    def check_records(self) -> None:
+        if self.proposal is None or self.records_path is None:
+            return
+        from costperf.optimize_outputs import check_records
+
+        self.held = check_records(self.records_path, self.inputs, self.params)
+        self.run_id = self.held or new_run_id()
+
+    def write_files(self, out_dir: Path) -> dict:
+        if self.proposal is None:
+            return {}
+        from costperf.optimize_outputs import optimize_summary, write_files
+
+        write_files(self.proposal, out_dir, self.lang)
+        entry = optimize_summary(self.proposal, self.lang)
+        entry["records"] = {"run_id": self.run_id, "already_recorded": self.held is not None}
+        return {"optimize": entry}
+
+    def record(self) -> None:
+        if self.run_id is None or self.held is not None:
+            return
+        from costperf.optimize_outputs import record_proposal
+
+        record_proposal(
+            self.records_path,
+            self.proposal,
+            case_name=self.config.name,
+            inputs=self.inputs,
+            params=self.params,
+            run_id=self.run_id,
+        )
 
 
 def _write_derived_standard(results: CaseResults, out_dir: Path, lang: str) -> list[Path]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -146,3 +147,48 @@ class ReviewParams:
     review_date: dt.date | None = None
     adjust_by: str | None = None
     adjust_elasticity: float = 1.0
+
+
+@dataclass(frozen=True)
+class OptimizeParams:
+    """The savings optimiser (``[optimize]``).
+
+    Attributes
+    ----------
+    resources, constraints, coefficients
+        The model's three tables (paths resolved against the case folder).
+    solver
+        ``highs`` (default) or ``cbc`` (pulp + CBC).
+    max_group_cut
+        Portfolio equity: no group's cost falls by more than this share, in [0, 1];
+        None: no equity rows.
+    project_floor
+        Every project keeps at least this share of its current cost, in [0, 1]; None:
+        no floor.
+    date
+        Date whose standards are in force for unit costs named by ``standard_id``
+        (None: the ``[review] date``, else the run's date).
+    standards
+        A folder of standard tables the resources may name (None: the shipped tables).
+    time_limit
+        Seconds each solve may take (None: no limit).
+    """
+
+    resources: Path
+    constraints: Path
+    coefficients: Path
+    solver: str = "highs"
+    max_group_cut: float | None = None
+    project_floor: float | None = None
+    date: dt.date | None = None
+    standards: Path | None = None
+    time_limit: float | None = None
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        """The three tables by name."""
+        return {
+            "resources": self.resources,
+            "constraints": self.constraints,
+            "coefficients": self.coefficients,
+        }

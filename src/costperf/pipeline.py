@@ -19,6 +19,7 @@ The steps::
     districts    the district table with the regression index and mean score
     outliers     contracts the standard's outlier rule flags, and why
     review       the requests reviewed against the published standard
+    optimize     the savings optimiser's plan, when the case has [optimize]
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class CaseData:
     peer_units: pd.DataFrame = field(default_factory=pd.DataFrame)
     request_units: pd.DataFrame | None = None
     files: tuple[Path, ...] = ()
+    optimize: object | None = None  # costperf.optimize.ModelTables, with [optimize]
 
 
 @dataclass
@@ -101,6 +103,7 @@ class CaseResults:
     outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
     derivation: Derivation | None = None
     notes: list[str] = field(default_factory=list)
+    optimize: object | None = None  # costperf.optimize.Proposal, with [optimize]
 
 
 # ---------------------------------------------------------------------------- loading
@@ -128,8 +131,16 @@ def load_case_data(config: CaseConfig) -> CaseData:
         if tables is not None and _has_no_errors(found):
             units[what], found = _units_of(tables, config, requests=what == "requests")
             problems.append(found)
-    raise_all(errors, problems, "the case files")
+    model, failed = None, []
+    if config.optimize is not None:
+        try:
+            model = load_optimize_tables(config)
+        except InputError as exc:
+            failed.append(exc)
+    raise_all(errors + failed, problems, "the case files")
     files = tuple(s.path for s in (*config.peers.values(), *config.requests.values()))
+    if config.optimize is not None:
+        files += tuple(config.optimize.paths.values())
     return CaseData(
         peers=read["peers"],
         requests=read.get("requests"),
@@ -139,7 +150,24 @@ def load_case_data(config: CaseConfig) -> CaseData:
         peer_units=units["peers"],
         request_units=units.get("requests"),
         files=files,
+        optimize=model,
     )
+
+
+def load_optimize_tables(config: CaseConfig):
+    """The case's [optimize] tables, read and checked (:class:`~costperf.optimize.ModelTables`)."""
+    from costperf.io.model import read_model_tables
+
+    params = config.optimize
+    return read_model_tables(params.paths, standards_dir=params.standards, on=optimize_date(config))
+
+
+def optimize_date(config: CaseConfig):
+    """The date whose standards price the optimiser's resources: [optimize] date, else
+    [review] date, else today."""
+    import datetime as dt
+
+    return (config.optimize.date if config.optimize else None) or dt.date.today()
 
 
 def _has_no_errors(problems: pd.DataFrame) -> bool:  # warnings do not stop a run
@@ -371,6 +399,21 @@ def _review(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
     results.review_projects, results.review_lines, results.review_totals = decided, lines, totals
 
 
+def _optimize(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+    if data.optimize is None:
+        return
+    from costperf.optimize import optimize_plan
+
+    params = config.optimize
+    results.optimize = optimize_plan(
+        data.optimize,
+        solver=params.solver,
+        max_group_cut=params.max_group_cut,
+        project_floor=params.project_floor,
+        time_limit=params.time_limit,
+    )
+
+
 #: the run, in order (``docs/architecture.md`` shows this list)
 STEPS: tuple[Step, ...] = (
     Step("unit_costs", _unit_costs, "units"),
@@ -383,6 +426,7 @@ STEPS: tuple[Step, ...] = (
     Step("districts", _districts, "units"),
     Step("outliers", _outliers, "standard.outlier_rule"),
     Step("review", _review, "review", {"adjust_by": "review.adjust_by"}),
+    Step("optimize", _optimize, "optimize"),
 )
 
 

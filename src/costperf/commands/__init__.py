@@ -17,4 +17,5 @@ COMMAND_MODULES = [
     "review",
     "template",
     "records",
+    "optimize",
 ]

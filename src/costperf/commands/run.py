@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
         check_store(records)
     config = load_case(args.case)
+    if not config.peers:  # a case of the optimiser alone (e.g. cases/household-survey)
+        return _optimize_only(config, args, records)
     check_expressions(config)
     with progress("costperf run", total=len(STEPS) + 2) as bar:
         bar.describe("reading and checking the case files")
@@ -69,7 +71,37 @@ def run(args: argparse.Namespace) -> int:
         bar.advance()
     remove_stale_problems(args.out)
     _print_summary(summary, args, data)
+    if "optimize" in summary:
+        _print_optimize(summary["optimize"]["totals"], args.lang)
     return 0
+
+
+def _optimize_only(config, args: argparse.Namespace, records) -> int:  # noqa: ANN001
+    """``costperf run`` on a case with [optimize] and no peers: the optimiser's outputs."""
+    from costperf.commands.optimize import optimize_params, print_summary
+
+    ns = argparse.Namespace(records=records, lang=args.lang, write_lp=None)
+    summary = optimize_params(
+        config.optimize, args.out, name=config.name, title=config.title, args=ns
+    )
+    remove_stale_problems(args.out)
+    print_summary(summary, args.out, args.lang)
+    return 0
+
+
+def _print_optimize(totals: dict, lang: str) -> None:
+    from costperf.columns import code_label
+
+    status = code_label("optimize_status", totals["status"], lang)
+    print(
+        f"  节支优化：{status}，现状成本 {totals['current_cost']:,.2f} 元，优化方案 "
+        f"{totals['proposed_cost']:,.2f} 元，节约 {totals['savings']:,.2f} 元"
+        f"（{totals['savings_rate']:.1%}），见 optimize/"
+        if lang == "zh"
+        else f"  Savings proposal: {status}, current {totals['current_cost']:,.2f} yuan, "
+        f"proposed {totals['proposed_cost']:,.2f}, savings {totals['savings']:,.2f} "
+        f"({totals['savings_rate']:.1%}), see optimize/"
+    )
 
 
 def check_out_dir(out: Path) -> None:

@@ -1,0 +1,187 @@
+"""``costperf optimize CASE --out DIR`` / ``costperf optimize --model DIR --out DIR``.
+
+The cheapest resource plan that still meets every output baseline, with the shadow
+price of each constraint; when the constraints cannot all hold, which must give and by
+how much (status ``infeasible``, exit 0). The model is the case's ``[optimize]`` tables,
+or the three tables of a folder (``resources``, ``constraints``, ``coefficients``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "optimize",
+        help="savings proposal (节支优化): the cheapest plan that keeps every baseline",
+        description="Solve the resource-output model of a case ([optimize] in case.toml) "
+        "or of a folder of three tables (resources, constraints, coefficients): the "
+        "cheapest plan meeting every baseline, policy and limit, with shadow prices. "
+        "Writes DIR/optimize/ (plan.csv, constraints.csv, ...) and DIR/summary.json.",
+    )
+    p.add_argument("case", type=Path, nargs="?", help="case folder (with [optimize] in case.toml)")
+    p.add_argument(
+        "--model", type=Path, default=None, help="folder with resources, constraints, coefficients"
+    )
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    p.add_argument("--solver", choices=("highs", "cbc"), default=None, help="default: highs")
+    p.add_argument(
+        "--records",
+        default=None,
+        help="record store for the proposals: an SQLite file or a postgresql:// URL "
+        "(default: none)",
+    )
+    p.add_argument("--write-lp", type=Path, default=None, help="also write the model as an LP file")
+    p.add_argument("--max-group-cut", type=float, default=None, help="with --model: equity share")
+    p.add_argument("--project-floor", type=float, default=None, help="with --model: floor share")
+    p.add_argument(
+        "--date",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="with --model: date whose standards are in force (default: today)",
+    )
+    p.add_argument("--standards", type=Path, default=None, help="with --model: standards folder")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="output language")
+    p.set_defaults(func=run)
+
+
+def _model_params(args: argparse.Namespace):
+    from costperf.errors import InputError
+    from costperf.io.model import model_paths
+    from costperf.params import OptimizeParams
+
+    for option, value in (
+        ("--max-group-cut", args.max_group_cut),
+        ("--project-floor", args.project_floor),
+    ):
+        if value is not None and not 0.0 <= value <= 1.0:
+            msg = f"{option} {value:g}: expected a share in [0, 1]"
+            raise InputError(msg)
+    paths = model_paths(args.model)
+    return OptimizeParams(
+        **paths,
+        solver=args.solver or "highs",
+        max_group_cut=args.max_group_cut,
+        project_floor=args.project_floor,
+        date=args.date,
+        standards=args.standards,
+    )
+
+
+def _case_params(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from costperf.case import load_case
+    from costperf.errors import InputError
+
+    config = load_case(args.case)
+    if config.optimize is None:
+        msg = f"{config.path}: the case has no [optimize] section (see README, costperf optimize)"
+        raise InputError(msg)
+    params = config.optimize
+    if args.solver:
+        params = replace(params, solver=args.solver)
+    return config, params
+
+
+def run(args: argparse.Namespace) -> int:
+    from costperf.commands.run import check_out_dir, remove_stale_problems
+    from costperf.errors import InputError
+
+    if (args.case is None) == (args.model is None):
+        msg = "give a CASE folder or --model DIR (one of them)"
+        raise InputError(msg)
+    check_out_dir(args.out)
+    if args.case is not None:
+        config, params = _case_params(args)
+        name, title = config.name, config.title
+    else:
+        params = _model_params(args)
+        name, title = args.model.name, ("节支优化方案" if args.lang == "zh" else "Savings proposal")
+    summary = optimize_params(params, args.out, name=name, title=title, args=args)
+    remove_stale_problems(args.out)
+    print_summary(summary, args.out, args.lang)
+    return 0
+
+
+def optimize_params(params, out: Path, *, name: str, title: str, args: argparse.Namespace) -> dict:
+    """Read, solve and write one model (the command's and ``run``'s optimiser-only path)."""
+    from costperf.io.model import read_model_tables
+    from costperf.optimize import optimize_plan
+    from costperf.optimize_outputs import inputs_hash, write_optimize_outputs
+
+    if getattr(args, "records", None) is not None:
+        from costperf.records import check_store
+
+        check_store(args.records)
+    on = params.date or dt.date.today()
+    tables = read_model_tables(params.paths, standards_dir=params.standards, on=on)
+    proposal = optimize_plan(
+        tables,
+        solver=params.solver,
+        max_group_cut=params.max_group_cut,
+        project_floor=params.project_floor,
+        time_limit=params.time_limit,
+    )
+    return write_optimize_outputs(
+        proposal,
+        out,
+        case_name=name,
+        title=title,
+        inputs=inputs_hash(params.paths),
+        params=solve_params(params, on),
+        records_path=getattr(args, "records", None),
+        lang=args.lang,
+        lp_path=getattr(args, "write_lp", None),
+    )
+
+
+def solve_params(params, on: dt.date) -> dict:
+    """The parameters recorded with a proposal (and compared for "already recorded")."""
+    return {
+        "solver": params.solver,
+        "max_group_cut": params.max_group_cut,
+        "project_floor": params.project_floor,
+        "date": on.isoformat(),
+    }
+
+
+def print_summary(summary: dict, out: Path, lang: str) -> None:
+    """A short account on the terminal, in the report's language."""
+    from costperf.columns import code_label
+
+    zh = lang == "zh"
+    t = summary["optimize"]["totals"]
+    status = code_label("optimize_status", t["status"], lang)
+    print(
+        f"{summary['title']}（{summary['case']}）：{status}，现状成本 {t['current_cost']:,.2f} 元，"
+        f"优化方案 {t['proposed_cost']:,.2f} 元，节约 {t['savings']:,.2f} 元（{t['savings_rate']:.1%}）"
+        if zh
+        else f"{summary['title']} ({summary['case']}): {status}, current cost "
+        f"{t['current_cost']:,.2f} yuan, proposed {t['proposed_cost']:,.2f}, savings "
+        f"{t['savings']:,.2f} ({t['savings_rate']:.1%})"
+    )
+    for row in summary["optimize"]["infeasibility"]:
+        print("  " + str(row["explanation"]))
+    issues = summary["optimize"]["current_issues"]
+    if issues:
+        print(
+            f"  现状方案未满足 {len(issues)} 项约束（见 optimize/current_issues.csv）"
+            if zh
+            else f"  The current plan misses {len(issues)} constraint(s) "
+            "(see optimize/current_issues.csv)",
+            file=sys.stderr,
+        )
+    records = summary["records"]
+    if records["run_id"]:
+        held = "（已有相同记录，未重复写入）" if zh else " (already recorded; nothing new)"
+        extra = held if records["already_recorded"] else ""
+        print(
+            ("  优化记录：" if zh else "  Records: ")
+            + f"{records['run_id']}{extra} -> {records['path']}"
+        )
+    print(("  输出：" if zh else "  Outputs: ") + f"{out}/optimize/, {out}/summary.json")

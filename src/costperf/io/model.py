@@ -1,0 +1,141 @@
+"""Reading the optimiser's three tables (resources, constraints, coefficients).
+
+Each is read like any input (:func:`costperf.io.read.read_table`: CSV, XLSX or Parquet,
+Chinese or English headers, every row located), its headers mapped to canonical names
+(名称 is the label, 类型/kind the constraint kind, 系数 the coefficient here), typed by
+its schema; then the three are checked across each other. Every problem of every file
+is raised at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from costperf.errors import InputError, make_problems, raise_all
+from costperf.io.read import map_headers, read_table
+from costperf.schemas import concat_problems
+
+TABLE_NAMES = ("resources", "constraints", "coefficients")
+NO_BOUND = ("inf", "+inf", "infinity", "∞", "无上限", "不限", "none")
+
+
+def read_model_table(path: str | Path, name: str, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read and type one table of the model; raise :class:`InputError` on its problems."""
+    from costperf.errors import raise_if_problems
+    from costperf.optimize.tables import HEADER_MEANINGS, SCHEMAS, check_table
+
+    raw = read_table(path, sheet=sheet)
+    frame, _ = map_headers(raw)
+    meanings = {k: v for k, v in HEADER_MEANINGS.items() if k in frame and v not in frame}
+    renamed = frame.rename(columns=meanings)
+    headers = dict(frame.attrs.get("headers", {}))
+    for old, new in meanings.items():
+        headers[new] = headers.pop(old, old)
+    renamed.attrs = {**frame.attrs, "headers": headers}
+    if "upper" in renamed:  # "inf", "∞" or "无上限" mean no upper bound, as a blank does
+        words = renamed["upper"].astype(object).map(str, na_action="ignore").str.strip()
+        unbounded = words.str.lower().isin(NO_BOUND).fillna(False).astype(bool)
+        renamed["upper"] = renamed["upper"].where(~unbounded)
+    typed, problems = SCHEMAS[name].validate(renamed)
+    if not problems.empty and "missing_column" in set(problems["check"]):
+        raise_if_problems(problems, f"{path}")
+    found = _as_typed(_new_cells(check_table(name, typed), problems), renamed)
+    problems = concat_problems([problems, found])
+    raise_if_problems(problems, f"{path}" + (f", sheet '{sheet}'" if sheet else ""))
+    warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
+    typed.attrs["warnings"] = concat_problems(
+        [make_problems(raw.attrs.get("read_warnings", [])), warnings]
+    )
+    return typed
+
+
+def _new_cells(found: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """Problems of ``found`` on cells ``known`` does not already name (a cell typed as
+    "not a number" is not also "blank")."""
+    if found.empty or known.empty:
+        return found
+    seen = set(zip(known["source_row"].astype(str), known["column"], strict=True))
+    keys = zip(found["source_row"].astype(str), found["column"], strict=True)
+    return found[[k not in seen for k in keys]]
+
+
+def _as_typed(problems: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """Show each problem's cell as the user typed it (``12``, not the parsed ``12.0``)."""
+    if problems.empty:
+        return problems
+    names = {shown: name for name, shown in raw.attrs.get("headers", {}).items()}
+    cells = raw.set_index("source_row")
+    shown = [
+        str(cells.at[row, names.get(col, col)])
+        if names.get(col, col) in cells.columns and row in cells.index
+        else value
+        for row, col, value in zip(
+            problems["source_row"], problems["column"], problems["value"], strict=True
+        )
+    ]
+    return problems.assign(value=shown)
+
+
+def read_model_tables(
+    paths: Mapping[str, Path], *, standards_dir: Path | None = None, on: object = None
+):
+    """Read the three tables, check them together, fill unit costs from standards.
+
+    Resources naming a ``standard_id`` get the value in force on ``on`` from the tables
+    in ``standards_dir`` (default: the shipped tables), which are read only then.
+
+    Returns :class:`costperf.optimize.ModelTables`; raises one :class:`InputError`
+    carrying every problem of every file.
+    """
+    from costperf.optimize import prepare_model
+
+    frames, errors = {}, []
+    for name in TABLE_NAMES:
+        try:
+            frames[name] = read_model_table(paths[name], name)
+        except InputError as exc:  # read every file, then report all of them
+            errors.append(exc)
+    raise_all(errors, [], "the optimiser's tables")
+    named = frames["resources"].get("standard_id")
+    standards = None
+    if named is not None and named.notna().any():
+        from costperf.standards import read_standards, shipped_standards
+
+        standards = read_standards(standards_dir) if standards_dir else shipped_standards()
+    from costperf.optimize.tables import check_links
+
+    links = check_links(frames["resources"], frames["constraints"], frames["coefficients"])
+    raise_all([], [links], "the optimiser's tables")
+    tables, problems = prepare_model(
+        frames["resources"],
+        frames["constraints"],
+        frames["coefficients"],
+        standards=standards,
+        on=on,
+    )
+    raise_all([], [problems], "the optimiser's tables")
+    return tables
+
+
+def model_paths(folder: Path) -> dict[str, Path]:
+    """``resources``/``constraints``/``coefficients`` files in a folder (any known suffix).
+
+    A missing table is an :class:`InputError` naming the folder and the names tried.
+    """
+    from costperf.errors import located_error
+
+    found = {}
+    for name in TABLE_NAMES:
+        hits = [folder / f"{name}{s}" for s in (".csv", ".xlsx", ".parquet")]
+        hits = [p for p in hits if p.is_file()]
+        if not hits:
+            msg = (
+                f"{folder}: no {name} table; expected {name}.csv, {name}.xlsx or "
+                f"{name}.parquet in the --model folder"
+            )
+            raise located_error(msg, source_file=folder, check="missing_file", expected=msg)
+        found[name] = hits[0]
+    return found
