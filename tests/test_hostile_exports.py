@@ -22,9 +22,9 @@ from costperf.errors import InputError, located_error
 from costperf.io.write import neutralise_frame, neutralise_text, write_problems, write_table
 from costperf.report.excel import write_workbook
 from costperf.report.html import Section, render_report
+from costperf.report.standard_page import build_publication
+from costperf.report.standard_page import write_workbook as write_publication
 from costperf.standards import shipped_standards
-from costperf.standards.publish import build_publication
-from costperf.standards.publish import write_workbook as write_publication
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "\t=1+1", "+1", "-2+3", "@SUM(A1)", "\r=1", "ok"]
 

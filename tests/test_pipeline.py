@@ -12,6 +12,7 @@ import pytest
 
 from costperf.case import load_case
 from costperf.cli import main
+from costperf.columns import code_label
 from costperf.errors import Check, InputError
 from costperf.pipeline import STEPS, analyse, load_case_data, steps_named
 from costperf.standards.derive import (
@@ -72,7 +73,7 @@ def test_decompose_command_and_run_give_the_same_district_effects(case_run, tmp_
     groups = pd.read_excel(out, sheet_name="Group means")
     run = results.district_gap.set_index(["district", "driver"])["effect"]
     drivers_en = {config.label(d, "en"): d for d in config.gap.drivers}
-    drivers_en["residual"] = "residual"
+    drivers_en[code_label("driver", "residual", "en")] = "residual"  # shown as a word
     mine = groups.assign(driver=groups[groups.columns[2]].map(drivers_en))
     mine = mine.set_index([groups.columns[0], "driver"])[groups.columns[3]]
     assert len(mine) == len(run) == 25

@@ -225,7 +225,8 @@ def test_report_html_is_decision_first_and_chinese(good_run: dict) -> None:
 
 
 def test_published_standard_page_and_seal(good_run: dict, tmp_path: Path) -> None:
-    from costperf.standards import publish_table, read_standards, seal_table
+    from costperf.report.standard_page import publish_table
+    from costperf.standards import read_standards, seal_table
 
     page = (good_run["out"] / "hw-uc-v1.html").read_text(encoding="utf-8")
     shown = _visible(page)

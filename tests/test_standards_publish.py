@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from costperf.standards import build_publication, publish_table, read_standards
-from costperf.standards.publish import render_html
+from costperf.report.standard_page import build_publication, publish_table, render_html
+from costperf.standards import read_standards
 
 STANDARDS = Path(__file__).resolve().parents[1] / "standards"
 

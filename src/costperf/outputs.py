@@ -490,7 +490,8 @@ def _write_derived_standard(results: CaseResults, out_dir: Path, lang: str) -> l
     derivation = results.derivation
     if derivation is None:
         return []
-    from costperf.standards import publish_table, read_standards
+    from costperf.report.standard_page import publish_table
+    from costperf.standards import read_standards
     from costperf.standards.derive import write_derived_table
 
     table = derivation.table

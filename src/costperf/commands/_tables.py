@@ -183,7 +183,9 @@ def companion_path(output: Path, tag: str) -> Path:
     return output.with_name(f"{output.stem}_{tag}{output.suffix}")
 
 
-def write_tables(tables: Sequence[tuple[str, str, pd.DataFrame]], output: Path) -> list[Path]:
+def write_tables(
+    tables: Sequence[tuple[str, str, pd.DataFrame]], output: Path, lang: str = "zh"
+) -> list[Path]:
     """Write ``(tag, sheet name, frame)`` tables: one workbook, or one file each.
 
     ``.xlsx``: one sheet per table in ``output``.  ``.csv``/``.parquet``: the first table
@@ -194,17 +196,17 @@ def write_tables(tables: Sequence[tuple[str, str, pd.DataFrame]], output: Path) 
 
     output = Path(output)
     if output.suffix.lower() == ".xlsx":
-        return [_write_workbook([(sheet, frame) for _, sheet, frame in tables], output)]
+        return [_write_workbook([(sheet, frame) for _, sheet, frame in tables], output, lang)]
     paths = [
         output if i == 0 else companion_path(output, tag) for i, (tag, _, _) in enumerate(tables)
     ]
     return [write_table(frame, path) for (_, _, frame), path in zip(tables, paths, strict=True)]
 
 
-def _write_workbook(sheets: Sequence[tuple[str, pd.DataFrame]], path: Path) -> Path:
+def _write_workbook(sheets: Sequence[tuple[str, pd.DataFrame]], path: Path, lang: str) -> Path:
     from costperf.report.excel import write_workbook
 
-    return write_workbook(dict(sheets), path)
+    return write_workbook(dict(sheets), path, lang=lang)
 
 
 def split_names(text: str | None, option: str) -> list[str]:

@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     stats = _with_counts(stats, frame, screened, outlier, spec, args)
     flagged = _flagged(screened, cooks, spec, args.lang)
     tables = _tables(stats, flagged, spec, args.lang)
-    written = write_tables(tables, args.output)
+    written = write_tables(tables, args.output, args.lang)
     for line in _summary(stats, flagged, frame, spec, args, written):
         print(line)
     return 0

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     gap = _with_checks(gap, units, spec, deviation, args.method)
     groups = _group_means(gap, spec["group"], args.method) if spec["group"] else None
     tables = _tables(gap, groups, spec, args.lang)
-    written = write_tables(tables, args.output)
+    written = write_tables(tables, args.output, args.lang)
     zh = args.lang == "zh"
     for line in _summary(gap, units, spec, scale, deviation, described, args, written, zh):
         print(line)

@@ -54,6 +54,12 @@ EXAMPLES: dict[str, list[str]] = {
         "costperf standards derive cases/sanitation-5-districts --out out/derived",
         "costperf standards derive cases/sanitation-5-districts --rule p25 --out out/p25",
     ],
+    "optimize": [
+        "costperf optimize cases/sanitation-5-districts --out out/optimize",
+        "costperf optimize cases/household-survey --out out/survey --solver cbc",
+        "costperf optimize --model cases/sanitation-5-districts/optimize --out out/model \\",
+        "    --write-lp out/model.lp --lang en",
+    ],
     "template": ["costperf template requests -o out/申报书.xlsx"],
     "records": [
         "costperf records list runs --records out/sanitation/records.sqlite",

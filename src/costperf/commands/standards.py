@@ -203,7 +203,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from costperf.standards.publish import build_publication
+    from costperf.report.standard_page import build_publication
 
     standards = _load(args)
     pub = build_publication(standards, args.table, lang=args.lang)
@@ -317,7 +317,7 @@ def run_uprate(args: argparse.Namespace) -> int:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from costperf.standards import publish_table
+    from costperf.report.standard_page import publish_table
 
     standards = _load(args)
     version = standards.get(args.table)
@@ -489,7 +489,8 @@ def run_derive(args: argparse.Namespace) -> int:
     from costperf.expressions import check_formula
     from costperf.io import write_table
     from costperf.pipeline import analyse, load_case_data, steps_named
-    from costperf.standards import publish_table, read_standards
+    from costperf.report.standard_page import publish_table
+    from costperf.standards import read_standards
     from costperf.standards.derive import override_params, write_derived_table
 
     weights = _split(args.weights)

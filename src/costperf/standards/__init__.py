@@ -4,7 +4,7 @@ A body of standards is a folder of tables, each a TOML header plus a CSV of valu
 (``standards/README.md``).  Reading gives a :class:`StandardSet` (one long frame of value
 lines plus one row per table version); :func:`lookup_values` answers "which value applied
 on date D for dimensions X" for a whole frame of queries; :mod:`.rules` exposes rules that
-are not a single number; :mod:`.versions` diffs, checks and uprates; :mod:`.publish`
+are not a single number; :mod:`.versions` diffs, checks and uprates; :mod:`costperf.report.standard_page`
 writes a table a bureau could issue.  Peer-derived standards live in :mod:`.derive`.
 """
 
@@ -24,7 +24,6 @@ from costperf.standards.lookup import (
     lookup_value,
     lookup_values,
 )
-from costperf.standards.publish import build_publication, publish_table
 from costperf.standards.rules import (
     lecturer_hours_cap,
     meeting_table_price_cap,
@@ -63,7 +62,6 @@ __all__ = [
     "StandardSet",
     "StandardValue",
     "TableVersion",
-    "build_publication",
     "build_values",
     "check_coverage",
     "check_standard_table",
@@ -78,7 +76,6 @@ __all__ = [
     "lookup_values",
     "meeting_table_price_cap",
     "package_standards_dir",
-    "publish_table",
     "quantity_cap",
     "read_standards",
     "round_to_step",
