@@ -853,7 +853,6 @@ def test_the_same_run_again_records_nothing_new(tmp_path: Path, good_run: dict) 
         "--records",
         records,
         cwd=tmp_path,
-        subprocess=True,  # one whole run as a separate program, as a user starts it
     )
     assert code == 0, stderr
     assert records.read_bytes() == before
