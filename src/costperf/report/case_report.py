@@ -30,7 +30,7 @@ _T = {
     "method": ("测算方法与规则比较（点击展开）", "Method and rule comparison (click to open)"),
     "tables": ("完整数据表（点击展开）", "Full tables (click to open)"),
     "standard": ("单位成本标准", "The unit-cost standard"),
-    "review": ("2026 年申报审核", "Review of the requests"),
+    "review": ("新申报审核", "Review of the requests"),
     "cuts": ("核减最多的项目", "Projects cut most"),
 }
 
@@ -223,7 +223,7 @@ def top_cuts(projects: pd.DataFrame, unit: str, lang: str, n: int = TOP_CUTS) ->
 def review_sentence(totals: Mapping[str, object], lang: str) -> str:
     if lang == "zh":
         return (
-            f"按该标准审核 {totals['requests']} 个 2026 年申报项目：申报 {wan(totals['requested'], lang)}，"
+            f"按该标准审核 {totals['requests']} 个新申报项目：申报 {wan(totals['requested'], lang)}，"
             f"审定 {wan(totals['approved'], lang)}，核减 {wan(totals['cut'], lang)}，"
             f"核减率 {totals['cut_rate']:.2%}。"
         )
