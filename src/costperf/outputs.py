@@ -16,6 +16,7 @@ import pandas as pd
 
 from costperf import __version__
 from costperf.case import CaseConfig
+from costperf.columns import code_label
 from costperf.errors import LOCATION
 from costperf.io.write import write_text
 from costperf.pipeline import CaseData, CaseResults
@@ -25,33 +26,10 @@ from costperf.report.excel import write_workbook
 from costperf.report.html import Section, render_report
 from costperf.report.webfont import embed_fonts
 
-SHEETS = {  # key: (zh, en)
-    "summary": ("概要", "Summary"),
-    "units": ("合同单位成本", "Unit costs"),
-    "districts": ("区域比较", "Districts"),
-    "peer_stats": ("同类统计", "Peer statistics"),
-    "standard": ("成本标准", "Standard"),
-    "district_gap": ("差异分解", "Gap decomposition"),
-    "gap": ("合同差异分解", "Gap by contract"),
-    "regression": ("成本回归", "Cost regression"),
-    "frontier": ("效率前沿", "Frontier"),
-    "vif": ("方差膨胀因子", "VIF"),
-    "outliers": ("异常值", "Outliers"),
-    "gap_reference": ("分解参照值", "Gap reference"),
-    "rule_comparison": ("测算规则比较", "Rule comparison"),
-    "sensitivity": ("留一敏感性", "Leave-one-out"),
-    "provenance": ("标准测算来源", "Standard provenance"),
-    "review_projects": ("审核结果", "Review"),
-    "review_lines": ("审核明细", "Review lines"),
-    "warnings": ("提示", "Warnings"),
-    "optimize_plan": ("优化方案", "Savings proposal"),
-    "optimize_constraints": ("优化约束", "Proposal constraints"),
-}
-
 
 def _sheet(key: str, lang: str) -> str:
-    zh, en = SHEETS[key]
-    return zh if lang == "zh" else en
+    """The workbook sheet name of ``key`` (labels.csv, kind ``report_sheet``)."""
+    return code_label("report_sheet", key, lang)
 
 
 def _clean(value: object) -> object:

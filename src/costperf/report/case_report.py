@@ -24,20 +24,11 @@ from costperf.report.formats import pretty_units
 from costperf.report.html import Section, table_html
 
 TOP_CUTS = 5
-_T = {
-    "decision": ("结论", "Decision"),
-    "why": ("原因", "Why"),
-    "method": ("测算方法与规则比较（点击展开）", "Method and rule comparison (click to open)"),
-    "tables": ("完整数据表（点击展开）", "Full tables (click to open)"),
-    "standard": ("单位成本标准", "The unit-cost standard"),
-    "review": ("新申报审核", "Review of the requests"),
-    "cuts": ("核减最多的项目", "Projects cut most"),
-}
 
 
 def _t(key: str, lang: str) -> str:
-    zh, en = _T[key]
-    return zh if lang == "zh" else en
+    """A heading of the report (labels.csv, kind ``report_heading``)."""
+    return code_label("report_heading", key, lang)
 
 
 def wan(yuan: float, lang: str) -> str:

@@ -23,28 +23,6 @@ from costperf.report.webfont import FONT_STACK
 from costperf.review.expenditure.lookup import fmt_amount
 
 EXCEL_MAX_ROWS = 1_048_575  # below the header
-SHEETS = {
-    "summary": ("汇总", "Summary"),
-    "projects": ("项目", "Projects"),
-    "lines": ("明细", "Lines"),
-    "manual": ("待人工复核", "Manual review"),
-}
-GROUP_BY = {
-    "department": "预算部门",
-    "class_of_matter": "事项类别",
-    "econ_code": "经济分类科目",
-    "review_rule": "审核规则",
-    "decision": "审核结论",
-    "total": "合计",
-}
-GROUP_BY_EN = {
-    "department": "department",
-    "class_of_matter": "class of matter",
-    "econ_code": "economic classification",
-    "review_rule": "rule",
-    "decision": "decision",
-    "total": "total",
-}
 _CODED = {
     "decision": "decision",
     "expense_kind": "expense_kind",
@@ -56,8 +34,8 @@ _DROP_ZH = ("decision_zh", "target_check_zh", "manual_review_reason_en", "reason
 
 
 def sheet_name(key: str, lang: str) -> str:
-    zh, en = SHEETS[key]
-    return zh if lang == "zh" else en
+    """The review workbook's sheet name of ``key`` (labels.csv, kind ``review_sheet``)."""
+    return code_label("review_sheet", key, lang)
 
 
 def rule_words(rule: pd.Series, lang: str) -> pd.Series:
@@ -130,8 +108,7 @@ def summary_table(
             shown["group"] = [code_label(kind, c, lang) for c in shown["group"]]
         parts.append(shown)
     out = pd.concat(parts, ignore_index=True)
-    names = GROUP_BY if lang == "zh" else GROUP_BY_EN
-    out["group_by"] = out["group_by"].map(names)
+    out["group_by"] = out["group_by"].map(code_label_map("review_group_by", lang))
     return out
 
 
