@@ -127,6 +127,57 @@ def test_workbook_is_formatted_for_printing(reviewed) -> None:
     assert {"会议", "差旅", "办公设备家具"} <= kinds and "meeting" not in kinds
 
 
+def test_wide_sheets_print_the_decision_and_wrapped_reasons_fit(reviewed) -> None:
+    """明细 and 项目 print their decision columns (one page wide, readable); every other
+    column stays on screen; a wrapped reason's row is tall enough for its lines."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(reviewed["out"] / "review.xlsx")
+    printed = {
+        "明细": [
+            "项目编码",
+            "序号",
+            "明细名称",
+            "申报数",
+            "审定数",
+            "核减数",
+            "核减率",
+            "审核结论",
+        ],
+        "项目": ["项目编码", "项目名称", "申报数", "审定数", "核减数", "核减率", "审核结论"],
+    }
+    for name, first in printed.items():
+        ws = book[name]
+        header = [c.value for c in ws[3]]
+        assert header[: len(first)] == first
+        area = ws.print_area[0] if isinstance(ws.print_area, list) else ws.print_area
+        last = openpyxl.utils.get_column_letter(header.index("核减理由") + 1)
+        assert area.replace("'", "").endswith(f"!$A$1:${last}${ws.max_row}")
+        assert len(header) > header.index("核减理由") + 5  # the facts are still there
+    ws = book["明细"]
+    header = [c.value for c in ws[3]]
+    wrapped = [header.index(h) for h in ("核减理由", "人工复核原因", "适用标准值")]
+    # openpyxl keeps neighbouring columns of one width as one group (min..max)
+    groups = [d for d in ws.column_dimensions.values() if d.min is not None]
+    width = {j: next(d.width for d in groups if d.min <= j + 1 <= d.max) for j in wrapped}
+    assert all(60 <= w < 61 for w in width.values()), width
+    tall = 0
+    for r, row in enumerate(ws.iter_rows(min_row=4, values_only=True), start=4):
+        needed = 1
+        for j in wrapped:
+            text = str(row[j] or "")
+            wide = len(text) + sum(1 for ch in text if ord(ch) >= 0x2E80)  # CJK: two wide
+            needed = max(needed, -(-wide // 59))  # 60 wide, less a margin
+        height = ws.row_dimensions[r].height
+        assert all(ws.cell(r, j + 1).alignment.wrap_text for j in wrapped if row[j])
+        if needed > 1:
+            tall += 1
+            assert height is not None and height >= 16 * needed, (r, row[wrapped[0]], height)
+        else:
+            assert height is None, (r, row[wrapped[0]], height)
+    assert tall > 50
+
+
 def test_forms_summary_and_json_agree(reviewed) -> None:
     out, projects = reviewed["out"], reviewed["projects"]
     forms = sorted((out / "forms").glob("*.html"))

@@ -28,6 +28,7 @@ from costperf.records import check_store, find_batch, new_run_id, params_hash, w
 from costperf.report.excel import write_workbook
 from costperf.report.review_book import (
     display_tables,
+    print_columns,
     review_form,
     split_rows,
     summary_page,
@@ -122,7 +123,9 @@ def write_review_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     step("review.xlsx")
     sheets = split_rows(display_tables(result, lang))
-    write_workbook(sheets, out_dir / "review.xlsx", lang=lang, title=title)
+    write_workbook(
+        sheets, out_dir / "review.xlsx", lang=lang, title=title, print_columns=print_columns(lang)
+    )
     step("csv")
     for name, frame in (("projects.csv", result.projects), ("lines.csv", result.lines)):
         write_table(to_display(frame, lang) if lang == "zh" else frame, out_dir / name)

@@ -4,16 +4,21 @@ Column headers are display labels (:func:`costperf.columns.to_display`). Each co
 number format comes from its ``dtype`` and ``unit`` in ``columns.csv``
 (:func:`costperf.report.formats.excel_format`: yuan ``#,##0.00``, rates ``0.00%``,
 counts ``#,##0``, years and line numbers ``0``, p-values ``0.00E+00``). Widths are fitted
-to the content, the header row is frozen and filtered, and every sheet prints on A4
-landscape, one page wide, with the header repeated on each page. Text cells stay text
+to the content; long texts (reasons, notes) wrap in a wide column and their rows are as
+tall as the wrapped text. The header row is frozen and filtered, and every sheet prints
+on A4 landscape, one page wide, with the header repeated on each page. A sheet too wide
+to read on one page names its ``print_columns``: they come first and are the print
+area; the other columns stay on screen. Text cells stay text
 (:func:`costperf.io.write.neutralise_frame`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from costperf.columns import to_display
@@ -22,6 +27,8 @@ from costperf.report.formats import excel_format, label_codes
 
 #: text columns printed wrapped in a wide column (reasons, notes).
 LONG_TEXT = ("reason", "manual_review_reason", "standard_lines", "note", "method", "description")
+LONG_TEXT_WIDTH = 60.0
+LINE_HEIGHT = 16.5  # [points] one line of 11-point text (CJK fonts set it 1.45 em apart)
 
 
 def write_workbook(
@@ -31,11 +38,23 @@ def write_workbook(
     lang: str = "zh",
     title: str = "",
     format_sheet: Callable | None = None,  # (book, sheet, frame, shown, header_row): extras
+    print_columns: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
-    """Write ``{sheet name: frame}`` to ``path`` as a formatted workbook (atomically)."""
+    """Write ``{sheet name: frame}`` to ``path`` as a formatted workbook (atomically).
+
+    ``print_columns`` maps a sheet name to the canonical columns it prints (those
+    present are moved to the front and set as the print area, fitted to the page width).
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
-        write_sheets(sheets, tmp, lang=lang, title=title, format_sheet=format_sheet)
+        write_sheets(
+            sheets,
+            tmp,
+            lang=lang,
+            title=title,
+            format_sheet=format_sheet,
+            print_columns=print_columns,
+        )
     return path
 
 
@@ -46,12 +65,17 @@ def write_sheets(
     lang: str = "zh",
     title: str = "",
     format_sheet: Callable | None = None,
+    print_columns: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Write the formatted workbook straight to ``path`` (see :func:`write_workbook`)."""
+    print_columns = print_columns or {}
     with excel_writer(path) as writer:
         book = writer.book
         styles = _Styles(book)
         for name, frame in sheets.items():
+            printed = [c for c in print_columns.get(name, ()) if c in frame.columns]
+            if printed:
+                frame = frame[printed + [c for c in frame.columns if c not in printed]]
             # codes as words (labels.csv), labels as headers; text stays text
             shown = neutralise_frame(to_display(label_codes(frame, lang), lang))
             start = 2 if title else 0
@@ -65,6 +89,8 @@ def write_sheets(
             if len(frame.columns):
                 ws.autofilter(start, 0, start + max(len(frame), 1), len(frame.columns) - 1)
             page_setup(ws, start)
+            if printed:
+                ws.print_area(0, 0, start + max(len(frame), 1), len(printed) - 1)
             if format_sheet is not None:
                 format_sheet(book, ws, frame, shown, start)
 
@@ -80,6 +106,7 @@ class _Styles:
         self.head.set_align("vcenter")
         self.title = book.add_format({"bold": True, "font_size": 13})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        self.top = book.add_format({"valign": "top"})  # beside a wrapped text, at its top
         self._numbers: dict[str, object] = {}
 
     def number(self, fmt: str) -> object:
@@ -91,14 +118,21 @@ class _Styles:
 def _format_columns(
     ws: object, frame: pd.DataFrame, shown: pd.DataFrame, start: int, styles: _Styles
 ) -> None:
+    lines = np.ones(len(frame), dtype=np.int64)  # text lines each data row needs
     for j, col in enumerate(frame.columns):
         header = str(shown.columns[j])
         ws.write_string(start, j, header, styles.head)
         fmt = excel_format(str(col), frame.iloc[:, j])
         long_text = fmt is None and str(col).startswith(LONG_TEXT)
-        width = 60.0 if long_text else fitted_width(shown.iloc[:, j], header, fmt)
-        style = styles.number(fmt) if fmt else (styles.wrap if long_text else None)
+        width = LONG_TEXT_WIDTH if long_text else fitted_width(shown.iloc[:, j], header, fmt)
+        style = styles.number(fmt) if fmt else (styles.wrap if long_text else styles.top)
         ws.set_column(j, j, width, style)
+        if long_text and len(frame):
+            lines = np.maximum(lines, wrapped_lines(shown.iloc[:, j], width))
+    # wrapped rows as tall as their text: Excel, LibreOffice and their PDF export do not
+    # all fit a row's height to wrapped text by themselves
+    for i in np.flatnonzero(lines > 1):
+        ws.set_row(start + 1 + int(i), LINE_HEIGHT * int(lines[i]))
 
 
 def page_setup(ws: object, header_row: int) -> None:
@@ -123,6 +157,15 @@ def fitted_width(values: pd.Series, header: str, fmt: str | None = None) -> floa
         longest = max((_text_width(str(v)) for v in sample.tolist()), default=0)
     head = max((_text_width(part) for part in header.split("\n")), default=0)
     return float(min(max(longest, min(head, 24)) + 2, 60))
+
+
+def wrapped_lines(values: pd.Series, width: float) -> np.ndarray:
+    """Lines each text needs when wrapped in a column ``width`` characters wide."""
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    wide = text.str.count(r"[\u2e80-\uffff]").to_numpy()
+    chars = text.str.len().to_numpy() + wide  # a CJK character is two wide
+    per_line = max(math.floor(width) - 1, 1)
+    return np.maximum(np.ceil(chars / per_line), 1).astype(np.int64)
 
 
 def _text_width(text: str) -> int:

@@ -33,6 +33,43 @@ _CODED = {
 _DROP_ZH = ("decision_zh", "target_check_zh", "manual_review_reason_en", "reason_en")
 
 
+#: what each wide sheet prints (its print area, one A4 landscape page wide): the decision
+#: and its reason; the request's facts and the provenance stay on screen and in the CSVs
+PRINT_COLUMNS = {
+    "projects": (
+        "project_id",
+        "project_name",
+        "requested",
+        "approved",
+        "cut",
+        "cut_rate",
+        "decision",
+        "target_check",
+        "manual_review",
+        "reason_zh",
+        "reason_en",
+    ),
+    "lines": (
+        "project_id",
+        "line_no",
+        "item",
+        "requested",
+        "approved",
+        "cut",
+        "cut_rate",
+        "decision",
+        "manual_review",
+        "reason_zh",
+        "reason_en",
+    ),
+}
+
+
+def print_columns(lang: str) -> dict[str, tuple[str, ...]]:
+    """:data:`PRINT_COLUMNS` by the workbook's sheet names in ``lang``."""
+    return {sheet_name(key, lang): cols for key, cols in PRINT_COLUMNS.items()}
+
+
 def sheet_name(key: str, lang: str) -> str:
     """The review workbook's sheet name of ``key`` (labels.csv, kind ``review_sheet``)."""
     return code_label("review_sheet", key, lang)
