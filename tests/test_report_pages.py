@@ -149,7 +149,14 @@ def test_report_workbook_formats_by_column(good_run: dict) -> None:
     assert regression["P值"] == "0.00E+00"
     assert formats("合同单位成本")["年度"] == "0"
     assert formats("区域比较")["样本数"] == "#,##0"
-    decisions = {c.value for c in book["审核结果"]["L"][3:]}
+    ws = book["审核结果"]
+    column = [c.value for c in ws[3]].index("审核结论") + 1
+    decisions = {ws.cell(r, column).value for r in range(4, ws.max_row + 1)}
+    # the decision sheet prints its decision columns, up to the Chinese reason
+    header = [c.value for c in ws[3]]
+    assert header[:3] == ["项目编码", "项目名称", "区域"] and "核减理由（英文）" in header[9:]
+    last = openpyxl.utils.get_column_letter(header.index("核减理由") + 1)
+    assert str(ws.print_area).replace("'", "") == f"审核结果!$A$1:${last}${ws.max_row}"
     assert decisions <= {"通过", "核减", "不予安排"}, decisions
 
 

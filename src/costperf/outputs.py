@@ -26,6 +26,42 @@ from costperf.report.excel import write_workbook
 from costperf.report.html import Section, render_report
 from costperf.report.webfont import embed_fonts
 
+#: what the wide decision sheets print (their print area, one A4 landscape page wide);
+#: every other column stays on screen
+PRINT_COLUMNS = {
+    "review_projects": (
+        "project_id",
+        "project_name",
+        "district",
+        "requested",
+        "approved",
+        "cut",
+        "cut_rate",
+        "decision",
+        "reason_zh",
+        "reason_en",
+    ),
+    "review_lines": (
+        "project_id",
+        "line_no",
+        "cost_element",
+        "item",
+        "requested",
+        "approved",
+        "cut",
+        "cut_rate",
+        "decision",
+        "reason_zh",
+        "reason_en",
+    ),
+}
+
+
+def _printed(columns: tuple[str, ...], lang: str) -> tuple[str, ...]:
+    """The print columns in the report's language (a reason in the other one stays on screen)."""
+    other = "_en" if lang == "zh" else "_zh"
+    return tuple(c for c in columns if not c.endswith(other))
+
 
 def _sheet(key: str, lang: str) -> str:
     """The workbook sheet name of ``key`` (labels.csv, kind ``report_sheet``)."""
@@ -352,7 +388,13 @@ def write_outputs(
         run_id = held or new_run_id()
     optimizer.check_records()
     step("report.xlsx")
-    write_workbook(workbook, out_dir / "report.xlsx", lang=lang, title=config.title)
+    write_workbook(
+        workbook,
+        out_dir / "report.xlsx",
+        lang=lang,
+        title=config.title,
+        print_columns={_sheet(k, lang): _printed(cols, lang) for k, cols in PRINT_COLUMNS.items()},
+    )
     step("standard")
     published = _write_derived_standard(results, out_dir, lang)
     step("report.html")
