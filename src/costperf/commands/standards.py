@@ -409,24 +409,26 @@ def _codes_from_names(
 
 def lookup_choices(version: object, lang: str = "zh") -> str:
     """What ``standards lookup`` accepts for a table: its items and dimensions."""
-    zh = lang == "zh"
+    from costperf.columns import message
+
     header = version.header
-    lines = [f"{version.table_id}@{version.version} " + ("可查询：" if zh else "accepts:")]
+    label_key = "label_zh" if lang == "zh" else "label_en"
+    sep = message("list.enumeration", lang)
+    lines = [message("standards.accepts", lang, table=f"{version.table_id}@{version.version}")]
     items = header.get("items") or {}
     if items:
-        lines.append(
-            ("  项目 --item：" if zh else "  items --item: ")
-            + "、".join(f"{k}（{(v or {}).get('label_zh', k)}）" for k, v in items.items())
+        named = ((k, (v or {}).get(label_key)) for k, v in items.items())
+        shown = sep.join(
+            message("standards.item", lang, code=k, name=n) if n else k for k, n in named
         )
+        lines.append("  " + message("standards.accepts_items", lang, items=shown))
     for dim in version.dims:
         spec = (header.get("dimensions") or {}).get(dim) or {}
         values = spec.get("values") or sorted(set(version.values[dim].astype(str)) - {"*"}, key=str)
-        shown = "、".join(map(str, values[:12])) + ("…" if len(values) > 12 else "")
-        name = spec.get("label_zh", dim)
+        shown = sep.join(map(str, values[:12])) + ("…" if len(values) > 12 else "")
+        name = spec.get(label_key) or dim
         lines.append(
-            f"  维度 -d {dim}=值（{name}）：{shown}"
-            if zh
-            else f"  dimension -d {dim}=VALUE: {shown}"
+            "  " + message("standards.accepts_dimension", lang, dim=dim, name=name, values=shown)
         )
     return "\n".join(lines)
 
