@@ -412,24 +412,31 @@ def lookup_choices(version: object, lang: str = "zh") -> str:
     from costperf.columns import message
 
     header = version.header
-    label_key = "label_zh" if lang == "zh" else "label_en"
     sep = message("list.enumeration", lang)
+
+    def named(code: str, spec: dict | None) -> str | None:
+        """The label of ``code`` in ``lang``; None when it would only repeat the code."""
+        name = (spec or {}).get("label_zh" if lang == "zh" else "label_en")
+        return name if name and name.replace(" ", "_").lower() != code.lower() else None
+
     lines = [message("standards.accepts", lang, table=f"{version.table_id}@{version.version}")]
     items = header.get("items") or {}
     if items:
-        named = ((k, (v or {}).get(label_key)) for k, v in items.items())
         shown = sep.join(
-            message("standards.item", lang, code=k, name=n) if n else k for k, n in named
+            message("standards.item", lang, code=k, name=name) if (name := named(k, v)) else k
+            for k, v in items.items()
         )
         lines.append("  " + message("standards.accepts_items", lang, items=shown))
     for dim in version.dims:
         spec = (header.get("dimensions") or {}).get(dim) or {}
         values = spec.get("values") or sorted(set(version.values[dim].astype(str)) - {"*"}, key=str)
         shown = sep.join(map(str, values[:12])) + ("…" if len(values) > 12 else "")
-        name = spec.get(label_key) or dim
-        lines.append(
-            "  " + message("standards.accepts_dimension", lang, dim=dim, name=name, values=shown)
-        )
+        name = named(dim, spec)
+        if name:
+            text = message("standards.accepts_dimension", lang, dim=dim, name=name, values=shown)
+        else:
+            text = message("standards.accepts_dimension_plain", lang, dim=dim, values=shown)
+        lines.append("  " + text)
     return "\n".join(lines)
 
 
