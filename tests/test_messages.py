@@ -11,8 +11,8 @@ import pytest
 from costperf.columns import MessageError, code_labels, message
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "costperf"
-#: a call ``message("code", ...)``; codes are always literal strings.
-CALL = re.compile(r"\bmessage\(\s*\"([^\"]+)\"")
+#: a call ``message("code", ...)`` (or with single quotes); codes are always literals.
+CALL = re.compile(r"""\bmessage\(\s*(["'])([^"']+)\1""")
 
 
 def _templates() -> dict[str, tuple[str, str]]:
@@ -27,7 +27,7 @@ def _fields(template: str) -> set[str]:
 def _used_codes() -> dict[str, list[str]]:
     used: dict[str, list[str]] = {}
     for path in sorted(SOURCE.rglob("*.py")):
-        for code in CALL.findall(path.read_text(encoding="utf-8")):
+        for _, code in CALL.findall(path.read_text(encoding="utf-8")):
             used.setdefault(code, []).append(str(path.relative_to(SOURCE)))
     return used
 

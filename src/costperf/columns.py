@@ -174,12 +174,10 @@ def message(code: str, lang: str = "zh", /, **values: object) -> str:
     plain dict, so inserted values are formatted, never evaluated.  An unknown code, or a
     template that names a value not given, raises :class:`MessageError`.
     """
-    table = code_labels()
-    key = ("message", code)
-    if key not in table.index:
+    template = code_label_map("message", "zh" if lang == "zh" else "en").get(code)
+    if template is None:
         msg = f"labels.csv has no message {code!r} (add a row: message,{code},<zh>,<en>)"
         raise MessageError(msg)
-    template = table.at[key, "label_zh" if lang == "zh" else "label_en"]
     try:
         return template.format_map(values)
     except KeyError as missing:
