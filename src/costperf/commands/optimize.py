@@ -101,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
         name, title = config.name, config.title
     else:
         params = _model_params(args)
-        name, title = args.model.name, ("节支优化方案" if args.lang == "zh" else "Savings proposal")
+        from costperf.columns import message
+
+        name, title = args.model.name, message("optimize_report.proposal", args.lang)
     summary = optimize_params(params, args.out, name=name, title=title, args=args)
     remove_stale_problems(args.out)
     print_summary(summary, args.out, args.lang)

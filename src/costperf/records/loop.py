@@ -321,14 +321,10 @@ def _feedback_workbook(recs: pd.DataFrame, year: int, lang: str, path: Path) -> 
     ].sum()
     by_department["n_projects"] = recs.groupby("department", dropna=False).size()
     sheets = {
-        ("下年度预算建议" if lang == "zh" else "Recommendations"): shown,
-        ("按部门汇总" if lang == "zh" else "By department"): by_department.reset_index(),
+        message("feedback.recommendations", lang): shown,
+        message("feedback.by_department", lang): by_department.reset_index(),
     }
-    title = (
-        f"{year}年度预算安排建议（绩效结果应用）"
-        if lang == "zh"
-        else f"Budget recommendations {year}"
-    )
+    title = message("feedback.title", lang, year=year)
     return write_workbook(sheets, path, lang=lang, title=title)
 
 
