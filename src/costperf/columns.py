@@ -159,3 +159,27 @@ def code_label_map(kind: str, lang: str = "zh") -> dict[str, str]:
     rows = table.xs(kind, level="kind")
     column = "label_zh" if lang == "zh" else "label_en"
     return {str(code): (text or str(code)) for code, text in rows[column].items()}
+
+
+class MessageError(LookupError):
+    """A message code that ``labels.csv`` (kind ``message``) does not hold."""
+
+
+def message(code: str, lang: str = "zh", /, **values: object) -> str:
+    """A user-facing message: the template of ``code`` (labels.csv, kind ``message``)
+    in ``lang`` filled with ``values`` by name, e.g.
+    ``message("run.records", "en", run_id="r1", path="x")`` -> ``'Records: run r1 -> x'``.
+
+    Templates come only from the package's own table and use ``str.format_map`` with a
+    plain dict, so inserted values are formatted, never evaluated.  An unknown code, or a
+    template that names a value not given, raises :class:`MessageError`.
+    """
+    template = code_label_map("message", "zh" if lang == "zh" else "en").get(code)
+    if template is None:
+        msg = f"labels.csv has no message {code!r} (add a row: message,{code},<zh>,<en>)"
+        raise MessageError(msg)
+    try:
+        return template.format_map(values)
+    except KeyError as missing:
+        msg = f"message {code!r} needs the value {missing.args[0]!r} (given: {sorted(values)})"
+        raise MessageError(msg) from None

@@ -16,7 +16,7 @@ import pandas as pd
 
 from costperf import __version__
 from costperf.case import CaseConfig
-from costperf.columns import code_label
+from costperf.columns import code_label, message
 from costperf.errors import LOCATION
 from costperf.io.write import write_text
 from costperf.pipeline import CaseData, CaseResults
@@ -191,16 +191,13 @@ def _standard_at_mix(units: pd.DataFrame, standard: pd.DataFrame, dims: list[str
 
 
 def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[str, bytes]]:
-    zh = lang == "zh"
     dims = list(config.units.dimensions)
     unit = config.units.output_unit
     out = []
     if dims:
         out.append(
             (
-                "各合同单位成本与标准值（虚线：各等级标准值）"
-                if zh
-                else "Unit costs per contract and the standard (dashed)",
+                message("case_chart.unit_costs", lang),
                 charts.unit_cost_box(
                     results.units,
                     by=dims[0],
@@ -214,11 +211,7 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
     peer_median = float(results.units["unit_cost"].median()) if len(results.units) else None
     out.append(
         (
-            "各区域单位成本 = 区域合同总成本 ÷ 总产出；红色虚线为全部合同单位成本中位数，"
-            "黑色短线为按本区各等级产出加权的标准值。"
-            if zh
-            else "Unit cost per district = total cost / total output; red dashed: median of "
-            "all contracts; black: the standard weighted by the district's grade mix.",
+            message("case_chart.districts", lang),
             charts.district_bars(
                 results.districts,
                 output_unit=unit,
@@ -230,17 +223,10 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
     )
     if not results.district_gap.empty:
         names = {d: config.label(d, lang) for d in results.district_gap["driver"].unique()}
-        names["residual"] = "残差（参照调整）" if zh else "residual"
+        names["residual"] = message("case_chart.residual", lang)
         out.append(
             (
-                "差异分解：每个区域从同类参照值出发，各驱动因素的加法影响之和等于差异。"
-                "此处的实际值是本区合同单位成本的平均值，与上图按总成本÷总产出计算的区域"
-                "单位成本口径不同，两者数值略有差异。"
-                if zh
-                else "Gap decomposition: from the peer reference, the additive effects of the "
-                "drivers sum to the gap. 'Actual' here is the mean of the district's contract "
-                "unit costs, not total cost / total output as in the district bars, so the two "
-                "differ slightly.",
+                message("case_chart.gap", lang),
                 charts.waterfall_panel(
                     results.district_gap, labels=names, output_unit=unit, lang=lang
                 ),
@@ -249,10 +235,7 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
     if not results.frontier.empty and "efficiency" in results.frontier:
         out.append(
             (
-                "DEA 效率值按区域分布（1 为效率前沿），标注效率最低的 5 个合同。"
-                if zh
-                else "DEA efficiency per district (1 = on the frontier); the five least "
-                "efficient contracts are labelled.",
+                message("case_chart.efficiency", lang),
                 charts.efficiency_bars(
                     results.frontier,
                     id_column="project_id",
@@ -268,14 +251,12 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
         names = " + ".join(config.label(c, lang) for c in inputs)
         out.append(
             (
-                "效率前沿：投入（元）与产出，星号连线为前沿上的合同"
-                if zh
-                else "Efficiency frontier: inputs (yuan) against output; starred: the frontier",
+                message("case_chart.frontier", lang),
                 charts.frontier_scatter(
                     results.frontier.reset_index(drop=True),
                     input_total=table[inputs].sum(axis=1).reset_index(drop=True),
                     output=table[output].reset_index(drop=True),
-                    input_label=names + ("（元）" if zh else " (yuan)"),
+                    input_label=message("case_chart.frontier_inputs", lang, names=names),
                     output_label=config.label(output, lang).replace("_", " "),
                     lang=lang,
                 ),
@@ -284,10 +265,7 @@ def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[s
     if "expected_unit_cost" in results.units:
         out.append(
             (
-                "实际与回归预期单位成本：对角线上方的合同比其驱动因素预期的更贵"
-                if zh
-                else "Actual vs expected unit cost: contracts above the diagonal cost more "
-                "than their drivers predict",
+                message("case_chart.expected", lang),
                 charts.expected_scatter(
                     results.units,
                     actual="unit_cost",

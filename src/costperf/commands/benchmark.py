@@ -28,13 +28,6 @@ from costperf.errors import LOCATION
 if TYPE_CHECKING:
     import pandas as pd
 
-RULE_NAMES = {
-    "iqr": ("四分位距（IQR）法", "IQR fences"),
-    "mad": ("绝对中位差（MAD）修正Z分数法", "MAD modified z-score"),
-    "none": ("不筛查", "no screening"),
-    "cooks_distance": ("库克距离", "Cook's distance"),
-}
-
 EPILOG = """\
 examples:
   costperf benchmark units.csv --value unit_cost --by road_grade -o peers.xlsx
@@ -267,55 +260,66 @@ def _flagged(screened, cooks, spec: dict, lang: str) -> pd.DataFrame:
 
 
 def _tables(stats, flagged, spec: dict, lang: str) -> list[tuple[str, str, pd.DataFrame]]:
-    zh = lang == "zh"
+    from costperf.columns import code_label_map, message
+
     keep = {c: shown_name(c, lang) for c in [*spec["by"], *([spec["id"]] if spec["id"] else [])]}
     keep[spec["value"]] = shown_name(spec["value"], lang)
-    names = {k: v[0 if zh else 1] for k, v in RULE_NAMES.items()}
+    names = code_label_map("outlier_screen", lang)
     flagged = flagged.assign(outlier_rule=flagged["outlier_rule"].map(names))
     return [
-        ("stats", "同类统计" if zh else "Peer statistics", display(stats, lang, keep)),
-        ("outliers", "异常值" if zh else "Outliers", display(flagged, lang, keep)),
+        ("stats", message("benchmark.stats_sheet", lang), display(stats, lang, keep)),
+        ("outliers", message("benchmark.outliers_sheet", lang), display(flagged, lang, keep)),
     ]
 
 
 def _summary(stats, flagged, frame, spec: dict, args, written) -> list[str]:
     import pandas as pd
 
-    zh = args.lang == "zh"
-    value = shown_name(spec["value"], args.lang)
-    by = "、".join(shown_name(b, args.lang) for b in spec["by"])
-    rule = RULE_NAMES[args.outliers][0 if zh else 1]
-    k = "" if args.outliers == "none" else f"，k = {_k(args):g}" if zh else f", k = {_k(args):g}"
-    n_rows = len(frame)
-    n_flagged = len(flagged.drop_duplicates("source_row"))
-    if zh:
-        groups = f"按 {by} 分 {len(stats)} 组" if by else "全部为一组"
-        lines = [
-            f"costperf benchmark：{value}，{n_rows} 行，{groups}；异常值筛查：{rule}{k}"
-            + ("，另加库克距离" if args.model else "")
-            + f"；标记 {n_flagged} 行，已从统计中剔除"
-        ]
-    else:
-        groups = f"{len(stats)} group(s) by {by}" if by else "one group"
-        lines = [
-            f"costperf benchmark: {value}, {n_rows} rows, {groups}; outliers: {rule}{k}"
-            + (" plus Cook's distance" if args.model else "")
-            + f"; {n_flagged} row(s) flagged and excluded from the statistics"
-        ]
-    for row in stats.head(20).to_dict("records"):
-        blank = "（空）" if zh else "(blank)"
-        key = " / ".join(blank if pd.isna(row[b]) else str(row[b]) for b in spec["by"]) or (
-            "全部" if zh else "all"
+    from costperf.columns import code_label, message
+
+    lang = args.lang
+    value = shown_name(spec["value"], lang)
+    by = message("list.enumeration", lang).join(shown_name(b, lang) for b in spec["by"])
+    screening = code_label("outlier_screen", args.outliers, lang)
+    if args.outliers != "none":
+        screening = message("benchmark.screening_k", lang, rule=screening, k=_k(args))
+    if args.model:
+        screening = message("benchmark.plus_cooks", lang, screening=screening)
+    groups = (
+        message("benchmark.groups", lang, by=by, n=len(stats))
+        if by
+        else message("benchmark.one_group", lang)
+    )
+    lines = [
+        message(
+            "benchmark.summary",
+            lang,
+            value=value,
+            n_rows=len(frame),
+            groups=groups,
+            screening=screening,
+            n_flagged=len(flagged.drop_duplicates("source_row")),
         )
+    ]
+    blank = message("benchmark.blank", lang)
+    for row in stats.head(20).to_dict("records"):
+        key = " / ".join(blank if pd.isna(row[b]) else str(row[b]) for b in spec["by"])
         lines.append(
-            f"  {key}: n = {row['n']}, "
-            + ("中位数" if zh else "median")
-            + f" {row['median']:,.4g}, IQR {row['iqr']:,.4g}, CV {row['cv']:.3f}"
+            "  "
+            + message(
+                "benchmark.group",
+                lang,
+                key=key or message("benchmark.all", lang),
+                n=row["n"],
+                median=row["median"],
+                iqr=row["iqr"],
+                cv=row["cv"],
+            )
         )
     if len(stats) > 20:
-        lines.append(f"  ... {len(stats) - 20} " + ("组未显示" if zh else "more group(s)"))
+        lines.append("  " + message("benchmark.more_groups", lang, n=len(stats) - 20))
     shown = ", ".join(str(p) for p in written)
-    lines.append(("结果 → " if zh else "written: ") + shown)
+    lines.append(message("command.written", lang, files=shown))
     return lines
 
 

@@ -38,11 +38,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 METHODS = ("lmdi_additive", "lmdi_multiplicative", "shapley")
-METHOD_NAMES = {
-    "lmdi_additive": ("LMDI加法分解", "additive LMDI"),
-    "lmdi_multiplicative": ("LMDI乘法分解", "multiplicative LMDI"),
-    "shapley": ("Shapley分解", "Shapley decomposition"),
-}
 STATISTIC_NAMES = {"median": "中位数", "mean": "均值", "geomean": "几何均值"}
 
 EPILOG = """\
@@ -140,8 +135,7 @@ def run(args: argparse.Namespace) -> int:
     groups = _group_means(gap, spec["group"], args.method) if spec["group"] else None
     tables = _tables(gap, groups, spec, args.lang)
     written = write_tables(tables, args.output, args.lang)
-    zh = args.lang == "zh"
-    for line in _summary(gap, units, spec, scale, deviation, described, args, written, zh):
+    for line in _summary(gap, units, spec, scale, deviation, described, args, written):
         print(line)
     return 0
 
@@ -416,22 +410,24 @@ def _group_means(gap: pd.DataFrame, group: str, method: str) -> pd.DataFrame:
 
 
 def _tables(gap, groups, spec: dict, lang: str) -> list[tuple[str, str, pd.DataFrame]]:
-    zh = lang == "zh"
+    from costperf.columns import code_label_map, message
+
     drivers = {d: shown_name(d, lang) for d in spec["drivers"]}
-    drivers["residual"] = "残差" if zh else "residual"
+    drivers["residual"] = message("decompose.residual", lang)
     keep = {"unit": shown_name(spec["id"], lang) if spec["id"] != "row" else None}
-    keep["unit"] = keep["unit"] or ("行号" if zh else "Row")
+    keep["unit"] = keep["unit"] or message("decompose.row", lang)
     if spec["group"]:
         keep[spec["group"]] = shown_name(spec["group"], lang)
-    method = {k: v[0 if zh else 1] for k, v in METHOD_NAMES.items()}
+    method = code_label_map("decompose_method", lang)
     shown = gap.assign(driver=gap["driver"].map(drivers), method=gap["method"].map(method))
-    if zh:
+    if lang == "zh":
         shown["note"] = shown["note"].map(_note_zh)
-    tables = [("gap", "差异分解" if zh else "Gap decomposition", display(shown, lang, keep))]
+    tables = [("gap", message("decompose.gap_sheet", lang), display(shown, lang, keep))]
     if groups is not None:
         named = groups.assign(driver=groups["driver"].map(drivers))
-        title = "分组均值" if zh else "Group means"
-        tables.append(("groups", title, display(named, lang, keep)))
+        tables.append(
+            ("groups", message("decompose.groups_sheet", lang), display(named, lang, keep))
+        )
     return tables
 
 
@@ -465,69 +461,66 @@ def _note_zh(note: object) -> object:
 # --------------------------------------------------------------------------- summary
 
 
-def _summary(gap, units, spec, scale, deviation, described, args, written, zh: bool) -> list[str]:
-
-    method = METHOD_NAMES[args.method][0 if zh else 1]
-    n_units = gap["unit"].nunique()
+def _summary(gap, units, spec, scale, deviation, described, args, written) -> list[str]:
+    from costperf.columns import code_label, message
     from costperf.decompose.cells import decomposed
 
+    lang = args.lang
+    method = code_label("decompose_method", args.method, lang)
+    n_units = gap["unit"].nunique()
     done = decomposed(gap, args.method)
     first = done.drop_duplicates("unit")
     reference = float(gap["reference_value"].iloc[0]) if len(gap) else float("nan")
-    target = shown_name(spec["target"], args.lang)
+    target = shown_name(spec["target"], lang)
+    formula = {
+        "target": target,
+        "scale": scale,
+        "drivers": " × ".join(shown_name(d, lang) for d in spec["drivers"]),
+    }
     lines = [
-        (
-            f"costperf decompose：{n_units} 个单位，{method}；参照 = {described[0]}，"
-            f"{target} {reference:,.4g}"
-            if zh
-            else f"costperf decompose: {n_units} units, {method}; reference = "
-            f"{described[1]}, {target} {reference:,.4g}"
+        message(
+            "decompose.summary",
+            lang,
+            n_units=n_units,
+            method=method,
+            described=described[0 if lang == "zh" else 1],
+            target=target,
+            reference=reference,
         ),
-        (
-            f"{target} = {scale:g} × {' × '.join(shown_name(d, args.lang) for d in spec['drivers'])}"
-            + ("（比例系数按中位数估计）" if zh and args.scale is None else "")
-            + (" (scale: median ratio)" if not zh and args.scale is None else "")
-        ),
+        message("decompose.formula", lang, **formula)
+        if args.scale is not None
+        else message("decompose.formula_median", lang, **formula),
     ]
-    lines += _effect_lines(done, first, args, zh)
+    lines += _effect_lines(done, first, args)
     left_out = n_units - len(first)
     if args.method == "lmdi_multiplicative" and left_out:
-        lines.append(
-            f"（{left_out} 个单位有零值或缺失值，不计入几何均值）"
-            if zh
-            else f"({left_out} unit(s) with zero or missing values left out of the geometric means)"
-        )
-    lines += _warning_lines(gap, units, spec, deviation, args.tolerance, zh)
+        lines.append(message("decompose.left_out", lang, n=left_out))
+    lines += _warning_lines(gap, units, spec, deviation, args.tolerance, lang)
     names = ", ".join(str(p) for p in written)
-    lines.append(f"结果 → {names}" if zh else f"written: {names}")
+    lines.append(message("command.written", lang, files=names))
     return lines
 
 
-def _effect_lines(done, first, args, zh: bool) -> list[str]:
+def _effect_lines(done, first, args) -> list[str]:
     import numpy as np
 
+    from costperf.columns import message
+
+    lang = args.lang
     if first.empty:
-        return ["没有可分解的单位" if zh else "no unit could be decomposed"]
+        return [message("decompose.nothing", lang)]
     per_driver = done.groupby("driver", sort=False)["effect"]
-    names = {d: shown_name(d, args.lang) for d in done["driver"].unique()}
-    names["residual"] = "残差" if zh else "residual"
+    names = {d: shown_name(d, lang) for d in done["driver"].unique()}
+    names["residual"] = message("decompose.residual", lang)
     if args.method == "lmdi_multiplicative":
         ratio = float(np.exp(np.log(first["ratio"]).mean()))
-        lines = [
-            f"比值几何均值 {ratio:.4f}；各驱动因素效应（几何均值）："
-            if zh
-            else f"geometric-mean ratio {ratio:.4f}; effect per driver (geometric mean):"
-        ]
+        lines = [message("decompose.ratio_effects", lang, ratio=ratio)]
         for driver, effects in per_driver:
             lines.append(f"  {names[driver]}: × {float(np.exp(np.log(effects).mean())):.4f}")
         return lines
     total = float(first["gap"].sum())
     lines = [
-        f"差异合计 {total:+,.4g}（{len(first)} 个单位，平均 {total / len(first):+,.4g}）；"
-        "各驱动因素效应合计及占比："
-        if zh
-        else f"total gap {total:+,.4g} ({len(first)} units, mean {total / len(first):+,.4g}); "
-        "effect per driver (sum, share):"
+        message("decompose.gap_effects", lang, total=total, n=len(first), mean=total / len(first))
     ]
     for driver, effects in per_driver:
         value = float(effects.sum())
@@ -536,8 +529,10 @@ def _effect_lines(done, first, args, zh: bool) -> list[str]:
     return lines
 
 
-def _warning_lines(gap, units, spec, deviation, tolerance: float, zh: bool) -> list[str]:
+def _warning_lines(gap, units, spec, deviation, tolerance: float, lang: str) -> list[str]:
     import numpy as np
+
+    from costperf.columns import message
 
     lines = []
     notes = gap.drop_duplicates("unit").set_index("unit")["note"]
@@ -546,42 +541,28 @@ def _warning_lines(gap, units, spec, deviation, tolerance: float, zh: bool) -> l
     zeros = all_notes[all_notes.str.contains("zero value", regex=False)].index
     undefined = notes[notes.str.contains("residual undefined", regex=False)].index
     if len(missing):
-        lines.append(
-            f"提示：{len(missing)} 个单位有缺失值，未分解：{_listing(missing)}"
-            if zh
-            else f"note: {len(missing)} unit(s) with missing values not decomposed: "
-            f"{_listing(missing)}"
-        )
+        lines.append(message("decompose.missing", lang, n=len(missing), units=_listing(missing)))
     if len(zeros):
-        lines.append(
-            f"提示：{len(zeros)} 个单位有零值，按 Ang & Liu (2007) 小值策略的极限处理："
-            f"{_listing(zeros)}"
-            if zh
-            else f"note: {len(zeros)} unit(s) with zero values, handled by the Ang & Liu "
-            f"(2007) small-value limit: {_listing(zeros)}"
-        )
+        lines.append(message("decompose.zeros", lang, n=len(zeros), units=_listing(zeros)))
     if len(undefined):
         lines.append(
-            f"提示：{len(undefined)} 个单位目标值不为0但驱动因素之积为0，未分解："
-            f"{_listing(undefined)}"
-            if zh
-            else f"note: {len(undefined)} unit(s) with a non-zero target but a zero "
-            f"product of drivers not decomposed: {_listing(undefined)}"
+            message("decompose.undefined", lang, n=len(undefined), units=_listing(undefined))
         )
     off = np.abs(np.nan_to_num(deviation, nan=0.0)) > tolerance
     if off.any():
         rows = units.loc[off, "source_row"].astype(int).to_numpy()
         shown = ", ".join(
-            f"{'行' if zh else 'row'} {r} ({d:+.2%})"
+            message("decompose.row_deviation", lang, row=r, deviation=d)
             for r, d in zip(rows[:5], deviation[off][:5], strict=False)
         ) + (" ..." if off.sum() > 5 else "")
         lines.append(
-            f"提示：{int(off.sum())} 行目标值与 比例系数×驱动因素之积 不符（相对偏差超过 "
-            f"{tolerance:g}），差额计入残差项：{shown}"
-            if zh
-            else f"note: {int(off.sum())} row(s) where the target differs from scale x "
-            f"product of drivers by more than {tolerance:g} (relative); the residual "
-            f"driver carries it: {shown}"
+            message(
+                "decompose.off_product",
+                lang,
+                n=int(off.sum()),
+                tolerance=tolerance,
+                rows=shown,
+            )
         )
     return lines
 

@@ -101,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
         name, title = config.name, config.title
     else:
         params = _model_params(args)
-        name, title = args.model.name, ("节支优化方案" if args.lang == "zh" else "Savings proposal")
+        from costperf.columns import message
+
+        name, title = args.model.name, message("optimize_report.proposal", args.lang)
     summary = optimize_params(params, args.out, name=name, title=title, args=args)
     remove_stale_problems(args.out)
     print_summary(summary, args.out, args.lang)
@@ -152,36 +154,33 @@ def solve_params(params, on: dt.date) -> dict:
 
 def print_summary(summary: dict, out: Path, lang: str) -> None:
     """A short account on the terminal, in the report's language."""
-    from costperf.columns import code_label
+    from costperf.columns import code_label, message
 
-    zh = lang == "zh"
     t = summary["optimize"]["totals"]
     status = code_label("optimize_status", t["status"], lang)
     print(
-        f"{summary['title']}（{summary['case']}）：{status}，现状成本 {t['current_cost']:,.2f} 元，"
-        f"优化方案 {t['proposed_cost']:,.2f} 元，节约 {t['savings']:,.2f} 元（{t['savings_rate']:.1%}）"
-        if zh
-        else f"{summary['title']} ({summary['case']}): {status}, current cost "
-        f"{t['current_cost']:,.2f} yuan, proposed {t['proposed_cost']:,.2f}, savings "
-        f"{t['savings']:,.2f} ({t['savings_rate']:.1%})"
+        message(
+            "optimize.totals",
+            lang,
+            title=summary["title"],
+            case=summary["case"],
+            status=status,
+            current_cost=t["current_cost"],
+            proposed_cost=t["proposed_cost"],
+            savings=t["savings"],
+            savings_rate=t["savings_rate"],
+        )
     )
     for row in summary["optimize"]["infeasibility"]:
         print("  " + str(row["explanation"]))
     issues = summary["optimize"]["current_issues"]
     if issues:
-        print(
-            f"  现状方案未满足 {len(issues)} 项约束（见 optimize/current_issues.csv）"
-            if zh
-            else f"  The current plan misses {len(issues)} constraint(s) "
-            "(see optimize/current_issues.csv)",
-            file=sys.stderr,
-        )
+        print("  " + message("optimize.current_issues", lang, n=len(issues)), file=sys.stderr)
     records = summary["records"]
     if records["run_id"]:
-        held = "（已有相同记录，未重复写入）" if zh else " (already recorded; nothing new)"
-        extra = held if records["already_recorded"] else ""
-        print(
-            ("  优化记录：" if zh else "  Records: ")
-            + f"{records['run_id']}{extra} -> {records['path']}"
-        )
-    print(("  输出：" if zh else "  Outputs: ") + f"{out}/optimize/, {out}/summary.json")
+        values = {"run_id": records["run_id"], "path": records["path"]}
+        if records["already_recorded"]:
+            print("  " + message("optimize.already_recorded", lang, **values))
+        else:
+            print("  " + message("optimize.recorded", lang, **values))
+    print("  " + message("optimize.outputs", lang, out=out))

@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     on = _date(args.date)
     from costperf.progress import progress
 
-    with progress("costperf review 评审", total=len(STEPS)) as bar:
+    with progress("costperf review", total=len(STEPS)) as bar:
         step = bar.step
         step("read")
         from costperf.io.book import read_request_book
@@ -230,31 +230,32 @@ def _write_lines(result: object, args: argparse.Namespace) -> None:
 
 
 def _print(result: object, summary: dict | None, args: argparse.Namespace) -> None:
+    from costperf.columns import message
+
     t = result.totals
-    zh = args.lang == "zh"
+    lang = args.lang
     print(
-        f"review 评审: {t['projects']} projects 项目, {t['lines']} lines 行; 通过 "
-        f"{t['projects_approve']}, 核减 {t['projects_reduce']}, 不予安排 {t['projects_reject']}; "
-        f"申报 {t['requested']:,.2f} 元, 审定 {t['approved']:,.2f} 元, 核减率 {t['cut_rate']:.1%}; "
-        f"需人工复核 {t['projects_manual_review']} projects 项目 / {t['lines_manual_review']} lines 行"
+        message(
+            "review.totals",
+            lang,
+            projects=t["projects"],
+            lines=t["lines"],
+            approve=t["projects_approve"],
+            reduce=t["projects_reduce"],
+            reject=t["projects_reject"],
+            requested=t["requested"],
+            approved=t["approved"],
+            cut_rate=t["cut_rate"],
+            manual_projects=t["projects_manual_review"],
+            manual_lines=t["lines_manual_review"],
+        )
     )
     if args.output is not None:
-        print(f"reviewed lines 审核结果: {args.output}")
+        print(message("review.lines_written", lang, path=args.output))
     if summary is not None:
-        print(
-            ("输出：" if zh else "outputs: ") + f"{args.out}: review.xlsx, projects.csv, "
-            "lines.csv, forms/, summary.html, summary.json"
-        )
-        if summary["batch_id"] and summary["already_recorded"]:
-            print(
-                f"评审记录：批次 {summary['batch_id']} 已含相同的输入、标准和参数，未重复记录 → {args.records}"
-                if zh
-                else f"records: batch {summary['batch_id']} already holds the same inputs, "
-                f"standards and parameters; nothing new recorded -> {args.records}"
-            )
-        elif summary["batch_id"]:
-            print(
-                f"评审记录：批次 {summary['batch_id']} → {args.records}"
-                if zh
-                else f"records: batch {summary['batch_id']} -> {args.records}"
-            )
+        print(message("review.outputs", lang, out=args.out))
+        batch = summary["batch_id"]
+        if batch and summary["already_recorded"]:
+            print(message("review.already_recorded", lang, batch=batch, path=args.records))
+        elif batch:
+            print(message("review.recorded", lang, batch=batch, path=args.records))

@@ -90,17 +90,20 @@ def _optimize_only(config, args: argparse.Namespace, records) -> int:  # noqa: A
 
 
 def _print_optimize(totals: dict, lang: str) -> None:
-    from costperf.columns import code_label
+    from costperf.columns import code_label, message
 
     status = code_label("optimize_status", totals["status"], lang)
     print(
-        f"  节支优化：{status}，现状成本 {totals['current_cost']:,.2f} 元，优化方案 "
-        f"{totals['proposed_cost']:,.2f} 元，节约 {totals['savings']:,.2f} 元"
-        f"（{totals['savings_rate']:.1%}），见 optimize/"
-        if lang == "zh"
-        else f"  Savings proposal: {status}, current {totals['current_cost']:,.2f} yuan, "
-        f"proposed {totals['proposed_cost']:,.2f}, savings {totals['savings']:,.2f} "
-        f"({totals['savings_rate']:.1%}), see optimize/"
+        "  "
+        + message(
+            "run.optimize",
+            lang,
+            status=status,
+            current_cost=totals["current_cost"],
+            proposed_cost=totals["proposed_cost"],
+            savings=totals["savings"],
+            savings_rate=totals["savings_rate"],
+        )
     )
 
 
@@ -160,78 +163,82 @@ def remove_stale_problems(out: Path) -> None:
 
 def _print_summary(summary: dict, args: argparse.Namespace, data) -> None:
     """A short account of the run on the terminal, in the report's language."""
-    zh = args.lang == "zh"
-    unit = f"元/{summary['output']['unit']}" if zh else f"yuan/{summary['output']['unit']}"
-    n = summary["n_contracts"]
+    from costperf.columns import message
+
+    lang = args.lang
+    unit = message("run.unit", lang, unit=summary["output"]["unit"])
     print(
-        f"{summary['title']}（{summary['case']}）：同类合同 {n} 个"
-        if zh
-        else f"{summary['title']} ({summary['case']}): {n} peer contracts"
+        message(
+            "run.header",
+            lang,
+            title=summary["title"],
+            case=summary["case"],
+            n=summary["n_contracts"],
+        )
     )
-    print("  区域单位成本：" if zh else "  Unit cost by district:")
+    print("  " + message("run.districts", lang))
     for d in summary["districts"]:
         extra = []
         if d.get("cost_index") is not None:
-            extra.append(("成本指数 " if zh else "cost index ") + f"{d['cost_index']:.1f}")
+            extra.append(message("run.cost_index", lang, value=d["cost_index"]))
         if d.get("regression_index") is not None:
-            label = "回归调整指数 " if zh else "regression index "
-            extra.append(label + f"{d['regression_index']:.1f}")
+            extra.append(message("run.regression_index", lang, value=d["regression_index"]))
         if d.get("mean_efficiency") is not None:
-            extra.append(
-                ("平均效率 " if zh else "mean DEA efficiency ") + f"{d['mean_efficiency']:.3f}"
+            extra.append(message("run.mean_efficiency", lang, value=d["mean_efficiency"]))
+        extra = message("list.separator", lang).join(extra)
+        print(
+            "    "
+            + message(
+                "run.district",
+                lang,
+                district=d["district"],
+                unit_cost=d["unit_cost"],
+                unit=unit,
+                extra=extra,
             )
-        print(
-            f"    {d['district']}：{d['unit_cost']:.2f} {unit}  " + "，".join(extra)
-            if zh
-            else f"    {d['district']}: {d['unit_cost']:.2f} {unit}  " + ", ".join(extra)
         )
-    print("  单位成本标准：" if zh else "  Unit-cost standard:")
+    print("  " + message("run.standards", lang))
     for s in summary["standards"]:
-        ref = f"{s['standard_id']}@{s['version']}"
-        band = f"[{s['lower']:.2f}, {s['upper']:.2f}]"
-        method = s.get("method_zh") if zh and s.get("method_zh") else s["method"]
+        method = (s.get("method_zh") if lang == "zh" else None) or s["method"]
         print(
-            f"    {ref} {s['dims']}：{s['value']:.2f} {unit}，合理区间 {band}（{method}）"
-            if zh
-            else f"    {ref} {s['dims']}: {s['value']:.2f} {unit}, range {band} ({method})"
+            "    "
+            + message(
+                "run.standard",
+                lang,
+                ref=f"{s['standard_id']}@{s['version']}",
+                dims=s["dims"],
+                value=s["value"],
+                unit=unit,
+                band=f"[{s['lower']:.2f}, {s['upper']:.2f}]",
+                method=method,
+            )
         )
     totals = summary["review"]["totals"]
     if totals:
         print(
-            f"  审核：申报 {totals['requests']} 项，申报数 {totals['requested']:,.2f} 元，"
-            f"审定数 {totals['approved']:,.2f} 元，核减 {totals['cut']:,.2f} 元"
-            f"（核减率 {totals['cut_rate']:.1%}）"
-            if zh
-            else f"  Review: {totals['requests']} requests, requested {totals['requested']:,.2f}, "
-            f"approved {totals['approved']:,.2f}, cut {totals['cut']:,.2f} "
-            f"({totals['cut_rate']:.1%})"
+            "  "
+            + message(
+                "run.review",
+                lang,
+                requests=totals["requests"],
+                requested=totals["requested"],
+                approved=totals["approved"],
+                cut=totals["cut"],
+                cut_rate=totals["cut_rate"],
+            )
         )
     if summary["records"]["run_id"]:
         run_id, path = summary["records"]["run_id"], summary["records"]["path"]
         if summary["records"].get("already_recorded"):
-            print(
-                f"  评审记录：运行 {run_id} 已含相同的输入和参数，未重复记录 → {path}"
-                if zh
-                else f"  Records: run {run_id} already holds the same inputs and parameters; "
-                f"nothing new recorded -> {path}"
-            )
+            print("  " + message("run.already_recorded", lang, run_id=run_id, path=path))
         else:
-            print(
-                f"  评审记录：运行 {run_id} → {path}"
-                if zh
-                else f"  Records: run {run_id} -> {path}"
-            )
+            print("  " + message("run.records", lang, run_id=run_id, path=path))
     if len(data.warnings):
-        print(
-            f"  提示 {len(data.warnings)} 条，见报告“提示”工作表"
-            if zh
-            else f"  {len(data.warnings)} warning(s), see the report's Warnings sheet",
-            file=sys.stderr,
-        )
+        print("  " + message("run.warnings", lang, n=len(data.warnings)), file=sys.stderr)
     files = [
         "summary.json",
         "report.xlsx",
         "report.html",
         *(str(Path(p).relative_to(args.out)) for p in summary.get("published_standard", [])),
     ]
-    print(("  输出：" if zh else "  Outputs: ") + f"{args.out}: " + ", ".join(files))
+    print("  " + message("run.outputs", lang, out=args.out, files=", ".join(files)))

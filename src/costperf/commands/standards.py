@@ -409,25 +409,34 @@ def _codes_from_names(
 
 def lookup_choices(version: object, lang: str = "zh") -> str:
     """What ``standards lookup`` accepts for a table: its items and dimensions."""
-    zh = lang == "zh"
+    from costperf.columns import message
+
     header = version.header
-    lines = [f"{version.table_id}@{version.version} " + ("可查询：" if zh else "accepts:")]
+    sep = message("list.enumeration", lang)
+
+    def named(code: str, spec: dict | None) -> str | None:
+        """The label of ``code`` in ``lang``; None when it would only repeat the code."""
+        name = (spec or {}).get("label_zh" if lang == "zh" else "label_en")
+        return name if name and name.replace(" ", "_").lower() != code.lower() else None
+
+    lines = [message("standards.accepts", lang, table=f"{version.table_id}@{version.version}")]
     items = header.get("items") or {}
     if items:
-        lines.append(
-            ("  项目 --item：" if zh else "  items --item: ")
-            + "、".join(f"{k}（{(v or {}).get('label_zh', k)}）" for k, v in items.items())
+        shown = sep.join(
+            message("standards.item", lang, code=k, name=name) if (name := named(k, v)) else k
+            for k, v in items.items()
         )
+        lines.append("  " + message("standards.accepts_items", lang, items=shown))
     for dim in version.dims:
         spec = (header.get("dimensions") or {}).get(dim) or {}
         values = spec.get("values") or sorted(set(version.values[dim].astype(str)) - {"*"}, key=str)
-        shown = "、".join(map(str, values[:12])) + ("…" if len(values) > 12 else "")
-        name = spec.get("label_zh", dim)
-        lines.append(
-            f"  维度 -d {dim}=值（{name}）：{shown}"
-            if zh
-            else f"  dimension -d {dim}=VALUE: {shown}"
-        )
+        shown = sep.join(map(str, values[:12])) + ("…" if len(values) > 12 else "")
+        name = named(dim, spec)
+        if name:
+            text = message("standards.accepts_dimension", lang, dim=dim, name=name, values=shown)
+        else:
+            text = message("standards.accepts_dimension_plain", lang, dim=dim, values=shown)
+        lines.append("  " + text)
     return "\n".join(lines)
 
 

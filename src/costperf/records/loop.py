@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from costperf.columns import message
 from costperf.errors import InputError, raise_if_problems
 from costperf.records import models, views
 from costperf.records.read import TABLES, existing_store
@@ -320,14 +321,10 @@ def _feedback_workbook(recs: pd.DataFrame, year: int, lang: str, path: Path) -> 
     ].sum()
     by_department["n_projects"] = recs.groupby("department", dropna=False).size()
     sheets = {
-        ("下年度预算建议" if lang == "zh" else "Recommendations"): shown,
-        ("按部门汇总" if lang == "zh" else "By department"): by_department.reset_index(),
+        message("feedback.recommendations", lang): shown,
+        message("feedback.by_department", lang): by_department.reset_index(),
     }
-    title = (
-        f"{year}年度预算安排建议（绩效结果应用）"
-        if lang == "zh"
-        else f"Budget recommendations {year}"
-    )
+    title = message("feedback.title", lang, year=year)
     return write_workbook(sheets, path, lang=lang, title=title)
 
 
@@ -708,9 +705,7 @@ def export_records(
     if not sheets:
         msg = f"{as_target(store_name)}: no records match the filters {dict(filters)}"
         raise InputError(msg)
-    return write_workbook(
-        sheets, output, lang=lang, title="绩效管理记录" if lang == "zh" else "Records"
-    ), counts
+    return write_workbook(sheets, output, lang=lang, title=message("records.title", lang)), counts
 
 
 def history(
@@ -745,37 +740,32 @@ def history(
         msg = f"{as_target(store_name)}: no records to show (filters {dict(filters)})"
         raise InputError(msg)
     out = Path(out)
-    zh = lang == "zh"
     shown_project = _display_codes(by_project, lang)
-    sheets = {
-        ("按部门" if zh else "By department"): by_department,
-        ("按项目" if zh else "By project"): shown_project,
-    }
-    title = "预算绩效年度对比：申报→审定→执行→评价→下年度建议" if zh else "Year over year"
+    by_department_name = message("history.by_department", lang)
+    by_project_name = message("history.by_project", lang)
+    sheets = {by_department_name: by_department, by_project_name: shown_project}
+    title = message("history.title", lang)
     book = write_workbook(sheets, out / "history.xlsx", lang=lang, title=title)
     pngs = [(f"{d}", charts.department_years(by_department, d, lang=lang))
             for d in sorted(by_department["department"].dropna().unique())]  # fmt: skip
     if by_project["grade"].notna().any():
-        pngs.append(
-            ("绩效评价等级" if zh else "Grades", charts.grade_counts(by_project, lang=lang))
-        )
+        pngs.append((message("history.grades", lang), charts.grade_counts(by_project, lang=lang)))
     sections = [
-        Section("图表" if zh else "Charts", "", charts=pngs),
-        Section(
-            "按部门" if zh else "By department",
-            "",
-            tables=[("按部门" if zh else "By department", by_department)],
-        ),
-        Section(
-            "按项目" if zh else "By project",
-            "",
-            tables=[("按项目" if zh else "By project", shown_project)],
-        ),
+        Section(message("history.charts", lang), "", charts=pngs),
+        Section(by_department_name, "", tables=[(by_department_name, by_department)]),
+        Section(by_project_name, "", tables=[(by_project_name, shown_project)]),
     ]
     html = out / "history.html"
     write_text(render_report(title, sections, lang=lang), html)
     years = sorted(by_project["year"].dropna().astype(int).unique())
-    return (
-        f"年度对比：{by_project['department'].nunique()} 个部门、{by_project['project_id'].nunique()} 个项目，"
-        f"{years[0]}–{years[-1]} 年度；输出：{book}，{html}（图表 {len(pngs)} 张）"
+    return message(
+        "history.written",
+        lang,
+        departments=by_project["department"].nunique(),
+        projects=by_project["project_id"].nunique(),
+        first=years[0],
+        last=years[-1],
+        book=book,
+        html=html,
+        charts=len(pngs),
     )

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from costperf.columns import code_label
+from costperf.columns import code_label, message
 from costperf.report.formats import pretty_units
 from costperf.report.html import Section, table_html
 
@@ -46,31 +46,28 @@ def _kpi(name: str, value: str, sub: str = "") -> str:
 
 def review_kpis(totals: Mapping[str, object], lang: str) -> str:
     """The review totals as headline boxes: 申报, 审定, 核减, 核减率, decisions."""
-    zh = lang == "zh"
+    zh = lang == "zh"  # the exact yuan under a 万元 headline; English shows yuan already
+
+    def money(name: str, key: str) -> str:
+        return _kpi(
+            name,
+            wan(totals[key], lang),
+            message("case_report.yuan", lang, amount=totals[key]) if zh else "",
+        )
+
+    decisions = message("list.separator", lang).join(
+        f"{code_label('decision', d, lang)} {totals.get('n_' + d, 0)}"
+        for d in ("approve", "reduce", "reject")
+    )
     boxes = [
+        money(message("case_report.kpi_requested", lang), "requested"),
+        money(message("case_report.kpi_approved", lang), "approved"),
+        money(message("case_report.kpi_cut", lang), "cut"),
+        _kpi(message("case_report.kpi_cut_rate", lang), f"{totals['cut_rate']:.2%}"),
         _kpi(
-            "申报数" if zh else "Requested",
-            wan(totals["requested"], lang),
-            f"{totals['requested']:,.2f} 元" if zh else "",
-        ),
-        _kpi(
-            "审定数" if zh else "Approved",
-            wan(totals["approved"], lang),
-            f"{totals['approved']:,.2f} 元" if zh else "",
-        ),
-        _kpi(
-            "核减数" if zh else "Cut",
-            wan(totals["cut"], lang),
-            f"{totals['cut']:,.2f} 元" if zh else "",
-        ),
-        _kpi("核减率" if zh else "Cut rate", f"{totals['cut_rate']:.2%}"),
-        _kpi(
-            "申报项目" if zh else "Requests",
-            f"{totals['requests']} 项" if zh else str(totals["requests"]),
-            ("，" if zh else ", ").join(
-                f"{code_label('decision', d, lang)} {totals.get('n_' + d, 0)}"
-                for d in ("approve", "reduce", "reject")
-            ),
+            message("case_report.kpi_requests", lang),
+            message("case_report.n_requests", lang, n=totals["requests"]),
+            decisions,
         ),
     ]
     return f'<div class="kpis">{"".join(boxes)}</div>'
@@ -98,12 +95,12 @@ def standard_html(results: object, dims: list[str], lang: str, dim_label: str) -
     has_savings = "savings_yuan" in rows
     head = [
         dim_label,
-        f"标准值（{unit}）" if zh else f"Standard ({unit})",
-        f"合理区间（{unit}）" if zh else f"Reasonable range ({unit})",
-        "同类合同数" if zh else "Peer contracts",
+        message("case_report.standard_value", lang, unit=unit),
+        message("case_report.reasonable_range", lang, unit=unit),
+        message("case_report.peer_contracts", lang),
     ]
     if has_savings:
-        head += ["按标准可节约（万元）" if zh else "Savings (yuan)", "节约率" if zh else "Savings"]
+        head += [message("case_report.savings", lang), message("case_report.savings_rate", lang)]
     body = []
     for r in rows.to_dict("records"):
         cells = [
@@ -131,12 +128,13 @@ def standard_html(results: object, dims: list[str], lang: str, dim_label: str) -
 
 def band_words(stat: str, lang: str) -> str:
     """``p25`` -> 第25百分位数 / 25th percentile; ``median``, ``mean`` in words."""
-    zh = lang == "zh"
     if stat.startswith("p") and stat[1:].isdigit():
-        return f"第{stat[1:]}百分位数" if zh else f"{stat[1:]}th percentile"
-    return {"median": ("中位数", "median"), "mean": ("均值", "mean")}.get(stat, (stat, stat))[
-        0 if zh else 1
-    ]
+        return message("case_report.percentile", lang, n=stat[1:])
+    if stat == "median":
+        return message("case_report.median", lang)
+    if stat == "mean":
+        return message("case_report.mean", lang)
+    return stat
 
 
 def savings_sentence(results: object, lang: str, band: tuple[str, str] = ("p25", "p75")) -> str:
@@ -150,17 +148,15 @@ def savings_sentence(results: object, lang: str, band: tuple[str, str] = ("p25",
     t = total.iloc[0]
     rule = code_label("derive_rule", derivation.rule, lang)
     low, high = (band_words(b, lang) for b in band)
-    if lang == "zh":
-        return (
-            f"标准按{rule}测算，合理区间为同类合同单位成本的{low}至{high}。"
-            f"若{int(t['n_peers'])}个同类合同的单位成本均不超过标准，可节约 "
-            f"{wan(t['savings_yuan'], lang)}，占同类合同总成本的 {t['savings_pct'] / 100:.2%}。"
-        )
-    return (
-        f"The standard is the {rule} of each cell's peer contracts (reasonable range: the "
-        f"{low} to the {high}). Had none of the {int(t['n_peers'])} peers cost more than the "
-        f"standard, {t['savings_yuan']:,.0f} yuan ({t['savings_pct'] / 100:.2%} of their "
-        "cost) would have been saved."
+    return message(
+        "case_report.savings_sentence",
+        lang,
+        rule=rule,
+        low=low,
+        high=high,
+        n_peers=int(t["n_peers"]),
+        savings=wan(t["savings_yuan"], lang),
+        savings_pct=t["savings_pct"] / 100,
     )
 
 
@@ -173,22 +169,10 @@ def cut_reason(project: Mapping[str, object], unit: str, lang: str) -> str:
         asked = float(project["requested"]) / float(out_q)
         cap = float(project["approvable"]) / float(out_q)
         adj = float(project.get("adjustment") or 1.0)
-        how = (
-            f"标准 {project['standard_value']:,.2f}"
-            if zh
-            else f"standard {project['standard_value']:,.2f}"
-        )
+        how = message("case_report.how_standard", lang, value=project["standard_value"])
         if abs(adj - 1) > 1e-9:
-            how += f" × 调整系数 {adj:.3g}" if zh else f" x adjustment {adj:.3g}"
-        if zh:
-            return (
-                f"申报单位成本 {asked:,.2f} 元/{unit}，高于核定的 {cap:,.2f} 元/{unit}"
-                f"（{how}），超出部分核减。"
-            )
-        return (
-            f"requested {asked:,.2f} yuan/{unit}, above the {cap:,.2f} yuan/{unit} allowed "
-            f"({how}); the excess is cut."
-        )
+            how = message("case_report.how_adjusted", lang, how=how, adjustment=adj)
+        return message("case_report.cut_reason", lang, asked=asked, cap=cap, unit=unit, how=how)
     return str(project.get("reason_zh" if zh else "reason_en") or "")
 
 
@@ -212,22 +196,22 @@ def top_cuts(projects: pd.DataFrame, unit: str, lang: str, n: int = TOP_CUTS) ->
 
 
 def review_sentence(totals: Mapping[str, object], lang: str) -> str:
-    if lang == "zh":
-        return (
-            f"按该标准审核 {totals['requests']} 个新申报项目：申报 {wan(totals['requested'], lang)}，"
-            f"审定 {wan(totals['approved'], lang)}，核减 {wan(totals['cut'], lang)}，"
-            f"核减率 {totals['cut_rate']:.2%}。"
-        )
-    return (
-        f"Against this standard, {totals['requests']} requests ask for "
-        f"{totals['requested']:,.2f} yuan; {totals['approved']:,.2f} yuan is approved and "
-        f"{totals['cut']:,.2f} yuan cut ({totals['cut_rate']:.2%})."
+    def money(yuan: float) -> str:  # 万元 in Chinese, yuan with fen in English
+        return wan(yuan, lang) if lang == "zh" else message("case_report.yuan", lang, amount=yuan)
+
+    return message(
+        "case_report.review_sentence",
+        lang,
+        requests=totals["requests"],
+        requested=money(totals["requested"]),
+        approved=money(totals["approved"]),
+        cut=money(totals["cut"]),
+        cut_rate=totals["cut_rate"],
     )
 
 
 def why_sentences(results: object, name: Callable[[str], str], unit: str, lang: str) -> list[str]:
     """One sentence per district: its gap to the reference and its largest driver."""
-    zh = lang == "zh"
     unit = pretty_units(unit)
     out = []
     gaps = results.district_gap
@@ -239,32 +223,31 @@ def why_sentences(results: object, name: Callable[[str], str], unit: str, lang: 
                 continue
             gap = float(rows["gap"].iloc[0])
             top = rows.loc[rows["effect"].abs().idxmax()]
-            direction = ("高" if gap > 0 else "低") if zh else ("above" if gap > 0 else "below")
-            if zh:
-                text = (
-                    f"{district}：合同平均单位成本比同类参照值{direction} {abs(gap):.2f} 元/{unit}，"
-                    f"影响最大的是{name(top['driver'])}（{top['effect']:+.2f} 元/{unit}）"
-                )
+            if gap > 0:
+                direction = message("case_report.above", lang)
             else:
-                text = (
-                    f"{district}: {abs(gap):.2f} yuan/{unit} {direction} the peer reference; "
-                    f"largest driver {name(top['driver'])} ({top['effect']:+.2f} yuan/{unit})"
-                )
+                direction = message("case_report.below", lang)
+            text = message(
+                "case_report.why",
+                lang,
+                district=district,
+                direction=direction,
+                gap=abs(gap),
+                unit=unit,
+                driver=name(top["driver"]),
+                effect=top["effect"],
+            )
             if districts is not None and district in districts.index:
                 d = districts.loc[district]
                 if "regression_index" in d and pd.notna(d["regression_index"]):
-                    text += (
-                        f"；扣除驱动因素后为回归预期的 {d['regression_index']:.1f}%"
-                        if zh
-                        else f"; {d['regression_index']:.1f}% of the regression expectation"
+                    text = message(
+                        "case_report.why_regression", lang, text=text, index=d["regression_index"]
                     )
                 if "mean_efficiency" in d and pd.notna(d["mean_efficiency"]):
-                    text += (
-                        f"，DEA 平均效率值 {d['mean_efficiency']:.3f}"
-                        if zh
-                        else f", mean DEA efficiency {d['mean_efficiency']:.3f}"
+                    text = message(
+                        "case_report.why_dea", lang, text=text, efficiency=d["mean_efficiency"]
                     )
-            out.append(text + ("。" if zh else "."))
+            out.append(message("case_report.sentence", lang, text=text))
     return out
 
 
@@ -298,14 +281,14 @@ def case_sections(
     dims = list(config.units.dimensions)
     unit = config.units.output_unit
     totals = results.review_totals
-    lead = (
-        f"本报告比较 {len(results.units)} 个同类合同（{config.class_of_matter or config.title}）"
-        f"的单位成本，测算单位成本标准，并据此审核新申报项目。"
-        if zh
-        else config.description
-        or f"{len(results.units)} peer contracts compared, a unit-cost standard derived and "
-        "the new requests reviewed against it."
+    lead = message(
+        "case_report.lead",
+        lang,
+        n=len(results.units),
+        matter=config.class_of_matter or config.title,
     )
+    if not zh and config.description:
+        lead = config.description
     decision = []
     if not results.standard.empty and dims and {"lower", "upper"} <= set(results.standard):
         dim_label = " / ".join(config.label(d, lang) for d in dims)
@@ -332,7 +315,7 @@ def case_sections(
     method_text = ""
     derivation = results.derivation
     if derivation is not None:
-        method_text = "；".join(derivation.notes) if zh else "; ".join(derivation.notes)
+        method_text = message("list.clauses", lang).join(derivation.notes)
     method = Section(_t("method", lang), method_text, collapsed=True)
     for key in ("rule_comparison", "sensitivity", "outliers", "gap_reference", "regression"):
         if key in tables:

@@ -7,14 +7,8 @@ import io
 import numpy as np
 import pandas as pd
 
+from costperf.columns import message
 from costperf.report.fonts import use_cjk_font
-
-SERIES = {  # column: (zh, en)
-    "requested": ("申报数", "requested"),
-    "approved": ("审定数", "approved"),
-    "executed": ("执行数", "executed"),
-    "next_year_amount": ("下年度建议数", "recommended next year"),
-}
 
 
 def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
@@ -38,17 +32,18 @@ def department_years(by_department: pd.DataFrame, department: str, *, lang: str 
     ax = fig.add_subplot()
     x = np.arange(len(years))
     width = 0.2
-    for k, (column, names) in enumerate(SERIES.items()):
+    series = {
+        "requested": message("feedback_chart.requested", lang),
+        "approved": message("feedback_chart.approved", lang),
+        "executed": message("feedback_chart.executed", lang),
+        "next_year_amount": message("feedback_chart.next_year", lang),
+    }
+    for k, (column, name) in enumerate(series.items()):
         values = table[column].astype(float).fillna(0.0) / 1e4
-        ax.bar(x + (k - 1.5) * width, values, width, label=names[0] if lang == "zh" else names[1])
+        ax.bar(x + (k - 1.5) * width, values, width, label=name)
     ax.set_xticks(x, [str(y) for y in years])
-    ax.set_ylabel("万元" if lang == "zh" else "10k yuan")
-    title = (
-        f"{department}：申报→审定→执行→下年度建议"
-        if lang == "zh"
-        else f"{department}: requested to next year"
-    )
-    ax.set_title(title)
+    ax.set_ylabel(message("feedback_chart.wan", lang))
+    ax.set_title(message("feedback_chart.department", lang, department=department))
     ax.legend(fontsize=8)
     return _png(fig)
 
@@ -69,7 +64,7 @@ def grade_counts(by_project: pd.DataFrame, *, lang: str = "zh") -> bytes:
     for grade in order:
         ax.bar([str(int(y)) for y in counts.index], counts[grade], bottom=bottom, label=grade)
         bottom += counts[grade].to_numpy()
-    ax.set_ylabel("项目数" if lang == "zh" else "projects")
-    ax.set_title("各年度绩效评价等级" if lang == "zh" else "Evaluation grades by year")
+    ax.set_ylabel(message("feedback_chart.projects", lang))
+    ax.set_title(message("feedback_chart.grades", lang))
     ax.legend(fontsize=8)
     return _png(fig)

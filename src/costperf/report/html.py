@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from costperf.columns import label
+from costperf.columns import label, message
 from costperf.report.formats import (
     column_kind,
     format_value,
@@ -97,7 +97,7 @@ def header_text(column: str, lang: str) -> str:
     text = label(str(column), lang)
     unit = unit_words(str(column), lang)
     if unit and unit not in text:
-        text += f"（{unit}）" if lang == "zh" else f" ({unit})"
+        text = message("table.with_unit", lang, text=text, unit=unit)
     return pretty_units(text)
 
 
@@ -108,10 +108,9 @@ def _cell(kind: str, value: object, lang: str) -> str:
     parts = [p for p in text.split(";") if p.strip()] if ";" in text else []
     if len(parts) > ID_LIST_OPEN:
         shown = html.escape("; ".join(p.strip() for p in parts))
-        word = "项" if lang == "zh" else "items"
+        count = message("table.n_items", lang, n=len(parts))
         return (
-            f'<td><details class="ids"><summary>{len(parts)} {word}</summary>'
-            f"<div>{shown}</div></details></td>"
+            f'<td><details class="ids"><summary>{count}</summary><div>{shown}</div></details></td>'
         )
     cls = ' class="long"' if len(text) > 40 else ""
     return f"<td{cls}>{html.escape(pretty_units(text))}</td>"

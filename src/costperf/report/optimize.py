@@ -11,7 +11,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from costperf.columns import code_label
+from costperf.columns import code_label, message
 from costperf.report.fonts import use_cjk_font
 from costperf.report.html import Section
 
@@ -34,19 +34,26 @@ def _figure(width: float, height: float):
 
 def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh") -> bytes:
     """Bars of current and proposed cost per resource (the largest ``MAX_BARS``)."""
-    zh = lang == "zh"
     top = plan.sort_values("current_cost", ascending=False, kind="stable").head(MAX_BARS)
     fig = _figure(8.0, max(3.0, 0.35 * len(top) + 1.2))
     ax = fig.add_subplot()
     pos = np.arange(len(top))
-    ax.barh(pos - 0.2, top["current_cost"] / 1e4, height=0.4, label="现状" if zh else "current")
     ax.barh(
-        pos + 0.2, top["proposed_cost"] / 1e4, height=0.4, label="优化方案" if zh else "proposed"
+        pos - 0.2,
+        top["current_cost"] / 1e4,
+        height=0.4,
+        label=message("optimize_report.current", lang),
+    )
+    ax.barh(
+        pos + 0.2,
+        top["proposed_cost"] / 1e4,
+        height=0.4,
+        label=message("optimize_report.proposed", lang),
     )
     ax.set_yticks(pos, [str(v) for v in top["label"]])
     ax.invert_yaxis()
-    ax.set_xlabel("成本（万元/年）" if zh else "Cost (10k yuan per year)")
-    ax.set_title("各资源现状与优化方案成本" if zh else "Cost by resource: current and proposed")
+    ax.set_xlabel(message("optimize_report.chart_x", lang))
+    ax.set_title(message("optimize_report.chart_title", lang))
     ax.legend(loc="lower right")
     return _png(fig)
 
@@ -66,71 +73,64 @@ def shadow_price_table(constraints: pd.DataFrame, lang: str = "zh") -> pd.DataFr
 def totals_text(totals: dict, lang: str = "zh") -> str:
     """One paragraph: status, current and proposed cost, savings."""
     status = code_label("optimize_status", totals["status"], lang)
-    if lang == "zh":
-        text = (
-            f"求解状态：{status}（{totals['solver']}）。现状成本 {totals['current_cost']:,.2f} 元，"
-            f"优化方案成本 {totals['proposed_cost']:,.2f} 元，节约 {totals['savings']:,.2f} 元"
-            f"（节约率 {totals['savings_rate']:.1%}），各项绩效基线均不降低。"
-        )
-        if totals.get("integer"):
-            text += (
-                f"线性松弛成本 {totals['lp_relaxation_cost']:,.2f} 元；影子价格取线性松弛的对偶值。"
-            )
-        if totals["status"] == "infeasible":
-            text = (
-                f"求解状态：{status}。约束无法同时满足，需放宽的约束见下表。"
-                + text[text.index("现状") :]
-            )
-        return text
-    text = (
-        f"Status: {status} ({totals['solver']}). Current cost {totals['current_cost']:,.2f} yuan, "
-        f"proposed {totals['proposed_cost']:,.2f}, savings {totals['savings']:,.2f} "
-        f"({totals['savings_rate']:.1%}), every baseline held."
+    text = message(
+        "optimize_report.costs",
+        lang,
+        current_cost=totals["current_cost"],
+        proposed_cost=totals["proposed_cost"],
+        savings=totals["savings"],
+        savings_rate=totals["savings_rate"],
     )
     if totals.get("integer"):
-        text += (
-            f" LP relaxation cost {totals['lp_relaxation_cost']:,.2f} yuan; shadow prices are "
-            "the LP relaxation's duals."
+        text = message(
+            "optimize_report.with_lp_relaxation",
+            lang,
+            text=text,
+            lp_relaxation_cost=totals["lp_relaxation_cost"],
         )
-    return text
+    if totals["status"] == "infeasible":
+        return message("optimize_report.infeasible", lang, status=status, text=text)
+    return message(
+        "optimize_report.status", lang, status=status, solver=totals["solver"], text=text
+    )
 
 
 def optimize_sections(proposal, lang: str = "zh") -> list[Section]:
     """Report sections of a :class:`~costperf.optimize.Proposal` (``lang`` 'zh' or 'en')."""
     from costperf.optimize import in_language
 
-    zh = lang == "zh"
     plan = in_language(proposal.plan, lang)
     constraints = in_language(proposal.constraints, lang)
-    chart = ("现状与优化方案成本（按资源）" if zh else "Before and after, by resource",)
     sections = [
         Section(
-            "节支优化方案" if zh else "Savings proposal",
+            message("optimize_report.proposal", lang),
             totals_text(proposal.totals, lang),
-            tables=[("资源方案" if zh else "Plan", plan)],
-            charts=[(chart[0], before_after_chart(plan, lang=lang))],
+            tables=[(message("optimize_report.plan", lang), plan)],
+            charts=[(message("optimize_report.chart", lang), before_after_chart(plan, lang=lang))],
         ),
         Section(
-            "约束与影子价格" if zh else "Constraints and shadow prices",
-            "影子价格：右端值每提高一个单位，最低成本增加的元数。"
-            if zh
-            else "Shadow price: yuan the least cost rises per unit of rhs.",
-            tables=[("影子价格" if zh else "Shadow prices", shadow_price_table(constraints, lang))],
+            message("optimize_report.constraints", lang),
+            message("optimize_report.shadow_price_note", lang),
+            tables=[
+                (
+                    message("optimize_report.shadow_prices", lang),
+                    shadow_price_table(constraints, lang),
+                )
+            ],
         ),
     ]
     if not proposal.infeasibility.empty:
         table = in_language(proposal.infeasibility, lang)
         sections.append(
             Section(
-                "不可行说明" if zh else "Infeasibility",
-                tables=[("需放宽的约束" if zh else "Rows that must give", table)],
+                message("optimize_report.infeasibility", lang),
+                tables=[(message("optimize_report.rows_to_relax", lang), table)],
             )
         )
-    for frame, zh_name, en_name in (
-        (proposal.projects, "各项目节约", "Savings by project"),
-        (proposal.groups, "各分组节约", "Savings by group"),
-    ):
-        if len(frame):
-            name = zh_name if zh else en_name
-            sections.append(Section(name, tables=[(name, frame)]))
+    if len(proposal.projects):
+        name = message("optimize_report.by_project", lang)
+        sections.append(Section(name, tables=[(name, proposal.projects)]))
+    if len(proposal.groups):
+        name = message("optimize_report.by_group", lang)
+        sections.append(Section(name, tables=[(name, proposal.groups)]))
     return sections

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from costperf.columns import code_label, code_label_map, label
+from costperf.columns import code_label, code_label_map, label, message
 from costperf.report.formats import format_value
 from costperf.report.webfont import FONT_STACK
 from costperf.review.expenditure.lookup import fmt_amount
@@ -103,7 +103,7 @@ def words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         out["rule"] = rule_words(out["rule"], lang)
     for col in ("manual_review", "verified"):
         if col in out:
-            yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
+            yes, no = (code_label("boolean", b, lang) for b in ("True", "False"))
             out[col] = np.where(out[col].astype(bool), yes, no)
     if lang == "zh":
         out = out.drop(columns=[c for c in _DROP_ZH if c in out])
@@ -126,7 +126,7 @@ def summary_table(
         [
             {
                 "group_by": "total",
-                "group": "合计" if lang == "zh" else "all",
+                "group": message("review_summary.all", lang),
                 "n_projects": totals["projects"],
                 "n_lines": totals["lines"],
                 "requested": totals["requested"],
@@ -233,26 +233,23 @@ def review_form(
     """One project's 评审意见表 as a printable HTML page."""
     zh = lang == "zh"
 
-    def t(a: str, b: str) -> str:
-        return a if zh else b
-
     rate = project.get("cut_rate")
     rate_text = "" if rate is None or pd.isna(rate) else f"{float(rate):.2%}"
     decision = code_label("decision", project["decision"], lang)
     target = code_label("target_check", project.get("target_check", ""), lang)
     head = [
-        (t("项目编码", "Project ID"), project["project_id"]),
-        (t("项目名称", "Project"), project.get("project_name")),
-        (t("预算部门", "Department"), project.get("department")),
-        (t("事项类别", "Class of matter"), project.get("class_of_matter")),
-        (t("年度", "Year"), format_value("code_int", project.get("year"))),
-        (t("绩效目标审核", "Target check"), target),
+        (message("form.project_id", lang), project["project_id"]),
+        (message("form.project_name", lang), project.get("project_name")),
+        (message("form.department", lang), project.get("department")),
+        (message("form.class_of_matter", lang), project.get("class_of_matter")),
+        (message("form.year", lang), format_value("code_int", project.get("year"))),
+        (message("form.target_check", lang), target),
     ]
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in head)
     totals = (
-        f"<table><tr><th>{t('申报数（元）', 'Requested (yuan)')}</th>"
-        f"<th>{t('审定数（元）', 'Approved (yuan)')}</th><th>{t('核减数（元）', 'Cut (yuan)')}</th>"
-        f"<th>{t('核减率', 'Cut rate')}</th><th>{t('评审结论', 'Decision')}</th></tr>"
+        f"<table><tr><th>{message('form.requested_yuan', lang)}</th>"
+        f"<th>{message('form.approved_yuan', lang)}</th><th>{message('form.cut_yuan', lang)}</th>"
+        f"<th>{message('form.cut_rate', lang)}</th><th>{message('form.decision', lang)}</th></tr>"
         f"<tr><td class=num>{_money(project['requested'])}</td>"
         f"<td class=num>{_money(project['approved'])}</td>"
         f"<td class=num>{_money(project['cut'])}</td><td class=num>{rate_text}</td>"
@@ -268,24 +265,31 @@ def review_form(
             f"<td class=num>{_money(r['cut'])}</td><td>{_e(r[reason])}</td></tr>"
             for r in cut
         )
-        or f"<tr><td colspan=6>{t('无核减明细', 'no line was cut')}</td></tr>"
+        or f"<tr><td colspan=6>{message('form.no_line_cut', lang)}</td></tr>"
     )
     cuts = (
-        f"<h2>{t('核减明细', 'Lines cut')}</h2><table><thead><tr><th>{t('序号', 'No.')}</th>"
-        f"<th>{t('明细名称', 'Item')}</th><th>{t('申报数', 'Requested')}</th>"
-        f"<th>{t('审定数', 'Approved')}</th><th>{t('核减数', 'Cut')}</th>"
-        f"<th>{t('核减理由', 'Reason')}</th></tr></thead><tbody>{body}</tbody></table>"
+        f"<h2>{message('form.lines_cut', lang)}</h2><table><thead><tr><th>{message('form.line_no', lang)}</th>"
+        f"<th>{message('form.item', lang)}</th><th>{message('form.requested', lang)}</th>"
+        f"<th>{message('form.approved', lang)}</th><th>{message('form.cut', lang)}</th>"
+        f"<th>{message('form.reason', lang)}</th></tr></thead><tbody>{body}</tbody></table>"
     )
     flag_col = "manual_review_reason_zh" if zh else "manual_review_reason_en"
     flagged = [r for r in lines if r["manual_review"]]
     items = [f"<li>{_e(project.get(flag_col))}</li>"] if project.get(flag_col) else []
     items += [
-        f"<li>{t('序号', 'line')} {_e(r.get('line_no'))} {_e(r.get('item'))}："
-        f"{_e(r[flag_col])}</li>"
+        "<li>"
+        + message(
+            "form.manual_line",
+            lang,
+            line_no=_e(r.get("line_no")),
+            item=_e(r.get("item")),
+            reason=_e(r[flag_col]),
+        )
+        + "</li>"
         for r in flagged
     ]
     manual = (
-        f"<h2>{t('需人工复核', 'For manual review')}</h2><ul>{''.join(items)}</ul>" if items else ""
+        f"<h2>{message('form.manual_review', lang)}</h2><ul>{''.join(items)}</ul>" if items else ""
     )
     std_rows = (
         "".join(
@@ -293,19 +297,19 @@ def review_form(
             f"<td>{_e(s.get('document_no'))}</td><td>{_e(str(s.get('content_hash') or '')[:19])}</td></tr>"
             for s in standards
         )
-        or f"<tr><td colspan=4>{t('未引用标准', 'none')}</td></tr>"
+        or f"<tr><td colspan=4>{message('form.no_standard', lang)}</td></tr>"
     )
     stds = (
-        f"<h2>{t('所用标准及版本', 'Standards applied')}</h2><table><tr><th>{t('标准表@版本', 'Table@version')}</th>"
-        f"<th>{t('名称', 'Title')}</th><th>{t('文号', 'Document')}</th><th>{t('内容哈希', 'Content hash')}</th></tr>"
+        f"<h2>{message('form.standards', lang)}</h2><table><tr><th>{message('form.table_version', lang)}</th>"
+        f"<th>{message('form.title', lang)}</th><th>{message('form.document_no', lang)}</th><th>{message('form.content_hash', lang)}</th></tr>"
         f"{std_rows}</table>"
     )
     sign = (
-        f"<table class=sign><tr><th>{t('评审人', 'Reviewer')}</th><td></td>"
-        f"<th>{t('复核人', 'Checked by')}</th><td></td><th>{t('日期', 'Date')}</th><td></td></tr></table>"
-        f"<p style='color:#666'>{t('批次', 'Batch')} {_e(batch)}</p>"
+        f"<table class=sign><tr><th>{message('form.reviewer', lang)}</th><td></td>"
+        f"<th>{message('form.checked_by', lang)}</th><td></td><th>{message('form.date', lang)}</th><td></td></tr></table>"
+        f"<p style='color:#666'>{message('form.batch', lang)} {_e(batch)}</p>"
     )
-    title = t("项目预算评审意见表", "Budget review form")
+    title = message("form.heading", lang)
     return (
         f'<!DOCTYPE html><html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8">'
         f"<title>{_e(title)} {_e(project['project_id'])}</title><style>{FORM_CSS}</style></head>"
@@ -319,13 +323,12 @@ def summary_page(result: object, *, title: str, lang: str = "zh") -> str:
     from costperf.report import charts
     from costperf.report.html import Section, render_report
 
-    zh = lang == "zh"
     s, tot = result.summaries, result.totals
     png = []
     if "department" in s:
         png.append(
             (
-                (t := "各预算部门核减情况" if zh else "Cuts by department"),
+                (t := message("review_summary.cuts_by_department", lang)),
                 charts.cut_bars(
                     s["department"], label=label("department", lang), title=t, lang=lang
                 ),
@@ -337,30 +340,34 @@ def summary_page(result: object, *, title: str, lang: str = "zh") -> str:
         )
         png.append(
             (
-                (t := "各审核规则核减情况" if zh else "Cuts by rule"),
+                (t := message("review_summary.cuts_by_rule", lang)),
                 charts.cut_bars(by_rule, label=label("rule", lang), title=t, lang=lang),
             )
         )
     png.append(
         (
-            (t := "项目核减率分布" if zh else "Distribution of project cut rates"),
+            (t := message("review_summary.cut_rates", lang)),
             charts.rate_histogram(result.projects["cut_rate"], title=t, lang=lang),
         )
     )
-    text = (
-        f"项目 {tot['projects']} 个、明细 {tot['lines']} 行；申报 {fmt_amount(tot['requested'])} 元，"
-        f"审定 {fmt_amount(tot['approved'])} 元，核减 {fmt_amount(tot['cut'])} 元（核减率 "
-        f"{tot['cut_rate']:.2%}）；不予安排 {tot['projects_reject']} 个，需人工复核项目 "
-        f"{tot['projects_manual_review']} 个。"
-        if zh
-        else f"{tot['projects']} projects, {tot['lines']} lines; requested {fmt_amount(tot['requested'])}"
-        f" yuan, approved {fmt_amount(tot['approved'])}, cut {fmt_amount(tot['cut'])} "
-        f"({tot['cut_rate']:.2%}); {tot['projects_reject']} rejected, "
-        f"{tot['projects_manual_review']} projects flagged for manual review."
+    text = message(
+        "review_summary.text",
+        lang,
+        projects=tot["projects"],
+        lines=tot["lines"],
+        requested=fmt_amount(tot["requested"]),
+        approved=fmt_amount(tot["approved"]),
+        cut=fmt_amount(tot["cut"]),
+        cut_rate=tot["cut_rate"],
+        rejected=tot["projects_reject"],
+        manual=tot["projects_manual_review"],
     )
     table = summary_table(s, tot, lang)
     sections = [
-        Section("概况" if zh else "Overview", text, charts=png),
-        Section("汇总" if zh else "Summary", tables=[("汇总" if zh else "Summary", table)]),
+        Section(message("review_summary.overview", lang), text, charts=png),
+        Section(
+            message("review_summary.summary", lang),
+            tables=[(message("review_summary.summary", lang), table)],
+        ),
     ]
     return render_report(title, sections, lang=lang)
