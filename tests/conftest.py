@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess as _subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,12 @@ SANITATION = CASES / "sanitation-5-districts"
 REQUESTS_2027 = CASES / "requests-2027"
 REQUESTS_2027_DATE = "2027-03-01"
 RTOL = 1e-9
+
+
+def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001
+    """The suite's own cache folder (font subsets), shared by its runs and subprocesses
+    but not the user's: tests never write to ~/.cache."""
+    os.environ.setdefault("COSTPERF_CACHE_DIR", tempfile.mkdtemp(prefix="costperf-cache-"))
 
 
 def assert_close(
