@@ -62,8 +62,11 @@ def _t(key: str, lang: str, **kw: object) -> str:
 
 
 def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
+    """The figure as PNG at 110 dpi, drawn once: the constrained layout of
+    :func:`_figure` fits the labels into the figure, so no ``bbox_inches="tight"``
+    (which draws every figure twice, once only to measure it)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=110)
     return buf.getvalue()
 
 
@@ -83,7 +86,7 @@ def _figure(width: float = 8.0, height: float = 4.5):
     use_cjk_font()
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def _plain(ax, *, x: bool = True, y: bool = True, decimals: int = 0) -> None:  # noqa: ANN001, ARG001
@@ -252,7 +255,6 @@ def waterfall_panel(
     """
     districts = list(dict.fromkeys(gaps["district"]))
     fig = _figure(min(3.0 * len(districts), 15.0) + 1.5, 4.0)
-    fig.set_layout_engine("constrained")
     axes = fig.subplots(1, len(districts), sharey=True, squeeze=False)[0]
     top = 0.0
     for ax, district in zip(axes, districts, strict=True):

@@ -21,7 +21,7 @@ MAX_BARS = 30
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=110)  # drawn once: the layout is constrained
     return buf.getvalue()
 
 
@@ -29,7 +29,7 @@ def _figure(width: float, height: float):
     use_cjk_font()
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh") -> bytes:
