@@ -267,3 +267,25 @@ def test_dates_are_left_to_pandas() -> None:
     dates = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-02-01"])})
     assert excel.cell_columns(dates) is None
     assert excel.cell_columns(pd.DataFrame({"d": [datetime.date(2026, 1, 1)]})) is None
+
+
+def test_a_chart_of_the_same_arguments_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    groups = pd.DataFrame({"district": ["青浦区", "松江区"], "unit_cost": [12.2, 10.1]})
+    drawn: list[int] = []
+    real_png = charts._png
+
+    def counting_png(fig) -> bytes:  # noqa: ANN001
+        drawn.append(1)
+        return real_png(fig)
+
+    monkeypatch.setattr(charts, "_png", counting_png)
+    charts._MEMO.clear()
+    first = charts.district_bars(groups, peer_median=11.0)
+    assert charts.district_bars(groups.copy(), peer_median=11.0) is first
+    assert len(drawn) == 1
+    changed = groups.assign(unit_cost=[12.2, 10.2])
+    assert charts.district_bars(changed, peer_median=11.0) != first
+    charts.district_bars(groups, peer_median=11.5)  # another argument
+    charts.district_bars(groups.astype({"unit_cost": "float32"}), peer_median=11.0)  # dtype
+    assert len(drawn) == 4
+    charts._MEMO.clear()

@@ -6,23 +6,16 @@ case report) and :mod:`costperf.optimize_outputs` (``costperf optimize``).
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label
+from costperf.report.charts import chart
 from costperf.report.fonts import use_cjk_font
 from costperf.report.html import Section
 
 #: resources shown in the chart at most (the largest current costs)
 MAX_BARS = 30
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)  # drawn once: the layout is constrained
-    return buf.getvalue()
 
 
 def _figure(width: float, height: float):
@@ -32,7 +25,8 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh") -> bytes:
+@chart
+def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh"):
     """Bars of current and proposed cost per resource (the largest ``MAX_BARS``)."""
     zh = lang == "zh"
     top = plan.sort_values("current_cost", ascending=False, kind="stable").head(MAX_BARS)
@@ -48,7 +42,7 @@ def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh") -> bytes:
     ax.set_xlabel("成本（万元/年）" if zh else "Cost (10k yuan per year)")
     ax.set_title("各资源现状与优化方案成本" if zh else "Cost by resource: current and proposed")
     ax.legend(loc="lower right")
-    return _png(fig)
+    return fig
 
 
 def shadow_price_table(constraints: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
