@@ -27,20 +27,23 @@ GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @contextmanager
-def fewer_collections() -> Iterator[None]:
+def fewer_collections(*, restore: bool = True) -> Iterator[None]:
     """Run the cyclic garbage collector less often while a command runs.
 
     A case run makes millions of short-lived objects (matplotlib artists, pandas
     frames) beside a large heap of imported modules; at the default threshold the
-    collector ran about 900 times and took ~0.6 s (a tenth) of ``costperf run``. The
-    thresholds are restored afterwards (``main`` is also called in process).
+    collector ran about 900 times and took ~0.6 s (a tenth) of ``costperf run``. With
+    ``restore`` the thresholds are set back afterwards (``main`` called in process);
+    the program itself does not, since that starts a full collection (~0.15 s) just
+    before it exits.
     """
     before = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        if restore:
+            gc.set_threshold(*before)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # argparse itself exits 2 on a usage error
     try:
         _check_outputs(args)
-        with fewer_collections():
+        with fewer_collections(restore=argv is not None):  # None: the program itself
             status = args.func(args)
     except InputError as exc:
         if args.debug:
