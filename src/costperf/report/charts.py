@@ -129,7 +129,7 @@ def _fingerprint(value: object, digest: hashlib._Hash) -> bool:
                             value.shape)).encode())  # fmt: skip
         try:
             cells = pd.util.hash_pandas_object(value, index=True)
-        except TypeError:  # unhashable cells (lists ...)
+        except (TypeError, ValueError):  # unhashable cells (lists ...)
             return False
         digest.update(cells.to_numpy().tobytes())
         return True
