@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess as _subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,23 @@ SANITATION = CASES / "sanitation-5-districts"
 REQUESTS_2027 = CASES / "requests-2027"
 REQUESTS_2027_DATE = "2027-03-01"
 RTOL = 1e-9
+
+
+_OWN_CACHE: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001
+    """The suite's own cache folder (font subsets), shared by its runs, workers and
+    subprocesses but not the user's: tests never write to ~/.cache."""
+    if "COSTPERF_CACHE_DIR" not in os.environ:
+        _OWN_CACHE.append(tempfile.mkdtemp(prefix="costperf-cache-"))
+        os.environ["COSTPERF_CACHE_DIR"] = _OWN_CACHE[0]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:  # noqa: ARG001
+    """Remove the cache folder this process made (xdist workers use the controller's)."""
+    for folder in _OWN_CACHE:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def assert_close(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -225,3 +227,65 @@ def test_charts_with_chinese_labels_have_every_glyph(chinese_units: pd.DataFrame
             pd.DataFrame({"district": [titles[:20], titles[20:40]], "unit_cost": [1.0, 2.0]})
         )
     )
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:  # docProps/core.xml holds the creation time
+        return {n: book.read(n) for n in book.namelist() if n != "docProps/core.xml"}
+
+
+def test_direct_cell_writer_gives_the_workbook_pandas_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from costperf.report import excel
+
+    frame = pd.DataFrame(
+        {
+            "amount_yuan": [1.5, np.nan, np.inf, -np.inf, 0.0, -2.25],
+            "count": np.arange(6, dtype="int64"),
+            "flag": [True, False, True, True, False, False],
+            "district": pd.array(["青浦区", None, "", "=1+1", "松江区", "a"], dtype="str"),
+            "mixed": pd.Series([1, 2.5, 3, None, np.float64(4.0), 7], dtype=object),
+            "text": pd.Series(["x", None, "y", np.nan, "", "z"], dtype=object),
+            "grade": pd.Categorical(["一级", "二级", "一级", None, "三级", "二级"]),
+            "n": pd.array([1, None, 3, 4, 5, 6], dtype="Int64"),
+        }
+    )
+    sheets = {"甲": frame, "乙": frame.iloc[:0], "丙": frame[["count"]]}
+    direct = excel.write_workbook(sheets, tmp_path / "direct.xlsx", title="标题")
+    assert excel.cell_columns(frame) is not None
+    monkeypatch.setattr(excel, "cell_columns", lambda _frame: None)  # pandas' to_excel
+    through_pandas = excel.write_workbook(sheets, tmp_path / "pandas.xlsx", title="标题")
+    assert _parts(direct) == _parts(through_pandas)
+
+
+def test_dates_are_left_to_pandas() -> None:
+    from costperf.report import excel
+
+    dates = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-02-01"])})
+    assert excel.cell_columns(dates) is None
+    assert excel.cell_columns(pd.DataFrame({"d": [datetime.date(2026, 1, 1)]})) is None
+
+
+def test_a_chart_of_the_same_arguments_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    groups = pd.DataFrame({"district": ["青浦区", "松江区"], "unit_cost": [12.2, 10.1]})
+    drawn: list[int] = []
+    real_png = charts._png
+
+    def counting_png(fig) -> bytes:  # noqa: ANN001
+        drawn.append(1)
+        return real_png(fig)
+
+    monkeypatch.setattr(charts, "_png", counting_png)
+    charts._MEMO.clear()
+    first = charts.district_bars(groups, peer_median=11.0)
+    assert charts.district_bars(groups.copy(), peer_median=11.0) is first
+    assert len(drawn) == 1
+    changed = groups.assign(unit_cost=[12.2, 10.2])
+    assert charts.district_bars(changed, peer_median=11.0) != first
+    charts.district_bars(groups, peer_median=11.5)  # another argument
+    charts.district_bars(groups.astype({"unit_cost": "float32"}), peer_median=11.0)  # dtype
+    assert len(drawn) == 4
+    charts._MEMO.clear()

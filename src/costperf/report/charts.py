@@ -6,7 +6,9 @@ Each function takes result frames and a language ('zh' or 'en') and draws on a f
 
 from __future__ import annotations
 
+import collections
 import functools
+import hashlib
 import io
 from collections.abc import Callable, Sequence
 
@@ -62,28 +64,90 @@ def _t(key: str, lang: str, **kw: object) -> str:
 
 
 def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
+    """The figure as PNG at 110 dpi, drawn once: the constrained layout of
+    :func:`_figure` fits the labels into the figure, so no ``bbox_inches="tight"``
+    (which draws every figure twice, once only to measure it)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=110)
     return buf.getvalue()
+
+
+#: charts kept in memory (PNG bytes, about 50 KB each), the most recently drawn
+MEMO_SIZE = 32
+_MEMO: collections.OrderedDict[str, bytes] = collections.OrderedDict()
 
 
 def chart(draw: Callable[..., object]) -> Callable[..., bytes]:
     """Make a function drawing a Figure return PNG bytes; ``.figure`` draws only (tests
-    read the texts of the figure)."""
+    read the texts of the figure).
+
+    A chart is a pure function of its arguments, so the PNG of the same arguments (the
+    same frames, values and dtypes, the same matplotlib settings) is drawn once per
+    process and then reused (:data:`MEMO_SIZE` charts): a test suite that runs the same
+    case many times draws its charts once. Arguments that cannot be fingerprinted are
+    drawn every time.
+    """
 
     @functools.wraps(draw)
     def render(*args: object, **kwargs: object) -> bytes:
-        return _png(draw(*args, **kwargs))
+        key = _memo_key(draw, args, kwargs)
+        if key is None:
+            return _png(draw(*args, **kwargs))
+        png = _MEMO.get(key)
+        if png is None:
+            png = _MEMO[key] = _png(draw(*args, **kwargs))
+            while len(_MEMO) > MEMO_SIZE:
+                _MEMO.popitem(last=False)
+        else:
+            _MEMO.move_to_end(key)
+        return png
 
     render.figure = draw
     return render
+
+
+def _memo_key(draw: Callable[..., object], args: tuple, kwargs: dict) -> str | None:
+    """SHA-256 of the chart, its arguments and the matplotlib settings; None when an
+    argument is of a kind not fingerprinted here."""
+    use_cjk_font()  # the settings every chart draws with, before they are read
+    import matplotlib
+
+    digest = hashlib.sha256(f"{draw.__module__}.{draw.__qualname__}".encode())
+    digest.update(matplotlib.__version__.encode())
+    digest.update(repr(sorted(matplotlib.rcParams.items())).encode())
+    items = [*args, *(x for k in sorted(kwargs) for x in (k, kwargs[k]))]
+    return digest.hexdigest() if all(_fingerprint(v, digest) for v in items) else None
+
+
+def _fingerprint(value: object, digest: hashlib._Hash) -> bool:
+    """Feed ``value`` to ``digest`` (frames and series by their hashed cells, index,
+    labels and dtypes); False for a value of another kind."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        labels = value.columns if isinstance(value, pd.DataFrame) else [value.name]
+        dtypes = value.dtypes if isinstance(value, pd.DataFrame) else [value.dtype]
+        digest.update(repr((type(value).__name__, list(labels), [str(t) for t in dtypes],
+                            value.shape)).encode())  # fmt: skip
+        try:
+            cells = pd.util.hash_pandas_object(value, index=True)
+        except (TypeError, ValueError):  # unhashable cells (lists ...)
+            return False
+        digest.update(cells.to_numpy().tobytes())
+        return True
+    if value is None or isinstance(value, str | int | float | bool):
+        digest.update(repr((type(value).__name__, value)).encode())
+        return True
+    if isinstance(value, dict | list | tuple):
+        digest.update(f"{type(value).__name__}{len(value)}".encode())
+        pairs = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+        return all(_fingerprint(k, digest) and _fingerprint(v, digest) for k, v in pairs)
+    return False
 
 
 def _figure(width: float = 8.0, height: float = 4.5):
     use_cjk_font()
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def _plain(ax, *, x: bool = True, y: bool = True, decimals: int = 0) -> None:  # noqa: ANN001, ARG001
@@ -252,7 +316,6 @@ def waterfall_panel(
     """
     districts = list(dict.fromkeys(gaps["district"]))
     fig = _figure(min(3.0 * len(districts), 15.0) + 1.5, 4.0)
-    fig.set_layout_engine("constrained")
     axes = fig.subplots(1, len(districts), sharey=True, squeeze=False)[0]
     top = 0.0
     for ax, district in zip(axes, districts, strict=True):

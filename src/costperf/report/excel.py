@@ -14,12 +14,16 @@ area; the other columns stay on screen. Text cells stay text
 
 from __future__ import annotations
 
+import datetime
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool, is_float, is_integer, is_scalar
 
 from costperf.columns import to_display
 from costperf.io.write import atomic_path, excel_writer, neutralise_frame, neutralise_text
@@ -80,8 +84,13 @@ def write_sheets(
             shown = neutralise_frame(to_display(label_codes(frame, lang), lang))
             start = 2 if title else 0
             sheet_name = neutralise_text(str(name))[:31] or "Sheet"
-            shown.to_excel(writer, sheet_name=sheet_name, index=False, startrow=start)
-            ws = writer.sheets[sheet_name]
+            cells = cell_columns(shown)
+            if cells is None:  # dates, decimals, very long texts: as pandas writes them
+                shown.to_excel(writer, sheet_name=sheet_name, index=False, startrow=start)
+                ws = writer.sheets[sheet_name]
+            else:
+                ws = book.add_worksheet(sheet_name)
+                write_cells(ws, shown.columns, cells, start)
             if title:
                 ws.write_string(0, 0, neutralise_text(f"{title} — {name}"), styles.title)
             _format_columns(ws, frame, shown, start, styles)
@@ -93,6 +102,102 @@ def write_sheets(
                 ws.print_area(0, 0, start + max(len(frame), 1), len(printed) - 1)
             if format_sheet is not None:
                 format_sheet(book, ws, frame, shown, start)
+
+
+#: a column's cells: (kind, rows, values), kind one of "number", "string", "boolean"
+CellColumn = list[tuple[str, list[int], list[object]]]
+_MAX_TEXT = 32_767  # Excel's limit; pandas warns above it (left to pandas)
+_UNSUPPORTED = (datetime.date, datetime.time, datetime.timedelta, Decimal)
+
+
+def cell_columns(frame: pd.DataFrame) -> list[CellColumn] | None:
+    """Each column's cells as ``DataFrame.to_excel(index=False)`` (xlsxwriter) writes
+    them: numbers, booleans, text (``str()`` of anything else); blanks and NaN left
+    empty, infinities as the text ``inf`` / ``-inf``. None when a column holds what this
+    writer leaves to pandas (dates and times, which get a cell format, decimals, texts
+    over Excel's limit) or the header has several levels.
+
+    Whole columns are converted at once (the per-cell pandas path built one cell object
+    and one JSON style key per value: most of the workbook's time).
+    """
+    if isinstance(frame.columns, pd.MultiIndex):
+        return None
+    out = []
+    for j in range(frame.shape[1]):
+        column = _cell_column(frame.iloc[:, j])
+        if column is None:
+            return None
+        out.append(column)
+    return out
+
+
+def _cell_column(values: pd.Series) -> CellColumn | None:
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        rows = list(range(len(values)))
+        return [("boolean" if dtype.kind == "b" else "number", rows, values.to_numpy().tolist())]
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        array = values.to_numpy()
+        finite = np.isfinite(array)
+        rows = np.flatnonzero(finite).tolist()
+        out: CellColumn = [("number", rows, array[finite].tolist())]
+        infinite = np.flatnonzero(np.isinf(array)).tolist()
+        if infinite:
+            out.append(("string", infinite, ["inf" if array[i] > 0 else "-inf" for i in infinite]))
+        return out
+    if isinstance(dtype, np.dtype) and dtype.kind != "O":
+        return None  # datetime64, timedelta64 ...
+    kinds: dict[str, tuple[list[int], list[object]]] = {}
+    for i, value in enumerate(values.tolist()):
+        cell = _cell(value)
+        if cell is None:
+            return None
+        if cell[0]:
+            rows, items = kinds.setdefault(cell[0], ([], []))
+            rows.append(i)
+            items.append(cell[1])
+    return [(kind, rows, items) for kind, (rows, items) in kinds.items()]
+
+
+def _cell(value: object) -> tuple[str, object] | None:
+    """One value as pandas' ExcelFormatter and xlsxwriter write it: ``("", None)`` for a
+    blank, None for what is left to pandas."""
+    kind = type(value)
+    if kind is str:  # the common case first
+        if len(value) > _MAX_TEXT:
+            return None
+        return ("string", value) if value else ("", None)
+    if is_scalar(value) and pd.isna(value):
+        return ("", None)
+    if is_float(value) and math.isinf(value):
+        return ("string", "inf" if value > 0 else "-inf")
+    if getattr(value, "tzinfo", None) is not None or isinstance(value, _UNSUPPORTED):
+        return None
+    if is_integer(value):
+        return ("number", int(value))
+    if is_float(value):
+        return ("number", float(value))
+    if is_bool(value):
+        return ("boolean", bool(value))
+    text = str(value)
+    if len(text) > _MAX_TEXT:
+        return None
+    return ("string", text) if text else ("", None)
+
+
+def write_cells(ws: object, header: pd.Index, cells: list[CellColumn], start: int) -> None:
+    """The header row at ``start`` and the cells below it, column by column (the order
+    pandas writes them in, so the workbook is the same to the byte)."""
+    for j, name in enumerate(header):
+        text = "" if is_scalar(name) and pd.isna(name) else str(name)
+        if text:
+            ws.write_string(start, j, text)
+    write = {"number": ws.write_number, "string": ws.write_string, "boolean": ws.write_boolean}
+    for j, column in enumerate(cells):
+        for kind, rows, items in column:
+            put = write[kind]
+            for i, item in zip(rows, items, strict=True):
+                put(start + 1 + i, j, item)
 
 
 class _Styles:
@@ -154,7 +259,7 @@ def fitted_width(values: pd.Series, header: str, fmt: str | None = None) -> floa
         digits = len(f"{biggest:,.0f}") + (3 if "0.0" in fmt else 0) + (1 if "%" in fmt else 0)
         longest = max(digits, 9 if "E" in fmt else 0)
     else:
-        longest = max((_text_width(str(v)) for v in sample.tolist()), default=0)
+        longest = max(map(_text_width, {str(v) for v in sample.tolist()}), default=0)
     head = max((_text_width(part) for part in header.split("\n")), default=0)
     return float(min(max(longest, min(head, 24)) + 2, 60))
 
@@ -162,11 +267,14 @@ def fitted_width(values: pd.Series, header: str, fmt: str | None = None) -> floa
 def wrapped_lines(values: pd.Series, width: float) -> np.ndarray:
     """Lines each text needs when wrapped in a column ``width`` characters wide."""
     text = values.astype(object).where(values.notna(), "").astype(str)
-    wide = text.str.count(r"[\u2e80-\uffff]").to_numpy()
+    wide = text.str.count(_WIDE.pattern).to_numpy()
     chars = text.str.len().to_numpy() + wide  # a CJK character is two wide
     per_line = max(math.floor(width) - 1, 1)
     return np.maximum(np.ceil(chars / per_line), 1).astype(np.int64)
 
 
+_WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and beyond: two columns each
+
+
 def _text_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))

@@ -6,12 +6,11 @@ case report) and :mod:`costperf.optimize_outputs` (``costperf optimize``).
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label, message
+from costperf.report.charts import chart
 from costperf.report.fonts import use_cjk_font
 from costperf.report.html import Section
 
@@ -19,20 +18,15 @@ from costperf.report.html import Section
 MAX_BARS = 30
 
 
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return buf.getvalue()
-
-
 def _figure(width: float, height: float):
     use_cjk_font()
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(width, height), layout="constrained")
 
 
-def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh") -> bytes:
+@chart
+def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh"):
     """Bars of current and proposed cost per resource (the largest ``MAX_BARS``)."""
     top = plan.sort_values("current_cost", ascending=False, kind="stable").head(MAX_BARS)
     fig = _figure(8.0, max(3.0, 0.35 * len(top) + 1.2))
@@ -55,7 +49,7 @@ def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh") -> bytes:
     ax.set_xlabel(message("optimize_report.chart_x", lang))
     ax.set_title(message("optimize_report.chart_title", lang))
     ax.legend(loc="lower right")
-    return _png(fig)
+    return fig
 
 
 def shadow_price_table(constraints: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

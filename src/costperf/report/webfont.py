@@ -5,6 +5,10 @@ as a box. :func:`embed_font` adds an ``@font-face`` holding only the characters 
 uses (plus printable ASCII), subset with fontTools from the Noto Sans CJK SC that the
 ``mplfonts`` dependency ships, as WOFF in a data URI; the page's CSS names that face
 first (:data:`FONT_STACK`).
+
+Subsetting takes most of a second, so each subset is kept in memory for the process
+and on disk in the user cache folder (:mod:`costperf.io.cache`), keyed by the font
+file's content, the fontTools version, the options and the characters.
 """
 
 from __future__ import annotations
@@ -45,9 +49,53 @@ def page_characters(pages: Iterable[str]) -> frozenset[str]:
     return frozenset(c for c in chars if c.isprintable() or c == " ")
 
 
+#: changes whenever :func:`make_subset` makes different bytes from the same input
+SUBSET_RECIPE = "woff; no layout features; notdef outline; no hinting; desubroutinized"
+
+
 @lru_cache(maxsize=8)
 def subset_font(chars: frozenset[str]) -> bytes:
-    """WOFF bytes of the bundled font reduced to ``chars`` (glyphs only, no layout)."""
+    """WOFF bytes of the bundled font reduced to ``chars`` (glyphs only, no layout);
+    from the cache when the same subset was made before."""
+    import fontTools
+
+    from costperf.io.cache import cache_key, cached_bytes
+
+    path = font_path()
+    key = cache_key(
+        [
+            _font_digest(path),
+            fontTools.version,
+            SUBSET_RECIPE,
+            "".join(sorted(chars)),
+        ]
+    )
+    return cached_bytes(
+        "font-subsets", key, lambda: make_subset(path, chars), valid=_is_woff, suffix=".woff"
+    )
+
+
+def _is_woff(data: bytes) -> bool:
+    """A whole WOFF file: its signature and the total length its header gives."""
+    return (
+        len(data) >= 44 and data[:4] == b"wOFF" and int.from_bytes(data[8:12], "big") == len(data)
+    )
+
+
+@lru_cache(maxsize=4)
+def _digest_of(path: Path, size: int, mtime_ns: int) -> str:  # noqa: ARG001 - the memo key
+    from costperf.io.cache import file_digest
+
+    return file_digest(path)
+
+
+def _font_digest(path: Path) -> str:
+    status = path.stat()
+    return _digest_of(path, status.st_size, status.st_mtime_ns)
+
+
+def make_subset(path: Path, chars: frozenset[str]) -> bytes:
+    """Subset the font at ``path`` to ``chars`` with fontTools (see :func:`subset_font`)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
@@ -61,7 +109,7 @@ def subset_font(chars: frozenset[str]) -> bytes:
     options.hinting = False
     options.desubroutinize = True
     buf = io.BytesIO()
-    with TTFont(str(font_path()), lazy=True) as font:
+    with TTFont(str(path), lazy=True) as font:
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=sorted(ord(c) for c in chars))
         subsetter.subset(font)

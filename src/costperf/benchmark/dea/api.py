@@ -26,6 +26,7 @@ def solve_dea(
     super_efficiency: bool = False,
     reference: Reference | None = None,
     threads: int | None = None,
+    checked: bool = False,
 ) -> pd.DataFrame:
     """Data envelopment analysis scores of every unit, as R Benchmarking computes them.
 
@@ -58,6 +59,10 @@ def solve_dea(
         lambdas included, are identical for any value. Below that, the number of
         threads for the per-unit HiGHS LPs (scores do not depend on it; among equally
         optimal lambdas, the one reported may).
+    checked
+        The values (float columns, units and reference) are rows of data that already
+        passed these checks: skip them (leave-one-out re-solves of subsets; the
+        scores are the same).
 
     Returns
     -------
@@ -109,12 +114,13 @@ def solve_dea(
             "it cannot be combined with an external reference set"
         )
         raise InputError(msg)
-    x, y = prepare(inputs, outputs, rts=rts, orientation=orientation)
+    check = _as_arrays if checked else prepare
+    x, y = check(inputs, outputs, rts=rts, orientation=orientation)
     ref_inputs, ref_outputs = reference_of(inputs, outputs, reference)
     if reference is None:
         xr, yr = x, y
     else:
-        xr, yr = prepare(
+        xr, yr = check(
             ref_inputs, ref_outputs, rts=rts, orientation=orientation, what="the reference set"
         )
     sx, sy = scale_factors(x, xr), scale_factors(y, yr)
@@ -133,6 +139,13 @@ def solve_dea(
         stats, rts=rts, orientation=orientation, units=len(x), reference_units=len(xr)
     )
     return frame
+
+
+def _as_arrays(
+    inputs: pd.DataFrame, outputs: pd.DataFrame, **_checks: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, Y)`` of values already checked (``solve_dea(..., checked=True)``)."""
+    return inputs.to_numpy(dtype=float), outputs.to_numpy(dtype=float)
 
 
 def reference_of(

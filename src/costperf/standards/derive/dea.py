@@ -162,7 +162,15 @@ def _scores(x, y, params, reference=None) -> tuple[np.ndarray, list[np.ndarray]]
 
     ref = None if reference is None else (frame(reference[0], "x"), frame(reference[1], "y"))
     rts = params["dea_rts"]
-    sols = solve_dea(frame(x, "x"), frame(y, "y"), rts=rts, orientation="in", reference=ref)
+    # a re-solve without one unit: rows of the cell's arrays, checked by its first solve
+    sols = solve_dea(
+        frame(x, "x"),
+        frame(y, "y"),
+        rts=rts,
+        orientation="in",
+        reference=ref,
+        checked=reference is not None,
+    )
     score = sols["efficiency_in"].to_numpy(dtype=float)
     peers = [np.array([int(p) for p in str(t).split(",") if p], dtype=int) for t in sols["peers"]]
     return score, peers
