@@ -309,8 +309,12 @@ def test_review_says_which_sheet_it_read(tmp_path: Path, capsys) -> None:
     book.save(path)
     assert main(["review", str(path), "-o", str(tmp_path / "o.csv")]) == 0
     captured = capsys.readouterr()
+    assert f"{len(requests)} 行" in captured.out
+    assert "读取了第一个可见的工作表“申报”，已跳过隐藏的工作表：旧" in captured.err
+    assert main(["review", str(path), "-o", str(tmp_path / "o.csv"), "--lang", "en"]) == 0
+    captured = capsys.readouterr()
     assert f"{len(requests)} lines" in captured.out
-    assert "read the sheet '申报', the first visible one of 2; hidden sheets skipped: 旧" in (
+    assert "read the sheet '申报', the first visible one; hidden sheets skipped: 旧" in (
         captured.err
     )
 

@@ -139,15 +139,23 @@ def _routing(folders: list[Path] | None) -> object:
     return routing_table(own[-1]) if own else None
 
 
-def print_sheet_notes(frame) -> None:  # noqa: ANN001 - a frame from read_checked
+def print_sheet_notes(frame, lang: str = "zh") -> None:  # noqa: ANN001 - from read_checked
     """Say on stderr which sheet of a workbook was read (hidden sheets are skipped)."""
+    from costperf.columns import message
     from costperf.io.read import problems_in
 
     notes = problems_in(frame)
     if notes.empty:
         return
     for row in notes[notes["check"].isin(("sheet_read", "hidden_sheet"))].to_dict("records"):
-        print(f"costperf: note: {row['source_file']}: {row['expected']}", file=sys.stderr)
+        where = {"file": row["source_file"], "sheet": row["sheet"]}
+        if row["check"] == "hidden_sheet":
+            text = message("review.hidden_sheet_read", lang, **where)
+        elif row.get("value"):
+            text = message("review.sheet_read_skipping", lang, **where, hidden=row["value"])
+        else:
+            text = message("review.sheet_read", lang, **where)
+        print(text, file=sys.stderr)
 
 
 STEPS = (
@@ -179,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
         standards = read_standard_folders(args.standards)
         book = read_request_book(args.requests, sheet=args.sheet)
         for frame in (book.projects, book.lines, book.targets):
-            print_sheet_notes(frame)
+            print_sheet_notes(frame, args.lang)
         routing = _routing(args.standards)
         if args.engine == "dask":
             from costperf.review.batch.parallel import review_book_dask

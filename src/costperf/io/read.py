@@ -269,15 +269,19 @@ def _choose_sheet(
     note = f"read the sheet '{chosen}', the first visible one of {len(names)}"
     if hidden:
         note += f"; hidden sheets skipped: {', '.join(hidden)}"
-    return chosen, _sheet_warning(path, chosen, note, "sheet_read")
+    return chosen, _sheet_warning(path, chosen, note, "sheet_read", ", ".join(hidden))
 
 
-def _sheet_warning(path: Path, sheet: str, note: str, check: str) -> pd.DataFrame:
+def _sheet_warning(
+    path: Path, sheet: str, note: str, check: str, skipped: str = ""
+) -> pd.DataFrame:
+    """A note on the sheet read (``value``: the hidden sheets skipped, if any)."""
     return make_problems(
         [
             {
                 "source_file": str(path),
                 "sheet": sheet,
+                "value": skipped,
                 "expected": note,
                 "check": check,
                 "severity": "warning",
