@@ -12,6 +12,7 @@ import csv
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -84,6 +85,10 @@ def test_neutralise_frame_keeps_numbers_and_the_input() -> None:
     assert frame["project_id"].tolist() == HOSTILE  # the input is not changed
     categorical = neutralise_frame(pd.DataFrame({"c": pd.Categorical(["=a", "b", "=a"])}))
     assert categorical["c"].tolist() == ["'=a", "b", "'=a"]
+    # text beside numpy numbers, booleans and None (an object column of a hand-built table)
+    odd = pd.Series(["=x", np.int64(3), np.float64(2.5), True, None, "+1", b"=b"], dtype=object)
+    shown = neutralise_frame(pd.DataFrame({"o": odd}))["o"].tolist()
+    assert shown == ["'=x", 3, 2.5, True, None, "'+1", b"=b"]
 
 
 def test_write_table_xlsx(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError, located_error
@@ -56,8 +57,15 @@ def _neutralise_column(values: pd.Series) -> pd.Series:
             return values
     elif not pd.api.types.is_string_dtype(values):
         return values
-    first = values.str[:1]  # NaN for non-text cells, which stay as they are
-    risky = first.isin(FORMULA_STARTS).fillna(False).astype(bool)
+    if values.dtype == object:  # text beside numbers or None: only the text is looked at
+        risky = np.fromiter(
+            (isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values.tolist()),
+            dtype=bool,
+            count=len(values),
+        )
+    else:
+        first = values.str[:1]  # NaN for missing cells, which stay as they are
+        risky = first.isin(FORMULA_STARTS).fillna(False).astype(bool).to_numpy()
     if not risky.any():
         return values
     out = values.copy()
