@@ -163,20 +163,3 @@ def test_full_rank_without_a_row_is_numpy_matrix_rank():
     want = [np.linalg.matrix_rank(np.delete(X, j, axis=0)) == 3 for j in rows]
     assert got.tolist() == want
     assert not got[7] and got.sum() == 29
-
-
-@pytest.mark.parametrize("rts", ["vrs", "crs"])
-def test_radial_scores_are_solve_dea_bit_for_bit(rts):
-    from costperf.benchmark.dea.api import radial_scores
-    from costperf.benchmark.frontier import solve_dea
-
-    rng = np.random.default_rng(11)
-    x = rng.uniform(1, 10, size=(60, 3))
-    y = rng.uniform(1, 5, size=(60, 1)) * x.sum(axis=1, keepdims=True) ** 0.7
-    ref = np.arange(10, 60)
-    frame = lambda a, p: pd.DataFrame(a, columns=[f"{p}{i}" for i in range(a.shape[1])])  # noqa: E731
-    reference = (frame(x[ref], "x"), frame(y[ref], "y"))
-    want = solve_dea(frame(x[:20], "x"), frame(y[:20], "y"), rts=rts, reference=reference)
-    score, peers = radial_scores(x[:20], y[:20], rts=rts, reference=(x[ref], y[ref]))
-    assert (score == want["efficiency_in"].to_numpy()).all()
-    assert [",".join(map(str, p)) for p in peers] == want["peers"].tolist()
