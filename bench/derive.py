@@ -64,6 +64,8 @@ def scaled_case(n: int, folder: Path, seed: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "data").mkdir(exist_ok=True)
     shutil.copy(CASE / "case.toml", folder / "case.toml")
+    shutil.copytree(CASE / "optimize", folder / "optimize", dirs_exist_ok=True)  # read by
+    # every command that loads the case ([optimize] tables), unused by the derivation
     for name in ("requests.csv", "request_lines.csv", "request_outputs.csv"):
         shutil.copy(CASE / "data" / name, folder / "data" / name)
     kw = {"index": False, "encoding": "utf-8-sig"}

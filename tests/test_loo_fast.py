@@ -124,3 +124,42 @@ def test_sorted_quantile_is_numpy_quantile_without_one_value(values, q, method, 
     else:
         want = np.quantile(rest, q, method=method)
         assert got[0] == pytest.approx(want, rel=1e-12, abs=1e-9)
+
+
+def test_quantile_regression_drops_by_simplex_steps():
+    """Every drop walked from the full fit's vertex: the unique optimum where there is
+    one (the LP's coefficients), else a vertex with the LP's check loss; a factor with
+    whole counts times tau makes many drops degenerate."""
+    from costperf.benchmark.costmodel.quantile_drops import OPTIMAL, UNIQUE, rq_drop_fits
+
+    rng = np.random.default_rng(5)
+    n, tau = 160, 0.25
+    group = np.repeat([0, 1], n // 2)
+    X = np.column_stack([np.ones(n), group, rng.normal(size=n), rng.uniform(1, 3, size=n)])
+    y = X @ [1.0, 0.3, 0.5, -0.2] + rng.standard_t(4, size=n) * 0.3
+    b0 = rq_coefficients(X, y, tau)
+    beta, state = rq_drop_fits(X, y, tau, b0)
+    assert (state == UNIQUE).sum() >= 20 and (state == OPTIMAL).sum() >= 20
+    assert (state == 0).sum() <= X.shape[1]  # the basis observations, left to the LP
+    for j in np.flatnonzero(state > 0):
+        keep = np.arange(n) != j
+        want = rq_coefficients(X[keep], y[keep], tau)
+        if state[j] == UNIQUE:
+            np.testing.assert_allclose(beta[j], want, rtol=1e-9, atol=1e-12)
+        loss = check_loss(y[keep] - X[keep] @ beta[j], tau)
+        assert loss == pytest.approx(check_loss(y[keep] - X[keep] @ want, tau), rel=1e-12)
+    base, base_state = rq_drop_fits(X, y, tau, b0, steps=0)  # the base certificate alone
+    assert (base[base_state == UNIQUE] == b0).all()
+    assert set(np.flatnonzero(base_state == UNIQUE)) <= set(np.flatnonzero(state == UNIQUE))
+
+
+def test_full_rank_without_a_row_is_numpy_matrix_rank():
+    rng = np.random.default_rng(2)
+    X = np.column_stack([np.ones(30), rng.normal(size=30), np.zeros(30)])
+    X[7, 2] = 1.0  # the only row with this column: dropping it loses a rank
+    X[8:10, 1] = X[8:10, 1] * 1e-9
+    rows = np.arange(30)
+    got = model_drops.full_rank_without(X, rows)
+    want = [np.linalg.matrix_rank(np.delete(X, j, axis=0)) == 3 for j in rows]
+    assert got.tolist() == want
+    assert not got[7] and got.sum() == 29

@@ -138,7 +138,7 @@ def derive_standard(
     results, notes = {}, []
     for name in settings.rules:
         try:
-            results[name] = evaluate_rule(units, dims, name, **params)
+            results[name] = _evaluate(units, dims, name, params, results)
         except InputError as exc:
             if name == settings.rule:
                 raise
@@ -186,6 +186,21 @@ def derive_standard(
         done,
         tuple(notes),
     )
+
+
+def _evaluate(units, dims, name: str, params, done: Mapping[str, object]):  # noqa: ANN001, ANN202
+    """One rule's result; a triangulation whose members are all in ``done`` combines
+    their results (the numbers of evaluating them again)."""
+    from costperf.standards.derive.triangulation import triangulation_of  # registered last
+
+    spec = parse_rule(name)
+    if spec.kind == "triangulation":
+        checked = check_params(params)
+        by_name = {parse_rule(n).name: result for n, result in done.items()}
+        if all(m in by_name for m in checked["members"]):
+            members = {m: by_name[m] for m in checked["members"]}
+            return triangulation_of(units, dims, spec, members, checked)
+    return evaluate_rule(units, dims, name, **params)
 
 
 def _column_label(name: str) -> str:

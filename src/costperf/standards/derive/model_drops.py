@@ -11,17 +11,22 @@ refit: O(n^2 p) flops, but a few matrix operations per block of 512 drops.
 Quantile regression: the base fit is a vertex through ``p`` observations. Dropping any
 other observation keeps it the unique optimum when the subgradient condition of
 Koenker (2005, Thm 2.1) still holds strictly on the reduced data; that condition moves
-by one rank-one term per drop, so it is checked for all drops at once. Only the drops
-that fail it, or drop a basis observation, are refitted. Up to :data:`RQ_EXACT_MAX`
-observations by the rule's own LP from scratch
+by one rank-one term per drop, so it is checked for all drops at once. Up to
+:data:`RQ_EXACT_MAX` observations the drops that fail it, or drop a basis
+observation, are refitted by the rule's own LP from scratch
 (:func:`~costperf.benchmark.costmodel.rq_coefficients`), so the numbers are those of
-the rule on the reduced data even where its optimum is not unique. Above it, by a
-documented warm start (:class:`~costperf.benchmark.costmodel.quantile.WarmRQ`: the
-dual LP on a working set near the fit, started from the last optimal basis, accepted
-only when it is optimal for all observations; else from scratch). Where the optimum
-without the peer is unique this is the same vertex; where it is not (e.g. a cell whose
-count times tau is a whole number), it is a vertex of the same optimal face, with the
-same check loss, which may differ from the one a solve from scratch lands on.
+the rule on the reduced data even where its optimum is not unique. Above it, every
+drop is walked from the base vertex by simplex steps
+(:func:`~costperf.benchmark.costmodel.quantile_drops.rq_drop_fits`: drops that take
+the same step share each vertex, so a vertex is factorised once for all of them), and
+only the few it leaves (the basis observations, degenerate vertices) go to a
+warm-started dual LP (:class:`~costperf.benchmark.costmodel.quantile.WarmRQ`). Where
+the optimum without the peer is unique this is the same vertex; where it is not (e.g.
+a cell whose count times tau is a whole number), it is a vertex of the same optimal
+face, with the same check loss, which may differ from the one a solve from scratch
+lands on. A drop whose reduced design loses rank gives NaN; the rank is decided as
+``numpy.linalg.matrix_rank`` decides it, by a leverage bound (:func:`full_rank_without`)
+with an SVD only where the bound is not clear.
 
 The cells' median drivers without the dropped peer come from each cell's sorted
 drivers, and every point goes through the formula's design in one call.
@@ -43,6 +48,8 @@ BLOCK = 512
 #: certify from scratch (the rule's own LP: the same vertex even where the optimum is
 #: not unique); above it, by the warm-started working-set LP (:class:`WarmRQ`)
 RQ_EXACT_MAX = 1000
+#: above it, simplex steps per drop from the base vertex before the LP is used instead
+RQ_STEPS = 60
 
 
 def model_drop_grid(peers, dims, spec: RuleSpec, params, grid_of=None) -> pd.DataFrame:  # noqa: ANN001
@@ -119,30 +126,47 @@ def rq_drops(X: np.ndarray, y: np.ndarray, tau: float) -> tuple[np.ndarray, np.n
     dropped (row 1 + j), and which fits exist; see the module docstring."""
     from costperf.benchmark.costmodel import rq_coefficients
     from costperf.benchmark.costmodel.quantile import WarmRQ
+    from costperf.benchmark.costmodel.quantile_drops import OPTIMAL, UNIQUE, rq_drop_fits
 
     n, p = X.shape
     b0 = rq_coefficients(X, y, tau)
     beta = np.tile(b0, (n + 1, 1))
     ok = np.ones(n + 1, dtype=bool)
-    refit = np.arange(n)
-    r = y - X @ b0
-    zero = np.abs(r) <= 1e-9 * max(1.0, float(np.max(np.abs(y))))
-    if zero.sum() == p and np.linalg.matrix_rank(X[zero]) == p:
-        psi = np.where(zero, 0.0, tau - (r < 0))
-        Z = np.linalg.solve(X[zero].T, X.T)
-        xi = (Z @ psi)[:, None] - Z * psi[None, :]  # the condition without row j
-        margin = 1e-9
-        unique = np.all((xi > -tau + margin) & (xi < 1 - tau - margin), axis=0) & ~zero
-        refit = np.flatnonzero(~unique)
-    warm = WarmRQ(X, y, tau) if n > RQ_EXACT_MAX and len(refit) else None
-    for j in refit:
+    exact = n <= RQ_EXACT_MAX  # walk no further than the base vertex's certificate
+    fits, state = rq_drop_fits(X, y, tau, b0, steps=0 if exact else RQ_STEPS)
+    found = (state == UNIQUE) | ((state == OPTIMAL) & (not exact))
+    beta[1:][found] = fits[found]
+    refit = np.flatnonzero(~found)
+    full = full_rank_without(X, refit) if n - 1 > p else np.zeros(len(refit), dtype=bool)
+    warm = WarmRQ(X, y, tau) if not exact and full.any() else None
+    for j in refit[~full]:
+        ok[1 + j] = False
+    for j in refit[full]:
         keep = np.arange(n) != j
-        if n - 1 <= p or np.linalg.matrix_rank(X[keep]) < p:
-            ok[1 + j] = False
-            continue
         got = None if warm is None else warm.without(int(j))
         beta[1 + j] = rq_coefficients(X[keep], y[keep], tau) if got is None else got
     return beta, ok
+
+
+def full_rank_without(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each of ``rows``, whether ``X`` without it has full column rank, as
+    ``numpy.linalg.matrix_rank`` decides it. A row of leverage ``h`` leaves the smallest
+    singular value at least ``s_min sqrt(1 - h)`` (``X'X - x'x``), and the reduced
+    matrix's rank tolerance is at most ``X``'s; the SVD of the reduced matrix is taken
+    only where that bound does not clear the tolerance by a wide margin."""
+    n, p = X.shape
+    out = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return out
+    s = np.linalg.svd(X, compute_uv=False)
+    Q, _ = np.linalg.qr(X)
+    h = np.einsum("ij,ij->i", Q[rows], Q[rows])
+    tol = s[0] * max(n, p) * np.finfo(float).eps
+    sure = (1.0 - h > 1e-6) & (s[-1] ** 2 * (1.0 - h) > (16.0 * tol) ** 2)
+    out[sure] = True
+    for i in np.flatnonzero(~sure):
+        out[i] = np.linalg.matrix_rank(np.delete(X, rows[i], axis=0)) == p
+    return out
 
 
 def _blocks(n: int) -> list[np.ndarray]:

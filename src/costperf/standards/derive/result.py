@@ -152,9 +152,11 @@ def finish_result(
 
 def missing_reason(cell: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list, list]:
     """Rows lacking any of ``columns``: mask and reasons (English, Chinese)."""
-    missing = cell[list(columns)].isna()
-    mask = missing.any(axis=1).to_numpy()
-    names = [", ".join(c for c in columns if row[c]) for _, row in missing.iterrows()]
+    flags = cell[list(columns)].isna().to_numpy()
+    mask = flags.any(axis=1)
+    names = [""] * len(cell)
+    for i in np.flatnonzero(mask):  # only the rows that lack something
+        names[i] = ", ".join(c for c, f in zip(columns, flags[i], strict=True) if f)
     reason = [f"missing {n}" if m else "" for n, m in zip(names, mask, strict=True)]
     reason_zh = [f"缺少{n}" if m else "" for n, m in zip(names, mask, strict=True)]
     return mask, reason, reason_zh
