@@ -27,8 +27,9 @@ def _fields(template: str) -> set[str]:
 
 
 #: fields the English sentence leaves out (texts kept as they were; to be settled):
-#: the English cut reason does not repeat the approved amount.
-ZH_ONLY_FIELDS = {"reason.line.cut": {"approved"}}
+#: the English cut reason does not repeat the approved amount, the English lodging
+#: reason does not say the night is capped at the standard (按标准核定).
+ZH_ONLY_FIELDS = {"reason.line.cut": {"approved"}, "reason.travel.lodging": {"capped"}}
 
 
 def _used_codes() -> dict[str, list[str]]:
