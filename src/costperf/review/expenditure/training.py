@@ -412,11 +412,11 @@ def _repeated_lectures(
         j = first[i]
         if pd.notna(line_no[j]):
             refs = [
-                message("reason.training.ref_line_no", g, line_no=fmt_amount(line_no[j]))
+                message("reason.ref.line_no", g, line_no=fmt_amount(line_no[j]))
                 for g in ("zh", "en")
             ]
         else:
-            refs = [message("reason.training.ref_row", g, row=where[j]) for g in ("zh", "en")]
+            refs = [message("reason.ref.row", g, row=where[j]) for g in ("zh", "en")]
         doc = fee.at[i, "document_no"] if pd.notna(fee.at[i, "document_no"]) else ""
         name, when = lines.at[i, "lecturer_name"], f"{dates[i]:%Y-%m-%d}"
         flag[i] = True
