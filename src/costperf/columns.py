@@ -8,6 +8,7 @@ load time; writers map canonical names to display labels just before writing
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from functools import cache
 from importlib import resources
@@ -183,3 +184,66 @@ def message(code: str, lang: str = "zh", /, **values: object) -> str:
     except KeyError as missing:
         msg = f"message {code!r} needs the value {missing.args[0]!r} (given: {sorted(values)})"
         raise MessageError(msg) from None
+
+
+@cache
+def _message_parts(code: str, lang: str) -> tuple[tuple[str, str | None], ...]:
+    """The template of ``code`` parsed once: ``(literal, field name or None)`` pairs.
+
+    For :func:`message_column`, whose fields are plain names only: a format spec, a
+    conversion, an index or an attribute raises :class:`MessageError`.
+    """
+    template = code_label_map("message", lang).get(code)
+    if template is None:
+        msg = f"labels.csv has no message {code!r} (add a row: message,{code},<zh>,<en>)"
+        raise MessageError(msg)
+    parts = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        if name is not None and (spec or conversion or not name.isidentifier()):
+            shown = (
+                "{"
+                + name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+            msg = (
+                f"message {code!r} ({lang}) fills whole columns: its field {shown} must be a "
+                "plain {name} (format the values before, e.g. with format_amounts)"
+            )
+            raise MessageError(msg)
+        parts.append((literal, name))
+    return tuple(parts)
+
+
+def message_column(code: str, lang: str, index: pd.Index, /, **values: object) -> pd.Series:
+    """:func:`message` for whole columns: the template of ``code`` filled row by row.
+
+    Each value is a Series of text aligned to ``index`` (the same labels) or one ``str``
+    for every row; the result is an object Series over ``index``, built by the same
+    Series additions a hand-written ``"申报 " + amount + " 元"`` does (a missing value
+    gives a missing text).  Values are inserted verbatim, never formatted or evaluated;
+    the template's fields must be plain ``{name}`` s.
+    """
+    parts = _message_parts(code, "zh" if lang == "zh" else "en")
+    for name, value in values.items():
+        if isinstance(value, pd.Series):
+            if not value.index.equals(index):
+                msg = f"message {code!r}: the value {name!r} is not aligned to the index"
+                raise MessageError(msg)
+        elif not isinstance(value, str):
+            msg = f"message {code!r}: the value {name!r} must be a Series or a str, got {type(value).__name__}"
+            raise MessageError(msg)
+    text: object = ""
+    for literal, name in parts:
+        if literal:
+            text = text + literal
+        if name is not None:
+            if name not in values:
+                msg = f"message {code!r} needs the value {name!r} (given: {sorted(values)})"
+                raise MessageError(msg)
+            value = values[name]
+            text = value if isinstance(text, str) and not text else text + value
+    if isinstance(text, str):
+        return pd.Series(text, index=index, dtype=object)
+    return text

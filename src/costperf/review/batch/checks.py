@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from costperf.columns import message, message_column
 from costperf.review.batch.context import BatchContext
 from costperf.review.expenditure.lookup import map_distinct
 from costperf.review.registry import ReviewRule, register, review_rules
@@ -31,8 +32,9 @@ def flag_no_standard(
     no_rule = ~lines["route_rule"].isin(set(review_rules("line"))) & ~in_covered
     out = pd.DataFrame(index=lines.index)
     out["manual_review"] = no_rule
-    out["manual_review_reason_zh"] = np.where(no_rule, "无适用标准，需人工审核", "")
-    out["manual_review_reason_en"] = np.where(no_rule, "no applicable standard: check by hand", "")
+    for lang in ("zh", "en"):
+        text = message("reason.check.no_standard", lang)
+        out[f"manual_review_reason_{lang}"] = np.where(no_rule, text, "")
     return out
 
 
@@ -61,21 +63,21 @@ def flag_duplicates(
     pick = first[repeat].astype(int).to_numpy()
     ref_no, ref_row = line_no.to_numpy()[pick], where.to_numpy()[pick]
     rows = lines.index[repeat.to_numpy()]  # the texts only for the repeated lines
-    ref = pd.Series(
-        [
-            f"序号 {int(n)}" if n == n else f"第 {r} 行"
-            for n, r in zip(ref_no, ref_row, strict=True)
-        ],
-        index=rows,
-        dtype=object,
-    )
-    ref_en = ref.str.replace("序号 ", "line ").str.replace("第 ", "row ").str.replace(" 行", "")
     out["manual_review"] = repeat
-    zh = pd.Series("", index=lines.index, dtype=object)
-    en = pd.Series("", index=lines.index, dtype=object)
-    zh[rows] = "与本项目" + ref + " 重复（明细名称和申报数相同），需人工复核"
-    en[rows] = "repeats " + ref_en + " of this project (same item and amount): check by hand"
-    out["manual_review_reason_zh"], out["manual_review_reason_en"] = zh, en
+    for lang in ("zh", "en"):
+        ref = pd.Series(
+            [
+                message("reason.ref.line_no", lang, line_no=str(int(n)))
+                if n == n
+                else message("reason.ref.row", lang, row=r)
+                for n, r in zip(ref_no, ref_row, strict=True)
+            ],
+            index=rows,
+            dtype=object,
+        )
+        text = pd.Series("", index=lines.index, dtype=object)
+        text[rows] = message_column("reason.check.duplicate", lang, rows, ref=ref)
+        out[f"manual_review_reason_{lang}"] = text
     return out
 
 

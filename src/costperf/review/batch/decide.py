@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from costperf.columns import code_label_map
+from costperf.columns import code_label_map, message, message_column
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.context import BatchContext
 from costperf.review.expenditure.lookup import format_amounts, select_texts
@@ -111,7 +111,7 @@ class BatchResult:
     warnings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _join(*parts: pd.Series, sep: str = "；") -> pd.Series:
+def _join(*parts: pd.Series, sep: str) -> pd.Series:
     """Non-empty texts of each row joined by ``sep`` (vectorised over whole columns)."""
     out = None
     for part in parts:
@@ -163,7 +163,9 @@ def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFram
             "standard_id",
             "standard_version",
         ):
-            out[col] = _join(out[col], v[col], sep="；" if col.endswith("zh") else "; ")
+            lang = col.rsplit("_", 1)[-1]
+            sep = message("reason.separator", lang) if lang in ("zh", "en") else "; "
+            out[col] = _join(out[col], v[col], sep=sep)
         out["rule"] = _join(out["rule"], v["rule"], sep="+")
         if "target_check" in v:
             out["target_check"] = v["target_check"].fillna(out["target_check"])
@@ -241,8 +243,9 @@ def _decided_lines(
     reason_zh, reason_en = out["manual_review_reason_zh"], out["manual_review_reason_en"]
     for flag in flags.values():
         flagged = flagged | flag["manual_review"].astype(bool)
-        reason_zh = _join(reason_zh, flag["manual_review_reason_zh"])
-        reason_en = _join(reason_en, flag["manual_review_reason_en"], sep="; ")
+        zh_sep, en_sep = message("reason.separator", "zh"), message("reason.separator", "en")
+        reason_zh = _join(reason_zh, flag["manual_review_reason_zh"], sep=zh_sep)
+        reason_en = _join(reason_en, flag["manual_review_reason_en"], sep=en_sep)
     out["manual_review"] = flagged
     out["manual_review_reason_zh"], out["manual_review_reason_en"] = reason_zh, reason_en
     no_rule = out["line_rule"].isna()
@@ -306,77 +309,37 @@ def _line_reasons(
                 i,
                 [
                     (~no_rule[i], lambda j: out.loc[j, f"line_reason_{lang}"]),
-                    (covered[i], lambda j: pd.Series(_COVERED[lang], index=j, dtype=object)),
+                    (covered[i], lambda j: message_column("reason.batch.covered", lang, j)),
                 ],
-                lambda j: _NO_STANDARD[lang][0] + amounts(j, "requested") + _NO_STANDARD[lang][1],
+                lambda j: message_column(
+                    "reason.batch.no_standard", lang, j, requested=amounts(j, "requested")
+                ),
             )
 
         return build
 
-    def cap_zh(i: pd.Index) -> pd.Series:
-        return (
-            "项目"
-            + pv.loc[i, "basis_zh"]
-            + "，明细审定合计 "
-            + format_amounts(line_sum[i].round(2))
-            + " 元超过上限，按比例分摊，本行审定 "
-            + amounts(i, "approved")
-            + " 元，核减 "
-            + amounts(i, "cut")
-            + " 元"
-        )
+    def reasons(lang: str) -> pd.Series:
+        line = base(lang)
 
-    def cap_en(i: pd.Index) -> pd.Series:
-        return (
-            "project "
-            + pv.loc[i, "basis_en"]
-            + "; the lines' approved sum "
-            + format_amounts(line_sum[i].round(2))
-            + " yuan is above it: cut pro rata, this line approved "
-            + amounts(i, "approved")
-            + " yuan, cut "
-            + amounts(i, "cut")
-        )
+        def capped_line(i: pd.Index) -> pd.Series:
+            return message_column(
+                "reason.batch.line_capped",
+                lang,
+                i,
+                line=line(i),
+                basis=pv.loc[i, f"basis_{lang}"],
+                line_sum=format_amounts(line_sum[i].round(2)),
+                approved=amounts(i, "approved"),
+                cut=amounts(i, "cut"),
+            )
 
-    zh, en = base("zh"), base("en")
-    reason_zh = select_texts(
-        out.index,
-        [
-            (
-                rejected,
-                lambda i: (
-                    "项目未编制绩效目标，一律不予安排，本行申报 "
-                    + amounts(i, "requested")
-                    + " 元不予安排"
-                ),
-            ),
-            (capped, lambda i: zh(i) + "；" + cap_zh(i)),
-        ],
-        zh,
-    )
-    reason_en = select_texts(
-        out.index,
-        [
-            (
-                rejected,
-                lambda i: (
-                    "the project has no performance targets: not funded ("
-                    + amounts(i, "requested")
-                    + " yuan)"
-                ),
-            ),
-            (capped, lambda i: en(i) + "; " + cap_en(i)),
-        ],
-        en,
-    )
-    return reason_zh, reason_en
+        def no_targets(i: pd.Index) -> pd.Series:
+            requested = amounts(i, "requested")
+            return message_column("reason.batch.line_no_targets", lang, i, requested=requested)
 
+        return select_texts(out.index, [(rejected, no_targets), (capped, capped_line)], line)
 
-_COVERED = {"zh": "由项目单位成本标准核定", "en": "reviewed by the project's unit-cost standard"}
-_NO_STANDARD = {
-    "zh": ("无适用标准，按申报数 ", " 元列示，需人工审核"),
-    "en": ("no applicable standard: kept at the requested ", " yuan, check by hand"),
-}
+    return reasons("zh"), reasons("en")
 
 
 def _decided_projects(
@@ -414,14 +377,15 @@ def _decided_projects(
     flagged_lines = lines.loc[lines["manual_review"].to_numpy(), ["project_id"]]
     n_flag = flagged_lines.groupby("project_id").size().reindex(out.index).fillna(0).astype(int)
     out["manual_review"] = v["manual_review"].fillna(False).astype(bool) | n_flag.gt(0)
-    lines_zh = pd.Series(
-        np.where(n_flag > 0, n_flag.astype(str) + " 行明细需人工复核", ""), index=out.index
-    )
-    lines_en = pd.Series(
-        np.where(n_flag > 0, n_flag.astype(str) + " line(s) flagged", ""), index=out.index
-    )
-    out["manual_review_reason_zh"] = _join(v["manual_review_reason_zh"], lines_zh)
-    out["manual_review_reason_en"] = _join(v["manual_review_reason_en"], lines_en, sep="; ")
+    for lang in ("zh", "en"):
+        flagged_text = message_column(
+            "reason.batch.flagged_lines", lang, out.index, n=n_flag.astype(str)
+        )
+        out[f"manual_review_reason_{lang}"] = _join(
+            v[f"manual_review_reason_{lang}"],
+            pd.Series(np.where(n_flag > 0, flagged_text, ""), index=out.index),
+            sep=message("reason.separator", lang),
+        )
     for col in extra:  # the project's own dimension columns (road_grade ...)
         out[col] = projects[col]
     r, a, c = (format_amounts(out[k]) for k in ("requested", "approved", "cut"))
@@ -429,51 +393,32 @@ def _decided_projects(
     n_cut = cut_lines.groupby("project_id").size().reindex(out.index).fillna(0)
     gate = v["reject"].fillna(False).astype(bool)
     capped = out["project_cap"].notna() & (out["line_approved"] > out["project_cap"] + 0.005)
-    out["reason_zh"] = np.select(
-        [gate, capped],
-        [
-            "未编制绩效目标，一律不予安排（申报 " + r + " 元）",
-            v["basis_zh"]
-            + "；明细审定合计 "
-            + format_amounts(out["line_approved"])
-            + " 元超过上限，按比例核减，审定 "
-            + a
-            + " 元，核减 "
-            + c
-            + " 元",
-        ],
-        "申报 "
-        + r
-        + " 元，审定 "
-        + a
-        + " 元，核减 "
-        + c
-        + " 元（"
-        + n_cut.astype(int).astype(str)
-        + " 行核减）",
-    )
-    out["reason_en"] = np.select(
-        [gate, capped],
-        [
-            "no performance targets: not funded (requested " + r + " yuan)",
-            v["basis_en"]
-            + "; the lines' approved sum "
-            + format_amounts(out["line_approved"])
-            + " yuan is above it: cut pro rata, approved "
-            + a
-            + " yuan, cut "
-            + c,
-        ],
-        "requested "
-        + r
-        + " yuan, approved "
-        + a
-        + " yuan, cut "
-        + c
-        + " yuan ("
-        + n_cut.astype(int).astype(str)
-        + " line(s) cut)",
-    )
+    line_sum, n_cut_text = format_amounts(out["line_approved"]), n_cut.astype(int).astype(str)
+    for lang in ("zh", "en"):
+        out[f"reason_{lang}"] = np.select(
+            [gate, capped],
+            [
+                message_column("reason.batch.no_targets", lang, out.index, requested=r),
+                message_column(
+                    "reason.batch.capped",
+                    lang,
+                    out.index,
+                    basis=v[f"basis_{lang}"],
+                    line_sum=line_sum,
+                    approved=a,
+                    cut=c,
+                ),
+            ],
+            message_column(
+                "reason.batch.project",
+                lang,
+                out.index,
+                requested=r,
+                approved=a,
+                cut=c,
+                n_cut=n_cut_text,
+            ),
+        )
     return out[PROJECT_COLUMNS + extra].reset_index(drop=True)
 
 

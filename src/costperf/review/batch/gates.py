@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from costperf.columns import message
 from costperf.review.batch.context import BatchContext
 from costperf.review.registry import ReviewRule, register
 from costperf.review.unit_cost import VERDICT_COLUMNS, quantified_outputs
@@ -48,15 +49,14 @@ def target_gate(
     out["reject"] = none
     out["covered"] = False
     out["manual_review"] = vague
-    out["manual_review_reason_zh"] = np.where(vague, "无可量化产出指标，需人工复核", "")
-    out["manual_review_reason_en"] = np.where(
-        vague, "no quantified output indicator: check by hand", ""
-    )
+    for lang in ("zh", "en"):
+        text = message("reason.gate.no_quantified_output", lang)
+        out[f"manual_review_reason_{lang}"] = np.where(vague, text, "")
     out["rule"] = np.where(none, "target_gate", "")
     out["standard_id"] = np.nan
     out["standard_version"] = np.nan
-    out["basis_zh"] = np.where(none, "未编制绩效目标，一律不予安排", "")
-    out["basis_en"] = np.where(none, "no performance targets: not funded", "")
+    for lang in ("zh", "en"):
+        out[f"basis_{lang}"] = np.where(none, message("reason.gate.no_targets", lang), "")
     out["target_check"] = check
     return out[[*VERDICT_COLUMNS, "target_check"]]
 

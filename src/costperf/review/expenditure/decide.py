@@ -6,9 +6,12 @@ The last step: the kind reviewers' caps and bases become :data:`OUTPUT_COLUMNS`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
+from costperf.columns import message_column
 from costperf.review.expenditure.lookup import format_amounts, select_texts
 from costperf.review.unit_cost import DECISIONS_ZH
 
@@ -84,59 +87,14 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
         out[col] = res[col]
     out["verified"] = res["verified"]
     r, a, c = (format_amounts(out[k]) for k in ("requested", "approved", "cut"))
-    basis_zh, basis_en = res["basis_zh"].astype(object), res["basis_en"].astype(object)
-    cases = [uncovered, reject, reduce]
-    out["reason_zh"] = select_texts(
-        out.index,
-        list(
-            zip(
-                cases,
-                [
-                    lambda i: basis_zh[i] + "；申报 " + r[i] + " 元按申报数列示，需人工审核",
-                    lambda i: basis_zh[i] + "；申报 " + r[i] + " 元，不予安排",
-                    lambda i: (
-                        basis_zh[i]
-                        + "；申报 "
-                        + r[i]
-                        + " 元超过标准，核减 "
-                        + c[i]
-                        + " 元，审定 "
-                        + a[i]
-                        + " 元"
-                    ),
-                ],
-                strict=True,
-            )
-        ),
-        lambda i: basis_zh[i] + "；申报 " + r[i] + " 元未超过标准，通过",
-    )
-    out["reason_en"] = select_texts(
-        out.index,
-        list(
-            zip(
-                cases,
-                [
-                    lambda i: (
-                        basis_en[i]
-                        + "; requested "
-                        + r[i]
-                        + " yuan kept as requested: check by hand"
-                    ),
-                    lambda i: basis_en[i] + "; requested " + r[i] + " yuan: rejected",
-                    lambda i: (
-                        basis_en[i]
-                        + "; requested "
-                        + r[i]
-                        + " yuan is above it: cut "
-                        + c[i]
-                        + " yuan"
-                    ),
-                ],
-                strict=True,
-            )
-        ),
-        lambda i: basis_en[i] + "; requested " + r[i] + " yuan is within it: approved",
-    )
+    for lang in ("zh", "en"):
+        basis = res[f"basis_{lang}"].astype(object)
+        out[f"reason_{lang}"] = _line_reasons(
+            out.index,
+            (uncovered, reject, reduce),
+            lang,
+            lambda i, b=basis: {"basis": b[i], "requested": r[i], "cut": c[i], "approved": a[i]},
+        )
     out["uncovered"] = uncovered
     flagged = res["manual_review"] if "manual_review" in res else pd.Series(index=res.index)
     out["manual_review"] = flagged.eq(True) | uncovered  # kinds without the check: False
@@ -145,3 +103,23 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
     for col in ("source_file", "source_row"):
         out[col] = req[col] if col in req else np.nan
     return out[OUTPUT_COLUMNS]
+
+
+def _line_reasons(
+    index: pd.Index,
+    cases: tuple[pd.Series, pd.Series, pd.Series],
+    lang: str,
+    values: Callable[[pd.Index], dict[str, pd.Series]],
+) -> pd.Series:
+    """The reason of every line: uncovered, rejected or cut (the first that holds), else
+    approved; ``values(rows)`` gives the sentence's columns for those rows."""
+    uncovered, reject, reduce = cases
+    return select_texts(
+        index,
+        [
+            (uncovered, lambda i: message_column("reason.line.uncovered", lang, i, **values(i))),
+            (reject, lambda i: message_column("reason.line.rejected", lang, i, **values(i))),
+            (reduce, lambda i: message_column("reason.line.cut", lang, i, **values(i))),
+        ],
+        lambda i: message_column("reason.line.approved", lang, i, **values(i)),
+    )

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
     format_amounts,
     join_texts,
@@ -401,86 +402,55 @@ def _equipment_texts(
 ) -> tuple[pd.Series, pd.Series]:
     """The basis of each equipment line, in zh and en (vectorised)."""
     f = format_amounts
+    index = item.index
     used = f(np.minimum(price, price_cap))
-    young_zh = (
-        item
-        + "已使用 "
-        + f(age)
-        + " 年，未达到最低使用年限 "
-        + f(min_years)
-        + " 年且未损坏，不予更新"
-    )
-    young_en = (
-        item
-        + ": in service "
-        + f(age)
-        + " years, below the minimum of "
-        + f(min_years)
-        + " and not damaged beyond repair: no replacement"
-    )
-    table_zh = "会议桌价格上限按会议室面积计 " + f(room_cap) + " 元"
-    table_en = "meeting-table cap by room area " + f(room_cap) + " yuan"
-    kept = pd.Series(np.where(replacing, "更新后", "现有"), index=item.index)
-    kept_en = pd.Series(np.where(replacing, "kept after replacement", "held"), index=item.index)
-    has_cap = cap.notna()
-    q_zh = (
-        "数量上限 "
-        + f(cap)
-        + "，"
-        + kept
-        + "保有 "
-        + f(held)
-        + "，可配置 "
-        + f(allowed)
-        + "（申报 "
-        + f(quantity)
-        + "）；"
-    ).where(has_cap, "")
-    q_en = (
-        "quantity cap "
-        + f(cap)
-        + ", "
-        + kept_en
-        + " "
-        + f(held)
-        + ", allowed "
-        + f(allowed)
-        + " (of "
-        + f(quantity)
-        + "); "
-    ).where(has_cap, "")
-    plain_zh = (
-        item
-        + "："
-        + q_zh
-        + "单价 "
-        + f(price)
-        + " 元，价格上限 "
-        + f(price_cap)
-        + " 元，按 "
-        + f(allowed)
-        + " × "
-        + used
-        + " 元核定"
-    )
-    plain_en = (
-        item
-        + ": "
-        + q_en
-        + "unit price "
-        + f(price)
-        + " yuan, cap "
-        + f(price_cap)
-        + " yuan; approved "
-        + f(allowed)
-        + " x "
-        + used
-        + " yuan"
-    )
-    is_table = room_cap.notna()
-    zh = np.select([too_young, is_table], [young_zh, table_zh], plain_zh)
-    en = np.select([too_young, is_table], [young_en, table_en], plain_en)
-    return pd.Series(zh, index=item.index), pd.Series(en, index=item.index)
+    age_text, min_years_text, room_cap_text = f(age), f(min_years), f(room_cap)
+    cap_text, held_text, allowed_text, quantity_text = f(cap), f(held), f(allowed), f(quantity)
+    price_text, price_cap_text = f(price), f(price_cap)
+    has_cap, is_table = cap.notna(), room_cap.notna()
+    texts = []
+    for lang in ("zh", "en"):
+        young = message_column(
+            "reason.equipment.too_young",
+            lang,
+            index,
+            item=item,
+            age=age_text,
+            min_years=min_years_text,
+        )
+        table = message_column("reason.equipment.room_area", lang, index, cap=room_cap_text)
+        kept = pd.Series(
+            np.where(
+                replacing,
+                message("reason.equipment.kept_after_replacement", lang),
+                message("reason.equipment.held", lang),
+            ),
+            index=index,
+        )
+        quantity_part = message_column(
+            "reason.equipment.quantity",
+            lang,
+            index,
+            cap=cap_text,
+            kept=kept,
+            held=held_text,
+            allowed=allowed_text,
+            quantity=quantity_text,
+        ).where(has_cap, "")
+        plain = message_column(
+            "reason.equipment.price",
+            lang,
+            index,
+            item=item,
+            quantity=quantity_part,
+            price=price_text,
+            price_cap=price_cap_text,
+            allowed=allowed_text,
+            used=used,
+        )
+        text = np.select([too_young, is_table], [young, table], plain)
+        texts.append(pd.Series(text, index=index))
+    return texts[0], texts[1]
 
 
 register(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
     format_amounts,
     line_refs,
@@ -93,70 +94,52 @@ def _review_meetings(
     }
     f = format_amounts
     c = category.astype(str)
-    kind_zh = (c + "（" + shown.astype(object).fillna("").astype(str) + "）").where(
-        shown.notna(), c
-    )
+    subtype_text = shown.astype(object).fillna("").astype(str)
     n, d, md, mp = f(persons), f(days), f(max_days), f(max_people)
-    note = lambda flag, text: pd.Series(np.where(flag, text, ""), index=rows)  # noqa: E731
-    zh = np.select(
-        [over_days, over_people],
-        [
-            kind_zh
-            + "会期 "
-            + d
-            + " 天超过上限 "
-            + md
-            + " 天"
-            + note(unverified["max_days"], "（上限未经核实）"),
-            kind_zh
-            + "参会人数 "
-            + n
-            + " 人超过上限 "
-            + mp
-            + " 人"
-            + note(unverified["max_attendees"], "（上限未经核实）"),
-        ],
-        "会议费综合定额（"
-        + c
-        + "）"
-        + f(quota["value"])
-        + " 元/人·天 × "
-        + n
-        + " 人 × "
-        + d
-        + " 天 = "
-        + f(cap)
-        + " 元",
-    )
-    en = np.select(
-        [over_days, over_people],
-        [
-            kind_zh
-            + ": "
-            + d
-            + " meeting days exceed the limit of "
-            + md
-            + note(unverified["max_days"], " (unverified)"),
-            kind_zh
-            + ": "
-            + n
-            + " attendees exceed the limit of "
-            + mp
-            + note(unverified["max_attendees"], " (unverified)"),
-        ],
-        "meeting composite quota ("
-        + c
-        + ") "
-        + f(quota["value"])
-        + " yuan/person-day x "
-        + n
-        + " persons x "
-        + d
-        + " days = "
-        + f(cap)
-        + " yuan",
-    )
-    out["basis_zh"], out["basis_en"] = zh, en
+    quota_text, cap_text = f(quota["value"]), f(cap)
+    for lang in ("zh", "en"):
+        kind = message_column(
+            "reason.meeting.kind", lang, rows, category=c, subtype=subtype_text
+        ).where(shown.notna(), c)
+        unverified_note = message("reason.limit_unverified", lang)
+        note = {
+            item: pd.Series(np.where(flag, unverified_note, ""), index=rows)
+            for item, flag in unverified.items()
+        }
+        text = np.select(
+            [over_days, over_people],
+            [
+                message_column(
+                    "reason.meeting.days_over",
+                    lang,
+                    rows,
+                    kind=kind,
+                    days=d,
+                    max_days=md,
+                    note=note["max_days"],
+                ),
+                message_column(
+                    "reason.meeting.attendees_over",
+                    lang,
+                    rows,
+                    kind=kind,
+                    persons=n,
+                    max_attendees=mp,
+                    note=note["max_attendees"],
+                ),
+            ],
+            message_column(
+                "reason.meeting.quota",
+                lang,
+                rows,
+                category=c,
+                quota=quota_text,
+                persons=n,
+                days=d,
+                cap=cap_text,
+            ),
+        )
+        out[f"basis_{lang}"] = text
     return out, concat_problems([problems, found, bad_subtype])
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
     fmt_amount,
     format_amounts,
@@ -206,45 +207,25 @@ def _review_training(
         f = format_amounts
         q, n, d, ch = quota["value"], f(persons), f(days), f(charged)
         total = f(q * persons * charged)
-        long = ("，" + tier_zh).where(tier_zh.ne(""), "")
-        long_en = (", " + tier_en).where(tier_en.ne(""), "")
         c = category.astype(str)
-        text_q.loc[q_rows] = (
-            "培训费综合定额（"
-            + c
-            + "）"
-            + f(q)
-            + " 元/人·天 × "
-            + n
-            + " 人 × 计费 "
-            + ch
-            + " 天（培训 "
-            + d
-            + " 天"
-            + extra_zh
-            + long
-            + "）= "
-            + total
-            + " 元"
-        )
-        text_qe.loc[q_rows] = (
-            "training composite quota ("
-            + c
-            + ") "
-            + f(q)
-            + " yuan/person-day x "
-            + n
-            + " persons x "
-            + ch
-            + " chargeable days ("
-            + d
-            + " days"
-            + extra_en
-            + long_en
-            + ") = "
-            + total
-            + " yuan"
-        )
+        for lang, tier, extra_text, target in (
+            ("zh", tier_zh, extra_zh, text_q),
+            ("en", tier_en, extra_en, text_qe),
+        ):
+            tiers = message_column("reason.training.tiers", lang, q_rows, tiers=tier)
+            target.loc[q_rows] = message_column(
+                "reason.training.quota",
+                lang,
+                q_rows,
+                category=c,
+                quota=f(q),
+                persons=n,
+                charged=ch,
+                days=d,
+                arrival_departure=extra_text,
+                tiers=tiers.where(tier.ne(""), ""),
+                total=total,
+            )
 
     if len(l_rows):
         ls = req.loc[l_rows]
@@ -281,34 +262,18 @@ def _review_training(
         f = format_amounts
         t, r, h, pd_ = ls["lecturer_title"].astype(str), fee["value"], f(hours), f(paid)
         capped_hours = paid < hours
-        cut_zh = ("（申报 " + h + " 学时，每半天最多4学时）").where(capped_hours, "")
-        cut_en = (" (of " + h + " claimed; at most 4 per half day)").where(capped_hours, "")
-        text_l.loc[l_rows] = (
-            "讲课费（"
-            + t
-            + "）"
-            + f(r)
-            + " 元/学时 × "
-            + pd_
-            + " 学时"
-            + cut_zh
-            + " = "
-            + f(r * paid)
-            + " 元"
-        )
-        text_le.loc[l_rows] = (
-            "lecturer fee ("
-            + t
-            + ") "
-            + f(r)
-            + " yuan/hour x "
-            + pd_
-            + " hours"
-            + cut_en
-            + " = "
-            + f(r * paid)
-            + " yuan"
-        )
+        for lang, target in (("zh", text_l), ("en", text_le)):
+            capped = message_column("reason.training.hours_capped", lang, l_rows, claimed=h)
+            target.loc[l_rows] = message_column(
+                "reason.training.lecturer",
+                lang,
+                l_rows,
+                title=t,
+                rate=f(r),
+                hours=pd_,
+                hours_capped=capped.where(capped_hours, ""),
+                fee=f(r * paid),
+            )
 
     out["approvable"] = quota_cap + lecturer_cap
     q_full, f_full = quota.reindex(rows), fee.reindex(rows)
@@ -328,12 +293,25 @@ def _review_training(
         verified &= frame["verified"].where(ok, True).astype(bool)
     out["standard_lines"], out["verified"] = lines, verified
     both = text_q.ne("") & text_l.ne("")
-    out["basis_zh"] = text_q + np.where(both, "；", "") + text_l
-    out["basis_en"] = text_qe + np.where(both, "; ", "") + text_le
-    if both.any():  # the total only where both parts are given
-        total = out.loc[both, "approvable"].map(fmt_amount)
-        out.loc[both, "basis_zh"] = out.loc[both, "basis_zh"] + "，合计" + total + " 元"
-        out.loc[both, "basis_en"] = out.loc[both, "basis_en"] + "; total " + total + " yuan"
+    total = out.loc[both, "approvable"].map(fmt_amount)  # only where both parts are given
+    for lang, quota_text, lecturer_text in (("zh", text_q, text_l), ("en", text_qe, text_le)):
+        basis = quota_text + lecturer_text
+        if both.any():
+            two = rows[both.to_numpy()]
+            basis.loc[two] = message_column(
+                "reason.training.total",
+                lang,
+                two,
+                basis=message_column(
+                    "reason.training.parts",
+                    lang,
+                    two,
+                    quota=quota_text.loc[two],
+                    lecturer=lecturer_text.loc[two],
+                ),
+                total=total,
+            )
+        out[f"basis_{lang}"] = basis
     out["manual_review"] = flag
     out["manual_review_reason_zh"], out["manual_review_reason_en"] = flag_zh, flag_en
     return out, concat_problems(problems)
@@ -342,23 +320,24 @@ def _review_training(
 def _limits_text(limits: tuple[float, float, float]) -> tuple[str, str]:
     """The arrival/departure limits of a table in words (shown when they cut a claim)."""
     arrival, departure, together = limits
-    zh, en = [], []
     each = bool(np.isfinite(arrival) or np.isfinite(departure))
-    if each and arrival == departure:
-        zh.append(f"报到和撤离时间分别最多计 {fmt_amount(arrival)} 天")
-        en.append(f"at most {fmt_amount(arrival)} day(s) each for arrival and departure")
-    elif each:
-        for what_zh, what_en, most in (
-            ("报到", "arrival", arrival),
-            ("撤离", "departure", departure),
-        ):
-            if np.isfinite(most):
-                zh.append(f"{what_zh}最多计 {fmt_amount(most)} 天")
-                en.append(f"{what_en} at most {fmt_amount(most)} day(s)")
-    if np.isfinite(together) and (not each or together < arrival + departure):
-        zh.append(f"合计最多计 {fmt_amount(together)} 天")
-        en.append(f"at most {fmt_amount(together)} day(s) together")
-    return "，".join(zh), ", ".join(en)
+    texts = []
+    for lang in ("zh", "en"):
+        parts = []
+        if each and arrival == departure:
+            parts.append(message("reason.training.each_at_most", lang, days=fmt_amount(arrival)))
+        elif each:
+            if np.isfinite(arrival):
+                days = fmt_amount(arrival)
+                parts.append(message("reason.training.arrival_at_most", lang, days=days))
+            if np.isfinite(departure):
+                days = fmt_amount(departure)
+                parts.append(message("reason.training.departure_at_most", lang, days=days))
+        if np.isfinite(together) and (not each or together < arrival + departure):
+            days = fmt_amount(together)
+            parts.append(message("reason.training.together_at_most", lang, days=days))
+        texts.append(message("list.separator", lang).join(parts))
+    return texts[0], texts[1]
 
 
 def _arrival_departure_text(
@@ -372,18 +351,20 @@ def _arrival_departure_text(
     """`` + 报到撤离 2 天`` and, when the limits cut the claim, what was claimed."""
     if not claimed or counted != counted:
         return "", ""
-    zh = f" + 报到撤离 {fmt_amount(counted)} 天"
-    en = f" + {fmt_amount(counted)} arrival/departure day(s)"
-    if counted < claimed:
-        if separate:
-            what_zh = f"申报报到 {fmt_amount(arrival)} 天、撤离 {fmt_amount(departure)} 天"
-            what_en = f"of {fmt_amount(arrival)} arrival and {fmt_amount(departure)} departure day(s) claimed"
-        else:
-            what_zh = f"申报 {fmt_amount(claimed)} 天"
-            what_en = f"of {fmt_amount(claimed)} claimed"
-        zh += f"（{what_zh}，{limits[0]}）"
-        en += f" ({what_en}; {limits[1]})"
-    return zh, en
+    texts = []
+    for lang, limit in zip(("zh", "en"), limits, strict=True):
+        text = message("reason.training.arrival_departure", lang, days=fmt_amount(counted))
+        if counted < claimed:
+            if separate:
+                days = {"arrival": fmt_amount(arrival), "departure": fmt_amount(departure)}
+                what = message("reason.training.claimed_each", lang, **days)
+            else:
+                what = message("reason.training.claimed", lang, days=fmt_amount(claimed))
+            text = message(
+                "reason.training.claim_limited", lang, counted=text, claimed=what, limits=limit
+            )
+        texts.append(text)
+    return texts[0], texts[1]
 
 
 def _normalised_name(values: pd.Series) -> pd.Series:
@@ -429,20 +410,19 @@ def _repeated_lectures(
     where = lines["source_row"] if "source_row" in lines else pd.Series(index + 1, index=index)
     for i in keys.index[repeat.to_numpy()]:
         j = first[i]
-        ref_zh = f"序号 {fmt_amount(line_no[j])}" if pd.notna(line_no[j]) else f"第 {where[j]} 行"
-        ref_en = f"line {fmt_amount(line_no[j])}" if pd.notna(line_no[j]) else f"row {where[j]}"
+        if pd.notna(line_no[j]):
+            refs = [
+                message("reason.ref.line_no", g, line_no=fmt_amount(line_no[j]))
+                for g in ("zh", "en")
+            ]
+        else:
+            refs = [message("reason.ref.row", g, row=where[j]) for g in ("zh", "en")]
         doc = fee.at[i, "document_no"] if pd.notna(fee.at[i, "document_no"]) else ""
         name, when = lines.at[i, "lecturer_name"], f"{dates[i]:%Y-%m-%d}"
         flag[i] = True
-        zh[i] = (
-            f"与本申报{ref_zh} 的讲课为同一讲课人员（{name}）、职称、学时（{fmt_amount(hours[i])}）和日期"
-            f"（{when}）：同时为多班次一并授课的，不重复计算讲课费（{doc}），请人工复核"
-        )
-        en[i] = (
-            f"same lecturer ({name}), title, hours ({fmt_amount(hours[i])}) and date ({when}) as "
-            f"{ref_en} of this request: a lecture given to several classes at once is paid "
-            f"once ({doc}); check by hand"
-        )
+        values = {"name": name, "hours": fmt_amount(hours[i]), "date": when, "document": doc}
+        zh[i] = message("reason.training.repeated_lecture", "zh", ref=refs[0], **values)
+        en[i] = message("reason.training.repeated_lecture", "en", ref=refs[1], **values)
     return flag, zh, en
 
 

@@ -18,11 +18,12 @@ reviewed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
     format_amounts,
     join_texts,
@@ -246,26 +247,17 @@ def _review_travel(
         pd.Series(cap, index=rows),
     )
     out["basis_zh"], out["basis_en"] = texts
-    note_zh = np.select(
-        [uncovered, part.eq(INTERCITY)],
-        [
-            "出差城市" + city.astype(str) + "不在住宿费标准表中，无适用标准，需人工审核",
-            "城市间交通费按实际票价，需核对舱位/席别等级",
-        ],
-        "",
-    )
-    note_en = np.select(
-        [uncovered, part.eq(INTERCITY)],
-        [
-            "the lodging table does not list "
-            + city.astype(str)
-            + ": no applicable standard, check by hand",
-            "intercity fares are paid as ticketed: check the class of travel",
-        ],
-        "",
-    )
+    city_text = city.astype(str)
+    for lang in ("zh", "en"):
+        out[f"manual_review_reason_{lang}"] = np.select(
+            [uncovered, part.eq(INTERCITY)],
+            [
+                message_column("reason.travel.city_not_listed", lang, rows, city=city_text),
+                message("reason.travel.check_class", lang),
+            ],
+            "",
+        )
     out["manual_review"] = uncovered | part.eq(INTERCITY)
-    out["manual_review_reason_zh"], out["manual_review_reason_en"] = note_zh, note_en
     return out, concat_problems(problems)
 
 
@@ -279,161 +271,46 @@ def _travel_texts(
     f = format_amounts
     n, d, nt = f(persons), f(days), f(nights)
     over = pd.Series(per_night > nightly, index=city.index)
-
-    def whole_zh(i: pd.Index) -> pd.Series:
-        return (
-            city[i]
-            + "·"
-            + level[i]
-            + "：住宿费 "
-            + nt[i]
-            + " 晚合计 "
-            + f(lodge[i])
-            + " 元（按每晚所在淡旺季标准） + （伙食补助 "
-            + f(meal[i])
-            + " + 市内交通 "
-            + f(local[i])
-            + "）元/天 × "
-            + d[i]
-            + " 天，× "
-            + n[i]
-            + " 人 = "
-            + f(cap[i])
-            + " 元"
-        )
-
-    def whole_en(i: pd.Index) -> pd.Series:
-        return (
-            city[i]
-            + ", "
-            + level[i]
-            + ": lodging "
-            + nt[i]
-            + " nights "
-            + f(lodge[i])
-            + " yuan (each night at its season's cap) + (meals "
-            + f(meal[i])
-            + " + local transport "
-            + f(local[i])
-            + ") yuan/day x "
-            + d[i]
-            + " days, x "
-            + n[i]
-            + " persons = "
-            + f(cap[i])
-            + " yuan"
-        )
-
-    def lodging_zh(i: pd.Index) -> pd.Series:
-        above = over[i].to_numpy()
-        return (
-            "住宿费每晚 "
-            + f(per_night[i].round(2))
-            + " 元"
-            + pd.Series(np.where(above, "超过", "未超过"), index=i)
-            + city[i]
-            + level[i]
-            + "标准 "
-            + f(nightly[i].round(2))
-            + " 元"
-            + pd.Series(np.where(above, "，按标准核定", ""), index=i)
-            + "（"
-            + nt[i]
-            + " 晚 × "
-            + n[i]
-            + " 人，按每晚所在淡旺季，合计 "
-            + f(cap[i])
-            + " 元）"
-        )
-
-    def lodging_en(i: pd.Index) -> pd.Series:
-        above = over[i].to_numpy()
-        return (
-            "lodging "
-            + f(per_night[i].round(2))
-            + " yuan a night "
-            + pd.Series(np.where(above, "is above", "is within"), index=i)
-            + " the cap of "
-            + city[i]
-            + ", "
-            + level[i]
-            + " "
-            + f(nightly[i].round(2))
-            + " yuan ("
-            + nt[i]
-            + " nights x "
-            + n[i]
-            + " persons, each night at its season: "
-            + f(cap[i])
-            + " yuan)"
-        )
-
-    def allowance(name: str, rate: pd.Series, lang: str) -> Callable[[pd.Index], pd.Series]:
-        def build(i: pd.Index) -> pd.Series:
-            if lang == "zh":
-                return (
-                    name
-                    + f(rate[i])
-                    + " 元/人·天 × "
-                    + d[i]
-                    + " 天 × "
-                    + n[i]
-                    + " 人 = "
-                    + f(cap[i])
-                    + " 元"
-                )
-            return (
-                name
-                + f(rate[i])
-                + " yuan/person-day x "
-                + d[i]
-                + " days x "
-                + n[i]
-                + " persons = "
-                + f(cap[i])
-                + " yuan"
-            )
-
-        return build
-
-    def fixed(text: str) -> Callable[[pd.Index], pd.Series]:
-        return lambda i: pd.Series(text, index=i, dtype=object)
-
     conds = [part.eq(LODGING), part.eq(MEALS), part.eq(LOCAL), part.eq(INTERCITY)]
-    zh = select_texts(
-        city.index,
-        list(
-            zip(
-                conds,
-                [
-                    lodging_zh,
-                    allowance("伙食补助费 ", meal, "zh"),
-                    allowance("市内交通费 ", local, "zh"),
-                    fixed("城市间交通费按实际票价"),
-                ],
-                strict=True,
-            )
-        ),
-        whole_zh,
-    )
-    en = select_texts(
-        city.index,
-        list(
-            zip(
-                conds,
-                [
-                    lodging_en,
-                    allowance("meal allowance ", meal, "en"),
-                    allowance("local transport ", local, "en"),
-                    fixed("intercity fares as ticketed"),
-                ],
-                strict=True,
-            )
-        ),
-        whole_en,
-    )
-    # as np.select's arrays were: the Series infers its dtype from the texts
-    return pd.Series(zh.to_numpy(), index=city.index), pd.Series(en.to_numpy(), index=city.index)
+    texts = []
+    for lang in ("zh", "en"):
+
+        def whole(i: pd.Index, lang: str = lang) -> pd.Series:
+            values = {"city": city[i], "level": level[i], "nights": nt[i], "days": d[i]}
+            values |= {"lodging": f(lodge[i]), "meal": f(meal[i]), "local": f(local[i])}
+            values |= {"persons": n[i], "cap": f(cap[i])}
+            return message_column("reason.travel.whole", lang, i, **values)
+
+        def lodging(i: pd.Index, lang: str = lang) -> pd.Series:
+            above = over[i].to_numpy()
+            words = (message("reason.travel.above", lang), message("reason.travel.within", lang))
+            values = {"per_night": f(per_night[i].round(2)), "nightly": f(nightly[i].round(2))}
+            values |= {"city": city[i], "level": level[i], "nights": nt[i], "persons": n[i]}
+            values |= {
+                "compare": pd.Series(np.where(above, *words), index=i),
+                "capped": pd.Series(
+                    np.where(above, message("reason.travel.capped", lang), ""), index=i
+                ),
+                "cap": f(cap[i]),
+            }
+            return message_column("reason.travel.lodging", lang, i, **values)
+
+        def meals(i: pd.Index, lang: str = lang) -> pd.Series:
+            values = {"rate": f(meal[i]), "days": d[i], "persons": n[i], "cap": f(cap[i])}
+            return message_column("reason.travel.meals", lang, i, **values)
+
+        def local_transport(i: pd.Index, lang: str = lang) -> pd.Series:
+            values = {"rate": f(local[i]), "days": d[i], "persons": n[i], "cap": f(cap[i])}
+            return message_column("reason.travel.local", lang, i, **values)
+
+        def intercity(i: pd.Index, lang: str = lang) -> pd.Series:
+            return message_column("reason.travel.intercity", lang, i)
+
+        builders = [lodging, meals, local_transport, intercity]
+        text = select_texts(city.index, list(zip(conds, builders, strict=True)), whole)
+        # as np.select's arrays were: the Series infers its dtype from the texts
+        texts.append(pd.Series(text.to_numpy(), index=city.index))
+    return texts[0], texts[1]
 
 
 register(
