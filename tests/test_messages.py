@@ -28,8 +28,13 @@ def _fields(template: str) -> set[str]:
 
 #: fields the English sentence leaves out (texts kept as they were; to be settled):
 #: the English cut reason does not repeat the approved amount, the English lodging
-#: reason does not say the night is capped at the standard (按标准核定).
-ZH_ONLY_FIELDS = {"reason.line.cut": {"approved"}, "reason.travel.lodging": {"capped"}}
+#: reason does not say the night is capped at the standard (按标准核定), the English
+#: unit-cost basis does not name the standard's dimensions.
+ZH_ONLY_FIELDS = {
+    "reason.line.cut": {"approved"},
+    "reason.travel.lodging": {"capped"},
+    "reason.unit_cost.basis": {"dims"},
+}
 
 
 def _used_codes() -> dict[str, list[str]]:
@@ -148,11 +153,24 @@ def test_message_column_errors() -> None:
         message_column("review.recorded", "en", index, batch=1, path="x")
 
 
-REASONS = sorted(code for code in _templates() if code.startswith("reason."))
+#: a call ``message_column("code", ...)``: its template must have plain fields only.
+COLUMN_CALL = re.compile(r"""\bmessage_column\(\s*(["'])([^"']+)\1""")
 
 
-@pytest.mark.parametrize("code", REASONS)
-def test_reason_templates_are_plain_and_paired(code: str) -> None:
+def _column_codes() -> list[str]:
+    codes = set()
+    for path in sorted(SOURCE.rglob("*.py")):
+        codes.update(code for _, code in COLUMN_CALL.findall(path.read_text(encoding="utf-8")))
+    return sorted(codes)
+
+
+def test_reason_sentences_are_in_labels_csv() -> None:
+    codes = _column_codes()
+    assert len(codes) > 20 and all(code.startswith("reason.") for code in codes)
+
+
+@pytest.mark.parametrize("code", _column_codes())
+def test_column_templates_are_plain_and_paired(code: str) -> None:
     zh, en = _templates()[code]
     names = _fields(zh)
     assert names - ZH_ONLY_FIELDS.get(code, set()) == _fields(en), "zh and en name different fields"

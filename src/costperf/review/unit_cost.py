@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from costperf.columns import message, message_column
 from costperf.errors import ParameterError
 from costperf.params import ReviewParams
 from costperf.review.registry import ReviewRule, register
@@ -92,8 +93,9 @@ def variable_adjustment(
     factor = factor.where(np.isfinite(factor) & (factor > 0))
     power = "" if elasticity == 1 else f"^{elasticity:g}"
     label = label or variable
+    median = message("reason.unit_cost.peer_median", "zh")  # English in _project_reasons
     text = [
-        f"{label} {v:g} ÷ 同类中位数 {r:g}{power}" if pd.notna(f) else ""
+        f"{label} {v:g} ÷ {median} {r:g}{power}" if pd.notna(f) else ""
         for v, r, f in zip(value, reference, factor, strict=True)
     ]
     return factor, pd.Series(text, index=requests.index)
@@ -191,43 +193,44 @@ def _project_reasons(
     out: pd.DataFrame, dims: pd.Series, unit: str, tolerance: float, texts: pd.Series
 ) -> tuple[list[str], list[str]]:
     zh, en = [], []
-    tol_zh = f"（含{tolerance:.0%}容差）" if tolerance else ""
-    tol_en = f" (incl. {tolerance:.0%} tolerance)" if tolerance else ""
+    tol = {
+        g: message("reason.unit_cost.tolerance", g, tolerance=tolerance) if tolerance else ""
+        for g in ("zh", "en")
+    }
+    median = {g: message("reason.unit_cost.peer_median", g) for g in ("zh", "en")}
     if isinstance(dims, str):
         dims = pd.Series(dims, index=out.index)
     for r, d, text in zip(out.itertuples(index=False), dims, texts, strict=True):
         std = f"{r.standard_id}@{r.standard_version}"
-        adj_zh = f" × 调整系数 {r.adjustment:.4g}（{text}）" if r.adjustment != 1 else ""
-        text_en = str(text).replace("同类中位数", "peer median")
-        adj_en = f" x adjustment {r.adjustment:.4g} ({text_en})" if r.adjustment != 1 else ""
-        if r.rule == "no_output_target":
-            zh.append("未填报产出目标，无法按单位成本标准核定，不予安排")
-            en.append(
-                "no output target: the cost cannot be assessed against the "
-                "unit-cost standard; not funded"
+        # the adjustment text is written in Chinese (variable_adjustment): its one
+        # Chinese word is swapped for the English one
+        shown = {"zh": text, "en": str(text).replace(median["zh"], median["en"])}
+        for lang, reasons in (("zh", zh), ("en", en)):
+            adj = (
+                message("reason.unit_cost.adjustment", lang, factor=r.adjustment, text=shown[lang])
+                if r.adjustment != 1
+                else ""
             )
-        elif r.rule == "no_standard":
-            zh.append(f"{d}无适用单位成本标准，按申报数列示，需专家复核")
-            en.append(f"no unit-cost standard for {d}: kept as requested, refer to experts")
-        elif r.rule == "unit_cost_cap":
-            zh.append(
-                f"超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit} × "
-                f"{r.output_quantity:,.0f} {unit}{adj_zh}{tol_zh} = {r.approvable:,.2f} 元），"
-                f"核减 {r.cut:,.2f} 元"
-            )
-            en.append(
-                f"above unit-cost standard {std} ({d} {r.standard_value:,.2f} yuan/"
-                f"{unit} x {r.output_quantity:,.0f} {unit}{adj_en}{tol_en} = "
-                f"{r.approvable:,.2f} yuan): cut {r.cut:,.2f} yuan"
-            )
-        else:
-            zh.append(
-                f"未超过单位成本标准{std}（{d} {r.standard_value:,.2f} 元/{unit}{adj_zh}），通过"
-            )
-            en.append(
-                f"within unit-cost standard {std} ({d} {r.standard_value:,.2f} "
-                f"yuan/{unit}{adj_en}): approved"
-            )
+            values = {"standard": std, "dims": d, "value": r.standard_value, "unit": unit}
+            if r.rule == "no_output_target":
+                reasons.append(message("reason.unit_cost.no_output_target", lang))
+            elif r.rule == "no_standard":
+                reasons.append(message("reason.unit_cost.no_standard", lang, dims=d))
+            elif r.rule == "unit_cost_cap":
+                reasons.append(
+                    message(
+                        "reason.unit_cost.cap",
+                        lang,
+                        **values,
+                        output=r.output_quantity,
+                        adjustment=adj,
+                        tolerance=tol[lang],
+                        approvable=r.approvable,
+                        cut=r.cut,
+                    )
+                )
+            else:
+                reasons.append(message("reason.unit_cost.within", lang, **values, adjustment=adj))
     return zh, en
 
 
@@ -294,10 +297,9 @@ def review_lines(line_items: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFra
     out["decision_zh"] = pd.Series(line_decision).map(DECISIONS_ZH).to_numpy()
     for col in ("rule", "standard_id", "standard_version"):
         out[col] = per_project[col].to_numpy()
-    share_zh = np.where(out["cut"] > 0, "；本行按金额比例分摊核减", "")
-    share_en = np.where(out["cut"] > 0, "; this line takes its pro-rata share of the cut", "")
-    out["reason_zh"] = per_project["reason_zh"].to_numpy() + share_zh
-    out["reason_en"] = per_project["reason_en"].to_numpy() + share_en
+    for lang in ("zh", "en"):
+        share = np.where(out["cut"] > 0, message("reason.unit_cost.line_share", lang), "")
+        out[f"reason_{lang}"] = per_project[f"reason_{lang}"].to_numpy() + share
     out["source_file"] = lines.get("source_file")
     out["source_row"] = lines.get("source_row")
     return out[LINE_COLUMNS]
@@ -490,69 +492,40 @@ def cap_unit_cost(
         ).where(ok)
         shown_unit = found["unit"].astype(str).str.split("/").str[-1]
         dim_text = mine[dims].astype(str).agg("/".join, axis=1).to_numpy() if dims else ""
-        verdict["basis_zh"] = (
-            f"{class_of_matter}单位成本标准 "
-            + verdict["standard_id"].astype(str)
-            + "@"
-            + found["version"].astype(str)
-            + "（"
-            + pd.Series(dim_text, index=found.index).astype(str)
-            + "）"
-            + format_amounts(found["value"])
-            + " "
-            + found["unit"].astype(str)
-            + " × 产出目标 "
-            + format_amounts(output)
-            + " "
-            + shown_unit
-            + " = "
-            + format_amounts(cap)
-            + " 元"
-        ).where(verdict["covered"], "")
-        verdict["basis_en"] = (
-            f"unit-cost standard of {class_of_matter} "
-            + verdict["standard_id"].astype(str)
-            + "@"
-            + found["version"].astype(str)
-            + " "
-            + format_amounts(found["value"])
-            + " "
-            + found["unit"].astype(str)
-            + " x output target "
-            + format_amounts(output)
-            + " "
-            + shown_unit
-            + " = "
-            + format_amounts(cap)
-            + " yuan"
-        ).where(verdict["covered"], "")
+        standard_ref = verdict["standard_id"].astype(str) + "@" + found["version"].astype(str)
+        values = {
+            "class_of_matter": str(class_of_matter),
+            "standard": standard_ref,
+            "dims": pd.Series(dim_text, index=found.index).astype(str),
+            "value": format_amounts(found["value"]),
+            "unit": found["unit"].astype(str),
+            "output": format_amounts(output),
+            "output_unit": shown_unit,
+            "cap": format_amounts(cap),
+        }
         no_value = ~ok
         no_output = ok & output.isna()
         verdict["manual_review"] = no_value | no_output
-        verdict["manual_review_reason_zh"] = np.select(
-            [no_value, no_output],
-            [
-                f"{class_of_matter}无适用单位成本标准（"
-                + found["lookup_status"].astype(str)
-                + "），需人工审核",
-                "无与单位成本标准单位（"
-                + shown_unit
-                + "）一致的可量化产出指标，未按标准核定，需人工审核",
-            ],
-            "",
-        )
-        verdict["manual_review_reason_en"] = np.select(
-            [no_value, no_output],
-            [
-                f"no unit-cost standard of {class_of_matter} applies ("
-                + found["lookup_status"].astype(str)
-                + "): check by hand",
-                "no quantified output target in the standard's unit ("
-                + shown_unit
-                + "): not capped, check by hand",
-            ],
-            "",
-        )
+        status = found["lookup_status"].astype(str)
+        for lang in ("zh", "en"):
+            basis = message_column("reason.unit_cost.basis", lang, found.index, **values)
+            verdict[f"basis_{lang}"] = basis.where(verdict["covered"], "")
+            verdict[f"manual_review_reason_{lang}"] = np.select(
+                [no_value, no_output],
+                [
+                    message_column(
+                        "reason.unit_cost.no_value",
+                        lang,
+                        found.index,
+                        class_of_matter=str(class_of_matter),
+                        status=status,
+                    ),
+                    message_column(
+                        "reason.unit_cost.no_output", lang, found.index, unit=shown_unit
+                    ),
+                ],
+                "",
+            )
         parts.append(verdict)
     if not parts:
         return pd.DataFrame(columns=VERDICT_COLUMNS, index=pd.Index([], name="project_id"))
