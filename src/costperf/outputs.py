@@ -57,12 +57,6 @@ PRINT_COLUMNS = {
 }
 
 
-def _printed(columns: tuple[str, ...], lang: str) -> tuple[str, ...]:
-    """The print columns in the report's language (a reason in the other one stays on screen)."""
-    other = "_en" if lang == "zh" else "_zh"
-    return tuple(c for c in columns if not c.endswith(other))
-
-
 def _sheet(key: str, lang: str) -> str:
     """The workbook sheet name of ``key`` (labels.csv, kind ``report_sheet``)."""
     return code_label("report_sheet", key, lang)
@@ -371,7 +365,7 @@ def write_outputs(
         out_dir / "report.xlsx",
         lang=lang,
         title=config.title,
-        print_columns={_sheet(k, lang): _printed(cols, lang) for k, cols in PRINT_COLUMNS.items()},
+        print_columns={_sheet(k, lang): cols for k, cols in PRINT_COLUMNS.items()},
     )
     step("standard")
     published = _write_derived_standard(results, out_dir, lang)

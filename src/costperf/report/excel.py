@@ -47,7 +47,8 @@ def write_workbook(
     """Write ``{sheet name: frame}`` to ``path`` as a formatted workbook (atomically).
 
     ``print_columns`` maps a sheet name to the canonical columns it prints (those
-    present are moved to the front and set as the print area, fitted to the page width).
+    present, less any ``*_en`` text under zh and ``*_zh`` under en, are moved to the
+    front and set as the print area, fitted to the page width).
     """
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -77,7 +78,11 @@ def write_sheets(
         book = writer.book
         styles = _Styles(book)
         for name, frame in sheets.items():
-            printed = [c for c in print_columns.get(name, ()) if c in frame.columns]
+            printed = [  # a text in the other language stays on screen
+                c
+                for c in print_columns.get(name, ())
+                if c in frame.columns and not c.endswith("_en" if lang == "zh" else "_zh")
+            ]
             if printed:
                 frame = frame[printed + [c for c in frame.columns if c not in printed]]
             # codes as words (labels.csv), labels as headers; text stays text
