@@ -15,6 +15,7 @@ from costperf.review import (
     review_lines,
     review_projects,
     review_totals,
+    variable_adjustment,
 )
 
 STANDARD = pd.DataFrame(
@@ -89,6 +90,38 @@ def test_adjustment_scales_the_standard() -> None:
     assert out.loc["P2", "approved"] == 960.0 and out.loc["P2", "cut"] == 40.0
     assert "调整系数 1.2（sweeps 2.4 / 2）" in out.loc["P2", "reason_zh"]
     assert out.loc["P1", "approved"] == 900.0 and "调整系数" not in out.loc["P1", "reason_zh"]
+
+
+def test_adjustment_text_in_each_language() -> None:
+    peers = pd.DataFrame({"road_grade": ["一级", "一级", "二级"], "sweeps": [2.0, 4.0, 1.0]})
+    mine = pd.DataFrame({"road_grade": ["一级", "二级", "一级"], "sweeps": [6.0, np.nan, 3.0]})
+    label = {"zh": "日清扫频次", "en": "Sweeps per day"}
+    factor, texts = variable_adjustment(mine, peers, ["road_grade"], "sweeps", label=label)
+    assert factor.tolist()[0::2] == [2.0, 1.0] and np.isnan(factor[1])
+    assert texts["zh"].tolist() == [
+        "日清扫频次 6 ÷ 同类中位数 3",
+        "",
+        "日清扫频次 3 ÷ 同类中位数 3",
+    ]
+    assert texts["en"].tolist() == [
+        "Sweeps per day 6 ÷ peer median 3",
+        "",
+        "Sweeps per day 3 ÷ peer median 3",
+    ]
+    _, texts = variable_adjustment(mine, peers, ["road_grade"], "sweeps", elasticity=0.5)
+    assert texts.loc[0].tolist() == ["sweeps 6 ÷ 同类中位数 3^0.5", "sweeps 6 ÷ peer median 3^0.5"]
+    out = review_projects(
+        requests(),
+        STANDARD,
+        dims=["road_grade"],
+        output_unit="m2",
+        adjustment=pd.Series([np.nan, 1.2, 1.0, 1.0]),
+        adjustment_text=pd.DataFrame(
+            {"zh": ["", "频次 2.4 ÷ 2", "", ""], "en": ["", "sweeps 2.4 ÷ 2", "", ""]}
+        ),
+    ).set_index("project_id")
+    assert "调整系数 1.2（频次 2.4 ÷ 2）" in out.loc["P2", "reason_zh"]
+    assert "x adjustment 1.2 (sweeps 2.4 ÷ 2)" in out.loc["P2", "reason_en"]
 
 
 def test_allocate_cut_is_exact_to_the_fen() -> None:

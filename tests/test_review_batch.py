@@ -207,6 +207,13 @@ def test_travel_components_are_capped_on_their_own() -> None:
     assert lines["approved"].tolist() == [1300.0, 300.0, 200.0, 2480.0]
     assert lines.loc[1, "unit_price"] == 800 and lines.loc[1, "unit_price_cap"] == 650
     assert "住宿费每晚 800 元超过北京司局级标准 650 元，按标准核定" in lines.loc[1, "reason_zh"]
+    # the English sentences say all the Chinese ones say: capped, cut and approved
+    assert lines.loc[1, "reason_en"] == (
+        "lodging 800 yuan a night is above the cap of 北京, 司局级 650 yuan, capped at the "
+        "standard (2 nights x 1 persons, each night at its season: 1,300 yuan); requested "
+        "1,600 yuan is above it: cut 300 yuan, approved 1,300 yuan"
+    )
+    assert lines.loc[2, "reason_en"].endswith("cut 90 yuan, approved 300 yuan")
     assert lines.loc[2, "cut"] == 90  # meals cut although lodging is below... its own cap
     assert lines.loc[4, "manual_review"]
     assert "需核对舱位/席别等级" in lines.loc[4, "manual_review_reason_zh"]
@@ -279,6 +286,11 @@ def test_unit_cost_cap_after_the_line_rules_cut_pro_rata(case_standards) -> None
     assert lines["approved"].tolist() == expected
     assert set(lines["review_rule"]) == {"unit_cost"} and project["decision"] == "reduce"
     assert "hw-uc/一级/unit_cost@1" in lines.loc[0, "reason_zh"]
+    basis = "hw-uc/一级/unit_cost@1（一级）16.49 元/m2 × 产出目标 1,000 m2 = 16,490 元"
+    assert basis in lines.loc[0, "reason_zh"]
+    # the English basis names the standard's cell too
+    basis = "hw-uc/一级/unit_cost@1 (一级) 16.49 元/m2 x output target 1,000 m2 = 16,490 yuan"
+    assert basis in lines.loc[0, "reason_en"]
     assert not lines["manual_review"].any()  # covered by the project's standard
 
 

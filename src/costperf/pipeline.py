@@ -394,7 +394,7 @@ def _review(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
         dims=config.units.dimensions,
         params=config.review,
         output_unit=config.units.output_unit,
-        adjust_label=config.label(adjust_by) if adjust_by else None,
+        adjust_label={g: config.label(adjust_by, g) for g in ("zh", "en")} if adjust_by else None,
     )
     results.review_projects, results.review_lines, results.review_totals = decided, lines, totals
 

@@ -10,7 +10,7 @@ be assessed against a unit-cost standard and is not funded (不予安排).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -66,18 +66,22 @@ def variable_adjustment(
     variable: str,
     *,
     elasticity: float = 1.0,
-    label: str | None = None,
-) -> tuple[pd.Series, pd.Series]:
+    label: str | Mapping[str, str] | None = None,
+) -> tuple[pd.Series, pd.DataFrame]:
     """The factor scaling each request's standard by a variable (``[review] adjust_by``).
 
     factor = (the request's value / the peer median of its dimension cell) **
     ``elasticity``, e.g. the sweeps a day a request buys against its grade's norm. A
     request without the value (or a non-positive factor) gets NaN, i.e. no adjustment.
 
+    ``label`` names the variable in the texts: one name, or one per language
+    (``{"zh": ..., "en": ...}``); the variable's own name by default.
+
     Returns
     -------
-    factor, text
-        Aligned with ``requests``; ``text`` says how each factor was formed.
+    factor, texts
+        Aligned with ``requests``; ``texts`` says how each factor was formed, in columns
+        ``zh`` and ``en`` (empty where there is no factor).
     """
     if variable not in peers.columns or variable not in requests.columns:
         msg = f"'{variable}' is not a variable of both the peers and the requests"
@@ -92,13 +96,17 @@ def variable_adjustment(
     factor = (value / reference) ** elasticity
     factor = factor.where(np.isfinite(factor) & (factor > 0))
     power = "" if elasticity == 1 else f"^{elasticity:g}"
-    label = label or variable
-    median = message("reason.unit_cost.peer_median", "zh")  # English in _project_reasons
-    text = [
-        f"{label} {v:g} ÷ {median} {r:g}{power}" if pd.notna(f) else ""
-        for v, r, f in zip(value, reference, factor, strict=True)
-    ]
-    return factor, pd.Series(text, index=requests.index)
+    names = label if isinstance(label, Mapping) else dict.fromkeys(("zh", "en"), label)
+    texts = pd.DataFrame(index=requests.index)
+    for lang in ("zh", "en"):
+        name = names.get(lang) or variable
+        texts[lang] = [
+            message("reason.unit_cost.formed", lang, label=name, value=v, reference=r, power=power)
+            if pd.notna(f)
+            else ""
+            for v, r, f in zip(value, reference, factor, strict=True)
+        ]
+    return factor, texts
 
 
 def _match_standard(
@@ -116,7 +124,7 @@ def review_projects(
     output_unit: str = "",
     tolerance: float = 0.0,
     adjustment: pd.Series | None = None,
-    adjustment_text: pd.Series | None = None,
+    adjustment_text: pd.Series | pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Decide each request's approved total against the unit-cost standard.
 
@@ -133,7 +141,9 @@ def review_projects(
     adjustment, adjustment_text
         Optional factor per request (aligned with ``units``) multiplying the standard,
         e.g. the ratio of the sweeps a request buys to the peers' norm for its grade,
-        and how it was formed (shown in the reason). Missing factors count as 1.
+        and how it was formed (shown in the reason): one text for both languages, or
+        columns ``zh`` and ``en`` as :func:`variable_adjustment` gives them. Missing
+        factors count as 1.
 
     Returns
     -------
@@ -178,11 +188,12 @@ def review_projects(
     out["standard_id"] = frame["standard_id"].where(has_std)
     out["standard_version"] = frame["version"].where(has_std)
     dim_text = frame[list(dims)].astype(str).agg("/".join, axis=1) if dims else ""
-    texts = (
-        pd.Series(np.asarray(adjustment_text, dtype=object), index=frame.index)
-        if adjustment_text is not None
-        else pd.Series("", index=frame.index)
-    )
+    texts = pd.DataFrame(index=frame.index)
+    for lang in ("zh", "en"):
+        given = adjustment_text
+        if isinstance(given, pd.DataFrame):
+            given = given[lang]
+        texts[lang] = "" if given is None else np.asarray(given, dtype=object)
     out["reason_zh"], out["reason_en"] = _project_reasons(
         out, dim_text, output_unit, tolerance, texts
     )
@@ -190,21 +201,19 @@ def review_projects(
 
 
 def _project_reasons(
-    out: pd.DataFrame, dims: pd.Series, unit: str, tolerance: float, texts: pd.Series
+    out: pd.DataFrame, dims: pd.Series, unit: str, tolerance: float, texts: pd.DataFrame
 ) -> tuple[list[str], list[str]]:
     zh, en = [], []
     tol = {
         g: message("reason.unit_cost.tolerance", g, tolerance=tolerance) if tolerance else ""
         for g in ("zh", "en")
     }
-    median = {g: message("reason.unit_cost.peer_median", g) for g in ("zh", "en")}
     if isinstance(dims, str):
         dims = pd.Series(dims, index=out.index)
-    for r, d, text in zip(out.itertuples(index=False), dims, texts, strict=True):
+    rows = zip(out.itertuples(index=False), dims, texts["zh"], texts["en"], strict=True)
+    for r, d, text_zh, text_en in rows:
         std = f"{r.standard_id}@{r.standard_version}"
-        # the adjustment text is written in Chinese (variable_adjustment): its one
-        # Chinese word is swapped for the English one
-        shown = {"zh": text, "en": str(text).replace(median["zh"], median["en"])}
+        shown = {"zh": text_zh, "en": text_en}
         for lang, reasons in (("zh", zh), ("en", en)):
             adj = (
                 message("reason.unit_cost.adjustment", lang, factor=r.adjustment, text=shown[lang])
@@ -496,7 +505,6 @@ def cap_unit_cost(
         values = {
             "class_of_matter": str(class_of_matter),
             "standard": standard_ref,
-            "dims": pd.Series(dim_text, index=found.index).astype(str),
             "value": format_amounts(found["value"]),
             "unit": found["unit"].astype(str),
             "output": format_amounts(output),
@@ -507,7 +515,13 @@ def cap_unit_cost(
         no_output = ok & output.isna()
         verdict["manual_review"] = no_value | no_output
         status = found["lookup_status"].astype(str)
+        dim_series = pd.Series(dim_text, index=found.index).astype(str)
         for lang in ("zh", "en"):
+            values["dims"] = (
+                message_column("reason.unit_cost.basis_dims", lang, found.index, dims=dim_series)
+                if dims
+                else " "
+            )
             basis = message_column("reason.unit_cost.basis", lang, found.index, **values)
             verdict[f"basis_{lang}"] = basis.where(verdict["covered"], "")
             verdict[f"manual_review_reason_{lang}"] = np.select(
