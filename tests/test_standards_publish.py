@@ -140,6 +140,30 @@ def test_english_headers(shipped, tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("lang", "meta", "note"),
+    [
+        (
+            "zh",
+            "版本：1（已发布）　经济分类科目：31002、31007　类型：单价上限",
+            "以下表头信息待核实：施行日期、标题。",
+        ),
+        (
+            "en",
+            "Version: 1 (published)   Economic classification: 31002、31007   Kind: price cap",
+            "Header fields to be verified: effective from, title.",
+        ),
+    ],
+)
+def test_header_words_come_in_the_page_language(shipped, lang, meta, note):
+    """The kind, the status and the fields to verify are words of the page's language
+    (labels.csv), not the codes of the table file."""
+    pub = build_publication(shipped, "anhui-office-equipment", lang=lang)
+    assert pub.meta[1].endswith(meta)
+    assert note in pub.notes
+    assert not any("price_cap" in line or "effective_from" in line for line in pub.meta + pub.notes)
+
+
+@pytest.mark.parametrize(
     "table",
     [
         "meeting-fee",

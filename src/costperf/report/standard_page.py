@@ -15,92 +15,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from costperf.columns import code_label, natural_key
+from costperf.columns import code_label, message, natural_key
 from costperf.errors import InputError
 from costperf.report.formats import pretty_units
 from costperf.report.webfont import FONT_STACK, embed_font
-from costperf.standards.format import KINDS, STATUSES, WILDCARD
+from costperf.standards.format import WILDCARD
 from costperf.standards.tables import StandardSet, TableVersion
 
 UNVERIFIED_MARK = "※"
-TEXT = {
-    "zh": {
-        "document_no": "文号",
-        "issuer": "发布单位",
-        "jurisdiction": "适用范围",
-        "effective": "施行日期",
-        "from": "起",
-        "to": "至",
-        "version": "版本",
-        "econ": "经济分类科目",
-        "unit": "单位",
-        "item": "项目",
-        "component": "指标",
-        "notes": "注",
-        "source": "依据",
-        "method": "测算方法",
-        "parameters": "参数",
-        "data_hash": "数据指纹",
-        "hash": "内容指纹",
-        "unverified": "标注" + UNVERIFIED_MARK + "的数值未在文件原文中核实（共{n}项），仅供参考。",
-        "unverified_meta": "以下表头信息待核实：{fields}。",
-        "kind": "类型",
-        "lines": "数值明细",
-        "sep": "：",
-        "list_sep": "；",
-        "none": "（未列明）",
-    },
-    "en": {
-        "document_no": "Document",
-        "issuer": "Issuer",
-        "jurisdiction": "Applies to",
-        "effective": "Effective",
-        "from": "from",
-        "to": "to",
-        "version": "Version",
-        "econ": "Economic classification",
-        "unit": "Unit",
-        "item": "Item",
-        "component": "Measure",
-        "notes": "Notes",
-        "source": "Source",
-        "method": "Method",
-        "parameters": "Parameters",
-        "data_hash": "Data hash",
-        "hash": "Content hash",
-        "unverified": "Values marked "
-        + UNVERIFIED_MARK
-        + " are not verified against the document ({n} values); for reference only.",
-        "unverified_meta": "Header fields to be verified: {fields}.",
-        "kind": "Kind",
-        "lines": "lines",
-        "sep": ": ",
-        "list_sep": "; ",
-        "none": "(none given)",
-    },
-}
-FIELDS_ZH = {
-    "effective_from": "施行日期",
-    "effective_to": "废止日期",
-    "title": "标题",
-    "issuer": "发布单位",
-    "source.document_no": "文号",
-    "source.document": "文件名称",
-}
-STATUS_EN = {"draft": "draft", "published": "published", "retired": "retired"}
-LONG_COLUMNS = {
-    "standard_id": ("标准编码", "Standard ID"),
-    "item_zh": ("项目", "Item"),
-    "component_zh": ("指标", "Measure"),
-    "kind": ("类型", "Kind"),
-    "value": ("标准值", "Value"),
-    "lower": ("下限", "Lower"),
-    "upper": ("上限", "Upper"),
-    "unit": ("单位", "Unit"),
-    "verified": ("已核实", "Verified"),
-    "confidence": ("可信度", "Confidence"),
-    "note": ("说明", "Note"),
-}
+#: the columns of the long sheet of values (labels.csv, kind ``publication_column``)
+LONG_COLUMNS = (
+    "standard_id",
+    "item_zh",
+    "component_zh",
+    "kind",
+    "value",
+    "lower",
+    "upper",
+    "unit",
+    "verified",
+    "confidence",
+    "note",
+)
 
 
 @dataclass(frozen=True)
@@ -132,11 +68,10 @@ class Publication:
     lines: pd.DataFrame = field(repr=False)
 
 
-def _t(lang: str) -> Mapping[str, str]:
-    if lang not in TEXT:
+def _check_lang(lang: str) -> None:
+    if lang not in ("zh", "en"):
         msg = f"--lang {lang!r}: use zh or en"
         raise InputError(msg)
-    return TEXT[lang]
 
 
 def _label(spec: Mapping[str, object] | None, code: str, lang: str) -> str:
@@ -145,8 +80,10 @@ def _label(spec: Mapping[str, object] | None, code: str, lang: str) -> str:
 
 
 def _field_label(version: TableVersion, fld: str, lang: str) -> str:
-    if fld in ("item", "component"):
-        return _t(lang)[fld]
+    if fld == "item":
+        return message("publication.item", lang)
+    if fld == "component":
+        return message("publication.component", lang)
     return _label((version.header.get("dimensions") or {}).get(fld), fld, lang)
 
 
@@ -197,7 +134,7 @@ def build_publication(standards: StandardSet, ref: str, *, lang: str = "zh") -> 
     lang
         ``'zh'`` (Chinese title, headers and notes) or ``'en'``.
     """
-    text = _t(lang)
+    _check_lang(lang)
     version = standards.get(ref)
     lines = version.values
     rows, cols = _layout(version)
@@ -235,14 +172,14 @@ def build_publication(standards: StandardSet, ref: str, *, lang: str = "zh") -> 
     n_columns = len(body[0]) if body else len(rows) + len(col_keys)
     return Publication(
         title=title,
-        meta=_meta(version, standards, text, lang),
+        meta=_meta(version, standards, lang),
         header=header,
         header_height=height,
         n_label_columns=len(rows),
         n_columns=n_columns,
         body=body,
         unverified=marks,
-        notes=_notes(version, text, lang),
+        notes=_notes(version, lang),
         sheet_name=version.table_id[:31],
         lang=lang,
         lines=_long_lines(version, lang),
@@ -290,10 +227,9 @@ def _add_ranges(
     if not any(texts):
         return
     unit = "、".join(dict.fromkeys(lines["unit"].astype(str)))
-    name = "合理区间" if lang == "zh" else "Reasonable range"
     header.append(
         HeaderCell(
-            f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})",
+            message("publication.range", lang, unit=unit),
             0,
             len(rows) + 1,
             rowspan=height,
@@ -371,17 +307,14 @@ def _same_parent(levels: list[list[str]], level: int, a: int, b: int) -> bool:
     return all(levels[up][a] == levels[up][b] for up in range(level))
 
 
-def _meta(
-    version: TableVersion, standards: StandardSet, text: Mapping[str, str], lang: str
-) -> list[str]:
+def _meta(version: TableVersion, standards: StandardSet, lang: str) -> list[str]:
     h, source = version.header, version.header.get("source") or {}
-    sep, gap = text["sep"], "　" if lang == "zh" else "   "
     first = []
     if source.get("document_no"):
-        first.append(f"{text['document_no']}{sep}{source['document_no']}")
-    first.append(f"{text['issuer']}{sep}{h['issuer']}")
+        first.append(message("publication.document_no", lang, value=source["document_no"]))
+    first.append(message("publication.issuer", lang, value=h["issuer"]))
     if h.get("jurisdiction"):
-        first.append(f"{text['jurisdiction']}{sep}{h['jurisdiction']}")
+        first.append(message("publication.jurisdiction", lang, value=h["jurisdiction"]))
     row = standards.tables[
         (standards.tables["table_id"] == version.table_id)
         & (standards.tables["version"] == version.version)
@@ -389,28 +322,28 @@ def _meta(
     start = f"{row['effective_from']:%Y-%m-%d}"
     end = row["in_force_to"]
     period = (
-        (f"{start} {text['from']}" if lang == "zh" else f"{text['from']} {start}")
+        message("publication.period_open", lang, start=start)
         if pd.isna(end)
-        else f"{start} {text['to']} {end:%Y-%m-%d}"
+        else message("publication.period", lang, start=start, end=f"{end:%Y-%m-%d}")
     )
-    status = STATUSES[version.status] if lang == "zh" else STATUS_EN[version.status]
+    status = code_label("standard_status", version.status, lang)
     second = [
-        f"{text['effective']}{sep}{period}",
-        f"{text['version']}{sep}{version.version}（{status}）"
-        if lang == "zh"
-        else f"{text['version']}{sep}{version.version} ({status})",
+        message("publication.effective", lang, period=period),
+        message("publication.version", lang, version=version.version, status=status),
     ]
     if h.get("scope_econ_codes"):
-        second.append(f"{text['econ']}{sep}{'、'.join(h['scope_econ_codes'])}")
-    kind = KINDS[str(h["kind"])] if lang == "zh" else str(h["kind"])
-    second.append(f"{text['kind']}{sep}{kind}")
+        codes = "、".join(h["scope_econ_codes"])
+        second.append(message("publication.econ", lang, codes=codes))
+    kind = code_label("standard_kind", str(h["kind"]), lang)
+    second.append(message("publication.kind", lang, kind=kind))
+    gap = message("publication.gap", lang)
     return [gap.join(first), gap.join(second)]
 
 
-def _rule_note(rule: Mapping[str, object], text: Mapping[str, str], lang: str) -> str:
+def _rule_note(rule: Mapping[str, object], lang: str) -> str:
     label = str(rule.get("label_en" if lang == "en" else "label_zh") or "")
     note = str(rule.get("note_en" if lang == "en" else "note_zh") or "")
-    sep, lsep = text["sep"], text["list_sep"]
+    sep, lsep = message("publication.sep", lang), message("publication.list_sep", lang)
     body = ""
     if rule["type"] == "seasons":
         body = lsep.join(
@@ -422,11 +355,7 @@ def _rule_note(rule: Mapping[str, object], text: Mapping[str, str], lang: str) -
     elif rule["type"] == "bands":
         body = lsep.join(str(b["label"]) for b in rule["bands"])
     elif rule["type"] == "option" and isinstance(rule["value"], bool):
-        body = (
-            {True: "是", False: "否"}[rule["value"]]
-            if lang == "zh"
-            else {True: "yes", False: "no"}[rule["value"]]
-        )
+        body = code_label("boolean", rule["value"], lang)
     elif rule["type"] == "option" and not isinstance(rule["value"], Mapping):
         body = str(rule["value"])
     parts = [p for p in (f"{label}{sep}{body}" if body else label, note) if p]
@@ -434,9 +363,8 @@ def _rule_note(rule: Mapping[str, object], text: Mapping[str, str], lang: str) -
     return (lsep.join(parts) + mark) if parts else ""
 
 
-def _notes(version: TableVersion, text: Mapping[str, str], lang: str) -> list[str]:
+def _notes(version: TableVersion, lang: str) -> list[str]:
     h, source = version.header, version.header.get("source") or {}
-    sep = text["sep"]
     notes = list(h.get("notes_en" if lang == "en" else "notes") or h.get("notes") or [])
     if version.status != "draft":  # a sealed draft: its notes no longer call it a draft
         notes = [
@@ -446,41 +374,43 @@ def _notes(version: TableVersion, text: Mapping[str, str], lang: str) -> list[st
             .replace("; not issued", "; issued")
             for n in notes
         ]
-    notes += [n for r in (h.get("rules") or {}).values() if (n := _rule_note(r, text, lang))]
+    notes += [n for r in (h.get("rules") or {}).values() if (n := _rule_note(r, lang))]
     n_unverified = int((~version.values["verified"]).sum())
     if n_unverified:
-        notes.append(text["unverified"].format(n=n_unverified))
+        notes.append(message("publication.unverified", lang, mark=UNVERIFIED_MARK, n=n_unverified))
     if h.get("unverified"):
-        shown = [FIELDS_ZH.get(f, f) if lang == "zh" else f for f in h["unverified"]]
-        notes.append(
-            text["unverified_meta"].format(
-                fields="、".join(shown) if lang == "zh" else ", ".join(shown)
-            )
-        )
+        shown = [code_label("standard_field", f, lang) for f in h["unverified"]]
+        fields = message("publication.field_sep", lang).join(shown)
+        notes.append(message("publication.unverified_meta", lang, fields=fields))
     if source.get("document"):
         doc = str(source["document"]) + (
             f"（{source['document_no']}）" if source.get("document_no") else ""
         )
-        notes.append(f"{text['source']}{sep}{doc}")
+        notes.append(message("publication.source", lang, document=doc))
     if source.get("method"):
         method = str(source["method"])
         if method.startswith("derive:"):  # the derivation rule, in words (once)
             rule = method.removeprefix("derive:")
-            if not any(n.startswith(text["method"]) for n in notes):
-                notes.append(f"{text['method']}{sep}{code_label('derive_rule', rule, lang)}")
+            if not any(n.startswith(message("publication.method", lang, method="")) for n in notes):
+                words = code_label("derive_rule", rule, lang)
+                notes.append(message("publication.method", lang, method=words))
         else:
             notes.append(
-                f"{text['method']}{sep}{method}"
+                message("publication.method", lang, method=method)
                 + (f"（{source['note']}）" if source.get("note") else "")
             )
         params = source.get("parameters") or {}
         if params and lang == "en":  # parameter names are code; the Chinese notes say the rule
             notes.append(
-                f"{text['parameters']}{sep}" + ", ".join(f"{k}={v}" for k, v in params.items())
+                message(
+                    "publication.parameters",
+                    lang,
+                    parameters=", ".join(f"{k}={v}" for k, v in params.items()),
+                )
             )
         if source.get("data_hash"):
-            notes.append(f"{text['data_hash']}{sep}{source['data_hash']}")
-    notes.append(f"{text['hash']}{sep}{version.content_hash}")
+            notes.append(message("publication.data_hash", lang, hash=source["data_hash"]))
+    notes.append(message("publication.hash", lang, hash=version.content_hash))
     return notes
 
 
@@ -508,7 +438,7 @@ def _long_lines(version: TableVersion, lang: str) -> pd.DataFrame:
             lambda c: _label(comps.get(c), c, "en") if c else ""
         )
     names = {
-        c: LONG_COLUMNS[c][1 if lang == "en" else 0]
+        c: code_label("publication_column", c, lang)
         if c in LONG_COLUMNS
         else _field_label(version, c, lang)
         for c in cols
@@ -592,7 +522,8 @@ def write_workbook(pub: Publication, path: str | Path) -> Path:
             )
             sheet.cell(first_row + i, 1 + j).alignment = Alignment(vertical="center")
     notes_row = first_row + len(pub.body) + 1
-    sheet.cell(notes_row, 1, _t(pub.lang)["notes"] + _t(pub.lang)["sep"]).font = Font(bold=True)
+    heading = message("publication.notes", pub.lang) + message("publication.sep", pub.lang)
+    sheet.cell(notes_row, 1, heading).font = Font(bold=True)
     for k, note in enumerate(pub.notes, start=1):
         row = notes_row + k
         sheet.cell(row, 1, text(f"{k}. {note}")).alignment = Alignment(
@@ -620,7 +551,7 @@ def _write_lines_sheet(book: object, pub: Publication) -> None:
 
     from costperf.io.write import neutralise_text as text
 
-    sheet = book.create_sheet(_t(pub.lang)["lines"])
+    sheet = book.create_sheet(message("publication.lines", pub.lang))
     sheet.append([text(c) for c in pub.lines.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -696,7 +627,6 @@ def render_html(pub: Publication, *, embed: bool = True) -> str:
     """The publication as one self-contained UTF-8 HTML page (inline CSS, the subset
     CJK font embedded, no other assets)."""
     esc = html.escape
-    text = _t(pub.lang)
     out = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if pub.lang == "zh" else "en"}">',
@@ -744,7 +674,7 @@ def render_html(pub: Publication, *, embed: bool = True) -> str:
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody>")
     out.append("</table>")
-    out.append(f"<h2>{esc(text['notes'])}</h2>")
+    out.append(f"<h2>{esc(message('publication.notes', pub.lang))}</h2>")
     out.append('<ol class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in pub.notes) + "</ol>")
     out += ["</body>", "</html>"]
     page = "\n".join(out) + "\n"
