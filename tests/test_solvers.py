@@ -30,3 +30,15 @@ def test_dea_prints_nothing_and_survives_an_earlier_highs_model(capfd):
     assert np.isclose(scores["efficiency_in"].min(), 0.5)
     out, _ = capfd.readouterr()
     assert out == ""
+
+
+def test_every_highs_instance_runs_on_the_same_one_thread():
+    """A MILP's plan must not depend on the machine's cores (HiGHS's default is half of
+    them, and the case's savings plan differed on 1, 2 and 4 threads), and the scheduler
+    is process-wide: every instance asks for the same count."""
+    from costperf.solvers import THREADS
+
+    assert THREADS == 1
+    for options in ({}, {"presolve": "off"}, {"mip_rel_gap": 1e-6}):
+        h = quiet_highs(**options)
+        assert h.getOptionValue("threads")[1] == THREADS

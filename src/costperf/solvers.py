@@ -7,9 +7,17 @@ for the moment of construction, and with ``output_flag`` off afterwards.
 
 HiGHS's thread scheduler is global to the process: the first instance that runs fixes
 the number of threads, and a later instance that asks for a different ``threads``
-fails every solve with an error status. So costperf never sets ``threads`` (the DEA
-once did, and any other HiGHS model solved earlier in the same process, such as the
-optimiser's, made every DEA score NaN).
+fails every solve with an error status (the DEA once set its own, and any other HiGHS
+model solved earlier in the same process, such as the optimiser's, made every DEA score
+NaN). So every instance is made here, all with the same :data:`THREADS` = 1:
+
+* a MILP's answer must not depend on the machine: with HiGHS's default (half the
+  cores) the case's savings plan stopped at another incumbent within the 1e-6 gap on 1,
+  2 and 4 threads (322,023,371 / 391 / 306 yuan);
+* one thread also costs half the CPU of two on that model (0.27 s against 0.55 s, the
+  same wall time): the parallel work of HiGHS's MIP is speculative;
+* costperf's own parallelism is outside HiGHS (the DEA solves independent models in
+  Python threads; HiGHS releases the GIL).
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import threading
 from collections.abc import Iterator
 
 _LOCK = threading.Lock()
+#: HiGHS threads of every instance (one scheduler for the whole process)
+THREADS = 1
 
 
 @contextlib.contextmanager
@@ -64,6 +74,7 @@ def quiet_highs(**options: object):
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("log_to_console", False)
+        h.setOptionValue("threads", THREADS)
     for name, value in options.items():
         h.setOptionValue(name, value)
     return h
