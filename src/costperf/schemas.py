@@ -355,6 +355,30 @@ def column_unit(name: str) -> str:
     return table.at[name, "unit"] if name in table.index else ""
 
 
+#: budget years a table may name (a year outside is a typing error, e.g. 20277 or 1e308)
+YEARS = (1900, 2200)
+
+
+def check_years(
+    frame: pd.DataFrame, column: str = "year", *, shown: pd.Series | None = None
+) -> pd.DataFrame:
+    """A year that is not a whole number, or outside :data:`YEARS`, in a typed column
+    (``shown``: the cells as the file gave them, for the messages)."""
+    year = pd.to_numeric(frame[column], errors="coerce")
+    given = year.notna()
+    fractional = given & year.ne(year.round())
+    low, high = YEARS
+    outside = given & ~fractional & ((year < low) | (year > high))
+    return concat_problems(
+        [
+            row_problems(frame, fractional, column, "a whole year", "not_whole", values=shown),
+            row_problems(
+                frame, outside, column, f"a year from {low} to {high}", "not_allowed", values=shown
+            ),
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class Schema:
     """Columns, types and checks of one input table.
@@ -439,6 +463,8 @@ class Schema:
             required=[c for c in self.required if c not in self.nullable and c not in self.numeric],
         )
         parts.append(found)
+        if "year" in self.numeric and "year" in out:
+            parts.append(check_years(out, shown=frame["year"]))
         parts.append(check_unique(out, self.key, what=" + ".join(self.key)))
         out.attrs = dict(frame.attrs)
         return out, concat_problems(parts)

@@ -105,10 +105,10 @@ def read_model_tables(
         from costperf.standards import read_standards, shipped_standards
 
         standards = read_standards(standards_dir) if standards_dir else shipped_standards()
-    from costperf.optimize.tables import check_links
+    from costperf.optimize.tables import check_groups, check_links
 
     links = check_links(frames["resources"], frames["constraints"], frames["coefficients"])
-    raise_all([], [links], "the optimiser's tables")
+    raise_all([], [links, check_groups(frames["resources"])], "the optimiser's tables")
     tables, problems = prepare_model(
         frames["resources"],
         frames["constraints"],

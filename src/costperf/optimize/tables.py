@@ -146,13 +146,34 @@ def check_links(
     return concat_problems(parts)
 
 
+def check_groups(resources: pd.DataFrame) -> pd.DataFrame:
+    """Resources of one project naming different groups: a project is in one group (the
+    proposal sums each project once, within its group)."""
+    if "group" not in resources or "project_id" not in resources:
+        return empty_problems()
+    group, project = resources["group"], resources["project_id"]
+    named = group.notna() & project.notna()
+    first = group.where(named).groupby(project.where(named)).transform("first")
+    differs = named & group.ne(first)
+    if not differs.any():
+        return empty_problems()
+    expected = (
+        "the group its project's other resources name ('" + first[differs].astype(str) + "' for "
+        "project '" + project[differs].astype(str) + "'): a project belongs to one group"
+    )
+    problems = row_problems(resources, differs, "group", "", Check.INCONSISTENT)
+    problems["expected"] = expected.to_numpy()
+    return problems
+
+
 def check_model(
     resources: pd.DataFrame, constraints: pd.DataFrame, coefficients: pd.DataFrame
 ) -> pd.DataFrame:
     """Every problem of the three typed tables, across them too (never raises)."""
     frames = {"resources": resources, "constraints": constraints, "coefficients": coefficients}
     parts = [check_table(name, frame) for name, frame in frames.items()]
-    return concat_problems([*parts, check_links(resources, constraints, coefficients)])
+    links = check_links(resources, constraints, coefficients)
+    return concat_problems([*parts, links, check_groups(resources)])
 
 
 def _closed(frame: pd.DataFrame, column: str, mapping: dict[str, str], listing: str):
