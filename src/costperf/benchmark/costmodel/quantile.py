@@ -23,20 +23,38 @@ def rq_coefficients(X: np.ndarray, y: np.ndarray, tau: float) -> np.ndarray:
     HiGHS dual simplex; its equality duals are the coefficients. The vertex is then
     recomputed from the ``p`` observations it interpolates, to full precision.
     """
-    from scipy.optimize import linprog
+    return rq_vertex(X, y, tau, _dual_lp_coefficients(X, y, tau))
 
-    res = linprog(
-        -y,
-        A_eq=X.T,
-        b_eq=(1.0 - tau) * X.sum(axis=0),
-        bounds=(0.0, 1.0),
-        method="highs-ds",
-        options={"presolve": False},  # 3x faster here: presolve gains nothing on p rows
-    )
-    if res.status != 0:  # the LP is always feasible and bounded
-        msg = f"quantile-regression LP failed: {res.message}"
+
+def _dual_lp_coefficients(X: np.ndarray, y: np.ndarray, tau: float) -> np.ndarray:
+    """The dual LP in highspy, posed and solved as ``scipy.optimize.linprog(-y, A_eq=X.T,
+    b_eq=(1 - tau) X'1, bounds=(0, 1), method="highs-ds", options={"presolve": False})``
+    poses it (the same sparse columns and options: dual simplex, no presolve, which is
+    3x faster here), without importing scipy.optimize (0.2 s). Equal to linprog's duals
+    in the tests, degenerate problems included."""
+    import highspy
+
+    from costperf.solvers import quiet_highs
+
+    n, p = X.shape
+    obs, params = np.nonzero(X)  # row-major: the nonzeros of X' column by column
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, p
+    lp.col_cost_ = -np.asarray(y, dtype=float)
+    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
+    lp.row_lower_ = lp.row_upper_ = (1.0 - tau) * X.sum(axis=0)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.r_[0, np.cumsum(np.count_nonzero(X, axis=1))].astype(np.int32)
+    lp.a_matrix_.index_ = params.astype(np.int32)
+    lp.a_matrix_.value_ = np.asarray(X[obs, params], dtype=float)
+    h = quiet_highs(presolve="off", solver="simplex", simplex_strategy=1)  # 1: dual
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:  # the LP is always feasible and bounded
+        msg = f"quantile-regression LP failed: {h.modelStatusToString(status)}"
         raise RuntimeError(msg)
-    return rq_vertex(X, y, tau, -np.asarray(res.eqlin.marginals, dtype=float))
+    return -np.asarray(h.getSolution().row_dual, dtype=float)
 
 
 def rq_vertex(X: np.ndarray, y: np.ndarray, tau: float, coef: np.ndarray) -> np.ndarray:
