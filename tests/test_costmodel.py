@@ -310,6 +310,46 @@ def test_rq_nerlove_is_optimal_and_agrees_with_statsmodels(nerlove):
     assert model.fit["pseudo_r2"] == pytest.approx(1 - model.fit["objective"] / null)
 
 
+def _linprog_rq(X: np.ndarray, y: np.ndarray, tau: float) -> np.ndarray:
+    """rq_coefficients as it was with scipy's linprog (its HiGHS), the vertex step kept."""
+    from costperf.benchmark.costmodel.quantile import rq_vertex
+
+    res = linprog(
+        -y,
+        A_eq=X.T,
+        b_eq=(1.0 - tau) * X.sum(axis=0),
+        bounds=(0.0, 1.0),
+        method="highs-ds",
+        options={"presolve": False},
+    )
+    assert res.status == 0
+    return rq_vertex(X, y, tau, -np.asarray(res.eqlin.marginals, dtype=float))
+
+
+def test_rq_equals_scipy_linprog_also_when_degenerate(engel):
+    rng = np.random.default_rng(11)
+    problems = [
+        (engel[["income"]].assign(c=1.0)[["c", "income"]].to_numpy(), engel["foodexp"], t)
+        for t in (0.05, 0.25, 0.5, 0.9)
+    ]
+    for i in range(60):
+        n, p = int(rng.integers(6, 150)), int(rng.integers(1, 5))
+        if i % 2:  # integer data: ties, many optimal vertices
+            X = np.column_stack([np.ones(n), rng.integers(0, 3, size=(n, p - 1))]).astype(float)
+            y = rng.integers(0, 5, size=n).astype(float)
+        else:
+            X = np.column_stack([np.ones(n), rng.normal(size=(n, p - 1)) * 50])
+            y = X @ rng.normal(size=p) + rng.standard_t(3, size=n)
+        if np.linalg.matrix_rank(X) == p:
+            problems.append((X, y, float(rng.choice([0.1, 0.25, 0.5, 0.75]))))
+    degenerate = 0
+    for X, y, tau in problems:
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        np.testing.assert_array_equal(rq_coefficients(X, y, tau), _linprog_rq(X, y, tau))
+        degenerate += rq_subgradient(X, y, tau, rq_coefficients(X, y, tau)) is None
+    assert degenerate >= 10  # the degenerate problems were there
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=SEEDS, n=st.integers(8, 80), p=st.integers(1, 3), tau=st.floats(0.05, 0.95))
 def test_rq_properties(seed, n, p, tau):

@@ -272,7 +272,7 @@ def test_cooks_distance_against_the_formula():
     assert cooks_distance_outliers(result, threshold=0.02)["outlier"].sum() == int(
         (expected > 0.02).sum()
     )
-    with pytest.raises(TypeError, match="expects a fitted statsmodels regression result"):
+    with pytest.raises(TypeError, match="expects an OLS fit"):
         cooks_distance_outliers(design)
     with pytest.raises(InputError, match="threshold must be a positive number"):
         cooks_distance_outliers(result, threshold=0)

@@ -240,7 +240,10 @@ def cooks_distance_outliers(result: object, *, threshold: float | None = None) -
     Parameters
     ----------
     result
-        A fitted statsmodels regression result (``OLS(...).fit()``).
+        A least-squares fit: ``CostModel.result`` of an OLS
+        :func:`~costperf.benchmark.costmodel.fit_cost_model` (an
+        :class:`~costperf.benchmark.costmodel.lsq.OlsFit`), or a fitted statsmodels
+        regression result (``OLS(...).fit()``).
     threshold
         Flag ``D_i > threshold``; default ``4 / n`` with n the number of observations
         used in the fit.  An undefined distance (leverage 1) is flagged as well.
@@ -251,15 +254,20 @@ def cooks_distance_outliers(result: object, *, threshold: float | None = None) -
         Indexed like the model's rows: ``cooks_distance`` and :data:`OUTLIER_COLUMNS`
         (``lower_fence`` NaN, ``upper_fence`` the threshold).
     """
-    get_influence = getattr(result, "get_influence", None)
-    if get_influence is None:
+    from costperf.benchmark.costmodel.lsq import OlsFit
+
+    if isinstance(result, OlsFit):
+        distance, labels = result.cooks_distance(), result.row_labels
+    elif hasattr(result, "get_influence"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            distance = np.asarray(result.get_influence().cooks_distance[0], dtype=float)
+        labels = getattr(getattr(result.model, "data", None), "row_labels", None)
+    else:
         msg = (
-            "cooks_distance_outliers expects a fitted statsmodels regression result "
-            f"(OLS(...).fit()), got {type(result).__name__}"
+            "cooks_distance_outliers expects an OLS fit (CostModel.result) or a fitted "
+            f"statsmodels regression result (OLS(...).fit()), got {type(result).__name__}"
         )
         raise TypeError(msg)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        distance = np.asarray(get_influence().cooks_distance[0], dtype=float)
     nobs = int(result.nobs)
     if threshold is None:
         threshold, label = 4.0 / nobs, "4/n"
@@ -268,7 +276,6 @@ def cooks_distance_outliers(result: object, *, threshold: float | None = None) -
         raise InputError(msg)
     else:
         label = "threshold"
-    labels = getattr(getattr(result.model, "data", None), "row_labels", None)
     index = pd.Index(labels) if labels is not None else pd.RangeIndex(len(distance))
     undefined = ~np.isfinite(distance)
     flagged = undefined | (distance > threshold)

@@ -4,8 +4,9 @@ Which drivers explain why one contract's unit cost differs from another's (wage 
 frequency, road grade, scale)? :func:`fit_cost_model` fits a cost function written as a
 model formula, e.g. ``np.log(unit_cost) ~ np.log(wage_index) + C(road_grade)``:
 
-* **OLS** (statsmodels) with the standard errors chosen by ``se``. Each type is the one
-  R users know, named in the output:
+* **OLS** (QR least squares in numpy, the arithmetic of statsmodels' ``OLS.fit(method =
+  "qr")``, which the tests use as the oracle) with the standard errors chosen by ``se``.
+  Each type is the one R users know, named in the output:
 
   ==========  ==============================================================
   ``se``      R equivalent
@@ -61,6 +62,7 @@ Steps (one module each, in pipeline order)
 ``options``  checks of the fit and prediction options
 ``fit``      :func:`fit_cost_model`, the entry point that runs the steps
 ``ols``      OLS fit and its R-equivalent covariances
+``lsq``      :class:`OlsFit`: QR least squares, covariances, Cook's distance
 ``quantile`` exact quantile-regression fit, bandwidths and covariances
 ``results``  coefficient table and prediction spec shared by both fits
 ``predict``  :func:`predict_cost`, intervals and retransformation to cost
@@ -70,6 +72,7 @@ Steps (one module each, in pipeline order)
 """
 
 from costperf.benchmark.costmodel.fit import fit_cost_model
+from costperf.benchmark.costmodel.lsq import OlsFit
 from costperf.benchmark.costmodel.model import (
     OLS_SE_TYPES,
     QUANTILE_SE_TYPES,
@@ -91,6 +94,7 @@ __all__ = [
     "QUANTILE_SE_TYPES",
     "RETRANSFORMS",
     "CostModel",
+    "OlsFit",
     "bandwidth_rq",
     "check_loss",
     "fit_cost_model",

@@ -62,7 +62,9 @@ class CostModel:
     cov
         Covariance matrix of the coefficients used for ``se``.
     result
-        The statsmodels results object (OLS only; for internal use).
+        The least-squares fit, an :class:`~costperf.benchmark.costmodel.lsq.OlsFit`
+        (OLS only, else None): design matrix, response, residuals, leverages and
+        :meth:`~costperf.benchmark.costmodel.lsq.OlsFit.cooks_distance`.
     """
 
     formula: str

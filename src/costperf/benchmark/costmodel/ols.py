@@ -1,5 +1,6 @@
-"""Step 3a, OLS: the statsmodels fit with R-equivalent covariances (classical, HC0-HC3,
-cluster), the leverage check for HC2/HC3 and R's summary.lm / logLik.lm figures."""
+"""Step 3a, OLS: the QR fit with R-equivalent covariances (classical, HC0-HC3, cluster;
+:mod:`~costperf.benchmark.costmodel.lsq`), the leverage check for HC2/HC3 and R's
+summary.lm / logLik.lm figures."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 
 from costperf.benchmark.costmodel.design import Design
 from costperf.benchmark.costmodel.formula import Formula, where_of
+from costperf.benchmark.costmodel.lsq import least_squares
 from costperf.benchmark.costmodel.model import SE_LABELS, CostModel
 from costperf.benchmark.costmodel.results import coefficient_table, model_spec
 from costperf.errors import raise_if_problems
@@ -22,23 +24,9 @@ def fit_ols(
     cluster: str | None,
     alpha: float,
 ) -> CostModel:
-    from statsmodels.regression.linear_model import OLS  # not statsmodels.api (17x the import)
-
     if se in ("HC2", "HC3"):
         _check_leverage(design, se)
-    model = OLS(design.y, pd.DataFrame(design.X, columns=design.names))
-    if se == "nonrobust":
-        result = model.fit(method="qr")
-    elif se == "cluster":
-        result = model.fit(
-            method="qr",
-            cov_type="cluster",
-            use_t=True,
-            cov_kwds={"groups": groups, "use_correction": True},
-        )
-    else:
-        result = model.fit(method="qr", cov_type=se, use_t=True)
-    cov = np.asarray(result.cov_params(), dtype=float)
+    result = least_squares(design.X, design.y, se, groups)
     label = SE_LABELS.get(se, "")
     if se == "cluster":
         label = (
@@ -46,15 +34,10 @@ def fit_ols(
             f"type = 'HC1', cadjust = TRUE); CRV1)"
         )
     table = coefficient_table(
-        design.names,
-        np.asarray(result.params),
-        np.sqrt(np.diag(cov)),
-        result.df_resid,
-        alpha,
-        label,
+        design.names, result.params, np.sqrt(np.diag(result.cov)), result.df_resid, alpha, label
     )
-    fit = _ols_fit_stats(design, np.asarray(result.resid), se, label)
-    spec = model_spec(design, parsed, np.asarray(result.normalized_cov_params, dtype=float))
+    fit = _ols_fit_stats(design, result.resid, se, label)
+    spec = model_spec(design, parsed, result.xtx_inv)
     return CostModel(
         parsed.text,
         "ols",
@@ -62,7 +45,7 @@ def fit_ols(
         se,
         table,
         fit,
-        pd.DataFrame(cov, index=design.names, columns=design.names),
+        pd.DataFrame(result.cov, index=design.names, columns=design.names),
         result,
         spec,
     )

@@ -13,6 +13,7 @@ from costperf.benchmark.costmodel.design import nonfinite_problems
 from costperf.benchmark.costmodel.formula import Formula, typed_columns, where_of
 from costperf.benchmark.costmodel.model import RETRANSFORMS, CostModel, ModelSpec
 from costperf.benchmark.costmodel.options import check_alpha
+from costperf.benchmark.costmodel.results import t_ppf
 from costperf.errors import InputError, raise_if_problems
 from costperf.schemas import LOCATION, concat_problems, row_problems
 
@@ -49,8 +50,6 @@ def predict_cost(
         quantile regression adds ``quantile_cost`` (``exp(fitted)``, the tau-quantile
         of cost) and ``cost_ci_low``, ``cost_ci_high``.
     """
-    from scipy import stats
-
     if retransform not in RETRANSFORMS:
         msg = f"unknown retransform {retransform!r}; use one of: {', '.join(RETRANSFORMS)}"
         raise InputError(msg)
@@ -59,7 +58,7 @@ def predict_cost(
     coef = model.coefficients["coef"].to_numpy(dtype=float)
     fitted = X @ coef
     df = model.fit["df_resid"]
-    crit = stats.t.ppf(1 - alpha / 2, df)
+    crit = t_ppf(1 - alpha / 2, df)
     if model.method == "ols":
         sigma = model.fit["sigma"]
         se_fit = sigma * np.sqrt(np.einsum("ij,jk,ik->i", X, model.spec.xtx_inv, X))

@@ -70,7 +70,7 @@ def model_drop_grid(peers, dims, spec: RuleSpec, params, grid_of=None) -> pd.Dat
     data = peers[used].reset_index(drop=True)
     model = fit_rule_model(data, formula, spec, params)
     ols = model if spec.kind == "regression" else fit_cost_model(data, formula)
-    X, y = np.asarray(ols.result.model.exog), np.asarray(ols.result.model.endog)
+    X, y = ols.result.exog, ols.result.endog
     n, p = X.shape
     keys, code_all = cell_codes(peers, dims)
     code = code_all[used]

@@ -157,7 +157,7 @@ def regression_drop_grid(
     """Leave-one-out values of a model rule without refitting through the formula layer.
 
     The design matrix and response of the base fit are reused: each drop refits by
-    least squares (the QR solution statsmodels gives for a full-rank design) or by
+    least squares (the QR solution of the base fit, for a full-rank design) or by
     :func:`~costperf.benchmark.costmodel.rq_coefficients`, with the retransform and
     the cells' median drivers recomputed without the dropped peer. Equal to calling
     :func:`regression_rule` on the reduced data (checked in the tests).
@@ -178,7 +178,7 @@ def regression_drop_grid(
     data = units[used].reset_index(drop=True)
     model = fit_rule_model(data, formula, spec, params)
     ols = model if spec.kind == "regression" else fit_cost_model(data, formula)
-    X, y = np.asarray(ols.result.model.exog), np.asarray(ols.result.model.endog)
+    X, y = ols.result.exog, ols.result.endog
     n, p = X.shape
     keys = cell_keys(units, dims)
     ids = units[params["id"]].astype(str).to_numpy()
