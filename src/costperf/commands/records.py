@@ -13,6 +13,8 @@ import argparse
 import os
 from pathlib import Path
 
+from costperf.commands._tables import lang_argument
+
 DEFAULT_STORE = "records.sqlite"
 TABLE_NAMES = {  # what `records list TABLE` accepts -> the store's table
     "runs": "runs",
@@ -36,7 +38,9 @@ FILTERS = {  # option -> column
 }
 
 
-def _store_option(p: argparse.ArgumentParser) -> None:
+def _common_options(p: argparse.ArgumentParser) -> None:
+    """``--lang`` (the text printed and the headers written) and ``--records``."""
+    lang_argument(p)
     p.add_argument(
         "--records",
         default=os.environ.get("COSTPERF_RECORDS", DEFAULT_STORE),
@@ -75,7 +79,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--rules", type=Path, default=None, help="rules (default policies/monitoring.toml)"
     )
     p.add_argument("--out", type=Path, default=None, help="folder for monitoring_flags.csv")
-    _store_option(p)
+    _common_options(p)
     p.set_defaults(func=run_import_monitoring)
 
     p = sub.add_parser("import-evaluation", help="record evaluation results and grade them")
@@ -85,7 +89,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--rules", type=Path, default=None, help="rules (default policies/evaluation.toml)"
     )
     p.add_argument("--out", type=Path, default=None, help="folder for evaluations.csv")
-    _store_option(p)
+    _common_options(p)
     p.set_defaults(func=run_import_evaluation)
 
     p = sub.add_parser("feedback", help="next year's recommendation per project")
@@ -98,8 +102,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--all-projects", action="store_true", help="every project on record")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
-    _store_option(p)
+    _common_options(p)
     p.set_defaults(func=run_feedback)
 
     p = sub.add_parser("rederive", help="re-derive a unit-cost standard from recorded actuals")
@@ -111,35 +114,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--standards", type=Path, default=None, help="folder with the version in force")
     p.add_argument("--rules", type=Path, default=None, help="default policies/rederive.toml")
     p.add_argument("--rule", default=None, help="derivation rule (default: the class's)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
-    _store_option(p)
+    _common_options(p)
     p.set_defaults(func=run_rederive)
 
     p = sub.add_parser("list", help="list records (runs, decisions, flags, ...)")
     p.add_argument("table", nargs="?", default="runs", choices=tuple(TABLE_NAMES))
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
     p.add_argument("--limit", type=int, default=50, help="rows shown (default 50; 0: all)")
     _filter_options(p)
-    _store_option(p)
+    _common_options(p)
     p.set_defaults(func=run_list)
 
     p = sub.add_parser("show", help="one run: what it was, its inputs and rows")
     p.add_argument("run_id")
-    _store_option(p)
+    _common_options(p)
     p.set_defaults(func=run_show)
 
-    p = sub.add_parser("export", help="write records to Excel (Chinese headers)")
+    p = sub.add_parser("export", help="write records to Excel (headers in --lang)")
     p.add_argument("-o", "--output", type=Path, required=True, help="workbook (.xlsx)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
     _filter_options(p)
-    _store_option(p)
+    _common_options(p)
     p.set_defaults(func=run_export)
 
     p = sub.add_parser("history", help="year-over-year view per department and project")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
     _filter_options(p)
-    _store_option(p)
+    _common_options(p)
     p.set_defaults(func=run_history)
 
 
@@ -147,7 +146,7 @@ def run_import_monitoring(args: argparse.Namespace) -> int:
     from costperf.records.loop import import_monitoring
 
     result = import_monitoring(
-        args.file, args.records, rules=args.rules, sheet=args.sheet, out=args.out
+        args.file, args.records, rules=args.rules, sheet=args.sheet, out=args.out, lang=args.lang
     )
     print(result)
     return 0
@@ -157,7 +156,14 @@ def run_import_evaluation(args: argparse.Namespace) -> int:
     from costperf.records.loop import import_evaluation
 
     print(
-        import_evaluation(args.file, args.records, rules=args.rules, sheet=args.sheet, out=args.out)
+        import_evaluation(
+            args.file,
+            args.records,
+            rules=args.rules,
+            sheet=args.sheet,
+            out=args.out,
+            lang=args.lang,
+        )
     )
     return 0
 
@@ -206,6 +212,7 @@ def _filters(args: argparse.Namespace) -> dict:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from costperf.columns import message
     from costperf.records.loop import list_records, show_frame
 
     frame = list_records(
@@ -214,27 +221,30 @@ def run_list(args: argparse.Namespace) -> int:
     shown = frame if args.limit == 0 else frame.head(args.limit)
     print(show_frame(shown, args.lang))
     more = len(frame) - len(shown)
-    print(
-        f"（共 {len(frame)} 行"
-        + (f"，另有 {more} 行未显示，--limit 0 显示全部）" if more else "）")
-    )
+    if more:
+        print(message("records.list.total_more", args.lang, n=len(frame), more=more))
+    else:
+        print(message("records.list.total", args.lang, n=len(frame)))
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
     from costperf.records.loop import show_run
 
-    print(show_run(args.records, args.run_id))
+    print(show_run(args.records, args.run_id, lang=args.lang))
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from costperf.columns import message
     from costperf.records.loop import export_records
 
     path, counts = export_records(
         args.records, args.output, _filters(args), current=not args.all, lang=args.lang
     )
-    print("导出：" + "，".join(f"{k} {v} 行" for k, v in counts.items()) + f" → {path}")
+    shown = [message("records.export.count", args.lang, table=k, n=v) for k, v in counts.items()]
+    separator = message("list.separator", args.lang)
+    print(message("records.export.written", args.lang, counts=separator.join(shown), path=path))
     return 0
 
 

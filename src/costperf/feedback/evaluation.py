@@ -107,11 +107,19 @@ def disagreements(evaluations: pd.DataFrame, policy: EvaluationPolicy) -> pd.Dat
         for y, k, s, g, ok, os, og, d in _rows(out)
     ]
     out["reason_en"] = [
-        f"{y}: {k} evaluation {s:g} ({g}) and {ok} evaluation {os:g} ({og}) disagree; the "
-        f"{k} evaluation stands ({d:+g} points); spot-check"
+        f"{y}: {k} evaluation {s:g} ({grade_en(g)}) and {ok} evaluation {os:g} ({grade_en(og)}) "
+        f"disagree; the {k} evaluation stands ({d:+g} points); spot-check"
         for y, k, s, g, ok, os, og, d in _rows(out)
     ]
     return out[DISAGREEMENT_COLUMNS].reset_index(drop=True)
+
+
+def grade_en(grade: object) -> str:
+    """A grade in English words (labels.csv ``grade``: 良 -> good); a grade the table does
+    not know (a policy's own) as it is."""
+    from costperf.columns import code_label
+
+    return code_label("grade", grade, "en")
 
 
 def _rows(out: pd.DataFrame):  # noqa: ANN202 - an iterator of tuples

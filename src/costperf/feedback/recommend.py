@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from costperf.feedback.evaluation import KIND_ZH, EvaluationPolicy, standing
+from costperf.feedback.evaluation import KIND_ZH, EvaluationPolicy, grade_en, standing
 from costperf.feedback.policies import FeedbackPolicy, FeedbackRule
 from costperf.standards.derive import round_half_up
 
@@ -194,8 +194,8 @@ def _one(
         zh.append(f"{got}{extra}：规则“{rule.name}”，{ACTION_ZH[rule.recommendation]}"
                   + (f"{rule.cut_rate:.0%}" if 0 < rule.cut_rate < 1 else ""))  # fmt: skip
         en.append(
-            f"{base_year} {kind} evaluation {score:g} ({grade}"
-            + (f", previous year {previous}" if previous is not None else "")
+            f"{base_year} {kind} evaluation {score:g} ({grade_en(grade)}"
+            + (f", previous year {grade_en(previous)}" if previous is not None else "")
             + (f", attainment {attainment:.0%}" if attainment is not None else "")
             + f"): rule '{rule.name}', {rule.recommendation} {rule.cut_rate:.0%}"
         )

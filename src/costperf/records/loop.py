@@ -76,8 +76,12 @@ def import_monitoring(
     rules: Path | None = None,
     sheet: str | None = None,
     out: Path | None = None,
+    lang: str = "zh",
 ) -> str:
-    """Read, check and flag 双监控 rows; write ``monitoring_flags.csv``; record both."""
+    """Read, check and flag 双监控 rows; write ``monitoring_flags.csv``; record both.
+
+    Returns the summary the command prints, in ``lang`` ('zh' or 'en').
+    """
     from costperf.feedback import monitoring_flags
     from costperf.feedback.inputs import MONITORING, check_monitoring
     from costperf.feedback.policies import load_monitoring_policy, policy_record
@@ -107,7 +111,7 @@ def import_monitoring(
         store, observations, stored, inputs_hash=digest, policy=policy_record(policy),
         source_files=[file], summary=_flag_counts(flags),
     )  # fmt: skip
-    return _monitoring_text(file, rows, flags, written, store, out)
+    return _monitoring_text(file, rows, flags, written, store, out, lang)
 
 
 def _json(value: object) -> object:
@@ -120,24 +124,40 @@ def _flag_counts(flags: pd.DataFrame) -> dict:
     return {"flags": {k: int(v) for k, v in counts.items()}, "amount": amount}
 
 
-def _monitoring_text(file, rows, flags, written, store, out) -> str:  # noqa: ANN001
+def _monitoring_text(file, rows, flags, written, store, out, lang) -> str:  # noqa: ANN001
     slow = flags[flags["flag"] == "slow_execution"]
     dev = flags[flags["flag"] == "target_deviation"]
+    path = as_target(store)
     lines = [
-        f"双监控：{file}，{rows['project_id'].nunique()} 个项目、{len(rows)} 行；"
-        f"执行进度偏慢 {len(slow)} 项（建议收回或调剂 {slow['amount'].sum():,.2f} 元），"
-        f"绩效目标偏离 {len(dev)} 项"
-    ]
-    if written.existing:
-        lines.append(f"  相同内容已于运行 {written.run_id} 记录，未重复记录（{as_target(store)}）")
-    else:
-        n = len(written.ids.get("monitoring_observations", []))
-        lines.append(
-            f"  已记录：运行 {written.run_id}，观测 {n} 行、预警 {len(flags)} 条 → {as_target(store)}"
-        )
+        message("records.monitoring.summary", lang, file=file,
+                projects=rows["project_id"].nunique(), rows=len(rows), slow=len(slow),
+                amount=slow["amount"].sum(), deviations=len(dev)),
+        "  " + (
+            message("records.already_recorded_in", lang, run_id=written.run_id, path=path)
+            if written.existing
+            else message("records.monitoring.recorded", lang, run_id=written.run_id,
+                         observations=len(written.ids.get("monitoring_observations", [])),
+                         flags=len(flags), path=path)
+        ),
+    ]  # fmt: skip
     if out is not None:
-        lines.append(f"  输出：{Path(out) / 'monitoring_flags.csv'}")
+        lines.append(
+            "  " + message("records.outputs", lang, files=Path(out) / "monitoring_flags.csv")
+        )
     return "\n".join(lines)
+
+
+def _joined(lang: str, items: list[str]) -> str:
+    """``items`` joined by the list separator of ``lang`` (labels.csv ``list.separator``)."""
+    return message("list.separator", lang).join(items)
+
+
+def _counts(lang: str, counts: Mapping[str, int], kind: str | None = None) -> str:
+    """``label n`` for each entry (labelled through labels.csv ``kind`` if given), joined."""
+    return _joined(lang, [
+        message("records.count", lang, label=_label(kind, k, lang) if kind else k, n=n)
+        for k, n in counts.items()
+    ])  # fmt: skip
 
 
 # ------------------------------------------------------------------ evaluation
@@ -150,8 +170,12 @@ def import_evaluation(
     rules: Path | None = None,
     sheet: str | None = None,
     out: Path | None = None,
+    lang: str = "zh",
 ) -> str:
-    """Read, check and grade evaluations; report self/key disagreements; record both."""
+    """Read, check and grade evaluations; report self/key disagreements; record both.
+
+    Returns the summary the command prints, in ``lang`` ('zh' or 'en').
+    """
     from costperf.feedback import disagreements, graded
     from costperf.feedback.inputs import EVALUATIONS, check_evaluations
     from costperf.feedback.policies import load_evaluation_policy, policy_record
@@ -194,19 +218,21 @@ def import_evaluation(
                  "disagreements": len(disputes)},
     )  # fmt: skip
     counts = rows["grade"].value_counts()
+    grades = _counts(lang, {g: int(counts.get(g, 0)) for g, _ in policy.grades}, "grade")
     text = [
-        f"绩效评价：{file}，{len(rows)} 条；"
-        + "，".join(f"{g} {int(counts.get(g, 0))}" for g, _ in policy.grades)
-        + f"；自评与重点评价不一致 {len(disputes)} 项（以重点评价为准，抽查复核）"
-    ]
-    for reason in disputes["reason_zh"].head(10):
+        message("records.evaluation.summary", lang, file=file, n=len(rows), grades=grades,
+                disputes=len(disputes))
+    ]  # fmt: skip
+    for reason in disputes["reason_zh" if lang == "zh" else "reason_en"].head(10):
         text.append(f"  {reason}")
-    text.append(
-        f"  相同内容已于运行 {written.run_id} 记录，未重复记录"
-        if written.existing
-        else f"  已记录：运行 {written.run_id} → {as_target(store)}"
-    )
+    text.append("  " + _recorded(written.run_id, written.existing, store, lang))
     return "\n".join(text)
+
+
+def _recorded(run_id: str, existing: bool, store: str | Path, lang: str) -> str:
+    if existing:
+        return message("records.already_recorded", lang, run_id=run_id)
+    return message("records.recorded", lang, run_id=run_id, path=as_target(store))
 
 
 # ------------------------------------------------------------------ feedback
@@ -286,20 +312,21 @@ def feedback(
         store, stored, year=year, inputs_hash=digest, policy=params, summary=totals
     )
     lines = [
-        f"{year}年度预算建议：{len(recs)} 个项目；基数 {totals['base']:,.2f} 元，"
-        f"建议数 {totals['next_year_amount']:,.2f} 元，影响 {totals['effect']:+,.2f} 元",
-        "  " + "，".join(f"{_zh('recommendation', k)} {v}" for k, v in totals["recommendations"].items()),
-        (f"  相同建议已于运行 {written.run_id} 记录，未重复记录" if written.existing
-         else f"  已记录：运行 {written.run_id} → {as_target(store)}"),
-        f"  输出：{out / 'recommendations.csv'}，{workbook}",
+        message("records.feedback.summary", lang, year=year, projects=len(recs),
+                base=totals["base"], amount=totals["next_year_amount"], effect=totals["effect"]),
+        "  " + _counts(lang, totals["recommendations"], "recommendation"),
+        "  " + (message("records.feedback.already_recorded", lang, run_id=written.run_id)
+                if written.existing else _recorded(written.run_id, False, store, lang)),
+        "  " + message("records.outputs", lang,
+                       files=_joined(lang, [str(out / "recommendations.csv"), str(workbook)])),
     ]  # fmt: skip
     return "\n".join(lines)
 
 
-def _zh(kind: str, code: object) -> str:
+def _label(kind: str, code: object, lang: str) -> str:
     from costperf.columns import code_label
 
-    return code_label(kind, code)
+    return code_label(kind, code, lang)
 
 
 def _feedback_totals(recs: pd.DataFrame) -> dict:
@@ -329,31 +356,45 @@ def _feedback_workbook(recs: pd.DataFrame, year: int, lang: str, path: Path) -> 
 
 
 def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Codes shown as labels in a Chinese workbook (recommendation, flags, kinds)."""
+    """Codes shown as labels in ``lang`` (recommendation, flags, kinds, grades), and the
+    texts of ``lang`` only: under en the Chinese reasons give way to the English ones."""
     from costperf.columns import code_label
 
-    if lang != "zh":
-        return frame
     out = frame.copy()
-    for column, kind in (
-        ("recommendation", "recommendation"),
-        ("flag", "flag"),
-        ("evaluation_kind", "evaluation_kind"),
-        ("proposed_action", "action"),
-    ):
+    for column, kind in CODED:
         if column in out:
             out[column] = out[column].map(
-                lambda v, k=kind: code_label(k, v) if isinstance(v, str) else v
+                lambda v, k=kind: code_label(k, v, lang) if isinstance(v, str) else v
             )
     if "flags" in out:
+        joiner = "；" if lang == "zh" else "; "
         out["flags"] = out["flags"].map(
             lambda t: (
-                "；".join(code_label("flag", f) for f in str(t).split(";") if f)
+                joiner.join(code_label("flag", f, lang) for f in str(t).split(";") if f)
                 if isinstance(t, str)
                 else t
             )
         )
-    return out.drop(columns=["reasons_en"], errors="ignore")
+    if lang == "zh":
+        return out.drop(columns=["reasons_en"], errors="ignore")
+    out = out.drop(columns=["reason_zh", "reasons_zh"], errors="ignore")
+    if "reasons_en" in out:  # the English reasons under the header of the reasons
+        out = out.drop(columns=["reasons"], errors="ignore").rename(
+            columns={"reasons_en": "reasons"}
+        )
+    return out
+
+
+#: coded columns of the loop's frames -> their kind in labels.csv
+CODED = (
+    ("recommendation", "recommendation"),
+    ("flag", "flag"),
+    ("evaluation_kind", "evaluation_kind"),
+    ("proposed_action", "action"),
+    ("grade", "grade"),
+    ("previous_grade", "grade"),
+    ("other_grade", "grade"),
+)
 
 
 # ------------------------------------------------------------------ rederive
@@ -461,7 +502,7 @@ def rederive(
                         ("rederive-comparison.csv", derivation.comparison),
                         ("rederive-provenance.csv", derivation.provenance)):  # fmt: skip
         written.append(_write_csv(frame, out / name))
-    diff_text = _diff(standard_set, in_force, toml_path, derivation.table.ref, out)
+    diff_text = _diff(standard_set, in_force, toml_path, derivation.table.ref, out, lang)
     provenance = _rederived_rows(derivation, units)
     run_id = write_rederivation(
         store, provenance, inputs_hash=_hash(units, list(units.columns)),
@@ -472,19 +513,26 @@ def rederive(
                  "excluded": len(excluded)},
     )  # fmt: skip
     lines = [
-        f"{class_of_matter} {year}年度完工项目 {len(units)} 个（剔除 {len(excluded)} 个）按实际成本重新测算："
-        f"{derivation.table.ref}（草案，规则 {derivation.rule}）",
-    ]
+        message("records.rederive.summary", lang, class_of_matter=class_of_matter, year=year,
+                units=len(units), excluded=len(excluded), table=derivation.table.ref,
+                rule=derivation.rule),
+    ]  # fmt: skip
     for _, row in derivation.standard.iterrows():
-        lines.append(
-            f"  {row['dims']}：{row['value']:.2f} {row['unit']}（{int(row['n_peers'])} 个项目）"
-        )
+        lines.append("  " + message("records.rederive.value", lang, dims=row["dims"],
+                                    value=row["value"], unit=_unit(row["unit"], lang),
+                                    n=int(row["n_peers"])))  # fmt: skip
     lines.append(diff_text)
-    lines.append(
-        f"  已记录：运行 {run_id}（所用记录编号见 rederive-units.csv）→ {as_target(store)}"
-    )
-    lines.append("  输出：" + "，".join(str(p) for p in written))
+    lines.append("  " + message("records.rederive.recorded", lang, run_id=run_id,
+                                path=as_target(store)))  # fmt: skip
+    lines.append("  " + message("records.outputs", lang,
+                                files=_joined(lang, [str(p) for p in written])))  # fmt: skip
     return "\n".join(lines)
+
+
+def _unit(unit: object, lang: str) -> str:
+    """A derived standard's unit ``元/<output unit>`` in ``lang`` (labels.csv ``run.unit``)."""
+    text = str(unit)
+    return message("run.unit", lang, unit=text[2:]) if text.startswith("元/") else text
 
 
 def _version_in_force(folder: Path | None, table_id: str, year: int):  # noqa: ANN202
@@ -504,11 +552,11 @@ def _version_in_force(folder: Path | None, table_id: str, year: int):  # noqa: A
     return f"{table_id}@{found.version}", standards
 
 
-def _diff(standards, in_force: str | None, toml_path: Path, ref: str, out: Path) -> str:  # noqa: ANN001
+def _diff(standards, in_force: str | None, toml_path: Path, ref: str, out: Path, lang: str) -> str:  # noqa: ANN001, E501
     from costperf.standards import diff_tables, read_standards
 
     if in_force is None:
-        return "  无现行版本可比较（用 --standards 指定现行标准表所在文件夹）"
+        return "  " + message("records.rederive.no_version_in_force", lang)
     table_id, version = in_force.split("@")
     old = standards.tables
     header = old.loc[
@@ -518,16 +566,17 @@ def _diff(standards, in_force: str | None, toml_path: Path, ref: str, out: Path)
     diff = diff_tables(both, in_force, ref, include_unchanged=True)
     _write_csv(diff, out / "rederive-diff.csv")
     counts = diff["change"].value_counts()
-    head = f"  standards diff {in_force} -> {ref}：" + "，".join(
-        f"{z} {counts.get(k, 0)}"
-        for k, z in (("changed", "变动"), ("added", "新增"), ("removed", "删除"))
-    )
-    rows = [head]
+    rows = ["  " + message("records.rederive.diff", lang, old=in_force, new=ref,
+                           **{k: counts.get(k, 0) for k in ("changed", "added", "removed")})]  # fmt: skip
     for _, r in diff.iterrows():
-        pct = "" if pd.isna(r.get("pct_change")) else f"（{r['pct_change']:+.1f}%）"
-        rows.append(
-            f"    {r['line']}：{_num(r.get('value_old'))} → {_num(r.get('value_new'))}{pct}"
+        pct = (
+            ""
+            if pd.isna(r.get("pct_change"))
+            else message("records.rederive.pct", lang, pct=r["pct_change"])
         )
+        rows.append("    " + message("records.rederive.diff_line", lang, line=r["line"],
+                                     old=_num(r.get("value_old")), new=_num(r.get("value_new")),
+                                     pct=pct))  # fmt: skip
     return "\n".join(rows)
 
 
@@ -625,11 +674,14 @@ def show_frame(frame: pd.DataFrame, lang: str) -> str:
     with pd.option_context("display.max_columns", None, "display.width", 200,
                            "display.max_colwidth", 40, "display.unicode.east_asian_width", lang == "zh"):  # fmt: skip
         shown = _display_codes(frame, lang).drop(columns=["extra", "details"], errors="ignore")
-        return to_display(shown, lang).to_string(index=False) if len(frame) else "（无记录）"
+        if not len(frame):
+            return message("records.list.none", lang)
+        return to_display(shown, lang).to_string(index=False)
 
 
-def show_run(store_name: str | Path, run_id: str) -> str:
-    """One run: kind, time, version, inputs hash, standards, parameters; rows per table."""
+def show_run(store_name: str | Path, run_id: str, *, lang: str = "zh") -> str:
+    """One run: kind, time, version, inputs hash, standards, parameters; rows per table
+    (the text the command prints, in ``lang``; stored values are shown as stored)."""
     import sqlalchemy as sa
 
     store = existing_store(store_name)
@@ -661,17 +713,28 @@ def show_run(store_name: str | Path, run_id: str) -> str:
     finally:
         store.close()
     lines = [
-        f"运行 {run['run_id']}（{run['kind']}）{run['case_name']}  {run['created_at']}  costperf {run['costperf_version']}"
-    ]
-    for key, label in (("year", "年度"), ("inputs_hash", "输入哈希"), ("config_hash", "配置哈希"),
-                       ("standards", "所用标准"), ("params_hash", "参数哈希"), ("source", "输入文件"),
-                       ("supersedes", "更正的运行"), ("summary", "汇总")):  # fmt: skip
+        message("records.show.run", lang, run_id=run["run_id"], kind=run["kind"],
+                case_name=run["case_name"], created_at=run["created_at"],
+                version=run["costperf_version"])
+    ]  # fmt: skip
+    for key in ("year", "inputs_hash", "config_hash", "standards", "params_hash", "source",
+                "supersedes", "summary"):  # fmt: skip
         if run[key] not in (None, "", "[]", "{}"):
-            lines.append(f"  {label}：{run[key]}")
+            label = _label("run_field", key, lang)
+            lines.append("  " + message("records.show.field", lang, label=label, value=run[key]))
     if superseded_by:
-        lines.append(f"  已被更正：{', '.join(superseded_by)}")
-    lines.append("  记录：" + "，".join(f"{t} {n}" for t, n in counts.items() if n))
+        lines.append(
+            "  " + message("records.show.superseded_by", lang, runs=", ".join(superseded_by))
+        )
+    shown = {t: n for t, n in counts.items() if n}
+    lines.append("  " + message("records.show.rows", lang, counts=_counts(lang, shown)))
     return "\n".join(lines)
+
+
+#: the tables ``records export`` writes, one sheet each (in this order)
+EXPORTED_TABLES = ("runs", "review_projects", "review_lines", "standards_used", "proposals",
+                   "proposal_constraints", "proposal_projects", "monitoring_observations",
+                   "followup_actions", "evaluation_results", "recommendations")  # fmt: skip
 
 
 def export_records(
@@ -682,26 +745,22 @@ def export_records(
     current: bool = True,
     lang: str = "zh",
 ) -> tuple[Path, dict[str, int]]:
-    """Every table (filtered) as one sheet of an Excel workbook with Chinese headers."""
+    """Every table (filtered) as one sheet of an Excel workbook, headers and sheet names
+    in ``lang`` (labels.csv ``records_sheet``); returns the path and the rows per table."""
     from costperf.report.excel import write_workbook
 
     if Path(output).suffix.lower() != ".xlsx":
         msg = f"{output}: export writes an Excel workbook; give a .xlsx file"
         raise InputError(msg)
-    sheet_zh = {"runs": "运行", "review_projects": "项目审核结论", "review_lines": "明细审核结论",
-                "standards_used": "所用标准", "proposals": "优化方案", "proposal_constraints": "优化约束",
-                "proposal_projects": "优化项目", "monitoring_observations": "绩效监控",
-                "followup_actions": "预警与措施", "evaluation_results": "绩效评价",
-                "recommendations": "下年度建议"}  # fmt: skip
     sheets, counts = {}, {}
-    for table in sheet_zh:
+    for table in EXPORTED_TABLES:
         try:
             frame = list_records(store_name, table, filters, current=current)
         except InputError:
             continue  # the table has no column for one of the filters: left out
         counts[table] = len(frame)
         if len(frame):
-            sheets[sheet_zh[table] if lang == "zh" else table] = _display_codes(frame, lang)
+            sheets[_label("records_sheet", table, lang)] = _display_codes(frame, lang)
     if not sheets:
         msg = f"{as_target(store_name)}: no records match the filters {dict(filters)}"
         raise InputError(msg)

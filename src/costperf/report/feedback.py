@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from costperf.columns import message
+from costperf.columns import code_label, message
 from costperf.report.fonts import use_cjk_font
 
 
@@ -62,7 +62,8 @@ def grade_counts(by_project: pd.DataFrame, *, lang: str = "zh") -> bytes:
     ax = fig.add_subplot()
     bottom = np.zeros(len(counts))
     for grade in order:
-        ax.bar([str(int(y)) for y in counts.index], counts[grade], bottom=bottom, label=grade)
+        label = code_label("grade", grade, lang)  # 优 under zh, excellent under en
+        ax.bar([str(int(y)) for y in counts.index], counts[grade], bottom=bottom, label=label)
         bottom += counts[grade].to_numpy()
     ax.set_ylabel(message("feedback_chart.projects", lang))
     ax.set_title(message("feedback_chart.grades", lang))

@@ -170,6 +170,9 @@ CODED_COLUMNS = {
     "flag": "flag",
     "recommendation": "recommendation",
     "evaluation_kind": "evaluation_kind",
+    "grade": "grade",
+    "previous_grade": "grade",
+    "other_grade": "grade",
     "verified": "boolean",
     "driver": "driver",
 }
