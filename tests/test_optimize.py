@@ -163,7 +163,10 @@ def test_inputs_are_not_changed() -> None:
 
 
 def random_instance(rng: np.random.Generator, n: int, m: int, *, integer: bool = False):
-    """n resources, m baselines with positive yields, a policy ratio and a limit."""
+    """n resources, m baselines with positive yields, a policy ratio and a limit; feasible
+    by construction (each baseline asks 30-100 % of what a whole-number plan within every
+    bound and the ratio yields: a baseline on a capped resource alone once asked more
+    than its cap allowed)."""
     resources = [
         {
             "resource": f"r{j}",
@@ -179,7 +182,7 @@ def random_instance(rng: np.random.Generator, n: int, m: int, *, integer: bool =
             "constraint": f"b{i}",
             "constraint_kind": "baseline",
             "sense": ">=",
-            "rhs": float(rng.uniform(50, 500)),
+            "rhs": float(rng.uniform(0.3, 1.0)),  # a share of the feasible plan's yield
         }
         for i in range(m)
     ]
@@ -189,6 +192,11 @@ def random_instance(rng: np.random.Generator, n: int, m: int, *, integer: bool =
         for j in range(n)
         if rng.random() < 0.7 or j == i % n
     ]
+    # a plan within every bound (54 or 90 % of the upper bound, whole numbers; 3 x r0 >=
+    # the last resource, as the ratio asks; far below the cap)
+    plan = {r["resource"]: np.floor(0.9 * np.fmin(r["upper"], 60.0)) for r in resources}
+    for c in constraints:
+        c["rhs"] *= sum(a * plan[r] for k, r, a in coefficients if k == c["constraint"])
     constraints.append(
         {"constraint": "ratio", "constraint_kind": "policy", "sense": ">=", "rhs": 0.0}
     )
