@@ -15,52 +15,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from costperf.columns import natural_key
+from costperf.columns import code_label_map, message, natural_key
 from costperf.report.fonts import use_cjk_font
 from costperf.report.formats import pretty_units
-
-TEXT = {
-    "unit_cost": ("单位成本（元/{u}）", "Unit cost (yuan/{u})"),
-    "box_title": ("各合同单位成本分布（按{d}）", "Unit cost per contract by {d}"),
-    "standard": ("标准值", "standard"),
-    "district_title": (
-        "各区域单位成本（总成本/总产出）",
-        "Unit cost by district (total cost / total output)",
-    ),
-    "peer_median": ("全部合同中位数 {v:.2f}", "median of all contracts {v:.2f}"),
-    "standard_mix": ("按本区等级构成的标准值", "standard at the district's grade mix"),
-    "gap_title": ("{unit}与参照值的差异分解", "Gap of {unit} to the reference, by driver"),
-    "panel_title": (
-        "各区域单位成本差异分解（合同平均，元/{u}）",
-        "Gap decomposition per district (contract mean, yuan/{u})",
-    ),
-    "reference": ("参照值", "reference"),
-    "actual": ("实际值", "actual"),
-    "frontier_title": ("各区域合同成本效率（DEA）分布", "Cost efficiency (DEA) per district"),
-    "efficiency": ("效率值（DEA，1 = 前沿）", "efficiency (DEA, 1 = frontier)"),
-    "efficient": ("前沿上的合同（效率值=1）", "on the frontier (score 1)"),
-    "lowest": ("效率最低的合同", "least efficient contracts"),
-    "frontier_scatter": (
-        "效率前沿：各合同投入与产出（颜色为 DEA 效率值）",
-        "Frontier: inputs against output per unit (colour: DEA score)",
-    ),
-    "expected_title": (
-        "实际单位成本与成本回归预期值（对角线：实际=预期）",
-        "Actual vs regression-expected unit cost (diagonal: actual = expected)",
-    ),
-    "expected": ("回归预期单位成本（元/{u}）", "Expected unit cost (yuan/{u})"),
-    "actual_uc": ("实际单位成本（元/{u}）", "Actual unit cost (yuan/{u})"),
-    "cut_axis": ("金额（万元）", "amount (yuan)"),
-    "approved": ("审定数", "approved"),
-    "cut": ("核减数", "cut"),
-    "rate_axis": ("核减率（%）", "cut rate (%)"),
-    "projects": ("项目数", "projects"),
-}
-
-
-def _t(key: str, lang: str, **kw: object) -> str:
-    zh, en = TEXT[key]
-    return pretty_units((zh if lang == "zh" else en).format(**kw))
 
 
 def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
@@ -208,11 +165,11 @@ def unit_cost_box(
             value = standard.loc[standard[by] == g, "value"]
             if len(value):
                 ax.hlines(value.iloc[0], i - 0.3, i + 0.3, colors="black", linestyles="--")
-        ax.plot([], [], "k--", label=_t("standard", lang))
+        ax.plot([], [], "k--", label=pretty_units(message("chart.standard", lang)))
     ax.set_ylim(bottom=0)
     ax.set_xlabel(pretty_units(dim_label or by))
-    ax.set_ylabel(_t("unit_cost", lang, u=output_unit))
-    ax.set_title(_t("box_title", lang, d=dim_label or by))
+    ax.set_ylabel(pretty_units(message("chart.unit_cost", lang, u=output_unit)))
+    ax.set_title(pretty_units(message("chart.box_title", lang, d=dim_label or by)))
     ax.legend(fontsize=8, ncol=3, loc="lower right")
     ax.grid(axis="y", alpha=0.3)
     _plain(ax, x=False, decimals=0)
@@ -240,16 +197,16 @@ def district_bars(
         ax.annotate(f"{y:.2f}", (i, y), ha="center", va="bottom", fontsize=9)
     if peer_median is not None and np.isfinite(peer_median):
         ax.axhline(peer_median, color="C3", linestyle="--", linewidth=1.2,
-                   label=_t("peer_median", lang, v=peer_median))  # fmt: skip
+                   label=pretty_units(message("chart.peer_median", lang, v=peer_median)))  # fmt: skip
     if standard_at_mix is not None:
         values = standard_at_mix.reindex(groups[by]).to_numpy(float)
         ax.hlines(values, x - 0.36, x + 0.36, colors="black", linewidth=2,
-                  label=_t("standard_mix", lang))  # fmt: skip
+                  label=pretty_units(message("chart.standard_mix", lang)))  # fmt: skip
     ax.set_xticks(x, names)
     top = float(np.nanmax(groups["unit_cost"].to_numpy(float))) if len(groups) else 1.0
     ax.set_ylim(0, top * 1.25)
-    ax.set_ylabel(_t("unit_cost", lang, u=output_unit))
-    ax.set_title(_t("district_title", lang))
+    ax.set_ylabel(pretty_units(message("chart.unit_cost", lang, u=output_unit)))
+    ax.set_title(pretty_units(message("chart.district_title", lang)))
     ax.grid(axis="y", alpha=0.3)
     if peer_median is not None or standard_at_mix is not None:
         ax.legend(fontsize=8, loc="upper right", ncol=2)
@@ -292,11 +249,11 @@ def waterfall(
     """Zero-based waterfall of one unit from the reference value through each driver."""
     fig = _figure(8.0, 4.0)
     ax = fig.add_subplot()
-    names = [_t("reference", lang), *((labels or {}).get(k, k) for k in effects.index),
-             _t("actual", lang)]  # fmt: skip
+    names = [pretty_units(message("chart.reference", lang)), *((labels or {}).get(k, k) for k in effects.index),
+             pretty_units(message("chart.actual", lang))]  # fmt: skip
     _waterfall_on(ax, reference_value, effects, [pretty_units(n) for n in names])
     ax.set_xlabel(pretty_units(value_label))
-    ax.set_title(_t("gap_title", lang, unit=unit_name))
+    ax.set_title(pretty_units(message("chart.gap_title", lang, unit=unit_name)))
     _plain(ax, y=False)
     return fig
 
@@ -321,8 +278,8 @@ def waterfall_panel(
     for ax, district in zip(axes, districts, strict=True):
         rows = gaps[gaps["district"] == district]
         effects = rows.set_index("driver")["effect"]
-        names = [_t("reference", lang), *((labels or {}).get(k, k) for k in effects.index),
-                 _t("actual", lang)]  # fmt: skip
+        names = [pretty_units(message("chart.reference", lang)), *((labels or {}).get(k, k) for k in effects.index),
+                 pretty_units(message("chart.actual", lang))]  # fmt: skip
         _waterfall_on(ax, float(rows["reference_value"].iloc[0]), effects,
                       [pretty_units(n) for n in names])  # fmt: skip
         ax.set_title(str(district), fontsize=11)
@@ -330,8 +287,8 @@ def waterfall_panel(
         _plain(ax, y=False)
     for ax in axes:
         ax.set_xlim(0, top)
-    fig.suptitle(_t("panel_title", lang, u=output_unit), fontsize=12)
-    fig.supxlabel(_t("unit_cost", lang, u=output_unit), fontsize=10)
+    fig.suptitle(pretty_units(message("chart.panel_title", lang, u=output_unit)), fontsize=12)
+    fig.supxlabel(pretty_units(message("chart.unit_cost", lang, u=output_unit)), fontsize=10)
     return fig
 
 
@@ -368,8 +325,8 @@ def efficiency_bars(
     ax.set_xticks(range(len(names)), [str(n) if n is not None else "" for n in names])
     bottom = float(frame[score].min()) if len(frame) else 0.0
     ax.set_ylim(max(0.0, min(0.5, bottom - 0.1)), 1.03)
-    ax.set_ylabel(_t("efficiency", lang))
-    ax.set_title(_t("frontier_title", lang))
+    ax.set_ylabel(pretty_units(message("chart.efficiency", lang)))
+    ax.set_title(pretty_units(message("chart.frontier_title", lang)))
     ax.grid(axis="y", alpha=0.3)
     _plain(ax, x=False, decimals=1)
     return fig
@@ -394,7 +351,7 @@ def frontier_scatter(
     dots = ax.scatter(
         output, input_total, c=scores[score], cmap="viridis_r", vmin=0.5, vmax=1.0, s=22
     )
-    fig.colorbar(dots, ax=ax, label=_t("efficiency", lang))
+    fig.colorbar(dots, ax=ax, label=pretty_units(message("chart.efficiency", lang)))
     on = (scores[score] >= 1 - 1e-9).to_numpy()
     order = np.argsort(output.to_numpy()[on])
     ax.plot(
@@ -404,13 +361,13 @@ def frontier_scatter(
         markersize=11,
         color="C3",
         linewidth=1,
-        label=_t("efficient", lang),
+        label=pretty_units(message("chart.efficient", lang)),
     )
     ax.set_xlabel(pretty_units(output_label))
     ax.set_ylabel(pretty_units(input_label))
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.set_title(_t("frontier_scatter", lang), fontsize=10)
+    ax.set_title(pretty_units(message("chart.frontier_scatter", lang)), fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
     _plain(ax)
     return fig
@@ -436,9 +393,9 @@ def expected_scatter(
     both = pd.concat([units[expected], units[actual]])
     lo, hi = float(both.min()), float(both.max())
     ax.plot([lo, hi], [lo, hi], color="0.4", linewidth=1, linestyle="--")
-    ax.set_xlabel(_t("expected", lang, u=output_unit))
-    ax.set_ylabel(_t("actual_uc", lang, u=output_unit))
-    ax.set_title(_t("expected_title", lang), fontsize=10)
+    ax.set_xlabel(pretty_units(message("chart.expected", lang, u=output_unit)))
+    ax.set_ylabel(pretty_units(message("chart.actual_uc", lang, u=output_unit)))
+    ax.set_title(pretty_units(message("chart.expected_title", lang)), fontsize=10)
     if group:
         ax.legend(fontsize=8)
     _plain(ax, decimals=0)
@@ -446,8 +403,10 @@ def expected_scatter(
 
 
 def chart_titles(lang: str) -> Sequence[str]:
-    """All fixed chart texts in ``lang`` (for glyph tests)."""
-    return [pretty_units(v[0] if lang == "zh" else v[1]) for v in TEXT.values()]
+    """All fixed chart texts in ``lang``, their placeholders unfilled (for glyph tests):
+    the labels.csv messages ``chart.*``."""
+    templates = code_label_map("message", "zh" if lang == "zh" else "en")
+    return [pretty_units(text) for code, text in templates.items() if code.startswith("chart.")]
 
 
 @chart
@@ -461,16 +420,25 @@ def cut_bars(groups: pd.DataFrame, *, label: str, title: str, lang: str = "zh", 
     ax = fig.add_subplot()
     names = shown["group"].astype(str)
     wan = 1e4 if lang == "zh" else 1.0
-    ax.barh(names, shown["approved"] / wan, color="C0", label=_t("approved", lang))
     ax.barh(
-        names, shown["cut"] / wan, left=shown["approved"] / wan, color="C3", label=_t("cut", lang)
+        names,
+        shown["approved"] / wan,
+        color="C0",
+        label=pretty_units(message("chart.approved", lang)),
+    )
+    ax.barh(
+        names,
+        shown["cut"] / wan,
+        left=shown["approved"] / wan,
+        color="C3",
+        label=pretty_units(message("chart.cut", lang)),
     )
     for y, (a, c, r) in enumerate(
         zip(shown["approved"], shown["cut"], shown["cut_rate"], strict=True)
     ):
         rate = "" if pd.isna(r) else f" {r:.1%}"
         ax.annotate(rate, ((a + c) / wan, y), va="center", fontsize=8)
-    ax.set_xlabel(_t("cut_axis", lang))
+    ax.set_xlabel(pretty_units(message("chart.cut_axis", lang)))
     ax.set_ylabel(label)
     ax.set_title(title)
     ax.legend(fontsize=8, loc="lower right")
@@ -485,8 +453,8 @@ def rate_histogram(rates: pd.Series, *, title: str, lang: str = "zh"):
     fig = _figure(7.0, 3.8)
     ax = fig.add_subplot()
     ax.hist(rates.dropna() * 100, bins=np.linspace(0, 100, 21), color="C0", edgecolor="white")
-    ax.set_xlabel(_t("rate_axis", lang))
-    ax.set_ylabel(_t("projects", lang))
+    ax.set_xlabel(pretty_units(message("chart.rate_axis", lang)))
+    ax.set_ylabel(pretty_units(message("chart.projects", lang)))
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     return fig
