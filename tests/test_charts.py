@@ -88,3 +88,123 @@ def test_chart_texts_read_as_before() -> None:
     )  # fmt: skip
     assert en.axes[0].get_ylabel() == "efficiency (DEA, 1 = frontier)"
     assert en.axes[0].get_title() == "Cost efficiency (DEA) per district"
+
+
+# --- layout: every text inside the figure, decorations apart ----------------------------
+
+
+def _outside_or_overlapping(fig) -> list[str]:  # noqa: ANN001 - a drawn matplotlib Figure
+    """Texts of a drawn figure reaching out of it, and pairs of axis decorations (tick
+    labels, axis labels, titles, suptitle, supxlabel) that overlap."""
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    ticks, drawn = set(), []  # tick labels: only those of ticks inside the view are drawn
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            span = (high - low) * 1e-9
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticks.update({id(tick.label1), id(tick.label2)})
+                if low - span <= tick.get_loc() <= high + span:
+                    drawn += [tick.label1, tick.label2]
+    texts = [t for t in fig.findobj(Text) if id(t) not in ticks] + drawn
+    shown = [t for t in texts if t.get_visible() and t.get_text().strip()]
+    problems = []
+    for t in shown:
+        box = t.get_window_extent(renderer)
+        if box.x0 < 0 or box.y0 < 0 or box.x1 > fig.bbox.width or box.y1 > fig.bbox.height:
+            problems.append(f"outside: {t.get_text()!r} {box.extents}")
+    decorations = [ax.title for ax in fig.axes] + [fig._suptitle, fig._supxlabel]
+    decorations += [axis.label for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)]
+    decorations += [t for t in drawn if t.get_visible()]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in decorations
+             if t is not None and t.get_visible() and t.get_text().strip()]  # fmt: skip
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1 :]:
+            if box_a.overlaps(box_b):
+                problems.append(f"overlap: {a!r} {b!r}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def long_labels() -> dict:
+    names = ["青浦区新城环卫所", "松江区", "嘉定区南翔镇", "金山区", "奉贤区海湾旅游区"]
+    units = pd.DataFrame({
+        "project_id": [f"HW-QP-2025-{i:03d}" for i in range(20)],
+        "district": [names[i % 5] for i in range(20)],
+        "road_grade": [["一级", "二级", "三级", "四级"][i % 4] for i in range(20)],
+        "unit_cost": [8.0 + (i * 7 % 13) for i in range(20)],
+        "expected_unit_cost": [8.5 + (i * 5 % 11) for i in range(20)],
+        "efficiency": [0.6 + (i * 3 % 8) / 20 for i in range(20)],
+    })  # fmt: skip
+    gaps = pd.DataFrame({
+        "district": [d for d in names for _ in range(3)],
+        "driver": ["非人工成本系数（总成本/人工成本）", "人员配置强度（人/万m2·次）", "residual"] * 5,
+        "effect": [0.4, -0.2, 0.05] * 5,
+        "reference_value": [12.0] * 15,
+    })  # fmt: skip
+    return {"units": units, "gaps": gaps, "names": names}
+
+
+def _figures(frames: dict, lang: str) -> dict:
+    from costperf.report.optimize import before_after_chart
+
+    units, gaps = frames["units"], frames["gaps"]
+    districts = units.groupby("district", as_index=False)["unit_cost"].mean()
+    standard = pd.DataFrame(
+        {"road_grade": ["一级", "二级", "三级", "四级"], "value": [16, 12, 11, 8]}
+    )
+    plan = pd.DataFrame({
+        "label": [f"{p} 一线保洁员（含机扫驾驶员）" for p in units["project_id"]],
+        "current_cost": units["unit_cost"] * 1e6, "proposed_cost": units["unit_cost"] * 9e5,
+    })  # fmt: skip
+    cuts = pd.DataFrame({
+        "group": frames["names"], "approved": [1e7, 2e6, 3e6, 4e5, 5e6],
+        "cut": [1e6, 2e5, 0.0, 4e4, 5e5], "cut_rate": [0.09, 0.09, 0.0, 0.09, 0.09],
+    })  # fmt: skip
+    return {
+        "box": charts.unit_cost_box.figure(
+            units, by="road_grade", standard=standard, dim_label="道路等级", lang=lang),
+        "bars": charts.district_bars.figure(districts, peer_median=11.7, lang=lang),
+        "waterfall": charts.waterfall.figure(
+            12.0, gaps.iloc[:3].set_index("driver")["effect"], unit_name="青浦区",
+            value_label="单位成本（元/m2）", lang=lang),
+        "panel": charts.waterfall_panel.figure(gaps, lang=lang),
+        "efficiency": charts.efficiency_bars.figure(
+            units, id_column="project_id", score="efficiency", group="district", lang=lang),
+        "frontier": charts.frontier_scatter.figure(
+            units, input_total=units["unit_cost"] * 1e6, output=units["unit_cost"] * 1e5,
+            input_label="人员成本合计 + 设备成本 + 材料成本（元）",
+            output_label="日保洁作业面积（m2·次）", lang=lang),
+        "expected": charts.expected_scatter.figure(
+            units, actual="unit_cost", expected="expected_unit_cost", group="district",
+            lang=lang),
+        "optimiser": before_after_chart.figure(plan, lang=lang),
+        "cuts": charts.cut_bars.figure(cuts, label="预算部门", title="各部门核减", lang=lang),
+        "rates": charts.rate_histogram.figure(
+            pd.Series([0.1, 0.2, 0.5]), title="核减率分布", lang=lang),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_chart_text_fits_inside_the_figure(long_labels: dict, lang: str) -> None:
+    for name, fig in _figures(long_labels, lang).items():
+        assert fig.get_layout_engine() is None  # placed by charts.fit, drawn once
+        png = charts._png(fig)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert _outside_or_overlapping(fig) == [], name
+
+
+def test_the_fit_check_can_fail() -> None:
+    fig = charts.new_figure(4.0, 3.0)
+    ax = fig.add_subplot()
+    ax.set_ylabel("一个很长很长的纵轴标题" * 3)
+    ax.set_yticks([0, 1], ["很长的刻度标签一", "很长的刻度标签二"])
+    fig.canvas.draw()  # matplotlib's default margins, not fitted
+    problems = _outside_or_overlapping(fig)
+    assert any(p.startswith("outside") for p in problems)
+    charts.fit(fig)
+    fig.canvas.draw()
+    assert [p for p in problems if "刻度" in p]
+    assert not [p for p in _outside_or_overlapping(fig) if "刻度" in p]

@@ -26,8 +26,6 @@ def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
-
-
 def _used_codes() -> dict[str, list[str]]:
     used: dict[str, list[str]] = {}
     for path in sorted(SOURCE.rglob("*.py")):

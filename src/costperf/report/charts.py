@@ -19,14 +19,100 @@ from costperf.columns import code_label_map, message, natural_key
 from costperf.report.fonts import use_cjk_font
 from costperf.report.formats import pretty_units
 
+#: resolution of every chart's PNG [dots per inch]
+DPI = 110
+#: room kept between the texts and the figure's edge, and between neighbouring axes
+#: [inch] (what matplotlib's constrained layout keeps)
+PAD = 3 / 72
+
 
 def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
-    """The figure as PNG at 110 dpi, drawn once: the constrained layout of
-    :func:`_figure` fits the labels into the figure, so no ``bbox_inches="tight"``
-    (which draws every figure twice, once only to measure it)."""
+    """The figure as PNG at :data:`DPI`, its axes placed by :func:`fit` and drawn once
+    (a layout engine or ``bbox_inches="tight"`` draws every figure twice)."""
+    fit(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
+
+
+def fit(fig) -> None:  # noqa: ANN001 - a matplotlib Figure
+    """Place the axes of ``fig`` so that every text fits inside it, :data:`PAD` from the
+    edges and from each other.
+
+    The subplot margins and the space between the axes of a grid are set from what the
+    decorations of each axes (tick labels, axis labels, titles, legends, annotations, a
+    colorbar) reach beyond it, and from the figure's suptitle and supxlabel: measured
+    once, and again only when the new axes size moved the ticks (the tick labels, and
+    so what they reach, follow the ticks).
+    """
+    renderer = fig.canvas.get_renderer()
+    for _ in range(3):
+        ticks = _tick_locations(fig)
+        _place(fig, renderer)
+        if _tick_locations(fig) == ticks:
+            return
+
+
+def _tick_locations(fig) -> list[tuple[float, ...]]:  # noqa: ANN001
+    return [tuple(axis.get_majorticklocs()) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)]
+
+
+def _place(fig, renderer) -> None:  # noqa: ANN001
+    """One measure-and-place step of :func:`fit`."""
+    from matplotlib.transforms import Bbox
+
+    width, height = fig.bbox.width, fig.bbox.height
+    pad = PAD * fig.dpi
+    cells: dict[tuple[int, int, int, int], list] = {}  # grid cell -> its axes
+    nrows = ncols = 1
+    for ax in fig.axes:
+        spec = ax.get_subplotspec()
+        if not ax.get_visible() or spec is None:
+            continue
+        top = spec.get_topmost_subplotspec()
+        nrows, ncols = top.get_gridspec().get_geometry()
+        rows, cols = top.rowspan, top.colspan
+        cells.setdefault((rows.start, rows.stop, cols.start, cols.stop), []).append(ax)
+    if not cells:
+        return
+    # per cell: how far its decorations reach left, right, below and above it [pixels]
+    reach = {}
+    for key, axes in cells.items():
+        box = Bbox.union([ax.bbox for ax in axes])
+        tight = Bbox.union([b for ax in axes if (b := ax.get_tightbbox(renderer))] or [box])
+        reach[key] = (box.x0 - tight.x0, tight.x1 - box.x1, box.y0 - tight.y0, tight.y1 - box.y1)
+
+    def most(side: int, where: Callable[[tuple[int, int, int, int]], bool]) -> float:
+        return max([max(r[side], 0.0) for k, r in reach.items() if where(k)] or [0.0])
+
+    above = pad
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_visible() and suptitle.get_text():
+        above += height - suptitle.get_window_extent(renderer).y0
+    below = pad
+    supxlabel = getattr(fig, "_supxlabel", None)
+    if supxlabel is not None and supxlabel.get_visible() and supxlabel.get_text():
+        below += supxlabel.get_window_extent(renderer).y1
+    left = pad + most(0, lambda k: k[2] == 0)
+    right = pad + most(1, lambda k: k[3] == ncols)
+    bottom = below + most(2, lambda k: k[1] == nrows)
+    top = above + most(3, lambda k: k[0] == 0)
+    wgap = max([pad + most(1, lambda k, c=c: k[3] == c) + most(0, lambda k, c=c: k[2] == c)
+                for c in range(1, ncols)] or [0.0])  # fmt: skip
+    hgap = max([pad + most(2, lambda k, r=r: k[1] == r) + most(3, lambda k, r=r: k[0] == r)
+                for r in range(1, nrows)] or [0.0])  # fmt: skip
+    inner_w = width - left - right - (ncols - 1) * wgap
+    inner_h = height - bottom - top - (nrows - 1) * hgap
+    if inner_w < 0.1 * width or inner_h < 0.1 * height:
+        return  # the texts leave no room for the axes: kept where they are
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=wgap / (inner_w / ncols),  # of the mean axes width
+        hspace=hgap / (inner_h / nrows),
+    )
 
 
 #: charts kept in memory (PNG bytes, about 50 KB each), the most recently drawn
@@ -100,11 +186,16 @@ def _fingerprint(value: object, digest: hashlib._Hash) -> bool:
     return False
 
 
-def _figure(width: float = 8.0, height: float = 4.5):
+def new_figure(width: float = 8.0, height: float = 4.5):
+    """A new figure of ``width`` x ``height`` inches at :data:`DPI` on an Agg canvas (its
+    axes are placed by :func:`fit` when it is drawn)."""
     use_cjk_font()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _plain(ax, *, x: bool = True, y: bool = True, decimals: int = 0) -> None:  # noqa: ANN001, ARG001
@@ -142,7 +233,7 @@ def unit_cost_box(
     lang: str = "zh",
 ):
     """Box plot of unit costs per ``by`` group, with each contract as a dot coloured by ``hue``."""
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     groups = sorted(units[by].dropna().unique(), key=natural_key)
     data = [units.loc[units[by] == g, "unit_cost"].dropna().to_numpy() for g in groups]
@@ -188,7 +279,7 @@ def district_bars(
 ):
     """Each district's unit cost (total cost / total output), with reference lines: the
     median of all contracts and, per district, the standard at its own grade mix."""
-    fig = _figure(7.5, 4.2)
+    fig = new_figure(7.5, 4.2)
     ax = fig.add_subplot()
     names = groups[by].astype(str).tolist()
     x = np.arange(len(names))
@@ -247,7 +338,7 @@ def waterfall(
     value_label: str = "",
 ):
     """Zero-based waterfall of one unit from the reference value through each driver."""
-    fig = _figure(8.0, 4.0)
+    fig = new_figure(8.0, 4.0)
     ax = fig.add_subplot()
     names = [pretty_units(message("chart.reference", lang)), *((labels or {}).get(k, k) for k in effects.index),
              pretty_units(message("chart.actual", lang))]  # fmt: skip
@@ -272,7 +363,7 @@ def waterfall_panel(
     district and driver, as :func:`costperf.decompose.cells.group_effects` gives).
     """
     districts = list(dict.fromkeys(gaps["district"]))
-    fig = _figure(min(3.0 * len(districts), 15.0) + 1.5, 4.0)
+    fig = new_figure(min(3.0 * len(districts), 15.0) + 1.5, 4.0)
     axes = fig.subplots(1, len(districts), sharey=True, squeeze=False)[0]
     top = 0.0
     for ax, district in zip(axes, districts, strict=True):
@@ -304,7 +395,7 @@ def efficiency_bars(
 ):
     """DEA scores as a distribution per group (box and dots), the least efficient
     contracts labelled by their id."""
-    fig = _figure(8.5, 4.2)
+    fig = new_figure(8.5, 4.2)
     ax = fig.add_subplot()
     frame = scores.dropna(subset=[score])
     names = sorted(frame[group].unique(), key=natural_key) if group else [None]
@@ -346,7 +437,7 @@ def frontier_scatter(
     """Each unit's total input against its output, shaded by its DEA score; the units on
     the frontier (score 1) are starred and joined in order of output (with one input and
     one output, that line is the VRS frontier itself)."""
-    fig = _figure(7.5, 5.0)
+    fig = new_figure(7.5, 5.0)
     ax = fig.add_subplot()
     dots = ax.scatter(
         output, input_total, c=scores[score], cmap="viridis_r", vmin=0.5, vmax=1.0, s=22
@@ -384,7 +475,7 @@ def expected_scatter(
     lang: str = "zh",
 ):
     """Actual against regression-expected unit cost, one dot per unit, with the diagonal."""
-    fig = _figure(6.5, 5.5)
+    fig = new_figure(6.5, 5.5)
     ax = fig.add_subplot()
     groups = sorted(units[group].unique(), key=natural_key) if group else [None]
     for i, name in enumerate(groups):
@@ -416,7 +507,7 @@ def cut_bars(groups: pd.DataFrame, *, label: str, title: str, lang: str = "zh", 
     ``groups`` has ``group``, ``approved`` and ``cut`` [yuan]; ``label`` names the axis.
     """
     shown = groups.sort_values("cut", ascending=False).head(top).iloc[::-1]
-    fig = _figure(8.0, max(2.5, 0.38 * len(shown) + 1.2))
+    fig = new_figure(8.0, max(2.5, 0.38 * len(shown) + 1.2))
     ax = fig.add_subplot()
     names = shown["group"].astype(str)
     wan = 1e4 if lang == "zh" else 1.0
@@ -450,7 +541,7 @@ def cut_bars(groups: pd.DataFrame, *, label: str, title: str, lang: str = "zh", 
 @chart
 def rate_histogram(rates: pd.Series, *, title: str, lang: str = "zh"):
     """Distribution of project cut rates (0 to 100 %), 20 bins."""
-    fig = _figure(7.0, 3.8)
+    fig = new_figure(7.0, 3.8)
     ax = fig.add_subplot()
     ax.hist(rates.dropna() * 100, bins=np.linspace(0, 100, 21), color="C0", edgecolor="white")
     ax.set_xlabel(pretty_units(message("chart.rate_axis", lang)))
