@@ -191,7 +191,7 @@ def _figures(frames: dict, lang: str) -> dict:
 def test_every_chart_text_fits_inside_the_figure(long_labels: dict, lang: str) -> None:
     for name, fig in _figures(long_labels, lang).items():
         assert fig.get_layout_engine() is None  # placed by charts.fit, drawn once
-        png = charts._png(fig)
+        png = charts.to_png(fig)
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert _outside_or_overlapping(fig) == [], name
 
@@ -219,7 +219,7 @@ def test_the_png_is_the_drawn_figure_without_its_opaque_alpha() -> None:
     fig = charts.district_bars.figure(
         pd.DataFrame({"district": ["青浦区", "松江区"], "unit_cost": [12.2, 10.1]})
     )
-    png = charts._png(fig)
+    png = charts.to_png(fig)
     rgba = np.asarray(fig.canvas.buffer_rgba())
     assert (rgba[..., 3] == 255).all()  # the figure is opaque: nothing lost with alpha
     image = Image.open(io.BytesIO(png))

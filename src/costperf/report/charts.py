@@ -31,7 +31,7 @@ PAD = 3 / 72
 PNG_COMPRESS_LEVEL = 3
 
 
-def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
+def to_png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
     """The figure as PNG at :data:`DPI`, its axes placed by :func:`fit` and drawn once
     (a layout engine or ``bbox_inches="tight"`` draws every figure twice).
 
@@ -152,10 +152,10 @@ def chart(draw: Callable[..., object]) -> Callable[..., bytes]:
     def render(*args: object, **kwargs: object) -> bytes:
         key = _memo_key(draw, args, kwargs)
         if key is None:
-            return _png(draw(*args, **kwargs))
+            return to_png(draw(*args, **kwargs))
         png = _MEMO.get(key)
         if png is None:
-            png = _MEMO[key] = _png(draw(*args, **kwargs))
+            png = _MEMO[key] = to_png(draw(*args, **kwargs))
             while len(_MEMO) > MEMO_SIZE:
                 _MEMO.popitem(last=False)
         else:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.columns import message
-from costperf.report.charts import _png, new_figure
+from costperf.report.charts import new_figure, to_png
 
 
 def department_years(by_department: pd.DataFrame, department: str, *, lang: str = "zh") -> bytes:
@@ -36,7 +36,7 @@ def department_years(by_department: pd.DataFrame, department: str, *, lang: str 
     ax.set_ylabel(message("feedback_chart.wan", lang))
     ax.set_title(message("feedback_chart.department", lang, department=department))
     ax.legend(fontsize=8)
-    return _png(fig)
+    return to_png(fig)
 
 
 def grade_counts(by_project: pd.DataFrame, *, lang: str = "zh") -> bytes:
@@ -55,4 +55,4 @@ def grade_counts(by_project: pd.DataFrame, *, lang: str = "zh") -> bytes:
     ax.set_ylabel(message("feedback_chart.projects", lang))
     ax.set_title(message("feedback_chart.grades", lang))
     ax.legend(fontsize=8)
-    return _png(fig)
+    return to_png(fig)
