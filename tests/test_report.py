@@ -272,13 +272,13 @@ def test_dates_are_left_to_pandas() -> None:
 def test_a_chart_of_the_same_arguments_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
     groups = pd.DataFrame({"district": ["青浦区", "松江区"], "unit_cost": [12.2, 10.1]})
     drawn: list[int] = []
-    real_png = charts._png
+    real_png = charts.to_png
 
     def counting_png(fig) -> bytes:  # noqa: ANN001
         drawn.append(1)
         return real_png(fig)
 
-    monkeypatch.setattr(charts, "_png", counting_png)
+    monkeypatch.setattr(charts, "to_png", counting_png)
     charts._MEMO.clear()
     first = charts.district_bars(groups, peer_median=11.0)
     assert charts.district_bars(groups.copy(), peer_median=11.0) is first

@@ -320,7 +320,7 @@ def test_chinese_charts_have_every_glyph_and_no_english(chart_frames: dict) -> N
         warnings.simplefilter("error")  # "Glyph ... missing from font(s)" fails
         figures = _zh_charts(chart_frames)
         for fig in figures:
-            charts._png(fig)
+            charts.to_png(fig)
     for fig in figures:
         assert english_words(fig) == []
         for ax in fig.axes:  # plain tick labels: no 1e6 offset text
@@ -334,7 +334,7 @@ def test_the_chart_checks_can_fail(chart_frames: dict) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(UserWarning, match="missing from font"):
-            charts._png(_zh_charts(chart_frames, dim_label="道路等级 \U0001f600")[0])
+            charts.to_png(_zh_charts(chart_frames, dim_label="道路等级 \U0001f600")[0])
 
 
 def test_waterfall_panel_is_zero_based_with_one_axis_per_district(chart_frames: dict) -> None:

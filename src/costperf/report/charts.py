@@ -15,61 +15,121 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from costperf.columns import natural_key
+from costperf.columns import code_label_map, message, natural_key
 from costperf.report.fonts import use_cjk_font
 from costperf.report.formats import pretty_units
 
-TEXT = {
-    "unit_cost": ("单位成本（元/{u}）", "Unit cost (yuan/{u})"),
-    "box_title": ("各合同单位成本分布（按{d}）", "Unit cost per contract by {d}"),
-    "standard": ("标准值", "standard"),
-    "district_title": (
-        "各区域单位成本（总成本/总产出）",
-        "Unit cost by district (total cost / total output)",
-    ),
-    "peer_median": ("全部合同中位数 {v:.2f}", "median of all contracts {v:.2f}"),
-    "standard_mix": ("按本区等级构成的标准值", "standard at the district's grade mix"),
-    "gap_title": ("{unit}与参照值的差异分解", "Gap of {unit} to the reference, by driver"),
-    "panel_title": (
-        "各区域单位成本差异分解（合同平均，元/{u}）",
-        "Gap decomposition per district (contract mean, yuan/{u})",
-    ),
-    "reference": ("参照值", "reference"),
-    "actual": ("实际值", "actual"),
-    "frontier_title": ("各区域合同成本效率（DEA）分布", "Cost efficiency (DEA) per district"),
-    "efficiency": ("效率值（DEA，1 = 前沿）", "efficiency (DEA, 1 = frontier)"),
-    "efficient": ("前沿上的合同（效率值=1）", "on the frontier (score 1)"),
-    "lowest": ("效率最低的合同", "least efficient contracts"),
-    "frontier_scatter": (
-        "效率前沿：各合同投入与产出（颜色为 DEA 效率值）",
-        "Frontier: inputs against output per unit (colour: DEA score)",
-    ),
-    "expected_title": (
-        "实际单位成本与成本回归预期值（对角线：实际=预期）",
-        "Actual vs regression-expected unit cost (diagonal: actual = expected)",
-    ),
-    "expected": ("回归预期单位成本（元/{u}）", "Expected unit cost (yuan/{u})"),
-    "actual_uc": ("实际单位成本（元/{u}）", "Actual unit cost (yuan/{u})"),
-    "cut_axis": ("金额（万元）", "amount (yuan)"),
-    "approved": ("审定数", "approved"),
-    "cut": ("核减数", "cut"),
-    "rate_axis": ("核减率（%）", "cut rate (%)"),
-    "projects": ("项目数", "projects"),
-}
+#: resolution of every chart's PNG [dots per inch]
+DPI = 110
+#: room kept between the texts and the figure's edge, and between neighbouring axes
+#: [inch] (what matplotlib's constrained layout keeps)
+PAD = 3 / 72
 
 
-def _t(key: str, lang: str, **kw: object) -> str:
-    zh, en = TEXT[key]
-    return pretty_units((zh if lang == "zh" else en).format(**kw))
+#: zlib level of the PNGs: 3 writes them in about 60 % of the time of PIL's default 6
+#: and (with no alpha channel) 10 % smaller than matplotlib's RGBA PNG at level 6
+PNG_COMPRESS_LEVEL = 3
 
 
-def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
-    """The figure as PNG at 110 dpi, drawn once: the constrained layout of
-    :func:`_figure` fits the labels into the figure, so no ``bbox_inches="tight"``
-    (which draws every figure twice, once only to measure it)."""
+def to_png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
+    """The figure as PNG at :data:`DPI`, its axes placed by :func:`fit` and drawn once
+    (a layout engine or ``bbox_inches="tight"`` draws every figure twice).
+
+    Written as RGB: the figure is opaque (a white face), so the alpha channel that
+    matplotlib's own PNG keeps is 255 everywhere and only costs time and bytes.
+    """
+    from PIL import Image
+
+    fit(fig)
+    canvas = fig.canvas
+    canvas.draw()
+    size = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    image.convert("RGB").save(
+        buf, format="png", compress_level=PNG_COMPRESS_LEVEL, dpi=(fig.dpi, fig.dpi)
+    )
     return buf.getvalue()
+
+
+def fit(fig) -> None:  # noqa: ANN001 - a matplotlib Figure
+    """Place the axes of ``fig`` so that every text fits inside it, :data:`PAD` from the
+    edges and from each other.
+
+    The subplot margins and the space between the axes of a grid are set from what the
+    decorations of each axes (tick labels, axis labels, titles, legends, annotations, a
+    colorbar) reach beyond it, and from the figure's suptitle and supxlabel: measured
+    once, and again only when the new axes size moved the ticks (the tick labels, and
+    so what they reach, follow the ticks).
+    """
+    renderer = fig.canvas.get_renderer()
+    for _ in range(3):
+        ticks = _tick_locations(fig)
+        _place(fig, renderer)
+        if _tick_locations(fig) == ticks:
+            return
+
+
+def _tick_locations(fig) -> list[tuple[float, ...]]:  # noqa: ANN001
+    return [tuple(axis.get_majorticklocs()) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)]
+
+
+def _place(fig, renderer) -> None:  # noqa: ANN001
+    """One measure-and-place step of :func:`fit`."""
+    from matplotlib.transforms import Bbox
+
+    width, height = fig.bbox.width, fig.bbox.height
+    pad = PAD * fig.dpi
+    cells: dict[tuple[int, int, int, int], list] = {}  # grid cell -> its axes
+    nrows = ncols = 1
+    for ax in fig.axes:
+        spec = ax.get_subplotspec()
+        if not ax.get_visible() or spec is None:
+            continue
+        top = spec.get_topmost_subplotspec()
+        nrows, ncols = top.get_gridspec().get_geometry()
+        rows, cols = top.rowspan, top.colspan
+        cells.setdefault((rows.start, rows.stop, cols.start, cols.stop), []).append(ax)
+    if not cells:
+        return
+    # per cell: how far its decorations reach left, right, below and above it [pixels]
+    reach = {}
+    for key, axes in cells.items():
+        box = Bbox.union([ax.bbox for ax in axes])
+        tight = Bbox.union([b for ax in axes if (b := ax.get_tightbbox(renderer))] or [box])
+        reach[key] = (box.x0 - tight.x0, tight.x1 - box.x1, box.y0 - tight.y0, tight.y1 - box.y1)
+
+    def most(side: int, where: Callable[[tuple[int, int, int, int]], bool]) -> float:
+        return max([max(r[side], 0.0) for k, r in reach.items() if where(k)] or [0.0])
+
+    above = pad
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_visible() and suptitle.get_text():
+        above += height - suptitle.get_window_extent(renderer).y0
+    below = pad
+    supxlabel = getattr(fig, "_supxlabel", None)
+    if supxlabel is not None and supxlabel.get_visible() and supxlabel.get_text():
+        below += supxlabel.get_window_extent(renderer).y1
+    left = pad + most(0, lambda k: k[2] == 0)
+    right = pad + most(1, lambda k: k[3] == ncols)
+    bottom = below + most(2, lambda k: k[1] == nrows)
+    top = above + most(3, lambda k: k[0] == 0)
+    wgap = max([pad + most(1, lambda k, c=c: k[3] == c) + most(0, lambda k, c=c: k[2] == c)
+                for c in range(1, ncols)] or [0.0])  # fmt: skip
+    hgap = max([pad + most(2, lambda k, r=r: k[1] == r) + most(3, lambda k, r=r: k[0] == r)
+                for r in range(1, nrows)] or [0.0])  # fmt: skip
+    inner_w = width - left - right - (ncols - 1) * wgap
+    inner_h = height - bottom - top - (nrows - 1) * hgap
+    if inner_w < 0.1 * width or inner_h < 0.1 * height:
+        return  # the texts leave no room for the axes: kept where they are
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=wgap / (inner_w / ncols),  # of the mean axes width
+        hspace=hgap / (inner_h / nrows),
+    )
 
 
 #: charts kept in memory (PNG bytes, about 50 KB each), the most recently drawn
@@ -92,10 +152,10 @@ def chart(draw: Callable[..., object]) -> Callable[..., bytes]:
     def render(*args: object, **kwargs: object) -> bytes:
         key = _memo_key(draw, args, kwargs)
         if key is None:
-            return _png(draw(*args, **kwargs))
+            return to_png(draw(*args, **kwargs))
         png = _MEMO.get(key)
         if png is None:
-            png = _MEMO[key] = _png(draw(*args, **kwargs))
+            png = _MEMO[key] = to_png(draw(*args, **kwargs))
             while len(_MEMO) > MEMO_SIZE:
                 _MEMO.popitem(last=False)
         else:
@@ -143,11 +203,16 @@ def _fingerprint(value: object, digest: hashlib._Hash) -> bool:
     return False
 
 
-def _figure(width: float = 8.0, height: float = 4.5):
+def new_figure(width: float = 8.0, height: float = 4.5):
+    """A new figure of ``width`` x ``height`` inches at :data:`DPI` on an Agg canvas (its
+    axes are placed by :func:`fit` when it is drawn)."""
     use_cjk_font()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _plain(ax, *, x: bool = True, y: bool = True, decimals: int = 0) -> None:  # noqa: ANN001, ARG001
@@ -185,7 +250,7 @@ def unit_cost_box(
     lang: str = "zh",
 ):
     """Box plot of unit costs per ``by`` group, with each contract as a dot coloured by ``hue``."""
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     groups = sorted(units[by].dropna().unique(), key=natural_key)
     data = [units.loc[units[by] == g, "unit_cost"].dropna().to_numpy() for g in groups]
@@ -208,11 +273,11 @@ def unit_cost_box(
             value = standard.loc[standard[by] == g, "value"]
             if len(value):
                 ax.hlines(value.iloc[0], i - 0.3, i + 0.3, colors="black", linestyles="--")
-        ax.plot([], [], "k--", label=_t("standard", lang))
+        ax.plot([], [], "k--", label=pretty_units(message("chart.standard", lang)))
     ax.set_ylim(bottom=0)
     ax.set_xlabel(pretty_units(dim_label or by))
-    ax.set_ylabel(_t("unit_cost", lang, u=output_unit))
-    ax.set_title(_t("box_title", lang, d=dim_label or by))
+    ax.set_ylabel(pretty_units(message("chart.unit_cost", lang, u=output_unit)))
+    ax.set_title(pretty_units(message("chart.box_title", lang, d=dim_label or by)))
     ax.legend(fontsize=8, ncol=3, loc="lower right")
     ax.grid(axis="y", alpha=0.3)
     _plain(ax, x=False, decimals=0)
@@ -231,7 +296,7 @@ def district_bars(
 ):
     """Each district's unit cost (total cost / total output), with reference lines: the
     median of all contracts and, per district, the standard at its own grade mix."""
-    fig = _figure(7.5, 4.2)
+    fig = new_figure(7.5, 4.2)
     ax = fig.add_subplot()
     names = groups[by].astype(str).tolist()
     x = np.arange(len(names))
@@ -240,16 +305,16 @@ def district_bars(
         ax.annotate(f"{y:.2f}", (i, y), ha="center", va="bottom", fontsize=9)
     if peer_median is not None and np.isfinite(peer_median):
         ax.axhline(peer_median, color="C3", linestyle="--", linewidth=1.2,
-                   label=_t("peer_median", lang, v=peer_median))  # fmt: skip
+                   label=pretty_units(message("chart.peer_median", lang, v=peer_median)))  # fmt: skip
     if standard_at_mix is not None:
         values = standard_at_mix.reindex(groups[by]).to_numpy(float)
         ax.hlines(values, x - 0.36, x + 0.36, colors="black", linewidth=2,
-                  label=_t("standard_mix", lang))  # fmt: skip
+                  label=pretty_units(message("chart.standard_mix", lang)))  # fmt: skip
     ax.set_xticks(x, names)
     top = float(np.nanmax(groups["unit_cost"].to_numpy(float))) if len(groups) else 1.0
     ax.set_ylim(0, top * 1.25)
-    ax.set_ylabel(_t("unit_cost", lang, u=output_unit))
-    ax.set_title(_t("district_title", lang))
+    ax.set_ylabel(pretty_units(message("chart.unit_cost", lang, u=output_unit)))
+    ax.set_title(pretty_units(message("chart.district_title", lang)))
     ax.grid(axis="y", alpha=0.3)
     if peer_median is not None or standard_at_mix is not None:
         ax.legend(fontsize=8, loc="upper right", ncol=2)
@@ -290,13 +355,13 @@ def waterfall(
     value_label: str = "",
 ):
     """Zero-based waterfall of one unit from the reference value through each driver."""
-    fig = _figure(8.0, 4.0)
+    fig = new_figure(8.0, 4.0)
     ax = fig.add_subplot()
-    names = [_t("reference", lang), *((labels or {}).get(k, k) for k in effects.index),
-             _t("actual", lang)]  # fmt: skip
+    names = [pretty_units(message("chart.reference", lang)), *((labels or {}).get(k, k) for k in effects.index),
+             pretty_units(message("chart.actual", lang))]  # fmt: skip
     _waterfall_on(ax, reference_value, effects, [pretty_units(n) for n in names])
     ax.set_xlabel(pretty_units(value_label))
-    ax.set_title(_t("gap_title", lang, unit=unit_name))
+    ax.set_title(pretty_units(message("chart.gap_title", lang, unit=unit_name)))
     _plain(ax, y=False)
     return fig
 
@@ -315,14 +380,14 @@ def waterfall_panel(
     district and driver, as :func:`costperf.decompose.cells.group_effects` gives).
     """
     districts = list(dict.fromkeys(gaps["district"]))
-    fig = _figure(min(3.0 * len(districts), 15.0) + 1.5, 4.0)
+    fig = new_figure(min(3.0 * len(districts), 15.0) + 1.5, 4.0)
     axes = fig.subplots(1, len(districts), sharey=True, squeeze=False)[0]
     top = 0.0
     for ax, district in zip(axes, districts, strict=True):
         rows = gaps[gaps["district"] == district]
         effects = rows.set_index("driver")["effect"]
-        names = [_t("reference", lang), *((labels or {}).get(k, k) for k in effects.index),
-                 _t("actual", lang)]  # fmt: skip
+        names = [pretty_units(message("chart.reference", lang)), *((labels or {}).get(k, k) for k in effects.index),
+                 pretty_units(message("chart.actual", lang))]  # fmt: skip
         _waterfall_on(ax, float(rows["reference_value"].iloc[0]), effects,
                       [pretty_units(n) for n in names])  # fmt: skip
         ax.set_title(str(district), fontsize=11)
@@ -330,8 +395,8 @@ def waterfall_panel(
         _plain(ax, y=False)
     for ax in axes:
         ax.set_xlim(0, top)
-    fig.suptitle(_t("panel_title", lang, u=output_unit), fontsize=12)
-    fig.supxlabel(_t("unit_cost", lang, u=output_unit), fontsize=10)
+    fig.suptitle(pretty_units(message("chart.panel_title", lang, u=output_unit)), fontsize=12)
+    fig.supxlabel(pretty_units(message("chart.unit_cost", lang, u=output_unit)), fontsize=10)
     return fig
 
 
@@ -347,7 +412,7 @@ def efficiency_bars(
 ):
     """DEA scores as a distribution per group (box and dots), the least efficient
     contracts labelled by their id."""
-    fig = _figure(8.5, 4.2)
+    fig = new_figure(8.5, 4.2)
     ax = fig.add_subplot()
     frame = scores.dropna(subset=[score])
     names = sorted(frame[group].unique(), key=natural_key) if group else [None]
@@ -368,8 +433,8 @@ def efficiency_bars(
     ax.set_xticks(range(len(names)), [str(n) if n is not None else "" for n in names])
     bottom = float(frame[score].min()) if len(frame) else 0.0
     ax.set_ylim(max(0.0, min(0.5, bottom - 0.1)), 1.03)
-    ax.set_ylabel(_t("efficiency", lang))
-    ax.set_title(_t("frontier_title", lang))
+    ax.set_ylabel(pretty_units(message("chart.efficiency", lang)))
+    ax.set_title(pretty_units(message("chart.frontier_title", lang)))
     ax.grid(axis="y", alpha=0.3)
     _plain(ax, x=False, decimals=1)
     return fig
@@ -389,12 +454,12 @@ def frontier_scatter(
     """Each unit's total input against its output, shaded by its DEA score; the units on
     the frontier (score 1) are starred and joined in order of output (with one input and
     one output, that line is the VRS frontier itself)."""
-    fig = _figure(7.5, 5.0)
+    fig = new_figure(7.5, 5.0)
     ax = fig.add_subplot()
     dots = ax.scatter(
         output, input_total, c=scores[score], cmap="viridis_r", vmin=0.5, vmax=1.0, s=22
     )
-    fig.colorbar(dots, ax=ax, label=_t("efficiency", lang))
+    fig.colorbar(dots, ax=ax, label=pretty_units(message("chart.efficiency", lang)))
     on = (scores[score] >= 1 - 1e-9).to_numpy()
     order = np.argsort(output.to_numpy()[on])
     ax.plot(
@@ -404,13 +469,13 @@ def frontier_scatter(
         markersize=11,
         color="C3",
         linewidth=1,
-        label=_t("efficient", lang),
+        label=pretty_units(message("chart.efficient", lang)),
     )
     ax.set_xlabel(pretty_units(output_label))
     ax.set_ylabel(pretty_units(input_label))
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.set_title(_t("frontier_scatter", lang), fontsize=10)
+    ax.set_title(pretty_units(message("chart.frontier_scatter", lang)), fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
     _plain(ax)
     return fig
@@ -427,7 +492,7 @@ def expected_scatter(
     lang: str = "zh",
 ):
     """Actual against regression-expected unit cost, one dot per unit, with the diagonal."""
-    fig = _figure(6.5, 5.5)
+    fig = new_figure(6.5, 5.5)
     ax = fig.add_subplot()
     groups = sorted(units[group].unique(), key=natural_key) if group else [None]
     for i, name in enumerate(groups):
@@ -436,9 +501,9 @@ def expected_scatter(
     both = pd.concat([units[expected], units[actual]])
     lo, hi = float(both.min()), float(both.max())
     ax.plot([lo, hi], [lo, hi], color="0.4", linewidth=1, linestyle="--")
-    ax.set_xlabel(_t("expected", lang, u=output_unit))
-    ax.set_ylabel(_t("actual_uc", lang, u=output_unit))
-    ax.set_title(_t("expected_title", lang), fontsize=10)
+    ax.set_xlabel(pretty_units(message("chart.expected", lang, u=output_unit)))
+    ax.set_ylabel(pretty_units(message("chart.actual_uc", lang, u=output_unit)))
+    ax.set_title(pretty_units(message("chart.expected_title", lang)), fontsize=10)
     if group:
         ax.legend(fontsize=8)
     _plain(ax, decimals=0)
@@ -446,8 +511,10 @@ def expected_scatter(
 
 
 def chart_titles(lang: str) -> Sequence[str]:
-    """All fixed chart texts in ``lang`` (for glyph tests)."""
-    return [pretty_units(v[0] if lang == "zh" else v[1]) for v in TEXT.values()]
+    """All fixed chart texts in ``lang``, their placeholders unfilled (for glyph tests):
+    the labels.csv messages ``chart.*``."""
+    templates = code_label_map("message", "zh" if lang == "zh" else "en")
+    return [pretty_units(text) for code, text in templates.items() if code.startswith("chart.")]
 
 
 @chart
@@ -457,20 +524,29 @@ def cut_bars(groups: pd.DataFrame, *, label: str, title: str, lang: str = "zh", 
     ``groups`` has ``group``, ``approved`` and ``cut`` [yuan]; ``label`` names the axis.
     """
     shown = groups.sort_values("cut", ascending=False).head(top).iloc[::-1]
-    fig = _figure(8.0, max(2.5, 0.38 * len(shown) + 1.2))
+    fig = new_figure(8.0, max(2.5, 0.38 * len(shown) + 1.2))
     ax = fig.add_subplot()
     names = shown["group"].astype(str)
     wan = 1e4 if lang == "zh" else 1.0
-    ax.barh(names, shown["approved"] / wan, color="C0", label=_t("approved", lang))
     ax.barh(
-        names, shown["cut"] / wan, left=shown["approved"] / wan, color="C3", label=_t("cut", lang)
+        names,
+        shown["approved"] / wan,
+        color="C0",
+        label=pretty_units(message("chart.approved", lang)),
+    )
+    ax.barh(
+        names,
+        shown["cut"] / wan,
+        left=shown["approved"] / wan,
+        color="C3",
+        label=pretty_units(message("chart.cut", lang)),
     )
     for y, (a, c, r) in enumerate(
         zip(shown["approved"], shown["cut"], shown["cut_rate"], strict=True)
     ):
         rate = "" if pd.isna(r) else f" {r:.1%}"
         ax.annotate(rate, ((a + c) / wan, y), va="center", fontsize=8)
-    ax.set_xlabel(_t("cut_axis", lang))
+    ax.set_xlabel(pretty_units(message("chart.cut_axis", lang)))
     ax.set_ylabel(label)
     ax.set_title(title)
     ax.legend(fontsize=8, loc="lower right")
@@ -482,11 +558,11 @@ def cut_bars(groups: pd.DataFrame, *, label: str, title: str, lang: str = "zh", 
 @chart
 def rate_histogram(rates: pd.Series, *, title: str, lang: str = "zh"):
     """Distribution of project cut rates (0 to 100 %), 20 bins."""
-    fig = _figure(7.0, 3.8)
+    fig = new_figure(7.0, 3.8)
     ax = fig.add_subplot()
     ax.hist(rates.dropna() * 100, bins=np.linspace(0, 100, 21), color="C0", edgecolor="white")
-    ax.set_xlabel(_t("rate_axis", lang))
-    ax.set_ylabel(_t("projects", lang))
+    ax.set_xlabel(pretty_units(message("chart.rate_axis", lang)))
+    ax.set_ylabel(pretty_units(message("chart.projects", lang)))
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     return fig

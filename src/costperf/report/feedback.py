@@ -1,34 +1,25 @@
-"""Charts of the feedback loop (PNG bytes; matplotlib, Agg, a CJK font)."""
+"""Charts of the feedback loop (PNG bytes; matplotlib, Agg, a CJK font), drawn and
+written as :mod:`costperf.report.charts` draws its own (placed by ``charts.fit``, drawn
+once)."""
 
 from __future__ import annotations
-
-import io
 
 import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label, message
-from costperf.report.fonts import use_cjk_font
-
-
-def _png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return buf.getvalue()
+from costperf.report.charts import new_figure, to_png
 
 
 def department_years(by_department: pd.DataFrame, department: str, *, lang: str = "zh") -> bytes:
     """Bars per year: requested, approved, executed and next year's recommendation
     (shown at the year it is for) of one department [万元]."""
-    use_cjk_font()
-    from matplotlib.figure import Figure
-
     rows = by_department[by_department["department"] == department].sort_values("year")
     shifted = rows[["year", "next_year_amount"]].assign(year=rows["year"] + 1)
     table = rows.drop(columns="next_year_amount").merge(shifted, on="year", how="outer")
     table = table.sort_values("year")
     years = table["year"].astype(int).tolist()
-    fig = Figure(figsize=(8, 4.2))
+    fig = new_figure(8, 4.2)
     ax = fig.add_subplot()
     x = np.arange(len(years))
     width = 0.2
@@ -45,20 +36,17 @@ def department_years(by_department: pd.DataFrame, department: str, *, lang: str 
     ax.set_ylabel(message("feedback_chart.wan", lang))
     ax.set_title(message("feedback_chart.department", lang, department=department))
     ax.legend(fontsize=8)
-    return _png(fig)
+    return to_png(fig)
 
 
 def grade_counts(by_project: pd.DataFrame, *, lang: str = "zh") -> bytes:
     """Stacked bars: projects per evaluation grade and year."""
-    use_cjk_font()
-    from matplotlib.figure import Figure
-
     rated = by_project.dropna(subset=["grade"])
     counts = rated.groupby(["year", "grade"]).size().unstack(fill_value=0)
     order = [g for g in ("优", "良", "中", "差") if g in counts] + [
         g for g in counts if g not in ("优", "良", "中", "差")
     ]
-    fig = Figure(figsize=(6, 3.6))
+    fig = new_figure(6, 3.6)
     ax = fig.add_subplot()
     bottom = np.zeros(len(counts))
     for grade in order:
@@ -68,4 +56,4 @@ def grade_counts(by_project: pd.DataFrame, *, lang: str = "zh") -> bytes:
     ax.set_ylabel(message("feedback_chart.projects", lang))
     ax.set_title(message("feedback_chart.grades", lang))
     ax.legend(fontsize=8)
-    return _png(fig)
+    return to_png(fig)

@@ -10,26 +10,18 @@ import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label, message
-from costperf.report.charts import chart
-from costperf.report.fonts import use_cjk_font
+from costperf.report.charts import chart, new_figure
 from costperf.report.html import Section
 
 #: resources shown in the chart at most (the largest current costs)
 MAX_BARS = 30
 
 
-def _figure(width: float, height: float):
-    use_cjk_font()
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
 @chart
 def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh"):
     """Bars of current and proposed cost per resource (the largest ``MAX_BARS``)."""
     top = plan.sort_values("current_cost", ascending=False, kind="stable").head(MAX_BARS)
-    fig = _figure(8.0, max(3.0, 0.35 * len(top) + 1.2))
+    fig = new_figure(8.0, max(3.0, 0.35 * len(top) + 1.2))
     ax = fig.add_subplot()
     pos = np.arange(len(top))
     ax.barh(
