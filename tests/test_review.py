@@ -76,16 +76,21 @@ def test_tolerance() -> None:
     assert out.set_index("project_id").loc["P2", "approved"] == 880.0
 
 
-def test_adjustment_scales_the_standard() -> None:
-    # P2 buys 1.2x its grade's norm: cap 8 x 100 x 1.2 = 960; P1 has no factor (NaN -> 1)
-    out = review_projects(
+def adjusted(text: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    """The requests with P2 buying 1.2x its grade's norm, P1 without a factor."""
+    return review_projects(
         requests(),
         STANDARD,
         dims=["road_grade"],
         output_unit="m2",
         adjustment=pd.Series([np.nan, 1.2, 1.0, 1.0]),
-        adjustment_text=pd.Series(["", "sweeps 2.4 / 2", "", ""]),
+        adjustment_text=text,
     ).set_index("project_id")
+
+
+def test_adjustment_scales_the_standard() -> None:
+    # P2 buys 1.2x its grade's norm: cap 8 x 100 x 1.2 = 960; P1 has no factor (NaN -> 1)
+    out = adjusted(pd.Series(["", "sweeps 2.4 / 2", "", ""]))
     assert out["adjustment"].tolist() == [1.0, 1.2, 1.0, 1.0]
     assert out.loc["P2", "approved"] == 960.0 and out.loc["P2", "cut"] == 40.0
     assert "调整系数 1.2（sweeps 2.4 / 2）" in out.loc["P2", "reason_zh"]
@@ -110,16 +115,9 @@ def test_adjustment_text_in_each_language() -> None:
     ]
     _, texts = variable_adjustment(mine, peers, ["road_grade"], "sweeps", elasticity=0.5)
     assert texts.loc[0].tolist() == ["sweeps 6 ÷ 同类中位数 3^0.5", "sweeps 6 ÷ peer median 3^0.5"]
-    out = review_projects(
-        requests(),
-        STANDARD,
-        dims=["road_grade"],
-        output_unit="m2",
-        adjustment=pd.Series([np.nan, 1.2, 1.0, 1.0]),
-        adjustment_text=pd.DataFrame(
-            {"zh": ["", "频次 2.4 ÷ 2", "", ""], "en": ["", "sweeps 2.4 ÷ 2", "", ""]}
-        ),
-    ).set_index("project_id")
+    out = adjusted(
+        pd.DataFrame({"zh": ["", "频次 2.4 ÷ 2", "", ""], "en": ["", "sweeps 2.4 ÷ 2", "", ""]})
+    )
     assert "调整系数 1.2（频次 2.4 ÷ 2）" in out.loc["P2", "reason_zh"]
     assert "x adjustment 1.2 (sweeps 2.4 ÷ 2)" in out.loc["P2", "reason_en"]
 

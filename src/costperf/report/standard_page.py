@@ -415,20 +415,7 @@ def _notes(version: TableVersion, lang: str) -> list[str]:
 
 
 def _long_lines(version: TableVersion, lang: str) -> pd.DataFrame:
-    cols = [
-        "standard_id",
-        "item_zh",
-        "component_zh",
-        *version.dims,
-        "kind",
-        "value",
-        "lower",
-        "upper",
-        "unit",
-        "verified",
-        "confidence",
-        "note",
-    ]
+    cols = [*LONG_COLUMNS[:3], *version.dims, *LONG_COLUMNS[3:]]  # the cell after the item
     out = version.values[cols].copy()
     out["verified"] = out["verified"].map(lambda v: code_label("boolean", bool(v), lang))
     if lang == "en":
