@@ -494,6 +494,13 @@ BATTERY = [
         contains=("wage_indx",),
     ),
     Bad(
+        "toml_no_dimensions",
+        toml('dimensions = ["road_grade"]', "dimensions = []"),
+        "case.toml",
+        column="units.dimensions",
+        contains=("one or more columns that split the peers into cells",),
+    ),
+    Bad(
         "toml_frontier_unknown_output",
         toml('frontier_outputs = ["swept_area_m2"]', 'frontier_outputs = ["swept_area"]'),
         "case.toml",

@@ -397,6 +397,14 @@ def _load_case(path: Path) -> CaseConfig:
     r = _Reader(data, path)
     _check_keys(r)
     units = _units(r)
+    if _needs_peers(data) and not units.dimensions:
+        # the derivation, its leave-one-out and its comparison work per cell
+        raise r.fail(
+            "units.dimensions",
+            'one or more columns that split the peers into cells, e.g. ["road_grade"]; for '
+            'one standard for all, give every peer the same value in a column (scope = "全市")',
+            list(units.dimensions),
+        )
     return CaseConfig(
         name=r.get("case", "name", str, folder.name),
         folder=folder,
