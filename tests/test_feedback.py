@@ -17,7 +17,7 @@ from costperf.feedback import (
     recommend,
     standing,
 )
-from costperf.feedback.inputs import check_evaluations, check_monitoring
+from costperf.feedback.inputs import EVALUATIONS, check_evaluations, check_monitoring
 from costperf.feedback.policies import (
     load_evaluation_policy,
     load_feedback_policy,
@@ -296,7 +296,9 @@ def test_evaluation_rows_are_checked() -> None:
             "source_row": [2, 3, 4, 5],
         }
     )
-    rows, problems = check_evaluations(raw, EVAL)
+    typed, typing = EVALUATIONS.validate(raw)  # as `records import-evaluation` reads
+    rows, problems = check_evaluations(typed, EVAL)
+    problems = pd.concat([typing, problems], ignore_index=True)
     assert rows["kind"].fillna("?").tolist() == ["self", "?", "key", "key"]
     found = sorted(problems[["source_row", "column", "check"]].values.tolist())
     assert found == [
