@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from costperf.columns import message
+from costperf.columns import code_label, message
 from costperf.errors import InputError, raise_if_problems
 from costperf.records import models, views
 from costperf.records.read import TABLES, existing_store
@@ -155,7 +155,7 @@ def _joined(lang: str, items: list[str]) -> str:
 def _counts(lang: str, counts: Mapping[str, int], kind: str | None = None) -> str:
     """``label n`` for each entry (labelled through labels.csv ``kind`` if given), joined."""
     return _joined(lang, [
-        message("records.count", lang, label=_label(kind, k, lang) if kind else k, n=n)
+        message("records.count", lang, label=code_label(kind, k, lang) if kind else k, n=n)
         for k, n in counts.items()
     ])  # fmt: skip
 
@@ -323,12 +323,6 @@ def feedback(
     return "\n".join(lines)
 
 
-def _label(kind: str, code: object, lang: str) -> str:
-    from costperf.columns import code_label
-
-    return code_label(kind, code, lang)
-
-
 def _feedback_totals(recs: pd.DataFrame) -> dict:
     return {
         "projects": len(recs),
@@ -358,8 +352,6 @@ def _feedback_workbook(recs: pd.DataFrame, year: int, lang: str, path: Path) -> 
 def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Codes shown as labels in ``lang`` (recommendation, flags, kinds, grades), and the
     texts of ``lang`` only: under en the Chinese reasons give way to the English ones."""
-    from costperf.columns import code_label
-
     out = frame.copy()
     for column, kind in CODED:
         if column in out:
@@ -367,7 +359,7 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
                 lambda v, k=kind: code_label(k, v, lang) if isinstance(v, str) else v
             )
     if "flags" in out:
-        joiner = "；" if lang == "zh" else "; "
+        joiner = message("list.semicolon", lang)
         out["flags"] = out["flags"].map(
             lambda t: (
                 joiner.join(code_label("flag", f, lang) for f in str(t).split(";") if f)
@@ -720,7 +712,7 @@ def show_run(store_name: str | Path, run_id: str, *, lang: str = "zh") -> str:
     for key in ("year", "inputs_hash", "config_hash", "standards", "params_hash", "source",
                 "supersedes", "summary"):  # fmt: skip
         if run[key] not in (None, "", "[]", "{}"):
-            label = _label("run_field", key, lang)
+            label = code_label("run_field", key, lang)
             lines.append("  " + message("records.show.field", lang, label=label, value=run[key]))
     if superseded_by:
         lines.append(
@@ -760,7 +752,7 @@ def export_records(
             continue  # the table has no column for one of the filters: left out
         counts[table] = len(frame)
         if len(frame):
-            sheets[_label("records_sheet", table, lang)] = _display_codes(frame, lang)
+            sheets[code_label("records_sheet", table, lang)] = _display_codes(frame, lang)
     if not sheets:
         msg = f"{as_target(store_name)}: no records match the filters {dict(filters)}"
         raise InputError(msg)

@@ -343,7 +343,7 @@ def _meta(version: TableVersion, standards: StandardSet, lang: str) -> list[str]
 def _rule_note(rule: Mapping[str, object], lang: str) -> str:
     label = str(rule.get("label_en" if lang == "en" else "label_zh") or "")
     note = str(rule.get("note_en" if lang == "en" else "note_zh") or "")
-    sep, lsep = message("publication.sep", lang), message("publication.list_sep", lang)
+    sep, lsep = message("publication.sep", lang), message("list.semicolon", lang)
     body = ""
     if rule["type"] == "seasons":
         body = lsep.join(
