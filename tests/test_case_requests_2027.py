@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -356,3 +357,35 @@ def test_dask_engine_gives_the_same_result() -> None:
     pd.testing.assert_frame_equal(got.lines, expected.lines)
     pd.testing.assert_frame_equal(got.projects, expected.projects)
     assert got.totals == expected.totals
+
+
+def test_problems_of_every_stage_come_in_one_run(tmp_path, capsys) -> None:
+    """A cell the schema refuses, a code the book check refuses and a value the rules
+    refuse are reported by one run (located, exit 2), and the store is not touched."""
+    bad = tmp_path / "book"
+    shutil.copytree(BOOK, bad)
+    set_cell(bad / "lines.csv", 3, "申报数", "一千二")  # the schema: not a number
+    set_cell(bad / "lines.csv", 4, "人数", "-3")  # the schema: below the minimum
+    set_cell(bad / "targets.csv", 5, "指标类别", "产出")  # the book: not a category
+    set_cell(bad / "lines.csv", 6, "会议类别", "五类")  # the meeting rule: closed list
+    set_cell(bad / "lines.csv", 2, "日期", "2027-02-30")  # the router: not a date
+    set_cell(bad / "projects.csv", 3, "项目编码", "A-CZ-001")  # the schema: a repeated id
+    records = tmp_path / "r.sqlite"
+    args = ["review", str(bad), "--standards", str(STANDARDS), "--date", DATE]
+    code = main([*args, "--out", str(tmp_path / "out"), "--records", str(records)])
+    assert code == 2 and not records.exists()
+    found = pd.read_csv(tmp_path / "out" / "problems.csv", encoding="utf-8-sig", dtype=str)
+    files = found["source_file"].map(lambda f: Path(f).name)
+    cells = set(zip(files, found["source_row"], found["column"], found["check"], strict=True))
+    assert {
+        ("lines.csv", "3", "申报数", "not_a_number"),
+        ("lines.csv", "4", "人数", "below_minimum"),
+        ("targets.csv", "5", "指标类别", "unknown_category"),
+        ("lines.csv", "2", "日期", "bad_date"),
+        ("projects.csv", "3", "项目编码", "duplicate_id"),
+    } <= cells
+    assert any(f == "lines.csv" and r == "6" and c == "会议类别" for f, r, c, _ in cells)
+    # one problem per cell: the blanked bad cells are not reported again as missing
+    assert not found.duplicated(["source_file", "source_row", "column"]).any()
+    err = capsys.readouterr().err
+    assert "lines.csv，第 3 行，列“申报数”：不是数字" in err

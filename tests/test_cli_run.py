@@ -962,3 +962,28 @@ def test_out_under_a_file_is_an_input_error(tmp_path: Path) -> None:
     check_out_dir(tmp_path / "new" / "folder")  # not there yet: fine
     check_out_dir(tmp_path)
     assert not (tmp_path / "new").exists()  # checking creates nothing
+
+
+def test_problems_of_every_check_come_in_one_run(case_copy: Path, tmp_path: Path) -> None:
+    """A cell the schema refuses no longer hides what the checks after it find: one run
+    reports the bad number, the unknown cost element, the repeated project and the
+    unknown standard of another file together (exit 2, nothing recorded)."""
+    set_cell(case_copy / LINES, 3, "数量", "一百一十")  # the schema: not a number
+    set_cell(case_copy / LINES, 5, "成本要素", "fuel")  # cost elements: unknown
+    repeated = read_rows(case_copy / PROJECTS)[1][0]
+    set_cell(case_copy / PROJECTS, 4, "项目编码", repeated)  # the schema: a repeated id
+    unknown_standard_in_request_lines(case_copy)  # the requests' check: row 5
+    out, records = tmp_path / "out", tmp_path / "r.sqlite"
+    args = ["run", str(case_copy), "--out", str(out), "--records", str(records)]
+    code, _, err = run_cli(*args, cwd=tmp_path)
+    assert code == 2 and not records.exists(), err
+    found = pd.read_csv(out / "problems.csv", encoding="utf-8-sig", dtype=str)
+    files = found["source_file"].map(lambda f: Path(f).name)
+    cells = set(zip(files, found["source_row"], found["column"], found["check"], strict=True))
+    assert {
+        ("line_items.csv", "3", "数量", "not_a_number"),
+        ("line_items.csv", "5", "成本要素", "unknown_cost_element"),
+        ("projects.csv", "4", "项目编码", "duplicate_id"),
+        ("request_lines.csv", "5", "适用标准", "unknown_standard"),
+    } <= cells, found
+    assert not found.duplicated(["source_file", "source_row", "column"]).any()

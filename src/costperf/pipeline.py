@@ -53,9 +53,16 @@ from costperf.errors import (
     empty_problems,
     raise_all,
 )
-from costperf.io.read import read_checked
+from costperf.io.read import read_validated, without_repeated_keys
 from costperf.review import review_unit_cost
-from costperf.schemas import LINE_ITEMS, OUTPUTS, PROJECTS, Schema, concat_problems
+from costperf.schemas import (
+    LINE_ITEMS,
+    OUTPUTS,
+    PROJECTS,
+    Schema,
+    concat_problems,
+    merge_problems,
+)
 from costperf.standards.derive import Derivation, as_published, derive_standard, peer_table
 from costperf.validate import check_dimension_values, check_inputs, normalise_cost_elements
 
@@ -191,15 +198,15 @@ def _read_set(
 ) -> tuple[TableSet | None, list[InputError], pd.DataFrame, pd.DataFrame]:
     """Read and check one set: (tables or None, errors reading its files, problems
     found checking them, warnings); never raises."""
-    frames, failed = {}, []
+    frames, failed, cell_errors = {}, [], []
     for table, schema in _schemas(config, numeric).items():
         if table not in sources:  # e.g. requests without an outputs file: no rows
             columns = [*schema.required, *schema.optional]
             frames[table] = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
             continue
         source = sources[table]
-        try:
-            frames[table] = read_checked(
+        try:  # a bad cell is blanked and reported, and the checks below go on
+            frames[table], errors = read_validated(
                 source.path,
                 schema,
                 sheet=source.sheet,
@@ -208,12 +215,17 @@ def _read_set(
             )
         except InputError as exc:  # read every file, then report all of them
             failed.append(exc)
+            continue
+        cell_errors.append(errors)
+        if table == "projects":  # a project counted twice would be checked twice
+            frames[table] = without_repeated_keys(frames[table], errors)
     if failed:
-        return None, failed, empty_problems(), empty_problems()
+        return None, failed, concat_problems(cell_errors), empty_problems()
     lines, bad_elements = normalise_cost_elements(frames["line_items"])
     projects = frames["projects"]
-    found = concat_problems(
+    found = merge_problems(
         [
+            *cell_errors,
             bad_elements,
             check_inputs(
                 projects,

@@ -96,6 +96,32 @@ def concat_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def merge_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate problem frames, a cell reported once (the first report is kept).
+
+    A check that runs after the schema's sees a cell the schema found bad as blank;
+    its "missing value" for that cell repeats the schema's problem and is dropped.
+    """
+    found = concat_problems(parts)
+    if found.empty:
+        return found
+    cell = [*LOCATION, "column"]
+    located = found["source_row"].astype(str).ne("")
+    found = found[~(found.duplicated(subset=cell, keep="first") & located)]
+    # file by file (in the order first met), each in row order
+    order = pd.DataFrame(
+        {
+            "file": pd.factorize(
+                found["source_file"].astype(str) + "\0" + found["sheet"].astype(str)
+            )[0],
+            "row": pd.to_numeric(found["source_row"], errors="coerce"),
+        },
+        index=found.index,
+    )
+    order = order.sort_values(["file", "row"], kind="stable", na_position="first")
+    return found.loc[order.index].reset_index(drop=True)
+
+
 def require_columns(frame: pd.DataFrame, names: Sequence[str], *, what: str = "") -> pd.DataFrame:
     """Problems for each of ``names`` missing from ``frame``."""
     present = list(frame.columns.drop(list(LOCATION), errors="ignore"))

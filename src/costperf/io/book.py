@@ -13,11 +13,22 @@ Every file is read and checked, and every problem of every table is raised at on
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from costperf.errors import InputError, located_error, raise_all
-from costperf.io.read import EXCEL_SUFFIXES, read_checked
+from costperf.io.read import EXCEL_SUFFIXES, read_validated, without_repeated_keys
 from costperf.review.batch.book import RequestBook, book_from_requests, check_book
-from costperf.schemas import BOOK_LINES, BOOK_PROJECTS, BOOK_TARGETS, REQUESTS, Schema
+from costperf.schemas import (
+    BOOK_LINES,
+    BOOK_PROJECTS,
+    BOOK_TARGETS,
+    REQUESTS,
+    Schema,
+    merge_problems,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: table -> (schema, accepted sheet or file names)
 BOOK_TABLES: dict[str, tuple[Schema, tuple[str, ...]]] = {
@@ -90,7 +101,9 @@ def _sources(path: Path, sheet: str | None) -> dict[str, tuple[Path, str | None]
     return None
 
 
-def read_request_book(path: str | Path, *, sheet: str | None = None) -> RequestBook:
+def read_request_book(
+    path: str | Path, *, sheet: str | None = None, defer: bool = False
+) -> RequestBook:
     """Read and check a request book; raise one :class:`InputError` with every problem.
 
     Parameters
@@ -100,6 +113,11 @@ def read_request_book(path: str | Path, *, sheet: str | None = None) -> RequestB
         ``lines`` and ``targets`` tables, or a single-sheet request file.
     sheet
         The sheet of a single-sheet request workbook (default: the first).
+    defer
+        Keep the cell errors in ``book.errors`` (their cells blanked) instead of
+        raising them, so that the review reports them together with its own
+        (:func:`~costperf.review.batch.engine.review_book`). A table that cannot be
+        read at all still raises here.
 
     Returns
     -------
@@ -110,18 +128,21 @@ def read_request_book(path: str | Path, *, sheet: str | None = None) -> RequestB
     path = Path(path)
     sources = _sources(path, sheet)
     if sources is None:  # one sheet: each request a project of its own
-        requests = read_checked(path, REQUESTS, sheet=sheet)
-        book = book_from_requests(requests)
+        requests, errors = read_validated(path, REQUESTS, sheet=sheet)
+        book = book_from_requests(without_repeated_keys(requests, errors))
         book, problems = check_book(book)
-        raise_all([], [problems], str(path))
-        return _with_sources(book, [path])
-    frames, errors = {}, []
+        return _finish(book, [errors, problems], str(path), [path], defer)
+    frames, failed, found = {}, [], []
     for table, (file, sheet_name) in sources.items():
         try:
-            frames[table] = read_checked(file, BOOK_TABLES[table][0], sheet=sheet_name)
+            frame, errors = read_validated(file, BOOK_TABLES[table][0], sheet=sheet_name)
         except InputError as exc:  # read every table, then report all of them
-            errors.append(exc)
-    raise_all(errors, [], str(path))
+            failed.append(exc)
+            continue
+        frames[table] = without_repeated_keys(frame, errors) if table == "projects" else frame
+        found.append(errors)
+    if failed:
+        raise_all(failed, found, str(path))
     has_targets = "targets" in frames
     if not has_targets:
         import pandas as pd
@@ -133,8 +154,22 @@ def read_request_book(path: str | Path, *, sheet: str | None = None) -> RequestB
         frames["projects"], frames["lines"], frames["targets"], has_targets=has_targets
     )
     book, problems = check_book(book)
-    raise_all([], [problems], str(path))
-    return _with_sources(book, sorted({f for f, _ in sources.values()}))
+    files = sorted({f for f, _ in sources.values()})
+    return _finish(book, [*found, problems], str(path), files, defer)
+
+
+def _finish(
+    book: RequestBook, found: list[pd.DataFrame], where: str, files: list[Path], defer: bool
+) -> RequestBook:
+    from dataclasses import replace
+
+    errors = merge_problems(found)
+    errors = errors[errors["severity"] != "warning"] if len(errors) else errors
+    if not defer:
+        raise_all([], [errors], where)
+    elif len(errors):
+        book = replace(book, errors=errors.reset_index(drop=True))
+    return _with_sources(book, files)
 
 
 def _with_sources(book: RequestBook, files: list[Path]) -> RequestBook:

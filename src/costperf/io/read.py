@@ -36,7 +36,15 @@ from costperf.io.guard import (
     too_many_cells,
 )
 from costperf.io.write import FORMULA_STARTS, shorten_text
-from costperf.schemas import LINE_ITEMS, OUTPUTS, PROJECTS, Schema, concat_problems, table_problem
+from costperf.schemas import (
+    LINE_ITEMS,
+    OUTPUTS,
+    PROJECTS,
+    Schema,
+    concat_problems,
+    shown_header,
+    table_problem,
+)
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 
@@ -625,11 +633,35 @@ def read_checked(
     ``amount_scale`` multiplies money columns (10000 when the config says 万元); a unit
     in a header (``金额（万元）``) takes precedence for its column.
     """
+    typed, errors = read_validated(
+        path, schema, sheet=sheet, header_row=header_row, amount_scale=amount_scale
+    )
+    raise_if_problems(errors, f"{path}" + (f", sheet '{sheet}'" if sheet else ""))
+    return typed
+
+
+def read_validated(
+    path: str | Path,
+    schema: Schema,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    amount_scale: float = 1.0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`read_checked` that returns the cell errors instead of raising them.
+
+    A caller that goes on checking (so that a run reports all its problems at once)
+    gets the typed frame with every cell in error blanked, and the errors. A table that
+    cannot be typed at all (a required column missing) still raises.
+    """
     raw = read_table(path, sheet=sheet, header_row=header_row)
     frame, scales = map_headers(raw)
     typed, problems = schema.validate(frame)
     where = f"{path}" + (f", sheet '{sheet}'" if sheet else "")
-    raise_if_problems(problems, where)
+    errors = problems[problems["severity"] != "warning"] if len(problems) else problems
+    if (errors["check"] == "missing_column").any():
+        raise_if_problems(errors, where)
+    typed = blank_cells(typed, errors)
     money = [c for c in ("amount", "unit_price") if c in typed.columns]
     for col in money:
         factor = scales.get(col, amount_scale)
@@ -638,7 +670,44 @@ def read_checked(
     warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
     read_warnings = make_problems(raw.attrs.get("read_warnings", []))
     typed.attrs["warnings"] = concat_problems([read_warnings, warnings])
-    return typed
+    return typed, errors.reset_index(drop=True)
+
+
+def without_repeated_keys(frame: pd.DataFrame, errors: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the rows the schema found repeating an earlier row's key.
+
+    For the checks that follow a deferred read: a project counted twice would be
+    checked (and reviewed) twice. The rows stay reported in ``errors``.
+    """
+    if errors.empty or "source_row" not in frame:
+        return frame
+    again = set(errors.loc[errors["check"] == "duplicate_id", "source_row"])
+    if not again:
+        return frame
+    kept = frame[~frame["source_row"].isin(again)]
+    kept.attrs = dict(frame.attrs)
+    return kept
+
+
+def blank_cells(frame: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the cells named by ``problems`` (source_row, column) set blank.
+
+    Checks that run after the schema's then see a missing value where the schema found
+    a bad one (the same cell, reported once), never the bad value itself.
+    """
+    if problems.empty or "source_row" not in frame:
+        return frame
+    out = frame.copy()
+    headers = {shown_header(frame, str(c)): c for c in frame.columns}
+    rows = frame["source_row"]
+    for column, found in problems.groupby("column", sort=False):
+        name = headers.get(column, column)
+        if name not in out.columns or name in LOCATION:
+            continue
+        hit = rows.isin(set(found["source_row"]))
+        if hit.any():
+            out[name] = out[name].where(~hit)
+    return out
 
 
 def read_projects(path: str | Path, **options: object) -> pd.DataFrame:

@@ -76,6 +76,9 @@ class RequestBook:
     targets: pd.DataFrame
     has_targets: bool = True
     sources: tuple[str, ...] = field(default_factory=tuple)
+    #: errors found while reading and left for the review to report with its own
+    #: (``read_request_book(..., defer=True)``): all problems of a run come at once
+    errors: pd.DataFrame | None = None
 
 
 def _key(value: object) -> str:

@@ -19,7 +19,7 @@ from costperf.review.batch.context import BatchContext
 from costperf.review.batch.decide import BatchResult, decide_batch
 from costperf.review.batch.routing import routing_table
 from costperf.review.registry import default_tables, review_rules
-from costperf.schemas import concat_problems
+from costperf.schemas import concat_problems, merge_problems
 from costperf.standards import StandardSet, shipped_standards
 
 #: what the line step keeps of a line rule's decision (see ``decide_lines``)
@@ -111,7 +111,8 @@ def review_book(
     routes, problems = router.review(lines, book.projects, context)
     step("line")
     results, found = line_step(lines, routes, context)
-    raise_if_problems(concat_problems([problems, found]), _where(lines))
+    where = _where(lines) if book.errors is None else ", ".join(book.sources) or "the book"
+    raise_if_problems(merge_problems([book.errors, problems, found]), where)
     # a line's own standard_id routed it (``route``); the results carry the one applied
     given = lines.drop(columns=[c for c in results.columns if c in lines.columns])
     work = pd.concat([given, routes.rename(columns={"rule": "route_rule"}), results], axis=1)
