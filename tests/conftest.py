@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,6 +175,19 @@ def write_rows(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     Path(path).write_text(buf.getvalue(), encoding=encoding)
+
+
+def read_problems(path: Path) -> pd.DataFrame:
+    """A problems.csv as written in either language, with canonical columns and codes
+    (the Chinese file's headers, checks and severities mapped back through labels.csv)."""
+    from costperf.columns import code_label_map
+
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table = table.rename(columns={v: k for k, v in code_label_map("problem_column").items()})
+    for column in ("check", "severity"):
+        codes = {v: k for k, v in code_label_map(column).items()}
+        table[column] = table[column].map(lambda v, m=codes: m.get(v, v))
+    return table
 
 
 def set_cell(path: Path, row: int, header: str, value: str, encoding: str = "utf-8-sig") -> str:

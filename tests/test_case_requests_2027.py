@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import CASES, set_cell
+from conftest import CASES, read_problems, set_cell
 from conftest import REQUESTS_2027 as CASE
 from conftest import REQUESTS_2027_DATE as DATE
 from costperf.cli import main
@@ -374,7 +374,7 @@ def test_problems_of_every_stage_come_in_one_run(tmp_path, capsys) -> None:
     args = ["review", str(bad), "--standards", str(STANDARDS), "--date", DATE]
     code = main([*args, "--out", str(tmp_path / "out"), "--records", str(records)])
     assert code == 2 and not records.exists()
-    found = pd.read_csv(tmp_path / "out" / "problems.csv", encoding="utf-8-sig", dtype=str)
+    found = read_problems(tmp_path / "out" / "problems.csv")
     files = found["source_file"].map(lambda f: Path(f).name)
     cells = set(zip(files, found["source_row"], found["column"], found["check"], strict=True))
     assert {

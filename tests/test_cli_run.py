@@ -25,6 +25,7 @@ from conftest import (
     assert_close,
     copy_case,
     edit_toml,
+    read_problems,
     read_rows,
     run_cli,
     set_cell,
@@ -626,7 +627,7 @@ def test_bad_input_exits_2_naming_file_row_column(bad: Bad, tmp_path: Path, good
     if bad.problems_table:
         assert written is not None, f"no problems table announced:\n{stderr}"
     if written is not None:
-        table = pd.read_csv(written, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        table = read_problems(written)
         assert len(table) >= 1
         assert table["source_file"].str.contains(bad.file, regex=False).any(), table
         if bad.row is not None:
@@ -901,7 +902,7 @@ def test_problems_option_chooses_the_table_path(case_copy: Path, tmp_path: Path)
     )
     assert code == 2
     assert str(target) in stderr
-    table = pd.read_csv(target, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table = read_problems(target)
     assert table[["source_row", "column", "value", "check"]].values.tolist() == [
         ["4", "数量", "abc", "not_a_number"]
     ]
@@ -913,9 +914,7 @@ def test_every_problem_of_every_file_is_reported_at_once(case_copy: Path, tmp_pa
     set_cell(case_copy / PROJECTS, 3, "区域", "")
     code, _, stderr = run_cli("run", case_copy, "--out", tmp_path / "out", cwd=tmp_path)
     assert code == 2
-    table = pd.read_csv(
-        tmp_path / "out" / "problems.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
-    )
+    table = read_problems(tmp_path / "out" / "problems.csv")
     found = {
         (Path(f).name, r, c)
         for f, r, c in table[["source_file", "source_row", "column"]].itertuples(index=False)
@@ -977,7 +976,7 @@ def test_problems_of_every_check_come_in_one_run(case_copy: Path, tmp_path: Path
     args = ["run", str(case_copy), "--out", str(out), "--records", str(records)]
     code, _, err = run_cli(*args, cwd=tmp_path)
     assert code == 2 and not records.exists(), err
-    found = pd.read_csv(out / "problems.csv", encoding="utf-8-sig", dtype=str)
+    found = read_problems(out / "problems.csv")
     files = found["source_file"].map(lambda f: Path(f).name)
     cells = set(zip(files, found["source_row"], found["column"], found["check"], strict=True))
     assert {

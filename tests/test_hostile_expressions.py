@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import copy_case
+from conftest import copy_case, read_problems
 from costperf.benchmark.costmodel import fit_cost_model
 from costperf.cli import main
 from costperf.decompose.unit_costs import evaluate_drivers
@@ -192,7 +192,7 @@ def test_run_refuses_the_issue_formula(tmp_path: Path, canary: Path, capsys) -> 
     assert code == 2, err
     assert "case.toml: [benchmark] formula: formula" in err
     assert "'np.__builtins__' is not allowed" in err
-    problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str)
+    problems = read_problems(tmp_path / "out" / "problems.csv")
     assert problems.loc[0, "column"] == "[benchmark] formula"
     assert problems.loc[0, "value"] == "np.__builtins__"
 

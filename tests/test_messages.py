@@ -166,3 +166,102 @@ def test_column_templates_are_plain_and_paired(code: str) -> None:
     for lang in ("zh", "en"):  # plain {name} fields only, filled as message() fills them
         text = message_column(code, lang, index, **values)
         assert text[0] == message(code, lang, **values)
+
+
+# ---- problems in Chinese: the ``expected`` templates ------------------------------------
+
+
+def _expected_rows() -> pd.DataFrame:
+    table = code_labels().reset_index()
+    return table[table["kind"] == "expected"]
+
+
+def test_expected_templates_pair_their_placeholders() -> None:
+    """Each template's Chinese uses exactly the English placeholders (fields named in the
+    English and not shown in Chinese are allowed only for the wording's own words)."""
+    rows = _expected_rows()
+    assert len(rows) >= 60 and not rows.duplicated("code").any()
+    names = string.Formatter()
+    for code, zh, en in rows[["code", "label_zh", "label_en"]].itertuples(index=False):
+        assert en == code
+        english = {f for _, f, _, _ in names.parse(code) if f}
+        chinese = {f for _, f, _, _ in names.parse(zh) if f}
+        assert chinese <= english and english - chinese <= {"what"}, code
+        assert re.search("[\u4e00-\u9fff]", zh), code
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("a number", "数字"),
+        ("a number >= 0", "不小于 0 的数字"),
+        ("a number >= 0 (input prices)", "不小于 0 的数字（input prices）"),
+        (
+            "a unique request_id + line_no (first used in row 5)",
+            "不重复的申报编码 + 序号（第 5 行已使用）",
+        ),
+        ("a unique project_id", "不重复的项目编码"),
+        ("a date YYYY-MM-DD", "日期 YYYY-MM-DD"),
+        ("one of: 产出-数量、效益 (or blank)", "以下之一：产出-数量、效益 (or blank)"),
+        ("a known standard id (HW-UC) or a blank cell", "已知的标准编码（HW-UC）或留空"),
+        ("the quantity (数量) for an equipment line", "办公设备家具明细的数量"),
+        ("a year from 1900 to 2200", "1900 至 2200 年之间的年度"),
+    ],
+)
+def test_expected_texts_read_in_chinese(english: str, chinese: str) -> None:
+    from costperf.columns import expected_label
+
+    assert expected_label(english, "zh") == chinese
+    assert expected_label(english, "en") == english
+
+
+def test_an_expected_text_without_a_template_stays_english() -> None:
+    from costperf.columns import expected_label
+
+    assert expected_label("an expression of column names", "zh") is None
+    assert expected_label("{0.__class__}", "zh") is None  # a value is never formatted
+
+
+def test_problems_table_in_chinese_and_in_english() -> None:
+    from costperf.errors import make_problems
+    from costperf.io.write import problems_for_display
+
+    problems = make_problems(
+        [
+            {"source_file": "a.csv", "source_row": 3, "column": "数量", "value": "x"}
+            | {"expected": "a number", "check": "not_a_number"},
+            {"source_file": "a.csv", "column": "金额", "expected": "an expression of a"}
+            | {"check": "unknown_column", "severity": "warning"},
+        ]
+    )
+    zh = problems_for_display(problems, "zh")
+    assert list(zh.columns) == [
+        "文件",
+        "工作表",
+        "行号",
+        "列",
+        "单元格取值",
+        "应为",
+        "问题",
+        "级别",
+    ]
+    assert zh["应为"].tolist() == ["数字", "an expression of a"]
+    assert zh["问题"].tolist() == ["不是数字", "未知列（已忽略）"]
+    assert zh["级别"].tolist() == ["错误", "警告"]
+    en = problems_for_display(problems, "en")
+    pd.testing.assert_frame_equal(en, problems)
+
+
+def test_chinese_summary_says_what_was_expected() -> None:
+    from costperf.errors import InputError, chinese_summary, make_problems
+
+    problems = make_problems(
+        [
+            {"source_file": "a.csv", "source_row": 4, "column": "人数", "value": "-5"}
+            | {"expected": "a number >= 0", "check": "below_minimum"}
+        ]
+    )
+    text = chinese_summary(InputError("1 problem", problems))
+    assert text.splitlines()[1].strip() == (
+        "a.csv，第 4 行，列“人数”：低于下限，值 '-5'，应为不小于 0 的数字"
+    )

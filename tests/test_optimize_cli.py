@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import CASES
+from conftest import CASES, read_problems
 from costperf.cli import main
 
 SURVEY = CASES / "household-survey"
@@ -248,7 +248,7 @@ def test_bad_input_exits_2_with_located_message(name: str, tmp_path: Path) -> No
         return
     assert code == 2, stderr
     assert message in stderr
-    problems = pd.read_csv(tmp_path / "o" / "problems.csv")
+    problems = read_problems(tmp_path / "o" / "problems.csv")
     assert len(problems) >= 1
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import read_problems
 from costperf.case import load_case
 from costperf.cli import main
 from costperf.columns import code_label
@@ -112,7 +113,7 @@ def test_one_broken_cell_in_each_of_three_files_is_listed_in_one_run(tmp_path, c
     assert "line_items.csv, row 4, column '数量': got '十二', expected a number" in err
     assert f"projects.csv, row {len(projects)}, column '项目编码'" in err
     assert "request_lines.csv, row 3, column '数量': got '-3', expected a number >= 0" in err
-    table = pd.read_csv(tmp_path / "out" / "problems.csv", encoding="utf-8-sig")
+    table = read_problems(tmp_path / "out" / "problems.csv")
     assert {"not_a_number", "duplicate_id", "below_minimum"} <= set(table["check"])
     assert set(table["check"]) <= {c.value for c in Check}
 

@@ -13,6 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from conftest import read_problems
 from costperf.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -132,7 +133,7 @@ def test_check_a_broken_copy_exits_2_and_writes_problems(copy, tmp_path):
     done = run("check", "--standards", str(copy), cwd=tmp_path)
     assert done.returncode == 2
     assert "mof-meeting-fee-2016.csv, row 6, column 'value'" in done.stderr
-    problems = pd.read_csv(tmp_path / "costperf-problems.csv", encoding="utf-8-sig")
+    problems = read_problems(tmp_path / "costperf-problems.csv")
     assert {"not_a_number", "content_hash"} <= set(problems["check"])
 
 

@@ -131,7 +131,7 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
     inputs = [(n, getattr(args, a)) for a, n in _INPUT_OPTIONS.items() if getattr(args, a, None)]
     try:
         check_outputs_are_not_inputs(inputs, [("--problems", path)])
-        write_problems(exc.problems, path)
+        write_problems(exc.problems, path, getattr(args, "lang", "zh"))
     except (OSError, InputError) as err:
         print(f"costperf: could not write the problems table to {path}: {err}", file=sys.stderr)
         return

@@ -162,6 +162,47 @@ def code_label_map(kind: str, lang: str = "zh") -> dict[str, str]:
     return {str(code): (text or str(code)) for code, text in rows[column].items()}
 
 
+@cache
+def _expected_templates(lang: str) -> tuple[tuple[str, re.Pattern, str], ...]:
+    """The ``expected`` templates of labels.csv, most specific (most literal text) first."""
+    table = code_labels()
+    if "expected" not in table.index.get_level_values("kind"):
+        return ()
+    rows = table.xs("expected", level="kind")
+    column = "label_zh" if lang == "zh" else "label_en"
+    found = []
+    for code, text in rows[column].items():
+        parts = re.split(r"\{(\w+)\}", str(code))
+        literal = "".join(parts[::2])
+        pattern = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        found.append((len(literal), parts[0], re.compile(pattern, re.S), text or str(code)))
+    found.sort(key=lambda t: -t[0])
+    return tuple((prefix, pattern, text) for _, prefix, pattern, text in found)
+
+
+def expected_label(text: object, lang: str = "zh") -> str | None:
+    """A problem's ``expected`` text in ``lang``: the English text as it is for ``en``;
+    else the translation of the labels.csv template (kind ``expected``) it fills, or
+    None when no template matches (the caller keeps the English)."""
+    text = "" if text is None else str(text)
+    if lang == "en" or not text:
+        return text
+    for prefix, pattern, template in _expected_templates(lang):
+        if text.startswith(prefix):
+            found = pattern.fullmatch(text)
+            if found:
+                values = found.groupdict()
+                if "fields" in values:  # canonical column names: their labels
+                    names = values["fields"].split(" + ")
+                    values["fields"] = " + ".join(label(n, lang) for n in names)
+                if "kind" in values:  # an expense kind code: its label
+                    values["kind"] = code_label("expense_kind", values["kind"], lang)
+                return template.format(**values)
+    return None
+
+
 class MessageError(LookupError):
     """A message code that ``labels.csv`` (kind ``message``) does not hold."""
 

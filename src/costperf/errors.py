@@ -339,7 +339,7 @@ def merge_errors(errors: list[InputError]) -> InputError:
 
 def format_problem_zh(row: Mapping[str, object]) -> str:
     """One problem in Chinese: ``文件，工作表“S”，第 N 行，列“X”：<check 的中文名>，值 'v'``."""
-    from costperf.columns import code_label
+    from costperf.columns import code_label, expected_label, message
 
     parts = [str(row["source_file"])] if row.get("source_file") else []
     if row.get("sheet"):
@@ -352,6 +352,9 @@ def format_problem_zh(row: Mapping[str, object]) -> str:
     what = code_label("check", row.get("check") or Check.INPUT, "zh")
     value = row.get("value")
     shown = "" if value in (None, "") else f"，值 {_show(value)}"
+    expected = expected_label(row.get("expected"), "zh")
+    if expected:
+        shown += f"，{message('problems.expected', 'zh')}{expected}"
     where = "，".join(parts)
     return f"{where}：{what}{shown}" if where else f"{what}{shown}"
 

@@ -219,12 +219,33 @@ def shorten_text(value: object, limit: int = PROBLEM_VALUE_CHARS) -> object:
     return value
 
 
-def write_problems(problems: pd.DataFrame, path: str | Path) -> Path:
-    """Write a problems table as CSV: long values shortened, formulas neutralised."""
+def write_problems(problems: pd.DataFrame, path: str | Path, lang: str = "en") -> Path:
+    """Write a problems table as CSV: long values shortened, formulas neutralised.
+
+    In Chinese (``lang='zh'``) the headers, the checks, the severities and every
+    ``expected`` text labels.csv has a template for are Chinese (the others stay as
+    written); ``en`` keeps the canonical columns and codes.
+    """
+    return write_table(problems_for_display(problems, lang), path)
+
+
+def problems_for_display(problems: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The problems table as shown to a user in ``lang`` (see :func:`write_problems`)."""
+    from costperf.columns import code_label_map, expected_label
+
     shown = problems.copy()
     if "value" in shown.columns:
         shown["value"] = shown["value"].map(shorten_text)
-    return write_table(shown, path)
+    if lang == "en":
+        return shown
+    if "expected" in shown.columns:
+        texts = {e: expected_label(e, lang) for e in shown["expected"].astype(str).unique()}
+        shown["expected"] = [texts[e] or e for e in shown["expected"].astype(str)]
+    for column in ("check", "severity"):
+        if column in shown.columns:
+            labels = code_label_map(column, lang)
+            shown[column] = shown[column].map(lambda c, m=labels: m.get(str(c), c))
+    return shown.rename(columns=code_label_map("problem_column", lang))
 
 
 def _same_file(a: Path, b: Path) -> bool:

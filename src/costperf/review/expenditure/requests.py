@@ -154,7 +154,7 @@ def require_facts(
                 req,
                 absent,
                 fact_column(req, names),
-                f"{expected} ({zh}) for a {what} line",
+                f"{expected} ({zh}) for {'an' if what[:1] in 'aeiou' else 'a'} {what} line",
                 "missing_fact",
             )
         )
