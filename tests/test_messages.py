@@ -265,3 +265,28 @@ def test_chinese_summary_says_what_was_expected() -> None:
     assert text.splitlines()[1].strip() == (
         "a.csv，第 4 行，列“人数”：低于下限，值 '-5'，应为不小于 0 的数字"
     )
+
+
+def test_one_takes_a_singular_noun_in_english() -> None:
+    index = pd.RangeIndex(3)
+    got = message_column(
+        "reason.travel.meals",
+        "en",
+        index,
+        rate=pd.Series(["100"] * 3),
+        days=pd.Series(["1", "2", "1"]),
+        persons=pd.Series(["1", "1", "11"]),
+        cap=pd.Series(["100", "200", "1100"]),
+    )
+    assert got.tolist() == [
+        "meal allowance 100 yuan/person-day x 1 day x 1 person = 100 yuan",
+        "meal allowance 100 yuan/person-day x 2 days x 1 person = 200 yuan",
+        "meal allowance 100 yuan/person-day x 1 day x 11 persons = 1100 yuan",
+    ]
+    values = {"category": "二类", "quota": 650, "cap": 650}
+    one = message("reason.meeting.quota", "en", **values, persons=1, days=1)
+    assert "x 1 person x 1 day =" in one
+    many = message("reason.meeting.quota", "en", **values, persons=21, days=1.5)
+    assert "x 21 persons x 1.5 days =" in many
+    zh = message("reason.meeting.quota", "zh", **values, persons=1, days=1)
+    assert "× 1 人 × 1 天" in zh

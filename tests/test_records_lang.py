@@ -235,7 +235,11 @@ def test_list(said) -> None:
     zh = _lines(said, "zh", "list_recommendations")
     assert "改进管理并压减" in zh[1] and zh[-1] == "（共 3 行）"
     en = _lines(said, "en", "list_recommendations")
-    assert en[0].split()[2:6] == ["Project", "ID", "Department", "Year"]
+    assert en[0].split()[:8] == ["Recommendation", "id", "Run", "id", "Project", "ID"] + [
+        "Department",
+        "Year",
+    ]
+    assert zh[0].split()[:4] == ["建议编号", "运行编号", "项目编码", "预算部门"]
     assert "improve management (and reduce)" in en[1] and "fair" in en[1]
     assert "2026 self evaluation 75 (fair)" in en[1] and en[-1] == "(3 rows)"
     assert _lines(said, "zh", "list_runs")[-1] == "（共 7 行，另有 5 行未显示，--limit 0 显示全部）"
@@ -251,10 +255,10 @@ def test_list(said) -> None:
 def test_show(said) -> None:
     zh_id, en_id = said["zh"]["batches"][0], said["en"]["batches"][0]
     zh, en = _lines(said, "zh", "show"), _lines(said, "en", "show")
-    assert zh[0].startswith(f"运行 {zh_id}（review）review  20")
+    assert zh[0].startswith(f"运行 {zh_id}（批量评审）review  20")
     assert zh[1:] == ["  年度：2025", "  输入哈希：books-2025", '  所用标准：["hw-uc@1"]',
                       "  参数哈希：d8d75ba6b947a7b1", "  记录：review_projects 1，review_lines 1"]  # fmt: skip
-    assert en[0].startswith(f"Run {en_id} (review) review  20")
+    assert en[0].startswith(f"Run {en_id} (batch review) review  20")
     assert en[1:] == ["  Year: 2025", "  Inputs hash: books-2025", '  Standards used: ["hw-uc@1"]',
                       "  Parameters hash: d8d75ba6b947a7b1",
                       "  Records: review_projects 1, review_lines 1"]  # fmt: skip
@@ -325,3 +329,28 @@ def test_bad_input_is_exit_2_with_a_located_message_in_both_languages(
         assert located in err
         chinese_first = err.startswith("costperf：错误：")
         assert chinese_first == (lang == "zh")
+
+
+def test_every_record_column_has_a_chinese_header() -> None:
+    """Each table as `records list` and `records export` show it under zh: every header
+    Chinese, and the English reason columns left to --lang en."""
+    import re
+
+    import pandas as pd
+
+    from costperf.columns import to_display
+    from costperf.records import models
+    from costperf.records.loop import _display_codes, record_view
+
+    for table in models.metadata.sorted_tables:
+        frame = pd.DataFrame(columns=[c.name for c in table.columns])
+        zh = to_display(record_view(_display_codes(frame, "zh"), table.name, "zh"), "zh")
+        english = [h for h in zh.columns if not re.search("[\u4e00-\u9fff]", str(h))]
+        assert not english, (table.name, english)
+        assert not {"核减理由（英文）", "理由（英文）"} & set(zh.columns), table.name
+    runs = pd.DataFrame({"kind": ["run", "review", "proposals"]})
+    assert record_view(runs, "runs", "zh")["运行类型"].tolist() == [
+        "案例测算",
+        "批量评审",
+        "优化方案",
+    ]

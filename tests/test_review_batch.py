@@ -210,7 +210,7 @@ def test_travel_components_are_capped_on_their_own() -> None:
     # the English sentences say all the Chinese ones say: capped, cut and approved
     assert lines.loc[1, "reason_en"] == (
         "lodging 800 yuan a night is above the cap of 北京, 司局级 650 yuan, capped at the "
-        "standard (2 nights x 1 persons, each night at its season: 1,300 yuan); requested "
+        "standard (2 nights x 1 person, each night at its season: 1,300 yuan); requested "
         "1,600 yuan is above it: cut 300 yuan, approved 1,300 yuan"
     )
     assert lines.loc[2, "reason_en"].endswith("cut 90 yuan, approved 300 yuan")

@@ -13,6 +13,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 #: unit words in a header that scale amounts to yuan, e.g. "金额（万元）".
@@ -221,10 +222,48 @@ def message(code: str, lang: str = "zh", /, **values: object) -> str:
         msg = f"labels.csv has no message {code!r} (add a row: message,{code},<zh>,<en>)"
         raise MessageError(msg)
     try:
-        return template.format_map(values)
+        text = template.format_map(values)
     except KeyError as missing:
         msg = f"message {code!r} needs the value {missing.args[0]!r} (given: {sorted(values)})"
         raise MessageError(msg) from None
+    return text if lang == "zh" else _SINGULAR_AFTER_ONE.sub(_singular, text)
+
+
+#: English count nouns of the messages: "1 persons" reads "1 person"
+_PLURALS = {
+    "persons": "person",
+    "attendees": "attendee",
+    "nights": "night",
+    "days": "day",
+    "chargeable days": "chargeable day",
+    "half-days": "half-day",
+    "hours": "hour",
+    "lines": "line",
+    "projects": "project",
+    "items": "item",
+}
+_PLURAL_WORDS = "|".join(re.escape(w) for w in sorted(_PLURALS, key=len, reverse=True))
+_SINGULAR_AFTER_ONE = re.compile(rf"(?<![\d.,])\b1 ({_PLURAL_WORDS})\b")
+_LEADING_PLURAL = re.compile(rf" ({_PLURAL_WORDS})\b")
+
+
+def _singular(found: re.Match) -> str:
+    return f"1 {_PLURALS[found.group(1)]}"
+
+
+def _count_noun(literal: str, value: object) -> object:
+    """``literal`` after an inserted ``value``: its leading count noun singular where the
+    value is "1" (one ``str``, or a Series row by row)."""
+    found = _LEADING_PLURAL.match(literal)
+    if found is None:
+        return literal
+    one = literal[: found.start(1)] + _PLURALS[found.group(1)] + literal[found.end(1) :]
+    if isinstance(value, str):
+        return one if value.strip() == "1" else literal
+    is_one = value.astype(object).eq("1").to_numpy()
+    if not is_one.any():
+        return literal
+    return pd.Series(np.where(is_one, one, literal), index=value.index, dtype=object)
 
 
 @cache
@@ -276,15 +315,20 @@ def message_column(code: str, lang: str, index: pd.Index, /, **values: object) -
             msg = f"message {code!r}: the value {name!r} must be a Series or a str, got {type(value).__name__}"
             raise MessageError(msg)
     text: object = ""
+    before = None  # the value just inserted: "1" takes a singular noun in English
     for literal, name in parts:
         if literal:
+            if before is not None and lang != "zh":
+                literal = _count_noun(literal, before)
             text = text + literal
+        before = None
         if name is not None:
             if name not in values:
                 msg = f"message {code!r} needs the value {name!r} (given: {sorted(values)})"
                 raise MessageError(msg)
             value = values[name]
             text = value if isinstance(text, str) and not text else text + value
+            before = value
     if isinstance(text, str):
         return pd.Series(text, index=index, dtype=object)
     return text

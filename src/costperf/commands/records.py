@@ -219,7 +219,7 @@ def run_list(args: argparse.Namespace) -> int:
         args.records, TABLE_NAMES[args.table], _filters(args), current=not args.all
     )
     shown = frame if args.limit == 0 else frame.head(args.limit)
-    print(show_frame(shown, args.lang))
+    print(show_frame(shown, args.lang, TABLE_NAMES[args.table]))
     more = len(frame) - len(shown)
     if more:
         print(message("records.list.total_more", args.lang, n=len(frame), more=more))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from costperf.columns import code_label, message
+from costperf.columns import code_label, code_label_map, message
 from costperf.errors import InputError, raise_if_problems
 from costperf.records import models, views
 from costperf.records.read import TABLES, existing_store
@@ -367,8 +367,10 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
                 else t
             )
         )
+    if "year" in out and pd.api.types.is_float_dtype(out["year"]):  # 2026, not 2026.0
+        out["year"] = out["year"].astype("Int64")
     if lang == "zh":
-        return out.drop(columns=["reasons_en"], errors="ignore")
+        return out.drop(columns=["reasons_en", "reason_en"], errors="ignore")
     out = out.drop(columns=["reason_zh", "reasons_zh"], errors="ignore")
     if "reasons_en" in out:  # the English reasons under the header of the reasons
         out = out.drop(columns=["reasons"], errors="ignore").rename(
@@ -660,7 +662,30 @@ def list_records(
     return _narrow(frame, filters, keys, table).reset_index(drop=True)
 
 
-def show_frame(frame: pd.DataFrame, lang: str) -> str:
+#: a column whose codes depend on its table -> their kind in labels.csv
+TABLE_CODED = {
+    ("runs", "kind"): "run_kind",
+    ("evaluation_results", "kind"): "evaluation_kind",
+    ("proposal_constraints", "kind"): "constraint_kind",
+}
+
+
+def record_view(frame: pd.DataFrame, table: str, lang: str) -> pd.DataFrame:
+    """A record table as shown in ``lang``: its table's own codes labelled
+    (:data:`TABLE_CODED`) and its columns under labels.csv ``record_column``
+    (``table.column`` first, then ``column``); the columns that names not keep theirs
+    (the column table's labels, :func:`~costperf.columns.to_display`)."""
+    frame = frame.copy()
+    for (name, column), kind in TABLE_CODED.items():
+        if name == table and column in frame:
+            codes = code_label_map(kind, lang)
+            frame[column] = frame[column].map(lambda v, m=codes: m.get(v, v))
+    labels = code_label_map("record_column", lang)
+    names = {c: labels.get(f"{table}.{c}") or labels.get(c) for c in frame.columns}
+    return frame.rename(columns={c: n for c, n in names.items() if n})
+
+
+def show_frame(frame: pd.DataFrame, lang: str, table: str = "") -> str:
     from costperf.columns import to_display
 
     with pd.option_context("display.max_columns", None, "display.width", 200,
@@ -668,7 +693,7 @@ def show_frame(frame: pd.DataFrame, lang: str) -> str:
         shown = _display_codes(frame, lang).drop(columns=["extra", "details"], errors="ignore")
         if not len(frame):
             return message("records.list.none", lang)
-        return to_display(shown, lang).to_string(index=False)
+        return to_display(record_view(shown, table, lang), lang).to_string(index=False)
 
 
 def show_run(store_name: str | Path, run_id: str, *, lang: str = "zh") -> str:
@@ -705,7 +730,8 @@ def show_run(store_name: str | Path, run_id: str, *, lang: str = "zh") -> str:
     finally:
         store.close()
     lines = [
-        message("records.show.run", lang, run_id=run["run_id"], kind=run["kind"],
+        message("records.show.run", lang, run_id=run["run_id"],
+                kind=code_label("run_kind", run["kind"], lang),
                 case_name=run["case_name"], created_at=run["created_at"],
                 version=run["costperf_version"])
     ]  # fmt: skip
@@ -752,7 +778,8 @@ def export_records(
             continue  # the table has no column for one of the filters: left out
         counts[table] = len(frame)
         if len(frame):
-            sheets[code_label("records_sheet", table, lang)] = _display_codes(frame, lang)
+            shown = record_view(_display_codes(frame, lang), table, lang)
+            sheets[code_label("records_sheet", table, lang)] = shown
     if not sheets:
         msg = f"{as_target(store_name)}: no records match the filters {dict(filters)}"
         raise InputError(msg)
