@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import SANITATION
 from costperf.columns import code_label_map
 from costperf.report import charts
 
@@ -226,3 +230,36 @@ def test_the_png_is_the_drawn_figure_without_its_opaque_alpha() -> None:
     assert image.mode == "RGB"
     assert image.size == (round(8 * charts.DPI * 7.5 / 8), round(4.2 * charts.DPI))
     assert np.array_equal(np.asarray(image), rgba[..., :3])
+
+
+def test_a_worker_process_draws_the_same_report(tmp_path, good_run) -> None:
+    """The program itself draws its charts in a worker process (report.background): the
+    report is byte for byte the one drawn in process (the shared in-process run)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: the program draws its charts in process")
+    out = tmp_path / "out"
+    code = (
+        "import contextlib, io\n"
+        "from costperf.report import background\n"
+        "sent = []\n"
+        "submit = background.submit\n"
+        "def counted(*args):\n"
+        "    pending = submit(*args)\n"
+        "    sent.append(pending is not None)\n"
+        "    return pending\n"
+        "background.submit = counted\n"
+        "background.allow()\n"
+        "from costperf.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['run', {str(SANITATION)!r}, '--out', {str(out)!r}, '--no-records'])\n"
+        "print(code, len(sent), all(sent))\n"
+    )
+    env = {**os.environ, "COSTPERF_CHART_WORKER": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    status, sent, all_sent = proc.stdout.split()
+    assert status == "0" and int(sent) >= 5 and all_sent == "True", proc.stdout
+    mine = (out / "report.html").read_bytes()
+    assert mine == (good_run["out"] / "report.html").read_bytes()

@@ -160,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # argparse itself exits 2 on a usage error
     try:
         _check_outputs(args)
+        if argv is None:  # the program itself: a worker process may draw the charts
+            from costperf.report.background import allow
+
+            allow()
         with fewer_collections(restore=argv is not None):  # None: the program itself
             status = args.func(args)
     except InputError as exc:

@@ -351,7 +351,6 @@ def write_outputs(
     optimizer = _Optimizer(config, results, records_path, lang)
     sections += optimizer.sections()
     workbook.update(optimizer.sheets())
-    html = render_report(config.title, sections, lang=lang, lead=lead, embed=False)
     run_id, held = None, None
     params = {"case": config.name, "config_hash": data.config_hash}
     if records_path is not None and not results.review_projects.empty:
@@ -369,7 +368,8 @@ def write_outputs(
     )
     step("standard")
     published = _write_derived_standard(results, out_dir, lang)
-    step("report.html")
+    step("report.html")  # last: the charts may still be drawn by a worker until now
+    html = render_report(config.title, sections, lang=lang, lead=lead, embed=False)
     pages = [p for p in published if p.suffix == ".html"]  # one font subset for all pages
     texts = embed_fonts([html, *(p.read_text(encoding="utf-8") for p in pages)])
     write_text(texts[0], out_dir / "report.html")

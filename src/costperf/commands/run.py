@@ -54,20 +54,23 @@ def run(args: argparse.Namespace) -> int:
     if not config.peers:  # a case of the optimiser alone (e.g. cases/household-survey)
         return _optimize_only(config, args, records)
     check_expressions(config)
+    from costperf.report.background import charts_beside
+
     with progress("costperf run", total=len(STEPS) + 2) as bar:
         bar.describe("reading and checking the case files")
         data = load_case_data(config)
-        results = analyse(config, data, on_step=bar.step)
-        bar.step("writing the reports")
-        summary = write_outputs(
-            config,
-            data,
-            results,
-            args.out,
-            records_path=records,
-            lang=args.lang,
-            on_step=lambda name: bar.describe(f"writing the reports: {name}"),
-        )
+        with charts_beside():  # the files read: a worker may draw the charts
+            results = analyse(config, data, on_step=bar.step)
+            bar.step("writing the reports")
+            summary = write_outputs(
+                config,
+                data,
+                results,
+                args.out,
+                records_path=records,
+                lang=args.lang,
+                on_step=lambda name: bar.describe(f"writing the reports: {name}"),
+            )
         bar.advance()
     remove_stale_problems(args.out)
     _print_summary(summary, args, data)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label_map, message, natural_key
+from costperf.report import background
 from costperf.report.fonts import use_cjk_font
 from costperf.report.formats import pretty_units
 
@@ -150,6 +151,9 @@ def chart(draw: Callable[..., object]) -> Callable[..., bytes]:
 
     @functools.wraps(draw)
     def render(*args: object, **kwargs: object) -> bytes:
+        pending = background.submit(render, args, kwargs)  # a worker draws it, if any
+        if pending is not None:
+            return pending
         key = _memo_key(draw, args, kwargs)
         if key is None:
             return to_png(draw(*args, **kwargs))
@@ -163,6 +167,7 @@ def chart(draw: Callable[..., object]) -> Callable[..., bytes]:
         return png
 
     render.figure = draw
+    render.figure_png = lambda *args, **kwargs: to_png(draw(*args, **kwargs))
     return render
 
 

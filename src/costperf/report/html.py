@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from costperf.columns import label, message
+from costperf.report.background import PendingChart, png_bytes
 from costperf.report.formats import (
     column_kind,
     format_value,
@@ -149,8 +150,8 @@ def table_html(caption: str, frame: pd.DataFrame, lang: str) -> str:
     )
 
 
-def figure_html(caption: str, png: bytes) -> str:
-    data = base64.b64encode(png).decode("ascii")
+def figure_html(caption: str, png: bytes | PendingChart) -> str:
+    data = base64.b64encode(png_bytes(png)).decode("ascii")
     return (
         f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"

@@ -1,0 +1,122 @@
+"""Charts drawn by a second process while the run goes on.
+
+The program itself (``costperf run`` from a shell, not :func:`costperf.cli.main` called
+in process) on a machine with two cores or more: :func:`charts_beside` starts one
+worker process as soon as the case's files are read. It imports matplotlib and loads
+the CJK font while this process analyses the case; then every chart of the reports
+(:func:`costperf.report.charts.chart`) is sent to it and drawn there while this process
+writes the workbook and the published standard. A chart is a pure function of its
+arguments, so the worker's PNG is the one this process would have drawn (a test
+compares the two runs' reports byte for byte).
+
+Where the worker cannot be used (one core, ``COSTPERF_CHART_WORKER=0``, a worker that
+died) every chart is drawn here, as before.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+
+#: set by the program itself (:func:`costperf.cli.main` with no argv); ``main`` called in
+#: process (the tests) draws its charts in process and keeps its memo of them
+_ALLOWED = False
+_POOL = None
+
+
+def allow() -> None:
+    """Let :func:`charts_beside` start a worker (the program itself, not a library call)."""
+    global _ALLOWED
+    _ALLOWED = True
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def charts_beside() -> Iterator[None]:
+    """Within: charts are drawn by a worker process (when allowed and useful)."""
+    global _POOL
+    if not _ALLOWED or _POOL is not None or os.environ.get("COSTPERF_CHART_WORKER") == "0":
+        yield
+        return
+    if _cores() < 2:
+        yield
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(_warm)  # imports and the font while this process works
+    _POOL = pool
+    try:
+        yield
+    except BaseException:  # a failed or interrupted run does not wait for its charts
+        _POOL = None
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    _POOL = None
+    pool.shutdown(wait=True)
+
+
+class PendingChart:
+    """A chart being drawn by the worker; :meth:`result` gives its PNG bytes."""
+
+    def __init__(self, future: Future, draw_here: Callable[[], bytes]) -> None:
+        self._future, self._draw_here = future, draw_here
+
+    def result(self) -> bytes:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self._future.result()
+        except (BrokenProcessPool, Exception):  # noqa: BLE001 - drawn here again instead
+            # the worker died (killed, out of memory), or an argument did not pickle: a
+            # chart that fails for itself fails here too, with its own traceback
+            return self._draw_here()
+
+
+def submit(render: Callable[..., bytes], args: tuple, kwargs: dict) -> PendingChart | None:
+    """Send one chart to the worker; None when there is none (the caller draws it)."""
+    pool = _POOL
+    if pool is None:
+        return None
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        future = pool.submit(_draw, render.__module__, render.__name__, args, kwargs)
+    except (BrokenProcessPool, RuntimeError):  # a dead or shut-down pool: draw here
+        return None
+    return PendingChart(future, lambda: render.figure_png(*args, **kwargs))
+
+
+def png_bytes(png: bytes | PendingChart) -> bytes:
+    """The PNG bytes of a chart, drawn here or by the worker."""
+    return png.result() if isinstance(png, PendingChart) else png
+
+
+# ---- in the worker ------------------------------------------------------------------
+
+
+def _warm() -> None:
+    """Import the charts and load the CJK font before the first chart comes."""
+    from costperf.report import charts, optimize  # noqa: F401 - every module of charts
+
+    fig = charts.new_figure(1, 1)
+    ax = fig.add_subplot()
+    ax.set_title("成本 cost 0.1%")
+    charts.to_png(fig)
+
+
+def _draw(module: str, name: str, args: tuple, kwargs: dict) -> bytes:
+    import importlib
+
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
