@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import SANITATION
+from conftest import REQUESTS_2027, REQUESTS_2027_DATE, SANITATION
 from costperf.columns import code_label_map
 from costperf.report import charts
 
@@ -232,12 +232,25 @@ def test_the_png_is_the_drawn_figure_without_its_opaque_alpha() -> None:
     assert np.array_equal(np.asarray(image), rgba[..., :3])
 
 
-def test_a_worker_process_draws_the_same_report(tmp_path, good_run) -> None:
+def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -> None:
     """The program itself draws its charts in a worker process (report.background): the
-    report is byte for byte the one drawn in process (the shared in-process run)."""
+    case's report.html and the batch's summary.html are byte for byte the ones drawn in
+    process (the shared in-process run and review)."""
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("one core: the program draws its charts in process")
-    out = tmp_path / "out"
+    out, batch = tmp_path / "out", tmp_path / "batch"
+    review = [
+        "review",
+        str(REQUESTS_2027 / "book"),
+        "--standards",
+        str(REQUESTS_2027 / "standards"),
+        "--date",
+        REQUESTS_2027_DATE,
+        "--out",
+        str(batch),
+        "--records",
+        str(tmp_path / "r.sqlite"),
+    ]
     code = (
         "import contextlib, io\n"
         "from costperf.report import background\n"
@@ -252,14 +265,13 @@ def test_a_worker_process_draws_the_same_report(tmp_path, good_run) -> None:
         "from costperf.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    code = main(['run', {str(SANITATION)!r}, '--out', {str(out)!r}, '--no-records'])\n"
+        f"    code += main({review!r})\n"
         "print(code, len(sent), all(sent))\n"
     )
-    env = {**os.environ, "COSTPERF_CHART_WORKER": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     status, sent, all_sent = proc.stdout.split()
-    assert status == "0" and int(sent) >= 5 and all_sent == "True", proc.stdout
-    mine = (out / "report.html").read_bytes()
-    assert mine == (good_run["out"] / "report.html").read_bytes()
+    assert status == "0" and int(sent) >= 8 and all_sent == "True", proc.stdout
+    assert (out / "report.html").read_bytes() == (good_run["out"] / "report.html").read_bytes()
+    page = (batch / "summary.html").read_bytes()
+    assert page == (reviewed["out"] / "summary.html").read_bytes()

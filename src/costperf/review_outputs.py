@@ -31,6 +31,7 @@ from costperf.report.review_book import (
     print_columns,
     review_form,
     split_rows,
+    summary_charts,
     summary_page,
 )
 from costperf.report.webfont import embed_fonts
@@ -121,6 +122,7 @@ def write_review_outputs(
         ),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
+    png = summary_charts(result, lang)  # first: a worker may draw them meanwhile
     step("review.xlsx")
     sheets = split_rows(display_tables(result, lang))
     write_workbook(
@@ -132,7 +134,8 @@ def write_review_outputs(
     step("forms")
     _write_forms(result, out_dir / "forms", batch_id, lang)
     step("summary")
-    write_text(summary_page(result, title=title, lang=lang), out_dir / "summary.html")
+    page = summary_page(result, title=title, lang=lang, charts=png)
+    write_text(page, out_dir / "summary.html")
     write_text(
         json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
     )

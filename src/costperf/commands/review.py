@@ -177,9 +177,11 @@ def run(args: argparse.Namespace) -> int:
     """Read, review, write; print a short summary; return the exit status."""
     _options(args)
     on = _date(args.date)
+    from contextlib import ExitStack
+
     from costperf.progress import progress
 
-    with progress("costperf review", total=len(STEPS)) as bar:
+    with progress("costperf review", total=len(STEPS)) as bar, ExitStack() as stack:
         step = bar.step
         step("read")
         from costperf.io.book import read_request_book
@@ -189,6 +191,9 @@ def run(args: argparse.Namespace) -> int:
         for frame in (book.projects, book.lines, book.targets):
             print_sheet_notes(frame, args.lang)
         routing = _routing(args.standards)
+        from costperf.report.background import charts_beside
+
+        stack.enter_context(charts_beside())  # the inputs read: a worker may draw the charts
         if args.engine == "dask":
             from costperf.review.batch.parallel import review_book_dask
 

@@ -8,7 +8,6 @@ Noto Sans CJK SC shipped inside the ``mplfonts`` package (a dependency), so a fr
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 PREFERRED = (
@@ -25,12 +24,22 @@ PREFERRED = (
 BUNDLED = ("NotoSansCJKsc-Regular.otf", "SimHei.ttf")
 
 
+def bundled_fonts_folder() -> Path | None:
+    """The ``fonts`` folder of the ``mplfonts`` package, found without importing it
+    (its ``__init__`` imports matplotlib: 0.1 s a page only needs a file path for)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "fonts"
+
+
 def _bundled_font_files() -> list[Path]:
-    try:
-        folder = resources.files("mplfonts") / "fonts"
-    except ModuleNotFoundError:
+    folder = bundled_fonts_folder()
+    if folder is None:
         return []
-    return [Path(str(folder / name)) for name in BUNDLED if (folder / name).is_file()]
+    return [folder / name for name in BUNDLED if (folder / name).is_file()]
 
 
 @cache

@@ -318,12 +318,12 @@ def review_form(
     )
 
 
-def summary_page(result: object, *, title: str, lang: str = "zh") -> str:
-    """``summary.html``: totals, charts of the cuts and the summary tables."""
+def summary_charts(result: object, lang: str = "zh") -> list[tuple[str, bytes]]:
+    """The charts of ``summary.html``: cuts by department and by rule, the cut rates
+    (captions and PNGs, or charts a worker is drawing: :mod:`costperf.report.background`)."""
     from costperf.report import charts
-    from costperf.report.html import Section, render_report
 
-    s, tot = result.summaries, result.totals
+    s = result.summaries
     png = []
     if "department" in s:
         png.append(
@@ -350,6 +350,22 @@ def summary_page(result: object, *, title: str, lang: str = "zh") -> str:
             charts.rate_histogram(result.projects["cut_rate"], title=t, lang=lang),
         )
     )
+    return png
+
+
+def summary_page(
+    result: object,
+    *,
+    title: str,
+    lang: str = "zh",
+    charts: list[tuple[str, bytes]] | None = None,
+) -> str:
+    """``summary.html``: totals, charts of the cuts (:func:`summary_charts`, drawn here
+    unless given) and the summary tables."""
+    from costperf.report.html import Section, render_report
+
+    s, tot = result.summaries, result.totals
+    png = summary_charts(result, lang) if charts is None else charts
     text = message(
         "review_summary.text",
         lang,

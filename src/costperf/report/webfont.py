@@ -18,7 +18,6 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 #: family name of the embedded face; the pages' CSS lists it first.
@@ -31,7 +30,10 @@ _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.S | re.I)
 
 def font_path() -> Path:
     """The bundled Noto Sans CJK SC (OpenType/CFF) inside the ``mplfonts`` package."""
-    path = Path(str(resources.files("mplfonts") / "fonts" / FONT_FILE))
+    from costperf.report.fonts import bundled_fonts_folder
+
+    folder = bundled_fonts_folder()
+    path = Path("mplfonts") if folder is None else folder / FONT_FILE
     if not path.is_file():  # pragma: no cover - the dependency ships it
         msg = f"{FONT_FILE} not found in the mplfonts package"
         raise FileNotFoundError(msg)
