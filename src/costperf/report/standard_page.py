@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label, message, natural_key
@@ -446,117 +447,127 @@ def _number_format(places: int, unverified: bool) -> str:
 
 
 def write_workbook(pub: Publication, path: str | Path) -> Path:
-    """Write the publication as an .xlsx workbook (openpyxl), atomically.
+    """Write the publication as an .xlsx workbook (xlsxwriter, as every workbook of
+    costperf), atomically.
 
     Sheet 1: title, document line, grouped header rows, units, values (unverified ones
     marked ``※`` by number format, still numbers), notes; panes frozen below the
     header and right of the row labels.  Sheet 2: the value lines in long form.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
     from costperf.io import atomic_path
+    from costperf.io.write import XLSXWRITER_OPTIONS
     from costperf.io.write import neutralise_text as text
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = pub.sheet_name
-    ncol = pub.n_columns
-    thin = Side(style="thin", color="808080")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    sheet.cell(1, 1, text(pub.title)).font = Font(bold=True, size=16)
-    sheet.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
-    sheet.row_dimensions[1].height = 30
-    for i, line in enumerate(pub.meta, start=2):
-        sheet.cell(i, 1, text(line)).alignment = Alignment(horizontal="left")
-    for r in range(1, 2 + len(pub.meta)):
-        sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncol)
-    top = 2 + len(pub.meta)
-    fill = PatternFill("solid", fgColor="DDE4EE")
-    for cell in pub.header:
-        row, col = top + cell.row, 1 + cell.col
-        sheet.cell(row, col, text(cell.text))
-        if cell.rowspan > 1 or cell.colspan > 1:
-            sheet.merge_cells(
-                start_row=row,
-                start_column=col,
-                end_row=row + cell.rowspan - 1,
-                end_column=col + cell.colspan - 1,
-            )
-    for r in range(top, top + pub.header_height):
-        for c in range(1, ncol + 1):
-            target = sheet.cell(r, c)
-            target.font, target.fill = Font(bold=True), fill
-            target.alignment, target.border = center, box
-    first_row = top + pub.header_height
-    places = column_decimals(pub)
-    for i, (values, marks) in enumerate(zip(pub.body, pub.unverified, strict=True)):
-        for j, (value, mark) in enumerate(zip(values, marks, strict=True)):
-            cell = sheet.cell(first_row + i, 1 + j, text(value))
-            cell.border = box
-            if j >= pub.n_label_columns and isinstance(value, int | float):
-                cell.number_format = _number_format(places.get(j, 0), mark)
-                cell.alignment = Alignment(horizontal="right")
-    for (i, j), span in row_spans(pub).items():
-        if span > 1:
-            sheet.merge_cells(
-                start_row=first_row + i,
-                start_column=1 + j,
-                end_row=first_row + i + span - 1,
-                end_column=1 + j,
-            )
-            sheet.cell(first_row + i, 1 + j).alignment = Alignment(vertical="center")
-    notes_row = first_row + len(pub.body) + 1
-    heading = message("publication.notes", pub.lang) + message("publication.sep", pub.lang)
-    sheet.cell(notes_row, 1, heading).font = Font(bold=True)
-    for k, note in enumerate(pub.notes, start=1):
-        row = notes_row + k
-        sheet.cell(row, 1, text(f"{k}. {note}")).alignment = Alignment(
-            wrap_text=True, vertical="top"
-        )
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncol)
-        total = sum(max(10, _width(h.text)) for h in pub.header) or 60
-        sheet.row_dimensions[row].height = 15 * max(1, -(-_width(note) // max(total, 60)))
-    sheet.freeze_panes = sheet.cell(first_row, pub.n_label_columns + 1)
-    for c in range(ncol):
-        texts = [h.text for h in pub.header if h.col == c and h.colspan == 1]
-        texts += [row[c] for row in pub.body if c < pub.n_label_columns]
-        width = max([_width(t) for t in texts] + [10]) + 2
-        sheet.column_dimensions[get_column_letter(c + 1)].width = min(width, 40)
-    sheet.print_title_rows = f"{top}:{first_row - 1}"
-    _write_lines_sheet(book, pub)
     path = Path(path)
     with atomic_path(path) as tmp:
-        book.save(tmp)
+        book = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)  # strings stay strings
+        _write_table_sheet(book, pub, text)
+        _write_lines_sheet(book, pub, text)
+        book.close()
     return path
 
 
-def _write_lines_sheet(book: object, pub: Publication) -> None:
-    from openpyxl.styles import Font
+def _write_table_sheet(book, pub: Publication, text) -> None:  # noqa: ANN001 - xlsxwriter
+    sheet = book.add_worksheet(pub.sheet_name)
+    ncol, last = pub.n_columns, pub.n_columns - 1
+    box = {"border": 1, "border_color": "#808080"}
+    title = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
+    left = book.add_format({"align": "left"})
+    head = book.add_format(
+        {**box, "bold": True, "bg_color": "#DDE4EE", "align": "center", "valign": "vcenter"}
+        | {"text_wrap": True}
+    )
+    label = book.add_format(box)
+    spanned = book.add_format({**box, "valign": "vcenter"})
+    numbers: dict[tuple[int, bool], object] = {}
 
-    from costperf.io.write import neutralise_text as text
+    def number(places: int, mark: bool) -> object:
+        if (places, mark) not in numbers:
+            style = {**box, "align": "right", "num_format": _number_format(places, mark)}
+            numbers[places, mark] = book.add_format(style)
+        return numbers[places, mark]
 
-    sheet = book.create_sheet(message("publication.lines", pub.lang))
-    sheet.append([text(c) for c in pub.lines.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in pub.lines.itertuples(index=False):
-        sheet.append(
-            [
-                None
-                if isinstance(v, float) and pd.isna(v)
-                else bool(v)
-                if isinstance(v, bool)
-                else text(v)
-                for v in row
-            ]
-        )
-    sheet.freeze_panes = "B2"
-    for i, col in enumerate(pub.lines.columns, start=1):
-        width = max([_width(col), *(_width(v) for v in pub.lines.iloc[:, i - 1])]) + 2
-        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width, 60)
+    def across(row: int, value: str, style: object) -> None:  # one row over every column
+        if last > 0:
+            sheet.merge_range(row, 0, row, last, value, style)
+        else:
+            sheet.write_string(row, 0, value, style)
+
+    across(0, text(pub.title), title)
+    sheet.set_row(0, 30)
+    for i, line in enumerate(pub.meta, start=1):
+        across(i, text(line), left)
+    top = 1 + len(pub.meta)  # 0-based row of the header block
+    covered = set()
+    for cell in pub.header:
+        row, col = top + cell.row, cell.col
+        if cell.rowspan > 1 or cell.colspan > 1:
+            end_row, end_col = row + cell.rowspan - 1, col + cell.colspan - 1
+            sheet.merge_range(row, col, end_row, end_col, text(cell.text), head)
+            covered |= {(r, c) for r in range(row, end_row + 1) for c in range(col, end_col + 1)}
+        else:
+            sheet.write_string(row, col, text(cell.text), head)
+            covered.add((row, col))
+    for r in range(top, top + pub.header_height):
+        for c in range(ncol):
+            if (r, c) not in covered:
+                sheet.write_blank(r, c, None, head)
+    first_row = top + pub.header_height
+    places = column_decimals(pub)
+    spans = row_spans(pub)
+    for i, (values, marks) in enumerate(zip(pub.body, pub.unverified, strict=True)):
+        for j, (value, mark) in enumerate(zip(values, marks, strict=True)):
+            span = spans.get((i, j), 1)
+            if span == 0:  # under a merged label
+                continue
+            row = first_row + i
+            if span > 1:
+                sheet.merge_range(row, j, row + span - 1, j, text(value), spanned)
+            elif j >= pub.n_label_columns and isinstance(value, int | float):
+                sheet.write_number(row, j, value, number(places.get(j, 0), mark))
+            elif value is None or (isinstance(value, float) and pd.isna(value)):
+                sheet.write_blank(row, j, None, label)
+            elif isinstance(value, int | float):
+                sheet.write_number(row, j, value, label)
+            else:
+                sheet.write_string(row, j, str(text(value)), label)
+    notes_row = first_row + len(pub.body) + 1
+    heading = message("publication.notes", pub.lang) + message("publication.sep", pub.lang)
+    sheet.write_string(notes_row, 0, heading, book.add_format({"bold": True}))
+    wrapped = book.add_format({"text_wrap": True, "valign": "top"})
+    total = sum(max(10, _width(h.text)) for h in pub.header) or 60
+    for k, note in enumerate(pub.notes, start=1):
+        across(notes_row + k, text(f"{k}. {note}"), wrapped)
+        sheet.set_row(notes_row + k, 15 * max(1, -(-_width(note) // max(total, 60))))
+    sheet.freeze_panes(first_row, pub.n_label_columns)
+    for c in range(ncol):
+        texts = [h.text for h in pub.header if h.col == c and h.colspan == 1]
+        texts += [row[c] for row in pub.body if c < pub.n_label_columns]
+        sheet.set_column(c, c, min(max([_width(t) for t in texts] + [10]) + 2, 40))
+    sheet.repeat_rows(top, first_row - 1)
+
+
+def _write_lines_sheet(book, pub: Publication, text) -> None:  # noqa: ANN001 - xlsxwriter
+    sheet = book.add_worksheet(message("publication.lines", pub.lang))
+    bold = book.add_format({"bold": True})
+    for j, column in enumerate(pub.lines.columns):
+        sheet.write_string(0, j, str(text(column)), bold)
+    for i, row in enumerate(pub.lines.itertuples(index=False), start=1):
+        for j, value in enumerate(row):
+            if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
+                continue
+            if isinstance(value, bool | np.bool_):
+                sheet.write_boolean(i, j, bool(value))
+            elif isinstance(value, int | float | np.integer | np.floating):
+                sheet.write_number(i, j, float(value))
+            else:
+                sheet.write_string(i, j, str(text(value)))
+    sheet.freeze_panes(1, 1)
+    for j, col in enumerate(pub.lines.columns):
+        width = max([_width(col), *(_width(v) for v in pub.lines.iloc[:, j])]) + 2
+        sheet.set_column(j, j, min(width, 60))
 
 
 def row_spans(pub: Publication) -> dict[tuple[int, int], int]:
