@@ -265,6 +265,27 @@ def test_every_problem_of_every_file_at_once(tmp_path: Path) -> None:
     assert "constraints.csv, row 3, column '方向'" in stderr
 
 
+def test_bad_cells_and_broken_links_come_together(tmp_path: Path) -> None:
+    """A cell refused by its table no longer hides a link no table holds: one run
+    reports the text in a number cell and the coefficient of an unknown resource."""
+    model = write_model(
+        tmp_path / "m",
+        RESOURCES.replace("180000", "十八万"),
+        CONSTRAINTS,
+        COEFFICIENTS.replace("manual,truck,-10", "manual,bus,-10"),
+    )
+    code, _, stderr = run_main("optimize", "--model", model, "--out", tmp_path / "o")
+    assert code == 2, stderr
+    problems = read_problems(tmp_path / "o" / "problems.csv")
+    found = {
+        (Path(f).name, r, c)
+        for f, r, c in problems[["source_file", "source_row", "column"]].itertuples(index=False)
+    }
+    assert ("resources.csv", "3", "单位成本") in found, problems
+    assert any(f == "coefficients.csv" and r == "5" for f, r, _ in found), problems
+    assert not problems.duplicated(["source_file", "source_row", "column"]).any()
+
+
 def test_config_range_is_checked(tmp_path: Path) -> None:
     case = tmp_path / "case"
     shutil.copytree(SURVEY, case)

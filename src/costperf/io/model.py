@@ -15,15 +15,19 @@ from pathlib import Path
 import pandas as pd
 
 from costperf.errors import InputError, make_problems, raise_all
-from costperf.io.read import map_headers, read_table
-from costperf.schemas import concat_problems
+from costperf.io.read import blank_cells, map_headers, read_table
+from costperf.schemas import concat_problems, merge_problems
 
 TABLE_NAMES = ("resources", "constraints", "coefficients")
 NO_BOUND = ("inf", "+inf", "infinity", "∞", "无上限", "不限", "none")
 
 
-def read_model_table(path: str | Path, name: str, *, sheet: str | None = None) -> pd.DataFrame:
-    """Read and type one table of the model; raise :class:`InputError` on its problems."""
+def read_model_table(
+    path: str | Path, name: str, *, sheet: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and type one table of the model: ``(typed, errors)``, every cell in error
+    blanked, so that the checks across the tables run too and all problems come at once;
+    a table missing a required column raises."""
     from costperf.errors import raise_if_problems
     from costperf.optimize.tables import HEADER_MEANINGS, SCHEMAS, check_table
 
@@ -42,24 +46,15 @@ def read_model_table(path: str | Path, name: str, *, sheet: str | None = None) -
     typed, problems = SCHEMAS[name].validate(renamed)
     if not problems.empty and "missing_column" in set(problems["check"]):
         raise_if_problems(problems, f"{path}")
-    found = _as_typed(_new_cells(check_table(name, typed), problems), renamed)
-    problems = concat_problems([problems, found])
-    raise_if_problems(problems, f"{path}" + (f", sheet '{sheet}'" if sheet else ""))
+    found = _as_typed(check_table(name, typed), renamed)
+    problems = merge_problems([problems, found])  # a cell "not a number" is not also "blank"
     warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
+    errors = problems[problems["severity"] != "warning"] if len(problems) else problems
+    typed = blank_cells(typed, errors)
     typed.attrs["warnings"] = concat_problems(
         [make_problems(raw.attrs.get("read_warnings", [])), warnings]
     )
-    return typed
-
-
-def _new_cells(found: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
-    """Problems of ``found`` on cells ``known`` does not already name (a cell typed as
-    "not a number" is not also "blank")."""
-    if found.empty or known.empty:
-        return found
-    seen = set(zip(known["source_row"].astype(str), known["column"], strict=True))
-    keys = zip(found["source_row"].astype(str), found["column"], strict=True)
-    return found[[k not in seen for k in keys]]
+    return typed, errors.reset_index(drop=True)
 
 
 def _as_typed(problems: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
@@ -92,23 +87,27 @@ def read_model_tables(
     """
     from costperf.optimize import prepare_model
 
-    frames, errors = {}, []
+    frames, errors, cells = {}, [], []
     for name in TABLE_NAMES:
-        try:
-            frames[name] = read_model_table(paths[name], name)
+        try:  # a bad cell is blanked and reported, and the checks across the tables go on
+            frames[name], found = read_model_table(paths[name], name)
         except InputError as exc:  # read every file, then report all of them
             errors.append(exc)
-    raise_all(errors, [], "the optimiser's tables")
+            continue
+        cells.append(found)
+    if errors:  # a file unread: nothing to link
+        raise_all(errors, cells, "the optimiser's tables")
+    from costperf.optimize.tables import check_groups, check_links
+
+    links = check_links(frames["resources"], frames["constraints"], frames["coefficients"])
+    found = merge_problems([*cells, links, check_groups(frames["resources"])])
+    raise_all([], [found], "the optimiser's tables")
     named = frames["resources"].get("standard_id")
     standards = None
     if named is not None and named.notna().any():
         from costperf.standards import read_standards, shipped_standards
 
         standards = read_standards(standards_dir) if standards_dir else shipped_standards()
-    from costperf.optimize.tables import check_groups, check_links
-
-    links = check_links(frames["resources"], frames["constraints"], frames["coefficients"])
-    raise_all([], [links, check_groups(frames["resources"])], "the optimiser's tables")
     tables, problems = prepare_model(
         frames["resources"],
         frames["constraints"],
