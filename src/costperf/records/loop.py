@@ -40,7 +40,8 @@ MONEY = ("budget", "executed")
 def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  # noqa: ANN001
     """Read and type a table (headers mapped, 万元 in a header scaled to yuan), check it
     across rows with ``check(typed) -> (rows, problems)``; raise every problem at once."""
-    from costperf.io.read import map_headers, read_table
+    from costperf.io.read import blank_cells, map_headers, read_table
+    from costperf.schemas import merge_problems
 
     frame, scales = map_headers(read_table(file, sheet=sheet))
     if "备注" in frame and "note" not in frame:  # 备注 is not a data-model column elsewhere
@@ -55,8 +56,9 @@ def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  #
     for column in MONEY:
         if column in typed and scales.get(column, 1.0) != 1.0:
             typed[column] = typed[column] * scales[column]
-    rows, found = check(typed)
-    raise_if_problems(pd.concat([problems, found], ignore_index=True), where)
+    errors = problems[problems["severity"] != "warning"] if len(problems) else problems
+    rows, found = check(blank_cells(typed, errors))  # a bad cell: blank for the checks
+    raise_if_problems(merge_problems([problems, found]), where)  # each cell once
     return rows
 
 
