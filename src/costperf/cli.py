@@ -135,7 +135,11 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
     except (OSError, InputError) as err:
         print(f"costperf: could not write the problems table to {path}: {err}", file=sys.stderr)
         return
-    print(f"costperf: full problems table ({len(exc.problems)} rows): {path}", file=sys.stderr)
+    from costperf.columns import message
+
+    if getattr(args, "lang", "zh") != "en":  # the Chinese line, then the English as before
+        print(message("problems.table", "zh", n=len(exc.problems), path=path), file=sys.stderr)
+    print(message("problems.table", "en", n=len(exc.problems), path=path), file=sys.stderr)
 
 
 _INPUT_OPTIONS = {"data": "DATA", "requests": "REQUESTS"}
