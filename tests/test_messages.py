@@ -290,3 +290,31 @@ def test_one_takes_a_singular_noun_in_english() -> None:
     assert "x 21 persons x 1.5 days =" in many
     zh = message("reason.meeting.quota", "zh", **values, persons=1, days=1)
     assert "× 1 人 × 1 天" in zh
+
+
+def test_every_progress_step_has_its_labels() -> None:
+    """The steps a progress bar names (the run's, its outputs', the review's) are shown
+    by their labels in both languages."""
+    from costperf.commands.review import STEPS as REVIEW_STEPS
+    from costperf.pipeline import STEPS
+    from costperf.progress import Progress
+
+    shown = []
+
+    class Bar:  # what rich's Progress is told
+        def update(self, task, description):  # noqa: ANN001
+            shown.append(description)
+
+        def advance(self, task, n):  # noqa: ANN001
+            pass
+
+    names = [s.name for s in STEPS] + ["writing", "charts", "report.xlsx", "standard"]
+    names += ["report.html", *REVIEW_STEPS]
+    for lang in ("zh", "en"):
+        bar = Progress(Bar(), 0, lang)
+        for name in names:
+            bar.step(name)
+        assert set(names) <= set(code_labels().loc["progress_step"].index)
+        if lang == "zh":
+            assert all(re.search("[\u4e00-\u9fff]", text) for text in shown), shown
+        shown.clear()

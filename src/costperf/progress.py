@@ -14,10 +14,13 @@ from contextlib import contextmanager
 
 
 class Progress:
-    """A task with a description, a total and an ``advance`` method (a no-op off a tty)."""
+    """A task with a description, a total and an ``advance`` method (a no-op off a tty).
 
-    def __init__(self, bar: object = None, task: object = None) -> None:
-        self._bar, self._task = bar, task
+    Step names are shown by their labels in ``lang`` (labels.csv ``progress_step``).
+    """
+
+    def __init__(self, bar: object = None, task: object = None, lang: str = "zh") -> None:
+        self._bar, self._task, self.lang = bar, task, lang
 
     def advance(self, n: float = 1.0) -> None:
         if self._bar is not None:
@@ -30,8 +33,14 @@ class Progress:
 
     def step(self, name: str) -> None:
         """``on_step`` callback: name the step and count the previous one as done."""
-        self.describe(name)
+        self.describe(self.label(name))
         self.advance()
+
+    def label(self, name: str) -> str:
+        """A step's name as shown (labels.csv ``progress_step``; the name if it has none)."""
+        from costperf.columns import code_label
+
+        return code_label("progress_step", name, self.lang)
 
 
 def shows_progress() -> bool:
@@ -43,10 +52,12 @@ def shows_progress() -> bool:
 
 
 @contextmanager
-def progress(description: str, total: float | None = None) -> Iterator[Progress]:
+def progress(
+    description: str, total: float | None = None, *, lang: str = "zh"
+) -> Iterator[Progress]:
     """A progress bar on stderr for the duration (transient; nothing off a terminal)."""
     if not shows_progress():
-        yield Progress()
+        yield Progress(lang=lang)
         return
     from rich.console import Console
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
@@ -61,4 +72,4 @@ def progress(description: str, total: float | None = None) -> Iterator[Progress]
         transient=True,
     )
     with bar:
-        yield Progress(bar, bar.add_task(description, total=total))
+        yield Progress(bar, bar.add_task(description, total=total), lang)

@@ -181,7 +181,10 @@ def run(args: argparse.Namespace) -> int:
 
     from costperf.progress import progress
 
-    with progress("costperf review", total=len(STEPS)) as bar, ExitStack() as stack:
+    with (
+        progress("costperf review", total=len(STEPS), lang=args.lang) as bar,
+        ExitStack() as stack,
+    ):
         step = bar.step
         step("read")
         from costperf.io.book import read_request_book

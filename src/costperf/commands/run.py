@@ -54,14 +54,15 @@ def run(args: argparse.Namespace) -> int:
     if not config.peers:  # a case of the optimiser alone (e.g. cases/household-survey)
         return _optimize_only(config, args, records)
     check_expressions(config)
+    from costperf.columns import message
     from costperf.report.background import charts_beside
 
-    with progress("costperf run", total=len(STEPS) + 2) as bar:
-        bar.describe("reading and checking the case files")
+    with progress("costperf run", total=len(STEPS) + 2, lang=args.lang) as bar:
+        bar.describe(message("progress.reading_case", args.lang))
         data = load_case_data(config)
         with charts_beside():  # the files read: a worker may draw the charts
             results = analyse(config, data, on_step=bar.step)
-            bar.step("writing the reports")
+            bar.step("writing")
             summary = write_outputs(
                 config,
                 data,
@@ -69,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
                 args.out,
                 records_path=records,
                 lang=args.lang,
-                on_step=lambda name: bar.describe(f"writing the reports: {name}"),
+                on_step=lambda name: bar.describe(
+                    message("progress.writing", args.lang, part=bar.label(name))
+                ),
             )
         bar.advance()
     remove_stale_problems(args.out)
