@@ -128,6 +128,13 @@ def good_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
 
 
+def review_2027_args(out: Path, records: Path) -> list[str]:
+    """``costperf review`` of cases/requests-2027 as its README runs it."""
+    book, standards = REQUESTS_2027 / "book", REQUESTS_2027 / "standards"
+    return ["review", str(book), "--standards", str(standards), "--date", REQUESTS_2027_DATE,
+            "--out", str(out), "--records", str(records)]  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One in-process ``costperf review`` of cases/requests-2027 (outputs and records),
@@ -138,20 +145,7 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     root = tmp_path_factory.mktemp("requests2027")
     out, records = root / "out", root / "records.sqlite"
-    code = main(
-        [
-            "review",
-            str(REQUESTS_2027 / "book"),
-            "--standards",
-            str(REQUESTS_2027 / "standards"),
-            "--date",
-            REQUESTS_2027_DATE,
-            "--out",
-            str(out),
-            "--records",
-            str(records),
-        ]
-    )
+    code = main(review_2027_args(out, records))
     assert code == 0
     read = lambda name: pd.read_csv(out / name, encoding="utf-8-sig", dtype={"序号": "Int64"})  # noqa: E731
     return {
@@ -188,6 +182,15 @@ def read_problems(path: Path) -> pd.DataFrame:
         codes = {v: k for k, v in code_label_map(column).items()}
         table[column] = table[column].map(lambda v, m=codes: m.get(v, v))
     return table
+
+
+def problem_cells(path: Path) -> set[tuple[str, str, str, str]]:
+    """(file name, row, column, check) of every problem of a problems.csv; asserts that
+    no cell is reported twice."""
+    found = read_problems(path)
+    assert not found.duplicated(["source_file", "source_row", "column"]).any(), found
+    files = found["source_file"].map(lambda f: Path(f).name)
+    return set(zip(files, found["source_row"], found["column"], found["check"], strict=True))
 
 
 def set_cell(path: Path, row: int, header: str, value: str, encoding: str = "utf-8-sig") -> str:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import CASES, read_problems, set_cell
+from conftest import CASES, problem_cells, set_cell
 from conftest import REQUESTS_2027 as CASE
 from conftest import REQUESTS_2027_DATE as DATE
 from costperf.cli import main
@@ -374,9 +373,8 @@ def test_problems_of_every_stage_come_in_one_run(tmp_path, capsys) -> None:
     args = ["review", str(bad), "--standards", str(STANDARDS), "--date", DATE]
     code = main([*args, "--out", str(tmp_path / "out"), "--records", str(records)])
     assert code == 2 and not records.exists()
-    found = read_problems(tmp_path / "out" / "problems.csv")
-    files = found["source_file"].map(lambda f: Path(f).name)
-    cells = set(zip(files, found["source_row"], found["column"], found["check"], strict=True))
+    # one problem per cell: the blanked bad cells are not reported again as missing
+    cells = problem_cells(tmp_path / "out" / "problems.csv")
     assert {
         ("lines.csv", "3", "申报数", "not_a_number"),
         ("lines.csv", "4", "人数", "below_minimum"),
@@ -385,7 +383,5 @@ def test_problems_of_every_stage_come_in_one_run(tmp_path, capsys) -> None:
         ("projects.csv", "3", "项目编码", "duplicate_id"),
     } <= cells
     assert any(f == "lines.csv" and r == "6" and c == "会议类别" for f, r, c, _ in cells)
-    # one problem per cell: the blanked bad cells are not reported again as missing
-    assert not found.duplicated(["source_file", "source_row", "column"]).any()
     err = capsys.readouterr().err
     assert "lines.csv，第 3 行，列“申报数”：不是数字" in err

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REQUESTS_2027, REQUESTS_2027_DATE, SANITATION
+from conftest import SANITATION, review_2027_args
 from costperf.columns import code_label_map
 from costperf.report import charts
 
@@ -239,18 +239,7 @@ def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("one core: the program draws its charts in process")
     out, batch = tmp_path / "out", tmp_path / "batch"
-    review = [
-        "review",
-        str(REQUESTS_2027 / "book"),
-        "--standards",
-        str(REQUESTS_2027 / "standards"),
-        "--date",
-        REQUESTS_2027_DATE,
-        "--out",
-        str(batch),
-        "--records",
-        str(tmp_path / "r.sqlite"),
-    ]
+    review = review_2027_args(batch, tmp_path / "r.sqlite")
     code = (
         "import contextlib, io\n"
         "from costperf.report import background\n"
