@@ -195,7 +195,7 @@ def test_expected_templates_pair_their_placeholders() -> None:
     [
         ("a number", "数字"),
         ("a number >= 0", "不小于 0 的数字"),
-        ("a number >= 0 (input prices)", "不小于 0 的数字（input prices）"),
+        ("a number >= 0 (input prices)", "不小于 0 的数字（投入价格）"),
         (
             "a unique request_id + line_no (first used in row 5)",
             "不重复的申报编码 + 序号（第 5 行已使用）",
@@ -206,6 +206,7 @@ def test_expected_templates_pair_their_placeholders() -> None:
         ("a known standard id (HW-UC) or a blank cell", "已知的标准编码（HW-UC）或留空"),
         ("the quantity (数量) for an equipment line", "办公设备家具明细的数量"),
         ("a year from 1900 to 2200", "1900 至 2200 年之间的年度"),
+        ("a value (it is required) of type text or a table", "必填项，类型为文本或表"),
     ],
 )
 def test_expected_texts_read_in_chinese(english: str, chinese: str) -> None:
@@ -220,6 +221,10 @@ def test_an_expected_text_without_a_template_stays_english() -> None:
 
     assert expected_label("an expression of column names", "zh") is None
     assert expected_label("{0.__class__}", "zh") is None  # a value is never formatted
+    # a number's place holds a number: no "不小于 0 (output); negative … 的数字"
+    longer = "a number >= 0 (output); negative outputs are allowed only with VRS or FDH"
+    assert expected_label(longer, "zh") is None
+    assert expected_label("a row in 1..10", "zh") == "第 1 至 10 行之一"
 
 
 def test_problems_table_in_chinese_and_in_english() -> None:

@@ -163,6 +163,11 @@ def code_label_map(kind: str, lang: str = "zh") -> dict[str, str]:
     return {str(code): (text or str(code)) for code, text in rows[column].items()}
 
 
+#: placeholders of the ``expected`` templates that hold a number (and nothing else)
+_NUMERIC_FIELDS = frozenset({"n", "low", "high", "row", "got", "share", "pct"})
+_NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?"
+
+
 @cache
 def _expected_templates(lang: str) -> tuple[tuple[str, re.Pattern, str], ...]:
     """The ``expected`` templates of labels.csv, most specific (most literal text) first."""
@@ -176,7 +181,10 @@ def _expected_templates(lang: str) -> tuple[tuple[str, re.Pattern, str], ...]:
         parts = re.split(r"\{(\w+)\}", str(code))
         literal = "".join(parts[::2])
         pattern = "".join(
-            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+            re.escape(part)
+            if i % 2 == 0
+            else f"(?P<{part}>{_NUMBER if part in _NUMERIC_FIELDS else '.+?'})"
+            for i, part in enumerate(parts)
         )
         found.append((len(literal), parts[0], re.compile(pattern, re.S), text or str(code)))
     found.sort(key=lambda t: -t[0])
@@ -200,6 +208,12 @@ def expected_label(text: object, lang: str = "zh") -> str | None:
                     values["fields"] = " + ".join(label(n, lang) for n in names)
                 if "kind" in values:  # an expense kind code: its label
                     values["kind"] = code_label("expense_kind", values["kind"], lang)
+                if "part" in values:  # a part of the data, e.g. a DEA model's inputs
+                    values["part"] = code_label("problem_part", values["part"], lang)
+                if "type" in values:  # a case.toml value type, e.g. "text or a table"
+                    types = values["type"].split(" or ")
+                    joiner = "或" if lang == "zh" else " or "
+                    values["type"] = joiner.join(code_label("value_type", t, lang) for t in types)
                 return template.format(**values)
     return None
 
