@@ -202,7 +202,7 @@ def test_expected_templates_pair_their_placeholders() -> None:
         ),
         ("a unique project_id", "不重复的项目编码"),
         ("a date YYYY-MM-DD", "日期 YYYY-MM-DD"),
-        ("one of: 产出-数量、效益 (or blank)", "以下之一：产出-数量、效益 (or blank)"),
+        ("one of: 产出-数量、效益 (or blank)", "以下之一：产出-数量、效益（或留空）"),
         ("a known standard id (HW-UC) or a blank cell", "已知的标准编码（HW-UC）或留空"),
         ("the quantity (数量) for an equipment line", "办公设备家具明细的数量"),
         ("a year from 1900 to 2200", "1900 至 2200 年之间的年度"),
