@@ -385,3 +385,40 @@ def test_problems_of_every_stage_come_in_one_run(tmp_path, capsys) -> None:
     assert any(f == "lines.csv" and r == "6" and c == "会议类别" for f, r, c, _ in cells)
     err = capsys.readouterr().err
     assert "lines.csv，第 3 行，列“申报数”：不是数字" in err
+
+
+@pytest.mark.slow  # a 2-process LocalCluster: ~20 s on 2 cores
+def test_dask_engine_reports_every_part_s_problems_at_once(tmp_path) -> None:
+    """Problems in several partitions, and the read's own, come in one error on Dask."""
+    pytest.importorskip("distributed", reason="dask is not installed: pip install 'costperf[dask]'")
+    from distributed import Client, LocalCluster
+
+    from costperf.commands.review import read_standard_folders
+    from costperf.errors import InputError
+    from costperf.io.book import read_request_book
+    from costperf.review.batch.engine import review_book
+    from costperf.review.batch.parallel import review_book_dask
+
+    bad = tmp_path / "book"
+    shutil.copytree(BOOK, bad)
+    set_cell(bad / "lines.csv", 3, "申报数", "一千二")  # the schema
+    for row in (6, 40, 90, 200, 400):  # the meeting rule, in several projects
+        set_cell(bad / "lines.csv", row, "会议类别", "五类")
+    set_cell(bad / "lines.csv", 2, "日期", "2027-02-30")  # the router
+    standards = read_standard_folders([STANDARDS])
+    book = read_request_book(bad, defer=True)
+    with pytest.raises(InputError) as pandas_engine:
+        review_book(book, standards, on=DATE)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+        pytest.raises(InputError) as dask_engine,
+    ):
+        review_book_dask(book, standards, on=DATE, client=client, partitions=5)
+    cells = ["source_file", "source_row", "column", "check"]
+    mine = pandas_engine.value.problems[cells].astype(str)
+    theirs = dask_engine.value.problems[cells].astype(str)
+    assert set(map(tuple, theirs.to_numpy())) == set(map(tuple, mine.to_numpy()))
+    assert len(mine) >= 3

@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         from costperf.io.book import read_request_book
 
         standards = read_standard_folders(args.standards)
-        book = read_request_book(args.requests, sheet=args.sheet, defer=args.engine != "dask")
+        book = read_request_book(args.requests, sheet=args.sheet, defer=True)
         for frame in (book.projects, book.lines, book.targets):
             print_sheet_notes(frame, args.lang)
         routing = _routing(args.standards)

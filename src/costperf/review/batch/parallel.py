@@ -15,10 +15,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from costperf.errors import InputError
+from costperf.errors import InputError, raise_if_problems
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.decide import BatchResult, standards_used, summaries, totals
 from costperf.review.batch.engine import batch_context, review_book
+from costperf.schemas import merge_problems
 from costperf.standards import StandardSet, shipped_standards
 
 _POSITION = "_book_position"
@@ -38,7 +39,8 @@ def partition_book(book: RequestBook, parts: int) -> list[RequestBook]:
         part_lines = lines[lines["project_id"].map(of).eq(k)]
         part_lines.attrs = dict(book.lines.attrs)
         targets = book.targets[book.targets["project_id"].isin(ids)]
-        out.append(replace(book, projects=mine, lines=part_lines, targets=targets))
+        part = replace(book, projects=mine, lines=part_lines, targets=targets, errors=None)
+        out.append(part)  # the book's read errors are reported once, with every part's
     return out
 
 
@@ -48,9 +50,13 @@ def _review_part(
     on: object,
     tables: Mapping[str, str] | None,
     routing: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    result = review_book(part, standards, on=on, tables=tables, routing=routing)
-    return result.lines, result.projects
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """One part reviewed: its lines and projects, or the problems it was refused for."""
+    try:
+        result = review_book(part, standards, on=on, tables=tables, routing=routing)
+    except InputError as exc:  # every part's problems come back, raised together
+        return None, None, exc.problems
+    return result.lines, result.projects, None
 
 
 def review_book_dask(
@@ -95,6 +101,9 @@ def review_book_dask(
             done = _run(own, parts, standards, on, tables, routing)
     else:
         done = _run(client, parts, standards, on, tables, routing)
+    problems = merge_problems([book.errors, *(d[2] for d in done)])
+    where = ", ".join(book.sources) or "the request book"
+    raise_if_problems(problems, where)  # the read's and every part's, at once
     return _merge(book, done, standards, on, tables)
 
 
@@ -105,7 +114,7 @@ def _run(
     on: object,
     tables: Mapping[str, str] | None,
     routing: pd.DataFrame | None,
-) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+) -> list[tuple]:
     shared = client.scatter(standards, broadcast=True)
     futures = client.map(
         _review_part, parts, standards=shared, on=on, tables=tables, routing=routing, pure=False
