@@ -226,6 +226,17 @@ BAD = {
         "coefficients.csv, row 6, column '资源编码': got 'area / cleaner', expected a unique "
         "constraint + resource (first used in row 2)",
     ),
+    "huge_lower_bound": (  # found by fuzzing: HiGHS took it as infinite, no plan, a crash
+        "resources",
+        RESOURCES.replace("0,10,6", "1e308,,6"),
+        "resources.csv, row 3, column '下限': got '1e308', expected a number of at most 1e+15 "
+        "in magnitude",
+    ),
+    "huge_coefficient": (
+        "coefficients",
+        COEFFICIENTS.replace("area,truck,150000", "area,truck,-2e20"),
+        "coefficients.csv, row 3, column '系数': got '-2e20', expected a number of at most",
+    ),
     "negative_current": (
         "resources",
         RESOURCES.replace(",120", ",-1"),
@@ -314,3 +325,25 @@ def test_run_writes_optimize_outputs_and_records(good_run: dict) -> None:
     proposals = read_proposals(good_run["records"])
     assert proposals["run_id"].nunique() == 1 and len(proposals) == 280
     assert proposals["run_id"].iloc[0] == summary["optimize"]["records"]["run_id"]
+
+
+def test_a_run_without_a_plan_says_so(capsys) -> None:
+    """A solver that stopped without a plan (no costs to show) is reported, not a crash."""
+    from costperf.commands.optimize import print_summary
+
+    totals = {"status": "not_solved", "current_cost": 1200.0, "proposed_cost": None}
+    totals |= {"savings": None, "savings_rate": None}
+    summary = {"title": "节支优化方案", "case": "c", "optimize": {"totals": totals}}
+    summary["optimize"] |= {"infeasibility": [], "current_issues": []}
+    summary["records"] = {"run_id": None}
+    print_summary(summary, Path("out"), "zh")
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "节支优化方案（c）：未求解，现状成本 1,200.00 元，没有优化方案"
+    from costperf.commands.run import _print_optimize
+
+    _print_optimize(totals, "en")
+    said = capsys.readouterr().out.strip()
+    assert (
+        said
+        == "Savings proposal: not solved, current 1,200.00 yuan, no proposed plan; see optimize/"
+    )

@@ -152,25 +152,25 @@ def solve_params(params, on: dt.date) -> dict:
     }
 
 
+def has_plan(totals: dict) -> bool:
+    """Whether the solver gave a plan to report (not when it stopped without one)."""
+    keys = ("current_cost", "proposed_cost", "savings", "savings_rate")
+    return all(totals.get(k) is not None for k in keys)
+
+
 def print_summary(summary: dict, out: Path, lang: str) -> None:
     """A short account on the terminal, in the report's language."""
     from costperf.columns import code_label, message
 
     t = summary["optimize"]["totals"]
     status = code_label("optimize_status", t["status"], lang)
-    print(
-        message(
-            "optimize.totals",
-            lang,
-            title=summary["title"],
-            case=summary["case"],
-            status=status,
-            current_cost=t["current_cost"],
-            proposed_cost=t["proposed_cost"],
-            savings=t["savings"],
-            savings_rate=t["savings_rate"],
-        )
-    )
+    values = {"title": summary["title"], "case": summary["case"], "status": status}
+    values["current_cost"] = t["current_cost"]
+    if has_plan(t):
+        figures = {k: t[k] for k in ("proposed_cost", "savings", "savings_rate")}
+        print(message("optimize.totals", lang, **values, **figures))
+    else:  # the solver stopped without a plan: nothing to format
+        print(message("optimize.totals_no_plan", lang, **values))
     for row in summary["optimize"]["infeasibility"]:
         print("  " + str(row["explanation"]))
     issues = summary["optimize"]["current_issues"]

@@ -97,20 +97,15 @@ def _optimize_only(config, args: argparse.Namespace, records) -> int:  # noqa: A
 
 def _print_optimize(totals: dict, lang: str) -> None:
     from costperf.columns import code_label, message
+    from costperf.commands.optimize import has_plan
 
-    status = code_label("optimize_status", totals["status"], lang)
-    print(
-        "  "
-        + message(
-            "run.optimize",
-            lang,
-            status=status,
-            current_cost=totals["current_cost"],
-            proposed_cost=totals["proposed_cost"],
-            savings=totals["savings"],
-            savings_rate=totals["savings_rate"],
-        )
-    )
+    values = {"status": code_label("optimize_status", totals["status"], lang)}
+    values["current_cost"] = totals["current_cost"]
+    if has_plan(totals):
+        figures = {k: totals[k] for k in ("proposed_cost", "savings", "savings_rate")}
+        print("  " + message("run.optimize", lang, **values, **figures))
+    else:  # the solver stopped without a plan: nothing to format
+        print("  " + message("run.optimize_no_plan", lang, **values))
 
 
 def check_out_dir(out: Path) -> None:
