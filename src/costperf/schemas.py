@@ -250,6 +250,12 @@ def _parse_text(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return pd.to_numeric(cleaned, errors="coerce").astype(float), percent
 
 
+#: the largest magnitude of any number read from a table: far beyond any budget in yuan
+#: (a province's is about 1e12), below what HiGHS takes as infinite (1e20) and what the
+#: rounding to cents can hold; 1e308 parses as a number and overflows what follows
+MAX_MAGNITUDE = 1e18
+
+
 def coerce_numeric(
     frame: pd.DataFrame,
     names: Sequence[str],
@@ -257,11 +263,14 @@ def coerce_numeric(
     min_value: float | None = None,
     allow_missing: bool = False,
     scale: dict[str, float] | None = None,
+    max_magnitude: float | None = MAX_MAGNITUDE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse ``names`` as numbers; return the new frame and the problems found.
 
     Parameters
     ----------
+    max_magnitude
+        Largest absolute value allowed (default :data:`MAX_MAGNITUDE`), or None.
     min_value
         Smallest allowed value (e.g. 0 for quantities and prices), or None.
     allow_missing
@@ -285,6 +294,10 @@ def coerce_numeric(
             parts.append(
                 row_problems(frame, low, name, f"a number >= {min_value:g}", "below_minimum")
             )
+        if max_magnitude is not None:  # 1e308 parses, and overflows what follows
+            huge = numbers.abs() > max_magnitude
+            expected = f"a number of at most {max_magnitude:g} in magnitude"
+            parts.append(row_problems(frame, huge, name, expected, "above_maximum"))
         factor = (scale or {}).get(name, 1.0)
         out[name] = numbers * factor if factor != 1.0 else numbers
     return out, concat_problems(parts)
@@ -479,7 +492,11 @@ class Schema:
         out = frame
         for name, minimum in self.numeric.items():
             out, found = coerce_numeric(
-                out, [name], min_value=minimum, allow_missing=name in self.nullable
+                out,
+                [name],
+                min_value=minimum,
+                allow_missing=name in self.nullable,
+                max_magnitude=None if name == "year" else MAX_MAGNITUDE,  # its own range
             )
             parts.append(found)
         text_cols = [c for c in self.columns if c not in self.numeric]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.errors import LOCATION, Check, empty_problems
+from costperf.errors import Check, empty_problems
 from costperf.schemas import Schema, concat_problems, row_problems
 
 RESOURCES = Schema(
@@ -79,33 +79,13 @@ def _mapped(frame: pd.DataFrame, column: str, mapping: dict[str, str]) -> pd.Ser
     return key.map(mapping).where(raw.notna())
 
 
-#: the largest magnitude of a number in the model's tables: HiGHS takes 1e20 and above
-#: as infinite, and long before that a model loses its precision
-MAX_MAGNITUDE = 1e15
-
-
-def _too_large(frame: pd.DataFrame) -> pd.DataFrame:
-    """Problems for numbers beyond :data:`MAX_MAGNITUDE` (a bound of 1e308 is not a plan)."""
-    parts = []
-    for column in frame.columns:
-        if column in LOCATION or not pd.api.types.is_float_dtype(frame[column]):
-            continue
-        big = frame[column].abs() > MAX_MAGNITUDE
-        if big.any():
-            expected = f"a number of at most {MAX_MAGNITUDE:g} in magnitude"
-            parts.append(row_problems(frame, big, column, expected, Check.ABOVE_MAXIMUM))
-    return concat_problems(parts)
-
-
 def check_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Problems of one typed table on its own: numbers of a size a solver can take,
-    closed lists (kind, sense, integer), ``lower <= upper``, a unit cost or a standard
-    for every resource."""
-    size = _too_large(frame)
+    """Problems of one typed table on its own: closed lists (kind, sense, integer),
+    ``lower <= upper``, a unit cost or a standard for every resource (the schema has
+    checked the numbers, their size too: :data:`costperf.schemas.MAX_MAGNITUDE`)."""
     if name == "constraints":
         return concat_problems(
             [
-                size,
                 _closed(
                     frame,
                     "constraint_kind",
@@ -116,8 +96,8 @@ def check_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             ]
         )
     if name != "resources":
-        return size
-    parts = [size]
+        return empty_problems()
+    parts = []
     if "integer" in frame:
         allowed = {v: v for v in _TRUE | _FALSE}
         parts.append(_closed(frame, "integer", allowed, "true/false (是/否) or blank"))
