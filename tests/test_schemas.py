@@ -315,3 +315,19 @@ def test_located_error_and_merge() -> None:
     assert str(merged) == "b.csv: file not found\nc.csv: bad"
     assert merged.problems["check"].tolist() == ["file_not_found", "file"]
     assert merge_errors([plain]) is plain
+
+
+def test_a_number_beyond_the_largest_magnitude_is_a_located_problem() -> None:
+    """1e308 parses as a float, and overflowed what followed (found by fuzzing: a budget
+    of 1e308 broke the rounding to cents); a year keeps its own range check."""
+    from costperf.schemas import MAX_MAGNITUDE, PROJECTS, coerce_numeric
+
+    frame = pd.DataFrame({"amount": ["1e308", "-2e18", "1e18", "5"], "source_row": [2, 3, 4, 5]})
+    _, problems = coerce_numeric(frame, ["amount"])
+    assert problems["source_row"].tolist() == [2, 3]
+    assert set(problems["check"]) == {"above_maximum"}
+    assert problems["expected"].iloc[0] == f"a number of at most {MAX_MAGNITUDE:g} in magnitude"
+    year = pd.DataFrame({"project_id": ["P"], "district": ["D"], "year": ["1e308"]})
+    year["source_row"] = 2
+    _, found = PROJECTS.validate(year)
+    assert found.loc[found["column"] == "year", "expected"].tolist() == ["a year from 1900 to 2200"]
