@@ -331,3 +331,16 @@ def test_a_number_beyond_the_largest_magnitude_is_a_located_problem() -> None:
     year["source_row"] = 2
     _, found = PROJECTS.validate(year)
     assert found.loc[found["column"] == "year", "expected"].tolist() == ["a year from 1900 to 2200"]
+
+
+def test_dates_outside_the_years_are_not_dates() -> None:
+    """Found by fuzzing: a date cell "-1" parsed as the year -1 (a coarser resolution than
+    nanoseconds), and the review's date arithmetic then failed."""
+    from costperf.feedback.inputs import parse_dates as checkpoints
+    from costperf.review.expenditure.requests import parse_dates
+
+    cells = pd.Series(["-1", "2024-06-29", "0001-01-01", "9999-12-31", None, "2024年6月1日"])
+    got = parse_dates(cells)
+    assert got.dtype == "datetime64[ns]"
+    assert got.isna().tolist() == [True, False, True, True, True, False]
+    assert checkpoints(cells).isna().tolist() == [True, False, True, True, True, False]

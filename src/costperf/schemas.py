@@ -398,6 +398,17 @@ def column_unit(name: str) -> str:
 YEARS = (1900, 2200)
 
 
+def within_years(dates: pd.Series) -> pd.Series:
+    """``dates`` with those outside :data:`YEARS` missing, as ``datetime64[ns]``.
+
+    A date parser reads "-1" or "0001-01-01" as a date centuries away, held at a coarser
+    resolution than nanoseconds, which the date arithmetic that follows cannot hold.
+    """
+    years = dates.dt.year
+    kept = dates.where(years.between(*YEARS))
+    return kept.astype("datetime64[ns]")
+
+
 def check_years(
     frame: pd.DataFrame, column: str = "year", *, shown: pd.Series | None = None
 ) -> pd.DataFrame:

@@ -85,8 +85,10 @@ def _date(text: str | None) -> object:
 
     if text is None:
         return None
+    from costperf.schemas import YEARS
+
     stamp = pd.to_datetime(text, errors="coerce")
-    if pd.isna(stamp):
+    if pd.isna(stamp) or not YEARS[0] <= stamp.year <= YEARS[1]:
         msg = f"--date {text!r}: expected a date YYYY-MM-DD"
         raise located_error(msg, column="--date", value=text, expected="a date YYYY-MM-DD")
     return stamp
