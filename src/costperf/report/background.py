@@ -80,11 +80,9 @@ class PendingChart:
         self._future, self._draw_here = future, draw_here
 
     def result(self) -> bytes:
-        from concurrent.futures.process import BrokenProcessPool
-
         try:
             return self._future.result()
-        except (BrokenProcessPool, Exception):  # noqa: BLE001 - drawn here again instead
+        except Exception:  # noqa: BLE001 - drawn here again instead (BrokenProcessPool too)
             # the worker died (killed, out of memory), or an argument did not pickle: a
             # chart that fails for itself fails here too, with its own traceback
             return self._draw_here()
