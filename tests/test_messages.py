@@ -173,14 +173,14 @@ def test_column_templates_are_plain_and_paired(code: str) -> None:
 
 def _expected_rows() -> pd.DataFrame:
     table = code_labels().reset_index()
-    return table[table["kind"] == "expected"]
+    return table[table["kind"].isin(["expected", "error"])]
 
 
 def test_expected_templates_pair_their_placeholders() -> None:
     """Each template's Chinese uses exactly the English placeholders (fields named in the
     English and not shown in Chinese are allowed only for the wording's own words)."""
     rows = _expected_rows()
-    assert len(rows) >= 60 and not rows.duplicated("code").any()
+    assert len(rows) >= 80 and not rows.duplicated("code").any()
     names = string.Formatter()
     for code, zh, en in rows[["code", "label_zh", "label_en"]].itertuples(index=False):
         assert en == code
@@ -214,6 +214,44 @@ def test_expected_texts_read_in_chinese(english: str, chinese: str) -> None:
 
     assert expected_label(english, "zh") == chinese
     assert expected_label(english, "en") == english
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        (
+            "quantile must be a number strictly between 0 and 1, got 1.5",
+            "quantile 应为严格介于 0 与 1 之间的数字，实际为 1.5",
+        ),
+        (
+            "rule: unknown rule 'p99'; use one of: median, mean",
+            "规则：未知规则 'p99'；可用规则：median, mean",
+        ),
+        (
+            "unknown orientation 'both'; use one of: in, out, graph",
+            "未知的导向 'both'；可用：in、out、graph",
+        ),
+        (
+            "/x/out.txt: --out names a file, not a folder; give a folder for the outputs",
+            "/x/out.txt：--out 指向文件而非文件夹；请给出输出文件夹",
+        ),
+    ],
+)
+def test_error_messages_read_in_chinese(english: str, chinese: str) -> None:
+    """An input error with no problems table: its whole message from kind ``error``,
+    and the CLI's Chinese line carries it instead of a pointer to the English."""
+    from costperf.columns import expected_label
+    from costperf.errors import InputError, chinese_summary
+
+    assert expected_label(english, "zh") == chinese
+    assert expected_label(english, "en") == english
+    assert chinese_summary(InputError(english)) == f"costperf：错误：{chinese}"
+
+
+def test_an_error_without_a_template_points_to_the_english() -> None:
+    from costperf.errors import InputError, chinese_summary
+
+    assert "英文说明如下" in chinese_summary(InputError("something no template knows"))
 
 
 def test_an_expected_text_without_a_template_stays_english() -> None:

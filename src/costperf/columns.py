@@ -168,16 +168,26 @@ _NUMERIC_FIELDS = frozenset({"n", "low", "high", "row", "got", "share", "pct"})
 _NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?"
 
 
+#: the kinds of labels.csv whose codes are English text patterns: a problem's
+#: ``expected`` text, and an error's whole message (kind ``error``)
+_TEXT_TEMPLATE_KINDS = ("expected", "error")
+
+
 @cache
 def _expected_templates(lang: str) -> tuple[tuple[str, re.Pattern, str], ...]:
-    """The ``expected`` templates of labels.csv, most specific (most literal text) first."""
+    """The text templates of labels.csv (kinds ``expected`` and ``error``), most
+    specific (most literal text) first."""
     table = code_labels()
-    if "expected" not in table.index.get_level_values("kind"):
-        return ()
-    rows = table.xs("expected", level="kind")
+    kinds = table.index.get_level_values("kind")
     column = "label_zh" if lang == "zh" else "label_en"
+    pairs = [
+        (code, text)
+        for kind in _TEXT_TEMPLATE_KINDS
+        if kind in kinds
+        for code, text in table.xs(kind, level="kind")[column].items()
+    ]
     found = []
-    for code, text in rows[column].items():
+    for code, text in pairs:
         parts = re.split(r"\{(\w+)\}", str(code))
         literal = "".join(parts[::2])
         pattern = "".join(
@@ -192,9 +202,10 @@ def _expected_templates(lang: str) -> tuple[tuple[str, re.Pattern, str], ...]:
 
 
 def expected_label(text: object, lang: str = "zh") -> str | None:
-    """A problem's ``expected`` text in ``lang``: the English text as it is for ``en``;
-    else the translation of the labels.csv template (kind ``expected``) it fills, or
-    None when no template matches (the caller keeps the English)."""
+    """A problem's ``expected`` text, or an error's message, in ``lang``: the English
+    text as it is for ``en``; else the translation of the labels.csv template (kind
+    ``expected`` or ``error``) it fills, or None when no template matches (the caller
+    keeps the English)."""
     text = "" if text is None else str(text)
     if lang == "en" or not text:
         return text
@@ -206,6 +217,8 @@ def expected_label(text: object, lang: str = "zh") -> str | None:
                 if "fields" in values:  # canonical column names: their labels
                     names = values["fields"].split(" + ")
                     values["fields"] = " + ".join(label(n, lang) for n in names)
+                if "column" in values:  # a canonical column name: its label
+                    values["column"] = label(values["column"], lang)
                 if "kind" in values:  # an expense kind code: its label
                     values["kind"] = code_label("expense_kind", values["kind"], lang)
                 if "part" in values:  # a part of the data, e.g. a DEA model's inputs

@@ -365,6 +365,11 @@ def chinese_summary(exc: InputError, *, limit: int = 10) -> str:
     if problems is not None and len(problems):
         problems = problems[problems["severity"] != "warning"]
     if problems is None or problems.empty:
+        from costperf.columns import expected_label
+
+        chinese = expected_label(str(exc), "zh")  # labels.csv kind ``error``
+        if chinese:
+            return f"costperf：错误：{chinese}"
         return "costperf：错误：输入有误，英文说明如下（--lang en 只显示英文）。"
     rows = problems.head(limit).to_dict("records")
     head = f"costperf：错误：共 {len(problems)} 处输入问题"
