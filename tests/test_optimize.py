@@ -201,7 +201,8 @@ def random_instance(rng: np.random.Generator, n: int, m: int, *, integer: bool =
         {"constraint": "ratio", "constraint_kind": "policy", "sense": ">=", "rhs": 0.0}
     )
     coefficients += [("ratio", "r0", 3.0), ("ratio", f"r{n - 1}", -1.0)]
-    constraints.append({"constraint": "cap", "constraint_kind": "limit", "sense": "<=", "rhs": 1e4})
+    cap = max(1e4, 2.0 * sum(plan.values()))  # far below it at any n (400 x 54 > 1e4)
+    constraints.append({"constraint": "cap", "constraint_kind": "limit", "sense": "<=", "rhs": cap})
     coefficients += [("cap", f"r{j}", 1.0) for j in range(n)]
     return tables(resources, constraints, coefficients)
 
