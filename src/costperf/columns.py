@@ -166,6 +166,14 @@ def code_label_map(kind: str, lang: str = "zh") -> dict[str, str]:
 #: placeholders of the ``expected`` templates that hold a number (and nothing else)
 _NUMERIC_FIELDS = frozenset({"n", "low", "high", "row", "got", "share", "pct"})
 _NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?"
+#: placeholders that hold one kind of text only (a date is a date, not a paragraph)
+_FIELD_PATTERNS = {"date": r"\d{4}-\d{2}-\d{2}"}
+
+
+def _field_pattern(name: str) -> str:
+    if name in _FIELD_PATTERNS:
+        return _FIELD_PATTERNS[name]
+    return _NUMBER if name in _NUMERIC_FIELDS else ".+?"
 
 
 #: the kinds of labels.csv whose codes are English text patterns: a problem's
@@ -191,9 +199,7 @@ def _expected_templates(lang: str) -> tuple[tuple[str, re.Pattern, str], ...]:
         parts = re.split(r"\{(\w+)\}", str(code))
         literal = "".join(parts[::2])
         pattern = "".join(
-            re.escape(part)
-            if i % 2 == 0
-            else f"(?P<{part}>{_NUMBER if part in _NUMERIC_FIELDS else '.+?'})"
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>{_field_pattern(part)})"
             for i, part in enumerate(parts)
         )
         found.append((len(literal), parts[0], re.compile(pattern, re.S), text or str(code)))
