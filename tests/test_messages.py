@@ -231,6 +231,10 @@ def test_expected_texts_read_in_chinese(english: str, chinese: str) -> None:
             "unknown orientation 'both'; use one of: in, out, graph",
             "未知的导向 'both'；可用：in、out、graph",
         ),
+        (  # a {date} holds a date only: the lines after it are not swallowed
+            "no 'hw-uc' table in force on 2027-01-01",
+            "2027-01-01 没有生效的 'hw-uc' 标准表",
+        ),
         (
             "/x/out.txt: --out names a file, not a folder; give a folder for the outputs",
             "/x/out.txt：--out 指向文件而非文件夹；请给出输出文件夹",
@@ -252,6 +256,8 @@ def test_an_error_without_a_template_points_to_the_english() -> None:
     from costperf.errors import InputError, chinese_summary
 
     assert "英文说明如下" in chinese_summary(InputError("something no template knows"))
+    two_lines = "no 'hw-uc' table in force on 2027-01-01\nhw-uc@1 accepts: ..."
+    assert "英文说明如下" in chinese_summary(InputError(two_lines))
 
 
 def test_an_expected_text_without_a_template_stays_english() -> None:
