@@ -223,8 +223,6 @@ def expected_label(text: object, lang: str = "zh") -> str | None:
                 if "fields" in values:  # canonical column names: their labels
                     names = values["fields"].split(" + ")
                     values["fields"] = " + ".join(label(n, lang) for n in names)
-                if "column" in values:  # a canonical column name: its label
-                    values["column"] = label(values["column"], lang)
                 if "kind" in values:  # an expense kind code: its label
                     values["kind"] = code_label("expense_kind", values["kind"], lang)
                 if "part" in values:  # a part of the data, e.g. a DEA model's inputs
