@@ -58,6 +58,9 @@ def assert_close(
 def run_cli(*args: object, cwd: Path, subprocess: bool = False) -> tuple[int, str, str]:
     """Run ``costperf ARGS`` in ``cwd``; return (exit status, stdout, stderr).
 
+    Under the default language (Chinese) an input error is told in Chinese only; a test
+    that reads the English message passes ``"--lang", "en"``.
+
     In-process by default (``costperf.cli.main``, the same entry point the console script
     calls), so a test pays for the work and not for a new interpreter and its imports.
     ``subprocess=True`` starts ``python -m costperf.cli`` instead, for the few tests

@@ -274,6 +274,8 @@ def test_same_batch_again_records_nothing_and_english_csv(tmp_path, capsys) -> N
             str(tmp_path / "c"),
             "--records",
             str(records),
+            "--lang",
+            "en",
         ]
     )
     assert code == 2 and records.read_bytes() == before

@@ -226,7 +226,7 @@ def test_bad_input_exits_2_with_a_located_message(tmp_path, capsys, edit, args, 
     if edit:
         data.write_text(data.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
     out = tmp_path / "stats.csv"
-    code = main(["benchmark", str(data), *args, "-o", str(out)])
+    code = main(["benchmark", str(data), *args, "-o", str(out), "--lang", "en"])
     assert code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "internal error" not in err

@@ -340,7 +340,9 @@ def test_xlsx_input_with_sheet_and_parquet_output(tmp_path):
 def test_bad_input_exits_2_with_a_located_message(tmp_path, capsys, text, args, expected):
     data = write_csv(tmp_path / "units.csv", text)
     out = tmp_path / "gap.csv"
-    code = main(["decompose", str(data), "--target", "unit_cost", *args, "-o", str(out)])
+    code = main(
+        ["decompose", str(data), "--target", "unit_cost", *args, "-o", str(out), "--lang", "en"]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "internal error" not in err

@@ -44,8 +44,8 @@ def test_lookup_lists_items_and_dimensions(capsys: pytest.CaptureFixture) -> Non
     assert main(["standards", "lookup", "travel-lodging", "--on", "2016-08-01"]) == 2
     err = capsys.readouterr().err
     first = err.splitlines()[0]
-    assert first.startswith("costperf：错误：")  # Chinese first, the English after
-    assert "costperf: error: table 'travel-lodging': give an item (--item)" in err
+    assert first.startswith("costperf：错误：")  # Chinese only: English with --lang en
+    assert "costperf: error" not in err
     assert "lookup_value" not in err
     assert "项目 --item：lodging（住宿费）" in err
     assert "维度 -d city=值（城市）：" in err and "大连" in err
@@ -78,4 +78,5 @@ def test_problems_are_listed_in_chinese(tmp_path, capsys: pytest.CaptureFixture)
     assert code == 2, err
     assert err.startswith("costperf：错误：共 1 处输入问题：")
     assert "第 3 行，列“unit_cost”：不是数字，值 'abc'" in err
-    assert "costperf: error: " in err  # the English message follows
+    assert "costperf: error" not in err and "problems table" not in err  # Chinese only
+    assert err.splitlines()[-1].startswith("costperf：完整问题表（1 行）：")

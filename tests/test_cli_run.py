@@ -577,7 +577,7 @@ def _rows(db: Path) -> dict[str, list[tuple]]:
 
 
 def _problems_path(stderr: str) -> Path | None:
-    found = re.search(r"full problems table \(\d+ rows\): (.+)$", stderr, re.MULTILINE)
+    found = re.search(r"full problems table \(\d+ row\(s\)\): (.+)$", stderr, re.MULTILINE)
     return Path(found.group(1).strip()) if found else None
 
 
@@ -608,7 +608,7 @@ def test_bad_input_exits_2_naming_file_row_column(bad: Bad, tmp_path: Path, good
         args = ["--out", str(out), *args]
     if "--records" not in args:
         args += ["--records", str(records)]
-    code, stdout, stderr = run_cli("run", case, *args, cwd=tmp_path)
+    code, stdout, stderr = run_cli("run", case, *args, "--lang", "en", cwd=tmp_path)
 
     assert "Traceback" not in stderr + stdout
     assert code == 2, f"exit {code}\n{stderr}"
@@ -641,6 +641,33 @@ def test_bad_input_exits_2_naming_file_row_column(bad: Bad, tmp_path: Path, good
     assert (out / "summary.json").read_text(encoding="utf-8") == SENTINEL
     if protected is None:
         assert {p.name for p in out.iterdir()} <= {"summary.json", "problems.csv"}
+
+
+@pytest.mark.parametrize("bad", [b for b in BATTERY if not b.xfail], ids=lambda b: b.id)
+def test_bad_input_is_told_in_chinese_only_by_default(bad: Bad, tmp_path: Path) -> None:
+    """The battery again under the default language: the message is Chinese, located
+    the Chinese way, with no English block (that is for --lang en)."""
+    case = copy_case(tmp_path / "case")
+    args = bad.mutate(case) or []
+    if "--out" not in args:
+        args = ["--out", str(tmp_path / "out"), *args]
+    if "--records" not in args:
+        args += ["--no-records"]
+    code, stdout, stderr = run_cli("run", case, *args, cwd=tmp_path)
+    assert code == 2 and "Traceback" not in stderr + stdout, stderr
+    assert stderr.startswith("costperf：错误："), stderr
+    assert "costperf: error" not in stderr and "problems table" not in stderr, stderr
+    assert bad.file in stderr, stderr
+    if bad.row is not None:
+        assert re.search(rf"第 {bad.row} 行", stderr), stderr
+    if bad.column is not None:
+        assert f"列“{bad.column}”" in stderr, stderr
+    if bad.sheet is not None:
+        assert f"工作表“{bad.sheet}”" in stderr, stderr
+    found = re.search(r"^costperf：完整问题表（\d+ 行）：(.+)$", stderr, re.MULTILINE)
+    if bad.problems_table:
+        assert found is not None, stderr
+        assert "问题" in read_rows(Path(found.group(1).strip()))[0], "headers in Chinese"
 
 
 def test_battery_is_large_enough() -> None:

@@ -715,11 +715,26 @@ def test_cli_writes_coefficient_tables(tmp_path):
 
 def test_cli_exit_2_names_file_row_and_column(tmp_path):
     (tmp_path / "d.csv").write_text("cost,q\n1,2\n2,abc\n3,4\n4,5\n", encoding="utf-8")
-    done = _cli("d.csv", "-f", "np.log(cost) ~ np.log(q)", "-o", "out.csv", cwd=tmp_path)
+    done = _cli(
+        "d.csv", "-f", "np.log(cost) ~ np.log(q)", "-o", "out.csv", "--lang", "en", cwd=tmp_path
+    )
     assert done.returncode == 2
     assert "d.csv, row 3, column 'q': got 'abc', expected a number" in done.stderr
     assert (tmp_path / "out.problems.csv").exists() and not (tmp_path / "out.csv").exists()
-    done = _cli("d.csv", "-f", "cost ~ price", "-o", "out.csv", cwd=tmp_path)
+    done = _cli("d.csv", "-f", "cost ~ price", "-o", "out.csv", "--lang", "en", cwd=tmp_path)
     assert done.returncode == 2 and "column 'price'" in done.stderr and "cost, q" in done.stderr
-    done = _cli("d.csv", "-f", "cost ~ q", "-q", "0.5", "--se", "rank", "-o", "o.csv", cwd=tmp_path)
+    done = _cli(
+        "d.csv",
+        "-f",
+        "cost ~ q",
+        "-q",
+        "0.5",
+        "--se",
+        "rank",
+        "-o",
+        "o.csv",
+        "--lang",
+        "en",
+        cwd=tmp_path,
+    )
     assert done.returncode == 2 and "use one of: iid, nid, ker" in done.stderr

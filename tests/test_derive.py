@@ -430,7 +430,7 @@ def test_cli_derive_writes_everything(case, tmp_path, capsys):
     sheet = openpyxl.load_workbook(out / "hw-uc-v1.xlsx").worksheets[0]
     assert "测算草案" in str(sheet["A1"].value)
     assert main(["standards", "check", "--standards", str(out / "standards")]) == 0
-    again = main(["standards", "derive", str(case), "--out", str(out)])
+    again = main(["standards", "derive", str(case), "--out", str(out), "--lang", "en"])
     assert again == 2
     assert "already exists" in capsys.readouterr().err
 
@@ -449,7 +449,17 @@ def test_cli_bad_rule_exits_2_naming_case_toml(case, tmp_path, capsys):
 
 def test_cli_bad_rule_option_exits_2(case, tmp_path, capsys):
     status = main(
-        ["standards", "derive", str(case), "--rule", "bogus", "--out", str(tmp_path / "o")]
+        [
+            "standards",
+            "derive",
+            str(case),
+            "--rule",
+            "bogus",
+            "--out",
+            str(tmp_path / "o"),
+            "--lang",
+            "en",
+        ]
     )
     err = capsys.readouterr().err
     assert status == 2

@@ -749,6 +749,8 @@ def test_cli_scores_and_errors(tmp_path):
         prices,
         "-o",
         "out.csv",
+        "--lang",
+        "en",
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
@@ -780,6 +782,8 @@ def test_cli_scores_and_errors(tmp_path):
         "price_out_p2,price_out_p4",
         "-o",
         "out.parquet",
+        "--lang",
+        "en",
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
@@ -792,7 +796,16 @@ def test_cli_scores_and_errors(tmp_path):
     bad.iloc[4, bad.columns.get_loc("in_x2")] = "n/a"  # 5th data row = file row 6
     bad.to_csv(tmp_path / "bad.csv", index=False)
     failed = run_cli(
-        "bad.csv", "--inputs", "in_x1,in_x2", "--outputs", "out_y2", "-o", "out2.csv", cwd=tmp_path
+        "bad.csv",
+        "--inputs",
+        "in_x1,in_x2",
+        "--outputs",
+        "out_y2",
+        "-o",
+        "out2.csv",
+        "--lang",
+        "en",
+        cwd=tmp_path,
     )
     assert failed.returncode == 2
     assert "bad.csv, row 6, column 'in_x2': got 'n/a', expected a number" in failed.stderr
@@ -805,6 +818,8 @@ def test_cli_scores_and_errors(tmp_path):
         "out_y2",
         "-o",
         "out3.csv",
+        "--lang",
+        "en",
         cwd=tmp_path,
     )
     assert missing.returncode == 2 and "'labour'" in missing.stderr

@@ -177,7 +177,7 @@ def test_rejected_input_problems_csv_has_no_formula(tmp_path: Path, capsys) -> N
     data = tmp_path / "d.csv"
     data.write_text("value\n=1+1\n", encoding="utf-8")
     out = tmp_path / "o.csv"
-    code = main(["costmodel", str(data), "--formula", "value ~ 1", "-o", str(out)])
+    code = main(["costmodel", str(data), "--formula", "value ~ 1", "-o", str(out), "--lang", "en"])
     assert code == 2
     problems = (tmp_path / "o.problems.csv").read_text(encoding="utf-8-sig")
     assert ",=1+1," not in problems and "'=1+1" in problems

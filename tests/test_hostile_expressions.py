@@ -187,7 +187,7 @@ BENCHMARK_FORMULA = (
 
 def test_run_refuses_the_issue_formula(tmp_path: Path, canary: Path, capsys) -> None:
     case = _case_with(tmp_path, BENCHMARK_FORMULA, f"formula = '''{_attack(canary)}'''")
-    code = main(["run", str(case), "--out", str(tmp_path / "out"), "--no-records"])
+    code = main(["run", str(case), "--out", str(tmp_path / "out"), "--no-records", "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 2, err
     assert "case.toml: [benchmark] formula: formula" in err
@@ -201,7 +201,7 @@ def test_run_refuses_a_driver_attack(tmp_path: Path, canary: Path, capsys) -> No
     old = 'swept_area_m2 = "area_m2 * sweeps_per_day"'
     new = f"swept_area_m2 = \"__import__('os').system('touch {canary}')\""
     case = _case_with(tmp_path, old, new)
-    code = main(["run", str(case), "--out", str(tmp_path / "out"), "--no-records"])
+    code = main(["run", str(case), "--out", str(tmp_path / "out"), "--no-records", "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 2
     assert "[drivers] swept_area_m2: expression" in err
@@ -212,7 +212,7 @@ def test_run_refuses_a_standard_formula_attack(tmp_path: Path, canary: Path, cap
     old = 'rule = "median"               # peer statistic after outlier screening'
     new = f"rule = \"regression\"\nformula = \"unit_cost ~ open('{canary}', 'w')\""
     case = _case_with(tmp_path, old, new)
-    code = main(["run", str(case), "--out", str(tmp_path / "out"), "--no-records"])
+    code = main(["run", str(case), "--out", str(tmp_path / "out"), "--no-records", "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 2
     assert "[standard] formula: formula" in err and "unknown function 'open'" in err
@@ -222,12 +222,20 @@ def test_costmodel_formula_option(tmp_path: Path, canary: Path, units, capsys) -
     data = tmp_path / "units.csv"
     units.drop(columns=["source_file", "sheet", "source_row"]).to_csv(data, index=False)
     code = main(
-        ["costmodel", str(data), "--formula", _attack(canary), "-o", str(tmp_path / "c.csv")]
+        [
+            "costmodel",
+            str(data),
+            "--formula",
+            _attack(canary),
+            "-o",
+            str(tmp_path / "c.csv"),
+            "--lang",
+            "en",
+        ]
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert err.startswith("costperf：错误：")  # the Chinese lines, then the English message
-    assert "\ncostperf: error: --formula: formula " in err
+    assert err.startswith("costperf: error: --formula: formula ")  # English only
     assert not (tmp_path / "c.csv").exists()
 
 
@@ -235,16 +243,16 @@ def test_benchmark_model_option(tmp_path: Path, canary: Path, units, capsys) -> 
     data = tmp_path / "units.csv"
     units.drop(columns=["source_file", "sheet", "source_row"]).to_csv(data, index=False)
     argv = ["benchmark", str(data), "--value", "unit_cost", "--model", _attack(canary)]
-    code = main([*argv, "-o", str(tmp_path / "p.csv")])
+    code = main([*argv, "-o", str(tmp_path / "p.csv"), "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "\ncostperf: error: --model: formula " in err
+    assert err.startswith("costperf: error: --model: formula ")
 
 
 def test_standards_derive_formula_option(tmp_path: Path, canary: Path, capsys) -> None:
     case = copy_case(tmp_path / "case")
     argv = ["standards", "derive", str(case), "--rule", "regression", "--formula"]
-    code = main([*argv, _attack(canary), "--out", str(tmp_path / "out")])
+    code = main([*argv, _attack(canary), "--out", str(tmp_path / "out"), "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 2
     assert "--formula: formula " in err and "'np.__builtins__' is not allowed" in err

@@ -69,7 +69,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path, capsys) -> None:
     result = {}
     worker = threading.Thread(
         target=lambda: result.update(
-            code=main(["review", str(fifo), "-o", str(tmp_path / "o.csv")])
+            code=main(["review", str(fifo), "-o", str(tmp_path / "o.csv"), "--lang", "en"])
         )
     )
     worker.start()
@@ -235,7 +235,7 @@ def test_a_damaged_sheet_stream_names_the_file(tmp_path: Path, capsys) -> None:
     for i in range(start + 200, start + 260):
         data[i] ^= 0x5A
     path.write_bytes(bytes(data))
-    code = main(["review", str(path), "-o", str(tmp_path / "o.csv")])
+    code = main(["review", str(path), "-o", str(tmp_path / "o.csv"), "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 2
     assert "damaged.xlsx" in err and "not a readable Excel workbook" in err
@@ -332,7 +332,7 @@ def test_a_formula_without_a_cached_value_is_located(tmp_path: Path, capsys) -> 
     ]
     assert problems.loc[0, "expected"] == FORMULA_WITHOUT_VALUE
     assert "(a formula without a cached value: recalculate" in FORMULA_WITHOUT_VALUE
-    code = main(["review", str(path), "-o", str(tmp_path / "o.csv")])
+    code = main(["review", str(path), "-o", str(tmp_path / "o.csv"), "--lang", "en"])
     assert code == 2 and "f.xlsx, sheet '明细', row 2, column '日期'" in capsys.readouterr().err
 
 
@@ -383,7 +383,7 @@ def test_a_huge_cell_is_not_copied_into_outputs(tmp_path: Path, capsys) -> None:
     data = tmp_path / "requests.csv"
     requests.to_csv(data, index=False, encoding="utf-8-sig")
     out = tmp_path / "o.xlsx"
-    assert main(["review", str(data), "-o", str(out)]) == 2
+    assert main(["review", str(data), "-o", str(out), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "row 3" in err and "text of at most 32,767 characters, got 2,000,000" in err
     assert len(err) < 2000 and not out.exists()

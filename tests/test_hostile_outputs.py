@@ -31,7 +31,9 @@ def _leftovers(folder: Path) -> list[str]:
 
 def test_review_output_under_a_file(tmp_path: Path, requests: Path, capsys) -> None:
     (tmp_path / "afile").write_text("x")
-    code = main(["review", str(requests), "-o", str(tmp_path / "afile" / "out.csv")])
+    code = main(
+        ["review", str(requests), "-o", str(tmp_path / "afile" / "out.csv"), "--lang", "en"]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert (
@@ -41,7 +43,7 @@ def test_review_output_under_a_file(tmp_path: Path, requests: Path, capsys) -> N
 
 def test_review_output_is_a_folder(tmp_path: Path, requests: Path, capsys) -> None:
     (tmp_path / "out.csv").mkdir()
-    assert main(["review", str(requests), "-o", str(tmp_path / "out.csv")]) == 2
+    assert main(["review", str(requests), "-o", str(tmp_path / "out.csv"), "--lang", "en"]) == 2
     assert "out.csv: cannot write the output: it is a folder" in capsys.readouterr().err
     assert _leftovers(tmp_path) == []
 
@@ -65,7 +67,7 @@ def test_a_refused_write_is_an_input_error(tmp_path: Path, requests: Path, monke
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(write_module, "_new_temp", denied)
-    assert main(["review", str(requests), "-o", str(tmp_path / "out.xlsx")]) == 2
+    assert main(["review", str(requests), "-o", str(tmp_path / "out.xlsx"), "--lang", "en"]) == 2
     assert "out.xlsx: cannot write the output: Permission denied" in capsys.readouterr().err
 
     monkeypatch.undo()
@@ -87,7 +89,7 @@ def test_output_equal_to_the_input_is_refused(
     }[spelling]
     if spelling == "symlink":
         output.symlink_to(requests)
-    code = main(["review", str(requests), "-o", str(output)])
+    code = main(["review", str(requests), "-o", str(output), "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 2
     assert "-o/--output names the input file (REQUESTS); it would be overwritten" in err
@@ -108,7 +110,7 @@ def test_costmodel_vif_equal_to_the_data_is_refused(tmp_path: Path, capsys) -> N
     data = tmp_path / "d.csv"
     data.write_text("y,x\n1,2\n2,3\n3,5\n", encoding="utf-8")
     argv = ["costmodel", str(data), "--formula", "y ~ x", "-o", str(tmp_path / "c.csv")]
-    assert main([*argv, "--vif", str(data)]) == 2
+    assert main([*argv, "--vif", str(data), "--lang", "en"]) == 2
     assert "--vif names the input file (DATA)" in capsys.readouterr().err
     assert data.read_text(encoding="utf-8") == "y,x\n1,2\n2,3\n3,5\n"
 

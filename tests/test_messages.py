@@ -252,12 +252,20 @@ def test_error_messages_read_in_chinese(english: str, chinese: str) -> None:
     assert chinese_summary(InputError(english)) == f"costperf：错误：{chinese}"
 
 
-def test_an_error_without_a_template_points_to_the_english() -> None:
-    from costperf.errors import InputError, chinese_summary
+def test_an_error_without_a_template_is_shown_in_english_marked_as_such() -> None:
+    """Under zh only the Chinese is printed, so an untranslated text is kept, marked."""
+    from costperf.errors import InputError, chinese_summary, make_problems
 
-    assert "英文说明如下" in chinese_summary(InputError("something no template knows"))
+    unknown = "something no template knows"
+    assert (
+        chinese_summary(InputError(unknown))
+        == f"costperf：错误：输入有误（暂无中文说明）：{unknown}"
+    )
     two_lines = "no 'hw-uc' table in force on 2027-01-01\nhw-uc@1 accepts: ..."
-    assert "英文说明如下" in chinese_summary(InputError(two_lines))
+    assert chinese_summary(InputError(two_lines)).endswith(f"（暂无中文说明）：{two_lines}")
+    row = {"source_file": "a.csv", "source_row": 3, "column": "x", "expected": unknown}
+    shown = chinese_summary(InputError("1 problem(s) in a.csv", make_problems([row])))
+    assert shown.endswith(f"a.csv，第 3 行，列“x”：输入错误，说明（暂无中文译文）：{unknown}")
 
 
 def test_an_expected_text_without_a_template_stays_english() -> None:

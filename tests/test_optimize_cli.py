@@ -253,7 +253,9 @@ def test_bad_input_exits_2_with_located_message(name: str, tmp_path: Path) -> No
     model = write_model(
         tmp_path / "m", files["resources"], files["constraints"], files["coefficients"]
     )
-    code, _, stderr = run_main("optimize", "--model", model, "--out", tmp_path / "o")
+    code, _, stderr = run_main(
+        "optimize", "--model", model, "--out", tmp_path / "o", "--lang", "en"
+    )
     if message is None:
         assert code == 0, stderr
         return
@@ -270,7 +272,9 @@ def test_every_problem_of_every_file_at_once(tmp_path: Path) -> None:
         CONSTRAINTS.replace(">=,0", "?,0"),
         COEFFICIENTS,
     )
-    code, _, stderr = run_main("optimize", "--model", model, "--out", tmp_path / "o")
+    code, _, stderr = run_main(
+        "optimize", "--model", model, "--out", tmp_path / "o", "--lang", "en"
+    )
     assert code == 2
     assert "resources.csv, row 2, column '单位成本'" in stderr
     assert "constraints.csv, row 3, column '方向'" in stderr
@@ -297,7 +301,7 @@ def test_config_range_is_checked(tmp_path: Path) -> None:
     shutil.copytree(SURVEY, case)
     toml = case / "case.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + "max_group_cut = 1.5\n", encoding="utf-8")
-    code, _, stderr = run_main("optimize", case, "--out", tmp_path / "o")
+    code, _, stderr = run_main("optimize", case, "--out", tmp_path / "o", "--lang", "en")
     assert code == 2
     assert "key 'optimize.max_group_cut': got 1.5, expected a finite number in [0, 1]" in stderr
 
@@ -310,7 +314,7 @@ def test_case_without_optimize_section(tmp_path: Path) -> None:
     toml = case / "case.toml"
     text = toml.read_text(encoding="utf-8")
     toml.write_text(text[: text.index("[optimize]")], encoding="utf-8")
-    code, _, stderr = run_main("optimize", case, "--out", tmp_path / "o")
+    code, _, stderr = run_main("optimize", case, "--out", tmp_path / "o", "--lang", "en")
     assert code == 2 and "the case has no [optimize] section" in stderr
 
 

@@ -107,7 +107,7 @@ def test_one_broken_cell_in_each_of_three_files_is_listed_in_one_run(tmp_path, c
     rrow[rheader.index("数量")] = "-3"  # a negative quantity
     requests[2] = ",".join(rrow)
     (data / "request_lines.csv").write_text("\n".join(requests) + "\n", encoding="utf-8")
-    status = main(["run", str(case), "--out", str(tmp_path / "out")])
+    status = main(["run", str(case), "--out", str(tmp_path / "out"), "--lang", "en"])
     err = capsys.readouterr().err
     assert status == 2
     assert "line_items.csv, row 4, column '数量': got '十二', expected a number" in err

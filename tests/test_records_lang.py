@@ -311,24 +311,35 @@ def test_english_prints_no_chinese_but_the_data(said) -> None:
 
 
 @pytest.mark.parametrize(
-    ("action", "located"),
+    ("action", "zh", "en"),
     [
-        ("bad_show", "DIR/r.sqlite: no run 'nope'"),
-        ("bad_export", "DIR/out/export.csv: export writes an Excel workbook; give a .xlsx file"),
-        ("bad_class", 'policies/rederive.toml: no [classes."绿化养护"]; classes defined: 环卫保洁'),
-        ("bad_monitoring", "DIR/bad.csv, row 8, column '预算数': got '-3', expected a number >= 0"),
+        ("bad_show", "DIR/r.sqlite：没有运行记录 'nope'", "DIR/r.sqlite: no run 'nope'"),
+        (
+            "bad_export",
+            "DIR/out/export.csv：导出结果为 Excel 工作簿；请给出 .xlsx 文件",
+            "DIR/out/export.csv: export writes an Excel workbook; give a .xlsx file",
+        ),
+        (
+            "bad_class",
+            'policies/rederive.toml：没有 [classes."绿化养护"]；已定义的事项类别：环卫保洁',
+            'policies/rederive.toml: no [classes."绿化养护"]; classes defined: 环卫保洁',
+        ),
+        (
+            "bad_monitoring",
+            "DIR/bad.csv，第 8 行，列“预算数”：低于下限，值 '-3'，应为不小于 0 的数字",
+            "DIR/bad.csv, row 8, column '预算数': got '-3', expected a number >= 0",
+        ),
     ],
 )
-def test_bad_input_is_exit_2_with_a_located_message_in_both_languages(
-    said, action, located
-) -> None:
-    for lang in ("zh", "en"):
+def test_bad_input_is_exit_2_with_a_located_message_in_both_languages(said, action, zh, en) -> None:
+    """Each language alone: Chinese by default, English with --lang en."""
+    for lang, located in (("zh", zh), ("en", en)):
         code, out, err = said[lang]["runs"][action]
         err = err.replace(str(said[lang]["dir"]), "DIR")
         assert code == 2 and out == "" and "Traceback" not in err
-        assert located in err
-        chinese_first = err.startswith("costperf：错误：")
-        assert chinese_first == (lang == "zh")
+        assert located in err, err
+        assert err.startswith("costperf：错误：" if lang == "zh" else "costperf: error: ")
+        assert ("costperf: error" in err) == (lang == "en")
 
 
 def test_every_record_column_has_a_chinese_header() -> None:

@@ -175,7 +175,17 @@ def test_bad_monitoring_rows_are_located_and_nothing_is_recorded(loop, capsys) -
         "E,2026-12-31,300000,225000", "E,2026-12-31,-3,225000"), encoding="utf-8")  # fmt: skip
     before = read_records(store, "runs")
     assert (
-        cli("--problems", folder / "p.csv", "records", "import-monitoring", bad, "--records", store)
+        cli(
+            "--problems",
+            folder / "p.csv",
+            "records",
+            "import-monitoring",
+            bad,
+            "--records",
+            store,
+            "--lang",
+            "en",
+        )
         == 2
     )
     err = capsys.readouterr().err
@@ -186,14 +196,28 @@ def test_bad_monitoring_rows_are_located_and_nothing_is_recorded(loop, capsys) -
 
 def test_an_unknown_class_names_the_rules_file(loop, capsys) -> None:
     code = cli("records", "rederive", "--class", "绿化养护", "--year", 2026, "--records",
-               loop["store"], "--out", loop["dir"] / "o")  # fmt: skip
+               loop["store"], "--out", loop["dir"] / "o", "--lang", "en")  # fmt: skip
     assert code == 2
     assert 'policies/rederive.toml: no [classes."绿化养护"]' in capsys.readouterr().err
 
 
 def test_feedback_of_an_empty_store_is_refused(tmp_path, capsys) -> None:
     store = tmp_path / "none.sqlite"
-    assert cli("records", "feedback", "--year", 2027, "--records", store, "--out", tmp_path) == 2
+    assert (
+        cli(
+            "records",
+            "feedback",
+            "--year",
+            2027,
+            "--records",
+            store,
+            "--out",
+            tmp_path,
+            "--lang",
+            "en",
+        )
+        == 2
+    )
     assert "no record store there yet" in capsys.readouterr().err
     assert not store.exists()
 

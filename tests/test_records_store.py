@@ -282,7 +282,7 @@ def test_a_read_only_store_is_exit_2_naming_the_file(tmp_path, capsys) -> None:
             write_run(store, case_name="c", **decisions())
         out = tmp_path / "out"
         argv = ["run", "cases/sanitation-5-districts", "--out", str(out), "--records", str(store)]
-        assert main(argv) == 2
+        assert main([*argv, "--lang", "en"]) == 2
         assert f"{store}: the record store is read-only" in capsys.readouterr().err
         assert not out.exists()
     finally:
@@ -410,7 +410,18 @@ def test_run_refuses_a_store_it_could_not_write_before_anything_else(tmp_path, c
         conn.execute("PRAGMA user_version = 3")
     conn.close()
     out = tmp_path / "out"
-    code = main(["run", "cases/sanitation-5-districts", "--out", str(out), "--records", str(store)])
+    code = main(
+        [
+            "run",
+            "cases/sanitation-5-districts",
+            "--out",
+            str(out),
+            "--records",
+            str(store),
+            "--lang",
+            "en",
+        ]
+    )
     assert code == 2
     assert "app.db: not a costperf record store" in capsys.readouterr().err
     assert not (out / "report.xlsx").exists()

@@ -850,7 +850,9 @@ def test_cli_bad_input_exits_2_naming_file_row_column(tmp_path) -> None:
     data = tmp_path / "requests.csv"
     shutil.copy(EXAMPLE, data)
     set_cell(data, 14, "人员级别", "处长")  # file row 14 = CL-02; not a staff level
-    code, stdout, stderr = run_cli("review", data, "-o", tmp_path / "out.csv", cwd=tmp_path)
+    code, stdout, stderr = run_cli(
+        "review", data, "-o", tmp_path / "out.csv", "--lang", "en", cwd=tmp_path
+    )
     assert code == 2, stderr
     assert "requests.csv, row 14, column '人员级别'" in stderr
     assert "Traceback" not in stderr

@@ -70,7 +70,7 @@ def test_uprate_writes_a_draft_and_refuses_to_overwrite(copy, tmp_path):
         "--standards",
         str(copy),
     )
-    done = run(*args, cwd=tmp_path)
+    done = run(*args, "--lang", "en", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     header = tomllib.loads((copy / "meeting-fee-v2.toml").read_text(encoding="utf-8"))
     assert (header["version"], header["status"]) == (2, "draft")
@@ -86,12 +86,14 @@ def test_uprate_writes_a_draft_and_refuses_to_overwrite(copy, tmp_path):
         "2028-01-01",
         "-o",
         str(copy),
+        "--lang",
+        "en",
         cwd=tmp_path,
     )
     assert again.returncode == 2
     assert "already exists" in again.stderr
-    assert main(["standards", "seal", str(copy / "meeting-fee-v2.toml")]) == 0
-    assert main(["standards", "check", "--standards", str(copy)]) == 0
+    assert main(["standards", "seal", str(copy / "meeting-fee-v2.toml"), "--lang", "en"]) == 0
+    assert main(["standards", "check", "--standards", str(copy), "--lang", "en"]) == 0
 
 
 def test_publish_xlsx(tmp_path):
@@ -114,11 +116,13 @@ def test_lookup_and_its_errors(tmp_path):
         "city=大连",
         "-d",
         "staff_level=其他人员",
+        "--lang",
+        "en",
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("420 元/人·天")
-    bad = run("publish", "no-such-table", "--format", "html", cwd=tmp_path)
+    bad = run("publish", "no-such-table", "--format", "html", "--lang", "en", cwd=tmp_path)
     assert bad.returncode == 2
     assert "unknown standard table 'no-such-table'" in bad.stderr
     assert "Traceback" not in bad.stderr
@@ -130,7 +134,7 @@ def test_check_a_broken_copy_exits_2_and_writes_problems(copy, tmp_path):
         csv.read_text(encoding="utf-8").replace("二类会议,lodging,400", "二类会议,lodging,四百"),
         encoding="utf-8",
     )
-    done = run("check", "--standards", str(copy), cwd=tmp_path)
+    done = run("check", "--standards", str(copy), "--lang", "en", cwd=tmp_path)
     assert done.returncode == 2
     assert "mof-meeting-fee-2016.csv, row 6, column 'value'" in done.stderr
     problems = read_problems(tmp_path / "costperf-problems.csv")

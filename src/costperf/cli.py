@@ -118,11 +118,13 @@ def _problems_path(args: argparse.Namespace) -> Path:
 
 
 def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
-    if getattr(args, "lang", "zh") != "en":  # Chinese first, the English message after
+    lang = "en" if getattr(args, "lang", "zh") == "en" else "zh"
+    if lang == "zh":  # Chinese only; --lang en: English only
         from costperf.errors import chinese_summary
 
         print(chinese_summary(exc), file=sys.stderr)
-    print(f"costperf: error: {exc}", file=sys.stderr)
+    else:
+        print(f"costperf: error: {exc}", file=sys.stderr)
     if exc.problems is None or exc.problems.empty:
         return
     from costperf.io.write import check_outputs_are_not_inputs, write_problems
@@ -131,15 +133,15 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
     inputs = [(n, getattr(args, a)) for a, n in _INPUT_OPTIONS.items() if getattr(args, a, None)]
     try:
         check_outputs_are_not_inputs(inputs, [("--problems", path)])
-        write_problems(exc.problems, path, getattr(args, "lang", "zh"))
+        write_problems(exc.problems, path, lang)
     except (OSError, InputError) as err:
-        print(f"costperf: could not write the problems table to {path}: {err}", file=sys.stderr)
+        from costperf.columns import message
+
+        print(message("problems.unwritten", lang, path=path, error=err), file=sys.stderr)
         return
     from costperf.columns import message
 
-    if getattr(args, "lang", "zh") != "en":  # the Chinese line, then the English as before
-        print(message("problems.table", "zh", n=len(exc.problems), path=path), file=sys.stderr)
-    print(message("problems.table", "en", n=len(exc.problems), path=path), file=sys.stderr)
+    print(message("problems.table", lang, n=len(exc.problems), path=path), file=sys.stderr)
 
 
 _INPUT_OPTIONS = {"data": "DATA", "requests": "REQUESTS"}

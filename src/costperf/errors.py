@@ -352,25 +352,32 @@ def format_problem_zh(row: Mapping[str, object]) -> str:
     what = code_label("check", row.get("check") or Check.INPUT, "zh")
     value = row.get("value")
     shown = "" if value in (None, "") else f"，值 {_show(value)}"
-    expected = expected_label(row.get("expected"), "zh")
+    english = row.get("expected") or ""
+    expected = expected_label(english, "zh")
     if expected:
         shown += f"，{message('problems.expected', 'zh')}{expected}"
+    elif english:  # no Chinese template yet: the English text, marked as such
+        shown += f"，{message('problems.untranslated', 'zh')}{english}"
     where = "，".join(parts)
     return f"{where}：{what}{shown}" if where else f"{what}{shown}"
 
 
 def chinese_summary(exc: InputError, *, limit: int = 10) -> str:
-    """The Chinese lines printed before an input error's (English) message."""
+    """An input error in Chinese, as printed under ``--lang zh`` (instead of the English).
+
+    Each problem row, or a message with no problems table, is translated through the
+    labels.csv templates; a text no template matches is shown in English, marked as such,
+    so nothing the English message says is lost."""
     problems = exc.problems
     if problems is not None and len(problems):
         problems = problems[problems["severity"] != "warning"]
     if problems is None or problems.empty:
-        from costperf.columns import expected_label
+        from costperf.columns import expected_label, message
 
         chinese = expected_label(str(exc), "zh")  # labels.csv kind ``error``
         if chinese:
             return f"costperf：错误：{chinese}"
-        return "costperf：错误：输入有误，英文说明如下（--lang en 只显示英文）。"
+        return f"costperf：错误：{message('error.untranslated', 'zh')}{exc}"
     rows = problems.head(limit).to_dict("records")
     head = f"costperf：错误：共 {len(problems)} 处输入问题"
     head += f"（前 {len(rows)} 处如下）：" if len(problems) > len(rows) else "："
