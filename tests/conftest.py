@@ -42,6 +42,30 @@ def pytest_unconfigure(config: pytest.Config) -> None:  # noqa: ARG001
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _every_reported_error_reads_in_chinese(monkeypatch: pytest.MonkeyPatch):
+    """Each input error the CLI reports during a test, in either language, must have
+    its Chinese (labels.csv kinds ``expected`` and ``error``): a new raise site that a
+    test reaches without a template fails that test, naming the text to add."""
+    import costperf.cli as cli
+    from costperf.columns import message
+    from costperf.errors import chinese_summary
+
+    markers = (message("error.untranslated", "zh"), message("problems.untranslated", "zh"))
+    untranslated: list[str] = []
+    report = cli._report_input_error
+
+    def checked(exc, args):  # noqa: ANN001, ANN202
+        shown = chinese_summary(exc, limit=len(exc.problems) or 1)
+        untranslated.extend(line for line in shown.splitlines() if any(m in line for m in markers))
+        return report(exc, args)
+
+    monkeypatch.setattr(cli, "_report_input_error", checked)
+    yield
+    if untranslated:
+        pytest.fail("no Chinese in labels.csv for:\n" + "\n".join(untranslated), pytrace=False)
+
+
 def assert_close(
     actual: object, expected: object, *, rtol: float = RTOL, atol: float = 0.0, what: str = ""
 ) -> None:

@@ -424,3 +424,25 @@ def test_dask_engine_reports_every_part_s_problems_at_once(tmp_path) -> None:
     theirs = dask_engine.value.problems[cells].astype(str)
     assert set(map(tuple, theirs.to_numpy())) == set(map(tuple, mine.to_numpy()))
     assert len(mine) >= 3
+
+
+def test_a_book_without_the_standard_s_dimension_flags_every_contract() -> None:
+    """No 道路等级 column: each sanitation contract is flagged for review by hand with the
+    missing dimension named, and approved as its lines (a crash once: all-blank units)."""
+    from costperf.commands.review import read_standard_folders
+    from costperf.io.book import read_request_book
+    from costperf.review.batch.engine import review_book
+
+    book = read_request_book(BOOK)
+    book = type(book)(
+        book.projects.drop(columns="road_grade"), book.lines, book.targets, has_targets=True
+    )
+    got = review_book(book, read_standard_folders([STANDARDS]), on=DATE).projects
+    sanitation = got[got["class_of_matter"].eq("环卫保洁")]
+    assert len(sanitation) >= 10
+    assert sanitation["manual_review"].all()
+    assert sanitation["manual_review_reason_zh"].str.contains("no road_grade given").all()
+    assert (
+        sanitation["project_cap"].isna().all() and sanitation["standard_id"].fillna("").eq("").all()
+    )
+    assert (sanitation["approved"] - sanitation["line_approved"]).abs().max() < 0.005

@@ -168,6 +168,6 @@ def test_in_process_commands(tmp_path, capsys, monkeypatch):
         )
         == 2
     )
-    assert "no 'travel-lodging' table in force on 2013-05-01" in capsys.readouterr().err
+    assert "2013-05-01 没有生效的 'travel-lodging' 标准表" in capsys.readouterr().err
     assert main(["standards", "lookup", "travel-lodging", "--on", "2016-05-01", "-d", "x"]) == 2
     assert main(["standards", "list", "--standards", str(tmp_path / "missing")]) == 2

@@ -215,6 +215,18 @@ def expected_label(text: object, lang: str = "zh") -> str | None:
     text = "" if text is None else str(text)
     if lang == "en" or not text:
         return text
+    found = _fill_template(text, lang)
+    if found is None:  # "where: what" (a case.toml section or a path): the what alone
+        where, sep, rest = text.partition(": ")
+        if sep and rest and (where.startswith("[") or not re.search(r"\s", where)):
+            inner = _fill_template(rest, lang)
+            if inner is not None:
+                found = f"{where}：{inner}" if lang == "zh" else f"{where}: {inner}"
+    return found
+
+
+def _fill_template(text: str, lang: str) -> str | None:
+    """The first labels.csv text template ``text`` fills, in ``lang`` (None: none)."""
     for prefix, pattern, template in _expected_templates(lang):
         if text.startswith(prefix):
             found = pattern.fullmatch(text)

@@ -10,6 +10,7 @@ ten and writes the full table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
@@ -362,6 +363,9 @@ def format_problem_zh(row: Mapping[str, object]) -> str:
     return f"{where}：{what}{shown}" if where else f"{what}{shown}"
 
 
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
 def chinese_summary(exc: InputError, *, limit: int = 10) -> str:
     """An input error in Chinese, as printed under ``--lang zh`` (instead of the English).
 
@@ -374,7 +378,12 @@ def chinese_summary(exc: InputError, *, limit: int = 10) -> str:
     if problems is None or problems.empty:
         from costperf.columns import expected_label, message
 
-        chinese = expected_label(str(exc), "zh")  # labels.csv kind ``error``
+        text = str(exc)
+        chinese = expected_label(text, "zh")  # labels.csv kind ``error``
+        head, newline, rest = text.partition("\n")
+        if chinese is None and newline and _HAN.search(rest):  # lines after it already zh
+            first = expected_label(head, "zh")
+            chinese = f"{first}\n{rest}" if first else None
         if chinese:
             return f"costperf：错误：{chinese}"
         return f"costperf：错误：{message('error.untranslated', 'zh')}{exc}"

@@ -483,7 +483,10 @@ def cap_unit_cost(
         ).set_index(mine["project_id"])
         unit = found["unit"].map(output_unit, na_action="ignore")
         want = pd.DataFrame(
-            {"project_id": mine["project_id"].to_numpy(), "unit_key": unit.to_numpy()}
+            {
+                "project_id": mine["project_id"].to_numpy(),
+                "unit_key": unit.astype(object).to_numpy(),
+            }
         )
         output = want.merge(outputs, on=["project_id", "unit_key"], how="left")
         output = output.groupby("project_id", sort=False)["value"].sum(min_count=1)
@@ -499,7 +502,7 @@ def cap_unit_cost(
         verdict["standard_version"] = (
             found["table_id"] + "@" + found["version"].astype(str)
         ).where(ok)
-        shown_unit = found["unit"].astype(str).str.split("/").str[-1]
+        shown_unit = found["unit"].fillna("").astype(str).str.rpartition("/")[2]
         dim_text = mine[dims].astype(str).agg("/".join, axis=1).to_numpy() if dims else ""
         standard_ref = verdict["standard_id"].astype(str) + "@" + found["version"].astype(str)
         values = {

@@ -349,6 +349,8 @@ def _decided_projects(
     out = pd.DataFrame(index=projects.index)
     for col in ("project_id", "project_name", "department", "class_of_matter", "district", "year"):
         out[col] = projects[col] if col in projects else np.nan
+    if "year" in projects:  # checked whole: shown 2027, not 2027.0
+        out["year"] = pd.to_numeric(out["year"], errors="coerce").round().astype("Int64")
     extra = [
         c
         for c in book.projects.columns
