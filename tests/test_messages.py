@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from costperf.columns import MessageError, code_labels, message, message_column
+from costperf.expressions import allowed_text
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "costperf"
 #: a call ``message("code", ...)`` or ``message_column("code", ...)`` (or with single
@@ -375,3 +376,113 @@ def test_every_progress_step_has_its_labels() -> None:
         if lang == "zh":
             assert all(re.search("[\u4e00-\u9fff]", text) for text in shown), shown
         shown.clear()
+
+
+# ------------------------------------------- every literal input-error text has its Chinese
+
+#: the calls whose text reaches a user: positional index of the text (or the first
+#: argument of an error class constructed with a message alone)
+_TEXT_ARGUMENT = {"row_problems": 3, "table_problem": 2}
+_BUILTIN_ERRORS = {
+    "ValueError", "TypeError", "KeyError", "RuntimeError", "AssertionError",
+    "NotImplementedError", "AttributeError",
+}  # fmt: skip
+#: texts no user can meet: a programmer's misuse of an internal API, a registry's own
+#: consistency check, a migration that never runs backwards (with the sample values)
+_PROGRAMMER_ERRORS = {
+    "unknown covariance type 8",
+    "cov_type='cluster' needs groups",
+    "cov_type='cluster' needs at least 2 clusters, got 8",
+    "labels.csv has no message 8 (add a row: message,10,<zh>,<en>)",
+    "message 8 needs the value 10 (given: 12)",
+    "message 8 (10) fills whole columns: its field 12 must be a plain {name} (format the "
+    "values before, e.g. with format_amounts)",
+    "message 8: the value 10 is not aligned to the index",
+    "message 8: the value 10 must be a Series or a str, got 12",
+    "7: expected a pandas DataFrame, got 9",
+    "7 (project 9)",  # its texts are the rows "a positive output ... (project {project})"
+    "record stores are never downgraded",
+    "review rule 8: level must be one of 10, got 12",
+    "HiGHS 'threads' is process-wide; do not set it per model",
+    "rule 8: parameter 10 default differs from 12",
+}
+#: the scan fills every placeholder with a number; these take a date or one of a few
+#: fixed texts there (each of those has its own row)
+_SAMPLE_TEXTS = {
+    "an expression of 8": "an expression of " + allowed_text(formula=False),
+    "no '8' table in force on 10": "no 'x' table in force on 2024-01-01",
+    "--effective 8: must be after 10 took effect (12); a new version supersedes the old one "
+    "from its effective date": "--effective 2024-01-01: must be after x took effect "
+    "(2023-01-01); a new version supersedes the old one from its effective date",
+}
+
+
+def _literal_text(node) -> str | None:  # noqa: ANN001 - an ast node
+    """A string literal, or an f-string with each value as a number (7, 8, ...)."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            v.value if isinstance(v, ast.Constant) else str(7 + i)
+            for i, v in enumerate(node.values)
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _literal_text(node.left), _literal_text(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def _user_texts() -> dict[str, str]:
+    """Every literal text of an input error in src: text -> where (module:line)."""
+    import ast
+
+    found: dict[str, str] = {}
+    for path in sorted(SOURCE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            texts = []
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = getattr(func, "id", None) or getattr(func, "attr", "")
+                error = name.endswith("Error") and name not in _BUILTIN_ERRORS
+                if name in _TEXT_ARGUMENT and len(node.args) > _TEXT_ARGUMENT[name]:
+                    texts.append(node.args[_TEXT_ARGUMENT[name]])
+                if name in _TEXT_ARGUMENT or error or name in ("fail", "located_error"):
+                    texts += [k.value for k in node.keywords if k.arg in ("expected", "message")]
+                if (error or name == "fail") and len(node.args) == 1 and not node.keywords:
+                    texts.append(node.args[0])
+            elif isinstance(node, ast.Dict):
+                texts += [
+                    v
+                    for k, v in zip(node.keys, node.values, strict=True)
+                    if isinstance(k, ast.Constant) and k.value == "expected"
+                ]
+            elif isinstance(node, ast.Assign) and any(
+                getattr(t, "id", None) in ("msg", "expected", "message") for t in node.targets
+            ):
+                texts.append(node.value)
+            for text in map(_literal_text, texts):
+                if text and re.search("[A-Za-z]", text):
+                    found.setdefault(text, f"{path.relative_to(SOURCE)}:{node.lineno}")
+    return found
+
+
+def test_every_input_error_text_in_src_reads_in_chinese() -> None:
+    """Each literal text an input error shows (a problem's expected text, an error's
+    message) has its labels.csv template: a new raise site ships with its Chinese."""
+    from costperf.columns import expected_label
+
+    texts = _user_texts()
+    assert len(texts) > 250  # the scan sees the raise sites
+    missing = [
+        f"{where}: {text!r}"
+        for text, where in sorted(texts.items(), key=lambda t: t[1])
+        if text not in _PROGRAMMER_ERRORS
+        and expected_label(_SAMPLE_TEXTS.get(text, text), "zh") is None
+    ]
+    assert not missing, "no Chinese in labels.csv (kinds expected/error) for:\n" + "\n".join(
+        missing
+    )
+    stale = {t for t in _PROGRAMMER_ERRORS | set(_SAMPLE_TEXTS) if t not in texts}
+    assert not stale, f"listed here but no longer in src: {stale}"
