@@ -80,3 +80,66 @@ def test_problems_are_listed_in_chinese(tmp_path, capsys: pytest.CaptureFixture)
     assert "第 3 行，列“unit_cost”：不是数字，值 'abc'" in err
     assert "costperf: error" not in err and "problems table" not in err  # Chinese only
     assert err.splitlines()[-1].startswith("costperf：完整问题表（1 行）：")
+
+
+USAGE_ERRORS = [  # argv, the Chinese error line, the English one (argparse's own)
+    (["review"], "costperf review：错误：缺少必需的参数：requests",
+     "costperf review: error: the following arguments are required: requests"),
+    (["reviw"], "costperf：错误：参数 COMMAND：无效的取值 'reviw'（可选：'run',",
+     "costperf: error: argument COMMAND: invalid choice: 'reviw' (choose from 'run',"),
+    (["optimize", "--max-group-cut", "x"], "costperf optimize：错误：参数 --max-group-cut：'x' 不是数字",
+     "costperf optimize: error: argument --max-group-cut: invalid float value: 'x'"),
+    (["review", "r.csv", "--out"], "costperf review：错误：参数 --out：需要一个值",
+     "costperf review: error: argument --out: expected one argument"),
+    (["records", "list", "nope"], "costperf records list：错误：参数 table：无效的取值 'nope'",
+     "costperf records list: error: argument table: invalid choice: 'nope'"),
+    (["--bogus", "run", "c"], "costperf：错误：无法识别的参数：--bogus",
+     "costperf: error: unrecognized arguments: --bogus"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("argv", "chinese", "english"), USAGE_ERRORS)
+def test_usage_errors_in_the_user_s_language(argv, chinese, english, capsys) -> None:  # noqa: ANN001
+    """argparse's own errors: Chinese (用法：…) by default, English with --lang en (given
+    anywhere on the line); exit status 2 either way."""
+    for lang, extra, wanted, usage in (
+        ("zh", [], chinese, "用法：costperf"),
+        ("en", ["--lang", "en"], english, "usage: costperf"),
+    ):
+        with pytest.raises(SystemExit) as done:
+            main([*argv, *extra])
+        err = capsys.readouterr().err
+        assert done.value.code == 2, lang
+        assert err.startswith(usage), err
+        assert wanted in err, err
+        assert "暂无中文" not in err and ("错误" in err) == (lang == "zh"), err
+
+
+def test_help_headings_in_chinese_options_as_written(capsys) -> None:  # noqa: ANN001
+    with pytest.raises(SystemExit):
+        main(["review", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("用法：costperf review")
+    assert "位置参数" in out and "选项" in out and "显示此帮助并退出" in out
+    with pytest.raises(SystemExit):
+        main(["review", "--help", "--lang", "en"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: costperf review") and "options:" in out and "位置参数" not in out
+
+
+def test_an_internal_error_is_told_in_the_user_s_language(monkeypatch, capsys) -> None:  # noqa: ANN001
+    """A bug (not bad input): exit 1, one line in the user's language, no traceback."""
+    import costperf.commands.template as template
+
+    def broken(args):  # noqa: ANN001, ANN202
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(template, "run", broken)  # bound when main builds the parser
+    assert main(["template", "requests", "-o", "x.xlsx"]) == 1
+    assert capsys.readouterr().err == (
+        "costperf：内部错误：ZeroDivisionError：boom（加 --debug 重新运行可查看详情）\n"
+    )
+    assert main(["template", "requests", "-o", "x.xlsx", "--lang", "en"]) == 1
+    assert capsys.readouterr().err == (
+        "costperf: internal error: ZeroDivisionError: boom (rerun with --debug for details)\n"
+    )

@@ -15,7 +15,9 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import NoReturn
 
 from costperf.commands import COMMAND_MODULES
 from costperf.errors import InputError
@@ -48,9 +50,66 @@ def fewer_collections(*, restore: bool = True) -> Iterator[None]:
             gc.set_threshold(*before)
 
 
+#: the language of the usage messages of the command line being parsed (``--lang``)
+_USAGE_LANG: ContextVar[str] = ContextVar("costperf_usage_lang", default="zh")
+
+
+def argv_lang(argv: list[str]) -> str:
+    """``en`` when the command line asks for ``--lang en``, else ``zh`` (read before
+    argparse, so that its own usage errors come in that language too)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang=en" or (arg == "--lang" and argv[i + 1 : i + 2] == ["en"]):
+            return "en"
+    return "zh"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse in the user's language: under zh its usage errors, the usage line and
+    the help headings come from labels.csv (the option texts stay as written)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - argparse's own
+        super().__init__(*args, **kwargs)
+        if _USAGE_LANG.get() == "zh":
+            from costperf.columns import message
+
+            self._positionals.title = message("cli.positionals", "zh")
+            self._optionals.title = message("cli.options", "zh")
+            for action in self._actions:
+                if isinstance(action, argparse._HelpAction):
+                    action.help = message("cli.help", "zh")
+
+    def _zh_usage(self, text: str) -> str:
+        if _USAGE_LANG.get() != "zh" or not text.startswith("usage: "):
+            return text
+        from costperf.columns import message
+
+        return message("cli.usage", "zh") + text.removeprefix("usage: ")
+
+    def format_usage(self) -> str:
+        return self._zh_usage(super().format_usage())
+
+    def format_help(self) -> str:
+        return self._zh_usage(super().format_help())
+
+    def error(self, text: str) -> NoReturn:  # argparse passes its message positionally
+        if _USAGE_LANG.get() != "zh":
+            super().error(text)
+        from costperf.columns import expected_label, message
+
+        chinese = expected_label(text, "zh")
+        if chinese is None:
+            chinese = message("error.untranslated", "zh") + text
+        self.print_usage(sys.stderr)
+        self.exit(
+            EXIT_INPUT, message("cli.usage_error", "zh", prog=self.prog, error=chinese) + "\n"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every registered sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="costperf",
         description="成本预算绩效分析 cost-budget performance analysis",
     )
@@ -162,8 +221,13 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``costperf`` command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)  # argparse itself exits 2 on a usage error
+    token = _USAGE_LANG.set(argv_lang(sys.argv[1:] if argv is None else list(argv)))
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)  # argparse itself exits 2 on a usage error
+    finally:
+        _USAGE_LANG.reset(token)
+    lang = "en" if getattr(args, "lang", "zh") == "en" else "zh"
     try:
         _check_outputs(args)
         if argv is None:  # the program itself: a worker process may draw the charts
@@ -178,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         _report_input_error(exc, args)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("costperf: interrupted", file=sys.stderr)
+        from costperf.columns import message
+
+        print(message("cli.interrupted", lang), file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `costperf run ... | head`: the reader went away
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -187,10 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place internal failures are mapped
         if args.debug:
             traceback.print_exc()
-        print(
-            f"costperf: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
-            file=sys.stderr,
-        )
+        from costperf.columns import message
+
+        error = message("cli.internal_error", lang, name=type(exc).__name__, error=exc)
+        print(error, file=sys.stderr)
         return EXIT_INTERNAL
     return EXIT_OK if status is None else int(status)
 
