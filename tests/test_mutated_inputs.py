@@ -88,7 +88,10 @@ def check_one(seed: int, tmp_path: Path, store: Path) -> None:
     before = _sha(records)
     code, _, err = run_cli(*review_args(book, tmp_path / "out", records), cwd=tmp_path)
     assert code in (0, 2), (done, err[-2000:])
-    assert "Traceback" not in err and "internal error" not in err and "内部错误" not in err, (done, err[-2000:])
+    assert "Traceback" not in err and "internal error" not in err and "内部错误" not in err, (
+        done,
+        err[-2000:],
+    )
     if code == 2:
         assert (tmp_path / "out" / "problems.csv").is_file(), (done, err[-2000:])
         assert any(name in err for name in FILES), (done, err[-2000:])  # names the file

@@ -90,6 +90,18 @@ def test_output_variables_fall_back(outputs: pd.DataFrame) -> None:
     assert target["area_m2"].tolist() == [100.0, 50.0]
 
 
+def test_output_variables_without_the_optional_target_column(outputs: pd.DataFrame) -> None:
+    """A file with no target column (it is optional): the requests' outputs are the
+    actual values, not a crash (found by the fuzz run: KeyError 'target')."""
+    no_target = outputs.drop(columns="target")
+    got = output_variables(no_target, {"area_m2": "保洁面积"}, value="target")
+    want = output_variables(no_target, {"area_m2": "保洁面积"}, value="actual")
+    pd.testing.assert_frame_equal(got, want)
+    assert got["area_m2"].notna().any()
+    blank = no_target.assign(actual=np.nan)
+    assert output_variables(blank, {"area_m2": "保洁面积"}, value="target")["area_m2"].isna().all()
+
+
 def test_unit_table(projects: pd.DataFrame, lines: pd.DataFrame, outputs: pd.DataFrame) -> None:
     table = unit_table(
         projects,

@@ -65,11 +65,13 @@ def output_variables(
     actual falls back to the target.
     """
     wanted = outputs[outputs["indicator"].isin(set(variables.values()))]
-    values = wanted[value]
-    if value == "actual" and "target" in wanted:
-        values = values.fillna(wanted["target"])
-    elif value == "target":
-        values = values.fillna(wanted["actual"])
+    other = "target" if value == "actual" else "actual"
+    if value not in wanted:  # an optional column left out: the other one alone
+        values = wanted[other] if other in wanted else pd.Series(np.nan, index=wanted.index)
+    else:
+        values = wanted[value]
+        if other in wanted:
+            values = values.fillna(wanted[other])
     table = wanted.assign(_v=values).pivot_table(
         index=key, columns="indicator", values="_v", aggfunc="first"
     )
