@@ -4,11 +4,12 @@ command, Chinese error lines first, standards lookup listing what it accepts."""
 from __future__ import annotations
 
 import argparse
+import re
 
 import pytest
 
 from costperf import __version__
-from costperf.cli import build_parser, main
+from costperf.cli import build_parser, main, split_epilog
 
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
@@ -121,10 +122,14 @@ def test_help_headings_in_chinese_options_as_written(capsys) -> None:  # noqa: A
     out = capsys.readouterr().out
     assert out.startswith("用法：costperf review")
     assert "位置参数" in out and "选项" in out and "显示此帮助并退出" in out
+    assert (
+        "\n示例：\n  costperf review " in out and "\n申报书：cases/requests-2027/README.md" in out
+    )
     with pytest.raises(SystemExit):
         main(["review", "--help", "--lang", "en"])
     out = capsys.readouterr().out
     assert out.startswith("usage: costperf review") and "options:" in out and "位置参数" not in out
+    assert "\nexamples:\n  costperf review " in out and "\nrequest book: cases/" in out
 
 
 def test_an_internal_error_is_told_in_the_user_s_language(monkeypatch, capsys) -> None:  # noqa: ANN001
@@ -143,3 +148,78 @@ def test_an_internal_error_is_told_in_the_user_s_language(monkeypatch, capsys) -
     assert capsys.readouterr().err == (
         "costperf: internal error: ZeroDivisionError: boom (rerun with --debug for details)\n"
     )
+
+
+def _help_texts(parser: argparse.ArgumentParser, path: str = "costperf") -> dict[str, str]:
+    """Every description and option help of the command tree: text -> where."""
+    found = {parser.description: f"{path} (description)"} if parser.description else {}
+    notes = split_epilog(parser.epilog)[1]
+    if notes:
+        found[notes] = f"{path} (notes after the examples)"
+    for action in parser._actions:
+        if action.help and action.help is not argparse.SUPPRESS:
+            found.setdefault(
+                action.help, f"{path} {'/'.join(action.option_strings) or action.dest}"
+            )
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                found.setdefault(choice.help, f"{path} {choice.dest}")
+            for name, sub in action.choices.items():
+                for text, where in _help_texts(sub, f"{path} {name}").items():
+                    found.setdefault(text, where)
+    return found
+
+
+def test_every_help_text_has_its_chinese_and_every_row_is_used() -> None:
+    """labels.csv kind ``help``: the English text as written in the parser, its Chinese."""
+    from costperf.cli import _USAGE_LANG
+    from costperf.columns import code_label_map
+
+    token = _USAGE_LANG.set("en")  # the parser as written (the -h line in English too)
+    try:
+        texts = _help_texts(build_parser())
+    finally:
+        _USAGE_LANG.reset(token)
+    rows = code_label_map("help", "zh")
+    missing = {where: text for text, where in texts.items() if text not in rows}
+    assert not missing, missing
+    assert not set(rows) - set(texts), "help rows no option uses"
+    for text in texts:
+        assert re.search("[\u4e00-\u9fff]", rows[text]) and rows[text] != text, text
+
+
+def _subparser(parser: argparse.ArgumentParser, path: list[str]) -> argparse.ArgumentParser:
+    for name in path:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = action.choices[name]
+    return parser
+
+
+def test_help_reads_in_chinese_by_default_and_in_english_with_lang_en(capsys) -> None:  # noqa: ANN001
+    """Each option's help as the parser shows it: the Chinese row under zh, the English
+    under --lang en (compared without the line breaks of the wrapping)."""
+    from costperf.cli import _USAGE_LANG
+    from costperf.columns import code_label_map
+
+    def flat(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    rows = code_label_map("help", "zh")
+    token = _USAGE_LANG.set("en")
+    try:
+        root = build_parser()
+    finally:
+        _USAGE_LANG.reset(token)
+    for path in ([], ["review"], ["records", "feedback"], ["standards", "derive"]):
+        shown = [a.help for a in _subparser(root, path)._actions if a.help in rows]
+        assert len(shown) >= 2, path
+        with pytest.raises(SystemExit):
+            main([*path, "--help"])
+        zh = flat(capsys.readouterr().out)
+        with pytest.raises(SystemExit):
+            main([*path, "--help", "--lang", "en"])
+        en = flat(capsys.readouterr().out)
+        assert zh.startswith("用法：") and en.startswith("usage:")
+        for text in shown:
+            assert flat(rows[text]) in zh and flat(text) not in zh, (path, text)
+            assert flat(text) in en, (path, text)

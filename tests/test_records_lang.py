@@ -95,7 +95,7 @@ def test_every_action_has_lang_and_chinese_is_the_default() -> None:
                    "show", "export", "history"):  # fmt: skip
         code, out, _ = _run_help(action)
         out = " ".join(out.split())  # help wraps its lines
-        assert code == 0 and "--lang {zh,en}" in out and "(default: zh)" in out
+        assert code == 0 and "--lang {zh,en}" in out and "（默认：zh）" in out
 
 
 def _run_help(action: str) -> tuple[int, str, str]:

@@ -76,9 +76,6 @@ class Parser(argparse.ArgumentParser):
 
             self._positionals.title = message("cli.positionals", "zh")
             self._optionals.title = message("cli.options", "zh")
-            for action in self._actions:
-                if isinstance(action, argparse._HelpAction):
-                    action.help = message("cli.help", "zh")
 
     def _zh_usage(self, text: str) -> str:
         if _USAGE_LANG.get() != "zh" or not text.startswith("usage: "):
@@ -91,7 +88,29 @@ class Parser(argparse.ArgumentParser):
         return self._zh_usage(super().format_usage())
 
     def format_help(self) -> str:
-        return self._zh_usage(super().format_help())
+        if _USAGE_LANG.get() != "zh":
+            return super().format_help()
+        from costperf.columns import code_label_map
+
+        chinese = code_label_map("help", "zh")  # labels.csv kind help: English -> zh
+        texts = [self, *self._actions]
+        texts += [c for a in self._actions if isinstance(a, argparse._SubParsersAction)
+                  for c in a._choices_actions]  # fmt: skip
+        saved = [(t, t.description if t is self else t.help) for t in texts]
+        epilog = self.epilog
+        try:
+            self.description = chinese.get(self.description, self.description)
+            self.epilog = _zh_epilog(epilog, chinese)
+            for action in texts[1:]:
+                action.help = chinese.get(action.help, action.help)
+            return self._zh_usage(super().format_help())
+        finally:  # the parser is left as it was built (formatting twice gives the same)
+            self.epilog = epilog
+            for target, text in saved:
+                if target is self:
+                    self.description = text
+                else:
+                    target.help = text
 
     def error(self, text: str) -> NoReturn:  # argparse passes its message positionally
         if _USAGE_LANG.get() != "zh":
@@ -105,6 +124,24 @@ class Parser(argparse.ArgumentParser):
         self.exit(
             EXIT_INPUT, message("cli.usage_error", "zh", prog=self.prog, error=chinese) + "\n"
         )
+
+
+def split_epilog(epilog: str | None) -> tuple[str, str]:
+    """A command's epilog: its ``examples:`` block (commands as typed) and the notes
+    after the first blank line (prose, translated as a labels.csv ``help`` row)."""
+    head, _, notes = (epilog or "").partition("\n\n")
+    return head, notes
+
+
+def _zh_epilog(epilog: str | None, chinese: dict[str, str]) -> str | None:
+    if not epilog:
+        return epilog
+    from costperf.columns import message
+
+    head, notes = split_epilog(epilog)
+    if head.startswith("examples:"):
+        head = message("cli.examples", "zh") + head.removeprefix("examples:")
+    return f"{head}\n\n{chinese.get(notes, notes)}" if notes else head
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -94,4 +94,4 @@ EXAMPLES: dict[str, list[str]] = {
 def epilog(command: str) -> str:
     """The ``Examples:`` block of ``command`` ('' when none is listed)."""
     lines = EXAMPLES.get(command)
-    return "examples / 示例:\n" + "\n".join(f"  {line}" for line in lines) if lines else ""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines) if lines else ""

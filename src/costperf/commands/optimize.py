@@ -36,8 +36,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(default: none)",
     )
     p.add_argument("--write-lp", type=Path, default=None, help="also write the model as an LP file")
-    p.add_argument("--max-group-cut", type=float, default=None, help="with --model: equity share")
-    p.add_argument("--project-floor", type=float, default=None, help="with --model: floor share")
+    p.add_argument(
+        "--max-group-cut",
+        type=float,
+        default=None,
+        help="with --model: the largest share of a group's current cost that may be cut (equity)",
+    )
+    p.add_argument(
+        "--project-floor",
+        type=float,
+        default=None,
+        help="with --model: the largest share of a project's current cost that may be cut (floor)",
+    )
     p.add_argument(
         "--date",
         type=dt.date.fromisoformat,
