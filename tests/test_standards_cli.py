@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,7 +53,7 @@ def test_list_uses_the_repository_standards_by_default(tmp_path):
 def test_diff_prints_and_writes_csv(tmp_path):
     done = run("diff", "meeting-fee", "fujian-meeting-fee", "-o", "diff.csv", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "meeting-fee@1 -> fujian-meeting-fee@1: changed 12, added 0, removed 0" in done.stdout
+    assert "meeting-fee@1 → fujian-meeting-fee@1：变动 12，新增 0，删除 0" in done.stdout
     diff = pd.read_csv(tmp_path / "diff.csv", encoding="utf-8-sig")
     assert len(diff) == 12
     row = diff.set_index("line").loc["四类会议/total"]
@@ -144,7 +145,9 @@ def test_check_a_broken_copy_exits_2_and_writes_problems(copy, tmp_path):
 def test_in_process_commands(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["standards", "check"]) == 0
-    assert "no errors" in capsys.readouterr().out
+    assert re.fullmatch(r"\d+ 张标准表，\d+ 个版本，\d+ 行数值：无错误\n", capsys.readouterr().out)
+    assert main(["standards", "check", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.endswith("value lines: no errors\n")
     assert main(["standards", "show", "travel-allowance", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "travel-allowance/西藏/meals" in out and "meal allowance" in out
@@ -171,3 +174,13 @@ def test_in_process_commands(tmp_path, capsys, monkeypatch):
     assert "2013-05-01 没有生效的 'travel-lodging' 标准表" in capsys.readouterr().err
     assert main(["standards", "lookup", "travel-lodging", "--on", "2016-05-01", "-d", "x"]) == 2
     assert main(["standards", "list", "--standards", str(tmp_path / "missing")]) == 2
+
+
+def test_lookup_line_in_each_language(capsys):
+    args = ["standards", "lookup", "travel-lodging", "--on", "2016-08-01", "--item", "住宿费"]
+    args += ["-d", "城市=大连", "-d", "staff_level=其他人员"]
+    ref = "travel-lodging/大连/其他人员/旺季/lodging@2  住宿费  财行〔2015〕497号"
+    assert main(args) == 0
+    assert capsys.readouterr().out == f"420 元/人·天  {ref}  自 2016-01-01 起生效\n"
+    assert main([*args, "--lang", "en"]) == 0
+    assert capsys.readouterr().out == f"420 元/人·天  {ref}  in force 2016-01-01\n"

@@ -262,10 +262,11 @@ def _summary(result, args: argparse.Namespace, written: Path) -> None:
     score = result[col]
     efficient = int((score == 1).sum())
     info = result.attrs.get("dea", {})
-    print(
-        f"costperf dea: {len(result)} units, {info.get('rts', args.rts).upper()} "
-        f"{info.get('orientation', args.orientation)}: {efficient} efficient, "
-        f"mean {col} {score.mean():.4f}, {int((result['status'] != 'optimal').sum())} "
-        f"not optimal -> {written}",
-        file=sys.stdout,
-    )
+    from costperf.columns import message
+
+    model = {"rts": info.get("rts", args.rts).upper()}
+    model["orientation"] = info.get("orientation", args.orientation)
+    scores = {"efficient": efficient, "score": col, "mean": f"{score.mean():.4f}"}
+    scores["not_optimal"] = int((result["status"] != "optimal").sum())
+    line = message("dea.summary", args.lang, n=len(result), **model, **scores, path=written)
+    print(line, file=sys.stdout)

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
         name, title = args.model.name, message("optimize_report.proposal", args.lang)
     summary = optimize_params(params, args.out, name=name, title=title, args=args)
-    remove_stale_problems(args.out)
+    remove_stale_problems(args.out, args.lang)
     print_summary(summary, args.out, args.lang)
     return 0
 

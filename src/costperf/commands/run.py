@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 ),
             )
         bar.advance()
-    remove_stale_problems(args.out)
+    remove_stale_problems(args.out, args.lang)
     _print_summary(summary, args, data)
     if "optimize" in summary:
         _print_optimize(summary["optimize"]["totals"], args.lang)
@@ -90,7 +90,7 @@ def _optimize_only(config, args: argparse.Namespace, records) -> int:  # noqa: A
     summary = optimize_params(
         config.optimize, args.out, name=config.name, title=config.title, args=ns
     )
-    remove_stale_problems(args.out)
+    remove_stale_problems(args.out, args.lang)
     print_summary(summary, args.out, args.lang)
     return 0
 
@@ -149,7 +149,7 @@ def check_expressions(config) -> None:  # noqa: ANN001 - a CaseConfig
     )
 
 
-def remove_stale_problems(out: Path) -> None:
+def remove_stale_problems(out: Path, lang: str = "zh") -> None:
     """After a successful run, drop the problems table an earlier failed run left in ``out``.
 
     Otherwise ``problems.csv`` next to the fresh report would describe input that has
@@ -159,7 +159,9 @@ def remove_stale_problems(out: Path) -> None:
     try:
         stale.unlink(missing_ok=True)
     except OSError as exc:  # the run itself succeeded: say so, do not fail it
-        print(f"costperf: could not remove the old problems table {stale}: {exc}", file=sys.stderr)
+        from costperf.columns import message
+
+        print(message("run.stale_problems", lang, path=stale, error=exc), file=sys.stderr)
 
 
 def _print_summary(summary: dict, args: argparse.Namespace, data) -> None:

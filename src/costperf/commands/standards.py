@@ -226,17 +226,18 @@ def run_check(args: argparse.Namespace) -> int:
     standards, problems = load_standards(args.standards)
     problems = concat_problems([problems, check_coverage(standards)])
     warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
-    for row in warnings.to_dict("records"):
-        from costperf.errors import format_problem
+    from costperf.columns import message
+    from costperf.errors import format_problem, format_problem_zh
 
-        print(f"warning: {format_problem(row)}", file=sys.stderr)
+    shown = format_problem_zh if args.lang == "zh" else format_problem
+    for row in warnings.to_dict("records"):
+        print(message("standards.warning", args.lang, problem=shown(row)), file=sys.stderr)
     raise_if_problems(problems, "the standard tables")
-    n_tables = len(standards.table_ids())
-    print(
-        f"{n_tables} tables, {len(standards.versions)} versions, "
-        f"{len(standards.values)} value lines: no errors"
-        + (f", {len(warnings)} warning(s)" if len(warnings) else "")
-    )
+    counts = {"n_tables": len(standards.table_ids()), "n_versions": len(standards.versions)}
+    line = message("standards.check_ok", args.lang, **counts, n_values=len(standards.values))
+    if len(warnings):
+        line += message("standards.check_warnings", args.lang, n=len(warnings))
+    print(line)
     return 0
 
 
@@ -246,9 +247,11 @@ def run_diff(args: argparse.Namespace) -> int:
 
     standards = _load(args)
     diff = diff_tables(standards, args.old, args.new, include_unchanged=args.all)
-    counts = diff["change"].value_counts()
-    summary = ", ".join(f"{k} {counts.get(k, 0)}" for k in ("changed", "added", "removed"))
-    print(f"{diff.attrs['old']} -> {diff.attrs['new']}: {summary}")
+    from costperf.columns import message
+
+    counts = {k: int(diff["change"].eq(k).sum()) for k in ("changed", "added", "removed")}
+    ends = {"old": diff.attrs["old"], "new": diff.attrs["new"]}
+    print(message("standards.diff_summary", args.lang, **ends, **counts))
     if not diff.empty:
         shown = diff.assign(pct_change=diff["pct_change"].round(1))
         cols = [
@@ -276,7 +279,7 @@ def run_diff(args: argparse.Namespace) -> int:
         print(_show(shown, args.lang))
     if args.output is not None:
         write_table(diff, args.output)
-        print(f"wrote {args.output}")
+        print(message("standards.wrote", args.lang, path=args.output))
     return 0
 
 
@@ -308,11 +311,13 @@ def run_uprate(args: argparse.Namespace) -> int:
         out,
         comment=f"Draft {header['table_id']}@{header['version']}: {header['source']['note']}.",
     )
-    print(
-        f"wrote draft {header['table_id']}@{header['version']} "
-        f"(effective {header['effective_from']}): {toml_path}, {csv_path}"
-    )
-    print(f"review it, then publish it with: costperf standards seal {toml_path}")
+    from costperf.columns import message
+
+    ref = f"{header['table_id']}@{header['version']}"
+    written = {"toml": toml_path, "csv": csv_path}
+    date = header["effective_from"]
+    print(message("standards.wrote_draft", args.lang, ref=ref, date=date, **written))
+    print(message("standards.seal_next", args.lang, toml=toml_path))
     return 0
 
 
@@ -323,7 +328,9 @@ def run_publish(args: argparse.Namespace) -> int:
     version = standards.get(args.table)
     output = args.output or Path(f"{version.table_id}-v{version.version}.{args.fmt}")
     path = publish_table(standards, version.ref, output, fmt=args.fmt, lang=args.lang)
-    print(f"wrote {path}")
+    from costperf.columns import message
+
+    print(message("standards.wrote", args.lang, path=path))
     return 0
 
 
@@ -335,7 +342,9 @@ def run_seal(args: argparse.Namespace) -> int:
         standards, _ = load_standards(args.standards)
         target = Path(standards.get(args.table, latest=True).header_file)
     digest = seal_table(target)
-    print(f"sealed {target}: status published, content_hash {digest}")
+    from costperf.columns import message
+
+    print(message("standards.sealed", args.lang, path=target, digest=digest))
     return 0
 
 
@@ -368,11 +377,26 @@ def run_lookup(args: argparse.Namespace) -> int:
             raise
         msg = f"{exc}\n{lookup_choices(version, args.lang)}"
         raise InputError(msg, exc.problems) from None
-    verified = "" if found.verified else " (unverified)"
+    from costperf.columns import message
+
+    lang = args.lang
+    unverified = "" if found.verified else message("standards.unverified", lang)
+    dates = {"start": found.effective_from}
+    if found.effective_to:
+        in_force = message("standards.in_force_between", lang, **dates, end=found.effective_to)
+    else:
+        in_force = message("standards.in_force_from", lang, **dates)
+    shown = {"value": f"{found.value:g}", "unit": found.unit, "ref": found.ref}
+    source = {"name": found.name_zh, "document_no": found.document_no}
     print(
-        f"{found.value:g} {found.unit}{verified}  {found.ref}  {found.name_zh}  "
-        f"{found.document_no}  in force {found.effective_from}"
-        + (f" to {found.effective_to}" if found.effective_to else "")
+        message(
+            "standards.lookup_value",
+            lang,
+            **shown,
+            **source,
+            unverified=unverified,
+            in_force=in_force,
+        )
     )
     return 0
 
@@ -558,43 +582,39 @@ def run_derive(args: argparse.Namespace) -> int:
     for fmt in ("xlsx", "html"):
         path = out / f"{table.stem}.{fmt}"
         written.append(publish_table(standards, table.ref, path, fmt=fmt, lang=lang))
-    _print_derivation(derivation, written)
+    _print_derivation(derivation, written, lang)
     return 0
 
 
-def _print_derivation(derivation, written: list[Path]) -> None:  # noqa: ANN001
+def _print_derivation(derivation, written: list[Path], lang: str) -> None:  # noqa: ANN001
+    from costperf.columns import message
+
     standard, comparison = derivation.standard, derivation.comparison
     dims = [c for c in standard.columns[: list(standard.columns).index("standard_id")]]
     table = derivation.table
-    n_units = len(derivation.units)
-    print(
-        f"{table.header['title']} {table.ref}：规则 {derivation.rule}，"
-        f"同类合同{n_units}个，状态：草案"
-    )
+    head = {"title": table.header["title"], "ref": table.ref, "rule": derivation.rule}
+    print(message("derive.head", lang, **head, n=len(derivation.units)))
     loo = derivation.sensitivity
     for _, row in standard.iterrows():
         key = tuple(row[d] for d in dims)
-        cell = "/".join(str(k) for k in key) or "全部"
+        cell = "/".join(str(k) for k in key) or message("derive.all_cells", lang)
         mine = loo[(loo["rule"] == derivation.rule)]
         for d, k in zip(dims, key, strict=True):
             mine = mine[mine[d] == k]
-        move = (
-            f"；去掉任一合同最多变动{mine['max_abs_pct_change'].iloc[0]:.1f}%" if len(mine) else ""
-        )
-        print(
-            f"  {cell}：{row['value']:.2f} {row['unit']}（采用{int(row['n_peers'])}个，"
-            f"剔除{int(row['n_excluded'])}个{move}）"
-        )
+        pct = f"{mine['max_abs_pct_change'].iloc[0]:.1f}" if len(mine) else None
+        move = message("derive.cell_move", lang, pct=pct) if pct is not None else ""
+        counts = {"n_peers": int(row["n_peers"]), "n_excluded": int(row["n_excluded"])}
+        value = {"value": f"{row['value']:.2f}", "unit": row["unit"]}
+        print(message("derive.cell", lang, cell=cell, **value, **counts, move=move))
     totals = comparison[comparison["scope"] == "total"]
-    print("  各规则对同类合同隐含的节约额：")
+    print(message("derive.savings_head", lang))
     for _, row in totals.iterrows():
         if row["savings_yuan"] != row["savings_yuan"]:  # NaN: the rule could not run
-            print(f"    {row['rule']}：无法测算（{row['method']}）")
+            print(message("derive.savings_none", lang, rule=row["rule"], method=row["method"]))
             continue
-        print(
-            f"    {row['rule']}：{row['savings_yuan'] / 1e4:,.1f}万元，"
-            f"占合同总成本{row['savings_pct']:.1f}%"
-        )
+        wan, pct = f"{row['savings_yuan'] / 1e4:,.1f}", f"{row['savings_pct']:.1f}"
+        print(message("derive.savings", lang, rule=row["rule"], wan=wan, pct=pct))
     for note in derivation.notes:
-        print(f"  未测算：{note}", file=sys.stderr)
-    print("  输出：" + "，".join(str(p) for p in written))
+        print(message("derive.not_computed", lang, note=note), file=sys.stderr)
+    joined = ("，" if lang == "zh" else ", ").join(str(p) for p in written)
+    print(message("derive.outputs", lang, paths=joined))

@@ -44,5 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise located_error(msg, source_file=args.output, column="-o", expected="a .xlsx path")
     standards = read_standard_folders(args.standards)
     write_request_template(args.output, standards)
-    print(f"request book template 申报模板: {args.output}")
+    from costperf.columns import message
+
+    print(message("template.wrote", args.lang, path=args.output))
     return 0
