@@ -140,7 +140,7 @@ EXPECTED_TYPED = {
         "清洁用品",
     ],
     "unit": ["人·年", "批", "批", "辆", "人次", "项", "项", "项", "人·年", "批", "吨", "批"],
-    "quantity": [2.0, 1200.0, 1.0, nan, -3.0, 1.0, 123.5, 1.0, -0.0, nan, nan, 5.0],
+    "quantity": [2.0, 1200.0, 1.0, nan, -3.0, 1.0, 123.5, 1.0, 0.0, nan, nan, 5.0],  # "-0": 0
     "unit_price": [
         50000.0,
         5.0,
@@ -239,3 +239,13 @@ def test_arrow_text_cleaning_equals_the_row_by_row_cleaning(cells: list[str]) ->
     slow, _ = coerce_text(arrow.astype(object), ["item"])
     assert fast["item"].tolist() == slow["item"].tolist()
     assert fast["item"].dtype == slow["item"].dtype == object
+
+
+def test_a_negative_zero_reads_as_zero_whatever_the_other_cells() -> None:
+    """pandas keeps or drops the sign of "-0" depending on the column (found by the
+    property above: ['0.', '- 0']); a zero is 0 either way, on both paths."""
+    for cells in (["0.", "- 0"], ["-0"], ["-0", "1"], ["-0.0", "2.5"], ["1", "-0", "x"]):
+        for values in (pd.Series(cells, dtype="str"), pd.Series(cells, dtype=object)):
+            numbers = parse_numbers(values)[0].dropna()
+            zeros = numbers[numbers == 0].to_numpy()
+            assert len(zeros) and not np.signbit(zeros).any(), cells

@@ -151,16 +151,16 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Parse a column of cells into floats.
 
     Returns ``(numbers, missing, unparsable)``.  Accepts numbers, and text such as
-    ``"1,234.50"``, ``"¥1 234"``, ``"12%"`` (= 0.12).  Blank cells are missing.
+    ``"1,234.50"``, ``"¥1 234"``, ``"12%"`` (= 0.12).  Blank cells are missing.  A
+    negative zero is 0 (pandas' ``to_numeric`` keeps or drops the sign of ``-0``
+    depending on the other cells of the column).
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numbers = values.astype(float)
+        numbers = values.astype(float) + 0.0  # + 0.0 turns -0.0 into 0.0
         infinite = pd.Series(np.isinf(numbers.to_numpy()), index=values.index)
         return numbers.where(~infinite), numbers.isna(), infinite  # inf (Parquet) is no number
-    plain = _plain_numbers(values)
-    if plain is not None:
-        return plain
-    return _parse_cells(values)
+    numbers, missing, unparsable = _plain_numbers(values) or _parse_cells(values)
+    return numbers + 0.0, missing, unparsable
 
 
 def _arrow_text(values: pd.Series):  # noqa: ANN202 - a pyarrow ChunkedArray, or None
@@ -183,8 +183,7 @@ def _plain_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series] 
     A CSV column of numbers is nearly all plain decimals (``1234.5``): those are cast
     in one vectorised step, blank cells are missing, and only the other cells (``1,234``,
     ``12%``, full-width digits, junk) go through the cell parser.  The results are the
-    cell parser's exactly; a negative zero goes through it too (``to_numeric`` turns an
-    integer ``-0`` into ``0``).  None when ``values`` is not an Arrow text column.
+    cell parser's exactly.  None when ``values`` is not an Arrow text column.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -208,8 +207,6 @@ def _plain_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series] 
     is_plain = plain.to_numpy(zero_copy_only=False)
     numbers = np.full(len(values), np.nan)
     numbers[is_plain] = cast.to_numpy()
-    if np.signbit(numbers[is_plain & (numbers == 0)]).any():
-        return None  # to_numeric keeps -0 as -0.0 unless the whole column is integers
     is_plain &= np.isfinite(numbers)  # 'nan', 'inf': the cell parser words them
     missing = blank.to_numpy(zero_copy_only=False)
     unparsable = np.zeros(len(values), dtype=bool)
