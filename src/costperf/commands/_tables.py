@@ -63,13 +63,13 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def lang_argument(parser: argparse.ArgumentParser) -> None:
-    """Add ``--lang zh|en`` (headers and terminal text; default Chinese)."""
+def lang_argument(
+    parser: argparse.ArgumentParser,
+    what: str = "output headers and the summary",
+) -> None:
+    """Add ``--lang zh|en`` (``what`` it sets: headers and terminal text; default zh)."""
     parser.add_argument(
-        "--lang",
-        choices=("zh", "en"),
-        default="zh",
-        help="language of output headers and the summary (default: zh)",
+        "--lang", choices=("zh", "en"), default="zh", help=f"language of {what} (default: zh)"
     )
 
 

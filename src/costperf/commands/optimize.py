@@ -13,6 +13,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from costperf.commands._tables import lang_argument
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -55,7 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="with --model: date whose standards are in force (default: today)",
     )
     p.add_argument("--standards", type=Path, default=None, help="with --model: standards folder")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="output language")
+    lang_argument(p, "the outputs and the summary")
     p.set_defaults(func=run)
 
 

@@ -16,6 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from costperf.commands._tables import lang_argument
+
 EPILOG = """\
 examples:
   costperf review cases/requests-2027/book --standards cases/requests-2027/standards --date 2027-03-01 --out out/requests-2027
@@ -57,7 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="date YYYY-MM-DD for lines without one and for project caps (default: today)",
     )
     parser.add_argument("--sheet", default=None, help="sheet of single-sheet request lines")
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="output language")
+    lang_argument(parser, "the outputs and the summary")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder")
     parser.add_argument(
         "-o",

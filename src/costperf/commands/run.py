@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from costperf.commands._tables import lang_argument
 from costperf.errors import InputError
 
 PROBLEMS_FILE = "problems.csv"  # written to --out by the CLI when input is rejected
@@ -29,12 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "postgresql://user@host/db URL",
     )
     p.add_argument("--no-records", action="store_true", help="do not store review records")
-    p.add_argument(
-        "--lang",
-        choices=("zh", "en"),
-        default="zh",
-        help="language of report headers and charts (default: zh)",
-    )
+    lang_argument(p, "report headers and charts")
     p.set_defaults(func=run)
 
 

@@ -8,6 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from costperf.commands._tables import lang_argument
+
 SUBCOMMANDS = ("list", "show", "check", "diff", "uprate", "publish", "seal", "lookup", "derive")
 
 
@@ -29,12 +31,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="standards_command", required=True, metavar="ACTION")
 
     p = sub.add_parser("list", parents=[common], help="list tables and versions")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    lang_argument(p)
     p.set_defaults(func=run_list)
 
     p = sub.add_parser("show", parents=[common], help="show one table's header and values")
     p.add_argument("table", help="table id or id@version")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    lang_argument(p)
     p.set_defaults(func=run_show)
 
     p = sub.add_parser(
@@ -49,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("new", help="table id or id@version (after)")
     p.add_argument("-o", "--output", type=Path, default=None, help="write the diff as CSV")
     p.add_argument("--all", action="store_true", help="include unchanged lines")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    lang_argument(p)
     p.set_defaults(func=run_diff)
 
     p = sub.add_parser(
@@ -76,7 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("table", help="table id or id@version")
     p.add_argument("--format", choices=("xlsx", "html"), required=True, dest="fmt")
     p.add_argument("-o", "--output", type=Path, default=None, help="output file")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    lang_argument(p)
     p.set_defaults(func=run_publish)
 
     p = sub.add_parser(
@@ -118,7 +120,7 @@ def _add_derive(sub: argparse._SubParsersAction) -> None:
     p.add_argument("case", type=Path, help="case folder (with case.toml) or the case.toml")
     p.add_argument("--rule", default=None, help="rule (default: [standard] rule in case.toml)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    lang_argument(p)
     p.add_argument(
         "--compare", default=None, help="rules to compare, comma-separated (default: all)"
     )
