@@ -162,3 +162,24 @@ def test_the_same_run_is_recorded_once_and_others_append(tmp_path) -> None:
         assert {r[0] for r in conn.execute("SELECT typeof(line_no) FROM review_lines")} == {
             "integer"
         }
+
+
+def test_an_excel_date_in_an_extra_column_is_stored_as_text() -> None:
+    """A workbook cell that Excel typed as a date (a datetime, not a pandas Timestamp)
+    in a column the schema does not know goes into ``extra`` as ISO text (it crashed)."""
+    import datetime as dt
+    import json
+
+    from costperf.records import models
+    from costperf.records.write import rows_for
+
+    table = models.review_projects
+    frame = pd.DataFrame(
+        {
+            "project_id": ["P1", "P2", "P3"],
+            "road_grade": [dt.datetime(2027, 3, 1), pd.Timestamp("2027-03-01 08:30"), "一级"],
+        }
+    )
+    rows = rows_for(table, frame)
+    extra = [json.loads(r["extra"]) if isinstance(r["extra"], str) else r["extra"] for r in rows]
+    assert [e["road_grade"] for e in extra] == ["2027-03-01", "2027-03-01T08:30:00", "一级"]
