@@ -441,7 +441,8 @@ def test_a_book_without_the_standard_s_dimension_flags_every_contract() -> None:
     sanitation = got[got["class_of_matter"].eq("环卫保洁")]
     assert len(sanitation) >= 10
     assert sanitation["manual_review"].all()
-    assert sanitation["manual_review_reason_zh"].str.contains("no road_grade given").all()
+    assert sanitation["manual_review_reason_zh"].str.contains("未给出道路等级").all()
+    assert sanitation["manual_review_reason_en"].str.contains("no road_grade given").all()
     assert (
         sanitation["project_cap"].isna().all() and sanitation["standard_id"].fillna("").eq("").all()
     )

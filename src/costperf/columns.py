@@ -222,7 +222,29 @@ def expected_label(text: object, lang: str = "zh") -> str | None:
             inner = _fill_template(rest, lang)
             if inner is not None:
                 found = f"{where}：{inner}" if lang == "zh" else f"{where}: {inner}"
+    if found is None:  # "what (why; why)": e.g. a lookup's statuses after what it wanted
+        found = _with_reasons(text, lang)
     return found
+
+
+def _with_reasons(text: str, lang: str) -> str | None:
+    """``head (a; b)`` translated part by part: the head and each ``;``-joined reason
+    in the closing parentheses must each fill a template (None otherwise)."""
+    if not text.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):  # the "(" that the final ")" closes
+        depth += {")": 1, "(": -1}.get(text[i], 0)
+        if depth == 0:
+            break
+    head, inner = text[:i].rstrip(), text[i + 1 : -1]
+    if depth or not head or not inner:
+        return None
+    parts = [_fill_template(head, lang)] + [_fill_template(r, lang) for r in inner.split("; ")]
+    if any(p is None for p in parts):
+        return None
+    joiner, opening, closing = ("；", "（", "）") if lang == "zh" else ("; ", " (", ")")
+    return f"{parts[0]}{opening}{joiner.join(parts[1:])}{closing}"
 
 
 def _fill_template(text: str, lang: str) -> str | None:

@@ -445,6 +445,13 @@ def _unit_cost_tables(context: object) -> list[tuple[str, str, object]]:
     return found
 
 
+def _status_zh(status: str) -> str:
+    """A lookup status (why no standard value applies) in Chinese where labels.csv has it."""
+    from costperf.columns import expected_label
+
+    return expected_label(status, "zh") or status
+
+
 def cap_unit_cost(
     projects: pd.DataFrame, lines: pd.DataFrame, targets: pd.DataFrame, context: object
 ) -> pd.DataFrame:
@@ -535,7 +542,7 @@ def cap_unit_cost(
                         lang,
                         found.index,
                         class_of_matter=str(class_of_matter),
-                        status=status,
+                        status=status if lang == "en" else status.map(_status_zh),
                     ),
                     message_column(
                         "reason.unit_cost.no_output", lang, found.index, unit=shown_unit
