@@ -410,6 +410,8 @@ _PROGRAMMER_ERRORS = {
 #: fixed texts there (each of those has its own row)
 _SAMPLE_TEXTS = {
     "an expression of 8": "an expression of " + allowed_text(formula=False),
+    "a quantity cap of 8 for the item and staff level (10)": "a quantity cap of x for the "
+    "item and staff level (unknown staff_level 'y'; no matching line in x@1)",  # statuses
     "no '8' table in force on 10": "no 'x' table in force on 2024-01-01",
     "--effective 8: must be after 10 took effect (12); a new version supersedes the old one "
     "from its effective date": "--effective 2024-01-01: must be after x took effect "
@@ -486,3 +488,23 @@ def test_every_input_error_text_in_src_reads_in_chinese() -> None:
     )
     stale = {t for t in _PROGRAMMER_ERRORS | set(_SAMPLE_TEXTS) if t not in texts}
     assert not stale, f"listed here but no longer in src: {stale}"
+
+
+def test_a_wanted_value_with_its_reasons_is_translated_part_by_part() -> None:
+    """``what (why; why)``: a lookup's statuses after what the review wanted; each part
+    has its row, nested parentheses stay inside their part; any part without a row
+    leaves the whole text untranslated (never half English inside the Chinese)."""
+    from costperf.columns import expected_label
+
+    text = (
+        "a city and staff level of the lodging table (unknown city '火星'; "
+        "no component 'x' for 'lodging' in travel-lodging@2 (components: , peak))"
+    )
+    assert expected_label(text, "zh") == (
+        "住宿费标准表中的城市和人员级别（未知的出差城市 '火星'；travel-lodging@2 中品目 "
+        "'lodging' 没有组成部分 'x'（现有组成部分：, peak））"
+    )
+    assert expected_label(text, "en") == text
+    assert expected_label("a meeting category of the table (a reason nobody wrote)") is None
+    assert expected_label("a meeting category of the table (") is None
+    assert expected_label("(no item given)") is None
