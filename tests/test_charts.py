@@ -261,6 +261,20 @@ def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -
     assert proc.returncode == 0, proc.stderr
     status, sent, all_sent = proc.stdout.split()
     assert status == "0" and int(sent) >= 8 and all_sent == "True", proc.stdout
-    assert (out / "report.html").read_bytes() == (good_run["out"] / "report.html").read_bytes()
-    page = (batch / "summary.html").read_bytes()
-    assert page == (reviewed["out"] / "summary.html").read_bytes()
+    _assert_same_bytes(out / "report.html", good_run["out"] / "report.html", proc.stderr)
+    _assert_same_bytes(batch / "summary.html", reviewed["out"] / "summary.html", proc.stderr)
+
+
+def _assert_same_bytes(got: Path, want: Path, stderr: str) -> None:
+    """Byte-for-byte equal, or a failure naming the first difference (seen flaky once)."""
+    a, b = got.read_bytes(), want.read_bytes()
+    if a == b:
+        return
+    at = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    pytest.fail(
+        f"{got.name}: {len(a)} vs {len(b)} bytes, first difference at {at}:\n"
+        f"  got  {a[max(0, at - 80) : at + 120]!r}\n  want {b[max(0, at - 80) : at + 120]!r}\n"
+        f"stderr: {stderr[-1500:]}"
+    )
