@@ -17,6 +17,7 @@ from conftest import CASES, problem_cells, set_cell
 from conftest import REQUESTS_2027 as CASE
 from conftest import REQUESTS_2027_DATE as DATE
 from costperf.cli import main
+from costperf.columns import code_label, code_label_map
 
 BOOK, STANDARDS = CASE / "book", CASE / "standards"
 HW_UC = {"一级": 16.49, "二级": 12.46, "三级": 10.80, "四级": 7.85}
@@ -31,23 +32,16 @@ def _book(name: str) -> pd.DataFrame:
 def test_every_rule_fires_in_at_least_five_departments(reviewed) -> None:
     lines, projects = reviewed["lines"], reviewed["projects"]
     assert len(projects) >= 200 and projects["预算部门"].nunique() >= 5
-    fired = set(lines["适用规则"])
-    assert {
-        "meeting",
-        "training",
-        "travel",
-        "equipment",
-        "unit_cost",
-        "target_gate",
-        "no_standard",
-    } <= fired
+    fired = set(lines["适用规则"])  # the zh CSV shows words, as the workbook does
+    rules = ("meeting", "training", "travel", "equipment", "unit_cost", "target_gate")
+    assert {code_label("rule", r, "zh") for r in (*rules, "no_standard")} <= fired
     reasons = lines["人工复核原因"].fillna("")
     assert reasons.str.contains("重复（明细名称和申报数相同）").any()  # duplicates
     assert reasons.str.contains("成都不在住宿费标准表中").any()  # uncovered city
     assert reasons.str.contains("需核对舱位/席别等级").any()  # intercity fares
     assert reasons.str.contains("不重复计算讲课费").any()  # a repeated lecture
-    assert {"standard_id", "expense_kind", "econ_code"} <= set(lines["匹配方式"].dropna())
-    assert set(projects["绩效目标审核情况"]) >= {
+    assert {"适用标准", "支出类型", "经济分类科目"} <= set(lines["匹配方式"].dropna())
+    assert set(projects["绩效目标审核"]) >= {
         "未编制绩效目标",
         "无可量化产出指标",
         "有可量化产出指标",
@@ -94,7 +88,7 @@ def test_sanitation_contracts_are_capped_at_the_derived_standard(reviewed) -> No
     row = lines[lines["项目编码"].eq("F-LH-004") & lines["明细名称"].eq("外出考察差旅")].iloc[0]
     assert row["明细审定数"] == 3080 and row["审定数"] < 3080
     flagged = got.loc["F-LH-018"]  # its output is in km: not capped, flagged
-    assert flagged["审定数"] == flagged["申报数"] and flagged["需人工复核"]
+    assert flagged["审定数"] == flagged["申报数"] and flagged["需人工复核"] == "是"
 
 
 def test_lodging_reason_and_target_gate(reviewed) -> None:
@@ -103,7 +97,7 @@ def test_lodging_reason_and_target_gate(reviewed) -> None:
     assert lodging["审定数"] == 650 * 2 * 4
     assert lodging["核减理由"].startswith("住宿费每晚 800 元超过北京厅局级标准 650 元，按标准核定")
     projects = reviewed["projects"].set_index("项目编码")
-    assert projects.loc["G-CZ-001", ["审定数", "审核意见"]].tolist() == [0.0, "不予安排"]
+    assert projects.loc["G-CZ-001", ["审定数", "审核结论"]].tolist() == [0.0, "不予安排"]
     assert projects.loc["G-CZ-001", "核减理由"].startswith("未编制绩效目标")
 
 
@@ -186,7 +180,7 @@ def test_forms_summary_and_json_agree(reviewed) -> None:
     assert "项目预算评审意见表" in form and "hw-uc@1" in form and "按比例分摊" in form
     totals = reviewed["summary"]["totals"]
     assert totals["approved"] == pytest.approx(projects["审定数"].sum())
-    assert totals["projects_reject"] == int(projects["审核意见"].eq("不予安排").sum())
+    assert totals["projects_reject"] == int(projects["审核结论"].eq("不予安排").sum())
     assert (out / "summary.html").read_text(encoding="utf-8").count("<img") == 3
 
 
@@ -447,3 +441,16 @@ def test_a_book_without_the_standard_s_dimension_flags_every_contract() -> None:
         sanitation["project_cap"].isna().all() and sanitation["standard_id"].fillna("").eq("").all()
     )
     assert (sanitation["approved"] - sanitation["line_approved"]).abs().max() < 0.005
+
+
+def test_the_chinese_csvs_show_words_not_codes(reviewed) -> None:
+    """The zh CSVs read like the workbook's sheets (codes are the --lang en CSVs')."""
+    lines, projects = reviewed["lines"], reviewed["projects"]
+    for table in (lines, projects):
+        assert set(table["审核结论"]) <= {"通过", "核减", "不予安排"}
+        assert set(table["需人工复核"]) == {"是", "否"}
+        assert table["核减理由（英文）"].str.contains(r"[a-z]{4} ").all()  # both languages kept
+    assert set(lines["成本要素"].dropna()) <= set(code_label_map("cost_element", "zh").values())
+    assert set(lines["费用项目"].dropna()) <= set(code_label_map("travel_item", "zh").values())
+    assert not lines["适用规则"].str.contains(r"[a-z]{3}").any()
+    assert "审核意见" not in projects  # the decision in words already

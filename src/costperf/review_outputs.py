@@ -33,6 +33,7 @@ from costperf.report.review_book import (
     split_rows,
     summary_charts,
     summary_page,
+    words,
 )
 from costperf.report.webfont import embed_fonts
 from costperf.review.batch.book import RequestBook
@@ -70,6 +71,20 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 def _safe_name(project_id: object) -> str:
     text = re.sub(r"[^\w.\-（）()]+", "_", str(project_id)).strip("._") or "project"
     return text[:120]
+
+
+def csv_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A decision table as the Chinese CSV shows it: Chinese headers, codes as words
+    (通过/核减, 是/否, 成本要素 and rule names), as on the review.xlsx sheet, keeping
+    the English reasons beside the Chinese ones (``--lang en``: canonical codes)."""
+    from costperf.columns import label
+    from costperf.report.formats import label_codes
+
+    shown = label_codes(words(frame, "zh"), "zh")
+    if "route" in frame:  # how the line was matched: the column it was matched by
+        shown["route"] = frame["route"].map(lambda c: label(c, "zh"), na_action="ignore")
+    english = [c for c in ("manual_review_reason_en", "reason_en") if c in frame]
+    return to_display(shown.join(frame[english]), "zh")
 
 
 def write_review_outputs(
@@ -130,7 +145,7 @@ def write_review_outputs(
     )
     step("csv")
     for name, frame in (("projects.csv", result.projects), ("lines.csv", result.lines)):
-        write_table(to_display(frame, lang) if lang == "zh" else frame, out_dir / name)
+        write_table(csv_table(frame) if lang == "zh" else frame, out_dir / name)
     step("forms")
     _write_forms(result, out_dir / "forms", batch_id, lang)
     step("summary")
