@@ -7,6 +7,7 @@ the published figures (meeting quotas 650/550, lodging 650, hw-uc@1 values).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 
@@ -454,3 +455,20 @@ def test_the_chinese_csvs_show_words_not_codes(reviewed) -> None:
     assert set(lines["费用项目"].dropna()) <= set(code_label_map("travel_item", "zh").values())
     assert not lines["适用规则"].str.contains(r"[a-z]{3}").any()
     assert "审核意见" not in projects  # the decision in words already
+
+
+def test_records_list_shows_words_and_blanks(reviewed, capsys) -> None:
+    """``records list`` on the batch: decisions and rules as words in the user's
+    language, no NaN/None, a run's JSON cut to its start (``records show`` has it all)."""
+    args = ["records", "list", "lines", "--records", str(reviewed["records"]), "--limit", "20"]
+    assert main(args) == 0
+    zh = capsys.readouterr().out
+    assert "通过" in zh and "会议费综合定额" in zh
+    assert not re.search(r"\b(approve|reduce|meeting_quota|NaN|None)\b", zh)
+    assert main([*args, "--lang", "en"]) == 0
+    en = capsys.readouterr().out
+    assert "approve" in en and "meeting composite quota" in en and "NaN" not in en
+    runs = ["records", "list", "runs", "--records", str(reviewed["records"])]
+    assert main(runs) == 0
+    shown = capsys.readouterr().out
+    assert '{"totals": {"projects": 275, "lines":...' in shown and "sha256:e19" not in shown

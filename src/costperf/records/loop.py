@@ -692,10 +692,22 @@ def show_frame(frame: pd.DataFrame, lang: str, table: str = "") -> str:
 
     with pd.option_context("display.max_columns", None, "display.width", 200,
                            "display.max_colwidth", 40, "display.unicode.east_asian_width", lang == "zh"):  # fmt: skip
+        from costperf.report.formats import label_codes
+
         shown = _display_codes(frame, lang).drop(columns=["extra", "details"], errors="ignore")
         if not len(frame):
             return message("records.list.none", lang)
-        return to_display(record_view(shown, table, lang), lang).to_string(index=False)
+        view = to_display(label_codes(record_view(shown, table, lang), lang), lang)
+        view = view.astype(object).where(view.notna(), "").map(_short_json)
+        return view.to_string(index=False)
+
+
+def _short_json(value: object) -> object:
+    """A JSON cell (the run's summary, parameters, inputs) cut to its start on the
+    terminal: ``records show`` and ``records export`` give it whole; a blank for None."""
+    if isinstance(value, str) and value[:1] in "{[" and len(value) > 40:
+        return value[:37] + "..."
+    return value
 
 
 def show_run(store_name: str | Path, run_id: str, *, lang: str = "zh") -> str:
