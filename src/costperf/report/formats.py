@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from costperf.columns import canonical_name, column_table
@@ -206,10 +207,8 @@ def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
         values = out[col].astype(object)
         codes, uniques = pd.factorize(values)
-        shown = [one(u) for u in uniques]
-        out[col] = pd.Series(
-            [shown[c] if c >= 0 else values.iloc[i] for i, c in enumerate(codes)],
-            index=out.index,
-            dtype=object,
-        )
+        shown = np.array([one(u) for u in uniques] + [None], dtype=object)[codes]
+        blank = codes < 0  # a missing cell stays as it was (None, NaN)
+        shown[blank] = values.to_numpy()[blank]
+        out[col] = pd.Series(shown, index=out.index, dtype=object)
     return out

@@ -445,11 +445,12 @@ def _unit_cost_tables(context: object) -> list[tuple[str, str, object]]:
     return found
 
 
-def _status_zh(status: str) -> str:
-    """A lookup status (why no standard value applies) in Chinese where labels.csv has it."""
+def _statuses_zh(status: pd.Series) -> pd.Series:
+    """Lookup statuses (why no standard value applies) in Chinese where labels.csv has
+    them, each distinct status translated once (a batch repeats a few of them)."""
     from costperf.columns import expected_label
 
-    return expected_label(status, "zh") or status
+    return status.map({s: expected_label(s, "zh") or s for s in status.unique()})
 
 
 def cap_unit_cost(
@@ -542,7 +543,7 @@ def cap_unit_cost(
                         lang,
                         found.index,
                         class_of_matter=str(class_of_matter),
-                        status=status if lang == "en" else status.map(_status_zh),
+                        status=status if lang == "en" else _statuses_zh(status),
                     ),
                     message_column(
                         "reason.unit_cost.no_output", lang, found.index, unit=shown_unit
