@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "costperf"
 CALL = re.compile(r"""\bmessage(?:_column)?\(\s*(["'])([^"']+)\1""")
 
 
+@cache
 def _templates() -> dict[str, tuple[str, str]]:
     rows = code_labels().xs("message", level="kind")
     return {str(code): (r.label_zh, r.label_en) for code, r in rows.iterrows()}
@@ -38,7 +40,8 @@ def _used_codes() -> dict[str, list[str]]:
 def test_every_message_used_in_src_is_in_labels_csv() -> None:
     used = _used_codes()
     assert used, "no message(...) call found under src/costperf"
-    missing = {code: where for code, where in used.items() if code not in _templates()}
+    templates = _templates()
+    missing = {code: where for code, where in used.items() if code not in templates}
     assert not missing
 
 
