@@ -213,8 +213,13 @@ def _problems_path(args: argparse.Namespace) -> Path:
     return Path("costperf-problems.csv")
 
 
+def _lang(args: argparse.Namespace) -> str:
+    """The language the command was asked for (zh unless ``--lang en``)."""
+    return "en" if getattr(args, "lang", "zh") == "en" else "zh"
+
+
 def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
-    lang = "en" if getattr(args, "lang", "zh") == "en" else "zh"
+    lang = _lang(args)
     if lang == "zh":  # Chinese only; --lang en: English only
         from costperf.errors import chinese_summary
 
@@ -264,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)  # argparse itself exits 2 on a usage error
     finally:
         _USAGE_LANG.reset(token)
-    lang = "en" if getattr(args, "lang", "zh") == "en" else "zh"
+    lang = _lang(args)
     try:
         _check_outputs(args)
         if argv is None:  # the program itself: a worker process may draw the charts

@@ -445,12 +445,11 @@ def _unit_cost_tables(context: object) -> list[tuple[str, str, object]]:
     return found
 
 
-def _statuses_zh(status: pd.Series) -> pd.Series:
-    """Lookup statuses (why no standard value applies) in Chinese where labels.csv has
-    them, each distinct status translated once (a batch repeats a few of them)."""
+def _status_zh(status: object) -> object:
+    """A lookup status (why no standard value applies) in Chinese where labels.csv has it."""
     from costperf.columns import expected_label
 
-    return status.map({s: expected_label(s, "zh") or s for s in status.unique()})
+    return expected_label(status, "zh") or status
 
 
 def cap_unit_cost(
@@ -470,7 +469,7 @@ def cap_unit_cost(
     DataFrame
         :data:`VERDICT_COLUMNS`, indexed by ``project_id`` (projects of a class only).
     """
-    from costperf.review.expenditure.lookup import format_amounts
+    from costperf.review.expenditure.lookup import format_amounts, map_distinct
     from costperf.standards import lookup_values
     from costperf.standards.lookup import OK
 
@@ -543,7 +542,7 @@ def cap_unit_cost(
                         lang,
                         found.index,
                         class_of_matter=str(class_of_matter),
-                        status=status if lang == "en" else _statuses_zh(status),
+                        status=status if lang == "en" else map_distinct(status, _status_zh),
                     ),
                     message_column(
                         "reason.unit_cost.no_output", lang, found.index, unit=shown_unit
