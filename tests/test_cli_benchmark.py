@@ -69,6 +69,7 @@ def test_iqr_screen_then_statistics_match_numpy(tmp_path, capsys):
     assert stats.loc["二级", "剔除异常值数"] == 0
     assert stats.loc["三级", "样本数"] == 3
     assert "未筛查" in stats.loc["三级", "说明"]
+    assert set(stats["筛查规则"]) == {"四分位距（IQR）法，k = 1.5"}  # words, not "iqr k=1.5"
     outliers = read(tmp_path / "stats_outliers.csv")
     assert len(outliers) == 1
     flagged = outliers.iloc[0]
@@ -196,6 +197,7 @@ def test_cooks_distance_model_flags_by_hand(tmp_path):
     kept = y[cooks <= 0.4]
     assert stats["样本数"].tolist() == [len(kept)]
     assert_close(stats["中位数"], np.median(kept))
+    assert stats["筛查规则"].tolist() == ["不筛查，另加库克距离 > 4/n"]
 
 
 # --- bad input: exit 2, located message, no traceback ------------------------------------

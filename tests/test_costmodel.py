@@ -185,6 +185,10 @@ def test_ols_t_tests_use_residual_df_for_every_se_type(nerlove):
     crit = stats.t.ppf(0.975, 140)
     np.testing.assert_allclose(table["ci_high"] - table["coef"], crit * table["se"], rtol=1e-12)
     assert "vcovCL" in table["se_method"].iloc[0] and "5 clusters" in model.fit["se_method"]
+    from costperf.commands.costmodel import se_text
+
+    assert se_text(model, "en") == model.fit["se_method"]
+    assert se_text(model, "zh").startswith("按“group”聚类的稳健标准误，5 个聚类（同 R sandwich")
 
 
 def test_ols_rows_order_does_not_matter(nerlove):
@@ -695,6 +699,8 @@ def test_cli_writes_coefficient_tables(tmp_path):
         "vif.csv",
         "--predictions",
         "pred.csv",
+        "--lang",
+        "en",
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
@@ -709,8 +715,12 @@ def test_cli_writes_coefficient_tables(tmp_path):
     data.to_csv(tmp_path / "nerlove.csv", index=False)
     done = _cli("nerlove.csv", "-f", NERLOVE, "-q", "0.25", "-o", "q.csv", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "tau = 0.25" in done.stdout and "nid" in done.stdout
-    assert pd.read_csv(tmp_path / "q.csv")["se_method"].str.contains("summary.rq").all()
+    # Chinese by default: the summary, the headers and the standard-error method
+    assert done.stdout.startswith("costmodel 分位数回归 tau = 0.25（精确线性规划")
+    assert "标准误：分位数回归标准误 nid（同 R quantreg summary.rq(se = 'nid')" in done.stdout
+    q = pd.read_csv(tmp_path / "q.csv", encoding="utf-8-sig")
+    assert list(q.columns[:3]) == ["回归项", "回归项（R写法）", "系数"]
+    assert q["标准误方法"].str.startswith("分位数回归标准误 nid（同 R quantreg").all()
 
 
 def test_cli_exit_2_names_file_row_and_column(tmp_path):

@@ -426,7 +426,18 @@ def test_cli_derive_writes_everything(case, tmp_path, capsys):
     assert "规则 median" in printed.out and "节约额" in printed.out
     comparison = pd.read_csv(out / "derive-comparison.csv", encoding="utf-8-sig")
     assert {"测算规则", "隐含节约额（元）", "节约率%"} <= set(comparison.columns)
-    assert set(comparison["测算规则"]) >= {"median", "regression", "dea", "triangulation"}
+    # codes as words in the Chinese CSVs (the --lang en ones keep the codes)
+    assert set(comparison["测算规则"]) >= {
+        "同类中位数",
+        "成本回归预期值",
+        "数据包络分析（DEA）有效成本",
+        "多方法综合",
+    }
+    assert set(comparison["范围"]) == {"分组", "合计"}
+    provenance = pd.read_csv(out / "derive-provenance.csv", encoding="utf-8-sig")
+    assert set(provenance["是否采用"]) <= {"是", "否"} and "剔除原因" in provenance
+    standard = pd.read_csv(out / "derive-standard.csv", encoding="utf-8-sig")
+    assert set(standard["类型"]) == {"成本标准"} and set(standard["状态"]) == {"草案"}
     sheet = openpyxl.load_workbook(out / "hw-uc-v1.xlsx").worksheets[0]
     assert "测算草案" in str(sheet["A1"].value)
     assert main(["standards", "check", "--standards", str(out / "standards")]) == 0

@@ -729,6 +729,30 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def test_cli_writes_chinese_headers_and_words_by_default(tmp_path, capsys):
+    """Without --lang: Chinese headers (松弛量：<input>, 成本效率), statuses in words, the
+    same numbers as the reference (the --lang en table keeps canonical names)."""
+    from costperf.cli import main
+
+    data, x, y = load("pigdata")
+    data.to_csv(tmp_path / "pigs.csv", index=False)
+    prices = ",".join(f"price_in_w{i}" for i in range(1, 7))
+    args = ["dea", str(tmp_path / "pigs.csv"), "--inputs", ",".join(x.columns)]
+    args += ["--outputs", ",".join(y.columns), "--slack", "--prices", prices]
+    assert main([*args, "-o", str(tmp_path / "zh.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"costperf dea：{len(data)} 个单元，VRS，投入导向：有效 ")
+    assert "投入导向效率值均值" in printed
+    out = pd.read_csv(tmp_path / "zh.csv", encoding="utf-8-sig")
+    first = x.columns[0]
+    assert {"投入导向效率值", "状态", "参照单元", f"松弛量：{first}", "松弛量合计"} <= set(out)
+    assert {"成本效率", "投入配置效率", f"最优投入量：{first}", "成本效率求解状态"} <= set(out)
+    assert set(out["状态"]) == {"已求得最优解"} and set(out["成本效率求解状态"]) == {"已求得最优解"}
+    np.testing.assert_allclose(out["投入导向效率值"], data["eff_vrs_in"], atol=SCORE_TOL)
+    np.testing.assert_allclose(out["成本效率"], data["cost_eff_vrs"], atol=SCORE_TOL)
+    np.testing.assert_allclose(out["松弛量合计"], data["slack_vrs_in_sum"], rtol=1e-6, atol=1e-6)
+
+
 def test_cli_scores_and_errors(tmp_path):
     data, x, y = load("pigdata")
     data.to_csv(tmp_path / "pigs.csv", index=False)

@@ -211,10 +211,7 @@ def _with_counts(stats, frame, screened, outlier, spec: dict, args) -> pd.DataFr
     stats = stats.copy()
     stats["n_missing"] = stats["n_missing"] - n_outliers  # excluded values are not missing
     stats.insert(len(by) + 2, "n_outliers", n_outliers)
-    rule = args.outliers if args.outliers == "none" else f"{args.outliers} k={_k(args):g}"
-    if args.model:
-        rule += f"; cooks_distance > {args.cooks_threshold or '4/n'}"
-    stats["outlier_rule"] = rule
+    stats["outlier_rule"] = _screening(args, args.lang)
     reasons = pd.Series(screened["outlier_reason"].to_numpy(), index=codes)
     zh = pd.Series(screened["outlier_reason_zh"].to_numpy(), index=codes)
     group_note = reasons.str.startswith("not screened: group") | reasons.str.startswith(
@@ -223,6 +220,19 @@ def _with_counts(stats, frame, screened, outlier, spec: dict, args) -> pd.DataFr
     notes = (zh if args.lang == "zh" else reasons)[group_note.to_numpy()]
     stats["note"] = notes.groupby(level=0).first().reindex(range(len(stats))).fillna("").to_numpy()
     return sort_natural(stats, by).reset_index(drop=True)
+
+
+def _screening(args: argparse.Namespace, lang: str) -> str:
+    """The screening rule in words: 四分位距（IQR）法，k = 1.5，另加库克距离 > 4/n."""
+    from costperf.columns import code_label, message
+
+    screening = code_label("outlier_screen", args.outliers, lang)
+    if args.outliers != "none":
+        screening = message("benchmark.screening_k", lang, rule=screening, k=_k(args))
+    if args.model:
+        threshold = "4/n" if args.cooks_threshold is None else f"{args.cooks_threshold:g}"
+        screening = message("benchmark.plus_cooks", lang, screening=screening, threshold=threshold)
+    return screening
 
 
 def _k(args: argparse.Namespace) -> float:
@@ -275,16 +285,12 @@ def _tables(stats, flagged, spec: dict, lang: str) -> list[tuple[str, str, pd.Da
 def _summary(stats, flagged, frame, spec: dict, args, written) -> list[str]:
     import pandas as pd
 
-    from costperf.columns import code_label, message
+    from costperf.columns import message
 
     lang = args.lang
     value = shown_name(spec["value"], lang)
     by = message("list.enumeration", lang).join(shown_name(b, lang) for b in spec["by"])
-    screening = code_label("outlier_screen", args.outliers, lang)
-    if args.outliers != "none":
-        screening = message("benchmark.screening_k", lang, rule=screening, k=_k(args))
-    if args.model:
-        screening = message("benchmark.plus_cooks", lang, screening=screening)
+    screening = _screening(args, lang)
     groups = (
         message("benchmark.groups", lang, by=by, n=len(stats))
         if by

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from costperf.commands._tables import lang_argument
 from costperf.errors import LOCATION
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         help="coefficient table (.csv, .xlsx or .parquet)",
     )
+    lang_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -111,31 +113,50 @@ def run(args: argparse.Namespace) -> int:
         predicted = predict_cost(model, frame, alpha=args.alpha)
         outputs.append((located.join(predicted), args.predictions))
     for table, path in outputs:
-        write_table(table, path)
-    for line in summary_lines(model, args.output):
+        write_table(_shown(table, model, args.lang), path)
+    for line in summary_lines(model, args.output, args.lang):
         print(line)
     return 0
 
 
-def summary_lines(model: CostModel, output: Path) -> list[str]:
-    """A few lines for the terminal: model, n, fit, standard-error method, output."""
+def se_text(model: CostModel, lang: str) -> str:
+    """The standard-error method in words (English: the library's own text)."""
+    from costperf.columns import code_label
+
     fit = model.fit
+    if lang != "zh" or not fit.get("se"):
+        return fit["se_method"]
+    template = code_label("se_method", fit["se"], lang)  # {cluster} and {n} for clusters
+    return template.format(cluster=fit.get("cluster"), n=fit.get("n_clusters"))
+
+
+def _shown(table, model: CostModel, lang: str):  # noqa: ANN001, ANN202 - DataFrame in and out
+    """A table as written: ``--lang en`` the canonical names (for scripts); Chinese
+    headers and the standard-error method in Chinese otherwise."""
+    from costperf.columns import to_display
+
+    if lang != "zh":
+        return table
+    if "se_method" in table:
+        table = table.assign(se_method=se_text(model, lang))
+    return to_display(table, lang)
+
+
+def summary_lines(model: CostModel, output: Path, lang: str = "zh") -> list[str]:
+    """A few lines for the terminal: model, n, fit, standard-error method, output."""
+    from costperf.columns import message
+
+    fit = model.fit
+    size = {"n": fit["n"], "k": fit["n_params"]}
     if model.method == "ols":
-        head = (
-            f"costmodel OLS 最小二乘: n = {fit['n']}, k = {fit['n_params']}, "
-            f"R² = {fit['r2']:.4f} (adj. {fit['adj_r2']:.4f}), sigma = {fit['sigma']:.4g}"
-        )
+        fits = {"r2": fit["r2"], "adj_r2": fit["adj_r2"], "sigma": fit["sigma"]}
+        head = message("costmodel.ols", lang, **size, **fits)
     else:
-        head = (
-            f"costmodel quantile regression 分位数回归 tau = {model.quantile:g} (exact LP, "
-            f"as R quantreg rq): n = {fit['n']}, k = {fit['n_params']}, "
-            f"pseudo R² = {fit['pseudo_r2']:.4f}"
+        head = message(
+            "costmodel.quantile", lang, tau=model.quantile, **size, pseudo_r2=fit["pseudo_r2"]
         )
-    lines = [head, f"standard errors 标准误: {fit['se_method']}; t tests, {fit['df_resid']} df"]
+    lines = [head, message("costmodel.se", lang, method=se_text(model, lang), df=fit["df_resid"])]
     if model.method == "quantile" and fit.get("solution_unique") is False:
-        lines.append(
-            "warning: the quantile-regression solution is not unique (R: 'Solution "
-            "may be nonunique'); another optimal vertex gives the same objective"
-        )
-    lines.append(f"coefficients 系数表 ({len(model.coefficients)} terms): {output}")
+        lines.append(message("costmodel.not_unique", lang))
+    lines.append(message("costmodel.written", lang, n=len(model.coefficients), path=output))
     return lines

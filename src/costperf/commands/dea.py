@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         rev = revenue_efficiency(inputs, outputs, out_prices, rts=args.rts, threads=args.threads)
         parts.append(_extra(rev, parts, "revenue_status"))
     table = _join(ids, parts)
-    written = write_table(table, args.output)
+    written = write_table(_shown(table, spec, args.lang), args.output)
     _summary(result, args, written)
     return 0
 
@@ -255,6 +255,29 @@ def _join(ids, parts):
     return table.reset_index(drop=True)
 
 
+def _shown(table, spec: dict, lang: str):  # noqa: ANN001, ANN202 - DataFrame in and out
+    """The table as written: ``--lang en`` the canonical names and codes (for scripts);
+    Chinese headers and status words otherwise (松弛量：保洁人员数, 已求得最优解)."""
+    from costperf.columns import label, message
+    from costperf.report.formats import label_codes
+
+    if lang != "zh":
+        return table
+    inputs, outputs = set(spec["inputs"]), set(spec["outputs"])
+    names = {}
+    for column in table.columns[1:]:  # the first is the id column, as in the data
+        rest = column.partition("_")[2]
+        if column.startswith("slack_") and rest in inputs | outputs:
+            names[column] = message("dea.slack_column", lang, column=rest)
+        elif column.startswith("optimal_") and rest in inputs:
+            names[column] = message("dea.optimal_input", lang, column=rest)
+        elif column.startswith("optimal_") and rest in outputs:
+            names[column] = message("dea.optimal_output", lang, column=rest)
+        else:
+            names[column] = label(column, lang)
+    return label_codes(table, lang).rename(columns=names)
+
+
 def _summary(result, args: argparse.Namespace, written: Path) -> None:
     col = next(
         c for c in ("efficiency_in", "efficiency_out_farrell", "efficiency_graph") if c in result
@@ -262,11 +285,13 @@ def _summary(result, args: argparse.Namespace, written: Path) -> None:
     score = result[col]
     efficient = int((score == 1).sum())
     info = result.attrs.get("dea", {})
-    from costperf.columns import message
+    from costperf.columns import code_label, label, message
 
     model = {"rts": info.get("rts", args.rts).upper()}
-    model["orientation"] = info.get("orientation", args.orientation)
-    scores = {"efficient": efficient, "score": col, "mean": f"{score.mean():.4f}"}
+    orientation = info.get("orientation", args.orientation)
+    model["orientation"] = code_label("dea_orientation", orientation, args.lang)
+    shown = label(col, args.lang) if args.lang == "zh" else col
+    scores = {"efficient": efficient, "score": shown, "mean": f"{score.mean():.4f}"}
     scores["not_optimal"] = int((result["status"] != "optimal").sum())
     line = message("dea.summary", args.lang, n=len(result), **model, **scores, path=written)
     print(line, file=sys.stdout)

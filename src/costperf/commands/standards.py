@@ -497,7 +497,13 @@ _DERIVE_LABELS_ZH = {
     "version": "版本",
     "name": "名称",
     "kind": "类型",
+    "reason": "剔除原因（英文）",
+    "reason_zh": "剔除原因",
+    "method": "方法（英文）",
 }
+
+#: coded columns of the derivation tables -> the ``labels.csv`` kind naming their codes
+_DERIVE_CODES = {"rule": "derive_rule", "kind": "standard_kind", "status": "standard_status"}
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -505,14 +511,24 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def _display(frame, lang: str):  # noqa: ANN001, ANN202 - DataFrame in and out
-    from costperf.columns import label
+    """The derivation tables as the Chinese CSVs show them: Chinese headers, codes as words
+    (rule, scope, kind, status, outlier rule; 是/否); ``--lang en`` keeps the canonical
+    names and codes, for scripts."""
+    from costperf.columns import code_label_map, label
+    from costperf.report.formats import label_codes
 
     if lang != "zh":
         return frame
+    shown = label_codes(frame.drop(columns=list(_DERIVE_CODES), errors="ignore"), "zh")
+    for column, kind in _DERIVE_CODES.items():
+        if column in frame:
+            words = code_label_map(kind, "zh")
+            shown[column] = frame[column].map(lambda c, w=words: w.get(str(c), c))
+    shown = shown[list(frame.columns)]
     names = {c: _DERIVE_LABELS_ZH.get(c) or label(c) for c in frame.columns}
     if "rule" in names:
         names["rule"] = "测算规则"
-    return frame.rename(columns=names)
+    return shown.rename(columns=names)
 
 
 def run_derive(args: argparse.Namespace) -> int:

@@ -165,6 +165,8 @@ CODED_COLUMNS = {
     "category": "target_category",
     "status": "status",
     "super_status": "status",
+    "cost_status": "status",
+    "revenue_status": "status",
     "derive_rule": "derive_rule",
     "outlier_rule": "outlier_rule",
     "scope": "scope",

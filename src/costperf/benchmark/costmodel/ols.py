@@ -37,6 +37,8 @@ def fit_ols(
         design.names, result.params, np.sqrt(np.diag(result.cov)), result.df_resid, alpha, label
     )
     fit = _ols_fit_stats(design, result.resid, se, label)
+    if se == "cluster":
+        fit.update(cluster=cluster, n_clusters=int(groups.max() + 1))
     spec = model_spec(design, parsed, result.xtx_inv)
     return CostModel(
         parsed.text,
