@@ -122,6 +122,7 @@ def test_help_headings_in_chinese_options_as_written(capsys) -> None:  # noqa: A
     out = capsys.readouterr().out
     assert out.startswith("用法：costperf review")
     assert "位置参数" in out and "选项" in out and "显示此帮助并退出" in out
+    assert "\n位置参数：\n" in out and "\n选项：\n" in out  # full-width colons
     assert (
         "\n示例：\n  costperf review " in out and "\n申报书：cases/requests-2027/README.md" in out
     )
@@ -186,6 +187,21 @@ def test_every_help_text_has_its_chinese_and_every_row_is_used() -> None:
     assert not set(rows) - set(texts), "help rows no option uses"
     for text in texts:
         assert re.search("[\u4e00-\u9fff]", rows[text]) and rows[text] != text, text
+
+
+def _options_without_help(parser: argparse.ArgumentParser, path: str = "costperf") -> list[str]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _options_without_help(sub, f"{path} {name}")
+        elif action.option_strings and not action.help:
+            found.append(f"{path} {'/'.join(action.option_strings)}")
+    return found
+
+
+def test_every_option_says_what_it_does() -> None:
+    assert _options_without_help(build_parser()) == []
 
 
 def _subparser(parser: argparse.ArgumentParser, path: list[str]) -> argparse.ArgumentParser:

@@ -103,7 +103,10 @@ class Parser(argparse.ArgumentParser):
             self.epilog = _zh_epilog(epilog, chinese)
             for action in texts[1:]:
                 action.help = chinese.get(action.help, action.help)
-            return self._zh_usage(super().format_help())
+            text = self._zh_usage(super().format_help())
+            for group in self._action_groups:  # argparse writes "title:", ASCII
+                text = text.replace(f"\n{group.title}:\n", f"\n{group.title}：\n")
+            return text
         finally:  # the parser is left as it was built (formatting twice gives the same)
             self.epilog = epilog
             for target, text in saved:

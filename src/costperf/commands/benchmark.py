@@ -66,7 +66,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="linear",
         help="numpy quantile method (default linear = R type 7 = Excel PERCENTILE.INC)",
     )
-    p.add_argument("--outliers", choices=("iqr", "mad", "none"), default="iqr")
+    p.add_argument(
+        "--outliers",
+        choices=("iqr", "mad", "none"),
+        default="iqr",
+        help="outlier screen before the statistics: iqr (quartile fences), mad (modified "
+        "z-score) or none (default iqr)",
+    )
     p.add_argument("--k", type=float, default=None, help="fence multiplier (iqr 1.5, mad 3.5)")
     p.add_argument(
         "--min-group-size",

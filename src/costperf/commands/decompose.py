@@ -84,7 +84,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="median",
         help="statistic of a group:<column>=<value> reference (default median)",
     )
-    p.add_argument("--method", choices=METHODS, default="lmdi_additive")
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="lmdi_additive",
+        help="decomposition method (default lmdi_additive)",
+    )
     p.add_argument("--group", default=None, help="column to average the effects by (district)")
     p.add_argument(
         "--by",

@@ -74,7 +74,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("import-monitoring", help="record 双监控 rows and flag them")
     p.add_argument("file", type=Path, help="monitoring rows (.csv, .xlsx, .parquet)")
-    p.add_argument("--sheet", default=None)
+    p.add_argument("--sheet", default=None, help="Excel sheet (default: the first)")
     p.add_argument(
         "--rules", type=Path, default=None, help="rules (default policies/monitoring.toml)"
     )
@@ -84,7 +84,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("import-evaluation", help="record evaluation results and grade them")
     p.add_argument("file", type=Path, help="evaluation results (.csv, .xlsx, .parquet)")
-    p.add_argument("--sheet", default=None)
+    p.add_argument("--sheet", default=None, help="Excel sheet (default: the first)")
     p.add_argument(
         "--rules", type=Path, default=None, help="rules (default policies/evaluation.toml)"
     )
@@ -101,7 +101,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--evaluation-rules", type=Path, default=None, help="default policies/evaluation.toml"
     )
     p.add_argument("--all-projects", action="store_true", help="every project on record")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--out", type=Path, required=True, help="folder for recommendations.csv and .xlsx"
+    )
     _common_options(p)
     p.set_defaults(func=run_feedback)
 
@@ -110,7 +112,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--year", type=int, required=True, help="the year whose completed projects count"
     )
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--out", type=Path, required=True, help="folder for the new table version and its CSVs"
+    )
     p.add_argument("--standards", type=Path, default=None, help="folder with the version in force")
     p.add_argument("--rules", type=Path, default=None, help="default policies/rederive.toml")
     p.add_argument("--rule", default=None, help="derivation rule (default: the class's)")
@@ -136,7 +140,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_export)
 
     p = sub.add_parser("history", help="year-over-year view per department and project")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--out", type=Path, required=True, help="folder for history.xlsx and history.html"
+    )
     _filter_options(p)
     _common_options(p)
     p.set_defaults(func=run_history)

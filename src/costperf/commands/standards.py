@@ -76,7 +76,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("publish", parents=[common], help="write a table as xlsx or html")
     p.add_argument("table", help="table id or id@version")
-    p.add_argument("--format", choices=("xlsx", "html"), required=True, dest="fmt")
+    p.add_argument(
+        "--format", choices=("xlsx", "html"), required=True, dest="fmt", help="xlsx or html"
+    )
     p.add_argument("-o", "--output", type=Path, default=None, help="output file")
     lang_argument(p)
     p.set_defaults(func=run_publish)
@@ -90,8 +92,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("lookup", parents=[common], help="the value in force on a date")
     p.add_argument("table", help="table id, or a standard_id")
     p.add_argument("--on", required=True, help="date YYYY-MM-DD")
-    p.add_argument("--item", default=None)
-    p.add_argument("--component", default=None)
+    p.add_argument(
+        "--item", default=None, help="item code or name (without it: the table's items are listed)"
+    )
+    p.add_argument(
+        "--component", default=None, help="component of the item (e.g. price or quantity)"
+    )
     p.add_argument("--drafts", action="store_true", help="let drafts take effect too")
     p.add_argument(
         "-d",
