@@ -72,7 +72,7 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - argparse's own
         super().__init__(*args, **kwargs)
         if _USAGE_LANG.get() == "zh":
-            from costperf.columns import message
+            from costperf.labels import message
 
             self._positionals.title = message("cli.positionals", "zh")
             self._optionals.title = message("cli.options", "zh")
@@ -80,7 +80,7 @@ class Parser(argparse.ArgumentParser):
     def _zh_usage(self, text: str) -> str:
         if _USAGE_LANG.get() != "zh" or not text.startswith("usage: "):
             return text
-        from costperf.columns import message
+        from costperf.labels import message
 
         return message("cli.usage", "zh") + text.removeprefix("usage: ")
 
@@ -90,7 +90,7 @@ class Parser(argparse.ArgumentParser):
     def format_help(self) -> str:
         if _USAGE_LANG.get() != "zh":
             return super().format_help()
-        from costperf.columns import code_label_map
+        from costperf.labels import code_label_map
 
         chinese = code_label_map("help", "zh")  # labels.csv kind help: English -> zh
         texts = [self, *self._actions]
@@ -139,7 +139,7 @@ def split_epilog(epilog: str | None) -> tuple[str, str]:
 def _zh_epilog(epilog: str | None, chinese: dict[str, str]) -> str | None:
     if not epilog:
         return epilog
-    from costperf.columns import message
+    from costperf.labels import message
 
     head, notes = split_epilog(epilog)
     if head.startswith("examples:"):
@@ -239,11 +239,11 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
         check_outputs_are_not_inputs(inputs, [("--problems", path)])
         write_problems(exc.problems, path, lang)
     except (OSError, InputError) as err:
-        from costperf.columns import message
+        from costperf.labels import message
 
         print(message("problems.unwritten", lang, path=path, error=err), file=sys.stderr)
         return
-    from costperf.columns import message
+    from costperf.labels import message
 
     print(message("problems.table", lang, n=len(exc.problems), path=path), file=sys.stderr)
 
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         _report_input_error(exc, args)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        from costperf.columns import message
+        from costperf.labels import message
 
         print(message("cli.interrupted", lang), file=sys.stderr)
         return 130
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place internal failures are mapped
         if args.debug:
             traceback.print_exc()
-        from costperf.columns import message
+        from costperf.labels import message
 
         error = message("cli.internal_error", lang, name=type(exc).__name__, error=exc)
         print(error, file=sys.stderr)

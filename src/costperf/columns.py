@@ -16,6 +16,15 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from costperf.labels import (  # noqa: F401 - re-exported: the label table without pandas
+    LEADING_PLURAL,
+    PLURALS,
+    MessageError,
+    code_label,
+    code_label_map,
+    message,
+)
+
 #: unit words in a header that scale amounts to yuan, e.g. "金额（万元）".
 UNIT_SCALES = {"元": 1.0, "yuan": 1.0, "万元": 1e4, "10k yuan": 1e4, "千元": 1e3, "亿元": 1e8}
 
@@ -142,27 +151,6 @@ def code_labels() -> pd.DataFrame:
     return table.set_index(["kind", "code"])
 
 
-def code_label(kind: str, code: object, lang: str = "zh") -> str:
-    """Display label of a code (e.g. kind ``check``, code ``not_a_number``): the code
-    itself when the table has none."""
-    table = code_labels()
-    key = (kind, str(code))
-    if key not in table.index:
-        return str(code)
-    return table.at[key, "label_zh" if lang == "zh" else "label_en"] or str(code)
-
-
-@cache
-def code_label_map(kind: str, lang: str = "zh") -> dict[str, str]:
-    """Every code of ``kind`` -> its label (for mapping whole columns at once)."""
-    table = code_labels()
-    if kind not in table.index.get_level_values("kind"):
-        return {}
-    rows = table.xs(kind, level="kind")
-    column = "label_zh" if lang == "zh" else "label_en"
-    return {str(code): (text or str(code)) for code, text in rows[column].items()}
-
-
 #: placeholders of the ``expected`` templates that hold a number (and nothing else)
 _NUMERIC_FIELDS = frozenset({"n", "low", "high", "row", "got", "share", "pct"})
 _NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?"
@@ -269,60 +257,13 @@ def _fill_template(text: str, lang: str) -> str | None:
     return None
 
 
-class MessageError(LookupError):
-    """A message code that ``labels.csv`` (kind ``message``) does not hold."""
-
-
-def message(code: str, lang: str = "zh", /, **values: object) -> str:
-    """A user-facing message: the template of ``code`` (labels.csv, kind ``message``)
-    in ``lang`` filled with ``values`` by name, e.g.
-    ``message("run.records", "en", run_id="r1", path="x")`` -> ``'Records: run r1 -> x'``.
-
-    Templates come only from the package's own table and use ``str.format_map`` with a
-    plain dict, so inserted values are formatted, never evaluated.  An unknown code, or a
-    template that names a value not given, raises :class:`MessageError`.
-    """
-    template = code_label_map("message", "zh" if lang == "zh" else "en").get(code)
-    if template is None:
-        msg = f"labels.csv has no message {code!r} (add a row: message,{code},<zh>,<en>)"
-        raise MessageError(msg)
-    try:
-        text = template.format_map(values)
-    except KeyError as missing:
-        msg = f"message {code!r} needs the value {missing.args[0]!r} (given: {sorted(values)})"
-        raise MessageError(msg) from None
-    return text if lang == "zh" else _SINGULAR_AFTER_ONE.sub(_singular, text)
-
-
-#: English count nouns of the messages: "1 persons" reads "1 person"
-_PLURALS = {
-    "persons": "person",
-    "attendees": "attendee",
-    "nights": "night",
-    "days": "day",
-    "chargeable days": "chargeable day",
-    "half-days": "half-day",
-    "hours": "hour",
-    "lines": "line",
-    "projects": "project",
-    "items": "item",
-}
-_PLURAL_WORDS = "|".join(re.escape(w) for w in sorted(_PLURALS, key=len, reverse=True))
-_SINGULAR_AFTER_ONE = re.compile(rf"(?<![\d.,])\b1 ({_PLURAL_WORDS})\b")
-_LEADING_PLURAL = re.compile(rf" ({_PLURAL_WORDS})\b")
-
-
-def _singular(found: re.Match) -> str:
-    return f"1 {_PLURALS[found.group(1)]}"
-
-
 def _count_noun(literal: str, value: object) -> object:
     """``literal`` after an inserted ``value``: its leading count noun singular where the
     value is "1" (one ``str``, or a Series row by row)."""
-    found = _LEADING_PLURAL.match(literal)
+    found = LEADING_PLURAL.match(literal)
     if found is None:
         return literal
-    one = literal[: found.start(1)] + _PLURALS[found.group(1)] + literal[found.end(1) :]
+    one = literal[: found.start(1)] + PLURALS[found.group(1)] + literal[found.end(1) :]
     if isinstance(value, str):
         return one if value.strip() == "1" else literal
     is_one = value.astype(object).eq("1").to_numpy()

@@ -10,11 +10,14 @@ ten and writes the full table.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a problems table is built (not for --version)
+    import pandas as pd
 
 #: where a row came from: every loader adds these columns, and every problem names them
 LOCATION = ("source_file", "sheet", "source_row")
@@ -240,14 +243,15 @@ def located_error(
 
 def empty_problems() -> pd.DataFrame:
     """Return an empty problems table with the canonical columns (a fresh copy)."""
-    return _EMPTY_PROBLEMS.copy()
+    import pandas as pd
 
-
-_EMPTY_PROBLEMS = pd.DataFrame({c: pd.Series(dtype="object") for c in PROBLEM_COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in PROBLEM_COLUMNS})
 
 
 def make_problems(rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
     """Build a problems table from dict-like rows, filling absent fields with ''."""
+    import pandas as pd
+
     records = [{c: r.get(c, "") for c in PROBLEM_COLUMNS} for r in rows]
     if not records:
         return empty_problems()
@@ -268,7 +272,7 @@ def format_problem(row: Mapping[str, object], label: str = "") -> str:
     if row.get("sheet"):
         parts.append(f"sheet '{row['sheet']}'")
     src_row = row.get("source_row")
-    if src_row not in (None, "") and not (isinstance(src_row, float) and pd.isna(src_row)):
+    if src_row not in (None, "") and not (isinstance(src_row, float) and math.isnan(src_row)):
         parts.append(f"row {int(src_row)}")
     if label:
         parts.append(label)
@@ -318,6 +322,8 @@ def raise_all(errors: list[InputError], problems: list[pd.DataFrame], what: str)
         return
     checked = None
     if found:
+        import pandas as pd
+
         try:
             raise_if_problems(pd.concat(found, ignore_index=True), what)
         except InputError as exc:
@@ -329,6 +335,8 @@ def merge_errors(errors: list[InputError]) -> InputError:
     """One :class:`InputError` carrying the messages and problems of several."""
     if len(errors) == 1:
         return errors[0]
+    import pandas as pd
+
     parts = [
         e.problems
         if not e.problems.empty
@@ -346,7 +354,7 @@ def format_problem_zh(row: Mapping[str, object]) -> str:
     if row.get("sheet"):
         parts.append(f"工作表“{row['sheet']}”")
     src_row = row.get("source_row")
-    if src_row not in (None, "") and not (isinstance(src_row, float) and pd.isna(src_row)):
+    if src_row not in (None, "") and not (isinstance(src_row, float) and math.isnan(src_row)):
         parts.append(f"第 {int(src_row)} 行")
     if row.get("column"):
         parts.append(f"列“{row['column']}”")
