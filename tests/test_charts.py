@@ -200,6 +200,27 @@ def test_every_chart_text_fits_inside_the_figure(long_labels: dict, lang: str) -
         assert _outside_or_overlapping(fig) == [], name
 
 
+def test_a_character_the_font_lacks_draws_without_a_warning() -> None:
+    """An emoji in a district name: an empty box in the PNG, nothing on stderr."""
+    import warnings
+
+    def draw(title: str) -> bytes:
+        fig = charts.new_figure(3.0, 2.0)
+        fig.add_subplot().set_title(title)
+        return charts.to_png(fig)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = draw("青浦区\U0001f600")
+        plain = draw("青浦区")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png != plain
+    assert [str(w.message) for w in caught] == []
+    fig = charts.new_figure(3.0, 2.0)  # matplotlib itself warns: the filter is needed
+    fig.add_subplot().set_title("\U0001f600")
+    with pytest.warns(UserWarning, match="missing from font"):
+        fig.canvas.draw()
+
+
 def test_the_fit_check_can_fail() -> None:
     fig = charts.new_figure(4.0, 3.0)
     ax = fig.add_subplot()
