@@ -868,3 +868,20 @@ def test_cli_local_variant_example(tmp_path) -> None:
     # LX-01 650 x 40 x 6; LX-02 550 x 30 x (15 + 6 x 0.8); LX-03 760 x 10 x (15 + 12 + 4.2)
     assert frame["审定数"].tolist() == [156_000.00, 326_700.00, 237_120.00]
     assert frame["核减数"].tolist() == [26_000.00, 36_300.00, 62_880.00]
+
+
+def test_category_spellings_normalise_and_others_stay_as_written() -> None:
+    from costperf.review.expenditure.requests import normalise_category
+
+    got = normalise_category(
+        pd.Series(["二类", "2", "二类会议", "３", " 一类 ", "-1", "12"]), "会议"
+    )
+    assert got.tolist() == [
+        "二类会议",
+        "二类会议",
+        "二类会议",
+        "三类会议",
+        "一类会议",
+        "-1类会议",  # unknown, reported with the value as written (not '-一类会议')
+        "12类会议",
+    ]

@@ -170,9 +170,9 @@ def normalise_category(values: pd.Series, suffix: str) -> pd.Series:
 
     def one(value: object) -> str:
         text = unicodedata.normalize("NFKC", str(value)).strip().removesuffix(suffix)
-        text = "".join(_DIGITS.get(c, c) for c in text)
-        if not text.endswith("类"):
-            text += "类"
-        return text + suffix
+        core = text.removesuffix("类")
+        # one digit is a class number ('2' -> 二类); anything else stays as written, to
+        # be reported as an unknown category ('-1' is not '-一类')
+        return f"{_DIGITS.get(core, core)}类{suffix}"
 
     return map_distinct(values, one)
