@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas is imported where a problems table is built (not for --version)
@@ -243,7 +244,12 @@ def located_error(
 
 def empty_problems() -> pd.DataFrame:
     """Return an empty problems table with the canonical columns (a fresh copy)."""
-    import pandas as pd
+    return _empty_problems_template().copy()
+
+
+@cache
+def _empty_problems_template() -> pd.DataFrame:
+    import pandas as pd  # here, not at import: ``costperf --version`` needs no pandas
 
     return pd.DataFrame({c: pd.Series(dtype="object") for c in PROBLEM_COLUMNS})
 
