@@ -256,7 +256,8 @@ def test_the_png_is_the_drawn_figure_without_its_opaque_alpha() -> None:
 def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -> None:
     """The program itself draws its charts in a worker process (report.background): the
     case's report.html and the batch's summary.html are byte for byte the ones drawn in
-    process (the shared in-process run and review)."""
+    process (the shared in-process run and review). The case's charts are sent while
+    its last steps run, and found sent when the report is written."""
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("one core: the program draws its charts in process")
     out, batch = tmp_path / "out", tmp_path / "batch"
@@ -271,17 +272,25 @@ def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -
         "    sent.append(pending is not None)\n"
         "    return pending\n"
         "background.submit = counted\n"
+        "found = []\n"
+        "sent_before = background.sent\n"
+        "def looked_up(key):\n"
+        "    pending = sent_before(key)\n"
+        "    found.append(pending is not None)\n"
+        "    return pending\n"
+        "background.sent = looked_up\n"
         "background.allow()\n"
         "from costperf.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    code = main(['run', {str(SANITATION)!r}, '--out', {str(out)!r}, '--no-records'])\n"
         f"    code += main({review!r})\n"
-        "print(code, len(sent), all(sent))\n"
+        "print(code, len(sent), all(sent), sum(found))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    status, sent, all_sent = proc.stdout.split()
+    status, sent, all_sent, early = proc.stdout.split()
     assert status == "0" and int(sent) >= 8 and all_sent == "True", proc.stdout
+    assert int(early) >= 5, proc.stdout  # the case's charts were sent before the outputs
     _assert_same_bytes(out / "report.html", good_run["out"] / "report.html", proc.stderr)
     _assert_same_bytes(batch / "summary.html", reviewed["out"] / "summary.html", proc.stderr)
 

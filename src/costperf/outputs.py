@@ -184,6 +184,21 @@ def _standard_at_mix(units: pd.DataFrame, standard: pd.DataFrame, dims: list[str
     return weighted / merged.groupby("district")["output_quantity"].sum()
 
 
+#: the step of :data:`costperf.pipeline.STEPS` after which every chart of the case
+#: report has its data (:func:`send_charts`)
+CHARTS_READY_AFTER = "districts"
+
+
+def send_charts(config: CaseConfig, results: CaseResults, lang: str) -> None:
+    """Send the case report's charts to the chart worker now, while the last steps
+    (outliers, review, optimiser) run: :func:`write_outputs` then finds them sent (the
+    same arguments) instead of sending them again. Nothing without a worker."""
+    from costperf.report import background
+
+    if background.active():
+        _charts(config, results, lang)
+
+
 def _charts(config: CaseConfig, results: CaseResults, lang: str) -> list[tuple[str, bytes]]:
     dims = list(config.units.dimensions)
     unit = config.units.output_unit

@@ -458,10 +458,13 @@ def analyse(
     *,
     steps: tuple[Step, ...] = STEPS,
     on_step: Callable[[str], None] | None = None,
+    after_step: Callable[[str, CaseResults], None] | None = None,
 ) -> CaseResults:
     """Run ``steps`` on validated case data (pure: no files are read or written).
 
-    ``on_step(name)`` is called before each step (e.g. to show progress).
+    ``on_step(name)`` is called before each step (e.g. to show progress);
+    ``after_step(name, results)`` after it, with the results so far (e.g. to start
+    drawing charts whose data are complete).
     """
     results = CaseResults()
     for step in steps:
@@ -472,6 +475,8 @@ def analyse(
         except InputError as exc:
             key = step.keys.get(getattr(exc, "parameter", ""), step.config_key)
             raise relocate(config, key, exc) from exc
+        if after_step is not None:
+            after_step(step.name, results)
     return results
 
 

@@ -6,9 +6,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from costperf.commands._tables import lang_argument
 from costperf.errors import InputError
+
+if TYPE_CHECKING:
+    from costperf.pipeline import CaseResults
 
 PROBLEMS_FILE = "problems.csv"  # written to --out by the CLI when input is rejected
 
@@ -36,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from costperf.case import load_case
-    from costperf.outputs import write_outputs
+    from costperf.outputs import CHARTS_READY_AFTER, send_charts, write_outputs
     from costperf.pipeline import STEPS, analyse, load_case_data
     from costperf.progress import progress
 
@@ -57,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
         bar.describe(message("progress.reading_case", args.lang))
         data = load_case_data(config)
         with charts_beside():  # the files read: a worker may draw the charts
-            results = analyse(config, data, on_step=bar.step)
+
+            def charts_early(name: str, results: CaseResults) -> None:
+                if name == CHARTS_READY_AFTER:  # drawn beside the last steps
+                    send_charts(config, results, args.lang)
+
+            results = analyse(config, data, on_step=bar.step, after_step=charts_early)
             bar.step("writing")
             summary = write_outputs(
                 config,

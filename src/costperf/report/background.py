@@ -62,6 +62,7 @@ def charts_beside() -> Iterator[None]:
         return
     _POOL = pool
     _SENT.clear()
+    _BY_KEY.clear()
     try:
         yield
     except BaseException:  # a failed or interrupted run does not wait for its charts
@@ -74,10 +75,23 @@ def charts_beside() -> Iterator[None]:
     else:
         pool.shutdown(wait=True)
     _SENT.clear()
+    _BY_KEY.clear()
 
 
-#: the charts sent to the worker of the current :func:`charts_beside`
+#: the charts sent to the worker of the current :func:`charts_beside`, and those of them
+#: whose arguments have a fingerprint (:func:`costperf.report.charts._args_key`) by it
 _SENT: list[Future] = []
+_BY_KEY: dict[str, PendingChart] = {}
+
+
+def active() -> bool:
+    """A worker draws the charts (within :func:`charts_beside`, when it could start)."""
+    return _POOL is not None
+
+
+def sent(key: str | None) -> PendingChart | None:
+    """The chart already sent with these arguments (sent early: see ``costperf run``)."""
+    return None if key is None else _BY_KEY.get(key)
 
 
 def _stop(pool) -> None:  # noqa: ANN001 - a ProcessPoolExecutor
@@ -102,8 +116,11 @@ class PendingChart:
             return self._draw_here()
 
 
-def submit(render: Callable[..., bytes], args: tuple, kwargs: dict) -> PendingChart | None:
-    """Send one chart to the worker; None when there is none (the caller draws it)."""
+def submit(
+    render: Callable[..., bytes], args: tuple, kwargs: dict, key: str | None = None
+) -> PendingChart | None:
+    """Send one chart to the worker; None when there is none (the caller draws it).
+    ``key`` (the fingerprint of its arguments) lets a later call find it: :func:`sent`."""
     pool = _POOL
     if pool is None:
         return None
@@ -114,7 +131,10 @@ def submit(render: Callable[..., bytes], args: tuple, kwargs: dict) -> PendingCh
     except (BrokenProcessPool, RuntimeError):  # a dead or shut-down pool: draw here
         return None
     _SENT.append(future)
-    return PendingChart(future, lambda: render.figure_png(*args, **kwargs))
+    pending = PendingChart(future, lambda: render.figure_png(*args, **kwargs))
+    if key is not None:
+        _BY_KEY[key] = pending
+    return pending
 
 
 def png_bytes(png: bytes | PendingChart) -> bytes:

@@ -159,9 +159,11 @@ def chart(draw: Callable[..., object]) -> Callable[..., bytes]:
 
     @functools.wraps(draw)
     def render(*args: object, **kwargs: object) -> bytes:
-        pending = background.submit(render, args, kwargs)  # a worker draws it, if any
-        if pending is not None:
-            return pending
+        if background.active():  # a worker draws it (or drew it: sent early, same args)
+            key = _args_key(draw, args, kwargs)
+            pending = background.sent(key) or background.submit(render, args, kwargs, key)
+            if pending is not None:
+                return pending
         key = _memo_key(draw, args, kwargs)
         if key is None:
             return to_png(draw(*args, **kwargs))
@@ -185,9 +187,18 @@ def _memo_key(draw: Callable[..., object], args: tuple, kwargs: dict) -> str | N
     use_cjk_font()  # the settings every chart draws with, before they are read
     import matplotlib
 
-    digest = hashlib.sha256(f"{draw.__module__}.{draw.__qualname__}".encode())
-    digest.update(matplotlib.__version__.encode())
+    digest = hashlib.sha256(matplotlib.__version__.encode())
     digest.update(repr(sorted(matplotlib.rcParams.items())).encode())
+    return _args_key(draw, args, kwargs, digest)
+
+
+def _args_key(
+    draw: Callable[..., object], args: tuple, kwargs: dict, digest: hashlib._Hash | None = None
+) -> str | None:
+    """SHA-256 of the chart and its arguments (and what ``digest`` holds already), with
+    no matplotlib imported; None when an argument is of a kind not fingerprinted here."""
+    digest = digest or hashlib.sha256()
+    digest.update(f"{draw.__module__}.{draw.__qualname__}".encode())
     items = [*args, *(x for k in sorted(kwargs) for x in (k, kwargs[k]))]
     return digest.hexdigest() if all(_fingerprint(v, digest) for v in items) else None
 
