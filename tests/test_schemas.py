@@ -336,11 +336,38 @@ def test_a_number_beyond_the_largest_magnitude_is_a_located_problem() -> None:
 def test_dates_outside_the_years_are_not_dates() -> None:
     """Found by fuzzing: a date cell "-1" parsed as the year -1 (a coarser resolution than
     nanoseconds), and the review's date arithmetic then failed."""
-    from costperf.feedback.inputs import parse_dates as checkpoints
-    from costperf.review.expenditure.requests import parse_dates
+    from costperf.schemas import parse_dates
 
     cells = pd.Series(["-1", "2024-06-29", "0001-01-01", "9999-12-31", None, "2024年6月1日"])
     got = parse_dates(cells)
     assert got.dtype == "datetime64[ns]"
     assert got.isna().tolist() == [True, False, True, True, True, False]
-    assert checkpoints(cells).isna().tolist() == [True, False, True, True, True, False]
+
+
+def test_one_date_parser_reads_what_users_write_and_nothing_else() -> None:
+    """The review's lines, travel end dates and monitoring checkpoints share it."""
+    import datetime
+
+    from costperf.schemas import parse_dates
+
+    ok = {
+        "2027-03-01": "2027-03-01",
+        "2027/3/1": "2027-03-01",  # year first: never 3 January
+        "2027.3.1": "2027-03-01",
+        "2027年3月1日": "2027-03-01",
+        " ２０２７年３月１日 ": "2027-03-01",  # full-width digits
+        "20270301": "2027-03-01",
+        "2027-03-01 00:00:00": "2027-03-01",
+        "2027-03-01 14:30": "2027-03-01",
+        datetime.datetime(2027, 3, 1, 9, 15): "2027-03-01",
+        datetime.date(2027, 3, 1): "2027-03-01",
+        pd.Timestamp("2027-03-01"): "2027-03-01",
+    }
+    bad = ["2027-02-30", "2027-13-01", "1/3/2027", "March 1, 2027", "2027-03", "46082", "", "x"]
+    cells = pd.Series([*ok, *bad, None, np.nan], dtype=object)
+    got = parse_dates(cells)
+    assert got.dtype == "datetime64[ns]"
+    assert got.iloc[: len(ok)].dt.strftime("%Y-%m-%d").tolist() == list(ok.values())
+    assert got.iloc[len(ok) :].isna().all()
+    typed = parse_dates(pd.Series(pd.to_datetime(["2027-03-01 10:00", None])))
+    assert typed.iloc[0] == pd.Timestamp("2027-03-01") and pd.isna(typed.iloc[1])

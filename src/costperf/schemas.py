@@ -8,6 +8,7 @@ Problems name the column as the user wrote it (the original header is kept in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -404,6 +405,50 @@ def within_years(dates: pd.Series) -> pd.Series:
     years = dates.dt.year
     kept = dates.where(years.between(*YEARS))
     return kept.astype("datetime64[ns]")
+
+
+#: a date as users write it: 2027-03-01, 2027/3/1, 2027.3.1, 2027年3月1日 or 20270301,
+#: with a time of day that is dropped (a date-time cell from Excel: 2027-03-01 00:00:00)
+_DATE_TEXT = re.compile(
+    r"(?P<y>\d{4})(?:\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"|(?P<m8>\d{2})(?P<d8>\d{2}))"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """The dates of cells, ``datetime64[ns]`` (NaT where a cell holds no date).
+
+    Text as :data:`_DATE_TEXT` (year first: 2027/3/1 is never read as 3 January),
+    ``datetime``/``date`` cells (Excel's), and nothing else: no month names, no day-first
+    forms, no impossible days (2027-02-30) and no year outside :data:`YEARS`. Each
+    distinct cell is parsed once.
+    """
+    import datetime
+    import unicodedata
+
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return within_years(values.dt.tz_localize(None) if values.dt.tz else values).dt.normalize()
+
+    def one(cell: object) -> pd.Timestamp:
+        if isinstance(cell, datetime.date):  # datetime too, and pandas' Timestamp
+            year, month, day = cell.year, cell.month, cell.day
+        else:
+            found = _DATE_TEXT.fullmatch(unicodedata.normalize("NFKC", str(cell)).strip())
+            if found is None:
+                return pd.NaT
+            year = int(found["y"])
+            month, day = int(found["m"] or found["m8"]), int(found["d"] or found["d8"])
+        if not YEARS[0] <= year <= YEARS[1]:
+            return pd.NaT
+        try:
+            return pd.Timestamp(year=year, month=month, day=day)
+        except ValueError:  # 2027-02-30, month 13
+            return pd.NaT
+
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    parsed = pd.DatetimeIndex([*(one(u) for u in uniques), pd.NaT], dtype="datetime64[ns]")
+    return pd.Series(parsed[codes], index=values.index, name=values.name)
 
 
 def check_years(

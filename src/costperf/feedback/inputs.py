@@ -11,7 +11,7 @@ import pandas as pd
 
 from costperf.errors import Check
 from costperf.feedback.policies import EvaluationPolicy
-from costperf.schemas import Schema, concat_problems, row_problems, within_years
+from costperf.schemas import Schema, concat_problems, parse_dates, row_problems
 
 MONITORING = Schema(
     "monitoring",
@@ -30,17 +30,6 @@ EVALUATIONS = Schema(
     minimum={"score": 0.0, "target_attainment": 0.0},
     nullable=("evaluation_kind", "kind", "target_attainment", "note", "project_name", "department"),
 )
-
-
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Dates from cells: ISO text, 2026/6/30, 2026年6月30日, Excel dates (NaT if not one)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return within_years(values.dt.normalize())
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-    text = text.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
-    text = text.str.replace(r"\s+00:00:00$", "", regex=True)
-    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    return within_years(parsed.where(text.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}")))
 
 
 def check_monitoring(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -17,7 +17,7 @@ import pandas as pd
 from costperf.columns import label
 from costperf.review.batch.routing import econ_kinds
 from costperf.review.expenditure.lookup import map_distinct
-from costperf.schemas import concat_problems, row_problems, within_years
+from costperf.schemas import concat_problems, parse_dates, row_problems
 
 KINDS = ("meeting", "training", "travel", "equipment")
 
@@ -62,14 +62,6 @@ def fact_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str:
         if name in frame.columns:
             return name
     return label(names[0])
-
-
-def parse_dates(values: pd.Series) -> pd.Series:
-    text = values.astype(object).where(values.notna(), None)
-    text = map_distinct(
-        text, lambda v: str(v).replace("年", "-").replace("月", "-").replace("日", "").strip()
-    )
-    return within_years(pd.to_datetime(text, errors="coerce", format="mixed").dt.normalize())
 
 
 def normalise_kinds(values: pd.Series, econ_codes: pd.Series | None = None) -> pd.Series:

@@ -36,11 +36,10 @@ from costperf.review.expenditure.lookup import (
 from costperf.review.expenditure.requests import (
     fact_column,
     first_present,
-    parse_dates,
     require_facts,
 )
 from costperf.review.registry import ReviewRule, register
-from costperf.schemas import concat_problems, row_problems
+from costperf.schemas import concat_problems, parse_dates, row_problems
 from costperf.standards import StandardSet
 from costperf.standards.lookup import OK
 
