@@ -152,6 +152,28 @@ def test_a_value_outside_a_closed_list_is_bad_input(line: dict, match: str) -> N
         review_book(book, on=ON)
 
 
+def test_a_trip_whose_days_nights_and_dates_disagree_is_bad_input() -> None:
+    """Found by an independent audit: 5 days from 04-01 to 04-03 was capped at 2 nights
+    and 5 days of meals. The trip's facts must agree: each problem located, all at once."""
+    trip = {"project_id": "T", "expense_kind": "差旅", "city": "北京", "requested": 5_000}
+    trip |= {"staff_level": "其他人员", "date": "2027-04-01"}
+    lines = [
+        {**trip, "line_no": 1, "end_date": "2027-04-03", "days": 5},  # 3 calendar days
+        {**trip, "line_no": 2, "days": 0},
+        {**trip, "line_no": 3, "days": 2, "nights": 3},
+        {**trip, "line_no": 4, "end_date": "2027-04-03", "days": 3, "nights": 2},  # agrees
+    ]
+    book = make_book([{"project_id": "T", "department": "D"}], lines, targets_for("T"))
+    with pytest.raises(InputError) as raised:
+        review_book(book, on=ON)
+    problems = raised.value.problems
+    assert problems[["source_row", "column", "check"]].values.tolist() == [
+        [1, "days", "inconsistent"],
+        [2, "days", "below_minimum"],
+        [3, "nights", "inconsistent"],
+    ]
+
+
 def test_target_category_outside_the_list_is_located() -> None:
     with pytest.raises(InputError, match="row 1, column 'category'.*产出-数量"):
         make_book(
@@ -292,6 +314,131 @@ def test_unit_cost_cap_after_the_line_rules_cut_pro_rata(case_standards) -> None
     basis = "hw-uc/一级/unit_cost@1 (一级) 16.49 元/m2 x output target 1,000 m2 = 16,490 yuan"
     assert basis in lines.loc[0, "reason_en"]
     assert not lines["manual_review"].any()  # covered by the project's standard
+
+
+def _unit_cost_book(area: float):
+    projects = [
+        {"project_id": pid, "department": "绿化", "class_of_matter": "环卫保洁", "road_grade": g}
+        for pid, g in (("S1", "一级"), ("S4", "四级"))
+    ]
+    lines = [
+        {"project_id": pid, "line_no": 1, "econ_code": "30227", "requested": 900_000}
+        for pid in ("S1", "S4")
+    ]
+    return make_book(projects, lines, targets_for("S1", "S4", area=area))
+
+
+def test_unit_cost_cap_is_rounded_half_up_to_the_fen(case_standards) -> None:
+    """Found by an independent audit: 7.85 x 10,000.5 = 78,503.925 is 78,503.93 (numpy's
+    round of the float 78503.92499999999 gave .92), 16.49 x 10,000.5 = 164,908.245 is
+    164,908.25."""
+    result = review_book(_unit_cost_book(10_000.5), case_standards, on=ON)
+    projects = result.projects.set_index("project_id")
+    assert projects.loc["S4", "project_cap"] == 78_503.93
+    assert projects.loc["S1", "project_cap"] == 164_908.25
+    assert projects["approved"].tolist() == projects["project_cap"].tolist()
+    assert result.totals["approved"] == round(78_503.93 + 164_908.25, 2)
+
+
+def test_a_standard_value_is_applied_as_published(tmp_path) -> None:
+    """A sealed table holding 16.485 and 7.845: the review applies 16.49 and 7.85 (0.01
+    yuan, half-up, as the README says), and its reason quotes the value it used."""
+    import shutil
+
+    from costperf.commands.review import read_standard_folders
+    from costperf.standards.tables import seal_table
+
+    folder = tmp_path / "standards"
+    shutil.copytree(CASE_STANDARDS, folder)
+    values = folder / "hw-uc-v1.csv"
+    text = values.read_text(encoding="utf-8-sig")
+    values.write_text(text.replace(",16.49,", ",16.485,").replace(",7.85,", ",7.845,"))
+    header = folder / "hw-uc-v1.toml"
+    lines = header.read_text(encoding="utf-8").splitlines()
+    lines = [
+        'status = "draft"' if line.startswith("status") else line
+        for line in lines
+        if not line.startswith("content_hash")
+    ]
+    header.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    seal_table(header)
+    result = review_book(_unit_cost_book(10_000), read_standard_folders([folder]), on=ON)
+    projects = result.projects.set_index("project_id")
+    assert (
+        projects.loc["S1", "project_cap"] == 164_900 and projects.loc["S4", "project_cap"] == 78_500
+    )
+    reasons = result.lines.set_index("project_id")["reason_zh"]
+    assert "16.49 元/m2 × 产出目标 10,000 m2 = 164,900 元" in reasons["S1"]
+    assert "7.85 元/m2 × 产出目标 10,000 m2 = 78,500 元" in reasons["S4"]
+
+
+def test_amounts_below_a_fen_are_rounded_half_up_once() -> None:
+    """10.005 and 20.005 are 10.01 and 20.01 (the float 20.005 is 20.00499..., which
+    numpy's round made 20.00), and the line and project amounts agree."""
+    book = make_book(
+        [{"project_id": "P", "department": "财政"}],
+        [
+            {"project_id": "P", "line_no": 1, "econ_code": "30201", "requested": 10.005},
+            {"project_id": "P", "line_no": 2, "econ_code": "30201", "requested": 20.005},
+            {
+                "project_id": "P",
+                "line_no": 3,
+                "econ_code": "30201",
+                "quantity": 3,
+                "unit_price": 0.335,
+            },
+        ],
+        targets_for("P"),
+    )
+    result = review_book(book, on=ON)
+    lines = result.lines
+    assert lines["requested"].tolist() == [10.01, 20.01, 1.01]
+    assert lines["line_approved"].tolist() == lines["requested"].tolist()
+    assert lines["approved"].tolist() == lines["requested"].tolist()
+    assert result.projects["requested"].tolist() == [31.03]
+
+
+def _desktops(*lines: dict) -> list[dict]:
+    base = {"project_id": "Q", "expense_kind": "办公设备", "equipment_item": "台式计算机"}
+    base |= {"unit_price": 5_000, "date": ON}
+    return [
+        {**base, "line_no": k, "requested": 5_000 * line["quantity"], **line}
+        for k, line in enumerate(lines, start=1)
+    ]
+
+
+def test_a_purchase_split_into_lines_shares_the_quantity_cap() -> None:
+    """Found by an independent audit: 10 staff and 5 desktops held leave room for 5; two
+    lines of 5 and 4 got 9. The project's lines for one item share the room, in order."""
+    book = make_book(
+        [{"project_id": "Q", "department": "财政"}],
+        _desktops(
+            {"quantity": 5, "staff_count": 10, "existing_quantity": 5},
+            {"quantity": 4, "staff_count": 10, "existing_quantity": 5},
+            {"quantity": 1, "staff_count": 12, "existing_quantity": 5},  # another cap: alone
+        ),
+        targets_for("Q"),
+    )
+    lines = review_book(book, on=ON).lines.set_index("line_no")
+    assert lines["approved_quantity"].tolist() == [5, 0, 1]
+    assert lines["approved"].tolist() == [25_000, 0, 5_000]
+    assert "本项目前面各行已配置 5，可配置 0（申报 4）" in lines.loc[2, "reason_zh"]
+    assert "5 allowed on the project's earlier lines, allowed 0 (of 4)" in lines.loc[2, "reason_en"]
+    assert "前面各行" not in lines.loc[1, "reason_zh"] + lines.loc[3, "reason_zh"]
+
+
+def test_a_replacement_frees_no_more_units_than_are_held() -> None:
+    """Cap 3 (3 staff), 3 held, 5 replaced (8 years old): 3 units, not 5."""
+    book = make_book(
+        [{"project_id": "Q", "department": "财政"}],
+        _desktops(
+            {"quantity": 5, "staff_count": 3, "existing_quantity": 3, "replaced_age_years": 8}
+        ),
+        targets_for("Q"),
+    )
+    line = review_book(book, on=ON).lines.iloc[0]
+    assert line["approved_quantity"] == 3 and line["approved"] == 15_000
+    assert "更新后保有 0，可配置 3（申报 5）" in line["reason_zh"]
 
 
 def test_unit_cost_without_a_target_in_its_unit_is_flagged_not_capped(case_standards) -> None:

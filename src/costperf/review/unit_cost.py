@@ -19,6 +19,7 @@ from costperf.columns import message, message_column
 from costperf.errors import ParameterError
 from costperf.params import ReviewParams
 from costperf.review.registry import ReviewRule, register
+from costperf.standards.derive.table import round_half_up_values
 
 DECISIONS_ZH = {"approve": "通过", "reduce": "核减", "reject": "不予安排"}
 
@@ -157,7 +158,7 @@ def review_projects(
     factor = pd.Series(1.0, index=frame.index)
     if adjustment is not None:
         factor = pd.Series(np.asarray(adjustment, dtype=float), index=frame.index).fillna(1.0)
-    approvable = (value * output * factor * (1.0 + tolerance)).round(2)
+    approvable = round_half_up_values(value * output * factor * (1.0 + tolerance))
     no_output = output.isna() | (output <= 0)
     no_standard = ~no_output & value.isna()
     over = ~no_output & ~no_standard & (requested > approvable)
@@ -499,7 +500,9 @@ def cap_unit_cost(
         output = output.groupby("project_id", sort=False)["value"].sum(min_count=1)
         output = output.reindex(found.index)
         ok = found["lookup_status"].eq(OK)
-        cap = (found["value"] * output).round(2).where(ok)
+        # the value as published (0.01 yuan, half-up), and the cap to the fen, half-up
+        published = round_half_up_values(found["value"])
+        cap = round_half_up_values(published * output).where(ok)
         verdict = pd.DataFrame(index=found.index)
         verdict["cap"] = cap
         verdict["reject"] = False
@@ -515,7 +518,7 @@ def cap_unit_cost(
         values = {
             "class_of_matter": str(class_of_matter),
             "standard": standard_ref,
-            "value": format_amounts(found["value"]),
+            "value": format_amounts(published),
             "unit": found["unit"].astype(str),
             "output": format_amounts(output),
             "output_unit": shown_unit,

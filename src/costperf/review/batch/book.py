@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.schemas import concat_problems, row_problems, table_problem
+from costperf.standards.derive.table import round_half_up_values
 
 #: performance-target categories (指标类别), zh -> code; codes are accepted as well
 TARGET_CATEGORIES = {
@@ -179,7 +180,7 @@ def _amounts(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         given = given.where(given.notna(), lines["amount"])
     quantity = lines["quantity"] if "quantity" in lines else nan
     price = lines["unit_price"] if "unit_price" in lines else nan
-    product = (quantity * price).round(2)
+    product = round_half_up_values(quantity * price)
     # an equipment line may leave the amount to quantity x unit price; others need it
     missing = given.isna() & product.isna()
     column = "requested" if "requested" in lines else "amount" if "amount" in lines else "requested"
@@ -198,5 +199,6 @@ def _amounts(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     problems.append(row_problems(lines, differ, column, expected, "amount_mismatch"))
     out = lines.copy()
     out.attrs = dict(lines.attrs)
-    out["requested"] = given.where(given.notna(), product)
+    # to the fen, half-up on the amount as written (20.005 -> 20.01, not 20.00)
+    out["requested"] = round_half_up_values(given.where(given.notna(), product))
     return out, concat_problems(problems)

@@ -211,9 +211,6 @@ def _review_equipment(
         sub["replaced_age_years"] if "replaced_age_years" in sub else pd.Series(np.nan, index=rows)
     )
     replacing = age.notna()
-    held_after = existing.fillna(0.0).where(~replacing, existing.fillna(quantity) - quantity)
-    room = (qty_cap - held_after).clip(lower=0)
-    allowed = quantity.where(~capped, np.minimum(quantity, room))
 
     # minimum service years before a replacement
     years = lookup_distinct(
@@ -230,7 +227,10 @@ def _review_equipment(
         else pd.Series(False, index=rows)
     ).astype(bool)
     too_young = replacing & (age < years["value"]) & ~damaged
-    allowed = allowed.where(~too_young, 0.0)
+    held_after, _, earlier, allowed = _units_allowed(  # a rejected replacement takes no room
+        sub, item, quantity.where(~too_young, 0.0), qty_cap, existing, replacing & ~too_young
+    )
+    allowed = quantity.where(~capped, allowed).where(~too_young, 0.0)
 
     unit_used = np.minimum(price, price_cap)
     cap = (allowed * price_cap).where(~is_table, room_cap)
@@ -279,9 +279,46 @@ def _review_equipment(
         years["value"],
         too_young,
         replacing,
+        earlier.where(capped, 0.0),
     )
     out["basis_zh"], out["basis_en"] = zh, en
     return out, concat_problems(problems)
+
+
+def _units_allowed(
+    sub: pd.DataFrame,
+    item: pd.Series,
+    quantity: pd.Series,
+    cap: pd.Series,
+    existing: pd.Series,
+    replacing: pd.Series,
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Units within the quantity cap, shared by the lines of one project for one item.
+
+    The cap bounds what the unit holds, so lines of a project that buy the same item
+    under the same cap and holdings share its room, in line order: a purchase split
+    into lines gets no more than one line would. A replacement frees the units it
+    replaces, but never more than are held (replacing 5 of 3 frees 3).
+
+    Returns ``(held after the replacements, room under the cap, units allowed on
+    earlier lines of the group, units allowed)``, one row per line.
+    """
+    owner = next((c for c in ("project_id", "request_id") if c in sub), None)
+    group = (
+        sub[owner].astype(str)
+        if owner is not None
+        else pd.Series(np.arange(len(sub)).astype(str), index=sub.index)
+    )
+    key = [group, item, cap.fillna(-1.0), existing.fillna(-1.0)]  # the same cap, the same holdings
+    held = existing.fillna(quantity.where(replacing, 0.0))  # a replacement replaces held units
+    freed = quantity.where(replacing, 0.0)
+    held_before = held.groupby(key, sort=False).transform("max")
+    held_after = (held_before - freed.groupby(key, sort=False).transform("sum")).clip(lower=0)
+    room = (cap - held_after).clip(lower=0)
+    wanted = quantity.fillna(0.0).groupby(key, sort=False).cumsum()
+    upto = np.minimum(room, wanted)
+    earlier = np.minimum(room, wanted - quantity.fillna(0.0))
+    return held_after, room, earlier, np.minimum(quantity, upto - earlier)
 
 
 def _item_labels(standards: StandardSet, table: str) -> list[str]:
@@ -399,13 +436,16 @@ def _equipment_texts(
     min_years: pd.Series,
     too_young: pd.Series,
     replacing: pd.Series,
+    earlier: pd.Series,
 ) -> tuple[pd.Series, pd.Series]:
-    """The basis of each equipment line, in zh and en (vectorised)."""
+    """The basis of each equipment line, in zh and en (vectorised); ``earlier``: units
+    of the same cap allowed on the project's earlier lines."""
     f = format_amounts
     index = item.index
     used = f(np.minimum(price, price_cap))
     age_text, min_years_text, room_cap_text = f(age), f(min_years), f(room_cap)
     cap_text, held_text, allowed_text, quantity_text = f(cap), f(held), f(allowed), f(quantity)
+    shared, earlier_text = earlier.fillna(0) > 0, f(earlier)
     price_text, price_cap_text = f(price), f(price_cap)
     has_cap, is_table = cap.notna(), room_cap.notna()
     texts = []
@@ -427,16 +467,13 @@ def _equipment_texts(
             ),
             index=index,
         )
-        quantity_part = message_column(
-            "reason.equipment.quantity",
-            lang,
-            index,
-            cap=cap_text,
-            kept=kept,
-            held=held_text,
-            allowed=allowed_text,
-            quantity=quantity_text,
-        ).where(has_cap, "")
+        figures = {"cap": cap_text, "kept": kept, "held": held_text, "allowed": allowed_text}
+        figures["quantity"] = quantity_text
+        alone = message_column("reason.equipment.quantity", lang, index, **figures)
+        together = message_column(
+            "reason.equipment.quantity_shared", lang, index, **figures, earlier=earlier_text
+        )
+        quantity_part = alone.where(~shared, together).where(has_cap, "")
         plain = message_column(
             "reason.equipment.price",
             lang,

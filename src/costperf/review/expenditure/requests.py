@@ -18,6 +18,7 @@ from costperf.columns import label
 from costperf.review.batch.routing import econ_kinds
 from costperf.review.expenditure.lookup import map_distinct
 from costperf.schemas import concat_problems, parse_dates, row_problems
+from costperf.standards.derive.table import round_half_up_values
 
 KINDS = ("meeting", "training", "travel", "equipment")
 
@@ -111,7 +112,8 @@ def prepare_requests(req: pd.DataFrame, *, on: object = None) -> tuple[pd.DataFr
         )
     )
     work["date"] = dates.where(given.notna(), default)
-    work["requested"] = pd.to_numeric(first_present(req, ("requested", "amount")), errors="coerce")
+    given = pd.to_numeric(first_present(req, ("requested", "amount")), errors="coerce")
+    work["requested"] = round_half_up_values(given)  # to the fen: 20.005 -> 20.01
     derivable = work["kind"].eq("equipment") & first_present(req, ("quantity",)).notna()
     derivable &= first_present(req, ("unit_price",)).notna()
     missing = work["requested"].isna() & ~derivable

@@ -88,13 +88,44 @@ def _review_travel(
     missing.loc[missing_level.index] |= missing_level
     start = work.loc[rows, "date"]
     end = parse_dates(sub["end_date"]) if "end_date" in sub else pd.Series(pd.NaT, index=rows)
-    days = first_present(sub, ("travel_days", "days")).astype(float)
+    given_days = first_present(sub, ("travel_days", "days")).astype(float)
     span = (end - start).dt.days
-    days = days.where(days.notna(), span + 1)
+    days = given_days.where(given_days.notna(), span + 1)
     bad_end = pd.Series(False, index=req.index)
     bad_end.loc[rows] = end.notna() & (span < 0)
     problems.append(
         row_problems(req, bad_end, "end_date", "a date on or after the start date", "bad_date")
+    )
+    # the days and the dates must tell the same trip: 5 days from 04-01 to 04-03 is not one
+    days_column = fact_column(req, ("travel_days", "days"))
+    clash = pd.Series(False, index=req.index)
+    clash.loc[rows] = given_days.notna() & (span >= 0) & given_days.ne(span + 1)
+    problems.append(
+        row_problems(
+            req,
+            clash,
+            days_column,
+            "出差天数 = the calendar days from the date to the end date (结束日期), both "
+            "counted (or leave one of them blank)",
+            "inconsistent",
+        )
+    )
+    no_day = pd.Series(False, index=req.index)
+    no_day.loc[rows] = given_days.notna() & (given_days < 1)
+    problems.append(
+        row_problems(req, no_day, days_column, "at least 1 travel day", "below_minimum")
+    )
+    given_nights = sub["nights"].astype(float) if "nights" in sub else pd.Series(np.nan, index=rows)
+    too_many = pd.Series(False, index=req.index)
+    too_many.loc[rows] = given_nights.notna() & days.notna() & (given_nights > days)
+    problems.append(
+        row_problems(
+            req,
+            too_many,
+            "nights",
+            "at most as many nights (住宿天数) as travel days (出差天数)",
+            "inconsistent",
+        )
     )
     no_days = pd.Series(False, index=req.index)
     no_days.loc[rows] = days.isna() & ~intercity
@@ -114,7 +145,8 @@ def _review_travel(
     problems.append(
         row_problems(req, fractional, "nights", "a whole number of nights", "not_whole")
     )
-    ok_rows = ~(missing | no_days.loc[rows] | bad_end.loc[rows] | fractional.loc[rows])
+    bad = no_days | bad_end | fractional | clash | no_day | too_many
+    ok_rows = ~(missing | bad.loc[rows])
     rows = rows[ok_rows.to_numpy()]
     sub, start, days, nights = sub.loc[rows], start.loc[rows], days.loc[rows], nights.loc[rows]
     part, requested = part.loc[rows], work.loc[rows, "requested"]
