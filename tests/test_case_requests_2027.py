@@ -11,6 +11,7 @@ import re
 import shutil
 import sqlite3
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -254,6 +255,12 @@ def test_same_batch_again_records_nothing_and_english_csv(tmp_path, capsys) -> N
         "reason_zh",
         "reason_en",
     } <= set(head)
+    titles = {  # the title row of each sheet, in the language of the batch
+        lang: [ws["A1"].value for ws in openpyxl.load_workbook(tmp_path / d / "review.xlsx")]
+        for lang, d in (("zh", "a"), ("en", "b"))
+    }
+    assert titles["en"][0] == "Budget review results — Summary"
+    assert titles["zh"][0].startswith("预算评审结果 — ")
     bad = tmp_path / "book"
     shutil.copytree(BOOK, bad)
     set_cell(bad / "targets.csv", 5, "指标类别", "产出")
@@ -472,3 +479,18 @@ def test_records_list_shows_words_and_blanks(reviewed, capsys) -> None:
     assert main(runs) == 0
     shown = capsys.readouterr().out
     assert '{"totals": {"projects": 275, "lines":...' in shown and "sha256:e19" not in shown
+
+
+def test_a_good_batch_removes_the_problems_table_of_an_earlier_failed_one(tmp_path) -> None:
+    """Found by an independent audit: problems.csv of a rejected batch stayed in --out
+    beside the outputs of the corrected batch."""
+    requests, out = tmp_path / "requests.csv", tmp_path / "out"
+    shutil.copy(CASES / "expenditure-requests" / "requests.csv", requests)
+    original = requests.read_bytes()
+    set_cell(requests, 2, "申报数", "abc")
+    args = ["review", str(requests), "--date", "2024-03-01", "--out", str(out)]
+    assert main(args) == 2
+    assert (out / "problems.csv").exists()
+    requests.write_bytes(original)  # the user fixes the cell
+    assert main(args) == 0
+    assert not (out / "problems.csv").exists() and (out / "review.xlsx").exists()

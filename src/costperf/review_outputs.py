@@ -96,10 +96,16 @@ def write_review_outputs(
     parameters: Mapping[str, object],
     records_path: Path | None,
     lang: str = "zh",
-    title: str = "预算评审结果",
+    title: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> dict:
-    """Write every output of a batch; return the summary dictionary (with the batch id)."""
+    """Write every output of a batch; return the summary dictionary (with the batch id).
+
+    ``title`` heads the workbook and the summary page (default: 预算评审结果 in ``lang``).
+    """
+    from costperf.columns import message
+
+    title = title or message("review.batch_title", lang)
     step = on_step or (lambda name: None)
     inputs = file_hashes(list(book.sources))
     stds = standards_fingerprint(standards)

@@ -233,6 +233,10 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.output is not None:
             _write_lines(result, args)
+    if args.out is not None:  # the problems of an earlier failed batch no longer hold
+        from costperf.commands.run import remove_stale_problems
+
+        remove_stale_problems(args.out, args.lang)
     _print(result, summary, args)
     return 0
 
