@@ -70,7 +70,11 @@ def test_every_level_has_its_rules_in_order() -> None:
     levels = {name: rule.level for name, rule in review_rules().items()}
     assert set(levels.values()) == set(LEVELS)
     assert [n for n, lv in levels.items() if lv == "project"] == ["unit_cost", "target_gate"]
-    assert {n for n, lv in levels.items() if lv == "check"} == {"no_standard", "duplicates"}
+    assert {n for n, lv in levels.items() if lv == "check"} == {
+        "no_standard",
+        "duplicates",
+        "standard_mismatch",
+    }
     assert review_rules("line")["travel"].open_dims == ("city",)
 
 
@@ -172,6 +176,37 @@ def test_a_trip_whose_days_nights_and_dates_disagree_is_bad_input() -> None:
         [2, "days", "below_minimum"],
         [3, "nights", "inconsistent"],
     ]
+
+
+def test_a_named_standard_its_facts_do_not_select_is_flagged() -> None:
+    """Found by an independent audit: a line naming meeting-fee/二类会议/total with 会议类别
+    三类 was reviewed as 三类 and the standard id replaced without a word."""
+    meeting = {"project_id": "M", "expense_kind": "会议", "persons": 10, "days": 1}
+    meeting |= {"requested": 7_000, "date": "2027-04-01"}
+    lines = [
+        {
+            **meeting,
+            "line_no": 1,
+            "meeting_category": "三类",
+            "standard_id": "meeting-fee/二类会议/total",
+        },
+        {
+            **meeting,
+            "line_no": 2,
+            "meeting_category": "二类",
+            "standard_id": "meeting-fee/二类会议/total",
+        },
+        {**meeting, "line_no": 3, "meeting_category": "三类", "standard_id": "meeting-fee"},
+    ]
+    book = make_book([{"project_id": "M", "department": "D"}], lines, targets_for("M"))
+    out = review_book(book, on=ON).lines.set_index("line_no")
+    assert out["manual_review"].tolist() == [True, False, False]
+    assert out.loc[1, "standard_id"] == "meeting-fee/三类会议/total"
+    assert out.loc[1, "approved"] == 5_500  # 550 x 10 x 1: reviewed by its facts
+    assert out.loc[1, "manual_review_reason_zh"] == (
+        "所列适用标准 meeting-fee/二类会议/total 与按明细事实适用的标准 "
+        "meeting-fee/三类会议/total 不一致，已按后者审核，需人工复核"
+    )
 
 
 def test_target_category_outside_the_list_is_located() -> None:

@@ -6,6 +6,8 @@
   outside the lodging table).
 * **Duplicates**: a line with the same project, item (明细名称) and requested amount as
   an earlier line is flagged, naming the first one.
+* **A named standard its facts do not select**: a line naming ``meeting-fee/二类会议/total``
+  whose 会议类别 is 三类 is reviewed by its facts (三类) and flagged, naming both.
 """
 
 from __future__ import annotations
@@ -81,6 +83,45 @@ def flag_duplicates(
     return out
 
 
+def flag_standard_mismatch(
+    lines: pd.DataFrame, verdicts: pd.DataFrame, context: BatchContext
+) -> pd.DataFrame:
+    """Lines whose own ``standard_id`` names a table's item (``table/item/component``,
+    a version after ``@`` aside) other than the one their facts selected."""
+    out = pd.DataFrame(index=lines.index)
+    out["manual_review"] = False
+    out["manual_review_reason_zh"] = ""
+    out["manual_review_reason_en"] = ""
+    if "_given_standard_id" not in lines or "standard_id" not in lines:
+        return out
+    named = map_distinct(
+        lines["_given_standard_id"].astype(object),
+        lambda v: str(v).split("@", 1)[0].strip(),
+    )
+    used = lines["standard_id"].astype(object)
+    differ = (
+        named.notna()
+        & named.astype(str).str.contains("/", regex=False)  # an item, not only a table
+        & used.notna()
+        & named.astype(str).ne(used.astype(str))
+    )
+    if not differ.any():
+        return out
+    rows = lines.index[differ.to_numpy()]
+    out["manual_review"] = differ
+    for lang in ("zh", "en"):
+        text = pd.Series("", index=lines.index, dtype=object)
+        text[rows] = message_column(
+            "reason.check.standard_mismatch",
+            lang,
+            rows,
+            named=named[rows].astype(str),
+            used=used[rows].astype(str),
+        )
+        out[f"manual_review_reason_{lang}"] = text
+    return out
+
+
 register(
     ReviewRule(
         name="no_standard",
@@ -97,5 +138,14 @@ register(
         review=flag_duplicates,
         label_zh="重复申报",
         label_en="duplicate lines",
+    )
+)
+register(
+    ReviewRule(
+        name="standard_mismatch",
+        level="check",
+        review=flag_standard_mismatch,
+        label_zh="所列标准与明细不符",
+        label_en="named standard not the one applied",
     )
 )

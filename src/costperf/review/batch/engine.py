@@ -116,6 +116,8 @@ def review_book(
     # a line's own standard_id routed it (``route``); the results carry the one applied
     given = lines.drop(columns=[c for c in results.columns if c in lines.columns])
     work = pd.concat([given, routes.rename(columns={"rule": "route_rule"}), results], axis=1)
+    if "standard_id" in lines:  # the one the line names, beside the one applied
+        work["_given_standard_id"] = lines["standard_id"]
     step("project")
     verdicts = {
         name: rule.review(book.projects, work, book.targets, context)
