@@ -375,6 +375,21 @@ def test_unit_cost_cap_is_rounded_half_up_to_the_fen(case_standards) -> None:
     assert result.totals["approved"] == round(78_503.93 + 164_908.25, 2)
 
 
+@pytest.mark.parametrize("dtype", ["object", "string", "string[pyarrow]"])
+def test_a_blank_dimension_is_flagged_whatever_its_column_type(case_standards, dtype) -> None:
+    """Found by an audit: a blank 道路等级 read from a workbook (a string column) crashed the
+    reason text (join of a float NaN); it is flagged, as from a CSV."""
+    from dataclasses import replace
+
+    book = _unit_cost_book(10_000)
+    grades = book.projects["road_grade"].astype(object)
+    grades.iloc[0] = None
+    book = replace(book, projects=book.projects.assign(road_grade=grades.astype(dtype)))
+    projects = review_book(book, case_standards, on=ON).projects.set_index("project_id")
+    assert projects.loc["S1", "manual_review"] and pd.isna(projects.loc["S1", "project_cap"])
+    assert projects.loc["S4", "project_cap"] == 78_500
+
+
 def test_a_standard_value_is_applied_as_published(tmp_path) -> None:
     """A sealed table holding 16.485 and 7.845: the review applies 16.49 and 7.85 (0.01
     yuan, half-up, as the README says), and its reason quotes the value it used."""

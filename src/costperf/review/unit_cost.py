@@ -188,7 +188,7 @@ def review_projects(
     has_std = ~no_output & ~no_standard
     out["standard_id"] = frame["standard_id"].where(has_std)
     out["standard_version"] = frame["version"].where(has_std)
-    dim_text = frame[list(dims)].astype(str).agg("/".join, axis=1) if dims else ""
+    dim_text = _dims_text(frame[list(dims)]) if dims else ""
     texts = pd.DataFrame(index=frame.index)
     for lang in ("zh", "en"):
         given = adjustment_text
@@ -446,6 +446,13 @@ def _unit_cost_tables(context: object) -> list[tuple[str, str, object]]:
     return found
 
 
+def _dims_text(frame: pd.DataFrame) -> pd.Series:
+    """``一级/城区``: the dimension values of each row, a blank cell as ''. (``astype(str)``
+    keeps a missing value of a string column as a float, which ``join`` refuses.)"""
+    cells = frame.astype(object).where(frame.notna(), "")
+    return cells.astype(str).agg("/".join, axis=1)
+
+
 def _status_zh(status: object) -> object:
     """A lookup status (why no standard value applies) in Chinese where labels.csv has it."""
     from costperf.columns import expected_label
@@ -513,7 +520,7 @@ def cap_unit_cost(
             found["table_id"] + "@" + found["version"].astype(str)
         ).where(ok)
         shown_unit = found["unit"].fillna("").astype(str).str.rpartition("/")[2]
-        dim_text = mine[dims].astype(str).agg("/".join, axis=1).to_numpy() if dims else ""
+        dim_text = _dims_text(mine[dims]).to_numpy() if dims else ""
         standard_ref = verdict["standard_id"].astype(str) + "@" + found["version"].astype(str)
         values = {
             "class_of_matter": str(class_of_matter),
