@@ -165,3 +165,34 @@ def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path: Path) -
         raise KeyboardInterrupt
     assert path.read_text() == "old"
     assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "blocker", "kind"),
+    [
+        ("review", "forms", "file"),
+        ("review", "summary.json", "folder"),
+        ("run", "report.html", "folder"),
+        ("run", "standards", "file"),
+    ],
+)
+def test_an_output_in_the_way_is_refused_before_anything_is_written(
+    tmp_path, capsys, command, blocker, kind
+) -> None:
+    """Found by an audit: --out/forms as a file was an internal error (exit 1), and a
+    folder named summary.json failed the batch after 280 other files were written."""
+    from conftest import CASES, SANITATION
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / blocker).mkdir() if kind == "folder" else (out / blocker).write_text("x")
+    before = sorted(p.name for p in out.iterdir())
+    if command == "review":
+        requests = CASES / "expenditure-requests" / "requests.csv"
+        args = ["review", str(requests), "--date", "2024-03-01", "--out", str(out)]
+    else:
+        args = ["run", str(SANITATION), "--out", str(out), "--no-records"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(out / blocker) in err and "内部错误" not in err
+    assert sorted(p.name for p in out.iterdir()) == sorted([*before, "problems.csv"])

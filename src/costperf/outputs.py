@@ -18,7 +18,7 @@ from costperf import __version__
 from costperf.case import CaseConfig
 from costperf.columns import code_label, message
 from costperf.errors import LOCATION
-from costperf.io.write import write_text
+from costperf.io.write import check_destinations, write_text
 from costperf.pipeline import CaseData, CaseResults
 from costperf.records import as_target, check_store, find_run, new_run_id, write_run
 from costperf.report import charts
@@ -354,6 +354,10 @@ def write_outputs(
     then are the review records committed, in one transaction. A run whose outputs
     fail leaves the store as it was.
     """
+    folders = [out_dir / "standards"] + ([out_dir / "optimize"] if results.optimize else [])
+    check_destinations(  # a folder in the way of a file (or a file of a folder): refused now
+        [out_dir / n for n in ("report.xlsx", "report.html", "summary.json")], folders
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {k: v for k, v in _tables(results, data).items() if v is not None and len(v)}
     if lang == "zh":  # the case's own names (drivers, variables) get its [labels]

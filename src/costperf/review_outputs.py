@@ -23,7 +23,7 @@ import pandas as pd
 
 from costperf import __version__
 from costperf.columns import to_display
-from costperf.io.write import folder_mode, write_table, write_text
+from costperf.io.write import check_destinations, folder_mode, write_table, write_text
 from costperf.records import check_store, find_batch, new_run_id, params_hash, write_batch
 from costperf.report.excel import write_workbook
 from costperf.report.review_book import (
@@ -142,6 +142,8 @@ def write_review_outputs(
             ]
         ),
     }
+    names = ("review.xlsx", "projects.csv", "lines.csv", "summary.html", "summary.json")
+    check_destinations([out_dir / n for n in names], [out_dir / "forms"])  # none half-done
     out_dir.mkdir(parents=True, exist_ok=True)
     png = summary_charts(result, lang)  # first: a worker may draw them meanwhile
     step("review.xlsx")

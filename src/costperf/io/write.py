@@ -110,6 +110,34 @@ def output_error(path: Path, exc: OSError, option: str = "") -> InputError:
     )
 
 
+def check_destinations(files: list[Path], folders: tuple | list = ()) -> None:
+    """Refuse, before anything is written, outputs that cannot land where they go: a
+    folder where a file goes, a file where a folder goes (or is under one). A run
+    that fails half-way would leave some outputs new and some old beside them.
+
+    Raises :class:`InputError` naming the first such path (exit status 2).
+    """
+    for path in files:
+        path = Path(path)
+        if path.is_dir():
+            raise output_error(path, IsADirectoryError(21, "Is a directory", str(path)))
+        if any(p.exists() and not p.is_dir() for p in path.parents):
+            raise output_error(path, NotADirectoryError(20, "Not a directory", str(path)))
+    for folder in folders:
+        folder = Path(folder)
+        blocker = next(
+            (p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None
+        )
+        if blocker is not None:
+            msg = f"{folder}: cannot write the output folder: {blocker} is a file, not a folder"
+            raise located_error(
+                msg,
+                source_file=folder,
+                check="output_not_writable",
+                expected="a folder that can be written to",
+            )
+
+
 def folder_mode(folder: Path) -> int:
     """The mode for a folder about to be replaced: its own if it exists, else the one the
     umask gives a new folder (0755 under umask 022), not a scratch folder's 0700."""
