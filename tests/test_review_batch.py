@@ -209,6 +209,32 @@ def test_a_named_standard_its_facts_do_not_select_is_flagged() -> None:
     )
 
 
+def test_a_damaged_cell_is_yes_or_no_and_a_quantity_target_not_negative() -> None:
+    """Found by an audit: 损坏无法修复 '也许' was read as no, and a target of -513000 m2
+    dropped a project's unit-cost cap; both are located input errors now."""
+    line = _desktops(
+        {"quantity": 1, "staff_count": 3, "existing_quantity": 3, "replaced_age_years": 2}
+    )
+    book = make_book(
+        [{"project_id": "Q", "department": "财政"}],
+        [{**line[0], "damaged": "也许"}, {**line[0], "line_no": 2, "damaged": "是"}],
+        targets_for("Q"),
+    )
+    with pytest.raises(InputError) as raised:
+        review_book(book, on=ON)
+    found = raised.value.problems
+    assert found[["source_row", "column", "check"]].values.tolist() == [
+        [1, "damaged", "not_allowed"]
+    ]
+    with pytest.raises(InputError, match="output quantity of 0 or more") as raised:
+        make_book(
+            [{"project_id": "S", "department": "绿化"}],
+            [{"project_id": "S", "line_no": 1, "requested": 1}],
+            targets_for("S", area=-513_000),
+        )
+    assert raised.value.problems["column"].tolist() == ["target"]
+
+
 def test_target_category_outside_the_list_is_located() -> None:
     with pytest.raises(InputError, match="row 1, column 'category'.*产出-数量"):
         make_book(

@@ -158,6 +158,13 @@ def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
             row_problems(targets, bad, "category", f"one of: {listing}", "unknown_category")
         )
         targets["category"] = code
+        if "target" in targets:  # an output quantity below 0 is no target (it drops a cap)
+            from costperf.schemas import parse_numbers
+
+            numbers, _, _ = parse_numbers(targets["target"])
+            negative = code.eq("output_quantity") & (numbers < 0)
+            expected = "an output quantity of 0 or more (产出-数量 目标值)"
+            problems.append(row_problems(targets, negative, "target", expected, "below_minimum"))
     without = ~projects["project_id"].isin(set(lines["project_id"]))
     problems.append(
         row_problems(

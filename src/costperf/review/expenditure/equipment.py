@@ -47,7 +47,8 @@ EQUIPMENT_SYNONYMS = {
 }
 
 
-_YES = {"是", "y", "yes", "true", "1", "√", "损坏", "已损坏", "报废"}
+_YES = {"是", "y", "yes", "true", "1", "1.0", "√", "损坏", "已损坏", "报废"}
+_NO = {"否", "n", "no", "false", "0", "0.0", "×", "x", "未损坏", "无", "-", ""}
 
 
 def _key(text: object) -> str:
@@ -226,6 +227,19 @@ def _review_equipment(
         if "damaged" in sub
         else pd.Series(False, index=rows)
     ).astype(bool)
+    if "damaged" in sub:  # yes or no: '也许' is neither (it was read as no)
+        known = sub["damaged"].map(lambda v: _key(v) in _YES | _NO, na_action="ignore")
+        unclear = pd.Series(False, index=req.index)
+        unclear.loc[rows] = sub["damaged"].notna() & ~known.fillna(True).astype(bool)
+        problems.append(
+            row_problems(
+                req,
+                unclear,
+                fact_column(req, ("damaged",)),
+                "是 or 否 (损坏无法修复: the old units are damaged beyond repair)",
+                "not_allowed",
+            )
+        )
     too_young = replacing & (age < years["value"]) & ~damaged
     held_after, _, earlier, allowed = _units_allowed(  # a rejected replacement takes no room
         sub, item, quantity.where(~too_young, 0.0), qty_cap, existing, replacing & ~too_young
