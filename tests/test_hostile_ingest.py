@@ -322,16 +322,50 @@ def test_review_says_which_sheet_it_read(tmp_path: Path, capsys) -> None:
 # ---- formulas without cached values -----------------------------------------------
 
 
+def test_excel_errors_and_merged_data_cells_are_located_not_blanks(tmp_path: Path) -> None:
+    """Found by an audit: a cached #DIV/0! and a 事项类别 merged over five projects read as
+    blanks, so projects escaped their cap. A merged title above the header stays fine."""
+    rows = [["成本明细"], *LINES, ["P1", 3, "设备", "#DIV/0!"], ["P2", 1, "人员", 10]]
+    path = tmp_path / "e.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "明细"
+    for row in rows:
+        sheet.append(row)
+    sheet.merge_cells("A1:D1")  # the title: above the header row
+    sheet.merge_cells("A3:A4")  # P1 over two data rows
+    book.save(path)
+    problems = located(read_table, path, match="Excel error")
+    assert problems[["source_row", "column", "value", "check"]].values.tolist() == [
+        [3, "项目编码", "A3:A4", "merged_cells"],
+        [5, "金额", "#DIV/0!", "excel_error"],
+    ]
+
+
+def test_a_hidden_cell_does_not_hide_the_other_problems(tmp_path: Path) -> None:
+    """Found by an audit: a formula without a cached value stopped the read, so the other
+    problems of the run came one run later. A checked read reports them together."""
+    from costperf.io.read import read_validated
+    from costperf.schemas import LINE_ITEMS
+
+    rows = [LINES[0], ["P1", 1, "人员", "=1+1"], ["P1", 2, "材料", "两万"], ["P1", 3, "设备", 5]]
+    _, errors = read_validated(workbook(tmp_path / "f.xlsx", rows), LINE_ITEMS)
+    assert errors[["source_row", "column", "check"]].values.tolist() == [
+        [2, "金额", "formula_without_value"],
+        [3, "金额", "not_a_number"],
+    ]
+
+
 def test_a_formula_without_a_cached_value_is_located(tmp_path: Path, capsys) -> None:
     """openpyxl (like many scripts) writes formulas with no cached value."""
     rows = [LINES[0] + ["日期"], ["P1", 1, "人员", 100, "=DATE(2024,3,1)"], LINES[2] + [None]]
     path = workbook(tmp_path / "f.xlsx", rows)
-    problems = located(read_table, path, match="公式无缓存值，请在 Excel 中重新计算并保存")
+    problems = located(read_table, path, match="recalculate and save the workbook in Excel")
     assert problems[["sheet", "source_row", "column", "value", "check"]].values.tolist() == [
         ["明细", 2, "日期", "=DATE(2024,3,1)", "formula_without_value"]
     ]
     assert problems.loc[0, "expected"] == FORMULA_WITHOUT_VALUE
-    assert "(a formula without a cached value: recalculate" in FORMULA_WITHOUT_VALUE
+    assert FORMULA_WITHOUT_VALUE.startswith("a formula with its value: recalculate")
     code = main(["review", str(path), "-o", str(tmp_path / "o.csv"), "--lang", "en"])
     assert code == 2 and "f.xlsx, sheet '明细', row 2, column '日期'" in capsys.readouterr().err
 

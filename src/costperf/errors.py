@@ -53,6 +53,8 @@ class Check(StrEnum):
     TABLE_TOO_LARGE = "table_too_large"
     UNSAFE_XML = "unsafe_xml"
     FORMULA_WITHOUT_VALUE = "formula_without_value"
+    EXCEL_ERROR = "excel_error"
+    MERGED_CELLS = "merged_cells"
     MIXED_ENCODING = "mixed_encoding"
     CELL_TOO_LONG = "cell_too_long"
     SHEET_READ = "sheet_read"

@@ -45,10 +45,9 @@ LIMIT_VARIABLES = {
 }
 """Limit -> (environment variable, default, unit in bytes or 1)."""
 
-FORMULA_WITHOUT_VALUE = (
-    "公式无缓存值，请在 Excel 中重新计算并保存 (a formula without a cached value: "
-    "recalculate and save the workbook in Excel)"
-)
+FORMULA_WITHOUT_VALUE = "a formula with its value: recalculate and save the workbook in Excel"
+EXCEL_ERROR = "a value, not an Excel error: correct the formula or the cell"
+MERGED_CELLS = "a value in each row, not merged cells: unmerge the range and fill every cell"
 _CHUNK = 1 << 20
 _MAX_ZIP_ENTRIES = 10_000
 _MAX_PROLOG = 1 << 20
@@ -403,6 +402,10 @@ class SheetScan:
     max_column: int = 0
     expanded_bytes: int = 0
     formulas_without_value: list[tuple[int, int, str]] = field(default_factory=list)
+    #: cells holding an Excel error (#DIV/0!, #N/A, #REF! ...): (row, column, the error)
+    error_cells: list[tuple[int, int, str]] = field(default_factory=list)
+    #: merged ranges: (first row, first column, last row, last column)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 def column_number(letters: str) -> int:
@@ -422,6 +425,8 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _VALUE = re.compile(rb"<v(?:\s[^>]*)?>(.*?)</v>", re.S)
 _FORMULA_TEXT = re.compile(rb"<f(?:\s[^>]*)?>(.*?)</f>", re.S)
 _TYPE = re.compile(rb'\st=["\'](\w+)')
+_ERROR_CELL = re.compile(rb'<c(\s[^>]*?\st=["\']e["\'][^>]*)(?<!/)>(.*?)</c>', re.S)
+_MERGE = re.compile(rb'<mergeCell\s[^>]*?ref=["\']([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?["\']')
 _LETTERS = bytes(range(65, 91))
 _MAX_TAG = 1 << 16
 
@@ -503,6 +508,7 @@ def _formula_cells(data: bytes, scan: SheetScan) -> bytes:
     if end < 0:
         return data[-_CHUNK:]
     done, rest = data[: end + 4], data[end + 4 :]
+    _errors_and_merges(done, scan)
     if b"<f" not in done and b":f" not in done:
         return rest
     for found in _FORMULA.finditer(done):
@@ -526,6 +532,23 @@ def _formula_cells(data: bytes, scan: SheetScan) -> bytes:
         formula = html.unescape(text.group(1).decode("utf-8", "replace")) if text else ""
         scan.formulas_without_value.append((row, column, formula))
     return rest
+
+
+def _errors_and_merges(done: bytes, scan: SheetScan) -> None:
+    """Record the error cells and merged ranges in the complete cells of ``done``."""
+    if b'"e"' in done or b"'e'" in done:
+        for found in _ERROR_CELL.finditer(done):
+            ref = _REF.search(found.group(1))
+            value = _VALUE.search(found.group(2))
+            text = html.unescape(value.group(1).decode("utf-8", "replace")) if value else "#?"
+            row = int(ref.group(2)) if ref else 0
+            column = column_number(ref.group(1).decode("ascii")) if ref else 0
+            scan.error_cells.append((row, column, text))
+    if b"mergeCell" in done:
+        for found in _MERGE.finditer(done):
+            first, last = found.group(1).decode(), (found.group(3) or found.group(1)).decode()
+            row1, row2 = int(found.group(2)), int(found.group(4) or found.group(2))
+            scan.merged.append((row1, column_number(first), row2, column_number(last)))
 
 
 class _TooLarge(Exception):
@@ -558,6 +581,12 @@ def _scan_with_expat(book: Workbook, part: str, limits: Limits) -> SheetScan:
         elif local in ("f", "v") and state["cell"] is not None:
             state[local] = ""
             state["in"] = local
+        elif local == "mergeCell":
+            ref = next((v for k, v in attrs.items() if _local(k) == "ref"), "")
+            first, _, last = ref.partition(":")
+            (row1, column1), (row2, column2) = _split_ref(first), _split_ref(last or first)
+            if row1 and column1 and row2 and column2:
+                scan.merged.append((row1, column1, row2, column2))
 
     def text(data: str) -> None:
         key = state["in"]
@@ -573,6 +602,8 @@ def _scan_with_expat(book: Workbook, part: str, limits: Limits) -> SheetScan:
             cached = value is not None and (value.strip() != "" or cell["t"] == "str")
             if state.get("f") is not None and not cached:
                 scan.formulas_without_value.append((cell["row"], cell["column"], state["f"]))
+            elif cell["t"] == "e":
+                scan.error_cells.append((cell["row"], cell["column"], (value or "#?").strip()))
             state["cell"] = None
 
     def refuse(*_: object) -> None:
@@ -606,8 +637,9 @@ def _split_ref(ref: str | None) -> tuple[int, int]:
     return (int(digits) if digits else 0), column_number(letters)
 
 
-def check_sheet_extent(book: Workbook, sheet: str, limits: Limits) -> list[tuple[int, int, str]]:
-    """Scan the sheet about to be read; return its formula cells without cached values.
+def check_sheet_extent(book: Workbook, sheet: str, limits: Limits) -> SheetScan:
+    """Scan the sheet about to be read; return what a reader would not show: its formula
+    cells without cached values, its cells holding an Excel error, its merged ranges.
 
     Raises when its XML or its extent (the grid a reader allocates) is beyond the limits.
     """
@@ -617,7 +649,7 @@ def check_sheet_extent(book: Workbook, sheet: str, limits: Limits) -> list[tuple
         if part in book.entries
         else [n for n in book.entries if "/worksheets/" in n and n.endswith(".xml")]
     )
-    formulas = []
+    found = SheetScan()
     for name in parts:
         scan = scan_sheet(book, name, limits)
         if scan.max_row * scan.max_column > limits.max_cells:
@@ -629,11 +661,14 @@ def check_sheet_extent(book: Workbook, sheet: str, limits: Limits) -> list[tuple
                 limits,
                 what="as far as the cell references in its XML reach",
             )
-        formulas += scan.formulas_without_value if name == part or part is None else []
+        if name == part or part is None:
+            found.formulas_without_value += scan.formulas_without_value
+            found.error_cells += scan.error_cells
+            found.merged += scan.merged
     for name in book.entries:  # what else a reader inflates (shared strings, styles)
         if "/worksheets/" not in name:
             _count_expanded(book, name, limits)
-    return formulas
+    return found
 
 
 def _count_expanded(book: Workbook, part: str, limits: Limits) -> None:
@@ -651,33 +686,43 @@ def _count_expanded(book: Workbook, part: str, limits: Limits) -> None:
                 raise expanded_too_large(book.path, part, size, limits)
 
 
-def formula_problems(
-    path: Path, sheet: str, formulas: list[tuple[int, int, str]], headers: dict[int, str]
+def hidden_cell_problems(
+    path: Path, sheet: str, scan: SheetScan, headers: dict[int, str], header_row: int
 ):  # noqa: ANN201 - a problems DataFrame
-    """One located problem per formula cell without a cached value."""
-    rows = []
-    for row, column, formula in formulas:
-        name = headers.get(column - 1) or (_letters(column) if column else "")
-        rows.append(
-            {
-                "source_file": str(path),
-                "sheet": sheet,
-                "source_row": row or "",
-                "column": name,
-                "value": ("=" + formula) if formula else "(formula)",
-                "expected": FORMULA_WITHOUT_VALUE,
-                "check": "formula_without_value",
-            }
-        )
+    """What a reader would show as blanks: formula cells without a cached value, cells
+    holding an Excel error (#DIV/0!, #N/A ...), and merged ranges reaching below the
+    header row (sheet row ``header_row``: merged titles above it are fine). One
+    located problem each, in sheet order."""
+    found = [(r, c, ("=" + f) if f else "(formula)", FORMULA_WITHOUT_VALUE, "formula_without_value")
+             for r, c, f in scan.formulas_without_value]  # fmt: skip
+    found += [(r, c, v, EXCEL_ERROR, "excel_error") for r, c, v in scan.error_cells]
+    found += [
+        (r1, c1, f"{_letters(c1, bare=True)}{r1}:{_letters(c2, bare=True)}{r2}", MERGED_CELLS,
+         "merged_cells")
+        for r1, c1, r2, c2 in scan.merged
+        if r2 > header_row
+    ]  # fmt: skip
+    rows = [
+        {
+            "source_file": str(path),
+            "sheet": sheet,
+            "source_row": row or "",
+            "column": headers.get(column - 1) or (_letters(column) if column else ""),
+            "value": value,
+            "expected": expected,
+            "check": check,
+        }
+        for row, column, value, expected, check in sorted(found, key=lambda f: (f[0], f[1]))
+    ]
     return make_problems(rows)
 
 
-def _letters(column: int) -> str:
+def _letters(column: int, *, bare: bool = False) -> str:
     letters = ""
     while column > 0:
         column, rest = divmod(column - 1, 26)
         letters = chr(65 + rest) + letters
-    return f"column {letters}"
+    return letters if bare else f"column {letters}"
 
 
 # ---- text files ---------------------------------------------------------------------
@@ -830,7 +875,7 @@ __all__ = [
     "check_input_file",
     "check_sheet_extent",
     "check_workbook",
-    "formula_problems",
+    "hidden_cell_problems",
     "input_limits",
     "mixed_encoding_problems",
     "scan_text",

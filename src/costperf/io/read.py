@@ -24,12 +24,13 @@ from costperf.columns import (
 from costperf.errors import LOCATION, InputError, located_error, make_problems, raise_if_problems
 from costperf.io.guard import (
     Limits,
+    SheetScan,
     TextScan,
     check_input_file,
     check_sheet_extent,
     check_workbook,
     expanded_too_large,
-    formula_problems,
+    hidden_cell_problems,
     input_limits,
     mixed_encoding_problems,
     scan_text,
@@ -42,6 +43,7 @@ from costperf.schemas import (
     PROJECTS,
     Schema,
     concat_problems,
+    merge_problems,
     shown_header,
     table_problem,
 )
@@ -50,7 +52,11 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 
 
 def read_table(
-    path: str | Path, *, sheet: str | None = None, header_row: int | None = None
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    defer_hidden: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV, Excel or Parquet file into a frame of raw cells.
 
@@ -75,14 +81,19 @@ def read_table(
         number the user sees). Fully blank rows and columns are dropped.  Warnings about
         the reading (which sheet) are in ``attrs['read_warnings']`` (problem rows as
         dicts: a frame in ``attrs`` would break pandas' concat).
+
+    A workbook's cells a reader shows as blanks (a formula without a cached value, an
+    Excel error, merged data cells) raise :class:`InputError`; with ``defer_hidden``
+    they are left blank and their problems put in ``attrs['hidden_problems']`` instead,
+    for a caller that goes on checking (:func:`read_validated`).
     """
     path = Path(path)
     limits = input_limits()
     check_input_file(path, limits)
     suffix = path.suffix.lower()
-    warnings, formulas, restore, long_cells = concat_problems([]), [], True, True
+    warnings, hidden, restore, long_cells = concat_problems([]), None, True, True
     if suffix in EXCEL_SUFFIXES:
-        grid, sheet_name, warnings, formulas = _read_excel_grid(path, sheet, limits)
+        grid, sheet_name, warnings, hidden = _read_excel_grid(path, sheet, limits)
     elif suffix in {".csv", ".txt", ".tsv"}:
         sep = "\t" if suffix == ".tsv" else ("," if suffix == ".csv" else None)
         grid, scan = _read_csv_grid(path, sep=sep, limits=limits)
@@ -105,7 +116,8 @@ def read_table(
         sheet_name,
         header_row,
         limits=limits,
-        formulas=formulas,
+        hidden=hidden,
+        defer_hidden=defer_hidden,
         restore=restore,
         long_cells=long_cells,
     )
@@ -181,8 +193,9 @@ def csv_error() -> type[Exception]:
 
 def _read_excel_grid(
     path: Path, sheet: str | None, limits: Limits
-) -> tuple[pd.DataFrame, str, pd.DataFrame, list]:
-    """The chosen sheet's cells, its name, reading warnings and formulas without values.
+) -> tuple[pd.DataFrame, str, pd.DataFrame, SheetScan | None]:
+    """The chosen sheet's cells, its name, reading warnings and what the cells hide
+    (formulas without values, Excel errors, merged ranges: :func:`check_sheet_extent`).
 
     The workbook's zip directory, XML prologs and the chosen sheet's XML are checked
     (:mod:`costperf.io.guard`) before calamine parses anything.
@@ -201,7 +214,7 @@ def _read_excel_grid(
     with book:
         sheets = _sheet_states(book)
         sheet, warnings = _choose_sheet(path, sheet, sheets)
-        formulas = check_sheet_extent(workbook, sheet, limits) if workbook else []
+        hidden = check_sheet_extent(workbook, sheet, limits) if workbook else None
         try:
             grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
         except Exception as exc:  # noqa: BLE001 - a damaged sheet is the user's file
@@ -218,7 +231,7 @@ def _read_excel_grid(
             ) from exc
     if grid.size > limits.max_cells:
         raise too_many_cells(path, sheet, grid.shape[0], grid.shape[1], limits)
-    return grid, sheet, warnings, formulas
+    return grid, sheet, warnings, hidden
 
 
 def _sheet_states(book: pd.ExcelFile) -> dict[str, str]:
@@ -432,15 +445,19 @@ def _grid_to_frame(
     header_row: int | None,
     *,
     limits: Limits | None = None,
-    formulas: list | None = None,
+    hidden: SheetScan | None = None,
+    defer_hidden: bool = False,
     restore: bool = True,
     long_cells: bool = True,
 ) -> pd.DataFrame:
     where = f"{path}" + (f", sheet '{sheet}'" if sheet else "")
     located = {"source_file": path, "sheet": sheet}
     limits = limits or input_limits()
-    if formulas:  # before anything else: such cells would read as blanks
-        _raise_formulas(grid, path, sheet, header_row, formulas)
+    hidden_found = (  # before anything else: such cells would read as blanks
+        _hidden_cells(grid, path, sheet, header_row, hidden) if hidden is not None else None
+    )
+    if hidden_found is not None and not hidden_found.empty and not defer_hidden:
+        raise_if_problems(hidden_found, where)
     seen: dict[str, list] = {"longest": [], "quoted": []}
     blank_grid = _is_blank(grid, seen) if not grid.empty else None  # one pass over all
     if grid.empty or blank_grid.all().all():
@@ -532,22 +549,27 @@ def _grid_to_frame(
     frame = frame.reset_index(drop=True)
     frame.attrs["source"] = (str(path), sheet)
     frame.attrs["header_row"] = head + 1
+    if hidden_found is not None and not hidden_found.empty:  # deferred: the caller reports
+        frame.attrs["hidden_problems"] = hidden_found.to_dict("records")
     return frame
 
 
-def _raise_formulas(
-    grid: pd.DataFrame, path: Path, sheet: str, header_row: int | None, formulas: list
-) -> None:
-    """Formula cells without cached values are located problems, never blanks."""
+def _hidden_cells(
+    grid: pd.DataFrame, path: Path, sheet: str, header_row: int | None, hidden: SheetScan
+) -> pd.DataFrame | None:
+    """Formula cells without cached values, Excel errors and merged data cells: located
+    problems, never blanks (None when there are none)."""
+    if not (hidden.formulas_without_value or hidden.error_cells or hidden.merged):
+        return None
     headers: dict[int, str] = {}
+    head = -1
     if not grid.empty:
         head = header_row - 1 if header_row else detect_header_row(grid.head(30))
         if 0 <= head < len(grid):
             headers = {
                 j: str(h) for j, h in enumerate(grid.iloc[head].tolist()) if not _blank_cell(h)
             }
-    problems = formula_problems(path, sheet, formulas, headers)
-    raise_if_problems(problems, f"{path}" + (f", sheet '{sheet}'" if sheet else ""))
+    return hidden_cell_problems(path, sheet, hidden, headers, head + 1)
 
 
 def _restore_quoted(body: pd.DataFrame, columns: list[int]) -> pd.DataFrame:
@@ -654,11 +676,14 @@ def read_validated(
     gets the typed frame with every cell in error blanked, and the errors. A table that
     cannot be typed at all (a required column missing) still raises.
     """
-    raw = read_table(path, sheet=sheet, header_row=header_row)
+    raw = read_table(path, sheet=sheet, header_row=header_row, defer_hidden=True)
     frame, scales = map_headers(raw)
     typed, problems = schema.validate(frame)
     where = f"{path}" + (f", sheet '{sheet}'" if sheet else "")
     errors = problems[problems["severity"] != "warning"] if len(problems) else problems
+    # a hidden cell (a formula without value, an Excel error, a merge) first: the blank
+    # it reads as is not reported again
+    errors = merge_problems([make_problems(raw.attrs.get("hidden_problems", [])), errors])
     if (errors["check"] == "missing_column").any():
         raise_if_problems(errors, where)
     typed = blank_cells(typed, errors)
