@@ -683,7 +683,8 @@ def read_validated(
     errors = problems[problems["severity"] != "warning"] if len(problems) else problems
     # a hidden cell (a formula without value, an Excel error, a merge) first: the blank
     # it reads as is not reported again
-    errors = merge_problems([make_problems(raw.attrs.get("hidden_problems", [])), errors])
+    if raw.attrs.get("hidden_problems"):
+        errors = merge_problems([make_problems(raw.attrs["hidden_problems"]), errors])
     if (errors["check"] == "missing_column").any():
         raise_if_problems(errors, where)
     typed = blank_cells(typed, errors)
