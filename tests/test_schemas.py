@@ -315,6 +315,11 @@ def test_located_error_and_merge() -> None:
     assert str(merged) == "b.csv: file not found\nc.csv: bad"
     assert merged.problems["check"].tolist() == ["file_not_found", "file"]
     assert merge_errors([plain]) is plain
+    # found by an audit: a workbook with a DTD, refused once per sheet read, was 3 problems
+    again = located_error("b.csv: file not found", source_file="b.csv", check="file_not_found")
+    once = merge_errors([err, again, plain])
+    assert str(once) == "b.csv: file not found\nc.csv: bad"
+    assert once.problems["check"].tolist() == ["file_not_found", "file"]
 
 
 def test_a_number_beyond_the_largest_magnitude_is_a_located_problem() -> None:

@@ -351,7 +351,10 @@ def merge_errors(errors: list[InputError]) -> InputError:
         else make_problems([{"expected": str(e), "check": Check.FILE}])
         for e in errors
     ]
-    return InputError("\n".join(str(e) for e in errors), pd.concat(parts, ignore_index=True))
+    # a file-level error met once per sheet read (a workbook with a DTD) is one problem
+    text = "\n".join(dict.fromkeys(str(e) for e in errors))
+    problems = pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+    return InputError(text, problems)
 
 
 def format_problem_zh(row: Mapping[str, object]) -> str:
