@@ -235,6 +235,25 @@ def test_a_damaged_cell_is_yes_or_no_and_a_quantity_target_not_negative() -> Non
     assert raised.value.problems["column"].tolist() == ["target"]
 
 
+def test_each_unknown_value_is_named_on_its_own_row() -> None:
+    """Found by an audit: each row's message listed every unknown category of the column
+    (row 2, '五类', also named 'VIP类会议')."""
+    meeting = {"project_id": "M", "expense_kind": "会议", "persons": 10, "days": 1}
+    meeting |= {"requested": 7_000, "date": "2027-04-01"}
+    lines = [
+        {**meeting, "line_no": k, "meeting_category": c}
+        for k, c in enumerate(["五类", "二类", "VIP"], start=1)
+    ]
+    book = make_book([{"project_id": "M", "department": "D"}], lines, targets_for("M"))
+    with pytest.raises(InputError) as raised:
+        review_book(book, on=ON)
+    problems = raised.value.problems.sort_values("source_row")
+    assert problems["source_row"].tolist() == [1, 3]
+    first, last = problems["expected"].tolist()
+    assert "'五类会议'" in first and "VIP" not in first
+    assert "'VIP类会议'" in last and "五类" not in last
+
+
 def test_target_category_outside_the_list_is_located() -> None:
     with pytest.raises(InputError, match="row 1, column 'category'.*产出-数量"):
         make_book(

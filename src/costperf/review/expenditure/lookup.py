@@ -106,18 +106,24 @@ def lookup_problems(
         mine = status.str.contains(dim) & ~status.str.contains("table in force|date")
         if dim == "date":
             mine = status.str.contains("table in force|date")
-        mask = pd.Series(False, index=req.index)
-        mask.loc[mine.index[mine]] = True
-        text = "; ".join(sorted(set(status[mine])))
         what = "a date on which the standard table is in force" if dim == "date" else expected
-        parts.append(row_problems(req, mask, column, f"{what} ({text})", "unknown_value"))
+        parts += _by_status(req, status[mine], column, what, "unknown_value")
         status = status[~mine]
     if len(status):
-        mask = pd.Series(False, index=req.index)
-        mask.loc[status.index] = True
-        first = next(iter(columns.values()))
-        parts.append(row_problems(req, mask, first, f"{expected} ({status.iloc[0]})", "lookup"))
+        parts += _by_status(req, status, next(iter(columns.values())), expected, "lookup")
     return concat_problems(parts)
+
+
+def _by_status(
+    req: pd.DataFrame, status: pd.Series, column: str, what: str, check: str
+) -> list[pd.DataFrame]:
+    """One problem per row, each naming its own row's status (not every row's)."""
+    parts = []
+    for text, rows in status.groupby(status, sort=True).groups.items():
+        mask = pd.Series(False, index=req.index)
+        mask.loc[rows] = True
+        parts.append(row_problems(req, mask, column, f"{what} ({text})", check))
+    return parts
 
 
 def per_distinct(
