@@ -376,3 +376,28 @@ def test_one_date_parser_reads_what_users_write_and_nothing_else() -> None:
     assert got.iloc[len(ok) :].isna().all()
     typed = parse_dates(pd.Series(pd.to_datetime(["2027-03-01 10:00", None])))
     assert typed.iloc[0] == pd.Timestamp("2027-03-01") and pd.isna(typed.iloc[1])
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "check", "shown"),
+    [
+        ("column 8", "", "empty_header", ("第 8 列", "")),
+        ("column AB", "x", "formula_without_value", ("第 AB 列", "x")),
+        ("department", "", "missing_column", ("预算部门", "")),
+        ("department", "", "not_a_number", ("department", "")),  # a header as written
+        ("", "31 cells", "csv_format", ("", "31 个单元格")),
+        (
+            "明细名称",
+            "长长… (40,000 characters)",
+            "too_long",
+            ("明细名称", "长长…（共 40,000 个字符）"),
+        ),
+        ("金额", "5 cells left", "x", ("金额", "5 cells left")),  # data: as written
+    ],
+)
+def test_a_problem_reads_in_chinese_with_its_data_as_written(column, value, check, shown) -> None:
+    """Found by an audit: 'column 8', '31 cells', '(40,000 characters)' and canonical
+    names (department) in the Chinese messages."""
+    from costperf.errors import problem_cells_zh
+
+    assert problem_cells_zh(column, value, check) == shown

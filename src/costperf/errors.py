@@ -357,6 +357,30 @@ def merge_errors(errors: list[InputError]) -> InputError:
     return InputError(text, problems)
 
 
+_COLUMN_OF_SHEET = re.compile(r"column ([A-Z]+|\d+)")
+_CELLS = re.compile(r"(\d[\d,]*) cells")
+_CHARACTERS = re.compile(r"… \(([\d,]+) characters\)$")
+
+
+def problem_cells_zh(column: object, value: object, check: object = "") -> tuple[object, object]:
+    """The column and value of a problem as a Chinese reader sees them: ``column 8`` ->
+    ``第 8 列``, a missing column's canonical name -> its Chinese label (``department`` ->
+    ``预算部门``), ``31 cells`` -> ``31 个单元格``, a cut value's ``(40,000 characters)``
+    -> ``（共 40,000 个字符）``; the data as written otherwise."""
+    if isinstance(column, str):
+        found = _COLUMN_OF_SHEET.fullmatch(column)
+        if found:
+            column = f"第 {found.group(1)} 列"
+        elif str(check) == Check.MISSING_COLUMN:
+            from costperf.columns import label
+
+            column = label(column, "zh")
+    if isinstance(value, str):
+        value = _CELLS.sub(r"\1 个单元格", value) if _CELLS.fullmatch(value) else value
+        value = _CHARACTERS.sub(r"…（共 \1 个字符）", value)
+    return column, value
+
+
 def format_problem_zh(row: Mapping[str, object]) -> str:
     """One problem in Chinese: ``文件，工作表“S”，第 N 行，列“X”：<check 的中文名>，值 'v'``."""
     from costperf.columns import code_label, expected_label, message
@@ -367,10 +391,10 @@ def format_problem_zh(row: Mapping[str, object]) -> str:
     src_row = row.get("source_row")
     if src_row not in (None, "") and not (isinstance(src_row, float) and math.isnan(src_row)):
         parts.append(f"第 {int(src_row)} 行")
-    if row.get("column"):
-        parts.append(f"列“{row['column']}”")
+    column, value = problem_cells_zh(row.get("column"), row.get("value"), row.get("check"))
+    if column:
+        parts.append(f"列“{column}”")
     what = code_label("check", row.get("check") or Check.INPUT, "zh")
-    value = row.get("value")
     shown = "" if value in (None, "") else f"，值 {_show(value)}"
     english = row.get("expected") or ""
     expected = expected_label(english, "zh")

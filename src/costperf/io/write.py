@@ -266,6 +266,15 @@ def problems_for_display(problems: pd.DataFrame, lang: str = "en") -> pd.DataFra
         shown["value"] = shown["value"].map(shorten_text)
     if lang == "en":
         return shown
+    if {"column", "value", "check"} <= set(shown.columns):
+        from costperf.errors import problem_cells_zh
+
+        cells = [
+            problem_cells_zh(c, v, k)
+            for c, v, k in zip(shown["column"], shown["value"], shown["check"], strict=True)
+        ]
+        shown["column"] = [c for c, _ in cells]
+        shown["value"] = [v for _, v in cells]
     if "expected" in shown.columns:
         texts = {e: expected_label(e, lang) for e in shown["expected"].astype(str).unique()}
         shown["expected"] = [texts[e] or e for e in shown["expected"].astype(str)]
