@@ -254,6 +254,27 @@ def test_each_unknown_value_is_named_on_its_own_row() -> None:
     assert "'VIP类会议'" in last and "五类" not in last
 
 
+def test_no_amount_column_is_one_problem_naming_the_unknown_header() -> None:
+    """Found by an audit: 申报数 typed 申报书 gave one "missing amount" per line, never
+    naming the header; now the first problem names it."""
+    with pytest.raises(InputError) as raised:
+        make_book(
+            [{"project_id": "P", "department": "D"}],
+            [
+                {"project_id": "P", "line_no": k, "申报书": 100, "econ_code": "30201"}
+                for k in (1, 2)
+            ],
+            targets_for("P"),
+        )
+    assert len(raised.value.problems) == 1
+    first = raised.value.problems.iloc[0]
+    assert (first["column"], first["value"], first["check"]) == (
+        "申报数",
+        "申报书",
+        "missing_column",
+    )
+
+
 def test_target_category_outside_the_list_is_located() -> None:
     with pytest.raises(InputError, match="row 1, column 'category'.*产出-数量"):
         make_book(

@@ -384,6 +384,7 @@ def test_one_date_parser_reads_what_users_write_and_nothing_else() -> None:
         ("column 8", "", "empty_header", ("第 8 列", "")),
         ("column AB", "x", "formula_without_value", ("第 AB 列", "x")),
         ("department", "", "missing_column", ("预算部门", "")),
+        ("requested", "", "missing_fact", ("申报数", "")),
         ("department", "", "not_a_number", ("department", "")),  # a header as written
         ("", "31 cells", "csv_format", ("", "31 个单元格")),
         (

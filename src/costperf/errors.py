@@ -371,8 +371,8 @@ def problem_cells_zh(column: object, value: object, check: object = "") -> tuple
         found = _COLUMN_OF_SHEET.fullmatch(column)
         if found:
             column = f"第 {found.group(1)} 列"
-        elif str(check) == Check.MISSING_COLUMN:
-            from costperf.columns import label
+        elif str(check) in (Check.MISSING_COLUMN, Check.MISSING_FACT) and column.isascii():
+            from costperf.columns import label  # a fact's canonical name: its label
 
             column = label(column, "zh")
     if isinstance(value, str):

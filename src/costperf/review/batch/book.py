@@ -179,6 +179,34 @@ def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
     return replace(book, lines=lines, targets=targets), concat_problems(problems)
 
 
+def _no_amount_column(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """No 申报数 column and lines without quantity x unit price (申报数 typed 申报书): one
+    problem naming the headers the book does not know, not one "missing amount" per
+    line."""
+    from costperf.columns import column_table
+    from costperf.errors import LOCATION
+    from costperf.schemas import shown_header
+
+    known = set(column_table().index) | set(LOCATION)
+    unknown = [str(shown_header(lines, c)) for c in lines.columns if c not in known]
+    expected = "a column 申报数 (requested), or 数量 and 单价 (quantity, unit price)"
+    value = ", ".join(unknown)
+    if unknown:
+        expected += "; the header has columns the book does not know"
+    problem = table_problem(
+        lines, "申报数", expected, "missing_column", value=value, row=_head(lines)
+    )
+    out = lines.copy()
+    out.attrs = dict(lines.attrs)
+    out["requested"] = np.nan
+    return out, problem
+
+
+def _head(frame: pd.DataFrame) -> int | None:
+    row = frame.attrs.get("header_row")
+    return int(row) if row else None
+
+
 def _amounts(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``requested`` = the amount given, else quantity x unit_price; mismatches found."""
     nan = pd.Series(np.nan, index=lines.index)
@@ -190,6 +218,8 @@ def _amounts(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     product = round_half_up_values(quantity * price)
     # an equipment line may leave the amount to quantity x unit price; others need it
     missing = given.isna() & product.isna()
+    if missing.any() and not {"requested", "amount"} & set(lines):
+        return _no_amount_column(lines)
     column = "requested" if "requested" in lines else "amount" if "amount" in lines else "requested"
     problems = [
         row_problems(
