@@ -494,3 +494,14 @@ def test_a_good_batch_removes_the_problems_table_of_an_earlier_failed_one(tmp_pa
     requests.write_bytes(original)  # the user fixes the cell
     assert main(args) == 0
     assert not (out / "problems.csv").exists() and (out / "review.xlsx").exists()
+
+
+def test_two_sources_for_one_table_is_bad_input(tmp_path, capsys) -> None:
+    """Found by an audit: with both 明细 and lines one was read, silently."""
+    book = tmp_path / "book"
+    shutil.copytree(BOOK, book)
+    shutil.copy(book / "lines.csv", book / "明细.csv")
+    args = ["review", str(book), "--standards", str(STANDARDS), "--date", DATE]
+    assert main([*args, "-o", str(tmp_path / "x.csv"), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "明细.csv and lines.csv are both the lines table; keep one of them" in err

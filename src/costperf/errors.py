@@ -54,6 +54,7 @@ class Check(StrEnum):
     UNSAFE_XML = "unsafe_xml"
     FORMULA_WITHOUT_VALUE = "formula_without_value"
     EXCEL_ERROR = "excel_error"
+    AMBIGUOUS_TABLE = "ambiguous_table"
     MERGED_CELLS = "merged_cells"
     MIXED_ENCODING = "mixed_encoding"
     CELL_TOO_LONG = "cell_too_long"

@@ -52,14 +52,30 @@ def _sheet_names(path: Path) -> list[str]:
 def _folder_sources(folder: Path) -> dict[str, tuple[Path, str | None]]:
     found = {}
     for table, (_, names) in BOOK_TABLES.items():
-        for name in names:
-            hits = [
-                folder / f"{name}{s}" for s in TABLE_SUFFIXES if (folder / f"{name}{s}").is_file()
-            ]
-            if hits:
-                found[table] = (hits[0], None)
-                break
+        hits = [
+            folder / f"{name}{s}"
+            for name in names
+            for s in TABLE_SUFFIXES
+            if (folder / f"{name}{s}").is_file()
+        ]
+        _one_of(folder, table, [h.name for h in hits])
+        if hits:
+            found[table] = (hits[0], None)
     return found
+
+
+def _one_of(where: Path, table: str, hits: list[str]) -> None:
+    """Two files or sheets for one table (明细 and lines): which one is meant is unclear."""
+    if len(hits) < 2:
+        return
+    msg = f"{where}: {' and '.join(hits)} are both the {table} table; keep one of them"
+    raise located_error(
+        msg,
+        source_file=where,
+        value=", ".join(hits),
+        check="ambiguous_table",
+        expected=f"one {table} table (a sheet or file of that name)",
+    )
 
 
 def _sources(path: Path, sheet: str | None) -> dict[str, tuple[Path, str | None]] | None:
@@ -85,9 +101,10 @@ def _sources(path: Path, sheet: str | None) -> dict[str, tuple[Path, str | None]
         sheets = _sheet_names(path)
         found = {}
         for table, (_, names) in BOOK_TABLES.items():
-            hit = next((s for s in sheets if s.strip().lower() in names), None)
-            if hit is not None:
-                found[table] = (path, hit)
+            hits = [s for s in sheets if s.strip().lower() in names]
+            _one_of(path, table, hits)
+            if hits:
+                found[table] = (path, hits[0])
         if "projects" in found:  # a book; a lone 明细 sheet is the single-sheet format
             if "lines" not in found:
                 msg = f"{path}: the request book has no sheet 明细 (lines); sheets: {', '.join(sheets)}"
