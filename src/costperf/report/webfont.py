@@ -111,7 +111,9 @@ def make_subset(path: Path, chars: frozenset[str]) -> bytes:
     options.hinting = False
     options.desubroutinize = True
     buf = io.BytesIO()
-    with TTFont(str(path), lazy=True) as font:
+    # the font's own timestamp, not the time of saving: the same characters give the
+    # same bytes (the worker's report equals the in-process one, byte for byte)
+    with TTFont(str(path), lazy=True, recalcTimestamp=False) as font:
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=sorted(ord(c) for c in chars))
         subsetter.subset(font)
