@@ -279,8 +279,10 @@ def main(argv: list[str] | None = None) -> int:
             from costperf.report.background import allow
 
             allow()
-        with fewer_collections(restore=argv is not None):  # None: the program itself
-            status = args.func(args)
+        from costperf.report.fonts import missing_glyphs_quiet
+
+        with fewer_collections(restore=argv is not None), missing_glyphs_quiet():
+            status = args.func(args)  # argv None: the program itself
     except InputError as exc:
         if args.debug:
             traceback.print_exc()

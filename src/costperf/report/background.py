@@ -164,4 +164,7 @@ def _warm() -> None:
 def _draw(module: str, name: str, args: tuple, kwargs: dict) -> bytes:
     import importlib
 
-    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+    from costperf.report.fonts import missing_glyphs_quiet
+
+    with missing_glyphs_quiet():  # as in the program's own process
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)

@@ -38,20 +38,12 @@ def to_png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
 
     Written as RGB: the figure is opaque (a white face), so the alpha channel that
     matplotlib's own PNG keeps is 255 everywhere and only costs time and bytes.
-
-    A character the bundled CJK font lacks (an emoji in a district name) is drawn as an
-    empty box, without matplotlib's "Glyph ... missing from font" warning on stderr:
-    the data are shown as they are, in the tables too.
     """
-    import warnings
-
     from PIL import Image
 
     canvas = fig.canvas
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning)
-        fit(fig)
-        canvas.draw()
+    fit(fig)
+    canvas.draw()
     size = canvas.get_width_height(physical=True)
     image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
