@@ -74,7 +74,7 @@ def _one_of(where: Path, table: str, hits: list[str]) -> None:
         source_file=where,
         value=", ".join(hits),
         check="ambiguous_table",
-        expected=f"one {table} table (a sheet or file of that name)",
+        expected="one sheet or file per table (项目/projects, 明细/lines, 绩效目标/targets)",
     )
 
 
