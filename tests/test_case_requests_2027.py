@@ -505,3 +505,18 @@ def test_two_sources_for_one_table_is_bad_input(tmp_path, capsys) -> None:
     assert main([*args, "-o", str(tmp_path / "x.csv"), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "明细.csv and lines.csv are both the lines table; keep one of them" in err
+
+
+def test_a_missing_column_does_not_hide_the_other_tables_problems(tmp_path, capsys) -> None:
+    """Found by an audit: a projects header typo (预算部们) stopped the read, so the lines'
+    unknown category and unknown project came one run later."""
+    book = tmp_path / "book"
+    shutil.copytree(BOOK, book)
+    text = (book / "projects.csv").read_text(encoding="utf-8-sig")
+    (book / "projects.csv").write_text(text.replace("预算部门", "预算部们", 1), encoding="utf-8")
+    set_cell(book / "lines.csv", 2, "项目编码", "Z-NONE-1")
+    args = ["review", str(book), "--standards", str(STANDARDS), "--date", DATE]
+    assert main([*args, "-o", str(tmp_path / "x.csv"), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "projects.csv, row 1, column 'department'" in err
+    assert "lines.csv, row 2, column '项目编码'" in err and "Z-NONE-1" in err

@@ -152,7 +152,9 @@ def read_request_book(
     frames, failed, found = {}, [], []
     for table, (file, sheet_name) in sources.items():
         try:
-            frame, errors = read_validated(file, BOOK_TABLES[table][0], sheet=sheet_name)
+            frame, errors = read_validated(  # a missing column: the other checks still run
+                file, BOOK_TABLES[table][0], sheet=sheet_name, blank_missing=True
+            )
         except InputError as exc:  # read every table, then report all of them
             failed.append(exc)
             continue

@@ -669,12 +669,15 @@ def read_validated(
     sheet: str | None = None,
     header_row: int | None = None,
     amount_scale: float = 1.0,
+    blank_missing: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`read_checked` that returns the cell errors instead of raising them.
 
     A caller that goes on checking (so that a run reports all its problems at once)
     gets the typed frame with every cell in error blanked, and the errors. A table that
-    cannot be typed at all (a required column missing) still raises.
+    cannot be typed at all (a required column missing) still raises; with
+    ``blank_missing`` a missing column outside the table's key is a blank column
+    instead (its problem among the errors), so the checks that follow still run.
     """
     raw = read_table(path, sheet=sheet, header_row=header_row, defer_hidden=True)
     frame, scales = map_headers(raw)
@@ -686,7 +689,12 @@ def read_validated(
     if raw.attrs.get("hidden_problems"):
         errors = merge_problems([make_problems(raw.attrs["hidden_problems"]), errors])
     if (errors["check"] == "missing_column").any():
-        raise_if_problems(errors, where)
+        absent = [c for c in schema.required if c not in typed.columns]
+        if not blank_missing or not absent or set(absent) & set(schema.key):
+            raise_if_problems(errors, where)
+        typed = typed.assign(
+            **{c: pd.Series(pd.NA, index=typed.index, dtype=object) for c in absent}
+        )
     typed = blank_cells(typed, errors)
     money = [c for c in ("amount", "unit_price") if c in typed.columns]
     for col in money:
