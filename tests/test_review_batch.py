@@ -722,3 +722,27 @@ def test_every_check_code_and_rule_has_labels() -> None:
     assert set(review_rules()) - {"routing"} <= set(rules)
     for code in ("unit_cost_cap", "travel_lodging", "travel_intercity", "meeting_quota"):
         assert code_label_map("rule", "zh")[code] != code
+
+
+def test_a_long_project_code_gets_a_form_under_the_file_name_limit(tmp_path) -> None:
+    """Found by an audit: a project code of 90 Chinese characters (270 bytes) was an
+    internal error (File name too long) writing its form; two codes alike but for case
+    get two forms."""
+    from costperf.review_outputs import NAME_BYTES, write_review_outputs
+    from costperf.standards import shipped_standards
+
+    long_id = "城区道路清扫保洁" * 11 + "项目甲乙"
+    ids = [long_id, "road-a", "ROAD-A"]
+    book = make_book(
+        [{"project_id": p, "department": "D"} for p in ids],
+        [{"project_id": p, "line_no": 1, "econ_code": "30201", "requested": 100.0} for p in ids],
+        targets_for(*ids),
+    )
+    result = review_book(book, on=ON)
+    out = tmp_path / "out"
+    write_review_outputs(result, book, shipped_standards(), out, parameters={}, records_path=None)
+    names = sorted(p.name for p in (tmp_path / "out" / "forms").iterdir())
+    assert len(names) == 3 and {"road-a.html", "ROAD-A_.html"} < set(names)
+    (long_name,) = (n for n in names if n.startswith("城区"))
+    assert len(long_name.removesuffix(".html").encode()) <= NAME_BYTES
+    assert long_id.startswith(long_name.removesuffix(".html"))

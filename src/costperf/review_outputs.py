@@ -68,9 +68,17 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
+#: A form's file name in UTF-8 bytes, at most: file systems allow 255 bytes for a
+#: name, which leaves room for ".html" and the underscores that tell twins apart.
+NAME_BYTES = 200
+
+
 def _safe_name(project_id: object) -> str:
+    """A file name for a project's form: unsafe characters as "_", cut on a whole
+    character to NAME_BYTES bytes (a project code of 90 Chinese characters is 270)."""
     text = re.sub(r"[^\w.\-（）()]+", "_", str(project_id)).strip("._") or "project"
-    return text[:120]
+    cut = text.encode("utf-8")[:NAME_BYTES].decode("utf-8", errors="ignore")
+    return cut.rstrip("._") or "project"
 
 
 def csv_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -215,9 +223,9 @@ def _write_forms(result: BatchResult, folder: Path, batch_id: str, lang: str) ->
             for row in mine:
                 cited.update(str(row["standard_version"] or "").split("; "))
             name = _safe_name(project["project_id"])
-            while name in names:
+            while name.casefold() in names:  # one file on a case-blind file system
                 name += "_"
-            names.add(name)
+            names.add(name.casefold())
             cites = [used[ref] for ref in sorted(cited) if ref in used]
             pages[name] = review_form(project, mine, cites, batch=batch_id, lang=lang)
         # one font subset covering every form, embedded in each (each opens alone)
