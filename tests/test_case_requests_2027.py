@@ -180,6 +180,12 @@ def test_forms_summary_and_json_agree(reviewed) -> None:
     assert len(forms) == len(projects)
     form = (out / "forms" / "F-LH-003.html").read_text(encoding="utf-8")
     assert "项目预算评审意见表" in form and "hw-uc@1" in form and "按比例分摊" in form
+    # the review date and the batch recording it: on each form, the summary page and sheet
+    batch = reviewed["summary"]["batch_id"]
+    as_of = f"评审基准日：{DATE}；评审批次：{batch}"
+    assert as_of in form and as_of in (out / "summary.html").read_text(encoding="utf-8")
+    sheet = openpyxl.load_workbook(out / "review.xlsx", read_only=True)["汇总"]
+    assert next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))[0] == as_of
     totals = reviewed["summary"]["totals"]
     assert totals["approved"] == pytest.approx(projects["审定数"].sum())
     assert totals["projects_reject"] == int(projects["审核结论"].eq("不予安排").sum())
@@ -261,6 +267,11 @@ def test_same_batch_again_records_nothing_and_english_csv(tmp_path, capsys) -> N
     }
     assert titles["en"][0] == "Budget review results — Summary"
     assert titles["zh"][0].startswith("预算评审结果 — ")
+    # an English form: the date and batch, and the standards' English titles
+    pages = [p.read_text(encoding="utf-8") for p in (tmp_path / "b" / "forms").glob("*.html")]
+    assert all(f"Review date: 2024-03-01; batch: {first['batch_id']}" in p for p in pages)
+    assert any("Travel accommodation caps, central government staff" in p for p in pages)
+    assert not any("中央和国家机关" in p for p in pages)
     bad = tmp_path / "book"
     shutil.copytree(BOOK, bad)
     set_cell(bad / "targets.csv", 5, "指标类别", "产出")

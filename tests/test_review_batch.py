@@ -740,9 +740,12 @@ def test_a_long_project_code_gets_a_form_under_the_file_name_limit(tmp_path) -> 
     )
     result = review_book(book, on=ON)
     out = tmp_path / "out"
-    write_review_outputs(result, book, shipped_standards(), out, parameters={}, records_path=None)
+    write_review_outputs(result, book, shipped_standards(), out, parameters={"date": ON}, records_path=None)
     names = sorted(p.name for p in (tmp_path / "out" / "forms").iterdir())
     assert len(names) == 3 and {"road-a.html", "ROAD-A_.html"} < set(names)
     (long_name,) = (n for n in names if n.startswith("城区"))
     assert len(long_name.removesuffix(".html").encode()) <= NAME_BYTES
     assert long_id.startswith(long_name.removesuffix(".html"))
+    # no store: no batch id is printed as if it were recorded
+    form = (out / "forms" / "road-a.html").read_text(encoding="utf-8")
+    assert "评审基准日：2027-03-01；评审批次：未记录（未指定 --records）" in form

@@ -27,6 +27,7 @@ from costperf.io.write import check_destinations, folder_mode, write_table, writ
 from costperf.records import check_store, find_batch, new_run_id, params_hash, write_batch
 from costperf.report.excel import write_workbook
 from costperf.report.review_book import (
+    as_of_line,
     display_tables,
     print_columns,
     review_form,
@@ -124,6 +125,7 @@ def write_review_outputs(
         check_store(records_path)
         held = find_batch(records_path, inputs_hash, versions, dict(parameters))
     batch_id = held or new_run_id()
+    as_of = as_of_line(parameters.get("date"), batch_id if records_path is not None else None, lang)
     summary = {
         "costperf_version": __version__,
         "batch_id": batch_id if records_path is not None else None,
@@ -157,15 +159,20 @@ def write_review_outputs(
     step("review.xlsx")
     sheets = split_rows(display_tables(result, lang))
     write_workbook(
-        sheets, out_dir / "review.xlsx", lang=lang, title=title, print_columns=print_columns(lang)
+        sheets,
+        out_dir / "review.xlsx",
+        lang=lang,
+        title=title,
+        subtitle=as_of,
+        print_columns=print_columns(lang),
     )
     step("csv")
     for name, frame in (("projects.csv", result.projects), ("lines.csv", result.lines)):
         write_table(csv_table(frame) if lang == "zh" else frame, out_dir / name)
     step("forms")
-    _write_forms(result, out_dir / "forms", batch_id, lang)
+    _write_forms(result, out_dir / "forms", as_of, lang)
     step("summary")
-    page = summary_page(result, title=title, lang=lang, charts=png)
+    page = summary_page(result, title=title, lang=lang, charts=png, as_of=as_of)
     write_text(page, out_dir / "summary.html")
     write_text(
         json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
@@ -203,7 +210,7 @@ FORM_LINE_COLUMNS = [
 ]
 
 
-def _write_forms(result: BatchResult, folder: Path, batch_id: str, lang: str) -> None:
+def _write_forms(result: BatchResult, folder: Path, as_of: str, lang: str) -> None:
     """One form per project, written in a scratch folder and moved over the old ones."""
     used = {f"{r['table_id']}@{r['version']}": r for r in _records(result.standards_used)}
     rows: dict[object, list[dict]] = {}
@@ -227,7 +234,7 @@ def _write_forms(result: BatchResult, folder: Path, batch_id: str, lang: str) ->
                 name += "_"
             names.add(name.casefold())
             cites = [used[ref] for ref in sorted(cited) if ref in used]
-            pages[name] = review_form(project, mine, cites, batch=batch_id, lang=lang)
+            pages[name] = review_form(project, mine, cites, as_of=as_of, lang=lang)
         # one font subset covering every form, embedded in each (each opens alone)
         for name, page in zip(pages, embed_fonts(list(pages.values())), strict=True):
             write_text(page, scratch / f"{name}.html")

@@ -43,12 +43,14 @@ def write_workbook(
     title: str = "",
     format_sheet: Callable | None = None,  # (book, sheet, frame, shown, header_row): extras
     print_columns: Mapping[str, Sequence[str]] | None = None,
+    subtitle: str = "",
 ) -> Path:
     """Write ``{sheet name: frame}`` to ``path`` as a formatted workbook (atomically).
 
     ``print_columns`` maps a sheet name to the canonical columns it prints (those
     present, less any ``*_en`` text under zh and ``*_zh`` under en, are moved to the
-    front and set as the print area, fitted to the page width).
+    front and set as the print area, fitted to the page width).  ``subtitle`` (with a
+    title) is the line below it on every sheet, e.g. the review date and batch.
     """
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -59,6 +61,7 @@ def write_workbook(
             title=title,
             format_sheet=format_sheet,
             print_columns=print_columns,
+            subtitle=subtitle,
         )
     return path
 
@@ -71,6 +74,7 @@ def write_sheets(
     title: str = "",
     format_sheet: Callable | None = None,
     print_columns: Mapping[str, Sequence[str]] | None = None,
+    subtitle: str = "",
 ) -> None:
     """Write the formatted workbook straight to ``path`` (see :func:`write_workbook`)."""
     print_columns = print_columns or {}
@@ -98,6 +102,8 @@ def write_sheets(
                 write_cells(ws, shown.columns, cells, start)
             if title:
                 ws.write_string(0, 0, neutralise_text(f"{title} — {name}"), styles.title)
+                if subtitle:  # the row between the title and the header
+                    ws.write_string(1, 0, neutralise_text(subtitle))
             _format_columns(ws, frame, shown, start, styles)
             ws.freeze_panes(start + 1, 0)
             if len(frame.columns):

@@ -222,15 +222,28 @@ def _money(value: object) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):,.2f}"
 
 
+def as_of_line(date: object, batch: str | None, lang: str = "zh") -> str:
+    """ "评审基准日：2027-03-01；评审批次：<id>", or 未记录 when no store was given."""
+    shown = batch or message("review.batch_unrecorded", lang)
+    return message("review.as_of", lang, date=date or "", batch=shown)
+
+
+def _title(standard: Mapping[str, object], lang: str) -> object:
+    """A standard's title as issued, or its English title under ``--lang en``."""
+    english = standard.get("title_en") if lang == "en" else None
+    return english or standard.get("title")
+
+
 def review_form(
     project: Mapping[str, object],
     lines: pd.DataFrame,
     standards: pd.DataFrame,
     *,
-    batch: str = "",
+    as_of: str = "",
     lang: str = "zh",
 ) -> str:
-    """One project's 评审意见表 as a printable HTML page."""
+    """One project's 评审意见表 as a printable HTML page; ``as_of`` is its footer line
+    (:func:`as_of_line`: the review date and the batch that records it)."""
     zh = lang == "zh"
 
     rate = project.get("cut_rate")
@@ -293,7 +306,7 @@ def review_form(
     )
     std_rows = (
         "".join(
-            f"<tr><td>{_e(s['table_id'])}@{_e(s['version'])}</td><td>{_e(s.get('title'))}</td>"
+            f"<tr><td>{_e(s['table_id'])}@{_e(s['version'])}</td><td>{_e(_title(s, lang))}</td>"
             f"<td>{_e(s.get('document_no'))}</td><td>{_e(str(s.get('content_hash') or '')[:19])}</td></tr>"
             for s in standards
         )
@@ -307,7 +320,7 @@ def review_form(
     sign = (
         f"<table class=sign><tr><th>{message('form.reviewer', lang)}</th><td></td>"
         f"<th>{message('form.checked_by', lang)}</th><td></td><th>{message('form.date', lang)}</th><td></td></tr></table>"
-        f"<p style='color:#666'>{message('form.batch', lang)} {_e(batch)}</p>"
+        f"<p style='color:#666'>{_e(as_of)}</p>"
     )
     title = message("form.heading", lang)
     return (
@@ -359,9 +372,11 @@ def summary_page(
     title: str,
     lang: str = "zh",
     charts: list[tuple[str, bytes]] | None = None,
+    as_of: str = "",
 ) -> str:
     """``summary.html``: totals, charts of the cuts (:func:`summary_charts`, drawn here
-    unless given) and the summary tables."""
+    unless given) and the summary tables; ``as_of`` (:func:`as_of_line`) follows the
+    overview's text."""
     from costperf.report.html import Section, render_report
 
     s, tot = result.summaries, result.totals
@@ -380,7 +395,12 @@ def summary_page(
     )
     table = summary_table(s, tot, lang)
     sections = [
-        Section(message("review_summary.overview", lang), text, charts=png),
+        Section(
+            message("review_summary.overview", lang),
+            text,
+            charts=png,
+            html=f"<p>{html.escape(as_of)}</p>" if as_of else "",
+        ),
         Section(
             message("review_summary.summary", lang),
             tables=[(message("review_summary.summary", lang), table)],

@@ -489,8 +489,9 @@ def standards_used(
         "version",
         "status",
         "title",
+        "title_en",
         "document_no",
         "effective_from",
         "content_hash",
     ]
-    return used[cols].sort_values(["table_id", "version"]).reset_index(drop=True)
+    return used.reindex(columns=cols).sort_values(["table_id", "version"]).reset_index(drop=True)
