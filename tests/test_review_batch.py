@@ -740,7 +740,9 @@ def test_a_long_project_code_gets_a_form_under_the_file_name_limit(tmp_path) -> 
     )
     result = review_book(book, on=ON)
     out = tmp_path / "out"
-    write_review_outputs(result, book, shipped_standards(), out, parameters={"date": ON}, records_path=None)
+    write_review_outputs(
+        result, book, shipped_standards(), out, parameters={"date": ON}, records_path=None
+    )
     names = sorted(p.name for p in (tmp_path / "out" / "forms").iterdir())
     assert len(names) == 3 and {"road-a.html", "ROAD-A_.html"} < set(names)
     (long_name,) = (n for n in names if n.startswith("城区"))
@@ -749,3 +751,40 @@ def test_a_long_project_code_gets_a_form_under_the_file_name_limit(tmp_path) -> 
     # no store: no batch id is printed as if it were recorded
     form = (out / "forms" / "road-a.html").read_text(encoding="utf-8")
     assert "评审基准日：2027-03-01；评审批次：未记录（未指定 --records）" in form
+
+
+def test_summaries_count_flagged_projects_and_lines_apart() -> None:
+    """Found by an audit: one 需人工复核数 column counted projects on the department rows
+    and lines on the rule rows. Now both counts on every row; a blank class of matter is
+    a group of its own, named （空） / (blank) where it is shown."""
+    from costperf.report.review_book import summary_table
+
+    trip = {"expense_kind": "差旅", "city": "北京", "staff_level": "司局级", "date": ON}
+    trip |= {"days": 1, "nights": 1, "persons": 1, "travel_item": "住宿费", "requested": 100}
+    unknown = {"econ_code": "30213", "requested": 50.0}  # no standard: flagged
+    book = make_book(
+        [
+            {"project_id": "A", "department": "D1", "class_of_matter": "X"},
+            {"project_id": "B", "department": "D1", "class_of_matter": "X"},
+            {"project_id": "C", "department": "D2"},
+        ],
+        [
+            {"project_id": "A", "line_no": 1, **unknown},
+            {"project_id": "A", "line_no": 2, **unknown},
+            {"project_id": "A", "line_no": 3, **trip},
+            {"project_id": "B", "line_no": 1, **trip},
+            {"project_id": "C", "line_no": 1, **unknown},
+        ],
+        targets_for("A", "B", "C"),
+    )
+    result = review_book(book, on=ON)
+    cols = ["group", "n_projects", "n_lines", "n_projects_manual_review", "n_lines_manual_review"]
+    got = {by: frame[cols].values.tolist() for by, frame in result.summaries.items()}
+    assert got["department"] == [["D1", 2, 4, 1, 2], ["D2", 1, 1, 1, 1]]
+    assert got["class_of_matter"][0] == ["X", 2, 4, 1, 2]
+    assert pd.isna(got["class_of_matter"][1][0]) and got["class_of_matter"][1][1:] == [1, 1, 1, 1]
+    rules = dict((g, rest) for g, *rest in got["review_rule"])
+    assert rules["no_standard"] == [2, 3, 2, 3] and rules["travel"] == [2, 2, 1, 0]
+    shown = summary_table(result.summaries, result.totals, "en")
+    assert shown.iloc[0, -2:].tolist() == [2, 3]  # the totals: projects A and C, 3 lines
+    assert "(blank)" in shown["group"].tolist() and "（空）" not in shown["group"].tolist()

@@ -118,6 +118,12 @@ def words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out.drop(columns=[c for c in ("route",) if c in out])
 
 
+def _blank_named(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A summary with its blank group (no department, no class) named （空） / (blank)."""
+    blank = message("benchmark.blank", lang)
+    return summary.assign(group=summary["group"].astype(object).fillna(blank))
+
+
 def summary_table(
     summaries: Mapping[str, pd.DataFrame], totals: Mapping[str, object], lang: str
 ) -> pd.DataFrame:
@@ -133,13 +139,15 @@ def summary_table(
                 "approved": totals["approved"],
                 "cut": totals["cut"],
                 "cut_rate": totals["cut_rate"],
-                "n_manual_review": totals["projects_manual_review"],
+                "n_projects_manual_review": totals["projects_manual_review"],
+                "n_lines_manual_review": totals["lines_manual_review"],
             }
         ]
     )
     parts = [top]
     for by, frame in summaries.items():
         shown = frame.copy()
+        shown = _blank_named(shown, lang)
         if by in ("review_rule", "decision"):
             kind = "rule" if by == "review_rule" else "decision"
             shown["group"] = [code_label(kind, c, lang) for c in shown["group"]]
@@ -149,8 +157,9 @@ def summary_table(
     return out
 
 
-def manual_table(lines: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
-    """Projects and lines flagged for manual review, project by project."""
+def manual_table(lines: pd.DataFrame, projects: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Projects and lines flagged for manual review, project by project (a project's own
+    flag on a row of its own, its item （项目） / (project))."""
     cols = [
         "project_id",
         "line_no",
@@ -163,7 +172,7 @@ def manual_table(lines: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
         "manual_review_reason_en",
     ]
     own = projects[projects["manual_review_reason_zh"].fillna("").str.len() > 0].assign(
-        line_no=pd.NA, item="（项目）"
+        line_no=pd.NA, item=message("review.project_row", lang)
     )
     flagged = lines[lines["manual_review"]]
     out = pd.concat([own.reindex(columns=cols), flagged.reindex(columns=cols)], ignore_index=True)
@@ -179,7 +188,7 @@ def display_tables(result: object, lang: str) -> dict[str, pd.DataFrame]:
         sheet_name("lines", lang): words(
             result.lines.drop(columns=["sheet"], errors="ignore"), lang
         ),
-        sheet_name("manual", lang): words(manual_table(result.lines, result.projects), lang),
+        sheet_name("manual", lang): words(manual_table(result.lines, result.projects, lang), lang),
     }
 
 
@@ -343,7 +352,10 @@ def summary_charts(result: object, lang: str = "zh") -> list[tuple[str, bytes]]:
             (
                 (t := message("review_summary.cuts_by_department", lang)),
                 charts.cut_bars(
-                    s["department"], label=label("department", lang), title=t, lang=lang
+                    _blank_named(s["department"], lang),
+                    label=label("department", lang),
+                    title=t,
+                    lang=lang,
                 ),
             )
         )

@@ -95,7 +95,8 @@ SUMMARY_COLUMNS = [
     "approved",
     "cut",
     "cut_rate",
-    "n_manual_review",
+    "n_projects_manual_review",
+    "n_lines_manual_review",
 ]
 
 
@@ -424,17 +425,33 @@ def _decided_projects(
     return out[PROJECT_COLUMNS + extra].reset_index(drop=True)
 
 
-def _group_sums(frame: pd.DataFrame, by: str, lines: pd.DataFrame | None) -> pd.DataFrame:
-    key = frame[by].astype(object).fillna("（空）")
-    grouped = frame.groupby(key, sort=True)
+def _group_sums(
+    frame: pd.DataFrame, by: str, lines: pd.DataFrame, projects: pd.DataFrame
+) -> pd.DataFrame:
+    """Sums of ``frame`` (the projects or the lines) by ``by``, a blank value a group of
+    its own (no value: shown as （空） / (blank)); the projects and the lines flagged for
+    manual review counted apart, whichever the grouping."""
+    key = frame[by].astype(object)
+    grouped = frame.groupby(key, sort=True, dropna=False)
     out = grouped[["requested", "approved", "cut"]].sum().round(2)
-    if lines is None:  # a line-level grouping
+    flagged = projects.set_index("project_id")["manual_review"].astype(bool)
+    if frame is lines:  # a line-level grouping: the projects of each group's lines
         out["n_lines"] = grouped.size()
         out["n_projects"] = grouped["project_id"].nunique()
+        line_key = key
+        of_flagged = lines["project_id"].where(lines["project_id"].map(flagged).eq(True))
+        n_projects_flagged = of_flagged.groupby(key, dropna=False).nunique()
     else:
         out["n_projects"] = grouped.size()
         out["n_lines"] = grouped["n_lines"].sum()
-    out["n_manual_review"] = grouped["manual_review"].sum().astype(int)
+        line_key = lines["project_id"].map(pd.Series(key.to_numpy(), index=frame["project_id"]))
+        n_projects_flagged = frame["manual_review"].astype(bool).groupby(key, dropna=False).sum()
+    n_lines_flagged = lines["manual_review"].astype(bool).groupby(line_key, dropna=False).sum()
+    out["n_projects_manual_review"] = n_projects_flagged.reindex(out.index, fill_value=0)
+    out["n_lines_manual_review"] = n_lines_flagged.reindex(out.index, fill_value=0)
+    out[["n_projects_manual_review", "n_lines_manual_review"]] = out[
+        ["n_projects_manual_review", "n_lines_manual_review"]
+    ].astype(int)
     out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
     out = out.rename_axis("group").reset_index()
     out.insert(0, "group_by", by)
@@ -447,9 +464,9 @@ def summaries(lines: pd.DataFrame, projects: pd.DataFrame) -> dict[str, pd.DataF
     for by in SUMMARY_BY:
         if by in ("department", "class_of_matter", "decision"):
             if by in projects:
-                out[by] = _group_sums(projects, by, lines)
+                out[by] = _group_sums(projects, by, lines, projects)
         elif by in lines:
-            out[by] = _group_sums(lines, by, None)
+            out[by] = _group_sums(lines, by, lines, projects)
     return out
 
 
