@@ -342,6 +342,118 @@ def test_excel_errors_and_merged_data_cells_are_located_not_blanks(tmp_path: Pat
     ]
 
 
+_ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"'
+)
+
+
+def _ods_cell(value: object) -> str:
+    if value is None:
+        return "<table:table-cell/>"
+    if isinstance(value, str) and value.startswith("<"):
+        return value  # written as is
+    if isinstance(value, (int, float)):
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+    )
+
+
+def ods(path: Path, rows: list, *, sheet: str = "明细", tail: str = "") -> Path:
+    """An OpenDocument spreadsheet as LibreOffice writes one (rows of cells, a cell
+    given as XML written as is; ``tail``: XML after the rows, e.g. repeated blanks)."""
+    body = "".join(
+        "<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>"
+        for row in rows
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS} '
+        f'office:version="1.3"><office:body><office:spreadsheet><table:table table:name='
+        f'"{sheet}">{body}{tail}</table:table></office:spreadsheet></office:body>'
+        "</office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+        '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+        '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+        'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_an_ods_book_s_errors_formulas_and_merges_are_located(tmp_path: Path) -> None:
+    """Found by an audit: an .ods book skipped the checks of hidden cells, so a line whose
+    formula failed (LibreOffice saves #DIV/0! with the value 0) was requested and
+    approved as 0 yuan. Rows repeated by LibreOffice count as rows; the empty rest of
+    the sheet (one row repeated a million times) is no part of the extent."""
+    error = (  # as LibreOffice saves =1/0
+        '<table:table-cell table:formula="of:=1/0" office:value-type="float" '
+        'office:value="0" calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell>'
+    )
+    shown = (  # a formula showing an error, from a writer without calcext
+        '<table:table-cell table:formula="of:=[.D2]/0" office:value-type="string">'
+        "<text:p>Err:502</text:p></table:table-cell>"
+    )
+    formula = '<table:table-cell table:formula="of:=[.D2]*2"/>'  # no value type: no value
+    merged = (
+        '<table:table-cell table:number-rows-spanned="2" office:value-type="string">'
+        "<text:p>P3</text:p></table:table-cell>"
+    )
+    repeated = (  # two identical rows, written once
+        '<table:table-row table:number-rows-repeated="2"><table:table-cell '
+        'office:value-type="string"><text:p>P2</text:p></table:table-cell>'
+        + "".join(_ods_cell(v) for v in (9, "设备", 5))
+        + "</table:table-row>"
+    )
+    rows = [LINES[0], ["P1", 1, "人员", error], ["P1", 2, "材料", formula]]
+    tail = (
+        repeated
+        + "<table:table-row>" + "".join(_ods_cell(v) for v in (merged, 1, "人员", shown))
+        + "</table:table-row><table:table-row><table:covered-table-cell/>"
+        + "".join(_ods_cell(v) for v in (2, "人员", 7)) + "</table:table-row>"
+        + '<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+        'table:number-columns-repeated="1024"/></table:table-row>'
+    )  # fmt: skip
+    path = ods(tmp_path / "b.ods", rows, tail=tail)
+    problems = located(read_table, path, match="Excel error")
+    assert problems[["source_row", "column", "value", "check"]].values.tolist() == [
+        [2, "金额", "#DIV/0!", "excel_error"],
+        [3, "金额", "=[.D2]*2", "formula_without_value"],
+        [6, "项目编码", "A6:A7", "merged_cells"],
+        [6, "金额", "Err:502", "excel_error"],
+    ]
+    good = ods(tmp_path / "g.ods", LINES, tail=tail.replace("table:formula", "x"))
+    assert len(read_table(good, defer_hidden=True)) == 6  # the merge only, deferred
+
+
+def test_the_cells_a_merge_covers_are_not_reported_again(tmp_path: Path) -> None:
+    """A project code merged over two lines: one problem, the merge, not a second one
+    for the blank the covered cell reads as."""
+    from costperf.io.read import read_validated
+    from costperf.schemas import LINE_ITEMS
+
+    path = workbook(tmp_path / "m.xlsx", [*LINES, ["P2", 1, "人员", 10], [None, 2, "材料", "x"]])
+    book = openpyxl.load_workbook(path)
+    book.active.merge_cells("A4:A5")
+    book.save(path)
+    _, errors = read_validated(path, LINE_ITEMS)
+    assert errors[["source_row", "column", "check"]].values.tolist() == [
+        [4, "项目编码", "merged_cells"],
+        [5, "金额", "not_a_number"],
+    ]
+
+
 def test_a_hidden_cell_does_not_hide_the_other_problems(tmp_path: Path) -> None:
     """Found by an audit: a formula without a cached value stopped the read, so the other
     problems of the run came one run later. A checked read reports them together."""

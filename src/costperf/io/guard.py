@@ -629,6 +629,128 @@ def _scan_with_expat(book: Workbook, part: str, limits: Limits) -> SheetScan:
     return scan
 
 
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_ODS_CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"
+#: what a spreadsheet shows for a formula that failed (Excel's and LibreOffice's spellings)
+_ERROR_TEXT = re.compile(r"#(?:DIV/0!|N/A|NAME\?|NULL!|NUM!|REF!|VALUE!|SPILL!|CALC!)|Err:\d{3}")
+
+
+def _repeat(attrs: dict[str, str], name: str) -> int:
+    """A ``table:number-*-repeated`` or ``-spanned`` count (1 when absent or damaged)."""
+    value = attrs.get(f"{_ODS_TABLE} {name}", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def scan_ods_sheet(book: Workbook, sheet: str, limits: Limits) -> SheetScan:
+    """The scan of :func:`scan_sheet` for one table of an OpenDocument spreadsheet's
+    ``content.xml`` (expat, no DTD): rows and cells placed with their repeat counts,
+    formula cells without a value type, error cells (LibreOffice's ``calcext`` error
+    type, or a formula showing #DIV/0!, Err:502 ...) and spanned (merged) cells.
+
+    The extent counts only cells with something in them: LibreOffice writes the empty
+    rest of a sheet as one row repeated a million times.
+    """
+    scan = SheetScan()
+    state: dict[str, object] = {"depth": 0, "mine": False, "row": 0, "rows": 1, "column": 0}
+    cell: dict[str, object] = {}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        space, _, local = name.rpartition(" ")
+        if space != _ODS_TABLE:
+            if cell and local == "p":
+                cell["text"] = str(cell.get("text", "")) + ("\n" if cell.get("paragraphs") else "")
+                cell["paragraphs"] = True
+            return
+        if local == "table":
+            state["depth"] = int(state["depth"]) + 1
+            if state["depth"] == 1:
+                state["mine"] = attrs.get(f"{_ODS_TABLE} name") == sheet
+                state["row"] = 0
+        elif not state["mine"] or state["depth"] != 1:
+            return
+        elif local == "table-row":
+            state["first"] = int(state["row"]) + 1
+            state["rows"] = _repeat(attrs, "number-rows-repeated")
+            state["row"] = int(state["row"]) + int(state["rows"])
+            state["column"] = 0
+        elif local in ("table-cell", "covered-table-cell"):
+            first = int(state["column"]) + 1
+            count = _repeat(attrs, "number-columns-repeated")
+            state["column"] = int(state["column"]) + count
+            cell.clear()
+            cell.update(
+                column=first,
+                count=count,
+                formula=attrs.get(f"{_ODS_TABLE} formula"),
+                typed=attrs.get(f"{_ODS_OFFICE} value-type"),
+                error=attrs.get(f"{_ODS_CALCEXT} value-type") == "error",
+                rows=_repeat(attrs, "number-rows-spanned"),
+                columns=_repeat(attrs, "number-columns-spanned"),
+            )
+
+    def text(data: str) -> None:
+        if cell:
+            cell["text"] = str(cell.get("text", "")) + data
+
+    def end(name: str) -> None:
+        space, _, local = name.rpartition(" ")
+        if space != _ODS_TABLE:
+            return
+        if local == "table":
+            state["depth"] = int(state["depth"]) - 1
+            if state["depth"] == 0:
+                state["mine"] = False
+        elif local in ("table-cell", "covered-table-cell") and cell:
+            _ods_cell(dict(cell), int(state["first"]), int(state["rows"]), scan, limits)
+            cell.clear()
+
+    def refuse(*_: object) -> None:
+        raise _refused_xml(book.path, "content.xml", "declares a DTD or entities (<!DOCTYPE>)")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    with book.path.open("rb") as handle:
+        try:
+            for chunk in _part_chunks(handle, book.entries["content.xml"], book.path):
+                scan.expanded_bytes += len(chunk)
+                if scan.expanded_bytes > limits.max_expanded_bytes:
+                    raise expanded_too_large(book.path, "content.xml", scan.expanded_bytes, limits)
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as exc:
+            raise _unreadable(book.path, f"malformed XML in content.xml: {exc}") from None
+        except _TooLarge:
+            pass  # the caller reports the extent
+    return scan
+
+
+def _ods_cell(cell: dict, first_row: int, rows: int, scan: SheetScan, limits: Limits) -> None:
+    """Record one (possibly repeated) cell of :func:`scan_ods_sheet`."""
+    text = str(cell.get("text") or "").strip()
+    formula = cell["formula"]
+    if not (formula or cell["typed"] or text):
+        return  # an empty cell: not part of the extent
+    first, count = int(cell["column"]), int(cell["count"])
+    last_row, last_column = first_row + rows - 1, first + count - 1
+    scan.max_row, scan.max_column = max(scan.max_row, last_row), max(scan.max_column, last_column)
+    if scan.max_row * scan.max_column > limits.max_cells:
+        raise _TooLarge
+    places = [(r, c) for r in range(first_row, last_row + 1) for c in range(first, last_column + 1)]
+    if cell["error"] or (formula and _ERROR_TEXT.fullmatch(text)):
+        scan.error_cells += [(r, c, text or "#?") for r, c in places]
+    elif formula and not cell["typed"]:
+        shown = formula.split(":", 1)[1] if formula[:3] in ("of:", "oooc") else formula
+        scan.formulas_without_value += [(r, c, shown.lstrip("=")) for r, c in places]
+    if cell["rows"] > 1 or cell["columns"] > 1:
+        scan.merged += [
+            (r, c, r + int(cell["rows"]) - 1, c + int(cell["columns"]) - 1) for r, c in places
+        ]
+
+
 def _split_ref(ref: str | None) -> tuple[int, int]:
     found = re.fullmatch(r"\s*([A-Za-z]*)0*([0-9]*)\s*", ref or "")
     if not found:
@@ -643,6 +765,21 @@ def check_sheet_extent(book: Workbook, sheet: str, limits: Limits) -> SheetScan:
 
     Raises when its XML or its extent (the grid a reader allocates) is beyond the limits.
     """
+    if not book.sheet_parts and "content.xml" in book.entries:  # OpenDocument (.ods)
+        found = scan_ods_sheet(book, sheet, limits)
+        if found.max_row * found.max_column > limits.max_cells:
+            raise too_many_cells(
+                book.path,
+                sheet,
+                found.max_row,
+                found.max_column,
+                limits,
+                what="as far as the cells in its XML reach",
+            )
+        for name in book.entries:
+            if name != "content.xml":
+                _count_expanded(book, name, limits)
+        return found
     part = book.sheet_parts.get(sheet)
     parts = (
         [part]

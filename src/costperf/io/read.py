@@ -551,7 +551,30 @@ def _grid_to_frame(
     frame.attrs["header_row"] = head + 1
     if hidden_found is not None and not hidden_found.empty:  # deferred: the caller reports
         frame.attrs["hidden_problems"] = hidden_found.to_dict("records")
+        frame.attrs["merged_covered"] = _merged_covered(grid, head, hidden)
     return frame
+
+
+#: covered cells of merged ranges remembered, at most (a pathological merge of a whole
+#: sheet is still reported; only its follow-on blanks are then reported too)
+MAX_COVERED = 100_000
+
+
+def _merged_covered(grid: pd.DataFrame, head: int, hidden: SheetScan) -> list[tuple[int, str]]:
+    """(sheet row, header) of each data cell a merged range covers, its first cell
+    excepted: read as blanks, they are not reported again as missing values."""
+    names = {j: str(h) for j, h in enumerate(grid.iloc[head].tolist()) if not _blank_cell(h)}
+    covered: list[tuple[int, str]] = []
+    for row1, column1, row2, column2 in hidden.merged:
+        if (row2 - row1 + 1) * (column2 - column1 + 1) + len(covered) > MAX_COVERED:
+            continue
+        covered += [
+            (row, names[column - 1])
+            for row in range(max(row1, head + 2), row2 + 1)
+            for column in range(column1, column2 + 1)
+            if (row, column) != (row1, column1) and column - 1 in names
+        ]
+    return covered
 
 
 def _hidden_cells(
@@ -688,6 +711,11 @@ def read_validated(
     # it reads as is not reported again
     if raw.attrs.get("hidden_problems"):
         errors = merge_problems([make_problems(raw.attrs["hidden_problems"]), errors])
+    if raw.attrs.get("merged_covered") and not errors.empty:  # reported as the merge
+        covered = {(str(row), name) for row, name in raw.attrs["merged_covered"]}
+        cells = zip(errors["source_row"], errors["column"], strict=True)
+        at = pd.Series([(str(r), str(c)) in covered for r, c in cells], index=errors.index)
+        errors = errors[~(at & errors["check"].eq("missing_value"))]
     if (errors["check"] == "missing_column").any():
         absent = [c for c in schema.required if c not in typed.columns]
         if not blank_missing or not absent or set(absent) & set(schema.key):
