@@ -302,6 +302,47 @@ def test_two_headers_with_one_meaning(tmp_path: Path) -> None:
     assert problems.loc[0, "column"] == "amount"
 
 
+def test_every_header_problem_comes_at_once(tmp_path: Path) -> None:
+    """Found by an audit: only the first blank name over data, the first repeated name
+    and the first pair of names with one meaning were reported, one run each."""
+    cells = lambda p: p[["source_row", "column", "check"]].values.tolist()  # noqa: E731
+    blank = raises_located(
+        read_table, write(tmp_path / "b.csv", "项目编码,,金额,\nA,x,1,y\n"), match="blank"
+    )
+    assert cells(blank) == [[1, "column 2", "blank_header"], [1, "column 4", "blank_header"]]
+    twice = raises_located(
+        read_table, write(tmp_path / "d.csv", "金额,人数,金额,人数\n1,2,3,4\n"), match="twice"
+    )
+    assert cells(twice) == [[1, "金额", "duplicate_column"], [1, "人数", "duplicate_column"]]
+    text = "项目编码,成本要素,金额,amount,cost_element\nA,人员,1,1,人员\n"
+    meaning = raises_located(read_line_items, write(tmp_path / "l.csv", text), match="both mean")
+    assert meaning["column"].tolist() == ["amount", "cost_element"]
+
+
+def test_an_error_in_the_header_row_is_named_not_read_as_blank(tmp_path: Path) -> None:
+    """Found by an audit: a header cell holding #REF! was reported as a blank name; now
+    the error itself, and none of the follow-on problems of a missing column."""
+    path = xlsx(tmp_path / "h.xlsx", [["项目编码", "金额"], ["A", 1]])
+    raw = path.read_bytes()
+    import zipfile
+
+    with zipfile.ZipFile(path) as old:
+        parts = {i.filename: old.read(i.filename) for i in old.infolist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
+    data = parts[sheet].decode()
+    start = data.index('<c r="B1"')
+    end = data.index("</c>", start) + 4
+    parts[sheet] = (data[:start] + '<c r="B1" t="e"><v>#REF!</v></c>' + data[end:]).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for name, part in parts.items():
+            new.writestr(name, part)
+    assert raw != path.read_bytes()
+    problems = raises_located(read_table, path, match="Excel error", defer_hidden=True)
+    assert problems[["source_row", "column", "value", "check"]].values.tolist() == [
+        [1, "column B", "#REF!", "excel_error"]
+    ]
+
+
 def test_map_headers_keeps_unknown_columns_and_original_headers() -> None:
     frame = pd.DataFrame({"项目编码": ["A"], "备注": ["x"], "source_row": [2]})
     mapped, scales = map_headers(frame)

@@ -21,7 +21,14 @@ from costperf.columns import (
     normalise_header,
     split_unit,
 )
-from costperf.errors import LOCATION, InputError, located_error, make_problems, raise_if_problems
+from costperf.errors import (
+    LOCATION,
+    InputError,
+    located_error,
+    make_problems,
+    merge_errors,
+    raise_if_problems,
+)
 from costperf.io.guard import (
     Limits,
     SheetScan,
@@ -504,37 +511,57 @@ def _grid_to_frame(
         if len(body)
         else []
     )
-    if dropped_with_data:
-        col = dropped_with_data[0] + 1
-        has_data = ~blank.iloc[:, col - 1].reindex(body.index)
+    # every problem of the header row at once: blank names over data, repeated names,
+    # and the hidden cells (an Excel error, a formula without value) a blank name hides
+    hidden_header = {
+        c for r, c, _ in [*hidden.error_cells, *hidden.formulas_without_value] if r == head + 1
+    } if hidden is not None else set()  # fmt: skip
+    header_errors = []
+    for index in dropped_with_data:
+        col = index + 1
+        if col in hidden_header:  # reported as the error or formula it holds
+            header_errors.append(None)
+            continue
+        has_data = ~blank.iloc[:, index].reindex(body.index)
         first = int(body.loc[has_data, "source_row"].iloc[0])
         msg = (
             f"{where}, row {head + 1}, column {col}: the header cell is blank but the "
             f"column holds data (first in row {first}); expected a column name"
         )
-        raise located_error(
-            msg,
-            **located,
-            row=head + 1,
-            column=f"column {col}",
-            check="blank_header",
-            expected="a column name",
+        header_errors.append(
+            located_error(
+                msg,
+                **located,
+                row=head + 1,
+                column=f"column {col}",
+                check="blank_header",
+                expected="a column name",
+            )
         )
     names = [str(headers[i]).strip() for i in keep]
     frame = body.iloc[:, keep].copy()
     frame.columns = names
     frame["source_row"] = body["source_row"].to_numpy()
-    if frame.columns.duplicated().any():
-        dup = frame.columns[frame.columns.duplicated()][0]
+    for dup in pd.unique(frame.columns[frame.columns.duplicated()]):
         msg = f"{where}, row {head + 1}: the column '{dup}' appears twice in the header"
-        raise located_error(
-            msg,
-            **located,
-            row=head + 1,
-            column=str(dup),
-            check="duplicate_column",
-            expected="each column once",
+        header_errors.append(
+            located_error(
+                msg,
+                **located,
+                row=head + 1,
+                column=str(dup),
+                check="duplicate_column",
+                expected="each column once",
+            )
         )
+    if header_errors:
+        header_errors = [e for e in header_errors if e is not None]
+        if hidden_found is not None and not hidden_found.empty:  # deferred: not lost here
+            try:
+                raise_if_problems(hidden_found, where)
+            except InputError as exc:
+                header_errors.insert(0, exc)
+        raise merge_errors(header_errors)
     if frame.empty:
         msg = f"{where}: no data rows below the header (row {head + 1})"
         raise located_error(
@@ -628,14 +655,14 @@ def map_headers(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     canonical column implied by a unit in its header (``金额（万元）`` -> 10000).
     Two headers mapping to one canonical column is an error.
     """
-    renames, scales, seen = {}, {}, {}
+    renames, scales, seen, twice = {}, {}, {}, []
     for col in frame.columns:
         if col in LOCATION:
             continue
         name, scale = canonical_name(col)
         if name is None:
             continue
-        if name in seen:
+        if name in seen:  # every such pair reported at once, below
             source, sheet = frame.attrs.get("source", ("", ""))
             header_row = frame.attrs.get("header_row")
             where = (
@@ -646,19 +673,24 @@ def map_headers(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
             msg = (
                 f"{where}: columns '{seen[name]}' and '{col}' both mean '{name}'; keep one of them"
             )
-            raise located_error(
-                msg,
-                source_file=source,
-                sheet=sheet,
-                column=str(col),
-                row=header_row,
-                check="duplicate_column",
-                expected=f"one column meaning '{name}' (also '{seen[name]}')",
+            twice.append(
+                located_error(
+                    msg,
+                    source_file=source,
+                    sheet=sheet,
+                    column=str(col),
+                    row=header_row,
+                    check="duplicate_column",
+                    expected=f"one column meaning '{name}' (also '{seen[name]}')",
+                )
             )
+            continue
         seen[name] = col
         renames[col] = name
         if scale != 1.0 or split_unit(str(col))[1].lower() in UNIT_SCALES:
             scales[name] = scale  # an explicit unit, even 元, beats the config's amount_unit
+    if twice:
+        raise merge_errors(twice)
     out = frame.rename(columns=renames)
     out.attrs = dict(frame.attrs)
     out.attrs["headers"] = {v: k for k, v in renames.items()}
