@@ -440,3 +440,19 @@ def test_csv_export_reads_back_as_written(tmp_path: Path) -> None:
     frame = pd.DataFrame({"name": ["=x", "-", "+86 21", "'plain"], "value": ["1", "2", "3", "4"]})
     back = read_table(write_table(frame, tmp_path / "t.csv"), header_row=1)
     assert back["name"].tolist() == ["=x", "-", "+86 21", "'plain"]
+
+
+@pytest.mark.parametrize("sep", [";", ",", "\t"])
+def test_excel_s_sep_line_names_the_separator(tmp_path: Path, sep: str) -> None:
+    """Found by an audit: a CSV opening with Excel's "sep=;" line was read with commas (one
+    column named "sep=;"). The line names the separator and is no data; rows keep their
+    numbers in the file."""
+    rows = [["项目编码", "序号", "金额"], ["A", "1", "10"], ["A", "2", "两万"]]
+    text = f"sep={sep}\r\n" + "".join(sep.join(r) + "\r\n" for r in rows)
+    path = write(tmp_path / "s.csv", "\ufeff" + text)
+    frame = read_table(path)
+    assert list(frame.columns[2:5]) == ["项目编码", "序号", "金额"]
+    assert frame["source_row"].tolist() == [3, 4]
+    bad = write(tmp_path / "b.csv", text + sep.join(["A", "3", "1", "x"]) + "\r\n")
+    problems = raises_located(read_table, bad, match="row 5: 4 cells")
+    assert problems.loc[0, "source_row"] == 5

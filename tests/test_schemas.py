@@ -394,6 +394,8 @@ def test_one_date_parser_reads_what_users_write_and_nothing_else() -> None:
             ("明细名称", "长长…（共 40,000 个字符）"),
         ),
         ("金额", "5 cells left", "x", ("金额", "5 cells left")),  # data: as written
+        ("申报数", "(formula)", "formula_without_value", ("申报数", "（公式）")),
+        ("申报数", "(formula)", "not_a_number", ("申报数", "(formula)")),  # data: as written
     ],
 )
 def test_a_problem_reads_in_chinese_with_its_data_as_written(column, value, check, shown) -> None:

@@ -367,7 +367,8 @@ def problem_cells_zh(column: object, value: object, check: object = "") -> tuple
     """The column and value of a problem as a Chinese reader sees them: ``column 8`` ->
     ``第 8 列``, a missing column's canonical name -> its Chinese label (``department`` ->
     ``预算部门``), ``31 cells`` -> ``31 个单元格``, a cut value's ``(40,000 characters)``
-    -> ``（共 40,000 个字符）``; the data as written otherwise."""
+    -> ``（共 40,000 个字符）``, a formula whose text is not stored ``(formula)`` ->
+    ``（公式）``; the data as written otherwise."""
     if isinstance(column, str):
         found = _COLUMN_OF_SHEET.fullmatch(column)
         if found:
@@ -379,6 +380,8 @@ def problem_cells_zh(column: object, value: object, check: object = "") -> tuple
     if isinstance(value, str):
         value = _CELLS.sub(r"\1 个单元格", value) if _CELLS.fullmatch(value) else value
         value = _CHARACTERS.sub(r"…（共 \1 个字符）", value)
+        if value == "(formula)" and str(check) == "formula_without_value":
+            value = "（公式）"
     return column, value
 
 

@@ -878,6 +878,7 @@ class TextScan:
     bad_lines: list[int] = field(default_factory=list)  # not UTF-8 (the first 1,000)
     bad_count: int = 0  # lines that are not UTF-8 (estimated once the file is GBK)
     utf8_lines: int = 0  # lines with non-ASCII text that decode as UTF-8
+    sep_line: bool = False  # the first line is Excel's "sep=;" directive
 
     @property
     def max_cells(self) -> int:
@@ -885,19 +886,26 @@ class TextScan:
         return self.separators + self.lines + 1
 
 
+_SEP_LINE = re.compile(rb"(?:\xef\xbb\xbf)?sep=([,;\t|])\r?", re.IGNORECASE)
+
+
 def scan_text(path: Path, sep: str | None, limits: Limits) -> TextScan:
     """Decide encoding and separator; count lines, separators and the longest line.
 
-    ``sep`` None: sniffed from the first line (tab when it has tabs and no commas).
+    ``sep`` None: sniffed from the first line (tab when it has tabs and no commas). A
+    first line ``sep=;`` (Excel's directive) names the separator, whatever ``sep`` says.
     """
     with path.open("rb") as handle:
         head = handle.read(4096)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": UTF-16, tabs
         return _scan_utf16(path, sep, head)
     first = head.split(b"\n", 1)[0]
-    if sep is None:
+    directive = _SEP_LINE.fullmatch(first)  # Excel's "sep=;" first line names the separator
+    if directive:  # as Excel reads it, whatever the suffix suggests
+        sep = directive.group(1).decode("ascii")
+    elif sep is None:
         sep = "\t" if b"\t" in first and b"," not in first else ","
-    scan = TextScan("utf-8-sig", sep)
+    scan = TextScan("utf-8-sig", sep, sep_line=directive is not None)
     separator = sep.encode("ascii")
     carry = b""
     with path.open("rb") as handle:

@@ -151,10 +151,16 @@ def _read_csv_grid(path: Path, *, sep: str | None, limits: Limits) -> tuple[pd.D
         skip_blank_lines=False,
     )
     try:
+        if scan.sep_line:  # Excel's "sep=;" line: not data, read as a blank row 1
+            options["skiprows"] = 1
         try:  # the C parser is about 5x faster ...
-            return pd.read_csv(path, **options), scan
+            grid = pd.read_csv(path, **options)
         except pd.errors.ParserError:  # ... the python one words a bad row the same way
-            return pd.read_csv(path, engine="python", **options), scan
+            grid = pd.read_csv(path, engine="python", **options)
+        if scan.sep_line:
+            blank = pd.DataFrame([[""] * grid.shape[1]], columns=grid.columns)
+            grid = pd.concat([blank, grid], ignore_index=True)
+        return grid, scan
     except UnicodeDecodeError as exc:
         msg = f"{path}: text encoding not recognised (tried UTF-8 and GBK/GB18030): {exc}"
         raise located_error(
@@ -170,7 +176,8 @@ def _read_csv_grid(path: Path, *, sep: str | None, limits: Limits) -> tuple[pd.D
 
 
 def _csv_parse_error(path: Path, exc: Exception) -> InputError:
-    """Say which row of a CSV is malformed (pandas: 'Expected 9 fields in line 5, saw 11')."""
+    """Say which row of a CSV is malformed (pandas: 'Expected 9 fields in line 5, saw 11',
+    lines of the file, skipped ones counted)."""
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
     if found is None:
         msg = f"{path}: not a readable CSV file ({exc})"
