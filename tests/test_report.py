@@ -114,6 +114,28 @@ def test_workbook_sheets_are_chinese_by_default(good_run: dict) -> None:
     book.close()
 
 
+def test_coded_cells_read_as_words_in_chinese(good_run: dict) -> None:
+    """Found by an audit: vrs, in, t, ols, unit_cost, median, input and column names such
+    as cost_personnel were printed as codes in the Chinese report."""
+
+    def column(sheet: str, header: str) -> set:
+        rows = book[sheet].iter_rows(min_row=3, values_only=True)
+        at = next(rows).index(header)
+        return {r[at] for r in rows if r[at] is not None}
+
+    book = openpyxl.load_workbook(good_run["out"] / "report.xlsx", read_only=True)
+    assert column("效率前沿", "规模报酬") == {"规模报酬可变（VRS）"}
+    assert column("效率前沿", "导向") == {"投入导向"}
+    assert column("效率前沿", "前沿投入项") == {"人员成本合计、设备成本、材料成本"}
+    assert column("成本回归", "统计量") == {"t 统计量"}
+    assert "最小二乘回归（OLS）" in column("成本回归", "模型")
+    assert column("成本标准", "标准类型") == {"成本标准"}
+    assert column("成本标准", "审核规则") == {"同类中位数"}
+    sources = column("优化方案", "单位成本来源")  # the resources table, or a standard
+    assert "资源表" in sources and all(v == "资源表" or "@" in v for v in sources)
+    book.close()
+
+
 def test_workbook_sheets_are_english_with_lang_en(good_run: dict, tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, stdout, stderr = run_cli(

@@ -178,7 +178,32 @@ CODED_COLUMNS = {
     "other_grade": "grade",
     "verified": "boolean",
     "driver": "driver",
+    "kind": "standard_kind",
+    "orientation": "dea_orientation",
+    "rts": "dea_rts",
+    "stat_name": "stat_name",
+    "model": "regression_model",
+    "unit_cost_source": "unit_cost_source",
+    "frontier_inputs": "column_names",
+    "frontier_outputs": "column_names",
 }
+#: a code of a column's own kind missing is looked up in these kinds next: a standard's
+#: ``rule`` is a review rule or the rule that derived it (median, p25 ...)
+FALLBACK_KINDS = {"rule": ("derive_rule",)}
+
+
+def _column_labels(values: pd.Series, lang: str) -> pd.Series:
+    """``cost_personnel,cost_equipment`` -> ``人员成本、设备成本`` (labels.csv/columns.csv)."""
+    from costperf.columns import label
+
+    joiner = "、" if lang == "zh" else ", "
+
+    def one(text: object) -> object:
+        if not isinstance(text, str) or not text:
+            return text
+        return joiner.join(label(part.strip(), lang) for part in text.split(","))
+
+    return values.astype(object).map(one)
 
 
 def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
@@ -196,7 +221,12 @@ def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
             kind = "boolean"
         if kind is None:
             continue
+        if kind == "column_names":  # columns named by code: their labels, in order
+            out[col] = _column_labels(out[col], lang)
+            continue
         labels = code_label_map(kind, lang)
+        for other in FALLBACK_KINDS.get(kind, ()):
+            labels = {**code_label_map(other, lang), **labels}
         joiner = "＋" if lang == "zh" else " + "
 
         def one(code: object, labels: dict = labels, joiner: str = joiner) -> object:
