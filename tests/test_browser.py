@@ -147,6 +147,15 @@ def test_report_in_a_browser(browser, good_run: dict) -> None:  # noqa: ANN001
     pdf = _print_pdf(browser)
     assert pdf[:5] == b"%PDF-"
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) >= 2  # A4 pages
+    # printed: the closed full tables (in report.xlsx) are left out, not a page of their
+    # own with one "click to open" line (found by a print audit); the method is printed
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    shown = browser.execute_script(
+        "return [...document.querySelectorAll('details.more')].map("
+        "d => [d.className, getComputedStyle(d).display])"
+    )
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert ["more", "none"] in shown and ["more print-open", "block"] in shown, shown
 
 
 def test_review_form_in_a_browser(browser, reviewed: dict) -> None:  # noqa: ANN001

@@ -36,8 +36,10 @@ class Section:
     """One report section: a heading, an optional text, tables and charts.
 
     ``html`` is markup built by costperf itself (already escaped) shown after the text;
-    ``collapsed`` puts the body in a closed ``<details>``; ``level`` 2 starts a new
-    printed page, 3 is a subsection.
+    ``collapsed`` puts the body in a closed ``<details>``, printed open, or (with
+    ``print_open`` False: tables the workbook holds in full) not printed at all: its
+    "click to open" line alone took a printed page; ``level`` 2 starts a new printed
+    page, 3 is a subsection.
     """
 
     heading: str
@@ -47,7 +49,7 @@ class Section:
     html: str = ""
     collapsed: bool = False
     level: int = 2
-    print_open: bool = True  # a collapsed section printed open (else its summary line only)
+    print_open: bool = True  # a collapsed section printed open (else not printed at all)
 
 
 CSS = (
@@ -80,6 +82,7 @@ ul.why li{margin:3px 0}
 @page{size:A4;margin:14mm 12mm}
 body{max-width:none;padding:0;font-size:11px}
 h2,details.more{break-before:page;page-break-before:always}.first{break-before:auto;page-break-before:auto}
+details.more:not(.print-open){display:none}
 .scroll{overflow:visible}
 table{font-size:8.5px}th,td{padding:1px 3px;white-space:normal}td.long{min-width:0}
 tr,figure,.kpi{break-inside:avoid;page-break-inside:avoid}
