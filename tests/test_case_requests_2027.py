@@ -15,7 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import CASES, problem_cells, set_cell
+from conftest import CASES, problem_cells, read_rows, set_cell
 from conftest import REQUESTS_2027 as CASE
 from conftest import REQUESTS_2027_DATE as DATE
 from costperf.cli import main
@@ -398,6 +398,14 @@ def test_problems_of_every_stage_come_in_one_run(tmp_path, capsys) -> None:
         ("projects.csv", "3", "项目编码", "duplicate_id"),
     } <= cells
     assert any(f == "lines.csv" and r == "6" and c == "会议类别" for f, r, c, _ in cells)
+    # a meeting line with a bad amount is still looked up: its unknown category too
+    rows = read_rows(bad / "lines.csv")
+    at = next(i + 1 for i, r in enumerate(rows) if i > 6 and r[rows[0].index("会议类别")])
+    set_cell(bad / "lines.csv", at, "申报数", "两万")
+    set_cell(bad / "lines.csv", at, "会议类别", "五类")
+    assert main([*args, "--out", str(tmp_path / "again")]) == 2
+    cells = problem_cells(tmp_path / "again" / "problems.csv")
+    assert {(str(at), "申报数"), (str(at), "会议类别")} <= {(r, c) for _, r, c, _ in cells}
     err = capsys.readouterr().err
     assert "lines.csv，第 3 行，列“申报数”：不是数字" in err
 

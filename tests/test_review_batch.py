@@ -788,3 +788,25 @@ def test_summaries_count_flagged_projects_and_lines_apart() -> None:
     shown = summary_table(result.summaries, result.totals, "en")
     assert shown.iloc[0, -2:].tolist() == [2, 3]  # the totals: projects A and C, 3 lines
     assert "(blank)" in shown["group"].tolist() and "（空）" not in shown["group"].tolist()
+
+
+def test_a_line_with_one_problem_is_still_checked_for_the_others() -> None:
+    """Found by an audit: a meeting line without its attendees was not looked up, so its
+    unknown category came one run later (a bad amount: tests/test_case_requests_2027)."""
+    meeting = {"expense_kind": "会议", "meeting_category": "五类", "days": 1, "date": ON}
+    book = make_book(
+        [{"project_id": "P", "department": "D"}],
+        [
+            {"project_id": "P", "line_no": 1, **meeting, "requested": 10},  # no persons
+            {"project_id": "P", "line_no": 2, **meeting, "persons": 3, "requested": 10},
+        ],
+        targets_for("P"),
+    )
+    with pytest.raises(InputError) as info:
+        review_book(book, on=ON)
+    got = info.value.problems[["source_row", "column", "check"]].values.tolist()
+    assert got == [
+        [1, "persons", "missing_fact"],
+        [1, "meeting_category", "unknown_value"],
+        [2, "meeting_category", "unknown_value"],
+    ]

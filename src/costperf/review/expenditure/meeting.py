@@ -35,6 +35,28 @@ from costperf.standards.lookup import OK, normalise_dimension
 SUBTYPE = "meeting_subtype"
 
 
+def _category_problems(
+    req: pd.DataFrame,
+    work: pd.DataFrame,
+    rows: pd.Index,
+    standards: StandardSet,
+    names: Mapping[str, str],
+) -> pd.DataFrame:
+    """The category of a meeting line missing another fact, checked all the same (all
+    problems of a run at once: its unknown category is not left for the next run)."""
+    names_of = ("meeting_category", "category")
+    category = first_present(req.loc[rows], names_of)
+    rows = rows[category.notna().to_numpy()]
+    if not len(rows):
+        return concat_problems([])
+    query = pd.DataFrame(
+        {"category": normalise_category(category.loc[rows], "会议"), "date": work.loc[rows, "date"]}
+    )
+    quota = lookup_lines(standards, query, names["meeting"], "total")
+    columns = {"category": fact_column(req, names_of), "date": "date"}
+    return lookup_problems(req, quota, columns, "a meeting category of the table")
+
+
 def _review_meetings(
     req: pd.DataFrame, work: pd.DataFrame, standards: StandardSet, names: Mapping[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -45,6 +67,9 @@ def _review_meetings(
         "the meeting days": ("meeting_days", "days"),
     }
     missing, problems = require_facts(req, rows, facts, "meeting")
+    problems = concat_problems(
+        [problems, _category_problems(req, work, rows[missing.to_numpy()], standards, names)]
+    )
     rows = rows[~missing.to_numpy()]
     sub = req.loc[rows]
     category = normalise_category(first_present(sub, facts["the meeting category"]), "会议")

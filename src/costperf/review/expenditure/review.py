@@ -64,7 +64,11 @@ def review_expenditure(
 def apply_line_rules(
     req: pd.DataFrame, work: pd.DataFrame, standards: StandardSet, names: Mapping[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every registered line rule over the lines of its kind (lines with a problem skipped).
+    """Every registered line rule over the lines of its kind.
+
+    A line with a problem already (a bad amount, a bad date) is reviewed too, for the
+    problems the rules find in its other cells (all problems of a run come at once), but
+    yields no result.
 
     Returns
     -------
@@ -74,10 +78,11 @@ def apply_line_rules(
     """
     parts, found = [], []
     for kind, rule in review_rules("line").items():
-        rows = work.index[work["kind"].eq(kind) & ~work["_bad"]]
+        rows = work.index[work["kind"].eq(kind)]
         if len(rows):
             result, kind_problems = rule.review(req, work.loc[rows], standards, names)
-            parts.append(result)
+            bad = work["_bad"].reindex(result.index, fill_value=False).to_numpy(dtype=bool)
+            parts.append(result[~bad] if bad.any() else result)
             found.append(kind_problems)
     results = pd.concat(parts) if parts else pd.DataFrame(columns=list(LINE_RESULT_COLUMNS))
     return results, concat_problems(found)
