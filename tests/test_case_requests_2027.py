@@ -180,6 +180,8 @@ def test_forms_summary_and_json_agree(reviewed) -> None:
     assert len(forms) == len(projects)
     form = (out / "forms" / "F-LH-003.html").read_text(encoding="utf-8")
     assert "项目预算评审意见表" in form and "hw-uc@1" in form and "按比例分摊" in form
+    # the sealed table cited by its title as issued, not as the draft it was derived as
+    assert "道路环卫保洁单位成本标准" in form and "测算草案" not in form
     # the review date and the batch recording it: on each form, the summary page and sheet
     batch = reviewed["summary"]["batch_id"]
     as_of = f"评审基准日：{DATE}；评审批次：{batch}"

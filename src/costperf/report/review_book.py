@@ -238,9 +238,13 @@ def as_of_line(date: object, batch: str | None, lang: str = "zh") -> str:
 
 
 def _title(standard: Mapping[str, object], lang: str) -> object:
-    """A standard's title as issued, or its English title under ``--lang en``."""
+    """A standard's title as issued (a sealed table without the draft mark it was derived
+    with), or its English title under ``--lang en``."""
+    from costperf.report.standard_page import issued_title
+
     english = standard.get("title_en") if lang == "en" else None
-    return english or standard.get("title")
+    title = english or standard.get("title")
+    return issued_title(str(title), str(standard.get("status") or "")) if title else title
 
 
 def review_form(
