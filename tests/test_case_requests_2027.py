@@ -541,3 +541,23 @@ def test_a_missing_column_does_not_hide_the_other_tables_problems(tmp_path, caps
     err = capsys.readouterr().err
     assert "projects.csv, row 1, column 'department'" in err
     assert "lines.csv, row 2, column '项目编码'" in err and "Z-NONE-1" in err
+
+
+def test_a_mistyped_fact_header_is_one_problem_not_one_per_line(tmp_path, capsys) -> None:
+    """Found by an audit: 人数 typed 参会人 gave a "missing attendees" problem on each of
+    the 80 meeting and training lines, and the typed header was named nowhere."""
+    book = tmp_path / "book"
+    shutil.copytree(BOOK, book)
+    text = (book / "lines.csv").read_text(encoding="utf-8-sig")
+    (book / "lines.csv").write_text(text.replace(",人数,", ",参会人,", 1), encoding="utf-8")
+    lines = pd.read_csv(BOOK / "lines.csv", encoding="utf-8-sig", dtype=str)
+    meetings, trainings = (int(lines[c].notna().sum()) for c in ("会议类别", "培训类别"))
+    args = ["review", str(book), "--standards", str(STANDARDS), "--date", DATE]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    problems = pd.read_csv(tmp_path / "out" / "problems.csv", encoding="utf-8-sig", dtype=str)
+    assert problems[["行号", "列", "单元格取值"]].values.tolist() == [
+        ["1", "参会人数", "参会人"],
+        ["1", "参训人数", "参会人"],
+    ]
+    err = capsys.readouterr().err
+    assert f"会议明细共 {meetings} 行需要" in err and f"培训明细共 {trainings} 行需要" in err

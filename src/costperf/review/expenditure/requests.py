@@ -136,13 +136,21 @@ def prepare_requests(req: pd.DataFrame, *, on: object = None) -> tuple[pd.DataFr
 def require_facts(
     req: pd.DataFrame, rows: pd.Index, facts: Mapping[str, tuple[str, ...]], what: str
 ) -> tuple[pd.Series, pd.DataFrame]:
-    """Lines of ``rows`` missing one of ``facts`` (name -> columns that may hold it)."""
+    """Lines of ``rows`` missing one of ``facts`` (name -> columns that may hold it).
+
+    A fact no column of the file holds (its header mistyped: 参会人 for 人数) is one
+    problem at the header row, naming the headers the book does not know, not one per
+    line."""
     missing = pd.Series(False, index=req.index)
     parts = []
     for expected, names in facts.items():
         absent = pd.Series(False, index=req.index)
         absent.loc[rows] = first_present(req.loc[rows], names).isna()
         zh = "/".join(label(n) for n in names)
+        if absent.any() and not set(names) & set(req.columns):
+            parts.append(_absent_column(req, absent, names, (expected, zh), what))
+            missing |= absent
+            continue
         parts.append(
             row_problems(
                 req,
@@ -154,6 +162,38 @@ def require_facts(
         )
         missing |= absent
     return missing.loc[rows], concat_problems(parts)
+
+
+def _absent_column(
+    req: pd.DataFrame,
+    absent: pd.Series,
+    names: tuple[str, ...],
+    fact: tuple[str, str],
+    what: str,
+) -> pd.DataFrame:
+    """One problem for a fact column missing from the file (see :func:`require_facts`)."""
+    from costperf.columns import column_table
+    from costperf.errors import LOCATION
+    from costperf.schemas import shown_header, table_problem
+
+    known = set(column_table().index) | set(LOCATION) | {"_row"}
+    unknown = [str(shown_header(req, c)) for c in req.columns if c not in known]
+    at = np.flatnonzero(absent.to_numpy())
+    first = int(req["source_row"].iloc[at[0]]) if "source_row" in req else int(at[0]) + 1
+    fact_text, zh = fact
+    n = len(at)
+    expected = f"a column {fact_text} ({zh}): {n} {what} line(s) need it; the first in row {first}"
+    if unknown:
+        expected += "; the header has columns the book does not know"
+    head = req.attrs.get("header_row")
+    return table_problem(
+        req,
+        label(names[0]),
+        expected,
+        "missing_column",
+        value=", ".join(unknown),
+        row=int(head) if head else None,
+    )
 
 
 _DIGITS = {"1": "一", "2": "二", "3": "三", "4": "四"}
