@@ -237,7 +237,7 @@ def test_a_damaged_cell_is_yes_or_no_and_a_quantity_target_not_negative() -> Non
 
 def test_each_unknown_value_is_named_on_its_own_row() -> None:
     """Found by an audit: each row's message listed every unknown category of the column
-    (row 2, '五类', also named 'VIP类会议')."""
+    (row 2, '五类', also named 'VIP')."""
     meeting = {"project_id": "M", "expense_kind": "会议", "persons": 10, "days": 1}
     meeting |= {"requested": 7_000, "date": "2027-04-01"}
     lines = [
@@ -251,7 +251,7 @@ def test_each_unknown_value_is_named_on_its_own_row() -> None:
     assert problems["source_row"].tolist() == [1, 3]
     first, last = problems["expected"].tolist()
     assert "'五类会议'" in first and "VIP" not in first
-    assert "'VIP类会议'" in last and "五类" not in last
+    assert "'VIP'" in last and "五类" not in last
 
 
 def test_no_amount_column_is_one_problem_naming_the_unknown_header() -> None:

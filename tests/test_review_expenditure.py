@@ -874,7 +874,8 @@ def test_category_spellings_normalise_and_others_stay_as_written() -> None:
     from costperf.review.expenditure.requests import normalise_category
 
     got = normalise_category(
-        pd.Series(["二类", "2", "二类会议", "３", " 一类 ", "-1", "12"]), "会议"
+        pd.Series(["二类", "2", "二类会议", "３", " 一类 ", "四", "-1", "12", "False", "五类"]),
+        "会议",
     )
     assert got.tolist() == [
         "二类会议",
@@ -882,6 +883,9 @@ def test_category_spellings_normalise_and_others_stay_as_written() -> None:
         "二类会议",
         "三类会议",
         "一类会议",
-        "-1类会议",  # unknown, reported with the value as written (not '-一类会议')
-        "12类会议",
+        "四类会议",
+        "-1",  # no class: reported as written (not '-一类会议', not '-1类会议')
+        "12",
+        "False",  # an Excel TRUE/FALSE cell: not 'False类会议'
+        "五类会议",  # a class the table does not have: reported by the lookup
     ]

@@ -205,6 +205,8 @@ def normalise_category(values: pd.Series, suffix: str) -> pd.Series:
     def one(value: object) -> str:
         text = unicodedata.normalize("NFKC", str(value)).strip().removesuffix(suffix)
         core = text.removesuffix("类")
+        if core == text and core not in _DIGITS and core not in _DIGITS.values():
+            return text  # not a class ('False', 'abc'): reported as written
         # one digit is a class number ('2' -> 二类); anything else stays as written, to
         # be reported as an unknown category ('-1' is not '-一类')
         return f"{_DIGITS.get(core, core)}类{suffix}"
