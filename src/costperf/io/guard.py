@@ -606,12 +606,21 @@ def _scan_with_expat(book: Workbook, part: str, limits: Limits) -> SheetScan:
                 scan.error_cells.append((cell["row"], cell["column"], (value or "#?").strip()))
             state["cell"] = None
 
-    def refuse(*_: object) -> None:
-        raise _refused_xml(book.path, part, "declares a DTD or entities (<!DOCTYPE>)")
-
     parser = expat.ParserCreate()
     parser.StartElementHandler, parser.EndElementHandler = start, end
     parser.CharacterDataHandler = text
+    _parse_part(parser, book, part, scan, limits)
+    return scan
+
+
+def _parse_part(parser, book: Workbook, part: str, scan: SheetScan, limits: Limits) -> None:  # noqa: ANN001
+    """Feed one zip part to an expat ``parser``, its inflated size counted in ``scan``
+    and held to the limit; a DTD or entity declaration is refused, malformed XML is the
+    user's file, and a scan stopped beyond the cell limit (``_TooLarge``) ends quietly."""
+
+    def refuse(*_: object) -> None:
+        raise _refused_xml(book.path, part, "declares a DTD or entities (<!DOCTYPE>)")
+
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     with book.path.open("rb") as handle:
@@ -626,7 +635,6 @@ def _scan_with_expat(book: Workbook, part: str, limits: Limits) -> SheetScan:
             raise _unreadable(book.path, f"malformed XML in {part}: {exc}") from None
         except _TooLarge:
             pass  # the caller reports the extent
-    return scan
 
 
 _ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -705,26 +713,10 @@ def scan_ods_sheet(book: Workbook, sheet: str, limits: Limits) -> SheetScan:
             _ods_cell(dict(cell), int(state["first"]), int(state["rows"]), scan, limits)
             cell.clear()
 
-    def refuse(*_: object) -> None:
-        raise _refused_xml(book.path, "content.xml", "declares a DTD or entities (<!DOCTYPE>)")
-
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler, parser.EndElementHandler = start, end
     parser.CharacterDataHandler = text
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    with book.path.open("rb") as handle:
-        try:
-            for chunk in _part_chunks(handle, book.entries["content.xml"], book.path):
-                scan.expanded_bytes += len(chunk)
-                if scan.expanded_bytes > limits.max_expanded_bytes:
-                    raise expanded_too_large(book.path, "content.xml", scan.expanded_bytes, limits)
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-        except expat.ExpatError as exc:
-            raise _unreadable(book.path, f"malformed XML in content.xml: {exc}") from None
-        except _TooLarge:
-            pass  # the caller reports the extent
+    _parse_part(parser, book, "content.xml", scan, limits)
     return scan
 
 
@@ -759,6 +751,11 @@ def _split_ref(ref: str | None) -> tuple[int, int]:
     return (int(digits) if digits else 0), column_number(letters)
 
 
+def _check_extent(book: Workbook, sheet: str, scan: SheetScan, limits: Limits, what: str) -> None:
+    if scan.max_row * scan.max_column > limits.max_cells:
+        raise too_many_cells(book.path, sheet, scan.max_row, scan.max_column, limits, what=what)
+
+
 def check_sheet_extent(book: Workbook, sheet: str, limits: Limits) -> SheetScan:
     """Scan the sheet about to be read; return what a reader would not show: its formula
     cells without cached values, its cells holding an Excel error, its merged ranges.
@@ -767,15 +764,7 @@ def check_sheet_extent(book: Workbook, sheet: str, limits: Limits) -> SheetScan:
     """
     if not book.sheet_parts and "content.xml" in book.entries:  # OpenDocument (.ods)
         found = scan_ods_sheet(book, sheet, limits)
-        if found.max_row * found.max_column > limits.max_cells:
-            raise too_many_cells(
-                book.path,
-                sheet,
-                found.max_row,
-                found.max_column,
-                limits,
-                what="as far as the cells in its XML reach",
-            )
+        _check_extent(book, sheet, found, limits, "as far as the cells in its XML reach")
         for name in book.entries:
             if name != "content.xml":
                 _count_expanded(book, name, limits)
@@ -789,15 +778,7 @@ def check_sheet_extent(book: Workbook, sheet: str, limits: Limits) -> SheetScan:
     found = SheetScan()
     for name in parts:
         scan = scan_sheet(book, name, limits)
-        if scan.max_row * scan.max_column > limits.max_cells:
-            raise too_many_cells(
-                book.path,
-                sheet,
-                scan.max_row,
-                scan.max_column,
-                limits,
-                what="as far as the cell references in its XML reach",
-            )
+        _check_extent(book, sheet, scan, limits, "as far as the cell references in its XML reach")
         if name == part or part is None:
             found.formulas_without_value += scan.formulas_without_value
             found.error_cells += scan.error_cells
