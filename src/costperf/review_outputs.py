@@ -125,10 +125,11 @@ def write_review_outputs(
         check_store(records_path)
         held = find_batch(records_path, inputs_hash, versions, dict(parameters))
     batch_id = held or new_run_id()
-    as_of = as_of_line(parameters.get("date"), batch_id if records_path is not None else None, lang)
+    recorded = batch_id if records_path is not None else None  # no store: no batch to name
+    as_of = as_of_line(parameters.get("date"), recorded, lang)
     summary = {
         "costperf_version": __version__,
-        "batch_id": batch_id if records_path is not None else None,
+        "batch_id": recorded,
         "already_recorded": held is not None,
         "records": str(records_path) if records_path is not None else None,
         "inputs": inputs,

@@ -146,8 +146,7 @@ def summary_table(
     )
     parts = [top]
     for by, frame in summaries.items():
-        shown = frame.copy()
-        shown = _blank_named(shown, lang)
+        shown = _blank_named(frame, lang)  # a copy
         if by in ("review_rule", "decision"):
             kind = "rule" if by == "review_rule" else "decision"
             shown["group"] = [code_label(kind, c, lang) for c in shown["group"]]
