@@ -61,6 +61,16 @@ def row_problems(
     return out.reset_index(drop=True)
 
 
+def unknown_headers(frame: pd.DataFrame) -> list[str]:
+    """The headers of ``frame`` (as written) that name no column costperf knows: where a
+    mistyped header shows up when a column is found missing."""
+    from costperf.columns import column_table
+    from costperf.errors import LOCATION
+
+    known = set(column_table().index) | set(LOCATION) | {"_row"}
+    return [str(shown_header(frame, c)) for c in frame.columns if c not in known]
+
+
 def table_problem(
     frame: pd.DataFrame,
     column: str,

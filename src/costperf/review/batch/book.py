@@ -183,12 +183,9 @@ def _no_amount_column(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """No 申报数 column and lines without quantity x unit price (申报数 typed 申报书): one
     problem naming the headers the book does not know, not one "missing amount" per
     line."""
-    from costperf.columns import column_table
-    from costperf.errors import LOCATION
-    from costperf.schemas import shown_header
+    from costperf.schemas import unknown_headers
 
-    known = set(column_table().index) | set(LOCATION)
-    unknown = [str(shown_header(lines, c)) for c in lines.columns if c not in known]
+    unknown = unknown_headers(lines)
     expected = "a column 申报数 (requested), or 数量 and 单价 (quantity, unit price)"
     value = ", ".join(unknown)
     if unknown:

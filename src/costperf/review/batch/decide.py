@@ -434,8 +434,8 @@ def _group_sums(
     key = frame[by].astype(object)
     grouped = frame.groupby(key, sort=True, dropna=False)
     out = grouped[["requested", "approved", "cut"]].sum().round(2)
-    flagged = projects.set_index("project_id")["manual_review"].astype(bool)
     if frame is lines:  # a line-level grouping: the projects of each group's lines
+        flagged = projects.set_index("project_id")["manual_review"].astype(bool)
         out["n_lines"] = grouped.size()
         out["n_projects"] = grouped["project_id"].nunique()
         line_key = key

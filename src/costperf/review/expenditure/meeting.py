@@ -35,28 +35,6 @@ from costperf.standards.lookup import OK, normalise_dimension
 SUBTYPE = "meeting_subtype"
 
 
-def _category_problems(
-    req: pd.DataFrame,
-    work: pd.DataFrame,
-    rows: pd.Index,
-    standards: StandardSet,
-    names: Mapping[str, str],
-) -> pd.DataFrame:
-    """The category of a meeting line missing another fact, checked all the same (all
-    problems of a run at once: its unknown category is not left for the next run)."""
-    names_of = ("meeting_category", "category")
-    category = first_present(req.loc[rows], names_of)
-    rows = rows[category.notna().to_numpy()]
-    if not len(rows):
-        return concat_problems([])
-    query = pd.DataFrame(
-        {"category": normalise_category(category.loc[rows], "会议"), "date": work.loc[rows, "date"]}
-    )
-    quota = lookup_lines(standards, query, names["meeting"], "total")
-    columns = {"category": fact_column(req, names_of), "date": "date"}
-    return lookup_problems(req, quota, columns, "a meeting category of the table")
-
-
 def _review_meetings(
     req: pd.DataFrame, work: pd.DataFrame, standards: StandardSet, names: Mapping[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -67,22 +45,29 @@ def _review_meetings(
         "the meeting days": ("meeting_days", "days"),
     }
     missing, problems = require_facts(req, rows, facts, "meeting")
-    problems = concat_problems(
-        [problems, _category_problems(req, work, rows[missing.to_numpy()], standards, names)]
+    # every line naming a category is looked up, one missing another fact too: its
+    # unknown category comes in this run (all problems at once), its cap is not computed
+    named = first_present(req.loc[rows], facts["the meeting category"])
+    looked = rows[named.notna().to_numpy()]
+    query = pd.DataFrame(
+        {
+            "category": normalise_category(named.loc[looked], "会议"),
+            "date": work.loc[looked, "date"],
+        }
     )
-    rows = rows[~missing.to_numpy()]
-    sub = req.loc[rows]
-    category = normalise_category(first_present(sub, facts["the meeting category"]), "会议")
-    persons = first_present(sub, facts["the number of attendees"]).astype(float)
-    days = first_present(sub, facts["the meeting days"]).astype(float)
-    query = pd.DataFrame({"category": category, "date": work.loc[rows, "date"]})
     quota = lookup_lines(standards, query, names["meeting"], "total")
-    subtype, bad_subtype = _subtypes(req, sub, standards, names["meeting_limits"])
-    limit_query = query.assign(**{SUBTYPE: subtype}) if subtype is not None else query
     cat_col = fact_column(req, facts["the meeting category"])
     found = lookup_problems(
         req, quota, {"category": cat_col, "date": "date"}, "a meeting category of the table"
     )
+    rows = rows[~missing.to_numpy()]  # the lines with every fact (all of them looked up)
+    query, quota = query.loc[rows], quota.loc[rows]
+    sub = req.loc[rows]
+    category = query["category"]
+    persons = first_present(sub, facts["the number of attendees"]).astype(float)
+    days = first_present(sub, facts["the meeting days"]).astype(float)
+    subtype, bad_subtype = _subtypes(req, sub, standards, names["meeting_limits"])
+    limit_query = query.assign(**{SUBTYPE: subtype}) if subtype is not None else query
     limits = {
         item: lookup_lines(standards, limit_query, names["meeting_limits"], item)
         for item in ("max_days", "max_attendees")

@@ -172,12 +172,9 @@ def _absent_column(
     what: str,
 ) -> pd.DataFrame:
     """One problem for a fact column missing from the file (see :func:`require_facts`)."""
-    from costperf.columns import column_table
-    from costperf.errors import LOCATION
-    from costperf.schemas import shown_header, table_problem
+    from costperf.schemas import table_problem, unknown_headers
 
-    known = set(column_table().index) | set(LOCATION) | {"_row"}
-    unknown = [str(shown_header(req, c)) for c in req.columns if c not in known]
+    unknown = unknown_headers(req)
     at = np.flatnonzero(absent.to_numpy())
     first = int(req["source_row"].iloc[at[0]]) if "source_row" in req else int(at[0]) + 1
     fact_text, zh = fact
