@@ -527,7 +527,6 @@ def _grid_to_frame(
     for index in dropped_with_data:
         col = index + 1
         if col in hidden_header:  # reported as the error or formula it holds
-            header_errors.append(None)
             continue
         has_data = ~blank.iloc[:, index].reindex(body.index)
         first = int(body.loc[has_data, "source_row"].iloc[0])
@@ -561,8 +560,7 @@ def _grid_to_frame(
                 expected="each column once",
             )
         )
-    if header_errors:
-        header_errors = [e for e in header_errors if e is not None]
+    if dropped_with_data or header_errors:
         if hidden_found is not None and not hidden_found.empty:  # deferred: not lost here
             try:
                 raise_if_problems(hidden_found, where)
@@ -594,10 +592,15 @@ def _grid_to_frame(
 MAX_COVERED = 100_000
 
 
+def _header_names(grid: pd.DataFrame, head: int) -> dict[int, str]:
+    """Column position -> header text of the grid's header row (blank headers left out)."""
+    return {j: str(h) for j, h in enumerate(grid.iloc[head].tolist()) if not _blank_cell(h)}
+
+
 def _merged_covered(grid: pd.DataFrame, head: int, hidden: SheetScan) -> list[tuple[int, str]]:
     """(sheet row, header) of each data cell a merged range covers, its first cell
     excepted: read as blanks, they are not reported again as missing values."""
-    names = {j: str(h) for j, h in enumerate(grid.iloc[head].tolist()) if not _blank_cell(h)}
+    names = _header_names(grid, head)
     covered: list[tuple[int, str]] = []
     for row1, column1, row2, column2 in hidden.merged:
         if (row2 - row1 + 1) * (column2 - column1 + 1) + len(covered) > MAX_COVERED:
@@ -623,9 +626,7 @@ def _hidden_cells(
     if not grid.empty:
         head = header_row - 1 if header_row else detect_header_row(grid.head(30))
         if 0 <= head < len(grid):
-            headers = {
-                j: str(h) for j, h in enumerate(grid.iloc[head].tolist()) if not _blank_cell(h)
-            }
+            headers = _header_names(grid, head)
     return hidden_cell_problems(path, sheet, hidden, headers, head + 1)
 
 
