@@ -810,3 +810,67 @@ def test_a_line_with_one_problem_is_still_checked_for_the_others() -> None:
         [1, "meeting_category", "unknown_value"],
         [2, "meeting_category", "unknown_value"],
     ]
+
+
+_MEETING = {"expense_kind": "会议", "meeting_category": "五类", "days": 1, "persons": 2}
+_TRAINING = {"expense_kind": "培训", "training_category": "五类", "days": 1, "persons": 2}
+_LECTURE = {"expense_kind": "培训", "lecturer_title": "教授X", "teaching_hours": 2}
+_TRIP = {"expense_kind": "差旅", "city": "北京", "staff_level": "部长X", "days": 2}
+_DESK = {"expense_kind": "办公设备", "equipment_item": "办公桌", "staff_level": "部长X"}
+_DESK |= {"quantity": 1, "unit_price": 10, "staff_count": 5}
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (_MEETING | {"date": "2027-13-45"}, [["date", "bad_date"], ["meeting_category"]]),
+        (_TRAINING | {"date": "xx"}, [["date", "bad_date"], ["training_category"]]),
+        (_TRAINING | {"persons": None}, [["persons", "missing_fact"], ["training_category"]]),
+        (_LECTURE | {"date": "xx"}, [["date", "bad_date"], ["lecturer_title"]]),
+        (
+            _LECTURE | {"teaching_hours": None},
+            [["teaching_hours", "missing_fact"], ["lecturer_title"]],
+        ),
+        (_TRIP | {"date": "xx"}, [["date", "bad_date"], ["staff_level"]]),
+        (_TRIP | {"days": None}, [["days", "missing_fact"], ["staff_level"]]),
+        (_DESK | {"date": "xx"}, [["date", "bad_date"], ["staff_level"]]),
+        (_DESK | {"quantity": None}, [["quantity", "missing_fact"], ["staff_level"]]),
+        # a city outside the lodging table is not bad input (flagged when reviewed)
+        (
+            _TRIP | {"city": "拉萨", "staff_level": "司局级", "days": None},
+            [["days", "missing_fact"]],
+        ),
+    ],
+    ids=[
+        "meeting-bad-date",
+        "training-bad-date",
+        "training-no-trainees",
+        "lecturer-bad-date",
+        "lecturer-no-hours",
+        "travel-bad-date",
+        "travel-no-days",
+        "equipment-bad-date",
+        "equipment-no-quantity",
+        "travel-open-city",
+    ],
+)
+def test_an_unknown_value_is_reported_beside_a_bad_date_or_a_missing_fact(line, expected) -> None:
+    """Found by an audit: a bad date (no table version to look in) or a missing fact (the
+    line not looked up) hid the unknown category, title or staff level on the same line;
+    it came one run later.  The value is now checked against every version of the table."""
+    book = make_book(
+        [{"project_id": "P", "department": "D"}],
+        [{"project_id": "P", "line_no": 1, "date": ON, "requested": 10, **line}],
+        targets_for("P"),
+    )
+    with pytest.raises(InputError) as info:
+        review_book(book, on=None)
+    found = info.value.problems
+    got = [
+        [c, k] if k != "unknown_value" else [c]
+        for c, k in found[["column", "check"]].values.tolist()
+    ]
+    assert got == expected
+    assert found["source_row"].tolist() == [1] * len(expected)
+    unknown = found[found["check"].eq("unknown_value")]
+    assert unknown["value"].isin(["五类", "教授X", "部长X"]).all()

@@ -115,6 +115,13 @@ def versions_in_force(
     return out
 
 
+def newest_start(standards: StandardSet, table_id: str) -> pd.Timestamp | None:
+    """The start of the newest version of ``table_id`` in force at any date (no drafts)."""
+    periods = _periods(standards, False)
+    starts = periods.loc[periods["table_id"].eq(table_id), "start"]
+    return None if starts.empty else pd.Timestamp(starts.max())
+
+
 _PERIODS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

@@ -17,11 +17,14 @@ import pandas as pd
 
 from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
+    DATE_STATUS,
+    dims_only,
     format_amounts,
     join_texts,
     line_refs,
     lookup_distinct,
     lookup_problems,
+    with_undated,
 )
 from costperf.review.expenditure.requests import fact_column, first_present, require_facts
 from costperf.review.registry import LINE_RESULT_COLUMNS, ReviewRule, register
@@ -82,6 +85,23 @@ def _quantity_items(standards: StandardSet, table: str) -> set[str]:
     return items
 
 
+def _level_problems(
+    req: pd.DataFrame, work: pd.DataFrame, standards: StandardSet, table: str, item: pd.Series
+) -> pd.DataFrame:
+    """The unknown staff levels and unit types of lines missing another fact (their caps
+    are not computed): their price line looked up for the problems only, in this run
+    (meeting tables, priced by the room, are not)."""
+    dims = [c for c in ("staff_level", "unit_type") if c in req]
+    rows = item.index[req.loc[item.index, dims].notna().any(axis=1).to_numpy()] if dims else []
+    query = req.loc[rows, dims].assign(item=item.loc[rows], date=work.loc[rows, "date"])
+    options = {"table": table, "component": "price", "dims": dims}
+    found = lookup_distinct(standards, query, on="date", **options).set_index(query.index)
+    found = dims_only(with_undated(standards, query, found, **options))
+    return lookup_problems(
+        req, found, {dim: dim for dim in dims}, "the facts the price cap depends on"
+    )
+
+
 def _review_equipment(
     req: pd.DataFrame, work: pd.DataFrame, standards: StandardSet, names: Mapping[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -105,6 +125,11 @@ def _review_equipment(
             "unknown_item",
         )
     )
+    problems.append(
+        _level_problems(
+            req, work, standards, table, item[missing & item.notna() & item.ne("meeting_table")]
+        )
+    )
     rows = rows[~(missing | unknown.loc[rows]).to_numpy()]
     if rows.empty:  # every line has a problem, reported above
         return pd.DataFrame(columns=list(LINE_RESULT_COLUMNS)), concat_problems(problems)
@@ -125,14 +150,10 @@ def _review_equipment(
     query = pd.DataFrame(
         {"item": item, "staff_level": level, "unit_type": unit_type, "date": dates}
     )
-    price_line = lookup_distinct(
-        standards,
-        query[~is_table.to_numpy()],
-        on="date",
-        table=table,
-        component="price",
-        dims=["staff_level", "unit_type"],
-    )
+    priced = query[~is_table.to_numpy()]
+    options = {"table": table, "component": "price", "dims": ["staff_level", "unit_type"]}
+    price_line = lookup_distinct(standards, priced, on="date", **options)
+    price_line = with_undated(standards, priced, price_line.set_index(priced.index), **options)
     problems.append(
         lookup_problems(
             req,
@@ -199,7 +220,7 @@ def _review_equipment(
     for fact, mask in failed.items():
         if not mask.any():
             continue
-        column = "staff_level" if fact == "staff_level" else fact_column(req, facts["the item"])
+        column = fact if fact in ("staff_level", "date") else fact_column(req, facts["the item"])
         where = pd.Series(False, index=req.index)
         where.loc[mask.index[mask.to_numpy()]] = True
         text = "; ".join(sorted(set(statuses[mask])))
@@ -370,7 +391,7 @@ def _quantity_caps(
     -------
     cap, ref, failed
         ``failed`` has a boolean column per fact a failed lookup points at
-        (``staff_level``, ``item``) and the statuses in ``attrs['status']``.
+        (``date``, ``staff_level``, ``item``) and the statuses in ``attrs['status']``.
     """
     from costperf.standards.lookup import versions_in_force
 
@@ -403,21 +424,17 @@ def _quantity_caps(
                 ref.loc[mine] = f"{version.ref} rules.{name}（{spec.get('label_zh', name)}）"
                 tiered.loc[mine] = True
     lines = rows[~tiered.to_numpy()]
-    found = lookup_distinct(
-        standards,
-        pd.DataFrame(
-            {
-                "item": line_item[lines],
-                "staff_level": level[lines],
-                "unit_type": unit_type[lines],
-                "date": dates[lines],
-            }
-        ),
-        on="date",
-        table=table,
-        component="quantity",
-        dims=["staff_level", "unit_type"],
-    ).set_index(lines)
+    query = pd.DataFrame(
+        {
+            "item": line_item[lines],
+            "staff_level": level[lines],
+            "unit_type": unit_type[lines],
+            "date": dates[lines],
+        }
+    )
+    options = {"table": table, "component": "quantity", "dims": ["staff_level", "unit_type"]}
+    found = lookup_distinct(standards, query, on="date", **options).set_index(lines)
+    found = with_undated(standards, query, found, **options)
     ok = found["lookup_status"].eq(OK)
     unit = found["unit"].astype(str)
     ratio = found["value"].astype(float)
@@ -429,10 +446,15 @@ def _quantity_caps(
     cap.loc[lines] = pd.Series(rounded, index=lines).where(ok)
     ref.loc[lines] = line_refs(found).where(ok, "")
     status.loc[lines] = found["lookup_status"].where(~ok, "")
+    if "undated_status" in found:  # an unknown staff level a bad date hid
+        status.loc[lines] = status.loc[lines].where(
+            found["undated_status"].isna(), found["undated_status"]
+        )
     failed = pd.DataFrame(index=rows)
     bad = status.ne("")
-    failed["staff_level"] = bad & status.str.contains("staff_level")
-    failed["item"] = bad & ~failed["staff_level"]
+    failed["date"] = bad & status.str.contains(DATE_STATUS)
+    failed["staff_level"] = bad & ~failed["date"] & status.str.contains("staff_level")
+    failed["item"] = bad & ~failed["date"] & ~failed["staff_level"]
     failed.attrs["status"] = status
     return cap, ref, failed
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet, lookup_values
-from costperf.standards.lookup import OK
+from costperf.standards.lookup import OK, newest_start
 
 
 def lookup_lines(
@@ -26,9 +26,43 @@ def lookup_lines(
 ) -> pd.DataFrame:
     """``lookup_values`` on the ``date`` column with only the dimensions in ``query``."""
     dims = [c for c in query.columns if c not in ("date", "room_area_m2")]
-    return lookup_distinct(
-        standards, query, on="date", table=table, item=item, component=component, dims=dims
-    ).set_index(query.index)
+    options = {"table": table, "item": item, "component": component, "dims": dims}
+    found = lookup_distinct(standards, query, on="date", **options).set_index(query.index)
+    return with_undated(standards, query, found, **options)
+
+
+#: statuses that say no table version is in force on the line's date (or it has none)
+DATE_STATUS = "table in force|date"
+
+
+def with_undated(
+    standards: StandardSet, query: pd.DataFrame, found: pd.DataFrame, **options: object
+) -> pd.DataFrame:
+    """``found`` with ``undated_status`` where a bad or missing date hid an unknown value.
+
+    A line with no table in force on its date is looked up again at the newest start of
+    the table (``options['table']``); where that names a value the table knows at no date
+    (``unknown category '五类会议'``: :func:`costperf.standards.lookup._explain` checks
+    every version), the status is kept in ``undated_status`` and
+    :func:`lookup_problems` reports it beside the date's problem, in the same run.
+    """
+    dated = found["lookup_status"].astype(str).str.contains(DATE_STATUS).to_numpy()
+    table = options.get("table")
+    start = newest_start(standards, str(table)) if dated.any() and table else None
+    if start is None:
+        return found
+    rows = query.index[dated]
+    retry = lookup_distinct(
+        standards, query.loc[rows].assign(date=start), on="date", **options
+    ).set_index(rows)
+    text = retry["lookup_status"].astype(str)
+    unknown = text.str.startswith("unknown ") & ~text.str.startswith(
+        ("unknown table", "unknown item")
+    )
+    found = found.copy()
+    found["undated_status"] = pd.Series(np.nan, index=found.index, dtype=object)
+    found.loc[rows[unknown.to_numpy()], "undated_status"] = text[unknown]
+    return found
 
 
 def distinct_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -93,6 +127,18 @@ def _same(value: object) -> object:
     return value
 
 
+def dims_only(found: pd.DataFrame) -> pd.DataFrame:
+    """``found`` with its date statuses taken as ok, but for the values a date hid.
+
+    For lines looked up for their problems only (a line missing another fact: its cap is
+    not computed), whose date problem, if any, is reported elsewhere.
+    """
+    dated = found["lookup_status"].astype(str).str.contains(DATE_STATUS)
+    hidden = found["undated_status"] if "undated_status" in found else None
+    status = found["lookup_status"].where(~dated, OK if hidden is None else hidden.fillna(OK))
+    return found.drop(columns=["undated_status"], errors="ignore").assign(lookup_status=status)
+
+
 def lookup_problems(
     req: pd.DataFrame, found: pd.DataFrame, columns: Mapping[str, str], expected: str
 ) -> pd.DataFrame:
@@ -101,11 +147,13 @@ def lookup_problems(
     if not bad.any():
         return concat_problems([])
     status = found.loc[bad, "lookup_status"].astype(str)
+    if "undated_status" in found:  # the unknown values a bad date hid (with_undated)
+        status = pd.concat([status, found.loc[bad, "undated_status"].dropna().astype(str)])
     parts = []
     for dim, column in columns.items():
-        mine = status.str.contains(dim) & ~status.str.contains("table in force|date")
+        mine = status.str.contains(dim) & ~status.str.contains(DATE_STATUS)
         if dim == "date":
-            mine = status.str.contains("table in force|date")
+            mine = status.str.contains(DATE_STATUS)
         what = "a date on which the standard table is in force" if dim == "date" else expected
         parts += _by_status(req, status[mine], column, what, "unknown_value")
         status = status[~mine]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
+    dims_only,
     fmt_amount,
     format_amounts,
     join_texts,
@@ -94,6 +95,33 @@ def _review_training(
     q_rows = miss_q.index[~miss_q.to_numpy()]
     l_rows = miss_l.index[~miss_l.to_numpy()]
     dates = work["date"]
+    # a line missing another fact still has its category and its lecturer's title
+    # checked: their unknown values come in the same run (all problems at once)
+    category_col = fact_column(req, quota_facts["the training category"])
+    named = first_present(sub, quota_facts["the training category"])
+    partial = miss_q.index[miss_q.to_numpy() & named.loc[miss_q.index].notna().to_numpy()]
+    query = pd.DataFrame(
+        {"category": normalise_category(named.loc[partial], "培训"), "date": dates.loc[partial]}
+    )
+    problems.append(
+        lookup_problems(
+            req,
+            dims_only(lookup_lines(standards, query, names["training"], "total")),
+            {"category": category_col},
+            "a training category of the table",
+        )
+    )
+    titled = sub["lecturer_title"] if "lecturer_title" in sub else pd.Series(np.nan, index=rows)
+    partial = miss_l.index[miss_l.to_numpy() & titled.loc[miss_l.index].notna().to_numpy()]
+    query = pd.DataFrame({"professional_title": titled.loc[partial], "date": dates.loc[partial]})
+    problems.append(
+        lookup_problems(
+            req,
+            dims_only(lookup_lines(standards, query, names["lecturer"], "lecturer_fee")),
+            {"professional_title": "lecturer_title"},
+            "a lecturer title of the table",
+        )
+    )
 
     out = pd.DataFrame(index=rows)
     out["limit_reject"] = False
@@ -143,10 +171,7 @@ def _review_training(
             lookup_problems(
                 req,
                 quota,
-                {
-                    "category": fact_column(req, quota_facts["the training category"]),
-                    "date": "date",
-                },
+                {"category": category_col, "date": "date"},
                 "a training category of the table",
             )
         )

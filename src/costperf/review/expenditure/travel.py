@@ -25,6 +25,7 @@ import pandas as pd
 
 from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
+    dims_only,
     format_amounts,
     join_texts,
     line_refs,
@@ -64,6 +65,34 @@ def _by_row_texts(frame: pd.DataFrame, text: pd.Series, rows: pd.Index) -> pd.Se
     joined = several.groupby("_row", sort=False)["t"].agg("; ".join) if len(several) else None
     out = single if joined is None else pd.concat([single, joined])
     return out.reindex(rows).fillna("")
+
+
+def _level_problems(
+    req: pd.DataFrame,
+    sub: pd.DataFrame,
+    start: pd.Series,
+    standards: StandardSet,
+    names: Mapping[str, str],
+) -> pd.DataFrame:
+    """The unknown staff levels of lodging lines missing another fact (their cap is not
+    computed): looked up on the first night for their problems only, in the same run."""
+    if "staff_level" not in sub:
+        return concat_problems([])
+    city = first_present(sub, ("city",))
+    rows = sub.index[(city.notna() & sub["staff_level"].notna()).to_numpy()]
+    query = pd.DataFrame(
+        {
+            "city": city.loc[rows],
+            "staff_level": sub.loc[rows, "staff_level"],
+            "date": start.loc[rows],
+        }
+    )
+    found = dims_only(lookup_lines(standards, query, names["lodging"], "lodging"))
+    status = found["lookup_status"].astype(str)
+    found = found[~status.str.contains("|".join(OPEN_DIMS))]  # not bad input: see above
+    return lookup_problems(
+        req, found, {"staff_level": "staff_level"}, "a city and staff level of the lodging table"
+    )
 
 
 def _review_travel(
@@ -147,6 +176,7 @@ def _review_travel(
     )
     bad = no_days | bad_end | fractional | clash | no_day | too_many
     ok_rows = ~(missing | bad.loc[rows])
+    problems.append(_level_problems(req, sub[~ok_rows & needs_level], start, standards, names))
     rows = rows[ok_rows.to_numpy()]
     sub, start, days, nights = sub.loc[rows], start.loc[rows], days.loc[rows], nights.loc[rows]
     part, requested = part.loc[rows], work.loc[rows, "requested"]
