@@ -84,6 +84,15 @@ def test_codes_become_words_from_the_label_table() -> None:
     assert label_codes(frame, "en")["decision"].tolist() == ["approve", "reduce", "reject"]
     assert frame["decision"].tolist() == ["approve", "reduce", "reject"]  # input unchanged
 
+    models = pd.DataFrame({"model": ["ols", "quantile tau=0.25", "quantile", "lasso a=1"]})
+    assert label_codes(models, "zh")["model"].tolist() == [
+        "最小二乘回归（OLS）",
+        "分位数回归（tau=0.25）",
+        "分位数回归",
+        "lasso a=1",  # not a code of the table: as written
+    ]
+    assert label_codes(models, "en")["model"].tolist()[1] == "quantile regression (tau=0.25)"
+
 
 # --- Excel by column type ----------------------------------------------------------------
 

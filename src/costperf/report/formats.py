@@ -209,8 +209,9 @@ def _column_labels(values: pd.Series, lang: str) -> pd.Series:
 def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """A copy of ``frame`` with codes shown as words from ``labels.csv``.
 
-    Coded columns (:data:`CODED_COLUMNS`; ``a+b`` rule chains part by part) and boolean
-    columns (是/否); a code the table does not know stays as it is.
+    Coded columns (:data:`CODED_COLUMNS`; ``a+b`` rule chains part by part, a code with
+    parameters ``quantile tau=0.25`` as its label and the parameters as written) and
+    boolean columns (是/否); a code the table does not know stays as it is.
     """
     from costperf.columns import code_label_map
 
@@ -233,6 +234,9 @@ def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
             if code is None or code is pd.NA or (isinstance(code, float) and math.isnan(code)):
                 return code
             text = str(code)
+            head, _, given = text.partition(" ")
+            if text not in labels and head in labels and "=" in given:  # quantile tau=0.25
+                return labels[head] + ("（" + given + "）" if lang == "zh" else f" ({given})")
             if text in labels or "+" not in text:
                 return labels.get(text, text)
             return joiner.join(labels.get(p, p) for p in text.split("+"))
