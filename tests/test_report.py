@@ -127,8 +127,9 @@ def test_coded_cells_read_as_words_in_chinese(good_run: dict) -> None:
     assert column("效率前沿", "规模报酬") == {"规模报酬可变（VRS）"}
     assert column("效率前沿", "导向") == {"投入导向"}
     assert column("效率前沿", "前沿投入项") == {"人员成本合计、设备成本、材料成本"}
+    assert column("效率前沿", "前沿产出项") == {"日保洁作业面积（m2·次）"}  # the case's [labels]
     assert column("成本回归", "统计量") == {"t 统计量"}
-    assert "最小二乘回归（OLS）" in column("成本回归", "模型")
+    assert column("成本回归", "模型") == {"最小二乘回归（OLS）", "分位数回归（tau=0.25）"}
     assert column("成本标准", "标准类型") == {"成本标准"}
     assert column("成本标准", "审核规则") == {"同类中位数"}
     sources = column("优化方案", "单位成本来源")  # the resources table, or a standard

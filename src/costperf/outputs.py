@@ -313,12 +313,19 @@ def _tables(results: CaseResults, data: CaseData) -> dict[str, pd.DataFrame]:
 
 
 def _with_case_labels(frame: pd.DataFrame, config: CaseConfig) -> pd.DataFrame:
-    """Chinese report: the case's [labels] for its own column names and driver values."""
+    """Chinese report: the case's [labels] for its own column names and driver values,
+    and in the frontier's lists of input and output columns (``swept_area_m2``)."""
     out = frame.rename(columns=config.labels)
     if "driver" in out:
         out["driver"] = out["driver"].map(
             lambda d: config.label(d) if d != "residual" else "残差（参照调整）"
         )
+    for col in ("frontier_inputs", "frontier_outputs"):
+        if col in out:
+            out[col] = out[col].map(
+                lambda names: ",".join(config.labels.get(n.strip(), n) for n in names.split(",")),
+                na_action="ignore",
+            )
     return out
 
 
