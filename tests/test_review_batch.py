@@ -412,8 +412,12 @@ def test_unit_cost_cap_after_the_line_rules_cut_pro_rata(case_standards) -> None
     basis = "hw-uc/一级/unit_cost@1（一级）16.49 元/m2 × 产出目标 1,000 m2 = 16,490 元"
     assert basis in lines.loc[0, "reason_zh"]
     # the English basis names the standard's cell too
-    basis = "hw-uc/一级/unit_cost@1 (一级) 16.49 元/m2 x output target 1,000 m2 = 16,490 yuan"
+    basis = "hw-uc/一级/unit_cost@1 (一级) 16.49 yuan/m2 x output target 1,000 m2 = 16,490 yuan"
     assert basis in lines.loc[0, "reason_en"]
+    # yuan to the fen as an auditor writes them (8,043.9 was shown), the cut in yuan
+    assert expected[0] == 8_043.9
+    assert lines.loc[0, "reason_zh"].endswith("本行审定 8,043.90 元，核减 1,956.10 元")
+    assert lines.loc[0, "reason_en"].endswith("this line approved 8,043.90 yuan, cut 1,956.10 yuan")
     assert not lines["manual_review"].any()  # covered by the project's standard
 
 

@@ -128,3 +128,24 @@ def test_each_line_reviewed_alone_equals_the_batch(drawn) -> None:
     for k, line in enumerate(lines):
         alone = review_book(book_of([line]), on=ON).lines.reindex(columns=columns)
         assert _cells(alone) == _cells(batch.iloc[[k]][columns]), line
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=30))
+def test_amounts_formatted_once_per_value_equal_the_one_value_format(fen: list[int]) -> None:
+    """format_amounts / format_money (a column, each value once) equal fmt_amount of
+    each value, and read back as the value: counts drop trailing zeros (32.8 days), yuan
+    keep the fen (8,043.90), whole numbers have no decimals in either."""
+    from costperf.review.expenditure.lookup import fmt_amount, format_amounts, format_money
+
+    values = pd.Series([f / 100 for f in fen] + [math.nan])
+    counts, money = format_amounts(values), format_money(values)
+    assert counts.tolist() == [fmt_amount(v) for v in values]
+    assert money.tolist() == [fmt_amount(v, money=True) for v in values]
+    for value, c, m in zip(values[:-1], counts, money, strict=False):
+        assert float(c.replace(",", "")) == value == float(m.replace(",", ""))
+        whole = value == int(value)
+        assert ("." in m) == ("." in c) == (not whole)
+        assert whole or len(m.rpartition(".")[2]) == 2
+        assert not c.endswith("0") or "." not in c
+    assert counts.iloc[-1] == money.iloc[-1] == "—"

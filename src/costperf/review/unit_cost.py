@@ -477,7 +477,7 @@ def cap_unit_cost(
     DataFrame
         :data:`VERDICT_COLUMNS`, indexed by ``project_id`` (projects of a class only).
     """
-    from costperf.review.expenditure.lookup import format_amounts, map_distinct
+    from costperf.review.expenditure.lookup import format_amounts, format_money, map_distinct
     from costperf.standards import lookup_values
     from costperf.standards.lookup import OK
 
@@ -525,18 +525,20 @@ def cap_unit_cost(
         values = {
             "class_of_matter": str(class_of_matter),
             "standard": standard_ref,
-            "value": format_amounts(published),
-            "unit": found["unit"].astype(str),
+            "value": format_money(published),
             "output": format_amounts(output),
             "output_unit": shown_unit,
-            "cap": format_amounts(cap),
+            "cap": format_money(cap),
         }
         no_value = ~ok
         no_output = ok & output.isna()
         verdict["manual_review"] = no_value | no_output
         status = found["lookup_status"].astype(str)
         dim_series = pd.Series(dim_text, index=found.index).astype(str)
+        unit = found["unit"].astype(str)
         for lang in ("zh", "en"):
+            # the table's unit, 元/m2, with the currency in the reason's language
+            values["unit"] = unit if lang == "zh" else unit.str.replace("元/", "yuan/", n=1)
             values["dims"] = (
                 message_column("reason.unit_cost.basis_dims", lang, found.index, dims=dim_series)
                 if dims

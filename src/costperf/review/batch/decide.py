@@ -17,7 +17,7 @@ import pandas as pd
 from costperf.columns import code_label_map, message, message_column
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.context import BatchContext
-from costperf.review.expenditure.lookup import format_amounts, select_texts
+from costperf.review.expenditure.lookup import format_money, select_texts
 from costperf.review.unit_cost import DECISIONS_ZH, allocate_cut
 
 LINE_COLUMNS = [
@@ -302,7 +302,7 @@ def _line_reasons(
     """
 
     def amounts(i: pd.Index, column: str) -> pd.Series:
-        return format_amounts(out.loc[i, column])
+        return format_money(out.loc[i, column])
 
     def base(lang: str) -> Callable[[pd.Index], pd.Series]:
         def build(i: pd.Index) -> pd.Series:
@@ -329,7 +329,7 @@ def _line_reasons(
                 i,
                 line=line(i),
                 basis=pv.loc[i, f"basis_{lang}"],
-                line_sum=format_amounts(line_sum[i].round(2)),
+                line_sum=format_money(line_sum[i].round(2)),
                 approved=amounts(i, "approved"),
                 cut=amounts(i, "cut"),
             )
@@ -391,12 +391,12 @@ def _decided_projects(
         )
     for col in extra:  # the project's own dimension columns (road_grade ...)
         out[col] = projects[col]
-    r, a, c = (format_amounts(out[k]) for k in ("requested", "approved", "cut"))
+    r, a, c = (format_money(out[k]) for k in ("requested", "approved", "cut"))
     cut_lines = lines.loc[(lines["cut"] > 0).to_numpy(), ["project_id"]]
     n_cut = cut_lines.groupby("project_id").size().reindex(out.index).fillna(0)
     gate = v["reject"].fillna(False).astype(bool)
     capped = out["project_cap"].notna() & (out["line_approved"] > out["project_cap"] + 0.005)
-    line_sum, n_cut_text = format_amounts(out["line_approved"]), n_cut.astype(int).astype(str)
+    line_sum, n_cut_text = format_money(out["line_approved"]), n_cut.astype(int).astype(str)
     for lang in ("zh", "en"):
         out[f"reason_{lang}"] = np.select(
             [gate, capped],

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.columns import message_column
-from costperf.review.expenditure.lookup import format_amounts, select_texts
+from costperf.review.expenditure.lookup import format_money, select_texts
 from costperf.review.unit_cost import DECISIONS_ZH
 
 OUTPUT_COLUMNS = [
@@ -86,7 +86,7 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
     for col in ("rule", "standard_id", "standard_version", "document_no", "standard_lines"):
         out[col] = res[col]
     out["verified"] = res["verified"]
-    r, a, c = (format_amounts(out[k]) for k in ("requested", "approved", "cut"))
+    r, a, c = (format_money(out[k]) for k in ("requested", "approved", "cut"))
     for lang in ("zh", "en"):
         basis = res[f"basis_{lang}"].astype(object)
         out[f"reason_{lang}"] = _line_reasons(

@@ -20,6 +20,7 @@ from costperf.review.expenditure.lookup import (
     DATE_STATUS,
     dims_only,
     format_amounts,
+    format_money,
     join_texts,
     line_refs,
     lookup_distinct,
@@ -478,11 +479,12 @@ def _equipment_texts(
     of the same cap allowed on the project's earlier lines."""
     f = format_amounts
     index = item.index
-    used = f(np.minimum(price, price_cap))
-    age_text, min_years_text, room_cap_text = f(age), f(min_years), f(room_cap)
+    m = format_money
+    used = m(np.minimum(price, price_cap))
+    age_text, min_years_text, room_cap_text = f(age), f(min_years), m(room_cap)
     cap_text, held_text, allowed_text, quantity_text = f(cap), f(held), f(allowed), f(quantity)
     shared, earlier_text = earlier.fillna(0) > 0, f(earlier)
-    price_text, price_cap_text = f(price), f(price_cap)
+    price_text, price_cap_text = m(price), m(price_cap)
     has_cap, is_table = cap.notna(), room_cap.notna()
     texts = []
     for lang in ("zh", "en"):

@@ -243,28 +243,35 @@ def join_texts(left: pd.Series, right: pd.Series, *, unique: bool = False) -> pd
     return pd.Series(out, index=left.index, dtype=object)
 
 
-def fmt_amount(x: object) -> str:
-    """Money and counts for reasons: 114,000 / 33.5 / 1,234.56."""
+def fmt_amount(x: object, *, money: bool = False) -> str:
+    """Counts for reasons: 114,000 / 33.5; ``money``: yuan to the fen, 1,234.50 / 114,000."""
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "—"
     value = float(x)
     if value.is_integer():
         return f"{value:,.0f}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    text = f"{value:,.2f}"
+    return text if money else text.rstrip("0").rstrip(".")
 
 
-def format_amounts(values: pd.Series) -> pd.Series:
+def format_amounts(values: pd.Series, *, money: bool = False) -> pd.Series:
     """:func:`fmt_amount` of a whole column (each distinct value formatted once)."""
     codes, uniques = pd.factorize(pd.Series(values, copy=False).astype(float), use_na_sentinel=True)
     text = np.array([f"{u:,.2f}" for u in uniques] + ["—"], dtype=object)
-    if len(uniques):  # 1,234.50 -> 1,234.5 and 114,000.00 -> 114,000
+    if len(uniques):  # 114,000.00 -> 114,000 and (counts) 1,234.50 -> 1,234.5
         shown = pd.Series(text[:-1], dtype=object)
-        shown = shown.str.replace(r"\.?0+$", "", regex=True).where(
+        trailing = r"\.00$" if money else r"\.?0+$"
+        shown = shown.str.replace(trailing, "", regex=True).where(
             shown.str.contains(".", regex=False), shown
         )
         text[:-1] = shown.to_numpy(dtype=object)
     index = values.index if isinstance(values, pd.Series) else None
     return pd.Series(text[codes], index=index, dtype=object)
+
+
+def format_money(values: pd.Series) -> pd.Series:
+    """Yuan for reasons: 1,234.50 / 114,000 (:func:`format_amounts` with ``money``)."""
+    return format_amounts(values, money=True)
 
 
 def select_texts(

@@ -16,6 +16,7 @@ import pandas as pd
 from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
     format_amounts,
+    format_money,
     line_refs,
     lookup_lines,
     lookup_problems,
@@ -106,7 +107,7 @@ def _review_meetings(
     c = category.astype(str)
     subtype_text = shown.astype(object).fillna("").astype(str)
     n, d, md, mp = f(persons), f(days), f(max_days), f(max_people)
-    quota_text, cap_text = f(quota["value"]), f(cap)
+    quota_text, cap_text = format_money(quota["value"]), format_money(cap)
     for lang in ("zh", "en"):
         kind = message_column(
             "reason.meeting.kind", lang, rows, category=c, subtype=subtype_text

@@ -22,6 +22,7 @@ from costperf.review.expenditure.lookup import (
     dims_only,
     fmt_amount,
     format_amounts,
+    format_money,
     join_texts,
     line_refs,
     lookup_lines,
@@ -231,7 +232,7 @@ def _review_training(
         extra_en = extra.map(lambda w: w[1])
         f = format_amounts
         q, n, d, ch = quota["value"], f(persons), f(days), f(charged)
-        total = f(q * persons * charged)
+        total = format_money(q * persons * charged)
         c = category.astype(str)
         for lang, tier, extra_text, target in (
             ("zh", tier_zh, extra_zh, text_q),
@@ -243,7 +244,7 @@ def _review_training(
                 lang,
                 q_rows,
                 category=c,
-                quota=f(q),
+                quota=format_money(q),
                 persons=n,
                 charged=ch,
                 days=d,
@@ -294,10 +295,10 @@ def _review_training(
                 lang,
                 l_rows,
                 title=t,
-                rate=f(r),
+                rate=format_money(r),
                 hours=pd_,
                 hours_capped=capped.where(capped_hours, ""),
-                fee=f(r * paid),
+                fee=format_money(r * paid),
             )
 
     out["approvable"] = quota_cap + lecturer_cap
@@ -318,7 +319,7 @@ def _review_training(
         verified &= frame["verified"].where(ok, True).astype(bool)
     out["standard_lines"], out["verified"] = lines, verified
     both = text_q.ne("") & text_l.ne("")
-    total = out.loc[both, "approvable"].map(fmt_amount)  # only where both parts are given
+    total = format_money(out.loc[both, "approvable"])  # only where both parts are given
     for lang, quota_text, lecturer_text in (("zh", text_q, text_l), ("en", text_qe, text_le)):
         basis = quota_text + lecturer_text
         if both.any():

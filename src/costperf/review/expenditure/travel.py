@@ -27,6 +27,7 @@ from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
     dims_only,
     format_amounts,
+    format_money,
     join_texts,
     line_refs,
     lookup_lines,
@@ -329,7 +330,7 @@ def _travel_texts(
 
     Each component's text is built only for the lines of that component.
     """
-    f = format_amounts
+    f, m = format_amounts, format_money
     n, d, nt = f(persons), f(days), f(nights)
     over = pd.Series(per_night > nightly, index=city.index)
     conds = [part.eq(LODGING), part.eq(MEALS), part.eq(LOCAL), part.eq(INTERCITY)]
@@ -338,30 +339,30 @@ def _travel_texts(
 
         def whole(i: pd.Index, lang: str = lang) -> pd.Series:
             values = {"city": city[i], "level": level[i], "nights": nt[i], "days": d[i]}
-            values |= {"lodging": f(lodge[i]), "meal": f(meal[i]), "local": f(local[i])}
-            values |= {"persons": n[i], "cap": f(cap[i])}
+            values |= {"lodging": m(lodge[i]), "meal": m(meal[i]), "local": m(local[i])}
+            values |= {"persons": n[i], "cap": m(cap[i])}
             return message_column("reason.travel.whole", lang, i, **values)
 
         def lodging(i: pd.Index, lang: str = lang) -> pd.Series:
             above = over[i].to_numpy()
             words = (message("reason.travel.above", lang), message("reason.travel.within", lang))
-            values = {"per_night": f(per_night[i].round(2)), "nightly": f(nightly[i].round(2))}
+            values = {"per_night": m(per_night[i].round(2)), "nightly": m(nightly[i].round(2))}
             values |= {"city": city[i], "level": level[i], "nights": nt[i], "persons": n[i]}
             values |= {
                 "compare": pd.Series(np.where(above, *words), index=i),
                 "capped": pd.Series(
                     np.where(above, message("reason.travel.capped", lang), ""), index=i
                 ),
-                "cap": f(cap[i]),
+                "cap": m(cap[i]),
             }
             return message_column("reason.travel.lodging", lang, i, **values)
 
         def meals(i: pd.Index, lang: str = lang) -> pd.Series:
-            values = {"rate": f(meal[i]), "days": d[i], "persons": n[i], "cap": f(cap[i])}
+            values = {"rate": m(meal[i]), "days": d[i], "persons": n[i], "cap": m(cap[i])}
             return message_column("reason.travel.meals", lang, i, **values)
 
         def local_transport(i: pd.Index, lang: str = lang) -> pd.Series:
-            values = {"rate": f(local[i]), "days": d[i], "persons": n[i], "cap": f(cap[i])}
+            values = {"rate": m(local[i]), "days": d[i], "persons": n[i], "cap": m(cap[i])}
             return message_column("reason.travel.local", lang, i, **values)
 
         def intercity(i: pd.Index, lang: str = lang) -> pd.Series:
