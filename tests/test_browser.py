@@ -166,6 +166,23 @@ def test_review_form_in_a_browser(browser, reviewed: dict) -> None:  # noqa: ANN
     assert _embedded_face_loaded(browser)
     assert _fallback_fonts(browser) == []
     assert _print_pdf(browser)[:5] == b"%PDF-"
+    # printed, the signature boxes are wider than their labels (they were the narrow
+    # cells), and a document number is not broken over two lines
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    sign = browser.execute_script(
+        "return [...document.querySelectorAll('table.sign th, table.sign td')]"
+        ".map(c => [c.tagName, c.getBoundingClientRect().width])"
+    )
+    docs = browser.execute_script(  # the line boxes of each document number's text
+        "return [...document.querySelectorAll('td.nw')].filter(c => c.textContent.includes('号'))"
+        ".map(c => { const r = document.createRange(); r.selectNodeContents(c);"
+        " return r.getClientRects().length; })"
+    )
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    labels = [w for tag, w in sign if tag == "TH"]
+    boxes = [w for tag, w in sign if tag == "TD"]
+    assert len(labels) == len(boxes) == 3 and min(boxes) > 2 * max(labels), sign
+    assert docs and set(docs) == {1}, docs
 
 
 def test_the_font_check_sees_a_page_without_the_embedded_font(browser, good_run, tmp_path):  # noqa: ANN001

@@ -214,7 +214,8 @@ table{border-collapse:collapse;width:100%;margin:6px 0 12px}
 th,td{border:1px solid #444;padding:4px 6px;vertical-align:top}
 th{background:#eee;font-weight:normal;white-space:nowrap}
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-.sign td{height:48px}
+.sign td{height:48px;width:30%}.sign th{width:1%;vertical-align:middle}
+td.nw{white-space:nowrap}
 thead{display:table-header-group}tr{page-break-inside:avoid}
 """
 )
@@ -318,8 +319,8 @@ def review_form(
     )
     std_rows = (
         "".join(
-            f"<tr><td>{_e(s['table_id'])}@{_e(s['version'])}</td><td>{_e(_title(s, lang))}</td>"
-            f"<td>{_e(s.get('document_no'))}</td><td>{_e(str(s.get('content_hash') or '')[:19])}</td></tr>"
+            f"<tr><td class=nw>{_e(s['table_id'])}@{_e(s['version'])}</td><td>{_e(_title(s, lang))}</td>"
+            f"<td class=nw>{_e(s.get('document_no'))}</td><td class=nw>{_e(str(s.get('content_hash') or '')[:19])}</td></tr>"
             for s in standards
         )
         or f"<tr><td colspan=4>{message('form.no_standard', lang)}</td></tr>"
