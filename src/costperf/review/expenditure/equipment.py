@@ -23,9 +23,9 @@ from costperf.review.expenditure.lookup import (
     format_money,
     join_texts,
     line_refs,
+    lookup_dated,
     lookup_distinct,
     lookup_problems,
-    with_undated,
 )
 from costperf.review.expenditure.requests import fact_column, first_present, require_facts
 from costperf.review.registry import LINE_RESULT_COLUMNS, ReviewRule, register
@@ -95,9 +95,7 @@ def _level_problems(
     dims = [c for c in ("staff_level", "unit_type") if c in req]
     rows = item.index[req.loc[item.index, dims].notna().any(axis=1).to_numpy()] if dims else []
     query = req.loc[rows, dims].assign(item=item.loc[rows], date=work.loc[rows, "date"])
-    options = {"table": table, "component": "price", "dims": dims}
-    found = lookup_distinct(standards, query, on="date", **options).set_index(query.index)
-    found = dims_only(with_undated(standards, query, found, **options))
+    found = dims_only(lookup_dated(standards, query, table=table, component="price", dims=dims))
     return lookup_problems(
         req, found, {dim: dim for dim in dims}, "the facts the price cap depends on"
     )
@@ -151,10 +149,13 @@ def _review_equipment(
     query = pd.DataFrame(
         {"item": item, "staff_level": level, "unit_type": unit_type, "date": dates}
     )
-    priced = query[~is_table.to_numpy()]
-    options = {"table": table, "component": "price", "dims": ["staff_level", "unit_type"]}
-    price_line = lookup_distinct(standards, priced, on="date", **options)
-    price_line = with_undated(standards, priced, price_line.set_index(priced.index), **options)
+    price_line = lookup_dated(
+        standards,
+        query[~is_table.to_numpy()],
+        table=table,
+        component="price",
+        dims=["staff_level", "unit_type"],
+    )
     problems.append(
         lookup_problems(
             req,
@@ -433,9 +434,9 @@ def _quantity_caps(
             "date": dates[lines],
         }
     )
-    options = {"table": table, "component": "quantity", "dims": ["staff_level", "unit_type"]}
-    found = lookup_distinct(standards, query, on="date", **options).set_index(lines)
-    found = with_undated(standards, query, found, **options)
+    found = lookup_dated(
+        standards, query, table=table, component="quantity", dims=["staff_level", "unit_type"]
+    )
     ok = found["lookup_status"].eq(OK)
     unit = found["unit"].astype(str)
     ratio = found["value"].astype(float)

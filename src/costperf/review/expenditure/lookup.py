@@ -26,7 +26,12 @@ def lookup_lines(
 ) -> pd.DataFrame:
     """``lookup_values`` on the ``date`` column with only the dimensions in ``query``."""
     dims = [c for c in query.columns if c not in ("date", "room_area_m2")]
-    options = {"table": table, "item": item, "component": component, "dims": dims}
+    return lookup_dated(standards, query, table=table, item=item, component=component, dims=dims)
+
+
+def lookup_dated(standards: StandardSet, query: pd.DataFrame, **options: object) -> pd.DataFrame:
+    """:func:`lookup_distinct` on the ``date`` column, indexed as ``query``, with the
+    unknown values a bad date hid (:func:`with_undated`)."""
     found = lookup_distinct(standards, query, on="date", **options).set_index(query.index)
     return with_undated(standards, query, found, **options)
 
