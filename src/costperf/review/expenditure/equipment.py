@@ -18,7 +18,6 @@ import pandas as pd
 from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
     DATE_STATUS,
-    dims_only,
     format_amounts,
     format_money,
     join_texts,
@@ -26,6 +25,7 @@ from costperf.review.expenditure.lookup import (
     lookup_dated,
     lookup_distinct,
     lookup_problems,
+    value_problems,
 )
 from costperf.review.expenditure.requests import fact_column, first_present, require_facts
 from costperf.review.registry import LINE_RESULT_COLUMNS, ReviewRule, register
@@ -95,9 +95,15 @@ def _level_problems(
     dims = [c for c in ("staff_level", "unit_type") if c in req]
     rows = item.index[req.loc[item.index, dims].notna().any(axis=1).to_numpy()] if dims else []
     query = req.loc[rows, dims].assign(item=item.loc[rows], date=work.loc[rows, "date"])
-    found = dims_only(lookup_dated(standards, query, table=table, component="price", dims=dims))
-    return lookup_problems(
-        req, found, {dim: dim for dim in dims}, "the facts the price cap depends on"
+    return value_problems(
+        req,
+        standards,
+        query,
+        {dim: dim for dim in dims},
+        "the facts the price cap depends on",
+        table=table,
+        component="price",
+        dims=dims,
     )
 
 

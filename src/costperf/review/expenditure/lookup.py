@@ -132,16 +132,36 @@ def _same(value: object) -> object:
     return value
 
 
-def dims_only(found: pd.DataFrame) -> pd.DataFrame:
-    """``found`` with its date statuses taken as ok, but for the values a date hid.
+def value_problems(
+    req: pd.DataFrame,
+    standards: StandardSet,
+    query: pd.DataFrame,
+    columns: Mapping[str, str],
+    expected: str,
+    *,
+    open_dims: tuple[str, ...] = (),
+    **options: object,
+) -> pd.DataFrame:
+    """The unknown values of lines looked up for their problems only (a line missing
+    another fact: its cap is not computed), in the same run as the others.
 
-    For lines looked up for their problems only (a line missing another fact: its cap is
-    not computed), whose date problem, if any, is reported elsewhere.
+    :func:`lookup_dated` of ``query`` with ``options``; a date status counts as ok (a
+    date problem is reported with the line's other facts), but for the values it hid;
+    a status naming one of ``open_dims`` (a city the table does not list) is no problem.
     """
-    dated = found["lookup_status"].astype(str).str.contains(DATE_STATUS)
-    hidden = found["undated_status"] if "undated_status" in found else None
-    status = found["lookup_status"].where(~dated, OK if hidden is None else hidden.fillna(OK))
-    return found.drop(columns=["undated_status"], errors="ignore").assign(lookup_status=status)
+    if query.empty:
+        return concat_problems([])
+    found = lookup_dated(standards, query, **options)
+    status = found["lookup_status"].astype(str)
+    dated = status.str.contains(DATE_STATUS)
+    if "undated_status" in found:
+        status = status.where(~dated, found["undated_status"].fillna(OK).astype(str))
+    else:
+        status = status.where(~dated, OK)
+    if open_dims:
+        status = status.where(~status.str.contains("|".join(open_dims)), OK)
+    found = found.drop(columns=["undated_status"], errors="ignore").assign(lookup_status=status)
+    return lookup_problems(req, found, columns, expected)
 
 
 def lookup_problems(

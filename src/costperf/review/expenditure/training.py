@@ -19,7 +19,6 @@ import pandas as pd
 
 from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
-    dims_only,
     fmt_amount,
     format_amounts,
     format_money,
@@ -28,6 +27,7 @@ from costperf.review.expenditure.lookup import (
     lookup_lines,
     lookup_problems,
     table_refs,
+    value_problems,
 )
 from costperf.review.expenditure.requests import (
     fact_column,
@@ -105,22 +105,30 @@ def _review_training(
         {"category": normalise_category(named.loc[partial], "培训"), "date": dates.loc[partial]}
     )
     problems.append(
-        lookup_problems(
+        value_problems(
             req,
-            dims_only(lookup_lines(standards, query, names["training"], "total")),
+            standards,
+            query,
             {"category": category_col},
             "a training category of the table",
+            table=names["training"],
+            item="total",
+            dims=["category"],
         )
     )
     titled = sub["lecturer_title"] if "lecturer_title" in sub else pd.Series(np.nan, index=rows)
     partial = miss_l.index[miss_l.to_numpy() & titled.loc[miss_l.index].notna().to_numpy()]
     query = pd.DataFrame({"professional_title": titled.loc[partial], "date": dates.loc[partial]})
     problems.append(
-        lookup_problems(
+        value_problems(
             req,
-            dims_only(lookup_lines(standards, query, names["lecturer"], "lecturer_fee")),
+            standards,
+            query,
             {"professional_title": "lecturer_title"},
             "a lecturer title of the table",
+            table=names["lecturer"],
+            item="lecturer_fee",
+            dims=["professional_title"],
         )
     )
 

@@ -25,7 +25,6 @@ import pandas as pd
 
 from costperf.columns import message, message_column
 from costperf.review.expenditure.lookup import (
-    dims_only,
     format_amounts,
     format_money,
     join_texts,
@@ -34,6 +33,7 @@ from costperf.review.expenditure.lookup import (
     lookup_problems,
     select_texts,
     table_refs,
+    value_problems,
 )
 from costperf.review.expenditure.requests import (
     fact_column,
@@ -88,11 +88,16 @@ def _level_problems(
             "date": start.loc[rows],
         }
     )
-    found = dims_only(lookup_lines(standards, query, names["lodging"], "lodging"))
-    status = found["lookup_status"].astype(str)
-    found = found[~status.str.contains("|".join(OPEN_DIMS))]  # not bad input: see above
-    return lookup_problems(
-        req, found, {"staff_level": "staff_level"}, "a city and staff level of the lodging table"
+    return value_problems(
+        req,
+        standards,
+        query,
+        {"staff_level": "staff_level"},
+        "a city and staff level of the lodging table",
+        open_dims=OPEN_DIMS,  # not bad input: see above
+        table=names["lodging"],
+        item="lodging",
+        dims=["city", "staff_level"],
     )
 
 
