@@ -878,3 +878,29 @@ def test_an_unknown_value_is_reported_beside_a_bad_date_or_a_missing_fact(line, 
     assert found["source_row"].tolist() == [1] * len(expected)
     unknown = found[found["check"].eq("unknown_value")]
     assert unknown["value"].isin(["五类", "教授X", "部长X"]).all()
+
+
+def test_a_trip_over_the_lodging_table_change_takes_each_night_at_its_own_table() -> None:
+    """The 2016 city table (财行〔2015〕497号) replaced the 2014 one on 2016-01-01: Beijing,
+    厅局级 500 -> 650 yuan a night.  Nights of 2015-12-30/31: 2 x 500; of 2015-12-31 and
+    2016-01-01: 500 + 650, for 2 persons.  The reason names the nights' range beside the
+    average (575 is no table's cap)."""
+    trip = {"expense_kind": "差旅", "city": "北京", "staff_level": "厅局级", "persons": 2}
+    trip |= {"travel_item": "住宿费", "requested": 5_000, "days": 3}
+    book = make_book(
+        [{"project_id": "P", "department": "D"}],
+        [
+            {"project_id": "P", "line_no": 1, **trip, "date": "2015-12-30"},
+            {"project_id": "P", "line_no": 2, **trip, "date": "2015-12-31"},
+        ],
+        targets_for("P"),
+    )
+    lines = review_book(book, on=None).lines
+    assert lines["approved"].tolist() == [2 * 2 * 500, 2 * (500 + 650)]
+    old, both = lines["standard_lines"]
+    assert old == "travel-lodging/北京/厅局级/lodging@1=500 元/人·天 ×2晚"
+    assert "lodging@1=500 元/人·天 ×1晚" in both and "lodging@2=650 元/人·天 ×1晚" in both
+    assert "标准 500 元，按标准核定" in lines.loc[0, "reason_zh"]
+    assert "（各晚平均，每晚 500–650 元）" not in lines.loc[0, "reason_zh"]
+    assert "标准 575 元（各晚平均，每晚 500–650 元），按标准核定" in lines.loc[1, "reason_zh"]
+    assert "575 yuan (the nights' average: 500–650 yuan a night)" in lines.loc[1, "reason_en"]

@@ -286,6 +286,8 @@ def _review_travel(
         & transport["verified"].where(allowed, True).astype(bool)
     )
     nightly = lodging_sum / nights.where(nights > 0)
+    # the lowest and highest nightly cap of each line (seasons, table versions)
+    spread = lodging_ok.groupby("_row")["value"].agg(["min", "max"]).reindex(rows)
     per_night = requested / (persons * nights).where(nights > 0)
     per_day = requested / (persons * days).where(days > 0)
     out["quantity"] = np.select(
@@ -312,6 +314,7 @@ def _review_travel(
         meal,
         local,
         pd.Series(cap, index=rows),
+        spread,
     )
     out["basis_zh"], out["basis_en"] = texts
     city_text = city.astype(str)
@@ -329,11 +332,26 @@ def _review_travel(
 
 
 def _travel_texts(
-    city, level, part, persons, days, nights, lodge, nightly, per_night, per_day, meal, local, cap
+    city,
+    level,
+    part,
+    persons,
+    days,
+    nights,
+    lodge,
+    nightly,
+    per_night,
+    per_day,
+    meal,
+    local,
+    cap,
+    spread,
 ) -> tuple[pd.Series, pd.Series]:
     """The basis of each travel line's cap, in zh and en (vectorised).
 
-    Each component's text is built only for the lines of that component.
+    Each component's text is built only for the lines of that component.  A lodging line
+    whose nights have different caps (a season or a table version changes during the
+    trip) names the lowest and highest beside their average.
     """
     f, m = format_amounts, format_money
     n, d, nt = f(persons), f(days), f(nights)
@@ -360,6 +378,11 @@ def _travel_texts(
                 ),
                 "cap": m(cap[i]),
             }
+            low, high = spread.loc[i, "min"], spread.loc[i, "max"]
+            ranged = message_column(
+                "reason.travel.nightly_range", lang, i, low=m(low), high=m(high)
+            )
+            values["range"] = ranged.where(low.lt(high).to_numpy(), "")
             return message_column("reason.travel.lodging", lang, i, **values)
 
         def meals(i: pd.Index, lang: str = lang) -> pd.Series:
