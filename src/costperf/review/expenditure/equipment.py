@@ -341,9 +341,18 @@ def _units_allowed(
     The cap bounds what the unit holds, so lines of a project that buy the same item
     under the same cap and holdings share its room, in line order: a purchase split
     into lines gets no more than one line would. A replacement frees the units it
-    replaces, but never more than are held (replacing 5 of 3 frees 3).
+    replaces, from its own line on (a purchase on an earlier line cannot use them, or
+    the replacement would be refused and the unit hold more than the cap), but never
+    more than are held (replacing 5 of 3 frees 3). A blank 现有数量 is 0 held, as on
+    a line that writes 0.
 
-    Returns ``(held after the replacements, room under the cap, units allowed on
+    In line order, line t may bring the units allowed so far up to the cap's room once
+    the units freed up to t are gone, ``C_t = max(0, cap - held + freed_t)``, which
+    never falls; greedily, ``allowed_t = min(allowed_{t-1} + q_t, C_t)``, that is
+    ``W_t + min(0, min_{k<=t} (C_k - W_k))`` with ``W`` the cumulative request (one
+    cumulative minimum per group, no loop).
+
+    Returns ``(held after the line's replacements, room under the cap, units allowed on
     earlier lines of the group, units allowed)``, one row per line.
     """
     owner = next((c for c in ("project_id", "request_id") if c in sub), None)
@@ -352,15 +361,16 @@ def _units_allowed(
         if owner is not None
         else pd.Series(np.arange(len(sub)).astype(str), index=sub.index)
     )
-    key = [group, item, cap.fillna(-1.0), existing.fillna(-1.0)]  # the same cap, the same holdings
+    key = [group, item, cap.fillna(-1.0), existing.fillna(0.0)]  # same cap, same holdings
     held = existing.fillna(quantity.where(replacing, 0.0))  # a replacement replaces held units
-    freed = quantity.where(replacing, 0.0)
     held_before = held.groupby(key, sort=False).transform("max")
-    held_after = (held_before - freed.groupby(key, sort=False).transform("sum")).clip(lower=0)
+    freed = quantity.where(replacing, 0.0).fillna(0.0).groupby(key, sort=False).cumsum()
+    freed = np.minimum(freed, held_before)
+    held_after = held_before - freed
     room = (cap - held_after).clip(lower=0)
     wanted = quantity.fillna(0.0).groupby(key, sort=False).cumsum()
-    upto = np.minimum(room, wanted)
-    earlier = np.minimum(room, wanted - quantity.fillna(0.0))
+    upto = wanted + np.minimum((room - wanted).groupby(key, sort=False).cummin(), 0.0)
+    earlier = upto.groupby(key, sort=False).shift(1).fillna(0.0)
     return held_after, room, earlier, np.minimum(quantity, upto - earlier)
 
 
