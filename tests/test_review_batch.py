@@ -561,6 +561,73 @@ def test_a_replacement_frees_no_more_units_than_are_held() -> None:
     assert "更新后保有 0，可配置 3（申报 5）" in line["reason_zh"]
 
 
+def test_a_purchase_before_a_replacement_cannot_use_the_units_it_frees() -> None:
+    """Found by an audit: cap 10, 9 held; line 1 buys 3 new, line 2 replaces 2 old (7
+    years).  Line 1 took the 2 units line 2 frees (3 approved, "held 7") and the
+    replacement was refused: 12 desktops under a cap of 10.  In line order: line 1 gets
+    the 1 unit of room, line 2 its 2 (9 - 2 + 1 + 2 = 10); the other order gives the same."""
+    held = {"staff_count": 10, "existing_quantity": 9}
+    new, renew = {"quantity": 3, **held}, {"quantity": 2, "replaced_age_years": 7, **held}
+    for order, expected in (((new, renew), [1, 2]), ((renew, new), [2, 1])):
+        book = make_book(
+            [{"project_id": "Q", "department": "财政"}], _desktops(*order), targets_for("Q")
+        )
+        lines = review_book(book, on=ON).lines
+        assert lines["approved_quantity"].tolist() == expected
+        assert lines["approved"].sum() == 3 * 5_000
+        first = lines.loc[0, "reason_zh"]
+        assert ("现有保有 9，可配置 1（申报 3）" in first) == (order[0] is new), first
+
+
+def test_a_blank_holding_is_zero_held_and_shares_the_cap_with_a_written_zero() -> None:
+    """Found by an audit: 现有数量 blank on one line and 0 on the other split the lines'
+    shared cap (12 desktops under a cap of 10); a blank is 0 held."""
+    book = make_book(
+        [{"project_id": "Q", "department": "财政"}],
+        _desktops(
+            {"quantity": 6, "staff_count": 10, "existing_quantity": None},
+            {"quantity": 6, "staff_count": 10, "existing_quantity": 0},
+        ),
+        targets_for("Q"),
+    )
+    assert review_book(book, on=ON).lines["approved_quantity"].tolist() == [6, 4]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 12),
+    st.integers(0, 14),
+    st.lists(st.tuples(st.integers(0, 6), st.booleans()), min_size=1, max_size=5),
+)
+def test_shared_units_equal_a_line_by_line_count(cap: int, held: int, lines) -> None:
+    """The vectorised share (one cumulative minimum per group) equals the count a reviewer
+    makes line by line: a replacement first gives up the old units it replaces (no more
+    than are still held), then any line gets what room the cap leaves."""
+    from costperf.review.expenditure.equipment import _units_allowed
+
+    n = len(lines)
+    index = pd.RangeIndex(n)
+    quantity = pd.Series([float(q) for q, _ in lines], index=index)
+    replacing = pd.Series([r for _, r in lines], index=index)
+    *_, allowed = _units_allowed(
+        pd.DataFrame({"project_id": ["Q"] * n}, index=index),
+        pd.Series(["desktop_computer"] * n, index=index),
+        quantity,
+        pd.Series(float(cap), index=index),
+        pd.Series(float(held), index=index),
+        replacing,
+    )
+    old, holding, expected = held, held, []
+    for q, renew in lines:
+        if renew:
+            gone = min(q, old)
+            old, holding = old - gone, holding - gone
+        got = min(q, max(0, cap - holding))
+        holding += got
+        expected.append(got)
+    assert allowed.tolist() == expected
+
+
 def test_unit_cost_without_a_target_in_its_unit_is_flagged_not_capped(case_standards) -> None:
     book = make_book(
         [
@@ -904,3 +971,22 @@ def test_a_trip_over_the_lodging_table_change_takes_each_night_at_its_own_table(
     assert "（各晚平均，每晚 500–650 元）" not in lines.loc[0, "reason_zh"]
     assert "标准 575 元（各晚平均，每晚 500–650 元），按标准核定" in lines.loc[1, "reason_zh"]
     assert "575 yuan (the nights' average: 500–650 yuan a night)" in lines.loc[1, "reason_en"]
+
+
+def test_a_sub_fen_unit_price_is_approved_as_requested_when_within_the_caps() -> None:
+    """Found by an audit: quantity x unit price with a sub-fen price (3 x 2,333.335 =
+    7,000.005) was requested as 7,000.01 (half-up) but approved as 7,000.00 (numpy's
+    round), a 0.01 cut and a 'reduce' on a line within every cap."""
+    book = make_book(
+        [{"project_id": "Q", "department": "财政"}],
+        _desktops(
+            {"quantity": 3, "unit_price": 2_333.335, "staff_count": 10, "requested": None},
+            {"quantity": 3, "unit_price": 4_999.995, "staff_count": 10, "requested": None},
+            {"quantity": 1, "unit_price": 20.005, "staff_count": 10, "requested": 20.005},
+        ),
+        targets_for("Q"),
+    )
+    lines = review_book(book, on=ON).lines
+    assert lines["requested"].tolist() == [7_000.01, 14_999.99, 20.01]
+    assert lines["approved"].tolist() == lines["requested"].tolist()
+    assert set(lines["decision"]) == {"approve"} and lines["cut"].eq(0).all()

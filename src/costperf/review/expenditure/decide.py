@@ -14,6 +14,7 @@ import pandas as pd
 from costperf.columns import message_column
 from costperf.review.expenditure.lookup import format_money, select_texts
 from costperf.review.unit_cost import DECISIONS_ZH
+from costperf.standards.derive.table import round_half_up_values
 
 OUTPUT_COLUMNS = [
     "request_id",
@@ -56,19 +57,20 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
     out["line_no"] = line_no.astype("Int64") if whole else line_no
     requested = work["requested"]
     if "_approved_amount" in res:  # equipment: units within caps at min(price, cap)
-        requested = requested.where(requested.notna(), res["quantity"] * res["unit_price"])
+        derived = round_half_up_values(res["quantity"] * res["unit_price"])  # to the fen, half-up
+        requested = requested.where(requested.notna(), derived)
     uncovered = (
         res["uncovered"].fillna(False).astype(bool)
         if "uncovered" in res
         else pd.Series(False, index=res.index)
     )
     # the tables do not cover the line's facts: kept as requested, flagged below
-    approvable = res["approvable"].astype(float).where(~uncovered, requested).round(2)
+    approvable = round_half_up_values(res["approvable"].astype(float).where(~uncovered, requested))
     approved = np.minimum(requested, approvable)
-    if "_approved_amount" in res:
-        own = res["_approved_amount"].astype(float)
+    if "_approved_amount" in res:  # 3 x 2,333.335 = 7,000.005: 7,000.01 (numpy's round: .00)
+        own = round_half_up_values(res["_approved_amount"].astype(float))
         approved = approved.where(own.isna(), np.minimum(approved, own))
-    approved = approved.where(~res["limit_reject"].fillna(False).astype(bool), 0.0).round(2)
+    approved = approved.where(~res["limit_reject"].fillna(False).astype(bool), 0.0)
     out["expense_kind"] = work["kind"]
     out["requested"] = requested.round(2)
     out["approvable"] = approvable
