@@ -990,3 +990,22 @@ def test_a_sub_fen_unit_price_is_approved_as_requested_when_within_the_caps() ->
     assert lines["requested"].tolist() == [7_000.01, 14_999.99, 20.01]
     assert lines["approved"].tolist() == lines["requested"].tolist()
     assert set(lines["decision"]) == {"approve"} and lines["cut"].eq(0).all()
+
+
+def test_lodging_on_a_day_trip_says_there_is_no_night() -> None:
+    """Found by an audit: a 住宿费 line of a 1-day trip was rightly refused, but its reason
+    read 'lodging — yuan a night is within the cap ... — yuan'."""
+    trip = {"expense_kind": "差旅", "city": "北京", "staff_level": "厅局级", "days": 1}
+    trip |= {"travel_item": "住宿费", "persons": 1, "requested": 300, "date": ON}
+    book = make_book(
+        [{"project_id": "P", "department": "D"}],
+        [{"project_id": "P", "line_no": 1, **trip}],
+        targets_for("P"),
+    )
+    line = review_book(book, on=None).lines.iloc[0]
+    assert line["approved"] == 0 and line["decision"] == "reject"
+    assert (
+        line["reason_zh"]
+        == "住宿费：出差 1 天，无住宿（0 晚），住宿费上限 0 元；申报 300 元，不予安排"
+    )
+    assert "—" not in line["reason_en"] and "no night away (0 nights)" in line["reason_en"]

@@ -356,7 +356,8 @@ def _travel_texts(
     f, m = format_amounts, format_money
     n, d, nt = f(persons), f(days), f(nights)
     over = pd.Series(per_night > nightly, index=city.index)
-    conds = [part.eq(LODGING), part.eq(MEALS), part.eq(LOCAL), part.eq(INTERCITY)]
+    no_night = part.eq(LODGING) & nights.eq(0)  # a day trip: no lodging to pay
+    conds = [no_night, part.eq(LODGING), part.eq(MEALS), part.eq(LOCAL), part.eq(INTERCITY)]
     texts = []
     for lang in ("zh", "en"):
 
@@ -396,7 +397,10 @@ def _travel_texts(
         def intercity(i: pd.Index, lang: str = lang) -> pd.Series:
             return message_column("reason.travel.intercity", lang, i)
 
-        builders = [lodging, meals, local_transport, intercity]
+        def day_trip(i: pd.Index, lang: str = lang) -> pd.Series:
+            return message_column("reason.travel.no_nights", lang, i, days=d[i])
+
+        builders = [day_trip, lodging, meals, local_transport, intercity]
         text = select_texts(city.index, list(zip(conds, builders, strict=True)), whole)
         # as np.select's arrays were: the Series infers its dtype from the texts
         texts.append(pd.Series(text.to_numpy(), index=city.index))
