@@ -628,6 +628,36 @@ def test_shared_units_equal_a_line_by_line_count(cap: int, held: int, lines) -> 
     assert allowed.tolist() == expected
 
 
+def test_two_indicators_in_the_standard_s_unit_are_flagged_not_summed(case_standards) -> None:
+    """Found by an audit: targets 保洁面积 90,000 m2 and 绿化面积 5,000 m2 were summed (cap
+    10.80 x 95,000); which one the standard prices is for a reviewer.  One indicator on
+    two rows is summed."""
+    project = {"department": "绿化", "class_of_matter": "环卫保洁", "road_grade": "三级"}
+    area = {"category": "产出-数量", "unit": "m2"}
+    book = make_book(
+        [{"project_id": p, **project} for p in ("TWO", "ONE")],
+        [
+            {"project_id": p, "line_no": 1, "econ_code": "30227", "requested": 1_000_000}
+            for p in ("TWO", "ONE")
+        ],
+        [
+            {"project_id": "TWO", **area, "indicator": "保洁面积", "target": 90_000},
+            {"project_id": "TWO", **area, "indicator": "绿化面积", "target": 5_000},
+            {"project_id": "ONE", **area, "indicator": "保洁面积", "target": 50_000},
+            {"project_id": "ONE", **area, "indicator": "保洁面积", "target": 40_000},
+        ],
+    )
+    projects = review_book(book, case_standards, on=ON).projects.set_index("project_id")
+    two, one = projects.loc["TWO"], projects.loc["ONE"]
+    assert np.isnan(two["project_cap"]) and two["approved"] == 1_000_000
+    assert two["manual_review"]
+    assert (
+        "产出-数量指标（保洁面积、绿化面积），无法确定按哪一个核定"
+        in two["manual_review_reason_zh"]
+    )
+    assert one["project_cap"] == one["approved"] == 972_000  # 10.80 x (50,000 + 40,000)
+
+
 def test_unit_cost_without_a_target_in_its_unit_is_flagged_not_capped(case_standards) -> None:
     book = make_book(
         [

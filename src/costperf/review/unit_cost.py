@@ -503,9 +503,18 @@ def cap_unit_cost(
                 "unit_key": unit.astype(object).to_numpy(),
             }
         )
-        output = want.merge(outputs, on=["project_id", "unit_key"], how="left")
-        output = output.groupby("project_id", sort=False)["value"].sum(min_count=1)
-        output = output.reindex(found.index)
+        matched = want.merge(outputs, on=["project_id", "unit_key"], how="left")
+        by_project = matched.groupby("project_id", sort=False)
+        # two indicators in the standard's unit (保洁面积 and 绿化面积, both m2): which one
+        # the standard prices is for a reviewer to say, not their sum; flagged, not capped
+        # (one indicator on several rows, phases 1 and 2 of 保洁面积, is summed)
+        named = matched["indicator"].where(matched["value"].notna())
+        several = named.groupby(matched["project_id"], sort=False).nunique()
+        several = several.reindex(found.index).gt(1)
+        names = named.groupby(matched["project_id"], sort=False).agg(
+            lambda v: "、".join(dict.fromkeys(map(str, v.dropna())))
+        )
+        output = by_project["value"].sum(min_count=1).reindex(found.index).where(~several)
         ok = found["lookup_status"].eq(OK)
         # the value as published (0.01 yuan, half-up), and the cap to the fen, half-up
         published = round_half_up_values(found["value"])
@@ -547,7 +556,7 @@ def cap_unit_cost(
             basis = message_column("reason.unit_cost.basis", lang, found.index, **values)
             verdict[f"basis_{lang}"] = basis.where(verdict["covered"], "")
             verdict[f"manual_review_reason_{lang}"] = np.select(
-                [no_value, no_output],
+                [no_value, several & ok, no_output],
                 [
                     message_column(
                         "reason.unit_cost.no_value",
@@ -555,6 +564,13 @@ def cap_unit_cost(
                         found.index,
                         class_of_matter=str(class_of_matter),
                         status=status if lang == "en" else map_distinct(status, _status_zh),
+                    ),
+                    message_column(
+                        "reason.unit_cost.several_outputs",
+                        lang,
+                        found.index,
+                        unit=shown_unit,
+                        indicators=names.reindex(found.index).fillna(""),
                     ),
                     message_column(
                         "reason.unit_cost.no_output", lang, found.index, unit=shown_unit
