@@ -145,6 +145,32 @@ def test_everything_else_is_refused_naming_the_part(formula: str, name: str) -> 
     assert caught.value.problems["column"].iloc[0] == "--formula"
 
 
+@pytest.mark.parametrize(
+    ("formula", "name", "check"),
+    [  # found by an audit: each hung, or was an internal error (RecursionError, Overflow)
+        ("y ~ I(9**9**9)", "9 ** 9 ** 9", "unsafe_expression"),
+        ("y ~ x ** (2 ** 80)", "x ** 2 ** 80", "unsafe_expression"),
+        ("y ~ I(x ** -101)", "x ** (-101)", "unsafe_expression"),
+        ("y ~ I(x * 1" + "0" * 400 + ")", "100000000000...", "unsafe_expression"),
+        ("y ~ I(x * 1e400)", "inf", "unsafe_expression"),
+        (
+            "y ~ x" + " + 0*x" * 3_000,
+            "y ~ x + 0*x + 0*x + 0*x + 0*x + 0*x + 0*...",
+            "expression_too_long",
+        ),
+    ],
+)
+def test_constants_powers_and_lengths_are_bounded(formula: str, name: str, check: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        check_formula(formula, what="--formula")
+    assert caught.value.name == name
+    assert caught.value.problems["check"].iloc[0] == check
+    with pytest.raises(ExpressionError):
+        check_expression(formula.split("~")[1].strip(), what="[drivers] d")
+    # an ordinary power, a power that reads a column, the largest numbers allowed
+    assert check_formula("y ~ I(x ** 2) + I(2 ** x) + I(x ** -100) + I(x * 1e15)") == ["y", "x"]
+
+
 def test_columns_given_means_names_must_be_columns() -> None:
     with pytest.raises(ExpressionError, match="'open' is not a column") as caught:
         check_expression("open / 2", what="[drivers] d", columns=["a", "b"])

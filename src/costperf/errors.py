@@ -104,6 +104,7 @@ class Check(StrEnum):
     TOML_SYNTAX = "toml_syntax"
     UNSAFE_EXPRESSION = "unsafe_expression"
     BAD_EXPRESSION = "bad_expression"
+    EXPRESSION_TOO_LONG = "expression_too_long"
     # models
     UNSEEN_LEVEL = "unseen_level"
     NONFINITE_TRANSFORM = "nonfinite_transform"

@@ -53,6 +53,15 @@ _TEXT_ARGUMENTS = FORMULA_FUNCTIONS - {"I", "center", "standardize"}  # Q("åˆ— å
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
 
+MAX_CHARS = 2_000
+"""The longest expression or formula accepted (a 20,000-term sum was a RecursionError)."""
+MAX_CONSTANT = 1e15
+"""The largest number an expression may write (a 400-digit integer overflowed a float)."""
+MAX_EXPONENT = 100
+"""The largest constant power: ``x ** 2``, but not ``9 ** 9 ** 9``, which patsy computes
+as an exact Python integer for ever.  An exponent that reads a column is float
+arithmetic on the column (numpy) and is allowed."""
+
 
 def allowed_text(*, formula: bool) -> str:
     """What an expression (``formula=False``) or a formula may contain, for messages."""
@@ -122,6 +131,8 @@ class _Checker:
         elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             self.visit(node.left)
             self.visit(node.right)
+            if isinstance(node.op, ast.Pow):
+                self._exponent(node)
         elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
             self.visit(node.operand)
         elif isinstance(node, ast.Constant):
@@ -152,10 +163,29 @@ class _Checker:
         kind = "attributes" if isinstance(node, ast.Attribute) else "subscripts"
         raise _Refused(name, f"'{name}' is not allowed (no {kind})")
 
+    def _exponent(self, node: ast.BinOp) -> None:
+        """A power's exponent: a number of at most :data:`MAX_EXPONENT`, or one reading
+        a column."""
+        power = node.right
+        if any(isinstance(n, ast.Name) for n in ast.walk(power)):
+            return
+        while isinstance(power, ast.UnaryOp):
+            power = power.operand
+        if isinstance(power, ast.Constant) and abs(power.value) <= MAX_EXPONENT:
+            return
+        name = _source(node)
+        raise _Refused(
+            name,
+            f"'{name}': a power's exponent is a number of at most {MAX_EXPONENT} or reads a column",
+        )
+
     def _constant(self, node: ast.Constant, text_ok: bool) -> None:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise _Refused(repr(value), f"the constant {value!r} is not allowed")
+        if not isinstance(value, str) and not abs(value) <= MAX_CONSTANT:  # inf, nan, 10**400
+            shown = f"{value:.3g}" if isinstance(value, float) else f"{str(value)[:12]}..."
+            raise _Refused(shown, f"the number {shown} is larger than {MAX_CONSTANT:.0e}")
         if isinstance(value, str) and not text_ok:
             raise _Refused(repr(value), f"the text {value!r} is not allowed here")
 
@@ -207,6 +237,7 @@ def _refuse(
     *,
     formula: bool,
     check: str = "unsafe_expression",
+    expected: str | None = None,
 ) -> ExpressionError:
     """The error for a refused or unparsable expression, located at its setting."""
     where = "".join(f"{part}: " for part in (source_file, what) if part)
@@ -220,7 +251,7 @@ def _refuse(
         source_file=source_file,
         column=what,
         value=name,
-        expected=f"an expression of {allowed_text(formula=formula)}",
+        expected=expected or f"an expression of {allowed_text(formula=formula)}",
         check=check,
     )
     return ExpressionError(msg, located.problems, name, reason)
@@ -229,10 +260,25 @@ def _refuse(
 def _parse(
     code: str, text: str, what: str, source_file: object, *, formula: bool
 ) -> ast.Expression:
+    if len(text) > MAX_CHARS:
+        reason = f"is {len(text):,} characters long; at most {MAX_CHARS:,} are accepted"
+        head = f"{text[:40]}..."
+        raise _refuse(
+            head,
+            what,
+            source_file,
+            head,
+            reason,
+            formula=formula,
+            check="expression_too_long",
+            expected=f"at most {MAX_CHARS} characters",
+        )
     try:
         return ast.parse(code, mode="eval")
-    except (SyntaxError, ValueError) as exc:
-        reason = "could not be parsed: " + (exc.msg if isinstance(exc, SyntaxError) else str(exc))
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        reason = "could not be parsed: " + (
+            exc.msg if isinstance(exc, SyntaxError) else str(exc) or type(exc).__name__
+        )
         raise _refuse(
             text, what, source_file, text, reason, formula=formula, check="bad_expression"
         ) from None
