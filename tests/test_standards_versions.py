@@ -216,6 +216,14 @@ def test_uprate_rejects_bad_input(shipped):
         uprate_table(shipped, "meeting", index="1.03", effective_from="2027-01-01")
     with pytest.raises(InputError, match="has no version '7'"):
         uprate_table(shipped, "meeting-fee@7", index="1.03", effective_from="2027-01-01")
+    # found by an audit: more digits than decimal's precision were an internal error
+    with pytest.raises(InputError, match="--index: expected a number > 0 and at most 100"):
+        uprate_table(shipped, "meeting-fee", index="1e30", effective_from="2027-01-01")
+    for step in ("1e-300", "1e30", "0"):
+        with pytest.raises(InputError, match="expected a step from 0.0001 to 1000000"):
+            uprate_table(
+                shipped, "meeting-fee", index="1.03", effective_from="2027-01-01", step=step
+            )
 
 
 # ---- check --------------------------------------------------------------------------

@@ -246,12 +246,14 @@ def _refuse(
         msg = f"{shown}: {reason}; allowed are {allowed_text(formula=formula)}"
     else:
         msg = f"{shown} {reason}"
+    if expected is None:
+        expected = f"an expression of {allowed_text(formula=formula)}"
     located = located_error(
         msg,
         source_file=source_file,
         column=what,
         value=name,
-        expected=expected or f"an expression of {allowed_text(formula=formula)}",
+        expected=expected,
         check=check,
     )
     return ExpressionError(msg, located.problems, name, reason)

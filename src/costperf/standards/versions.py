@@ -251,6 +251,11 @@ def round_to_step(value: Decimal, step: Decimal, mode: str = "half_up") -> Decim
     return (value / step).quantize(Decimal(1), rounding=ROUNDING[mode]) * step
 
 
+#: the range of an uprating index and of a rounding step [yuan] (an index of 1e30 or a step
+#: of 1e-300 was an internal error: more digits than decimal's precision)
+MAX_INDEX, MIN_STEP, MAX_STEP = Decimal(100), Decimal("0.0001"), Decimal(1_000_000)
+
+
 def _decimal(value: object, what: str) -> Decimal:
     try:
         number = Decimal(str(value).strip().replace(",", ""))
@@ -306,8 +311,8 @@ def uprate_table(
     """
     base = standards.get(ref)
     factor = _decimal(index, "--index")
-    if factor <= 0:
-        msg = f"--index: expected a number > 0, got {index!r}"
+    if not 0 < factor <= MAX_INDEX:  # 1e30 was an internal error (decimal precision)
+        msg = f"--index: expected a number > 0 and at most {MAX_INDEX}, got {index!r}"
         raise InputError(msg)
     start = as_date(effective_from) if not isinstance(effective_from, dt.date) else effective_from
     if start is None:
@@ -323,9 +328,10 @@ def uprate_table(
     settings = dict(base.header.get("uprate") or {})
     step_d = _decimal(step if step is not None else settings.get("step", 1), "--step")
     mode = mode or str(settings.get("mode", "half_up"))
-    if mode not in ROUNDING or step_d <= 0:
+    if mode not in ROUNDING or not MIN_STEP <= step_d <= MAX_STEP:
         msg = (
-            f"rounding: expected a step > 0 and a mode in {', '.join(ROUNDING)}, "
+            f"rounding: expected a step from {MIN_STEP} to {MAX_STEP} and a mode in "
+            f"{', '.join(ROUNDING)}, "
             f"got step {step_d} and mode '{mode}'"
         )
         raise InputError(msg)
