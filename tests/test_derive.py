@@ -406,6 +406,18 @@ def case(tmp_path) -> Path:
     return folder
 
 
+@pytest.mark.parametrize("version", ["-3", "0"])
+def test_cli_derive_refuses_a_version_below_1_before_writing(case, tmp_path, capsys, version):
+    """Found by an audit: --version -3 failed after writing hw-uc-v-3.*, and 0 was written
+    as version 1."""
+    out = tmp_path / "out"
+    status = main(["standards", "derive", str(case), "--out", str(out), "--version", version])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"--version：应为不小于 1 的表版本号，实际为 {version}" in err
+    assert not out.exists()
+
+
 def test_cli_derive_writes_everything(case, tmp_path, capsys):
     out = tmp_path / "out"
     status = main(["standards", "derive", str(case), "--out", str(out)])

@@ -85,6 +85,9 @@ def override_params(
     """
     compare = overrides.pop("compare", None)
     table_version = overrides.pop("table_version", None)
+    if table_version is not None and int(table_version) < 1:  # checked before any file
+        msg = f"--version: expected a table version of 1 or more, got {table_version}"
+        raise InputError(msg)
     given = {k: v for k, v in overrides.items() if v is not None}
     instead = f" (given instead of [standard] in {config})" if config else ""
     params = check_params({**settings.params, **given}, where=f"derive options{instead}")
@@ -99,7 +102,7 @@ def override_params(
         rule=chosen,
         params=params,
         compare=names,
-        table_version=int(table_version or settings.table_version),
+        table_version=settings.table_version if table_version is None else int(table_version),
     )
 
 
