@@ -947,6 +947,16 @@ def test_problems_option_chooses_the_table_path(case_copy: Path, tmp_path: Path)
     ]
 
 
+def test_an_out_folder_with_a_dot_gets_the_problems_table(case_copy: Path, tmp_path: Path) -> None:
+    """Found by an audit: --out out.2026 (a suffix) was taken for a file, the table went
+    to ./costperf-problems.csv."""
+    set_cell(case_copy / LINES, 4, "数量", "abc")
+    code, _, stderr = run_cli("run", case_copy, "--out", tmp_path / "out.2026", cwd=tmp_path)
+    assert code == 2
+    assert read_problems(tmp_path / "out.2026" / "problems.csv")["value"].tolist() == ["abc"]
+    assert not (tmp_path / "costperf-problems.csv").exists()
+
+
 def test_every_problem_of_every_file_is_reported_at_once(case_copy: Path, tmp_path: Path) -> None:
     set_cell(case_copy / LINES, 4, "数量", "abc")
     set_cell(case_copy / LINES, 7, "单价（元）", "")

@@ -206,8 +206,8 @@ def _every_command_has_lang(sub: argparse._SubParsersAction) -> None:
 def _problems_path(args: argparse.Namespace) -> Path:
     if args.problems is not None:
         return args.problems
-    out_dir = getattr(args, "out", None)
-    if out_dir is not None and Path(out_dir).suffix == "":
+    out_dir = getattr(args, "out", None)  # always a folder, out.2026 too
+    if out_dir is not None:
         return Path(out_dir) / "problems.csv"
     output = getattr(args, "output", None)
     if output is not None:
