@@ -957,6 +957,20 @@ def test_an_out_folder_with_a_dot_gets_the_problems_table(case_copy: Path, tmp_p
     assert not (tmp_path / "costperf-problems.csv").exists()
 
 
+def test_a_text_in_a_column_the_formula_logs_comes_with_the_other_problems(
+    case_copy: Path, tmp_path: Path
+) -> None:
+    """Found by an audit: 高 in 工资指数 (np.log(wage_index) in [benchmark] formula) was
+    found only when the model was fitted, a run after the other problems were fixed."""
+    set_cell(case_copy / PROJECTS, 9, "工资指数", "高")
+    set_cell(case_copy / LINES, 4, "数量", "abc")
+    code, _, _ = run_cli("run", case_copy, "--out", tmp_path / "out", cwd=tmp_path)
+    assert code == 2
+    table = read_problems(tmp_path / "out" / "problems.csv")
+    got = table[["source_row", "column", "value"]].values.tolist()
+    assert ["9", "工资指数", "高"] in got and ["4", "数量", "abc"] in got
+
+
 def test_every_problem_of_every_file_is_reported_at_once(case_copy: Path, tmp_path: Path) -> None:
     set_cell(case_copy / LINES, 4, "数量", "abc")
     set_cell(case_copy / LINES, 7, "单价（元）", "")

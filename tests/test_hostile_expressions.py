@@ -171,6 +171,14 @@ def test_constants_powers_and_lengths_are_bounded(formula: str, name: str, check
     assert check_formula("y ~ I(x ** 2) + I(2 ** x) + I(x ** -100) + I(x * 1e15)") == ["y", "x"]
 
 
+def test_the_columns_a_formula_logs_are_named_for_the_ingest_checks() -> None:
+    from costperf.expressions import nonnegative_names
+
+    formula = "np.log(unit_cost) ~ np.log(wage * 2) + sqrt(area) + C(grade) + x + exp(z)"
+    assert nonnegative_names(formula) == ["unit_cost", "wage", "area"]
+    assert nonnegative_names("y ~ (") == [] and nonnegative_names(None) == []
+
+
 def test_columns_given_means_names_must_be_columns() -> None:
     with pytest.raises(ExpressionError, match="'open' is not a column") as caught:
         check_expression("open / 2", what="[drivers] d", columns=["a", "b"])

@@ -273,10 +273,15 @@ def _hash_files(paths: list[Path]) -> str:
 
 
 def _driver_columns(config: CaseConfig) -> set[str]:
-    """Project columns the driver expressions may use as numbers."""
+    """Project columns the driver expressions may use as numbers, and those the case's
+    formulas take the log or square root of."""
+    from costperf.expressions import nonnegative_names
+
     names = set()
     for expression in config.units.drivers.values():
         names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression))
+    for formula in (config.regression.formula, config.standard.params.get("formula")):
+        names.update(nonnegative_names(formula))
     return names
 
 
