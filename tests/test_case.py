@@ -176,6 +176,29 @@ def test_config_errors_name_file_and_key(case: Path, old: str, new: str, match: 
     assert problems.loc[0, "source_file"] == str(case / "case.toml")
 
 
+def test_every_config_error_of_the_file_comes_at_once(case: Path) -> None:
+    """Found by an audit: only the first wrong key was reported, the next one a run later."""
+    edit_toml(case, "scale = 10000", 'scale = "abc"')
+    edit_toml(case, "quantile = 0.25", 'quantile = "x"')
+    edit_toml(case, "\ntolerance = 0.0", "\ntolerance = [1]")  # [review], not amount_tolerance
+    edit_toml(case, 'dimensions = ["road_grade"]', 'dimensions = "road_grade"\nfoo = 1')
+    edit_toml(case, "[decomposition]", "[bogus]\nx = 1\n\n[decomposition]")
+    with pytest.raises(InputError) as info:
+        load_case(case)
+    keys = info.value.problems["column"].tolist()
+    assert sorted(keys) == sorted(
+        [
+            "decomposition.scale",
+            "benchmark.quantile",
+            "review.tolerance",
+            "units.dimensions",  # once: not again as empty
+            "units.foo",
+            "bogus",
+        ]
+    )
+    assert set(info.value.problems["source_file"]) == {str(case / "case.toml")}
+
+
 def test_missing_case_toml(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no case.toml here"):
         load_case(tmp_path)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from costperf.errors import Check, InputError, located_error
+from costperf.errors import Check, InputError, located_error, merge_errors
 from costperf.params import (
     DeriveParams,
     FrontierParams,
@@ -190,10 +190,15 @@ def _standard_keys() -> set[str]:
 
 
 class _Reader:
-    """Typed access to the parsed TOML that reports the exact key on error."""
+    """Typed access to the parsed TOML that reports the exact key on error.
+
+    A value of the wrong type, outside its range or outside its closed list is kept in
+    :attr:`errors` and read as the default, so that the rest of the file is read and
+    every such key is reported at once (:func:`load_case`)."""
 
     def __init__(self, data: dict[str, Any], path: Path) -> None:
         self.data, self.path = data, path
+        self.errors: list[InputError] = []
 
     def fail(self, key: str, expected: str, value: object = None) -> InputError:
         got = "" if value is None else f"got {value!r}, "
@@ -243,7 +248,8 @@ class _Reader:
             return default
         value = sec[key]
         if not isinstance(value, kind) or isinstance(value, bool) and bool not in _tuple(kind):
-            raise self.fail(f"{section}.{key}", _kind_name(kind), value)
+            self.errors.append(self.fail(f"{section}.{key}", _kind_name(kind), value))
+            return default
         return value
 
     def number(self, section: str, key: str, default: float | None) -> float | None:
@@ -251,13 +257,18 @@ class _Reader:
         value = self.get(section, key, (int, float), default)
         if value is None:
             return None
-        check_range(self, f"{section}.{key}", value)
+        try:
+            check_range(self, f"{section}.{key}", value)
+        except InputError as exc:
+            self.errors.append(exc)
+            return default
         return float(value)
 
     def choice(self, section: str, key: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.get(section, key, str, default)
         if value not in allowed:
-            raise self.unknown(f"{section}.{key}", key, value, allowed)
+            self.errors.append(self.unknown(f"{section}.{key}", key, value, allowed))
+            return default
         return value
 
 
@@ -291,20 +302,25 @@ def _check_keys(reader: _Reader) -> None:
     for section, value in reader.data.items():
         if section not in sections:
             listing = ", ".join(sections)
-            raise located_error(
-                f"{reader.path}: unknown section [{section}]; use one of: {listing}",
-                source_file=reader.path,
-                column=section,
-                value=f"[{section}]",
-                expected=f"one of: {listing}",
-                check=Check.CONFIG,
+            reader.errors.append(
+                located_error(
+                    f"{reader.path}: unknown section [{section}]; use one of: {listing}",
+                    source_file=reader.path,
+                    column=section,
+                    value=f"[{section}]",
+                    expected=f"one of: {listing}",
+                    check=Check.CONFIG,
+                )
             )
+            continue
         allowed = sections[section]
         if not allowed or not isinstance(value, dict):
             continue
         for key in value:
             if key not in allowed:
-                raise reader.unknown(f"{section}.{key}", "key", key, sorted(allowed))
+                reader.errors.append(
+                    reader.unknown(f"{section}.{key}", "key", key, sorted(allowed))
+                )
 
 
 def _table_sources(
@@ -378,7 +394,6 @@ def load_case(folder: str | Path) -> CaseConfig:
 
 
 def _load_case(path: Path) -> CaseConfig:
-    folder = path.parent
     if not path.is_file():
         msg = f"{path}: no case.toml here; a case is a folder with a case.toml (see README)"
         raise InputError(msg)
@@ -395,15 +410,42 @@ def _load_case(path: Path) -> CaseConfig:
             expected=f"valid TOML ({exc})",
         ) from exc
     r = _Reader(data, path)
+    try:
+        config = _config(r, data, path)
+    except InputError as exc:  # a key that stops the reading: with those found before it
+        raise merge_errors(_first_per_key([*r.errors, exc])) from None
+    if r.errors:
+        raise merge_errors(_first_per_key(r.errors))
+    return config
+
+
+def _first_per_key(errors: list[InputError]) -> list[InputError]:
+    """One error per key: a key read as its default (a text for the dimensions' list)
+    is not reported again by the checks that then see the default."""
+    seen: set[str] = set()
+    kept = []
+    for error in errors:
+        keys = set(error.problems["column"].astype(str)) if not error.problems.empty else set()
+        if keys and keys <= seen:
+            continue
+        seen |= keys
+        kept.append(error)
+    return kept
+
+
+def _config(r: _Reader, data: dict[str, Any], path: Path) -> CaseConfig:
+    folder = path.parent
     _check_keys(r)
     units = _units(r)
     if _needs_peers(data) and not units.dimensions:
         # the derivation, its leave-one-out and its comparison work per cell
-        raise r.fail(
-            "units.dimensions",
-            'one or more columns that split the peers into cells, e.g. ["road_grade"]; for '
-            'one standard for all, give every peer the same value in a column (scope = "全市")',
-            list(units.dimensions),
+        r.errors.append(
+            r.fail(
+                "units.dimensions",
+                'one or more columns that split the peers into cells, e.g. ["road_grade"]; for '
+                'one standard for all, give every peer the same value in a column (scope = "全市")',
+                list(units.dimensions),
+            )
         )
     return CaseConfig(
         name=r.get("case", "name", str, folder.name),
