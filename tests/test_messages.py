@@ -511,3 +511,24 @@ def test_a_wanted_value_with_its_reasons_is_translated_part_by_part() -> None:
     assert expected_label("a meeting category of the table (a reason nobody wrote)") is None
     assert expected_label("a meeting category of the table (") is None
     assert expected_label("(no item given)") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [  # found by an audit: the store's own texts fell back to English (暂无中文说明)
+        "s.sqlite: the record store is damaged (SQLite said: database disk image is "
+        "malformed); nothing is appended to it",
+        "s.sqlite: the record store is damaged (integrity check: page 3 is never used); "
+        "nothing is appended to it: restore it from a backup or name a new file",
+        "s.sqlite: cannot open the record store (SQLite said: unable to open database file)",
+        "/dev/null: the record store cannot be written (read-only file or folder; SQLite "
+        "said: disk I/O error); give a store that can be written, or --no-records",
+        "s.sqlite: the record store stayed locked by another writer (database is locked)",
+        "s.sqlite: the record store cannot grow: the disk is full (database or disk is full)",
+    ],
+)
+def test_the_record_store_s_messages_read_in_chinese(text: str) -> None:
+    from costperf.errors import InputError, chinese_summary
+
+    shown = chinese_summary(InputError(text))
+    assert "暂无中文" not in shown and "记录库" in shown, shown
