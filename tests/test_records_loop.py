@@ -136,6 +136,9 @@ def test_rederive_history_list_show_export(tmp_path, capsys) -> None:
     assert cli("records", "list", "recommendations", "--department", "D2", "--records", store) == 0
     listed = capsys.readouterr().out
     assert "改进管理并压减" in listed and "（共 3 行）" in listed
+    # found by an audit: a negative --limit was accepted (head(-5): all but the last 5)
+    assert cli("records", "list", "recommendations", "--limit", -5, "--records", store) == 2
+    assert "--limit：应为 0（全部行）或行数，实际为 -5" in capsys.readouterr().err
     assert cli("records", "show", ids[0], "--records", store) == 0
     assert "输入哈希：books-2025" in capsys.readouterr().out
     assert (

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from costperf.commands._tables import lang_argument
+from costperf.errors import InputError
 
 DEFAULT_STORE = "records.sqlite"
 TABLE_NAMES = {  # what `records list TABLE` accepts -> the store's table
@@ -221,6 +222,9 @@ def run_list(args: argparse.Namespace) -> int:
     from costperf.columns import message
     from costperf.records.loop import list_records, show_frame
 
+    if args.limit < 0:  # head(-5) would leave out the last 5 rows
+        msg = f"--limit: expected 0 (all rows) or a number of rows, got {args.limit}"
+        raise InputError(msg)
     frame = list_records(
         args.records, TABLE_NAMES[args.table], _filters(args), current=not args.all
     )
