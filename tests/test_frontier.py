@@ -753,6 +753,28 @@ def test_cli_writes_chinese_headers_and_words_by_default(tmp_path, capsys):
     np.testing.assert_allclose(out["松弛量合计"], data["slack_vrs_in_sum"], rtol=1e-6, atol=1e-6)
 
 
+def test_cli_reports_a_duplicate_id_and_a_negative_input_at_once(tmp_path, capsys):
+    """Found by an audit: a duplicate id hid the negative input (checked by id)."""
+    from conftest import read_problems
+    from costperf.cli import main
+
+    data = pd.DataFrame(
+        {
+            "单元号": ["U1", "U2", "U3", "U2", "U5", "U6"],
+            "labour": [10.0, 12, 9, 11, 14, 8],
+            "capital": [5.0, 6, -100, 4, 7, 5],
+            "output": [100.0, 110, 90, 95, 120, 80],
+        }
+    )
+    data.to_csv(tmp_path / "u.csv", index=False)
+    args = ["dea", str(tmp_path / "u.csv"), "--inputs", "labour,capital", "--id", "单元号"]
+    assert main([*args, "--outputs", "output", "-o", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "应为不重复的单元号（第 3 行已使用）" in err and "id in column" not in err
+    got = read_problems(tmp_path / "o.problems.csv")[["source_row", "column"]].values.tolist()
+    assert got == [["4", "capital"], ["5", "单元号"]]
+
+
 def test_cli_scores_and_errors(tmp_path):
     data, x, y = load("pigdata")
     data.to_csv(tmp_path / "pigs.csv", index=False)

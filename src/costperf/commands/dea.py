@@ -167,7 +167,7 @@ def _frames(data, spec: dict, args: argparse.Namespace):
     id_col = spec["id"]
     if id_col is not None:
         frame, id_problems = coerce_text(frame, [id_col], required=[id_col])
-        parts += [id_problems, check_unique(frame, [id_col], what=f"id in column '{id_col}'")]
+        parts += [id_problems, check_unique(frame, [id_col], what=id_col)]
         ids = frame[id_col].astype(object).where(frame[id_col].notna(), "")
     else:
         id_col = "row"
@@ -176,17 +176,18 @@ def _frames(data, spec: dict, args: argparse.Namespace):
     inputs = frame[spec["inputs"]].set_axis(index)
     outputs = frame[spec["outputs"]].set_axis(index)
     locations = frame[list(LOCATION)].set_axis(index)
-    if not index.has_duplicates:
-        model = check_dea_data(
-            inputs,
-            outputs,
-            rts=args.rts,
-            orientation=args.orientation,
-            locations=locations,
-            what=str(args.data),
-        )
-        # blanks and text were reported by coerce_numeric already
-        parts.append(_raw_values(model[model["check"] != "missing_value"], data))
+    # checked by position, so that a duplicate id does not hide a negative input
+    rows = pd.RangeIndex(len(frame))
+    model = check_dea_data(
+        inputs.set_axis(rows),
+        outputs.set_axis(rows),
+        rts=args.rts,
+        orientation=args.orientation,
+        locations=locations.set_axis(rows),
+        what=str(args.data),
+    )
+    # blanks and text were reported by coerce_numeric already
+    parts.append(_raw_values(model[model["check"] != "missing_value"], data))
     problems = concat_problems(parts)
     if not problems.empty:
         rows = pd.to_numeric(problems["source_row"], errors="coerce")
