@@ -53,10 +53,13 @@ def test_batches_are_found_again_by_inputs_standards_and_parameters(loop) -> Non
 def test_the_whole_loop(loop, capsys) -> None:
     store, folder = loop["store"], loop["dir"]
     out = folder / "out"
+    out.mkdir(exist_ok=True)  # an earlier failed import left its problems table here
+    (out / "problems.csv").write_text("stale", encoding="utf-8")
     assert (
         cli("records", "import-monitoring", folder / "mon.csv", "--records", store, "--out", out)
         == 0
     )
+    assert not (out / "problems.csv").exists()  # it described input since fixed
     flags = pd.read_csv(out / "monitoring_flags.csv", encoding="utf-8-sig")
     assert list(flags.columns[:8]) == ["project_id", "checkpoint", "flag", "planned_rate",
                                        "actual_rate", "gap", "proposed_action", "amount"]  # fmt: skip

@@ -156,7 +156,17 @@ def run_import_monitoring(args: argparse.Namespace) -> int:
         args.file, args.records, rules=args.rules, sheet=args.sheet, out=args.out, lang=args.lang
     )
     print(result)
+    _done(args)
     return 0
+
+
+def _done(args: argparse.Namespace) -> None:
+    """A command that succeeded removes the problems table an earlier failed one left in
+    its --out folder, as ``costperf run`` does."""
+    if getattr(args, "out", None) is not None:
+        from costperf.commands.run import remove_stale_problems
+
+        remove_stale_problems(args.out, args.lang)
 
 
 def run_import_evaluation(args: argparse.Namespace) -> int:
@@ -172,6 +182,7 @@ def run_import_evaluation(args: argparse.Namespace) -> int:
             lang=args.lang,
         )
     )
+    _done(args)
     return 0
 
 
@@ -189,6 +200,7 @@ def run_feedback(args: argparse.Namespace) -> int:
             lang=args.lang,
         )
     )
+    _done(args)
     return 0
 
 
@@ -207,6 +219,7 @@ def run_rederive(args: argparse.Namespace) -> int:
             lang=args.lang,
         )
     )
+    _done(args)
     return 0
 
 
