@@ -532,3 +532,25 @@ def test_the_record_store_s_messages_read_in_chinese(text: str) -> None:
 
     shown = chinese_summary(InputError(text))
     assert "暂无中文" not in shown and "记录库" in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("text", "zh"),
+    [  # found by an audit: standards check showed these in English (暂无中文译文)
+        (
+            "sha256:ab12: the content changed after the version was sealed; published "
+            "versions are immutable, make a new version instead",
+            "sha256:ab12：版本封存后内容被改动；已发布的版本不可更改，请另建新版本",
+        ),
+        (
+            "one of the values declared for 'staff_level': 省部级, 厅局级 (or '*' / blank for "
+            "all; several joined by '|')",
+            "staff_level 已声明的取值之一：省部级, 厅局级（或 '*' / 留空表示全部；多个值以 '|' 连接）",
+        ),
+    ],
+)
+def test_the_standards_checks_read_in_chinese(text: str, zh: str) -> None:
+    from costperf.columns import expected_label
+
+    assert expected_label(text, "zh") == zh
+    assert expected_label(text, "en") == text

@@ -75,8 +75,7 @@ def check_and_build(
         out.add(
             "content_hash",
             recorded,
-            f"{actual}: the content of this "
-            f"{header.get('status')} version changed after it was sealed; published "
+            f"{actual}: the content changed after the version was sealed; published "
             "versions are immutable, make a new version instead",
             "content_hash",
             severity,
