@@ -511,9 +511,11 @@ def cap_unit_cost(
         named = matched["indicator"].where(matched["value"].notna())
         several = named.groupby(matched["project_id"], sort=False).nunique()
         several = several.reindex(found.index).gt(1)
-        names = named.groupby(matched["project_id"], sort=False).agg(
-            lambda v: "、".join(dict.fromkeys(map(str, v.dropna())))
-        )
+        flagged = matched["project_id"].isin(several.index[several.to_numpy()]).to_numpy()
+        pairs = matched.loc[flagged, ["project_id"]].assign(name=named[flagged].astype(str))
+        pairs = pairs[named[flagged].notna().to_numpy()].drop_duplicates()
+        # the indicators' names, for the flagged projects only (a join per project)
+        names = pairs.groupby("project_id", sort=False)["name"].agg("、".join)
         output = by_project["value"].sum(min_count=1).reindex(found.index).where(~several)
         ok = found["lookup_status"].eq(OK)
         # the value as published (0.01 yuan, half-up), and the cap to the fen, half-up
