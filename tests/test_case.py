@@ -86,6 +86,18 @@ BAD = [
         'outlier_rule = "tukey"',
         r"unknown outlier_rule 'tukey'",
     ),
+    (  # read by the [standard] reader and by the rules' own checks: reported once
+        "unknown_at",
+        'outlier_rule = "iqr"',
+        'outlier_rule = "iqr"\nat = "foo"',
+        r"unknown at 'foo' in \[standard\]",
+    ),
+    (
+        "bad_k",
+        'outlier_rule = "iqr"',
+        'outlier_rule = "iqr"\nk = -1',
+        r"key 'standard.k': got -1, expected a finite number > 0",
+    ),
     ("unknown_band", 'band = ["p25", "p75"]', 'band = ["p25", "p99"]', r"unknown band 'p99'"),
     ("one_band", 'band = ["p25", "p75"]', 'band = ["p25"]', r"key 'standard.band'"),
     (

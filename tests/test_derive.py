@@ -487,3 +487,34 @@ def test_cli_bad_rule_option_exits_2(case, tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 2
     assert "unknown rule 'bogus'" in err and "case.toml" in err
+
+
+def test_cli_every_bad_option_is_reported_at_once(case, tmp_path, capsys):
+    """A bad rule, tau, outlier rule, k and compared rule: one run names all five, each a
+    problem of check ``option``, 命令行选项错误 (not a file that could not be read), in Chinese."""
+    import pandas as pd
+
+    out = tmp_path / "o"
+    args = ["standards", "derive", str(case), "--out", str(out)]
+    bad = ["--rule", "bogus", "--tau", "2", "--outlier-rule", "zz", "--compare", "p25,p99"]
+    assert main([*args, *bad]) == 2
+    err = capsys.readouterr().err
+    assert "共 4 处输入问题" in err
+    assert "--rule（代替" in err and "未知规则 'bogus'" in err
+    assert "--compare（代替" in err and "未知规则 'p99'" in err
+    assert "命令行所给的值（代替" in err and "derive options" not in err
+    assert "异常值规则 outlier_rule 的取值 'zz' 未知；可用：iqr, mad, none" in err
+    assert "tau 应为严格介于 0 与 1 之间的数字，实际为 2.0" in err
+    assert "文件无法读取" not in err
+    problems = pd.read_csv(out / "problems.csv", dtype=str, encoding="utf-8-sig")
+    assert list(problems["问题"]) == ["命令行选项错误"] * 4
+    assert not (out / "standards").exists()
+
+
+def test_screening_parameters_are_checked_together(units):
+    with pytest.raises(InputError) as caught:
+        rule_values(units, DIMS, "median", outlier_rule="x", k=-1, min_group_size=0)
+    text = str(caught.value)
+    assert "unknown outlier_rule 'x'" in text
+    assert "outlier multiplier k must be a positive number, got -1" in text
+    assert "min_group_size must be a positive integer, got 0" in text

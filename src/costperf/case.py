@@ -568,18 +568,22 @@ def _derive_params(r: _Reader) -> DeriveParams:
         raise r.fail("standard.band", 'two statistics, e.g. ["p25", "p75"]', list(band))
     compare = _str_list(r, "standard", "compare") or DEFAULT_COMPARE
     compare = tuple(_rule_name(r, "standard.compare", c) for c in compare)
+    # keys read (and checked) here: a value already reported is read as its default and
+    # not checked, and so not reported, again by check_params below
+    read: dict[str, object] = {}
     for key, allowed in param_choices().items():
         if key in raw:
-            r.choice("standard", key, tuple(allowed), str(allowed[0]))
+            read[key] = r.choice("standard", key, tuple(allowed), str(allowed[0]))
     for key, value in raw.items():
         if key in ("tau", "k", "min_group_size", "table_version"):
-            r.number("standard", key, None)
+            read[key] = value if r.number("standard", key, None) is not None else None
         if key == "weights" and isinstance(value, list):
             for i, w in enumerate(value):
                 if isinstance(w, int | float) and not isinstance(w, bool):
                     check_range(r, f"standard.weights.{i + 1}", w)
+    outlier_rule = r.choice("standard", "outlier_rule", OUTLIER_RULES, "iqr")
     params: dict[str, object] = {
-        "outlier_rule": r.choice("standard", "outlier_rule", OUTLIER_RULES, "iqr"),
+        "outlier_rule": outlier_rule,
         "formula": r.get("benchmark", "formula", str, None),
         "tau": r.number("benchmark", "quantile", None),
         "dea_inputs": _str_list(r, "benchmark", "frontier_inputs"),
@@ -587,6 +591,9 @@ def _derive_params(r: _Reader) -> DeriveParams:
         "dea_rts": r.choice("benchmark", "frontier_rts", FRONTIER_RTS, "vrs"),
     }
     params.update({k: v for k, v in raw.items() if k not in _STANDARD_KEYS})
+    params.update({k: v for k, v in read.items() if k not in _STANDARD_KEYS})
+    if "outlier_rule" in raw:  # read (and reported) above
+        params["outlier_rule"] = outlier_rule
     checked = check_params(params, where=f"{r.path}: [standard]")
     return DeriveParams(
         standard_id=r.get("standard", "id", str, "UC"),

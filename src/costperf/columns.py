@@ -249,12 +249,46 @@ def _fill_template(text: str, lang: str) -> str | None:
                     values["kind"] = code_label("expense_kind", values["kind"], lang)
                 if "part" in values:  # a part of the data, e.g. a DEA model's inputs
                     values["part"] = code_label("problem_part", values["part"], lang)
+                for key in ("where", "what"):  # e.g. "derive options (given instead of ...)"
+                    if key in values:
+                        values[key] = _place_label(values[key], lang)
                 if "type" in values:  # a case.toml value type, e.g. "text or a table"
                     types = values["type"].split(" or ")
                     joiner = "或" if lang == "zh" else " or "
                     values["type"] = joiner.join(code_label("value_type", t, lang) for t in types)
                 return template.format(**values)
     return None
+
+
+@cache
+def _place_templates(lang: str) -> tuple[tuple[re.Pattern, str], ...]:
+    """labels.csv's ``place`` templates: where a message's problem lies, in words."""
+    table = code_labels()
+    if "place" not in table.index.get_level_values("kind"):
+        return ()
+    column = "label_zh" if lang == "zh" else "label_en"
+    found = []
+    for code, text in table.xs("place", level="kind")[column].items():
+        parts = re.split(r"\{(\w+)\}", str(code))
+        pattern = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        found.append((len("".join(parts[::2])), re.compile(pattern + "(?=$|: )", re.S), text))
+    found.sort(key=lambda t: -t[0])
+    return tuple((pattern, text) for _, pattern, text in found)
+
+
+def _place_label(value: str, lang: str) -> str:
+    """A message's place (``derive options (given instead of [standard] in case.toml)``,
+    maybe followed by ``: key``) in ``lang``; the value as it is when no template fits."""
+    for pattern, template in _place_templates(lang):
+        found = pattern.match(value)
+        if found:
+            rest = value[found.end() :]
+            if rest.startswith(": ") and lang == "zh":
+                rest = "：" + rest[2:]
+            return template.format(**found.groupdict()) + rest
+    return value
 
 
 def _count_noun(literal: str, value: object) -> object:

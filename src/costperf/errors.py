@@ -101,6 +101,7 @@ class Check(StrEnum):
     NO_PROJECTS = "no_projects"
     # configuration
     CONFIG = "config"
+    OPTION = "option"
     TOML_SYNTAX = "toml_syntax"
     UNSAFE_EXPRESSION = "unsafe_expression"
     BAD_EXPRESSION = "bad_expression"
@@ -341,8 +342,9 @@ def raise_all(errors: list[InputError], problems: list[pd.DataFrame], what: str)
     raise merge_errors([*errors, *([checked] if checked else [])])
 
 
-def merge_errors(errors: list[InputError]) -> InputError:
-    """One :class:`InputError` carrying the messages and problems of several."""
+def merge_errors(errors: list[InputError], check: str = Check.FILE) -> InputError:
+    """One :class:`InputError` carrying the messages and problems of several; an error
+    with no problems table becomes one row of ``check`` (e.g. ``config`` or ``option``)."""
     if len(errors) == 1:
         return errors[0]
     import pandas as pd
@@ -350,7 +352,7 @@ def merge_errors(errors: list[InputError]) -> InputError:
     parts = [
         e.problems
         if not e.problems.empty
-        else make_problems([{"expected": str(e), "check": Check.FILE}])
+        else make_problems([{"expected": str(e), "check": check}])
         for e in errors
     ]
     # a file-level error met once per sheet read (a workbook with a DTD) is one problem

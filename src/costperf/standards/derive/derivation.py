@@ -83,20 +83,37 @@ def override_params(
     ignored). Everything is checked again, naming the option (and ``config``, the file
     whose settings they replace).
     """
+    from costperf.errors import Check, merge_errors
+
     compare = overrides.pop("compare", None)
     table_version = overrides.pop("table_version", None)
+    errors: list[InputError] = []  # every bad option at once, not only the first
     if table_version is not None and int(table_version) < 1:  # checked before any file
         msg = f"--version: expected a table version of 1 or more, got {table_version}"
-        raise InputError(msg)
+        errors.append(InputError(msg))
     given = {k: v for k, v in overrides.items() if v is not None}
     instead = f" (given instead of [standard] in {config})" if config else ""
-    params = check_params({**settings.params, **given}, where=f"derive options{instead}")
-    chosen = settings.rule
+    chosen, names, params = settings.rule, settings.compare, settings.params
     if rule is not None:
-        chosen = parse_rule(rule, where=f"--rule{instead}").name
-    names = settings.compare
+        try:
+            chosen = parse_rule(rule, where=f"--rule{instead}").name
+        except InputError as exc:
+            errors.append(exc)
+    for name in compare or ():
+        try:
+            parse_rule(name, where=f"--compare{instead}")
+        except InputError as exc:
+            errors.append(exc)
+    try:
+        params = check_params(
+            {**settings.params, **given}, where=f"derive options{instead}", check=Check.OPTION
+        )
+    except InputError as exc:
+        errors.append(exc)
+    if errors:
+        raise merge_errors(errors, Check.OPTION)
     if compare:
-        names = tuple(parse_rule(r, where=f"--compare{instead}").name for r in compare)
+        names = tuple(parse_rule(r).name for r in compare)
     return replace(
         settings,
         rule=chosen,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from costperf.errors import InputError
 from costperf.standards.derive.registry import DeriveRule, register
 from costperf.standards.derive.result import (
     RuleResult,
@@ -30,6 +31,30 @@ SCREENING_PARAMS: dict[str, object] = {
     "quantile_method": "linear",
     "min_group_size": 4,
 }
+
+
+def _check_screening(params: dict[str, object], where: str) -> dict[str, object]:
+    """The outlier screening's parameters, checked before any data is read (all at once)."""
+    from costperf.benchmark.peers import QUANTILE_METHODS, RULES
+    from costperf.errors import merge_errors
+
+    errors = []
+    rule, k, size = params["outlier_rule"], params["k"], params["min_group_size"]
+    if rule not in RULES:
+        errors.append(f"{where}: unknown outlier_rule {rule!r}; use one of: {', '.join(RULES)}")
+    if params["quantile_method"] not in QUANTILE_METHODS:
+        names = ", ".join(QUANTILE_METHODS)
+        method = params["quantile_method"]
+        errors.append(f"{where}: unknown quantile_method {method!r}; use one of: {names}")
+    number = isinstance(k, int | float) and not isinstance(k, bool)
+    if k is not None and not (number and np.isfinite(k) and k > 0):
+        errors.append(f"{where}: outlier multiplier k must be a positive number, got {k!r}")
+    whole = isinstance(size, int | np.integer) and not isinstance(size, bool)
+    if not (whole and size >= 1):
+        errors.append(f"{where}: min_group_size must be a positive integer, got {size!r}")
+    if errors:
+        raise merge_errors([InputError(e) for e in errors])
+    return params
 
 
 def _statistic(kept: np.ndarray, spec: RuleSpec, params) -> float:
@@ -228,6 +253,7 @@ register(
         naive_drop_grid=_naive_drop_grid,
         is_local=lambda spec, params: True,
         params=SCREENING_PARAMS,
+        check=_check_screening,
         label_zh="同类分位数",
     )
 )
@@ -242,6 +268,7 @@ register(
         naive_drop_grid=_naive_drop_grid,
         is_local=lambda spec, params: True,
         params=SCREENING_PARAMS,
+        check=_check_screening,
         label_zh="同类均值",
     )
 )

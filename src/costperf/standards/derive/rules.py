@@ -71,23 +71,31 @@ def parse_rule(rule: object, *, where: str = "rule") -> RuleSpec:
     raise InputError(msg)
 
 
-def check_params(params: Mapping[str, object], *, where: str = "derive") -> dict[str, object]:
-    """Defaults filled in and every parameter checked; InputError naming the key."""
+def check_params(
+    params: Mapping[str, object], *, where: str = "derive", check: str = "config"
+) -> dict[str, object]:
+    """Defaults filled in and every parameter checked; one InputError naming every bad key
+    (all of them at once, not only the first; ``check`` is their problems' check code)."""
+    from costperf.errors import merge_errors
+
     defaults = default_params()
-    unknown = sorted(set(params) - set(defaults))
-    if unknown:
-        msg = (
-            f"{where}: unknown parameter '{unknown[0]}'; use one of: {', '.join(sorted(defaults))}"
-        )
-        raise InputError(msg)
-    out = {**defaults, **{k: v for k, v in params.items() if v is not None}}
+    errors: list[InputError] = []
+    for key in sorted(set(params) - set(defaults)):
+        msg = f"{where}: unknown parameter '{key}'; use one of: {', '.join(sorted(defaults))}"
+        errors.append(InputError(msg))
+    out = {**defaults, **{k: v for k, v in params.items() if v is not None and k in defaults}}
     for key, allowed in param_choices().items():
         if out[key] not in allowed:
             msg = f"{where}: unknown {key} {out[key]!r}; use one of: {', '.join(allowed)}"
-            raise InputError(msg)
+            errors.append(InputError(msg))
     for entry in derive_rules().values():
         if entry.check is not None:
-            out = entry.check(out, where)
+            try:
+                out = entry.check(dict(out), where)
+            except InputError as exc:  # each rule's own keys: checked whatever the others
+                errors.append(exc)
+    if errors:
+        raise merge_errors(errors, check)
     return out
 
 
