@@ -245,6 +245,32 @@ def test_check_finds_overlapping_periods(copy):
         read_standards(copy)
 
 
+def test_overlapping_periods_are_found_beside_a_duplicate_line(copy):
+    """A version refused for a repeated line still has its dates checked: the folder's
+    problems come in one run, and the overlap reads in Chinese."""
+    from costperf.columns import expected_label
+
+    toml = copy / "mof-travel-lodging-2014.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            "effective_to = 2015-12-31", "effective_to = 2016-06-30"
+        ),
+        encoding="utf-8",
+    )
+    values = copy / "mof-travel-lodging-2014.csv"
+    lines = values.read_text(encoding="utf-8").splitlines()
+    values.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+    _, problems = load_standards(copy)
+    assert {"duplicate_line", "overlapping_periods"} <= set(problems["check"])
+    row = problems[problems["check"] == "overlapping_periods"].iloc[0]
+    assert row["source_file"].endswith("mof-travel-lodging-2014.toml")
+    assert row["value"] == "2016-06-30"
+    assert row["expected"].endswith("(travel-lodging v1 and v2 overlap)")
+    assert expected_label(row["expected"], "zh") == (
+        "早于 2016-01-01（版本 2 生效之日）的日期（travel-lodging 第 1 版与第 2 版的有效期重叠）"
+    )
+
+
 def test_check_finds_a_gap_between_versions(copy):
     toml = copy / "mof-travel-lodging-2014.toml"
     toml.write_text(

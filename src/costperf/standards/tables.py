@@ -397,14 +397,20 @@ def load_standards(
     Tables with errors are left out of the set; their problems are in the frame.  Use
     :func:`read_standards` to raise instead.
     """
-    tables, parts = [], []
+    tables, parts, refused = [], [], []
     for path in header_files(source):
         table, problems = load_table(path)
         parts.append(problems)
         if table is not None:
             tables.append(table)
+        else:
+            refused.append(path)
     summary = _summary(tables)
-    parts.append(check_periods(summary))
+    # a version refused for its values (a duplicate line) still has its dates checked
+    # against the other versions, so all problems of the folder come at once
+    dated = [row for row in map(_period_row, refused) if row is not None]
+    periods = pd.concat([summary, pd.DataFrame(dated)]) if dated else summary
+    parts.append(check_periods(periods.reset_index(drop=True)))
     dup = set(
         map(
             tuple,
@@ -466,6 +472,27 @@ _SUMMARY_COLUMNS = [
     "header_file",
     "values_file",
 ]
+
+
+def _period_row(path: Path) -> dict[str, object] | None:
+    """The dates of a version refused for its values, for :func:`check_periods`; None
+    when its header cannot say them (that problem is already reported)."""
+    try:
+        header, _ = read_header(path)
+        start, end = as_date(header.get("effective_from")), as_date(header.get("effective_to"))
+        version = header["version"]
+        if start is None or isinstance(version, bool) or not isinstance(version, int):
+            return None
+        return {
+            "table_id": str(header["table_id"]),
+            "version": version,
+            "status": str(header["status"]),
+            "effective_from": pd.Timestamp(start),
+            "effective_to": pd.Timestamp(end) if end else pd.NaT,
+            "header_file": str(path),
+        }
+    except (InputError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _summary(tables: list[TableVersion]) -> pd.DataFrame:
