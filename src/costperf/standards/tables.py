@@ -183,7 +183,7 @@ def check_periods(tables: pd.DataFrame) -> pd.DataFrame:
 
 def _period_pair(prev: object, nxt: object, rows: list[dict[str, object]]) -> None:
     start, end = nxt.effective_from, prev.effective_to
-    where = f"{prev.table_id} v{prev.version} and v{nxt.version}"
+    table, old, new = prev.table_id, prev.version, nxt.version
     if nxt.version < prev.version:
         rows.append(
             {
@@ -203,7 +203,7 @@ def _period_pair(prev: object, nxt: object, rows: list[dict[str, object]]) -> No
                 "column": "effective_from",
                 "value": f"{start:%Y-%m-%d}",
                 "expected": f"a start after "
-                f"{prev.effective_from:%Y-%m-%d} ({where} start the same day)",
+                f"{prev.effective_from:%Y-%m-%d} ({table} v{old} and v{new} start the same day)",
                 "check": "overlapping_periods",
             }
         )
@@ -215,7 +215,7 @@ def _period_pair(prev: object, nxt: object, rows: list[dict[str, object]]) -> No
                 "value": f"{end:%Y-%m-%d}",
                 "expected": f"a date before "
                 f"{start:%Y-%m-%d}, when version {nxt.version} takes effect "
-                f"({where} overlap)",
+                f"({table} v{old} and v{new} overlap)",
                 "check": "overlapping_periods",
             }
         )
