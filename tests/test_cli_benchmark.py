@@ -235,3 +235,25 @@ def test_bad_input_exits_2_with_a_located_message(tmp_path, capsys, edit, args, 
     for part in expected:
         assert part in err
     assert not out.exists()
+
+
+def test_a_text_in_the_model_column_is_reported_beside_one_in_the_value(tmp_path, capsys):
+    """--value and --model columns are checked together: both bad cells in one run."""
+    frame = pd.DataFrame(
+        {
+            "project_id": [f"P{i}" for i in range(1, 7)],
+            "road_grade": ["一级"] * 6,
+            "unit_cost": ["10", "十一", "12", "10.5", "11.5", "13"],
+            "area": ["5", "6", "7", "多", "9", "10"],
+        }
+    )
+    data = tmp_path / "peers.csv"
+    frame.to_csv(data, index=False, encoding="utf-8")
+    out = tmp_path / "stats.csv"
+    args = ["--value", "unit_cost", "--model", "np.log(unit_cost) ~ np.log(area)"]
+    assert main(["benchmark", str(data), *args, "-o", str(out), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "2 problem(s)" in err
+    assert "row 3, column 'unit_cost': got '十一', expected a number" in err
+    assert "row 5, column 'area': got '多', expected a number" in err
+    assert not out.exists()

@@ -164,14 +164,22 @@ def _spec(args: argparse.Namespace, data: pd.DataFrame) -> dict:
 
 
 def _typed(data: pd.DataFrame, spec: dict, args: argparse.Namespace) -> pd.DataFrame:
-    """The value parsed as numbers (blanks allowed), group keys and id as text."""
+    """The value parsed as numbers (blanks allowed), group keys and id as text; the
+    --model formula's numeric columns checked too, so that all problems come at once."""
     from costperf.errors import raise_if_problems
     from costperf.schemas import coerce_numeric, coerce_text, concat_problems
 
     frame, problems = coerce_numeric(data, [spec["value"]], allow_missing=True)
     text = [*spec["by"], *([spec["id"]] if spec["id"] and spec["id"] not in spec["by"] else [])]
     frame, text_problems = coerce_text(frame, text)
-    raise_if_problems(concat_problems([problems, text_problems]), str(args.data))
+    parts = [problems, text_problems]
+    if args.model:
+        from costperf.benchmark.costmodel.formula import parse_formula
+
+        parsed = parse_formula(args.model, data, need_response=True)
+        numeric = [c for c in parsed.numeric if c != spec["value"] and c in data.columns]
+        parts.append(coerce_numeric(data, numeric)[1])
+    raise_if_problems(concat_problems(parts), str(args.data))
     return frame
 
 
