@@ -870,6 +870,49 @@ def test_cli_local_variant_example(tmp_path) -> None:
     assert frame["核减数"].tolist() == [26_000.00, 36_300.00, 62_880.00]
 
 
+def test_an_uprated_version_in_standards_is_added_after_the_shipped_ones(tmp_path) -> None:
+    """travel-lodging@2 uprated by 1.10 (to 10 yuan) from 2027 and sealed, alone in
+    --standards: a 2026 trip still meets the shipped v2 (650 a night in 北京 for 厅局级),
+    a 2027 trip the new v3 (650 x 1.10 = 715 -> 720); the folder does not replace the
+    table, which would leave 2026 with none in force."""
+    folder = tmp_path / "std"
+    uprate = ["standards", "uprate", "travel-lodging@2", "--index", "1.10", "--step", "10"]
+    assert main([*uprate, "--effective", "2027-01-01", "-o", str(folder)]) == 0
+    assert main(["standards", "seal", str(folder / "travel-lodging-v3.toml")]) == 0
+    requests = tmp_path / "req.csv"
+    requests.write_text(
+        "申报编码,序号,支出类型,日期,申报数,人数,天数,出差城市,人员级别,住宿天数\n"
+        "CL-1,1,差旅,2026-06-01,9000,1,3,北京,厅局级,2\n"
+        "CL-2,1,差旅,2027-03-01,9000,1,3,北京,厅局级,2\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    assert main(["review", str(requests), "--standards", str(folder), "-o", str(out)]) == 0
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    # lodging x 2 nights + meals 100 x 3 days + local transport 80 x 3 days
+    assert frame["审定数"].tolist() == [650 * 2 + 100 * 3 + 80 * 3, 720 * 2 + 100 * 3 + 80 * 3]
+    assert [v.split("; ")[0] for v in frame["标准版本"]] == ["travel-lodging@2", "travel-lodging@3"]
+
+
+def test_a_table_not_made_from_a_shipped_version_replaces_it(tmp_path) -> None:
+    """The same v3 with its basis hash changed is a local table of that id: it replaces
+    the shipped one (and a 2026 line then has no table in force)."""
+    from costperf.commands.review import continues_shipped
+    from costperf.standards import read_standards, shipped_standards
+
+    folder = tmp_path / "std"
+    uprate = ["standards", "uprate", "travel-lodging@2", "--index", "1.10", "--step", "10"]
+    assert main([*uprate, "--effective", "2027-01-01", "-o", str(folder)]) == 0
+    shipped = shipped_standards()
+    assert continues_shipped(read_standards(folder), shipped, "travel-lodging")
+    header = folder / "travel-lodging-v3.toml"
+    text = header.read_text(encoding="utf-8")
+    header.write_text(text.replace('basis_hash = "sha256:', 'basis_hash = "sha256:0'), "utf-8")
+    assert not continues_shipped(read_standards(folder), shipped, "travel-lodging")
+    header.write_text(text.replace("version = 3", "version = 2"), encoding="utf-8")
+    assert not continues_shipped(read_standards(folder), shipped, "travel-lodging")
+
+
 def test_category_spellings_normalise_and_others_stay_as_written() -> None:
     from costperf.review.expenditure.requests import normalise_category
 

@@ -50,7 +50,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         metavar="DIR",
         help="folder of standard tables read beside the shipped ones; a table id in it "
-        "replaces the shipped table of that id (repeatable)",
+        "replaces the shipped table of that id, unless its versions were uprated from a "
+        "shipped version (then added after it) (repeatable)",
     )
     parser.add_argument(
         "--date",
@@ -118,21 +119,41 @@ def _options(args: argparse.Namespace) -> None:
 
 
 def read_standard_folders(folders: list[Path] | None) -> object:
-    """The shipped tables plus those of ``folders``; a folder's table id replaces the
-    shipped table of that id (a local variant needs no code)."""
+    """The shipped tables plus those of ``folders``. A folder's table id replaces the
+    shipped table of that id (a local variant needs no code), unless the folder's
+    versions of it continue the shipped ones (:func:`continues_shipped`): then they are
+    read after the shipped versions, which stay in force for the dates before them."""
     from costperf.standards import package_standards_dir, read_standards, shipped_standards
     from costperf.standards.tables import header_files, read_header
 
     if not folders:
         return shipped_standards()
     own = read_standards(folders)
-    replaced = set(own.table_ids())
+    ours = shipped_standards()
+    replaced = {t for t in own.table_ids() if not continues_shipped(own, ours, t)}
     shipped = [
         p
         for p in header_files(package_standards_dir())
         if str(read_header(p)[0].get("table_id")) not in replaced
     ]
     return read_standards([*shipped, *folders])
+
+
+def continues_shipped(own: object, shipped: object, table_id: str) -> bool:
+    """Whether ``own``'s versions of ``table_id`` continue the shipped table: none of
+    them has a shipped version's number, and the oldest was made from a shipped version
+    (``[source] basis = "id@v"`` with that version's content hash, as ``costperf standards
+    uprate`` writes it)."""
+    mine = own.versions_of(table_id)
+    theirs = {t.version: t for t in shipped.versions_of(table_id)}
+    if not mine or not theirs or any(t.version in theirs for t in mine):
+        return False
+    source = mine[0].header.get("source") or {}
+    if not isinstance(source, dict):
+        return False
+    ref, _, version = str(source.get("basis", "")).rpartition("@")
+    base = theirs.get(int(version)) if ref == table_id and version.isdigit() else None
+    return base is not None and source.get("basis_hash") == base.content_hash
 
 
 def _routing(folders: list[Path] | None) -> object:
