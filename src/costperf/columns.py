@@ -170,9 +170,9 @@ _TEXT_TEMPLATE_KINDS = ("expected", "error")
 
 
 @cache
-def _expected_templates(lang: str) -> tuple[tuple[str, re.Pattern, str], ...]:
+def _expected_templates(lang: str) -> tuple[tuple[str, str, str], ...]:
     """The text templates of labels.csv (kinds ``expected`` and ``error``), most
-    specific (most literal text) first."""
+    specific (most literal text) first: (literal prefix, pattern source, translation)."""
     table = code_labels()
     kinds = table.index.get_level_values("kind")
     column = "label_zh" if lang == "zh" else "label_en"
@@ -190,9 +190,16 @@ def _expected_templates(lang: str) -> tuple[tuple[str, re.Pattern, str], ...]:
             re.escape(part) if i % 2 == 0 else f"(?P<{part}>{_field_pattern(part)})"
             for i, part in enumerate(parts)
         )
-        found.append((len(literal), parts[0], re.compile(pattern, re.S), text or str(code)))
+        found.append((len(literal), parts[0], pattern, text or str(code)))
     found.sort(key=lambda t: -t[0])
     return tuple((prefix, pattern, text) for _, prefix, pattern, text in found)
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern:
+    """A template's pattern, compiled when a text first starts with its prefix (most of
+    some 500 templates are never needed in a run: compiling them all took 0.1 s)."""
+    return re.compile(pattern, re.S)
 
 
 def expected_label(text: object, lang: str = "zh") -> str | None:
@@ -239,7 +246,7 @@ def _fill_template(text: str, lang: str) -> str | None:
     """The first labels.csv text template ``text`` fills, in ``lang`` (None: none)."""
     for prefix, pattern, template in _expected_templates(lang):
         if text.startswith(prefix):
-            found = pattern.fullmatch(text)
+            found = _compiled(pattern).fullmatch(text)
             if found:
                 values = found.groupdict()
                 if "fields" in values:  # canonical column names: their labels
