@@ -932,3 +932,31 @@ def test_category_spellings_normalise_and_others_stay_as_written() -> None:
         "False",  # an Excel TRUE/FALSE cell: not 'False类会议'
         "五类会议",  # a class the table does not have: reported by the lookup
     ]
+
+
+def test_a_city_the_lodging_table_does_not_list_quotes_no_cap(tmp_path) -> None:
+    """成都 is not in the lodging table: the line is kept as requested and flagged, and
+    its reason says why, not 'above the cap of 0 yuan'; a blank 费用项目 beside a filled
+    one is a whole trip (the single-sheet format read it as an unknown component)."""
+    requests = tmp_path / "req.csv"
+    requests.write_text(
+        "申报编码,序号,支出类型,费用项目,日期,申报数,人数,天数,出差城市,人员级别,住宿天数\n"
+        "CL-1,1,差旅,住宿费,2027-04-01,1500,2,3,成都,其他人员,2\n"
+        "CL-2,1,差旅,,2027-04-01,3000,1,5,乌鲁木齐,其他人员,4\n"
+        "CL-3,1,差旅,伙食补助费,2027-04-01,1000,2,3,成都,其他人员,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    assert main(["review", str(requests), "-o", str(out)]) == 0
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    assert frame["审定数"].tolist() == [1500.0, 3000.0, 100 * 3 * 2]
+    assert frame["单价上限"].isna().tolist() == [True, True, False]
+    assert frame["核减理由"].tolist()[:2] == [
+        "住宿当晚适用的住宿费标准未列出成都，无适用标准；申报 1,500 元按申报数列示，需人工审核",
+        "住宿当晚适用的住宿费标准未列出乌鲁木齐，无适用标准；申报 3,000 元按申报数列示，需人工审核",
+    ]
+    assert frame["核减理由（英文）"].iloc[0] == (
+        "the lodging table in force on the nights does not list 成都: no applicable standard; "
+        "requested 1,500 yuan kept as requested: check by hand"
+    )
+    assert frame["需人工复核"].tolist() == [True, True, False]

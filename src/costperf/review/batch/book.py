@@ -142,7 +142,9 @@ def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
     problems.append(found)
     if "travel_item" in lines:
         code = _codes(lines["travel_item"], _TRAVEL_SPELLINGS)
-        bad = lines["travel_item"].notna() & code.isna()
+        # a blank cell (read as '' from the single-sheet format) names no component
+        given = lines["travel_item"].notna() & lines["travel_item"].astype(str).str.strip().ne("")
+        bad = given & code.isna()
         listing = "、".join(TRAVEL_ITEMS)
         problems.append(
             row_problems(

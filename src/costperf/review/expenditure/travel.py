@@ -316,8 +316,15 @@ def _review_travel(
         pd.Series(cap, index=rows),
         spread,
     )
-    out["basis_zh"], out["basis_en"] = texts
     city_text = city.astype(str)
+    if uncovered.any():  # no cap was computed: the basis says why, not a cap of 0 yuan
+        out["unit_price_cap"] = out["unit_price_cap"].where(~uncovered)
+        i = rows[uncovered.to_numpy()]
+        texts = tuple(
+            t.where(~uncovered, message_column("reason.travel.not_listed", lang, i, city=city[i]))
+            for t, lang in zip(texts, ("zh", "en"), strict=True)
+        )
+    out["basis_zh"], out["basis_en"] = texts
     for lang in ("zh", "en"):
         out[f"manual_review_reason_{lang}"] = np.select(
             [uncovered, part.eq(INTERCITY)],
