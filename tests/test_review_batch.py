@@ -762,11 +762,34 @@ def test_duplicates_are_flagged_naming_the_first_line() -> None:
     assert flags.loc[1, "manual_review_reason_zh"].startswith("与本项目序号 1 重复")
 
 
+def test_earlier_lines_are_earlier_by_line_number_not_by_row() -> None:
+    """Rows written 2, 1, 4, 3: line 1 takes the room for desks first (10 staff, 8 held:
+    2 more), and line 4 repeats line 3, as if the rows were in order."""
+    desk = {"expense_kind": "办公设备家具", "equipment_item": "台式计算机", "quantity": 3}
+    desk |= {"unit_price": 5000.0, "requested": 15000.0, "staff_count": 10}
+    desk |= {"existing_quantity": 8, "staff_level": "处级及以下", "date": "2027-04-01"}
+    paper = {"econ_code": "30201", "item": "办公用品", "requested": 800.0}
+    lines = [
+        {"project_id": "D02", "line_no": 2, **desk},
+        {"project_id": "D02", "line_no": 1, **desk},
+        {"project_id": "D02", "line_no": 4, **paper},
+        {"project_id": "D02", "line_no": 3, **paper},
+    ]
+    book = make_book([{"project_id": "D02", "department": "D"}], lines, targets_for("D02"))
+    out = review_book(book, on=ON).lines
+    assert out["line_no"].tolist() == [2, 1, 4, 3]  # the rows stay as written
+    assert out["approved_quantity"].tolist()[:2] == [0.0, 2.0]
+    assert out["approved"].tolist() == [0.0, 10000.0, 800.0, 800.0]
+    repeats = out["manual_review_reason_zh"].str.contains("重复").tolist()
+    assert repeats == [False, False, True, False]
+    assert "与本项目序号 3 重复" in out.loc[2, "manual_review_reason_zh"]
+
+
 # ---- properties -----------------------------------------------------------------------------
 
 _line = st.fixed_dictionaries(
     {
-        "kind": st.sampled_from(["meeting", "travel", "none"]),
+        "kind": st.sampled_from(["meeting", "travel", "equipment", "none"]),
         "requested": st.integers(0, 200_000),
         "persons": st.integers(1, 60),
     }
@@ -789,8 +812,13 @@ def test_amounts_add_up_and_do_not_depend_on_row_order(rows, random) -> None:
             base.update(expense_kind="会议", meeting_category="三类")
         elif line["kind"] == "travel":
             base.update(expense_kind="差旅", city="青岛", staff_level="其他人员", date="2027-07-30")
-        else:
-            base.update(econ_code="30201")
+        elif line["kind"] == "equipment":  # the lines of a project share the room for desks
+            quantity = 1 + line["persons"] % 3
+            base.update(expense_kind="办公设备家具", equipment_item="台式计算机", quantity=quantity)
+            base.update(unit_price=5000.0, requested=5000.0 * quantity, staff_count=3)
+            base.update(existing_quantity=1, staff_level="处级及以下", date="2027-04-01")
+        else:  # a few amounts, so that lines repeat one another (flagged from the second)
+            base.update(econ_code="30201", item="印刷费", requested=float(line["persons"] % 3))
         lines.append(base)
     ids = sorted({r["project_id"] for r in lines})
     projects = [{"project_id": p, "department": "D"} for p in ids]
@@ -810,6 +838,8 @@ def test_amounts_add_up_and_do_not_depend_on_row_order(rows, random) -> None:
     b = again.sort_values(key).reset_index(drop=True)
     pd.testing.assert_series_equal(a["approved"], b["approved"])
     assert a["reason_zh"].tolist() == b["reason_zh"].tolist()
+    # which line is 'earlier' (the shared room, the first of repeated lines) is by 序号
+    assert a["manual_review_reason_zh"].tolist() == b["manual_review_reason_zh"].tolist()
 
 
 def test_every_check_code_and_rule_has_labels() -> None:

@@ -434,6 +434,17 @@ def test_repeated_lecture_of_one_request_is_flagged_not_cut() -> None:
     assert out.loc[0, "manual_review_reason_zh"] == ""
 
 
+def test_the_first_of_repeated_lectures_is_the_first_by_line_number() -> None:
+    """Rows written 2, 1: line 2 repeats line 1, not the other way round."""
+    lecture = {"request_id": "T1", "expense_kind": "培训", "lecturer_title": "副高级"}
+    lecture |= {"teaching_hours": 3, "requested": 1_500, "date": "2024-05-06"}
+    lecture |= {"lecturer_name": "李华"}
+    frame = pd.DataFrame([{"line_no": 2, **lecture}, {"line_no": 1, **lecture}])
+    out = review_expenditure(frame)
+    assert out["manual_review"].tolist() == [True, False]
+    assert out.loc[0, "manual_review_reason_zh"].startswith("与本申报序号 1 的讲课")
+
+
 def test_lines_of_other_kinds_are_never_flagged() -> None:
     out = review(
         {

@@ -17,7 +17,7 @@ import pandas as pd
 
 from costperf.columns import message, message_column
 from costperf.review.batch.context import BatchContext
-from costperf.review.expenditure.lookup import map_distinct
+from costperf.review.expenditure.lookup import line_order, map_distinct
 from costperf.review.registry import ReviewRule, register, review_rules
 
 FLAG_COLUMNS = ["manual_review", "manual_review_reason_zh", "manual_review_reason_en"]
@@ -43,7 +43,10 @@ def flag_no_standard(
 def flag_duplicates(
     lines: pd.DataFrame, verdicts: pd.DataFrame, context: BatchContext
 ) -> pd.DataFrame:
-    """Lines repeating an earlier line's project, item and requested amount."""
+    """Lines repeating an earlier line's (by 序号) project, item and requested amount."""
+    order = line_order(lines)
+    if (order != np.arange(len(lines))).any():  # the first of the repeats by 序号
+        return flag_duplicates(lines.iloc[order], verdicts, context).reindex(lines.index)
     out = pd.DataFrame(index=lines.index)
     out["manual_review"] = False
     out["manual_review_reason_zh"] = ""

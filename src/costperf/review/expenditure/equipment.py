@@ -21,6 +21,7 @@ from costperf.review.expenditure.lookup import (
     format_amounts,
     format_money,
     join_texts,
+    line_order,
     line_refs,
     lookup_dated,
     lookup_distinct,
@@ -339,7 +340,8 @@ def _units_allowed(
     """Units within the quantity cap, shared by the lines of one project for one item.
 
     The cap bounds what the unit holds, so lines of a project that buy the same item
-    under the same cap and holdings share its room, in line order: a purchase split
+    under the same cap and holdings share its room, in line order (序号, whatever the
+    order of the rows: :func:`line_order`): a purchase split
     into lines gets no more than one line would. A replacement frees the units it
     replaces, from its own line on (a purchase on an earlier line cannot use them, or
     the replacement would be refused and the unit hold more than the cap), but never
@@ -355,6 +357,12 @@ def _units_allowed(
     Returns ``(held after the line's replacements, room under the cap, units allowed on
     earlier lines of the group, units allowed)``, one row per line.
     """
+    order = line_order(sub)
+    if (order != np.arange(len(sub))).any():  # rows not in 序号 order: reviewed in it
+        found = _units_allowed(
+            *(s.iloc[order] for s in (sub, item, quantity, cap, existing, replacing))
+        )
+        return tuple(s.reindex(sub.index) for s in found)
     owner = next((c for c in ("project_id", "request_id") if c in sub), None)
     group = (
         sub[owner].astype(str)

@@ -108,6 +108,17 @@ def lookup_distinct(standards: StandardSet, query: pd.DataFrame, **options: obje
     return out
 
 
+def line_order(frame: pd.DataFrame) -> np.ndarray:
+    """Positions of ``frame``'s rows in line order: by 序号 (``line_no``; blanks last),
+    then as written, so that what "an earlier line" means does not depend on the row
+    order of the sheet (the identity when there is no ``line_no``)."""
+    position = np.arange(len(frame))
+    if "line_no" not in frame:
+        return position
+    number = pd.to_numeric(frame["line_no"], errors="coerce").to_numpy(dtype=float)
+    return np.lexsort((position, np.isnan(number), np.nan_to_num(number)))
+
+
 def map_distinct(values: pd.Series, func: Callable[[object], object]) -> pd.Series:
     """``values.map(func, na_action="ignore")`` calling ``func`` once per distinct value.
 

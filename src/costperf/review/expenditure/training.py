@@ -23,6 +23,7 @@ from costperf.review.expenditure.lookup import (
     format_amounts,
     format_money,
     join_texts,
+    line_order,
     line_refs,
     lookup_lines,
     lookup_problems,
@@ -433,6 +434,7 @@ def _repeated_lectures(
         },
         index=index,
     )
+    keys = keys.iloc[line_order(lines)]  # the first of the repeats by 序号, not by row
     known = keys.notna().all(axis=1)
     keys = keys[known]
     repeat = keys.duplicated(keep="first")
