@@ -561,3 +561,48 @@ def test_a_mistyped_fact_header_is_one_problem_not_one_per_line(tmp_path, capsys
     ]
     err = capsys.readouterr().err
     assert f"会议明细共 {meetings} 行需要" in err and f"培训明细共 {trainings} 行需要" in err
+
+
+def test_a_book_without_its_targets_table_is_refused(tmp_path) -> None:
+    """Without 绩效目标 the gate would fund every project: the book is refused (exit 2),
+    the store untouched; an empty targets table is refused as any empty sheet is."""
+    import hashlib
+
+    store = tmp_path / "records.sqlite"
+    folder = tmp_path / "book"
+    shutil.copytree(CASE / "book", folder)
+    small = pd.read_csv(folder / "projects.csv", dtype=str).head(3)
+    small.to_csv(folder / "projects.csv", index=False)
+    lines = pd.read_csv(folder / "lines.csv", dtype=str)
+    lines[lines["项目编码"].isin(small["项目编码"])].to_csv(folder / "lines.csv", index=False)
+    targets = pd.read_csv(folder / "targets.csv", dtype=str)
+    kept = targets[targets["项目编码"].isin(small["项目编码"])]
+    kept.to_csv(folder / "targets.csv", index=False)
+    args = ["review", str(folder), "--date", DATE, "--records", str(store), "--lang", "en"]
+    assert main([*args, "--out", str(tmp_path / "good")]) == 0
+    before = hashlib.sha256(store.read_bytes()).hexdigest()
+
+    (folder / "targets.csv").rename(folder / "target.csv")
+    assert main([*args, "--out", str(tmp_path / "o1")]) == 2
+    problems = pd.read_csv(tmp_path / "o1" / "problems.csv", dtype=str)
+    assert problems["check"].tolist() == ["missing_file"]
+    assert problems["expected"].tolist() == ["projects, lines and targets tables"]
+    assert "target.csv" in problems["value"].iloc[0]
+
+    workbook = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(workbook) as writer:
+        for sheet, name in (("项目", "projects.csv"), ("明细", "lines.csv")):
+            pd.read_csv(folder / name, dtype=str).to_excel(writer, sheet_name=sheet, index=False)
+        kept.to_excel(writer, sheet_name="绩效指标", index=False)  # not a sheet of the book
+    status = main(["review", str(workbook), "--date", DATE, "--out", str(tmp_path / "o2")])
+    assert status == 2
+    problems = pd.read_csv(tmp_path / "o2" / "problems.csv", dtype=str, encoding="utf-8-sig")
+    assert problems["应为"].tolist() == ["工作表“项目”“明细”和“绩效目标”"]
+    assert problems["单元格取值"].tolist() == ["项目, 明细, 绩效指标"]
+
+    kept.head(0).to_csv(folder / "target.csv", index=False)  # the header alone
+    (folder / "target.csv").rename(folder / "targets.csv")
+    assert main([*args, "--out", str(tmp_path / "o3")]) == 2  # as any empty sheet
+    problems = pd.read_csv(tmp_path / "o3" / "problems.csv", dtype=str)
+    assert problems["check"].tolist() == ["no_data_rows"]
+    assert hashlib.sha256(store.read_bytes()).hexdigest() == before

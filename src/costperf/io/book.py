@@ -83,6 +83,8 @@ def _sources(path: Path, sheet: str | None) -> dict[str, tuple[Path, str | None]
     if path.is_dir():
         found = _folder_sources(path)
         missing = [t for t in ("projects", "lines") if t not in found]
+        if not missing and "targets" not in found:
+            raise _no_targets(path, sorted(p.name for p in path.iterdir()), "file")
         if missing:
             names = "; ".join("/".join(BOOK_TABLES[t][1]) for t in missing)
             msg = (
@@ -114,8 +116,29 @@ def _sources(path: Path, sheet: str | None) -> dict[str, tuple[Path, str | None]
                     check="unknown_sheet",
                     expected="the sheets 项目, 明细 and 绩效目标",
                 )
+            if "targets" not in found:
+                raise _no_targets(path, sheets, "sheet")
             return found
     return None
+
+
+def _no_targets(path: Path, present: list[str], kind: str) -> InputError:
+    """A book of projects and lines without its targets table: refused, not reviewed
+    without the target gate (未编制绩效目标的，一律不予安排: a project with no row in
+    an empty 绩效目标 sheet is not funded; a book that lost the sheet would fund all)."""
+    listing = ", ".join(present) or "nothing"
+    if kind == "sheet":
+        msg = f"{path}: the request book has no sheet 绩效目标 (targets); sheets: {listing}"
+        expected = "the sheets 项目, 明细 and 绩效目标"
+    else:
+        msg = (
+            f"{path}: a request-book folder needs 绩效目标/targets (.csv, .parquet or .xlsx) "
+            f"beside its projects and lines; found: {listing}"
+        )
+        expected = "projects, lines and targets tables"
+    return located_error(
+        msg, source_file=path, value=listing, check="missing_file", expected=expected
+    )
 
 
 def read_request_book(
