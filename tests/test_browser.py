@@ -185,6 +185,24 @@ def test_review_form_in_a_browser(browser, reviewed: dict) -> None:  # noqa: ANN
     assert docs and set(docs) == {1}, docs
 
 
+def test_a_long_unbroken_text_does_not_widen_a_form_past_the_page(browser, reviewed) -> None:  # noqa: ANN001
+    """A 64-character code as an item name or a department: printed, every table of the
+    form stays within the page body (the reasons were squeezed and cut at the edge)."""
+    form = sorted((reviewed["out"] / "forms").glob("*.html"))[0]
+    _open(browser, form)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    overflow = browser.execute_script(
+        "const token = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.repeat(2).slice(0, 64);"
+        "document.querySelectorAll('table').forEach(t => {"
+        "  const cell = t.querySelector('td:not(.num):not(.nw)'); if (cell) cell.textContent = token; });"
+        "const body = document.body.getBoundingClientRect().right;"
+        "return [...document.querySelectorAll('table')]"
+        "  .map(t => t.getBoundingClientRect().right - body).filter(d => d > 1);"
+    )
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert overflow == [], overflow
+
+
 def test_the_font_check_sees_a_page_without_the_embedded_font(browser, good_run, tmp_path):  # noqa: ANN001
     """The same report with its @font-face removed: Chromium draws it with a system
     font, and the check says so (it is not a check that cannot fail)."""

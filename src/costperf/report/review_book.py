@@ -211,7 +211,7 @@ FORM_CSS = (
     """font-size:12px;max-width:190mm;margin:auto}
 h1{text-align:center;font-size:20px;letter-spacing:4px}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}
-th,td{border:1px solid #444;padding:4px 6px;vertical-align:top}
+th,td{border:1px solid #444;padding:4px 6px;vertical-align:top;overflow-wrap:anywhere}
 th{background:#eee;font-weight:normal;white-space:nowrap}
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .sign td{height:48px;width:30%}.sign th{width:1%;vertical-align:middle}
