@@ -606,3 +606,28 @@ def test_a_book_without_its_targets_table_is_refused(tmp_path) -> None:
     problems = pd.read_csv(tmp_path / "o3" / "problems.csv", dtype=str)
     assert problems["check"].tolist() == ["no_data_rows"]
     assert hashlib.sha256(store.read_bytes()).hexdigest() == before
+
+
+def test_a_missing_key_column_comes_with_the_sheets_other_problems(tmp_path) -> None:
+    """项目 without its 项目编码 header (written 编号): the missing column, a 年度 that is
+    no number in the same sheet and a bad amount in 明细, in one run."""
+    from costperf.errors import InputError
+    from costperf.io.book import read_request_book
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    projects = "编号,项目名称,预算部门,年度\nP1,会议,区财政局,2027\nP2,培训,区财政局,二〇二七\n"
+    (folder / "projects.csv").write_text(projects, encoding="utf-8")
+    lines = "项目编码,序号,经济分类科目,申报数\nP1,1,30215,1000\nP2,1,30216,二万元\n"
+    (folder / "lines.csv").write_text(lines, encoding="utf-8")
+    targets = "项目编码,指标类别,指标名称,单位,目标值\nP1,产出-数量,会议,次,1\n"
+    (folder / "targets.csv").write_text(targets, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_request_book(folder)
+    got = caught.value.problems[["source_file", "source_row", "column", "check"]]
+    got = got.assign(source_file=got["source_file"].map(lambda p: p.rsplit("/", 1)[-1]))
+    assert sorted(map(tuple, got.astype(str).to_numpy())) == [
+        ("lines.csv", "3", "申报数", "not_a_number"),
+        ("projects.csv", "1", "project_id", "missing_column"),
+        ("projects.csv", "3", "年度", "not_a_number"),
+    ]

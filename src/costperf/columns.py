@@ -242,6 +242,10 @@ def _with_reasons(text: str, lang: str) -> str | None:
     return f"{parts[0]}{opening}{joiner.join(parts[1:])}{closing}"
 
 
+#: a schema's table as named in a message: its Chinese name, then its own in brackets
+_TABLE_NAMED = re.compile(r"(.*[^\x00-\x7f].*?) \([\x20-\x7e]+\)")
+
+
 def _fill_template(text: str, lang: str) -> str | None:
     """The first labels.csv text template ``text`` fills, in ``lang`` (None: none)."""
     for prefix, pattern, template in _expected_templates(lang):
@@ -256,6 +260,9 @@ def _fill_template(text: str, lang: str) -> str | None:
                     values["kind"] = code_label("expense_kind", values["kind"], lang)
                 if "part" in values:  # a part of the data, e.g. a DEA model's inputs
                     values["part"] = code_label("problem_part", values["part"], lang)
+                if "table" in values and lang == "zh":  # "项目 (projects)": 项目表
+                    named = _TABLE_NAMED.fullmatch(values["table"])
+                    values["table"] = f"{named.group(1)}表" if named else f"{values['table']} "
                 for key in ("where", "what"):  # e.g. "derive options (given instead of ...)"
                     if key in values:
                         values[key] = _place_label(values[key], lang)

@@ -549,11 +549,14 @@ class Schema:
     def validate(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Check and type ``frame``; return ``(typed_frame, problems)``."""
         missing = require_columns(frame, self.required, what=f"{self.label_zh} ({self.name})")
-        if not missing.empty:
-            return frame, missing
-        parts = [self._unknown_columns(frame)]
+        # a missing column: the columns present are still checked, so that the sheet's
+        # other problems come with it (the frame itself is returned untyped)
+        absent = set(self.required) - set(frame.columns) if not missing.empty else set()
+        parts = [missing, self._unknown_columns(frame)]
         out = frame
         for name, minimum in self.numeric.items():
+            if name in absent:
+                continue
             out, found = coerce_numeric(
                 out,
                 [name],
@@ -562,16 +565,16 @@ class Schema:
                 max_magnitude=None if name == "year" else MAX_MAGNITUDE,  # its own range
             )
             parts.append(found)
-        text_cols = [c for c in self.columns if c not in self.numeric]
-        out, found = coerce_text(
-            out,
-            text_cols,
-            required=[c for c in self.required if c not in self.nullable and c not in self.numeric],
-        )
+        text_cols = [c for c in self.columns if c not in self.numeric and c not in absent]
+        required = [c for c in self.required if c not in self.nullable and c not in self.numeric]
+        out, found = coerce_text(out, text_cols, required=[c for c in required if c not in absent])
         parts.append(found)
         if "year" in self.numeric and "year" in out:
             parts.append(check_years(out, shown=frame["year"]))
-        parts.append(check_unique(out, self.key, what=" + ".join(self.key)))
+        if not absent & set(self.key):
+            parts.append(check_unique(out, self.key, what=" + ".join(self.key)))
+        if absent:
+            return frame, concat_problems(parts)
         out.attrs = dict(frame.attrs)
         return out, concat_problems(parts)
 
