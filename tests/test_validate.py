@@ -14,6 +14,7 @@ from costperf.validate import (
     check_known_standards,
     check_projects_have_lines,
     normalise_cost_elements,
+    normalise_output_categories,
 )
 
 
@@ -115,6 +116,25 @@ def test_normalise_cost_elements(lines: pd.DataFrame) -> None:
     ]
     assert "personnel 人员" in problems.loc[0, "expected"]
     assert written["cost_element"].tolist()[0] == "人员"  # the input is not changed
+
+
+def test_normalise_output_categories() -> None:
+    """A case's outputs: 指标类别 in Chinese, as a code or blank; anything else located."""
+    outputs = pd.DataFrame(
+        {
+            "project_id": ["A", "A", "B", "B", "B"],
+            "category": ["产出-数量", "output_quality", "满意度指标", None, "output_amount"],
+            "source_file": "outputs.csv",
+            "source_row": [2, 3, 4, 5, 6],
+        }
+    )
+    out, problems = normalise_output_categories(outputs)
+    assert out["category"].tolist()[:3] == ["output_quantity", "output_quality", "satisfaction"]
+    assert pd.isna(out["category"].iloc[3]) and out["category"].iloc[4] == "output_amount"
+    assert problems[["source_row", "column", "value", "check"]].values.tolist() == [
+        [6, "category", "output_amount", "unknown_category"]
+    ]
+    assert problems.loc[0, "expected"].startswith("one of: 产出-数量、产出-质量")
 
 
 def test_check_known_standards(lines: pd.DataFrame) -> None:

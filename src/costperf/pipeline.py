@@ -64,7 +64,12 @@ from costperf.schemas import (
     merge_problems,
 )
 from costperf.standards.derive import Derivation, as_published, derive_standard, peer_table
-from costperf.validate import check_dimension_values, check_inputs, normalise_cost_elements
+from costperf.validate import (
+    check_dimension_values,
+    check_inputs,
+    normalise_cost_elements,
+    normalise_output_categories,
+)
 
 
 @dataclass(frozen=True)
@@ -222,11 +227,14 @@ def _read_set(
     if failed:
         return None, failed, concat_problems(cell_errors), empty_problems()
     lines, bad_elements = normalise_cost_elements(frames["line_items"])
+    outputs, bad_categories = normalise_output_categories(frames["outputs"])
+    frames["outputs"] = outputs
     projects = frames["projects"]
     found = merge_problems(
         [
             *cell_errors,
             bad_elements,
+            bad_categories,
             check_inputs(
                 projects,
                 lines,

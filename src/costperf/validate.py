@@ -50,6 +50,24 @@ def normalise_cost_elements(line_items: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     return out, problems
 
 
+def normalise_output_categories(outputs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map the outputs' 指标类别 written in Chinese or English to their codes; a value
+    outside the list is a located problem (a blank stays blank)."""
+    from costperf.review.batch.book import TARGET_CATEGORIES, target_category_codes
+
+    if "category" not in outputs:
+        return outputs, empty_problems()
+    raw = outputs["category"].astype(object)
+    code = target_category_codes(raw)
+    given = raw.notna() & raw.astype(str).str.strip().ne("")
+    bad = given & code.isna()
+    listing = "、".join(TARGET_CATEGORIES)
+    problems = row_problems(outputs, bad, "category", f"one of: {listing}", "unknown_category")
+    out = outputs.copy()
+    out["category"] = code.where(~bad, raw)
+    return out, problems
+
+
 def check_amounts(
     line_items: pd.DataFrame, *, rel_tol: float = 0.005, abs_tol: float = 1.0
 ) -> pd.DataFrame:

@@ -92,6 +92,12 @@ def _codes(values: pd.Series, spellings: dict[str, str]) -> pd.Series:
     return values.map(lambda v: folded.get(_key(v).lower()), na_action="ignore")
 
 
+def target_category_codes(values: pd.Series) -> pd.Series:
+    """The code of each 指标类别 as written (产出-数量, 数量指标, output_quantity ...);
+    NaN where it is no category (and for a blank)."""
+    return _codes(values, _CATEGORY_SPELLINGS)
+
+
 def book_from_requests(requests: pd.DataFrame) -> RequestBook:
     """A book from the single-sheet request format: one project per ``request_id``."""
     lines = requests.rename(columns={"request_id": "project_id"})
@@ -153,7 +159,7 @@ def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
         )
         lines["travel_item"] = code
     if len(targets):
-        code = _codes(targets["category"], _CATEGORY_SPELLINGS)
+        code = target_category_codes(targets["category"])
         bad = targets["category"].notna() & code.isna()
         listing = "、".join(TARGET_CATEGORIES)
         problems.append(
