@@ -103,10 +103,13 @@ def test_file_size_limit(tmp_path: Path, monkeypatch) -> None:
     problems = located(
         read_table,
         path,
-        match=r"big.csv: the file is 0.0 MB, more than the limit of 0.0 MB .*"
+        match=r"big.csv: the file is 0.00193 MB, more than the limit of 0.001 MB .*"
         r"COSTPERF_MAX_FILE_MB",
     )
     assert problems.loc[0, "check"] == "file_too_large"
+    assert problems.loc[0, "expected"] == (
+        "a file of at most 0.001 MB (set COSTPERF_MAX_FILE_MB to raise it)"
+    )
     monkeypatch.setenv("COSTPERF_MAX_FILE_MB", "1")
     assert len(read_table(path)) == 400
 

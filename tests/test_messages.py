@@ -554,3 +554,19 @@ def test_the_standards_checks_read_in_chinese(text: str, zh: str) -> None:
 
     assert expected_label(text, "zh") == zh
     assert expected_label(text, "en") == text
+
+
+def test_sqlites_own_words_and_a_table_id_read_in_chinese() -> None:
+    """SQLite's reason is translated where labels.csv knows it; an expected text that
+    starts with a table id keeps a space after 应为."""
+    from costperf.columns import expected_label
+    from costperf.errors import format_problem_zh
+
+    text = "r.sqlite: not a costperf record store (SQLite said: file is not a database)"
+    assert (
+        expected_label(text, "zh")
+        == "r.sqlite：不是 costperf 记录库（SQLite 报告：文件不是数据库）"
+    )
+    row = {"source_file": "a.csv", "source_row": 3, "column": "item", "value": "x"}
+    row |= {"expected": "an item of office-equipment: 台式计算机", "check": "unknown_category"}
+    assert "应为 office-equipment 标准表中的品目：台式计算机" in format_problem_zh(row)

@@ -258,11 +258,13 @@ def _fill_template(text: str, lang: str) -> str | None:
                     values["fields"] = " + ".join(label(n, lang) for n in names)
                 if "kind" in values:  # an expense kind code: its label
                     values["kind"] = code_label("expense_kind", values["kind"], lang)
+                if "reason" in values:  # a library's own words, e.g. SQLite's
+                    values["reason"] = code_label("library_reason", values["reason"], lang)
                 if "part" in values:  # a part of the data, e.g. a DEA model's inputs
                     values["part"] = code_label("problem_part", values["part"], lang)
-                if "table" in values and lang == "zh":  # "项目 (projects)": 项目表
-                    named = _TABLE_NAMED.fullmatch(values["table"])
-                    values["table"] = f"{named.group(1)}表" if named else f"{values['table']} "
+                if "schema" in values and lang == "zh":  # "项目 (projects)": 项目表
+                    named = _TABLE_NAMED.fullmatch(values["schema"])
+                    values["schema"] = f"{named.group(1)}表" if named else f"{values['schema']} "
                 for key in ("where", "what"):  # e.g. "derive options (given instead of ...)"
                     if key in values:
                         values[key] = _place_label(values[key], lang)

@@ -406,7 +406,8 @@ def format_problem_zh(row: Mapping[str, object]) -> str:
     english = row.get("expected") or ""
     expected = expected_label(english, "zh")
     if expected:
-        shown += f"，{message('problems.expected', 'zh')}{expected}"
+        gap = " " if str(expected)[:1].isascii() and str(expected)[:1].isalnum() else ""
+        shown += f"，{message('problems.expected', 'zh')}{gap}{expected}"  # 应为 office-…
     elif english:  # no Chinese template yet: the English text, marked as such
         shown += f"，{message('problems.untranslated', 'zh')}{english}"
     where = "，".join(parts)

@@ -97,12 +97,13 @@ def input_limits() -> Limits:
         if not number > 0 or number == float("inf"):
             msg = f"environment variable {variable}={text!r}: expected a number > 0"
             raise located_error(msg, column=variable, value=text, expected="a number > 0")
-        values[name] = int(number * unit)
+        values[name] = round(number * unit)
     return Limits(**values)
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / MIB:,.1f} MB"
+    """A size in MB, with the digits that tell a small limit from none (0.01 MB)."""
+    return f"{size / MIB:,.1f} MB" if size >= MIB else f"{size / MIB:.3g} MB"
 
 
 def check_input_file(path: Path, limits: Limits) -> os.stat_result:
@@ -153,7 +154,8 @@ def check_input_file(path: Path, limits: Limits) -> os.stat_result:
             source_file=path,
             value=_megabytes(info.st_size),
             check="file_too_large",
-            expected=f"a file of at most {_megabytes(limits.max_file_bytes)}",
+            expected=f"a file of at most {_megabytes(limits.max_file_bytes)} "
+            f"(set {limits.variable('max_file_bytes')} to raise it)",
         )
     if not os.access(path, os.R_OK):
         msg = f"{path}: cannot be read (permission denied)"
@@ -343,7 +345,8 @@ def expanded_too_large(path: Path, part: str, size: int, limits: Limits) -> Inpu
         source_file=path,
         value=part,
         check="workbook_too_large",
-        expected=f"workbook parts of at most {_megabytes(limits.max_expanded_bytes)}",
+        expected=f"workbook parts of at most {_megabytes(limits.max_expanded_bytes)} "
+        f"(set {limits.variable('max_expanded_bytes')} to raise it)",
     )
 
 
