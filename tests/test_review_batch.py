@@ -445,6 +445,24 @@ def test_unit_cost_cap_is_rounded_half_up_to_the_fen(case_standards) -> None:
     assert result.totals["approved"] == round(78_503.93 + 164_908.25, 2)
 
 
+def test_a_line_naming_another_grades_unit_cost_is_flagged(case_standards) -> None:
+    """Found by an audit: a 四级 project's line naming hw-uc/一级/unit_cost is capped at the
+    四级 value and flagged, as a meeting line naming another category is; the 一级
+    project's line naming its own cell is not."""
+    from dataclasses import replace
+
+    book = _unit_cost_book(1_000)
+    named = book.lines.assign(standard_id=["hw-uc/一级/unit_cost", "hw-uc/一级/unit_cost@1"])
+    result = review_book(replace(book, lines=named), case_standards, on=ON)
+    lines = result.lines.set_index("project_id")
+    assert lines["manual_review"].to_dict() == {"S1": False, "S4": True}
+    assert lines.loc["S4", "manual_review_reason_en"] == (
+        "names the standard hw-uc/一级/unit_cost, but its facts select hw-uc/四级/unit_cost "
+        "(reviewed by it): check by hand"
+    )
+    assert lines["approved"].to_dict() == {"S1": 16_490.0, "S4": 7_850.0}
+
+
 @pytest.mark.parametrize("dtype", ["object", "string", "string[pyarrow]"])
 def test_a_blank_dimension_is_flagged_whatever_its_column_type(case_standards, dtype) -> None:
     """Found by an audit: a blank 道路等级 read from a workbook (a string column) crashed the

@@ -90,7 +90,8 @@ def flag_standard_mismatch(
     lines: pd.DataFrame, verdicts: pd.DataFrame, context: BatchContext
 ) -> pd.DataFrame:
     """Lines whose own ``standard_id`` names a table's item (``table/item/component``,
-    a version after ``@`` aside) other than the one their facts selected."""
+    a version after ``@`` aside) other than the one their facts selected (for a line of
+    a project capped at a unit-cost standard, the project's cell: 一级 named, 四级 used)."""
     out = pd.DataFrame(index=lines.index)
     out["manual_review"] = False
     out["manual_review_reason_zh"] = ""
@@ -102,6 +103,11 @@ def flag_standard_mismatch(
         lambda v: str(v).split("@", 1)[0].strip(),
     )
     used = lines["standard_id"].astype(object)
+    if "standard_id" in verdicts and "project_id" in lines:  # a project cap's standard
+        cap = verdicts["standard_id"].astype(object)
+        cap = cap[cap.notna() & cap.astype(str).str.contains("/", regex=False)]
+        cap = cap[~cap.index.duplicated()]
+        used = used.where(used.notna(), lines["project_id"].map(cap))
     differ = (
         named.notna()
         & named.astype(str).str.contains("/", regex=False)  # an item, not only a table
