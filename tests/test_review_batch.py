@@ -463,6 +463,25 @@ def test_a_line_naming_another_grades_unit_cost_is_flagged(case_standards) -> No
     assert lines["approved"].to_dict() == {"S1": 16_490.0, "S4": 7_850.0}
 
 
+def test_a_project_without_targets_is_rejected_without_further_flags(case_standards) -> None:
+    """Found by an audit: a 环卫保洁 project with no targets is 不予安排, and neither the
+    unit-cost cap ('no quantified output, not capped') nor its lines ('no applicable
+    standard') add a manual review to a project that is not funded at all."""
+    from dataclasses import replace
+
+    book = _unit_cost_book(1_000)
+    paper = {"project_id": "S4", "line_no": 2, "econ_code": "30201", "requested": 800.0}
+    lines = pd.concat([book.lines, pd.DataFrame([paper])], ignore_index=True)
+    targets = book.targets[book.targets["project_id"].eq("S1")]
+    book = replace(book, lines=lines.assign(source_row=range(2, 5)), targets=targets)
+    result = review_book(book, case_standards, on=ON)
+    projects = result.projects.set_index("project_id")
+    assert projects.loc["S4", "decision"] == "reject" and projects.loc["S4", "approved"] == 0
+    assert projects.loc["S4", "target_check"] == "no_targets"
+    assert not projects.loc["S4", "manual_review"]
+    assert not result.lines["manual_review"].any()
+
+
 @pytest.mark.parametrize("dtype", ["object", "string", "string[pyarrow]"])
 def test_a_blank_dimension_is_flagged_whatever_its_column_type(case_standards, dtype) -> None:
     """Found by an audit: a blank 道路等级 read from a workbook (a string column) crashed the

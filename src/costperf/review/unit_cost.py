@@ -542,7 +542,9 @@ def cap_unit_cost(
             "cap": format_money(cap),
         }
         no_value = ~ok
-        no_output = ok & output.isna()
+        # a project with no targets at all is the target gate's (不予安排), not flagged here
+        targeted = pd.Series(found.index.isin(set(targets["project_id"])), index=found.index)
+        no_output = ok & output.isna() & targeted
         verdict["manual_review"] = no_value | no_output
         status = found["lookup_status"].astype(str)
         dim_series = pd.Series(dim_text, index=found.index).astype(str)

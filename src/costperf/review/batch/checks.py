@@ -27,11 +27,14 @@ def flag_no_standard(
     lines: pd.DataFrame, verdicts: pd.DataFrame, context: BatchContext
 ) -> pd.DataFrame:
     """Lines with no line rule and no covering project standard (``route_rule`` empty or
-    a unit-cost line of an uncovered project).  Lines whose facts the tables do not
-    cover are flagged by their line rule (``uncovered``)."""
+    a unit-cost line of an uncovered project), in projects that are funded at all (not
+    rejected by the target gate).  Lines whose facts the tables do not cover are flagged
+    by their line rule (``uncovered``)."""
     covered = verdicts.index[verdicts["covered"].astype(bool)] if len(verdicts) else []
-    in_covered = lines["project_id"].isin(set(covered))
-    no_rule = ~lines["route_rule"].isin(set(review_rules("line"))) & ~in_covered
+    rejected = verdicts.index[verdicts["reject"].astype(bool)] if len(verdicts) else []
+    # a project not funded at all (no targets) has nothing to check by hand on its lines
+    skip = lines["project_id"].isin(set(covered) | set(rejected))
+    no_rule = ~lines["route_rule"].isin(set(review_rules("line"))) & ~skip
     out = pd.DataFrame(index=lines.index)
     out["manual_review"] = no_rule
     for lang in ("zh", "en"):
