@@ -602,3 +602,25 @@ def test_reading_warnings_survive_pandas_operations(tmp_path: Path) -> None:
     assert [w["check"] for w in frame.attrs["read_warnings"]] == ["sheet_read"]
     both = pd.concat([frame, frame], ignore_index=True)
     assert len(both) == 2 * len(frame)
+
+
+def test_the_text_nan_in_a_workbook_is_a_text_not_a_blank(tmp_path: Path) -> None:
+    """A cell holding the text 'nan' or 'NA' where a number belongs is 'not a number',
+    from a workbook as from a CSV (pandas' default read it as a blank cell)."""
+    from costperf.io import read_table
+    from costperf.schemas import coerce_numeric
+
+    path = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    for row in (["项目编码", "金额"], ["P1", "nan"], ["P2", "NA"], ["P3", None], ["P4", 5]):
+        sheet.append(row)
+    wb.save(path)
+    frame = read_table(path)
+    assert frame["金额"].tolist()[:2] == ["nan", "NA"]
+    _, problems = coerce_numeric(frame.rename(columns={"金额": "amount"}), ["amount"])
+    assert problems[["source_row", "value", "check"]].values.tolist() == [
+        [2, "nan", "not_a_number"],
+        [3, "NA", "not_a_number"],
+        [4, "", "missing_value"],
+    ]

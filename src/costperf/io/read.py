@@ -230,7 +230,9 @@ def _read_excel_grid(
         sheet, warnings = _choose_sheet(path, sheet, sheets)
         hidden = check_sheet_extent(workbook, sheet, limits) if workbook else None
         try:
-            grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
+            grid = pd.read_excel(  # a cell holding the text "nan" or "NA" is that text
+                book, sheet_name=sheet, header=None, dtype=object, keep_default_na=False
+            )
         except Exception as exc:  # noqa: BLE001 - a damaged sheet is the user's file
             msg = (
                 f"{path}, sheet '{sheet}': the sheet cannot be read, the workbook is "
