@@ -631,3 +631,25 @@ def test_a_missing_key_column_comes_with_the_sheets_other_problems(tmp_path) -> 
         ("projects.csv", "1", "project_id", "missing_column"),
         ("projects.csv", "3", "年度", "not_a_number"),
     ]
+
+
+def test_a_table_that_cannot_be_read_does_not_hide_the_others_checks(tmp_path) -> None:
+    """lines.csv holds a line in GBK (the file cannot be read): the targets' unknown 指标
+    类别 is reported with it, in one run."""
+    from costperf.errors import InputError
+    from costperf.io.book import read_request_book
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "projects.csv").write_text("项目编码,预算部门\nP1,区财政局\n", encoding="utf-8")
+    head = "项目编码,序号,经济分类科目,明细名称,申报数\nP1,1,30201,纸,100\n".encode()
+    (folder / "lines.csv").write_bytes(head + "P1,2,30201,办公用品,200\n".encode("gbk"))
+    targets = "项目编码,指标类别,指标名称,单位,目标值\nP1,产出数量X,次数,次,1\n"
+    (folder / "targets.csv").write_text(targets, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_request_book(folder)
+    got = caught.value.problems
+    found = {
+        (f.rsplit("/", 1)[-1], c) for f, c in zip(got["source_file"], got["check"], strict=True)
+    }
+    assert found == {("lines.csv", "mixed_encoding"), ("targets.csv", "unknown_category")}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from costperf.errors import InputError, located_error, raise_all
 from costperf.io.read import EXCEL_SUFFIXES, read_validated, without_repeated_keys
-from costperf.review.batch.book import RequestBook, book_from_requests, check_book
+from costperf.review.batch.book import RequestBook, book_from_requests, check_book, check_table
 from costperf.schemas import (
     BOOK_LINES,
     BOOK_PROJECTS,
@@ -183,8 +183,9 @@ def read_request_book(
             continue
         frames[table] = without_repeated_keys(frame, errors) if table == "projects" else frame
         found.append(errors)
-    if failed:
-        raise_all(failed, found, str(path))
+    if failed:  # the tables that could be read have their own checks reported too
+        checks = [check_table(table, frame)[1] for table, frame in frames.items()]
+        raise_all(failed, [merge_problems([*found, *checks])], str(path))  # a cell once
     has_targets = "targets" in frames
     if not has_targets:
         import pandas as pd

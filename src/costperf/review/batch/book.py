@@ -120,13 +120,10 @@ def book_from_requests(requests: pd.DataFrame) -> RequestBook:
 
 def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
     """The book ready for review and every problem across its tables (never raises)."""
-    projects, lines, targets = book.projects, book.lines.copy(), book.targets.copy()
-    lines.attrs, targets.attrs = dict(book.lines.attrs), dict(book.targets.attrs)
-    problems = []
-    if projects.empty:
-        problems.append(
-            table_problem(projects, "project_id", "at least one project", "no_projects")
-        )
+    projects = book.projects
+    lines, found_lines = check_table("lines", book.lines)
+    targets, found_targets = check_table("targets", book.targets)
+    problems = [check_table("projects", projects)[1], found_lines, found_targets]
     known = set(projects["project_id"])
     for frame, what in ((lines, "lines"), (targets, "targets")):
         unknown = frame["project_id"].notna() & ~frame["project_id"].isin(known)
@@ -139,40 +136,6 @@ def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
                 "unknown_project",
             )
         )
-    if "line_no" in lines:
-        fractional = lines["line_no"].notna() & (lines["line_no"] % 1 != 0)
-        problems.append(
-            row_problems(lines, fractional, "line_no", "a whole line number", "not_whole")
-        )
-    lines, found = _amounts(lines)
-    problems.append(found)
-    if "travel_item" in lines:
-        code = _codes(lines["travel_item"], _TRAVEL_SPELLINGS)
-        # a blank cell (read as '' from the single-sheet format) names no component
-        given = lines["travel_item"].notna() & lines["travel_item"].astype(str).str.strip().ne("")
-        bad = given & code.isna()
-        listing = "、".join(TRAVEL_ITEMS)
-        problems.append(
-            row_problems(
-                lines, bad, "travel_item", f"one of: {listing} (or blank)", "unknown_travel_item"
-            )
-        )
-        lines["travel_item"] = code
-    if len(targets):
-        code = target_category_codes(targets["category"])
-        bad = targets["category"].notna() & code.isna()
-        listing = "、".join(TARGET_CATEGORIES)
-        problems.append(
-            row_problems(targets, bad, "category", f"one of: {listing}", "unknown_category")
-        )
-        targets["category"] = code
-        if "target" in targets:  # an output quantity below 0 is no target (it drops a cap)
-            from costperf.schemas import parse_numbers
-
-            numbers, _, _ = parse_numbers(targets["target"])
-            negative = code.eq("output_quantity") & (numbers < 0)
-            expected = "an output quantity of 0 or more (产出-数量 目标值)"
-            problems.append(row_problems(targets, negative, "target", expected, "below_minimum"))
     without = ~projects["project_id"].isin(set(lines["project_id"]))
     problems.append(
         row_problems(
@@ -185,6 +148,53 @@ def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
         )
     )
     return replace(book, lines=lines, targets=targets), concat_problems(problems)
+
+
+def check_table(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The checks of one table of a book that need no other table (closed lists, whole
+    line numbers, amounts), so that they run even when another table cannot be read."""
+    problems = []
+    if table == "projects":
+        if frame.empty:
+            problems.append(
+                table_problem(frame, "project_id", "at least one project", "no_projects")
+            )
+        return frame, concat_problems(problems)
+    out = frame.copy()
+    out.attrs = dict(frame.attrs)
+    if table == "lines":
+        if "line_no" in out:
+            fractional = out["line_no"].notna() & (out["line_no"] % 1 != 0)
+            problems.append(
+                row_problems(out, fractional, "line_no", "a whole line number", "not_whole")
+            )
+        out, found = _amounts(out)
+        problems.append(found)
+        if "travel_item" in out:
+            code = _codes(out["travel_item"], _TRAVEL_SPELLINGS)
+            # a blank cell (read as '' from the single-sheet format) names no component
+            given = out["travel_item"].notna() & out["travel_item"].astype(str).str.strip().ne("")
+            bad = given & code.isna()
+            listing = "、".join(TRAVEL_ITEMS)
+            expected = f"one of: {listing} (or blank)"
+            problems.append(row_problems(out, bad, "travel_item", expected, "unknown_travel_item"))
+            out["travel_item"] = code
+    elif table == "targets" and len(out):
+        code = target_category_codes(out["category"])
+        bad = out["category"].notna() & code.isna()
+        listing = "、".join(TARGET_CATEGORIES)
+        problems.append(
+            row_problems(out, bad, "category", f"one of: {listing}", "unknown_category")
+        )
+        out["category"] = code
+        if "target" in out:  # an output quantity below 0 is no target (it drops a cap)
+            from costperf.schemas import parse_numbers
+
+            numbers, _, _ = parse_numbers(out["target"])
+            negative = code.eq("output_quantity") & (numbers < 0)
+            expected = "an output quantity of 0 or more (产出-数量 目标值)"
+            problems.append(row_problems(out, negative, "target", expected, "below_minimum"))
+    return out, concat_problems(problems)
 
 
 def _no_amount_column(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
