@@ -653,3 +653,49 @@ def test_a_table_that_cannot_be_read_does_not_hide_the_others_checks(tmp_path) -
         (f.rsplit("/", 1)[-1], c) for f, c in zip(got["source_file"], got["check"], strict=True)
     }
     assert found == {("lines.csv", "mixed_encoding"), ("targets.csv", "unknown_category")}
+
+
+def test_provenance_and_words_of_the_lines_found_by_an_audit(reviewed) -> None:
+    """A 市内交通费 line names the local-transport standard (it named the meals one); a
+    line that used no standard has no 标准已核实 (a blank read as 是); a travel line cut by
+    its project's unit-cost cap lists both tables; a project not capped lists none."""
+    lines, projects = reviewed["lines"], reviewed["projects"].set_index("项目编码")
+    local = lines[lines["费用项目"].eq("市内交通费")]
+    assert len(local) and set(local["适用标准"]) == {"travel-allowance/local_transport"}
+    meals = lines[lines["费用项目"].eq("伙食补助费")]
+    assert set(meals["适用标准"]) == {"travel-allowance/meals"}
+    no_standard = lines[lines["审核规则"].eq("无适用标准")]
+    assert len(no_standard) and no_standard["标准已核实"].isna().all()
+    intercity = lines[lines["费用项目"].eq("城市间交通费")]
+    assert intercity["标准已核实"].isna().all()
+    assert set(lines["标准已核实"].dropna()) <= {"是", "否"}
+    trip = lines[lines["项目编码"].eq("F-LH-004") & lines["支出类型"].eq("差旅")]
+    assert len(trip) == 1
+    assert trip["标准版本"].iloc[0].split("; ") == [
+        "travel-lodging@2",
+        "travel-allowance@1",
+        "hw-uc@1",
+    ]
+    assert pd.isna(projects.loc["F-LH-018", "标准版本"])  # output in km: not capped
+    form = (reviewed["out"] / "forms" / "F-LH-018.html").read_text(encoding="utf-8")
+    assert "hw-uc@1" not in form
+
+
+def test_the_english_tables_carry_codes(tmp_path) -> None:
+    """Under --lang en, 支出类型 is its code (travel, not 差旅) and 损坏无法修复 a boolean;
+    a rule chain in the workbook reads 'a + b' with single spaces."""
+    import openpyxl
+
+    from conftest import review_2027_args
+
+    out = tmp_path / "en"
+    assert main([*review_2027_args(out, tmp_path / "r.sqlite"), "--lang", "en"]) == 0
+    lines = pd.read_csv(out / "lines.csv")
+    assert set(lines["expense_kind"].dropna()) <= {"meeting", "training", "travel", "equipment"}
+    assert set(lines["damaged"].dropna().astype(str)) <= {"True", "False"}
+    sheet = openpyxl.load_workbook(out / "review.xlsx", read_only=True)["Lines"]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(list(r) for r in rows if r[0] == "Project ID")  # below the title lines
+    rules = {r[header.index("Rule")] for r in rows if r[header.index("Rule")]}
+    chained = [r for r in rules if "+" in r]
+    assert chained and not [r for r in chained if "  " in r], chained

@@ -239,7 +239,8 @@ def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
                 return labels[head] + ("（" + given + "）" if lang == "zh" else f" ({given})")
             if text in labels or "+" not in text:
                 return labels.get(text, text)
-            return joiner.join(labels.get(p, p) for p in text.split("+"))
+            parts = [p.strip() for p in text.split("+")]  # words already joined: as they were
+            return joiner.join(labels.get(p, p) for p in parts)
 
         values = out[col].astype(object)
         codes, uniques = pd.factorize(values)

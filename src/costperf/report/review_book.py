@@ -101,10 +101,12 @@ def words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             out[col] = shown[codes]
     if "rule" in out:
         out["rule"] = rule_words(out["rule"], lang)
-    for col in ("manual_review", "verified"):
-        if col in out:
-            yes, no = (code_label("boolean", b, lang) for b in ("True", "False"))
-            out[col] = np.where(out[col].astype(bool), yes, no)
+    yes, no = (code_label("boolean", b, lang) for b in ("True", "False"))
+    for col in ("manual_review", "verified", "damaged"):
+        if col in out:  # a blank (no standard used, a fact not given) stays blank
+            flags = out[col].astype(object)
+            given = flags.notna().to_numpy()
+            out[col] = np.where(given, np.where(flags.fillna(False).astype(bool), yes, no), "")
     if lang == "zh":
         out = out.drop(columns=[c for c in _DROP_ZH if c in out])
     else:

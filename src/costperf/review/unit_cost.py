@@ -526,10 +526,11 @@ def cap_unit_cost(
         verdict["reject"] = False
         verdict["covered"] = cap.notna()
         verdict["rule"] = "unit_cost"
-        verdict["standard_id"] = found["standard_id"].where(ok)
+        # the standard applied: none for a project not capped (no output in its unit)
+        verdict["standard_id"] = found["standard_id"].where(verdict["covered"])
         verdict["standard_version"] = (
             found["table_id"] + "@" + found["version"].astype(str)
-        ).where(ok)
+        ).where(verdict["covered"])
         shown_unit = found["unit"].fillna("").astype(str).str.rpartition("/")[2]
         dim_text = _dims_text(mine[dims]).to_numpy() if dims else ""
         standard_ref = verdict["standard_id"].astype(str) + "@" + found["version"].astype(str)

@@ -17,7 +17,9 @@ import pandas as pd
 from costperf.columns import code_label_map, message, message_column
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.context import BatchContext
+from costperf.review.expenditure.equipment import damaged_flags
 from costperf.review.expenditure.lookup import format_money, select_texts
+from costperf.review.expenditure.requests import normalise_kinds
 from costperf.review.unit_cost import DECISIONS_ZH, allocate_cut
 
 LINE_COLUMNS = [
@@ -269,12 +271,22 @@ def _decided_lines(
     unit_std = covered & no_rule
     out["standard_id"] = out["standard_id"].where(~unit_std, pv["standard_id"])
     out["standard_version"] = out["standard_version"].where(~unit_std, pv["standard_version"])
+    # a line of its own rule, then cut by the project's cap: both tables it met
+    also = capped & ~unit_std
+    if also.any():
+        cap_version = pv["standard_version"].where(also, "")
+        out["standard_version"] = _join(out["standard_version"], cap_version, sep="; ")
     out["quantity"] = out["quantity"] if "quantity" in out else out["rule_quantity"]
     out["quantity"] = out["quantity"].where(out["quantity"].notna(), out["rule_quantity"])
     out["unit_price"] = out["unit_price"] if "unit_price" in out else out["rule_unit_price"]
     out["unit_price"] = out["unit_price"].where(out["unit_price"].notna(), out["rule_unit_price"])
     texts = _line_reasons(out, pv, amounts["line_sum"], no_rule, covered, capped, rejected)
     out["reason_zh"], out["reason_en"] = (t.to_numpy() for t in texts)  # as np.select's
+    if "expense_kind" in out:  # the kind's code (差旅费 -> travel), as travel_item is
+        kinds = normalise_kinds(out["expense_kind"])
+        out["expense_kind"] = kinds.where(kinds.notna(), out["expense_kind"])
+    if "damaged" in out:  # 否 -> False
+        out["damaged"] = damaged_flags(out["damaged"])
     if "line_no" in out:
         whole = out["line_no"].dropna().mod(1).eq(0).all()
         out["line_no"] = out["line_no"].astype("Int64") if whole else out["line_no"]
@@ -430,16 +442,18 @@ def _group_sums(
 ) -> pd.DataFrame:
     """Sums of ``frame`` (the projects or the lines) by ``by``, a blank value a group of
     its own (no value: shown as （空） / (blank)); the projects and the lines flagged for
-    manual review counted apart, whichever the grouping."""
+    manual review counted apart: by a project grouping the flagged projects, by a line
+    grouping (econ code, rule) the projects with a flagged line in the group."""
     key = frame[by].astype(object)
     grouped = frame.groupby(key, sort=True, dropna=False)
     out = grouped[["requested", "approved", "cut"]].sum().round(2)
     if frame is lines:  # a line-level grouping: the projects of each group's lines
-        flagged = projects.set_index("project_id")["manual_review"].astype(bool)
         out["n_lines"] = grouped.size()
         out["n_projects"] = grouped["project_id"].nunique()
         line_key = key
-        of_flagged = lines["project_id"].where(lines["project_id"].map(flagged).eq(True))
+        # the projects with a flagged line in the group (a project flagged for another
+        # line, or for itself, is not counted under a rule it did not meet a flag in)
+        of_flagged = lines["project_id"].where(lines["manual_review"].astype(bool))
         n_projects_flagged = of_flagged.groupby(key, dropna=False).nunique()
     else:
         out["n_projects"] = grouped.size()

@@ -56,6 +56,13 @@ _YES = {"是", "y", "yes", "true", "1", "1.0", "√", "损坏", "已损坏", "�
 _NO = {"否", "n", "no", "false", "0", "0.0", "×", "x", "未损坏", "无", "-", ""}
 
 
+def damaged_flags(values: pd.Series) -> pd.Series:
+    """损坏无法修复 as True / False (NaN: blank or neither yes nor no)."""
+    yes = values.map(lambda v: True if _key(v) in _YES else None, na_action="ignore")
+    no = values.map(lambda v: False if _key(v) in _NO else None, na_action="ignore")
+    return yes.where(yes.notna(), no).astype(object)
+
+
 def _key(text: object) -> str:
     return unicodedata.normalize("NFKC", str(text)).strip().lower().replace(" ", "")
 

@@ -265,8 +265,11 @@ def _review_travel(
     night_text = night_count["ref"] + " ×" + night_count["n"].astype(str) + "晚"
     night_lines = _by_row_texts(night_count, night_text, rows)
     first_night = lodging_ok.drop_duplicates("_row").set_index("_row").reindex(rows)
+    # the component's own standard: a lodging night's, the meals' or the local transport's
+    # (a whole trip names its first night's, or the meals' on a day trip)
+    allowance = meals["standard_id"].where(part.ne(LOCAL), transport["standard_id"])
     out["standard_id"] = first_night["standard_id"].where(
-        first_night["standard_id"].notna() & lodges, meals["standard_id"].where(allowed)
+        first_night["standard_id"].notna() & lodges, allowance.where(allowed)
     )
     versions = _by_row_texts(
         lodging_ok, lodging_ok["table_id"] + "@" + lodging_ok["version"].astype(str), rows
@@ -281,9 +284,13 @@ def _review_travel(
     out["standard_lines"] = join_texts(join_texts(night_lines, meal_ref), local_ref)
     all_verified = lodging_ok.groupby("_row")["verified"].all().reindex(rows).fillna(True)
     out["verified"] = (
-        all_verified.astype(bool)
-        & meals["verified"].where(allowed, True).astype(bool)
-        & transport["verified"].where(allowed, True).astype(bool)
+        (  # an intercity fare uses no standard: nothing to verify (blank)
+            all_verified.astype(bool)
+            & meals["verified"].where(allowed, True).astype(bool)
+            & transport["verified"].where(allowed, True).astype(bool)
+        )
+        .astype(object)
+        .where(~part.eq(INTERCITY))
     )
     nightly = lodging_sum / nights.where(nights > 0)
     # the lowest and highest nightly cap of each line (seasons, table versions)
