@@ -248,3 +248,27 @@ def test_a_failed_import_leaves_the_sqlite_store_byte_for_byte(tmp_path) -> None
     )
     assert "above_maximum" in set(read_problems(tmp_path / "p.csv")["check"])
     assert hashlib.sha256(store.read_bytes()).hexdigest() == digest
+
+
+def test_the_funds_to_recover_are_a_projects_latest_gap_not_a_sum(tmp_path, capsys) -> None:
+    """Found by an audit: three slow checkpoints of one 1,000,000 project summed to
+    1,243,835.62 to recover, more than the budget; it is the latest gap, 12-31: planned
+    100 %, executed 50 %: 500,000."""
+    data = tmp_path / "m.csv"
+    data.write_text(
+        "项目编码,监控时点,预算数,执行数,指标名称,年度目标值,累计完成值\n"
+        "P1,2026-06-30,1000000,200000,保洁面积,100,50\n"
+        "P1,2026-09-30,1000000,300000,保洁面积,100,75\n"
+        "P1,2026-12-31,1000000,500000,保洁面积,100,100\n"
+        "P2,2026-12-31,200000,150000,保洁面积,100,100\n",
+        encoding="utf-8",
+    )
+    store = tmp_path / "r.sqlite"
+    assert cli("records", "import-monitoring", data, "--records", store, "--lang", "en") == 0
+    out = capsys.readouterr().out
+    # P2: 12-31 planned 100 %, executed 75 %: 25 points > 20, 50,000
+    assert "slow execution 4 (recover or re-allocate 550,000.00 yuan)" in out
+    import json
+
+    summary = json.loads(read_records(store, "runs")["summary"].iloc[-1])
+    assert summary == {"flags": {"slow_execution": 4}, "amount": 550_000.0}

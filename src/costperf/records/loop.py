@@ -122,8 +122,20 @@ def _json(value: object) -> object:
 
 def _flag_counts(flags: pd.DataFrame) -> dict:
     counts = flags["flag"].value_counts().to_dict() if len(flags) else {}
-    amount = float(flags["amount"].fillna(0).sum()) if len(flags) else 0.0
-    return {"flags": {k: int(v) for k, v in counts.items()}, "amount": amount}
+    return {"flags": {k: int(v) for k, v in counts.items()}, "amount": recoverable(flags)}
+
+
+def recoverable(flags: pd.DataFrame) -> float:
+    """The funds to recover or re-allocate: each project's amount at its latest slow
+    checkpoint (the checkpoints of one project are successive views of the same money,
+    not sums to add up)."""
+    slow = flags[flags["flag"] == "slow_execution"] if len(flags) else flags
+    if not len(slow):
+        return 0.0
+    latest = slow.sort_values("checkpoint", kind="stable").drop_duplicates(
+        "project_id", keep="last"
+    )
+    return round(float(latest["amount"].fillna(0).sum()), 2)
 
 
 def _monitoring_text(file, rows, flags, written, store, out, lang) -> str:  # noqa: ANN001
@@ -133,7 +145,7 @@ def _monitoring_text(file, rows, flags, written, store, out, lang) -> str:  # no
     lines = [
         message("records.monitoring.summary", lang, file=file,
                 projects=rows["project_id"].nunique(), rows=len(rows), slow=len(slow),
-                amount=slow["amount"].sum(), deviations=len(dev)),
+                amount=recoverable(flags), deviations=len(dev)),
         "  " + (
             message("records.already_recorded_in", lang, run_id=written.run_id, path=path)
             if written.existing
