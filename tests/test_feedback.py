@@ -307,3 +307,40 @@ def test_evaluation_rows_are_checked() -> None:
         [3, "target_attainment", "above_maximum"],
         [4, "year", "not_whole"],
     ]
+
+
+def test_rederive_units_without_a_dimension_column_are_excluded_not_a_crash() -> None:
+    """Found by an audit: decisions recorded without 道路等级 crashed (KeyError); every
+    unit is excluded, with its reason, and the message reads in Chinese."""
+    from costperf.columns import expected_label
+    from costperf.feedback.rederive import actual_units
+
+    decisions = pd.DataFrame(
+        {"project_id": ["P1"], "class_of_matter": ["环卫保洁"], "year": [2027], "record_id": [1]}
+    )
+    observations = pd.DataFrame(
+        {
+            "observation_id": [1],
+            "project_id": ["P1"],
+            "year": [2027],
+            "checkpoint": ["2027-12-31"],
+            "budget": [1000.0],
+            "executed": [900.0],
+            "indicator": ["保洁面积"],
+            "actual": [100.0],
+        }
+    )
+    units, excluded = actual_units(
+        decisions, observations, class_of_matter="环卫保洁", year=2027, output="保洁面积",
+        dims=["road_grade"],
+    )  # fmt: skip
+    assert units.empty and "road_grade" in units.columns
+    assert excluded.values.tolist() == [["P1", "no road_grade recorded"]]
+    text = (
+        "no completed 环卫保洁 project of 2027 with recorded actual cost and output ('保洁面积') "
+        "in r.sqlite (P1: no road_grade recorded)"
+    )
+    assert expected_label(text, "zh") == (
+        "r.sqlite 中没有 2027 年已完成且记录了实际成本和产出（'保洁面积'）的环卫保洁项目"
+        "（P1：未记录道路等级）"
+    )

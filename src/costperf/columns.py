@@ -258,6 +258,10 @@ def _fill_template(text: str, lang: str) -> str | None:
                     values["fields"] = " + ".join(label(n, lang) for n in names)
                 if "kind" in values:  # an expense kind code: its label
                     values["kind"] = code_label("expense_kind", values["kind"], lang)
+                if "reasons" in values:  # "P1: why；P2: why": each why in lang
+                    values["reasons"] = "；".join(
+                        _with_own_words(part, lang) for part in values["reasons"].split("；")
+                    )
                 if "reason" in values:  # a library's own words, e.g. SQLite's
                     values["reason"] = code_label("library_reason", values["reason"], lang)
                 if "part" in values:  # a part of the data, e.g. a DEA model's inputs
@@ -274,6 +278,13 @@ def _fill_template(text: str, lang: str) -> str | None:
                     values["type"] = joiner.join(code_label("value_type", t, lang) for t in types)
                 return template.format(**values)
     return None
+
+
+def _with_own_words(part: str, lang: str) -> str:
+    """``id: why`` with the why translated where a template fits (else as it is)."""
+    head, sep, why = part.partition(": ")
+    found = _fill_template(why, lang) if sep else None
+    return f"{head}：{found}" if found is not None and lang == "zh" else part
 
 
 @cache

@@ -97,7 +97,7 @@ def actual_units(
     # the peer rows of the derived table name the records each unit came from
     units["source_file"] = "records " + units["record_id"].astype(str)
     units["source_row"] = units["observation_id"]
-    for column in ("district", "department"):
+    for column in (*missing_dims, "district", "department"):  # every unit excluded: empty
         if column not in units:
             units[column] = None
     units = units[
