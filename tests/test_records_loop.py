@@ -272,3 +272,23 @@ def test_the_funds_to_recover_are_a_projects_latest_gap_not_a_sum(tmp_path, caps
 
     summary = json.loads(read_records(store, "runs")["summary"].iloc[-1])
     assert summary == {"flags": {"slow_execution": 4}, "amount": 550_000.0}
+
+
+def test_a_corrected_observation_takes_its_flag_with_it(tmp_path) -> None:
+    """Found by an audit: P1 reported 500,000 of 1,000,000 at 12-31 (slow), then corrected
+    to 1,000,000: the observation was superseded but its flag stayed current."""
+    head = "项目编码,监控时点,预算数,执行数,指标名称,年度目标值,累计完成值\n"
+    first, fixed = tmp_path / "m1.csv", tmp_path / "m1_fix.csv"
+    first.write_text(head + "P1,2026-12-31,1000000,500000,保洁面积,100,100\n", encoding="utf-8")
+    fixed.write_text(head + "P1,2026-12-31,1000000,1000000,保洁面积,100,100\n", encoding="utf-8")
+    store = tmp_path / "r.sqlite"
+    assert cli("records", "import-monitoring", first, "--records", store) == 0
+    assert len(read_records(store, "followup_actions", current=True)) == 1
+    assert cli("records", "import-monitoring", fixed, "--records", store) == 0
+    assert read_records(store, "followup_actions", current=True).empty
+    assert len(read_records(store, "followup_actions")) == 1  # kept in the history
+    again = tmp_path / "m1_again.csv"  # slow once more: the new observation's flag only
+    again.write_text(head + "P1,2026-12-31,1000000,600000,保洁面积,100,100\n", encoding="utf-8")
+    assert cli("records", "import-monitoring", again, "--records", store) == 0
+    flags = read_records(store, "followup_actions", current=True)
+    assert flags["amount"].tolist() == [400_000.0]

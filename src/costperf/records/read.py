@@ -42,7 +42,14 @@ def current_filter(table: sa.Table) -> sa.ColumnElement | None:
         return table.c.run_id.not_in(later)
     row_id = table.c[models.ROW_ID[table.name]]
     later = sa.select(table.c.supersedes).where(table.c.supersedes.is_not(None))
-    return row_id.not_in(later)
+    cond = row_id.not_in(later)
+    if table.name == "followup_actions":  # a flag about a superseded row is no longer current
+        for name in ("monitoring_observations", "evaluation_results"):
+            source = models.metadata.tables[name]
+            replaced = sa.select(source.c.supersedes).where(source.c.supersedes.is_not(None))
+            stale = (table.c.source_table == name) & table.c.source_id.in_(replaced)
+            cond = cond & ~stale
+    return cond
 
 
 def read_records(
