@@ -699,3 +699,28 @@ def test_the_english_tables_carry_codes(tmp_path) -> None:
     rules = {r[header.index("Rule")] for r in rows if r[header.index("Rule")]}
     chained = [r for r in rules if "+" in r]
     assert chained and not [r for r in chained if "  " in r], chained
+
+
+def test_the_same_tables_by_another_path_are_the_same_batch(tmp_path, monkeypatch) -> None:
+    """Found by an audit: the --standards folder's path was a parameter, so the README's
+    relative command and the same with absolute paths (or a copied folder) recorded two
+    batches; the tables are recorded by id, version and content hash."""
+    store = tmp_path / "r.sqlite"
+    copy = tmp_path / "standards-copy"
+    shutil.copytree(CASE / "standards", copy)
+    monkeypatch.chdir(CASE.parents[1])
+    relative = [
+        "review",
+        "cases/requests-2027/book",
+        "--standards",
+        "cases/requests-2027/standards",
+    ]
+    assert (
+        main([*relative, "--date", DATE, "--out", str(tmp_path / "a"), "--records", str(store)])
+        == 0
+    )
+    absolute = ["review", str(CASE / "book"), "--standards", str(copy), "--date", DATE]
+    assert main([*absolute, "--out", str(tmp_path / "b"), "--records", str(store)]) == 0
+    runs = pd.read_sql("select run_id, source from runs", sqlite3.connect(store))
+    assert len(runs) == 1
+    assert all(p.startswith("/") for p in json.loads(runs["source"].iloc[0]))

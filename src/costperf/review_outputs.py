@@ -116,7 +116,7 @@ def write_review_outputs(
 
     title = title or message("review.batch_title", lang)
     step = on_step or (lambda name: None)
-    inputs = file_hashes(list(book.sources))
+    inputs = file_hashes([str(Path(p).resolve()) for p in book.sources])  # where, wherever run
     stds = standards_fingerprint(standards)
     inputs_hash = params_hash(sorted(inputs.values()))
     versions = [f"{r['table_id']}@{r['version']}#{r['content_hash']}" for r in stds]

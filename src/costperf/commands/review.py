@@ -164,6 +164,16 @@ def _routing(folders: list[Path] | None) -> object:
     return routing_table(own[-1]) if own else None
 
 
+def _routing_hash(folders: list[Path] | None) -> str:
+    """``shipped``, or the sha256 of the routing table a ``--standards`` folder gives."""
+    import hashlib
+
+    from costperf.review.batch.routing import ROUTING_FILE
+
+    own = [Path(f) / ROUTING_FILE for f in folders or [] if (Path(f) / ROUTING_FILE).is_file()]
+    return "sha256:" + hashlib.sha256(own[-1].read_bytes()).hexdigest() if own else "shipped"
+
+
 def print_sheet_notes(frame, lang: str = "zh") -> None:  # noqa: ANN001 - from read_checked
     """Say on stderr which sheet of a workbook was read (hidden sheets are skipped)."""
     from costperf.columns import message
@@ -234,9 +244,12 @@ def run(args: argparse.Namespace) -> int:
         if args.out is not None:
             from costperf.review_outputs import write_review_outputs
 
+            # the tables used are recorded by id, version and content hash; the folders'
+            # paths are not parameters (the same tables typed another way, or copied,
+            # are the same batch), but a folder's own routing table is, by its content
             parameters = {
                 "date": None if on is None else f"{on:%Y-%m-%d}",
-                "standards": [str(p) for p in args.standards or []],
+                "routing": _routing_hash(args.standards),
             }
             if on is None:  # "today" changes daily: record the day used
                 import pandas as pd
