@@ -292,3 +292,25 @@ def test_a_corrected_observation_takes_its_flag_with_it(tmp_path) -> None:
     assert cli("records", "import-monitoring", again, "--records", store) == 0
     flags = read_records(store, "followup_actions", current=True)
     assert flags["amount"].tolist() == [400_000.0]
+
+
+def test_an_id_the_store_never_reviewed_is_refused(loop, capsys) -> None:
+    """Found by an audit: an evaluation of the mistyped SQ-QP-2026-02 was stored (exit 0)
+    and the feedback then cancelled a project that does not exist; once the store holds
+    reviews, an unknown project id is a located error and nothing is stored."""
+    store, folder = loop["store"], loop["dir"]
+    typo = folder / "eval_typo.csv"
+    typo.write_text("项目编码,年度,评价得分,评价类型\nA,2026,80,自评\nX9,2026,40,自评\n", "utf-8")
+    before = len(read_records(store, "evaluation_results"))
+    assert cli("records", "import-evaluation", typo, "--records", store, "--lang", "en") == 2
+    err = capsys.readouterr().err
+    assert "eval_typo.csv, row 3, column '项目编码': got 'X9', expected a project_id of a " in err
+    assert len(read_records(store, "evaluation_results")) == before
+    mon = folder / "mon_typo.csv"
+    mon.write_text(
+        "项目编码,监控时点,预算数,执行数,指标名称,年度目标值,累计完成值\n"
+        "Z1,2026-12-31,100,50,保洁面积,10,10\n",
+        encoding="utf-8",
+    )
+    assert cli("records", "import-monitoring", mon, "--records", store) == 2
+    assert "项目编码不存在，值 'Z1'" in capsys.readouterr().err

@@ -62,6 +62,28 @@ def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  #
     return rows
 
 
+def _check_recorded(rows: pd.DataFrame, store: str | Path, where: str) -> None:
+    """Rows of projects the store has never reviewed are located errors, once the store
+    holds reviews (a mistyped id was stored as a project of its own, and the feedback
+    then cancelled it); a store with no review yet takes any id."""
+    import sqlalchemy as sa
+
+    from costperf.schemas import row_problems
+
+    opened = existing_store(store)
+    if opened is None:
+        return
+    with opened.read() as conn:
+        known = {
+            r[0] for r in conn.execute(sa.select(models.review_projects.c.project_id).distinct())
+        }
+    if not known:
+        return
+    unknown = rows["project_id"].notna() & ~rows["project_id"].astype(str).isin(known)
+    expected = "a project_id of a recorded review (costperf review or run with --records)"
+    raise_if_problems(row_problems(rows, unknown, "project_id", expected, "unknown_project"), where)
+
+
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     from costperf.io.write import write_table
 
@@ -91,6 +113,7 @@ def import_monitoring(
     policy = load_monitoring_policy(rules)
     check_store(store)
     rows = _read_rows(file, MONITORING, sheet, check_monitoring)
+    _check_recorded(rows, store, f"{file}" + (f", sheet '{sheet}'" if sheet else ""))
     flags = monitoring_flags(rows, policy)
     observations = rows.assign(checkpoint=rows["checkpoint"].dt.strftime("%Y-%m-%d"))
     digest = _hash(observations, ["project_id", "checkpoint", "indicator", "budget", "executed",
@@ -197,6 +220,7 @@ def import_evaluation(
     policy = load_evaluation_policy(rules)
     check_store(store)
     rows = _read_rows(file, EVALUATIONS, sheet, lambda typed: check_evaluations(typed, policy))
+    _check_recorded(rows, store, f"{file}" + (f", sheet '{sheet}'" if sheet else ""))
     rows = graded(rows, policy)
     disputes = disagreements(rows, policy)
     digest = _hash(rows, ["project_id", "year", "kind", "score", "target_attainment", "note"])
