@@ -425,3 +425,16 @@ def test_run_refuses_a_store_it_could_not_write_before_anything_else(tmp_path, c
     assert code == 2
     assert "app.db: not a costperf record store" in capsys.readouterr().err
     assert not (out / "report.xlsx").exists()
+
+
+def test_a_case_run_records_each_lines_quantity_and_unit_price(good_run) -> None:
+    """Found by an audit: the run stored quantity and unit price as NULL for every line,
+    although request_lines.csv gives 数量 and 单价 (76 一线保洁员 at 65,490)."""
+    lines = read_records(good_run["records"], "review_lines")
+    assert lines["quantity"].notna().all() and lines["unit_price"].notna().all()
+    first = lines[lines["project_id"].eq("SQ-QP-2026-001") & lines["line_no"].eq(1)].iloc[0]
+    assert (first["quantity"], first["unit_price"], first["requested"]) == (
+        76.0,
+        65_490.0,
+        4_977_240.0,
+    )

@@ -52,6 +52,8 @@ LINE_COLUMNS = [
     "line_no",
     "cost_element",
     "item",
+    "quantity",
+    "unit_price",
     "requested",
     "approved",
     *DECISION_COLUMNS,
@@ -293,6 +295,8 @@ def review_lines(line_items: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFra
             "line_no": lines.get("line_no"),
             "cost_element": lines["cost_element"],
             "item": lines.get("item"),
+            "quantity": lines.get("quantity"),  # as requested (recorded with the decision)
+            "unit_price": lines.get("unit_price"),
             "requested": lines["amount"],
             "approved": approved,
         }
