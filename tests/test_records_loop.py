@@ -55,10 +55,8 @@ def test_the_whole_loop(loop, capsys) -> None:
     out = folder / "out"
     out.mkdir(exist_ok=True)  # an earlier failed import left its problems table here
     (out / "problems.csv").write_text("stale", encoding="utf-8")
-    assert (
-        cli("records", "import-monitoring", folder / "mon.csv", "--records", store, "--out", out)
-        == 0
-    )
+    monitoring = ["records", "import-monitoring", folder / "mon.csv", "--records", store]
+    assert cli(*monitoring, "--out", out, "--lang", "en") == 0
     assert not (out / "problems.csv").exists()  # it described input since fixed
     flags = pd.read_csv(out / "monitoring_flags.csv", encoding="utf-8-sig")
     assert list(flags.columns[:8]) == ["project_id", "checkpoint", "flag", "planned_rate",
@@ -87,7 +85,14 @@ def test_the_whole_loop(loop, capsys) -> None:
     assert read_records(store, "followup_actions")["flag"].iloc[-1] == "evaluation_disagreement"
 
     assert cli("records", "feedback", "--year", 2027, "--records", store, "--out", out) == 0
-    recs = pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig").set_index("project_id")
+    shown = pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig")  # in Chinese
+    assert list(shown.columns[:4]) == ["项目编码", "预算部门", "基数", "下年度预算建议"]
+    assert shown["下年度预算建议"].tolist()[:3] == ["取消预算", "取消预算", "压减预算"]
+    assert "reasons_en" not in shown and "recommendation" not in shown
+    assert cli("records", "feedback", "--year", 2027, "--records", store, "--out", out / "en",
+               "--lang", "en") == 0  # fmt: skip
+    recs = pd.read_csv(out / "en" / "recommendations.csv", encoding="utf-8-sig")
+    recs = recs.set_index("project_id")
     assert recs["recommendation"].tolist() == ["cancel", "cancel", "reduce", "improve", "reduce",
                                                "maintain", "prioritise"]  # fmt: skip
     assert recs["next_year_amount"].tolist() == [0, 0, 350_000, 480_000, 225_000, 400_000, 600_000]

@@ -84,9 +84,18 @@ def _check_recorded(rows: pd.DataFrame, store: str | Path, where: str) -> None:
     raise_if_problems(row_problems(rows, unknown, "project_id", expected, "unknown_project"), where)
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+def _write_csv(frame: pd.DataFrame, path: Path, lang: str = "zh", table: str = "") -> Path:
+    """A table of the loop as a CSV: in Chinese (headers, codes as words, the Chinese
+    reasons) by default, as ``records list`` shows it; canonical names and codes under
+    ``--lang en``, for scripts."""
+    from costperf.columns import to_display
     from costperf.io.write import write_table
+    from costperf.report.formats import label_codes
 
+    if lang == "zh":
+        frame = to_display(
+            label_codes(record_view(_display_codes(frame, "zh"), table, "zh"), "zh"), "zh"
+        )
     return write_table(frame, path)
 
 
@@ -119,7 +128,8 @@ def import_monitoring(
     digest = _hash(observations, ["project_id", "checkpoint", "indicator", "budget", "executed",
                                   "target", "actual", "note"])  # fmt: skip
     if out is not None:
-        _write_csv(flags.drop(columns=["source"]), Path(out) / "monitoring_flags.csv")
+        flagged = flags.drop(columns=["source"])
+        _write_csv(flagged, Path(out) / "monitoring_flags.csv", lang, "followup_actions")
     stored = flags.assign(
         details=[
             json.dumps(
@@ -228,8 +238,10 @@ def import_evaluation(
         shown = rows.rename(columns={"kind": "evaluation_kind"})
         keep = ["project_id", "year", "evaluation_kind", "score", "grade", "target_attainment",
                 "grade_rule", "source_file", "sheet", "source_row"]  # fmt: skip
-        _write_csv(shown[[c for c in keep if c in shown]], Path(out) / "evaluations.csv")
-        _write_csv(disputes.drop(columns=["source"]), Path(out) / "evaluation_disagreements.csv")
+        kept = shown[[c for c in keep if c in shown]]
+        _write_csv(kept, Path(out) / "evaluations.csv", lang, "evaluation_results")
+        disputed = disputes.drop(columns=["source"])
+        _write_csv(disputed, Path(out) / "evaluation_disagreements.csv", lang, "followup_actions")
     actions = disputes.assign(
         details=[
             json.dumps(
@@ -342,7 +354,7 @@ def feedback(
     csv = recs[["project_id", "department", "base", "recommendation", "cut_rate",
                 "next_year_amount", "effect", "flags", "reasons", "base_year", "grade", "score",
                 "evaluation_kind", "execution_rate", "rule", "reasons_en"]]  # fmt: skip
-    _write_csv(csv, out / "recommendations.csv")
+    _write_csv(csv, out / "recommendations.csv", lang, "recommendations")
     workbook = _feedback_workbook(recs, year, lang, out / f"recommendations-{year}.xlsx")
     stored = recs.rename(columns={"reasons": "reasons_zh"})
     totals = _feedback_totals(recs)
@@ -533,7 +545,7 @@ def rederive(
     for name, frame in (("rederive-units.csv", units), ("rederive-excluded.csv", excluded),
                         ("rederive-comparison.csv", derivation.comparison),
                         ("rederive-provenance.csv", derivation.provenance)):  # fmt: skip
-        written.append(_write_csv(frame, out / name))
+        written.append(_write_csv(frame, out / name, lang))
     diff_text = _diff(standard_set, in_force, toml_path, derivation.table.ref, out, lang)
     provenance = _rederived_rows(derivation, units)
     run_id = write_rederivation(
@@ -596,7 +608,7 @@ def _diff(standards, in_force: str | None, toml_path: Path, ref: str, out: Path,
     ]
     both = read_standards([Path(header.iloc[0]), toml_path])
     diff = diff_tables(both, in_force, ref, include_unchanged=True)
-    _write_csv(diff, out / "rederive-diff.csv")
+    _write_csv(diff, out / "rederive-diff.csv", lang)
     counts = diff["change"].value_counts()
     rows = ["  " + message("records.rederive.diff", lang, old=in_force, new=ref,
                            **{k: counts.get(k, 0) for k in ("changed", "added", "removed")})]  # fmt: skip
