@@ -235,6 +235,33 @@ def test_a_recommendation_never_raises_the_budget(score, rate, base, attainment)
         assert rec["cut_rate"] >= 1 - rate - 1e-12
 
 
+def test_every_problem_of_a_rules_file_comes_at_once(tmp_path) -> None:
+    """Found by an audit: an unknown key, max_gap = 1.5 and min_attainment = "sixty"
+    came one per run; and a feedback file's cut_rate = 1.3 with min_rate = -1."""
+    rules = tmp_path / "monitoring.toml"
+    rules.write_text(
+        '[slow_execution]\nmax_gap = 1.5\ncolour = "red"\n'
+        '[target_deviation]\nmin_attainment = "sixty"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        load_monitoring_policy(rules)
+    assert sorted(caught.value.problems["column"]) == [
+        "slow_execution.colour",
+        "slow_execution.max_gap",
+        "target_deviation.min_attainment",
+    ]
+    assert set(caught.value.problems["check"]) == {"config"}
+    rules.write_text(
+        "[[rule]]\nname = 'x'\nrecommendation = 'reduce'\ncut_rate = 1.3\n"
+        "[execution]\nmin_rate = -1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        load_feedback_policy(rules)
+    assert sorted(caught.value.problems["column"]) == ["execution.min_rate", "rule 1.cut_rate"]
+
+
 def test_policy_errors_name_the_file_and_key(tmp_path) -> None:
     rules = tmp_path / "monitoring.toml"
     rules.write_text("[slow_execution]\nmax_gap = 1.5\n", encoding="utf-8")

@@ -91,10 +91,16 @@ def read_policy_file(name: str, path: str | Path | None = None) -> tuple[dict, s
 
 
 class PolicyKeys:
-    """Typed access to one table of a policy file, naming the file and key on errors."""
+    """Typed access to one table of a policy file, naming the file and key on errors.
 
-    def __init__(self, where: str, table: Mapping, path: str) -> None:
+    A bad key is kept in :attr:`errors` (shared by the file's tables) and read as its
+    default, so that :meth:`done` reports every problem of the file at once."""
+
+    def __init__(
+        self, where: str, table: Mapping, path: str, errors: list[InputError] | None = None
+    ) -> None:
         self.where, self.table, self.path = where, dict(table), path
+        self.errors = [] if errors is None else errors
 
     def fail(self, key: str, expected: str, value: object = "") -> InputError:
         msg = f"{self.where}: [{self.path}] {key}: expected {expected}, got {value!r}"
@@ -103,23 +109,45 @@ class PolicyKeys:
             expected=expected, check=Check.CONFIG,
         )  # fmt: skip
 
+    def keep(self, key: str, expected: str, value: object = "") -> None:
+        """Note a problem and go on reading."""
+        self.errors.append(self.fail(key, expected, value))
+
+    def stop(self, key: str, expected: str, value: object = "") -> InputError:
+        """A problem after which the file cannot be read on: with those found before it."""
+        from costperf.errors import merge_errors
+
+        return merge_errors([*self.errors, self.fail(key, expected, value)], Check.CONFIG)
+
+    def done(self) -> None:
+        """Raise every problem noted (none: nothing)."""
+        from costperf.errors import merge_errors
+
+        if self.errors:
+            raise merge_errors(list(self.errors), Check.CONFIG)
+
+    def entry(self, table: object, path: str) -> PolicyKeys:
+        """One ``[[...]]`` entry of the file, sharing its problems."""
+        return PolicyKeys(self.where, table if isinstance(table, dict) else {}, path, self.errors)
+
     def known(self, *keys: str) -> None:
         for key in self.table:
             if key not in keys:
-                raise self.fail(key, f"one of the keys {', '.join(keys)}", key)
+                self.keep(key, f"one of the keys {', '.join(keys)}", key)
 
     def number(self, key: str, default: float, low: float, high: float) -> float:
         value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise self.fail(key, f"a number in [{low:g}, {high:g}]", value)
-        if not low <= value <= high:
-            raise self.fail(key, f"a number in [{low:g}, {high:g}]", value)
+        wrong = isinstance(value, bool) or not isinstance(value, int | float)
+        if wrong or math.isnan(value) or not low <= value <= high:
+            self.keep(key, f"a number in [{low:g}, {high:g}]", value)
+            return float(default)
         return float(value)
 
     def text(self, key: str, default: str, choices: tuple[str, ...] = ()) -> str:
         value = self.table.get(key, default)
         if not isinstance(value, str) or not value or (choices and value not in choices):
-            raise self.fail(key, "one of " + ", ".join(choices) if choices else "text", value)
+            self.keep(key, "one of " + ", ".join(choices) if choices else "text", value)
+            return default
         return value
 
     def texts(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -127,14 +155,18 @@ class PolicyKeys:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(key, "a list of text", value)
+            self.keep(key, "a list of text", value)
+            return tuple(default)
         return tuple(value)
 
     def sub(self, key: str) -> PolicyKeys:
         value = self.table.get(key, {})
         if not isinstance(value, dict):
-            raise self.fail(key, "a table", value)
-        return PolicyKeys(self.where, value, f"{self.path}.{key}" if self.path else key)
+            self.keep(key, "a table", value)
+            value = {}
+        return PolicyKeys(
+            self.where, value, f"{self.path}.{key}" if self.path else key, self.errors
+        )
 
 
 def load_monitoring_policy(path: str | Path | None = None) -> MonitoringPolicy:
@@ -145,7 +177,7 @@ def load_monitoring_policy(path: str | Path | None = None) -> MonitoringPolicy:
     slow, dev = top.sub("slow_execution"), top.sub("target_deviation")
     slow.known("max_gap", "action")
     dev.known("min_attainment", "action")
-    return MonitoringPolicy(
+    policy = MonitoringPolicy(
         max_gap=slow.number("max_gap", 0.20, 0.0, 1.0),
         min_attainment=dev.number("min_attainment", 0.60, 0.0, 1.0),
         slow_action=slow.text("action", "recover_or_reallocate"),
@@ -153,6 +185,8 @@ def load_monitoring_policy(path: str | Path | None = None) -> MonitoringPolicy:
         source=where,
         digest=digest,
     )
+    top.done()
+    return policy
 
 
 def load_evaluation_policy(path: str | Path | None = None) -> EvaluationPolicy:
@@ -162,15 +196,15 @@ def load_evaluation_policy(path: str | Path | None = None) -> EvaluationPolicy:
     top.known("grade", "kinds", "standing")
     raw = doc.get("grade", [])
     if not isinstance(raw, list) or not raw:
-        raise top.fail("grade", "a list of [[grade]] tables with grade and min_score", raw)
+        raise top.stop("grade", "a list of [[grade]] tables with grade and min_score", raw)
     grades = []
     for k, item in enumerate(raw, start=1):
-        entry = PolicyKeys(where, item if isinstance(item, dict) else {}, f"grade {k}")
+        entry = top.entry(item, f"grade {k}")
         entry.known("grade", "min_score")
         grades.append((entry.text("grade", ""), entry.number("min_score", -1, 0.0, 100.0)))
     scores = [g[1] for g in grades]
     if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores) or scores[-1]:
-        raise top.fail("grade", "grades from the highest min_score down to one of 0", scores)
+        top.keep("grade", "grades from the highest min_score down to one of 0", scores)
     kinds = top.sub("kinds")
     kinds.known(*KINDS)
     names = {k: kinds.texts(k, (k,)) for k in KINDS}
@@ -178,7 +212,8 @@ def load_evaluation_policy(path: str | Path | None = None) -> EvaluationPolicy:
     standing.known("precedence")
     precedence = standing.texts("precedence", ("key", "third_party", "self"))
     if sorted(precedence) != sorted(KINDS):
-        raise standing.fail("precedence", f"each of {', '.join(KINDS)} once", list(precedence))
+        standing.keep("precedence", f"each of {', '.join(KINDS)} once", list(precedence))
+    top.done()
     return EvaluationPolicy(tuple(grades), names, precedence, where, digest)
 
 
@@ -189,24 +224,24 @@ def load_feedback_policy(path: str | Path | None = None) -> FeedbackPolicy:
     top.known("rule", "execution", "unevaluated")
     raw = doc.get("rule", [])
     if not isinstance(raw, list) or not raw:
-        raise top.fail("rule", "a list of [[rule]] tables", raw)
-    rules = tuple(_rule(PolicyKeys(where, r if isinstance(r, dict) else {}, f"rule {k}"))
-                  for k, r in enumerate(raw, start=1))  # fmt: skip
+        raise top.stop("rule", "a list of [[rule]] tables", raw)
+    rules = tuple(_rule(top.entry(r, f"rule {k}")) for k, r in enumerate(raw, start=1))
     execution = top.sub("execution")
     execution.known("min_rate", "year_end_from", "becomes")
     year_end = execution.text("year_end_from", "12-01")
     try:
         dt.date.fromisoformat(f"2024-{year_end}")
     except ValueError:
-        raise execution.fail("year_end_from", "a day of the year MM-DD", year_end) from None
+        execution.keep("year_end_from", "a day of the year MM-DD", year_end)
+        year_end = "12-01"
     becomes = execution.sub("becomes")
     changed = {k: becomes.text(k, "", RECOMMENDATIONS) for k in becomes.table}
     for key in changed:
         if key not in RECOMMENDATIONS:
-            raise becomes.fail(key, "a recommendation: " + ", ".join(RECOMMENDATIONS), key)
+            becomes.keep(key, "a recommendation: " + ", ".join(RECOMMENDATIONS), key)
     none = top.sub("unevaluated")
     none.known("name", "recommendation", "cut_rate", "flag")
-    return FeedbackPolicy(
+    policy = FeedbackPolicy(
         rules=rules,
         min_execution_rate=execution.number("min_rate", 0.80, 0.0, 1.0),
         year_end_from=year_end,
@@ -220,6 +255,8 @@ def load_feedback_policy(path: str | Path | None = None) -> FeedbackPolicy:
         source=where,
         digest=digest,
     )
+    top.done()
+    return policy
 
 
 def _rule(entry: PolicyKeys) -> FeedbackRule:
