@@ -131,6 +131,12 @@ def test_rederive_history_list_show_export(tmp_path, capsys) -> None:
     assert table[["value", "lower", "upper"]].values.tolist() == [[15.0, 15.0, 17.0]]
     used = read_records(store, "standards_used")
     assert used["value"].iloc[-1] == 15.0 and "decision_records" in used["provenance"].iloc[-1]
+    runs = len(read_records(store, "runs"))  # the same derivation again: recorded once
+    assert cli("records", "rederive", "--class", "环卫保洁", "--year", 2026, "--records", store,
+               "--out", out / "again", "--standards", DATA / "standards-in-force") == 0  # fmt: skip
+    assert "未重复记录" in capsys.readouterr().out
+    assert len(read_records(store, "runs")) == runs
+    assert len(read_records(store, "standards_used")) == len(used)
 
     assert cli("records", "history", "--records", store, "--out", out) == 0
     by_department = pd.read_excel(

@@ -548,10 +548,11 @@ def rederive(
         written.append(_write_csv(frame, out / name, lang))
     diff_text = _diff(standard_set, in_force, toml_path, derivation.table.ref, out, lang)
     provenance = _rederived_rows(derivation, units)
-    run_id = write_rederivation(
+    written_run = write_rederivation(
         store, provenance, inputs_hash=_hash(units, list(units.columns)),
         params={"class_of_matter": class_of_matter, "year": year, "settings": settings,
-                "rules_file": where, "rules_hash": digest, "derive": dict(derivation.params)},
+                "rules_file": where, "rules_hash": digest, "derive": dict(derivation.params),
+                "table": derivation.table.ref, "in_force": in_force},
         class_of_matter=class_of_matter, year=year,
         summary={"table": derivation.table.ref, "in_force": in_force, "units": len(units),
                  "excluded": len(excluded)},
@@ -566,8 +567,13 @@ def rederive(
                                     value=row["value"], unit=_unit(row["unit"], lang),
                                     n=int(row["n_peers"])))  # fmt: skip
     lines.append(diff_text)
-    lines.append("  " + message("records.rederive.recorded", lang, run_id=run_id,
-                                path=as_target(store)))  # fmt: skip
+    lines.append("  " + (
+        message("records.already_recorded_in", lang, run_id=written_run.run_id,
+                path=as_target(store))
+        if written_run.existing
+        else message("records.rederive.recorded", lang, run_id=written_run.run_id,
+                     path=as_target(store))
+    ))  # fmt: skip
     lines.append("  " + message("records.outputs", lang,
                                 files=_joined(lang, [str(p) for p in written])))  # fmt: skip
     return "\n".join(lines)

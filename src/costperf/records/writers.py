@@ -496,9 +496,10 @@ def write_rederivation(
     year: int,
     summary: Mapping | None = None,
     version: str = "",
-) -> str:
+) -> Written:
     """Store a standard re-derived from recorded actuals (``standards_used`` rows whose
-    provenance names the record ids used); return the run id."""
+    provenance names the record ids used). Nothing is stored when the same derivation
+    (the same units under the same settings) is on record (``existing=True``)."""
     run = run_row(
         "rederive",
         case_name=class_of_matter,
@@ -510,7 +511,8 @@ def write_rederivation(
         summary=summary,
         standards=_refs(standard),
     )
-    return record(path, run, {"standards_used": rows_for(models.standards_used, standard)}).run_id
+    tables = {"standards_used": rows_for(models.standards_used, standard)}
+    return record(path, run, tables, unless_recorded=True)
 
 
 __all__ = [
