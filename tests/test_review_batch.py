@@ -445,6 +445,16 @@ def test_unit_cost_cap_is_rounded_half_up_to_the_fen(case_standards) -> None:
     assert result.totals["approved"] == round(78_503.93 + 164_908.25, 2)
 
 
+def test_a_line_within_its_projects_unit_cost_cap_names_that_rule(case_standards) -> None:
+    """Found by an audit: the lines of a covered project within its cap had a blank rule;
+    they name the unit-cost standard, and a capped one the cap."""
+    result = review_book(_unit_cost_book(200_000), case_standards, on=ON)  # caps above 900,000
+    lines = result.lines.set_index("project_id")
+    assert lines["rule"].to_dict() == {"S1": "unit_cost", "S4": "unit_cost"}
+    capped = review_book(_unit_cost_book(1_000), case_standards, on=ON).lines
+    assert capped["rule"].tolist() == ["unit_cost_cap", "unit_cost_cap"]
+
+
 def test_a_line_naming_another_grades_unit_cost_is_flagged(case_standards) -> None:
     """Found by an audit: a 四级 project's line naming hw-uc/一级/unit_cost is capped at the
     四级 value and flagged, as a meeting line naming another category is; the 一级

@@ -971,3 +971,21 @@ def test_a_city_the_lodging_table_does_not_list_quotes_no_cap(tmp_path) -> None:
         "requested 1,500 yuan kept as requested: check by hand"
     )
     assert frame["需人工复核"].tolist() == [True, True, False]
+
+
+def test_an_intercity_fare_is_passed_not_within_a_standard(tmp_path) -> None:
+    """Found by an audit: an intercity fare (no cap) read '未超过标准，通过'."""
+    requests = tmp_path / "req.csv"
+    requests.write_text(
+        "申报编码,序号,支出类型,费用项目,日期,申报数,人数,天数,出差城市,人员级别\n"
+        "CL-1,1,差旅,城市间交通费,2027-04-01,5000,2,3,北京,其他人员\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    assert main(["review", str(requests), "-o", str(out)]) == 0
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    assert frame["核减理由"].tolist() == ["城市间交通费按实际票价；申报 5,000 元按申报数列示"]
+    assert frame["核减理由（英文）"].tolist() == [
+        "intercity fares as ticketed; requested 5,000 yuan passed as requested"
+    ]
+    assert frame["审定数"].tolist() == [5000.0] and frame["需人工复核"].tolist() == [True]

@@ -253,8 +253,10 @@ def _decided_lines(
     out["manual_review_reason_zh"], out["manual_review_reason_en"] = reason_zh, reason_en
     no_rule = out["line_rule"].isna()
     covered = out["project_id"].map(verdict["covered"]).fillna(False).astype(bool)
-    out["rule"] = out["line_rule"].where(~no_rule, np.where(covered, "", "no_standard"))
     capped, rejected = amounts["capped"], amounts["rejected"]
+    # a line of a project the unit-cost standard covers, within its cap: that standard's
+    own = np.where(covered & ~capped, "unit_cost", np.where(covered, "", "no_standard"))
+    out["rule"] = out["line_rule"].where(~no_rule, own)
     out["rule"] = _join(
         out["rule"], pd.Series(np.where(capped, "unit_cost_cap", ""), index=out.index), sep="+"
     )

@@ -89,11 +89,13 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
         out[col] = res[col]
     out["verified"] = res["verified"]
     r, a, c = (format_money(out[k]) for k in ("requested", "approved", "cut"))
+    # a line with no cap to meet (an intercity fare, as ticketed): passed, not 'within'
+    uncapped = res["rule"].eq("travel_intercity") & ~uncovered & ~reject & ~reduce
     for lang in ("zh", "en"):
         basis = res[f"basis_{lang}"].astype(object)
         out[f"reason_{lang}"] = _line_reasons(
             out.index,
-            (uncovered, reject, reduce),
+            (uncovered, reject, reduce, uncapped),
             lang,
             lambda i, b=basis: {"basis": b[i], "requested": r[i], "cut": c[i], "approved": a[i]},
         )
@@ -109,19 +111,20 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
 
 def _line_reasons(
     index: pd.Index,
-    cases: tuple[pd.Series, pd.Series, pd.Series],
+    cases: tuple[pd.Series, pd.Series, pd.Series, pd.Series],
     lang: str,
     values: Callable[[pd.Index], dict[str, pd.Series]],
 ) -> pd.Series:
     """The reason of every line: uncovered, rejected or cut (the first that holds), else
     approved; ``values(rows)`` gives the sentence's columns for those rows."""
-    uncovered, reject, reduce = cases
+    uncovered, reject, reduce, uncapped = cases
     return select_texts(
         index,
         [
             (uncovered, lambda i: message_column("reason.line.uncovered", lang, i, **values(i))),
             (reject, lambda i: message_column("reason.line.rejected", lang, i, **values(i))),
             (reduce, lambda i: message_column("reason.line.cut", lang, i, **values(i))),
+            (uncapped, lambda i: message_column("reason.line.passed", lang, i, **values(i))),
         ],
         lambda i: message_column("reason.line.approved", lang, i, **values(i)),
     )
