@@ -365,3 +365,18 @@ def test_every_record_column_has_a_chinese_header() -> None:
         "批量评审",
         "优化方案",
     ]
+
+
+def test_record_ids_show_as_whole_numbers() -> None:
+    """Found by an audit: a record id beside a blank (supersedes) showed as 5.0."""
+    import pandas as pd
+
+    from costperf.records.loop import _display_codes
+
+    frame = pd.DataFrame(
+        {"recommendation_id": [5.0, 11.0], "supersedes": [None, 5.0], "amount": [1.5, 2.0]}
+    )
+    shown = _display_codes(frame, "zh")
+    assert shown["recommendation_id"].tolist() == [5, 11]
+    assert shown["supersedes"].iloc[1] == 5 and pd.isna(shown["supersedes"].iloc[0])
+    assert shown["amount"].tolist() == [1.5, 2.0]

@@ -417,8 +417,12 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
                 else t
             )
         )
-    if "year" in out and pd.api.types.is_float_dtype(out["year"]):  # 2026, not 2026.0
-        out["year"] = out["year"].astype("Int64")
+    for column in out.columns:  # 2026, not 2026.0; record ids 5, not 5.0 (NaN made them float)
+        whole = column in ("year", "supersedes") or str(column).endswith("_id")
+        if whole and pd.api.types.is_float_dtype(out[column]):
+            numbers = out[column].dropna()
+            if (numbers % 1 == 0).all():
+                out[column] = out[column].astype("Int64")
     if lang == "zh":
         return out.drop(columns=["reasons_en", "reason_en"], errors="ignore")
     out = out.drop(columns=["reason_zh", "reasons_zh"], errors="ignore")
