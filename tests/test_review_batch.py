@@ -446,11 +446,15 @@ def test_unit_cost_cap_is_rounded_half_up_to_the_fen(case_standards) -> None:
 
 
 def test_a_line_within_its_projects_unit_cost_cap_names_that_rule(case_standards) -> None:
-    """Found by an audit: the lines of a covered project within its cap had a blank rule;
-    they name the unit-cost standard, and a capped one the cap."""
+    """Found by an audit: the lines of a covered project within its cap had a blank rule
+    and the project's reason quoted no cap; they name the unit-cost standard (a capped
+    one the cap), and the reason the cap it is within."""
     result = review_book(_unit_cost_book(200_000), case_standards, on=ON)  # caps above 900,000
     lines = result.lines.set_index("project_id")
     assert lines["rule"].to_dict() == {"S1": "unit_cost", "S4": "unit_cost"}
+    s4 = result.projects.set_index("project_id").loc["S4", "reason_zh"]
+    assert s4.startswith("环卫保洁单位成本标准 hw-uc/四级/unit_cost@1（四级）7.85 元/m2")
+    assert "= 1,570,000 元；明细审定合计 900,000 元未超过上限；申报 900,000 元" in s4
     capped = review_book(_unit_cost_book(1_000), case_standards, on=ON).lines
     assert capped["rule"].tolist() == ["unit_cost_cap", "unit_cost_cap"]
 

@@ -411,9 +411,10 @@ def _decided_projects(
     gate = v["reject"].fillna(False).astype(bool)
     capped = out["project_cap"].notna() & (out["line_approved"] > out["project_cap"] + 0.005)
     line_sum, n_cut_text = format_money(out["line_approved"]), n_cut.astype(int).astype(str)
+    within = v["covered"].fillna(False).astype(bool) & ~capped & ~gate  # the cap it met
     for lang in ("zh", "en"):
         out[f"reason_{lang}"] = np.select(
-            [gate, capped],
+            [gate, capped, within],
             [
                 message_column("reason.batch.no_targets", lang, out.index, requested=r),
                 message_column(
@@ -424,6 +425,17 @@ def _decided_projects(
                     line_sum=line_sum,
                     approved=a,
                     cut=c,
+                ),
+                message_column(
+                    "reason.batch.within_cap",
+                    lang,
+                    out.index,
+                    basis=v[f"basis_{lang}"],
+                    line_sum=line_sum,
+                    requested=r,
+                    approved=a,
+                    cut=c,
+                    n_cut=n_cut_text,
                 ),
             ],
             message_column(
