@@ -235,7 +235,7 @@ def _one(
     else:
         base = float(base)
         amount = round_half_up(base * (1.0 - cut_rate), 2)
-        effect = round_half_up(amount - base, 2)
+        effect = round_half_up(amount - base, 2) + 0.0  # -0.0 would print as -0.00
         zh.append(
             f"基数{base:,.2f}元（{base_year}年度审定数）×（1−{cut_rate:.1%}）= {amount:,.2f}元，影响{effect:+,.2f}元"
         )
