@@ -130,14 +130,14 @@ def test_import_evaluation(said) -> None:
     zh = _lines(said, "zh", "evaluation")
     assert zh == [
         "绩效评价：DIR/eval.csv，8 条；优 2，良 1，中 1，差 4；自评与重点评价不一致 1 项（以重点评价为准，抽查复核）",
-        "  2026年度财政重点评价85分（良）与自评92分（优）不一致，以财政重点评价结果为准，相差+7分，建议抽查复核",
+        "  E：2026年度财政重点评价85分（良）与自评92分（优）不一致，以财政重点评价结果为准，相差+7分，建议抽查复核",
         f"  已记录：运行 {_run_id(said, 'zh', 'evaluation')} → DIR/r.sqlite",
     ]
     en = _lines(said, "en", "evaluation")
     assert en == [
         "Evaluations: DIR/eval.csv, 8 rows; excellent 2, good 1, fair 1, poor 4; self- and key "
         "evaluations disagree on 1 (the key evaluation stands; spot-check)",
-        "  2026: key evaluation 85 (good) and self evaluation 92 (excellent) disagree; the key "
+        "  E: 2026: key evaluation 85 (good) and self evaluation 92 (excellent) disagree; the key "
         "evaluation stands (+7 points); spot-check",
         f"  Recorded: run {_run_id(said, 'en', 'evaluation')} -> DIR/r.sqlite",
     ]

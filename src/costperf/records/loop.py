@@ -273,8 +273,9 @@ def import_evaluation(
         message("records.evaluation.summary", lang, file=file, n=len(rows), grades=grades,
                 disputes=len(disputes))
     ]  # fmt: skip
-    for reason in disputes["reason_zh" if lang == "zh" else "reason_en"].head(10):
-        text.append(f"  {reason}")
+    column = "reason_zh" if lang == "zh" else "reason_en"
+    for project, reason in disputes[["project_id", column]].head(10).itertuples(index=False):
+        text.append(f"  {project}{'：' if lang == 'zh' else ': '}{reason}")  # which project
     text.append("  " + _recorded(written.run_id, written.existing, store, lang))
     return "\n".join(text)
 
