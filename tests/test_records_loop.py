@@ -325,3 +325,28 @@ def test_an_id_the_store_never_reviewed_is_refused(loop, capsys) -> None:
     )
     assert cli("records", "import-monitoring", mon, "--records", store) == 2
     assert "项目编码不存在，值 'Z1'" in capsys.readouterr().err
+
+
+def test_listed_decisions_are_the_latest_batch_of_each_project(tmp_path, capsys) -> None:
+    """Found by an audit: records list decisions showed every batch's rows as current,
+    while the feedback reads a project's latest batch of the year; --all shows both."""
+    from costperf.records.loop import list_records
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "projects.csv").write_text("项目编码,预算部门,年度\nP1,区财政局,2027\n", "utf-8")
+    (book / "targets.csv").write_text(
+        "项目编码,指标类别,指标名称,单位,目标值\nP1,产出-数量,次数,次,1\n", "utf-8"
+    )
+    store = tmp_path / "r.sqlite"
+    for amount in (1000, 1200):  # the request revised: a second batch
+        (book / "lines.csv").write_text(
+            f"项目编码,序号,经济分类科目,明细名称,申报数\nP1,1,30201,办公用品,{amount}\n", "utf-8"
+        )
+        args = ["review", book, "--date", "2027-03-01", "--records", store]
+        assert cli(*args, "--out", tmp_path / f"o{amount}") == 0
+    current = list_records(store, "review_projects", {})
+    assert current["requested"].tolist() == [1200.0]
+    assert list_records(store, "review_lines", {})["requested"].tolist() == [1200.0]
+    everything = list_records(store, "review_projects", {}, current=False)
+    assert everything["requested"].tolist() == [1000.0, 1200.0]

@@ -718,6 +718,13 @@ def list_records(
                 select_records(models.metadata.tables[table], current=current), conn
             )
         keys = _filter_keys(store, filters)
+        if current and table in ("review_projects", "review_lines") and len(frame):
+            # a project's decision of a year is its latest batch's (as the feedback reads
+            # it): an earlier batch's rows of the same project and year are not current
+            now = views.decisions(store)[["run_id", "project_id"]]
+            pairs = set(zip(now["run_id"], now["project_id"].astype(str), strict=True))
+            mine = zip(frame["run_id"], frame["project_id"].astype(str), strict=True)
+            frame = frame[[pair in pairs for pair in mine]]
     finally:
         store.close()
     return _narrow(frame, filters, keys, table).reset_index(drop=True)
