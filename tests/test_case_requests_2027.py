@@ -724,3 +724,21 @@ def test_the_same_tables_by_another_path_are_the_same_batch(tmp_path, monkeypatc
     runs = pd.read_sql("select run_id, source from runs", sqlite3.connect(store))
     assert len(runs) == 1
     assert all(p.startswith("/") for p in json.loads(runs["source"].iloc[0]))
+
+
+def test_a_capped_projects_record_holds_the_caps_factors(reviewed) -> None:
+    """Found by an audit: the batch stored output_quantity, standard_value and approvable
+    as NULL for every unit-cost project; F-LH-003: 10.80 x 513,000 = 5,540,400."""
+    with sqlite3.connect(reviewed["records"]) as conn:
+        row = pd.read_sql(
+            "select output_quantity, standard_value, approvable, approved from review_projects "
+            "where project_id = 'F-LH-003'",
+            conn,
+        )
+    assert row.values.tolist() == [[513_000.0, 10.80, 5_540_400.0, 5_540_400.0]]
+    shown = reviewed["projects"].set_index("项目编码").loc["F-LH-003"]
+    assert (shown["产出量"], shown["标准值（元/单位）"], shown["项目核定上限"]) == (
+        513_000.0,
+        10.80,
+        5_540_400.0,
+    )

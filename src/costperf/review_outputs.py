@@ -182,7 +182,9 @@ def write_review_outputs(
         step("records")
         write_batch(
             records_path,
-            projects=result.projects.rename(columns={"project_rule": "rule"}),
+            projects=result.projects.rename(columns={"project_rule": "rule"}).assign(
+                approvable=result.projects["project_cap"]  # the record's cap column
+            ),
             lines=result.lines,
             inputs_hash=inputs_hash,
             standards_versions=versions,

@@ -405,6 +405,10 @@ VERDICT_COLUMNS = [
 ]
 
 
+#: a unit-cost verdict's facts beside :data:`VERDICT_COLUMNS`: the cap's factors
+CAP_FACTS = ["output_quantity", "standard_value"]
+
+
 def output_unit(unit: object) -> str:
     """The output unit of a standard's unit (``元/m2`` -> ``m2``), folded for matching."""
     import unicodedata
@@ -489,7 +493,8 @@ def cap_unit_cost(
     outputs = quantified_outputs(targets)
     klass = projects["class_of_matter"] if "class_of_matter" in projects else None
     if klass is None or not context.has_targets:
-        return pd.DataFrame(columns=VERDICT_COLUMNS, index=pd.Index([], name="project_id"))
+        empty = pd.Index([], name="project_id")
+        return pd.DataFrame(columns=[*VERDICT_COLUMNS, *CAP_FACTS], index=empty)
     for table_id, class_of_matter, version in _unit_cost_tables(context):
         mine = projects[klass.astype(str).str.strip().eq(class_of_matter)]
         if mine.empty:
@@ -527,6 +532,9 @@ def cap_unit_cost(
         cap = round_half_up_values(published * output).where(ok)
         verdict = pd.DataFrame(index=found.index)
         verdict["cap"] = cap
+        # what the cap was made of, recorded with the decision
+        verdict["output_quantity"] = output.where(cap.notna())
+        verdict["standard_value"] = published.where(cap.notna())
         verdict["reject"] = False
         verdict["covered"] = cap.notna()
         verdict["rule"] = "unit_cost"
@@ -589,10 +597,11 @@ def cap_unit_cost(
             )
         parts.append(verdict)
     if not parts:
-        return pd.DataFrame(columns=VERDICT_COLUMNS, index=pd.Index([], name="project_id"))
+        empty = pd.Index([], name="project_id")
+        return pd.DataFrame(columns=[*VERDICT_COLUMNS, *CAP_FACTS], index=empty)
     out = pd.concat(parts)
     out.index.name = "project_id"
-    return out[VERDICT_COLUMNS]
+    return out[[*VERDICT_COLUMNS, *CAP_FACTS]]
 
 
 register(

@@ -20,7 +20,7 @@ from costperf.review.batch.context import BatchContext
 from costperf.review.expenditure.equipment import damaged_flags
 from costperf.review.expenditure.lookup import format_money, select_texts
 from costperf.review.expenditure.requests import normalise_kinds
-from costperf.review.unit_cost import DECISIONS_ZH, allocate_cut
+from costperf.review.unit_cost import CAP_FACTS, DECISIONS_ZH, allocate_cut
 
 LINE_COLUMNS = [
     "project_id",
@@ -70,6 +70,8 @@ PROJECT_COLUMNS = [
     "n_lines",
     "requested",
     "line_approved",
+    "output_quantity",
+    "standard_value",
     "project_cap",
     "approved",
     "cut",
@@ -150,11 +152,16 @@ def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFram
     ):
         out[col] = ""
     out["target_check"] = "not_applicable"
+    for col in CAP_FACTS:
+        out[col] = np.nan
     for verdict in verdicts.values():
         if verdict.empty:
             continue
         v = verdict[~verdict.index.duplicated()].reindex(ids)
         out["cap"] = np.fmin(out["cap"], v["cap"].astype(float))
+        for col in CAP_FACTS:
+            if col in v:
+                out[col] = out[col].fillna(v[col].astype(float))
         out["reject"] |= v["reject"].fillna(False).astype(bool)
         out["covered"] |= v["covered"].fillna(False).astype(bool)
         out["manual_review"] |= v["manual_review"].fillna(False).astype(bool)
@@ -377,6 +384,8 @@ def _decided_projects(
     out["requested"] = sums["requested"].round(2)
     out["line_approved"] = sums["line_approved"].round(2)
     out["project_cap"] = verdict["cap"].reindex(out.index)
+    for col in CAP_FACTS:  # the cap = standard_value x output_quantity (to the fen)
+        out[col] = verdict[col].reindex(out.index)
     out["approved"] = sums["approved"].round(2)
     out["cut"] = (out["requested"] - out["approved"]).round(2)
     out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
