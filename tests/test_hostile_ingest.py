@@ -624,3 +624,17 @@ def test_the_text_nan_in_a_workbook_is_a_text_not_a_blank(tmp_path: Path) -> Non
         [3, "NA", "not_a_number"],
         [4, "", "missing_value"],
     ]
+
+
+def test_a_quoted_comma_out_of_place_names_its_row(tmp_path: Path) -> None:
+    """Found by an audit: =HYPERLINK("http://x","y") unquoted in a CSV cell gave 'CSV 格式
+    错误' with no row (the python parser's words); the row and the cell counts are named."""
+    from costperf.errors import InputError
+    from costperf.io import read_table
+
+    path = tmp_path / "m.csv"
+    path.write_text('项目编码,备注\nP1,\nP2,=HYPERLINK("http://x","y")\n', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    row = caught.value.problems.iloc[0]
+    assert (row["source_row"], row["value"], row["check"]) == (3, "3 cells", "malformed_csv")

@@ -155,8 +155,11 @@ def _read_csv_grid(path: Path, *, sep: str | None, limits: Limits) -> tuple[pd.D
             options["skiprows"] = 1
         try:  # the C parser is about 5x faster ...
             grid = pd.read_csv(path, **options)
-        except pd.errors.ParserError:  # ... the python one words a bad row the same way
-            grid = pd.read_csv(path, engine="python", **options)
+        except pd.errors.ParserError as first:  # ... the python one reads what it cannot
+            try:
+                grid = pd.read_csv(path, engine="python", **options)
+            except (pd.errors.ParserError, csv_error()):  # the C parser names the row
+                raise first from None
         if scan.sep_line:
             blank = pd.DataFrame([[""] * grid.shape[1]], columns=grid.columns)
             grid = pd.concat([blank, grid], ignore_index=True)
