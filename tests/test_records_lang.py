@@ -257,20 +257,22 @@ def test_show(said) -> None:
     zh, en = _lines(said, "zh", "show"), _lines(said, "en", "show")
     assert zh[0].startswith(f"运行 {zh_id}（批量评审）review  20")
     assert zh[1:] == ["  年度：2025", "  输入哈希：books-2025", '  所用标准：["hw-uc@1"]',
-                      "  参数哈希：d8d75ba6b947a7b1", "  记录：review_projects 1，review_lines 1"]  # fmt: skip
+                      "  参数哈希：d8d75ba6b947a7b1", "  记录：项目审核结论 1，明细审核结论 1"]  # fmt: skip
     assert en[0].startswith(f"Run {en_id} (batch review) review  20")
     assert en[1:] == ["  Year: 2025", "  Inputs hash: books-2025", '  Standards used: ["hw-uc@1"]',
                       "  Parameters hash: d8d75ba6b947a7b1",
-                      "  Records: review_projects 1, review_lines 1"]  # fmt: skip
+                      "  Records: Project decisions 1, Line decisions 1"]  # fmt: skip
 
 
 def test_export(said) -> None:
-    counts = ("runs 5, review_projects 7, review_lines 7, standards_used 2, proposals 0, "
-              "proposal_constraints 0, proposal_projects 0, monitoring_observations 9, "
-              "followup_actions 5, evaluation_results 7, recommendations 0")  # fmt: skip
-    zh = counts.replace(", ", " 行，") + " 行"
+    zh = ("运行 5 行，项目审核结论 7 行，明细审核结论 7 行，所用标准 2 行，优化方案 0 行，"
+          "优化约束 0 行，优化项目 0 行，绩效监控 9 行，预警与措施 5 行，绩效评价 7 行，"
+          "下年度建议 0 行")  # fmt: skip
     assert _lines(said, "zh", "export") == [f"导出：{zh} → DIR/out/export.xlsx"]
-    en = counts.replace(", ", " rows, ") + " rows"
+    en = ("Runs 5 rows, Project decisions 7 rows, Line decisions 7 rows, Standards used 2 rows, "
+          "Proposals 0 rows, Proposal constraints 0 rows, Proposal projects 0 rows, "
+          "Monitoring 9 rows, Flags and actions 5 rows, Evaluations 7 rows, "
+          "Recommendations 0 rows")  # fmt: skip
     assert _lines(said, "en", "export") == [f"Exported: {en} -> DIR/out/export.xlsx"]
     zh_book = openpyxl.load_workbook(said["zh"]["dir"] / "out" / "export.xlsx", read_only=True)
     assert zh_book.sheetnames == ["运行", "项目审核结论", "明细审核结论", "所用标准", "绩效监控",

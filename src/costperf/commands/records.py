@@ -259,13 +259,18 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from costperf.columns import message
+    from costperf.columns import code_label, message
     from costperf.records.loop import export_records
 
     path, counts = export_records(
         args.records, args.output, _filters(args), current=not args.all, lang=args.lang
     )
-    shown = [message("records.export.count", args.lang, table=k, n=v) for k, v in counts.items()]
+    shown = [
+        message(
+            "records.export.count", args.lang, table=code_label("records_sheet", k, args.lang), n=v
+        )
+        for k, v in counts.items()
+    ]
     separator = message("list.separator", args.lang)
     print(message("records.export.written", args.lang, counts=separator.join(shown), path=path))
     return 0

@@ -418,6 +418,8 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
                 else t
             )
         )
+    if "manual_review" in out and pd.api.types.is_numeric_dtype(out["manual_review"]):
+        out["manual_review"] = out["manual_review"].map({1: True, 0: False})  # stored 0/1: 是/否
     for column in out.columns:  # 2026, not 2026.0; record ids 5, not 5.0 (NaN made them float)
         whole = column in ("year", "supersedes") or str(column).endswith("_id")
         if whole and pd.api.types.is_float_dtype(out[column]):
@@ -825,7 +827,8 @@ def show_run(store_name: str | Path, run_id: str, *, lang: str = "zh") -> str:
             "  " + message("records.show.superseded_by", lang, runs=", ".join(superseded_by))
         )
     shown = {t: n for t, n in counts.items() if n}
-    lines.append("  " + message("records.show.rows", lang, counts=_counts(lang, shown)))
+    counted = _counts(lang, shown, "records_sheet")  # 项目审核结论 275, not review_projects
+    lines.append("  " + message("records.show.rows", lang, counts=counted))
     return "\n".join(lines)
 
 
