@@ -305,11 +305,12 @@ def test_a_corrected_observation_takes_its_flag_with_it(tmp_path) -> None:
     assert flags["amount"].tolist() == [400_000.0]
 
 
-def test_an_id_the_store_never_reviewed_is_refused(loop, capsys) -> None:
+def test_an_id_the_store_never_reviewed_is_refused(loop, capsys, monkeypatch) -> None:
     """Found by an audit: an evaluation of the mistyped SQ-QP-2026-02 was stored (exit 0)
     and the feedback then cancelled a project that does not exist; once the store holds
     reviews, an unknown project id is a located error and nothing is stored."""
     store, folder = loop["store"], loop["dir"]
+    monkeypatch.chdir(folder)  # the problems table of a refused import: not in the checkout
     typo = folder / "eval_typo.csv"
     typo.write_text("项目编码,年度,评价得分,评价类型\nA,2026,80,自评\nX9,2026,40,自评\n", "utf-8")
     before = len(read_records(store, "evaluation_results"))

@@ -73,10 +73,12 @@ def _check_recorded(rows: pd.DataFrame, store: str | Path, where: str) -> None:
     opened = existing_store(store)
     if opened is None:
         return
-    with opened.read() as conn:
-        known = {
-            r[0] for r in conn.execute(sa.select(models.review_projects.c.project_id).distinct())
-        }
+    try:
+        with opened.read() as conn:
+            chosen = sa.select(models.review_projects.c.project_id).distinct()
+            known = {r[0] for r in conn.execute(chosen)}
+    finally:
+        opened.close()
     if not known:
         return
     unknown = rows["project_id"].notna() & ~rows["project_id"].astype(str).isin(known)

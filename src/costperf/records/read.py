@@ -47,7 +47,9 @@ def current_filter(table: sa.Table) -> sa.ColumnElement | None:
         for name in ("monitoring_observations", "evaluation_results"):
             source = models.metadata.tables[name]
             replaced = sa.select(source.c.supersedes).where(source.c.supersedes.is_not(None))
-            stale = (table.c.source_table == name) & table.c.source_id.in_(replaced)
+            # NULL-safe: a flag with no source row stays current (NOT NULL would drop it)
+            same = sa.func.coalesce(table.c.source_table, "") == name
+            stale = same & sa.func.coalesce(table.c.source_id, -1).in_(replaced)
             cond = cond & ~stale
     return cond
 

@@ -422,29 +422,14 @@ def _decided_projects(
     line_sum, n_cut_text = format_money(out["line_approved"]), n_cut.astype(int).astype(str)
     within = v["covered"].fillna(False).astype(bool) & ~capped & ~gate  # the cap it met
     for lang in ("zh", "en"):
+        cap = {"basis": v[f"basis_{lang}"], "line_sum": line_sum, "approved": a, "cut": c}
         out[f"reason_{lang}"] = np.select(
             [gate, capped, within],
             [
                 message_column("reason.batch.no_targets", lang, out.index, requested=r),
+                message_column("reason.batch.capped", lang, out.index, **cap),
                 message_column(
-                    "reason.batch.capped",
-                    lang,
-                    out.index,
-                    basis=v[f"basis_{lang}"],
-                    line_sum=line_sum,
-                    approved=a,
-                    cut=c,
-                ),
-                message_column(
-                    "reason.batch.within_cap",
-                    lang,
-                    out.index,
-                    basis=v[f"basis_{lang}"],
-                    line_sum=line_sum,
-                    requested=r,
-                    approved=a,
-                    cut=c,
-                    n_cut=n_cut_text,
+                    "reason.batch.within_cap", lang, out.index, **cap, requested=r, n_cut=n_cut_text
                 ),
             ],
             message_column(
