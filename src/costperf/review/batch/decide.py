@@ -282,9 +282,11 @@ def _decided_lines(
     out["standard_version"] = out["standard_version"].where(~unit_std, pv["standard_version"])
     # a line of its own rule, then cut by the project's cap: both tables it met
     also = capped & ~unit_std
-    if also.any():
-        cap_version = pv["standard_version"].where(also, "")
-        out["standard_version"] = _join(out["standard_version"], cap_version, sep="; ")
+    if also.any():  # only those lines change (the column keeps its dtype, whatever the part)
+        joined = _join(
+            out.loc[also, "standard_version"], pv.loc[also, "standard_version"], sep="; "
+        )
+        out.loc[also, "standard_version"] = joined.to_numpy()
     out["quantity"] = out["quantity"] if "quantity" in out else out["rule_quantity"]
     out["quantity"] = out["quantity"].where(out["quantity"].notna(), out["rule_quantity"])
     out["unit_price"] = out["unit_price"] if "unit_price" in out else out["rule_unit_price"]
