@@ -53,18 +53,13 @@ def normalise_cost_elements(line_items: pd.DataFrame) -> tuple[pd.DataFrame, pd.
 def normalise_output_categories(outputs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Map the outputs' 指标类别 written in Chinese or English to their codes; a value
     outside the list is a located problem (a blank stays blank)."""
-    from costperf.review.batch.book import TARGET_CATEGORIES, target_category_codes
+    from costperf.review.batch.book import category_problems
 
     if "category" not in outputs:
         return outputs, empty_problems()
-    raw = outputs["category"].astype(object)
-    code = target_category_codes(raw)
-    given = raw.notna() & raw.astype(str).str.strip().ne("")
-    bad = given & code.isna()
-    listing = "、".join(TARGET_CATEGORIES)
-    problems = row_problems(outputs, bad, "category", f"one of: {listing}", "unknown_category")
+    code, problems = category_problems(outputs)
     out = outputs.copy()
-    out["category"] = code.where(~bad, raw)
+    out["category"] = code.where(code.notna(), outputs["category"])  # the others as written
     return out, problems
 
 

@@ -90,15 +90,20 @@ def _write_csv(frame: pd.DataFrame, path: Path, lang: str = "zh", table: str = "
     """A table of the loop as a CSV: in Chinese (headers, codes as words, the Chinese
     reasons) by default, as ``records list`` shows it; canonical names and codes under
     ``--lang en``, for scripts."""
-    from costperf.columns import to_display
     from costperf.io.write import write_table
+
+    return write_table(shown_table(frame, table, "zh") if lang == "zh" else frame, path)
+
+
+def shown_table(frame: pd.DataFrame, table: str, lang: str) -> pd.DataFrame:
+    """A record table as a reader sees it in ``lang``: codes as words, the reasons of
+    ``lang``, the columns under their labels (``records list`` and the loop's CSVs)."""
+    from costperf.columns import to_display
     from costperf.report.formats import label_codes
 
-    if lang == "zh":
-        frame = to_display(
-            label_codes(record_view(_display_codes(frame, "zh"), table, "zh"), "zh"), "zh"
-        )
-    return write_table(frame, path)
+    return to_display(
+        label_codes(record_view(_display_codes(frame, lang), table, lang), lang), lang
+    )
 
 
 # ------------------------------------------------------------------ monitoring
@@ -758,16 +763,12 @@ def record_view(frame: pd.DataFrame, table: str, lang: str) -> pd.DataFrame:
 
 
 def show_frame(frame: pd.DataFrame, lang: str, table: str = "") -> str:
-    from costperf.columns import to_display
-
     with pd.option_context("display.max_columns", None, "display.width", 200,
                            "display.max_colwidth", 40, "display.unicode.east_asian_width", lang == "zh"):  # fmt: skip
-        from costperf.report.formats import label_codes
-
-        shown = _display_codes(frame, lang).drop(columns=["extra", "details"], errors="ignore")
         if not len(frame):
             return message("records.list.none", lang)
-        view = to_display(label_codes(record_view(shown, table, lang), lang), lang)
+        kept = frame.drop(columns=["extra", "details"], errors="ignore")
+        view = shown_table(kept, table, lang)
         view = view.astype(object).where(view.notna(), "").map(_short_json)
         return view.to_string(index=False)
 

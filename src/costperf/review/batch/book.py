@@ -98,6 +98,17 @@ def target_category_codes(values: pd.Series) -> pd.Series:
     return _codes(values, _CATEGORY_SPELLINGS)
 
 
+def category_problems(frame: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """The codes of ``frame``'s 指标类别 column (a request book's targets, a case's
+    outputs) and a located problem for each value outside the closed list (a blank is
+    none)."""
+    raw = frame["category"].astype(object)
+    code = target_category_codes(raw)
+    bad = raw.notna() & raw.astype(str).str.strip().ne("") & code.isna()
+    listing = "、".join(TARGET_CATEGORIES)
+    return code, row_problems(frame, bad, "category", f"one of: {listing}", "unknown_category")
+
+
 def book_from_requests(requests: pd.DataFrame) -> RequestBook:
     """A book from the single-sheet request format: one project per ``request_id``."""
     lines = requests.rename(columns={"request_id": "project_id"})
@@ -180,12 +191,8 @@ def check_table(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
             problems.append(row_problems(out, bad, "travel_item", expected, "unknown_travel_item"))
             out["travel_item"] = code
     elif table == "targets" and len(out):
-        code = target_category_codes(out["category"])
-        bad = out["category"].notna() & code.isna()
-        listing = "、".join(TARGET_CATEGORIES)
-        problems.append(
-            row_problems(out, bad, "category", f"one of: {listing}", "unknown_category")
-        )
+        code, found = category_problems(out)
+        problems.append(found)
         out["category"] = code
         if "target" in out:  # an output quantity below 0 is no target (it drops a cap)
             from costperf.schemas import parse_numbers

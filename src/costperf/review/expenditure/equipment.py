@@ -58,9 +58,12 @@ _NO = {"否", "n", "no", "false", "0", "0.0", "×", "x", "未损坏", "无", "-"
 
 def damaged_flags(values: pd.Series) -> pd.Series:
     """损坏无法修复 as True / False (NaN: blank or neither yes nor no)."""
-    yes = values.map(lambda v: True if _key(v) in _YES else None, na_action="ignore")
-    no = values.map(lambda v: False if _key(v) in _NO else None, na_action="ignore")
-    return yes.where(yes.notna(), no).astype(object)
+    return values.map(_yes_no, na_action="ignore").astype(object)
+
+
+def _yes_no(value: object) -> bool | None:
+    key = _key(value)
+    return True if key in _YES else False if key in _NO else None
 
 
 def _key(text: object) -> str:
@@ -259,15 +262,11 @@ def _review_equipment(
         component="min_service_years",
         dims=[],
     ).set_index(rows)
-    damaged = (
-        sub["damaged"].map(lambda v: _key(v) in _YES, na_action="ignore").fillna(False)
-        if "damaged" in sub
-        else pd.Series(False, index=rows)
-    ).astype(bool)
+    flags = damaged_flags(sub["damaged"]) if "damaged" in sub else pd.Series(None, index=rows)
+    damaged = flags.eq(True)
     if "damaged" in sub:  # yes or no: '也许' is neither (it was read as no)
-        known = sub["damaged"].map(lambda v: _key(v) in _YES | _NO, na_action="ignore")
         unclear = pd.Series(False, index=req.index)
-        unclear.loc[rows] = sub["damaged"].notna() & ~known.fillna(True).astype(bool)
+        unclear.loc[rows] = sub["damaged"].notna() & flags.isna()
         problems.append(
             row_problems(
                 req,
