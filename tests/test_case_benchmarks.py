@@ -232,6 +232,11 @@ def test_run_publishes_the_derived_standard(good_run: dict) -> None:
     with sqlite3.connect(good_run["records"]) as db:
         rows = db.execute("select provenance from standards_used").fetchall()
     assert rows and all(json.loads(r[0])["published_table"] == "hw-uc@1" for r in rows)
+    # ... and the table names the standard as the run records it (HW-UC@2026.1)
+    with sqlite3.connect(good_run["records"]) as db:
+        named = db.execute("select distinct standard_id || '@' || version from standards_used")
+        assert named.fetchall() == [("HW-UC@2026.1",)]
+    assert 'standard = "HW-UC@2026.1"' in toml_text
 
 
 def _screened_quantile(x: np.ndarray, q: float) -> float:

@@ -9,8 +9,10 @@ evaluations of 2025 and 2026 (E has a self-evaluation 92 and a key evaluation 85
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -131,6 +133,8 @@ def test_rederive_history_list_show_export(tmp_path, capsys) -> None:
     assert table[["value", "lower", "upper"]].values.tolist() == [[15.0, 15.0, 17.0]]
     used = read_records(store, "standards_used")
     assert used["value"].iloc[-1] == 15.0 and "decision_records" in used["provenance"].iloc[-1]
+    recorded = json.loads(used["provenance"].iloc[-1])
+    assert recorded["published_table"] == "hw-uc@2" and recorded["value_exact"] == 15.0
     runs = len(read_records(store, "runs"))  # the same derivation again: recorded once
     assert cli("records", "rederive", "--class", "环卫保洁", "--year", 2026, "--records", store,
                "--out", out / "again", "--standards", DATA / "standards-in-force") == 0  # fmt: skip
@@ -351,3 +355,30 @@ def test_listed_decisions_are_the_latest_batch_of_each_project(tmp_path, capsys)
     assert list_records(store, "review_lines", {})["requested"].tolist() == [1200.0]
     everything = list_records(store, "review_projects", {}, current=False)
     assert everything["requested"].tolist() == [1000.0, 1200.0]
+
+
+def test_rederived_values_are_recorded_as_the_table_states_them() -> None:
+    """Found by an audit: the record held 15.231086 while the draft table said 15.23."""
+    from types import SimpleNamespace
+
+    from costperf.records.loop import _rederived_rows
+
+    standard = pd.DataFrame(
+        {"standard_id": ["HW-UC"], "version": ["2027.2"], "dims": ["一级"],
+         "value": [15.231086], "lower": [12.004999], "upper": [np.nan],
+         "method": ["median"], "peers_used": ["A;B"], "peers_excluded": [""],
+         "data_hash": ["h"]}
+    )  # fmt: skip
+    derivation = SimpleNamespace(standard=standard, table=SimpleNamespace(ref="hw-uc@2"),
+                                 rule="median")  # fmt: skip
+    units = pd.DataFrame({"project_id": ["A", "B"], "record_id": [1, 2],
+                          "observation_id": [10, 11]})  # fmt: skip
+    rows = _rederived_rows(derivation, units)
+    assert rows["value"].tolist() == [15.23]
+    provenance = json.loads(rows["provenance"].iloc[0])
+    assert provenance["value_exact"] == 15.231086 and provenance["lower"] == 12.0
+    assert provenance["published_table"] == "hw-uc@2"
+    assert provenance["decision_records"] == [1, 2] and provenance["observation_records"] == [
+        10,
+        11,
+    ]

@@ -649,8 +649,14 @@ def _num(value: object) -> str:
 
 
 def _rederived_rows(derivation, units: pd.DataFrame) -> pd.DataFrame:  # noqa: ANN001
-    """``standards_used`` rows of the re-derived values, with the record ids used."""
-    standard = derivation.standard
+    """``standards_used`` rows of the re-derived values, with the record ids used.
+
+    The values are those the draft table states (0.01 yuan, half-up), as a run records
+    them; the unrounded figure is kept in the provenance as ``value_exact``.
+    """
+    from costperf.standards.derive import as_published
+
+    standard = as_published(derivation.standard)
     ids = dict(zip(units["project_id"].astype(str), units["record_id"], strict=True))
     obs = dict(zip(units["project_id"].astype(str), units["observation_id"], strict=True))
     rows = []
@@ -660,7 +666,8 @@ def _rederived_rows(derivation, units: pd.DataFrame) -> pd.DataFrame:  # noqa: A
             "standard_id": row["standard_id"], "version": row["version"], "dims": row["dims"],
             "value": row["value"],
             "provenance": json.dumps({
-                "table": derivation.table.ref, "method": row.get("method"), "rule": derivation.rule,
+                "published_table": derivation.table.ref, "method": row.get("method"),
+                "rule": derivation.rule, "value_exact": _json(row.get("value_exact")),
                 "lower": _json(row.get("lower")), "upper": _json(row.get("upper")),
                 "decision_records": [ids[p] for p in used if p in ids],
                 "observation_records": [int(obs[p]) for p in used if p in obs and pd.notna(obs[p])],

@@ -193,6 +193,7 @@ def derive_standard(
         class_of_matter=class_of_matter,
         dim_labels=labels,
         item_label=f"{class_of_matter}单位成本",
+        standard_ref=f"{settings.standard_id}@{settings.version}",
     )
     return Derivation(
         settings.rule,

@@ -82,6 +82,7 @@ def build_standard_table(
     dim_labels: Mapping[str, str] | None = None,
     item_label: str = "单位成本",
     decimals: int = 2,
+    standard_ref: str = "",
 ) -> DerivedTable:
     """Lay out a derived standard as a table version in the standards format.
 
@@ -97,6 +98,10 @@ def build_standard_table(
         The provenance rows of the chosen rule (see :func:`rule_provenance`).
     decimals
         Values are rounded half-up to this many decimals. [yuan per output unit]
+    standard_ref
+        The derivation's own name for the standard, ``id@version`` (case.toml
+        ``[standard] id`` and ``version``, e.g. ``HW-UC@2026.1``): kept as
+        ``[source] standard``, so records naming either can be matched.
 
     Returns
     -------
@@ -176,6 +181,7 @@ def build_standard_table(
             "parameters": parameters,
             "data_hash": str(standard["data_hash"].iloc[0]),
             "peer_rows": f"{stem}.peers.csv",
+            **({"standard": standard_ref} if standard_ref else {}),
         },
         "dimensions": {
             d: {

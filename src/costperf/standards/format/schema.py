@@ -59,6 +59,7 @@ SOURCE_KEYS = {
     "parameters": ("table", False),
     "data_hash": ("str", False),
     "peer_rows": ("str", False),
+    "standard": ("str", False),
     "basis": ("str", False),
     "basis_hash": ("str", False),
     "index": ("number", False),
