@@ -103,6 +103,13 @@ def test_the_whole_loop(loop, capsys) -> None:
     assert recs["department"].tolist() == ["D1", "D1", "D1", "D2", "D2", "D2", "D1"]
     stored = read_records(store, "recommendations", current=True)
     assert stored["next_year_amount"].sum() == 2_055_000
+    # each base is traced to the decision record it was read from (run_id:project_id)
+    reviewed = read_records(store, "review_projects").set_index(["run_id", "project_id"])
+    for row in stored.itertuples():
+        run_id, project = row.base_record.split(":", 1)
+        assert project == row.project_id
+        assert reviewed.loc[(run_id, project), "approved"] == row.base
+    assert recs["base_record"].notna().all()
     book = openpyxl.load_workbook(out / "recommendations-2027.xlsx", read_only=True)
     header = [c.value for c in next(book.worksheets[0].iter_rows(min_row=3, max_row=3))]
     assert header[:4] == ["项目编码", "预算部门", "基数", "下年度预算建议"]

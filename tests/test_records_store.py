@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+import costperf.records.store
 from costperf.cli import main
 from costperf.errors import InputError
 from costperf.records import (
@@ -33,7 +34,7 @@ from costperf.records import (
     write_recommendations,
     write_run,
 )
-from costperf.records.models import metadata
+from costperf.records.models import HEAD_REVISION, metadata
 from records_helpers import BACKENDS, decisions, store_target
 
 FIXTURE = Path(__file__).parent / "data" / "records-schema1.sqlite"
@@ -87,7 +88,9 @@ def test_a_store_of_release_0_1_is_upgraded_in_place_with_nothing_lost(tmp_path)
         assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
             str(SCHEMA_VERSION),
         )
-        assert conn.execute("SELECT version_num FROM costperf_migrations").fetchone() == ("0002",)
+        assert conn.execute("SELECT version_num FROM costperf_migrations").fetchone() == (
+            HEAD_REVISION,
+        )
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         kinds = conn.execute("SELECT typeof(line_no), count(*) FROM review_lines GROUP BY 1")
         assert kinds.fetchall() == [("integer", 180)]
@@ -111,6 +114,43 @@ def test_a_store_of_release_0_1_is_upgraded_in_place_with_nothing_lost(tmp_path)
             list(before["review_projects"])
         ],
     )
+
+
+def test_a_schema_2_store_gains_base_record_and_keeps_its_rows_and_triggers(tmp_path) -> None:
+    """Revision 0003 adds recommendations.base_record; rows recorded before keep NULL."""
+    from alembic import command
+    from alembic.config import Config
+
+    store = tmp_path / "records.sqlite"
+    engine = sa.create_engine(f"sqlite:///{store}")
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option(
+            "script_location", str(Path(costperf.records.store.__file__).with_name("migrations"))
+        )
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+        conn.execute(sa.text(
+            "INSERT INTO runs (run_id, case_name, created_at, costperf_version, kind) "
+            "VALUES ('r2', 'c', '2026-01-01', '0.1', 'feedback')"
+        ))  # fmt: skip
+        conn.execute(sa.text(
+            "INSERT INTO recommendations (run_id, project_id, year, base, recommendation, rule) "
+            "VALUES ('r2', 'A', 2027, 100.0, 'maintain', 'maintain')"
+        ))  # fmt: skip
+    engine.dispose()
+    open_store(store).close()
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT version_num FROM costperf_migrations").fetchone() == ("0003",)
+        assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+            "3",
+        )
+        assert conn.execute(
+            "SELECT project_id, base, base_record FROM recommendations"
+        ).fetchall() == [("A", 100.0, None)]
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("UPDATE recommendations SET base_record = 'x'")
+    conn.close()
 
 
 def test_a_fractional_line_number_survives_the_upgrade(tmp_path) -> None:

@@ -37,6 +37,7 @@ RECOMMENDATION_COLUMNS = [
     "rule",
     "reasons_en",
     "evaluation_id",
+    "base_record",
 ]
 ACTION_ZH = {
     "cancel": "取消预算",
@@ -79,7 +80,8 @@ def recommend(
     ----------
     decisions
         Approved amounts: ``project_id``, ``year``, ``approved`` [yuan], ``department``
-        (one row per project and year).
+        and, when read from the records, ``record_id`` (one row per project and year; of
+        several, the last is the one in force).
     evaluations
         Graded evaluations: ``project_id``, ``year``, ``kind``, ``score``, ``grade``,
         ``target_attainment``, ``evaluation_id``.
@@ -94,7 +96,8 @@ def recommend(
     DataFrame
         :data:`RECOMMENDATION_COLUMNS`: ``base`` is the approved amount of the year
         evaluated (of ``year - 1`` when unevaluated) [yuan]; ``next_year_amount`` =
-        base x (1 - cut_rate) [yuan, 0.01]; ``effect`` = next_year_amount - base.
+        base x (1 - cut_rate) [yuan, 0.01]; ``effect`` = next_year_amount - base;
+        ``base_record`` is the ``record_id`` of the decision the base was read from.
     """
     before = evaluations[evaluations["year"] < year]
     stand = standing(before, evaluation_policy) if len(before) else before
@@ -224,6 +227,9 @@ def _one(
             cut_rate = unspent
             recommendation = policy.becomes.get(recommendation, recommendation)
     base = _lookup(approved, (project, base_year), "approved")
+    base_record = (
+        _lookup(approved, (project, base_year), "record_id") if "record_id" in approved else None
+    )
     department = _lookup(approved, (project, base_year), "department") or _latest_department(
         approved, project
     )
@@ -263,4 +269,5 @@ def _one(
         "rule": "+".join(names),
         "reasons_en": "; ".join(en),
         "evaluation_id": evaluation_id,
+        "base_record": None if base is None else base_record,
     }

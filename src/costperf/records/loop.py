@@ -360,7 +360,7 @@ def feedback(
               "evaluation": policy_record(grading)}  # fmt: skip
     out = Path(out)
     csv = recs[["project_id", "department", "base", "recommendation", "cut_rate",
-                "next_year_amount", "effect", "flags", "reasons", "base_year", "grade", "score",
+                "next_year_amount", "effect", "flags", "reasons", "base_year", "base_record", "grade", "score",
                 "evaluation_kind", "execution_rate", "rule", "reasons_en"]]  # fmt: skip
     _write_csv(csv, out / "recommendations.csv", lang, "recommendations")
     workbook = _feedback_workbook(recs, year, lang, out / f"recommendations-{year}.xlsx")

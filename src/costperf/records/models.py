@@ -2,7 +2,7 @@
 
 Schema 1 (release 0.1) had ``meta``, ``runs``, ``review_projects``, ``review_lines`` and
 ``standards_used``; schema 2 keeps them (with more columns) and adds the tables of the
-feedback loop.  The migrations in ``migrations/versions`` build exactly these tables;
+feedback loop; schema 3 adds ``recommendations.base_record``.  The migrations in ``migrations/versions`` build exactly these tables;
 ``tests/test_records_store.py`` checks that the two agree.
 
 Every table but ``meta`` is *history*: rows are only ever inserted (triggers refuse an
@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
-HEAD_REVISION = "0002"
+SCHEMA_VERSION = 3
+HEAD_REVISION = "0003"
 VERSION_TABLE = "costperf_migrations"
 APPLICATION_ID = 0x43505246  # "CPRF" in the SQLite header: this file is a costperf store
 
@@ -283,6 +283,7 @@ recommendations = sa.Table(
     sa.Column("reasons_zh", Text),
     sa.Column("reasons_en", Text),
     sa.Column("supersedes", Int),
+    sa.Column("base_record", Text),  # record_id (run_id:project_id) the base was read from
 )
 
 HISTORY_TABLES = tuple(t for t in metadata.tables if t != "meta")

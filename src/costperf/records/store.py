@@ -39,7 +39,7 @@ from costperf.records.models import (
 BUSY_TIMEOUT_S = 60.0
 LOCK_KEY = APPLICATION_ID  # PostgreSQL advisory lock id of costperf writers
 SCHEMA1_TABLES = frozenset({"meta", "runs", "review_projects", "review_lines", "standards_used"})
-REVISIONS = ("0001", "0002")  # oldest first; the last is HEAD_REVISION
+REVISIONS = ("0001", "0002", "0003")  # oldest first; the last is HEAD_REVISION
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 
 
