@@ -20,6 +20,7 @@ import pytest
 from conftest import read_problems
 from costperf.cli import main
 from costperf.records import find_batch, read_records
+from costperf.records.loop import shown_table
 from records_helpers import BACKENDS, EVALUATIONS, MONITORING, batches, store_target
 
 DATA = Path(__file__).parent / "data"
@@ -85,12 +86,20 @@ def test_the_whole_loop(loop, capsys) -> None:
     evals = read_records(store, "evaluation_results")
     assert evals["grade"].tolist() == ["差", "差", "差", "差", "中", "优", "良", "优"]
     assert read_records(store, "followup_actions")["flag"].iloc[-1] == "evaluation_disagreement"
+    shown_flags = shown_table(read_records(store, "followup_actions"), "followup_actions", "zh")
+    listed = shown_flags.to_csv()  # the rules re-stated in Chinese from flag and threshold
+    assert "执行进度偏慢：序时进度−执行率＞20个百分点" in listed
+    assert "绩效目标偏离：累计完成值÷（年度目标×序时进度）＜60%" in listed
+    assert "采信顺序：财政重点评价 > 第三方评价 > 自评" in listed and "standing:" not in listed
 
     assert cli("records", "feedback", "--year", 2027, "--records", store, "--out", out) == 0
     shown = pd.read_csv(out / "recommendations.csv", encoding="utf-8-sig")  # in Chinese
     assert list(shown.columns[:4]) == ["项目编码", "预算部门", "基数", "下年度预算建议"]
     assert shown["下年度预算建议"].tolist()[:3] == ["取消预算", "取消预算", "压减预算"]
     assert "reasons_en" not in shown and "recommendation" not in shown
+    # rule names in Chinese (labels.csv feedback_rule), in the column and in the reason
+    assert shown["审核规则"].tolist()[:2] == ["连续两年评价为差", "评价为差且目标完成率低"]
+    assert "规则“连续两年评价为差”" in shown["理由"].iloc[0]
     assert cli("records", "feedback", "--year", 2027, "--records", store, "--out", out / "en",
                "--lang", "en") == 0  # fmt: skip
     recs = pd.read_csv(out / "en" / "recommendations.csv", encoding="utf-8-sig")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from costperf.feedback.evaluation import KIND_ZH, EvaluationPolicy, grade_en, standing
 from costperf.feedback.policies import FeedbackPolicy, FeedbackRule
+from costperf.labels import code_label
 from costperf.standards.derive import round_half_up
 
 RECOMMENDATION_COLUMNS = [
@@ -194,7 +195,7 @@ def _one(
             extra += f"，上年度{previous}"
         if attainment is not None:
             extra += f"，目标完成率{attainment:.0%}"
-        zh.append(f"{got}{extra}：规则“{rule.name}”，{ACTION_ZH[rule.recommendation]}"
+        zh.append(f"{got}{extra}：规则“{code_label('feedback_rule', rule.name)}”，{ACTION_ZH[rule.recommendation]}"
                   + (f"{rule.cut_rate:.0%}" if 0 < rule.cut_rate < 1 else ""))  # fmt: skip
         en.append(
             f"{base_year} {kind} evaluation {score:g} ({grade_en(grade)}"

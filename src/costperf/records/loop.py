@@ -411,6 +411,8 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Codes shown as labels in ``lang`` (recommendation, flags, kinds, grades), and the
     texts of ``lang`` only: under en the Chinese reasons give way to the English ones."""
     out = frame.copy()
+    if lang == "zh" and "rule" in out:  # before the flags become words
+        out["rule"] = _rules_zh(out)
     for column, kind in CODED:
         if column in out:
             out[column] = out[column].map(
@@ -441,6 +443,37 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             columns={"reasons_en": "reasons"}
         )
     return out
+
+
+def _rules_zh(frame: pd.DataFrame) -> pd.Series:
+    """The ``rule`` column in Chinese.
+
+    Recommendations: each ``+``-joined rule name by labels.csv kind ``feedback_rule``
+    (a rule name of one's own policy file stays as written). Flags: the rule re-stated
+    from the flag and its stored threshold; a disagreement's precedence by kind.
+    """
+    from costperf.feedback.evaluation import KIND_ZH
+
+    def one(rule: object, flag: object, threshold: object) -> object:
+        if not isinstance(rule, str):
+            return rule
+        if flag in ("slow_execution", "target_deviation") and pd.notna(threshold):
+            t = float(threshold)
+            return message(f"rule.{flag}", "zh", points=t * 100, share=t, threshold=t)
+        if flag == "evaluation_disagreement" and rule.startswith("standing: "):
+            kinds = rule.removeprefix("standing: ").split(" > ")
+            return message(
+                "rule.standing", "zh", order=" > ".join(KIND_ZH.get(k, k) for k in kinds)
+            )
+        return "+".join(code_label("feedback_rule", part, "zh") for part in rule.split("+"))
+
+    flags = frame["flag"] if "flag" in frame else pd.Series(None, index=frame.index)
+    limits = frame["threshold"] if "threshold" in frame else pd.Series(None, index=frame.index)
+    return pd.Series(
+        [one(r, f, t) for r, f, t in zip(frame["rule"], flags, limits, strict=True)],
+        index=frame.index,
+        dtype=object,
+    )
 
 
 #: coded columns of the loop's frames -> their kind in labels.csv
