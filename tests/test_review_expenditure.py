@@ -427,10 +427,10 @@ def test_repeated_lecture_of_one_request_is_flagged_not_cut() -> None:
     ]
     assert (out["approved"] == out["requested"]).all()  # flagged, not cut
     reason = out.loc[1, "manual_review_reason_zh"]
-    assert reason.startswith("与本申报序号 1 的讲课为同一讲课人员（李 华）")
+    assert reason.startswith("与本项目序号 1 的讲课为同一讲课人员（李 华）")
     assert "不重复计算讲课费（财行〔2016〕540号）" in reason
     assert "paid once" in out.loc[8, "manual_review_reason_en"]
-    assert "line 1 of this request" in out.loc[8, "manual_review_reason_en"]
+    assert "line 1 of this project" in out.loc[8, "manual_review_reason_en"]
     assert out.loc[0, "manual_review_reason_zh"] == ""
 
 
@@ -442,7 +442,7 @@ def test_the_first_of_repeated_lectures_is_the_first_by_line_number() -> None:
     frame = pd.DataFrame([{"line_no": 2, **lecture}, {"line_no": 1, **lecture}])
     out = review_expenditure(frame)
     assert out["manual_review"].tolist() == [True, False]
-    assert out.loc[0, "manual_review_reason_zh"].startswith("与本申报序号 1 的讲课")
+    assert out.loc[0, "manual_review_reason_zh"].startswith("与本项目序号 1 的讲课")
 
 
 def test_lines_of_other_kinds_are_never_flagged() -> None:
