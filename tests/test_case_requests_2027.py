@@ -655,6 +655,28 @@ def test_a_table_that_cannot_be_read_does_not_hide_the_others_checks(tmp_path) -
     assert found == {("lines.csv", "mixed_encoding"), ("targets.csv", "unknown_category")}
 
 
+def test_the_other_rows_of_a_file_with_a_gbk_line_are_still_checked(tmp_path) -> None:
+    """A GBK line is reported as such (its garbled cells are not reported again) and
+    the file's other rows are checked in the same run: row 2's text 申报数 is found."""
+    from costperf.errors import InputError
+    from costperf.io.book import read_request_book
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "projects.csv").write_text("项目编码,预算部门\nP1,区财政局\n", encoding="utf-8")
+    head = "项目编码,序号,经济分类科目,明细名称,申报数\nP1,1,30201,纸,一百\n".encode()
+    (folder / "lines.csv").write_bytes(head + "P1,二,30201,办公用品,200\n".encode("gbk"))
+    targets = "项目编码,指标类别,指标名称,单位,目标值\nP1,产出-数量,次数,次,1\n"
+    (folder / "targets.csv").write_text(targets, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_request_book(folder)
+    got = caught.value.problems
+    assert sorted(zip(got["source_row"].astype(int), got["check"], strict=True)) == [
+        (2, "not_a_number"),
+        (3, "mixed_encoding"),
+    ]
+
+
 def test_provenance_and_words_of_the_lines_found_by_an_audit(reviewed) -> None:
     """A 市内交通费 line names the local-transport standard (it named the meals one); a
     line that used no standard has no 标准已核实 (a blank read as 是); a travel line cut by

@@ -103,7 +103,7 @@ def read_table(
         grid, sheet_name, warnings, hidden = _read_excel_grid(path, sheet, limits)
     elif suffix in {".csv", ".txt", ".tsv"}:
         sep = "\t" if suffix == ".tsv" else ("," if suffix == ".csv" else None)
-        grid, scan = _read_csv_grid(path, sep=sep, limits=limits)
+        grid, scan = _read_csv_grid(path, sep=sep, limits=limits, defer=defer_hidden)
         sheet_name, restore = "", scan.apostrophes
         long_cells = scan.longest_line > limits.max_cell_chars  # else no cell can be
     elif suffix in {".parquet", ".pq"}:
@@ -129,13 +129,26 @@ def read_table(
         long_cells=long_cells,
     )
     frame.attrs["read_warnings"] = warnings.to_dict("records")
+    if suffix not in EXCEL_SUFFIXES and scan.bad_lines:  # deferred: the caller reports
+        garbled = mixed_encoding_problems(path, scan).to_dict("records")
+        frame.attrs["hidden_problems"] = [*frame.attrs.get("hidden_problems", []), *garbled]
+        frame.attrs["garbled_rows"] = list(scan.bad_lines)
     return frame
 
 
-def _read_csv_grid(path: Path, *, sep: str | None, limits: Limits) -> tuple[pd.DataFrame, TextScan]:
-    """Parse a text table after :func:`guard.scan_text` chose its encoding and separator."""
+def _read_csv_grid(
+    path: Path, *, sep: str | None, limits: Limits, defer: bool = False
+) -> tuple[pd.DataFrame, TextScan]:
+    """Parse a text table after :func:`guard.scan_text` chose its encoding and separator.
+
+    UTF-8 with some lines in another encoding (GBK pasted in) raises one problem per
+    such line; with ``defer`` (and every such line known) those lines are read with
+    their bytes replaced, and :func:`read_table` leaves the problems to the caller, who
+    goes on checking the other rows.
+    """
     scan = scan_text(path, sep, limits)
-    if scan.bad_lines:  # UTF-8 with some lines in another encoding (GBK pasted in)
+    deferred = defer and scan.bad_lines and len(scan.bad_lines) == scan.bad_count
+    if scan.bad_lines and not deferred:
         problems = mixed_encoding_problems(path, scan)
         raise_if_problems(problems, f"{path} (text encoding)")
     if scan.max_cells > limits.max_cells:
@@ -150,6 +163,8 @@ def _read_csv_grid(path: Path, *, sep: str | None, limits: Limits) -> tuple[pd.D
         keep_default_na=False,
         skip_blank_lines=False,
     )
+    if deferred:
+        options["encoding_errors"] = "replace"
     try:
         if scan.sep_line:  # Excel's "sep=;" line: not data, read as a blank row 1
             options["skiprows"] = 1
@@ -754,6 +769,9 @@ def read_validated(
     errors = problems[problems["severity"] != "warning"] if len(problems) else problems
     # a hidden cell (a formula without value, an Excel error, a merge) first: the blank
     # it reads as is not reported again
+    if raw.attrs.get("garbled_rows") and not errors.empty:  # reported as their encoding
+        garbled = {str(r) for r in raw.attrs["garbled_rows"]}
+        errors = errors[~errors["source_row"].astype(str).isin(garbled)]
     if raw.attrs.get("hidden_problems"):
         errors = merge_problems([make_problems(raw.attrs["hidden_problems"]), errors])
     if raw.attrs.get("merged_covered") and not errors.empty:  # reported as the merge
