@@ -633,22 +633,26 @@ def test_a_missing_key_column_comes_with_the_sheets_other_problems(tmp_path) -> 
     ]
 
 
-def test_a_table_that_cannot_be_read_does_not_hide_the_others_checks(tmp_path) -> None:
-    """lines.csv holds a line in GBK (the file cannot be read): the targets' unknown 指标
-    类别 is reported with it, in one run."""
+def _gbk_book_problems(tmp_path, amount: str, line_no: str, category: str) -> pd.DataFrame:
+    """The problems of a folder book whose lines.csv row 3 is in GBK (the rest UTF-8)."""
     from costperf.errors import InputError
     from costperf.io.book import read_request_book
 
     folder = tmp_path / "book"
     folder.mkdir()
     (folder / "projects.csv").write_text("项目编码,预算部门\nP1,区财政局\n", encoding="utf-8")
-    head = "项目编码,序号,经济分类科目,明细名称,申报数\nP1,1,30201,纸,100\n".encode()
-    (folder / "lines.csv").write_bytes(head + "P1,2,30201,办公用品,200\n".encode("gbk"))
-    targets = "项目编码,指标类别,指标名称,单位,目标值\nP1,产出数量X,次数,次,1\n"
+    head = f"项目编码,序号,经济分类科目,明细名称,申报数\nP1,1,30201,纸,{amount}\n".encode()
+    (folder / "lines.csv").write_bytes(head + f"P1,{line_no},30201,办公用品,200\n".encode("gbk"))
+    targets = f"项目编码,指标类别,指标名称,单位,目标值\nP1,{category},次数,次,1\n"
     (folder / "targets.csv").write_text(targets, encoding="utf-8")
     with pytest.raises(InputError) as caught:
         read_request_book(folder)
-    got = caught.value.problems
+    return caught.value.problems
+
+
+def test_a_gbk_line_does_not_hide_the_other_tables_checks(tmp_path) -> None:
+    """lines.csv holds a line in GBK: the targets' unknown 指标类别 is reported with it."""
+    got = _gbk_book_problems(tmp_path, "100", "2", "产出数量X")
     found = {
         (f.rsplit("/", 1)[-1], c) for f, c in zip(got["source_file"], got["check"], strict=True)
     }
@@ -656,21 +660,10 @@ def test_a_table_that_cannot_be_read_does_not_hide_the_others_checks(tmp_path) -
 
 
 def test_the_other_rows_of_a_file_with_a_gbk_line_are_still_checked(tmp_path) -> None:
-    """A GBK line is reported as such (its garbled cells are not reported again) and
-    the file's other rows are checked in the same run: row 2's text 申报数 is found."""
-    from costperf.errors import InputError
-    from costperf.io.book import read_request_book
-
-    folder = tmp_path / "book"
-    folder.mkdir()
-    (folder / "projects.csv").write_text("项目编码,预算部门\nP1,区财政局\n", encoding="utf-8")
-    head = "项目编码,序号,经济分类科目,明细名称,申报数\nP1,1,30201,纸,一百\n".encode()
-    (folder / "lines.csv").write_bytes(head + "P1,二,30201,办公用品,200\n".encode("gbk"))
-    targets = "项目编码,指标类别,指标名称,单位,目标值\nP1,产出-数量,次数,次,1\n"
-    (folder / "targets.csv").write_text(targets, encoding="utf-8")
-    with pytest.raises(InputError) as caught:
-        read_request_book(folder)
-    got = caught.value.problems
+    """A GBK line is reported as such (its garbled cells are not reported again: its
+    序号 二 is not) and the file's other rows are checked in the same run: row 2's text
+    申报数 is found."""
+    got = _gbk_book_problems(tmp_path, "一百", "二", "产出-数量")
     assert sorted(zip(got["source_row"].astype(int), got["check"], strict=True)) == [
         (2, "not_a_number"),
         (3, "mixed_encoding"),
