@@ -457,9 +457,10 @@ def _rules_zh(frame: pd.DataFrame) -> pd.Series:
     def one(rule: object, flag: object, threshold: object) -> object:
         if not isinstance(rule, str):
             return rule
-        if flag in ("slow_execution", "target_deviation") and pd.notna(threshold):
-            t = float(threshold)
-            return message(f"rule.{flag}", "zh", points=t * 100, share=t, threshold=t)
+        if flag == "slow_execution" and pd.notna(threshold):
+            return message("rule.slow_execution", "zh", points=float(threshold) * 100)
+        if flag == "target_deviation" and pd.notna(threshold):
+            return message("rule.target_deviation", "zh", share=float(threshold))
         if flag == "evaluation_disagreement" and rule.startswith("standing: "):
             kinds = rule.removeprefix("standing: ").split(" > ")
             return message(
