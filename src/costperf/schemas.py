@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -392,14 +393,19 @@ NUMERIC_DTYPES = ("int", "float")
 
 def column_dtype(name: str) -> str:
     """The dtype ``columns.csv`` gives a canonical column ('' when it is not listed)."""
-    table = column_table()
-    return table.at[name, "dtype"] if name in table.index else ""
+    return _column_field("dtype").get(name, "")
 
 
 def column_unit(name: str) -> str:
     """The unit ``columns.csv`` gives a canonical column ('' when none)."""
+    return _column_field("unit").get(name, "")
+
+
+@cache
+def _column_field(attribute: str) -> dict[str, str]:
+    """One attribute of ``columns.csv`` by column name (a dict: schemas ask per column)."""
     table = column_table()
-    return table.at[name, "unit"] if name in table.index else ""
+    return dict(zip(table.index, table[attribute], strict=True))
 
 
 #: budget years a table may name (a year outside is a typing error, e.g. 20277 or 1e308)
