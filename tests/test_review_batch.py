@@ -1121,3 +1121,27 @@ def test_lodging_on_a_day_trip_says_there_is_no_night() -> None:
         == "住宿费：出差 1 天，无住宿（0 晚），住宿费上限 0 元；申报 300 元，不予安排"
     )
     assert "—" not in line["reason_en"] and "no night away (0 nights)" in line["reason_en"]
+
+
+def test_a_date_typed_as_an_excel_serial_number_is_named_so(tmp_path, monkeypatch, capsys) -> None:
+    """A 日期 cell formatted as a number (46082) is refused, and the message says which
+    date the serial number is, in Chinese by default."""
+    from costperf.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "projects.csv").write_text("项目编码,预算部门\nP1,区财政局\n", encoding="utf-8")
+    (book / "lines.csv").write_text(
+        "项目编码,序号,经济分类科目,明细名称,支出类型,申报数,会议类别,人数,天数,日期\n"
+        "P1,1,30215,会议费,会议,1000,三类,10,1,46082\n",
+        encoding="utf-8",
+    )
+    (book / "targets.csv").write_text(
+        "项目编码,指标类别,指标名称,单位,目标值\nP1,产出-数量,次数,次,1\n", encoding="utf-8"
+    )
+    assert main(["review", "book", "--out", "out"]) == 2
+    assert (
+        "book/lines.csv，第 2 行，列“日期”：日期错误，值 '46082'，应为日期 YYYY-MM-DD；"
+        "46082 像是 Excel 日期序列号（即 2026-03-01），请将单元格设为日期格式"
+    ) in capsys.readouterr().err

@@ -404,3 +404,19 @@ def test_a_problem_reads_in_chinese_with_its_data_as_written(column, value, chec
     from costperf.errors import problem_cells_zh
 
     assert problem_cells_zh(column, value, check) == shown
+
+
+def test_a_date_formatted_as_a_number_is_named_as_an_excel_serial() -> None:
+    """46082 in a date column is 2026-03-01 in Excel's serial numbers (day 1 = 1900-01-01,
+    with its 1900-02-29): the message says so; other bad cells keep the plain text."""
+    from costperf.schemas import date_expected
+
+    got = date_expected(pd.Series(["46082", "46082.0", "2026-13-01", "60", "9999999", "abc"]))
+    hint = "a date YYYY-MM-DD; {} looks like an Excel date serial number (2026-03-01): "
+    assert got[:2] == [hint.format("46082") + "format the cell as a date",
+                       hint.format("46082") + "format the cell as a date"]  # fmt: skip
+    assert got[2:] == ["a date YYYY-MM-DD"] * 4
+    assert date_expected(pd.Series([45658]), "监控时点") == [
+        "a date YYYY-MM-DD (监控时点); 45658 looks like an Excel date serial number "
+        "(2025-01-01): format the cell as a date"
+    ]

@@ -467,6 +467,26 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return pd.Series(parsed[codes], index=values.index, name=values.name)
 
 
+def date_expected(cells: pd.Series, what: str = "") -> list[str]:
+    """What a date cell should hold, per cell: a whole number an Excel date serial could
+    be (a date cell formatted as a number, 46082 = 2026-03-01) says so and names the date.
+    """
+    base = f"a date YYYY-MM-DD ({what})" if what else "a date YYYY-MM-DD"
+    out = []
+    for cell in cells.tolist():
+        text = str(cell).strip().removesuffix(".0")
+        serial = int(text) if text.isdigit() and len(text) <= 6 else 0
+        day = pd.Timestamp("1899-12-30") + pd.Timedelta(days=serial) if serial >= 61 else None
+        if day is not None and YEARS[0] <= day.year <= YEARS[1]:
+            out.append(
+                f"{base}; {text} looks like an Excel date serial number ({day:%Y-%m-%d}): "
+                "format the cell as a date"
+            )
+        else:
+            out.append(base)
+    return out
+
+
 def check_years(
     frame: pd.DataFrame, column: str = "year", *, shown: pd.Series | None = None
 ) -> pd.DataFrame:

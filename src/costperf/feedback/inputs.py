@@ -11,7 +11,7 @@ import pandas as pd
 
 from costperf.errors import Check
 from costperf.feedback.policies import EvaluationPolicy
-from costperf.schemas import Schema, concat_problems, parse_dates, row_problems
+from costperf.schemas import Schema, concat_problems, date_expected, parse_dates, row_problems
 
 MONITORING = Schema(
     "monitoring",
@@ -44,6 +44,8 @@ def check_monitoring(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     out["checkpoint"] = parse_dates(frame["checkpoint"])
     bad = out["checkpoint"].isna()
     parts = [row_problems(frame, bad, "checkpoint", "a date YYYY-MM-DD (监控时点)", Check.BAD_DATE)]
+    if bad.any():  # a date formatted as a number says so
+        parts[0]["expected"] = date_expected(frame.loc[bad, "checkpoint"], "监控时点")
     year = out["checkpoint"].dt.year
     if "year" in frame:
         given = pd.to_numeric(frame["year"], errors="coerce")

@@ -17,7 +17,7 @@ import pandas as pd
 from costperf.columns import label
 from costperf.review.batch.routing import econ_kinds
 from costperf.review.expenditure.lookup import map_distinct
-from costperf.schemas import concat_problems, parse_dates, row_problems
+from costperf.schemas import concat_problems, date_expected, parse_dates, row_problems
 from costperf.standards.derive.table import round_half_up_values
 
 KINDS = ("meeting", "training", "travel", "equipment")
@@ -98,9 +98,10 @@ def prepare_requests(req: pd.DataFrame, *, on: object = None) -> tuple[pd.DataFr
     default = pd.Timestamp.today().normalize() if on is None else pd.Timestamp(on).normalize()
     given = req["date"] if "date" in req else pd.Series(np.nan, index=req.index, dtype=object)
     dates = parse_dates(given)
-    problems.append(
-        row_problems(req, given.notna() & dates.isna(), "date", "a date YYYY-MM-DD", "bad_date")
-    )
+    bad = given.notna() & dates.isna()
+    problems.append(row_problems(req, bad, "date", "a date YYYY-MM-DD", "bad_date"))
+    if bad.any():  # a date formatted as a number says so
+        problems[-1]["expected"] = date_expected(given[bad])
     no_date = given.isna() & work["kind"].eq("travel") & (on is None)
     problems.append(
         row_problems(
