@@ -293,14 +293,14 @@ def fmt_amount(x: object, *, money: bool = False) -> str:
 def format_amounts(values: pd.Series, *, money: bool = False) -> pd.Series:
     """:func:`fmt_amount` of a whole column (each distinct value formatted once)."""
     codes, uniques = pd.factorize(pd.Series(values, copy=False).astype(float), use_na_sentinel=True)
-    text = np.array([f"{u:,.2f}" for u in uniques] + ["—"], dtype=object)
-    if len(uniques):  # 114,000.00 -> 114,000 and (counts) 1,234.50 -> 1,234.5
-        shown = pd.Series(text[:-1], dtype=object)
-        trailing = r"\.00$" if money else r"\.?0+$"
-        shown = shown.str.replace(trailing, "", regex=True).where(
-            shown.str.contains(".", regex=False), shown
-        )
-        text[:-1] = shown.to_numpy(dtype=object)
+    text = np.empty(len(uniques) + 1, dtype=object)
+    text[-1] = "—"
+    # 114,000.00 -> 114,000 and (counts) 1,234.50 -> 1,234.5 (what follows the point)
+    shown = (f"{u:,.2f}" for u in uniques.tolist())
+    if money:
+        text[:-1] = [t[:-3] if t.endswith(".00") else t for t in shown]
+    else:
+        text[:-1] = [t.rstrip("0").rstrip(".") if "." in t else t for t in shown]
     index = values.index if isinstance(values, pd.Series) else None
     return pd.Series(text[codes], index=index, dtype=object)
 
