@@ -101,10 +101,18 @@ def lookup_distinct(standards: StandardSet, query: pd.DataFrame, **options: obje
     if len(first) == len(query):
         return lookup_values(standards, query, **options)
     found = lookup_values(standards, query.iloc[first], **options)
-    out = found.iloc[codes]
-    out.index = query.index
-    for col in query.columns:
-        out[col] = query[col]
+    width = len(query.columns)
+    if list(found.columns[:width]) != list(query.columns) or found.columns.has_duplicates:
+        out = found.iloc[codes]
+        out.index = query.index
+        for col in query.columns:
+            out[col] = query[col]
+        return out
+    # the query's own columns as they are; only the looked-up ones spread by row
+    added = found.iloc[codes, width:]
+    added.index = query.index
+    out = pd.concat([query, added], axis=1)
+    out.attrs = dict(found.attrs)
     return out
 
 
