@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from costperf.columns import TEXT_DTYPE
 from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet, lookup_values
 from costperf.standards.lookup import OK, newest_start
@@ -134,17 +135,55 @@ def map_distinct(values: pd.Series, func: Callable[[object], object]) -> pd.Seri
     batch); the result, dtype included, is the row-by-row map's (the shared results are
     put back through pandas' own inference).  Other columns are mapped row by row.
     """
-    if isinstance(values.dtype, pd.StringDtype):  # maps as its object view does
-        values = values.astype(object)
-    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
-        return values.map(func, na_action="ignore")
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if values.dtype == TEXT_DTYPE and values.notna().any():  # its blanks are all NaN
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        out = values.to_numpy(dtype=object, na_value=np.nan)
+    else:
+        if isinstance(values.dtype, pd.StringDtype):  # maps as its object view does
+            values = values.astype(object)
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
+            return values.map(func, na_action="ignore")
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        out = values.to_numpy(dtype=object, copy=True)
     results = np.empty(len(uniques), dtype=object)
     results[:] = [func(u) for u in np.asarray(uniques, dtype=object)]
-    out = values.to_numpy(dtype=object, copy=True)
     given = codes >= 0
     out[given] = results[codes[given]]
-    return pd.Series(out, index=values.index, dtype=object).map(_same, na_action="ignore")
+    return _inferred(out, codes, results, values.index)
+
+
+def _inferred(
+    out: np.ndarray, codes: np.ndarray, results: np.ndarray, index: pd.Index
+) -> pd.Series:
+    """``pd.Series(out, dtype=object).map(_same, na_action="ignore")`` (pandas' inference
+    of a mapped column) with the inference run on the distinct values only: the shared
+    ``results`` and one blank of each kind (None, NaN, ...), kept as they are.
+
+    The inferred dtype follows the kinds of value present, not their counts, so the
+    distinct values infer as the whole column does; each row then takes its own.
+    """
+    blank = np.flatnonzero(codes < 0)
+    kinds: dict[type, int] = {}
+    reps: list[object] = []
+    where = codes.copy()
+    if len(blank):
+        kind_of = np.empty(len(blank), dtype=np.intp)
+        for i, value in enumerate(out[blank].tolist()):
+            k = kinds.get(type(value))
+            if k is None:
+                k = kinds[type(value)] = len(reps)
+                reps.append(value)
+            kind_of[i] = k
+        where[blank] = len(results) + kind_of
+    sample = np.empty(len(results) + len(reps), dtype=object)
+    sample[: len(results)] = results
+    sample[len(results) :] = reps
+    mapped = pd.Series(sample, dtype=object).map(_same, na_action="ignore")
+    if mapped.dtype == object:  # nothing converted: the rows' own objects
+        return pd.Series(out, index=index, dtype=object)
+    taken = mapped.take(where)
+    taken.index = index
+    return taken
 
 
 def _same(value: object) -> object:
