@@ -29,6 +29,17 @@ from costperf.labels import (  # noqa: F401 - re-exported: the label table witho
 TEXT_DTYPE = pd.StringDtype(storage="pyarrow", na_value=np.nan)
 
 
+def isin_texts(values: pd.Series | pd.Index, candidates: object) -> np.ndarray:
+    """``values.isin(candidates)`` as a boolean array; a ``str`` column without blanks
+    is matched through an object view (Arrow's ``isin`` converts the candidates one by
+    one: ~3 µs each, a fifth of a second for the ids of 50,000 projects)."""
+    if values.dtype == TEXT_DTYPE and not values.isna().any():
+        wanted = np.empty(len(candidates), dtype=object)  # type: ignore[arg-type]
+        wanted[:] = list(candidates)  # type: ignore[call-overload]
+        return pd.Index(values.to_numpy(dtype=object), dtype=object).isin(wanted)
+    return np.asarray(values.isin(candidates))
+
+
 #: unit words in a header that scale amounts to yuan, e.g. "金额（万元）".
 UNIT_SCALES = {"元": 1.0, "yuan": 1.0, "万元": 1e4, "10k yuan": 1e4, "千元": 1e3, "亿元": 1e8}
 
