@@ -152,6 +152,9 @@ def map_distinct(values: pd.Series, func: Callable[[object], object]) -> pd.Seri
     return _inferred(out, codes, results, values.index)
 
 
+_TYPE_OF = np.frompyfunc(type, 1, 1)
+
+
 def _inferred(
     out: np.ndarray, codes: np.ndarray, results: np.ndarray, index: pd.Index
 ) -> pd.Series:
@@ -163,17 +166,13 @@ def _inferred(
     distinct values infer as the whole column does; each row then takes its own.
     """
     blank = np.flatnonzero(codes < 0)
-    kinds: dict[type, int] = {}
     reps: list[object] = []
     where = codes.copy()
     if len(blank):
-        kind_of = np.empty(len(blank), dtype=np.intp)
-        for i, value in enumerate(out[blank].tolist()):
-            k = kinds.get(type(value))
-            if k is None:
-                k = kinds[type(value)] = len(reps)
-                reps.append(value)
-            kind_of[i] = k
+        blanks = out[blank]
+        kind_of, _ = pd.factorize(_TYPE_OF(blanks).astype(object))
+        _, first = np.unique(kind_of, return_index=True)
+        reps = list(blanks[first])
         where[blank] = len(results) + kind_of
     sample = np.empty(len(results) + len(reps), dtype=object)
     sample[: len(results)] = results
