@@ -445,7 +445,7 @@ def _fill_arrays(
         return _join_arrow(parts, lang, index, values, inserted)
     arrays, missing = {}, np.zeros(len(index), dtype=bool)
     for name, value in inserted.items():
-        arr = value.to_numpy(dtype=object, na_value=np.nan)
+        arr = value.to_numpy()  # object: its own cells (a pd.NA must stay visible)
         blank = pd.isna(arr)
         if blank.any():
             if any(x is pd.NA for x in arr[blank]):  # "a" + pd.NA is pd.NA, not NaN
