@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from costperf.columns import message, message_column
+from costperf.columns import isin_texts, message, message_column
 from costperf.errors import ParameterError
 from costperf.params import ReviewParams
 from costperf.review.registry import ReviewRule, register
@@ -556,7 +556,7 @@ def cap_unit_cost(
         }
         no_value = ~ok
         # a project with no targets at all is the target gate's (不予安排), not flagged here
-        targeted = pd.Series(found.index.isin(set(targets["project_id"])), index=found.index)
+        targeted = pd.Series(isin_texts(found.index, set(targets["project_id"])), index=found.index)
         no_output = ok & output.isna() & targeted
         verdict["manual_review"] = no_value | no_output
         status = found["lookup_status"].astype(str)

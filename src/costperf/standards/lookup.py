@@ -289,6 +289,25 @@ def match_lines(table: TableVersion, keys: pd.DataFrame) -> tuple[pd.Series, pd.
     return best_line, ties
 
 
+def _match_distinct(table: TableVersion, keys: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """:func:`match_lines` computed once per distinct key row (the dates of a version
+    share few keys), spread to every row."""
+    if len(keys) < 2:
+        return match_lines(table, keys)
+    codes = keys.groupby(list(keys.columns), dropna=False, sort=False).ngroup().to_numpy()
+    _, first = np.unique(codes, return_index=True)
+    if len(first) == len(keys):
+        return match_lines(table, keys)
+    best, ties = match_lines(table, keys.iloc[first].reset_index(drop=True))
+    order = np.empty(len(first), dtype=np.intp)
+    order[codes[first]] = np.arange(len(first))  # group number -> distinct row
+    rows = order[codes]
+    return (
+        pd.Series(best.to_numpy()[rows], index=keys.index),
+        pd.Series(ties.to_numpy()[rows], index=keys.index),
+    )
+
+
 def _explain(table: TableVersion, standards: StandardSet, key: Mapping[str, object]) -> str:
     """Why one (item, component, dims) key matched nothing in ``table``."""
     lines = table.values
@@ -502,7 +521,7 @@ def _lookup_by_table(
             axis=1,
         )
         keys = keys.reset_index(drop=True)
-        best, ties = match_lines(version, keys)
+        best, ties = _match_distinct(version, keys)
         _fill(result, status, np.asarray(idx), version, best, ties, keys, standards)
     result["lookup_status"] = status
     return result, derived

@@ -49,7 +49,11 @@ def flag_duplicates(
     """Lines repeating an earlier line's (by 序号) project, item and requested amount."""
     order = line_order(lines)
     if (order != np.arange(len(lines))).any():  # the first of the repeats by 序号
-        return flag_duplicates(lines.iloc[order], verdicts, context).reindex(lines.index)
+        read = [
+            c for c in ("project_id", "item", "requested", "line_no", "source_row") if c in lines
+        ]
+        ordered = lines[read].iloc[order]  # the columns read below only, not every one
+        return flag_duplicates(ordered, verdicts, context).reindex(lines.index)
     out = pd.DataFrame(index=lines.index)
     out["manual_review"] = False
     out["manual_review_reason_zh"] = ""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from costperf.columns import code_label_map, message, message_column
+from costperf.columns import TEXT_DTYPE, code_label_map, message, message_column
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.context import BatchContext
 from costperf.review.expenditure.equipment import damaged_flags
@@ -120,7 +120,10 @@ def _join(*parts: pd.Series, sep: str) -> pd.Series:
     """Non-empty texts of each row joined by ``sep`` (vectorised over whole columns)."""
     out = None
     for part in parts:
-        text = part.astype(object).fillna("").astype(str)
+        if part.dtype == TEXT_DTYPE:  # as the object round trip gives, without it
+            text = part.fillna("")
+        else:
+            text = part.astype(object).fillna("").astype(str)
         if out is None:
             out = text
             continue

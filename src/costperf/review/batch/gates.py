@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.columns import message
+from costperf.columns import isin_texts, message
 from costperf.review.batch.context import BatchContext
 from costperf.review.registry import ReviewRule, register
 from costperf.review.unit_cost import VERDICT_COLUMNS, quantified_outputs
@@ -35,11 +35,11 @@ def target_gate(
     if not context.has_targets:
         check = pd.Series("not_applicable", index=ids)
     else:
-        # object views: isin between Arrow str columns is slow (bench/README.md)
+        # object views: isin between Arrow str columns is slow (isin_texts)
         own = pd.Index(ids.to_numpy(dtype=object))
-        has_any = own.isin(pd.unique(targets["project_id"].to_numpy(dtype=object)))
+        has_any = isin_texts(own, pd.unique(targets["project_id"].to_numpy(dtype=object)))
         given = quantified_outputs(targets)["project_id"].to_numpy(dtype=object)
-        quantified = own.isin(pd.unique(given))
+        quantified = isin_texts(own, pd.unique(given))
         check = pd.Series(
             np.select([~has_any, ~quantified], ["no_targets", "no_quantified_output"], "ok"),
             index=ids,

@@ -81,6 +81,7 @@ def route_lines(
         for a line naming a unit-cost table, ``''`` for none) and ``route``
         (``standard_id`` / ``expense_kind`` / ``econ_code`` / ``''``).
     """
+    from costperf.review.expenditure.lookup import map_distinct
     from costperf.review.expenditure.requests import KINDS, KINDS_ZH, normalise_kinds
 
     rule = pd.Series("", index=lines.index, dtype=object)
@@ -119,7 +120,7 @@ def route_lines(
     free = how.eq("") & kinds.notna()
     rule, how = rule.where(~free, kinds), how.where(~free, "expense_kind")
     codes = lines["econ_code"] if "econ_code" in lines else blank
-    by_code = codes.map(lambda v: str(v).strip(), na_action="ignore").map(
+    by_code = map_distinct(codes, lambda v: str(v).strip()).map(
         econ_kinds(context.routing if len(context.routing) else None)
     )
     free = how.eq("") & by_code.notna()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from costperf.columns import TEXT_DTYPE
 from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet, lookup_values
 from costperf.standards.lookup import OK, newest_start
@@ -101,10 +102,18 @@ def lookup_distinct(standards: StandardSet, query: pd.DataFrame, **options: obje
     if len(first) == len(query):
         return lookup_values(standards, query, **options)
     found = lookup_values(standards, query.iloc[first], **options)
-    out = found.iloc[codes]
-    out.index = query.index
-    for col in query.columns:
-        out[col] = query[col]
+    width = len(query.columns)
+    if list(found.columns[:width]) != list(query.columns) or found.columns.has_duplicates:
+        out = found.iloc[codes]
+        out.index = query.index
+        for col in query.columns:
+            out[col] = query[col]
+        return out
+    # the query's own columns as they are; only the looked-up ones spread by row
+    added = found.iloc[codes, width:]
+    added.index = query.index
+    out = pd.concat([query, added], axis=1)
+    out.attrs = dict(found.attrs)
     return out
 
 
@@ -126,17 +135,54 @@ def map_distinct(values: pd.Series, func: Callable[[object], object]) -> pd.Seri
     batch); the result, dtype included, is the row-by-row map's (the shared results are
     put back through pandas' own inference).  Other columns are mapped row by row.
     """
-    if isinstance(values.dtype, pd.StringDtype):  # maps as its object view does
-        values = values.astype(object)
-    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
-        return values.map(func, na_action="ignore")
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if values.dtype == TEXT_DTYPE and values.notna().any():  # its blanks are all NaN
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        out = values.to_numpy(dtype=object, na_value=np.nan)
+    else:
+        if isinstance(values.dtype, pd.StringDtype):  # maps as its object view does
+            values = values.astype(object)
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
+            return values.map(func, na_action="ignore")
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        out = values.to_numpy(dtype=object, copy=True)
     results = np.empty(len(uniques), dtype=object)
     results[:] = [func(u) for u in np.asarray(uniques, dtype=object)]
-    out = values.to_numpy(dtype=object, copy=True)
     given = codes >= 0
     out[given] = results[codes[given]]
-    return pd.Series(out, index=values.index, dtype=object).map(_same, na_action="ignore")
+    return _inferred(out, codes, results, values.index)
+
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)
+
+
+def _inferred(
+    out: np.ndarray, codes: np.ndarray, results: np.ndarray, index: pd.Index
+) -> pd.Series:
+    """``pd.Series(out, dtype=object).map(_same, na_action="ignore")`` (pandas' inference
+    of a mapped column) with the inference run on the distinct values only: the shared
+    ``results`` and one blank of each kind (None, NaN, ...), kept as they are.
+
+    The inferred dtype follows the kinds of value present, not their counts, so the
+    distinct values infer as the whole column does; each row then takes its own.
+    """
+    blank = np.flatnonzero(codes < 0)
+    reps: list[object] = []
+    where = codes.copy()
+    if len(blank):
+        blanks = out[blank]
+        kind_of, _ = pd.factorize(_TYPE_OF(blanks).astype(object))
+        _, first = np.unique(kind_of, return_index=True)
+        reps = list(blanks[first])
+        where[blank] = len(results) + kind_of
+    sample = np.empty(len(results) + len(reps), dtype=object)
+    sample[: len(results)] = results
+    sample[len(results) :] = reps
+    mapped = pd.Series(sample, dtype=object).map(_same, na_action="ignore")
+    if mapped.dtype == object:  # nothing converted: the rows' own objects
+        return pd.Series(out, index=index, dtype=object)
+    taken = mapped.take(where)
+    taken.index = index
+    return taken
 
 
 def _same(value: object) -> object:
@@ -293,14 +339,14 @@ def fmt_amount(x: object, *, money: bool = False) -> str:
 def format_amounts(values: pd.Series, *, money: bool = False) -> pd.Series:
     """:func:`fmt_amount` of a whole column (each distinct value formatted once)."""
     codes, uniques = pd.factorize(pd.Series(values, copy=False).astype(float), use_na_sentinel=True)
-    text = np.array([f"{u:,.2f}" for u in uniques] + ["—"], dtype=object)
-    if len(uniques):  # 114,000.00 -> 114,000 and (counts) 1,234.50 -> 1,234.5
-        shown = pd.Series(text[:-1], dtype=object)
-        trailing = r"\.00$" if money else r"\.?0+$"
-        shown = shown.str.replace(trailing, "", regex=True).where(
-            shown.str.contains(".", regex=False), shown
-        )
-        text[:-1] = shown.to_numpy(dtype=object)
+    text = np.empty(len(uniques) + 1, dtype=object)
+    text[-1] = "—"
+    # 114,000.00 -> 114,000 and (counts) 1,234.50 -> 1,234.5 (what follows the point)
+    shown = (f"{u:,.2f}" for u in uniques.tolist())
+    if money:
+        text[:-1] = [t[:-3] if t.endswith(".00") else t for t in shown]
+    else:
+        text[:-1] = [t.rstrip("0").rstrip(".") if "." in t else t for t in shown]
     index = values.index if isinstance(values, pd.Series) else None
     return pd.Series(text[codes], index=index, dtype=object)
 
