@@ -34,7 +34,8 @@ from costperf.records import (
     write_recommendations,
     write_run,
 )
-from costperf.records.models import HEAD_REVISION, metadata
+from costperf.records import store as store_module
+from costperf.records.models import HEAD_REVISION, VERSION_TABLE, metadata
 from records_helpers import BACKENDS, decisions, store_target
 
 FIXTURE = Path(__file__).parent / "data" / "records-schema1.sqlite"
@@ -66,6 +67,52 @@ def test_migrations_build_exactly_the_model_tables(target) -> None:
                 assert columns == [c.name for c in table.columns], name
     finally:
         store.close()
+
+
+def _sqlite_schema(path: Path) -> dict:
+    with sqlite3.connect(path) as conn:
+        master = conn.execute(  # not rootpage: the rebuilt review_lines leaves pages to reuse
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"
+        ).fetchall()
+        rows = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in ("meta", VERSION_TABLE)}
+        pragmas = {p: conn.execute(f"PRAGMA {p}").fetchone()[0] for p in PRAGMAS}
+    conn.close()
+    return {"master": master, "rows": rows, "pragmas": pragmas}
+
+
+PRAGMAS = ("application_id", "user_version", "journal_mode", "foreign_keys")
+
+
+def test_a_new_sqlite_store_is_what_the_migrations_build(tmp_path) -> None:
+    """A new SQLite store is built from records/head_schema.sql (no alembic): the same
+    sqlite_master (tables, indexes, triggers, in creation order, to the text), rows and
+    stamps as alembic's upgrade of an empty store; after a new migration, write the
+    script again with ``head_script`` of a migrated store."""
+    migrated, created = tmp_path / "migrated.sqlite", tmp_path / "created.sqlite"
+    store = open_store(migrated)  # created from the script, then emptied and migrated
+    store.close()
+    migrated.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{migrated}{suffix}").unlink(missing_ok=True)
+    store = open_store(created)
+    store.close()
+    engine_store = store_module.Store(
+        store_module.as_target(migrated),
+        store_module._prepare_sqlite(store_module.as_target(migrated)),
+    )
+    try:
+        with engine_store.write() as conn:
+            store_module.migrate(conn)
+    finally:
+        engine_store.close()
+    with sqlite3.connect(migrated) as conn:
+        script = store_module.head_script(conn)
+    conn.close()
+    assert script == store_module.HEAD_SCRIPT.read_text("utf-8"), (
+        "records/head_schema.sql is not the migrations' schema (a new migration?): write "
+        "it again with head_script() of a store that migrate() built"
+    )
+    assert _sqlite_schema(created) == _sqlite_schema(migrated)
 
 
 def _schema1_tables(path: Path) -> dict[str, pd.DataFrame]:
