@@ -260,7 +260,8 @@ def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -
     """The program itself draws its charts in a worker process (report.background): the
     case's report.html and the batch's summary.html are byte for byte the ones drawn in
     process (the shared in-process run and review). The case's charts are sent while
-    its last steps run, and found sent when the report is written."""
+    its last steps run, and found sent when the report is written; the worker solves the
+    case's savings plan beside the derivation, and its files are the in-process ones."""
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("one core: the program draws its charts in process")
     out, batch = tmp_path / "out", tmp_path / "batch"
@@ -282,19 +283,31 @@ def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -
         "    found.append(pending is not None)\n"
         "    return pending\n"
         "background.sent = looked_up\n"
+        "calls = []\n"
+        "submit_call = background.submit_call\n"
+        "def called(func, *args, **kwargs):\n"
+        "    pending = submit_call(func, *args, **kwargs)\n"
+        "    calls.append(func.__name__ if pending is not None else '-')\n"
+        "    return pending\n"
+        "background.submit_call = called\n"
         "background.allow()\n"
         "from costperf.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    code = main(['run', {str(SANITATION)!r}, '--out', {str(out)!r}, '--no-records'])\n"
         f"    code += main({review!r})\n"
-        "print(code, len(sent), all(sent), sum(found))\n"
+        "print(code, len(sent), all(sent), sum(found), ','.join(calls) or '-')\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    status, sent, all_sent, early = proc.stdout.split()
+    status, sent, all_sent, early, calls = proc.stdout.split()
     assert status == "0" and int(sent) >= 8 and all_sent == "True", proc.stdout
     assert int(early) >= 5, proc.stdout  # the case's charts were sent before the outputs
+    assert calls == "optimize_plan", proc.stdout  # the worker solved the savings plan
     _assert_same_bytes(out / "report.html", good_run["out"] / "report.html", proc.stderr)
+    plan_files = sorted((good_run["out"] / "optimize").glob("*.csv"))
+    assert plan_files
+    for path in plan_files:  # its plan: the same files
+        _assert_same_bytes(out / "optimize" / path.name, path, proc.stderr)
     # the same but for the batch id (each run its own store) printed on the page
     ids = [
         json.loads((d / "summary.json").read_text())["batch_id"] for d in (batch, reviewed["out"])

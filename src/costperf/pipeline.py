@@ -429,14 +429,18 @@ def _optimize(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
         return
     from costperf.optimize import optimize_plan
 
+    results.optimize = optimize_plan(data.optimize, **optimize_options(config))
+
+
+def optimize_options(config: CaseConfig) -> dict[str, object]:
+    """The keyword arguments of :func:`costperf.optimize.optimize_plan` for the case."""
     params = config.optimize
-    results.optimize = optimize_plan(
-        data.optimize,
-        solver=params.solver,
-        max_group_cut=params.max_group_cut,
-        project_floor=params.project_floor,
-        time_limit=params.time_limit,
-    )
+    return {
+        "solver": params.solver,
+        "max_group_cut": params.max_group_cut,
+        "project_floor": params.project_floor,
+        "time_limit": params.time_limit,
+    }
 
 
 #: the run, in order (``docs/architecture.md`` shows this list)

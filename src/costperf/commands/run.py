@@ -12,7 +12,8 @@ from costperf.commands._tables import lang_argument
 from costperf.errors import InputError
 
 if TYPE_CHECKING:
-    from costperf.pipeline import CaseResults
+    from costperf.case import CaseConfig
+    from costperf.pipeline import CaseData, CaseResults, Step
 
 PROBLEMS_FILE = "problems.csv"  # written to --out by the CLI when input is rejected
 
@@ -66,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
                 if name == CHARTS_READY_AFTER:  # drawn beside the last steps
                     send_charts(config, results, args.lang)
 
-            results = analyse(config, data, on_step=bar.step, after_step=charts_early)
+            steps = optimize_beside(config, data)
+            results = analyse(config, data, steps=steps, on_step=bar.step, after_step=charts_early)
             bar.step("writing")
             summary = write_outputs(
                 config,
@@ -85,6 +87,30 @@ def run(args: argparse.Namespace) -> int:
     if "optimize" in summary:
         _print_optimize(summary["optimize"]["totals"], args.lang)
     return 0
+
+
+def optimize_beside(config: CaseConfig, data: CaseData) -> tuple[Step, ...]:
+    """The run's steps, the optimiser's plan solved by the worker process from now on
+    (when there is one, see :mod:`costperf.report.background`), beside the derivation:
+    its step then takes the worker's plan (the same pure call), or solves it here when
+    the worker could not (an input error then raised here, located as always)."""
+    from dataclasses import replace
+
+    from costperf.pipeline import STEPS, optimize_options
+    from costperf.report import background
+
+    if data.optimize is None or not background.active():
+        return STEPS
+    from costperf.optimize import optimize_plan
+
+    pending = background.submit_call(optimize_plan, data.optimize, **optimize_options(config))
+    if pending is None:
+        return STEPS
+
+    def take_plan(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
+        results.optimize = pending.result()
+
+    return tuple(replace(s, run=take_plan) if s.name == "optimize" else s for s in STEPS)
 
 
 def _optimize_only(config, args: argparse.Namespace, records) -> int:  # noqa: ANN001

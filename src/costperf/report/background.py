@@ -143,6 +143,37 @@ def submit(
     return pending
 
 
+class Pending:
+    """A call being run by the worker (:func:`submit_call`); :meth:`result` gives its
+    value, or runs the call here when the worker could not (a result of the same pure
+    call, or its own exception with its traceback)."""
+
+    def __init__(self, future: Future, here: Callable[[], object]) -> None:
+        self._future, self._here = future, here
+
+    def result(self) -> object:
+        try:
+            return self._future.result()
+        except Exception:  # noqa: BLE001 - run here instead (a dead worker, an input error)
+            return self._here()
+
+
+def submit_call(func: Callable, *args: object, **kwargs: object) -> Pending | None:
+    """Run ``func(*args, **kwargs)`` (a pure module-level function whose arguments and
+    result pickle) in the worker, beside this process; None when there is no worker."""
+    pool = _POOL
+    if pool is None:
+        return None
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        future = pool.submit(_call, func.__module__, func.__name__, args, kwargs)
+    except (BrokenProcessPool, RuntimeError):  # a dead or shut-down pool: run here
+        return None
+    _SENT.append(future)
+    return Pending(future, lambda: func(*args, **kwargs))
+
+
 def png_bytes(png: bytes | PendingChart) -> bytes:
     """The PNG bytes of a chart, drawn here or by the worker."""
     return png.result() if isinstance(png, PendingChart) else png
@@ -168,3 +199,9 @@ def _draw(module: str, name: str, args: tuple, kwargs: dict) -> bytes:
 
     with missing_glyphs_quiet():  # as in the program's own process
         return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
+def _call(module: str, name: str, args: tuple, kwargs: dict) -> object:
+    import importlib
+
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
