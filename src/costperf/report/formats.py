@@ -24,6 +24,7 @@ text       anything else                        (none)
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -70,13 +71,20 @@ UNIT_WORDS = {
 }
 
 
+@cache
+def _dtypes_units() -> dict[str, tuple[str, str]]:
+    """columns.csv's ``dtype`` and ``unit`` by canonical name (looked up per column)."""
+    table = column_table()
+    return dict(zip(table.index, zip(table["dtype"], table["unit"], strict=True), strict=True))
+
+
 def column_kind(name: str, values: pd.Series | None = None) -> str:
     """The display kind of column ``name`` (see the module table)."""
-    table = column_table()
-    if name not in table.index:  # a display label (written frames) maps back
+    table = _dtypes_units()
+    if name not in table:  # a display label (written frames) maps back
         name = canonical_name(name)[0] or name
-    if name in table.index:
-        dtype, unit = table.at[name, "dtype"], table.at[name, "unit"]
+    if name in table:
+        dtype, unit = table[name]
     else:
         dtype, unit = "", ""
         if values is not None and pd.api.types.is_bool_dtype(values):
@@ -99,6 +107,12 @@ def column_kind(name: str, values: pd.Series | None = None) -> str:
 
 
 def _whole(values: pd.Series) -> bool:
+    """Some numbers, all of them whole (blanks skipped; an infinity is not whole)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":  # one array op
+        array = values.to_numpy(dtype=float)
+        array = array[~np.isnan(array)]
+        with np.errstate(invalid="ignore"):  # inf % 1 is NaN: not whole
+            return len(array) > 0 and bool((array % 1 == 0).all())
     numbers = pd.to_numeric(values, errors="coerce").dropna()
     return len(numbers) > 0 and bool((numbers % 1 == 0).all())
 
