@@ -40,12 +40,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_out_dir(args.out)
+    from costperf.report.background import charts_beside
+
+    # a worker process (when allowed) imports its modules and loads its font from now on,
+    # beside this process's own imports and its reading of the case
+    with charts_beside():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from costperf.case import load_case
     from costperf.outputs import CHARTS_READY_AFTER, send_charts, write_outputs
     from costperf.pipeline import STEPS, analyse, load_case_data
     from costperf.progress import progress
 
-    check_out_dir(args.out)
     records = None if args.no_records else (args.records or args.out / "records.sqlite")
     if records is not None:  # refused before the analysis, and checked again before writing
         from costperf.records import check_store
@@ -56,31 +65,29 @@ def run(args: argparse.Namespace) -> int:
         return _optimize_only(config, args, records)
     check_expressions(config)
     from costperf.columns import message
-    from costperf.report.background import charts_beside
 
     with progress("costperf run", total=len(STEPS) + 2, lang=args.lang) as bar:
         bar.describe(message("progress.reading_case", args.lang))
         data = load_case_data(config)
-        with charts_beside():  # the files read: a worker may draw the charts
 
-            def charts_early(name: str, results: CaseResults) -> None:
-                if name == CHARTS_READY_AFTER:  # drawn beside the last steps
-                    send_charts(config, results, args.lang)
+        def charts_early(name: str, results: CaseResults) -> None:
+            if name == CHARTS_READY_AFTER:  # drawn beside the last steps
+                send_charts(config, results, args.lang)
 
-            steps = optimize_beside(config, data)
-            results = analyse(config, data, steps=steps, on_step=bar.step, after_step=charts_early)
-            bar.step("writing")
-            summary = write_outputs(
-                config,
-                data,
-                results,
-                args.out,
-                records_path=records,
-                lang=args.lang,
-                on_step=lambda name: bar.describe(
-                    message("progress.writing", args.lang, part=bar.label(name))
-                ),
-            )
+        steps = optimize_beside(config, data)
+        results = analyse(config, data, steps=steps, on_step=bar.step, after_step=charts_early)
+        bar.step("writing")
+        summary = write_outputs(
+            config,
+            data,
+            results,
+            args.out,
+            records_path=records,
+            lang=args.lang,
+            on_step=lambda name: bar.describe(
+                message("progress.writing", args.lang, part=bar.label(name))
+            ),
+        )
         bar.advance()
     remove_stale_problems(args.out, args.lang)
     _print_summary(summary, args, data)

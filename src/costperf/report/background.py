@@ -2,10 +2,11 @@
 
 The program itself (``costperf run`` from a shell, not :func:`costperf.cli.main` called
 in process) on a machine with two cores or more: :func:`charts_beside` starts one
-worker process as soon as the case's files are read. It imports matplotlib and loads
-the CJK font while this process analyses the case; then every chart of the reports
-(:func:`costperf.report.charts.chart`) is sent to it and drawn there while this process
-writes the workbook and the published standard. A chart is a pure function of its
+worker process as soon as the output folder is checked. It imports matplotlib and
+loads the CJK font while this process imports its own modules, reads and analyses the
+case (the worker may solve the case's savings plan meanwhile: :func:`submit_call`);
+then every chart of the reports (:func:`costperf.report.charts.chart`) is sent to it
+and drawn there while this process writes the workbook and the published standard. A chart is a pure function of its
 arguments, so the worker's PNG is the one this process would have drawn (a test
 compares the two runs' reports byte for byte).
 
