@@ -265,14 +265,24 @@ def fitted_width(values: pd.Series, header: str, fmt: str | None = None) -> floa
     """Column width (Excel characters) for the longest shown value or the header line."""
     sample = values.head(500)
     if fmt is not None:  # numbers: digits plus separators and decimals
-        numbers = pd.to_numeric(sample, errors="coerce").abs().dropna()
-        biggest = float(numbers.max()) if len(numbers) else 0.0
+        biggest = _biggest(sample)
         digits = len(f"{biggest:,.0f}") + (3 if "0.0" in fmt else 0) + (1 if "%" in fmt else 0)
         longest = max(digits, 9 if "E" in fmt else 0)
     else:
         longest = max(map(_text_width, {str(v) for v in sample.tolist()}), default=0)
     head = max((_text_width(part) for part in header.split("\n")), default=0)
     return float(min(max(longest, min(head, 24)) + 2, 60))
+
+
+def _biggest(sample: pd.Series) -> float:
+    """The largest absolute number of ``sample`` (0 when it has none)."""
+    if isinstance(sample.dtype, np.dtype) and sample.dtype.kind in "fiu":  # one array op
+        array = np.abs(sample.to_numpy())
+        if array.dtype.kind == "f":
+            array = array[~np.isnan(array)]
+        return float(array.max()) if len(array) else 0.0
+    numbers = pd.to_numeric(sample, errors="coerce").abs().dropna()
+    return float(numbers.max()) if len(numbers) else 0.0
 
 
 def wrapped_lines(values: pd.Series, width: float) -> np.ndarray:
