@@ -394,6 +394,10 @@ def write_outputs(
     )
     step("standard")
     published = _write_derived_standard(results, out_dir, lang)
+    summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
+    summary["records"]["already_recorded"] = held is not None
+    summary["published_standard"] = [str(p) for p in published]
+    summary.update(optimizer.write_files(out_dir))
     step("report.html")  # last: the charts may still be drawn by a worker until now
     html = render_report(config.title, sections, lang=lang, lead=lead, embed=False)
     pages = [p for p in published if p.suffix == ".html"]  # one font subset for all pages
@@ -401,10 +405,6 @@ def write_outputs(
     write_text(texts[0], out_dir / "report.html")
     for path, text in zip(pages, texts[1:], strict=True):
         write_text(text, path)
-    summary = build_summary(config, data, results, run_id=run_id, records_path=records_path)
-    summary["records"]["already_recorded"] = held is not None
-    summary["published_standard"] = [str(p) for p in published]
-    summary.update(optimizer.write_files(out_dir))
     write_text(
         json.dumps(summary, ensure_ascii=False, indent=2, default=str), out_dir / "summary.json"
     )
