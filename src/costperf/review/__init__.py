@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from costperf.review.expenditure import OUTPUT_COLUMNS, review_expenditure
 from costperf.review.unit_cost import (
     DECISIONS_ZH,
     LINE_COLUMNS,
@@ -34,3 +33,13 @@ __all__ = [
     "review_unit_cost",
     "variable_adjustment",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The expenditure review's names, imported when first asked for (a case run reviews
+    by unit cost only and need not import the expenditure rules)."""
+    if name in ("OUTPUT_COLUMNS", "review_expenditure"):
+        from costperf.review import expenditure
+
+        return getattr(expenditure, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")  # noqa: EM102
