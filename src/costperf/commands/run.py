@@ -54,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     from costperf.outputs import CHARTS_READY_AFTER, send_charts, write_outputs
     from costperf.pipeline import STEPS, analyse, load_case_data
     from costperf.progress import progress
+    from costperf.report.background import freeze_heap
 
     records = None if args.no_records else (args.records or args.out / "records.sqlite")
     if records is not None:  # refused before the analysis, and checked again before writing
@@ -69,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     with progress("costperf run", total=len(STEPS) + 2, lang=args.lang) as bar:
         bar.describe(message("progress.reading_case", args.lang))
         data = load_case_data(config)
+        freeze_heap()  # the program's modules and the case's data: out of later collections
 
         def charts_early(name: str, results: CaseResults) -> None:
             if name == CHARTS_READY_AFTER:  # drawn beside the last steps
