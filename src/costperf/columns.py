@@ -52,6 +52,14 @@ def column_table() -> pd.DataFrame:
     return table.set_index("name", drop=False)
 
 
+@cache
+def column_attribute(attribute: str) -> dict[str, str]:
+    """One attribute of ``columns.csv`` (``dtype``, ``unit`` ...) by canonical column name:
+    a dict, for the checks and formats that ask column by column."""
+    table = column_table()
+    return dict(zip(table.index, table[attribute], strict=True))
+
+
 def normalise_header(text: object) -> str:
     """Normalise a header for matching: NFKC, no spaces/underscores, lower case.
 

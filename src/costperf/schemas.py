@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from costperf.columns import column_table
+from costperf.columns import column_attribute, column_table
 from costperf.errors import LOCATION, check_code, empty_problems, make_problems
 
 
@@ -393,19 +392,12 @@ NUMERIC_DTYPES = ("int", "float")
 
 def column_dtype(name: str) -> str:
     """The dtype ``columns.csv`` gives a canonical column ('' when it is not listed)."""
-    return _column_field("dtype").get(name, "")
+    return column_attribute("dtype").get(name, "")
 
 
 def column_unit(name: str) -> str:
     """The unit ``columns.csv`` gives a canonical column ('' when none)."""
-    return _column_field("unit").get(name, "")
-
-
-@cache
-def _column_field(attribute: str) -> dict[str, str]:
-    """One attribute of ``columns.csv`` by column name (a dict: schemas ask per column)."""
-    table = column_table()
-    return dict(zip(table.index, table[attribute], strict=True))
+    return column_attribute("unit").get(name, "")
 
 
 #: budget years a table may name (a year outside is a typing error, e.g. 20277 or 1e308)

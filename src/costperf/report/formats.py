@@ -24,12 +24,11 @@ text       anything else                        (none)
 from __future__ import annotations
 
 import math
-from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from costperf.columns import canonical_name, column_table
+from costperf.columns import canonical_name, column_attribute, column_table
 
 EXCEL_FORMATS = {
     "money": "#,##0.00",
@@ -71,20 +70,13 @@ UNIT_WORDS = {
 }
 
 
-@cache
-def _dtypes_units() -> dict[str, tuple[str, str]]:
-    """columns.csv's ``dtype`` and ``unit`` by canonical name (looked up per column)."""
-    table = column_table()
-    return dict(zip(table.index, zip(table["dtype"], table["unit"], strict=True), strict=True))
-
-
 def column_kind(name: str, values: pd.Series | None = None) -> str:
     """The display kind of column ``name`` (see the module table)."""
-    table = _dtypes_units()
-    if name not in table:  # a display label (written frames) maps back
+    dtypes = column_attribute("dtype")
+    if name not in dtypes:  # a display label (written frames) maps back
         name = canonical_name(name)[0] or name
-    if name in table:
-        dtype, unit = table[name]
+    if name in dtypes:
+        dtype, unit = dtypes[name], column_attribute("unit")[name]
     else:
         dtype, unit = "", ""
         if values is not None and pd.api.types.is_bool_dtype(values):
