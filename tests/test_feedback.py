@@ -362,7 +362,13 @@ def test_rederive_units_without_a_dimension_column_are_excluded_not_a_crash() ->
         dims=["road_grade"],
     )  # fmt: skip
     assert units.empty and "road_grade" in units.columns
-    assert excluded.values.tolist() == [["P1", "no road_grade recorded"]]
+    assert excluded.values.tolist() == [["P1", "未记录道路等级", "no road_grade recorded"]]
+    from costperf.records.loop import shown_table  # rederive-excluded.csv, in Chinese
+
+    assert shown_table(excluded, "", "zh").to_dict("list") == {
+        "项目编码": ["P1"],
+        "剔除理由": ["未记录道路等级"],
+    }
     text = (
         "no completed 环卫保洁 project of 2027 with recorded actual cost and output ('保洁面积') "
         "in r.sqlite (P1: no road_grade recorded)"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from costperf.columns import expected_label
 from costperf.feedback.recommend import year_end_execution
 
 UNIT_COLUMNS = [
@@ -55,7 +56,8 @@ def actual_units(
     -------
     (units, excluded)
         ``units``: :data:`UNIT_COLUMNS` plus ``dims``; ``unit_cost`` = executed / actual
-        output [yuan per output unit]. ``excluded``: ``project_id``, ``reason``.
+        output [yuan per output unit]. ``excluded``: ``project_id``,
+        ``exclusion_reason_zh``, ``exclusion_reason`` (English).
     """
     dims = list(dims)
     mine = decisions[
@@ -105,6 +107,10 @@ def actual_units(
         + ["source_file", "source_row"]
     ]
     excluded = pd.DataFrame(
-        {"project_id": merged.loc[~keep, "project_id"], "reason": reason[~keep]}
+        {
+            "project_id": merged.loc[~keep, "project_id"],
+            "exclusion_reason_zh": reason[~keep].map(lambda text: expected_label(text, "zh")),
+            "exclusion_reason": reason[~keep],
+        }
     )
     return units.reset_index(drop=True), excluded.reset_index(drop=True)

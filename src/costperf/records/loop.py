@@ -436,7 +436,7 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             if (numbers % 1 == 0).all():
                 out[column] = out[column].astype("Int64")
     if lang == "zh":
-        return out.drop(columns=["reasons_en", "reason_en"], errors="ignore")
+        return out.drop(columns=["reasons_en", "reason_en", "exclusion_reason"], errors="ignore")
     out = out.drop(columns=["reason_zh", "reasons_zh"], errors="ignore")
     if "reasons_en" in out:  # the English reasons under the header of the reasons
         out = out.drop(columns=["reasons"], errors="ignore").rename(
@@ -554,7 +554,8 @@ def rederive(
         year_end_from=settings["year_end_from"],
     )  # fmt: skip
     if units.empty:
-        reasons = "；".join(f"{p}: {r}" for p, r in excluded.head(5).itertuples(index=False))
+        shown = excluded[["project_id", "exclusion_reason"]].head(5)
+        reasons = "；".join(f"{p}: {r}" for p, r in shown.itertuples(index=False))
         msg = (
             f"no completed {class_of_matter} project of {year} with recorded actual cost and "
             f"output ('{settings['output']}') in {as_target(store)}"
