@@ -252,41 +252,59 @@ def query_dimensions(
 # ---- matching -----------------------------------------------------------------------
 
 
+_LINE_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _line_index(table: TableVersion) -> list[tuple[tuple[str, ...], dict[tuple, list[int]]]]:
+    """The lines of ``table.values`` by wildcard pattern: per pattern, the dimensions it
+    names (not ``*``) and ``(item, component, *those values) -> line positions``
+    (ascending).  Computed once per version (a version is immutable)."""
+    cached = _LINE_INDEX.get(table)
+    if cached is not None:
+        return cached
+    lines = table.values.reset_index(drop=True)
+    dims = table.dims
+    wild = [lines[dim].eq(WILDCARD).to_numpy() for dim in dims]
+    cells = {c: lines[c].to_numpy(dtype=object) for c in ("item", "component", *dims)}
+    groups: dict[tuple[str, ...], dict[tuple, list[int]]] = {}
+    for pos in range(len(lines)):
+        literal = tuple(d for d, w in zip(dims, wild, strict=True) if not w[pos])
+        key = tuple(cells[c][pos] for c in ("item", "component", *literal))
+        groups.setdefault(literal, {}).setdefault(key, []).append(pos)
+    cached = list(groups.items())
+    _LINE_INDEX[table] = cached
+    return cached
+
+
 def match_lines(table: TableVersion, keys: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Best line of ``table.values`` for each row of ``keys`` (item, component, dims).
 
     Returns ``(line_position, n_best)``: the position in ``table.values`` of the most
     specific matching line (NaN: none) and how many lines tie at that specificity.
+    A line matches a row whose values equal its own in every dimension it names (not
+    ``*``); a row missing one of those values matches none of its pattern's lines.
     """
-    lines = table.values.reset_index(drop=True)
-    dims = table.dims
-    pattern = pd.Series("", index=lines.index)
-    for dim in dims:
-        pattern = pattern + np.where(lines[dim].eq(WILDCARD), "*", "=")
-    left = keys.assign(_row=np.arange(len(keys)))
-    for dim in dims:
-        left[dim] = left[dim].astype(object)
-    found = []
-    for pat, idx in pattern.groupby(pattern, sort=False).groups.items():
-        literal = [d for d, w in zip(dims, pat, strict=True) if w == "="]
-        on = ["item", "component", *literal]
-        right = lines.loc[idx, on].astype(object).assign(_line=idx)
-        hits = left[[*on, "_row"]].dropna(subset=on).merge(right, on=on, how="inner")
-        found.append(hits[["_row", "_line"]].assign(_spec=len(literal)))
-    best_line = pd.Series(np.nan, index=keys.index)
-    ties = pd.Series(0, index=keys.index)
-    if not found:
-        return best_line, ties
-    hits = pd.concat(found, ignore_index=True)
-    if hits.empty:
-        return best_line, ties
-    top = hits.groupby("_row")["_spec"].transform("max")
-    hits = hits[hits["_spec"] == top]
-    counts = hits.groupby("_row")["_line"].nunique()
-    first = hits.groupby("_row")["_line"].min()
-    best_line.iloc[first.index.to_numpy()] = first.to_numpy()
-    ties.iloc[counts.index.to_numpy()] = counts.to_numpy()
-    return best_line, ties
+    n = len(keys)
+    spec = np.full(n, -1, dtype=np.intp)
+    first = np.zeros(n, dtype=np.intp)
+    count = np.zeros(n, dtype=np.intp)
+    cells = {c: keys[c].to_numpy(dtype=object) for c in ("item", "component", *table.dims)}
+    given = {c: ~pd.isna(v) for c, v in cells.items()}
+    for literal, index in _line_index(table) if n else ():
+        on = ("item", "component", *literal)
+        rows = np.flatnonzero(np.logical_and.reduce([given[c] for c in on]))
+        found = [index.get(key) for key in zip(*(cells[c][rows] for c in on), strict=True)]
+        width = len(literal)
+        for row, hit in zip(rows.tolist(), found, strict=True):
+            if hit is None or width < spec[row]:
+                continue
+            if width > spec[row]:
+                spec[row], first[row], count[row] = width, hit[0], len(hit)
+            else:
+                first[row], count[row] = min(first[row], hit[0]), count[row] + len(hit)
+    hit = spec >= 0
+    best_line = pd.Series(np.where(hit, first, np.nan), index=keys.index)
+    return best_line, pd.Series(count, index=keys.index)
 
 
 def _match_distinct(table: TableVersion, keys: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
