@@ -97,22 +97,38 @@ def versions_in_force(
     standards: StandardSet, table_ids: pd.Series, dates: pd.Series, *, include_drafts: bool = False
 ) -> pd.Series:
     """Version of each row's table in force on the row's date (NaN when none)."""
-    periods = _periods(standards, include_drafts)
-    out = pd.Series(np.nan, index=table_ids.index)
-    for table_id, rows in table_ids.groupby(table_ids, sort=False).groups.items():
-        mine = periods[periods["table_id"] == table_id].sort_values("start")
-        if mine.empty:
+    out = np.full(len(table_ids), np.nan)
+    codes, uniques = pd.factorize(table_ids, use_na_sentinel=True)
+    if not len(uniques):
+        return pd.Series(out, index=table_ids.index)
+    same = dates.index.equals(table_ids.index)
+    all_dates = (dates if same else dates.loc[table_ids.index]).to_numpy()
+    for k, table_id in enumerate(uniques):
+        starts, ends, numbers = _table_periods(standards, include_drafts, table_id)
+        if not len(starts):
             continue
-        when = dates.loc[rows].to_numpy()
-        starts = mine["start"].to_numpy().astype(when.dtype)
-        ends = mine["end"].to_numpy().astype(when.dtype)
+        rows = np.flatnonzero(codes == k)
+        when = all_dates[rows]
+        starts, ends = starts.astype(when.dtype), ends.astype(when.dtype)
         pos = np.searchsorted(starts, when, side="right") - 1
         found = pos >= 0
         safe = np.where(found, pos, 0)
         end = ends[safe]
         found &= ~np.isnat(when) & (np.isnat(end) | (when <= end))
-        out.loc[rows] = np.where(found, mine["version"].to_numpy()[safe], np.nan)
-    return out
+        out[rows] = np.where(found, numbers[safe], np.nan)
+    return pd.Series(out, index=table_ids.index)
+
+
+def _table_periods(
+    standards: StandardSet, include_drafts: bool, table_id: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, ends, versions)`` of one table's periods by start, once per set."""
+    cached = _PERIODS.setdefault(standards, {}).setdefault(("table", include_drafts), {})
+    if table_id not in cached:
+        periods = _periods(standards, include_drafts)
+        mine = periods[periods["table_id"] == table_id].sort_values("start")
+        cached[table_id] = tuple(mine[c].to_numpy() for c in ("start", "end", "version"))
+    return cached[table_id]
 
 
 def newest_start(standards: StandardSet, table_id: str) -> pd.Timestamp | None:
