@@ -459,30 +459,50 @@ def _group_sums(
     grouping (econ code, rule) the projects with a flagged line in the group."""
     key = frame[by].astype(object)
     grouped = frame.groupby(key, sort=True, dropna=False)
-    out = grouped[["requested", "approved", "cut"]].sum().round(2)
+    sums = grouped[["requested", "approved", "cut"]].sum().round(2)
+    k = len(sums)
+    group = grouped.ngroup().to_numpy()  # each row's group: its row in ``sums``
+    flagged = lines["manual_review"].astype(bool).to_numpy()
     if frame is lines:  # a line-level grouping: the projects of each group's lines
-        out["n_lines"] = grouped.size()
-        out["n_projects"] = grouped["project_id"].nunique()
-        line_key = key
+        n_lines = np.bincount(group, minlength=k)
+        project = pd.factorize(lines["project_id"])[0]
+        n_projects = _n_distinct(group, project, k)
         # the projects with a flagged line in the group (a project flagged for another
         # line, or for itself, is not counted under a rule it did not meet a flag in)
-        of_flagged = lines["project_id"].where(lines["manual_review"].astype(bool))
-        n_projects_flagged = of_flagged.groupby(key, dropna=False).nunique()
+        n_projects_flagged = _n_distinct(group[flagged], project[flagged], k)
+        line_group = group
     else:
-        out["n_projects"] = grouped.size()
-        out["n_lines"] = grouped["n_lines"].sum()
-        line_key = lines["project_id"].map(pd.Series(key.to_numpy(), index=frame["project_id"]))
-        n_projects_flagged = frame["manual_review"].astype(bool).groupby(key, dropna=False).sum()
-    n_lines_flagged = lines["manual_review"].astype(bool).groupby(line_key, dropna=False).sum()
-    out["n_projects_manual_review"] = n_projects_flagged.reindex(out.index, fill_value=0)
-    out["n_lines_manual_review"] = n_lines_flagged.reindex(out.index, fill_value=0)
-    out[["n_projects_manual_review", "n_lines_manual_review"]] = out[
-        ["n_projects_manual_review", "n_lines_manual_review"]
-    ].astype(int)
-    out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
-    out = out.rename_axis("group").reset_index()
-    out.insert(0, "group_by", by)
-    return out[SUMMARY_COLUMNS]
+        n_projects = np.bincount(group, minlength=k)
+        n_lines = grouped["n_lines"].sum().to_numpy()
+        own = frame["manual_review"].astype(bool).to_numpy(dtype=float)
+        n_projects_flagged = np.bincount(group, weights=own, minlength=k).astype(np.int64)
+        # each line in its project's group; a line of no project (or of a project
+        # without a value) in the blank group, if there is one
+        blank = np.flatnonzero(sums.index.isna())
+        of_line = pd.Index(frame["project_id"]).get_indexer(lines["project_id"])
+        line_group = np.where(of_line >= 0, group[of_line], blank[0] if len(blank) else -1)
+    counted = flagged & (line_group >= 0)
+    n_lines_flagged = np.bincount(line_group[counted], minlength=k)
+    cut_rate = sums["cut"] / sums["requested"].where(sums["requested"] > 0)
+    out = {
+        "group_by": by,
+        "group": sums.index,
+        "n_projects": n_projects,
+        "n_lines": n_lines,
+        **{c: sums[c].to_numpy() for c in ("requested", "approved", "cut")},
+        "cut_rate": cut_rate.to_numpy(),
+        "n_projects_manual_review": n_projects_flagged.astype(int),
+        "n_lines_manual_review": n_lines_flagged.astype(int),
+    }
+    return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
+
+
+def _n_distinct(group: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """How many distinct ``codes`` (``-1``: none) each of the ``k`` groups holds."""
+    given = codes >= 0
+    width = int(codes.max()) + 1 if given.any() else 1
+    pairs = np.unique(group[given].astype(np.int64) * width + codes[given])
+    return np.bincount(pairs // width, minlength=k)
 
 
 def summaries(lines: pd.DataFrame, projects: pd.DataFrame) -> dict[str, pd.DataFrame]:
