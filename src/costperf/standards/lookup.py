@@ -465,18 +465,21 @@ def lookup_values(
             include_drafts,
             only_listed=dims is not None,
         )
-    out = query.copy()
+    added = {}
     for col in RESULT_COLUMNS:
         if col in keep_inputs and col in query.columns:
             continue
         values = result[col]
         if col in ("effective_from", "effective_to"):
-            values = pd.to_datetime(pd.Series(values, index=query.index))
+            values = pd.to_datetime(pd.Series(values)).array
         elif col == "version":
-            values = pd.Series(values, index=query.index).astype("Int64")
+            values = pd.Series(values).astype("Int64").array
         elif values.dtype == object:  # keep object: inferring str dtype costs ~0.3 s/1M
             values = pd.Series(values, index=query.index, dtype=object)
-        out[prefix + col] = values
+        added[prefix + col] = values
+    # the query's columns, then the added ones (one frame: no insert per column)
+    out = pd.concat([query, pd.DataFrame(added, index=query.index)], axis=1)
+    out = out.__finalize__(query)  # its attrs and flags, as query.copy() keeps them
     for dim, values in derived.items():
         if dim not in out.columns and values.notna().any():
             out[dim] = values.to_numpy()
