@@ -373,7 +373,8 @@ def _decided_projects(
     book: RequestBook, lines: pd.DataFrame, verdict: pd.DataFrame
 ) -> pd.DataFrame:
     projects = book.projects.set_index("project_id", drop=False)
-    out = pd.DataFrame(index=projects.index)
+    ids = projects.index
+    out: dict[str, object] = {}  # the columns, made one frame at the end
     for col in ("project_id", "project_name", "department", "class_of_matter", "district", "year"):
         out[col] = projects[col] if col in projects else np.nan
     if "year" in projects:  # checked whole: shown 2027, not 2027.0
@@ -384,44 +385,43 @@ def _decided_projects(
         if c not in PROJECT_COLUMNS and c not in ("source_file", "sheet", "source_row")
     ]
     by = lines.groupby("project_id", sort=False)
-    sums = by[["requested", "line_approved", "approved"]].sum().reindex(out.index).fillna(0.0)
-    out["n_lines"] = by.size().reindex(out.index).fillna(0).astype(int)
+    sums = by[["requested", "line_approved", "approved"]].sum().reindex(ids).fillna(0.0)
+    out["n_lines"] = by.size().reindex(ids).fillna(0).astype(int)
     out["requested"] = sums["requested"].round(2)
     out["line_approved"] = sums["line_approved"].round(2)
-    out["project_cap"] = verdict["cap"].reindex(out.index)
+    out["project_cap"] = verdict["cap"].reindex(ids)
     for col in CAP_FACTS:  # the cap = standard_value x output_quantity (to the fen)
-        out[col] = verdict[col].reindex(out.index)
+        out[col] = verdict[col].reindex(ids)
     out["approved"] = sums["approved"].round(2)
     out["cut"] = (out["requested"] - out["approved"]).round(2)
     out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
-    v = verdict.reindex(out.index)
+    v = verdict.reindex(ids)
     rejected = v["reject"].fillna(False).astype(bool) | (
         (out["approved"] <= 0) & (out["requested"] > 0)
     )
     reduce = ~rejected & (out["cut"] > 0)
-    out["decision"] = np.select([rejected, reduce], ["reject", "reduce"], "approve")
+    decision = np.select([rejected, reduce], ["reject", "reduce"], "approve")
+    out["decision"] = pd.Series(decision, index=ids)
     out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
     out["project_rule"] = v["rule"]
     out["standard_id"], out["standard_version"] = v["standard_id"], v["standard_version"]
     out["target_check"] = v["target_check"]
     out["target_check_zh"] = out["target_check"].map(code_label_map("target_check"))
     flagged_lines = lines.loc[lines["manual_review"].to_numpy(), ["project_id"]]
-    n_flag = flagged_lines.groupby("project_id").size().reindex(out.index).fillna(0).astype(int)
+    n_flag = flagged_lines.groupby("project_id").size().reindex(ids).fillna(0).astype(int)
     out["manual_review"] = v["manual_review"].fillna(False).astype(bool) | n_flag.gt(0)
     for lang in ("zh", "en"):
-        flagged_text = message_column(
-            "reason.batch.flagged_lines", lang, out.index, n=n_flag.astype(str)
-        )
+        flagged_text = message_column("reason.batch.flagged_lines", lang, ids, n=n_flag.astype(str))
         out[f"manual_review_reason_{lang}"] = _join(
             v[f"manual_review_reason_{lang}"],
-            pd.Series(np.where(n_flag > 0, flagged_text, ""), index=out.index),
+            pd.Series(np.where(n_flag > 0, flagged_text, ""), index=ids),
             sep=message("reason.separator", lang),
         )
     for col in extra:  # the project's own dimension columns (road_grade ...)
         out[col] = projects[col]
     r, a, c = (format_money(out[k]) for k in ("requested", "approved", "cut"))
     cut_lines = lines.loc[(lines["cut"] > 0).to_numpy(), ["project_id"]]
-    n_cut = cut_lines.groupby("project_id").size().reindex(out.index).fillna(0)
+    n_cut = cut_lines.groupby("project_id").size().reindex(ids).fillna(0)
     gate = v["reject"].fillna(False).astype(bool)
     capped = out["project_cap"].notna() & (out["line_approved"] > out["project_cap"] + 0.005)
     line_sum, n_cut_text = format_money(out["line_approved"]), n_cut.astype(int).astype(str)
@@ -431,23 +431,24 @@ def _decided_projects(
         out[f"reason_{lang}"] = np.select(
             [gate, capped, within],
             [
-                message_column("reason.batch.no_targets", lang, out.index, requested=r),
-                message_column("reason.batch.capped", lang, out.index, **cap),
+                message_column("reason.batch.no_targets", lang, ids, requested=r),
+                message_column("reason.batch.capped", lang, ids, **cap),
                 message_column(
-                    "reason.batch.within_cap", lang, out.index, **cap, requested=r, n_cut=n_cut_text
+                    "reason.batch.within_cap", lang, ids, **cap, requested=r, n_cut=n_cut_text
                 ),
             ],
             message_column(
                 "reason.batch.project",
                 lang,
-                out.index,
+                ids,
                 requested=r,
                 approved=a,
                 cut=c,
                 n_cut=n_cut_text,
             ),
         )
-    return out[PROJECT_COLUMNS + extra].reset_index(drop=True)
+    frame = pd.DataFrame({c: out[c] for c in PROJECT_COLUMNS + extra}, index=ids)
+    return frame.reset_index(drop=True)
 
 
 def _group_sums(
