@@ -139,11 +139,11 @@ def _join(*parts: pd.Series, sep: str) -> pd.Series:
 def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFrame) -> pd.DataFrame:
     """One verdict per project from every project rule's (caps: the lowest)."""
     ids = pd.Index(projects["project_id"], name="project_id")
-    out = pd.DataFrame(index=ids)
-    out["cap"] = np.nan
-    out["reject"] = False
-    out["covered"] = False
-    out["manual_review"] = False
+    out: dict[str, pd.Series] = {}  # the columns, made one frame at the end
+    out["cap"] = pd.Series(np.nan, index=ids)
+    out["reject"] = pd.Series(False, index=ids)
+    out["covered"] = pd.Series(False, index=ids)
+    out["manual_review"] = pd.Series(False, index=ids)
     for col in (
         "manual_review_reason_zh",
         "manual_review_reason_en",
@@ -153,10 +153,10 @@ def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFram
         "standard_id",
         "standard_version",
     ):
-        out[col] = ""
-    out["target_check"] = "not_applicable"
+        out[col] = pd.Series("", index=ids)
+    out["target_check"] = pd.Series("not_applicable", index=ids)
     for col in CAP_FACTS:
-        out[col] = np.nan
+        out[col] = pd.Series(np.nan, index=ids)
     for verdict in verdicts.values():
         if verdict.empty:
             continue
@@ -182,7 +182,7 @@ def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFram
         out["rule"] = _join(out["rule"], v["rule"], sep="+")
         if "target_check" in v:
             out["target_check"] = v["target_check"].fillna(out["target_check"])
-    return out
+    return pd.DataFrame(out, index=ids)
 
 
 def _line_amounts(work: pd.DataFrame, verdict: pd.DataFrame) -> pd.DataFrame:
