@@ -231,12 +231,14 @@ def query_dimensions(
         derived by the table's rules, take their default, or count as not given).
     """
     specs = table.header.get("dimensions") or {}
-    out = pd.DataFrame(index=query.index)
+    out: dict[str, pd.Series] = {}  # the dimensions' columns, made one frame at the end
     for dim, spec in specs.items():
         col = columns.get(dim, dim)
         use = col in query.columns and (not only_listed or dim in columns)
-        given = query[col] if use else pd.Series(np.nan, index=query.index)
-        out[dim] = normalise_dimension(given, spec)
+        if use:
+            out[dim] = normalise_dimension(query[col], spec)
+        else:  # not given: blank (what normalise_dimension makes of a blank column)
+            out[dim] = pd.Series(np.nan, index=query.index, dtype=object)
     for rule in (table.header.get("rules") or {}).values():
         dim = rule.get("dim")
         if rule.get("type") not in ("seasons", "map", "bands") or dim not in out:
@@ -262,7 +264,7 @@ def query_dimensions(
     for dim, spec in specs.items():
         if spec.get("default") is not None:
             out[dim] = out[dim].where(out[dim].notna(), spec["default"])
-    return out
+    return pd.DataFrame(out, index=query.index) if out else pd.DataFrame(index=query.index)
 
 
 # ---- matching -----------------------------------------------------------------------
@@ -564,6 +566,21 @@ def _lookup_by_table(
     return result, derived
 
 
+_LINE_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _line_cells(version: TableVersion) -> dict[str, np.ndarray]:
+    """The fields :func:`_fill` copies, as object arrays by line position, once per
+    version (a version is immutable; the arrays are only read)."""
+    cached = _LINE_CELLS.get(version)
+    if cached is None:
+        lines = version.values
+        cols = (*_LINE_FIELDS, "effective_from", "effective_to")
+        cached = {col: lines[col].to_numpy(dtype=object) for col in cols}
+        _LINE_CELLS[version] = cached
+    return cached
+
+
 def _fill(
     result: dict[str, np.ndarray],
     status: np.ndarray,
@@ -574,12 +591,12 @@ def _fill(
     keys: pd.DataFrame,
     standards: StandardSet,
 ) -> None:
-    lines = version.values.reset_index(drop=True)
+    cells = _line_cells(version)
     hit = best.notna().to_numpy()
     where = positions[hit]
     picked = best[hit].astype(int).to_numpy()
     for col in (*_LINE_FIELDS, "effective_from", "effective_to"):
-        result[col][where] = lines[col].to_numpy(dtype=object)[picked]
+        result[col][where] = cells[col][picked]
     result["version"][where] = version.version
     ambiguous = (ties > 1).to_numpy()
     status[positions[ambiguous]] = [
