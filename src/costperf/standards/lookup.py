@@ -541,27 +541,37 @@ def _lookup_by_table(
     result["table_id"] = table_ids.to_numpy(dtype=object)
     status = _status_no_version(table_ids, dates, raw_dates, set(standards.table_ids()), versions)
     derived: dict[str, pd.Series] = {}
-    groups = pd.DataFrame({"t": table_ids, "v": versions}).dropna()
-    for (tid, ver), idx in groups.groupby(["t", "v"], sort=False).groups.items():
+    # the rows of each (table, version) in force, in order of first appearance
+    t_codes, t_ids = pd.factorize(table_ids)
+    v_codes, v_numbers = pd.factorize(versions)
+    pair = np.where((t_codes >= 0) & (v_codes >= 0), t_codes * len(v_numbers) + v_codes, -1)
+    found, first = np.unique(pair, return_index=True)
+    for code in found[np.argsort(first)]:
+        if code < 0:
+            continue
+        tid, ver = t_ids[code // len(v_numbers)], v_numbers[code % len(v_numbers)]
         version = standards.versions[(tid, int(ver))]
-        rows = frame.loc[idx]
+        pos = np.flatnonzero(pair == code)  # = labels: frame has a RangeIndex
+        rows = frame.iloc[pos]
         dim_values = query_dimensions(
-            version, rows, dates.loc[idx], mapping, only_listed=only_listed
+            version, rows, dates.iloc[pos], mapping, only_listed=only_listed
         )
         for dim in dim_values.columns:
             if dim not in mapping and dim not in frame.columns:
                 derived.setdefault(dim, pd.Series(np.nan, index=frame.index, dtype=object))
-                derived[dim].loc[idx] = dim_values[dim]
+                derived[dim].iloc[pos] = dim_values[dim].to_numpy()
         keys = pd.concat(
             [
-                pd.DataFrame({"item": items.loc[idx].astype(object), "component": comps.loc[idx]}),
+                pd.DataFrame(
+                    {"item": items.iloc[pos].astype(object), "component": comps.iloc[pos]}
+                ),
                 dim_values,
             ],
             axis=1,
         )
         keys = keys.reset_index(drop=True)
         best, ties = _match_distinct(version, keys)
-        _fill(result, status, np.asarray(idx), version, best, ties, keys, standards)
+        _fill(result, status, pos, version, best, ties, keys, standards)
     result["lookup_status"] = status
     return result, derived
 
