@@ -490,7 +490,7 @@ def cap_unit_cost(
     from costperf.standards.lookup import OK
 
     parts = []
-    outputs = quantified_outputs(targets)
+    outputs = None  # the numeric output targets, read when a project is of a class
     klass = projects["class_of_matter"] if "class_of_matter" in projects else None
     if klass is None or not context.has_targets:
         empty = pd.Index([], name="project_id")
@@ -499,6 +499,7 @@ def cap_unit_cost(
         mine = projects[klass.astype(str).str.strip().eq(class_of_matter)]
         if mine.empty:
             continue
+        outputs = quantified_outputs(targets) if outputs is None else outputs
         items = list((version.header.get("items") or {}).keys())
         dims = [d for d in version.dims if d in mine.columns]
         query = mine[dims].assign(date=context.on)

@@ -97,22 +97,38 @@ def versions_in_force(
     standards: StandardSet, table_ids: pd.Series, dates: pd.Series, *, include_drafts: bool = False
 ) -> pd.Series:
     """Version of each row's table in force on the row's date (NaN when none)."""
-    periods = _periods(standards, include_drafts)
-    out = pd.Series(np.nan, index=table_ids.index)
-    for table_id, rows in table_ids.groupby(table_ids, sort=False).groups.items():
-        mine = periods[periods["table_id"] == table_id].sort_values("start")
-        if mine.empty:
+    out = np.full(len(table_ids), np.nan)
+    codes, uniques = pd.factorize(table_ids, use_na_sentinel=True)
+    if not len(uniques):
+        return pd.Series(out, index=table_ids.index)
+    same = dates.index.equals(table_ids.index)
+    all_dates = (dates if same else dates.loc[table_ids.index]).to_numpy()
+    for k, table_id in enumerate(uniques):
+        starts, ends, numbers = _table_periods(standards, include_drafts, table_id)
+        if not len(starts):
             continue
-        when = dates.loc[rows].to_numpy()
-        starts = mine["start"].to_numpy().astype(when.dtype)
-        ends = mine["end"].to_numpy().astype(when.dtype)
+        rows = np.flatnonzero(codes == k)
+        when = all_dates[rows]
+        starts, ends = starts.astype(when.dtype), ends.astype(when.dtype)
         pos = np.searchsorted(starts, when, side="right") - 1
         found = pos >= 0
         safe = np.where(found, pos, 0)
         end = ends[safe]
         found &= ~np.isnat(when) & (np.isnat(end) | (when <= end))
-        out.loc[rows] = np.where(found, mine["version"].to_numpy()[safe], np.nan)
-    return out
+        out[rows] = np.where(found, numbers[safe], np.nan)
+    return pd.Series(out, index=table_ids.index)
+
+
+def _table_periods(
+    standards: StandardSet, include_drafts: bool, table_id: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, ends, versions)`` of one table's periods by start, once per set."""
+    cached = _PERIODS.setdefault(standards, {}).setdefault(("table", include_drafts), {})
+    if table_id not in cached:
+        periods = _periods(standards, include_drafts)
+        mine = periods[periods["table_id"] == table_id].sort_values("start")
+        cached[table_id] = tuple(mine[c].to_numpy() for c in ("start", "end", "version"))
+    return cached[table_id]
 
 
 def newest_start(standards: StandardSet, table_id: str) -> pd.Timestamp | None:
@@ -215,12 +231,14 @@ def query_dimensions(
         derived by the table's rules, take their default, or count as not given).
     """
     specs = table.header.get("dimensions") or {}
-    out = pd.DataFrame(index=query.index)
+    out: dict[str, pd.Series] = {}  # the dimensions' columns, made one frame at the end
     for dim, spec in specs.items():
         col = columns.get(dim, dim)
         use = col in query.columns and (not only_listed or dim in columns)
-        given = query[col] if use else pd.Series(np.nan, index=query.index)
-        out[dim] = normalise_dimension(given, spec)
+        if use:
+            out[dim] = normalise_dimension(query[col], spec)
+        else:  # not given: blank (what normalise_dimension makes of a blank column)
+            out[dim] = pd.Series(np.nan, index=query.index, dtype=object)
     for rule in (table.header.get("rules") or {}).values():
         dim = rule.get("dim")
         if rule.get("type") not in ("seasons", "map", "bands") or dim not in out:
@@ -246,10 +264,34 @@ def query_dimensions(
     for dim, spec in specs.items():
         if spec.get("default") is not None:
             out[dim] = out[dim].where(out[dim].notna(), spec["default"])
-    return out
+    return pd.DataFrame(out, index=query.index) if out else pd.DataFrame(index=query.index)
 
 
 # ---- matching -----------------------------------------------------------------------
+
+
+_LINE_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _line_index(table: TableVersion) -> list[tuple[tuple[str, ...], dict[tuple, list[int]]]]:
+    """The lines of ``table.values`` by wildcard pattern: per pattern, the dimensions it
+    names (not ``*``) and ``(item, component, *those values) -> line positions``
+    (ascending).  Computed once per version (a version is immutable)."""
+    cached = _LINE_INDEX.get(table)
+    if cached is not None:
+        return cached
+    lines = table.values.reset_index(drop=True)
+    dims = table.dims
+    wild = [lines[dim].eq(WILDCARD).to_numpy() for dim in dims]
+    cells = {c: lines[c].to_numpy(dtype=object) for c in ("item", "component", *dims)}
+    groups: dict[tuple[str, ...], dict[tuple, list[int]]] = {}
+    for pos in range(len(lines)):
+        literal = tuple(d for d, w in zip(dims, wild, strict=True) if not w[pos])
+        key = tuple(cells[c][pos] for c in ("item", "component", *literal))
+        groups.setdefault(literal, {}).setdefault(key, []).append(pos)
+    cached = list(groups.items())
+    _LINE_INDEX[table] = cached
+    return cached
 
 
 def match_lines(table: TableVersion, keys: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -257,36 +299,30 @@ def match_lines(table: TableVersion, keys: pd.DataFrame) -> tuple[pd.Series, pd.
 
     Returns ``(line_position, n_best)``: the position in ``table.values`` of the most
     specific matching line (NaN: none) and how many lines tie at that specificity.
+    A line matches a row whose values equal its own in every dimension it names (not
+    ``*``); a row missing one of those values matches none of its pattern's lines.
     """
-    lines = table.values.reset_index(drop=True)
-    dims = table.dims
-    pattern = pd.Series("", index=lines.index)
-    for dim in dims:
-        pattern = pattern + np.where(lines[dim].eq(WILDCARD), "*", "=")
-    left = keys.assign(_row=np.arange(len(keys)))
-    for dim in dims:
-        left[dim] = left[dim].astype(object)
-    found = []
-    for pat, idx in pattern.groupby(pattern, sort=False).groups.items():
-        literal = [d for d, w in zip(dims, pat, strict=True) if w == "="]
-        on = ["item", "component", *literal]
-        right = lines.loc[idx, on].astype(object).assign(_line=idx)
-        hits = left[[*on, "_row"]].dropna(subset=on).merge(right, on=on, how="inner")
-        found.append(hits[["_row", "_line"]].assign(_spec=len(literal)))
-    best_line = pd.Series(np.nan, index=keys.index)
-    ties = pd.Series(0, index=keys.index)
-    if not found:
-        return best_line, ties
-    hits = pd.concat(found, ignore_index=True)
-    if hits.empty:
-        return best_line, ties
-    top = hits.groupby("_row")["_spec"].transform("max")
-    hits = hits[hits["_spec"] == top]
-    counts = hits.groupby("_row")["_line"].nunique()
-    first = hits.groupby("_row")["_line"].min()
-    best_line.iloc[first.index.to_numpy()] = first.to_numpy()
-    ties.iloc[counts.index.to_numpy()] = counts.to_numpy()
-    return best_line, ties
+    n = len(keys)
+    spec = np.full(n, -1, dtype=np.intp)
+    first = np.zeros(n, dtype=np.intp)
+    count = np.zeros(n, dtype=np.intp)
+    cells = {c: keys[c].to_numpy(dtype=object) for c in ("item", "component", *table.dims)}
+    given = {c: ~pd.isna(v) for c, v in cells.items()}
+    for literal, index in _line_index(table) if n else ():
+        on = ("item", "component", *literal)
+        rows = np.flatnonzero(np.logical_and.reduce([given[c] for c in on]))
+        found = [index.get(key) for key in zip(*(cells[c][rows] for c in on), strict=True)]
+        width = len(literal)
+        for row, hit in zip(rows.tolist(), found, strict=True):
+            if hit is None or width < spec[row]:
+                continue
+            if width > spec[row]:
+                spec[row], first[row], count[row] = width, hit[0], len(hit)
+            else:
+                first[row], count[row] = min(first[row], hit[0]), count[row] + len(hit)
+    hit = spec >= 0
+    best_line = pd.Series(np.where(hit, first, np.nan), index=keys.index)
+    return best_line, pd.Series(count, index=keys.index)
 
 
 def _match_distinct(table: TableVersion, keys: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -431,18 +467,21 @@ def lookup_values(
             include_drafts,
             only_listed=dims is not None,
         )
-    out = query.copy()
+    added = {}
     for col in RESULT_COLUMNS:
         if col in keep_inputs and col in query.columns:
             continue
         values = result[col]
         if col in ("effective_from", "effective_to"):
-            values = pd.to_datetime(pd.Series(values, index=query.index))
+            values = pd.to_datetime(pd.Series(values)).array
         elif col == "version":
-            values = pd.Series(values, index=query.index).astype("Int64")
+            values = pd.Series(values).astype("Int64").array
         elif values.dtype == object:  # keep object: inferring str dtype costs ~0.3 s/1M
             values = pd.Series(values, index=query.index, dtype=object)
-        out[prefix + col] = values
+        added[prefix + col] = values
+    # the query's columns, then the added ones (one frame: no insert per column)
+    out = pd.concat([query, pd.DataFrame(added, index=query.index)], axis=1)
+    out = out.__finalize__(query)  # its attrs and flags, as query.copy() keeps them
     for dim, values in derived.items():
         if dim not in out.columns and values.notna().any():
             out[dim] = values.to_numpy()
@@ -502,29 +541,54 @@ def _lookup_by_table(
     result["table_id"] = table_ids.to_numpy(dtype=object)
     status = _status_no_version(table_ids, dates, raw_dates, set(standards.table_ids()), versions)
     derived: dict[str, pd.Series] = {}
-    groups = pd.DataFrame({"t": table_ids, "v": versions}).dropna()
-    for (tid, ver), idx in groups.groupby(["t", "v"], sort=False).groups.items():
+    # the rows of each (table, version) in force, in order of first appearance
+    t_codes, t_ids = pd.factorize(table_ids)
+    v_codes, v_numbers = pd.factorize(versions)
+    pair = np.where((t_codes >= 0) & (v_codes >= 0), t_codes * len(v_numbers) + v_codes, -1)
+    found, first = np.unique(pair, return_index=True)
+    for code in found[np.argsort(first)]:
+        if code < 0:
+            continue
+        tid, ver = t_ids[code // len(v_numbers)], v_numbers[code % len(v_numbers)]
         version = standards.versions[(tid, int(ver))]
-        rows = frame.loc[idx]
+        pos = np.flatnonzero(pair == code)  # = labels: frame has a RangeIndex
+        rows = frame.iloc[pos]
         dim_values = query_dimensions(
-            version, rows, dates.loc[idx], mapping, only_listed=only_listed
+            version, rows, dates.iloc[pos], mapping, only_listed=only_listed
         )
         for dim in dim_values.columns:
             if dim not in mapping and dim not in frame.columns:
                 derived.setdefault(dim, pd.Series(np.nan, index=frame.index, dtype=object))
-                derived[dim].loc[idx] = dim_values[dim]
+                derived[dim].iloc[pos] = dim_values[dim].to_numpy()
         keys = pd.concat(
             [
-                pd.DataFrame({"item": items.loc[idx].astype(object), "component": comps.loc[idx]}),
+                pd.DataFrame(
+                    {"item": items.iloc[pos].astype(object), "component": comps.iloc[pos]}
+                ),
                 dim_values,
             ],
             axis=1,
         )
         keys = keys.reset_index(drop=True)
         best, ties = _match_distinct(version, keys)
-        _fill(result, status, np.asarray(idx), version, best, ties, keys, standards)
+        _fill(result, status, pos, version, best, ties, keys, standards)
     result["lookup_status"] = status
     return result, derived
+
+
+_LINE_CELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _line_cells(version: TableVersion) -> dict[str, np.ndarray]:
+    """The fields :func:`_fill` copies, as object arrays by line position, once per
+    version (a version is immutable; the arrays are only read)."""
+    cached = _LINE_CELLS.get(version)
+    if cached is None:
+        lines = version.values
+        cols = (*_LINE_FIELDS, "effective_from", "effective_to")
+        cached = {col: lines[col].to_numpy(dtype=object) for col in cols}
+        _LINE_CELLS[version] = cached
+    return cached
 
 
 def _fill(
@@ -537,12 +601,12 @@ def _fill(
     keys: pd.DataFrame,
     standards: StandardSet,
 ) -> None:
-    lines = version.values.reset_index(drop=True)
+    cells = _line_cells(version)
     hit = best.notna().to_numpy()
     where = positions[hit]
     picked = best[hit].astype(int).to_numpy()
     for col in (*_LINE_FIELDS, "effective_from", "effective_to"):
-        result[col][where] = lines[col].to_numpy(dtype=object)[picked]
+        result[col][where] = cells[col][picked]
     result["version"][where] = version.version
     ambiguous = (ties > 1).to_numpy()
     status[positions[ambiguous]] = [

@@ -139,11 +139,11 @@ def _join(*parts: pd.Series, sep: str) -> pd.Series:
 def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFrame) -> pd.DataFrame:
     """One verdict per project from every project rule's (caps: the lowest)."""
     ids = pd.Index(projects["project_id"], name="project_id")
-    out = pd.DataFrame(index=ids)
-    out["cap"] = np.nan
-    out["reject"] = False
-    out["covered"] = False
-    out["manual_review"] = False
+    out: dict[str, pd.Series] = {}  # the columns, made one frame at the end
+    out["cap"] = pd.Series(np.nan, index=ids)
+    out["reject"] = pd.Series(False, index=ids)
+    out["covered"] = pd.Series(False, index=ids)
+    out["manual_review"] = pd.Series(False, index=ids)
     for col in (
         "manual_review_reason_zh",
         "manual_review_reason_en",
@@ -153,10 +153,10 @@ def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFram
         "standard_id",
         "standard_version",
     ):
-        out[col] = ""
-    out["target_check"] = "not_applicable"
+        out[col] = pd.Series("", index=ids)
+    out["target_check"] = pd.Series("not_applicable", index=ids)
     for col in CAP_FACTS:
-        out[col] = np.nan
+        out[col] = pd.Series(np.nan, index=ids)
     for verdict in verdicts.values():
         if verdict.empty:
             continue
@@ -182,7 +182,7 @@ def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFram
         out["rule"] = _join(out["rule"], v["rule"], sep="+")
         if "target_check" in v:
             out["target_check"] = v["target_check"].fillna(out["target_check"])
-    return out
+    return pd.DataFrame(out, index=ids)
 
 
 def _line_amounts(work: pd.DataFrame, verdict: pd.DataFrame) -> pd.DataFrame:
@@ -373,7 +373,8 @@ def _decided_projects(
     book: RequestBook, lines: pd.DataFrame, verdict: pd.DataFrame
 ) -> pd.DataFrame:
     projects = book.projects.set_index("project_id", drop=False)
-    out = pd.DataFrame(index=projects.index)
+    ids = projects.index
+    out: dict[str, object] = {}  # the columns, made one frame at the end
     for col in ("project_id", "project_name", "department", "class_of_matter", "district", "year"):
         out[col] = projects[col] if col in projects else np.nan
     if "year" in projects:  # checked whole: shown 2027, not 2027.0
@@ -384,44 +385,43 @@ def _decided_projects(
         if c not in PROJECT_COLUMNS and c not in ("source_file", "sheet", "source_row")
     ]
     by = lines.groupby("project_id", sort=False)
-    sums = by[["requested", "line_approved", "approved"]].sum().reindex(out.index).fillna(0.0)
-    out["n_lines"] = by.size().reindex(out.index).fillna(0).astype(int)
+    sums = by[["requested", "line_approved", "approved"]].sum().reindex(ids).fillna(0.0)
+    out["n_lines"] = by.size().reindex(ids).fillna(0).astype(int)
     out["requested"] = sums["requested"].round(2)
     out["line_approved"] = sums["line_approved"].round(2)
-    out["project_cap"] = verdict["cap"].reindex(out.index)
+    out["project_cap"] = verdict["cap"].reindex(ids)
     for col in CAP_FACTS:  # the cap = standard_value x output_quantity (to the fen)
-        out[col] = verdict[col].reindex(out.index)
+        out[col] = verdict[col].reindex(ids)
     out["approved"] = sums["approved"].round(2)
     out["cut"] = (out["requested"] - out["approved"]).round(2)
     out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
-    v = verdict.reindex(out.index)
+    v = verdict.reindex(ids)
     rejected = v["reject"].fillna(False).astype(bool) | (
         (out["approved"] <= 0) & (out["requested"] > 0)
     )
     reduce = ~rejected & (out["cut"] > 0)
-    out["decision"] = np.select([rejected, reduce], ["reject", "reduce"], "approve")
+    decision = np.select([rejected, reduce], ["reject", "reduce"], "approve")
+    out["decision"] = pd.Series(decision, index=ids)
     out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
     out["project_rule"] = v["rule"]
     out["standard_id"], out["standard_version"] = v["standard_id"], v["standard_version"]
     out["target_check"] = v["target_check"]
     out["target_check_zh"] = out["target_check"].map(code_label_map("target_check"))
     flagged_lines = lines.loc[lines["manual_review"].to_numpy(), ["project_id"]]
-    n_flag = flagged_lines.groupby("project_id").size().reindex(out.index).fillna(0).astype(int)
+    n_flag = flagged_lines.groupby("project_id").size().reindex(ids).fillna(0).astype(int)
     out["manual_review"] = v["manual_review"].fillna(False).astype(bool) | n_flag.gt(0)
     for lang in ("zh", "en"):
-        flagged_text = message_column(
-            "reason.batch.flagged_lines", lang, out.index, n=n_flag.astype(str)
-        )
+        flagged_text = message_column("reason.batch.flagged_lines", lang, ids, n=n_flag.astype(str))
         out[f"manual_review_reason_{lang}"] = _join(
             v[f"manual_review_reason_{lang}"],
-            pd.Series(np.where(n_flag > 0, flagged_text, ""), index=out.index),
+            pd.Series(np.where(n_flag > 0, flagged_text, ""), index=ids),
             sep=message("reason.separator", lang),
         )
     for col in extra:  # the project's own dimension columns (road_grade ...)
         out[col] = projects[col]
     r, a, c = (format_money(out[k]) for k in ("requested", "approved", "cut"))
     cut_lines = lines.loc[(lines["cut"] > 0).to_numpy(), ["project_id"]]
-    n_cut = cut_lines.groupby("project_id").size().reindex(out.index).fillna(0)
+    n_cut = cut_lines.groupby("project_id").size().reindex(ids).fillna(0)
     gate = v["reject"].fillna(False).astype(bool)
     capped = out["project_cap"].notna() & (out["line_approved"] > out["project_cap"] + 0.005)
     line_sum, n_cut_text = format_money(out["line_approved"]), n_cut.astype(int).astype(str)
@@ -431,23 +431,24 @@ def _decided_projects(
         out[f"reason_{lang}"] = np.select(
             [gate, capped, within],
             [
-                message_column("reason.batch.no_targets", lang, out.index, requested=r),
-                message_column("reason.batch.capped", lang, out.index, **cap),
+                message_column("reason.batch.no_targets", lang, ids, requested=r),
+                message_column("reason.batch.capped", lang, ids, **cap),
                 message_column(
-                    "reason.batch.within_cap", lang, out.index, **cap, requested=r, n_cut=n_cut_text
+                    "reason.batch.within_cap", lang, ids, **cap, requested=r, n_cut=n_cut_text
                 ),
             ],
             message_column(
                 "reason.batch.project",
                 lang,
-                out.index,
+                ids,
                 requested=r,
                 approved=a,
                 cut=c,
                 n_cut=n_cut_text,
             ),
         )
-    return out[PROJECT_COLUMNS + extra].reset_index(drop=True)
+    frame = pd.DataFrame({c: out[c] for c in PROJECT_COLUMNS + extra}, index=ids)
+    return frame.reset_index(drop=True)
 
 
 def _group_sums(
@@ -459,30 +460,50 @@ def _group_sums(
     grouping (econ code, rule) the projects with a flagged line in the group."""
     key = frame[by].astype(object)
     grouped = frame.groupby(key, sort=True, dropna=False)
-    out = grouped[["requested", "approved", "cut"]].sum().round(2)
+    sums = grouped[["requested", "approved", "cut"]].sum().round(2)
+    k = len(sums)
+    group = grouped.ngroup().to_numpy()  # each row's group: its row in ``sums``
+    flagged = lines["manual_review"].astype(bool).to_numpy()
     if frame is lines:  # a line-level grouping: the projects of each group's lines
-        out["n_lines"] = grouped.size()
-        out["n_projects"] = grouped["project_id"].nunique()
-        line_key = key
+        n_lines = np.bincount(group, minlength=k)
+        project = pd.factorize(lines["project_id"])[0]
+        n_projects = _n_distinct(group, project, k)
         # the projects with a flagged line in the group (a project flagged for another
         # line, or for itself, is not counted under a rule it did not meet a flag in)
-        of_flagged = lines["project_id"].where(lines["manual_review"].astype(bool))
-        n_projects_flagged = of_flagged.groupby(key, dropna=False).nunique()
+        n_projects_flagged = _n_distinct(group[flagged], project[flagged], k)
+        line_group = group
     else:
-        out["n_projects"] = grouped.size()
-        out["n_lines"] = grouped["n_lines"].sum()
-        line_key = lines["project_id"].map(pd.Series(key.to_numpy(), index=frame["project_id"]))
-        n_projects_flagged = frame["manual_review"].astype(bool).groupby(key, dropna=False).sum()
-    n_lines_flagged = lines["manual_review"].astype(bool).groupby(line_key, dropna=False).sum()
-    out["n_projects_manual_review"] = n_projects_flagged.reindex(out.index, fill_value=0)
-    out["n_lines_manual_review"] = n_lines_flagged.reindex(out.index, fill_value=0)
-    out[["n_projects_manual_review", "n_lines_manual_review"]] = out[
-        ["n_projects_manual_review", "n_lines_manual_review"]
-    ].astype(int)
-    out["cut_rate"] = out["cut"] / out["requested"].where(out["requested"] > 0)
-    out = out.rename_axis("group").reset_index()
-    out.insert(0, "group_by", by)
-    return out[SUMMARY_COLUMNS]
+        n_projects = np.bincount(group, minlength=k)
+        n_lines = grouped["n_lines"].sum().to_numpy()
+        own = frame["manual_review"].astype(bool).to_numpy(dtype=float)
+        n_projects_flagged = np.bincount(group, weights=own, minlength=k).astype(np.int64)
+        # each line in its project's group; a line of no project (or of a project
+        # without a value) in the blank group, if there is one
+        blank = np.flatnonzero(sums.index.isna())
+        of_line = pd.Index(frame["project_id"]).get_indexer(lines["project_id"])
+        line_group = np.where(of_line >= 0, group[of_line], blank[0] if len(blank) else -1)
+    counted = flagged & (line_group >= 0)
+    n_lines_flagged = np.bincount(line_group[counted], minlength=k)
+    cut_rate = sums["cut"] / sums["requested"].where(sums["requested"] > 0)
+    out = {
+        "group_by": by,
+        "group": sums.index,
+        "n_projects": n_projects,
+        "n_lines": n_lines,
+        **{c: sums[c].to_numpy() for c in ("requested", "approved", "cut")},
+        "cut_rate": cut_rate.to_numpy(),
+        "n_projects_manual_review": n_projects_flagged.astype(int),
+        "n_lines_manual_review": n_lines_flagged.astype(int),
+    }
+    return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
+
+
+def _n_distinct(group: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """How many distinct ``codes`` (``-1``: none) each of the ``k`` groups holds."""
+    given = codes >= 0
+    width = int(codes.max()) + 1 if given.any() else 1
+    pairs = np.unique(group[given].astype(np.int64) * width + codes[given])
+    return np.bincount(pairs // width, minlength=k)
 
 
 def summaries(lines: pd.DataFrame, projects: pd.DataFrame) -> dict[str, pd.DataFrame]:

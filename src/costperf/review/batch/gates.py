@@ -31,7 +31,7 @@ def target_gate(
         indexed by ``project_id``, one row per project.
     """
     ids = pd.Index(projects["project_id"], name="project_id")
-    out = pd.DataFrame(index=ids)
+    out: dict[str, object] = {}  # the columns, made one frame at the end
     if not context.has_targets:
         check = pd.Series("not_applicable", index=ids)
     else:
@@ -58,7 +58,7 @@ def target_gate(
     for lang in ("zh", "en"):
         out[f"basis_{lang}"] = np.where(none, message("reason.gate.no_targets", lang), "")
     out["target_check"] = check
-    return out[[*VERDICT_COLUMNS, "target_check"]]
+    return pd.DataFrame({c: out[c] for c in [*VERDICT_COLUMNS, "target_check"]}, index=ids)
 
 
 register(

@@ -77,6 +77,8 @@ def distinct_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     Every column counts, a blank as a value of its own; in object columns ``None`` and
     NaN are told apart (a text built from the cell would differ).
     """
+    if len(frame) < 2:  # each row (if any) a distinct row of its own
+        return np.zeros(len(frame), dtype=np.intp), np.zeros(len(frame), dtype=np.intp)
     keys = frame.reset_index(drop=True)
     for col in frame.columns:
         if frame[col].dtype == object and frame[col].isna().any():
