@@ -126,16 +126,24 @@ def _stop(pool) -> None:  # noqa: ANN001 - a ProcessPoolExecutor
 class PendingChart:
     """A chart being drawn by the worker; :meth:`result` gives its PNG bytes."""
 
-    def __init__(self, future: Future, draw_here: Callable[[], bytes]) -> None:
-        self._future, self._draw_here = future, draw_here
+    def __init__(
+        self, future: Future, draw_here: Callable[[], bytes], key: str | None = None
+    ) -> None:
+        """``key``: the future's result is the fingerprint of the chart drawn and its
+        PNG (:func:`expect`), which must be this one."""
+        self._future, self._draw_here, self._key = future, draw_here, key
 
     def result(self) -> bytes:
         try:
-            return self._future.result()
+            png = self._future.result()
         except Exception:  # noqa: BLE001 - drawn here again instead (BrokenProcessPool too)
             # the worker died (killed, out of memory), or an argument did not pickle: a
             # chart that fails for itself fails here too, with its own traceback
             return self._draw_here()
+        if self._key is None:
+            return png
+        key, png = png
+        return png if key == self._key else self._draw_here()
 
 
 def submit(
@@ -176,7 +184,8 @@ class Pending:
 
 def submit_call(func: Callable, *args: object, **kwargs: object) -> Pending | None:
     """Run ``func(*args, **kwargs)`` (a pure module-level function whose arguments and
-    result pickle) in the worker, beside this process; None when there is no worker."""
+    result pickle) in the worker, beside this process; None when there is no worker.
+    The worker runs the calls (and draws the charts) in the order they were sent."""
     pool = _POOL
     if pool is None:
         return None
@@ -188,6 +197,14 @@ def submit_call(func: Callable, *args: object, **kwargs: object) -> Pending | No
         return None
     _SENT.append(future)
     return Pending(future, lambda: func(*args, **kwargs))
+
+
+def expect(key: str, drawing: Pending, draw_here: Callable[[], bytes]) -> None:
+    """The chart of fingerprint ``key`` (:func:`sent`) is the one a call of the worker is
+    drawing (``drawing``, :func:`submit_call`, whose result is the fingerprint of what it
+    drew and its PNG): a later call of that chart finds it instead of sending it. Drawn
+    here (``draw_here``) if that call fails or drew a chart of other arguments."""
+    _BY_KEY[key] = PendingChart(drawing._future, draw_here, key=key)
 
 
 def png_bytes(png: bytes | PendingChart) -> bytes:
