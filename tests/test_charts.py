@@ -261,7 +261,8 @@ def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -
     case's report.html and the batch's summary.html are byte for byte the ones drawn in
     process (the shared in-process run and review). The case's charts are sent while
     its last steps run, and found sent when the report is written; the worker solves the
-    case's savings plan beside the derivation, and its files are the in-process ones."""
+    case's savings plan beside the derivation (and draws its chart next), and its files
+    are the in-process ones."""
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("one core: the program draws its charts in process")
     out, batch = tmp_path / "out", tmp_path / "batch"
@@ -301,8 +302,9 @@ def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -
     assert proc.returncode == 0, proc.stderr
     status, sent, all_sent, early, calls = proc.stdout.split()
     assert status == "0" and int(sent) >= 8 and all_sent == "True", proc.stdout
-    assert int(early) >= 5, proc.stdout  # the case's charts were sent before the outputs
-    assert calls == "optimize_plan", proc.stdout  # the worker solved the savings plan
+    # the case's charts were sent before the outputs, and the plan's drawn with the plan
+    assert int(early) >= 6, proc.stdout
+    assert calls == "solve_plan,plan_chart", proc.stdout  # the worker solved the plan
     _assert_same_bytes(out / "report.html", good_run["out"] / "report.html", proc.stderr)
     plan_files = sorted((good_run["out"] / "optimize").glob("*.csv"))
     assert plan_files

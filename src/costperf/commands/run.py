@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
             if name == CHARTS_READY_AFTER:  # drawn beside the last steps
                 send_charts(config, results, args.lang)
 
-        steps = optimize_beside(config, data)
+        steps = optimize_beside(config, data, args.lang)
         results = analyse(config, data, steps=steps, on_step=bar.step, after_step=charts_early)
         bar.step("writing")
         summary = write_outputs(
@@ -98,11 +98,13 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def optimize_beside(config: CaseConfig, data: CaseData) -> tuple[Step, ...]:
+def optimize_beside(config: CaseConfig, data: CaseData, lang: str) -> tuple[Step, ...]:
     """The run's steps, the optimiser's plan solved by the worker process from now on
-    (when there is one, see :mod:`costperf.report.background`), beside the derivation:
-    its step then takes the worker's plan (the same pure call), or solves it here when
-    the worker could not (an input error then raised here, located as always)."""
+    (when there is one, see :mod:`costperf.report.background`), beside the derivation,
+    and its before/after chart drawn there right after it
+    (:func:`costperf.report.optimize.plan_chart`): its step then takes the worker's
+    plan (the same pure call), or solves it here when the worker could not (an input
+    error then raised here, located as always)."""
     from dataclasses import replace
 
     from costperf.pipeline import STEPS, optimize_options
@@ -110,14 +112,18 @@ def optimize_beside(config: CaseConfig, data: CaseData) -> tuple[Step, ...]:
 
     if data.optimize is None or not background.active():
         return STEPS
-    from costperf.optimize import optimize_plan
+    from costperf.report.optimize import expect_plan_chart, plan_chart, solve_plan
 
-    pending = background.submit_call(optimize_plan, data.optimize, **optimize_options(config))
+    options = optimize_options(config)
+    pending = background.submit_call(solve_plan, data.optimize, **options)
     if pending is None:
         return STEPS
+    drawing = background.submit_call(plan_chart, lang)
 
     def take_plan(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
         results.optimize = pending.result()
+        if drawing is not None:  # found by optimize_sections' call of the chart
+            expect_plan_chart(results.optimize, lang, drawing)
 
     return tuple(replace(s, run=take_plan) if s.name == "optimize" else s for s in STEPS)
 

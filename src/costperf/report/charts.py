@@ -140,7 +140,8 @@ _MEMO: collections.OrderedDict[str, bytes] = collections.OrderedDict()
 
 def chart(draw: Callable[..., object]) -> Callable[..., bytes]:
     """Make a function drawing a Figure return PNG bytes; ``.figure`` draws only (tests
-    read the texts of the figure).
+    read the texts of the figure), ``.key`` is the fingerprint of its arguments by which
+    a chart sent to the worker is found again (:func:`costperf.report.background.sent`).
 
     A chart is a pure function of its arguments, so the PNG of the same arguments (the
     same frames, values and dtypes, the same matplotlib settings) is drawn once per
@@ -170,6 +171,7 @@ def chart(draw: Callable[..., object]) -> Callable[..., bytes]:
 
     render.figure = draw
     render.figure_png = lambda *args, **kwargs: to_png(draw(*args, **kwargs))
+    render.key = lambda *args, **kwargs: _args_key(draw, args, kwargs)
     return render
 
 

@@ -161,14 +161,15 @@ def figure_html(caption: str, png: bytes | PendingChart) -> str:
     )
 
 
-def _section_html(s: Section, lang: str, first: bool) -> str:
+def _section_html(s: Section, lang: str, first: bool, tables: list[str]) -> str:
+    """A section; ``tables`` the HTML of its tables (:func:`table_html`)."""
     body = []
     if s.text:
         body.append(f"<p>{html.escape(s.text)}</p>")
     if s.html:
         body.append(s.html)
     body += [figure_html(c, png) for c, png in s.charts]
-    body += [table_html(c, frame, lang) for c, frame in s.tables]
+    body += tables
     tag = f"h{s.level}"
     cls = ' class="first"' if first else ""
     if s.collapsed:
@@ -197,7 +198,12 @@ def render_report(
     ]
     if lead:
         parts.append(f'<p class="lead">{html.escape(lead)}</p>')
-    parts += [_section_html(s, lang, i == 0) for i, s in enumerate(sections)]
+    # every table first: a chart may still be drawn by the worker meanwhile
+    tables = [[table_html(c, frame, lang) for c, frame in s.tables] for s in sections]
+    parts += [
+        _section_html(s, lang, i == 0, t)
+        for i, (s, t) in enumerate(zip(sections, tables, strict=True))
+    ]
     parts.append("</body></html>")
     page = "\n".join(parts)
     return embed_font(page) if embed else page

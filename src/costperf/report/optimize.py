@@ -44,6 +44,48 @@ def before_after_chart(plan: pd.DataFrame, *, lang: str = "zh"):
     return fig
 
 
+#: in the chart worker: the plan it solved last (:func:`solve_plan`), for its chart
+_SOLVED: list = []
+
+
+def solve_plan(tables, **options: object):  # noqa: ANN001, ANN201
+    """In the chart worker (:func:`costperf.report.background.submit_call`): the savings
+    plan, :func:`costperf.optimize.optimize_plan` of ``tables`` and ``options``, kept
+    for :func:`plan_chart`, the worker's next call."""
+    from costperf.optimize import optimize_plan
+
+    _SOLVED[:] = [optimize_plan(tables, **options)]
+    return _SOLVED[0]
+
+
+def plan_chart(lang: str) -> tuple[str | None, bytes]:
+    """In the chart worker, right after :func:`solve_plan` (while the other process
+    still derives the standard): the plan's before/after chart in ``lang`` as
+    :func:`optimize_sections` will ask for it, with the fingerprint of its arguments
+    (``before_after_chart.key``), by which the other process checks it is that chart."""
+    from costperf.optimize import in_language
+    from costperf.report.fonts import missing_glyphs_quiet
+
+    plan = in_language(_SOLVED.pop().plan, lang)
+    with missing_glyphs_quiet():  # as for every chart of the worker
+        return before_after_chart.key(plan, lang=lang), before_after_chart.figure_png(
+            plan, lang=lang
+        )
+
+
+def expect_plan_chart(proposal, lang: str, drawing) -> None:  # noqa: ANN001
+    """In the program: the chart of ``proposal`` that :func:`plan_chart` is drawing
+    (``drawing``, its call in the worker) is the one :func:`optimize_sections` will ask
+    for (:func:`costperf.report.background.expect`)."""
+    from costperf.optimize import in_language
+    from costperf.report import background
+
+    plan = in_language(proposal.plan, lang)
+    key = before_after_chart.key(plan, lang=lang)
+    if key is not None:
+        background.expect(key, drawing, lambda: before_after_chart.figure_png(plan, lang=lang))
+
+
 def shadow_price_table(constraints: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The constraints with their shadow prices, binding ones first."""
     price = next(c for c in ("shadow_price", "shadow_price_lp_relaxation") if c in constraints)
