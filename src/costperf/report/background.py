@@ -151,16 +151,9 @@ def submit(
 ) -> PendingChart | None:
     """Send one chart to the worker; None when there is none (the caller draws it).
     ``key`` (the fingerprint of its arguments) lets a later call find it: :func:`sent`."""
-    pool = _POOL
-    if pool is None:
+    future = _submitted(_draw, render, args, kwargs)
+    if future is None:  # no worker, or a dead or shut-down one: the caller draws it
         return None
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        future = pool.submit(_draw, render.__module__, render.__name__, args, kwargs)
-    except (BrokenProcessPool, RuntimeError):  # a dead or shut-down pool: draw here
-        return None
-    _SENT.append(future)
     pending = PendingChart(future, lambda: render.figure_png(*args, **kwargs))
     if key is not None:
         _BY_KEY[key] = pending
@@ -186,17 +179,26 @@ def submit_call(func: Callable, *args: object, **kwargs: object) -> Pending | No
     """Run ``func(*args, **kwargs)`` (a pure module-level function whose arguments and
     result pickle) in the worker, beside this process; None when there is no worker.
     The worker runs the calls (and draws the charts) in the order they were sent."""
+    future = _submitted(_call, func, args, kwargs)
+    if future is None:  # no worker, or a dead or shut-down one: the caller runs it
+        return None
+    return Pending(future, lambda: func(*args, **kwargs))
+
+
+def _submitted(target: Callable, func: Callable, args: tuple, kwargs: dict) -> Future | None:
+    """``func`` sent by name to the worker's ``target`` (:func:`_draw`, :func:`_call`);
+    None when there is no worker or it is dead or shut down."""
     pool = _POOL
     if pool is None:
         return None
     from concurrent.futures.process import BrokenProcessPool
 
     try:
-        future = pool.submit(_call, func.__module__, func.__name__, args, kwargs)
-    except (BrokenProcessPool, RuntimeError):  # a dead or shut-down pool: run here
+        future = pool.submit(target, func.__module__, func.__name__, args, kwargs)
+    except (BrokenProcessPool, RuntimeError):
         return None
     _SENT.append(future)
-    return Pending(future, lambda: func(*args, **kwargs))
+    return future
 
 
 def expect(key: str, drawing: Pending, draw_here: Callable[[], bytes]) -> None:
