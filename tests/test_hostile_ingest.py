@@ -565,6 +565,27 @@ def test_a_gbk_line_in_a_utf8_file_is_located(tmp_path: Path) -> None:
     assert problems[["source_row", "check"]].values.tolist() == [[3, "mixed_encoding"]]
 
 
+def test_a_gbk_line_in_a_checked_read_blanks_its_cells_and_a_gbk_header_refuses(tmp_path) -> None:
+    """Found by the slow fuzz: with the deferred read, a GBK data line's bad number is
+    blanked (not left as text for the checks that follow) and reported as its encoding;
+    a header line in another encoding (a BOM's first byte lost) still refuses the file."""
+    from costperf.io.read import read_validated
+    from costperf.schemas import LINE_ITEMS
+
+    head = "项目编码,序号,成本要素,经济分类科目,明细名称,计量单位,数量,单价,金额\n"
+    good = "P1,1,personnel,30101,保洁员,人·年,2,100,200\n"
+    path = tmp_path / "lines.csv"
+    path.write_bytes(
+        (head + good).encode() + "P1,2,personnel,30101,组长,人·年,1,一百,100\n".encode("gbk")
+    )
+    typed, errors = read_validated(path, LINE_ITEMS)
+    assert errors[["source_row", "check"]].values.tolist() == [[3, "mixed_encoding"]]
+    assert typed["unit_price"].tolist()[0] == 100 and pd.isna(typed["unit_price"].tolist()[1])
+    path.write_bytes(b" " + "\ufeff".encode()[1:] + (head + good).encode())
+    problems = located(read_validated, path, LINE_ITEMS, match="row 1: expected UTF-8 text")
+    assert problems["check"].tolist() == ["mixed_encoding"]
+
+
 def test_a_gbk_file_still_reads(tmp_path: Path) -> None:
     path = tmp_path / "gbk.csv"
     path.write_bytes("项目编码,明细名称\nP1,一线保洁员\nP2,车\n".encode("gbk"))

@@ -149,3 +149,21 @@ def test_amounts_formatted_once_per_value_equal_the_one_value_format(fen: list[i
         assert whole or len(m.rpartition(".")[2]) == 2
         assert not c.endswith("0") or "." not in c
     assert counts.iloc[-1] == money.iloc[-1] == "—"
+
+
+def test_a_query_carrying_a_frame_in_its_attrs_is_looked_up() -> None:
+    """Found by the slow fuzz (a damaged workbook): the distinct look-up joined its
+    result with pd.concat, which compares the frames' attrs, and a frame held there
+    (the read's warnings) raised 'truth value of a DataFrame is ambiguous'."""
+    from costperf.review.expenditure.lookup import lookup_distinct
+    from costperf.standards import read_standards
+
+    query = pd.DataFrame(
+        {"staff_level": ["处级及以下"] * 3, "item": ["台式计算机"] * 3, "date": ["2027-04-01"] * 3}
+    )
+    query.attrs["warnings"] = pd.DataFrame({"check": ["sheet_read"]})
+    options = {"on": "date", "table": "office-equipment", "component": "price",
+               "dims": ["staff_level"]}  # fmt: skip
+    found = lookup_distinct(read_standards(), query, **options)
+    assert len(found) == 3 and list(found.columns[:3]) == ["staff_level", "item", "date"]
+    assert found["lookup_status"].nunique() == 1  # every row a copy of the one looked up

@@ -130,8 +130,12 @@ def read_table(
     )
     frame.attrs["read_warnings"] = warnings.to_dict("records")
     if suffix not in EXCEL_SUFFIXES and scan.bad_lines:  # deferred: the caller reports
-        garbled = mixed_encoding_problems(path, scan).to_dict("records")
-        frame.attrs["hidden_problems"] = [*frame.attrs.get("hidden_problems", []), *garbled]
+        garbled = mixed_encoding_problems(path, scan)
+        rows = frame["source_row"] if "source_row" in frame else pd.Series(dtype=float)
+        if rows.empty or min(scan.bad_lines) < rows.min():  # the header itself: unreadable
+            raise_if_problems(garbled, f"{path} (text encoding)")
+        records = garbled.to_dict("records")
+        frame.attrs["hidden_problems"] = [*frame.attrs.get("hidden_problems", []), *records]
         frame.attrs["garbled_rows"] = list(scan.bad_lines)
     return frame
 
@@ -767,11 +771,12 @@ def read_validated(
     typed, problems = schema.validate(frame)
     where = f"{path}" + (f", sheet '{sheet}'" if sheet else "")
     errors = problems[problems["severity"] != "warning"] if len(problems) else problems
+    unreported = None  # a garbled row's bad cells: blanked, reported as its encoding only
+    if raw.attrs.get("garbled_rows") and not errors.empty:
+        garbled = errors["source_row"].astype(str).isin({str(r) for r in raw.attrs["garbled_rows"]})
+        unreported, errors = errors[garbled], errors[~garbled]
     # a hidden cell (a formula without value, an Excel error, a merge) first: the blank
     # it reads as is not reported again
-    if raw.attrs.get("garbled_rows") and not errors.empty:  # reported as their encoding
-        garbled = {str(r) for r in raw.attrs["garbled_rows"]}
-        errors = errors[~errors["source_row"].astype(str).isin(garbled)]
     if raw.attrs.get("hidden_problems"):
         errors = merge_problems([make_problems(raw.attrs["hidden_problems"]), errors])
     if raw.attrs.get("merged_covered") and not errors.empty:  # reported as the merge
@@ -786,7 +791,9 @@ def read_validated(
         typed = typed.assign(
             **{c: pd.Series(pd.NA, index=typed.index, dtype=object) for c in absent}
         )
-    typed = blank_cells(typed, errors)
+    typed = blank_cells(
+        typed, errors if unreported is None else concat_problems([errors, unreported])
+    )
     money = [c for c in ("amount", "unit_price") if c in typed.columns]
     for col in money:
         factor = scales.get(col, amount_scale)

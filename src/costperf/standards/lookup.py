@@ -479,8 +479,15 @@ def lookup_values(
         elif values.dtype == object:  # keep object: inferring str dtype costs ~0.3 s/1M
             values = pd.Series(values, index=query.index, dtype=object)
         added[prefix + col] = values
-    # the query's columns, then the added ones (one frame: no insert per column)
-    out = pd.concat([query, pd.DataFrame(added, index=query.index)], axis=1)
+    # the query's columns (one it already holds is replaced in place), then the added
+    # ones (one frame: no insert per column)
+    base = query
+    held = [c for c in added if c in query.columns]
+    if held:
+        base = query.copy()
+        for col in held:
+            base[col] = added.pop(col)
+    out = pd.concat([base, pd.DataFrame(added, index=query.index)], axis=1)
     out = out.__finalize__(query)  # its attrs and flags, as query.copy() keeps them
     for dim, values in derived.items():
         if dim not in out.columns and values.notna().any():

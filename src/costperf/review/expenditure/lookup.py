@@ -114,6 +114,7 @@ def lookup_distinct(standards: StandardSet, query: pd.DataFrame, **options: obje
     # the query's own columns as they are; only the looked-up ones spread by row
     added = found.iloc[codes, width:]
     added.index = query.index
+    added.attrs = {}  # concat compares the frames' attrs: a frame held there cannot be
     out = pd.concat([query, added], axis=1)
     out.attrs = dict(found.attrs)
     return out
