@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
@@ -463,8 +464,40 @@ def _fill_arrays(
             arr[blank] = ""
         arrays[name] = arr
     template, columns = [], []
+
+    def shown(name: str, value: pd.Series) -> pd.Series:  # blanks as the "" inserted
+        return pd.Series(arrays[name], index=value.index, dtype=object, copy=False)
+
+    pieces, res_index, res_name = _template_pieces(parts, lang, index, values, shown)
+    for kind, piece in pieces:
+        if kind == "text":
+            template.append(piece.replace("%", "%%"))
+        else:
+            template.append("%s")
+            columns.append(arrays[piece] if kind == "value" else piece)
+    form = "".join(template)
+    text = np.empty(len(index), dtype=object)
+    text[:] = [form % row for row in zip(*columns, strict=True)]
+    if missing.any():
+        text[missing] = np.nan
+    return pd.Series(text, index=res_index, dtype=object, name=res_name, copy=False)
+
+
+def _template_pieces(
+    parts: tuple[tuple[str, str | None], ...],
+    lang: str,
+    index: pd.Index,
+    values: dict,
+    shown: Callable[[str, pd.Series], object],
+) -> tuple[list[tuple[str, object]], pd.Index, object]:
+    """The template of :func:`_fill_arrays` / :func:`_join_arrow` as pieces in order:
+    ``("text", str)``, ``("rows", object array)`` (a count noun of its own per row) or
+    ``("value", name)`` (an inserted Series), with the result's index and name as the
+    Series additions give them. ``shown(name, value)`` is the value a count noun after it
+    reads (English: "1" takes a singular noun)."""
+    pieces: list[tuple[str, object]] = []
     res_index, res_name, is_series = index, None, False
-    before = None  # the value just inserted: "1" takes a singular noun in English
+    before = None  # the value just inserted
     for literal, name in parts:
         if literal:
             noun = literal
@@ -472,31 +505,24 @@ def _fill_arrays(
                 noun = _count_noun(literal, before)
             if isinstance(noun, pd.Series):  # a text of its own per row, with no name
                 res_name = None
-                template.append("%s")
-                columns.append(noun.to_numpy(dtype=object))
+                pieces.append(("rows", noun.to_numpy(dtype=object)))
             else:
-                template.append(noun.replace("%", "%%"))
+                pieces.append(("text", noun))
         before = None
         if name is None:
             continue
         value = values[name]
         before = value
         if isinstance(value, str):
-            template.append(value.replace("%", "%%"))
+            pieces.append(("text", value))
             continue
         if not is_series:
             res_index, res_name, is_series = value.index, value.name, True
         elif not (res_name == value.name or res_name is value.name):
             res_name = None
-        template.append("%s")
-        columns.append(arrays[name])
-        before = pd.Series(arrays[name], index=value.index, dtype=object, copy=False)
-    form = "".join(template)
-    text = np.empty(len(index), dtype=object)
-    text[:] = [form % row for row in zip(*columns, strict=True)]
-    if missing.any():
-        text[missing] = np.nan
-    return pd.Series(text, index=res_index, dtype=object, name=res_name, copy=False)
+        pieces.append(("value", name))
+        before = shown(name, value)
+    return pieces, res_index, res_name
 
 
 def _join_arrow(
@@ -525,33 +551,16 @@ def _join_arrow(
             columns[name] = pa.array(arr, type=text_type, from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError):  # not text: the additions say so
             return None
-    pieces: list[object] = []
-    res_index, res_name, is_series = index, None, False
-    before = None  # the value just inserted: "1" takes a singular noun in English
-    for literal, name in parts:
-        if literal:
-            noun = literal
-            if before is not None and lang != "zh":
-                noun = _count_noun(literal, before)
-            if isinstance(noun, pd.Series):  # a text of its own per row, with no name
-                res_name = None
-                pieces.append(pa.array(noun.to_numpy(dtype=object), type=text_type))
-            else:
-                pieces.append(pa.scalar(noun, type=text_type))
-        before = None
-        if name is None:
-            continue
-        value = values[name]
-        before = value
-        if isinstance(value, str):
-            pieces.append(pa.scalar(value, type=text_type))
-            continue
-        if not is_series:
-            res_index, res_name, is_series = value.index, value.name, True
-        elif not (res_name == value.name or res_name is value.name):
-            res_name = None
-        pieces.append(columns[name])
-    joined = pc.binary_join_element_wise(*pieces, pa.scalar("", type=text_type))
+    pieces, res_index, res_name = _template_pieces(parts, lang, index, values, lambda n, v: v)
+    arrays = [
+        pa.scalar(piece, type=text_type)
+        if kind == "text"
+        else columns[piece]
+        if kind == "value"
+        else pa.array(piece, type=text_type)
+        for kind, piece in pieces
+    ]
+    joined = pc.binary_join_element_wise(*arrays, pa.scalar("", type=text_type))
     if isinstance(joined, pa.Scalar):
         return None
     if not isinstance(joined, pa.ChunkedArray):
