@@ -757,3 +757,40 @@ def test_a_capped_projects_record_holds_the_caps_factors(reviewed) -> None:
         10.80,
         5_540_400.0,
     )
+
+
+def test_the_summary_by_rule_books_each_cut_to_the_rule_that_made_it(reviewed) -> None:
+    """Found by reading the summary: a trip cut by the travel standard and then by its
+    project's unit-cost cap had its whole cut booked under the cap. Now each rule's row
+    has the cut it made: the line rules' from 申报数 to 明细审定数, the cap's and the
+    gate's from 明细审定数 to 审定数 (computed here from lines.csv)."""
+    from costperf.review.registry import review_rules
+
+    lines = reviewed["lines"]
+    by_rule = {r["group"]: r for r in reviewed["summary"]["summaries"]["review_rule"]}
+    own_cut = lines["申报数"] - lines["明细审定数"]
+    project_cut = lines["明细审定数"] - lines["审定数"]
+    last = lines["适用规则"]
+    for rule in ("unit_cost", "target_gate"):
+        mine = last.eq(code_label("rule", rule, "zh"))
+        assert by_rule[rule]["cut"] == pytest.approx(project_cut[mine].sum(), abs=0.005)
+    first = lines["审核规则"].str.split("＋").str[0]
+    travel = {code_label("rule", c, "zh") for c in review_rules("line")["travel"].codes}
+    trips = first.isin(travel)
+    assert last[trips].eq(code_label("rule", "unit_cost", "zh")).sum() == 4  # capped trips
+    assert by_rule["travel"]["n_lines"] == trips.sum()
+    assert by_rule["travel"]["cut"] == pytest.approx(own_cut[trips].sum(), abs=0.005)
+    assert sum(r["cut"] for r in by_rule.values()) == pytest.approx(
+        reviewed["summary"]["totals"]["cut"], abs=0.005
+    )
+
+
+def test_every_code_a_line_rule_writes_is_its_own_and_has_words() -> None:
+    from costperf.review.registry import review_rules, rule_of_code
+
+    for name, rule in review_rules("line").items():
+        assert rule.codes, name
+        for code in rule.codes:
+            assert rule_of_code(code) == name
+            assert code_label("rule", code, "zh") != code and code_label("rule", code, "en")
+    assert rule_of_code("unit_cost") == "unit_cost"

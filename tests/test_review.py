@@ -128,8 +128,50 @@ def test_allocate_cut_is_exact_to_the_fen() -> None:
     approved = allocate_cut(amounts, groups, pd.Series({"A": 200.00, "B": 50.0}))
     assert approved.groupby(groups).sum().round(2).tolist() == [200.00, 50.0]
     assert approved.tolist()[3:] == [50.0, 0.0]
-    # 200 / 300.01 of each line: 66.66, 66.66, 66.67 -> 199.99; the fen goes to the largest
-    assert approved.tolist()[:3] == [66.66, 66.66, 66.68]
+    # 200 / 300.01 of each line: 66.6644, 66.6644, 66.6711 -> 66.66 + 66.66 + 66.67 = 199.99;
+    # the missing fen goes to the share rounding down cut most (0.44 fen; of the two equal
+    # lines the first)
+    assert approved.tolist()[:3] == [66.67, 66.66, 66.67]
+
+
+def test_allocate_cut_gives_the_missing_fen_by_largest_remainder() -> None:
+    # 10 equal lines of 0.10 scaled to 0.95: each share is 0.095; five lines get 0.10 and
+    # five 0.09 (not one line 0.14), whatever the row order; ties go by line number
+    amounts = pd.Series([0.10] * 10)
+    groups = pd.Series(["A"] * 10)
+    order = pd.Series([10, 9, 8, 7, 6, 5, 4, 3, 2, 1])
+    approved = allocate_cut(amounts, groups, pd.Series({"A": 0.95}), order=order)
+    assert approved.tolist() == [0.09] * 5 + [0.10] * 5
+    # a group of nothing to scale gets nothing; a group with no approved total neither
+    approved = allocate_cut(pd.Series([0.0, 5.0]), pd.Series(["Z", "Q"]), pd.Series({"Z": 10.0}))
+    assert approved.tolist() == [0.0, 0.0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10_000_000), st.sampled_from("ABC"), st.integers(1, 30)),
+        min_size=1,
+        max_size=25,
+    ),
+    st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),
+)
+def test_allocate_cut_sums_exactly_and_each_line_is_within_a_fen(rows, scales) -> None:
+    amounts = pd.Series([fen / 100 for fen, _, _ in rows])
+    groups = pd.Series([g for _, g, _ in rows])
+    order = pd.Series([o * 100 + i for i, (_, _, o) in enumerate(rows)])  # no two alike
+    total = amounts.groupby(groups).sum()
+    cap = (total * pd.Series(scales[: len(total)], index=total.index)).round(2)
+    approved = allocate_cut(amounts, groups, cap, order=order)
+    got = approved.groupby(groups).sum().round(2)
+    reachable = total > 0
+    assert (got[reachable] == cap[reachable]).all()
+    exact = amounts * groups.map(cap / total.where(reachable)).fillna(0.0)
+    assert ((approved - exact).abs() < 0.01 + 1e-9).all()
+    assert (approved <= amounts + 1e-9).all() and (approved >= 0).all()
+    # the row order does not matter
+    flipped = allocate_cut(amounts[::-1], groups[::-1], cap, order=order[::-1])
+    assert flipped.sort_index().tolist() == approved.tolist()
 
 
 def test_review_lines_carry_the_decision_down() -> None:

@@ -404,10 +404,22 @@ def test_unit_cost_cap_after_the_line_rules_cut_pro_rata(case_standards) -> None
     assert lines["line_approved"].tolist() == [10_000, 4_000, 6_500]
     assert project["project_cap"] == 16_490 and project["approved"] == 16_490
     share = 16_490 / 20_500
-    expected = [round(10_000 * share, 2), round(4_000 * share, 2), round(6_500 * share, 2)]
-    expected[0] = round(16_490 - expected[1] - expected[2], 2)  # remainder: the largest line
+    # the shares 8,043.9024, 3,217.5610, 5,228.5366 to the fen: 8,043.90 + 3,217.56 +
+    # 5,228.53 = 16,489.99; the missing fen to the share that lost most (0.66 fen)
+    exact = [10_000 * share, 4_000 * share, 6_500 * share]
+    expected = [8_043.90, 3_217.56, 5_228.54]
+    assert [abs(e - x) < 0.01 for e, x in zip(expected, exact, strict=True)] == [True] * 3
     assert lines["approved"].tolist() == expected
     assert set(lines["review_rule"]) == {"unit_cost"} and project["decision"] == "reduce"
+    # by rule, each cut under the rule that made it: the meeting standard's 500, then the
+    # cap's 4,010 on the 20,500 the line rules let through (not all 4,510 under the cap)
+    cols = ["group", "n_projects", "n_lines", "requested", "approved", "cut"]
+    by_rule = result.summaries["review_rule"][cols].values.tolist()
+    assert by_rule == [
+        ["meeting", 1, 1, 7_000, 6_500, 500],
+        ["unit_cost", 1, 3, 20_500, 16_490, 4_010],
+    ]
+    assert result.summaries["review_rule"]["cut"].sum() == result.totals["cut"] == 4_510
     assert "hw-uc/一级/unit_cost@1" in lines.loc[0, "reason_zh"]
     basis = "hw-uc/一级/unit_cost@1（一级）16.49 元/m2 × 产出目标 1,000 m2 = 16,490 元"
     assert basis in lines.loc[0, "reason_zh"]

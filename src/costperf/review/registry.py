@@ -106,6 +106,10 @@ class ReviewRule:
     open_dims
         Dimensions whose values a table may simply not cover (a city outside the
         lodging table): such a line is flagged for manual review, not bad input.
+    codes
+        A line rule's codes of what it found, as it writes them in a line's ``rule``
+        (``travel_lodging``, ``meeting_days_limit``): each is read back as this rule
+        (:func:`rule_of_code`, the summary by rule); none: the rule writes its name.
     """
 
     name: str
@@ -116,6 +120,7 @@ class ReviewRule:
     label_en: str = ""
     document: str = ""
     open_dims: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
 
 
 _RULES: dict[str, ReviewRule] = {}
@@ -135,6 +140,15 @@ def review_rules(level: str | None = None) -> dict[str, ReviewRule]:
     for module in BUILTIN_MODULES:
         importlib.import_module(module)
     return {n: r for n, r in _RULES.items() if level is None or r.level == level}
+
+
+def rule_of_code(code: str) -> str:
+    """The registered rule that writes ``code`` in a line's ``rule`` (the code itself
+    when no rule declares it: a rule's own name, ``unit_cost``, ``no_standard``)."""
+    for rule in review_rules().values():
+        if code in rule.codes:
+            return rule.name
+    return code
 
 
 def default_tables() -> dict[str, str]:

@@ -255,31 +255,49 @@ def allocate_cut(
 ) -> pd.Series:
     """Scale each group's line amounts to its approved total, exact to the fen.
 
-    Lines keep their share of the group; rounding remainders go to the group's largest
-    line so that the approved lines sum exactly to the approved total.  Of several
-    equally large lines the one first by ``order`` (e.g. the line number; blanks last)
-    takes the remainder, so the result does not depend on the row order.
+    Each line gets its exact share of the group's total, in whole fen by the largest
+    remainder method (最大余数法): every line is first given its share rounded down to
+    the fen, and the fen still missing from the group's total go one each to the lines
+    whose shares lost the most in rounding down.  So the lines sum exactly to the
+    approved total and each is within one fen of its exact share (an independent
+    ``round(share, 2)`` differs from it by at most 0.01 on any line).  Of equal
+    remainders the larger line, then the one first by ``order`` (e.g. the line number;
+    blanks last), then the first row takes the fen, so the result does not depend on the
+    row order.
     """
-    totals = amounts.groupby(groups).transform("sum")
-    target = groups.map(approved_total)
-    ratio = (target / totals.where(totals > 0)).fillna(0.0)
-    approved = (amounts * ratio).round(2)
-    remainder = (target - approved.groupby(groups).transform("sum")).round(2)
-    rank = pd.DataFrame(
+    amount = amounts.to_numpy(dtype=float)
+    code, _ = pd.factorize(groups.to_numpy(), use_na_sentinel=False)
+    k = int(code.max()) + 1 if len(code) else 0
+    total = np.bincount(code, weights=amount, minlength=k)
+    target = groups.map(approved_total).to_numpy(dtype=float)
+    target_fen = np.round(np.nan_to_num(target) * 100.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(total[code] > 0, target / total[code], 0.0)
+    ratio = np.nan_to_num(ratio)
+    # each share in fen; rounded to 1e-6 fen first so that 6666.999999999 counts as 6667
+    share = np.round(amount * ratio * 100.0, 6)
+    floor = np.floor(share)
+    group_target = np.zeros(k)
+    group_target[code] = target_fen
+    given = np.bincount(code, weights=floor, minlength=k)
+    # (a group of no amount to scale gets nothing: there is no share to give it by)
+    missing = np.where(total > 0, np.round(group_target - given), 0)
+    # rank each group's lines by what rounding down took from them (ties as documented)
+    rank_order = np.nan if order is None else pd.to_numeric(order, errors="coerce").to_numpy()
+    ranked = pd.DataFrame(
         {
-            "group": groups.to_numpy(),
-            "amount": amounts.to_numpy(),
-            "order": np.nan if order is None else order.to_numpy(),
-            "position": np.arange(len(amounts)),
+            "group": code,
+            "lost": -(share - floor),
+            "amount": -amount,
+            "order": rank_order,
+            "position": np.arange(len(amount)),
         }
-    )
-    ranked = rank.sort_values(
-        ["amount", "order", "position"], ascending=[False, True, True], kind="stable"
-    )
-    largest = ranked.drop_duplicates("group", keep="first")["position"].to_numpy()
-    fix = np.zeros(len(amounts), dtype=bool)
-    fix[largest] = True
-    return (approved + remainder.where(fix, 0.0)).round(2)
+    ).sort_values(["group", "lost", "amount", "order", "position"], kind="stable")
+    ranked["rank"] = ranked.groupby("group", sort=False).cumcount().to_numpy()
+    rank = np.empty(len(amount), dtype=np.int64)
+    rank[ranked["position"].to_numpy()] = ranked["rank"].to_numpy()
+    fen = floor + (rank < missing[code])
+    return pd.Series(np.round(fen / 100.0, 2), index=amounts.index)
 
 
 def review_lines(line_items: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from costperf.review.batch.context import BatchContext
 from costperf.review.expenditure.equipment import damaged_flags
 from costperf.review.expenditure.lookup import format_money, select_texts
 from costperf.review.expenditure.requests import normalise_kinds
+from costperf.review.registry import rule_of_code
 from costperf.review.unit_cost import CAP_FACTS, DECISIONS_ZH, allocate_cut
 
 LINE_COLUMNS = [
@@ -506,13 +507,73 @@ def _n_distinct(group: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(pairs // width, minlength=k)
 
 
+#: the steps of a line's ``rule`` trail that act on its project after the line rules,
+#: as they end it (``travel_lodging+unit_cost_cap``), and the rule each step is booked to
+_PROJECT_STEPS = {"unit_cost_cap": "unit_cost", "target_gate": "target_gate"}
+
+
+def _steps_of(trail: str) -> tuple[str, str]:
+    """A ``rule`` trail's own rule (a registered rule's name) and its project step
+    (``""``: none)."""
+    own, project = trail, ""
+    for code, rule in _PROJECT_STEPS.items():
+        if own == code or own.endswith("+" + code):
+            own, project = own[: -len(code)].rstrip("+"), rule
+    if not own:  # the unit-cost standard's cap alone
+        return (project or "no_standard"), project
+    return rule_of_code(own), project
+
+
+def rule_steps(lines: pd.DataFrame) -> pd.DataFrame:
+    """Each line once per rule that reviewed it, with the amount that rule took in
+    (``requested``) and let through (``approved``), in the order of the review: the
+    line's own rule (requested -> ``line_approved``), then its project's unit-cost cap
+    (-> the capped amount) or the target gate (-> 0).  A line of a project the unit-cost
+    standard alone reviews is one step (requested -> approved).
+
+    Every step's cut is the cut its rule made: the cuts of a line's steps sum to its
+    cut, and a line cut by the travel standard and then by its project's cap books each
+    part under its own rule.  The steps are read from the line's ``rule`` trail and the
+    codes each registered rule declares (:func:`~costperf.review.registry.rule_of_code`),
+    so the summary needs nothing but the decided lines.
+    """
+    trail = lines["rule"].astype(object).fillna("").astype(str)
+    parsed = {text: _steps_of(text) for text in pd.unique(trail.to_numpy())}
+    own = trail.map({t: p[0] for t, p in parsed.items()}).to_numpy(dtype=object)
+    project = trail.map({t: p[1] for t, p in parsed.items()}).to_numpy(dtype=object)
+    requested = lines["requested"].to_numpy(dtype=float)
+    line_approved = lines["line_approved"].to_numpy(dtype=float).round(2)
+    approved = lines["approved"].to_numpy(dtype=float)
+    # a line whose own step is its project's step (the unit-cost standard alone): one step
+    single = (project == "") | (project == own)
+    second = ~single
+    first_out = np.where(single, approved, line_approved)
+    base = {c: lines[c].to_numpy() for c in ("project_id", "manual_review")}
+    steps = pd.DataFrame(
+        {
+            **{c: np.concatenate([v, v[second]]) for c, v in base.items()},
+            "review_rule": np.concatenate([own, project[second]]),
+            "requested": np.concatenate([requested, line_approved[second]]),
+            "approved": np.concatenate([first_out, approved[second]]),
+        }
+    )
+    steps["cut"] = (steps["requested"] - steps["approved"]).round(2)
+    return steps
+
+
 def summaries(lines: pd.DataFrame, projects: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Sums by department, class of matter, econ code, rule (lines) and decision (projects)."""
+    """Sums by department, class of matter, econ code, rule (lines) and decision
+    (projects).  By rule each line is counted under every rule that reviewed it, with
+    the amount that rule took in and the cut it made (:func:`rule_steps`): the rules'
+    cuts sum to the batch's cut, their requested amounts may sum to more."""
     out = {}
     for by in SUMMARY_BY:
         if by in ("department", "class_of_matter", "decision"):
             if by in projects:
                 out[by] = _group_sums(projects, by, lines, projects)
+        elif by == "review_rule" and {"rule", "line_approved"} <= set(lines.columns):
+            steps = rule_steps(lines)
+            out[by] = _group_sums(steps, by, steps, projects)
         elif by in lines:
             out[by] = _group_sums(lines, by, lines, projects)
     return out

@@ -51,6 +51,17 @@ EQUIPMENT_SYNONYMS = {
     "传真机": "multifunction_fax",
 }
 
+#: what a line's review found (its ``rule``), in the order they are tested; the last when
+#: none of the others applies
+CODES = (
+    "equipment_min_service_years",
+    "equipment_quantity_cap+price_cap",
+    "equipment_quantity_cap",
+    "equipment_price_cap",
+    "meeting_table_area_cap",
+    "equipment_caps",
+)
+
 
 _YES = {"是", "y", "yes", "true", "1", "1.0", "√", "损坏", "已损坏", "报废"}
 _NO = {"否", "n", "no", "false", "0", "0.0", "×", "x", "未损坏", "无", "-", ""}
@@ -294,15 +305,7 @@ def _review_equipment(
     over_qty = capped & (allowed < quantity) & ~too_young
     over_price = price > price_cap
     out["rule"] = np.select(
-        [too_young, over_qty & over_price, over_qty, over_price, is_table],
-        [
-            "equipment_min_service_years",
-            "equipment_quantity_cap+price_cap",
-            "equipment_quantity_cap",
-            "equipment_price_cap",
-            "meeting_table_area_cap",
-        ],
-        "equipment_caps",
+        [too_young, over_qty & over_price, over_qty, over_price, is_table], CODES[:-1], CODES[-1]
     )
     main = pd.concat([f for f in (price_line, area_line) if len(f)]).reindex(rows)
     out["standard_id"] = main["standard_id"]
@@ -568,5 +571,6 @@ register(
         label_zh="办公设备家具配置",
         label_en="office equipment and furniture",
         document="财资〔2016〕27号",
+        codes=CODES,
     )
 )

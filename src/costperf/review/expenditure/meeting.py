@@ -35,6 +35,9 @@ from costperf.standards.lookup import OK, normalise_dimension
 
 SUBTYPE = "meeting_subtype"
 
+#: what a line's review found (its ``rule``): over the days, over the attendees, else the quota
+CODES = ("meeting_days_limit", "meeting_attendees_limit", "meeting_quota")
+
 
 def _review_meetings(
     req: pd.DataFrame, work: pd.DataFrame, standards: StandardSet, names: Mapping[str, str]
@@ -83,9 +86,7 @@ def _review_meetings(
     out = pd.DataFrame(index=rows)
     out["limit_reject"] = over_days | over_people
     out["approvable"] = cap.where(~out["limit_reject"], 0.0)
-    out["rule"] = np.select(
-        [over_days, over_people], ["meeting_days_limit", "meeting_attendees_limit"], "meeting_quota"
-    )
+    out["rule"] = np.select([over_days, over_people], list(CODES[:2]), CODES[2])
     out["standard_id"] = quota["standard_id"]
     refs, docs = table_refs(quota, limits["max_days"])
     out["standard_version"], out["document_no"] = refs, docs
@@ -190,5 +191,6 @@ register(
         label_zh="会议费",
         label_en="meeting fees",
         document="财行〔2016〕214号",
+        codes=CODES,
     )
 )

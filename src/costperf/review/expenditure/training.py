@@ -471,5 +471,6 @@ register(
         label_zh="培训费",
         label_en="training fees",
         document="财行〔2016〕540号",
+        codes=("training_quota",),
     )
 )

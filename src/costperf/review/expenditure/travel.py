@@ -431,5 +431,6 @@ register(
         label_en="travel expenses",
         document="财行〔2013〕531号",
         open_dims=OPEN_DIMS,
+        codes=("travel_caps", *(f"travel_{p}" for p in (LODGING, MEALS, LOCAL, INTERCITY))),
     )
 )
