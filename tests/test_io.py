@@ -20,7 +20,7 @@ from costperf.io import (
     write_table,
     write_text,
 )
-from costperf.io.read import detect_header_row, read_checked
+from costperf.io.read import detect_header_row, problems_in, read_checked
 from costperf.schemas import PROJECTS
 
 LINES_CSV = (
@@ -396,9 +396,21 @@ def test_read_projects_and_outputs(tmp_path: Path) -> None:
     assert outputs["actual"].iloc[0] == 1200.0
 
 
+def test_a_read_frames_attrs_survive_pandas_own_copies(tmp_path: Path) -> None:
+    """Found by a 100,000-line book against a unit-cost table of two dimensions: the
+    reader held its warnings as a DataFrame in ``attrs``, and ``astype`` of two columns
+    (which compares the columns' copied attrs) raised "the truth value of a DataFrame is
+    ambiguous": an internal error, exit 1. The warnings are held as records now."""
+    lines = read_line_items(write(tmp_path / "l.csv", "项目编码,成本要素,金额,备注\nA,人员,1,x\n"))
+    both = lines[["project_id", "cost_element"]].astype(str)
+    assert both.attrs == lines.attrs and both.agg("/".join, axis=1).tolist() == ["A/人员"]
+    joined = pd.concat([lines, lines.copy(deep=True)])
+    assert problems_in(joined)["check"].tolist() == ["unknown_column"]
+
+
 def test_unknown_columns_are_warnings_not_errors(tmp_path: Path) -> None:
     lines = read_line_items(write(tmp_path / "l.csv", "项目编码,成本要素,金额,备注\nA,人员,1,x\n"))
-    warnings = lines.attrs["warnings"]
+    warnings = problems_in(lines)
     assert warnings["check"].tolist() == ["unknown_column"]
     assert warnings["column"].tolist() == ["备注"]
 

@@ -259,6 +259,28 @@ def _empty_problems_template() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in PROBLEM_COLUMNS})
 
 
+def held_problems(problems: pd.DataFrame) -> tuple[dict[str, object], ...]:
+    """A problems table as plain records, to be held in a frame's ``attrs``.
+
+    pandas compares and deep-copies ``attrs`` in its own operations (``concat``,
+    ``astype`` of several columns): a DataFrame held there makes them raise ("the truth
+    value of a DataFrame is ambiguous"), records compare as values.
+    :func:`problems_held` turns them back into a table.
+    """
+    return tuple(problems.to_dict("records")) if len(problems) else ()
+
+
+def problems_held(records: object) -> pd.DataFrame:
+    """The problems table :func:`held_problems` made records of (a table: as it is)."""
+    import pandas as pd
+
+    if isinstance(records, pd.DataFrame):
+        return records
+    if not records:
+        return empty_problems()
+    return pd.DataFrame.from_records(list(records), columns=PROBLEM_COLUMNS)
+
+
 def make_problems(rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
     """Build a problems table from dict-like rows, filling absent fields with ''."""
     import pandas as pd

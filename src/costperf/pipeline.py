@@ -53,7 +53,7 @@ from costperf.errors import (
     empty_problems,
     raise_all,
 )
-from costperf.io.read import read_validated, without_repeated_keys
+from costperf.io.read import problems_in, read_validated, without_repeated_keys
 from costperf.review import review_unit_cost
 from costperf.schemas import (
     LINE_ITEMS,
@@ -246,9 +246,7 @@ def _read_set(
             _dimension_problems(projects, config),
         ]
     )
-    warnings = concat_problems(
-        [f.attrs.get("warnings", empty_problems()) for f in (projects, lines, frames["outputs"])]
-    )
+    warnings = concat_problems([problems_in(f) for f in (projects, lines, frames["outputs"])])
     return TableSet(projects, lines, frames["outputs"]), [], found, warnings
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from costperf.errors import InputError, make_problems, raise_all
+from costperf.errors import InputError, held_problems, make_problems, raise_all
 from costperf.io.read import blank_cells, map_headers, read_table
 from costperf.schemas import concat_problems, merge_problems
 
@@ -51,8 +51,8 @@ def read_model_table(
     warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
     errors = problems[problems["severity"] != "warning"] if len(problems) else problems
     typed = blank_cells(typed, errors)
-    typed.attrs["warnings"] = concat_problems(
-        [make_problems(raw.attrs.get("read_warnings", [])), warnings]
+    typed.attrs["warnings"] = held_problems(
+        concat_problems([make_problems(raw.attrs.get("read_warnings", [])), warnings])
     )
     return typed, errors.reset_index(drop=True)
 

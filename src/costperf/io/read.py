@@ -24,9 +24,11 @@ from costperf.columns import (
 from costperf.errors import (
     LOCATION,
     InputError,
+    held_problems,
     located_error,
     make_problems,
     merge_errors,
+    problems_held,
     raise_if_problems,
 )
 from costperf.io.guard import (
@@ -801,7 +803,7 @@ def read_validated(
             typed[col] = typed[col] * factor
     warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
     read_warnings = make_problems(raw.attrs.get("read_warnings", []))
-    typed.attrs["warnings"] = concat_problems([read_warnings, warnings])
+    typed.attrs["warnings"] = held_problems(concat_problems([read_warnings, warnings]))
     return typed, errors.reset_index(drop=True)
 
 
@@ -859,7 +861,7 @@ def read_outputs(path: str | Path, **options: object) -> pd.DataFrame:
 
 def problems_in(frame: pd.DataFrame) -> pd.DataFrame:
     """Warnings recorded by the reader for ``frame``."""
-    return frame.attrs.get("warnings", concat_problems([]))
+    return problems_held(frame.attrs.get("warnings", ()))
 
 
 __all__ = [
