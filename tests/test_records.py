@@ -183,3 +183,67 @@ def test_an_excel_date_in_an_extra_column_is_stored_as_text() -> None:
     rows = rows_for(table, frame)
     extra = [json.loads(r["extra"]) if isinstance(r["extra"], str) else r["extra"] for r in rows]
     assert [e["road_grade"] for e in extra] == ["2027-03-01", "2027-03-01T08:30:00", "一级"]
+
+
+def _rows_cell_by_cell(table, frame: pd.DataFrame) -> list[dict]:
+    """rows_for as it was written before its columns were converted whole: every value
+    through _cell (and _as_int in an integer column), row by row (the reference)."""
+    import json
+
+    import sqlalchemy as sa
+
+    from costperf.records.write import _as_int, _cell
+
+    names = [c.name for c in table.columns]
+    integer = {c.name for c in table.columns if isinstance(c.type, sa.Integer)}
+    extras = [c for c in frame.columns if c not in names]
+    out = []
+    for _, row in frame.astype(object).iterrows():
+        rec = {}
+        for c in (c for c in names if c in frame.columns):
+            value = _cell(row[c])
+            rec[c] = _as_int(value) if c in integer and value is not None else value
+        if extras and "extra" in names:
+            kept = {k: _cell(row[k]) for k in extras if _cell(row[k]) is not None}
+            rec["extra"] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
+        out.append(rec)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_for_converts_whole_columns_as_each_cell_would(seed: int) -> None:
+    import math
+
+    import numpy as np
+
+    from costperf.records import models
+    from costperf.records.write import rows_for
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    floats = rng.choice([1.0, 2.5, np.nan, np.inf, -3.0, 1e15], n)
+    frame = pd.DataFrame(
+        {
+            "project_id": rng.choice(["P1", "P2", "项目"], n).astype(object),
+            "line_no": floats,  # an integer column: whole floats stored as int
+            "quantity": rng.integers(-5, 5, n),
+            "manual_review": rng.random(n) < 0.5,
+            "source_row": rng.random(n) < 0.5,  # an integer column of booleans: 0/1
+            "requested": pd.array(rng.choice([1.5, None], n), dtype="Float64"),
+            "approved": floats,
+            "item": pd.Series(rng.choice(["a", "", None], n), dtype="string"),
+            "road_grade": rng.choice([pd.Timestamp("2027-03-01"), np.float64("nan"), "一级"], n),
+            "note_extra": pd.array(rng.choice([1, None], n), dtype="Int64"),
+        }
+    )
+    table = models.review_lines
+    assert {"line_no", "source_row"} <= {
+        c.name for c in table.columns if isinstance(c.type, sqlalchemy.Integer)
+    }
+    got, want = rows_for(table, frame), _rows_cell_by_cell(table, frame)
+    assert [list(r) for r in got] == [[*list(r)] for r in want]
+    for g, w in zip(got, want, strict=True):
+        for key in w:
+            a, b = g[key], w[key]
+            assert type(a) is type(b) and (a == b or (a != a and b != b)), (key, a, b)
+            assert not (isinstance(a, float) and (math.isnan(a) or math.isinf(a)))

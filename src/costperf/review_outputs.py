@@ -91,7 +91,8 @@ def csv_table(frame: pd.DataFrame) -> pd.DataFrame:
 
     shown = label_codes(words(frame, "zh"), "zh")
     if "route" in frame:  # how the line was matched: the column it was matched by
-        shown["route"] = frame["route"].map(lambda c: label(c, "zh"), na_action="ignore")
+        routes = frame["route"]  # a few distinct codes: each labelled once
+        shown["route"] = routes.map({c: label(c, "zh") for c in routes.dropna().unique()})
     english = [c for c in ("manual_review_reason_en", "reason_en") if c in frame]
     return to_display(shown.join(frame[english]), "zh")
 

@@ -79,33 +79,49 @@ def _now() -> str:
 def rows_for(table: sa.Table, frame: pd.DataFrame | None, **fixed: object) -> list[dict]:
     """``frame``'s rows as dicts of ``table``'s columns; other columns go to ``extra`` (JSON).
 
-    Missing columns are None; NaN is NULL; booleans are stored as 0/1.
+    Missing columns are None; NaN is NULL; booleans are stored as 0/1.  The values are
+    converted column by column (:func:`_column_cells`), as :func:`_cell` converts one.
     """
     if frame is None or len(frame) == 0:
         return []
     names = [c.name for c in table.columns]
     data = frame.reset_index(drop=True)
     extras = [c for c in data.columns if c not in names and c not in fixed]
-    out = data.reindex(columns=[c for c in names if c in data.columns]).astype(object)
-    out = out.where(out.notna(), None)
-    records = out.to_dict("records")
-    extra_values = (
-        data[extras].astype(object).where(data[extras].notna(), None).to_dict("records")
-        if extras and "extra" in names
-        else None
-    )
     integer = {c.name for c in table.columns if isinstance(c.type, sa.Integer)}
-    for i, row in enumerate(records):
-        for key, value in row.items():
-            value = _cell(value)
-            if key in integer and value is not None:
-                value = _as_int(value)
-            row[key] = value
-        if extra_values is not None:
-            kept = {k: _cell(v) for k, v in extra_values[i].items() if _cell(v) is not None}
+    keys = [c for c in names if c in data.columns]
+    columns = [_column_cells(data[c], c in integer) for c in keys]
+    records = [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+    if extras and "extra" in names:
+        extra_columns = [_column_cells(data[c], False) for c in extras]
+        for row, values in zip(records, zip(*extra_columns, strict=True), strict=True):
+            kept = {k: v for k, v in zip(extras, values, strict=True) if v is not None}
             row["extra"] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
-        row.update(fixed)
+    if fixed:
+        for row in records:
+            row.update(fixed)
     return records
+
+
+def _column_cells(values: pd.Series, integer: bool) -> list[object]:
+    """One column's values as stored: :func:`_cell` of each (NaN, infinities, NA and NaT
+    None; numpy scalars as Python's; dates as ISO text), then :func:`_as_int` in an
+    integer column.  Plain float, integer and boolean columns by one array conversion."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+        array = values.to_numpy()
+        items = array.tolist()
+        if dtype.kind == "f":
+            finite = np.isfinite(array)
+            if not finite.all():
+                items = [v if ok else None for v, ok in zip(items, finite.tolist(), strict=True)]
+        if integer and dtype.kind in "fb":
+            items = [None if v is None else _as_int(v) for v in items]
+        return items
+    out = []
+    for value in values.astype(object).tolist():
+        cell = value if type(value) is str else _cell(value)
+        out.append(_as_int(cell) if integer and cell is not None else cell)
+    return out
 
 
 def _as_int(value: object) -> object:

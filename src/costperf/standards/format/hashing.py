@@ -48,13 +48,15 @@ def content_hash(
     """
     head = {k: _canonical_header(v) for k, v in header.items() if k not in UNHASHED_KEYS}
     cols = sorted(c for c in raw.columns if c not in LOCATION)
+    # each column's cells canonical at once, then row by row (iterrows built a Series a row)
+    cells = [[_canonical_cell(v) for v in raw[c].tolist()] for c in cols]
     rows = sorted(
         json.dumps(
-            {c: cell for c in cols if (cell := _canonical_cell(r[c]))},
+            {c: cell for c, cell in zip(cols, row, strict=True) if cell},
             ensure_ascii=False,
             sort_keys=True,
         )
-        for _, r in raw[cols].iterrows()
+        for row in (zip(*cells, strict=True) if cols else [()] * len(raw))
     )
     payload = json.dumps(
         {"header": head, "values": rows, "extra": dict(extra or {})},
