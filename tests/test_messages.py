@@ -385,7 +385,7 @@ def test_every_progress_step_has_its_labels() -> None:
 
 #: the calls whose text reaches a user: positional index of the text (or the first
 #: argument of an error class constructed with a message alone)
-_TEXT_ARGUMENT = {"row_problems": 3, "table_problem": 2}
+_TEXT_ARGUMENT = {"row_problems": 3, "table_problem": 2, "lookup_problems": 3, "value_problems": 4}
 _BUILTIN_ERRORS = {
     "ValueError", "TypeError", "KeyError", "RuntimeError", "AssertionError",
     "NotImplementedError", "AttributeError",
@@ -508,6 +508,11 @@ def test_a_wanted_value_with_its_reasons_is_translated_part_by_part() -> None:
         "'lodging' 没有组成部分 'x'（现有组成部分：, peak））"
     )
     assert expected_label(text, "en") == text
+    # found by the fuzz of a request book (a chair without its staff level): English only
+    text = "the facts the price cap depends on (no staff_level given (the 'desk' lines differ by staff_level))"
+    assert expected_label(text, "zh") == (
+        "单价上限所依据的条件（未给出人员级别（品目 'desk' 的各行按人员级别区分））"
+    )
     assert expected_label("a meeting category of the table (a reason nobody wrote)") is None
     assert expected_label("a meeting category of the table (") is None
     assert expected_label("(no item given)") is None
