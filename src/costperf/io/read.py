@@ -128,7 +128,7 @@ def read_table(
         restore=restore,
         long_cells=long_cells,
     )
-    frame.attrs["read_warnings"] = warnings.to_dict("records") if len(warnings) else []
+    frame.attrs["read_warnings"] = warnings.to_dict("records")
     if suffix not in EXCEL_SUFFIXES and scan.bad_lines:  # deferred: the caller reports
         garbled = mixed_encoding_problems(path, scan)
         rows = frame["source_row"] if "source_row" in frame else pd.Series(dtype=float)
