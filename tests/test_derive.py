@@ -401,6 +401,26 @@ def test_derive_standard_on_the_case(derivation):
     assert len(derivation.table.peer_rows) == len(derivation.units)
 
 
+def test_the_band_of_compared_rules_is_the_band_evaluated_again():
+    """The band (p25, p75) taken from the compared rules' results is the band
+    ``rule_values`` computes on its own (the reference), with and without them compared."""
+    from costperf.case import load_case
+    from costperf.pipeline import load_case_data
+
+    config = load_case(CASE)
+    data = load_case_data(config)
+    dims = config.units.dimensions
+    standards = []
+    for compare in (["median", "p25", "p75"], ["median"]):
+        settings = override_params(config.standard, compare=compare)
+        derived = derive_standard(data.peer_units, dims, settings, output_unit="m2")
+        standards.append(derived.standard)
+    pd.testing.assert_frame_equal(standards[0], standards[1], check_exact=True)
+    for column, rule in (("lower", "p25"), ("upper", "p75")):
+        again = rule_values(data.peer_units, dims, rule, **dict(config.standard.params))
+        assert standards[0][column].tolist() == again["value"].tolist()
+
+
 @pytest.fixture
 def case(tmp_path) -> Path:
     folder = tmp_path / "case"
