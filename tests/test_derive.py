@@ -12,6 +12,8 @@ import openpyxl
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from costperf.cli import main
@@ -399,6 +401,26 @@ def test_derive_standard_on_the_case(derivation):
     assert len(derivation.table.peer_rows) == len(derivation.units)
 
 
+def test_the_band_of_compared_rules_is_the_band_evaluated_again():
+    """The band (p25, p75) taken from the compared rules' results is the band
+    ``rule_values`` computes on its own (the reference), with and without them compared."""
+    from costperf.case import load_case
+    from costperf.pipeline import load_case_data
+
+    config = load_case(CASE)
+    data = load_case_data(config)
+    dims = config.units.dimensions
+    standards = []
+    for compare in (["median", "p25", "p75"], ["median"]):
+        settings = override_params(config.standard, compare=compare)
+        derived = derive_standard(data.peer_units, dims, settings, output_unit="m2")
+        standards.append(derived.standard)
+    pd.testing.assert_frame_equal(standards[0], standards[1], check_exact=True)
+    for column, rule in (("lower", "p25"), ("upper", "p75")):
+        again = rule_values(data.peer_units, dims, rule, **dict(config.standard.params))
+        assert standards[0][column].tolist() == again["value"].tolist()
+
+
 @pytest.fixture
 def case(tmp_path) -> Path:
     folder = tmp_path / "case"
@@ -518,3 +540,29 @@ def test_screening_parameters_are_checked_together(units):
     assert "unknown outlier_rule 'x'" in text
     assert "outlier multiplier k must be a positive number, got -1" in text
     assert "min_group_size must be a positive integer, got 0" in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.one_of(
+                st.just(float("nan")),
+                st.floats(-1e9, 1e12, allow_nan=False),
+                st.floats(0, 1, allow_nan=False),
+            ),
+        ),
+        max_size=60,
+    )
+)
+def test_group_sums_equal_pandas_sum_per_group(rows: list[tuple[int, float]]) -> None:
+    """The savings' group sums are pandas' ``sum(min_count=1)`` of each group, bit for
+    bit (the reference: a groupby with the per-group Series sum)."""
+    from costperf.standards.derive.compare import group_sums
+
+    frame = pd.DataFrame(rows, columns=["key", "value"]).astype({"key": int, "value": float})
+    grouped = frame.groupby("key", sort=False, dropna=False)
+    want = grouped["value"].agg(lambda s: s.sum(min_count=1)).to_numpy()
+    got = group_sums(frame["value"].to_numpy(), grouped.ngroup().to_numpy(), grouped.ngroups)
+    assert got.tobytes() == want.astype(float).tobytes()

@@ -17,7 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costperf.errors import InputError
-from costperf.io.read import map_headers, read_checked, read_table
+from costperf.io.read import (
+    _blanks_by_column,
+    _is_blank,
+    _text_blanks,
+    map_headers,
+    read_checked,
+    read_table,
+)
 from costperf.schemas import LINE_ITEMS, coerce_text, parse_numbers
 
 BAD_CSV = [
@@ -249,3 +256,34 @@ def test_a_negative_zero_reads_as_zero_whatever_the_other_cells() -> None:
             numbers = parse_numbers(values)[0].dropna()
             zeros = numbers[numbers == 0].to_numpy()
             assert len(zeros) and not np.signbit(zeros).any(), cells
+
+
+GRID_CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "\u3000", "\t", "'", "'=x", " '", "a", "\xa0", "\u2003b ", "长文本"]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda n: st.lists(st.lists(GRID_CELLS, min_size=n, max_size=n), min_size=1, max_size=12)
+    )
+)
+def test_whole_grid_blanks_equal_the_column_by_column_ones(rows: list[list[str | None]]) -> None:
+    """A CSV grid's blank cells, longest texts and apostrophes found in one Arrow array
+    are those found column by column by pandas' string methods (the reference)."""
+    grid = pd.DataFrame(rows).astype("str")
+    grid = grid.where(pd.DataFrame(rows).notna())  # the missing cells stay missing
+    fast = _text_blanks(grid)
+    assert fast is not None
+    slow = _blanks_by_column(grid)
+    assert fast[0].tolist() == slow[0].tolist()
+    assert fast[1] == slow[1]
+    assert fast[2] == slow[2]
+    seen: dict = {}
+    blank = _is_blank(grid, seen)
+    assert blank.to_numpy().tolist() == slow[0].tolist()
+    assert (seen["longest"], seen["quoted"]) == (slow[1], slow[2])
+    assert _text_blanks(grid.astype(object)) is None

@@ -438,7 +438,16 @@ def _is_blank(grid: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
     and whether any cell starts with an apostrophe (``"quoted"``), computed on the text
     view (Arrow strings in pandas 3: vectorised).
     """
-    blank = {}
+    found = _text_blanks(grid) if grid.shape[0] else None
+    blank, longest, quoted = found if found is not None else _blanks_by_column(grid)
+    if seen is not None:
+        seen["longest"], seen["quoted"] = longest, quoted
+    return pd.DataFrame(blank, index=grid.index, columns=grid.columns)
+
+
+def _blanks_by_column(grid: pd.DataFrame) -> tuple[np.ndarray, list[int], list[bool]]:
+    """:func:`_is_blank`'s (blank cells, longest text, apostrophe) column by column."""
+    blank = np.empty(grid.shape, dtype=bool)
     longest, quoted = [], []
     for j in range(grid.shape[1]):
         column = grid.iloc[:, j]
@@ -446,21 +455,45 @@ def _is_blank(grid: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
             text = column.fillna("") if column.hasnans else column
         else:
             text = column.astype(object).where(column.notna(), "").astype(str)
-        if seen is not None:
-            longest.append(int(text.str.len().max()))
-            quoted.append(bool(text.str.startswith("'").any()))
-        blank[j] = text.str.strip().eq("").to_numpy(dtype=bool)
-    if seen is not None:
-        seen["longest"], seen["quoted"] = longest, quoted
-    out = pd.DataFrame(blank, index=grid.index)
-    out.columns = grid.columns
-    return out
+        longest.append(int(text.str.len().max()) if len(text) else 0)
+        quoted.append(bool(text.str.startswith("'").any()))
+        blank[:, j] = text.str.strip().eq("").to_numpy(dtype=bool)
+    return blank, longest, quoted
 
 
-def detect_header_row(grid: pd.DataFrame) -> int:
-    """0-based index of the header: the first row naming two or more known columns."""
+def _text_blanks(grid: pd.DataFrame) -> tuple[np.ndarray, list[int], list[bool]] | None:
+    """:func:`_blanks_by_column` for a grid of Arrow text columns (a CSV read as text),
+    all columns in one Arrow array: the same kernels (``utf8_trim_whitespace``,
+    ``utf8_length``) pandas' string methods call, once per grid instead of per column.
+    None for any other grid."""
+    dtypes = grid.dtypes.tolist()
+    if not dtypes or not all(
+        isinstance(d, pd.StringDtype) and d.storage == "pyarrow" for d in dtypes
+    ):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = [pa.chunked_array(pa.array(grid.iloc[:, j].array)) for j in range(grid.shape[1])]
+    text = pa.chunked_array(
+        [chunk for column in columns for chunk in column.cast(pa.large_string()).chunks],
+        type=pa.large_string(),
+    )
+    text = pc.fill_null(text, "")
+    shape = (grid.shape[1], grid.shape[0])  # column after column
+    lengths = pc.utf8_length(text).to_numpy().reshape(shape)
+    starts = pc.starts_with(text, "'").to_numpy(zero_copy_only=False).reshape(shape)
+    empty = pc.equal(pc.utf8_trim_whitespace(text), "").to_numpy(zero_copy_only=False)
+    blank = empty.reshape(shape).T
+    return blank, lengths.max(axis=1).tolist(), starts.any(axis=1).tolist()
+
+
+def detect_header_row(grid: pd.DataFrame, blank: pd.DataFrame | None = None) -> int:
+    """0-based index of the header: the first row naming two or more known columns.
+
+    ``blank``: the grid's blank cells (:func:`_is_blank`) when already known."""
     lookup = header_lookup()
-    blank = _is_blank(grid)
+    blank = _is_blank(grid) if blank is None else blank
     first_nonblank = None
     for i in range(min(len(grid), 30)):
         if blank.iloc[i].all():
@@ -521,7 +554,7 @@ def _grid_to_frame(
             )
         head = header_row - 1
     else:
-        head = detect_header_row(grid.head(30))  # it looks at the first 30 rows only
+        head = detect_header_row(grid.head(30), blank_grid.head(30))  # the first 30 rows
     headers = grid.iloc[head].tolist()
     wide = [j for j, n in enumerate(seen["longest"]) if n > limits.max_cell_chars]
     if long_cells and wide:

@@ -23,19 +23,48 @@ def rule_savings(
     percentage of the same peers' ``total_cost``.
     """
     p = check_params(params)
+    return _savings(_savings_peers(units, dims, p), values, dims, p)
+
+
+def _savings_peers(units: pd.DataFrame, dims: Sequence[str], p: Mapping) -> pd.DataFrame:
+    """The peers :func:`rule_savings` sums over (a finite value and output): the same
+    for every rule of one comparison."""
     peers = prepare_peers(units, dims, p)
-    peers = peers[np.isfinite(peers[p["value"]]) & np.isfinite(peers[p["output"]])]
+    return peers[np.isfinite(peers[p["value"]]) & np.isfinite(peers[p["output"]])]
+
+
+def _savings(
+    peers: pd.DataFrame, values: pd.DataFrame, dims: Sequence[str], p: Mapping
+) -> pd.DataFrame:
+    """:func:`rule_savings` of the peers :func:`_savings_peers` chose."""
     merged = peers.merge(values[[*dims, "value"]], on=list(dims), how="inner")
     excess = np.maximum(0.0, merged[p["value"]] - merged["value"]) * merged[p["output"]]
-    merged = merged.assign(_savings=excess.where(merged["value"].notna()))
+    savings = excess.where(merged["value"].notna()).to_numpy(dtype=float)
     grouped = merged.groupby(list(dims), sort=False, dropna=False)
-    out = grouped.agg(
-        n_peers=(p["id"], "size"),
-        peer_cost_yuan=(p["cost"], "sum"),
-        savings_yuan=("_savings", lambda s: s.sum(min_count=1)),
+    cost = grouped[p["cost"]].sum()  # each cell once, in the order the peers name them
+    out = pd.DataFrame(
+        {"n_peers": grouped.size().to_numpy(), "peer_cost_yuan": cost.to_numpy()},
+        index=cost.index,
     ).reset_index()
+    out["savings_yuan"] = group_sums(savings, grouped.ngroup().to_numpy(), len(out))
     out["savings_pct"] = 100.0 * out["savings_yuan"] / out["peer_cost_yuan"]
     return out
+
+
+def group_sums(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Each group's ``Series.sum(min_count=1)`` of ``values`` (NaN skipped; NaN for a
+    group without a number), ``group`` the row's group in ``0 .. n_groups - 1``.
+
+    The same numpy sum pandas' ``nansum`` takes over each group's values in row order
+    (so the same float to the last bit), without a Series and a call per group.
+    """
+    number = ~np.isnan(values)
+    order = np.argsort(group, kind="stable")
+    filled = np.where(number, values, 0.0)[order]
+    bounds = np.searchsorted(group[order], np.arange(n_groups + 1))
+    sums = np.array([filled[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    counts = np.bincount(group[number], minlength=n_groups)
+    return np.where(counts >= 1, sums, np.nan) if n_groups else np.empty(0)
 
 
 COMPARISON_COLUMNS = [
@@ -96,10 +125,15 @@ def compare_rules(
     return pd.concat(parts, ignore_index=True).reindex(columns=columns)
 
 
-def _comparison_rows(units, dims, values: pd.DataFrame, params) -> pd.DataFrame:  # noqa: ANN001
-    """Cell rows plus one total row of one rule's values and savings."""
+def _comparison_rows(units, dims, values: pd.DataFrame, params, peers=None) -> pd.DataFrame:  # noqa: ANN001
+    """Cell rows plus one total row of one rule's values and savings (``peers``: the
+    units' :func:`_savings_peers`, when already chosen)."""
     dims = list(dims)
-    cells = values.merge(rule_savings(units, values, dims, **params), on=dims, how="left")
+    if peers is None:
+        savings = rule_savings(units, values, dims, **params)
+    else:
+        savings = _savings(peers, values, dims, check_params(params))
+    cells = values.merge(savings, on=dims, how="left")
     cells["scope"] = "cell"
     total = {
         "rule": values["rule"].iloc[0],
@@ -118,7 +152,8 @@ def _comparison_rows(units, dims, values: pd.DataFrame, params) -> pd.DataFrame:
 
 def comparison_of(units, dims, results: Mapping[str, RuleResult], params) -> pd.DataFrame:  # noqa: ANN001
     """:func:`compare_rules` rows of rules already evaluated (``results`` by rule name)."""
+    peers = _savings_peers(units, list(dims), check_params(params))
     parts = []
     for result in results.values():
-        parts.append(_comparison_rows(units, dims, result.values, params))
+        parts.append(_comparison_rows(units, dims, result.values, params, peers))
     return pd.concat(parts, ignore_index=True)

@@ -169,7 +169,7 @@ def derive_standard(
     sensitivity = leave_one_out(units, dims, done, base=base, **params)
     provenance = provenance_of(results)
     unit = f"元/{output_unit}" if output_unit else ""
-    band = tuple(rule_values(units, dims, b, **params) for b in settings.band)
+    band = tuple(_band_values(units, dims, b, params, results) for b in settings.band)
     standard = standard_frame(
         results[settings.rule].values,
         band,
@@ -222,6 +222,16 @@ def _evaluate(units, dims, name: str, params, done: Mapping[str, object]):  # no
             members = {m: by_name[m] for m in checked["members"]}
             return triangulation_of(units, dims, spec, members, checked)
     return evaluate_rule(units, dims, name, **params)
+
+
+def _band_values(units, dims, name: str, params, done: Mapping[str, object]) -> pd.DataFrame:  # noqa: ANN001
+    """A band rule's values: those of the compared rule of that name when it was
+    evaluated (by :func:`evaluate_rule`, the call :func:`rule_values` makes with the same
+    arguments), else evaluated here."""
+    result = done.get(name)
+    if result is not None and parse_rule(name).kind != "triangulation":
+        return result.values
+    return rule_values(units, dims, name, **params)
 
 
 def _column_label(name: str) -> str:
