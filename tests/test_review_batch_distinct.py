@@ -15,6 +15,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from costperf.columns import TEXT_DTYPE
 from costperf.errors import raise_if_problems
 from costperf.review.batch.book import RequestBook, check_book
 from costperf.review.batch.engine import review_book
@@ -149,6 +150,13 @@ def test_amounts_formatted_once_per_value_equal_the_one_value_format(fen: list[i
         assert whole or len(m.rpartition(".")[2]) == 2
         assert not c.endswith("0") or "." not in c
     assert counts.iloc[-1] == money.iloc[-1] == "—"
+    # the Arrow form (for message_column's join): the same texts in the str dtype
+    for text, arrow in (
+        (counts, format_amounts(values, arrow=True)),
+        (money, format_money(values, arrow=True)),
+    ):
+        assert arrow.dtype == TEXT_DTYPE
+        pd.testing.assert_series_equal(arrow.astype(object), text, check_exact=True)
 
 
 def test_a_query_carrying_a_frame_in_its_attrs_is_looked_up() -> None:

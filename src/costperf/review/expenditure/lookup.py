@@ -339,8 +339,12 @@ def fmt_amount(x: object, *, money: bool = False) -> str:
     return text if money else text.rstrip("0").rstrip(".")
 
 
-def format_amounts(values: pd.Series, *, money: bool = False) -> pd.Series:
-    """:func:`fmt_amount` of a whole column (each distinct value formatted once)."""
+def format_amounts(values: pd.Series, *, money: bool = False, arrow: bool = False) -> pd.Series:
+    """:func:`fmt_amount` of a whole column (each distinct value formatted once).
+
+    ``arrow``: the same texts in the ``str`` dtype (one Arrow take of the distinct
+    texts, no object per row), for :func:`~costperf.columns.message_column`'s Arrow join.
+    """
     codes, uniques = pd.factorize(pd.Series(values, copy=False).astype(float), use_na_sentinel=True)
     text = np.empty(len(uniques) + 1, dtype=object)
     text[-1] = "—"
@@ -351,12 +355,19 @@ def format_amounts(values: pd.Series, *, money: bool = False) -> pd.Series:
     else:
         text[:-1] = [t.rstrip("0").rstrip(".") if "." in t else t for t in shown]
     index = values.index if isinstance(values, pd.Series) else None
+    if arrow:
+        import pyarrow as pa
+
+        rows = np.where(codes < 0, len(uniques), codes)  # a blank: the last text, "—"
+        taken = pa.array(text, type=pa.large_string()).take(pa.array(rows))
+        array = pd.arrays.ArrowStringArray(pa.chunked_array([taken]), dtype=TEXT_DTYPE)
+        return pd.Series(array, index=index, copy=False)
     return pd.Series(text[codes], index=index, dtype=object)
 
 
-def format_money(values: pd.Series) -> pd.Series:
+def format_money(values: pd.Series, *, arrow: bool = False) -> pd.Series:
     """Yuan for reasons: 1,234.50 / 114,000 (:func:`format_amounts` with ``money``)."""
-    return format_amounts(values, money=True)
+    return format_amounts(values, money=True, arrow=arrow)
 
 
 def select_texts(
