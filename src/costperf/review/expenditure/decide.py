@@ -13,7 +13,7 @@ import pandas as pd
 
 from costperf.columns import TEXT_DTYPE, message_column
 from costperf.review.expenditure.lookup import format_money, select_texts
-from costperf.review.unit_cost import DECISIONS_ZH
+from costperf.review.unit_cost import decision_columns
 from costperf.standards.derive.table import round_half_up_values
 
 OUTPUT_COLUMNS = [
@@ -83,8 +83,7 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
         (out["approved"] <= 0) & (out["requested"] > 0)
     )
     reduce = ~reject & (out["cut"] > 0)
-    out["decision"] = np.select([reject, reduce], ["reject", "reduce"], "approve")
-    out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
+    out["decision"], out["decision_zh"] = decision_columns(reject, reduce, out.index)
     for col in ("rule", "standard_id", "standard_version", "document_no", "standard_lines"):
         out[col] = res[col]
     out["verified"] = res["verified"]
