@@ -15,6 +15,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from costperf.columns import TEXT_DTYPE
 from costperf.errors import raise_if_problems
 from costperf.review.batch.book import RequestBook, check_book
 from costperf.review.batch.engine import review_book
@@ -149,6 +150,13 @@ def test_amounts_formatted_once_per_value_equal_the_one_value_format(fen: list[i
         assert whole or len(m.rpartition(".")[2]) == 2
         assert not c.endswith("0") or "." not in c
     assert counts.iloc[-1] == money.iloc[-1] == "—"
+    # the Arrow form (for message_column's join): the same texts in the str dtype
+    for text, arrow in (
+        (counts, format_amounts(values, arrow=True)),
+        (money, format_money(values, arrow=True)),
+    ):
+        assert arrow.dtype == TEXT_DTYPE
+        pd.testing.assert_series_equal(arrow.astype(object), text, check_exact=True)
 
 
 def test_a_query_carrying_a_frame_in_its_attrs_is_looked_up() -> None:
@@ -167,3 +175,60 @@ def test_a_query_carrying_a_frame_in_its_attrs_is_looked_up() -> None:
     found = lookup_distinct(read_standards(), query, **options)
     assert len(found) == 3 and list(found.columns[:3]) == ["staff_level", "item", "date"]
     assert found["lookup_status"].nunique() == 1  # every row a copy of the one looked up
+
+
+KIND_CELLS = st.one_of(
+    st.none(),
+    st.just(math.nan),
+    st.sampled_from(["会议", "差旅费", " Travel ", "ＭＥＥＴＩＮＧ", "trip", "家具", "other", ""]),
+    st.text(max_size=4),
+    st.integers(-3, 3),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(KIND_CELLS, max_size=30), st.booleans())
+def test_kinds_spelled_once_per_value_equal_the_row_by_row_map(cells, as_str) -> None:
+    """normalise_kinds (each distinct cell spelled once) equals the normalised cells
+    mapped row by row through the spellings, values and dtype."""
+    import unicodedata
+
+    from costperf.review.expenditure.lookup import map_distinct
+    from costperf.review.expenditure.requests import _KIND_SPELLINGS, normalise_kinds
+
+    values = pd.Series(cells, dtype=object)
+    if as_str:
+        values = values.map(lambda v: v if isinstance(v, str) else None).astype(TEXT_DTYPE)
+    key = map_distinct(values, lambda v: unicodedata.normalize("NFKC", str(v)).strip().lower())
+    expected = key.map(_KIND_SPELLINGS)
+    pd.testing.assert_series_equal(normalise_kinds(values), expected, check_names=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.one_of(st.none(), st.text(max_size=3))),
+        max_size=25,
+    ),
+    st.booleans(),
+)
+def test_texts_selected_in_arrow_equal_the_frame_made_of_the_objects(rows, as_str) -> None:
+    """select_texts(arrow=True) gives the column a frame makes of the object texts
+    (values and dtype), whatever the pieces' dtypes and blanks."""
+    from costperf.review.expenditure.lookup import select_texts
+
+    index = pd.Index([10 * k + 3 for k in range(len(rows))])
+    case = pd.Series([c for c, _ in rows], index=index)
+    cells = pd.Series([t for _, t in rows], index=index, dtype=object)
+    texts = cells.astype(TEXT_DTYPE) if as_str else cells
+
+    def piece(tag: str):
+        return lambda i: (tag + texts[i]) if tag else texts[i]
+
+    cases = [(case.eq(0), piece("a")), (case.eq(1), piece(""))]
+    built = select_texts(index, cases, piece("b"))
+    arrow = select_texts(index, cases, piece("b"), arrow=True)
+    framed = pd.DataFrame({"t": built.to_numpy()}, index=index)["t"]
+    if arrow.dtype == object:
+        framed = pd.DataFrame({"t": arrow.to_numpy()}, index=index)["t"]
+    pd.testing.assert_series_equal(pd.DataFrame({"t": arrow}, index=index)["t"], framed)

@@ -30,6 +30,14 @@ from costperf.labels import (  # noqa: F401 - re-exported: the label table witho
 TEXT_DTYPE = pd.StringDtype(storage="pyarrow", na_value=np.nan)
 
 
+def texts_of_codes(codes: np.ndarray, texts: list[str], index: pd.Index) -> pd.Series:
+    """``texts[codes]`` as a ``str`` column over ``index``: what a frame makes of
+    ``np.select`` over constant texts, in one Arrow take of the few texts (not a
+    conversion of a text per row)."""
+    taken = pd.array(texts, dtype=TEXT_DTYPE).take(np.asarray(codes, dtype=np.intp))
+    return pd.Series(taken, index=index, copy=False)
+
+
 def isin_texts(values: pd.Series | pd.Index, candidates: object) -> np.ndarray:
     """``values.isin(candidates)`` as a boolean array; a ``str`` column without blanks
     is matched through an object view (Arrow's ``isin`` converts the candidates one by

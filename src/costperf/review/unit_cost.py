@@ -15,13 +15,25 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from costperf.columns import isin_texts, message, message_column
+from costperf.columns import isin_texts, message, message_column, texts_of_codes
 from costperf.errors import ParameterError
 from costperf.params import ReviewParams
 from costperf.review.registry import ReviewRule, register
 from costperf.standards.derive.table import round_half_up_values
 
 DECISIONS_ZH = {"approve": "通过", "reduce": "核减", "reject": "不予安排"}
+
+
+def decision_columns(
+    reject: pd.Series | np.ndarray, reduce: pd.Series | np.ndarray, index: pd.Index
+) -> tuple[pd.Series, pd.Series]:
+    """``decision`` (reject, else reduce, else approve) and ``decision_zh``, as ``str``
+    columns (:func:`~costperf.columns.texts_of_codes`)."""
+    codes = np.select([np.asarray(reject, dtype=bool), np.asarray(reduce, dtype=bool)], [1, 2], 0)
+    names = ["approve", "reject", "reduce"]
+    zh = [DECISIONS_ZH[name] for name in names]
+    return texts_of_codes(codes, names, index), texts_of_codes(codes, zh, index)
+
 
 # what every reviewed project and line says: the decision, the rule, the standard, why
 DECISION_COLUMNS = [

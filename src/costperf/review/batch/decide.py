@@ -21,7 +21,7 @@ from costperf.review.expenditure.equipment import damaged_flags
 from costperf.review.expenditure.lookup import format_money, select_texts
 from costperf.review.expenditure.requests import normalise_kinds
 from costperf.review.registry import rule_of_code
-from costperf.review.unit_cost import CAP_FACTS, DECISIONS_ZH, allocate_cut
+from costperf.review.unit_cost import CAP_FACTS, DECISIONS_ZH, allocate_cut, decision_columns
 
 LINE_COLUMNS = [
     "project_id",
@@ -121,20 +121,32 @@ def _join(*parts: pd.Series, sep: str) -> pd.Series:
     """Non-empty texts of each row joined by ``sep`` (vectorised over whole columns)."""
     out = None
     for part in parts:
-        if part.dtype == TEXT_DTYPE:  # as the object round trip gives, without it
-            text = part.fillna("")
-        else:
-            text = part.astype(object).fillna("").astype(str)
         if out is None:
-            out = text
+            out = _as_text(part)
             continue
-        given = text.ne("").to_numpy()
-        if not given.any():
-            continue
+        if part.dtype == object:  # the rows given, found before the text of any row
+            cells = part.to_numpy()
+            given = pd.notna(cells) & (cells != "")
+            if not given.any():
+                continue
+            text = _as_text(part[given])
+        else:
+            text = _as_text(part)
+            given = text.ne("").to_numpy()
+            if not given.any():
+                continue
+            text = text[given]
         head = out[given]
         out = out.copy()
-        out[given] = head + np.where(head.ne(""), sep, "") + text[given]
+        out[given] = head + np.where(head.ne(""), sep, "") + text
     return out
+
+
+def _as_text(part: pd.Series) -> pd.Series:
+    """``part`` as ``str`` texts, a blank as ``""``."""
+    if part.dtype == TEXT_DTYPE:  # as the object round trip gives, without it
+        return part.fillna("")
+    return part.astype(object).fillna("").astype(str)
 
 
 def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFrame) -> pd.DataFrame:
@@ -186,8 +198,29 @@ def combine_verdicts(verdicts: Mapping[str, pd.DataFrame], projects: pd.DataFram
     return pd.DataFrame(out, index=ids)
 
 
-def _line_amounts(work: pd.DataFrame, verdict: pd.DataFrame) -> pd.DataFrame:
-    """Approved per line after the project caps and gates."""
+def _project_rows(ids: pd.Index, pid: pd.Series) -> np.ndarray | None:
+    """Each line's row in ``ids`` (the projects, in order), found once for every column
+    spread to the lines; None when a line has no project there (or ids repeat)."""
+    if not ids.is_unique:
+        return None
+    at = ids.get_indexer(pid)
+    return None if (at < 0).any() else at
+
+
+def _per_line(values: pd.Series, pid: pd.Series, at: np.ndarray | None) -> pd.Series:
+    """``pid.map(values)``, ``values`` by project in the order :func:`_project_rows` found
+    ``at`` in: one take by position (every line has its project), else the map."""
+    if at is None:
+        return pid.map(values)
+    out = values.take(at)
+    out.index, out.name = pid.index, pid.name
+    return out
+
+
+def _line_amounts(
+    work: pd.DataFrame, verdict: pd.DataFrame, at: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Approved per line after the project caps and gates (``at``: :func:`_project_rows`)."""
     pid = work["project_id"]
     line_approved = work["line_approved"].astype(float).round(2)
     line_sum = line_approved.groupby(pid).sum()
@@ -199,15 +232,17 @@ def _line_amounts(work: pd.DataFrame, verdict: pd.DataFrame) -> pd.DataFrame:
         approved[mine] = allocate_cut(
             line_approved[mine], pid[mine], cap[over], order=work.loc[mine].get("line_no")
         ).to_numpy()
-    rejected = pid.map(verdict["reject"]).fillna(False).astype(bool)
+    rejected = _per_line(verdict["reject"], pid, at).fillna(False).astype(bool)
     approved = approved.where(~rejected, 0.0)
-    capped = pid.map(over).fillna(False).astype(bool) & ~rejected
+    if at is not None:  # every line's project is in ``verdict``: so are its sums
+        over, line_sum = over.reindex(verdict.index), line_sum.reindex(verdict.index)
+    capped = _per_line(over, pid, at).fillna(False).astype(bool) & ~rejected
     return pd.DataFrame(
         {
             "approved": approved,
             "capped": capped,
             "rejected": rejected,
-            "line_sum": pid.map(line_sum),
+            "line_sum": _per_line(line_sum, pid, at),
         }
     )
 
@@ -221,8 +256,9 @@ def decide_batch(
 ) -> BatchResult:
     """Line and project decisions, the summaries and the standards used."""
     verdict = combine_verdicts(verdicts, book.projects)
-    amounts = _line_amounts(work, verdict)
-    lines = _decided_lines(book, work, verdict, amounts, flags)
+    at = _project_rows(verdict.index, work["project_id"])
+    amounts = _line_amounts(work, verdict, at)
+    lines = _decided_lines(book, work, verdict, amounts, flags, at)
     projects = _decided_projects(book, lines, verdict)
     return BatchResult(
         lines=lines,
@@ -239,11 +275,13 @@ def _decided_lines(
     verdict: pd.DataFrame,
     amounts: pd.DataFrame,
     flags: Mapping[str, pd.DataFrame],
+    at: np.ndarray | None = None,
 ) -> pd.DataFrame:
     out = work.copy()
-    project = book.projects.set_index("project_id")
+    project = book.projects.set_index("project_id")  # in the order of verdict's ids
+    pid = out["project_id"]
     for col in ("department", "project_name"):
-        out[col] = out["project_id"].map(project[col]) if col in project else np.nan
+        out[col] = _per_line(project[col], pid, at) if col in project else np.nan
     requested = out["requested"].astype(float).round(2)
     out["requested"] = requested
     out["approved"] = amounts["approved"].round(2)
@@ -251,8 +289,7 @@ def _decided_lines(
     out["cut_rate"] = out["cut"] / requested.where(requested > 0)
     reject = (out["approved"] <= 0) & (requested > 0)
     reduce = ~reject & (out["cut"] > 0)
-    out["decision"] = np.select([reject, reduce], ["reject", "reduce"], "approve")
-    out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
+    out["decision"], out["decision_zh"] = decision_columns(reject, reduce, out.index)
     flagged = out["manual_review"].astype(bool)
     reason_zh, reason_en = out["manual_review_reason_zh"], out["manual_review_reason_en"]
     for flag in flags.values():
@@ -263,7 +300,7 @@ def _decided_lines(
     out["manual_review"] = flagged
     out["manual_review_reason_zh"], out["manual_review_reason_en"] = reason_zh, reason_en
     no_rule = out["line_rule"].isna()
-    covered = out["project_id"].map(verdict["covered"]).fillna(False).astype(bool)
+    covered = _per_line(verdict["covered"], pid, at).fillna(False).astype(bool)
     capped, rejected = amounts["capped"], amounts["rejected"]
     # a line of a project the unit-cost standard covers, within its cap: that standard's
     own = np.where(covered & ~capped, "unit_cost", np.where(covered, "", "no_standard"))
@@ -280,7 +317,7 @@ def _decided_lines(
         ["target_gate", "unit_cost", out["route_rule"], "unit_cost"],
         "no_standard",
     )
-    pv = verdict.reindex(out["project_id"]).set_index(out.index)
+    pv = (verdict.reindex(pid) if at is None else verdict.take(at)).set_index(out.index)
     unit_std = covered & no_rule
     out["standard_id"] = out["standard_id"].where(~unit_std, pv["standard_id"])
     out["standard_version"] = out["standard_version"].where(~unit_std, pv["standard_version"])
@@ -296,7 +333,8 @@ def _decided_lines(
     out["unit_price"] = out["unit_price"] if "unit_price" in out else out["rule_unit_price"]
     out["unit_price"] = out["unit_price"].where(out["unit_price"].notna(), out["rule_unit_price"])
     texts = _line_reasons(out, pv, amounts["line_sum"], no_rule, covered, capped, rejected)
-    out["reason_zh"], out["reason_en"] = (t.to_numpy() for t in texts)  # as np.select's
+    # as np.select's arrays were (select_texts gives the str column a frame makes of them)
+    out["reason_zh"], out["reason_en"] = (t.to_numpy() if t.dtype == object else t for t in texts)
     if "expense_kind" in out:  # the kind's code (差旅费 -> travel), as travel_item is
         kinds = normalise_kinds(out["expense_kind"])
         out["expense_kind"] = kinds.where(kinds.notna(), out["expense_kind"])
@@ -325,23 +363,27 @@ def _line_reasons(
     """Each line's reason (zh, en): its rule's, then the project cap's or the gate's.
 
     Each text is built only for the lines it applies to (:func:`select_texts`), with
-    the amounts of those lines formatted once per distinct value.
+    the amounts of those lines formatted once per distinct value; the texts are joined
+    in Arrow and come as the ``str`` columns the lines hold (``arrow``).
     """
 
     def amounts(i: pd.Index, column: str) -> pd.Series:
-        return format_money(out.loc[i, column])
+        return format_money(out.loc[i, column], arrow=True)
 
     def base(lang: str) -> Callable[[pd.Index], pd.Series]:
+        own = out[f"line_reason_{lang}"].astype(TEXT_DTYPE)
+
         def build(i: pd.Index) -> pd.Series:
             return select_texts(
                 i,
                 [
-                    (~no_rule[i], lambda j: out.loc[j, f"line_reason_{lang}"]),
+                    (~no_rule[i], lambda j: own[j]),
                     (covered[i], lambda j: message_column("reason.batch.covered", lang, j)),
                 ],
                 lambda j: message_column(
                     "reason.batch.no_standard", lang, j, requested=amounts(j, "requested")
                 ),
+                arrow=True,
             )
 
         return build
@@ -356,7 +398,7 @@ def _line_reasons(
                 i,
                 line=line(i),
                 basis=pv.loc[i, f"basis_{lang}"],
-                line_sum=format_money(line_sum[i].round(2)),
+                line_sum=format_money(line_sum[i].round(2), arrow=True),
                 approved=amounts(i, "approved"),
                 cut=amounts(i, "cut"),
             )
@@ -365,7 +407,8 @@ def _line_reasons(
             requested = amounts(i, "requested")
             return message_column("reason.batch.line_no_targets", lang, i, requested=requested)
 
-        return select_texts(out.index, [(rejected, no_targets), (capped, capped_line)], line)
+        cases = [(rejected, no_targets), (capped, capped_line)]
+        return select_texts(out.index, cases, line, arrow=True)
 
     return reasons("zh"), reasons("en")
 
@@ -401,9 +444,7 @@ def _decided_projects(
         (out["approved"] <= 0) & (out["requested"] > 0)
     )
     reduce = ~rejected & (out["cut"] > 0)
-    decision = np.select([rejected, reduce], ["reject", "reduce"], "approve")
-    out["decision"] = pd.Series(decision, index=ids)
-    out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
+    out["decision"], out["decision_zh"] = decision_columns(rejected, reduce, ids)
     out["project_rule"] = v["rule"]
     out["standard_id"], out["standard_version"] = v["standard_id"], v["standard_version"]
     out["target_check"] = v["target_check"]

@@ -11,9 +11,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from costperf.columns import message_column
+from costperf.columns import TEXT_DTYPE, message_column
 from costperf.review.expenditure.lookup import format_money, select_texts
-from costperf.review.unit_cost import DECISIONS_ZH
+from costperf.review.unit_cost import decision_columns
 from costperf.standards.derive.table import round_half_up_values
 
 OUTPUT_COLUMNS = [
@@ -83,21 +83,23 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
         (out["approved"] <= 0) & (out["requested"] > 0)
     )
     reduce = ~reject & (out["cut"] > 0)
-    out["decision"] = np.select([reject, reduce], ["reject", "reduce"], "approve")
-    out["decision_zh"] = out["decision"].map(DECISIONS_ZH)
+    out["decision"], out["decision_zh"] = decision_columns(reject, reduce, out.index)
     for col in ("rule", "standard_id", "standard_version", "document_no", "standard_lines"):
         out[col] = res[col]
     out["verified"] = res["verified"]
-    r, a, c = (format_money(out[k]) for k in ("requested", "approved", "cut"))
+    # the sentences joined in Arrow (message_column), then kept as objects, as before
+    r, a, c = (format_money(out[k], arrow=True) for k in ("requested", "approved", "cut"))
     # a line with no cap to meet (an intercity fare, as ticketed): passed, not 'within'
     uncapped = res["rule"].eq("travel_intercity") & ~uncovered & ~reject & ~reduce
     for lang in ("zh", "en"):
-        basis = res[f"basis_{lang}"].astype(object)
+        basis = res[f"basis_{lang}"].astype(TEXT_DTYPE)
+        # one frame: a case's rows are looked up once for all four values
+        facts = pd.DataFrame({"basis": basis, "requested": r, "cut": c, "approved": a})
         out[f"reason_{lang}"] = _line_reasons(
             out.index,
             (uncovered, reject, reduce, uncapped),
             lang,
-            lambda i, b=basis: {"basis": b[i], "requested": r[i], "cut": c[i], "approved": a[i]},
+            lambda i, f=facts: dict(f.loc[i].items()),
         )
     out["uncovered"] = uncovered
     flagged = res["manual_review"] if "manual_review" in res else pd.Series(index=res.index)

@@ -339,8 +339,12 @@ def fmt_amount(x: object, *, money: bool = False) -> str:
     return text if money else text.rstrip("0").rstrip(".")
 
 
-def format_amounts(values: pd.Series, *, money: bool = False) -> pd.Series:
-    """:func:`fmt_amount` of a whole column (each distinct value formatted once)."""
+def format_amounts(values: pd.Series, *, money: bool = False, arrow: bool = False) -> pd.Series:
+    """:func:`fmt_amount` of a whole column (each distinct value formatted once).
+
+    ``arrow``: the same texts in the ``str`` dtype (one Arrow take of the distinct
+    texts, no object per row), for :func:`~costperf.columns.message_column`'s Arrow join.
+    """
     codes, uniques = pd.factorize(pd.Series(values, copy=False).astype(float), use_na_sentinel=True)
     text = np.empty(len(uniques) + 1, dtype=object)
     text[-1] = "—"
@@ -351,31 +355,66 @@ def format_amounts(values: pd.Series, *, money: bool = False) -> pd.Series:
     else:
         text[:-1] = [t.rstrip("0").rstrip(".") if "." in t else t for t in shown]
     index = values.index if isinstance(values, pd.Series) else None
+    if arrow:
+        import pyarrow as pa
+
+        rows = np.where(codes < 0, len(uniques), codes)  # a blank: the last text, "—"
+        taken = pa.array(text, type=pa.large_string()).take(pa.array(rows))
+        array = pd.arrays.ArrowStringArray(pa.chunked_array([taken]), dtype=TEXT_DTYPE)
+        return pd.Series(array, index=index, copy=False)
     return pd.Series(text[codes], index=index, dtype=object)
 
 
-def format_money(values: pd.Series) -> pd.Series:
+def format_money(values: pd.Series, *, arrow: bool = False) -> pd.Series:
     """Yuan for reasons: 1,234.50 / 114,000 (:func:`format_amounts` with ``money``)."""
-    return format_amounts(values, money=True)
+    return format_amounts(values, money=True, arrow=arrow)
 
 
 def select_texts(
     index: pd.Index,
     cases: list[tuple[pd.Series, Callable[[pd.Index], pd.Series]]],
     default: Callable[[pd.Index], pd.Series],
+    *,
+    arrow: bool = False,
 ) -> pd.Series:
     """Text per row from the first case whose mask holds, else ``default``.
 
     Like ``np.select`` over string columns, but each case's text is built only for
-    the rows it applies to (``build(rows)`` -> a Series over ``rows``).
+    the rows it applies to (``build(rows)`` -> a Series over ``rows``).  An object
+    Series; ``arrow``: the ``str`` column a frame makes of it (the texts put together
+    in Arrow, no object per row), or the object Series where that has no text at all
+    (a frame keeps it object).
     """
     out = np.full(len(index), "", dtype=object)
     left = np.ones(len(index), dtype=bool)
-    position = pd.Series(np.arange(len(index)), index=index)
+    pieces, rows_of = [], []
     for mask, build in [*cases, (None, default)]:
         take = left & (np.asarray(mask, dtype=bool) if mask is not None else True)
         if take.any():
             rows = index[take]
-            out[position.to_numpy()[take]] = build(rows).astype(object).to_numpy()
+            if arrow:
+                pieces += _arrow_chunks(build(rows))
+                rows_of.append(np.flatnonzero(take))
+            else:
+                out[take] = build(rows).astype(object).to_numpy()
         left &= ~take
-    return pd.Series(out, index=index, dtype=object)
+    if not arrow or not pieces:
+        return pd.Series(out, index=index, dtype=object)
+    import pyarrow as pa
+
+    order = np.empty(len(index), dtype=np.intp)  # each row's place among the pieces' rows
+    order[np.concatenate(rows_of)] = np.arange(len(index))
+    joined = pa.chunked_array(pieces, type=pa.large_string())
+    text = pd.Series(
+        pd.arrays.ArrowStringArray(joined.take(order), dtype=TEXT_DTYPE), index=index, copy=False
+    )
+    return text.astype(object) if text.isna().all() else text
+
+
+def _arrow_chunks(values: pd.Series) -> list:
+    """``values`` as Arrow text chunks (``large_string``): its own where it is ``str``."""
+    import pyarrow as pa
+
+    array = pa.array(values.astype(TEXT_DTYPE).array)
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    return [chunk.cast(pa.large_string()) for chunk in chunks]

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from costperf.columns import label
+from costperf.columns import TEXT_DTYPE, label
 from costperf.review.batch.routing import econ_kinds
 from costperf.review.expenditure.lookup import map_distinct
 from costperf.schemas import concat_problems, date_expected, parse_dates, row_problems
@@ -65,10 +65,20 @@ def fact_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str:
     return label(names[0])
 
 
+def _spelling(value: object) -> str:
+    return unicodedata.normalize("NFKC", str(value)).strip().lower()
+
+
 def normalise_kinds(values: pd.Series, econ_codes: pd.Series | None = None) -> pd.Series:
-    """Canonical kind of each line: its kind cell (zh or en), else its econ code's kind."""
-    key = map_distinct(values, lambda v: unicodedata.normalize("NFKC", str(v)).strip().lower())
-    kinds = key.map(_KIND_SPELLINGS)
+    """Canonical kind of each line: its kind cell (zh or en), else its econ code's kind.
+
+    A ``str`` column (NaN: no kind), each distinct cell spelled out once: what mapping
+    the normalised cells through ``_KIND_SPELLINGS`` gives, dtype included (the map
+    takes the dict's dtype), without a text per row.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    found = [_KIND_SPELLINGS.get(_spelling(u)) for u in np.asarray(uniques, dtype=object)]
+    kinds = pd.Series(pd.array([*found, None], dtype=TEXT_DTYPE)[codes], index=values.index)
     if econ_codes is not None:
         routed = map_distinct(econ_codes, lambda v: ECON_KINDS.get(str(v).strip()))
         kinds = kinds.where(values.notna(), routed)
