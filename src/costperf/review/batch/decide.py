@@ -578,10 +578,12 @@ def rule_steps(lines: pd.DataFrame) -> pd.DataFrame:
     codes each registered rule declares (:func:`~costperf.review.registry.rule_of_code`),
     so the summary needs nothing but the decided lines.
     """
-    trail = lines["rule"].astype(object).fillna("").astype(str)
-    parsed = {text: _steps_of(text) for text in pd.unique(trail.to_numpy())}
-    own = trail.map({t: p[0] for t, p in parsed.items()}).to_numpy(dtype=object)
-    project = trail.map({t: p[1] for t, p in parsed.items()}).to_numpy(dtype=object)
+    # a few distinct trails: each parsed once, the lines taking theirs by code (no
+    # column of a million texts made of the rule column or the project ids)
+    codes, trails = pd.factorize(lines["rule"], use_na_sentinel=False)
+    parsed = [_steps_of("" if pd.isna(t) else str(t)) for t in trails]
+    own = np.array([p[0] for p in parsed], dtype=object)[codes]
+    project = np.array([p[1] for p in parsed], dtype=object)[codes]
     requested = lines["requested"].to_numpy(dtype=float)
     line_approved = lines["line_approved"].to_numpy(dtype=float).round(2)
     approved = lines["approved"].to_numpy(dtype=float)
@@ -589,7 +591,11 @@ def rule_steps(lines: pd.DataFrame) -> pd.DataFrame:
     single = (project == "") | (project == own)
     second = ~single
     first_out = np.where(single, approved, line_approved)
-    base = {c: lines[c].to_numpy() for c in ("project_id", "manual_review")}
+    # the projects by code: the summary counts distinct projects, it shows no id
+    base = {
+        "project_id": np.where((pc := pd.factorize(lines["project_id"])[0]) >= 0, pc, np.nan),
+        "manual_review": lines["manual_review"].to_numpy(dtype=bool),
+    }
     steps = pd.DataFrame(
         {
             **{c: np.concatenate([v, v[second]]) for c, v in base.items()},
