@@ -271,11 +271,9 @@ def held_problems(problems: pd.DataFrame) -> tuple[dict[str, object], ...]:
 
 
 def problems_held(records: object) -> pd.DataFrame:
-    """The problems table :func:`held_problems` made records of (a table: as it is)."""
+    """The problems table :func:`held_problems` made records of."""
     import pandas as pd
 
-    if isinstance(records, pd.DataFrame):
-        return records
     if not records:
         return empty_problems()
     return pd.DataFrame.from_records(list(records), columns=PROBLEM_COLUMNS)

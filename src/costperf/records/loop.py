@@ -51,8 +51,6 @@ def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  #
     where = f"{file}" + (f", sheet '{sheet}'" if sheet else "")
     if (problems["check"] == "missing_column").any():
         raise_if_problems(problems, where)
-    # the headers as written stay (problems name them); the reader's warnings (frames) go
-    typed.attrs = {k: v for k, v in typed.attrs.items() if not isinstance(v, pd.DataFrame)}
     for column in MONEY:
         if column in typed and scales.get(column, 1.0) != 1.0:
             typed[column] = typed[column] * scales[column]
