@@ -11,6 +11,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import run_cli
 from costperf.report import charts
@@ -282,6 +284,102 @@ def test_direct_cell_writer_gives_the_workbook_pandas_gives(
     monkeypatch.setattr(excel, "cell_columns", lambda _frame: None)  # pandas' to_excel
     through_pandas = excel.write_workbook(sheets, tmp_path / "pandas.xlsx", title="标题")
     assert _parts(direct) == _parts(through_pandas)
+
+
+def _both_ways(sheets: dict, folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple:
+    """The workbook by the column writer and by pandas' ``to_excel`` (per-cell calls);
+    the writer's own per-cell calls (an xlsxwriter release it is not written against)
+    must give the same as the first."""
+    from costperf.report import excel, sheetdata
+
+    folder.mkdir(parents=True, exist_ok=True)
+    direct = excel.write_workbook(sheets, folder / "direct.xlsx", title="标题", subtitle="副标题")
+    with monkeypatch.context() as m:
+        m.setattr(sheetdata, "SUPPORTED", False)
+        per_cell = excel.write_workbook(
+            sheets, folder / "per_cell.xlsx", title="标题", subtitle="副标题"
+        )
+    assert _parts(per_cell) == _parts(direct)
+    with monkeypatch.context() as m:
+        m.setattr(excel, "cell_columns", lambda _frame: None)
+        through_pandas = excel.write_workbook(
+            sheets, folder / "pandas.xlsx", title="标题", subtitle="副标题"
+        )
+    return _parts(direct), _parts(through_pandas)
+
+
+def test_column_writer_over_many_blocks_of_rows_and_wrapped_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows across several 16-row span blocks and several render blocks, tall wrapped
+    rows, an all-blank row (not written), a block of rows whose first cells are blank
+    (its span starts later), and strings shared between sheets."""
+    from costperf.report import sheetdata
+
+    monkeypatch.setattr(sheetdata, "BLOCK_ROWS", 7)
+    n = 45
+    rng = np.random.default_rng(3)
+    amounts = rng.normal(1e4, 5e3, n)
+    amounts[[4, 20]] = np.nan
+    reason = np.array([("住宿费超标，按标准核定。" * k) or None for k in rng.integers(0, 9, n)])
+    frame = pd.DataFrame(
+        {
+            "project_id": [None if 10 <= i <= 28 else f"P{i % 7}" for i in range(n)],
+            "requested_yuan": amounts,
+            "manual_review": rng.random(n) > 0.5,
+            "reason": pd.Series(reason, dtype=object),
+            "line_no": np.arange(n, dtype="int64"),
+        }
+    )
+    frame = frame.astype({"manual_review": object, "line_no": object})
+    frame.loc[11, ["requested_yuan", "reason"]] = [np.nan, "长" * 400]
+    frame.loc[12, :] = [None, np.nan, None, None, None]
+    sheets = {"明细": frame, "项目": frame.iloc[::3], "空": frame.iloc[:0]}
+    direct, through_pandas = _both_ways(sheets, tmp_path, monkeypatch)
+    assert direct == through_pandas
+    sheet = direct["xl/worksheets/sheet1.xml"].decode()
+    assert 'customHeight="1"' in sheet  # the wrapped rows are tall
+    assert '<row r="16"' not in sheet  # frame row 12: no cell, no height
+    assert '<row r="17" spans="2:5"' in sheet  # rows 17-32: no project_id
+    assert '<row r="33" spans="1:5"' in sheet
+
+
+_cell_values = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.integers(-(10**17), 10**17),
+    st.booleans(),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    columns=st.lists(st.sampled_from(["float", "int", "bool", "object"]), min_size=1, max_size=5),
+    rows=st.integers(0, 40),
+    data=st.data(),
+)
+def test_column_writer_gives_pandas_workbook_property(
+    tmp_path_factory: pytest.TempPathFactory, columns: list, rows: int, data: object
+) -> None:
+    """Any frame of numbers, booleans, texts and blanks: the same workbook to the byte."""
+    frame = {}
+    for j, kind in enumerate(columns):
+        if kind == "float":
+            values = data.draw(st.lists(st.floats(width=64), min_size=rows, max_size=rows))
+        elif kind == "int":
+            values = data.draw(st.lists(st.integers(-(2**40), 2**40), min_size=rows, max_size=rows))
+        elif kind == "bool":
+            values = data.draw(st.lists(st.booleans(), min_size=rows, max_size=rows))
+        else:
+            values = data.draw(st.lists(_cell_values, min_size=rows, max_size=rows))
+        dtype = {"float": "float64", "int": "int64", "bool": "bool", "object": object}[kind]
+        frame[f"{kind}_{j}"] = pd.Series(values, dtype=dtype)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        direct, through_pandas = _both_ways(
+            {"甲": pd.DataFrame(frame)}, tmp_path_factory.mktemp("book"), monkeypatch
+        )
+    assert direct == through_pandas
 
 
 def test_dates_are_left_to_pandas() -> None:

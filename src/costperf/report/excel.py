@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,12 @@ from pandas.api.types import is_bool, is_float, is_integer, is_scalar
 
 from costperf.columns import to_display
 from costperf.io.write import atomic_path, excel_writer, neutralise_frame, neutralise_text
+from costperf.report import sheetdata
 from costperf.report.formats import excel_format, label_codes
+from costperf.report.sheetdata import ColumnSheet
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
 
 #: text columns printed wrapped in a wide column (reasons, notes).
 LONG_TEXT = ("reason", "manual_review_reason", "standard_lines", "note", "method", "description")
@@ -98,8 +104,9 @@ def write_sheets(
                 shown.to_excel(writer, sheet_name=sheet_name, index=False, startrow=start)
                 ws = writer.sheets[sheet_name]
             else:
-                ws = book.add_worksheet(sheet_name)
-                write_cells(ws, shown.columns, cells, start)
+                kind = ColumnSheet if sheetdata.SUPPORTED else None
+                ws = book.add_worksheet(sheet_name, worksheet_class=kind)
+                write_cells(ws, shown.columns, cells, start, len(shown))
             if title:
                 ws.write_string(0, 0, neutralise_text(f"{title} — {name}"), styles.title)
                 if subtitle:  # the row between the title and the header
@@ -175,7 +182,7 @@ def _cell(value: object) -> tuple[str, object] | None:
     blank, None for what is left to pandas."""
     kind = type(value)
     if kind is str:  # the common case first
-        if len(value) > _MAX_TEXT:
+        if _too_long(value):
             return None
         return ("string", value) if value else ("", None)
     if is_scalar(value) and pd.isna(value):
@@ -191,18 +198,29 @@ def _cell(value: object) -> tuple[str, object] | None:
     if is_bool(value):
         return ("boolean", bool(value))
     text = str(value)
-    if len(text) > _MAX_TEXT:
+    if _too_long(text):
         return None
     return ("string", text) if text else ("", None)
 
 
-def write_cells(ws: object, header: pd.Index, cells: list[CellColumn], start: int) -> None:
-    """The header row at ``start`` and the cells below it, column by column (the order
-    pandas writes them in, so the workbook is the same to the byte)."""
+def _too_long(text: str) -> bool:
+    """Over Excel's limit of 32,767 UTF-16 units (xlsxwriter would cut it)."""
+    return len(text) > _MAX_TEXT // 2 and len(text.encode("utf-16-le")) // 2 > _MAX_TEXT
+
+
+def write_cells(
+    ws: Worksheet, header: pd.Index, cells: list[CellColumn], start: int, n_rows: int
+) -> None:
+    """The header row at ``start`` and the cells below it: held by column on a
+    :class:`costperf.report.sheetdata.ColumnSheet`, else one ``write_*`` call a cell in
+    the order pandas writes them (the same workbook, to the byte)."""
     for j, name in enumerate(header):
         text = "" if is_scalar(name) and pd.isna(name) else str(name)
         if text:
             ws.write_string(start, j, text)
+    if isinstance(ws, ColumnSheet):
+        ws.put_columns(cells, start + 1, n_rows)
+        return
     write = {"number": ws.write_number, "string": ws.write_string, "boolean": ws.write_boolean}
     for j, column in enumerate(cells):
         for kind, rows, items in column:
