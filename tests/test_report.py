@@ -355,7 +355,9 @@ _cell_values = st.one_of(
 
 @settings(max_examples=25, deadline=None)
 @given(
-    columns=st.lists(st.sampled_from(["float", "int", "bool", "object"]), min_size=1, max_size=5),
+    columns=st.lists(
+        st.sampled_from(["float", "int", "bool", "text", "object"]), min_size=1, max_size=5
+    ),
     rows=st.integers(0, 40),
     data=st.data(),
 )
@@ -371,9 +373,17 @@ def test_column_writer_gives_pandas_workbook_property(
             values = data.draw(st.lists(st.integers(-(2**40), 2**40), min_size=rows, max_size=rows))
         elif kind == "bool":
             values = data.draw(st.lists(st.booleans(), min_size=rows, max_size=rows))
+        elif kind == "text":  # texts and blanks only: the writer's array path
+            texts = st.one_of(
+                st.none(),
+                st.just(np.nan),
+                st.just(""),
+                _cell_values.filter(lambda v: isinstance(v, str)),
+            )
+            values = data.draw(st.lists(texts, min_size=rows, max_size=rows))
         else:
             values = data.draw(st.lists(_cell_values, min_size=rows, max_size=rows))
-        dtype = {"float": "float64", "int": "int64", "bool": "bool", "object": object}[kind]
+        dtype = {"float": "float64", "int": "int64", "bool": "bool"}.get(kind, object)
         frame[f"{kind}_{j}"] = pd.Series(values, dtype=dtype)
     with pytest.MonkeyPatch.context() as monkeypatch:
         direct, through_pandas = _both_ways(

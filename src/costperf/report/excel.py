@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_bool, is_float, is_integer, is_scalar
+from pandas.api.types import infer_dtype, is_bool, is_float, is_integer, is_scalar
 
 from costperf.columns import to_display
 from costperf.io.write import atomic_path, excel_writer, neutralise_frame, neutralise_text
@@ -165,6 +165,15 @@ def _cell_column(values: pd.Series) -> CellColumn | None:
         return out
     if isinstance(dtype, np.dtype) and dtype.kind != "O":
         return None  # datetime64, timedelta64 ...
+    if infer_dtype(values, skipna=True) == "string":  # texts and blanks: by arrays
+        array = values.to_numpy()
+        present = np.flatnonzero(pd.notna(array))
+        texts = array[present]
+        filled = texts != ""
+        texts = texts[filled]
+        if len(texts) and max(map(len, texts)) > _MAX_TEXT // 2 and any(map(_too_long, texts)):
+            return None
+        return [("string", present[filled].tolist(), [str(t) for t in texts])]
     kinds: dict[str, tuple[list[int], list[object]]] = {}
     for i, value in enumerate(values.tolist()):
         cell = _cell(value)
