@@ -71,7 +71,7 @@ def test_decompose_command_and_run_give_the_same_district_effects(case_run, tmp_
          "--method", config.gap.method, "--lang", "en", "-o", str(out)]
     )  # fmt: skip
     assert status == 0, capsys.readouterr().err
-    groups = pd.read_excel(out, sheet_name="Group means")
+    groups = pd.read_excel(out, sheet_name="Group means", engine="calamine")
     run = results.district_gap.set_index(["district", "driver"])["effect"]
     drivers_en = {config.label(d, "en"): d for d in config.gap.drivers}
     drivers_en[code_label("driver", "residual", "en")] = "residual"  # shown as a word
