@@ -14,7 +14,9 @@ store and no outputs that claim success.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -489,3 +491,196 @@ def test_summary_and_records_hold_the_batch(heldout) -> None:
     with sqlite3.connect(heldout["records"]) as conn:
         (n,) = conn.execute("SELECT COUNT(*) FROM review_lines WHERE run_id=?", (batch,)).fetchone()
     assert n == len(EXPECTED_LINES)
+
+
+# --- malformed books ----------------------------------------------------------------------
+
+
+def line_row(pid: str, n: int) -> int:
+    """The sheet row of a line of LINES (row 1 is the header)."""
+    return next(i for i, x in enumerate(LINES) if (x["项目编码"], x["序号"]) == (pid, n)) + 2
+
+
+def _column(ws, name: str) -> int:
+    return [c.value for c in ws[1]].index(name) + 1
+
+
+def _set(wb, pid: str, n: int, header: str, value: object) -> None:
+    ws = wb["明细"]
+    ws.cell(line_row(pid, n), _column(ws, header)).value = value
+
+
+def _formula(wb) -> None:  # 申报数 = 数量 x 单价 as a formula openpyxl stores uncomputed
+    ws, r = wb["明细"], line_row("HE-04", 2)
+    q = openpyxl.utils.get_column_letter(_column(ws, "数量"))
+    u = openpyxl.utils.get_column_letter(_column(ws, "单价"))
+    ws.cell(r, _column(ws, "申报数")).value = f"={q}{r}*{u}{r}"
+
+
+def _wrong_header(wb) -> None:
+    ws = wb["明细"]
+    ws.cell(1, _column(ws, "会议类别")).value = "会议级别"
+
+
+def _dup_project(wb) -> None:
+    wb["项目"].append(list(PROJECTS[0]))
+
+
+def _empty_lines(wb) -> None:
+    wb["明细"].delete_rows(2, wb["明细"].max_row)
+
+
+def _merged(wb) -> None:
+    ws, r = wb["明细"], line_row("HN-01", 1)
+    c = _column(ws, "申报数")
+    ws.merge_cells(start_row=r, start_column=c, end_row=r + 1, end_column=c)
+
+
+P_ROW_DUP = len(PROJECTS) + 2  # the appended duplicate project row
+
+# Problems of values, each in its own row of 明细: (line, header, bad value)
+VALUE_PROBLEMS = [
+    (("HM-02", 1), "人数", "六十"),  # text where a number belongs
+    (("HE-02", 1), "数量", -2),  # a negative quantity
+    (("HN-01", 1), "申报数", -80000),  # a negative amount
+    (("HG-02", 1), "会议类别", "五类会议"),  # outside the closed list of categories
+    (("HD-01", 1), "人员级别", "局长"),  # outside the closed list of staff levels
+    (("HC-01", 1), "费用项目", "餐费"),  # outside the closed list of travel components
+    (("HM-03", 1), "适用标准", "no-such-table"),  # a standard id no table has
+    (("HM-05", 1), "日期", "2027-02-30"),  # not a date
+    (("HM-06", 1), "人数", "#DIV/0!"),  # an Excel error value
+]
+
+
+def _value_problems(wb) -> None:
+    for (pid, n), header, value in VALUE_PROBLEMS:
+        _set(wb, pid, n, header, value)
+    _formula(wb)
+
+
+# name -> (edit, [(sheet, row, column or None)] every one of which the message names);
+# the message counts exactly these problems
+MALFORMED = {
+    "wrong_header": (_wrong_header, [("明细", 1, "会议类别")]),
+    "duplicate_project_id": (_dup_project, [("项目", P_ROW_DUP, "项目编码")]),
+    "empty_lines_sheet": (_empty_lines, [("明细", 1, None)]),
+    "merged_cells": (_merged, [("明细", line_row("HN-01", 1), "申报数")]),
+    "ten_problems_one_sheet": (
+        _value_problems,
+        [("明细", line_row(*key), header) for key, header, _ in VALUE_PROBLEMS]
+        + [("明细", line_row("HE-04", 2), "申报数")],  # the formula without a cached value
+    ),
+    "two_problems_two_sheets": (
+        lambda wb: (_dup_project(wb), _set(wb, "HN-01", 1, "申报数", "八万元")),
+        [("项目", P_ROW_DUP, "项目编码"), ("明细", line_row("HN-01", 1), "申报数")],
+    ),
+}
+
+SUCCESS_OUTPUTS = ("review.xlsx", "projects.csv", "lines.csv", "summary.html", "summary.json")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _bad_book(heldout: dict, tmp_path: Path, edit) -> tuple[Path, Path]:
+    """A copy of the good book with ``edit`` applied, and a copy of the store that holds
+    the good batch."""
+    book = tmp_path / "book.xlsx"
+    shutil.copy(heldout["book"], book)
+    wb = openpyxl.load_workbook(book)
+    edit(wb)
+    wb.save(book)
+    records = tmp_path / "records.sqlite"
+    shutil.copy(heldout["records"], records)
+    return book, records
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_book_is_rejected_located_and_stores_nothing(
+    heldout, tmp_path, monkeypatch, name
+) -> None:
+    edit, cells = MALFORMED[name]
+    monkeypatch.chdir(tmp_path)
+    book, records = _bad_book(heldout, tmp_path, edit)
+    before = _sha256(records)
+    out = tmp_path / "out"
+    code, stdout, stderr = run_cli(*review_args(book, out, records), cwd=tmp_path)
+    assert code == 2, stderr
+    assert "Traceback" not in stderr and "内部错误" not in stderr
+    for sheet, row, column in cells:
+        where = f"{book}，工作表“{sheet}”，第 {row} 行"
+        if column:
+            where += f"，列“{column}”"
+        assert where in stderr, (where, stderr)
+    if name != "merged_cells":  # see test_a_merge_is_one_problem
+        assert f"共 {len(cells)} 处输入问题" in stderr, stderr
+    assert _sha256(records) == before  # the good batch stored earlier, byte for byte
+    left = {p.name for p in out.iterdir()} if out.exists() else set()
+    assert not left & {*SUCCESS_OUTPUTS, "forms"}, left
+    assert "评审：" not in stdout and "评审记录" not in stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the cell a merge covers (申报数 of the next row) is reported again as "
+    "'缺少审核所需信息'; README.md 'Input limits': 'the cells a merge covers are not "
+    "reported again as blank', and 'each cell is reported once'",
+)
+def test_a_merge_is_one_problem(heldout, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    book, records = _bad_book(heldout, tmp_path, _merged)
+    code, _, stderr = run_cli(*review_args(book, tmp_path / "out", records), cwd=tmp_path)
+    assert code == 2 and "共 1 处输入问题" in stderr, stderr
+
+
+def test_malformed_message_in_english_names_file_sheet_row_column(
+    heldout, tmp_path, monkeypatch
+) -> None:
+    edit = MALFORMED["two_problems_two_sheets"][0]
+    monkeypatch.chdir(tmp_path)
+    book, records = _bad_book(heldout, tmp_path, edit)
+    before = _sha256(records)
+    args = review_args(book, tmp_path / "out", records, "--lang", "en")
+    code, _, stderr = run_cli(*args, cwd=tmp_path)
+    assert code == 2
+    assert f"{book}, sheet '项目', row {P_ROW_DUP}, column '项目编码'" in stderr
+    assert f"{book}, sheet '明细', row {line_row('HN-01', 1)}, column '申报数'" in stderr
+    assert _sha256(records) == before
+
+
+def test_a_named_hidden_sheet_is_read_with_a_note(heldout, tmp_path, monkeypatch) -> None:
+    """README.md 'Input limits': a hidden sheet named (the book's 明细) is read, with a
+    warning naming it; the result is the same as the visible book's."""
+    monkeypatch.chdir(tmp_path)
+
+    def hide(wb) -> None:
+        wb["明细"].sheet_state = "hidden"
+
+    book, records = _bad_book(heldout, tmp_path, hide)
+    code, _, stderr = run_cli(*review_args(book, tmp_path / "out", records), cwd=tmp_path)
+    assert code == 0, stderr
+    assert "工作表“明细”在工作簿中是隐藏的" in stderr
+    got = pd.read_csv(tmp_path / "out" / "projects.csv", encoding="utf-8-sig")
+    assert got["审定数"].sum() == pytest.approx(heldout["projects"]["审定数"].sum())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="适用标准 'meeting-fee/九类会议/total' names a value line no table has (九类会议 "
+    "is outside meeting-fee's closed list of categories), yet the book is accepted (exit 0) "
+    "and the line only flagged as 'not the standard its facts select'; a table id no table "
+    "has ('no-such-table') is exit 2. cases/expenditure-requests/README.md: 'A value "
+    "outside a closed list (a meeting category …) is still rejected with its file, row and "
+    "column (exit 2)'",
+)
+def test_a_standard_id_naming_no_value_line_is_bad_input(heldout, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    book, records = _bad_book(
+        heldout, tmp_path, lambda wb: _set(wb, "HM-03", 1, "适用标准", "meeting-fee/九类会议/total")
+    )
+    before = _sha256(records)
+    code, _, stderr = run_cli(*review_args(book, tmp_path / "out", records), cwd=tmp_path)
+    assert code == 2
+    assert f"{book}，工作表“明细”，第 {line_row('HM-03', 1)} 行，列“适用标准”" in stderr
+    assert _sha256(records) == before
