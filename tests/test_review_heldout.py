@@ -570,10 +570,6 @@ MALFORMED = {
         [("明细", line_row(*key), header) for key, header, _ in VALUE_PROBLEMS]
         + [("明细", line_row("HE-04", 2), "申报数")],  # the formula without a cached value
     ),
-    "two_problems_two_sheets": (
-        lambda wb: (_dup_project(wb), _set(wb, "HN-01", 1, "申报数", "八万元")),
-        [("项目", P_ROW_DUP, "项目编码"), ("明细", line_row("HN-01", 1), "申报数")],
-    ),
 }
 
 SUCCESS_OUTPUTS = ("review.xlsx", "projects.csv", "lines.csv", "summary.html", "summary.json")
@@ -634,10 +630,16 @@ def test_a_merge_is_one_problem(heldout, tmp_path, monkeypatch) -> None:
     assert code == 2 and "共 1 处输入问题" in stderr, stderr
 
 
+def _two_sheets(wb) -> None:
+    _dup_project(wb)
+    _set(wb, "HN-01", 1, "申报数", "八万元")
+
+
 def test_malformed_message_in_english_names_file_sheet_row_column(
     heldout, tmp_path, monkeypatch
 ) -> None:
-    edit = MALFORMED["two_problems_two_sheets"][0]
+    """Two problems in two sheets, one run, told in English; nothing stored, no outputs."""
+    edit = _two_sheets
     monkeypatch.chdir(tmp_path)
     book, records = _bad_book(heldout, tmp_path, edit)
     before = _sha256(records)
@@ -646,7 +648,10 @@ def test_malformed_message_in_english_names_file_sheet_row_column(
     assert code == 2
     assert f"{book}, sheet '项目', row {P_ROW_DUP}, column '项目编码'" in stderr
     assert f"{book}, sheet '明细', row {line_row('HN-01', 1)}, column '申报数'" in stderr
+    assert "2 problem(s)" in stderr and "Traceback" not in stderr
     assert _sha256(records) == before
+    out = tmp_path / "out"
+    assert not {p.name for p in out.iterdir()} & {*SUCCESS_OUTPUTS, "forms"}
 
 
 def test_a_named_hidden_sheet_is_read_with_a_note(heldout, tmp_path, monkeypatch) -> None:
@@ -684,3 +689,103 @@ def test_a_standard_id_naming_no_value_line_is_bad_input(heldout, tmp_path, monk
     assert code == 2
     assert f"{book}，工作表“明细”，第 {line_row('HM-03', 1)} 行，列“适用标准”" in stderr
     assert _sha256(records) == before
+
+
+# --- a second, small book of boundaries and less common facts -----------------------------
+
+EDGE_PROJECTS = [
+    (f"X-0{i}", f"边界情形{i}", "区财政局", None, None, 2027, None) for i in (1, 2, 3, 4)
+]
+EDGE_TARGETS = [(p[0], "产出-数量", "服务人次", "人", 10) for p in EDGE_PROJECTS]
+
+
+def _edge(pid: str, n: int, approved: float, **facts) -> tuple[dict, float]:
+    return {"项目编码": pid, "序号": n, "明细名称": f"明细{n}", **facts}, approved
+
+
+EDGE = [
+    # 会议类别 given as 3 (1-4 accepted): 三类 550 x 10 x 2 = 11,000
+    _edge("X-01", 1, 550 * 10 * 2, 经济分类科目="30215", 申报数=12000, 日期="2027-04-01",
+          会议类别=3, 人数=10, 天数=2),
+    # 28 days + arrival 1 + departure 1 = 30: all at the full quota, 550 x 10 x 30
+    _edge("X-01", 2, 550 * 10 * 30, 经济分类科目="30216", 申报数=170000, 日期="2027-04-01",
+          培训类别="三类培训", 人数=10, 天数=28, 报到天数=1, 撤离天数=1),
+    # arrival 2 days alone counts 1: 二类 650 x 10 x (3 + 1)
+    _edge("X-01", 3, 650 * 10 * (3 + 1), 经济分类科目="30216", 申报数=30000, 日期="2027-04-01",
+          培训类别="二类培训", 人数=10, 天数=3, 报到天数=2),
+    # 住宿天数 blank -> 天数 - 1 = 2 nights: 北京 其他人员 1 x (500 x 2 + 180 x 3)
+    _edge("X-02", 1, 500 * 2 + (100 + 80) * 3, 经济分类科目="30211", 申报数=2000,
+          日期="2027-04-01", 人数=1, 天数=3, 出差城市="北京", 人员级别="其他人员"),
+    # 拉萨 itemised meals: 120 (西藏) x 3 days x 1
+    _edge("X-02", 2, 120 * 3 * 1, 经济分类科目="30211", 支出类型="差旅", 费用项目="伙食补助费",
+          申报数=400, 日期="2027-03-10", 人数=1, 天数=3, 出差城市="拉萨", 人员级别="其他人员",
+          住宿天数=2),
+    # 拉萨 itemised lodging in March (淡季): 350 x 2 nights x 1
+    _edge("X-02", 3, 350 * 2 * 1, 经济分类科目="30211", 支出类型="差旅", 费用项目="住宿费",
+          申报数=800, 日期="2027-03-10", 人数=1, 天数=3, 出差城市="拉萨", 人员级别="其他人员",
+          住宿天数=2),
+    # 结束日期 instead of 天数: 04-01..04-03 = 3 days, 2 nights; 上海 厅局级 600 x 2 + 180 x 3
+    _edge("X-02", 4, 600 * 2 + (100 + 80) * 3, 经济分类科目="30211", 申报数=2000,
+          日期="2027-04-01", 结束日期="2027-04-03", 人数=1, 出差城市="上海", 人员级别="厅局级"),
+    # copier replacement (7 >= 6 years): cap 6 - (5 held - 2 replaced) = 3 >= 2; 2 x 30,000
+    _edge("X-03", 1, 2 * 30000, 经济分类科目="31002", 申报数=60000, 数量=2, 单价=30000,
+          设备家具品目="复印机", 编制内实有人数=130, 现有数量=5, 被更新资产已使用年限=7),
+    # A4 printers: floor(10 x 80 %) - 6 held = 2 units x min(1,500, 1,200)
+    _edge("X-03", 2, 2 * 1200, 经济分类科目="31007", 数量=4, 单价=1500,
+          设备家具品目="A4黑白打印机", 编制内实有人数=10, 现有数量=6),
+    # multifunction: floor(10 x 30 %) = 3 units x min(2,500, 3,000)
+    _edge("X-03", 3, 3 * 2500, 经济分类科目="31002", 数量=4, 单价=2500,
+          设备家具品目="多功能一体机/传真机", 编制内实有人数=10),
+    # 司局级 bookcases: 3 staff x 2 = 6 >= 4 units x min(2,500, 2,000)
+    _edge("X-03", 4, 4 * 2000, 经济分类科目="31002", 数量=4, 单价=2500, 设备家具品目="书柜",
+          编制内实有人数=3, 人员级别="司局级"),
+    # 涉密单位 desktops: floor(10 x 150 %) - 12 held = 3 units x min(5,000, 5,000)
+    _edge("X-03", 5, 3 * 5000, 经济分类科目="31002", 数量=4, 单价=5000,
+          设备家具品目="台式计算机", 编制内实有人数=10, 现有数量=12, 单位类型="涉密单位"),
+    # meeting table, 120 m2 (> 100 band): 1,000 x 120
+    _edge("X-03", 6, 1000 * 120, 经济分类科目="31002", 申报数=130000, 数量=1,
+          设备家具品目="会议桌", 会议室面积=120),
+    # meeting table, exactly 50 m2 (<= 50 band): 1,600 x 50
+    _edge("X-03", 7, 1600 * 50, 经济分类科目="31002", 申报数=90000, 数量=1,
+          设备家具品目="会议桌", 会议室面积=50),
+    # laptop replaced after 3 years but damaged: allowed; cap 5 - (5 - 1) = 1 x min(8,000, 7,000)
+    _edge("X-03", 8, 1 * 7000, 经济分类科目="31002", 申报数=8000, 数量=1, 单价=8000,
+          设备家具品目="便携式计算机", 编制内实有人数=10, 现有数量=5, 被更新资产已使用年限=3,
+          损坏无法修复="是"),
+    # 二类 with 301 attendees (> 300): 不予安排
+    _edge("X-04", 1, 0, 经济分类科目="30215", 申报数=100000, 日期="2027-04-01",
+          会议类别="二类会议", 人数=301, 天数=1),
+    # 三类 with 151 attendees (> 150): 不予安排
+    _edge("X-04", 2, 0, 经济分类科目="30215", 申报数=100000, 日期="2027-04-01",
+          会议类别="三类会议", 人数=151, 天数=1),
+    # 二类 传达布置类 of 1 day (<= 1): 650 x 20 x 1
+    _edge("X-04", 3, 650 * 20 * 1, 经济分类科目="30215", 申报数=14000, 日期="2027-04-01",
+          会议类别="二类会议", 会议性质="传达布置类", 人数=20, 天数=1),
+    # 院士、全国知名专家 1,500 元/学时 x 2 h
+    _edge("X-04", 4, 1500 * 2, 经济分类科目="30216", 申报数=4000, 日期="2027-04-01",
+          讲课人员职称="院士、全国知名专家", 讲课学时=2),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def edge_lines(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    root = tmp_path_factory.mktemp("edge")
+    book = build_book(
+        root / "in", lines=[x for x, _ in EDGE], projects=EDGE_PROJECTS, targets=EDGE_TARGETS
+    )
+    code, _, stderr = run_cli("review", book, "--date", DATE, "--out", root / "out", cwd=root)
+    assert code == 0, stderr
+    lines = pd.read_csv(root / "out" / "lines.csv", encoding="utf-8-sig")
+    return lines.set_index(["项目编码", "序号"])
+
+
+@pytest.mark.parametrize(
+    ("line", "approved"), EDGE, ids=[f"{x['项目编码']}-{x['序号']}" for x, _ in EDGE]
+)
+def test_edge_line_approved(edge_lines, line, approved) -> None:
+    row = edge_lines.loc[(line["项目编码"], line["序号"])]
+    requested = line.get("申报数") or line["数量"] * line["单价"]
+    assert row["申报数"] == pytest.approx(requested)
+    assert row["审定数"] == pytest.approx(approved, abs=0.005)
+    decision = "不予安排" if approved == 0 else ("通过" if approved == requested else "核减")
+    assert (row["审核结论"], row["需人工复核"]) == (decision, NO)
