@@ -617,17 +617,33 @@ def test_malformed_book_is_rejected_located_and_stores_nothing(
     assert "评审：" not in stdout and "评审记录" not in stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the cell a merge covers (申报数 of the next row) is reported again as "
-    "'缺少审核所需信息'; README.md 'Input limits': 'the cells a merge covers are not "
-    "reported again as blank', and 'each cell is reported once'",
-)
 def test_a_merge_is_one_problem(heldout, tmp_path, monkeypatch) -> None:
+    """The cell a merge covers is not reported again as blank (README, "Input limits")."""
     monkeypatch.chdir(tmp_path)
     book, records = _bad_book(heldout, tmp_path, _merged)
     code, _, stderr = run_cli(*review_args(book, tmp_path / "out", records), cwd=tmp_path)
     assert code == 2 and "共 1 处输入问题" in stderr, stderr
+
+
+def _merged_project_codes(wb) -> None:
+    """项目编码 merged down over a project's lines, as many hand-made books do."""
+    ws, r = wb["明细"], line_row("HN-01", 1)
+    c = _column(ws, "项目编码")
+    assert ws.cell(r + 1, c).value == ws.cell(r, c).value  # the next line is the project's
+    ws.cell(r + 1, c).value = None
+    ws.merge_cells(start_row=r, start_column=c, end_row=r + 1, end_column=c)
+
+
+def test_project_codes_merged_down_are_one_problem(heldout, tmp_path, monkeypatch) -> None:
+    """Not also "no project code" for the covered line: it belongs to the merge's project
+    (what the user has once the merge is undone and every cell filled, as advised)."""
+    monkeypatch.chdir(tmp_path)
+    book, records = _bad_book(heldout, tmp_path, _merged_project_codes)
+    before = _sha256(records)
+    code, _, stderr = run_cli(*review_args(book, tmp_path / "out", records), cwd=tmp_path)
+    assert code == 2 and "共 1 处输入问题" in stderr, stderr
+    assert "数据区有合并单元格" in stderr and "列“项目编码”" in stderr
+    assert _sha256(records) == before
 
 
 def _two_sheets(wb) -> None:
@@ -670,16 +686,8 @@ def test_a_named_hidden_sheet_is_read_with_a_note(heldout, tmp_path, monkeypatch
     assert got["审定数"].sum() == pytest.approx(heldout["projects"]["审定数"].sum())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="适用标准 'meeting-fee/九类会议/total' names a value line no table has (九类会议 "
-    "is outside meeting-fee's closed list of categories), yet the book is accepted (exit 0) "
-    "and the line only flagged as 'not the standard its facts select'; a table id no table "
-    "has ('no-such-table') is exit 2. cases/expenditure-requests/README.md: 'A value "
-    "outside a closed list (a meeting category …) is still rejected with its file, row and "
-    "column (exit 2)'",
-)
 def test_a_standard_id_naming_no_value_line_is_bad_input(heldout, tmp_path, monkeypatch) -> None:
+    """九类会议 is outside meeting-fee's closed list: a located error, not a flag."""
     monkeypatch.chdir(tmp_path)
     book, records = _bad_book(
         heldout, tmp_path, lambda wb: _set(wb, "HM-03", 1, "适用标准", "meeting-fee/九类会议/total")

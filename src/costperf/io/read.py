@@ -643,7 +643,36 @@ def _grid_to_frame(
     if hidden_found is not None and not hidden_found.empty:  # deferred: the caller reports
         frame.attrs["hidden_problems"] = hidden_found.to_dict("records")
         frame.attrs["merged_covered"] = _merged_covered(grid, head, hidden)
+        _fill_merged(frame, grid, head, hidden)
     return frame
+
+
+def _fill_merged(frame: pd.DataFrame, grid: pd.DataFrame, head: int, hidden: SheetScan) -> None:
+    """Give each cell a merged data range covers its first cell's value, in place.
+
+    The merge is reported (and the run refused); the checks that follow then see what
+    the user will have after following its advice (unmerge, fill every cell), not
+    blanks to report a second time as missing facts. A range starting in or above the
+    header row (a title) fills nothing."""
+    names = {j: h.strip() for j, h in _header_names(grid, head).items()}
+    position = {int(r): i for i, r in enumerate(frame["source_row"].tolist())}
+    filled = 0
+    for row1, column1, row2, column2 in hidden.merged:
+        if row1 < head + 2 or column1 - 1 not in names or names[column1 - 1] not in frame:
+            continue
+        cells = (row2 - row1 + 1) * (column2 - column1 + 1)
+        if filled + cells > MAX_COVERED:
+            continue
+        filled += cells
+        value = grid.iat[row1 - 1, column1 - 1]
+        for row in range(row1, row2 + 1):
+            at = position.get(row)
+            if at is None:
+                continue
+            for column in range(column1, column2 + 1):
+                name = names.get(column - 1)
+                if name in frame and (row, column) != (row1, column1):
+                    frame.iat[at, frame.columns.get_loc(name)] = value
 
 
 #: covered cells of merged ranges remembered, at most (a pathological merge of a whole
