@@ -10,6 +10,7 @@ kind is bad input: a closed list.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from costperf.review.registry import ReviewRule, register, review_rules
 from costperf.schemas import concat_problems, row_problems
 
 ROUTING_FILE = "review-routing.csv"
+_VERSION = re.compile(r"@[^/]*")  # a version in a standard id: table@2/item/component
 UNIT_COST = "unit_cost"
 
 
@@ -106,7 +108,22 @@ def route_lines(
                 "unknown_standard",
             )
         )
-        use = given_id.notna() & found.notna()
+        # an id naming a value line (table/item/component, a version after @ aside) must
+        # name one the table has: 九类会议 for 二类会议 is a typo, not a standard to flag
+        named = map_distinct(given_id, lambda v: _VERSION.sub("", str(v)).strip()).astype(object)
+        an_item = named.map(lambda v: "/" in v, na_action="ignore").fillna(False).astype(bool)
+        no_line = found.notna() & an_item & ~named.isin(context.standards.values["standard_id"])
+        problems.append(
+            row_problems(
+                lines,
+                no_line,
+                "standard_id",
+                "the standard_id of one of the named table's value lines "
+                "(table/item/component, a version after @)",
+                "unknown_standard",
+            )
+        )
+        use = given_id.notna() & found.notna() & ~no_line
         rule, how = rule.where(~use, found), how.where(~use, "standard_id")
     kind_cell = lines["expense_kind"] if "expense_kind" in lines else blank
     kinds = normalise_kinds(kind_cell)
