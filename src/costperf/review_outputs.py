@@ -36,7 +36,7 @@ from costperf.report.review_book import (
     summary_page,
     words,
 )
-from costperf.report.webfont import embed_fonts
+from costperf.report.webfont import font_face_css, page_characters, with_font_rule
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.decide import BatchResult
 from costperf.standards import StandardSet
@@ -159,9 +159,8 @@ def write_review_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     png = summary_charts(result, lang)  # first: a worker may draw them meanwhile
     step("review.xlsx")
-    sheets = split_rows(display_tables(result, lang))
-    write_workbook(
-        sheets,
+    write_workbook(  # the display tables, copies of the batch's, freed once written
+        split_rows(display_tables(result, lang)),
         out_dir / "review.xlsx",
         lang=lang,
         title=title,
@@ -217,10 +216,19 @@ FORM_LINE_COLUMNS = [
 def _write_forms(result: BatchResult, folder: Path, as_of: str, lang: str) -> None:
     """One form per project, written in a scratch folder and moved over the old ones."""
     used = {f"{r['table_id']}@{r['version']}": r for r in _records(result.standards_used)}
-    rows: dict[object, list[dict]] = {}
     lines = result.lines.reindex(columns=FORM_LINE_COLUMNS)
-    lines = lines.astype(object).where(lines.notna(), None)
-    for row in lines.to_dict("records"):
+    cited: dict[object, set[str]] = {}  # the versions each project's lines used
+    versions = lines[["project_id", "standard_version"]].dropna().drop_duplicates()
+    for pid, text in zip(
+        versions["project_id"].tolist(), versions["standard_version"].astype(str), strict=True
+    ):
+        cited.setdefault(pid, set()).update(text.split("; "))
+    # a form lists only the lines cut or flagged: only those become dicts
+    cut = pd.to_numeric(lines["cut"], errors="coerce").fillna(0).to_numpy() > 0
+    flagged = lines["manual_review"].fillna(False).astype(bool).to_numpy()
+    shown = lines[cut | flagged]
+    rows: dict[object, list[dict]] = {}
+    for row in shown.astype(object).where(shown.notna(), None).to_dict("records"):
         rows.setdefault(row["project_id"], []).append(row)
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".forms-") as scratch:
@@ -230,18 +238,18 @@ def _write_forms(result: BatchResult, folder: Path, as_of: str, lang: str) -> No
         projects = result.projects.astype(object).where(result.projects.notna(), None)
         for project in projects.to_dict("records"):
             mine = rows.get(project["project_id"], [])
-            cited = {str(project.get("standard_version") or "")}
-            for row in mine:
-                cited.update(str(row["standard_version"] or "").split("; "))
+            refs = {str(project.get("standard_version") or "")}
+            refs |= cited.get(project["project_id"], set())
             name = _safe_name(project["project_id"])
             while name.casefold() in names:  # one file on a case-blind file system
                 name += "_"
             names.add(name.casefold())
-            cites = [used[ref] for ref in sorted(cited) if ref in used]
+            cites = [used[ref] for ref in sorted(refs) if ref in used]
             pages[name] = review_form(project, mine, cites, as_of=as_of, lang=lang)
         # one font subset covering every form, embedded in each (each opens alone)
-        for name, page in zip(pages, embed_fonts(list(pages.values())), strict=True):
-            write_text(page, scratch / f"{name}.html")
+        rule = font_face_css(page_characters(pages.values()))
+        for name, page in pages.items():
+            write_text(with_font_rule(page, rule), scratch / f"{name}.html")
         mode = folder_mode(folder)
         if folder.exists():
             shutil.rmtree(folder)

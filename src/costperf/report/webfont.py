@@ -139,13 +139,16 @@ def embed_fonts(pages: Sequence[str]) -> list[str]:
     if not pages:
         return []
     rule = font_face_css(page_characters(pages))
-    out = []
-    for page in pages:
-        if "</style>" in page:
-            out.append(page.replace("</style>", rule + "</style>", 1))
-        else:
-            out.append(page.replace("</head>", f"<style>{rule}</style></head>", 1))
-    return out
+    return [with_font_rule(page, rule) for page in pages]
+
+
+def with_font_rule(page: str, rule: str) -> str:
+    """``page`` with the ``@font-face`` ``rule`` in its head (see :func:`embed_fonts`;
+    a batch of thousands of pages inserts it as each is written, so that only one
+    page at a time holds the font)."""
+    if "</style>" in page:
+        return page.replace("</style>", rule + "</style>", 1)
+    return page.replace("</head>", f"<style>{rule}</style></head>", 1)
 
 
 def embed_font(page: str) -> str:
