@@ -122,8 +122,9 @@ def write_sheets(
                 format_sheet(book, ws, frame, shown, start)
 
 
-#: a column's cells: (kind, rows, values), kind one of "number", "string", "boolean"
-CellColumn = list[tuple[str, list[int], list[object]]]
+#: a column's cells: (kind, rows, values), kind one of "number", "string", "boolean";
+#: rows and values lists or arrays
+CellColumn = list[tuple[str, "list[int] | np.ndarray", "list[object] | np.ndarray"]]
 _MAX_TEXT = 32_767  # Excel's limit; pandas warns above it (left to pandas)
 _UNSUPPORTED = (datetime.date, datetime.time, datetime.timedelta, Decimal)
 
@@ -151,14 +152,13 @@ def cell_columns(frame: pd.DataFrame) -> list[CellColumn] | None:
 
 def _cell_column(values: pd.Series) -> CellColumn | None:
     dtype = values.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        rows = list(range(len(values)))
-        return [("boolean" if dtype.kind == "b" else "number", rows, values.to_numpy().tolist())]
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":  # arrays: see sheetdata.py
+        rows = np.arange(len(values))
+        return [("boolean" if dtype.kind == "b" else "number", rows, values.to_numpy())]
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         array = values.to_numpy()
         finite = np.isfinite(array)
-        rows = np.flatnonzero(finite).tolist()
-        out: CellColumn = [("number", rows, array[finite].tolist())]
+        out: CellColumn = [("number", np.flatnonzero(finite), array[finite])]
         infinite = np.flatnonzero(np.isinf(array)).tolist()
         if infinite:
             out.append(("string", infinite, ["inf" if array[i] > 0 else "-inf" for i in infinite]))
@@ -173,7 +173,7 @@ def _cell_column(values: pd.Series) -> CellColumn | None:
         texts = texts[filled]
         if len(texts) and max(map(len, texts)) > _MAX_TEXT // 2 and any(map(_too_long, texts)):
             return None
-        return [("string", present[filled].tolist(), [str(t) for t in texts])]
+        return [("string", present[filled], [str(t) for t in texts])]
     kinds: dict[str, tuple[list[int], list[object]]] = {}
     for i, value in enumerate(values.tolist()):
         cell = _cell(value)
@@ -234,8 +234,13 @@ def write_cells(
     for j, column in enumerate(cells):
         for kind, rows, items in column:
             put = write[kind]
-            for i, item in zip(rows, items, strict=True):
+            for i, item in zip(_listed(rows), _listed(items), strict=True):
                 put(start + 1 + i, j, item)
+
+
+def _listed(values: object) -> list:
+    """An array as Python values (what the per-cell calls format), a list as it is."""
+    return values.tolist() if isinstance(values, np.ndarray) else values
 
 
 class _Styles:

@@ -13,8 +13,6 @@ the two, and both with pandas' ``to_excel``).
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
 import numpy as np
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -34,15 +32,19 @@ class ColumnSheet(Worksheet):
 
     def __init__(self) -> None:
         super().__init__()
-        self._columns: list[list[tuple[str, list[int], list[object]]]] = []
+        #: per column, ``(kind, rows, values)`` as arrays (row positions int32; numbers
+        #: as given, shared-string indices int32, booleans uint8): some 12 bytes a cell,
+        #: not the 70-odd of Python lists of Python numbers
+        self._columns: list[list[tuple[str, np.ndarray, np.ndarray]]] = []
         self._first_row = 0
         self._n_rows = 0
 
     def put_columns(self, columns: list, first_row: int, n_rows: int) -> None:
         """The data cells of rows ``first_row ..`` by column: for each column a list of
-        ``(kind, rows, values)``, kind ``number``, ``string`` or ``boolean``, rows
-        ascending from 0. Strings get their shared-string index now, column by column,
-        as the per-cell calls would (so the shared-string table is the same)."""
+        ``(kind, rows, values)`` (lists or arrays), kind ``number``, ``string`` or
+        ``boolean``, rows ascending from 0. Strings get their shared-string index now,
+        column by column, as the per-cell calls would (so the shared-string table is the
+        same)."""
         n_rows = max(min(n_rows, self.xls_rowmax - first_row), 0)
         index = self.str_table._get_shared_string_index
         held = []
@@ -51,17 +53,21 @@ class ColumnSheet(Worksheet):
         for j, column in enumerate(columns[: self.xls_colmax]):
             kinds = []
             for kind, rows, values in column:
-                cut = bisect_left(rows, n_rows)  # rows past the sheet's end are dropped
-                rows, values = rows[:cut], values[:cut]
-                if not rows:
+                rows = np.asarray(rows, dtype=np.int64)
+                cut = int(np.searchsorted(rows, n_rows))  # rows past the sheet's end: dropped
+                if not cut:
                     continue
+                rows, values = rows[:cut].astype(np.int32), values[:cut]
                 if kind == "string":
-                    values = [index(v) for v in values]
+                    values = np.fromiter(map(index, values), dtype=np.int32, count=cut)
                 elif kind == "boolean":
-                    values = [1 if v else 0 for v in values]
+                    values = np.asarray(values, dtype=bool).astype(np.uint8)
+                elif not isinstance(values, np.ndarray):  # a column of mixed cells
+                    values = _number_array(values)
                 kinds.append((kind, rows, values))
-                low = rows[0] if low is None else min(low, rows[0])
-                high = rows[-1] if high is None else max(high, rows[-1])
+                first, last = int(rows[0]), int(rows[-1])
+                low = first if low is None else min(low, first)
+                high = last if high is None else max(high, last)
                 left = j if left is None else left
                 right = j
             held.append(kinds)
@@ -115,7 +121,7 @@ class ColumnSheet(Worksheet):
         for j, kinds in enumerate(self._columns):
             for kind, rows, values in kinds:
                 make = tuples[kind]
-                for i, value in zip(rows, values, strict=True):
+                for i, value in zip(rows.tolist(), values.tolist(), strict=True):
                     self.table[self._first_row + i][j] = make(value, None)
         self._columns = []
 
@@ -139,9 +145,8 @@ class ColumnSheet(Worksheet):
         high = np.full(n, -1, dtype=np.int64)
         for j, kinds in enumerate(self._columns):
             for _kind, rows, _values in kinds:
-                at = np.asarray(rows, dtype=np.int64)
-                low[at] = np.minimum(low[at], j)
-                high[at] = j  # columns come in order
+                low[rows] = np.minimum(low[rows], j)
+                high[rows] = j  # columns come in order
         present = np.flatnonzero(high >= 0)
         blocks = (self._first_row + present) // 16
         bounds: dict[int, tuple[int, int]] = {}
@@ -170,22 +175,23 @@ class ColumnSheet(Worksheet):
             style = self._column_style(j)
             name = xl_col_to_name(j)
             for kind, rows, values in kinds:
-                lo, hi = bisect_left(rows, start), bisect_left(rows, end)
+                lo, hi = np.searchsorted(rows, (start, end)).tolist()
                 if lo == hi:
                     continue
-                at = [i - start for i in rows[lo:hi]]
+                at = (rows[lo:hi] - start).tolist()
+                block = values[lo:hi].tolist()
                 head = f'<c r="{name}'
                 if kind == "number":
                     tail = f'"{style}><v>'
-                    for i, v in zip(at, values[lo:hi], strict=True):
+                    for i, v in zip(at, block, strict=True):
                         cells[i] = f"{head}{numbers[i]}{tail}{v:.16G}</v></c>"
                 elif kind == "string":
                     tail = f'"{style} t="s"><v>'
-                    for i, v in zip(at, values[lo:hi], strict=True):
+                    for i, v in zip(at, block, strict=True):
                         cells[i] = f"{head}{numbers[i]}{tail}{v}</v></c>"
                 else:
                     tail = f'"{style} t="b"><v>'
-                    for i, v in zip(at, values[lo:hi], strict=True):
+                    for i, v in zip(at, block, strict=True):
                         cells[i] = f"{head}{numbers[i]}{tail}{v}</v></c>"
             parts.append(cells)
         return ["".join(row) for row in zip(*parts, strict=True)]
@@ -196,3 +202,13 @@ class ColumnSheet(Worksheet):
         if info is None or info.column_format is None:
             return ""
         return f' s="{info.column_format._get_xf_index()}"'
+
+
+def _number_array(values: list) -> np.ndarray:
+    """Python numbers as an array whose ``tolist()`` formats as they do: float64 for
+    floats and ints that fit (``.16G`` formats an int through float anyway), else the
+    objects themselves."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except OverflowError:
+        return np.asarray(values, dtype=object)
