@@ -152,6 +152,13 @@ def summary_table(
         if by in ("review_rule", "decision"):
             kind = "rule" if by == "review_rule" else "decision"
             shown["group"] = [code_label(kind, c, lang) for c in shown["group"]]
+        elif by == "econ_code":  # 30211 差旅费: the code with its name
+            from costperf.review.batch.routing import econ_names
+
+            names = econ_names(lang)
+            shown["group"] = [
+                f"{g} {names[str(g)]}" if str(g) in names else g for g in shown["group"]
+            ]
         parts.append(shown)
     out = pd.concat(parts, ignore_index=True)
     out["group_by"] = out["group_by"].map(code_label_map("review_group_by", lang))

@@ -48,6 +48,17 @@ def routing_table(folder: str | Path | None = None) -> pd.DataFrame:
     return _read_routing(str(path)).copy()
 
 
+def econ_names(lang: str = "zh", routing: pd.DataFrame | None = None) -> dict[str, str]:
+    """``econ_code -> name`` (办公费 ...) of the codes the routing table lists."""
+    table = routing_table() if routing is None else routing
+    column = "label_zh" if lang == "zh" else "label_en"
+    return {
+        str(code).strip(): str(name).strip()
+        for code, name in zip(table["econ_code"], table[column], strict=True)
+        if str(name).strip()
+    }
+
+
 def econ_kinds(routing: pd.DataFrame | None = None) -> dict[str, str]:
     """``econ_code -> expense_kind`` of the codes the routing table routes to a rule."""
     table = routing_table() if routing is None else routing
