@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 #: text columns printed wrapped in a wide column (reasons, notes).
 LONG_TEXT = ("reason", "manual_review_reason", "standard_lines", "note", "method", "description")
 LONG_TEXT_WIDTH = 60.0
+OFF_PRINT_WIDTH = 150.0  # a long text column outside the print area, at most (255 is Excel's)
 LINE_HEIGHT = 16.5  # [points] one line of 11-point text (CJK fonts set it 1.45 em apart)
 
 
@@ -111,7 +112,7 @@ def write_sheets(
                 ws.write_string(0, 0, neutralise_text(f"{title} — {name}"), styles.title)
                 if subtitle:  # the row between the title and the header
                     ws.write_string(1, 0, neutralise_text(subtitle))
-            _format_columns(ws, frame, shown, start, styles)
+            _format_columns(ws, frame, shown, start, styles, printed)
             ws.freeze_panes(start + 1, 0)
             if len(frame.columns):
                 ws.autofilter(start, 0, start + max(len(frame), 1), len(frame.columns) - 1)
@@ -264,7 +265,12 @@ class _Styles:
 
 
 def _format_columns(
-    ws: object, frame: pd.DataFrame, shown: pd.DataFrame, start: int, styles: _Styles
+    ws: object,
+    frame: pd.DataFrame,
+    shown: pd.DataFrame,
+    start: int,
+    styles: _Styles,
+    printed: Sequence[str] = (),
 ) -> None:
     lines = np.ones(len(frame), dtype=np.int64)  # text lines each data row needs
     for j, col in enumerate(frame.columns):
@@ -273,6 +279,10 @@ def _format_columns(
         fmt = excel_format(str(col), frame.iloc[:, j])
         long_text = fmt is None and str(col).startswith(LONG_TEXT)
         width = LONG_TEXT_WIDTH if long_text else fitted_width(shown.iloc[:, j], header, fmt)
+        if long_text and printed and col not in printed:
+            # on screen only: as wide as its text needs (up to OFF_PRINT_WIDTH), so its
+            # rows grow no taller than the printed columns need (no blank lines on paper)
+            width = min(max(_longest_width(shown.iloc[:, j]) + 2, width), OFF_PRINT_WIDTH)
         style = styles.number(fmt) if fmt else (styles.wrap if long_text else styles.top)
         ws.set_column(j, j, width, style)
         if long_text and len(frame):
@@ -284,13 +294,14 @@ def _format_columns(
 
 
 def page_setup(ws: object, header_row: int) -> None:
-    """A4 landscape, one page wide, header row on every page, page numbers."""
+    """A4 landscape, one page wide, header row on every page, page numbers, gridlines."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
     ws.repeat_rows(header_row)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.set_footer("&C&P / &N")
+    ws.hide_gridlines(0)  # printed too: a right-aligned number does not run into the text after it
 
 
 def fitted_width(values: pd.Series, header: str, fmt: str | None = None) -> float:
@@ -327,6 +338,14 @@ def wrapped_lines(values: pd.Series, width: float) -> np.ndarray:
 
 
 _WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and beyond: two columns each
+
+
+def _longest_width(values: pd.Series) -> int:
+    """The widest text of ``values`` (a CJK character two columns), 0 for none."""
+    if not len(values):
+        return 0
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    return int((text.str.len() + text.str.count(_WIDE.pattern)).max())
 
 
 def _text_width(text: str) -> int:
