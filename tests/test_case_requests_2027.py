@@ -194,6 +194,9 @@ def test_forms_summary_and_json_agree(reviewed) -> None:
     assert "项目预算评审意见表" in form and "hw-uc@1" in form and "按比例分摊" in form
     # the sealed table cited by its title as issued, not as the draft it was derived as
     assert "道路环卫保洁单位成本标准" in form and "测算草案" not in form
+    # a derived table has no document number: who derived it, and by which rule
+    assert "同类项目成本测算（costperf）：同类中位数" in form
+    assert "财行〔2016〕214号" in (out / "forms" / "A-CZ-001.html").read_text(encoding="utf-8")
     # the review date and the batch recording it: on each form, the summary page and sheet
     batch = reviewed["summary"]["batch_id"]
     as_of = f"评审基准日：{DATE}；评审批次：{batch}"

@@ -246,6 +246,28 @@ def as_of_line(date: object, batch: str | None, lang: str = "zh") -> str:
     return message("review.as_of", lang, date=date or "", batch=shown)
 
 
+def _basis(standard: Mapping[str, object], lang: str) -> object:
+    """A table's document number; for a table costperf derived (no document), who made
+    it and by which rule: 同类项目成本测算（costperf）：同类中位数."""
+    number = standard.get("document_no")
+    if number is not None and not pd.isna(number) and str(number).strip():
+        return number
+    method = str(standard.get("source_method") or "")
+    if not method or method == "nan":
+        return number
+    rule = method.removeprefix("derive:")
+    shown = code_label("derive_rule", rule, lang) if method.startswith("derive:") else method
+    issuer = str(standard.get("issuer") or "")
+    issuer = "" if issuer == "nan" else issuer
+    return (
+        f"{issuer}：{shown}"
+        if issuer and lang == "zh"
+        else f"{issuer}: {shown}"
+        if issuer
+        else shown
+    )
+
+
 def _title(standard: Mapping[str, object], lang: str) -> object:
     """A standard's title as issued (a sealed table without the draft mark it was derived
     with), or its English title under ``--lang en``."""
@@ -329,7 +351,7 @@ def review_form(
     std_rows = (
         "".join(
             f"<tr><td class=nw>{_e(s['table_id'])}@{_e(s['version'])}</td><td>{_e(_title(s, lang))}</td>"
-            f"<td class=nw>{_e(s.get('document_no'))}</td><td class=nw>{_e(str(s.get('content_hash') or '')[:19])}</td></tr>"
+            f"<td class=nw>{_e(_basis(s, lang))}</td><td class=nw>{_e(str(s.get('content_hash') or '')[:19])}</td></tr>"
             for s in standards
         )
         or f"<tr><td colspan=4>{message('form.no_standard', lang)}</td></tr>"

@@ -664,6 +664,8 @@ def standards_used(
         "title",
         "title_en",
         "document_no",
+        "issuer",
+        "source_method",
         "effective_from",
         "content_hash",
     ]
