@@ -809,3 +809,24 @@ def test_every_code_a_line_rule_writes_is_its_own_and_has_words() -> None:
             assert rule_of_code(code) == name
             assert code_label("rule", code, "zh") != code and code_label("rule", code, "en")
     assert rule_of_code("unit_cost") == "unit_cost"
+
+
+def test_records_made_in_chunks_are_those_made_at_once(reviewed, tmp_path, monkeypatch) -> None:
+    """A batch's decision rows are converted and inserted a chunk at a time (one
+    transaction): chunks of 7 rows store what one chunk of every row stores."""
+    from conftest import review_2027_args
+    from costperf.records import write
+
+    monkeypatch.setattr(write, "CHUNK_ROWS", 7)
+    records = tmp_path / "records.sqlite"
+    assert main(review_2027_args(tmp_path / "out", records)) == 0
+
+    def rows(path, table: str) -> pd.DataFrame:
+        with sqlite3.connect(path) as conn:
+            frame = pd.read_sql(f"SELECT * FROM {table} ORDER BY rowid", conn)  # noqa: S608
+        return frame.drop(columns=["run_id"])
+
+    for table in ("review_projects", "review_lines"):
+        chunked, whole = rows(records, table), rows(reviewed["records"], table)
+        assert len(whole) > 7 * 10
+        pd.testing.assert_frame_equal(chunked, whole)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +100,34 @@ def rows_for(table: sa.Table, frame: pd.DataFrame | None, **fixed: object) -> li
         for row in records:
             row.update(fixed)
     return records
+
+
+#: rows converted and inserted at a time by :func:`row_chunks` (bounds the memory of a
+#: large batch's rows as Python dicts; the batch is still one transaction)
+CHUNK_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class RowChunks:
+    """A table's rows made chunk by chunk as they are inserted (:func:`row_chunks`)."""
+
+    table: sa.Table
+    frame: pd.DataFrame | None
+    fixed: Mapping[str, object]
+    size: int = CHUNK_ROWS
+
+    def __iter__(self) -> Iterator[list[dict]]:
+        if self.frame is None or len(self.frame) == 0:
+            return
+        for start in range(0, len(self.frame), self.size):
+            part = self.frame.iloc[start : start + self.size]
+            yield rows_for(self.table, part, **self.fixed)
+
+
+def row_chunks(table: sa.Table, frame: pd.DataFrame | None, **fixed: object) -> RowChunks:
+    """:func:`rows_for` of ``frame``, :data:`CHUNK_ROWS` rows at a time, made only as
+    :func:`record` inserts them."""
+    return RowChunks(table, frame, fixed, CHUNK_ROWS)
 
 
 def _column_cells(values: pd.Series, integer: bool) -> list[object]:
@@ -203,7 +231,8 @@ def record(
     link: object = None,
     unless_recorded: bool = False,
 ) -> Written:
-    """Append ``run`` and ``tables`` (rows per table name) in one transaction.
+    """Append ``run`` and ``tables`` (rows per table name: a list of dicts, or
+    :func:`row_chunks` made chunk by chunk) in one transaction.
 
     ``link(conn, name, rows, ids)`` may fill references to rows inserted earlier in the
     same transaction (e.g. a flag's observation id) and is called before each table: the
@@ -222,13 +251,17 @@ def record(
                     return Written(found, {}, existing=True)
             conn.execute(models.runs.insert(), [run])
             for name, rows in tables.items():
-                if link is not None:
-                    rows = link(conn, name, rows, ids)
-                for row in rows:
-                    row.setdefault("run_id", run["run_id"])
-                got = insert(conn, models.metadata.tables[name], rows)
-                if got is not None:
-                    ids[name] = got
+                table = models.metadata.tables[name]
+                for part in rows if isinstance(rows, RowChunks) else [rows]:
+                    if link is not None:
+                        part = link(conn, name, part, ids)
+                    for row in part:
+                        row.setdefault("run_id", run["run_id"])
+                    got = insert(conn, table, part)
+                    if got is not None:
+                        ids.setdefault(name, []).extend(got)
+                if name in models.ROW_ID:
+                    ids.setdefault(name, [])
         return Written(run["run_id"], ids)
     finally:
         if store is not target:

@@ -28,6 +28,7 @@ from costperf.records.write import (
     find_run,
     params_hash,
     record,
+    row_chunks,
     rows_for,
     run_row,
     standards_key,
@@ -128,17 +129,18 @@ def _decision_rows(
     projects: pd.DataFrame, lines: pd.DataFrame, standards: pd.DataFrame | None
 ) -> dict[str, list[dict]]:
     return {
-        "review_projects": rows_for(models.review_projects, _reasons(projects)),
-        "review_lines": rows_for(models.review_lines, _line_frame(lines)),
+        "review_projects": row_chunks(models.review_projects, _reasons(projects)),
+        "review_lines": row_chunks(models.review_lines, _line_frame(lines)),
         "standards_used": rows_for(models.standards_used, standards),
     }
 
 
 def _line_frame(lines: pd.DataFrame) -> pd.DataFrame:
     """Line decisions; a ``standard`` given as ``id@version`` is split into its parts."""
-    out = lines.copy()
-    ref = next((c for c in ("standard", "standard_ref") if c in out), None)
+    ref = next((c for c in ("standard", "standard_ref") if c in lines), None)
+    out = lines
     if ref is not None and "standard_id" not in out:
+        out = lines.copy()
         parts = out[ref].astype("string").str.split("@", n=1, expand=True)
         out["standard_id"] = parts[0]
         out["standard_version"] = parts[1] if parts.shape[1] > 1 else None
