@@ -613,6 +613,7 @@ def test_a_book_without_its_targets_table_is_refused(tmp_path) -> None:
     assert status == 2
     problems = pd.read_csv(tmp_path / "o2" / "problems.csv", dtype=str, encoding="utf-8-sig")
     assert problems["应为"].tolist() == ["工作表“项目”“明细”和“绩效目标”"]
+    assert problems["问题"].tolist() == ["工作表不存在"]  # the file is there
     assert problems["单元格取值"].tolist() == ["项目, 明细, 绩效指标"]
 
     kept.head(0).to_csv(folder / "target.csv", index=False)  # the header alone

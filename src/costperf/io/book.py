@@ -127,18 +127,18 @@ def _no_targets(path: Path, present: list[str], kind: str) -> InputError:
     without the target gate (未编制绩效目标的，一律不予安排: a project with no row in
     an empty 绩效目标 sheet is not funded; a book that lost the sheet would fund all)."""
     listing = ", ".join(present) or "nothing"
+    check = "unknown_sheet"  # 工作表不存在: the workbook is there, its sheet is not
     if kind == "sheet":
         msg = f"{path}: the request book has no sheet 绩效目标 (targets); sheets: {listing}"
         expected = "the sheets 项目, 明细 and 绩效目标"
     else:
+        check = "missing_file"
         msg = (
             f"{path}: a request-book folder needs 绩效目标/targets (.csv, .parquet or .xlsx) "
             f"beside its projects and lines; found: {listing}"
         )
         expected = "projects, lines and targets tables"
-    return located_error(
-        msg, source_file=path, value=listing, check="missing_file", expected=expected
-    )
+    return located_error(msg, source_file=path, value=listing, check=check, expected=expected)
 
 
 def read_request_book(
