@@ -625,6 +625,20 @@ def test_a_merge_is_one_problem(heldout, tmp_path, monkeypatch) -> None:
     assert code == 2 and "共 1 处输入问题" in stderr, stderr
 
 
+def _bad_quantity_no_amount(wb) -> None:
+    _set(wb, "HE-02", 1, "数量", -2)
+    _set(wb, "HE-02", 1, "申报数", None)  # left to 数量 × 单价, as an equipment line may
+
+
+def test_a_bad_quantity_is_not_also_a_missing_amount(heldout, tmp_path, monkeypatch) -> None:
+    """申报数 left to 数量 × 单价 with a negative 数量: the quantity is the one problem."""
+    monkeypatch.chdir(tmp_path)
+    book, records = _bad_book(heldout, tmp_path, _bad_quantity_no_amount)
+    code, _, stderr = run_cli(*review_args(book, tmp_path / "out", records), cwd=tmp_path)
+    assert code == 2 and "共 1 处输入问题" in stderr, stderr
+    assert f"第 {line_row('HE-02', 1)} 行，列“数量”" in stderr
+
+
 def _merged_project_codes(wb) -> None:
     """项目编码 merged down over a project's lines, as many hand-made books do."""
     ws, r = wb["明细"], line_row("HN-01", 1)

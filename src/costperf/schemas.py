@@ -107,6 +107,16 @@ def concat_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def blanked_rows(frame: pd.DataFrame, columns: Iterable[str]) -> pd.Series:
+    """Rows of ``frame`` whose cell in any of ``columns`` :func:`costperf.io.read.blank_cells` blanked
+    (a bad value, reported): a fact derived from them is not missing as well."""
+    blanked = frame.attrs.get("blanked", {})
+    bad = {row for column in columns for row in blanked.get(column, ())}
+    if not bad or "source_row" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["source_row"].isin(bad)
+
+
 def merge_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate problem frames, a cell reported once (the first report is kept).
 

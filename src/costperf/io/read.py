@@ -889,13 +889,16 @@ def blank_cells(frame: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the cells named by ``problems`` (source_row, column) set blank.
 
     Checks that run after the schema's then see a missing value where the schema found
-    a bad one (the same cell, reported once), never the bad value itself.
+    a bad one (the same cell, reported once), never the bad value itself; the source
+    rows blanked per column are in ``attrs["blanked"]``, for a check of a fact derived
+    from them (an amount from quantity x unit price) not to report it missing too.
     """
     if problems.empty or "source_row" not in frame:
         return frame
     out = frame.copy()
     headers = {shown_header(frame, str(c)): c for c in frame.columns}
     rows = frame["source_row"]
+    blanked = dict(frame.attrs.get("blanked", {}))
     for column, found in problems.groupby("column", sort=False):
         name = headers.get(column, column)
         if name not in out.columns or name in LOCATION:
@@ -903,6 +906,9 @@ def blank_cells(frame: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
         hit = rows.isin(set(found["source_row"]))
         if hit.any():
             out[name] = out[name].where(~hit)
+            blanked[name] = sorted({*blanked.get(name, ()), *rows[hit].tolist()})
+    if blanked:  # for the checks that would take a blank for a missing fact
+        out.attrs["blanked"] = blanked
     return out
 
 

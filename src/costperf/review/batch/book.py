@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from costperf.schemas import concat_problems, row_problems, table_problem
+from costperf.schemas import blanked_rows, concat_problems, row_problems, table_problem
 from costperf.standards.derive.table import round_half_up_values
 
 #: performance-target categories (指标类别), zh -> code; codes are accepted as well
@@ -240,6 +240,7 @@ def _amounts(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     product = round_half_up_values(quantity * price)
     # an equipment line may leave the amount to quantity x unit price; others need it
     missing = given.isna() & product.isna()
+    missing &= ~blanked_rows(lines, ("quantity", "unit_price"))  # a problem of its own
     if missing.any() and not {"requested", "amount"} & set(lines):
         return _no_amount_column(lines)
     column = "requested" if "requested" in lines else "amount" if "amount" in lines else "requested"

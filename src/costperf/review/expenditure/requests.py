@@ -17,7 +17,13 @@ import pandas as pd
 from costperf.columns import TEXT_DTYPE, label
 from costperf.review.batch.routing import econ_kinds
 from costperf.review.expenditure.lookup import map_distinct
-from costperf.schemas import concat_problems, date_expected, parse_dates, row_problems
+from costperf.schemas import (
+    blanked_rows,
+    concat_problems,
+    date_expected,
+    parse_dates,
+    row_problems,
+)
 from costperf.standards.derive.table import round_half_up_values
 
 KINDS = ("meeting", "training", "travel", "equipment")
@@ -128,6 +134,7 @@ def prepare_requests(req: pd.DataFrame, *, on: object = None) -> tuple[pd.DataFr
     derivable = work["kind"].eq("equipment") & first_present(req, ("quantity",)).notna()
     derivable &= first_present(req, ("unit_price",)).notna()
     missing = work["requested"].isna() & ~derivable
+    missing &= ~blanked_rows(req, ("quantity", "unit_price"))  # a problem of its own
     problems.append(
         row_problems(
             req,
