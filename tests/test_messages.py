@@ -510,9 +510,10 @@ def test_a_wanted_value_with_its_reasons_is_translated_part_by_part() -> None:
     assert expected_label(text, "en") == text
     # found by the fuzz of a request book (a chair without its staff level): English only
     text = "the facts the price cap depends on (no staff_level given (the 'desk' lines differ by staff_level))"
-    assert expected_label(text, "zh") == (
-        "单价上限所依据的条件（未给出人员级别（品目 'desk' 的各行按人员级别区分））"
+    assert expected_label(text, "zh") == (  # the item by its name in the table (desk: 办公桌)
+        "单价上限所依据的条件（未给出人员级别（品目“办公桌”的各行按人员级别区分））"
     )
+    assert expected_label(text, "en") == text
     assert expected_label("a meeting category of the table (a reason nobody wrote)") is None
     assert expected_label("a meeting category of the table (") is None
     assert expected_label("(no item given)") is None

@@ -989,3 +989,21 @@ def test_an_intercity_fare_is_passed_not_within_a_standard(tmp_path) -> None:
         "intercity fares as ticketed; requested 5,000 yuan passed as requested"
     ]
     assert frame["审定数"].tolist() == [5000.0] and frame["需人工复核"].tolist() == [True]
+
+
+def test_a_missing_fact_column_is_named_as_the_file_names_its_columns(
+    tmp_path, monkeypatch
+) -> None:
+    """A desk without its staff level, in a file of Chinese headers with no 人员级别
+    column: the column to add and the item are named in Chinese, not by their codes."""
+    monkeypatch.chdir(tmp_path)
+    book = tmp_path / "d.csv"
+    book.write_text(
+        "申报编码,支出类型,申报数,设备家具品目,数量,单价,编制内实有人数\n"
+        "R1,办公设备,3000,办公桌,1,3000,10\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli("review", book, "--out", "o", "--date", "2026-03-01", cwd=tmp_path)
+    assert code == 2
+    assert "d.csv，第 2 行，列“人员级别”" in err and "品目“办公桌”" in err
+    assert "staff_level" not in err and "desk" not in err

@@ -288,6 +288,11 @@ def _fill_template(text: str, lang: str) -> str | None:
                 if "fields" in values:  # canonical column names: their labels
                     names = values["fields"].split(" + ")
                     values["fields"] = " + ".join(label(n, lang) for n in names)
+                if "item" in values:  # a standard's item code (desk): its label (办公桌)
+                    from costperf.standards.tables import item_labels
+
+                    named = item_labels().get(values["item"])
+                    values["item"] = named[0 if lang == "zh" else 1] if named else values["item"]
                 if "kind" in values:  # an expense kind code: its label
                     values["kind"] = code_label("expense_kind", values["kind"], lang)
                 if "reasons" in values:  # "P1: why；P2: why": each why in lang

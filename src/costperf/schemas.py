@@ -20,8 +20,20 @@ from costperf.errors import LOCATION, check_code, empty_problems, make_problems
 
 
 def shown_header(frame: pd.DataFrame, name: str) -> str:
-    """The header the user wrote for canonical column ``name``."""
-    return frame.attrs.get("headers", {}).get(name, name)
+    """The header the user wrote for canonical column ``name``; for a column the file
+    lacks, its Chinese header (人员级别) when the file's headers are Chinese, else
+    ``name`` (a problem names the column to add as the user would write it)."""
+    headers = frame.attrs.get("headers", {})
+    if name in headers:
+        return headers[name]
+    if name not in frame.columns and any(_CJK.search(str(h)) for h in headers.values()):
+        zh = column_table()["label_zh"].get(name)
+        if isinstance(zh, str) and zh:
+            return zh
+    return name
+
+
+_CJK = re.compile("[\u3400-\u9fff]")
 
 
 def _file_of(frame: pd.DataFrame) -> tuple[str, str]:

@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -324,6 +325,26 @@ def read_header(path: Path) -> tuple[dict[str, object], str]:
         )
         msg = f"{path}: not valid TOML: {exc}"
         raise InputError(msg, problems) from exc
+
+
+@lru_cache(maxsize=1)
+def item_labels() -> dict[str, tuple[str, str]]:
+    """``item code -> (label_zh, label_en)`` of the shipped tables' items (desk: 办公桌),
+    for a message naming an item by its code."""
+    from costperf.standards import package_standards_dir
+
+    labels: dict[str, tuple[str, str]] = {}
+    for path in sorted(package_standards_dir().glob("*.toml")):
+        try:
+            header, _ = read_header(path)
+        except InputError:  # pragma: no cover - the shipped headers parse
+            continue
+        for code, item in (header.get("items") or {}).items():
+            if isinstance(item, dict) and item.get("label_zh"):
+                labels.setdefault(
+                    str(code), (str(item["label_zh"]), str(item.get("label_en") or code))
+                )
+    return labels
 
 
 def _file_digest(path: Path) -> str:
