@@ -654,25 +654,11 @@ def _fill_merged(frame: pd.DataFrame, grid: pd.DataFrame, head: int, hidden: She
     the user will have after following its advice (unmerge, fill every cell), not
     blanks to report a second time as missing facts. A range starting in or above the
     header row (a title) fills nothing."""
-    names = {j: h.strip() for j, h in _header_names(grid, head).items()}
     position = {int(r): i for i, r in enumerate(frame["source_row"].tolist())}
-    filled = 0
-    for row1, column1, row2, column2 in hidden.merged:
-        if row1 < head + 2 or column1 - 1 not in names or names[column1 - 1] not in frame:
-            continue
-        cells = (row2 - row1 + 1) * (column2 - column1 + 1)
-        if filled + cells > MAX_COVERED:
-            continue
-        filled += cells
-        value = grid.iat[row1 - 1, column1 - 1]
-        for row in range(row1, row2 + 1):
-            at = position.get(row)
-            if at is None:
-                continue
-            for column in range(column1, column2 + 1):
-                name = names.get(column - 1)
-                if name in frame and (row, column) != (row1, column1):
-                    frame.iat[at, frame.columns.get_loc(name)] = value
+    for (row1, column1), row, name in _covered_cells(grid, head, hidden):
+        at = position.get(row)
+        if row1 >= head + 2 and at is not None and name in frame:
+            frame.iat[at, frame.columns.get_loc(name)] = grid.iat[row1 - 1, column1 - 1]
 
 
 #: covered cells of merged ranges remembered, at most (a pathological merge of a whole
@@ -688,13 +674,21 @@ def _header_names(grid: pd.DataFrame, head: int) -> dict[int, str]:
 def _merged_covered(grid: pd.DataFrame, head: int, hidden: SheetScan) -> list[tuple[int, str]]:
     """(sheet row, header) of each data cell a merged range covers, its first cell
     excepted: read as blanks, they are not reported again as missing values."""
-    names = _header_names(grid, head)
-    covered: list[tuple[int, str]] = []
+    return [(row, name) for _, row, name in _covered_cells(grid, head, hidden)]
+
+
+def _covered_cells(
+    grid: pd.DataFrame, head: int, hidden: SheetScan
+) -> list[tuple[tuple[int, int], int, str]]:
+    """((first row, first column), sheet row, header) of each data cell a merged range
+    covers, its first cell excepted (at most :data:`MAX_COVERED` cells)."""
+    names = {j: h.strip() for j, h in _header_names(grid, head).items()}
+    covered: list[tuple[tuple[int, int], int, str]] = []
     for row1, column1, row2, column2 in hidden.merged:
         if (row2 - row1 + 1) * (column2 - column1 + 1) + len(covered) > MAX_COVERED:
             continue
         covered += [
-            (row, names[column - 1])
+            ((row1, column1), row, names[column - 1])
             for row in range(max(row1, head + 2), row2 + 1)
             for column in range(column1, column2 + 1)
             if (row, column) != (row1, column1) and column - 1 in names

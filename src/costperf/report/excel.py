@@ -279,14 +279,15 @@ def _format_columns(
         fmt = excel_format(str(col), frame.iloc[:, j])
         long_text = fmt is None and str(col).startswith(LONG_TEXT)
         width = LONG_TEXT_WIDTH if long_text else fitted_width(shown.iloc[:, j], header, fmt)
-        if long_text and printed and col not in printed:
+        widths = text_widths(shown.iloc[:, j]) if long_text and len(frame) else None
+        if widths is not None and printed and col not in printed:
             # on screen only: as wide as its text needs (up to OFF_PRINT_WIDTH), so its
             # rows grow no taller than the printed columns need (no blank lines on paper)
-            width = min(max(_longest_width(shown.iloc[:, j]) + 2, width), OFF_PRINT_WIDTH)
+            width = min(max(int(widths.max()) + 2, width), OFF_PRINT_WIDTH)
         style = styles.number(fmt) if fmt else (styles.wrap if long_text else styles.top)
         ws.set_column(j, j, width, style)
-        if long_text and len(frame):
-            lines = np.maximum(lines, wrapped_lines(shown.iloc[:, j], width))
+        if widths is not None:
+            lines = np.maximum(lines, _lines(widths, width))
     # wrapped rows as tall as their text: Excel, LibreOffice and their PDF export do not
     # all fit a row's height to wrapped text by themselves
     for i in np.flatnonzero(lines > 1):
@@ -328,24 +329,19 @@ def _biggest(sample: pd.Series) -> float:
     return float(numbers.max()) if len(numbers) else 0.0
 
 
-def wrapped_lines(values: pd.Series, width: float) -> np.ndarray:
-    """Lines each text needs when wrapped in a column ``width`` characters wide."""
+def text_widths(values: pd.Series) -> np.ndarray:
+    """Each text's width in columns (a CJK character is two wide; blank: 0)."""
     text = values.astype(object).where(values.notna(), "").astype(str)
-    wide = text.str.count(_WIDE.pattern).to_numpy()
-    chars = text.str.len().to_numpy() + wide  # a CJK character is two wide
+    return text.str.len().to_numpy() + text.str.count(_WIDE.pattern).to_numpy()
+
+
+def _lines(widths: np.ndarray, width: float) -> np.ndarray:
+    """Lines each text of ``widths`` needs when wrapped in a column ``width`` wide."""
     per_line = max(math.floor(width) - 1, 1)
-    return np.maximum(np.ceil(chars / per_line), 1).astype(np.int64)
+    return np.maximum(np.ceil(widths / per_line), 1).astype(np.int64)
 
 
 _WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and beyond: two columns each
-
-
-def _longest_width(values: pd.Series) -> int:
-    """The widest text of ``values`` (a CJK character two columns), 0 for none."""
-    if not len(values):
-        return 0
-    text = values.astype(object).where(values.notna(), "").astype(str)
-    return int((text.str.len() + text.str.count(_WIDE.pattern)).max())
 
 
 def _text_width(text: str) -> int:
