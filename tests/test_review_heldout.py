@@ -811,3 +811,24 @@ def test_edge_line_approved(edge_lines, line, approved) -> None:
     assert row["审定数"] == pytest.approx(approved, abs=0.005)
     decision = "不予安排" if approved == 0 else ("通过" if approved == requested else "核减")
     assert (row["审核结论"], row["需人工复核"]) == (decision, NO)
+
+
+def test_a_rejected_book_says_the_outputs_beside_it_are_an_earlier_runs(
+    heldout, tmp_path, monkeypatch
+) -> None:
+    """A bad book reviewed into a folder holding a good batch's outputs: they are left as
+    they were, and the message says they are an earlier run's, not this book's."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    shutil.copytree(heldout["out"], out)
+    before = _sha256(out / "summary.json")
+    book, records = _bad_book(heldout, tmp_path, lambda wb: _set(wb, "HM-02", 1, "人数", "六十"))
+    code, _, stderr = run_cli(*review_args(book, out, records), cwd=tmp_path)
+    assert code == 2
+    assert f"{out} 中已有的评审结果和报告来自此前一次运行，本次未写出也未改动" in stderr
+    assert _sha256(out / "summary.json") == before
+    code, _, stderr = run_cli(*review_args(book, out, records, "--lang", "en"), cwd=tmp_path)
+    assert code == 2 and f"already in {out} are an earlier run's" in stderr
+    fresh = tmp_path / "fresh"
+    code, _, stderr = run_cli(*review_args(book, fresh, records), cwd=tmp_path)
+    assert code == 2 and "此前一次运行" not in stderr  # a new folder: nothing to say

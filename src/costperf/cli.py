@@ -229,6 +229,11 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
         print(chinese_summary(exc), file=sys.stderr)
     else:
         print(f"costperf: error: {exc}", file=sys.stderr)
+    out = getattr(args, "out", None)
+    if isinstance(out, Path) and (out / "summary.json").is_file():  # an earlier run's
+        from costperf.labels import message
+
+        print(message("problems.earlier_outputs", lang, path=out), file=sys.stderr)
     if exc.problems is None or exc.problems.empty:
         return
     from costperf.io.write import check_outputs_are_not_inputs, write_problems
