@@ -36,7 +36,7 @@ from costperf.report.review_book import (
     summary_page,
     words,
 )
-from costperf.report.webfont import font_face_css, page_characters, with_font_rule
+from costperf.report.webfont import font_rule, with_font_rule
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.decide import BatchResult
 from costperf.standards import StandardSet
@@ -247,7 +247,7 @@ def _write_forms(result: BatchResult, folder: Path, as_of: str, lang: str) -> No
             cites = [used[ref] for ref in sorted(refs) if ref in used]
             pages[name] = review_form(project, mine, cites, as_of=as_of, lang=lang)
         # one font subset covering every form, embedded in each (each opens alone)
-        rule = font_face_css(page_characters(pages.values()))
+        rule = font_rule(pages.values())
         for name, page in pages.items():
             write_text(with_font_rule(page, rule), scratch / f"{name}.html")
         mode = folder_mode(folder)

@@ -249,23 +249,18 @@ def as_of_line(date: object, batch: str | None, lang: str = "zh") -> str:
 def _basis(standard: Mapping[str, object], lang: str) -> object:
     """A table's document number; for a table costperf derived (no document), who made
     it and by which rule: 同类项目成本测算（costperf）：同类中位数."""
-    number = standard.get("document_no")
-    if number is not None and not pd.isna(number) and str(number).strip():
-        return number
-    method = str(standard.get("source_method") or "")
-    if not method or method == "nan":
-        return number
+
+    def text(key: str) -> str:
+        value = standard.get(key)
+        return "" if value is None or pd.isna(value) else str(value).strip()
+
+    method = text("source_method")
+    if text("document_no") or not method:
+        return standard.get("document_no")
     rule = method.removeprefix("derive:")
-    shown = code_label("derive_rule", rule, lang) if method.startswith("derive:") else method
-    issuer = str(standard.get("issuer") or "")
-    issuer = "" if issuer == "nan" else issuer
-    return (
-        f"{issuer}：{shown}"
-        if issuer and lang == "zh"
-        else f"{issuer}: {shown}"
-        if issuer
-        else shown
-    )
+    shown = code_label("derive_rule", rule, lang) if rule != method else method
+    issuer = text("issuer")
+    return f"{issuer}{'：' if lang == 'zh' else ': '}{shown}" if issuer else shown
 
 
 def _title(standard: Mapping[str, object], lang: str) -> object:

@@ -138,8 +138,13 @@ def embed_fonts(pages: Sequence[str]) -> list[str]:
     """
     if not pages:
         return []
-    rule = font_face_css(page_characters(pages))
+    rule = font_rule(pages)
     return [with_font_rule(page, rule) for page in pages]
+
+
+def font_rule(pages: Iterable[str]) -> str:
+    """The ``@font-face`` rule of one subset covering every page of ``pages``."""
+    return font_face_css(page_characters(pages))
 
 
 def with_font_rule(page: str, rule: str) -> str:

@@ -122,7 +122,7 @@ def route_lines(
         # an id naming a value line (table/item/component, a version after @ aside) must
         # name one the table has: 九类会议 for 二类会议 is a typo, not a standard to flag
         named = map_distinct(given_id, lambda v: _VERSION.sub("", str(v)).strip()).astype(object)
-        an_item = named.map(lambda v: "/" in v, na_action="ignore").fillna(False).astype(bool)
+        an_item = named.fillna("").str.contains("/", regex=False)
         no_line = found.notna() & an_item & ~named.isin(context.standards.values["standard_id"])
         problems.append(
             row_problems(
