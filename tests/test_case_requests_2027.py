@@ -186,6 +186,29 @@ def test_wide_sheets_print_the_decision_and_wrapped_reasons_fit(reviewed) -> Non
     assert tall > 50
 
 
+def test_forms_share_one_font_stylesheet_covering_every_form(reviewed) -> None:
+    """The forms link forms/font.css, one @font-face (a WOFF data URI) whose glyphs
+    cover every character any form shows; no form carries a font of its own."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    from costperf.report.webfont import FAMILY, page_characters
+
+    folder = reviewed["out"] / "forms"
+    rule = (folder / "font.css").read_text(encoding="utf-8")
+    assert rule.count("@font-face") == 1 and f'font-family:"{FAMILY}"' in rule
+    data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)\)", rule).group(1))
+    cmap = set(TTFont(io.BytesIO(data)).getBestCmap())
+    pages = [p.read_text(encoding="utf-8") for p in folder.glob("*.html")]
+    assert all('<link rel="stylesheet" href="font.css"><style>' in p for p in pages)
+    assert not any("@font-face" in p for p in pages)
+    shown = page_characters(pages) - {" "}
+    assert len(shown) > 300 and {ord(c) for c in shown} <= cmap
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".html") == ["font.css"]
+
+
 def test_forms_summary_and_json_agree(reviewed) -> None:
     out, projects = reviewed["out"], reviewed["projects"]
     forms = sorted((out / "forms").glob("*.html"))

@@ -23,7 +23,13 @@ import pandas as pd
 
 from costperf import __version__
 from costperf.columns import to_display
-from costperf.io.write import check_destinations, folder_mode, write_table, write_text
+from costperf.io.write import (
+    check_destinations,
+    folder_mode,
+    write_new_text,
+    write_table,
+    write_text,
+)
 from costperf.records import check_store, find_batch, new_run_id, params_hash, write_batch
 from costperf.report.excel import write_workbook
 from costperf.report.review_book import (
@@ -36,7 +42,7 @@ from costperf.report.review_book import (
     summary_page,
     words,
 )
-from costperf.report.webfont import font_rule, with_font_rule
+from costperf.report.webfont import font_rule, with_font_link
 from costperf.review.batch.book import RequestBook
 from costperf.review.batch.decide import BatchResult
 from costperf.standards import StandardSet
@@ -72,6 +78,8 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 #: A form's file name in UTF-8 bytes, at most: file systems allow 255 bytes for a
 #: name, which leaves room for ".html" and the underscores that tell twins apart.
 NAME_BYTES = 200
+#: the stylesheet beside the forms holding their font (no form is named *.css)
+FORMS_FONT = "font.css"
 
 
 def _safe_name(project_id: object) -> str:
@@ -246,10 +254,10 @@ def _write_forms(result: BatchResult, folder: Path, as_of: str, lang: str) -> No
             names.add(name.casefold())
             cites = [used[ref] for ref in sorted(refs) if ref in used]
             pages[name] = review_form(project, mine, cites, as_of=as_of, lang=lang)
-        # one font subset covering every form, embedded in each (each opens alone)
-        rule = font_rule(pages.values())
+        # one font subset covering every form, in one stylesheet they all link
+        write_new_text(font_rule(pages.values()), scratch / FORMS_FONT)
         for name, page in pages.items():
-            write_text(with_font_rule(page, rule), scratch / f"{name}.html")
+            write_new_text(with_font_link(page, FORMS_FONT), scratch / f"{name}.html")
         mode = folder_mode(folder)
         if folder.exists():
             shutil.rmtree(folder)

@@ -197,6 +197,17 @@ def write_text(text: str, path: str | Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def write_new_text(text: str, path: str | Path) -> None:
+    """Write UTF-8 text to a new file in a scratch folder that is moved into place whole
+    (the review's forms): no temporary file of its own; an existing file is an error."""
+    path = Path(path)
+    try:
+        with path.open("x", encoding="utf-8", newline="") as file:
+            file.write(text)
+    except OSError as exc:
+        raise output_error(path, exc) from exc
+
+
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "Sheet1") -> None:
     # formatted by column type like every workbook (costperf.report.excel)
     from costperf.report.excel import write_sheets

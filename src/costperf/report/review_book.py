@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -273,6 +274,31 @@ def _title(standard: Mapping[str, object], lang: str) -> object:
     return issued_title(str(title), str(standard.get("status") or "")) if title else title
 
 
+#: the fields of a cited standard a form shows (its row is made once per batch)
+_STANDARD_KEYS = (
+    "table_id",
+    "version",
+    "title",
+    "title_en",
+    "status",
+    "document_no",
+    "source_method",
+    "issuer",
+    "content_hash",
+)
+
+
+@lru_cache(maxsize=4096)
+def _standard_row(values: tuple, lang: str) -> str:
+    """A form's row for one cited standard; ``values`` by :data:`_STANDARD_KEYS` (every
+    form citing the same table version shows the same row)."""
+    s = dict(zip(_STANDARD_KEYS, values, strict=True))
+    return (
+        f"<tr><td class=nw>{_e(s['table_id'])}@{_e(s['version'])}</td><td>{_e(_title(s, lang))}</td>"
+        f"<td class=nw>{_e(_basis(s, lang))}</td><td class=nw>{_e(str(s.get('content_hash') or '')[:19])}</td></tr>"
+    )
+
+
 def review_form(
     project: Mapping[str, object],
     lines: pd.DataFrame,
@@ -344,11 +370,7 @@ def review_form(
         f"<h2>{message('form.manual_review', lang)}</h2><ul>{''.join(items)}</ul>" if items else ""
     )
     std_rows = (
-        "".join(
-            f"<tr><td class=nw>{_e(s['table_id'])}@{_e(s['version'])}</td><td>{_e(_title(s, lang))}</td>"
-            f"<td class=nw>{_e(_basis(s, lang))}</td><td class=nw>{_e(str(s.get('content_hash') or '')[:19])}</td></tr>"
-            for s in standards
-        )
+        "".join(_standard_row(tuple(s.get(k) for k in _STANDARD_KEYS), lang) for s in standards)
         or f"<tr><td colspan=4>{message('form.no_standard', lang)}</td></tr>"
     )
     stds = (

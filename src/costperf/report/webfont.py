@@ -148,12 +148,24 @@ def font_rule(pages: Iterable[str]) -> str:
 
 
 def with_font_rule(page: str, rule: str) -> str:
-    """``page`` with the ``@font-face`` ``rule`` in its head (see :func:`embed_fonts`;
-    a batch of thousands of pages inserts it as each is written, so that only one
-    page at a time holds the font)."""
+    """``page`` with the ``@font-face`` ``rule`` in its head (see :func:`embed_fonts`)."""
     if "</style>" in page:
         return page.replace("</style>", rule + "</style>", 1)
     return page.replace("</head>", f"<style>{rule}</style></head>", 1)
+
+
+def with_font_link(page: str, href: str) -> str:
+    """``page`` linking the stylesheet ``href`` that holds the ``@font-face`` rule.
+
+    Many pages in one folder share one rule this way (the review forms: 100,000 forms
+    with the rule in each were 5.3 GB). The rule keeps its data URI: Chromium refuses a
+    font file loaded by a ``file://`` page, but not a data URI in a linked stylesheet.
+    The link goes before the page's own style, so the font starts loading first.
+    """
+    link = f'<link rel="stylesheet" href="{href}">'
+    if "<style>" in page:
+        return page.replace("<style>", link + "<style>", 1)
+    return page.replace("</head>", link + "</head>", 1)
 
 
 def embed_font(page: str) -> str:
