@@ -5,6 +5,7 @@ PostgreSQL; the PostgreSQL cases skip, saying so, without a server)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import shutil
@@ -583,3 +584,41 @@ def test_sqlite_rows_go_to_the_driver_as_sqlalchemy_would_store_them(cells) -> N
         engine.dispose()
     assert dumps[0] == dumps[1]
     assert isinstance(dumps[0], str) or len(dumps[0]) == len(rows)
+
+
+_EXTRA = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=6),
+    st.sampled_from(["部门01", 'a"b\\c', "\n", "-0.0", ""]),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_EXTRA, _EXTRA, st.one_of(st.text(max_size=4), st.just(float("nan")), st.none())),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_a_row_s_extra_json_is_json_dumps_of_its_values(cells) -> None:
+    """The columns a table lacks go to ``extra`` as the JSON of the row's non-missing
+    values: the same text ``json.dumps`` gives, and a column of texts and missing values
+    (NaN, None) as :func:`costperf.records.write._cell` converts each cell."""
+    from costperf.records import models
+    from costperf.records.write import _cell, rows_for
+
+    frame = pd.DataFrame(cells, columns=["mixed", "other", "note"], dtype=object)
+    frame.insert(0, "project_id", "p")
+    rows = rows_for(models.review_projects, frame, run_id="r")
+    for row, values in zip(rows, cells, strict=True):
+        kept = {}
+        for key, value in zip(("mixed", "other", "note"), values, strict=True):
+            cell = _cell(value)
+            if cell is not None:
+                kept[key] = cell
+        expected = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
+        assert row["extra"] == expected

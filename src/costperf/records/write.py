@@ -92,14 +92,38 @@ def rows_for(table: sa.Table, frame: pd.DataFrame | None, **fixed: object) -> li
     columns = [_column_cells(data[c], c in integer) for c in keys]
     records = [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
     if extras and "extra" in names:
-        extra_columns = [_column_cells(data[c], False) for c in extras]
-        for row, values in zip(records, zip(*extra_columns, strict=True), strict=True):
-            kept = {k: v for k, v in zip(extras, values, strict=True) if v is not None}
-            row["extra"] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
+        pieces = [_json_pieces(c, _column_cells(data[c], False)) for c in extras]
+        for row, parts in zip(records, zip(*pieces, strict=True), strict=True):
+            kept = ", ".join(filter(None, parts))
+            row["extra"] = "{" + kept + "}" if kept else None
     if fixed:
         for row in records:
             row.update(fixed)
     return records
+
+
+def _json_pieces(name: str, cells: list[object]) -> list[str | None]:
+    """Each cell as its ``"name": value`` piece of the row's ``extra`` JSON (None for a
+    missing value), a text encoded once per distinct text: the pieces of a row joined
+    by ", " in braces are ``json.dumps`` of its non-missing values, byte for byte."""
+    key = json.dumps(name, ensure_ascii=False) + ": "
+    texts: dict[str, str] = {}
+    out: list[str | None] = []
+    for value in cells:
+        if value is None:
+            out.append(None)
+        elif type(value) is str:
+            piece = texts.get(value)
+            if piece is None:
+                piece = texts[value] = key + json.dumps(value, ensure_ascii=False)
+            out.append(piece)
+        elif type(value) is float or type(value) is int:  # finite (see _cell): as json
+            out.append(key + repr(value))
+        elif type(value) is bool:
+            out.append(key + ("true" if value else "false"))
+        else:
+            out.append(key + json.dumps(value, ensure_ascii=False, default=str))
+    return out
 
 
 #: rows converted and inserted at a time by :func:`row_chunks` (bounds the memory of a
@@ -144,6 +168,13 @@ def _column_cells(values: pd.Series, integer: bool) -> list[object]:
                 items = [v if ok else None for v, ok in zip(items, finite.tolist(), strict=True)]
         if integer and dtype.kind in "fb":
             items = [None if v is None else _as_int(v) for v in items]
+        return items
+    if not integer and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # texts and missing values only (the common case): the texts as they are
+        items = values.astype(object).tolist()
+        missing = values.isna().to_numpy()
+        if missing.any():
+            items = [None if gone else v for v, gone in zip(items, missing.tolist(), strict=True)]
         return items
     out = []
     for value in values.astype(object).tolist():
