@@ -44,9 +44,10 @@ BAD_CSV = [
 ]
 
 EXPECTED_PROBLEMS = {
-    "source_file": ["bad.csv"] * 10,
-    "sheet": [""] * 10,
-    "source_row": [12, 7, 6, 13, 5, 12, 6, 12, 9, 4],
+    "source_file": ["bad.csv"] * 11,
+    "sheet": [""] * 11,
+    # row 7's unit price "12%" was read as 0.12 yuan; a % belongs only in a fraction column
+    "source_row": [12, 7, 6, 13, 5, 12, 6, 7, 12, 9, 4],
     "column": [
         "金额（元）",
         "金额（元）",
@@ -56,10 +57,11 @@ EXPECTED_PROBLEMS = {
         "数量",
         "数量",
         "单价（元）",
+        "单价（元）",
         "项目编码",
         "序号",
     ],
-    "value": ["nan", "", "-900", "x", "abc", "1.5.5", "-3", "inf", " ", "XM001 / 2"],
+    "value": ["nan", "", "-900", "x", "abc", "1.5.5", "-3", "12%", "inf", " ", "XM001 / 2"],
     "expected": [
         "a number",
         "a value (the cell is blank)",
@@ -68,6 +70,7 @@ EXPECTED_PROBLEMS = {
         "a number",
         "a number",
         "a number >= 0",
+        "a number",
         "a number",
         "a value (the cell is blank)",
         "a unique project_id + line_no (first used in row 3.0)",
@@ -81,10 +84,11 @@ EXPECTED_PROBLEMS = {
         "not_a_number",
         "below_minimum",
         "not_a_number",
+        "not_a_number",
         "missing_value",
         "duplicate_id",
     ],
-    "severity": ["error"] * 10,
+    "severity": ["error"] * 11,
 }
 
 nan = float("nan")
@@ -154,7 +158,7 @@ EXPECTED_TYPED = {
         5.0,
         80000.0,
         300.0,
-        0.12,
+        nan,
         1000.0,
         1234567890123456.0,
         0.1,

@@ -744,28 +744,17 @@ def test_an_econ_code_routes_the_line_as_text_or_as_a_float(tmp_path, fmt, code_
 # =============================================================================================
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: a '%' in a count or amount is read as a fraction: 人数 '40%' -> 0.4 "
-    "attendees (cap 520 yuan, 49,480 cut), 申报数 '50000%' -> 500 yuan, '12%' -> 0.12 yuan; "
-    "exit 0, no message",
-)
 @pytest.mark.parametrize(
     ("header", "value"),
     [("人数", "40%"), ("申报数", "50000%")],
     ids=["persons_40pct", "amount_50000pct"],
 )
-def test_defect_a_percent_sign_in_a_count_or_amount_is_bad_input(bad, header, value) -> None:
+def test_a_percent_sign_in_a_count_or_amount_is_bad_input(bad, header, value) -> None:
     code, err, book, out, unchanged = bad(_cell(M, 2, header, value))
     assert_rejected(code, err, out, unchanged, located(book, M, 2, header))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: a comma anywhere in a number is dropped: 申报数 '1,5' (a decimal "
-    "comma) is read as 15 yuan and the line approved at 15; exit 0",
-)
-def test_defect_a_comma_out_of_thousands_position_is_bad_input(bad) -> None:
+def test_a_comma_out_of_thousands_position_is_bad_input(bad) -> None:
     code, err, book, out, unchanged = bad(_cell(M, 2, "申报数", "1,5"))
     assert_rejected(code, err, out, unchanged, located(book, M, 2, "申报数"))
 
@@ -832,15 +821,11 @@ def test_defect_unknown_unit_type_names_its_own_column(bad) -> None:
     assert_rejected(code, err, out, unchanged, located(book, M, 4, "单位类型"), "秘密单位")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT (message): a bad --date is told as a column: '列“--date”：输入错误' "
-    "(the English message says '--date ...', no column)",
-)
-def test_defect_a_bad_date_option_is_not_called_a_column(base, tmp_path, monkeypatch) -> None:
+def test_a_bad_date_option_is_not_called_a_column(base, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(
         "review", base["book"], "--date", "tomorrow", "--out", tmp_path / "o", cwd=tmp_path
     )
     assert code == 2 and "tomorrow" in err
     assert "列“--date”" not in err
+    assert "选项“--date”：命令行选项错误，值 'tomorrow'，应为日期 YYYY-MM-DD" in err

@@ -130,8 +130,7 @@ def test_natural_order_of_grades() -> None:
         ("¥1 234", 1234.0),
         ("￥12", 12.0),
         ("12元", 12.0),
-        ("12%", 0.12),
-        ("12％", 0.12),
+        ("1,234,567", 1234567.0),
         (" 7 ", 7.0),
         ("-3", -3.0),
         ("1e3", 1000.0),
@@ -151,6 +150,31 @@ def test_parse_numbers_accepts_written_numbers(text: str, value: float) -> None:
 def test_parse_numbers_rejects_text(text: str) -> None:
     numbers, missing, bad = parse_numbers(pd.Series([text], dtype=object))
     assert bad.iloc[0] and not missing.iloc[0] and np.isnan(numbers.iloc[0])
+
+
+@pytest.mark.parametrize(("text", "value"), [("12%", 0.12), ("12％", 0.12), ("3,000%", 30.0)])
+def test_a_share_is_a_number_only_in_a_column_of_fractions(text: str, value: float) -> None:
+    """``12%`` is 0.12 where the column holds fractions (columns.csv unit ``fraction``);
+    in a count or an amount it is a typing error, not 0.12 of a person or a yuan."""
+    for cells in (pd.Series([text], dtype=object), pd.Series([text], dtype="str")):
+        numbers, _, bad = parse_numbers(cells, percent=True)
+        assert numbers.iloc[0] == pytest.approx(value) and not bad.iloc[0]
+        numbers, missing, bad = parse_numbers(cells)
+        assert bad.iloc[0] and not missing.iloc[0] and np.isnan(numbers.iloc[0])
+    frame = pd.DataFrame({"share_tax": [text], "persons": [text]})
+    typed, problems = coerce_numeric(frame, ["share_tax", "persons"])
+    assert typed["share_tax"].iloc[0] == pytest.approx(value)
+    assert problems["column"].tolist() == ["persons"]
+    assert problems["check"].tolist() == ["not_a_number"]
+
+
+@pytest.mark.parametrize("text", ["1,5", "12,34", "1.234,5", "1,2345", ",5", "1,000,00"])
+def test_a_comma_out_of_thousands_position_is_no_number(text: str) -> None:
+    """A comma only separates groups of three digits: a decimal comma (``1,5``) is not
+    read as 15, in either the object or the Arrow path."""
+    for cells in (pd.Series([text], dtype=object), pd.Series([text], dtype="str")):
+        numbers, missing, bad = parse_numbers(cells)
+        assert bad.iloc[0] and not missing.iloc[0] and np.isnan(numbers.iloc[0])
 
 
 def test_parse_numbers_blanks_and_numeric_columns() -> None:

@@ -419,8 +419,8 @@ def format_problem_zh(row: Mapping[str, object]) -> str:
     if src_row not in (None, "") and not (isinstance(src_row, float) and math.isnan(src_row)):
         parts.append(f"第 {int(src_row)} 行")
     column, value = problem_cells_zh(row.get("column"), row.get("value"), row.get("check"))
-    if column:
-        parts.append(f"列“{column}”")
+    if column:  # a command-line option (--date) is an option, not a column
+        parts.append(f"选项“{column}”" if str(column).startswith("--") else f"列“{column}”")
     what = code_label("check", row.get("check") or Check.INPUT, "zh")
     shown = "" if value in (None, "") else f"，值 {_show(value)}"
     english = row.get("expected") or ""

@@ -180,19 +180,24 @@ def require_columns(frame: pd.DataFrame, names: Sequence[str], *, what: str = ""
 _NUMBER_JUNK = r"[,，\s\u00a0'’¥￥元]"
 
 
-def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+def parse_numbers(
+    values: pd.Series, *, percent: bool = False
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Parse a column of cells into floats.
 
     Returns ``(numbers, missing, unparsable)``.  Accepts numbers, and text such as
-    ``"1,234.50"``, ``"¥1 234"``, ``"12%"`` (= 0.12).  Blank cells are missing.  A
-    negative zero is 0 (pandas' ``to_numeric`` keeps or drops the sign of ``-0``
-    depending on the other cells of the column).
+    ``"1,234.50"`` (commas only between groups of three digits: ``"1,5"`` is no
+    number), ``"¥1 234"``, and with ``percent`` (a column of fractions) ``"12%"``
+    (= 0.12); elsewhere a ``%`` makes the cell no number (``"40%"`` persons is a typing
+    error, not 0.4 of a person).  Blank cells are missing.  A negative zero is 0
+    (pandas' ``to_numeric`` keeps or drops the sign of ``-0`` depending on the other
+    cells of the column).
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.astype(float) + 0.0  # + 0.0 turns -0.0 into 0.0
         infinite = pd.Series(np.isinf(numbers.to_numpy()), index=values.index)
         return numbers.where(~infinite), numbers.isna(), infinite  # inf (Parquet) is no number
-    numbers, missing, unparsable = _plain_numbers(values) or _parse_cells(values)
+    numbers, missing, unparsable = _plain_numbers(values, percent) or _parse_cells(values, percent)
     return numbers + 0.0, missing, unparsable
 
 
@@ -210,7 +215,9 @@ _PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
 _PLAIN_CHARS = 15
 
 
-def _plain_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series] | None:
+def _plain_numbers(
+    values: pd.Series, percent: bool
+) -> tuple[pd.Series, pd.Series, pd.Series] | None:
     """:func:`parse_numbers` of an Arrow text column, with plain decimals cast by Arrow.
 
     A CSV column of numbers is nearly all plain decimals (``1234.5``): those are cast
@@ -246,7 +253,7 @@ def _plain_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series] 
     rest = ~is_plain & ~missing
     numbers[~is_plain] = np.nan
     if rest.any():
-        parsed, rest_missing, rest_bad = _parse_cells(values[rest])
+        parsed, rest_missing, rest_bad = _parse_cells(values[rest], percent)
         numbers[rest] = parsed.to_numpy()
         missing[rest] = rest_missing.to_numpy()
         unparsable[rest] = rest_bad.to_numpy()
@@ -258,26 +265,37 @@ def _plain_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series] 
     )
 
 
-def _parse_cells(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _parse_cells(
+    values: pd.Series, percent: bool = False
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """:func:`parse_numbers` cell by cell (text cleaned of separators, units, ``%``)."""
     text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     missing = text.eq("") | values.isna()
-    numbers, percent = _parse_text(text)
+    numbers, share = _parse_text(text)
     retry = numbers.isna() & ~missing
     if retry.any():  # full-width digits from a Chinese IME: "１２３．５"
         folded = text[retry].str.normalize("NFKC")
-        numbers.loc[retry], percent.loc[retry] = _parse_text(folded)
-    numbers = numbers.where(~percent, numbers / 100.0)
+        numbers.loc[retry], share.loc[retry] = _parse_text(folded)
+    # a share where none belongs is no number; in a column of fractions, 12% is 0.12
+    numbers = numbers.where(~share, numbers / 100.0 if percent else np.nan)
     numbers = numbers.where(np.isfinite(numbers))
     unparsable = numbers.isna() & ~missing
     numbers = numbers.where(~missing)
     return numbers, missing, unparsable
 
 
+#: a comma that is no thousands separator: not followed by exactly three digits (then
+#: the end, a point or another comma), or after a point ("1,5" and "1.234,5" are no
+#: numbers here; a user typing a decimal comma must not get 15 or 12345)
+_STRAY_COMMA = r"[,，](?![0-9]{3}(?:[.,，%％元]|\s|$))|\.[0-9]*[,，]"
+
+
 def _parse_text(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    percent = text.str.endswith("%") | text.str.endswith("％")
+    share = text.str.endswith("%") | text.str.endswith("％")
     cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True).str.rstrip("%％")
-    return pd.to_numeric(cleaned, errors="coerce").astype(float), percent
+    numbers = pd.to_numeric(cleaned, errors="coerce").astype(float)
+    stray = text.str.contains(_STRAY_COMMA, regex=True)
+    return numbers.where(~stray), share
 
 
 #: the largest magnitude of any number read from a table: far beyond any budget in yuan
@@ -313,7 +331,7 @@ def coerce_numeric(
     for name in names:
         if name not in frame.columns:
             continue
-        numbers, missing, bad = parse_numbers(frame[name])
+        numbers, missing, bad = parse_numbers(frame[name], percent=column_unit(name) == "fraction")
         parts.append(row_problems(frame, bad, name, "a number", "not_a_number"))
         if not allow_missing:
             parts.append(

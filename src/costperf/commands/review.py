@@ -84,7 +84,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _date(text: str | None) -> object:
     import pandas as pd
 
-    from costperf.errors import located_error
+    from costperf.errors import Check, located_error
 
     if text is None:
         return None
@@ -93,7 +93,9 @@ def _date(text: str | None) -> object:
     stamp = pd.to_datetime(text, errors="coerce")
     if pd.isna(stamp) or not YEARS[0] <= stamp.year <= YEARS[1]:
         msg = f"--date {text!r}: expected a date YYYY-MM-DD"
-        raise located_error(msg, column="--date", value=text, expected="a date YYYY-MM-DD")
+        raise located_error(
+            msg, column="--date", value=text, expected="a date YYYY-MM-DD", check=Check.OPTION
+        )
     return stamp
 
 
