@@ -793,22 +793,29 @@ def test_defect_staff_level_outside_the_list_on_a_meals_line(bad) -> None:
     assert_rejected(code, err, out, unchanged, located(book, M, 6, "人员级别"), "局长")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: 经济分类科目 as text '30215.0' (a CSV written from a float column) or "
-    "'030215' is neither normalised nor rejected: the meeting line escapes its cap "
-    "(无适用标准, approved as requested), while the float 30215.0 in Parquet is routed",
-)
-@pytest.mark.parametrize("code_text", ["30215.0", "030215"])
-def test_defect_econ_code_text_forms_are_routed_or_rejected(tmp_path, code_text) -> None:
+@pytest.mark.parametrize("code_text", ["30215.0", "30215"])
+def test_an_econ_code_saved_from_a_float_is_routed(tmp_path, code_text) -> None:
+    """经济分类科目 '30215.0' (a CSV written from a float column) is the code 30215:
+    the meeting line is capped by its standard, not approved as 无适用标准."""
     folder = write_folder(tmp_path / "book", change=_over_cap(code_text))
     code, _, err = review(folder, tmp_path / "out", None)
-    if code == 2:  # rejected at its cell is acceptable too
-        assert f"{folder / 'lines.csv'}，第 2 行，列“经济分类科目”" in err
-        return
     assert code == 0, err
-    lines = pd.read_csv(tmp_path / "out" / "lines.csv", encoding="utf-8-sig")
+    lines = pd.read_csv(
+        tmp_path / "out" / "lines.csv", encoding="utf-8-sig", dtype={"经济分类科目": str}
+    )
     assert lines.loc[0, "审定数"] == pytest.approx(650 * 40 * 2)
+    assert lines.loc[0, "经济分类科目"] == "30215"
+
+
+@pytest.mark.parametrize("code_text", ["030215", "3021", "302150", "差旅费"])
+def test_an_econ_code_of_another_form_is_bad_input(tmp_path, code_text) -> None:
+    folder = write_folder(tmp_path / "book", change=_over_cap(code_text))
+    code, _, err = review(folder, tmp_path / "out", None)
+    assert code == 2
+    assert (
+        f"{folder / 'lines.csv'}，第 2 行，列“经济分类科目”：经济分类科目编码格式错误，"
+        f"值 '{code_text}'，应为 3 位或 5 位数字的经济分类科目编码（如 302、30215）"
+    ) in err
 
 
 @pytest.mark.xfail(

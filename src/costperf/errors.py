@@ -97,6 +97,7 @@ class Check(StrEnum):
     # request books (projects, lines, targets)
     UNKNOWN_CATEGORY = "unknown_category"
     UNKNOWN_TRAVEL_ITEM = "unknown_travel_item"
+    BAD_ECON_CODE = "bad_econ_code"
     UNKNOWN_ENGINE = "unknown_engine"
     NO_PROJECTS = "no_projects"
     # configuration

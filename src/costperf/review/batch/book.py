@@ -181,6 +181,9 @@ def check_table(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
             )
         out, found = _amounts(out)
         problems.append(found)
+        if "econ_code" in out:
+            out["econ_code"], found = _econ_codes(out)
+            problems.append(found)
         if "travel_item" in out:
             code = _codes(out["travel_item"], _TRAVEL_SPELLINGS)
             # a blank cell (read as '' from the single-sheet format) names no component
@@ -227,6 +230,26 @@ def _no_amount_column(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _head(frame: pd.DataFrame) -> int | None:
     row = frame.attrs.get("header_row")
     return int(row) if row else None
+
+
+#: an economic classification code: 类 (3 digits) or 款 (5 digits) of the government
+#: expenditure classification; a trailing ".0" (a code column saved from a float) is
+#: dropped
+_ECON_CODE = r"^([0-9]{3}|[0-9]{5})(?:\.0+)?$"
+
+
+def _econ_codes(lines: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """``econ_code`` as routed (``"30215.0"`` -> ``"30215"``) and the codes that are
+    no 3- or 5-digit code (``"030215"``, ``"3021"``, ``"差旅费"``): a located problem
+    each, not a line routed silently to 无适用标准."""
+    codes = lines["econ_code"]
+    text = codes.astype(object).where(codes.notna(), None)
+    given = text.notna() & text.astype(str).str.strip().ne("")
+    parts = text.astype(str).str.strip().str.extract(_ECON_CODE, expand=False)
+    bad = given & parts.isna()
+    expected = "an econ code of 3 or 5 digits (e.g. 302 or 30215)"
+    found = row_problems(lines, bad, "econ_code", expected, "bad_econ_code")
+    return parts.where(given & ~bad, text), found
 
 
 def _amounts(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
