@@ -768,13 +768,7 @@ def _meals_line(level: str) -> list[dict]:
     return lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: 人员级别 '局长' (outside the closed list) is accepted, exit 0, when the "
-    "trip's city is not in the lodging table (成都): the level is only checked by the lodging "
-    "lookup",
-)
-def test_defect_staff_level_outside_the_list_with_an_uncovered_city(bad) -> None:
+def test_staff_level_outside_the_list_with_an_uncovered_city(bad) -> None:
     def edit(wb):
         set_cell(wb, M, 5, "出差城市", "成都")
         set_cell(wb, M, 5, "人员级别", "局长")
@@ -783,12 +777,7 @@ def test_defect_staff_level_outside_the_list_with_an_uncovered_city(bad) -> None
     assert_rejected(code, err, out, unchanged, located(book, M, 5, "人员级别"), "局长")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: 人员级别 '局长' on an itemised 伙食补助费 line is accepted, exit 0 "
-    "(no lodging lookup, so the closed list is never checked)",
-)
-def test_defect_staff_level_outside_the_list_on_a_meals_line(bad) -> None:
+def test_staff_level_outside_the_list_on_a_meals_line(bad) -> None:
     code, err, book, out, unchanged = bad(None, lines=_meals_line("局长"))
     assert_rejected(code, err, out, unchanged, located(book, M, 6, "人员级别"), "局长")
 

@@ -704,7 +704,7 @@ def test_furniture_by_staff_level_and_meeting_table_by_area() -> None:
                 "travel_days": 2,
                 "requested": 1,
             },
-            "unknown staff_level '处长'",
+            "column 'staff_level': got '处长', expected one of: 省部级、厅局级、其他人员",
         ),
         (
             {

@@ -43,7 +43,7 @@ from costperf.review.expenditure.requests import (
 from costperf.review.registry import ReviewRule, register
 from costperf.schemas import concat_problems, parse_dates, row_problems
 from costperf.standards import StandardSet
-from costperf.standards.lookup import OK
+from costperf.standards.lookup import OK, normalise_dimension
 
 #: dimensions the tables may simply not cover (not bad input): flagged on the line
 OPEN_DIMS = ("city",)
@@ -99,6 +99,30 @@ def _level_problems(
         item="lodging",
         dims=["city", "staff_level"],
     )
+
+
+def _levels_outside_table(
+    req: pd.DataFrame, sub: pd.DataFrame, standards: StandardSet, names: Mapping[str, str]
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Travel lines whose staff level is none of the lodging table's levels (its
+    ``staff_level`` dimension, any version, aliases such as 司局级 accepted): bad input
+    on every travel line that gives one, whether or not its city is in the table or
+    its component needs the level (a closed list; as the meeting subtypes are read)."""
+    flagged = pd.Series(False, index=req.index)
+    given = sub["staff_level"] if "staff_level" in sub else None
+    if given is None or given.isna().all():
+        return flagged, concat_problems([])
+    versions = standards.versions_of(names["lodging"])
+    specs = [(v.header.get("dimensions") or {}).get("staff_level") for v in versions]
+    specs = [spec for spec in specs if spec]
+    if not specs:  # no lodging table, or no list of levels: the lookup reports it
+        return flagged, concat_problems([])
+    known = list(dict.fromkeys(value for spec in specs for value in spec.get("values") or []))
+    normal = normalise_dimension(given, specs[-1])
+    blank = given.isna() | given.astype(str).str.strip().eq("")
+    flagged.loc[sub.index] = (~blank & ~normal.isin(known)).to_numpy()
+    expected = f"one of: {'、'.join(known)}"
+    return flagged, row_problems(req, flagged, "staff_level", expected, "unknown_value")
 
 
 def _review_travel(
@@ -180,9 +204,12 @@ def _review_travel(
     problems.append(
         row_problems(req, fractional, "nights", "a whole number of nights", "not_whole")
     )
-    bad = no_days | bad_end | fractional | clash | no_day | too_many
+    outside = _levels_outside_table(req, sub, standards, names)
+    problems.append(outside[1])
+    bad = no_days | bad_end | fractional | clash | no_day | too_many | outside[0]
     ok_rows = ~(missing | bad.loc[rows])
-    problems.append(_level_problems(req, sub[~ok_rows & needs_level], start, standards, names))
+    unchecked = ~ok_rows & needs_level & ~outside[0].loc[rows]  # each bad level told once
+    problems.append(_level_problems(req, sub[unchecked], start, standards, names))
     rows = rows[ok_rows.to_numpy()]
     sub, start, days, nights = sub.loc[rows], start.loc[rows], days.loc[rows], nights.loc[rows]
     part, requested = part.loc[rows], work.loc[rows, "requested"]
