@@ -402,6 +402,30 @@ def test_predict_matches_r_predict_lm_formulas(nerlove):
     np.testing.assert_allclose(normal["expected_cost"], np.exp(X @ b + sigma2 / 2), rtol=1e-9)
 
 
+def fit_resid(data: pd.DataFrame) -> np.ndarray:
+    """The OLS residuals of the Nerlove log-cost model (for the smearing factor)."""
+    logs = np.log(data[["output", "labor", "fuel", "capital"]].to_numpy(dtype=float))
+    X = np.column_stack([np.ones(len(data)), logs])
+    y = np.log(data["cost"].to_numpy(dtype=float))
+    return y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+
+
+def test_term_words_read_the_terms_in_chinese() -> None:
+    from costperf.benchmark.costmodel.names import term_words
+
+    names = {"area_m2": "保洁面积", "road_grade": "道路等级", "x": "x"}.get
+    assert term_words("Intercept", names, "zh") == "截距"
+    assert term_words("Intercept", names, "en") == "Intercept"
+    assert term_words("np.log(area_m2)", names, "zh") == "ln(保洁面积)"
+    assert term_words("C(road_grade)[T.二级]", names, "zh") == "道路等级：二级"
+    assert term_words("road_grade[T.二级]", names, "en") == "道路等级: 二级"
+    assert term_words("C(road_grade)", names, "zh") == "道路等级"
+    assert term_words("np.log(area_m2):C(road_grade)[T.二级]", names, "zh") == (
+        "ln(保洁面积) × 道路等级：二级"
+    )
+    assert term_words("I(x ** 2)", names, "zh") == "I(x ** 2)"  # not read: as written
+
+
 def test_predict_quantile_gives_quantile_cost(nerlove):
     model = fit_cost_model(nerlove, NERLOVE, quantile=0.25, se_quantile="ker")
     pred = predict_cost(model, nerlove.tail(4))
@@ -711,16 +735,28 @@ def test_cli_writes_coefficient_tables(tmp_path):
     assert list(pd.read_csv(tmp_path / "vif.csv")["term"])[0] == "np.log(output)"
     pred = pd.read_csv(tmp_path / "pred.csv")
     assert list(pred["source_row"][:2]) == [2, 3] and "expected_cost" in pred
+    factor = f"{np.mean(np.exp(fit_resid(data))):.6g}"
+    assert set(pred["retransform"]) == {f"smearing (Duan 1983), factor {factor}"}
+    # Chinese by default: the retransformation in words (labels.csv), the same factor
+    zh = _cli("nerlove.xlsx", "--sheet", "data", "-f", NERLOVE, "-o", "c.csv", "--predictions",
+              "p.csv", cwd=tmp_path)  # fmt: skip
+    assert zh.returncode == 0, zh.stderr
+    shown = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
+    assert set(shown["逆变换方法"]) == {f"Duan 涂抹估计（Duan 1983），修正系数 {factor}"}
 
     data.to_csv(tmp_path / "nerlove.csv", index=False)
     done = _cli("nerlove.csv", "-f", NERLOVE, "-q", "0.25", "-o", "q.csv", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     # Chinese by default: the summary, the headers and the standard-error method
     assert done.stdout.startswith("costmodel 分位数回归 tau = 0.25（精确线性规划")
-    assert "标准误：分位数回归标准误 nid（同 R quantreg summary.rq(se = 'nid')" in done.stdout
+    assert "标准误：分位数回归标准误（同 R quantreg::summary.rq(se='nid')" in done.stdout
     q = pd.read_csv(tmp_path / "q.csv", encoding="utf-8-sig")
     assert list(q.columns[:3]) == ["回归项", "回归项（R写法）", "系数"]
-    assert q["标准误方法"].str.startswith("分位数回归标准误 nid（同 R quantreg").all()
+    assert (
+        q["标准误方法"]
+        .str.startswith("分位数回归标准误（同 R quantreg::summary.rq(se='nid')")
+        .all()
+    )
 
 
 def test_cli_exit_2_names_file_row_and_column(tmp_path):

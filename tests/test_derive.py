@@ -472,6 +472,8 @@ def test_cli_derive_writes_everything(case, tmp_path, capsys):
     assert set(provenance["是否采用"]) <= {"是", "否"} and "剔除原因" in provenance
     standard = pd.read_csv(out / "derive-standard.csv", encoding="utf-8-sig")
     assert set(standard["类型"]) == {"成本标准"} and set(standard["状态"]) == {"草案"}
+    excluded = set(standard["剔除的合同及原因"].dropna())  # the reasons in Chinese
+    assert "HW-JS-2025-003：高于上四分位数+1.5倍四分位距（16.58 > 15.61）" in excluded
     sheet = openpyxl.load_workbook(out / "hw-uc-v1.xlsx").worksheets[0]
     assert "测算草案" in str(sheet["A1"].value)
     assert main(["standards", "check", "--standards", str(out / "standards")]) == 0

@@ -275,31 +275,14 @@ def en_leaks(items: list[tuple[str, str, object]], case: Path | None, *, codes: 
 # --- zh: no codes, no English ------------------------------------------------------------
 
 ZH_DEFECTS = {
-    "run/report.xlsx": "DEFECT zh report.xlsx: codes and English texts in a Chinese workbook: "
-    "合同差异分解/差异分解 方法 'lmdi_additive' (labels: LMDI加法分解), 参照 'peer median per "
-    "road_grade', 说明 'residual factor = target / product of drivers' (decompose/gap.py:481); "
-    "成本回归 标准误方法 \"HC1 (R sandwich::vcovHC(type = 'HC1'))\" (benchmark/costmodel/"
-    "model.py:17, labels se_method has 异方差稳健标准误 HC1); 成本标准/标准测算来源 方法 "
-    "'peer median of 17 contracts after iqr screening' (standards/derive/statistic.py:116); "
-    "剔除样本 'HW-JS-2025-003: above Q3 + 1.5·IQR ...'; 优化约束 约束类型 "
-    "baseline/policy/limit (labels constraint_kind: 绩效基线/政策约束/资源限制)",
-    "run/report.html": "DEFECT zh report.html: the same English cells in the collapsed tables "
-    "(标准误方法 'HC1 (R sandwich::vcovHC...)', 'nid (R quantreg ...)', 剔除样本 "
-    "'HW-JS-2025-003: above Q3 + 1.5·IQR (16.58 > 15.61)')",
     "run/hw-uc-v1 publication": "DEFECT zh publication 数值明细 类型 'unit_cost' (labels "
     "standard_kind: 成本标准; report/standard_page.py:418 _long_lines does not label kind)",
-    "run/optimize csv": "DEFECT zh optimize/constraints.csv 约束类型 baseline/policy/limit, "
-    "现状是否满足/是否紧约束 True/False; plan.csv 是否取整 True, 单位成本来源 'input' (labels "
-    "constraint_kind, boolean, unit_cost_source exist; optimize_outputs.py writes the codes)",
     "review -o reviewed.csv": "DEFECT zh `review requests.csv -o reviewed.csv`: Chinese headers "
     "over raw codes: 支出类型 meeting, 审核结论 approve/reduce/reject, 审核规则 meeting_quota, "
     "适用规则 meeting, 标准已核实/需人工复核 True/False (commands/review.py:287 _write_lines "
     "renames the headers only; the xlsx path labels codes in report/excel.py, CSV never)",
     "standards publish meeting-fee": "DEFECT zh publication 数值明细 类型 'composite_quota' "
     "(labels standard_kind: 综合定额; report/standard_page.py:418 _long_lines)",
-    "standards derive csv": "DEFECT zh derive-standard.csv 剔除的合同及原因 'HW-JS-2025-003: "
-    "above Q3 + 1.5·IQR (16.58 > 15.61)' (English reason under a Chinese header; "
-    "standards/derive/statistic.py:122 joins the English outlier_reason)",
 }
 
 
@@ -357,11 +340,6 @@ def test_zh_printed_lines_have_no_codes(made, name) -> None:
 # --- en: no Chinese but the user's data ---------------------------------------------------
 
 EN_DEFECTS = {
-    "run/report.xlsx": "DEFECT en report.xlsx keeps the Chinese columns: 'Decision (zh)', "
-    "'Reason (zh)' (审核结果, 审核明细), 'Outlier reason (zh)', 'Method (zh)', 'Exclusion "
-    "reason (zh)' with costperf's Chinese sentences (未超过单位成本标准…，通过), while "
-    "review.xlsx drops them under en; and Method 'lmdi_additive' (labels decompose_method: "
-    "additive LMDI)",
     "run/hw-uc-v1 publication": "DEFECT en derived-standard publication: 'Issuer: "
     "同类项目成本测算（costperf）' (standards/derive/table.py:19 ISSUER), Note "
     "'17个合同测算，剔除0个' (standards/derive/table.py:133), 'Kind' 'unit_cost', the "

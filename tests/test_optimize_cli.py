@@ -84,8 +84,12 @@ def test_outputs_and_totals(survey_run: dict) -> None:
     assert totals["lp_relaxation_cost"] <= totals["proposed_cost"] + 1e-6
     cons = pd.read_csv(folder / "constraints.csv")
     assert "影子价格（线性松弛）" in cons.columns  # integers: the relaxation's dual
-    base = cons[cons["约束类型"] == "baseline"]
-    assert (base["建议左端值"] >= base["右端值"]).all()
+    # codes as words in the Chinese CSVs (labels.csv), as on the report's sheets
+    assert set(cons["约束类型"]) <= {"绩效基线", "政策约束", "资源限制"}
+    assert set(cons["是否紧约束"]) | set(cons["现状是否满足"]) <= {"是", "否"}
+    assert set(plan["是否取整"]) <= {"是", "否"} and "资源表" in set(plan["单位成本来源"])
+    base = cons[cons["约束类型"] == "绩效基线"]
+    assert len(base) and (base["建议左端值"] >= base["右端值"]).all()
     assert survey_run["stdout"].startswith(
         "入户调查项目成本优化（调查方式组合）（household-survey）：最优"
     )
@@ -131,6 +135,9 @@ def test_english_outputs(survey_run: dict, tmp_path: Path) -> None:
     )
     plan = pd.read_csv(tmp_path / "optimize" / "plan.csv")
     assert list(plan.columns[:4]) == ["resource", "label", "project_id", "group"]
+    assert "input" in set(plan["unit_cost_source"])  # canonical codes, for scripts
+    cons = pd.read_csv(tmp_path / "optimize" / "constraints.csv")
+    assert "baseline" in set(cons["constraint_kind"]) and cons["binding"].dtype == bool
     html = (tmp_path / "optimize" / "report.html").read_text(encoding="utf-8")
     assert "Constraints and shadow prices" in html
 

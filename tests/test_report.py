@@ -139,6 +139,43 @@ def test_coded_cells_read_as_words_in_chinese(good_run: dict) -> None:
     book.close()
 
 
+def test_methods_notes_and_reasons_read_in_chinese(good_run: dict) -> None:
+    """Found by the language audit: lmdi_additive, 'peer median per road_grade', the gap
+    notes, the R standard-error texts, patsy's terms, the English outlier reasons of the
+    peers excluded and the constraint kinds were shown as written in the Chinese report;
+    the recorded English method stays beside its Chinese, headed 方法（英文）."""
+
+    def column(sheet: str, header: str) -> set:
+        rows = book[sheet].iter_rows(min_row=3, values_only=True)
+        at = next(rows).index(header)
+        return {r[at] for r in rows if r[at] is not None}
+
+    book = openpyxl.load_workbook(good_run["out"] / "report.xlsx", read_only=True)
+    for sheet in ("差异分解", "合同差异分解"):
+        assert column(sheet, "方法") == {"对数平均迪氏指数加法分解（LMDI）"}
+    assert column("差异分解", "参照") == {"按道路等级分组的同类中位数"}
+    assert column("合同差异分解", "说明") == {"残差因子 = 目标值 / 驱动因素之积"}
+    assert column("成本回归", "标准误方法") == {
+        "异方差稳健标准误 HC1（同 R sandwich::vcovHC(type = 'HC1')）",
+        "分位数回归标准误（同 R quantreg::summary.rq(se='nid')，Hall-Sheather 带宽）",
+    }
+    assert {"截距", "ln(保洁面积（m2）)", "ln(工资指数)"} <= column("成本回归", "回归项")
+    assert "ln(保洁面积（m2）)" in column("方差膨胀因子", "回归项")
+    assert "HW-JS-2025-003：高于上四分位数+1.5倍四分位距（16.58 > 15.61）" in column(
+        "成本标准", "剔除样本"
+    )
+    assert "同类17个合同经四分位距法筛查异常值后的中位数" in column("成本标准", "方法说明")
+    assert "peer median of 17 contracts after iqr screening" in column("成本标准", "方法（英文）")
+    provenance = column("标准测算来源", "测算规则")
+    assert {"同类中位数", "多方法综合/同类中位数", "多方法综合/分位数回归前沿"} <= provenance
+    assert "同类17个合同经四分位距法筛查异常值后的中位数" in column("标准测算来源", "方法说明")
+    assert column("优化约束", "约束类型") == {"绩效基线", "政策约束", "资源限制"}
+    book.close()
+    page = (good_run["out"] / "report.html").read_text(encoding="utf-8")
+    assert "HW-JS-2025-003：高于上四分位数+1.5倍四分位距（16.58 &gt; 15.61）" in page
+    assert "HC1 (R sandwich" not in page and "above Q3" not in page
+
+
 def test_workbook_sheets_are_english_with_lang_en(good_run: dict, tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, stdout, stderr = run_cli(
@@ -152,6 +189,18 @@ def test_workbook_sheets_are_english_with_lang_en(good_run: dict, tmp_path: Path
     assert all(n in names for n in CORE_EN), names
     headers = _header_row(book["Review"])
     assert {"Project ID", "Requested", "Approved", "Cut", "Cut rate"} <= set(headers), headers
+    # English only, as review.xlsx: no Chinese twin columns; methods in words
+    for ws in book.worksheets:
+        assert not [h for h in _header_row(ws) if "(zh)" in str(h)], ws.title
+    rows = book["Gap decomposition"].iter_rows(min_row=3, values_only=True)
+    header = list(next(rows))
+    gap = [dict(zip(header, r, strict=False)) for r in rows]
+    assert {r["Method"] for r in gap} == {"additive LMDI decomposition"}
+    assert {r["Reference"] for r in gap} == {"peer median per Road grade"}
+    rows = book["Cost regression"].iter_rows(min_row=3, values_only=True)
+    header = list(next(rows))
+    methods = {r[header.index("SE method")] for r in rows}
+    assert "HC1 (R sandwich::vcovHC(type = 'HC1'))" in methods  # as the library says it
     book.close()
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in html

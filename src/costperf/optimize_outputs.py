@@ -47,8 +47,11 @@ def inputs_hash(paths: Mapping[str, Path]) -> str:
 
 
 def output_tables(proposal, lang: str = "zh") -> dict[str, pd.DataFrame]:
-    """File name -> frame to write (Chinese headers for ``zh``, canonical for ``en``)."""
+    """File name -> frame to write: Chinese headers and codes as words for ``zh`` (约束类型
+    绩效基线, 是/否, 单位成本来源 资源表, as on the report's sheets), canonical names and
+    codes for ``en`` (for scripts)."""
     from costperf.optimize import in_language
+    from costperf.report.formats import label_codes
 
     frames = {
         "plan.csv": proposal.plan,
@@ -62,7 +65,7 @@ def output_tables(proposal, lang: str = "zh") -> dict[str, pd.DataFrame]:
     for name, frame in frames.items():
         if name in ("plan.csv", "constraints.csv") or len(frame):
             shown = in_language(frame, lang)
-            out[name] = to_display(shown, lang) if lang == "zh" else shown
+            out[name] = to_display(label_codes(shown, lang), lang) if lang == "zh" else shown
     return out
 
 

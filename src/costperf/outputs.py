@@ -22,6 +22,7 @@ from costperf.io.write import check_destinations, write_text
 from costperf.pipeline import CaseData, CaseResults
 from costperf.records import as_target, check_store, find_run, new_run_id, write_run
 from costperf.report import charts
+from costperf.report.case_report import case_tables_words
 from costperf.report.excel import write_workbook
 from costperf.report.html import Section, render_report
 from costperf.report.webfont import embed_fonts
@@ -367,6 +368,7 @@ def write_outputs(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = {k: v for k, v in _tables(results, data).items() if v is not None and len(v)}
+    tables = case_tables_words(tables, config, results, lang)  # methods, reasons in words
     if lang == "zh":  # the case's own names (drivers, variables) get its [labels]
         tables = {k: _with_case_labels(v, config) for k, v in tables.items()}
     step = on_step or (lambda _name: None)

@@ -121,13 +121,9 @@ def run(args: argparse.Namespace) -> int:
 
 def se_text(model: CostModel, lang: str) -> str:
     """The standard-error method in words (English: the library's own text)."""
-    from costperf.columns import code_label
+    from costperf.benchmark.costmodel.model import se_words
 
-    fit = model.fit
-    if lang != "zh" or not fit.get("se"):
-        return fit["se_method"]
-    template = code_label("se_method", fit["se"], lang)  # {cluster} and {n} for clusters
-    return template.format(cluster=fit.get("cluster"), n=fit.get("n_clusters"))
+    return se_words(model.fit, lang)
 
 
 def _shown(table, model: CostModel, lang: str):  # noqa: ANN001, ANN202 - DataFrame in and out
@@ -139,6 +135,10 @@ def _shown(table, model: CostModel, lang: str):  # noqa: ANN001, ANN202 - DataFr
         return table
     if "se_method" in table:
         table = table.assign(se_method=se_text(model, lang))
+    if "retransform" in table:  # predict_cost's default, as run_costmodel calls it
+        from costperf.benchmark.costmodel.predict import retransform_words
+
+        table = table.assign(retransform=retransform_words(model, "smearing", lang))
     return to_display(table, lang)
 
 

@@ -516,16 +516,22 @@ def _split(text: str | None) -> list[str] | None:
     return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _display(frame, lang: str):  # noqa: ANN001, ANN202 - DataFrame in and out
+def _display(frame, lang: str, reasons: dict | None = None):  # noqa: ANN001, ANN202
     """The derivation tables as the Chinese CSVs show them: Chinese headers, codes as words
-    (rule, scope, kind, status, outlier rule; 是/否); ``--lang en`` keeps the canonical
-    names and codes, for scripts."""
+    (rule, scope, kind, status, outlier rule; 是/否), the peers excluded with their Chinese
+    reasons (``reasons``: English -> Chinese); ``--lang en`` keeps the canonical names
+    and codes, for scripts."""
     from costperf.columns import code_label_map, label
     from costperf.report.formats import label_codes
+    from costperf.standards.derive.result import excluded_words
 
     if lang != "zh":
         return frame
     shown = label_codes(frame.drop(columns=list(_DERIVE_CODES), errors="ignore"), "zh")
+    if "peers_excluded" in shown:
+        shown["peers_excluded"] = shown["peers_excluded"].map(
+            lambda text: excluded_words(text, reasons or {})
+        )
     for column, kind in _DERIVE_CODES.items():
         if column in frame:
             words = code_label_map(kind, "zh")
@@ -549,6 +555,7 @@ def run_derive(args: argparse.Namespace) -> int:
     from costperf.report.standard_page import publish_table
     from costperf.standards import read_standards
     from costperf.standards.derive import override_params, write_derived_table
+    from costperf.standards.derive.result import reasons_zh
 
     weights = _split(args.weights)
     if weights is not None:
@@ -595,13 +602,14 @@ def run_derive(args: argparse.Namespace) -> int:
     toml_path, _, _ = write_derived_table(table, folder)
     lang = args.lang
     written = [toml_path]
+    reasons = reasons_zh(derivation.provenance)  # the peers excluded: why, in Chinese
     for name, frame in (
         ("derive-comparison.csv", derivation.comparison),
         ("derive-sensitivity.csv", derivation.sensitivity),
         ("derive-provenance.csv", derivation.provenance),
         ("derive-standard.csv", derivation.standard),
     ):
-        written.append(write_table(_display(frame, lang), out / name))
+        written.append(write_table(_display(frame, lang, reasons), out / name))
     standards = read_standards(toml_path)
     for fmt in ("xlsx", "html"):
         path = out / f"{table.stem}.{fmt}"

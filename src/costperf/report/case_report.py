@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from costperf.columns import code_label, message
+from costperf.columns import code_label, code_label_map, message
 from costperf.report.formats import pretty_units
 from costperf.report.html import Section, table_html
 
@@ -252,19 +252,125 @@ def why_sentences(results: object, name: Callable[[str], str], unit: str, lang: 
 
 
 def gap_words(frame: pd.DataFrame, config: object, lang: str) -> pd.DataFrame:
-    """The decomposition method and reference of the gap table in words."""
+    """The decomposition method, reference and notes of a gap table in words
+    (labels.csv: kinds ``gap_method`` and ``gap_note``, messages ``case_report.reference_*``)."""
     out = frame.copy()
     if "method" in out:
-        out["method"] = out["method"].map(lambda m: code_label("gap_method", m, lang))
-    if "reference" in out and lang == "zh":
+        methods = code_label_map("gap_method", lang)
+        out["method"] = out["method"].map(lambda m: methods.get(str(m), m), na_action="ignore")
+    if "reference" in out:
 
         def words(text: object) -> object:
             head, _, by = str(text).partition(" per ")
-            if head == "peer median" and by:
-                return f"按{config.label(by, lang)}分组的同类中位数"
-            return "同类中位数" if head == "peer median" else text
+            if head != "peer median":
+                return text
+            if by:
+                return message("case_report.reference_by", lang, by=config.label(by, lang))
+            return message("case_report.reference_median", lang)
 
-        out["reference"] = out["reference"].map(words)
+        out["reference"] = out["reference"].map(words, na_action="ignore")
+    if "note" in out and lang == "zh":  # the library's notes (English as recorded)
+        notes = code_label_map("gap_note", lang)
+        shown = {
+            note: "；".join(notes.get(part, part) for part in note.split("; "))
+            for note in out["note"].dropna().unique()
+            if isinstance(note, str)
+        }
+        out["note"] = out["note"].map(lambda n: shown.get(n, n), na_action="ignore")
+    return out
+
+
+def regression_words(frame: pd.DataFrame, regression: Mapping, config: object, lang: str):
+    """The regression tables (coefficients, VIF) in words: the standard-error method of
+    each model (labels.csv ``se_method``) and, in Chinese, the terms (ln(保洁面积),
+    道路等级：二级); English keeps the library's texts and patsy's terms."""
+    from costperf.benchmark.costmodel.model import se_words
+    from costperf.benchmark.costmodel.names import term_words
+
+    out = frame.copy()
+    if "se_method" in out and lang == "zh":
+        quantile = (regression.get("quantile") or {}).get("fit") or {}
+        words = {
+            "ols": se_words(regression.get("fit") or {}, lang),
+            "quantile": se_words(quantile, lang) if quantile else "",
+        }
+        kind = out["model"].astype(str).str.split(" ").str[0] if "model" in out else "ols"
+        out["se_method"] = pd.Series(kind, index=out.index).map(words).fillna(out["se_method"])
+    if "term" in out and lang == "zh":
+        terms = {
+            t: term_words(t, lambda n: config.label(n, lang), lang) for t in out["term"].unique()
+        }
+        out["term"] = out["term"].map(terms)
+    return out
+
+
+def derivation_words(key: str, frame: pd.DataFrame, results: object, lang: str) -> pd.DataFrame:
+    """A derivation table (standard, rule comparison, provenance) in words: a member of
+    a combined rule (``triangulation/dea``) part by part; in Chinese the peers excluded
+    with their Chinese reasons, and the recorded English method headed 方法（英文）
+    beside its Chinese (方法说明)."""
+    from costperf.standards.derive.result import excluded_words
+
+    out = frame.copy()
+    if "derive_rule" in out:
+        rules = code_label_map("derive_rule", lang)
+
+        def rule(text: object) -> object:
+            if not isinstance(text, str) or "/" not in text:
+                return text
+            return "/".join(rules.get(part, part) for part in text.split("/"))
+
+        out["derive_rule"] = out["derive_rule"].map(rule)
+    if lang != "zh":
+        return out
+    derivation = results.derivation
+    if "peers_excluded" in out:
+        reasons = _reasons_zh(results)
+        out["peers_excluded"] = out["peers_excluded"].map(lambda t: excluded_words(t, reasons))
+    if "method" in out:
+        if "method_zh" not in out:  # the provenance: each rule's method, as compared
+            known = [results.standard]
+            if derivation is not None:
+                known.append(derivation.comparison)
+            methods = {}
+            for table in known:
+                if {"method", "method_zh"} <= set(table):
+                    methods.update(zip(table["method"], table["method_zh"], strict=True))
+            at = out.columns.get_loc("method") + 1
+            out.insert(at, "method_zh", out["method"].map(methods))
+        out = out.rename(columns={"method": "method_en"})
+    return out
+
+
+def _reasons_zh(results: object) -> dict[str, str]:
+    """English -> Chinese of every reason a peer was excluded or flagged in this run."""
+    from costperf.standards.derive.result import reasons_zh
+
+    reasons = reasons_zh(results.outliers, "outlier_reason", "outlier_reason_zh")
+    if results.derivation is not None:
+        reasons.update(reasons_zh(results.derivation.provenance))
+    return reasons
+
+
+def case_tables_words(
+    tables: Mapping[str, pd.DataFrame], config: object, results: object, lang: str
+) -> dict[str, pd.DataFrame]:
+    """The run's tables as report.xlsx and report.html show them in ``lang``: methods,
+    references, notes and reasons in words (:func:`gap_words`, :func:`regression_words`,
+    :func:`derivation_words`); under ``en`` the Chinese twin columns (``*_zh``) left out,
+    as the batch review's workbook does. Under zh the English reasons stay beside the
+    Chinese ones, headed （英文）."""
+    from costperf.report.html import one_language
+
+    out = {}
+    for key, frame in tables.items():
+        if key in ("gap", "district_gap"):
+            frame = gap_words(frame, config, lang)
+        elif key in ("regression", "vif"):
+            frame = regression_words(frame, results.regression, config, lang)
+        elif key in ("standard", "rule_comparison", "provenance"):
+            frame = derivation_words(key, frame, results, lang)
+        out[key] = one_language(frame, lang) if lang == "en" else frame
     return out
 
 
@@ -324,7 +430,6 @@ def case_sections(
     full = Section(_t("tables", lang), collapsed=True, print_open=False)
     for key in ("standard", "peer_stats", "district_gap", "frontier", "review_projects"):
         if key in tables:
-            frame = gap_words(tables[key], config, lang) if key == "district_gap" else tables[key]
-            full.tables.append((sheet(key, lang), frame))
+            full.tables.append((sheet(key, lang), tables[key]))
     sections.append(full)
     return lead, sections

@@ -190,6 +190,7 @@ CODED_COLUMNS = {
     "stat_name": "stat_name",
     "model": "regression_model",
     "unit_cost_source": "unit_cost_source",
+    "constraint_kind": "constraint_kind",
     "frontier_inputs": "column_names",
     "frontier_outputs": "column_names",
 }

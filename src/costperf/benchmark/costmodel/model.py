@@ -3,6 +3,7 @@ names shared by the fitting and prediction steps."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,17 @@ SE_LABELS = {
     "nid": "nid (R quantreg summary.rq(se = 'nid'), Hall-Sheather bandwidth)",
     "ker": "ker (R quantreg summary.rq(se = 'ker'), Powell kernel)",
 }
+
+
+def se_words(fit: Mapping[str, object], lang: str = "zh") -> str:
+    """A fit's standard-error method in words: ``labels.csv`` (kind ``se_method``) in
+    Chinese, the library's own text (``fit["se_method"]``, as recorded) in English."""
+    from costperf.labels import code_label
+
+    if lang != "zh" or not fit.get("se"):
+        return str(fit.get("se_method") or "")
+    template = code_label("se_method", fit["se"], lang)  # {cluster} and {n} for clusters
+    return template.format(cluster=fit.get("cluster"), n=fit.get("n_clusters"))
 
 
 @dataclass(frozen=True, eq=False)

@@ -87,15 +87,31 @@ def _cost_scale(out: pd.DataFrame, model: CostModel, retransform: str) -> pd.Dat
         out["quantile_cost"] = np.exp(out["fitted"])
         out["cost_ci_low"], out["cost_ci_high"] = np.exp(out["ci_low"]), np.exp(out["ci_high"])
         return out
-    if retransform == "smearing":
-        factor, name = model.fit["smearing_factor"], "smearing (Duan 1983)"
-    else:
-        factor, name = float(np.exp(model.fit["sigma"] ** 2 / 2)), "lognormal exp(sigma^2/2)"
+    factor = retransform_factor(model, retransform)
     out["expected_cost"] = np.exp(out["fitted"]) * factor
     out["median_cost"] = np.exp(out["fitted"])
     out["cost_pi_low"], out["cost_pi_high"] = np.exp(out["pi_low"]), np.exp(out["pi_high"])
-    out["retransform"] = f"{name}, factor {factor:.6g}"
+    out["retransform"] = retransform_words(model, retransform, "en")
     return out
+
+
+def retransform_factor(model: CostModel, retransform: str = "smearing") -> float:
+    """The factor taking ``exp(fit)`` to the expected cost: Duan's smearing factor, or
+    ``exp(sigma**2 / 2)`` under a lognormal error."""
+    if retransform == "smearing":
+        return model.fit["smearing_factor"]
+    return float(np.exp(model.fit["sigma"] ** 2 / 2))
+
+
+def retransform_words(model: CostModel, retransform: str = "smearing", lang: str = "en") -> str:
+    """The retransformation and its factor in words (labels.csv: kind ``retransform``,
+    message ``costmodel.retransform``): ``smearing (Duan 1983), factor 1.00454`` (the
+    text the predictions record) or its Chinese."""
+    from costperf.labels import code_label, message
+
+    factor = f"{retransform_factor(model, retransform):.6g}"
+    method = code_label("retransform", retransform, lang)
+    return message("costmodel.retransform", lang, method=method, factor=factor)
 
 
 def _new_design(model: CostModel, frame: pd.DataFrame) -> np.ndarray:

@@ -160,3 +160,27 @@ def missing_reason(cell: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarr
     reason = [f"missing {n}" if m else "" for n, m in zip(names, mask, strict=True)]
     reason_zh = [f"缺少{n}" if m else "" for n, m in zip(names, mask, strict=True)]
     return mask, reason, reason_zh
+
+
+def reasons_zh(table: pd.DataFrame, english: str = "reason", chinese: str = "reason_zh"):
+    """English -> Chinese of the reasons in ``table`` (a provenance's ``reason`` and
+    ``reason_zh``, an outlier table's ``outlier_reason`` and ``outlier_reason_zh``): for
+    :func:`excluded_words`. Empty when the table lacks either column."""
+    if table is None or not {english, chinese} <= set(table):
+        return {}
+    pairs = zip(table[english].tolist(), table[chinese].tolist(), strict=True)
+    return {e: z for e, z in pairs if isinstance(e, str) and e and isinstance(z, str) and z}
+
+
+def excluded_words(text: object, reasons: Mapping[str, str], lang: str = "zh") -> object:
+    """``peers_excluded`` (``id: reason;id: reason``, the recorded English) as a reader
+    sees it: under zh each reason by its Chinese (``reasons``: English -> Chinese, e.g.
+    a provenance table's ``reason`` -> ``reason_zh``; a reason it lacks stays as it is),
+    ``；`` between them; under en as recorded."""
+    if lang != "zh" or not isinstance(text, str) or not text:
+        return text
+    shown = []
+    for part in text.split(";"):
+        peer, sep, reason = part.partition(": ")
+        shown.append(f"{peer}：{reasons.get(reason, reason)}" if sep else part)
+    return "；".join(shown)
