@@ -250,7 +250,8 @@ def _review_equipment(
     for fact, mask in failed.items():
         if not mask.any():
             continue
-        column = fact if fact in ("staff_level", "date") else fact_column(req, facts["the item"])
+        own = ("staff_level", "unit_type", "date")  # the status names the fact's column
+        column = fact if fact in own else fact_column(req, facts["the item"])
         where = pd.Series(False, index=req.index)
         where.loc[mask.index[mask.to_numpy()]] = True
         text = "; ".join(sorted(set(statuses[mask])))
@@ -489,7 +490,10 @@ def _quantity_caps(
     bad = status.ne("")
     failed["date"] = bad & status.str.contains(DATE_STATUS)
     failed["staff_level"] = bad & ~failed["date"] & status.str.contains("staff_level")
-    failed["item"] = bad & ~failed["date"] & ~failed["staff_level"]
+    failed["unit_type"] = (
+        bad & ~failed["date"] & ~failed["staff_level"] & status.str.contains("unit_type")
+    )
+    failed["item"] = bad & ~failed["date"] & ~failed["staff_level"] & ~failed["unit_type"]
     failed.attrs["status"] = status
     return cap, ref, failed
 
