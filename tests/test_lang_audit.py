@@ -277,10 +277,6 @@ def en_leaks(items: list[tuple[str, str, object]], case: Path | None, *, codes: 
 ZH_DEFECTS = {
     "run/hw-uc-v1 publication": "DEFECT zh publication 数值明细 类型 'unit_cost' (labels "
     "standard_kind: 成本标准; report/standard_page.py:418 _long_lines does not label kind)",
-    "review -o reviewed.csv": "DEFECT zh `review requests.csv -o reviewed.csv`: Chinese headers "
-    "over raw codes: 支出类型 meeting, 审核结论 approve/reduce/reject, 审核规则 meeting_quota, "
-    "适用规则 meeting, 标准已核实/需人工复核 True/False (commands/review.py:287 _write_lines "
-    "renames the headers only; the xlsx path labels codes in report/excel.py, CSV never)",
     "standards publish meeting-fee": "DEFECT zh publication 数值明细 类型 'composite_quota' "
     "(labels standard_kind: 综合定额; report/standard_page.py:418 _long_lines)",
 }
@@ -344,21 +340,6 @@ EN_DEFECTS = {
     "同类项目成本测算（costperf）' (standards/derive/table.py:19 ISSUER), Note "
     "'17个合同测算，剔除0个' (standards/derive/table.py:133), 'Kind' 'unit_cost', the "
     "dimension header 'road_grade' (not 'Road grade')",
-    "review27/review.xlsx": "DEFECT en review.xlsx 'Standard values used': "
-    "'travel-lodging/北京/厅局级/lodging@2=650 元/人·天 ×2晚' (review/expenditure/travel.py:265 "
-    "appends '晚' in both languages)",
-    "review27 csv": "DEFECT en lines.csv standard_lines '… ×2晚' (review/expenditure/travel.py:265)",
-    "review -o reviewed.xlsx": "DEFECT en `review requests.csv -o reviewed.xlsx --lang en`: English "
-    "headers over Chinese words: Decision 通过/核减/不予安排, Expense kind 会议, Rule "
-    "会议费综合定额, Review rule 会议费标准, Verified/Manual review 是/否, Department （未填）; "
-    "and the 'Decision (zh)', 'Reason (zh)' columns (io/write.py:215 _write_xlsx calls "
-    "write_sheets without lang, so codes are labelled in zh)",
-    "review -o reviewed.csv": "DEFECT en `review -o reviewed.csv --lang en`: 'Decision (zh)', "
-    "'Reason (zh)', 'Manual review reason (zh)' columns in Chinese, Department '（未填）' "
-    "(review/batch/book.py:63 UNFILLED_DEPARTMENT)",
-    "review --out (expenditure)": "DEFECT en the blank department is '（未填）' in review.xlsx, "
-    "summary.html, every form and the CSVs (review/batch/book.py:63 UNFILLED_DEPARTMENT, "
-    "not from labels.csv)",
     "standards publish meeting-fee": "DEFECT en publication sheet 'lines' column Kind "
     "'composite_quota' (labels standard_kind: composite quota; report/standard_page.py:418)",
     "template requests": "DEFECT en `template requests --lang en` accepts --lang and writes "
@@ -433,18 +414,7 @@ QUOTED = re.compile(r"'[^']*'|“[^”]*”|\S*\.csv\S*")
     ("name", "lang"),
     [
         ("bad_header", "zh"),
-        pytest.param(
-            "bad_header",
-            "en",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason='DEFECT en missing-column message: "expected a column 申报数 '
-                '(requested), or 数量 and 单价 (quantity, unit price)" (review/batch/book.py:214; '
-                "also :202, :252, :258 and io/book.py:112/132/137, review/expenditure/"
-                "travel.py:143-172 put Chinese header names in English texts); the rows "
-                "after it name the column 'requested' (canonical) where row 1 says '申报数'",
-            ),
-        ),
+        ("bad_header", "en"),
         ("text_in_number", "zh"),
         ("text_in_number", "en"),
     ],

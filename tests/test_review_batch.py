@@ -268,10 +268,24 @@ def test_no_amount_column_is_one_problem_naming_the_unknown_header() -> None:
         )
     assert len(raised.value.problems) == 1
     first = raised.value.problems.iloc[0]
+    # named by its canonical name, as the rows' problems name it (申报数 in Chinese)
     assert (first["column"], first["value"], first["check"]) == (
-        "申报数",
+        "requested",
         "申报书",
         "missing_column",
+    )
+    assert "column 'requested': got '申报书', expected a column 'requested', or " in str(
+        raised.value
+    )
+    assert "'quantity' and 'unit_price'; the header has columns the book does not know" in str(
+        raised.value
+    )
+    from costperf.errors import chinese_summary
+
+    said = chinese_summary(raised.value)
+    assert (
+        "列“申报数”：缺少列，值 '申报书'，应为申报数列，或数量和单价两列；表头中有无法识别的列"
+        in said
     )
 
 
@@ -1091,6 +1105,14 @@ def test_a_trip_over_the_lodging_table_change_takes_each_night_at_its_own_table(
     old, both = lines["standard_lines"]
     assert old == "travel-lodging/北京/厅局级/lodging@1=500 元/人·天 ×2晚"
     assert "lodging@1=500 元/人·天 ×1晚" in both and "lodging@2=650 元/人·天 ×1晚" in both
+    # shown in the outputs' language: the unit and the nights in words
+    from costperf.report.review_book import standard_lines_words
+
+    assert standard_lines_words(lines["standard_lines"], "zh").equals(lines["standard_lines"])
+    old_en, both_en = standard_lines_words(lines["standard_lines"], "en")
+    assert old_en == "travel-lodging/北京/厅局级/lodging@1=500 yuan/person-day ×2 nights"
+    assert "lodging@1=500 yuan/person-day ×1 night; " in both_en
+    assert "lodging@2=650 yuan/person-day ×1 night" in both_en and "晚" not in both_en
     assert "标准 500 元，按标准核定" in lines.loc[0, "reason_zh"]
     assert "（各晚平均，每晚 500–650 元）" not in lines.loc[0, "reason_zh"]
     assert "标准 575 元（各晚平均，每晚 500–650 元），按标准核定" in lines.loc[1, "reason_zh"]
@@ -1157,3 +1179,17 @@ def test_a_date_typed_as_an_excel_serial_number_is_named_so(tmp_path, monkeypatc
         "book/lines.csv，第 2 行，列“日期”：日期错误，值 '46082'，应为日期 YYYY-MM-DD；"
         "46082 像是 Excel 日期序列号（即 2026-03-01），请将单元格设为日期格式"
     ) in capsys.readouterr().err
+
+
+def test_a_blank_department_is_named_in_the_outputs_language() -> None:
+    """A request without a department is one group, stored as （未填）; the outputs name
+    it from labels.csv: （未填） in Chinese, (blank) in English."""
+    from costperf.report.review_book import department_words
+
+    book = book_from_requests(pd.DataFrame({"request_id": ["A", "B"], "requested": [1.0, 2.0]}))
+    stored = book.projects["department"]
+    assert stored.tolist() == ["（未填）", "（未填）"]
+    assert department_words(stored, "zh") is stored
+    assert department_words(stored, "en").tolist() == ["(blank)", "(blank)"]
+    given = pd.Series(["财务处", "（未填）"])
+    assert department_words(given, "en").tolist() == ["财务处", "(blank)"]

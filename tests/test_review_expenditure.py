@@ -849,12 +849,51 @@ def test_cli_writes_chinese_headers(tmp_path) -> None:
     out = tmp_path / "reviewed.csv"
     assert main(["review", str(EXAMPLE), "-o", str(out)]) == 0
     frame = pd.read_csv(out, encoding="utf-8-sig")
-    assert {"申报编码", "审定数", "核减数", "审核意见", "核减理由", "文号"} <= set(frame.columns)
+    assert {"申报编码", "审定数", "核减数", "审核结论", "核减理由", "文号"} <= set(frame.columns)
     assert len(frame) == 18
-    assert {"需人工复核", "人工复核原因"} <= set(frame.columns)
+    assert {"需人工复核", "人工复核原因", "核减理由（英文）"} <= set(frame.columns)
+    assert "审核意见" not in frame  # the decision once, in words (as lines.csv shows it)
     en = tmp_path / "reviewed-en.xlsx"
     assert main(["review", str(EXAMPLE), "--lang", "en", "-o", str(en)]) == 0
     assert "Approved" in pd.read_excel(en, engine="calamine").columns
+
+
+def test_cli_one_table_shows_words_in_its_language(tmp_path) -> None:
+    """``-o`` shows what the batch outputs show: a CSV as lines.csv (Chinese words; under
+    en canonical headers and codes), an XLSX as the 明细 sheet (words in its language,
+    the other language's texts left out); a blank department from labels.csv."""
+    shown = {}
+    for lang in ("zh", "en"):
+        for suffix in ("csv", "xlsx"):
+            out = tmp_path / f"reviewed-{lang}.{suffix}"
+            assert main(["review", str(EXAMPLE), "--lang", lang, "-o", str(out)]) == 0
+            read = pd.read_csv if suffix == "csv" else pd.read_excel
+            kwargs = {"encoding": "utf-8-sig"} if suffix == "csv" else {"engine": "calamine"}
+            shown[lang, suffix] = read(out, dtype=str, keep_default_na=False, **kwargs)
+    first = {k: frame.iloc[0].to_dict() for k, frame in shown.items()}
+    zh = {
+        "支出类型": "会议",
+        "审核结论": "通过",
+        "审核规则": "会议费综合定额",
+        "适用规则": "会议费标准",
+    }
+    zh |= {"标准已核实": "是", "需人工复核": "否", "预算部门": "（未填）"}
+    for suffix in ("csv", "xlsx"):
+        assert {k: first["zh", suffix][k] for k in zh} == zh
+    en_csv = {"expense_kind": "meeting", "decision": "approve", "rule": "meeting_quota"}
+    en_csv |= {"review_rule": "meeting", "verified": "True", "department": "(blank)"}
+    assert {k: first["en", "csv"][k] for k in en_csv} == en_csv
+    en_xlsx = {"Decision": "approve", "Rule": "meeting composite quota", "Verified": "yes"}
+    en_xlsx |= {"Review rule": "meeting fee standard", "Manual review": "no"}
+    en_xlsx |= {"Department": "(blank)"}
+    assert {k: first["en", "xlsx"][k] for k in en_xlsx} == en_xlsx
+    assert not [c for c in shown["en", "xlsx"].columns if "(zh)" in c]
+    assert "Reason" in shown["en", "xlsx"] and "审核意见" not in shown["zh", "xlsx"]
+    trip = shown["en", "csv"].set_index("request_id").loc["CL-02", "standard_lines"]
+    assert "lodging@2=350 yuan/person-day ×2 nights; " in trip
+    assert "lodging@2=420 yuan/person-day ×1 night; " in trip
+    trip_zh = shown["zh", "csv"].set_index("申报编码").loc["CL-02", "适用标准值"]
+    assert "lodging@2=350 元/人·天 ×2晚; " in trip_zh
 
 
 def test_cli_bad_input_exits_2_naming_file_row_column(tmp_path) -> None:
@@ -970,7 +1009,7 @@ def test_a_city_the_lodging_table_does_not_list_quotes_no_cap(tmp_path) -> None:
         "the lodging table in force on the nights does not list 成都: no applicable standard; "
         "requested 1,500 yuan kept as requested: check by hand"
     )
-    assert frame["需人工复核"].tolist() == [True, True, False]
+    assert frame["需人工复核"].tolist() == ["是", "是", "否"]
 
 
 def test_an_intercity_fare_is_passed_not_within_a_standard(tmp_path) -> None:
@@ -988,7 +1027,7 @@ def test_an_intercity_fare_is_passed_not_within_a_standard(tmp_path) -> None:
     assert frame["核减理由（英文）"].tolist() == [
         "intercity fares as ticketed; requested 5,000 yuan passed as requested"
     ]
-    assert frame["审定数"].tolist() == [5000.0] and frame["需人工复核"].tolist() == [True]
+    assert frame["审定数"].tolist() == [5000.0] and frame["需人工复核"].tolist() == ["是"]
 
 
 def test_a_missing_fact_column_is_named_as_the_file_names_its_columns(

@@ -37,6 +37,7 @@ from costperf.report.review_book import (
     display_tables,
     print_columns,
     review_form,
+    shown_result,
     split_rows,
     summary_charts,
     summary_page,
@@ -165,6 +166,7 @@ def write_review_outputs(
     names = ("review.xlsx", "projects.csv", "lines.csv", "summary.html", "summary.json")
     check_destinations([out_dir / n for n in names], [out_dir / "forms"])  # none half-done
     out_dir.mkdir(parents=True, exist_ok=True)
+    stored, result = result, shown_result(result, lang)  # the records keep what is stored
     png = summary_charts(result, lang)  # first: a worker may draw them meanwhile
     step("review.xlsx")
     write_workbook(  # the display tables, copies of the batch's, freed once written
@@ -190,14 +192,14 @@ def write_review_outputs(
         step("records")
         write_batch(
             records_path,
-            projects=result.projects.rename(columns={"project_rule": "rule"}).assign(
-                approvable=result.projects["project_cap"]  # the record's cap column
+            projects=stored.projects.rename(columns={"project_rule": "rule"}).assign(
+                approvable=stored.projects["project_cap"]  # the record's cap column
             ),
-            lines=result.lines,
+            lines=stored.lines,
             inputs_hash=inputs_hash,
             standards_versions=versions,
             params=dict(parameters),
-            summary={"totals": dict(result.totals), "inputs": inputs, "standards": stds},
+            summary={"totals": dict(stored.totals), "inputs": inputs, "standards": stds},
             source_files=list(inputs),
             version=__version__,
             run_id=batch_id,

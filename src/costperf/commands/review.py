@@ -278,15 +278,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_lines(result: object, args: argparse.Namespace) -> None:
-    """The reviewed lines as one table (the single-sheet format keeps its columns)."""
+    """The reviewed lines as one table (the single-sheet format keeps its columns), shown
+    as the batch outputs show them: an ``.xlsx`` as the review.xlsx 明细 sheet (codes as
+    words, the texts of the other language left out), a ``.csv`` as ``lines.csv``
+    (Chinese headers and words; ``--lang en``: canonical headers and codes)."""
     from costperf.columns import to_display
     from costperf.io import write_table
+    from costperf.report.review_book import shown_values, words
     from costperf.review.expenditure import OUTPUT_COLUMNS
+    from costperf.review_outputs import csv_table
 
-    lines = result.lines.rename(columns={"project_id": "request_id"})
+    lang = args.lang
+    lines = shown_values(result.lines, lang).rename(columns={"project_id": "request_id"})
     columns = [c for c in OUTPUT_COLUMNS if c in lines]
     columns += [c for c in ("review_rule", "line_approved", "department") if c in lines]
-    write_table(to_display(lines[columns], args.lang), args.output)
+    frame = lines[columns]
+    suffix = Path(args.output).suffix.lower()
+    if suffix == ".xlsx":  # the writer labels the codes and headers in lang
+        write_table(words(frame, lang), args.output, lang=lang)
+    elif suffix in (".csv", ".txt"):
+        write_table(csv_table(frame) if lang == "zh" else frame, args.output)
+    else:
+        write_table(to_display(frame, lang), args.output)
 
 
 def _print(result: object, summary: dict | None, args: argparse.Namespace) -> None:

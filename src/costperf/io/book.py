@@ -109,12 +109,12 @@ def _sources(path: Path, sheet: str | None) -> dict[str, tuple[Path, str | None]
                 found[table] = (path, hits[0])
         if "projects" in found:  # a book; a lone 明细 sheet is the single-sheet format
             if "lines" not in found:
-                msg = f"{path}: the request book has no sheet 明细 (lines); sheets: {', '.join(sheets)}"
+                msg = f"{path}: the request book has no sheet 'lines'; sheets: {', '.join(sheets)}"
                 raise located_error(
                     msg,
                     source_file=path,
                     check="unknown_sheet",
-                    expected="the sheets 项目, 明细 and 绩效目标",
+                    expected="the sheets 'projects', 'lines' and 'targets'",
                 )
             if "targets" not in found:
                 raise _no_targets(path, sheets, "sheet")
@@ -129,12 +129,12 @@ def _no_targets(path: Path, present: list[str], kind: str) -> InputError:
     listing = ", ".join(present) or "nothing"
     check = "unknown_sheet"  # 工作表不存在: the workbook is there, its sheet is not
     if kind == "sheet":
-        msg = f"{path}: the request book has no sheet 绩效目标 (targets); sheets: {listing}"
-        expected = "the sheets 项目, 明细 and 绩效目标"
+        msg = f"{path}: the request book has no sheet 'targets'; sheets: {listing}"
+        expected = "the sheets 'projects', 'lines' and 'targets'"
     else:
         check = "missing_file"
         msg = (
-            f"{path}: a request-book folder needs 绩效目标/targets (.csv, .parquet or .xlsx) "
+            f"{path}: a request-book folder needs 'targets' (.csv, .parquet or .xlsx) "
             f"beside its projects and lines; found: {listing}"
         )
         expected = "projects, lines and targets tables"

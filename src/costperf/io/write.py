@@ -208,11 +208,12 @@ def write_new_text(text: str, path: str | Path) -> None:
         raise output_error(path, exc) from exc
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "Sheet1") -> None:
-    # formatted by column type like every workbook (costperf.report.excel)
+def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "Sheet1", lang: str = "zh") -> None:
+    # formatted by column type like every workbook (costperf.report.excel); codes as
+    # words and headers in ``lang``
     from costperf.report.excel import write_sheets
 
-    write_sheets({sheet: frame}, path)
+    write_sheets({sheet: frame}, path, lang=lang)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -231,17 +232,19 @@ def _writer(suffix: str) -> Callable[[pd.DataFrame, Path], None]:
     raise InputError(msg)
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, *, lang: str = "zh") -> Path:
     """Write ``frame`` to CSV (UTF-8 with BOM, opens in Excel), XLSX or Parquet by suffix.
 
     Text cells that a spreadsheet would run as formulas are neutralised in CSV and XLSX
-    (:func:`neutralise_text`); Parquet keeps them as they are.
+    (:func:`neutralise_text`); Parquet keeps them as they are.  An XLSX sheet shows its
+    codes as words and its canonical headers as labels in ``lang``
+    (:func:`costperf.report.excel.write_sheets`); CSV and Parquet are written as given.
     """
     path = Path(path)
     write = _writer(path.suffix.lower())
     with atomic_path(path) as tmp:
         if write is _write_xlsx:  # the sheet is named after the file, not "Sheet1"
-            _write_xlsx(frame, tmp, sheet=path.stem)
+            _write_xlsx(frame, tmp, sheet=path.stem, lang=lang)
         else:
             write(frame, tmp)
     return path

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -119,6 +120,113 @@ def words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             ]
         )
     return out.drop(columns=[c for c in ("route",) if c in out])
+
+
+@lru_cache(maxsize=1)
+def _nights_pattern() -> re.Pattern:
+    """A stored lodging line, ``<ref> ×2晚`` (labels.csv ``reason.standard_line_nights``
+    in Chinese, the language the review stores it in)."""
+    template = message("reason.standard_line_nights", "zh", ref="\0", n="\1")
+    ref, _, rest = template.partition("\0")
+    before, _, after = rest.partition("\1")
+    return re.compile(
+        f"{re.escape(ref)}(?P<ref>.*){re.escape(before)}(?P<n>\\d+){re.escape(after)}", re.S
+    )
+
+
+_STANDARD_LINE = re.compile(r"(?P<ref>.+@\d+)=(?P<value>\S+) (?P<unit>.+)")
+
+
+def standard_lines_words(values: pd.Series, lang: str) -> pd.Series:
+    """The value lines used (``standard_lines``, stored in Chinese) in ``lang``: each
+    ``id@v=650 元/人·天 ×2晚`` with its unit (labels.csv kind ``standard_unit``) and its
+    nights in words (``650 yuan/person-day ×2 nights``); a unit the table lacks stays as
+    the standard writes it. Chinese: the values as they are."""
+    if lang == "zh":
+        return values
+    units = code_label_map("standard_unit", lang)
+    nights = _nights_pattern()
+
+    def part(text: str) -> str:
+        count = None
+        found = nights.fullmatch(text)
+        if found:
+            text, count = found.group("ref"), found.group("n")
+        line = _STANDARD_LINE.fullmatch(text)
+        if line:
+            unit = line.group("unit")
+            text = message(
+                "reason.standard_line",
+                lang,
+                ref=line.group("ref"),
+                value=line.group("value"),
+                unit=units.get(unit, unit),
+            )
+        if count is not None:
+            text = message("reason.standard_line_nights", lang, ref=text, n=count)
+        return text
+
+    def one(text: object) -> object:
+        if not isinstance(text, str) or not text:
+            return text
+        return "; ".join(part(p) for p in text.split("; "))
+
+    codes, uniques = pd.factorize(values.astype(object))
+    shown = np.array([one(u) for u in uniques] + [None], dtype=object)[codes]
+    blank = codes < 0
+    shown[blank] = values.to_numpy(dtype=object)[blank]
+    return pd.Series(shown, index=values.index, name=values.name, dtype=object)
+
+
+def department_words(values: pd.Series, lang: str) -> pd.Series:
+    """A request without a department (stored as labels.csv ``review.unfilled_department``
+    in Chinese, a group of its own) named in ``lang``: （未填） / (blank)."""
+    from costperf.review.batch.book import UNFILLED_DEPARTMENT
+
+    shown = message("review.unfilled_department", lang)
+    if shown == UNFILLED_DEPARTMENT:
+        return values
+    return values.astype(object).mask(values.astype(object).eq(UNFILLED_DEPARTMENT), shown)
+
+
+def shown_values(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` (a batch's projects or lines) with the texts costperf stores in Chinese
+    shown in ``lang``: the blank department, the value lines used. The frame itself
+    under zh (nothing to change)."""
+    changes = {}
+    if "department" in frame:
+        department = department_words(frame["department"], lang)
+        if department is not frame["department"]:
+            changes["department"] = department
+    if "standard_lines" in frame:
+        lines = standard_lines_words(frame["standard_lines"], lang)
+        if lines is not frame["standard_lines"]:
+            changes["standard_lines"] = lines
+    if not changes:
+        return frame
+    out = frame.assign(**changes)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def shown_result(result: object, lang: str) -> object:
+    """A batch's result as its outputs show it in ``lang`` (:func:`shown_values` on its
+    projects and lines, the blank department named in the summary by department); the
+    result itself under zh. The records keep the result as stored."""
+    from dataclasses import replace
+
+    summaries = dict(result.summaries)
+    if "department" in summaries:
+        by = summaries["department"]
+        group = department_words(by["group"], lang)
+        if group is not by["group"]:
+            summaries["department"] = by.assign(group=group)
+    return replace(
+        result,
+        projects=shown_values(result.projects, lang),
+        lines=shown_values(result.lines, lang),
+        summaries=summaries,
+    )
 
 
 def _blank_named(summary: pd.DataFrame, lang: str) -> pd.DataFrame:

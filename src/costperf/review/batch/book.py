@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from costperf.labels import message
 from costperf.schemas import blanked_rows, concat_problems, row_problems, table_problem
 from costperf.standards.derive.table import round_half_up_values
 
@@ -60,7 +61,9 @@ _TRAVEL_SPELLINGS = {
     "大交通": "intercity",
 }
 
-UNFILLED_DEPARTMENT = "（未填）"
+#: a request without a department: a group of its own, stored in Chinese (the records
+#: keep it so); the outputs name it in their language (report.review_book.department_words)
+UNFILLED_DEPARTMENT = message("review.unfilled_department", "zh")
 AMOUNT_REL_TOL, AMOUNT_ABS_TOL = 0.005, 1.0
 
 
@@ -214,12 +217,12 @@ def _no_amount_column(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     from costperf.schemas import unknown_headers
 
     unknown = unknown_headers(lines)
-    expected = "a column 申报数 (requested), or 数量 and 单价 (quantity, unit price)"
+    expected = "a column 'requested', or 'quantity' and 'unit_price'"
     value = ", ".join(unknown)
     if unknown:
         expected += "; the header has columns the book does not know"
-    problem = table_problem(
-        lines, "申报数", expected, "missing_column", value=value, row=_head(lines)
+    problem = table_problem(  # the column named as the rows' problems name it
+        lines, "requested", expected, "missing_column", value=value, row=_head(lines)
     )
     out = lines.copy()
     out.attrs = dict(lines.attrs)
@@ -272,13 +275,13 @@ def _amounts(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             lines,
             missing,
             column,
-            "the requested amount [yuan] (申报数), or quantity x unit price",
+            "the requested amount [yuan] ('requested'), or 'quantity' x 'unit_price'",
             "missing_fact",
         )
     ]
     tolerance = np.maximum(AMOUNT_REL_TOL * product.abs(), AMOUNT_ABS_TOL)
     differ = given.notna() & product.notna() & ((given - product).abs() > tolerance)
-    expected = "quantity x unit price (数量 × 单价), within 0.5 % or 1 yuan"
+    expected = "'quantity' x 'unit_price', within 0.5 % or 1 yuan"
     problems.append(row_problems(lines, differ, column, expected, "amount_mismatch"))
     out = lines.copy()
     out.attrs = dict(lines.attrs)

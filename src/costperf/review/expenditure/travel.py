@@ -164,7 +164,7 @@ def _review_travel(
             req,
             clash,
             days_column,
-            "出差天数 = the calendar days from the date to the end date (结束日期), both "
+            "'travel_days' = the calendar days from the date to the 'end_date', both "
             "counted (or leave one of them blank)",
             "inconsistent",
         )
@@ -182,7 +182,7 @@ def _review_travel(
             req,
             too_many,
             "nights",
-            "at most as many nights (住宿天数) as travel days (出差天数)",
+            "at most as many 'nights' as 'travel_days'",
             "inconsistent",
         )
     )
@@ -193,7 +193,7 @@ def _review_travel(
             req,
             no_days,
             fact_column(req, ("travel_days", "days")),
-            "the travel days (出差天数) or the end date (结束日期) for a travel line",
+            "the 'travel_days' or the 'end_date' for a travel line",
             "missing_fact",
         )
     )
@@ -289,7 +289,15 @@ def _review_travel(
         .size()
         .reset_index(name="n")
     )
-    night_text = night_count["ref"] + " ×" + night_count["n"].astype(str) + "晚"
+    # stored in Chinese, the review's own language; shown in English under --lang en
+    # (costperf.report.review_book.standard_lines_words)
+    night_text = message_column(
+        "reason.standard_line_nights",
+        "zh",
+        night_count.index,
+        ref=night_count["ref"].astype(object),
+        n=night_count["n"].astype(str).astype(object),
+    )
     night_lines = _by_row_texts(night_count, night_text, rows)
     first_night = lodging_ok.drop_duplicates("_row").set_index("_row").reindex(rows)
     # the component's own standard: a lodging night's, the meals' or the local transport's
