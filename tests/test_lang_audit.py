@@ -286,8 +286,6 @@ ZH_DEFECTS = {
     "run/report.html": "DEFECT zh report.html: the same English cells in the collapsed tables "
     "(标准误方法 'HC1 (R sandwich::vcovHC...)', 'nid (R quantreg ...)', 剔除样本 "
     "'HW-JS-2025-003: above Q3 + 1.5·IQR (16.58 > 15.61)')",
-    "run/hw-uc-v1 publication": "DEFECT zh publication 数值明细 类型 'unit_cost' (labels "
-    "standard_kind: 成本标准; report/standard_page.py:418 _long_lines does not label kind)",
     "run/optimize csv": "DEFECT zh optimize/constraints.csv 约束类型 baseline/policy/limit, "
     "现状是否满足/是否紧约束 True/False; plan.csv 是否取整 True, 单位成本来源 'input' (labels "
     "constraint_kind, boolean, unit_cost_source exist; optimize_outputs.py writes the codes)",
@@ -295,8 +293,6 @@ ZH_DEFECTS = {
     "over raw codes: 支出类型 meeting, 审核结论 approve/reduce/reject, 审核规则 meeting_quota, "
     "适用规则 meeting, 标准已核实/需人工复核 True/False (commands/review.py:287 _write_lines "
     "renames the headers only; the xlsx path labels codes in report/excel.py, CSV never)",
-    "standards publish meeting-fee": "DEFECT zh publication 数值明细 类型 'composite_quota' "
-    "(labels standard_kind: 综合定额; report/standard_page.py:418 _long_lines)",
     "standards derive csv": "DEFECT zh derive-standard.csv 剔除的合同及原因 'HW-JS-2025-003: "
     "above Q3 + 1.5·IQR (16.58 > 15.61)' (English reason under a Chinese header; "
     "standards/derive/statistic.py:122 joins the English outlier_reason)",
@@ -322,13 +318,7 @@ def test_zh_outputs_show_words_not_codes(made, group) -> None:
     assert not leaks, sorted(leaks)[:25]
 
 
-ZH_PRINTED_DEFECTS = {
-    "derive": "DEFECT zh `standards derive` prints rule codes: '规则 median', and "
-    "'median：…', 'p25', 'regression', 'quantile_regression', 'dea', 'triangulation' "
-    "(labels derive_rule: 同类中位数 …; commands/standards.py:619 and :640 pass row['rule'])",
-    "show": "DEFECT zh `standards show meeting-fee`: 类型 column 'composite_quota' (labels "
-    "standard_kind: 综合定额)",
-}
+ZH_PRINTED_DEFECTS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
@@ -362,10 +352,6 @@ EN_DEFECTS = {
     "reason (zh)' with costperf's Chinese sentences (未超过单位成本标准…，通过), while "
     "review.xlsx drops them under en; and Method 'lmdi_additive' (labels decompose_method: "
     "additive LMDI)",
-    "run/hw-uc-v1 publication": "DEFECT en derived-standard publication: 'Issuer: "
-    "同类项目成本测算（costperf）' (standards/derive/table.py:19 ISSUER), Note "
-    "'17个合同测算，剔除0个' (standards/derive/table.py:133), 'Kind' 'unit_cost', the "
-    "dimension header 'road_grade' (not 'Road grade')",
     "review27/review.xlsx": "DEFECT en review.xlsx 'Standard values used': "
     "'travel-lodging/北京/厅局级/lodging@2=650 元/人·天 ×2晚' (review/expenditure/travel.py:265 "
     "appends '晚' in both languages)",
@@ -381,8 +367,6 @@ EN_DEFECTS = {
     "review --out (expenditure)": "DEFECT en the blank department is '（未填）' in review.xlsx, "
     "summary.html, every form and the CSVs (review/batch/book.py:63 UNFILLED_DEPARTMENT, "
     "not from labels.csv)",
-    "standards publish meeting-fee": "DEFECT en publication sheet 'lines' column Kind "
-    "'composite_quota' (labels standard_kind: composite quota; report/standard_page.py:418)",
     "template requests": "DEFECT en `template requests --lang en` accepts --lang and writes "
     "the Chinese template: sheets 项目/明细/绩效目标/填表说明/代码表, Chinese headers and "
     "instructions (report/template.py: literal Chinese texts)",
@@ -410,14 +394,7 @@ def test_en_outputs_have_no_chinese_of_costperf(made, group) -> None:
     assert not leaks, sorted(leaks)[:25]
 
 
-EN_PRINTED_DEFECTS = {
-    "derive": "DEFECT en `standards derive` prints snake_case rule codes "
-    "('quantile_regression: 3,296.7 x 10,000 yuan'; labels derive_rule has "
-    "'quantile-regression frontier') and the unit '元/m2' built in "
-    "standards/derive/derivation.py:171 (f'元/{output_unit}'), and the title "
-    "'道路环卫保洁单位成本标准（测算草案）' (standards/derive/table.py:162 appends （测算草案）)",
-    "show": "DEFECT en `standards show meeting-fee`: Kind 'composite_quota'",
-}
+EN_PRINTED_DEFECTS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
