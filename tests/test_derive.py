@@ -457,7 +457,7 @@ def test_cli_derive_writes_everything(case, tmp_path, capsys):
         "standards/hw-uc-v1.peers.csv",
     ):
         assert (out / name).is_file(), name
-    assert "规则 median" in printed.out and "节约额" in printed.out
+    assert "规则 同类中位数" in printed.out and "节约额" in printed.out
     comparison = pd.read_csv(out / "derive-comparison.csv", encoding="utf-8-sig")
     assert {"测算规则", "隐含节约额（元）", "节约率%"} <= set(comparison.columns)
     # codes as words in the Chinese CSVs (the --lang en ones keep the codes)
@@ -480,6 +480,91 @@ def test_cli_derive_writes_everything(case, tmp_path, capsys):
     again = main(["standards", "derive", str(case), "--out", str(out), "--lang", "en"])
     assert again == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_cli_derive_prints_rules_units_and_title_in_the_language(case, tmp_path, capsys):
+    """Found by the language audit: the rules were printed as codes (规则 median,
+    quantile_regression：…), and under --lang en the unit 元/m2 and the title …（测算草案）."""
+    assert main(["standards", "derive", str(case), "--out", str(tmp_path / "zh")]) == 0
+    zh = capsys.readouterr().out.splitlines()
+    assert (
+        zh[0]
+        == "道路环卫保洁单位成本标准（测算草案） hw-uc@1：规则 同类中位数，同类合同 70 个，状态：草案"
+    )
+    assert zh[1] == "  一级：16.49 元/m2（采用 17 个，剔除 0 个；去掉任一合同最多变动 2.1%）"
+    assert "    分位数回归前沿：3,296.7 万元，占合同总成本 7.9%" in zh
+    assert "    数据包络分析（DEA）有效成本：3,519.7 万元，占合同总成本 8.4%" in zh
+    assert not [line for line in zh if "median" in line or "quantile_regression" in line]
+    out = tmp_path / "en"
+    assert main(["standards", "derive", str(case), "--out", str(out), "--lang", "en"]) == 0
+    en = capsys.readouterr().out.splitlines()
+    assert en[0] == (
+        "Unit-cost standard hw-uc (derived draft) hw-uc@1: rule peer median, "
+        "70 peer contract(s), status: draft"
+    )
+    assert en[1] == (
+        "  一级: 16.49 yuan/m2 (17 used, 0 excluded; dropping any one contract moves it by "
+        "at most 2.1%)"
+    )
+    assert (
+        "    quantile-regression frontier: 3,296.7 x 10,000 yuan, 7.9% of the contracts' total cost"
+    ) in en
+    assert not [line for line in en if "元" in line or "测算草案" in line]
+    # the stored table is Chinese (its title, issuer, unit and line notes), with English
+    # labels where the format has a field for them; the same in both languages
+    header = tomllib.loads((out / "standards" / "hw-uc-v1.toml").read_text(encoding="utf-8"))
+    assert header["title"] == "道路环卫保洁单位成本标准（测算草案）"
+    assert header["title_en"] == "Unit-cost standard hw-uc (derived draft)"
+    assert header["issuer"] == "同类项目成本测算（costperf）"
+    assert header["dimensions"]["road_grade"]["label_en"] == "Road grade"
+    assert header["dimensions"]["road_grade"]["label_zh"] == "道路等级"
+    assert header["items"]["unit_cost"] == {"label_zh": "环卫保洁单位成本", "label_en": "unit cost"}
+    values = pd.read_csv(out / "standards" / "hw-uc-v1.csv", encoding="utf-8-sig")
+    assert list(values["note"])[:2] == ["17个合同测算，剔除0个", "20个合同测算，剔除0个"]
+    assert set(values["unit"]) == {"元/m2"}
+    for name in ("hw-uc-v1.toml", "hw-uc-v1.csv"):
+        zh_file = (tmp_path / "zh" / "standards" / name).read_bytes()
+        assert zh_file == (out / "standards" / name).read_bytes()
+
+
+def test_derived_publication_prints_costperf_words_in_the_language(case, tmp_path, capsys):
+    """Found by the language audit: the English page of a derived table showed the issuer
+    同类项目成本测算（costperf）, the notes 17个合同测算，剔除0个, the header road_grade,
+    the unit 元/m2 and the kind unit_cost; the Chinese page the kind unit_cost."""
+    out = tmp_path / "out"
+    assert main(["standards", "derive", str(case), "--out", str(out), "--lang", "en"]) == 0
+    capsys.readouterr()
+    standards = read_standards(out / "standards")
+    from costperf.report.standard_page import build_publication
+
+    en = build_publication(standards, "hw-uc@1", lang="en")
+    assert en.title == "Unit-cost standard hw-uc (derived draft)"
+    assert en.meta[0] == "Issuer: peer-cost derivation (costperf)"
+    heads = [c.text for c in en.header]
+    assert heads == ["Road grade", "unit cost", "yuan/m2", "Reasonable range (yuan/m2)"]
+    first = en.lines.iloc[0]
+    assert (first["Road grade"], first["Kind"], first["Unit"]) == (
+        "一级",
+        "unit-cost standard",
+        "yuan/m2",
+    )
+    assert list(en.lines["Note"])[2] == "contracts used: 15, excluded: 1"
+    zh = build_publication(standards, "hw-uc@1", lang="zh")
+    assert zh.meta[0] == "发布单位：同类项目成本测算（costperf）"
+    assert [c.text for c in zh.header] == [
+        "道路等级",
+        "环卫保洁单位成本",
+        "元/m2",
+        "合理区间（元/m2）",
+    ]
+    first = zh.lines.iloc[0]
+    assert (first["道路等级"], first["类型"], first["单位"]) == ("一级", "成本标准", "元/m2")
+    assert list(zh.lines["说明"])[2] == "15个合同测算，剔除1个"
+    sheet = openpyxl.load_workbook(out / "hw-uc-v1.xlsx").worksheets[1]
+    assert [c.value for c in sheet[2]][4] == "unit-cost standard"
+    page = (out / "hw-uc-v1.html").read_text(encoding="utf-8")
+    assert "Issuer: peer-cost derivation (costperf)" in page
+    assert "Reasonable range (yuan/m²)" in page and "同类项目" not in page
 
 
 def test_cli_bad_rule_exits_2_naming_case_toml(case, tmp_path, capsys):

@@ -274,12 +274,7 @@ def en_leaks(items: list[tuple[str, str, object]], case: Path | None, *, codes: 
 
 # --- zh: no codes, no English ------------------------------------------------------------
 
-ZH_DEFECTS = {
-    "run/hw-uc-v1 publication": "DEFECT zh publication 数值明细 类型 'unit_cost' (labels "
-    "standard_kind: 成本标准; report/standard_page.py:418 _long_lines does not label kind)",
-    "standards publish meeting-fee": "DEFECT zh publication 数值明细 类型 'composite_quota' "
-    "(labels standard_kind: 综合定额; report/standard_page.py:418 _long_lines)",
-}
+ZH_DEFECTS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
@@ -301,13 +296,7 @@ def test_zh_outputs_show_words_not_codes(made, group) -> None:
     assert not leaks, sorted(leaks)[:25]
 
 
-ZH_PRINTED_DEFECTS = {
-    "derive": "DEFECT zh `standards derive` prints rule codes: '规则 median', and "
-    "'median：…', 'p25', 'regression', 'quantile_regression', 'dea', 'triangulation' "
-    "(labels derive_rule: 同类中位数 …; commands/standards.py:619 and :640 pass row['rule'])",
-    "show": "DEFECT zh `standards show meeting-fee`: 类型 column 'composite_quota' (labels "
-    "standard_kind: 综合定额)",
-}
+ZH_PRINTED_DEFECTS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
@@ -336,12 +325,6 @@ def test_zh_printed_lines_have_no_codes(made, name) -> None:
 # --- en: no Chinese but the user's data ---------------------------------------------------
 
 EN_DEFECTS = {
-    "run/hw-uc-v1 publication": "DEFECT en derived-standard publication: 'Issuer: "
-    "同类项目成本测算（costperf）' (standards/derive/table.py:19 ISSUER), Note "
-    "'17个合同测算，剔除0个' (standards/derive/table.py:133), 'Kind' 'unit_cost', the "
-    "dimension header 'road_grade' (not 'Road grade')",
-    "standards publish meeting-fee": "DEFECT en publication sheet 'lines' column Kind "
-    "'composite_quota' (labels standard_kind: composite quota; report/standard_page.py:418)",
     "template requests": "DEFECT en `template requests --lang en` accepts --lang and writes "
     "the Chinese template: sheets 项目/明细/绩效目标/填表说明/代码表, Chinese headers and "
     "instructions (report/template.py: literal Chinese texts)",
@@ -369,14 +352,7 @@ def test_en_outputs_have_no_chinese_of_costperf(made, group) -> None:
     assert not leaks, sorted(leaks)[:25]
 
 
-EN_PRINTED_DEFECTS = {
-    "derive": "DEFECT en `standards derive` prints snake_case rule codes "
-    "('quantile_regression: 3,296.7 x 10,000 yuan'; labels derive_rule has "
-    "'quantile-regression frontier') and the unit '元/m2' built in "
-    "standards/derive/derivation.py:171 (f'元/{output_unit}'), and the title "
-    "'道路环卫保洁单位成本标准（测算草案）' (standards/derive/table.py:162 appends （测算草案）)",
-    "show": "DEFECT en `standards show meeting-fee`: Kind 'composite_quota'",
-}
+EN_PRINTED_DEFECTS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

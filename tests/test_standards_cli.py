@@ -50,6 +50,29 @@ def test_list_uses_the_repository_standards_by_default(tmp_path):
     assert "travel-lodging" in done.stdout and "财行〔2016〕214号" in done.stdout
 
 
+def test_list_headers_and_titles_in_the_language(tmp_path, capsys, monkeypatch):
+    """Found by the language audit: ``standards list --lang en`` printed the canonical
+    names (table_id, effective_from, n_lines); the headers are columns.csv's labels and
+    the title the table's English one where it has one."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["standards", "list"]) == 0
+    zh = capsys.readouterr().out.splitlines()
+    assert zh[0].split() == [
+        "标准表", "版本", "状态", "类型", "施行日期", "截止日期", "数值行", "未核实", "文号", "标题",
+    ]  # fmt: skip
+    assert any("meeting-fee" in line and "中央和国家机关会议费综合定额标准" in line for line in zh)
+    assert main(["standards", "list", "--lang", "en"]) == 0
+    en = capsys.readouterr().out.splitlines()
+    assert re.split(r"\s{2,}|(?<=\S) (?=[A-Z])", en[0].strip()) == [
+        "Table", "Version", "Status", "Kind", "Effective from", "In force to", "Lines",
+        "Unverified (n)", "Document number", "Title",
+    ]  # fmt: skip
+    meeting = next(line for line in en if line.split()[0] == "meeting-fee")
+    assert "Meeting-fee composite quota, central government bodies" in meeting
+    assert "composite quota" in meeting and "published" in meeting
+    assert not re.search(r"table_id|effective_from|n_lines|in_force_to", en[0])
+
+
 def test_diff_prints_and_writes_csv(tmp_path):
     done = run("diff", "meeting-fee", "fujian-meeting-fee", "-o", "diff.csv", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -140,6 +140,46 @@ def test_english_headers(shipped, tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("lang", "kind", "unit", "range_head"),
+    [
+        ("zh", "综合定额", "元/人·天", "元/人·天"),
+        ("en", "composite quota", "yuan/person-day", "yuan/person-day"),
+    ],
+)
+def test_value_lines_show_kind_and_unit_in_the_page_language(
+    shipped, tmp_path, lang, kind, unit, range_head
+):
+    """Found by the language audit: the value-lines sheet (数值明细 / lines) and
+    ``standards show`` gave the kind as its code (composite_quota); under en the unit is
+    in English words too (labels.csv kind standard_unit)."""
+    pub = build_publication(shipped, "meeting-fee", lang=lang)
+    head = {"zh": ("类型", "单位"), "en": ("Kind", "Unit")}[lang]
+    assert set(pub.lines[head[0]]) == {kind} and set(pub.lines[head[1]]) == {unit}
+    assert [c.text for c in pub.header if c.row == 2] == [range_head] * 4
+    path = publish_table(shipped, "meeting-fee", tmp_path / "m.xlsx", lang=lang)
+    sheet = openpyxl.load_workbook(path).worksheets[1]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index(head[0]) + 1).value == kind
+    page = render_html(build_publication(shipped, "meeting-fee", lang=lang), embed=False)
+    assert f"<th>{unit}</th>" in page and "composite_quota" not in page
+
+
+def test_units_and_own_words_in_english():
+    from costperf.report.standard_page import own_words, unit_words
+
+    assert unit_words("元/人·天", "en") == "yuan/person-day"
+    assert unit_words("元/学时", "en") == "yuan/class hour"
+    assert unit_words("元/m2", "en") == "yuan/m2"  # a derived table's: the output unit as given
+    assert unit_words("套/人", "en") == "sets/person"
+    assert unit_words("元/人·天", "zh") == "元/人·天"
+    assert unit_words("公顷", "en") == "公顷"  # unknown: as the table states it
+    assert own_words("17个合同测算，剔除0个", "en") == "contracts used: 17, excluded: 0"
+    assert own_words("17个合同测算，剔除0个", "zh") == "17个合同测算，剔除0个"
+    assert own_words("同类项目成本测算（costperf）", "en") == "peer-cost derivation (costperf)"
+    assert own_words("文件将三类、四类会议并列为一档", "en") == "文件将三类、四类会议并列为一档"
+
+
+@pytest.mark.parametrize(
     ("lang", "meta", "note"),
     [
         (
@@ -149,7 +189,7 @@ def test_english_headers(shipped, tmp_path):
         ),
         (
             "en",
-            "Version: 1 (published)   Economic classification: 31002、31007   Kind: price cap",
+            "Version: 1 (published)   Economic classification: 31002, 31007   Kind: price cap",
             "Header fields to be verified: effective from, title.",
         ),
     ],

@@ -206,6 +206,12 @@ def run_list(args: argparse.Namespace) -> int:
                 "title": "标题",
             }
         )
+    else:  # the English title where the table has one; the headers of columns.csv
+        from costperf.columns import label
+
+        titles = tables["title_en"].fillna("").astype(str)
+        out = out.assign(title=titles.where(titles.ne(""), out["title"]))
+        out = out.rename(columns={c: label(c, "en") for c in cols})
     print(_show(out, args.lang))
     return 0
 
@@ -619,12 +625,17 @@ def run_derive(args: argparse.Namespace) -> int:
 
 
 def _print_derivation(derivation, written: list[Path], lang: str) -> None:  # noqa: ANN001
-    from costperf.columns import message
+    from costperf.columns import code_label, expected_label, message
+    from costperf.report.standard_page import unit_words
+
+    def rule_words(rule: str) -> str:
+        return code_label("derive_rule", rule, lang)
 
     standard, comparison = derivation.standard, derivation.comparison
     dims = [c for c in standard.columns[: list(standard.columns).index("standard_id")]]
     table = derivation.table
-    head = {"title": table.header["title"], "ref": table.ref, "rule": derivation.rule}
+    title = table.header["title_en" if lang == "en" else "title"]
+    head = {"title": title, "ref": table.ref, "rule": rule_words(derivation.rule)}
     print(message("derive.head", lang, **head, n=len(derivation.units)))
     loo = derivation.sensitivity
     for _, row in standard.iterrows():
@@ -636,17 +647,22 @@ def _print_derivation(derivation, written: list[Path], lang: str) -> None:  # no
         pct = f"{mine['max_abs_pct_change'].iloc[0]:.1f}" if len(mine) else None
         move = message("derive.cell_move", lang, pct=pct) if pct is not None else ""
         counts = {"n_peers": int(row["n_peers"]), "n_excluded": int(row["n_excluded"])}
-        value = {"value": f"{row['value']:.2f}", "unit": row["unit"]}
+        value = {"value": f"{row['value']:.2f}", "unit": unit_words(row["unit"], lang)}
         print(message("derive.cell", lang, cell=cell, **value, **counts, move=move))
     totals = comparison[comparison["scope"] == "total"]
     print(message("derive.savings_head", lang))
     for _, row in totals.iterrows():
         if row["savings_yuan"] != row["savings_yuan"]:  # NaN: the rule could not run
-            print(message("derive.savings_none", lang, rule=row["rule"], method=row["method"]))
+            words, why = rule_words(row["rule"]), str(row["method"])
+            why = expected_label(why, lang) or why  # the error's words in lang
+            print(message("derive.savings_none", lang, rule=words, method=why))
             continue
         wan, pct = f"{row['savings_yuan'] / 1e4:,.1f}", f"{row['savings_pct']:.1f}"
-        print(message("derive.savings", lang, rule=row["rule"], wan=wan, pct=pct))
-    for note in derivation.notes:
+        print(message("derive.savings", lang, rule=rule_words(row["rule"]), wan=wan, pct=pct))
+    for note in derivation.notes:  # "rule: why", the why in lang
+        rule, _, why = note.partition(": ")
+        why = expected_label(why, lang) or why
+        note = f"{rule_words(rule)}{message('publication.sep', lang)}{why}" if why else note
         print(message("derive.not_computed", lang, note=note), file=sys.stderr)
     joined = ("，" if lang == "zh" else ", ").join(str(p) for p in written)
     print(message("derive.outputs", lang, paths=joined))

@@ -8,15 +8,18 @@ draw that layout, so the two formats always carry the same content.
 from __future__ import annotations
 
 import html
+import re
+import string
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from costperf.columns import code_label, message, natural_key
+from costperf.columns import code_label, code_label_map, message, natural_key
 from costperf.errors import InputError
 from costperf.report.formats import pretty_units
 from costperf.report.webfont import FONT_STACK, embed_font
@@ -67,6 +70,59 @@ class Publication:
     sheet_name: str
     lang: str
     lines: pd.DataFrame = field(repr=False)
+
+
+#: the texts costperf writes into a table it derives (labels.csv messages): the table is
+#: Chinese and stores them in Chinese; a page in English shows them in English
+OWN_TEXTS = ("derive.issuer", "derive.line_note")
+
+
+def derived(version: TableVersion) -> bool:
+    """Whether costperf derived the table (``[source] method = "derive:<rule>"``): its
+    issuer, unit and line notes are then costperf's words, not a document's."""
+    return str((version.header.get("source") or {}).get("method", "")).startswith("derive:")
+
+
+@cache
+def _zh_pattern(code: str) -> re.Pattern:
+    """The Chinese template of message ``code`` as a pattern with a group per field."""
+    template = code_label_map("message", "zh")[code]
+    parts = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P<{name}>.+?)")
+    return re.compile("".join(parts), re.S)
+
+
+def own_words(text: object, lang: str) -> str:
+    """A text of a derived table in ``lang``: one that fills a Chinese template of
+    :data:`OWN_TEXTS` in that template's words of ``lang`` (the same fields), any other
+    text as it is."""
+    text = "" if text is None else str(text)
+    if lang == "zh" or not text:
+        return text
+    for code in OWN_TEXTS:
+        found = _zh_pattern(code).fullmatch(text)
+        if found:
+            return message(code, lang, **found.groupdict())
+    return text
+
+
+def unit_words(unit: object, lang: str) -> str:
+    """A table's unit in ``lang``: the units of the shipped tables by labels.csv (kind
+    ``standard_unit``: ``元/人·天`` is ``yuan/person-day``), another ``元/<unit>`` (a
+    derived table's, ``元/m2``) as ``run.unit`` (``yuan/m2``: the output unit is the
+    case's own); any other unit as the table states it."""
+    text = "" if unit is None else str(unit)
+    if lang == "zh" or not text:
+        return text
+    known = code_label_map("standard_unit", lang)
+    if text in known:
+        return known[text]
+    if text.startswith("元/"):
+        return message("run.unit", lang, unit=text.removeprefix("元/"))
+    return text
 
 
 def _check_lang(lang: str) -> None:
@@ -227,7 +283,8 @@ def _add_ranges(
         texts.append("" if pd.isna(low) or pd.isna(high) else f"{low:,.2f} – {high:,.2f}")
     if not any(texts):
         return
-    unit = "、".join(dict.fromkeys(lines["unit"].astype(str)))
+    joiner = message("publication.field_sep", lang)
+    unit = joiner.join(dict.fromkeys(_units(lines["unit"], lang)))
     header.append(
         HeaderCell(
             message("publication.range", lang, unit=unit),
@@ -268,12 +325,12 @@ def _header_cells(
         levels.append(groups)
     for i, fld in enumerate(cols):
         levels.append([_value_label(version, fld, k[i], lang) for k in col_keys])
-    units = []
+    units, joiner = [], message("publication.field_sep", lang)
     for key in col_keys:
         mask = pd.Series(True, index=lines.index)
         for fld, value in zip(cols, key, strict=True):
             mask &= lines[fld].eq(value)
-        units.append("、".join(dict.fromkeys(lines.loc[mask, "unit"])))
+        units.append(joiner.join(dict.fromkeys(_units(lines.loc[mask, "unit"], lang))))
     levels.append(units)
     height, first = len(levels), len(rows)
     cells = [
@@ -313,7 +370,8 @@ def _meta(version: TableVersion, standards: StandardSet, lang: str) -> list[str]
     first = []
     if source.get("document_no"):
         first.append(message("publication.document_no", lang, value=source["document_no"]))
-    first.append(message("publication.issuer", lang, value=h["issuer"]))
+    issuer = own_words(h["issuer"], lang) if derived(version) else h["issuer"]
+    first.append(message("publication.issuer", lang, value=issuer))
     if h.get("jurisdiction"):
         first.append(message("publication.jurisdiction", lang, value=h["jurisdiction"]))
     row = standards.tables[
@@ -333,7 +391,7 @@ def _meta(version: TableVersion, standards: StandardSet, lang: str) -> list[str]
         message("publication.version", lang, version=version.version, status=status),
     ]
     if h.get("scope_econ_codes"):
-        codes = "、".join(h["scope_econ_codes"])
+        codes = message("publication.field_sep", lang).join(h["scope_econ_codes"])
         second.append(message("publication.econ", lang, codes=codes))
     kind = code_label("standard_kind", str(h["kind"]), lang)
     second.append(message("publication.kind", lang, kind=kind))
@@ -352,7 +410,7 @@ def _rule_note(rule: Mapping[str, object], lang: str) -> str:
         )
     elif rule["type"] == "limit":
         bound = rule.get("max", rule.get("min"))
-        body = f"{'≤' if 'max' in rule else '≥'} {bound:g} {rule.get('unit', '')}".strip()
+        body = f"{'≤' if 'max' in rule else '≥'} {bound:g} {unit_words(rule.get('unit', ''), lang)}".strip()
     elif rule["type"] == "bands":
         body = lsep.join(str(b["label"]) for b in rule["bands"])
     elif rule["type"] == "option" and isinstance(rule["value"], bool):
@@ -419,6 +477,11 @@ def _long_lines(version: TableVersion, lang: str) -> pd.DataFrame:
     cols = [*LONG_COLUMNS[:3], *version.dims, *LONG_COLUMNS[3:]]  # the cell after the item
     out = version.values[cols].copy()
     out["verified"] = out["verified"].map(lambda v: code_label("boolean", bool(v), lang))
+    kinds = code_label_map("standard_kind", lang)
+    out["kind"] = out["kind"].map(lambda k: kinds.get(str(k), k))
+    out["unit"] = _units(out["unit"], lang)
+    if derived(version):  # costperf's own words: the line notes in lang
+        out["note"] = out["note"].map(lambda n: own_words(n, lang))
     if lang == "en":
         items, comps = version.header.get("items") or {}, version.header.get("components") or {}
         out["item_zh"] = version.values["item"].map(lambda c: _label(items.get(c), c, "en"))
@@ -432,6 +495,11 @@ def _long_lines(version: TableVersion, lang: str) -> pd.DataFrame:
         for c in cols
     }
     return out.rename(columns=names)
+
+
+def _units(units: pd.Series, lang: str) -> list[str]:
+    """The units of a table's lines in ``lang`` (:func:`unit_words`)."""
+    return [unit_words(u, lang) for u in units]
 
 
 # ---- drawing ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from costperf.columns import label, message
 from costperf.errors import InputError
 from costperf.params import DeriveParams
 from costperf.standards.derive.compare import comparison_of
@@ -168,7 +169,8 @@ def derive_standard(
     base = {name: result.values for name, result in results.items()}
     sensitivity = leave_one_out(units, dims, done, base=base, **params)
     provenance = provenance_of(results)
-    unit = f"元/{output_unit}" if output_unit else ""
+    # the table's unit in its own (Chinese) words; pages in English: unit_words
+    unit = message("run.unit", "zh", unit=output_unit) if output_unit else ""
     band = tuple(_band_values(units, dims, b, params, results) for b in settings.band)
     standard = standard_frame(
         results[settings.rule].values,
@@ -180,7 +182,7 @@ def derive_standard(
         effective_from=settings.effective_from,
         unit=unit,
     )
-    labels = {d: (dim_labels or {}).get(d) or _column_label(d) for d in dims}
+    labels = {d: (dim_labels or {}).get(d) or label(d, "zh") for d in dims}
     table = build_standard_table(
         standard,
         dims=dims,
@@ -192,7 +194,8 @@ def derive_standard(
         unit=unit,
         class_of_matter=class_of_matter,
         dim_labels=labels,
-        item_label=f"{class_of_matter}单位成本",
+        dim_labels_en={d: label(d, "en") for d in dims},
+        item_label=message("derive.item", "zh", matter=class_of_matter),
         standard_ref=f"{settings.standard_id}@{settings.version}",
     )
     return Derivation(
@@ -232,9 +235,3 @@ def _band_values(units, dims, name: str, params, done: Mapping[str, object]) -> 
     if result is not None and parse_rule(name).kind != "triangulation":
         return result.values
     return rule_values(units, dims, name, **params)
-
-
-def _column_label(name: str) -> str:
-    from costperf.columns import label
-
-    return label(name)

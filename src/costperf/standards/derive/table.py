@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from costperf.columns import code_label
+from costperf.columns import code_label, label, message
 from costperf.errors import InputError
 from costperf.standards.derive.statistic import STANDARD_COLUMNS
 
-ISSUER = "同类项目成本测算（costperf）"
+#: the issuer of a derived table (labels.csv ``derive.issuer``): the table is Chinese, so
+#: it stores the Chinese words; a page in English shows the English ones
+ISSUER = message("derive.issuer", "zh")
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,7 +82,8 @@ def build_standard_table(
     class_of_matter: str = "",
     issuer: str = ISSUER,
     dim_labels: Mapping[str, str] | None = None,
-    item_label: str = "单位成本",
+    dim_labels_en: Mapping[str, str] | None = None,
+    item_label: str = "",
     decimals: int = 2,
     standard_ref: str = "",
 ) -> DerivedTable:
@@ -96,6 +99,11 @@ def build_standard_table(
         Whole number >= 1 (standard tables number their versions).
     peer_rows
         The provenance rows of the chosen rule (see :func:`rule_provenance`).
+    dim_labels, dim_labels_en
+        Chinese and English labels of the dimensions (default: the data model's,
+        ``columns.csv``).
+    item_label
+        Chinese label of the item (default: labels.csv ``derive.item``).
     decimals
         Values are rounded half-up to this many decimals. [yuan per output unit]
     standard_ref
@@ -113,6 +121,7 @@ def build_standard_table(
     dims = list(dims)
     stem = f"{table_id}-v{version}"
     labels = dict(dim_labels or {})
+    labels_en = dict(dim_labels_en or {})
 
     def rounded(x: float) -> float:
         return round_half_up(x, decimals)
@@ -129,8 +138,8 @@ def build_standard_table(
             "lower": lower.where(holds).to_numpy(),
             "upper": upper.where(holds).to_numpy(),
             "unit": unit,
-            "note": [
-                f"{int(n)}个合同测算，剔除{int(x)}个"
+            "note": [  # the table's own words (Chinese): an English page translates them
+                message("derive.line_note", "zh", n=int(n), excluded=int(x))
                 for n, x in zip(standard["n_peers"], standard["n_excluded"], strict=True)
             ],
         }
@@ -159,8 +168,10 @@ def build_standard_table(
         "version": int(version),
         "status": "draft",
         "kind": "unit_cost",
-        "title": f"{title}（测算草案）",
-        "title_en": f"Unit-cost standard {table_id} (derived draft)",
+        "title": message("derive.title", "zh", name=title),
+        "title_en": message(
+            "derive.title", "en", name=message("derive.table_name", "en", table_id=table_id)
+        ),
         "issuer": issuer,
         **({"class_of_matter": class_of_matter} if class_of_matter else {}),
         "effective_from": effective_from,
@@ -185,13 +196,18 @@ def build_standard_table(
         },
         "dimensions": {
             d: {
-                "label_zh": labels.get(d, d),
-                "label_en": d,
+                "label_zh": labels.get(d) or label(d, "zh"),
+                "label_en": labels_en.get(d) or label(d, "en"),
                 "values": list(dict.fromkeys(standard[d].astype(str))),
             }
             for d in dims
         },
-        "items": {"unit_cost": {"label_zh": item_label, "label_en": "unit cost"}},
+        "items": {
+            "unit_cost": {
+                "label_zh": item_label or message("derive.item", "zh", matter=""),
+                "label_en": message("derive.item", "en", matter="").strip(),  # no matter: English
+            }
+        },
         "layout": {"rows": dims or ["item"], "columns": ["item"] if dims else []},
     }
     if not dims:
