@@ -1157,3 +1157,27 @@ def test_a_date_typed_as_an_excel_serial_number_is_named_so(tmp_path, monkeypatc
         "book/lines.csv，第 2 行，列“日期”：日期错误，值 '46082'，应为日期 YYYY-MM-DD；"
         "46082 像是 Excel 日期序列号（即 2026-03-01），请将单元格设为日期格式"
     ) in capsys.readouterr().err
+
+
+def test_the_english_list_words_of_the_template_are_read() -> None:
+    """The English template's list words (labels.csv) read as the Chinese ones do."""
+    from costperf.review.batch.book import check_table, target_category_codes
+    from costperf.review.expenditure.requests import normalise_kinds
+
+    categories = pd.Series(["output: quantity", "Output: Quality", "产出-数量", "satisfaction"])
+    assert target_category_codes(categories).tolist() == [
+        "output_quantity", "output_quality", "output_quantity", "satisfaction"
+    ]  # fmt: skip
+    kinds = pd.Series(["office equipment and furniture", "Meeting", "travel", "办公设备家具"])
+    assert normalise_kinds(kinds).tolist() == ["equipment", "meeting", "travel", "equipment"]
+    lines = pd.DataFrame(
+        {
+            "project_id": ["P1"] * 4,
+            "line_no": [1, 2, 3, 4],
+            "requested": [1.0, 2.0, 3.0, 4.0],
+            "travel_item": ["lodging", "meal allowance", "Local transport", "intercity transport"],
+        }
+    )
+    out, problems = check_table("lines", lines)
+    assert out["travel_item"].tolist() == ["lodging", "meals", "local_transport", "intercity"]
+    assert problems.empty
