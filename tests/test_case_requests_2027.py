@@ -388,6 +388,113 @@ def test_template_round_trip(tmp_path) -> None:
     assert book.has_targets and book.lines.loc[0, "requested"] == 7000
 
 
+def _template(tmp_path, lang: str) -> openpyxl.Workbook:
+    path = tmp_path / f"template-{lang}.xlsx"
+    assert main(["template", "requests", "-o", str(path), "--lang", lang]) == 0
+    return openpyxl.load_workbook(path)
+
+
+def _notes(wb: openpyxl.Workbook) -> list[tuple[object, object]]:
+    return [(r[0], r[1]) for r in wb.worksheets[0].iter_rows(values_only=True, max_col=2)]
+
+
+def _lists(wb: openpyxl.Workbook) -> dict[str, list[str]]:
+    ws = wb.worksheets[1]
+    return {c[0].value: [x.value for x in c[1:] if x.value is not None] for c in ws.iter_cols()}
+
+
+def test_the_chinese_template_is_unchanged(tmp_path) -> None:
+    """The Chinese template as it was before its texts moved into labels.csv."""
+    wb = _template(tmp_path, "zh")
+    assert wb.sheetnames == ["填表说明", "代码表", "项目", "明细", "绩效目标"]
+    assert wb.active.title == "填表说明" and wb["代码表"].sheet_state == "hidden"
+    notes = _notes(wb)
+    assert [k for k, _ in notes] == [
+        "预算项目申报书填表说明", "", "工作表", "必填", "绩效目标", "下拉列表", "规则匹配",
+        "会议", "培训", "差旅", "办公设备家具", "单位成本标准", "金额", "英文表头",
+    ]  # fmt: skip
+    assert notes[5][1] == "带下拉箭头的列只能从列表中选择（列表来自标准表）；输入其他值会被拒绝。"
+    assert notes[-1][1] == (
+        "表头也可用英文（project_id、line_no、requested ……），见 cases/requests-2027/README.md。"
+    )
+    assert wb.worksheets[0].column_dimensions["A"].width == pytest.approx(14.7109375)
+    lists = _lists(wb)
+    assert lists["支出类型"] == ["会议", "培训", "差旅", "办公设备家具"]
+    assert lists["费用项目"] == ["住宿费", "伙食补助费", "市内交通费", "城市间交通费"]
+    assert lists["指标类别"] == [
+        "产出-数量",
+        "产出-质量",
+        "产出-时效",
+        "产出-成本",
+        "效益",
+        "满意度",
+    ]
+    assert lists["损坏无法修复"] == ["是", "否"]
+    assert lists["设备家具品目"][:2] == ["台式计算机", "便携式计算机"]
+    ws = wb["明细"]
+    assert ws["A1"].value == "项目编码" and ws.column_dimensions["C"].width == pytest.approx(
+        14.7109375
+    )
+    rules = {str(v.sqref): v for v in ws.data_validations.dataValidation}
+    assert rules["E2:E2001"].formula1 == "代码表!$B$2:$B$5"
+    assert rules["E2:E2001"].error == "支出类型：请从下拉列表中选择"
+    assert rules["G2:G2001"].error == "申报数：请填写不小于 0 的数字"
+    assert rules["B2:B2001"].error == "序号：请填写整数"
+    assert rules["K2:K2001"].error == "日期：请填写日期 YYYY-MM-DD"
+
+
+def test_the_english_template_is_english(tmp_path) -> None:
+    """``--lang en``: the sheets, headers, instructions, list words and validation
+    messages in English; the sheet names and headers are those the reader accepts."""
+    from costperf.columns import canonical_name
+    from costperf.io.book import BOOK_TABLES
+
+    wb = _template(tmp_path, "en")
+    assert wb.sheetnames == ["Instructions", "Code lists", "Projects", "Lines", "Targets"]
+    for sheet, table in (("Projects", "projects"), ("Lines", "lines"), ("Targets", "targets")):
+        assert sheet.lower() in BOOK_TABLES[table][1]
+        header = [c.value for c in wb[sheet][1]]
+        assert all(canonical_name(h)[0] for h in header), header
+    assert [c.value for c in wb["Projects"][1]][:3] == ["Project ID", "Project name", "Department"]
+    notes = _notes(wb)
+    assert notes[0] == ("Budget request book: how to fill it in", None)
+    assert [k for k, _ in notes][2:6] == ["Sheets", "Required", "Targets", "Drop-down lists"]
+    assert notes[3][1] == (
+        "Projects: Project ID, Department; Lines: Project ID, Requested (or Quantity and "
+        "Unit price); Targets: Project ID, Indicator category, Indicator."
+    )
+    assert notes[-1][0] == "Chinese headers"
+    han = re.compile(r"[\u3400-\u9fff]")
+    assert not [t for row in notes for t in row if t and han.search(t)]
+    lists = _lists(wb)
+    assert lists["Expense kind"] == [
+        "meeting",
+        "training",
+        "travel",
+        "office equipment and furniture",
+    ]
+    assert lists["Travel item"] == [
+        "lodging", "meal allowance", "local transport", "intercity transport"
+    ]  # fmt: skip
+    assert lists["Indicator category"] == [
+        "output: quantity", "output: quality", "output: timeliness", "output: cost",
+        "benefit", "satisfaction",
+    ]  # fmt: skip
+    assert lists["Damaged beyond repair"] == ["yes", "no"]
+    assert lists["Equipment item"][:2] == ["desktop computer", "laptop computer"]
+    # the standards' own dimension values, the only spellings their lookups know
+    assert lists["Meeting category"] == ["一类会议", "二类会议", "三类会议", "四类会议"]
+    ws = wb["Lines"]
+    assert ws.column_dimensions["C"].width == pytest.approx(30.7109375)  # not 2 x 28 + 2
+    rules = {str(v.sqref): v for v in ws.data_validations.dataValidation}
+    assert rules["E2:E2001"].formula1 == "'Code lists'!$B$2:$B$5"
+    assert rules["E2:E2001"].errorTitle == "Expense kind"
+    assert rules["E2:E2001"].error == "Expense kind: choose a value from the drop-down list"
+    assert rules["G2:G2001"].error == "Requested: enter a number of 0 or more"
+    assert rules["B2:B2001"].error == "Line number: enter a whole number"
+    assert rules["K2:K2001"].error == "Date: enter a date YYYY-MM-DD"
+
+
 @pytest.mark.slow  # a 2-process LocalCluster and two reviews: ~40 s on 2 cores
 def test_dask_engine_gives_the_same_result() -> None:
     pytest.importorskip("distributed", reason="dask is not installed: pip install 'costperf[dask]'")

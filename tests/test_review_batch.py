@@ -1193,3 +1193,27 @@ def test_a_blank_department_is_named_in_the_outputs_language() -> None:
     assert department_words(stored, "en").tolist() == ["(blank)", "(blank)"]
     given = pd.Series(["财务处", "（未填）"])
     assert department_words(given, "en").tolist() == ["财务处", "(blank)"]
+
+
+def test_the_english_list_words_of_the_template_are_read() -> None:
+    """The English template's list words (labels.csv) read as the Chinese ones do."""
+    from costperf.review.batch.book import check_table, target_category_codes
+    from costperf.review.expenditure.requests import normalise_kinds
+
+    categories = pd.Series(["output: quantity", "Output: Quality", "产出-数量", "satisfaction"])
+    assert target_category_codes(categories).tolist() == [
+        "output_quantity", "output_quality", "output_quantity", "satisfaction"
+    ]  # fmt: skip
+    kinds = pd.Series(["office equipment and furniture", "Meeting", "travel", "办公设备家具"])
+    assert normalise_kinds(kinds).tolist() == ["equipment", "meeting", "travel", "equipment"]
+    lines = pd.DataFrame(
+        {
+            "project_id": ["P1"] * 4,
+            "line_no": [1, 2, 3, 4],
+            "requested": [1.0, 2.0, 3.0, 4.0],
+            "travel_item": ["lodging", "meal allowance", "Local transport", "intercity transport"],
+        }
+    )
+    out, problems = check_table("lines", lines)
+    assert out["travel_item"].tolist() == ["lodging", "meals", "local_transport", "intercity"]
+    assert problems.empty

@@ -493,6 +493,83 @@ def test_summary_and_records_hold_the_batch(heldout) -> None:
     assert n == len(EXPECTED_LINES)
 
 
+# --- the English template ------------------------------------------------------------------
+
+#: the held-out book's Chinese list words and the English ones the English template lists
+#: (labels.csv expense_kind/travel_item/target_category/boolean, the tables' item labels)
+ENGLISH_WORDS = {
+    "支出类型": {"会议": "meeting", "培训": "training", "差旅": "travel",
+                 "办公设备家具": "office equipment and furniture"},
+    "费用项目": {"住宿费": "lodging", "伙食补助费": "meal allowance",
+                 "市内交通费": "local transport", "城市间交通费": "intercity transport"},
+    "设备家具品目": {"台式计算机": "desktop computer", "便携式计算机": "laptop computer",
+                     "办公椅": "office chair", "复印机": "copier", "会议桌": "meeting table",
+                     "办公桌": "desk"},
+    "损坏无法修复": {"是": "yes", "否": "no"},
+    "指标类别": {"产出-数量": "output: quantity", "产出-质量": "output: quality",
+                 "满意度": "satisfaction"},
+}  # fmt: skip
+
+
+def _in_english(header: str, value: object) -> object:
+    words = ENGLISH_WORDS.get(header)
+    return words[value] if words and value is not None else value
+
+
+def test_the_english_template_reviews_as_the_chinese_one(heldout, tmp_path) -> None:
+    """The held-out book filled into ``template requests --lang en`` (English sheets,
+    headers and list words) reviews to the same decisions and amounts as the Chinese
+    template; every English word filled in is one of its drop-down list."""
+    from costperf.columns import canonical_name, label
+
+    path = tmp_path / "book-en.xlsx"
+    code, out, err = run_cli("template", "requests", "-o", path, "--lang", "en", cwd=tmp_path)
+    assert code == 0, err
+    assert out == f"request book template: {path}\n"
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Instructions", "Code lists", "Projects", "Lines", "Targets"]
+    lists = {
+        col[0].value: {c.value for c in col[1:] if c.value is not None}
+        for col in wb["Code lists"].iter_cols()
+    }
+    english = {zh: label(canonical_name(zh)[0], "en") for zh in {k for x in LINES for k in x}}
+    english["指标类别"] = "Indicator category"
+    for zh, words in ENGLISH_WORDS.items():  # the words filled in are the listed ones
+        assert set(words.values()) <= lists[english[zh]], zh
+    assert lists["Expense kind"] == set(ENGLISH_WORDS["支出类型"].values())
+    assert lists["Travel item"] == set(ENGLISH_WORDS["费用项目"].values())
+    assert lists["Damaged beyond repair"] == {"yes", "no"}
+    assert "二类会议" in lists["Meeting category"]  # the standard's own values, as spelled
+    for row in PROJECTS:
+        wb["Projects"].append(list(row))
+    header = [c.value for c in wb["Lines"][1]]
+    assert {v for k, v in english.items() if k != "指标类别"} <= set(header)
+    for line in LINES:
+        by_en = {english[k]: _in_english(k, v) for k, v in line.items()}
+        wb["Lines"].append([by_en.get(h) for h in header])
+    assert [c.value for c in wb["Targets"][1]] == [
+        "Project ID", "Indicator category", "Indicator", "Unit", "Target"
+    ]  # fmt: skip
+    for pid, category, *rest in TARGETS:
+        wb["Targets"].append([pid, _in_english("指标类别", category), *rest])
+    wb.save(path)
+    got = tmp_path / "out"
+    code, _, err = run_cli(*review_args(path, got, tmp_path / "records.sqlite"), cwd=tmp_path)
+    assert code == 0, err
+    for name, key in (("lines.csv", ["项目编码", "序号"]), ("projects.csv", "项目编码")):
+        review = pd.read_csv(got / name, encoding="utf-8-sig").set_index(key)
+        expected = pd.read_csv(heldout["out"] / name, encoding="utf-8-sig").set_index(key)
+        # the same review, but for where a line was read and the items as written
+        own = [c for c in ("来源文件", "工作表", "设备家具品目") if c in review]
+        if name == "lines.csv":
+            assert set(own) == {"来源文件", "工作表", "设备家具品目"}
+            assert set(review["来源文件"]) == {str(path)} and set(review["工作表"]) == {"Lines"}
+            items = expected["设备家具品目"].map(ENGLISH_WORDS["设备家具品目"], na_action="ignore")
+            pd.testing.assert_series_equal(review["设备家具品目"], items, check_dtype=False)
+        pd.testing.assert_frame_equal(review.drop(columns=own), expected.drop(columns=own))
+        assert len(review) == len(EXPECTED_LINES if name == "lines.csv" else EXPECTED_PROJECTS)
+
+
 # --- malformed books ----------------------------------------------------------------------
 
 

@@ -3,7 +3,9 @@
 The workbook has the sheets 填表说明 (instructions), 项目, 明细 and 绩效目标, with
 Chinese headers that ``costperf review`` reads back, and drop-down validation that
 blocks bad entries on every coded column (the lists come from the standard tables and
-the routing table, so a new table version needs no code).
+the routing table, so a new table version needs no code). With ``--lang en`` the same
+workbook in English: the sheets Instructions, Projects, Lines and Targets, the English
+headers and list words the reader accepts as well (report/template.py).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ KINDS = ("requests",)
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "template",
-        help="write an empty input workbook to fill in 填报模板",
-        description="Write an empty request book (项目/明细/绩效目标) with instructions and "
-        "drop-down lists.",
+        help="write an empty input workbook to fill in",
+        description="Write an empty request book (projects, lines, targets) with instructions "
+        "and drop-down lists, in Chinese or, with --lang en, in English.",
     )
     p.add_argument("kind", choices=KINDS, help="requests: a budget request book")
     p.add_argument("-o", "--output", type=Path, required=True, help="the workbook (.xlsx)")
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         msg = f"{args.output}: the template is an Excel workbook; give a .xlsx file name"
         raise located_error(msg, source_file=args.output, column="-o", expected="a .xlsx path")
     standards = read_standard_folders(args.standards)
-    write_request_template(args.output, standards)
+    write_request_template(args.output, standards, args.lang)
     from costperf.columns import message
 
     print(message("template.wrote", args.lang, path=args.output))

@@ -1,15 +1,24 @@
-"""The request-book template (``costperf template requests``), written with xlsxwriter."""
+"""The request-book template (``costperf template requests``), written with xlsxwriter.
+
+Every text of it (sheet names, instructions, validation messages) is a labels.csv row
+(kind ``template``, messages ``template.*``) and every header a columns.csv label, in
+the language asked for (``--lang``); the English template's sheets and headers are the
+English ones the request-book reader accepts, so a filled-in English template reviews
+as the Chinese one does.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
-from costperf.columns import label
+from costperf.columns import code_label, label, message
 from costperf.io.write import XLSXWRITER_OPTIONS, atomic_path
 from costperf.review.batch.book import TARGET_CATEGORIES, TRAVEL_ITEMS
 from costperf.review.batch.routing import routing_table
+from costperf.review.expenditure.requests import KINDS
 from costperf.standards import StandardSet
 
 PROJECT_COLUMNS = (
@@ -87,14 +96,36 @@ def _dimension_values(standards: StandardSet, table: str, dim: str) -> list[str]
     return values
 
 
-def _item_labels(standards: StandardSet, table: str) -> list[str]:
+def _item_labels(standards: StandardSet, table: str, lang: str = "zh") -> list[str]:
+    """The priced items of ``table`` by their labels in ``lang`` (the English ones are
+    the item labels of the table headers, which the equipment review reads as well)."""
     frame = standards.values[standards.values["table_id"] == table]
     priced = frame[frame["component"].isin(["price", "price_per_m2"])]
-    return list(dict.fromkeys(priced["item_zh"].astype(str)))
+    if lang == "zh":
+        return list(dict.fromkeys(priced["item_zh"].astype(str)))
+    english: dict[str, str] = {}
+    for version in standards.versions_of(table):
+        for code, spec in (version.header.get("items") or {}).items():
+            if isinstance(spec, dict) and spec.get("label_en"):
+                english.setdefault(str(code), str(spec["label_en"]))
+    pairs = zip(priced["item"].astype(str), priced["item_zh"].astype(str), strict=True)
+    return list(dict.fromkeys(english.get(code, zh) for code, zh in pairs))
 
 
-def code_lists(standards: StandardSet) -> dict[str, list[str]]:
-    """Column -> the values its drop-down allows."""
+def _labels(kind: str, codes: object, lang: str) -> list[str]:
+    """The labels (labels.csv) of ``codes`` in ``lang``: what the reader accepts."""
+    return [code_label(kind, code, lang) for code in codes]
+
+
+def code_lists(standards: StandardSet, lang: str = "zh") -> dict[str, list[str]]:
+    """Column -> the values its drop-down allows, in ``lang``.
+
+    The coded columns with a closed list of their own (expense kind, travel item,
+    indicator category, damaged) list their labels.csv words and the equipment items
+    their labels: the request-book reader accepts these in both languages. The values
+    of the standards' dimensions (meeting category, staff level ...) are the tables' own
+    values, the only spellings their lookups know, in either language.
+    """
     routing = routing_table()
     levels = _dimension_values(standards, "travel-lodging", "staff_level")
     levels += [
@@ -104,8 +135,8 @@ def code_lists(standards: StandardSet) -> dict[str, list[str]]:
     ]
     return {
         "econ_code": list(routing["econ_code"]),
-        "expense_kind": ["会议", "培训", "差旅", "办公设备家具"],
-        "travel_item": list(TRAVEL_ITEMS),
+        "expense_kind": _labels("expense_kind", KINDS, lang),
+        "travel_item": _labels("travel_item", TRAVEL_ITEMS.values(), lang),
         "meeting_category": _dimension_values(standards, "meeting-fee", "category"),
         "meeting_subtype": _dimension_values(standards, "meeting-limits", "meeting_subtype"),
         "training_category": _dimension_values(standards, "training-fee", "category"),
@@ -113,66 +144,66 @@ def code_lists(standards: StandardSet) -> dict[str, list[str]]:
             standards, "training-lecturer-fee", "professional_title"
         ),
         "staff_level": levels,
-        "equipment_item": _item_labels(standards, "office-equipment"),
-        "damaged": ["是", "否"],
+        "equipment_item": _item_labels(standards, "office-equipment", lang),
+        "damaged": _labels("boolean", ("True", "False"), lang),
         "unit_type": _dimension_values(standards, "office-equipment", "unit_type"),
-        "category": list(TARGET_CATEGORIES),
+        "category": _labels("target_category", TARGET_CATEGORIES.values(), lang),
     }
 
 
-INSTRUCTIONS = [
-    ("预算项目申报书填表说明", ""),
-    ("", ""),
-    (
-        "工作表",
-        "每个项目在“项目”表填一行；每笔支出在“明细”表填一行；每个绩效指标在“绩效目标”表填一行。三表以“项目编码”关联。",
-    ),
-    (
-        "必填",
-        "项目：项目编码、预算部门；明细：项目编码、申报数（或数量和单价）；绩效目标：项目编码、指标类别、指标名称。",
-    ),
-    (
-        "绩效目标",
-        "未编制绩效目标的项目一律不予安排；绩效目标中应有数值型的“产出-数量”指标（单位与成本标准一致，如 m2），否则需人工复核。",
-    ),
-    ("下拉列表", "带下拉箭头的列只能从列表中选择（列表来自标准表）；输入其他值会被拒绝。"),
-    (
-        "规则匹配",
-        "每行按“适用标准”编码审核；未填时按“支出类型”；再未填时按“经济分类科目”（30211 差旅、30215 会议、30216 培训、31002/31007 办公设备）。",
-    ),
-    (
-        "会议",
-        "填会议类别、人数（参会人数）、天数（会期，不含报到和离开）；传达布置类会议填会议性质。",
-    ),
-    (
-        "培训",
-        "填培训类别、人数（参训人数）、天数（培训天数）、报到天数、撤离天数；讲课费行填讲课人员职称、讲课学时、授课半天数。",
-    ),
-    (
-        "差旅",
-        "填出差城市、人员级别、日期（出发日期）、天数（出差天数）或结束日期、人数；分项申报时在“费用项目”选 住宿费/伙食补助费/市内交通费/城市间交通费。城市间交通费按实际票价，需人工核对舱位。",
-    ),
-    (
-        "办公设备家具",
-        "填设备家具品目、数量、单价、编制内实有人数、现有数量；更新资产时填被更新资产已使用年限和损坏无法修复。",
-    ),
-    (
-        "单位成本标准",
-        "项目的事项类别与成本标准表一致（如 环卫保洁）且填了标准的维度列（如 道路等级）时，按 标准 × 产出目标 核定项目总额：先按明细规则审核，再以项目上限控制明细审定数合计，超出部分按比例分摊核减。",
-    ),
-    ("金额", "单位为元；可填千分位。代码列（项目编码、经济分类科目）按文本填写，保留前导零。"),
-    (
-        "英文表头",
-        "表头也可用英文（project_id、line_no、requested ……），见 cases/requests-2027/README.md。",
-    ),
-]
+#: the rows of the instructions sheet: labels.csv kind ``template``, ``notes.<topic>``
+#: (the key) and ``notes.<topic>.text``; the title first, a blank row after it
+NOTES = (
+    "title",
+    "",
+    "sheets",
+    "required",
+    "targets",
+    "lists",
+    "routing",
+    "meeting",
+    "training",
+    "travel",
+    "equipment",
+    "unit_cost",
+    "amounts",
+    "headers",
+)
+#: the sheets, by labels.csv kind ``template`` code ``sheet.<name>``: the request-book
+#: reader (io/book.py) accepts the Chinese and the English names of the three tables
+BOOK_SHEETS = (("projects", PROJECT_COLUMNS), ("lines", LINE_COLUMNS), ("targets", TARGET_COLUMNS))
 
 
-def write_request_template(path: str | Path, standards: StandardSet) -> Path:
-    """Write the request-book template to ``path`` (atomically)."""
+def instructions(lang: str = "zh") -> list[tuple[str, str]]:
+    """The (key, text) rows of the instructions sheet in ``lang``."""
+    rows = []
+    for topic in NOTES:
+        if not topic:
+            rows.append(("", ""))
+        elif topic == "title":
+            rows.append((code_label("template", "notes.title", lang), ""))
+        else:
+            key = code_label("template", f"notes.{topic}", lang)
+            rows.append((key, code_label("template", f"notes.{topic}.text", lang)))
+    return rows
+
+
+def sheet_name(name: str, lang: str = "zh") -> str:
+    """The name of a template sheet (``instructions``, ``codes``, ``projects`` ...)."""
+    return code_label("template", f"sheet.{name}", lang)
+
+
+def _width(text: str) -> int:
+    """Display width of ``text``: a wide (CJK) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def write_request_template(path: str | Path, standards: StandardSet, lang: str = "zh") -> Path:
+    """Write the request-book template in ``lang`` to ``path`` (atomically)."""
     import xlsxwriter
 
-    lists = code_lists(standards)
+    lang = "zh" if lang == "zh" else "en"
+    lists = code_lists(standards, lang)
     path = Path(path)
     with atomic_path(path) as tmp:
         book = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)  # strings stay strings
@@ -198,35 +229,34 @@ def write_request_template(path: str | Path, standards: StandardSet) -> Path:
         date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
         wrap = book.add_format({"text_wrap": True, "valign": "top"})
         bold = book.add_format({"bold": True, "font_size": 14})
-        notes = book.add_worksheet("填表说明")
-        notes.set_column(0, 0, 14)
+        notes = book.add_worksheet(sheet_name("instructions", lang))
+        rows = instructions(lang)
+        notes.set_column(0, 0, max(14, min(32, max(_width(k) + 2 for k, _ in rows[1:]))))
         notes.set_column(1, 1, 110, wrap)
-        for i, (key, text) in enumerate(INSTRUCTIONS):
+        for i, (key, text) in enumerate(rows):
             notes.write_string(i, 0, key, bold if i == 0 else head if key else wrap)
             if text:
                 notes.write_string(i, 1, text, wrap)
-        codes = book.add_worksheet("代码表")
+        codes_name = sheet_name("codes", lang)
+        codes = book.add_worksheet(codes_name)
+        quoted = xlsxwriter.utility.quote_sheetname(codes_name)
         ranges = {}
         for j, (col, values) in enumerate(lists.items()):
-            codes.write_string(0, j, label(col))
+            codes.write_string(0, j, label(col, lang))
             for i, value in enumerate(values):
                 codes.write_string(i + 1, j, str(value))
             letter = xlsxwriter.utility.xl_col_to_name(j)
-            ranges[col] = f"=代码表!${letter}$2:${letter}${max(len(values), 1) + 1}"
-        for name, columns in (
-            ("项目", PROJECT_COLUMNS),
-            ("明细", LINE_COLUMNS),
-            ("绩效目标", TARGET_COLUMNS),
-        ):
-            ws = book.add_worksheet(name)
+            ranges[col] = f"={quoted}!${letter}$2:${letter}${max(len(values), 1) + 1}"
+        for name, columns in BOOK_SHEETS:
+            ws = book.add_worksheet(sheet_name(name, lang))
             for j, col in enumerate(columns):
-                ws.write_string(0, j, label(col), coded if col in lists else head)
-                width = max(10, 2 * len(label(col)) + 2)
+                header = label(col, lang)
+                ws.write_string(0, j, header, coded if col in lists else head)
                 fmt = (
                     text_fmt if col in TEXT or col in lists else date_fmt if col in DATES else None
                 )
-                ws.set_column(j, j, width, fmt)
-                _validate(ws, j, col, lists, ranges)
+                ws.set_column(j, j, max(10, _width(header) + 2), fmt)
+                _validate(ws, j, col, lists, ranges, lang)
             ws.freeze_panes(1, 0)
         codes.hide()
         notes.activate()
@@ -234,17 +264,18 @@ def write_request_template(path: str | Path, standards: StandardSet) -> Path:
     return path
 
 
-def _validate(ws: object, j: int, col: str, lists: dict, ranges: dict) -> None:
+def _validate(ws: object, j: int, col: str, lists: dict, ranges: dict, lang: str) -> None:
     rows = (1, j, ROWS, j)
     common = {"error_type": "stop", "show_error": True, "ignore_blank": True}
+    header = label(col, lang)
     if col in lists and lists[col]:
         ws.data_validation(
             *rows,
             {
                 "validate": "list",
                 "source": ranges[col],
-                "error_title": label(col),
-                "error_message": f"{label(col)}：请从下拉列表中选择",
+                "error_title": header,
+                "error_message": message("template.choose_from_list", lang, column=header),
                 **common,
             },
         )
@@ -255,7 +286,7 @@ def _validate(ws: object, j: int, col: str, lists: dict, ranges: dict) -> None:
                 "validate": "decimal",
                 "criteria": ">=",
                 "value": 0,
-                "error_message": f"{label(col)}：请填写不小于 0 的数字",
+                "error_message": message("template.number_at_least_0", lang, column=header),
                 **common,
             },
         )
@@ -266,7 +297,7 @@ def _validate(ws: object, j: int, col: str, lists: dict, ranges: dict) -> None:
                 "validate": "integer",
                 "criteria": ">=",
                 "value": 0,
-                "error_message": f"{label(col)}：请填写整数",
+                "error_message": message("template.whole_number", lang, column=header),
                 **common,
             },
         )
@@ -278,7 +309,7 @@ def _validate(ws: object, j: int, col: str, lists: dict, ranges: dict) -> None:
                 "criteria": "between",
                 "minimum": pd.Timestamp("2000-01-01").to_pydatetime(),
                 "maximum": pd.Timestamp("2100-12-31").to_pydatetime(),
-                "error_message": f"{label(col)}：请填写日期 YYYY-MM-DD",
+                "error_message": message("template.date", lang, column=header),
                 **common,
             },
         )

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from costperf.labels import message
+from costperf.labels import code_label_map, message
 from costperf.schemas import blanked_rows, concat_problems, row_problems, table_problem
 from costperf.standards.derive.table import round_half_up_values
 
-#: performance-target categories (指标类别), zh -> code; codes are accepted as well
+#: performance-target categories (指标类别), zh -> code; codes and the English labels of
+#: labels.csv (``output: quantity``, as the English template lists them) are accepted too
 TARGET_CATEGORIES = {
     "产出-数量": "output_quantity",
     "产出-质量": "output_quality",
@@ -34,6 +35,7 @@ TARGET_CATEGORIES = {
 _CATEGORY_SPELLINGS = {
     **{k: v for k, v in TARGET_CATEGORIES.items()},
     **{v: v for v in TARGET_CATEGORIES.values()},
+    **{en: code for code, en in code_label_map("target_category", "en").items()},
     "数量指标": "output_quantity",
     "质量指标": "output_quality",
     "时效指标": "output_timeliness",
@@ -42,7 +44,8 @@ _CATEGORY_SPELLINGS = {
     "满意度指标": "satisfaction",
 }
 
-#: travel components (费用项目), zh -> code
+#: travel components (费用项目), zh -> code; codes and the English labels of labels.csv
+#: (``meal allowance``, as the English template lists them) are accepted too
 TRAVEL_ITEMS = {
     "住宿费": "lodging",
     "伙食补助费": "meals",
@@ -52,6 +55,7 @@ TRAVEL_ITEMS = {
 _TRAVEL_SPELLINGS = {
     **TRAVEL_ITEMS,
     **{v: v for v in TRAVEL_ITEMS.values()},
+    **{en: code for code, en in code_label_map("travel_item", "en").items()},
     "住宿": "lodging",
     "伙食补助": "meals",
     "伙食费": "meals",

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from costperf.columns import TEXT_DTYPE, label
+from costperf.columns import TEXT_DTYPE, code_label_map, label
 from costperf.review.batch.routing import econ_kinds
 from costperf.review.expenditure.lookup import map_distinct
 from costperf.schemas import (
@@ -32,9 +32,13 @@ KINDS = ("meeting", "training", "travel", "equipment")
 KINDS_ZH = {"meeting": "会议", "training": "培训", "travel": "差旅", "equipment": "办公设备家具"}
 
 
+#: every spelling of a kind (normalised: NFKC, lower case): codes, Chinese, and the
+#: English labels of labels.csv (``office equipment and furniture``, as the English
+#: template lists them)
 _KIND_SPELLINGS = {
     **{k: k for k in KINDS},
     **{v: k for k, v in KINDS_ZH.items()},
+    **{en.lower(): k for k, en in code_label_map("expense_kind", "en").items() if k in KINDS},
     "会议费": "meeting",
     "培训费": "training",
     "差旅费": "travel",
