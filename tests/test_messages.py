@@ -576,3 +576,13 @@ def test_sqlites_own_words_and_a_table_id_read_in_chinese() -> None:
     row = {"source_file": "a.csv", "source_row": 3, "column": "item", "value": "x"}
     row |= {"expected": "an item of office-equipment: 台式计算机", "check": "unknown_category"}
     assert "应为 office-equipment 标准表中的品目：台式计算机" in format_problem_zh(row)
+
+
+def test_each_label_is_given_once() -> None:
+    """A (kind, code) pair has one row in labels.csv: a second row (two changes adding
+    the same code) would silently win or lose by file order."""
+    from costperf.columns import code_labels
+
+    table = code_labels().reset_index()
+    twice = table[table.duplicated(["kind", "code"], keep=False)]
+    assert twice.empty, twice[["kind", "code", "label_en"]].to_string()
