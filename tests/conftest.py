@@ -236,3 +236,16 @@ def edit_toml(case: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in case.toml"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+#: modules whose module-scoped fixtures run whole cases (each language, each book): their
+#: tests go to one xdist worker (``--dist loadgroup`` in pyproject.toml), so the fixture
+#: runs once, not once in each worker
+ONE_WORKER_MODULES = ("test_lang_audit", "test_review_adversarial", "test_review_heldout")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
+    for item in items:
+        name = item.module.__name__.rpartition(".")[2] if item.module else ""
+        if name in ONE_WORKER_MODULES:
+            item.add_marker(pytest.mark.xdist_group(name))

@@ -36,6 +36,10 @@ import pytest
 from conftest import CASES, REPO, SANITATION, copy_case, review_2027_args, run_cli
 from costperf.columns import code_labels
 
+#: a scan of every output of every worked case in both languages (about 40 s of CPU):
+#: run with -m slow; each defect it found has its own exact-word test in the default run
+pytestmark = pytest.mark.slow
+
 EXPENDITURE = CASES / "expenditure-requests"
 SRC = REPO / "src" / "costperf"
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")

@@ -236,6 +236,7 @@ SAME_BOOK = {
 }
 
 
+@pytest.mark.slow  # a battery's long tail: the defects' own tests stay in the default run
 @pytest.mark.parametrize("name", sorted(SAME_BOOK))
 def test_lenient_forms_review_as_the_good_book(base, tmp_path, name) -> None:
     """Typing habits that do not change the meaning (text digits, full-width digits,
@@ -585,6 +586,7 @@ FOLDERS = {
 }
 
 
+@pytest.mark.slow  # a battery's long tail: the defects' own tests stay in the default run
 @pytest.mark.parametrize("name", sorted(FOLDERS))
 def test_a_folder_book_reviews_as_the_workbook(tmp_path, name) -> None:
     """CSV with or without BOM, in GBK, and Parquet with text or numeric dtypes: the same
