@@ -123,7 +123,7 @@ def main() -> None:
                 "--records",
                 str(root / f"records-{n}.sqlite"),
             )
-            forms = sum(1 for _ in (out / "forms").iterdir())
+            forms = sum(1 for _ in (out / "forms").glob("*.html"))  # not font.css
             print(
                 f"{n:>9,} | {review_s:>14.1f} s | {floor_s:>6.1f} s | {review_s / floor_s:>5.1f}x | "
                 f"{review_mb:>12,.0f} / {floor_mb:,.0f}  [{forms:,} forms]",
