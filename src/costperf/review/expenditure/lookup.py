@@ -192,6 +192,22 @@ def _same(value: object) -> object:
     return value
 
 
+def listed_values(
+    standards: StandardSet, table: str, dim: str, given: pd.Series
+) -> tuple[list[str], pd.Series] | None:
+    """The values a closed dimension ``dim`` of ``table`` lists (any version, in file
+    order) and ``given`` in the table's spelling (its newest version's aliases and
+    suffixes); None when no version lists the dimension's values."""
+    from costperf.standards.lookup import normalise_dimension
+
+    specs = [(v.header.get("dimensions") or {}).get(dim) for v in standards.versions_of(table)]
+    specs = [spec for spec in specs if spec]
+    if not specs:
+        return None
+    known = list(dict.fromkeys(value for spec in specs for value in spec.get("values") or []))
+    return known, normalise_dimension(given, specs[-1])
+
+
 def value_problems(
     req: pd.DataFrame,
     standards: StandardSet,

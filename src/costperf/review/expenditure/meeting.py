@@ -18,6 +18,7 @@ from costperf.review.expenditure.lookup import (
     format_amounts,
     format_money,
     line_refs,
+    listed_values,
     lookup_lines,
     lookup_problems,
     table_refs,
@@ -31,7 +32,7 @@ from costperf.review.expenditure.requests import (
 from costperf.review.registry import ReviewRule, register
 from costperf.schemas import concat_problems, row_problems
 from costperf.standards import StandardSet
-from costperf.standards.lookup import OK, normalise_dimension
+from costperf.standards.lookup import OK
 
 SUBTYPE = "meeting_subtype"
 
@@ -167,12 +168,10 @@ def _subtypes(
     given = sub[SUBTYPE] if SUBTYPE in sub else None
     if given is None or given.isna().all():
         return None, concat_problems([])
-    specs = [(v.header.get("dimensions") or {}).get(SUBTYPE) for v in standards.versions_of(table)]
-    specs = [spec for spec in specs if spec]
-    if not specs:
+    listed = listed_values(standards, table, SUBTYPE, given)
+    if listed is None:
         return None, concat_problems([])
-    known = {value for spec in specs for value in spec.get("values") or []}
-    normal = normalise_dimension(given, specs[-1])
+    known, normal = set(listed[0]), listed[1]
     bad = pd.Series(False, index=req.index)
     bad.loc[sub.index] = given.notna() & ~normal.isin(known)
     listed = ", ".join(sorted(known))

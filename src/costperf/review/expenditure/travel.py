@@ -29,6 +29,7 @@ from costperf.review.expenditure.lookup import (
     format_money,
     join_texts,
     line_refs,
+    listed_values,
     lookup_lines,
     lookup_problems,
     select_texts,
@@ -43,7 +44,7 @@ from costperf.review.expenditure.requests import (
 from costperf.review.registry import ReviewRule, register
 from costperf.schemas import concat_problems, parse_dates, row_problems
 from costperf.standards import StandardSet
-from costperf.standards.lookup import OK, normalise_dimension
+from costperf.standards.lookup import OK
 
 #: dimensions the tables may simply not cover (not bad input): flagged on the line
 OPEN_DIMS = ("city",)
@@ -112,13 +113,10 @@ def _levels_outside_table(
     given = sub["staff_level"] if "staff_level" in sub else None
     if given is None or given.isna().all():
         return flagged, concat_problems([])
-    versions = standards.versions_of(names["lodging"])
-    specs = [(v.header.get("dimensions") or {}).get("staff_level") for v in versions]
-    specs = [spec for spec in specs if spec]
-    if not specs:  # no lodging table, or no list of levels: the lookup reports it
+    listed = listed_values(standards, names["lodging"], "staff_level", given)
+    if listed is None:  # no lodging table, or no list of levels: the lookup reports it
         return flagged, concat_problems([])
-    known = list(dict.fromkeys(value for spec in specs for value in spec.get("values") or []))
-    normal = normalise_dimension(given, specs[-1])
+    known, normal = listed
     blank = given.isna() | given.astype(str).str.strip().eq("")
     flagged.loc[sub.index] = (~blank & ~normal.isin(known)).to_numpy()
     expected = f"one of: {'、'.join(known)}"
