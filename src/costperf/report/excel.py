@@ -313,8 +313,8 @@ def fitted_width(values: pd.Series, header: str, fmt: str | None = None) -> floa
         digits = len(f"{biggest:,.0f}") + (3 if "0.0" in fmt else 0) + (1 if "%" in fmt else 0)
         longest = max(digits, 9 if "E" in fmt else 0)
     else:
-        longest = max(map(_text_width, {str(v) for v in sample.tolist()}), default=0)
-    head = max((_text_width(part) for part in header.split("\n")), default=0)
+        longest = max(map(text_width, {str(v) for v in sample.tolist()}), default=0)
+    head = max((text_width(part) for part in header.split("\n")), default=0)
     return float(min(max(longest, min(head, 24)) + 2, 60))
 
 
@@ -344,5 +344,6 @@ def _lines(widths: np.ndarray, width: float) -> np.ndarray:
 _WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and beyond: two columns each
 
 
-def _text_width(text: str) -> int:
+def text_width(text: str) -> int:
+    """One text's width in columns (a CJK character is two wide; see text_widths)."""
     return len(text) + len(_WIDE.findall(text))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from costperf.columns import code_label, label, message
 from costperf.io.write import XLSXWRITER_OPTIONS, atomic_path
-from costperf.report.excel import _text_width  # a CJK character two columns, as the sheets count
+from costperf.report.excel import text_width  # a CJK character is two columns, as in the sheets
 from costperf.review.batch.book import TARGET_CATEGORIES, TRAVEL_ITEMS
 from costperf.review.batch.routing import routing_table
 from costperf.review.expenditure.requests import KINDS
@@ -226,7 +226,7 @@ def write_request_template(path: str | Path, standards: StandardSet, lang: str =
         bold = book.add_format({"bold": True, "font_size": 14})
         notes = book.add_worksheet(sheet_name("instructions", lang))
         rows = instructions(lang)
-        notes.set_column(0, 0, max(14, min(32, max(_text_width(k) + 2 for k, _ in rows[1:]))))
+        notes.set_column(0, 0, max(14, min(32, max(text_width(k) + 2 for k, _ in rows[1:]))))
         notes.set_column(1, 1, 110, wrap)
         for i, (key, text) in enumerate(rows):
             notes.write_string(i, 0, key, bold if i == 0 else head if key else wrap)
@@ -250,7 +250,7 @@ def write_request_template(path: str | Path, standards: StandardSet, lang: str =
                 fmt = (
                     text_fmt if col in TEXT or col in lists else date_fmt if col in DATES else None
                 )
-                ws.set_column(j, j, max(10, _text_width(header) + 2), fmt)
+                ws.set_column(j, j, max(10, text_width(header) + 2), fmt)
                 _validate(ws, j, col, lists, ranges, lang)
             ws.freeze_panes(1, 0)
         codes.hide()
