@@ -257,3 +257,11 @@ def test_a_text_in_the_model_column_is_reported_beside_one_in_the_value(tmp_path
     assert "row 3, column 'unit_cost': got '十一', expected a number" in err
     assert "row 5, column 'area': got '多', expected a number" in err
     assert not out.exists()
+
+
+def test_percentile_headers_in_each_language():
+    from costperf.commands._tables import display
+
+    frame = pd.DataFrame({"p10": [1.0], "p25": [2.0], "p12.5": [3.0]})
+    assert list(display(frame, "zh").columns) == ["第10百分位数", "下四分位数", "第12.5百分位数"]
+    assert list(display(frame, "en").columns) == ["P10", "P25", "P12.5"]

@@ -349,3 +349,51 @@ def test_bad_input_exits_2_with_a_located_message(tmp_path, capsys, text, args, 
     for part in expected:
         assert part in err
     assert not out.exists()
+
+
+GROUPED = """
+project_id,g,a,b,unit_cost
+A,x,2,3,6
+B,x,4,2.5,10
+C,y,1.5,5,7.5
+D,y,2,4,8.5
+E,x,3,3,9.2
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "zh", "en"),
+    [
+        (["--reference", "unit:A"], "单位 A", "unit A"),
+        (["--reference", "p12.5"], "全部单位第12.5百分位数", "p12.5 of all units"),
+        (["--reference", "geomean"], "全部单位几何均值", "geomean of all units"),
+        (
+            ["--reference", "group:g=x", "--statistic", "p30"],
+            "g = x 组第30百分位数（3 个单位）",
+            "p30 of g = x (3 units)",
+        ),
+        (["--by", "g", "--reference", "p40"], "各g组内第40百分位数", "p40 within each g"),
+    ],
+)
+def test_the_reference_is_described_in_each_language(tmp_path, capsys, args, zh, en):
+    """Each reference in words from one labels.csv row per kind (zh and en)."""
+    data = write_csv(tmp_path / "units.csv", GROUPED)
+    base = [str(data), "--target", "unit_cost", "--drivers", "a,b", "--id", "project_id", *args]
+    assert run(tmp_path, *base)[0] == 0
+    assert f"；参照 = {zh}，单位成本 " in capsys.readouterr().out
+    assert run(tmp_path, *base, "--lang", "en")[0] == 0
+    assert f"; reference = {en}, Unit cost " in capsys.readouterr().out
+
+
+def test_a_bad_group_reference_is_told_in_each_language(tmp_path, capsys):
+    data = write_csv(tmp_path / "units.csv", GROUPED)
+    base = [str(data), "--target", "unit_cost", "--drivers", "a,b", "--reference", "group:g"]
+    assert run(tmp_path, *base)[0] == 2
+    assert capsys.readouterr().err == (
+        "costperf：错误：--reference 'group:g'：应为 group:<列名>=<取值>，如 group:district=青浦\n"
+    )
+    assert run(tmp_path, *base, "--lang", "en")[0] == 2
+    assert capsys.readouterr().err == (
+        "costperf: error: --reference 'group:g': expected group:<column>=<value>, "
+        "e.g. group:district=青浦\n"
+    )

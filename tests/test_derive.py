@@ -111,7 +111,16 @@ def test_no_screening_and_mad(units):
         units.loc[units.grade == "A", "unit_cost"].median()
     )
     assert (plain["n_excluded"] == 0).all()
+    # no screening named (not "after none screening"); each language from one labels.csv row
+    assert plain.loc["A", ["method", "method_zh"]].tolist() == [
+        "peer median of 9 contracts",
+        "同类9个合同的中位数",
+    ]
     mad = rule_values(units, DIMS, "mean", outlier_rule="mad").set_index("grade")
+    assert mad.loc["A", ["method", "method_zh"]].tolist() == [
+        "peer mean of 8 contracts after mad screening",
+        "同类8个合同经中位数绝对偏差法筛查异常值后的均值",
+    ]
     x = units.loc[units.grade == "A", "unit_cost"].to_numpy()
     med = np.median(x)
     z = 0.6745 * (x - med) / np.median(np.abs(x - med))
@@ -128,7 +137,13 @@ def test_regression_rule_is_expected_cost_at_median_drivers(units):
     for grade, cell in units.groupby("grade"):
         expected = np.exp(fit.predict(_median_point(cell, grade)).iloc[0]) * smearing
         assert got.at[grade, "value"] == pytest.approx(expected, rel=1e-10)
-    assert "median drivers" in got.at["A", "method"]
+    formula = FORMULA + " + C(grade)"
+    assert got.loc["A", ["method", "method_zh"]].tolist() == [
+        f"expected unit cost from OLS {formula} on 27 contracts (smearing retransform), "
+        "at the cell's median drivers",
+        f"成本回归（最小二乘 {formula}，27个合同，Duan 涂抹估计（Duan 1983））的期望单位成本，"
+        "按本组驱动因素中位数取值",
+    ]
     mean = rule_values(units, DIMS, "regression", formula=FORMULA, at="mean_prediction")
     b = units[units.grade == "B"]
     assert mean.set_index("grade").at["B", "value"] == pytest.approx(
@@ -143,7 +158,12 @@ def test_quantile_regression_rule_matches_statsmodels_quantreg(units):
     for grade, cell in units.groupby("grade"):
         expected = np.exp(fit.predict(_median_point(cell, grade)).iloc[0])
         assert got.at[grade, "value"] == pytest.approx(expected, rel=1e-4)
-    assert "tau = 0.25" in got.at["A", "method"]
+    formula = FORMULA + " + C(grade)"
+    assert got.loc["A", ["method", "method_zh"]].tolist() == [
+        f"tau = 0.25 quantile-regression frontier {formula} on 27 contracts, "
+        "at the cell's median drivers",
+        f"分位数回归前沿（分位点 0.25，{formula}，27个合同），按本组驱动因素中位数取值",
+    ]
 
 
 def _vrs_input_theta(x: np.ndarray, y: np.ndarray, o: int) -> float:
@@ -173,6 +193,12 @@ def test_dea_rule_is_cell_median_of_efficient_unit_costs(units):
         efficient = cell["unit_cost"].to_numpy() * theta
         assert got.at[grade, "value"] == pytest.approx(np.median(efficient), rel=1e-6)
         assert got.at[grade, "n_used"] == len(cell)
+    assert got.loc["A", ["method", "method_zh"]].tolist() == [
+        "median efficient unit cost (unit cost x input-oriented VRS DEA theta) of 9 contracts; "
+        "inputs cost_personnel, cost_equipment; outputs area_m2",
+        "同类9个合同有效单位成本（单位成本×VRS投入导向技术效率）的中位数；"
+        "投入：cost_personnel、cost_equipment；产出：area_m2",
+    ]
 
 
 def test_triangulation_median_and_weighted_mean(units):
@@ -192,9 +218,13 @@ def test_triangulation_median_and_weighted_mean(units):
         combine="weighted_mean",
         weights=[3, 1],
         **params,
-    ).set_index("grade")["value"]
+    ).set_index("grade")
     expected = (3 * table["median"] + table["dea"]) / 4
-    pd.testing.assert_series_equal(weighted, expected, check_names=False)
+    pd.testing.assert_series_equal(weighted["value"], expected, check_names=False)
+    assert weighted.loc["A", ["method", "method_zh"]].tolist() == [
+        "weighted mean of median 16.22, dea 15.7",
+        "各法结果（同类中位数 16.22、数据包络分析（DEA）有效成本 15.7）的加权平均",
+    ]
 
 
 # ---------------------------------------------------------------- comparison, LOO
@@ -345,6 +375,15 @@ def test_standard_table_round_trips_through_the_standards_loader(units, tmp_path
     assert header["source"]["parameters"]["outlier_rule"] == "iqr"
     assert header["source"]["data_hash"] == values["data_hash"].iloc[0]
     assert header["source"]["peer_rows"] == peers_path.name
+    assert header["notes"][:2] == [
+        "本表为由同类合同数据测算的草案（测算规则：同类中位数），未经发布。",
+        "测算方法：同类中位数，按四分位距法筛查异常值后计算；各档所用合同数：A 8 个、B 7 个、C 9 个。",
+    ]
+    assert header["notes_en"][:2] == [
+        "Draft derived from peer contracts (rule: peer median); not issued.",
+        "Method: peer median, after interquartile range screening; "
+        "contracts used per cell: A 8, B 7, C 9.",
+    ]
     standards = read_standards(toml_path)
     lines = standards.values.set_index("grade")
     assert lines.at["A", "value"] == pytest.approx(round(values["value"].iloc[0], 2))
@@ -653,3 +692,13 @@ def test_group_sums_equal_pandas_sum_per_group(rows: list[tuple[int, float]]) ->
     want = grouped["value"].agg(lambda s: s.sum(min_count=1)).to_numpy()
     got = group_sums(frame["value"].to_numpy(), grouped.ngroup().to_numpy(), grouped.ngroups)
     assert got.tobytes() == want.astype(float).tobytes()
+
+
+def test_a_peer_lacking_a_column_is_excluded_with_its_reason_in_each_language():
+    from costperf.standards.derive.result import missing_reason
+
+    cell = pd.DataFrame({"a": [1.0, np.nan, np.nan, 2.0], "b": [np.nan, 2.0, np.nan, 3.0]})
+    mask, reason, reason_zh = missing_reason(cell, ["a", "b"])
+    assert mask.tolist() == [True, True, True, False]
+    assert reason == ["missing b", "missing a", "missing a, b", ""]
+    assert reason_zh == ["缺少b", "缺少a", "缺少a, b", ""]

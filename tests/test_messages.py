@@ -70,6 +70,30 @@ def test_unknown_code_and_missing_value_are_clear_errors() -> None:
         message("review.recorded", "en", batch="b1")
 
 
+def test_an_error_text_is_the_english_of_its_row() -> None:
+    """error_text fills the English of a labels.csv ``error`` row (the row the Chinese
+    comes from under zh); a template without its row, or a value not given, is an error."""
+    from costperf.columns import error_text, expected_label
+
+    text = error_text("{value}: expected DIM=VALUE (e.g. city=大连)", value="'x'")
+    assert text == "'x': expected DIM=VALUE (e.g. city=大连)"
+    assert expected_label(text, "zh") == "'x'：应为“维度=值”（如 city=大连）"
+    with pytest.raises(MessageError, match="no error 'no such {value}'"):
+        error_text("no such {value}", value=1)
+    with pytest.raises(MessageError, match="needs the value 'value'"):
+        error_text("{value}: expected DIM=VALUE (e.g. city=大连)")
+
+
+def test_a_named_table_reads_as_its_chinese_name() -> None:
+    from costperf.columns import expected_label
+
+    text = "a column unit_cost in 项目 (projects) (columns found: x, y)"
+    assert expected_label(text, "zh") == "项目表中的列 unit_cost（现有列：x, y）"
+    assert expected_label(text, "en") == text
+    plain = "a column unit_cost in projects (columns found: x, y)"
+    assert expected_label(plain, "zh") == "projects 中的列 unit_cost（现有列：x, y）"
+
+
 def test_values_are_inserted_not_evaluated() -> None:
     text = message("review.recorded", "en", batch="{path.__class__}", path="x")
     assert text == "records: batch {path.__class__} -> x"
@@ -385,7 +409,9 @@ def test_every_progress_step_has_its_labels() -> None:
 
 #: the calls whose text reaches a user: positional index of the text (or the first
 #: argument of an error class constructed with a message alone)
-_TEXT_ARGUMENT = {"row_problems": 3, "table_problem": 2, "lookup_problems": 3, "value_problems": 4}
+_TEXT_ARGUMENT = {
+    "row_problems": 3, "table_problem": 2, "lookup_problems": 3, "value_problems": 4, "error_text": 0,
+}  # fmt: skip
 _BUILTIN_ERRORS = {
     "ValueError", "TypeError", "KeyError", "RuntimeError", "AssertionError",
     "NotImplementedError", "AttributeError",
@@ -398,6 +424,8 @@ _PROGRAMMER_ERRORS = {
     "cov_type='cluster' needs at least 2 clusters, got 8",
     "labels.csv has no message 8 (add a row: message,10,<zh>,<en>)",
     "message 8 needs the value 10 (given: 12)",
+    "labels.csv has no error 8 (add a row: error,10,<zh>,<en>)",
+    "error 8 needs the value 10 (given: 12)",
     "message 8 (10) fills whole columns: its field 12 must be a plain {name} (format the "
     "values before, e.g. with format_amounts)",
     "message 8: the value 10 is not aligned to the index",

@@ -14,7 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import read_problems
+from conftest import CASES, read_problems
 from costperf.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -196,6 +196,10 @@ def test_in_process_commands(tmp_path, capsys, monkeypatch):
     )
     assert "2013-05-01 没有生效的 'travel-lodging' 标准表" in capsys.readouterr().err
     assert main(["standards", "lookup", "travel-lodging", "--on", "2016-05-01", "-d", "x"]) == 2
+    assert capsys.readouterr().err == "costperf：错误：'x'：应为“维度=值”（如 city=大连）\n"
+    bad = ["standards", "lookup", "travel-lodging", "--on", "2016-05-01", "-d", "x", "--lang", "en"]
+    assert main(bad) == 2
+    assert capsys.readouterr().err == "costperf: error: 'x': expected DIM=VALUE (e.g. city=大连)\n"
     assert main(["standards", "list", "--standards", str(tmp_path / "missing")]) == 2
 
 
@@ -205,5 +209,16 @@ def test_lookup_line_in_each_language(capsys):
     ref = "travel-lodging/大连/其他人员/旺季/lodging@2  住宿费  财行〔2015〕497号"
     assert main(args) == 0
     assert capsys.readouterr().out == f"420 元/人·天  {ref}  自 2016-01-01 起生效\n"
+    assert main([*args, "--lang", "en"]) == 0  # the unit in English (labels.csv standard_unit)
+    assert capsys.readouterr().out == f"420 yuan/person-day  {ref}  in force 2016-01-01\n"
+
+
+def test_lookup_unit_of_a_derived_table_in_each_language(capsys):
+    """A derived table's unit is 元/<the case's output unit>: yuan/m2 under en."""
+    args = ["standards", "lookup", "hw-uc", "--on", "2027-03-01", "--item", "环卫保洁单位成本"]
+    args += ["-d", "道路等级=一级", "--standards", str(CASES / "requests-2027" / "standards")]
+    ref = "hw-uc/一级/unit_cost@1  环卫保洁单位成本  "
+    assert main(args) == 0
+    assert capsys.readouterr().out == f"16.49 元/m2  {ref}  自 2026-01-01 起生效\n"
     assert main([*args, "--lang", "en"]) == 0
-    assert capsys.readouterr().out == f"420 元/人·天  {ref}  in force 2016-01-01\n"
+    assert capsys.readouterr().out == f"16.49 yuan/m2  {ref}  in force 2026-01-01\n"

@@ -127,6 +127,13 @@ def test_uprate_half_up_not_bankers_rounding(shipped):
     header, raw = uprate_table(
         shipped, "training-fee", index="1.01", effective_from="2027-01-01", step="1"
     )
+    said = "training-fee@1 by index 1.01 (rounding half_up to 1; money values only)"
+    assert header["source"]["note"] == f"uprated from {said}"
+    assert header["notes_en"][0] == f"uprated from {said}, effective 2027-01-01"
+    assert header["notes"][0] == (
+        "本版为草案：由training-fee@1按指数1.01调整（取整规则：half_up，步长1元），"
+        "自2027-01-01起施行；综合定额合计为调整后分项之和。"
+    )
     lines = raw.set_index(["category", "item"])["value"]
     assert lines[("三类培训", "lodging")] == "343"  # 340 x 1.01 = 343.4
     assert lines[("一类培训", "food")] == "152"  # 150 x 1.01 = 151.5 -> 152

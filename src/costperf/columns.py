@@ -23,6 +23,7 @@ from costperf.labels import (  # noqa: F401 - re-exported: the label table witho
     MessageError,
     code_label,
     code_label_map,
+    error_text,
     message,
 )
 
@@ -305,7 +306,11 @@ def _fill_template(text: str, lang: str) -> str | None:
                     values["part"] = code_label("problem_part", values["part"], lang)
                 if "schema" in values and lang == "zh":  # "项目 (projects)": 项目表
                     named = _TABLE_NAMED.fullmatch(values["schema"])
-                    values["schema"] = f"{named.group(1)}表" if named else f"{values['schema']} "
+                    values["schema"] = (
+                        message("problems.schema_table", "zh", name=named.group(1))
+                        if named
+                        else f"{values['schema']} "
+                    )
                 for key in ("where", "what"):  # e.g. "derive options (given instead of ...)"
                     if key in values:
                         values[key] = _place_label(values[key], lang)

@@ -64,6 +64,27 @@ def message(code: str, lang: str = "zh", /, **values: object) -> str:
     return text if lang == "zh" else _SINGULAR_AFTER_ONE.sub(_singular, text)
 
 
+def error_text(template: str, /, **values: object) -> str:
+    """An input error's message (English, as raised): ``template``, the code of its
+    labels.csv row of kind ``error``, filled with ``values`` by name, e.g.
+    ``error_text("{value}: expected DIM=VALUE (e.g. city=大连)", value="'x'")``.
+
+    For a message that holds words of the user's language (an example value): the
+    row gives both its English and, under ``--lang zh``, its Chinese
+    (:func:`costperf.errors.chinese_summary` matches the English to the row). A
+    template without its row raises :class:`MessageError`.
+    """
+    texts = label_rows().get("error", {}).get(template)
+    if texts is None:
+        msg = f"labels.csv has no error {template!r} (add a row: error,{template},<zh>,<en>)"
+        raise MessageError(msg)
+    try:
+        return (texts[1] or template).format_map(values)
+    except KeyError as missing:
+        msg = f"error {template!r} needs the value {missing.args[0]!r} (given: {sorted(values)})"
+        raise MessageError(msg) from None
+
+
 #: English count nouns of the messages: "1 persons" reads "1 person" (also used by
 #: :func:`costperf.columns.message_column`, row by row)
 PLURALS = {
@@ -87,4 +108,4 @@ def _singular(found: re.Match) -> str:
     return f"1 {PLURALS[found.group(1)]}"
 
 
-__all__ = ["MessageError", "code_label", "code_label_map", "label_rows", "message"]
+__all__ = ["MessageError", "code_label", "code_label_map", "error_text", "label_rows", "message"]

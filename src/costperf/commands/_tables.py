@@ -171,11 +171,11 @@ def _percentile(column: str) -> float | None:
 
 
 def _percentile_label(column: str, lang: str) -> str:
-    from costperf.columns import label
+    from costperf.columns import label, message
 
     if column in ("p25", "p75"):
         return label(column, lang)
-    return f"第{column[1:]}百分位数" if lang == "zh" else f"P{column[1:]}"
+    return message("table.percentile", lang, n=column[1:])
 
 
 def companion_path(output: Path, tag: str) -> Path:

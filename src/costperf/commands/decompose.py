@@ -32,6 +32,7 @@ from costperf.commands._tables import (
     split_names,
     write_tables,
 )
+from costperf.labels import message
 
 if TYPE_CHECKING:
     import numpy as np
@@ -197,12 +198,16 @@ def _default_id(data: pd.DataFrame) -> str | None:
 
 def _group_reference(text: str) -> tuple[str, str] | None:
     from costperf.errors import InputError
+    from costperf.labels import error_text
 
     if not str(text).startswith("group:"):
         return None
     column, sep, value = str(text)[len("group:") :].partition("=")
     if not sep or not column.strip() or not value.strip():
-        msg = f"--reference {text!r}: expected group:<column>=<value>, e.g. group:district=青浦"
+        msg = error_text(
+            "--reference {value}: expected group:<column>=<value>, e.g. group:district=青浦",
+            value=repr(text),
+        )
         raise InputError(msg)
     return column.strip(), value.strip()
 
@@ -306,7 +311,9 @@ def _reference(args: argparse.Namespace, work: pd.DataFrame, spec: dict):
             )
             raise InputError(msg)
         key = work.loc[ids == wanted, spec["id"]].iloc[0]
-        return key, (f"单位 {wanted}", f"unit {wanted}")
+        return key, tuple(
+            message("decompose.reference_unit", lang, unit=wanted) for lang in ("zh", "en")
+        )
     if spec["group_reference"] is not None:
         column, value = spec["group_reference"]
         members = work[work[column].astype(str) == value]
@@ -318,11 +325,22 @@ def _reference(args: argparse.Namespace, work: pd.DataFrame, spec: dict):
             )
             raise InputError(msg)
         ref = peer_reference(members, drivers, statistic=args.statistic, target=target)
-        zh = f"{column} = {value} 组{_statistic_zh(args.statistic)}（{len(members)} 个单位）"
-        en = f"{args.statistic} of {column} = {value} ({len(members)} units)"
-        return ref, (zh, en)
+        return ref, tuple(
+            message(
+                "decompose.reference_group",
+                lang,
+                column=column,
+                value=value,
+                n=len(members),
+                statistic=_statistic_words(args.statistic, lang),
+            )
+            for lang in ("zh", "en")
+        )
     ref = peer_reference(work, drivers, statistic=text, target=target)
-    return ref, (f"全部单位{_statistic_zh(text)}", f"{text} of all units")
+    return ref, tuple(
+        message("decompose.reference_all", lang, statistic=_statistic_words(text, lang))
+        for lang in ("zh", "en")
+    )
 
 
 def _gap_by_cell(work: pd.DataFrame, spec: dict, args: argparse.Namespace):
@@ -340,14 +358,23 @@ def _gap_by_cell(work: pd.DataFrame, spec: dict, args: argparse.Namespace):
         work, [spec["by"]], params, id_column=spec["id"], target=spec["target"], group=""
     )
     by = shown_name(spec["by"], args.lang)
-    return gap, (f"各{by}组内{_statistic_zh(statistic)}", f"{statistic} within each {by}")
+    return gap, tuple(
+        message(
+            "decompose.reference_within", lang, by=by, statistic=_statistic_words(statistic, lang)
+        )
+        for lang in ("zh", "en")
+    )
 
 
-def _statistic_zh(statistic: str) -> str:
+def _statistic_words(statistic: str, lang: str) -> str:
+    """A reference statistic in words: under zh 中位数, 第25百分位数 (labels.csv); under
+    en its code as given (``median``, ``p25``)."""
+    if lang != "zh":
+        return statistic
     if statistic in STATISTIC_NAMES:
         return STATISTIC_NAMES[statistic]
     match = re.fullmatch(r"p(\d+(?:\.\d+)?)", statistic)
-    return f"第{match.group(1)}百分位数" if match else statistic
+    return message("case_report.percentile", "zh", n=match.group(1)) if match else statistic
 
 
 # --------------------------------------------------------------------------- results

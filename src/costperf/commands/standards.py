@@ -364,13 +364,14 @@ def run_seal(args: argparse.Namespace) -> int:
 
 def run_lookup(args: argparse.Namespace) -> int:
     from costperf.errors import InputError
+    from costperf.labels import error_text
     from costperf.standards import lookup_value
 
     dims = {}
     for pair in args.dims:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            msg = f"'{pair}': expected DIM=VALUE (e.g. city=大连)"
+            msg = error_text("{value}: expected DIM=VALUE (e.g. city=大连)", value=f"'{pair}'")
             raise InputError(msg)
         dims[key.strip()] = value.strip()
     standards = _load(args)
@@ -392,6 +393,7 @@ def run_lookup(args: argparse.Namespace) -> int:
         msg = f"{exc}\n{lookup_choices(version, args.lang)}"
         raise InputError(msg, exc.problems) from None
     from costperf.columns import message
+    from costperf.report.standard_page import unit_words
 
     lang = args.lang
     unverified = "" if found.verified else message("standards.unverified", lang)
@@ -400,7 +402,7 @@ def run_lookup(args: argparse.Namespace) -> int:
         in_force = message("standards.in_force_between", lang, **dates, end=found.effective_to)
     else:
         in_force = message("standards.in_force_from", lang, **dates)
-    shown = {"value": f"{found.value:g}", "unit": found.unit, "ref": found.ref}
+    shown = {"value": f"{found.value:g}", "unit": unit_words(found.unit, lang), "ref": found.ref}
     source = {"name": found.name_zh, "document_no": found.document_no}
     print(
         message(

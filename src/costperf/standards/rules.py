@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError
+from costperf.labels import error_text, message
 from costperf.standards.lookup import (
     OK,
     as_dates,
@@ -237,22 +238,31 @@ def day_tiers_text(days: float, tiers: Sequence[Mapping[str, float]]) -> tuple[s
     >>> day_tiers_text(10, [{"upto": 30, "rate": 1}, {"rate": 0.7}])
     ('', '')
     """
-    zh, en, lower = [], [], 0.0
+    reached: dict[str, list[str]] = {"zh": [], "en": []}
+    lower = 0.0
     for tier in tiers:
         upto = tier.get("upto")
         rate = float(tier.get("rate", 1))
         if days > lower and rate != 1:
             pct = f"{rate * 100:g}%"
-            if upto is None:
-                zh.append(f"超过{lower:g}天部分按{pct}")
-                en.append(f"days beyond {lower:g} at {pct}")
-            else:
-                zh.append(f"超过{lower:g}天至{float(upto):g}天部分按{pct}")
-                en.append(f"days beyond {lower:g} up to {float(upto):g} at {pct}")
+            for lang, parts in reached.items():
+                parts.append(
+                    message("standards.day_tier_beyond", lang, lower=lower, pct=pct)
+                    if upto is None
+                    else message(
+                        "standards.day_tier_between", lang, lower=lower, upto=float(upto), pct=pct
+                    )
+                )
         if upto is None:
             break
         lower = float(upto)
-    return ("、".join(zh) + "计" if zh else ""), ", ".join(en)
+    zh, en = (
+        message("standards.day_tiers", lang, tiers=message("list.enumeration", lang).join(parts))
+        if parts
+        else ""
+        for lang, parts in reached.items()
+    )
+    return zh, en
 
 
 def training_day_factor(
@@ -394,7 +404,11 @@ def quantity_cap(
     ratio, unit = Fraction(str(hit["value"])), str(hit["unit"])
     per_person = unit.endswith("/人")
     if not per_person and not unit.startswith("人/"):
-        msg = f"{hit['standard_id']}: unit '{unit}' is not per person (x/人) or persons per unit"
+        msg = error_text(
+            "{standard_id}: unit '{unit}' is not per person (x/人) or persons per unit",
+            standard_id=hit["standard_id"],
+            unit=unit,
+        )
         raise InputError(msg)
     return _vectorise(
         staff,

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import LOCATION, InputError, make_problems
+from costperf.labels import message
 from costperf.schemas import concat_problems
 from costperf.standards.format import WILDCARD, as_date, clean_text
 from costperf.standards.lookup import match_lines
@@ -383,9 +384,10 @@ def _uprated_header(
     version = max(v.version for v in standards.versions_of(base.table_id)) + 1
     source = dict(base.header.get("source") or {})
     rounding = f"{mode} to {_plain(step)}"
-    note = (
-        f"uprated from {base.ref} by index {_plain(factor)} (rounding {rounding}; "
-        f"money values only)"
+    said = {"base": base.ref, "factor": _plain(factor), "mode": mode, "step": _plain(step)}
+    note, zh = (message("standards.uprated", lang, **said) for lang in ("en", "zh"))
+    since_en, since_zh = (
+        message("standards.uprated_from", lang, start=start.isoformat()) for lang in ("en", "zh")
     )
     header.update(version=version, status="draft", effective_from=start)
     header["unverified"] = [u for u in base.header.get("unverified", []) if u != "effective_from"]
@@ -404,13 +406,6 @@ def _uprated_header(
         },
         "note": note,
     }
-    zh = (
-        f"本版为草案：由{base.ref}按指数{_plain(factor)}调整（取整规则：{mode}，"
-        f"步长{_plain(step)}元），自{start.isoformat()}起施行；综合定额合计为调整后分项之和。"
-    )
-    header["notes"] = [zh, *base.header.get("notes", [])]
-    header["notes_en"] = [
-        note + f", effective {start.isoformat()}",
-        *base.header.get("notes_en", []),
-    ]
+    header["notes"] = [zh + since_zh, *base.header.get("notes", [])]
+    header["notes_en"] = [note + since_en, *base.header.get("notes_en", [])]
     return header

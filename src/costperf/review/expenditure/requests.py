@@ -216,6 +216,8 @@ def _absent_column(
 
 
 _DIGITS = {"1": "一", "2": "二", "3": "三", "4": "四"}
+#: what a category's number is followed by in the standard tables' names (二类会议)
+_CLASS = "类"
 
 
 def normalise_category(values: pd.Series, suffix: str) -> pd.Series:
@@ -223,11 +225,11 @@ def normalise_category(values: pd.Series, suffix: str) -> pd.Series:
 
     def one(value: object) -> str:
         text = unicodedata.normalize("NFKC", str(value)).strip().removesuffix(suffix)
-        core = text.removesuffix("类")
+        core = text.removesuffix(_CLASS)
         if core == text and core not in _DIGITS and core not in _DIGITS.values():
             return text  # not a class ('False', 'abc'): reported as written
         # one digit is a class number ('2' -> 二类); anything else stays as written, to
         # be reported as an unknown category ('-1' is not '-一类')
-        return f"{_DIGITS.get(core, core)}类{suffix}"
+        return _DIGITS.get(core, core) + _CLASS + suffix  # a table's name, not a text
 
     return map_distinct(values, one)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError
+from costperf.labels import code_label, message
 from costperf.standards.derive.registry import DeriveRule, register
 from costperf.standards.derive.result import (
     RuleResult,
@@ -52,22 +53,20 @@ def dea_rule(
         efficient = cell[value].to_numpy(dtype=float) * score
         cell_peers = peer_rows(cell, dims, params, spec.name, used, reason, reason_zh, efficient)
         result = float(np.median(efficient[used])) if used.any() else np.nan
-        label = "theta" if params["dea_score"] == "technical" else "cost efficiency"
-        label_zh = "投入导向技术效率" if params["dea_score"] == "technical" else "成本效率"
-        rts_text = str(params["dea_rts"]).upper()
-        rows.append(
-            value_row(
-                dims,
-                key,
-                spec.name,
-                result,
-                cell_peers,
-                f"median efficient unit cost (unit cost x input-oriented {rts_text} DEA "
-                f"{label}) of {used.sum()} contracts; inputs {', '.join(inputs)}; "
-                f"outputs {', '.join(outputs)}",
-                f"同类{used.sum()}个合同有效单位成本（单位成本×{rts_text}{label_zh}）的中位数",
+        score_code = "technical" if params["dea_score"] == "technical" else "cost"
+        method = (
+            message(
+                "derive.method_dea",
+                lang,
+                n=used.sum(),
+                rts=str(params["dea_rts"]).upper(),
+                score=code_label("dea_score", score_code, lang),
+                inputs=message("list.enumeration", lang).join(inputs),
+                outputs=message("list.enumeration", lang).join(outputs),
             )
+            for lang in ("en", "zh")
         )
+        rows.append(value_row(dims, key, spec.name, result, cell_peers, *method))
         peers.append(cell_peers)
     return finish_result(rows, peers, dims, params, spec, digest)
 

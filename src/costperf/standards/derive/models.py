@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError
+from costperf.labels import code_label, message
 from costperf.standards.derive.registry import DeriveRule, register
 from costperf.standards.derive.result import (
     RuleResult,
@@ -129,26 +130,33 @@ def _median_point(cell: pd.DataFrame, dims, key, model) -> dict[str, object]:  #
 
 
 def _regression_text(spec: RuleSpec, params, formula: str, model) -> tuple[str, str]:  # noqa: ANN001
-    at = (
-        "at the cell's median drivers"
-        if params["at"] == "median_drivers"
-        else "mean prediction over the cell"
-    )
-    at_zh = (
-        "按本组驱动因素中位数取值" if params["at"] == "median_drivers" else "本组各合同预测值的均值"
-    )
-    n = model.fit["n"]
+    """The method of a model rule in English and Chinese (labels.csv)."""
+    at = "median_drivers" if params["at"] == "median_drivers" else "mean_prediction"
+    said = {"formula": formula, "n": model.fit["n"]}
     if spec.kind == "regression":
-        return (
-            f"expected unit cost from OLS {formula} on {n} contracts ({params['retransform']} "
-            f"retransform), {at}",
-            f"成本回归（最小二乘，{n}个合同）的期望单位成本，{at_zh}",
+        retransform = str(params["retransform"])  # the recorded English names the code
+        en, zh = (
+            message(
+                "derive.method_regression",
+                lang,
+                **said,
+                at=code_label("derive_at", at, lang),
+                retransform=retransform if lang == "en" else code_label("retransform", retransform),
+            )
+            for lang in ("en", "zh")
         )
-    tau = params["tau"]
-    return (
-        f"tau = {tau:g} quantile-regression frontier {formula} on {n} contracts, {at}",
-        f"分位数回归前沿（分位点 {tau:g}，{n}个合同），{at_zh}",
+        return en, zh
+    en, zh = (
+        message(
+            "derive.method_quantile_regression",
+            lang,
+            **said,
+            at=code_label("derive_at", at, lang),
+            tau=params["tau"],
+        )
+        for lang in ("en", "zh")
     )
+    return en, zh
 
 
 def regression_drop_grid(

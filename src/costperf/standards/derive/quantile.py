@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import InputError
+from costperf.labels import code_label, message
 from costperf.standards.derive.registry import DeriveRule, register
 from costperf.standards.derive.result import (
     RuleResult,
@@ -113,11 +114,6 @@ def peer_statistic_rule(
         cell = flagged[in_cell(flagged, dims, key)]
         keep = (~cell["outlier"] & cell[value].notna()).to_numpy()
         result = _statistic(cell[value].to_numpy(dtype=float)[keep], spec, params)
-        if spec.kind == "mean":
-            what, what_zh = "mean", "均值"
-        else:
-            what = "median" if spec.q == 0.5 else f"{100 * spec.q:g}th percentile"
-            what_zh = "中位数" if spec.q == 0.5 else f"第{100 * spec.q:g}百分位数"
         reason = np.where(keep, "", cell["outlier_reason"].to_numpy(dtype=object))
         reason_zh = np.where(keep, "", cell["outlier_reason_zh"].to_numpy(dtype=object))
         rows_ = peer_rows(cell, dims, params, spec.name, keep, reason, reason_zh, cell[value])
@@ -129,8 +125,16 @@ def peer_statistic_rule(
                 spec.name,
                 result,
                 rows_,
-                f"peer {what} of {keep.sum()} contracts after {rule_text} screening",
-                f"同类{keep.sum()}个合同{_screen_zh(rule_text)}的{what_zh}",
+                *(
+                    message(
+                        "derive.method_peer",
+                        lang,
+                        n=keep.sum(),
+                        what=_statistic_words(spec, lang),
+                        screen=_screen_words(rule_text, lang),
+                    )
+                    for lang in ("en", "zh")
+                ),
             )
         )
     return finish_result(rows, peers, dims, params, spec, digest)
@@ -274,8 +278,20 @@ register(
 )
 
 
-def _screen_zh(rule: str) -> str:
-    """``iqr`` -> 经四分位距法筛查异常值后 (labels.csv); ``none`` -> ''."""
-    from costperf.columns import code_label
+def _statistic_words(spec: RuleSpec, lang: str) -> str:
+    """``mean``, ``median``, ``p25`` -> 均值, 中位数, 第25百分位数 / mean, median, 25th
+    percentile (labels.csv, the words of the case report's bands)."""
+    if spec.kind == "mean":
+        return message("case_report.mean", lang)
+    if spec.q == 0.5:
+        return message("case_report.median", lang)
+    return message("case_report.percentile", lang, n=f"{100 * spec.q:g}")
 
-    return "" if rule == "none" else f"经{code_label('outlier_rule', rule, 'zh')}筛查异常值后"
+
+def _screen_words(rule: str, lang: str) -> str:
+    """``iqr`` -> 经四分位距法筛查异常值后 / `` after iqr screening`` (the recorded English
+    names the rule's code); ``none`` -> '' (labels.csv)."""
+    if rule == "none":
+        return ""
+    shown = code_label("outlier_rule", rule, lang) if lang == "zh" else rule
+    return message("derive.screened", lang, rule=shown)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from costperf.labels import message
 from costperf.standards.derive.rules import rule_parameters
 
 VALUE_COLUMNS = [
@@ -157,8 +158,13 @@ def missing_reason(cell: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarr
     names = [""] * len(cell)
     for i in np.flatnonzero(mask):  # only the rows that lack something
         names[i] = ", ".join(c for c, f in zip(columns, flags[i], strict=True) if f)
-    reason = [f"missing {n}" if m else "" for n, m in zip(names, mask, strict=True)]
-    reason_zh = [f"缺少{n}" if m else "" for n, m in zip(names, mask, strict=True)]
+    reason, reason_zh = (
+        [
+            message("derive.missing", lang, names=n) if m else ""
+            for n, m in zip(names, mask, strict=True)
+        ]
+        for lang in ("en", "zh")
+    )
     return mask, reason, reason_zh
 
 

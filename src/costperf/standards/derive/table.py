@@ -147,22 +147,10 @@ def build_standard_table(
     rule = str(standard["rule"].iloc[0])
     parameters = _toml_safe(json.loads(standard["parameters"].iloc[0]))
     methods = list(dict.fromkeys(standard["method"]))
-    rule_zh, rule_en = (code_label("derive_rule", rule, lang) for lang in ("zh", "en"))
-    screen = str(parameters.get("outlier_rule", "none"))
-    outlier_zh = (
-        "不筛查异常值"
-        if screen == "none"
-        else f"按{code_label('outlier_rule', screen, 'zh')}筛查异常值后计算"
-    )
-    outlier_en = (
-        "no outlier screening"
-        if screen == "none"
-        else f"after {code_label('outlier_rule', screen, 'en')} screening"
-    )
     used = standard["n_peers"]  # the contracts each value uses
     cells = list(zip(standard["dims"].astype(str), used.astype(int), strict=True))
-    cells_zh = "、".join(f"{d} {n} 个" for d, n in cells)
-    cells_en = ", ".join(f"{d} {n}" for d, n in cells)
+    screen = str(parameters.get("outlier_rule", "none"))
+    notes = {lang: _notes(rule, screen, cells, lang) for lang in ("zh", "en")}
     header = {
         "table_id": table_id,
         "version": int(version),
@@ -175,17 +163,8 @@ def build_standard_table(
         "issuer": issuer,
         **({"class_of_matter": class_of_matter} if class_of_matter else {}),
         "effective_from": effective_from,
-        "notes": [
-            f"本表为由同类合同数据测算的草案（测算规则：{rule_zh}），未经发布。",
-            f"测算方法：{rule_zh}，{outlier_zh}；各档所用合同数：{cells_zh}。",
-            "每个数值所用及剔除的合同、测算参数和数据指纹见同名 .peers.csv 文件。",
-        ],
-        "notes_en": [
-            f"Draft derived from peer contracts (rule: {rule_en}); not issued.",
-            f"Method: {rule_en}, {outlier_en}; contracts used per cell: {cells_en}.",
-            "The contracts used and excluded per value, the parameters and the data hash "
-            "are in the .peers.csv file of the same name.",
-        ],
+        "notes": notes["zh"],
+        "notes_en": notes["en"],
         "source": {
             "method": f"derive:{rule}",
             "note": " | ".join(methods),
@@ -213,6 +192,25 @@ def build_standard_table(
     if not dims:
         del header["layout"]
     return DerivedTable(header, raw, peer_rows.reset_index(drop=True), stem)
+
+
+def _notes(rule: str, screen: str, cells: Sequence[tuple[str, int]], lang: str) -> list[str]:
+    """A derived table's notes in ``lang`` (labels.csv): the rule, the outlier screen
+    ``screen`` and the contracts each cell used."""
+    named = code_label("derive_rule", rule, lang)
+    outlier = (
+        message("derive.note_unscreened", lang)
+        if screen == "none"
+        else message("derive.note_screened", lang, rule=code_label("outlier_rule", screen, lang))
+    )
+    used = message("list.enumeration", lang).join(
+        message("derive.note_cell", lang, cell=d, n=n) for d, n in cells
+    )
+    return [
+        message("derive.note_draft", lang, rule=named),
+        message("derive.note_method", lang, rule=named, outlier=outlier, cells=used),
+        message("derive.note_peers", lang),
+    ]
 
 
 def round_half_up(value: float, decimals: int = 2) -> float:

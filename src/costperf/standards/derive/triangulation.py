@@ -65,16 +65,26 @@ def combine_results(
     for name in names:
         part = members[name].values[[*dims, "value"]].rename(columns={"value": name})
         wide = part if wide is None else wide.merge(part, on=list(dims), how="outer")
-    from costperf.columns import code_label, sort_natural
+    from costperf.columns import code_label, message, sort_natural
 
     wide = sort_natural(wide, list(dims)).reset_index(drop=True)
     combined = combine_members(wide, params)
     peers_all = pd.concat([members[n].peers.assign(rule=f"{spec.name}/{n}") for n in names])
     rows, peers = [], []
+    names_zh = {n: code_label("derive_rule", n, "zh") for n in names}  # the recorded English: codes
     for i, key in enumerate(wide[list(dims)].itertuples(index=False, name=None)):
-        shown = ", ".join(f"{n} {wide[n].iloc[i]:.4g}" for n in names)
-        how = "median" if params["combine"] == "median" else "weighted mean"
-        how_zh = "中位数" if params["combine"] == "median" else "加权平均"
+        how = "median" if params["combine"] == "median" else "weighted_mean"
+        method, method_zh = (
+            message(
+                "derive.method_triangulation",
+                lang,
+                how=code_label("derive_combine", how, lang),
+                members=message("list.enumeration", lang).join(
+                    f"{named[n]} {wide[n].iloc[i]:.4g}" for n in names
+                ),
+            )
+            for lang, named in (("en", dict(zip(names, names, strict=True))), ("zh", names_zh))
+        )
         cell_peers = peers_all[in_cell(peers_all, dims, key)]
         union = cell_peers.groupby("project_id")["used"].any()
         row = {
@@ -83,9 +93,8 @@ def combine_results(
             "value": float(combined.iloc[i]),
             "n_used": int(union.sum()),
             "n_excluded": int((~union).sum()),
-            "method": f"{how} of {shown}",
-            "method_zh": f"{'、'.join(code_label('derive_rule', n, 'zh') for n in names)}"
-            f"各法结果的{how_zh}",
+            "method": method,
+            "method_zh": method_zh,
             "peers_used": ";".join(sorted(union.index[union])),
             "peers_excluded": ";".join(sorted(union.index[~union])),
         }
