@@ -14,9 +14,9 @@ from costperf.columns import MessageError, code_labels, message, message_column
 from costperf.expressions import allowed_text
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "costperf"
-#: a call ``message("code", ...)`` or ``message_column("code", ...)`` (or with single
-#: quotes); codes are always literals.
-CALL = re.compile(r"""\bmessage(?:_column)?\(\s*(["'])([^"']+)\1""")
+#: a call ``message("code", ...)``, ``message_column("code", ...)`` or ``filled("code",
+#: ...)`` (or with single quotes); codes are always literals.
+CALL = re.compile(r"""\b(?:message(?:_column)?|filled)\(\s*(["'])([^"']+)\1""")
 
 
 @cache
@@ -586,3 +586,34 @@ def test_each_label_is_given_once() -> None:
     table = code_labels().reset_index()
     twice = table[table.duplicated(["kind", "code"], keep=False)]
     assert twice.empty, twice[["kind", "code", "label_en"]].to_string()
+
+
+def test_a_problem_is_placed_in_the_words_of_each_language() -> None:
+    """The place of a problem (file, sheet, row, column or option) comes from labels.csv
+    in both languages, with the user's names exactly as written (no plural rule)."""
+    from costperf.errors import format_problem, format_problem_zh
+
+    row = {
+        "source_file": "b.xlsx",
+        "sheet": "1 items",
+        "source_row": 7.0,
+        "column": "人数",
+        "value": "x",
+        "check": "not_a_number",
+        "expected": "a number",
+    }
+    assert (
+        format_problem(row)
+        == "b.xlsx, sheet '1 items', row 7, column '人数': got 'x', expected a number"
+    )
+    assert (
+        format_problem_zh(row)
+        == "b.xlsx，工作表“1 items”，第 7 行，列“人数”：不是数字，值 'x'，应为数字"
+    )
+    option = {"column": "--date", "value": "x", "check": "option"}
+    assert format_problem(option) == "option '--date': got 'x'"
+    assert format_problem_zh(option) == "选项“--date”：命令行选项错误，值 'x'"
+    assert (
+        format_problem_zh({"column": "column 8", "check": "not_a_number"})
+        == "列“第 8 列”：不是数字"
+    )

@@ -822,3 +822,9 @@ def test_a_bad_date_option_is_not_called_a_column(base, tmp_path, monkeypatch) -
     assert code == 2 and "tomorrow" in err
     assert "列“--date”" not in err
     assert "选项“--date”：命令行选项错误，值 'tomorrow'，应为日期 YYYY-MM-DD" in err
+    code, _, err = run_cli(
+        "review", base["book"], "--date", "tomorrow", "--out", tmp_path / "o", "--lang", "en",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 2
+    assert "costperf: error: --date 'tomorrow': expected a date YYYY-MM-DD" in err, err

@@ -50,18 +50,25 @@ def message(code: str, lang: str = "zh", /, **values: object) -> str:
 
     Templates come only from the package's own table and use ``str.format_map`` with a
     plain dict, so inserted values are formatted, never evaluated.  An unknown code, or a
-    template that names a value not given, raises :class:`MessageError`.
+    template that names a value not given, raises :class:`MessageError`.  English count
+    nouns after a 1 read singular ("1 persons" -> "1 person").
     """
+    text = filled(code, lang, **values)
+    return text if lang == "zh" else _SINGULAR_AFTER_ONE.sub(_singular, text)
+
+
+def filled(code: str, lang: str = "zh", /, **values: object) -> str:
+    """The template of message ``code`` filled with ``values`` exactly as given (no
+    plural rule: a problem's place quotes the user's sheet and column names as written)."""
     template = code_label_map("message", "zh" if lang == "zh" else "en").get(code)
     if template is None:
         msg = f"labels.csv has no message {code!r} (add a row: message,{code},<zh>,<en>)"
         raise MessageError(msg)
     try:
-        text = template.format_map(values)
+        return template.format_map(values)
     except KeyError as missing:
         msg = f"message {code!r} needs the value {missing.args[0]!r} (given: {sorted(values)})"
         raise MessageError(msg) from None
-    return text if lang == "zh" else _SINGULAR_AFTER_ONE.sub(_singular, text)
 
 
 #: English count nouns of the messages: "1 persons" reads "1 person" (also used by
