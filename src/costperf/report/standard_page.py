@@ -477,6 +477,8 @@ def _long_lines(version: TableVersion, lang: str) -> pd.DataFrame:
     cols = [*LONG_COLUMNS[:3], *version.dims, *LONG_COLUMNS[3:]]  # the cell after the item
     out = version.values[cols].copy()
     out["verified"] = out["verified"].map(lambda v: code_label("boolean", bool(v), lang))
+    marks = code_label_map("confidence", lang)  # V / S / U: how the figure was read
+    out["confidence"] = out["confidence"].map(lambda c: marks.get(str(c), c))
     kinds = code_label_map("standard_kind", lang)
     out["kind"] = out["kind"].map(lambda k: kinds.get(str(k), k))
     out["unit"] = _units(out["unit"], lang)
