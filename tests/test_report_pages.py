@@ -138,7 +138,7 @@ def test_a_table_written_by_write_table_is_formatted(tmp_path: Path) -> None:
     from costperf.io import write_table
 
     frame = pd.DataFrame({"核减率": [0.25], "年度": [2026], "申报数": [1234.5]})
-    ws = openpyxl.load_workbook(write_table(frame, tmp_path / "lines.xlsx")).active
+    ws = openpyxl.load_workbook(write_table(frame, tmp_path / "lines.xlsx", lang="zh")).active
     assert ws.title == "lines"  # not "Sheet1"
     assert [ws.cell(2, j).number_format for j in (1, 2, 3)] == ["0.00%", "0", "#,##0.00"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:C2"

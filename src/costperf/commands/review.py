@@ -297,9 +297,9 @@ def _write_lines(result: object, args: argparse.Namespace) -> None:
     if suffix == ".xlsx":  # the writer labels the codes and headers in lang
         write_table(words(frame, lang), args.output, lang=lang)
     elif suffix in (".csv", ".txt"):
-        write_table(csv_table(frame) if lang == "zh" else frame, args.output)
+        write_table(csv_table(frame) if lang == "zh" else frame, args.output, lang=lang)
     else:
-        write_table(to_display(frame, lang), args.output)
+        write_table(to_display(frame, lang), args.output, lang=lang)
 
 
 def _print(result: object, summary: dict | None, args: argparse.Namespace) -> None:

@@ -232,7 +232,7 @@ def _writer(suffix: str) -> Callable[[pd.DataFrame, Path], None]:
     raise InputError(msg)
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, *, lang: str = "zh") -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, *, lang: str) -> Path:
     """Write ``frame`` to CSV (UTF-8 with BOM, opens in Excel), XLSX or Parquet by suffix.
 
     Text cells that a spreadsheet would run as formulas are neutralised in CSV and XLSX
@@ -268,7 +268,7 @@ def write_problems(problems: pd.DataFrame, path: str | Path, lang: str = "en") -
     ``expected`` text labels.csv has a template for are Chinese (the others stay as
     written); ``en`` keeps the canonical columns and codes.
     """
-    return write_table(problems_for_display(problems, lang), path)
+    return write_table(problems_for_display(problems, lang), path, lang=lang)
 
 
 def problems_for_display(problems: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

@@ -90,7 +90,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, lang: str = "zh", table: str = "
     ``--lang en``, for scripts."""
     from costperf.io.write import write_table
 
-    return write_table(shown_table(frame, table, "zh") if lang == "zh" else frame, path)
+    return write_table(shown_table(frame, table, "zh") if lang == "zh" else frame, path, lang=lang)
 
 
 def shown_table(frame: pd.DataFrame, table: str, lang: str) -> pd.DataFrame:

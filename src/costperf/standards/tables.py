@@ -606,7 +606,7 @@ def write_table_version(
     out_header = {k: v for k, v in header.items() if k != "values"}
     text = toml_text.dumps(out_header, comment=comment)
     values = raw.drop(columns=[c for c in LOCATION if c in raw.columns])
-    write_table(values, csv_path)
+    write_table(values, csv_path, lang="en")  # the standards format: canonical
     try:
         write_text(text, toml_path)
     except BaseException:
