@@ -14,9 +14,10 @@ from costperf.columns import MessageError, code_labels, message, message_column
 from costperf.expressions import allowed_text
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "costperf"
-#: a call ``message("code", ...)``, ``message_column("code", ...)`` or ``filled("code",
-#: ...)`` (or with single quotes); codes are always literals.
-CALL = re.compile(r"""\b(?:message(?:_column)?|filled)\(\s*(["'])([^"']+)\1""")
+#: a call ``message("code", ...)``, ``message_column("code", ...)``,
+#: ``message_rows("code", ...)`` or ``filled("code", ...)`` (or with single quotes); codes
+#: are always literals.
+CALL = re.compile(r"""\b(?:message(?:_column|_rows)?|filled)\(\s*(["'])([^"']+)\1""")
 
 
 @cache
@@ -68,6 +69,37 @@ def test_unknown_code_and_missing_value_are_clear_errors() -> None:
         message("no.such", "zh")
     with pytest.raises(MessageError, match="needs the value 'path'"):
         message("review.recorded", "en", batch="b1")
+
+
+def test_message_rows_is_message_row_by_row() -> None:
+    """Lists, arrays and Series give one text a row, with the template's own format
+    specs; a shared value is given once; English count nouns after 1 are singular."""
+    import numpy as np
+
+    from costperf.labels import message_rows
+
+    zh = message_rows("run.review", "zh", requests=pd.Series([1, 12]),
+                      requested=np.array([100.0, 1e6]), approved=[50.0, 1234.5],
+                      cut=[50, 998765.5], cut_rate=[0.5, 0.9987655])  # fmt: skip
+    assert zh == [
+        "审核：申报 1 项，申报数 100.00 元，审定数 50.00 元，核减 50.00 元（核减率 50.0%）",
+        "审核：申报 12 项，申报数 1,000,000.00 元，审定数 1,234.50 元，核减 998,765.50 元（核减率 99.9%）",
+    ]
+    nights = message_rows("reason.standard_line_nights", "en", ref="A-1", n=[1, 2])
+    assert nights == ["A-1 ×1 night", "A-1 ×2 nights"]
+    assert nights == [message("reason.standard_line_nights", "en", ref="A-1", n=n) for n in (1, 2)]
+    rows = message_rows("reason.travel.meals", "en", rate=100, days=[1, 2], persons=[1, 11],
+                        cap=["100", "2200"])  # fmt: skip
+    assert rows == [
+        message("reason.travel.meals", "en", rate=100, days=1, persons=1, cap="100"),
+        message("reason.travel.meals", "en", rate=100, days=2, persons=11, cap="2200"),
+    ]
+    assert rows[0] == "meal allowance 100 yuan/person-day x 1 day x 1 person = 100 yuan"
+    assert message_rows("run.cost_index", "en", value=[]) == []
+    with pytest.raises(MessageError, match=r"rows differ in number \(days: 2, persons: 1\)"):
+        message_rows("reason.travel.meals", "en", rate=1, days=[1, 2], persons=[1], cap="1")
+    with pytest.raises(MessageError, match="needs the value 'cap'"):
+        message_rows("reason.travel.meals", "zh", rate=1, days=[1], persons=[1])
 
 
 def test_values_are_inserted_not_evaluated() -> None:
@@ -402,6 +434,7 @@ _PROGRAMMER_ERRORS = {
     "values before, e.g. with format_amounts)",
     "message 8: the value 10 is not aligned to the index",
     "message 8: the value 10 must be a Series or a str, got 12",
+    "message 8: the values' rows differ in number (10)",
     "7: expected a pandas DataFrame, got 9",
     "7 (project 9)",  # its texts are the rows "a positive output ... (project {project})"
     "record stores are never downgraded",

@@ -351,3 +351,10 @@ def test_waterfall_panel_is_zero_based_with_one_axis_per_district(chart_frames: 
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in axes] == ["青浦区", "金山区"]
     assert all(ax.get_xlim()[0] == 0 for ax in axes)
+
+
+def test_headline_money_is_wan_yuan_in_chinese_and_yuan_in_english() -> None:
+    from costperf.report.case_report import wan
+
+    assert wan(62_069_300.4, "zh") == "6,206.93 万元"
+    assert wan(62_069_300.4, "en") == "62,069,300 yuan"
