@@ -131,10 +131,7 @@ def canonical_name(header: object) -> tuple[str | None, float]:
 
 def label(name: str, lang: str = "zh") -> str:
     """Display label of a canonical column (falls back to the name itself)."""
-    table = column_table()
-    if name not in table.index:
-        return name
-    text = table.at[name, "label_zh" if lang == "zh" else "label_en"]
+    text = column_attribute("label_zh" if lang == "zh" else "label_en").get(name)
     return text or name
 
 

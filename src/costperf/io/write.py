@@ -76,8 +76,7 @@ def _neutralise_column(values: pd.Series) -> pd.Series:
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells and headers pass :func:`neutralise_text`."""
     out = frame.copy()
-    for i in range(out.shape[1]):
-        column = out.iloc[:, i]
+    for i, (_, column) in enumerate(out.items()):  # by position (iloc's own path)
         neutral = _neutralise_column(column)
         if neutral is not column:
             out.isetitem(i, neutral)
