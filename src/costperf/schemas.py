@@ -539,6 +539,43 @@ def check_years(
     )
 
 
+#: the units of ``columns.csv`` that count whole things: persons, nights, days, units
+#: of equipment held and half-days of teaching (a count of half-days is whole itself)
+COUNT_UNITS = {
+    "persons": "a whole number of persons",
+    "nights": "a whole number of nights",
+    "days": "a whole number of days",
+    "units": "a whole number of units",
+    "half-days": "a whole number of half-days",
+}
+#: counts of days that may end in half a day: a training's arrival and departure
+#: (财行〔2016〕540号 第九条 limits each to 1 day; local measures cap them at 1 day
+#: together, half a day each: ``cases/expenditure-requests/local-standards``)
+HALF_DAY_COLUMNS = frozenset({"arrival_days", "departure_days", "arrival_departure_days"})
+
+
+def check_counts(frame: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
+    """A count (a column whose ``columns.csv`` unit is one of :data:`COUNT_UNITS`) that
+    is not a whole number: 2.5 persons, 1.5 nights; the columns of
+    :data:`HALF_DAY_COLUMNS` take multiples of half a day (0.5, 1.5). Cells below 0 or
+    not a number are the numbers' own problems, not counted here."""
+    parts = []
+    for name in names:
+        unit = column_unit(name)
+        if name not in frame.columns or unit not in COUNT_UNITS:
+            continue
+        values = pd.to_numeric(frame[name], errors="coerce").astype(float)
+        half = name in HALF_DAY_COLUMNS
+        steps = values * 2 if half else values
+        with np.errstate(invalid="ignore"):  # inf % 1 is NaN: above the maximum already
+            off = values.ge(0) & np.isfinite(values) & (steps % 1 != 0)
+        expected = (
+            "a whole number of days or half days (a multiple of 0.5)" if half else COUNT_UNITS[unit]
+        )
+        parts.append(row_problems(frame, off, name, expected, "not_whole"))
+    return concat_problems(parts)
+
+
 @dataclass(frozen=True)
 class Schema:
     """Columns, types and checks of one input table.
@@ -561,6 +598,9 @@ class Schema:
         Columns that identify a row uniquely.
     text, numbers
         Columns typed as text / as numbers whatever ``columns.csv`` says.
+    counts
+        Whether the counts among the numeric columns (persons, nights, days ...:
+        :func:`check_counts`) must be whole numbers.
     """
 
     name: str
@@ -573,6 +613,7 @@ class Schema:
     allow_extra_numeric: bool = False
     text: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
+    counts: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -627,6 +668,8 @@ class Schema:
         required = [c for c in self.required if c not in self.nullable and c not in self.numeric]
         out, found = coerce_text(out, text_cols, required=[c for c in required if c not in absent])
         parts.append(found)
+        if self.counts:
+            parts.append(check_counts(out, [c for c in self.numeric if c not in absent]))
         if "year" in self.numeric and "year" in out:
             parts.append(check_years(out, shown=frame["year"]))
         if not absent & set(self.key):
@@ -751,6 +794,7 @@ REQUESTS = Schema(
     minimum=dict.fromkeys(_REQUEST_NUMBERS, 0.0),
     nullable=_REQUEST_OPTIONAL,  # every optional fact may be blank
     key=("request_id", "line_no"),
+    counts=True,
 )
 
 # The request book (申报书): projects, their lines and their performance targets; see
@@ -779,6 +823,7 @@ BOOK_LINES = Schema(
     minimum=dict.fromkeys(_REQUEST_NUMBERS, 0.0),
     nullable=_BOOK_LINE_OPTIONAL,
     key=("project_id", "line_no"),
+    counts=True,
 )
 BOOK_TARGETS = Schema(
     "targets",
