@@ -499,13 +499,29 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return pd.Series(parsed[codes], index=values.index, name=values.name)
 
 
+def _date_year(cell: object) -> int | None:
+    """The year a date cell names (a date, or text of :data:`_DATE_TEXT`), else None."""
+    import datetime
+    import unicodedata
+
+    if isinstance(cell, datetime.date):
+        return cell.year
+    found = _DATE_TEXT.fullmatch(unicodedata.normalize("NFKC", str(cell)).strip())
+    return int(found["y"]) if found else None
+
+
 def date_expected(cells: pd.Series, what: str = "") -> list[str]:
     """What a date cell should hold, per cell: a whole number an Excel date serial could
-    be (a date cell formatted as a number, 46082 = 2026-03-01) says so and names the date.
+    be (a date cell formatted as a number, 46082 = 2026-03-01) says so and names the date;
+    a date of a year outside :data:`YEARS` (9999-12-31) names the years a date may take.
     """
     base = f"a date YYYY-MM-DD ({what})" if what else "a date YYYY-MM-DD"
     out = []
     for cell in cells.tolist():
+        year = _date_year(cell)
+        if year is not None and not YEARS[0] <= year <= YEARS[1]:
+            out.append(f"{base} in the years {YEARS[0]} to {YEARS[1]}")
+            continue
         text = str(cell).strip().removesuffix(".0")
         serial = int(text) if text.isdigit() and len(text) <= 6 else 0
         day = pd.Timestamp("1899-12-30") + pd.Timedelta(days=serial) if serial >= 61 else None
