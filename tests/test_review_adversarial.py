@@ -358,10 +358,34 @@ def test_bad_cell_is_rejected_located_and_stores_nothing(bad, name) -> None:
     ids=["targets_sheet_missing", "lines_sheet_renamed"],
 )
 def test_a_missing_sheet_is_rejected_naming_the_file(bad, edit, shown) -> None:
-    """A book without its 绩效目标 sheet, or with 明细 renamed: exit 2 naming the file and
-    the sheets it needs; nothing stored."""
+    """A book without its 绩效目标 sheet, or with 明细 renamed: exit 2 naming the file,
+    the sheet it needs and the sheets the book does hold; nothing stored."""
     code, err, book, out, unchanged = bad(edit)
-    assert_rejected(code, err, out, unchanged, f"{book}：工作表不存在", f"“{shown}”")
+    sheets = openpyxl.load_workbook(book, read_only=True).sheetnames
+    assert "明细表" in sheets or "绩效目标" not in sheets
+    english = {"明细": "lines", "绩效目标": "targets"}[shown]
+    assert_rejected(
+        code, err, out, unchanged,
+        f"{book}：工作表不存在，应为工作表“{shown}”或“{english}”（本簿工作表：{'、'.join(sheets)}）",
+    )  # fmt: skip
+
+
+def test_a_renamed_sheet_in_english(bad) -> None:
+    code, err, book, out, unchanged = bad(
+        lambda wb: setattr(wb["明细"], "title", "明细表"), "--lang", "en"
+    )
+    sheets = ", ".join(openpyxl.load_workbook(book, read_only=True).sheetnames)
+    assert_rejected(
+        code,
+        err,
+        out,
+        unchanged,
+        f"{book}: the request book has no sheet 'lines'; sheets: {sheets}",
+    )
+    table = pd.read_csv(out / "problems.csv", dtype=str)
+    assert table["expected"].tolist() == [
+        f"a sheet '明细' or 'lines' (the book's sheets: {sheets})"
+    ]
 
 
 # --- every problem of a run at once, across sheets and checks --------------------------------
