@@ -624,13 +624,28 @@ def test_a_folder_book_reviews_as_the_workbook(tmp_path, name) -> None:
 
 def test_a_semicolon_csv_folder_is_rejected_naming_each_file(tmp_path, monkeypatch) -> None:
     """A CSV saved with ';' (a European Excel): exit 2, each file's missing columns named
-    at its header row, in one run."""
+    at its header row, in one run, each saying the separator looks like a semicolon."""
     monkeypatch.chdir(tmp_path)
     folder = write_folder(tmp_path / "book", sep=";")
     code, _, err = review(folder, tmp_path / "out", None)
     assert code == 2, err
+    hint = "（分隔符似为分号；请另存为逗号分隔的 CSV）"
     for name in ("projects", "lines", "targets"):
         assert f"{folder / name}.csv，第 1 行，列“项目编码”：缺少列" in err, err
+    assert "共 6 处输入问题" in err and err.count(hint) == 6, err
+    assert (
+        f"{folder / 'targets.csv'}，第 1 行，列“指标名称”：缺少列，应为绩效目标表中的列 "
+        "'indicator' 或 '指标名称'（现有列：项目编码;指标类别;指标名称;计量单位;目标值）" + hint
+    ) in err
+
+
+def test_a_comma_csv_folder_gets_no_separator_hint(tmp_path, monkeypatch) -> None:
+    """The control: a comma CSV missing a column is told so, without the hint."""
+    monkeypatch.chdir(tmp_path)
+    folder = write_folder(tmp_path / "book", change=lambda n, f: f.drop(columns="指标名称")
+                          if n == "targets" else f)  # fmt: skip
+    code, _, err = review(folder, tmp_path / "out", None)
+    assert code == 2 and "列“指标名称”：缺少列" in err and "分隔符" not in err, err
 
 
 def test_parquet_booleans_where_numbers_belong_are_located(tmp_path, monkeypatch) -> None:

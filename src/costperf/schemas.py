@@ -156,24 +156,28 @@ def merge_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
 
 
 def require_columns(frame: pd.DataFrame, names: Sequence[str], *, what: str = "") -> pd.DataFrame:
-    """Problems for each of ``names`` missing from ``frame``."""
+    """Problems for each of ``names`` missing from ``frame``; a CSV header row holding
+    ';' (a file saved with semicolons, read as one column) says so."""
     present = list(frame.columns.drop(list(LOCATION), errors="ignore"))
-    listing = ", ".join(shown_header(frame, str(c)) for c in present) or "none"
+    headers = [shown_header(frame, str(c)) for c in present]
+    listing = ", ".join(headers) or "none"
     header_row = frame.attrs.get("header_row")
+    text_file = str(_file_of(frame)[0]).lower().endswith((".csv", ".txt"))
+    semicolons = text_file and any(";" in h for h in headers)
     parts = []
     for name in names:
         if name not in frame.columns:
             zh = column_table()["label_zh"].get(name, "")
             spelled = f"'{name}'" + (f" or '{zh}'" if zh else "")
-            parts.append(
-                table_problem(
-                    frame,
-                    name,
-                    f"a column {spelled}{' in ' + what if what else ''} (columns found: {listing})",
-                    "missing_column",
-                    row=header_row,
-                )
+            expected = (
+                f"a column {spelled}{' in ' + what if what else ''} (columns found: {listing})"
             )
+            if semicolons:
+                expected += (
+                    " (the separator looks like a semicolon; save the file as a "
+                    "comma-separated CSV)"
+                )
+            parts.append(table_problem(frame, name, expected, "missing_column", row=header_row))
     return concat_problems(parts)
 
 
