@@ -526,14 +526,20 @@ def _hostile_texts(wb) -> None:
     set_cell(wb, M, 5, "出差城市", '=HYPERLINK("http://c","c")', text=True)
 
 
-@pytest.fixture(scope="module")
-def hostile(base) -> Path:
-    root = base["root"] / "hostile"
+def reviewed_once(base: dict, name: str, edit) -> Path:
+    """The good book with ``edit`` applied, reviewed (exit 0) into ``name/out``: the
+    outputs several tests of a module-scoped fixture read."""
+    root = base["root"] / name
     root.mkdir()
-    book = fill(root / "book.xlsx", base["template"], _hostile_texts)
+    book = fill(root / "book.xlsx", base["template"], edit)
     code, _, err = review(book, root / "out", None)
     assert code == 0, err
     return root / "out"
+
+
+@pytest.fixture(scope="module")
+def hostile(base) -> Path:
+    return reviewed_once(base, "hostile", _hostile_texts)
 
 
 def test_no_live_formula_in_review_xlsx(hostile) -> None:
@@ -829,12 +835,7 @@ def _lenient(wb) -> None:
 
 @pytest.fixture(scope="module")
 def lenient(base) -> Path:
-    root = base["root"] / "lenient"
-    root.mkdir()
-    book = fill(root / "book.xlsx", base["template"], _lenient)
-    code, _, err = review(book, root / "out", None)
-    assert code == 0, err
-    return root / "out"
+    return reviewed_once(base, "lenient", _lenient)
 
 
 def _lines_of(out: Path) -> pd.DataFrame:
