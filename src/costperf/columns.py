@@ -300,6 +300,8 @@ def _fill_template(text: str, lang: str) -> str | None:
                     values["reason"] = code_label("library_reason", values["reason"], lang)
                 if "part" in values:  # a part of the data, e.g. a DEA model's inputs
                     values["part"] = code_label("problem_part", values["part"], lang)
+                if "sheets" in values and lang == "zh":  # a book's sheet names, listed
+                    values["sheets"] = "、".join(values["sheets"].split(", "))
                 if "schema" in values and lang == "zh":  # "项目 (projects)": 项目表
                     named = _TABLE_NAMED.fullmatch(values["schema"])
                     values["schema"] = f"{named.group(1)}表" if named else f"{values['schema']} "

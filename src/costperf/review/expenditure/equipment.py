@@ -162,6 +162,12 @@ def _review_equipment(
         return pd.DataFrame(columns=list(LINE_RESULT_COLUMNS)), concat_problems(problems)
     sub, item = req.loc[rows], item.loc[rows]
     quantity = sub["quantity"].astype(float)
+    # units of equipment are counted whole (a unit-cost line's quantity, m2 or km, is not)
+    fractional = pd.Series(False, index=req.index)
+    fractional.loc[rows] = quantity.ge(0) & (quantity % 1 != 0)
+    problems.append(
+        row_problems(req, fractional, "quantity", "a whole number of units", "not_whole")
+    )
     requested = work.loc[rows, "requested"]
     price = (
         sub["unit_price"].astype(float) if "unit_price" in sub else pd.Series(np.nan, index=rows)
