@@ -574,14 +574,16 @@ COUNT_UNITS = {
 HALF_DAY_COLUMNS = frozenset({"arrival_days", "departure_days", "arrival_departure_days"})
 
 
-def check_counts(frame: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
-    """A count (a column whose ``columns.csv`` unit is one of :data:`COUNT_UNITS`) that
-    is not a whole number: 2.5 persons, 1.5 nights; the columns of
-    :data:`HALF_DAY_COLUMNS` take multiples of half a day (0.5, 1.5). Cells below 0 or
-    not a number are the numbers' own problems, not counted here."""
+def check_counts(
+    frame: pd.DataFrame, names: Iterable[str], units: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """A count (a column whose ``columns.csv`` unit, or whose unit in ``units``, is one
+    of :data:`COUNT_UNITS`) that is not a whole number: 2.5 persons, 1.5 nights; the
+    columns of :data:`HALF_DAY_COLUMNS` take multiples of half a day (0.5, 1.5). Cells
+    below 0 or not a number are the numbers' own problems, not counted here."""
     parts = []
     for name in names:
-        unit = column_unit(name)
+        unit = (units or {}).get(name) or column_unit(name)
         if name not in frame.columns or unit not in COUNT_UNITS:
             continue
         values = pd.to_numeric(frame[name], errors="coerce").astype(float)
