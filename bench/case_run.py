@@ -9,10 +9,13 @@ case run within 3x ``python -c "import pandas"``):
 * **import pandas**: ``python -c "import pandas"``, a subprocess per repeat;
 * **cold run**: ``python -m costperf.cli run cases/sanitation-5-districts --out OUT``
   (records included, a fresh OUT each time), a subprocess per repeat. The font-subset
-  cache (``COSTPERF_CACHE_DIR``) is a fresh folder of this benchmark: the first run
-  fills it (its figure is shown on its own row), the others read it;
+  cache (``COSTPERF_CACHE_DIR``) and the bytecode cache (``PYTHONPYCACHEPREFIX``,
+  ``PYTHONDONTWRITEBYTECODE`` unset) are fresh folders of this benchmark: the first run
+  fills them (its figure is shown on its own row), the others read them, as an
+  installed costperf reads the bytecode pip compiled (and ``import pandas`` its own);
 * **warm run**: the same command run by ``costperf.cli.main`` again and again in one
-  process after a first run (imports and in-process memos paid, as in the test suite).
+  process after a first run (imports and in-process memos paid, as in the test suite);
+  with ``--before`` the two codes' processes take turns, run by run.
 
 Wall time and CPU time (user + system of the child processes) are medians over the
 repeats; the cold runs and the bare imports are interleaved, so load from other
@@ -41,15 +44,13 @@ CASE = REPO / "cases" / "sanitation-5-districts"
 WARM = """
 import contextlib, io, json, sys, time
 from costperf.cli import main
-case, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-times = []
-for i in range(n + 1):
+case, out = sys.argv[1], sys.argv[2]
+for i, _ in enumerate(sys.stdin):  # one run per line: the bench alternates the codes' runs
     wall, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()):
         code = main(["run", case, "--out", f"{out}/warm{i}"])
     assert code == 0, code
-    times.append((time.perf_counter() - wall, time.process_time() - cpu))
-print(json.dumps(times))
+    print(json.dumps((time.perf_counter() - wall, time.process_time() - cpu)), flush=True)
 """
 
 
@@ -71,8 +72,12 @@ class Code:
 
     def __init__(self, name: str, src: Path, scratch: Path) -> None:
         self.name, self.scratch = name, scratch
-        cache = scratch / "cache"
-        self.env = {**os.environ, "PYTHONPATH": str(src), "COSTPERF_CACHE_DIR": str(cache)}
+        cache, pycache = scratch / "cache", scratch / "pycache"
+        # a shell with PYTHONDONTWRITEBYTECODE (this project's sandboxes) would compile
+        # every costperf module from source in each cold run (~0.3 s of CPU)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        self.env = {**env, "PYTHONPATH": str(src), "COSTPERF_CACHE_DIR": str(cache),
+                    "PYTHONPYCACHEPREFIX": str(pycache)}  # fmt: skip
         self.first: tuple[float, float] | None = None
         self.cold: list[tuple[float, float]] = []
         self.warm: list[tuple[float, float]] = []
@@ -88,13 +93,35 @@ class Code:
         else:
             self.cold.append((wall, cpu))
 
-    def warm_runs(self, n: int) -> None:
-        argv = [sys.executable, "-c", WARM, str(CASE), str(self.scratch / "warm"), str(n)]
-        _, _, stdout = timed(argv, self.env)
-        self.warm.extend(tuple(t) for t in json.loads(stdout)[1:])  # the first: cold
+    def start_warm(self) -> subprocess.Popen:
+        """The process of the warm runs: one run per line sent (:func:`warm_runs`)."""
+        argv = [sys.executable, "-c", WARM, str(CASE), str(self.scratch / "warm")]
+        return subprocess.Popen(
+            argv, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
 
     def summary(self) -> dict:
         return json.loads((self.scratch / "cold0" / "summary.json").read_text(encoding="utf-8"))
+
+
+def warm_runs(codes: list[Code], repeats: int) -> None:
+    """One process per code: a first run, then the repeats, the codes' runs alternated
+    (a burst of load from other processes falls on both, not on one code's runs)."""
+    procs = [code.start_warm() for code in codes]
+    try:
+        for i in range(repeats + 1):
+            for code, proc in zip(codes, procs, strict=True):
+                proc.stdin.write("run\n")
+                proc.stdin.flush()
+                line = proc.stdout.readline()
+                if not line:
+                    raise SystemExit(f"the warm runs of {code.name} failed")
+                if i:  # the first: cold
+                    code.warm.append(tuple(json.loads(line)))
+    finally:
+        for proc in procs:
+            proc.stdin.close()
+            proc.wait()
 
 
 def median(pairs: list[tuple[float, float]]) -> tuple[float, float]:
@@ -105,7 +132,7 @@ def table(floor: tuple[float, float], codes: list[Code], repeats: int) -> str:
     rows = [("`import pandas` (subprocess)", floor)]
     for code in codes:
         tag = f" [{code.name}]" if len(codes) > 1 else ""
-        rows.append((f"cold run, empty font cache{tag} (1 run)", code.first))
+        rows.append((f"cold run, empty caches{tag} (1 run)", code.first))
         rows.append((f"cold run{tag} (subprocess)", median(code.cold)))
         rows.append((f"warm run, in process{tag}", median(code.warm)))
     lines = [
@@ -150,8 +177,8 @@ def main() -> int:
                 bare.append(timed([sys.executable, "-c", "import pandas"], floor_env)[:2])
                 for code in codes:
                     code.cold_run()
-            for code in codes:  # one process each: a first run, then the repeats
-                code.warm_runs(args.repeats)
+            warm_runs(codes, args.repeats)
+            for _ in codes:
                 bare.append(timed([sys.executable, "-c", "import pandas"], floor_env)[:2])
             floor = median(bare)
             print(table(floor, codes, args.repeats))

@@ -742,9 +742,11 @@ def test_a_book_without_its_targets_table_is_refused(tmp_path) -> None:
     status = main(["review", str(workbook), "--date", DATE, "--out", str(tmp_path / "o2")])
     assert status == 2
     problems = pd.read_csv(tmp_path / "o2" / "problems.csv", dtype=str, encoding="utf-8-sig")
-    assert problems["应为"].tolist() == ["工作表“项目”“明细”和“绩效目标”"]
+    assert problems["应为"].tolist() == [
+        "工作表“绩效目标”或“targets”（本簿工作表：项目、明细、绩效指标）"
+    ]
     assert problems["问题"].tolist() == ["工作表不存在"]  # the file is there
-    assert problems["单元格取值"].tolist() == ["项目, 明细, 绩效指标"]
+    assert problems["单元格取值"].isna().all()  # the sheets are named in 应为
 
     kept.head(0).to_csv(folder / "target.csv", index=False)  # the header alone
     (folder / "target.csv").rename(folder / "targets.csv")

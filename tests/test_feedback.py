@@ -70,6 +70,28 @@ def test_slow_execution_and_target_deviation_state_their_numbers() -> None:
     assert flags["source"].tolist() == [0, 0, 3]
 
 
+def test_monitoring_reasons_in_both_languages() -> None:
+    obs = _obs(project_id=["A"], checkpoint=["2026-06-30"], budget=[1_000_000.0],
+               executed=[200_000.0], indicator=["面积"], target=[60_000.0], actual=[12_000.0])  # fmt: skip
+    slow, deviation = monitoring_flags(obs, MON).to_dict("records")
+    assert slow["reason_zh"] == (
+        "截至2026-06-30执行率20.0%（执行数200,000.00元/预算数1,000,000.00元），序时进度49.6%，"
+        "落后29.6个百分点，超过20个百分点；建议收回或调剂预计无法支出的资金295,890.41元（预算数×差距）"
+    )
+    assert slow["reason_en"] == (
+        "by 2026-06-30 executed 20.0% (200,000.00 of 1,000,000.00 yuan) against a plan of 49.6%: "
+        "29.6 points behind (more than 20); recover or re-allocate 295,890.41 yuan (budget x gap)"
+    )
+    assert deviation["reason_zh"] == (
+        "截至2026-06-30「面积」累计完成12,000，年度目标60,000，完成率20.0%，为序时目标（49.6%）的40.3%，"
+        "低于60%；建议调整绩效目标或暂缓执行"
+    )
+    assert deviation["reason_en"] == (
+        "by 2026-06-30 '面积' reached 12,000 of an annual target of 60,000 (20.0%), 40.3% of the "
+        "time-proportional target (49.6%), below 60%: adjust the targets or suspend"
+    )
+
+
 @pytest.mark.parametrize(
     ("score", "grade"),
     [
@@ -190,6 +212,27 @@ def test_recommendations_of_the_feedback_table() -> None:
     assert got.loc["E", "grade"] == "良" and got.loc["E", "rule"] == "good+low_execution"
     assert got["base_year"].tolist() == [2026] * 7
     assert "基数800,000.00元" in got.loc["D", "reasons"]
+    assert got.loc["D", "reasons"] == (
+        "2026年度自评75分（中）：规则“评价为中”，改进管理并压减10%；"
+        "2026年度年末执行率60.0%，低于80%，按未执行比例40.0%压减（取较大者）；"
+        "基数800,000.00元（2026年度审定数）×（1−40.0%）= 480,000.00元，影响-320,000.00元"
+    )
+    assert got.loc["D", "reasons_en"] == (
+        "2026 self evaluation 75 (fair): rule 'fair', improve 10%; year-end execution 60.0% in "
+        "2026, below 80%: cut by the unspent share 40.0% (the larger cut); base 800,000.00 yuan "
+        "(2026 approved) x (1 - 40.0%) = 480,000.00 yuan, effect -320,000.00"
+    )
+    # a cut of 0 or 100% reads in the action's Chinese words alone; the previous grade
+    assert got.loc["A", "reasons"].startswith(
+        "2026年度财政重点评价50分（差），上年度差：规则“连续两年评价为差”，取消预算；"
+    )
+    assert got.loc["A", "reasons_en"].startswith(
+        "2026 key evaluation 50 (poor, previous year poor): rule 'poor_twice', cancel 100%; "
+    )
+    assert got.loc["F", "reasons"].startswith("无评价记录（未评价），保持；")
+    assert got.loc["F", "reasons_en"].startswith(
+        "no evaluation on record (unevaluated): maintained; "
+    )
 
 
 def test_the_base_is_the_approved_amount_of_the_year_evaluated() -> None:

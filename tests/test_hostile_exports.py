@@ -92,7 +92,7 @@ def test_neutralise_frame_keeps_numbers_and_the_input() -> None:
 
 
 def test_write_table_xlsx(tmp_path: Path) -> None:
-    path = write_table(_frame(), tmp_path / "t.xlsx")
+    path = write_table(_frame(), tmp_path / "t.xlsx", lang="zh")
     values = _assert_no_formula(path)
     assert "'\t=1+1" in values and '\'=HYPERLINK("http://x","y")' in values
     sheet = openpyxl.load_workbook(path).active
@@ -101,7 +101,7 @@ def test_write_table_xlsx(tmp_path: Path) -> None:
 
 
 def test_write_table_csv(tmp_path: Path) -> None:
-    path = write_table(_frame(), tmp_path / "t.csv")
+    path = write_table(_frame(), tmp_path / "t.csv", lang="zh")
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["project_id", "amount", "mixed", "'=header"]
@@ -183,4 +183,4 @@ def test_rejected_input_problems_csv_has_no_formula(tmp_path: Path, capsys) -> N
     assert ",=1+1," not in problems and "'=1+1" in problems
     assert "error" in capsys.readouterr().err
     with pytest.raises(InputError):
-        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.unknown")
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.unknown", lang="zh")

@@ -130,7 +130,7 @@ def test_new_outputs_get_the_umask_mode_and_replaced_ones_keep_theirs(
     write = (
         (lambda p: write_text("x", p))
         if suffix == ".txt"
-        else (lambda p: write_table(pd.DataFrame({"a": [1]}), p))
+        else (lambda p: write_table(pd.DataFrame({"a": [1]}), p, lang="zh"))
     )
     write(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644

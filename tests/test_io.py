@@ -421,7 +421,7 @@ def test_unknown_columns_are_warnings_not_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
 def test_write_table_round_trip(tmp_path: Path, suffix: str) -> None:
     frame = pd.DataFrame({"project_id": ["001", "002"], "amount": [1.5, 2.0]})
-    path = write_table(frame, tmp_path / "sub" / f"t{suffix}")
+    path = write_table(frame, tmp_path / "sub" / f"t{suffix}", lang="zh")
     back = read_table(path)
     # a workbook carries the Chinese headers (项目编码, 金额); they read back to the names
     back = back.rename(columns=lambda h: canonical_name(h)[0] or h)
@@ -430,9 +430,20 @@ def test_write_table_round_trip(tmp_path: Path, suffix: str) -> None:
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left
 
 
+@pytest.mark.parametrize(
+    ("lang", "headers"), [("zh", ["项目编码", "金额"]), ("en", ["Project ID", "Amount"])]
+)
+def test_a_workbook_is_headed_in_the_language_asked(tmp_path: Path, lang, headers) -> None:
+    """Every command's ``-o x.xlsx`` passes its ``--lang`` (found: the sheets of dea,
+    costmodel and standards diff came out headed in Chinese under en)."""
+    frame = pd.DataFrame({"project_id": ["001"], "amount": [1.5]})
+    sheet = openpyxl.load_workbook(write_table(frame, tmp_path / "t.xlsx", lang=lang)).active
+    assert [c.value for c in sheet[1]] == headers
+
+
 def test_write_table_unsupported_suffix(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unsupported output type"):
-        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.json")
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.json", lang="zh")
 
 
 def test_atomic_path_leaves_the_old_file_on_failure(tmp_path: Path) -> None:
@@ -450,7 +461,7 @@ def test_atomic_path_leaves_the_old_file_on_failure(tmp_path: Path) -> None:
 def test_csv_export_reads_back_as_written(tmp_path: Path) -> None:
     """costperf's reader drops the apostrophe its writers put in: a lossless round trip."""
     frame = pd.DataFrame({"name": ["=x", "-", "+86 21", "'plain"], "value": ["1", "2", "3", "4"]})
-    back = read_table(write_table(frame, tmp_path / "t.csv"), header_row=1)
+    back = read_table(write_table(frame, tmp_path / "t.csv", lang="zh"), header_row=1)
     assert back["name"].tolist() == ["=x", "-", "+86 21", "'plain"]
 
 

@@ -14,9 +14,10 @@ from costperf.columns import MessageError, code_labels, message, message_column
 from costperf.expressions import allowed_text
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "costperf"
-#: a call ``message("code", ...)`` or ``message_column("code", ...)`` (or with single
-#: quotes); codes are always literals.
-CALL = re.compile(r"""\bmessage(?:_column)?\(\s*(["'])([^"']+)\1""")
+#: a call ``message("code", ...)``, ``message_column("code", ...)``,
+#: ``message_rows("code", ...)`` or ``filled("code", ...)`` (or with single quotes); codes
+#: are always literals.
+CALL = re.compile(r"""\b(?:message(?:_column|_rows)?|filled)\(\s*(["'])([^"']+)\1""")
 
 
 @cache
@@ -92,6 +93,37 @@ def test_a_named_table_reads_as_its_chinese_name() -> None:
     assert expected_label(text, "en") == text
     plain = "a column unit_cost in projects (columns found: x, y)"
     assert expected_label(plain, "zh") == "projects 中的列 unit_cost（现有列：x, y）"
+
+
+def test_message_rows_is_message_row_by_row() -> None:
+    """Lists, arrays and Series give one text a row, with the template's own format
+    specs; a shared value is given once; English count nouns after 1 are singular."""
+    import numpy as np
+
+    from costperf.labels import message_rows
+
+    zh = message_rows("run.review", "zh", requests=pd.Series([1, 12]),
+                      requested=np.array([100.0, 1e6]), approved=[50.0, 1234.5],
+                      cut=[50, 998765.5], cut_rate=[0.5, 0.9987655])  # fmt: skip
+    assert zh == [
+        "审核：申报 1 项，申报数 100.00 元，审定数 50.00 元，核减 50.00 元（核减率 50.0%）",
+        "审核：申报 12 项，申报数 1,000,000.00 元，审定数 1,234.50 元，核减 998,765.50 元（核减率 99.9%）",
+    ]
+    nights = message_rows("reason.standard_line_nights", "en", ref="A-1", n=[1, 2])
+    assert nights == ["A-1 ×1 night", "A-1 ×2 nights"]
+    assert nights == [message("reason.standard_line_nights", "en", ref="A-1", n=n) for n in (1, 2)]
+    rows = message_rows("reason.travel.meals", "en", rate=100, days=[1, 2], persons=[1, 11],
+                        cap=["100", "2200"])  # fmt: skip
+    assert rows == [
+        message("reason.travel.meals", "en", rate=100, days=1, persons=1, cap="100"),
+        message("reason.travel.meals", "en", rate=100, days=2, persons=11, cap="2200"),
+    ]
+    assert rows[0] == "meal allowance 100 yuan/person-day x 1 day x 1 person = 100 yuan"
+    assert message_rows("run.cost_index", "en", value=[]) == []
+    with pytest.raises(MessageError, match=r"rows differ in number \(days: 2, persons: 1\)"):
+        message_rows("reason.travel.meals", "en", rate=1, days=[1, 2], persons=[1], cap="1")
+    with pytest.raises(MessageError, match="needs the value 'cap'"):
+        message_rows("reason.travel.meals", "zh", rate=1, days=[1], persons=[1])
 
 
 def test_values_are_inserted_not_evaluated() -> None:
@@ -430,6 +462,7 @@ _PROGRAMMER_ERRORS = {
     "values before, e.g. with format_amounts)",
     "message 8: the value 10 is not aligned to the index",
     "message 8: the value 10 must be a Series or a str, got 12",
+    "message 8: the values' rows differ in number (10)",
     "7: expected a pandas DataFrame, got 9",
     "7 (project 9)",  # its texts are the rows "a positive output ... (project {project})"
     "record stores are never downgraded",
@@ -614,3 +647,34 @@ def test_each_label_is_given_once() -> None:
     table = code_labels().reset_index()
     twice = table[table.duplicated(["kind", "code"], keep=False)]
     assert twice.empty, twice[["kind", "code", "label_en"]].to_string()
+
+
+def test_a_problem_is_placed_in_the_words_of_each_language() -> None:
+    """The place of a problem (file, sheet, row, column or option) comes from labels.csv
+    in both languages, with the user's names exactly as written (no plural rule)."""
+    from costperf.errors import format_problem, format_problem_zh
+
+    row = {
+        "source_file": "b.xlsx",
+        "sheet": "1 items",
+        "source_row": 7.0,
+        "column": "人数",
+        "value": "x",
+        "check": "not_a_number",
+        "expected": "a number",
+    }
+    assert (
+        format_problem(row)
+        == "b.xlsx, sheet '1 items', row 7, column '人数': got 'x', expected a number"
+    )
+    assert (
+        format_problem_zh(row)
+        == "b.xlsx，工作表“1 items”，第 7 行，列“人数”：不是数字，值 'x'，应为数字"
+    )
+    option = {"column": "--date", "value": "x", "check": "option"}
+    assert format_problem(option) == "option '--date': got 'x'"
+    assert format_problem_zh(option) == "选项“--date”：命令行选项错误，值 'x'"
+    assert (
+        format_problem_zh({"column": "column 8", "check": "not_a_number"})
+        == "列“第 8 列”：不是数字"
+    )

@@ -320,7 +320,10 @@ def test_infeasible_explained_by_the_row_that_gives_least() -> None:
         "绩效基线“产出”（output）无法满足：需将右端值由 100 件 降低 10 件（占右端值的 10.0%）"
         "至 90 件，其余约束方可同时成立。"
     )
-    assert row["explanation_en"].startswith("The baseline '产出' (output) cannot hold")
+    assert row["explanation_en"] == (
+        "The baseline '产出' (output) cannot hold: its right-hand side must be lowered from "
+        "100 件 by 10 件 (10.0% of it) to 90 件 for all other constraints to hold."
+    )
 
 
 def test_infeasible_a_shared_limit_gives_when_it_is_the_least_relative() -> None:
@@ -416,6 +419,25 @@ def portfolio(k: int = 3):
         )
         coefficients += [(f"area[{p}]", f"{p}/c", 12000.0), (f"area[{p}]", f"{p}/t", 150000.0)]
     return tables(resources, constraints, coefficients)
+
+
+def test_equity_rows_are_labelled_in_both_languages() -> None:
+    from costperf.optimize.model import equity_rows
+
+    resources = pd.DataFrame({"group": ["A", "A", "B"], "project_id": ["P0", "P1", "P1"],
+                              "unit_cost": [1.0, 2.0, 3.0], "current": [1.0, 1.0, 1.0]})  # fmt: skip
+    groups, _, _ = equity_rows(resources, "group", 0.875, prefix="equity")
+    assert groups["label"].tolist() == ["分组 A 成本降幅不超过 12%", "分组 B 成本降幅不超过 12%"]
+    assert groups["label_en"].tolist() == [
+        "group A: cost falls by at most 12%",
+        "group B: cost falls by at most 12%",
+    ]
+    projects, _, _ = equity_rows(resources, "project_id", 0.5, prefix="floor")
+    assert projects["label"].tolist() == [
+        "项目 P0 成本降幅不超过 50%",
+        "项目 P1 成本降幅不超过 50%",
+    ]
+    assert projects["label_en"].tolist()[0] == "project P0: cost falls by at most 50%"
 
 
 def test_portfolio_equity_rows_hold_and_report_per_group() -> None:

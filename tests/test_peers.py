@@ -278,6 +278,56 @@ def test_cooks_distance_against_the_formula():
         cooks_distance_outliers(result, threshold=0)
 
 
+def test_cooks_and_super_efficiency_reasons_in_both_languages():
+    x = np.arange(10.0)
+    y = 2 * x + np.array([0, 0.1, -0.1, 0, 0.2, -0.2, 0, 0.1, 5, 0])
+    result = sm.OLS(y, sm.add_constant(x)).fit()
+    flagged = cooks_distance_outliers(result, threshold=0.5).loc[8]
+    d = f"{flagged['cooks_distance']:.3f}"
+    assert flagged["outlier_reason"] == f"Cook's distance {d} > threshold = 0.500"
+    assert flagged["outlier_reason_zh"] == f"库克距离{d}超过阈值0.500"
+    assert (
+        cooks_distance_outliers(result).loc[8, "outlier_reason_zh"]
+        == f"库克距离{d}超过阈值4/n（0.400）"
+    )
+    scores = pd.Series([1.964, 1.1, np.inf], index=["a", "b", "c"])
+    out = super_efficiency_outliers(scores)
+    assert out["outlier_reason"].tolist() == [
+        "super-efficiency 1.964 > 1.2",
+        "",
+        "infeasible super-efficiency LP: outside the frontier's reach",
+    ]
+    assert out["outlier_reason_zh"].tolist() == [
+        "超效率得分1.964高于1.2",
+        "",
+        "超效率线性规划无可行解：超出其余单元所构成前沿的可及范围",
+    ]
+    low = super_efficiency_outliers(pd.Series([0.5, 0.9]), threshold=1.25, orientation="output")
+    assert low["outlier_reason"].tolist() == ["output super-efficiency 0.500 < 1/1.25 = 0.800", ""]
+    assert low["outlier_reason_zh"].tolist() == ["产出导向超效率得分0.500低于1/1.25（0.800）", ""]
+
+
+def test_low_reasons_and_group_sizes_in_both_languages():
+    # [1, 10, 11, 12, 13]: MAD 1, median 11: 1 is 10 below; z = 0.6745 * -10 = -6.75
+    frame = pd.DataFrame({"g": [0] * 5 + [1] * 3, "v": [1.0, 10, 11, 12, 13, 4, 4, 4]})
+    mad = flag_outliers(frame, "v", by="g", rule="mad")
+    assert mad.loc[0, "outlier_reason"] == (
+        "below median - 3.5·MAD/0.6745 (1.00 < 5.81; modified z-score -6.75)"
+    )
+    assert (
+        mad.loc[0, "outlier_reason_zh"]
+        == "低于中位数-3.5×MAD/0.6745（1.00 < 5.81；修正Z分数-6.75）"
+    )
+    iqr = flag_outliers(frame, "v", by="g", k=2)
+    assert iqr.loc[0, "outlier_reason"] == "below Q1 - 2·IQR (1.00 < 6.00)"
+    assert iqr.loc[0, "outlier_reason_zh"] == "低于下四分位数-2倍四分位距（1.00 < 6.00）"
+    assert iqr["outlier_reason_zh"].tolist()[5:] == ["未筛查：组内仅3个有效值，少于4个"] * 3
+    assert (
+        iqr["outlier_reason"].tolist()[5:]
+        == ["not screened: group has 3 value(s), fewer than 4"] * 3
+    )
+
+
 def test_super_efficiency_on_benchmarking_reference():
     data = pd.read_csv(DEA_DIR / "milkProd.csv").set_index("dmu")
     out = super_efficiency_outliers(data["super_vrs_in"])

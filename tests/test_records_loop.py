@@ -398,3 +398,12 @@ def test_rederived_values_are_recorded_as_the_table_states_them() -> None:
         10,
         11,
     ]
+
+
+def test_a_rederived_table_without_a_name_is_named_after_its_class(tmp_path) -> None:
+    from costperf.records.loop import _rederive_settings
+
+    rules = tmp_path / "rederive.toml"
+    rules.write_text('[classes."绿化养护"]\noutput = "养护面积"\n', encoding="utf-8")
+    settings, _, _ = _rederive_settings(rules, "绿化养护")
+    assert settings["name"] == "绿化养护单位成本标准"

@@ -138,7 +138,7 @@ def test_a_table_written_by_write_table_is_formatted(tmp_path: Path) -> None:
     from costperf.io import write_table
 
     frame = pd.DataFrame({"核减率": [0.25], "年度": [2026], "申报数": [1234.5]})
-    ws = openpyxl.load_workbook(write_table(frame, tmp_path / "lines.xlsx")).active
+    ws = openpyxl.load_workbook(write_table(frame, tmp_path / "lines.xlsx", lang="zh")).active
     assert ws.title == "lines"  # not "Sheet1"
     assert [ws.cell(2, j).number_format for j in (1, 2, 3)] == ["0.00%", "0", "#,##0.00"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:C2"
@@ -351,3 +351,10 @@ def test_waterfall_panel_is_zero_based_with_one_axis_per_district(chart_frames: 
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in axes] == ["青浦区", "金山区"]
     assert all(ax.get_xlim()[0] == 0 for ax in axes)
+
+
+def test_headline_money_is_wan_yuan_in_chinese_and_yuan_in_english() -> None:
+    from costperf.report.case_report import wan
+
+    assert wan(62_069_300.4, "zh") == "6,206.93 万元"
+    assert wan(62_069_300.4, "en") == "62,069,300 yuan"

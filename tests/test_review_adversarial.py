@@ -294,6 +294,17 @@ def _empty_sheet(name: str):
 
 
 M = "明细"
+# 二类培训 650 x 10 persons x (3 days + arrival 0.5 + departure 0.5) = 26,000 < 30,000
+TRAINING = {"项目编码": "P-01", "序号": 3, "经济分类科目": "30216", "明细名称": "培训费",
+            "申报数": 30000, "日期": "2027-04-20", "培训类别": "二类培训", "人数": 10,
+            "天数": 3, "报到天数": 0.5, "撤离天数": 0.5}  # fmt: skip
+
+
+def _add_line(wb, line: dict) -> None:
+    """``line`` (Chinese headers) appended to 明细: sheet row 6 of the book above."""
+    wb[M].append([line.get(h) for h in _headers(wb[M])])
+
+
 # name -> (edit, sheet, row, column or None, a word the message must carry)
 REJECTED = {
     "text_inf": (_cell(M, 2, "申报数", "inf"), M, 2, "申报数", "不是数字"),
@@ -335,6 +346,29 @@ REJECTED = {
     "nights_over_days": (_cell(M, 5, "住宿天数", 9), M, 5, "住宿天数", "数值前后矛盾"),
     "target_category_outside_list": (
         _cell("绩效目标", 2, "指标类别", "产出"), "绩效目标", 2, "指标类别", "产出"),
+    # counts of persons, days, nights and units are whole (columns.csv units)
+    "persons_fractional": (
+        _cell(M, 2, "人数", 2.5), M, 2, "人数", "不是整数，值 '2.5'，应为整数人数"),
+    "days_fractional": (
+        _cell(M, 2, "天数", 1.5), M, 2, "天数", "不是整数，值 '1.5'，应为整数天数"),
+    "staff_count_fractional": (
+        _cell(M, 4, "编制内实有人数", 20.5), M, 4, "编制内实有人数", "值 '20.5'，应为整数人数"),
+    "equipment_quantity_fractional": (
+        lambda wb: (set_cell(wb, M, 4, "数量", 1.5), set_cell(wb, M, 4, "申报数", 7200)),
+        M, 4, "数量", "不是整数，值 '1.5'，应为整数台（件）数"),
+    "arrival_not_a_half_day": (
+        lambda wb: _add_line(wb, {**TRAINING, "报到天数": 0.3}), M, 6, "报到天数",
+        "不是整数，值 '0.3'，应为整天或半天（0.5 的倍数）"),
+    # a date of the year 9999 (past pandas' 2262) is a date, outside the years allowed
+    "date_year_9999": (
+        _cell(M, 2, "日期", "9999-12-31"), M, 2, "日期",
+        "日期错误，值 '9999-12-31'，应为 1900 至 2200 年间的日期 YYYY-MM-DD"),
+    "end_date_year_9999": (
+        _cell(M, 5, "结束日期", dt.datetime(9999, 12, 31)), M, 5, "结束日期",
+        "日期错误，值 '9999-12-31 00:00:00'，应为 1900 至 2200 年间的日期 YYYY-MM-DD"),
+    "end_date_impossible": (
+        _cell(M, 5, "结束日期", "2027-02-30"), M, 5, "结束日期",
+        "日期错误，值 '2027-02-30'，应为日期 YYYY-MM-DD"),
 }  # fmt: skip
 
 
@@ -358,10 +392,34 @@ def test_bad_cell_is_rejected_located_and_stores_nothing(bad, name) -> None:
     ids=["targets_sheet_missing", "lines_sheet_renamed"],
 )
 def test_a_missing_sheet_is_rejected_naming_the_file(bad, edit, shown) -> None:
-    """A book without its 绩效目标 sheet, or with 明细 renamed: exit 2 naming the file and
-    the sheets it needs; nothing stored."""
+    """A book without its 绩效目标 sheet, or with 明细 renamed: exit 2 naming the file,
+    the sheet it needs and the sheets the book does hold; nothing stored."""
     code, err, book, out, unchanged = bad(edit)
-    assert_rejected(code, err, out, unchanged, f"{book}：工作表不存在", f"“{shown}”")
+    sheets = openpyxl.load_workbook(book, read_only=True).sheetnames
+    assert "明细表" in sheets or "绩效目标" not in sheets
+    english = {"明细": "lines", "绩效目标": "targets"}[shown]
+    assert_rejected(
+        code, err, out, unchanged,
+        f"{book}：工作表不存在，应为工作表“{shown}”或“{english}”（本簿工作表：{'、'.join(sheets)}）",
+    )  # fmt: skip
+
+
+def test_a_renamed_sheet_in_english(bad) -> None:
+    code, err, book, out, unchanged = bad(
+        lambda wb: setattr(wb["明细"], "title", "明细表"), "--lang", "en"
+    )
+    sheets = ", ".join(openpyxl.load_workbook(book, read_only=True).sheetnames)
+    assert_rejected(
+        code,
+        err,
+        out,
+        unchanged,
+        f"{book}: the request book has no sheet 'lines'; sheets: {sheets}",
+    )
+    table = pd.read_csv(out / "problems.csv", dtype=str)
+    assert table["expected"].tolist() == [
+        f"a sheet '明细' or 'lines' (the book's sheets: {sheets})"
+    ]
 
 
 # --- every problem of a run at once, across sheets and checks --------------------------------
@@ -468,14 +526,20 @@ def _hostile_texts(wb) -> None:
     set_cell(wb, M, 5, "出差城市", '=HYPERLINK("http://c","c")', text=True)
 
 
-@pytest.fixture(scope="module")
-def hostile(base) -> Path:
-    root = base["root"] / "hostile"
+def reviewed_once(base: dict, name: str, edit) -> Path:
+    """The good book with ``edit`` applied, reviewed (exit 0) into ``name/out``: the
+    outputs several tests of a module-scoped fixture read."""
+    root = base["root"] / name
     root.mkdir()
-    book = fill(root / "book.xlsx", base["template"], _hostile_texts)
+    book = fill(root / "book.xlsx", base["template"], edit)
     code, _, err = review(book, root / "out", None)
     assert code == 0, err
     return root / "out"
+
+
+@pytest.fixture(scope="module")
+def hostile(base) -> Path:
+    return reviewed_once(base, "hostile", _hostile_texts)
 
 
 def test_no_live_formula_in_review_xlsx(hostile) -> None:
@@ -600,13 +664,28 @@ def test_a_folder_book_reviews_as_the_workbook(tmp_path, name) -> None:
 
 def test_a_semicolon_csv_folder_is_rejected_naming_each_file(tmp_path, monkeypatch) -> None:
     """A CSV saved with ';' (a European Excel): exit 2, each file's missing columns named
-    at its header row, in one run."""
+    at its header row, in one run, each saying the separator looks like a semicolon."""
     monkeypatch.chdir(tmp_path)
     folder = write_folder(tmp_path / "book", sep=";")
     code, _, err = review(folder, tmp_path / "out", None)
     assert code == 2, err
+    hint = "（分隔符似为分号；请另存为逗号分隔的 CSV）"
     for name in ("projects", "lines", "targets"):
         assert f"{folder / name}.csv，第 1 行，列“项目编码”：缺少列" in err, err
+    assert "共 6 处输入问题" in err and err.count(hint) == 6, err
+    assert (
+        f"{folder / 'targets.csv'}，第 1 行，列“指标名称”：缺少列，应为绩效目标表中的列 "
+        "'indicator' 或 '指标名称'（现有列：项目编码;指标类别;指标名称;计量单位;目标值）" + hint
+    ) in err
+
+
+def test_a_comma_csv_folder_gets_no_separator_hint(tmp_path, monkeypatch) -> None:
+    """The control: a comma CSV missing a column is told so, without the hint."""
+    monkeypatch.chdir(tmp_path)
+    folder = write_folder(tmp_path / "book", change=lambda n, f: f.drop(columns="指标名称")
+                          if n == "targets" else f)  # fmt: skip
+    code, _, err = review(folder, tmp_path / "out", None)
+    assert code == 2 and "列“指标名称”：缺少列" in err and "分隔符" not in err, err
 
 
 def test_parquet_booleans_where_numbers_belong_are_located(tmp_path, monkeypatch) -> None:
@@ -674,6 +753,8 @@ def test_bad_options_are_exit_2_and_store_nothing(base, tmp_path, monkeypatch) -
     cases = [
         (["--date", "2027-13-45", "--out", tmp_path / "o1", "--records", records], "2027-13-45"),
         (["--date", "tomorrow", "--out", tmp_path / "o2", "--records", records], "tomorrow"),
+        (["--date", "9999-12-31", "--out", tmp_path / "o6", "--records", records],
+         "选项“--date”：命令行选项错误，值 '9999-12-31'，应为 1900 至 2200 年间的日期 YYYY-MM-DD"),
         (["--standards", tmp_path / "nope", "--out", tmp_path / "o3", "--records", records],
          f"{tmp_path / 'nope'}：没有这个标准文件夹"),
         (["--out", a_file, "--records", records], f"{a_file}：--out 指向文件而非文件夹"),
@@ -739,6 +820,108 @@ def test_an_econ_code_routes_the_line_as_text_or_as_a_float(tmp_path, fmt, code_
     assert code == 0, err
     lines = pd.read_csv(tmp_path / "out" / "lines.csv", encoding="utf-8-sig")
     assert lines.loc[0, "审定数"] == pytest.approx(650 * 40 * 2)
+
+
+def _lenient(wb) -> None:
+    """Half days of arrival and departure on a training line (row 6), a fractional
+    quantity on a line no count rule reads (印制 2.5 x 1,200), and P-03 left with its
+    targets and no line (its trip filed under P-02)."""
+    _add_line(wb, TRAINING)
+    set_cell(wb, M, ROW["printing"], "数量", 2.5)
+    set_cell(wb, M, ROW["printing"], "单价", 1200)
+    set_cell(wb, M, ROW["trip"], "项目编码", "P-02")
+    set_cell(wb, M, ROW["trip"], "序号", 2)
+
+
+@pytest.fixture(scope="module")
+def lenient(base) -> Path:
+    return reviewed_once(base, "lenient", _lenient)
+
+
+def _lines_of(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "lines.csv", encoding="utf-8-sig").set_index("来源行号")
+
+
+def test_half_days_of_arrival_and_departure_are_counted(lenient) -> None:
+    """报到天数 0.5 and 撤离天数 0.5 (half a day each: multiples of 0.5 are days here):
+    650 x 10 x (3 + 0.5 + 0.5) = 26,000."""
+    training = _lines_of(lenient).loc[6]
+    assert (training["报到天数"], training["撤离天数"]) == (0.5, 0.5)
+    assert (training["核定上限"], training["审定数"], training["核减数"]) == (26000, 26000, 4000)
+
+
+def test_a_fractional_quantity_of_a_line_that_counts_nothing_is_kept(lenient) -> None:
+    printing = _lines_of(lenient).loc[ROW["printing"]]
+    assert (printing["数量"], printing["单价"], printing["审定数"]) == (2.5, 1200, 3000)
+
+
+def test_a_project_with_targets_and_no_lines_is_flagged(lenient) -> None:
+    """P-03 has its targets and no line: 0 requested, 0 approved, and flagged for manual
+    review in projects.csv and on the 待人工复核 sheet, not passed in silence."""
+    projects = pd.read_csv(lenient / "projects.csv", encoding="utf-8-sig").set_index("项目编码")
+    p03 = projects.loc["P-03"]
+    assert (p03["明细数"], p03["申报数"], p03["审定数"]) == (0, 0, 0)
+    assert (p03["需人工复核"], p03["人工复核原因"]) == ("是", "项目无申报明细，需人工复核")
+    assert p03["人工复核原因（英文）"] == "no request lines: check by hand"
+    assert projects.loc["P-02", "需人工复核"] == "否"  # a project with lines: no such flag
+    sheet = openpyxl.load_workbook(lenient / "review.xlsx", read_only=True)["待人工复核"]
+    rows = [r for r in sheet.iter_rows(min_row=4, values_only=True) if r[0] == "P-03"]
+    assert rows == [
+        ("P-03", None, "差旅项目", "区教育局", "（项目）", 0, 0, "项目无申报明细，需人工复核")
+    ]
+    totals = json.loads((lenient / "summary.json").read_text("utf-8"))["totals"]
+    assert totals["projects_manual_review"] == 2  # P-01 (its 印制 line) and P-03
+
+
+def _meeting_table(folder: Path, edit) -> Path:
+    """The shipped meeting-fee table copied into ``folder`` (a --standards folder) with
+    ``edit(header_text)`` applied to its header."""
+    folder.mkdir()
+    shipped = Path(__file__).resolve().parents[1] / "standards"
+    for name in ("mof-meeting-fee-2016.toml", "mof-meeting-fee-2016.csv"):
+        shutil.copy(shipped / name, folder / name)
+    header = folder / "mof-meeting-fee-2016.toml"
+    header.write_text(edit(header.read_text(encoding="utf-8")), encoding="utf-8")
+    return header
+
+
+def test_a_table_in_force_to_9999_12_31_has_no_end(base, tmp_path, monkeypatch) -> None:
+    """effective_to = 9999-12-31 (past pandas' 2262), the common way of writing "until
+    further notice": read as open-ended (it crashed the review); the good book reviews
+    to its figures and the table lists no end."""
+    monkeypatch.chdir(tmp_path)
+    start = "effective_from = 2016-07-01\n"
+    _meeting_table(
+        tmp_path / "std", lambda t: t.replace(start, start + "effective_to = 9999-12-31\n")
+    )
+    code, _, err = review(base["book"], tmp_path / "out", None, "--standards", tmp_path / "std")
+    assert code == 0, err
+    totals = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))["totals"]
+    assert (totals["requested"], totals["approved"]) == pytest.approx((REQUESTED, APPROVED))
+    from costperf.commands.review import read_standard_folders
+
+    tables = read_standard_folders([tmp_path / "std"]).tables
+    meeting = tables[tables["table_id"].eq("meeting-fee")].iloc[0]
+    assert pd.isna(meeting["effective_to"]) and pd.isna(meeting["in_force_to"])
+
+
+def test_a_table_in_force_from_year_9999_is_located(tmp_path, monkeypatch) -> None:
+    """effective_from = 9999-12-31 is a typing error (it put the table in force on every
+    date, its start wrapped round when compared at nanoseconds): located, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    header = _meeting_table(
+        tmp_path / "std",
+        lambda t: t.replace('status = "published"', 'status = "draft"')
+        .replace("effective_from = 2016-07-01", "effective_from = 9999-12-31"),
+    )  # fmt: skip
+    lines = header.read_text(encoding="utf-8").splitlines()
+    row = lines.index("effective_from = 9999-12-31") + 1
+    code, _, err = run_cli("standards", "check", "--standards", tmp_path / "std", cwd=tmp_path)
+    assert code == 2, err
+    assert (
+        f"{header}，第 {row} 行，列“effective_from”：有效日期错误，值 '9999-12-31'，"
+        "应为 1900 至 2200 年间的日期 YYYY-MM-DD"
+    ) in err
 
 
 # =============================================================================================
@@ -822,3 +1005,9 @@ def test_a_bad_date_option_is_not_called_a_column(base, tmp_path, monkeypatch) -
     assert code == 2 and "tomorrow" in err
     assert "列“--date”" not in err
     assert "选项“--date”：命令行选项错误，值 'tomorrow'，应为日期 YYYY-MM-DD" in err
+    code, _, err = run_cli(
+        "review", base["book"], "--date", "tomorrow", "--out", tmp_path / "o", "--lang", "en",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 2
+    assert "costperf: error: --date 'tomorrow': expected a date YYYY-MM-DD" in err, err

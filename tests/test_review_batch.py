@@ -69,7 +69,11 @@ def case_standards():
 def test_every_level_has_its_rules_in_order() -> None:
     levels = {name: rule.level for name, rule in review_rules().items()}
     assert set(levels.values()) == set(LEVELS)
-    assert [n for n, lv in levels.items() if lv == "project"] == ["unit_cost", "target_gate"]
+    assert [n for n, lv in levels.items() if lv == "project"] == [
+        "unit_cost",
+        "target_gate",
+        "no_lines",
+    ]
     assert {n for n, lv in levels.items() if lv == "check"} == {
         "no_standard",
         "duplicates",

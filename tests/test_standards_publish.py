@@ -224,3 +224,18 @@ def test_every_shipped_table_publishes(shipped, tmp_path, table):
     assert n_values == len(shipped.get(table).values)
     publish_table(shipped, table, tmp_path / "x.xlsx")
     publish_table(shipped, table, tmp_path / "x.html")
+
+
+@pytest.mark.parametrize(
+    ("lang", "column", "counts"),
+    [
+        ("zh", "可信度", {"据二手资料": 6, "已核对原文": 5, "未核实": 4}),
+        ("en", "Confidence", {"from a secondary source": 6, "checked in the document": 5,
+                              "not verified": 4}),
+    ],
+)  # fmt: skip
+def test_confidence_marks_read_as_words(shipped, lang, column, counts):
+    """The V / S / U marks of standards/README.md (read in the document, on a secondary
+    page, not found) are shown as words; the 4 U lines are the 4 ※ values."""
+    pub = build_publication(shipped, "training-fee", lang=lang)
+    assert pub.lines[column].value_counts().to_dict() == counts

@@ -228,7 +228,9 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
 
         print(chinese_summary(exc), file=sys.stderr)
     else:
-        print(f"costperf: error: {exc}", file=sys.stderr)
+        from costperf.labels import filled
+
+        print(filled("error.head", "en", text=exc), file=sys.stderr)
     out = getattr(args, "out", None)
     if isinstance(out, Path) and (out / "summary.json").is_file():  # an earlier run's
         from costperf.labels import message

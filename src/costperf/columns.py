@@ -132,10 +132,7 @@ def canonical_name(header: object) -> tuple[str | None, float]:
 
 def label(name: str, lang: str = "zh") -> str:
     """Display label of a canonical column (falls back to the name itself)."""
-    table = column_table()
-    if name not in table.index:
-        return name
-    text = table.at[name, "label_zh" if lang == "zh" else "label_en"]
+    text = column_attribute("label_zh" if lang == "zh" else "label_en").get(name)
     return text or name
 
 
@@ -304,6 +301,8 @@ def _fill_template(text: str, lang: str) -> str | None:
                     values["reason"] = code_label("library_reason", values["reason"], lang)
                 if "part" in values:  # a part of the data, e.g. a DEA model's inputs
                     values["part"] = code_label("problem_part", values["part"], lang)
+                if "sheets" in values and lang == "zh":  # a book's sheet names, listed
+                    values["sheets"] = "、".join(values["sheets"].split(", "))
                 if "schema" in values and lang == "zh":  # "项目 (projects)": 项目表
                     named = _TABLE_NAMED.fullmatch(values["schema"])
                     values["schema"] = (

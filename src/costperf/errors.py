@@ -17,6 +17,8 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
 
+from costperf.labels import filled
+
 if TYPE_CHECKING:  # pandas is imported where a problems table is built (not for --version)
     import pandas as pd
 
@@ -298,24 +300,30 @@ def format_problem(row: Mapping[str, object], label: str = "") -> str:
 
     ``label`` names the row when there is no file row (e.g. ``project_id 'A'``).
     """
-    parts = []
-    if row.get("source_file"):
-        parts.append(str(row["source_file"]))
-    if row.get("sheet"):
-        parts.append(f"sheet '{row['sheet']}'")
-    src_row = row.get("source_row")
-    if src_row not in (None, "") and not (isinstance(src_row, float) and math.isnan(src_row)):
-        parts.append(f"row {int(src_row)}")
+    parts = _where(row, row.get("column"), "en")
     if label:
-        parts.append(label)
-    if row.get("column"):
-        parts.append(f"column '{row['column']}'")
+        parts.insert(len(parts) - bool(row.get("column")), label)
     where = ", ".join(parts)
     value = row.get("value")
-    got = "" if value in (None, "") else f"got {_show(value)}, "
+    got = "" if value in (None, "") else f"{filled('problems.value', 'en', value=_show(value))}, "
     expected = row.get("expected") or ""
     text = f"{got}expected {expected}" if expected else got.rstrip(", ")
     return f"{where}: {text}" if where else text
+
+
+def _where(row: Mapping[str, object], column: object, lang: str) -> list[str]:
+    """The place of a problem, in ``lang``: its file, sheet, row and column (or option)."""
+    parts = [str(row["source_file"])] if row.get("source_file") else []
+    if row.get("sheet"):
+        parts.append(filled("problems.sheet", lang, sheet=row["sheet"]))
+    src_row = row.get("source_row")
+    if src_row not in (None, "") and not (isinstance(src_row, float) and math.isnan(src_row)):
+        parts.append(filled("problems.row", lang, row=int(src_row)))
+    if str(column).startswith("--"):  # a command-line option (--date), not a column
+        parts.append(filled("problems.option", lang, column=column))
+    elif column:
+        parts.append(filled("problems.column", lang, column=column))
+    return parts
 
 
 def _show(value: object) -> str:
@@ -396,7 +404,7 @@ def problem_cells_zh(column: object, value: object, check: object = "") -> tuple
     if isinstance(column, str):
         found = _COLUMN_OF_SHEET.fullmatch(column)
         if found:
-            column = f"第 {found.group(1)} 列"
+            column = filled("problems.sheet_column", "zh", number=found.group(1))
         elif str(check) in (Check.MISSING_COLUMN, Check.MISSING_FACT) and column.isascii():
             from costperf.columns import label  # a fact's canonical name: its label
 
@@ -413,17 +421,10 @@ def format_problem_zh(row: Mapping[str, object]) -> str:
     """One problem in Chinese: ``文件，工作表“S”，第 N 行，列“X”：<check 的中文名>，值 'v'``."""
     from costperf.columns import code_label, expected_label, message
 
-    parts = [str(row["source_file"])] if row.get("source_file") else []
-    if row.get("sheet"):
-        parts.append(f"工作表“{row['sheet']}”")
-    src_row = row.get("source_row")
-    if src_row not in (None, "") and not (isinstance(src_row, float) and math.isnan(src_row)):
-        parts.append(f"第 {int(src_row)} 行")
     column, value = problem_cells_zh(row.get("column"), row.get("value"), row.get("check"))
-    if column:  # a command-line option (--date) is an option, not a column
-        parts.append(f"选项“{column}”" if str(column).startswith("--") else f"列“{column}”")
+    parts = _where(row, column, "zh")
     what = code_label("check", row.get("check") or Check.INPUT, "zh")
-    shown = "" if value in (None, "") else f"，值 {_show(value)}"
+    shown = "" if value in (None, "") else f"，{filled('problems.value', 'zh', value=_show(value))}"
     english = row.get("expected") or ""
     expected = expected_label(english, "zh")
     if expected:
@@ -457,9 +458,9 @@ def chinese_summary(exc: InputError, *, limit: int = 10) -> str:
             first = expected_label(head, "zh")
             chinese = f"{first}\n{rest}" if first else None
         if chinese:
-            return f"costperf：错误：{chinese}"
-        return f"costperf：错误：{message('error.untranslated', 'zh')}{exc}"
+            return filled("error.head", "zh", text=chinese)
+        return filled("error.head", "zh", text=f"{message('error.untranslated', 'zh')}{exc}")
     rows = problems.head(limit).to_dict("records")
-    head = f"costperf：错误：共 {len(problems)} 处输入问题"
-    head += f"（前 {len(rows)} 处如下）：" if len(problems) > len(rows) else "："
+    head = filled("error.problems", "zh", n=len(problems))
+    head += filled("error.first", "zh", n=len(rows)) if len(problems) > len(rows) else "："
     return "\n".join([head, *(f"  {format_problem_zh(r)}" for r in rows)])

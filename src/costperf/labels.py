@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import csv
 import re
+import string
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
+from itertools import repeat, starmap
 
 
 @cache
@@ -50,18 +53,82 @@ def message(code: str, lang: str = "zh", /, **values: object) -> str:
 
     Templates come only from the package's own table and use ``str.format_map`` with a
     plain dict, so inserted values are formatted, never evaluated.  An unknown code, or a
-    template that names a value not given, raises :class:`MessageError`.
+    template that names a value not given, raises :class:`MessageError`.  English count
+    nouns after a 1 read singular ("1 persons" -> "1 person").
     """
+    text = filled(code, lang, **values)
+    return text if lang == "zh" else _SINGULAR_AFTER_ONE.sub(_singular, text)
+
+
+def filled(code: str, lang: str = "zh", /, **values: object) -> str:
+    """The template of message ``code`` filled with ``values`` exactly as given (no
+    plural rule: a problem's place quotes the user's sheet and column names as written)."""
+    template = _template(code, lang)
+    try:
+        return template.format_map(values)
+    except KeyError as missing:
+        msg = f"message {code!r} needs the value {missing.args[0]!r} (given: {sorted(values)})"
+        raise MessageError(msg) from None
+
+
+def message_rows(code: str, lang: str = "zh", /, **values: object) -> list[str]:
+    """:func:`message` for many rows at once, the template looked up and parsed once.
+
+    Each value is a list, a numpy array or a pandas Series (one item a row, all of one
+    length) or one value for every row; the template's format specs apply to each row's
+    item, e.g. ``message_rows("benchmark.reason.super", "en", s=[1.5, 2.0],
+    threshold=1.2)`` -> ``['super-efficiency 1.500 > 1.2', 'super-efficiency 2.000 >
+    1.2']``, the texts :func:`message` gives row by row.  With no list among the values,
+    no row: an empty list.
+    """
+    rows = {}
+    for name, value in values.items():
+        items = value.tolist() if hasattr(value, "tolist") else value
+        if isinstance(items, list | tuple):
+            rows[name] = items
+    if len({len(items) for items in rows.values()}) > 1:
+        shown = ", ".join(f"{name}: {len(items)}" for name, items in rows.items())
+        msg = f"message {code!r}: the values' rows differ in number ({shown})"
+        raise MessageError(msg)
+    fill = _positional(code, "zh" if lang == "zh" else "en", tuple(values))
+    args = [rows[name] if name in rows else repeat(value) for name, value in values.items()]
+    texts = list(starmap(fill, zip(*args, strict=False))) if rows else []  # repeat() is endless
+    if lang == "zh":
+        return texts
+    one = _SINGULAR_AFTER_ONE.sub
+    return [one(_singular, text) if "1 " in text else text for text in texts]
+
+
+@cache
+def _positional(code: str, lang: str, names: tuple[str, ...]) -> Callable[..., str]:
+    """The template of ``code`` as a ``str.format`` taking the values of ``names`` by
+    position (for :func:`message_rows`: one C-level format a row)."""
+    parts = []
+    for literal, field, spec, conversion in string.Formatter().parse(_template(code, lang)):
+        parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        if field is None:
+            continue
+        name = re.match(r"[^.\[]*", field).group()
+        if name not in names:
+            msg = f"message {code!r} needs the value {name!r} (given: {sorted(names)})"
+            raise MessageError(msg)
+        parts.append(
+            "{"
+            + str(names.index(name))
+            + field[len(name) :]
+            + (f"!{conversion}" if conversion else "")
+            + (f":{spec}" if spec else "")
+            + "}"
+        )
+    return "".join(parts).format
+
+
+def _template(code: str, lang: str) -> str:
     template = code_label_map("message", "zh" if lang == "zh" else "en").get(code)
     if template is None:
         msg = f"labels.csv has no message {code!r} (add a row: message,{code},<zh>,<en>)"
         raise MessageError(msg)
-    try:
-        text = template.format_map(values)
-    except KeyError as missing:
-        msg = f"message {code!r} needs the value {missing.args[0]!r} (given: {sorted(values)})"
-        raise MessageError(msg) from None
-    return text if lang == "zh" else _SINGULAR_AFTER_ONE.sub(_singular, text)
+    return template
 
 
 def error_text(template: str, /, **values: object) -> str:
@@ -108,4 +175,12 @@ def _singular(found: re.Match) -> str:
     return f"1 {PLURALS[found.group(1)]}"
 
 
-__all__ = ["MessageError", "code_label", "code_label_map", "error_text", "label_rows", "message"]
+__all__ = [
+    "MessageError",
+    "code_label",
+    "code_label_map",
+    "error_text",
+    "label_rows",
+    "message",
+    "message_rows",
+]

@@ -90,7 +90,7 @@ def write_files(proposal, out_dir: Path, lang: str = "zh") -> list[Path]:
     """Write the CSVs of ``DIR/optimize/`` (each atomically); remove stale ones."""
     folder = out_dir / FOLDER
     tables = output_tables(proposal, lang)
-    written = [write_table(frame, folder / name) for name, frame in tables.items()]
+    written = [write_table(frame, folder / name, lang=lang) for name, frame in tables.items()]
     for name in ("projects.csv", "groups.csv", "current_issues.csv", "infeasibility.csv"):
         if name not in tables:  # an earlier run's file would describe another plan
             (folder / name).unlink(missing_ok=True)

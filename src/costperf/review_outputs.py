@@ -179,7 +179,7 @@ def write_review_outputs(
     )
     step("csv")
     for name, frame in (("projects.csv", result.projects), ("lines.csv", result.lines)):
-        write_table(csv_table(frame) if lang == "zh" else frame, out_dir / name)
+        write_table(csv_table(frame) if lang == "zh" else frame, out_dir / name, lang=lang)
     step("forms")
     _write_forms(result, out_dir / "forms", as_of, lang)
     step("summary")

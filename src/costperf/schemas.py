@@ -156,24 +156,28 @@ def merge_problems(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
 
 
 def require_columns(frame: pd.DataFrame, names: Sequence[str], *, what: str = "") -> pd.DataFrame:
-    """Problems for each of ``names`` missing from ``frame``."""
+    """Problems for each of ``names`` missing from ``frame``; a CSV header row holding
+    ';' (a file saved with semicolons, read as one column) says so."""
     present = list(frame.columns.drop(list(LOCATION), errors="ignore"))
-    listing = ", ".join(shown_header(frame, str(c)) for c in present) or "none"
+    headers = [shown_header(frame, str(c)) for c in present]
+    listing = ", ".join(headers) or "none"
     header_row = frame.attrs.get("header_row")
+    text_file = str(_file_of(frame)[0]).lower().endswith((".csv", ".txt"))
+    semicolons = text_file and any(";" in h for h in headers)
     parts = []
     for name in names:
         if name not in frame.columns:
             zh = column_table()["label_zh"].get(name, "")
             spelled = f"'{name}'" + (f" or '{zh}'" if zh else "")
-            parts.append(
-                table_problem(
-                    frame,
-                    name,
-                    f"a column {spelled}{' in ' + what if what else ''} (columns found: {listing})",
-                    "missing_column",
-                    row=header_row,
-                )
+            expected = (
+                f"a column {spelled}{' in ' + what if what else ''} (columns found: {listing})"
             )
+            if semicolons:
+                expected += (
+                    " (the separator looks like a semicolon; save the file as a "
+                    "comma-separated CSV)"
+                )
+            parts.append(table_problem(frame, name, expected, "missing_column", row=header_row))
     return concat_problems(parts)
 
 
@@ -499,13 +503,29 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return pd.Series(parsed[codes], index=values.index, name=values.name)
 
 
+def _date_year(cell: object) -> int | None:
+    """The year a date cell names (a date, or text of :data:`_DATE_TEXT`), else None."""
+    import datetime
+    import unicodedata
+
+    if isinstance(cell, datetime.date):
+        return cell.year
+    found = _DATE_TEXT.fullmatch(unicodedata.normalize("NFKC", str(cell)).strip())
+    return int(found["y"]) if found else None
+
+
 def date_expected(cells: pd.Series, what: str = "") -> list[str]:
     """What a date cell should hold, per cell: a whole number an Excel date serial could
-    be (a date cell formatted as a number, 46082 = 2026-03-01) says so and names the date.
+    be (a date cell formatted as a number, 46082 = 2026-03-01) says so and names the date;
+    a date of a year outside :data:`YEARS` (9999-12-31) names the years a date may take.
     """
     base = f"a date YYYY-MM-DD ({what})" if what else "a date YYYY-MM-DD"
     out = []
     for cell in cells.tolist():
+        year = _date_year(cell)
+        if year is not None and not YEARS[0] <= year <= YEARS[1]:
+            out.append(f"{base} in the years {YEARS[0]} to {YEARS[1]}")
+            continue
         text = str(cell).strip().removesuffix(".0")
         serial = int(text) if text.isdigit() and len(text) <= 6 else 0
         day = pd.Timestamp("1899-12-30") + pd.Timedelta(days=serial) if serial >= 61 else None
@@ -539,6 +559,45 @@ def check_years(
     )
 
 
+#: the units of ``columns.csv`` that count whole things: persons, nights, days, units
+#: of equipment held and half-days of teaching (a count of half-days is whole itself)
+COUNT_UNITS = {
+    "persons": "a whole number of persons",
+    "nights": "a whole number of nights",
+    "days": "a whole number of days",
+    "units": "a whole number of units",
+    "half-days": "a whole number of half-days",
+}
+#: counts of days that may end in half a day: a training's arrival and departure
+#: (财行〔2016〕540号 第九条 limits each to 1 day; local measures cap them at 1 day
+#: together, half a day each: ``cases/expenditure-requests/local-standards``)
+HALF_DAY_COLUMNS = frozenset({"arrival_days", "departure_days", "arrival_departure_days"})
+
+
+def check_counts(
+    frame: pd.DataFrame, names: Iterable[str], units: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """A count (a column whose ``columns.csv`` unit, or whose unit in ``units``, is one
+    of :data:`COUNT_UNITS`) that is not a whole number: 2.5 persons, 1.5 nights; the
+    columns of :data:`HALF_DAY_COLUMNS` take multiples of half a day (0.5, 1.5). Cells
+    below 0 or not a number are the numbers' own problems, not counted here."""
+    parts = []
+    for name in names:
+        unit = (units or {}).get(name) or column_unit(name)
+        if name not in frame.columns or unit not in COUNT_UNITS:
+            continue
+        values = pd.to_numeric(frame[name], errors="coerce").astype(float)
+        half = name in HALF_DAY_COLUMNS
+        steps = values * 2 if half else values
+        with np.errstate(invalid="ignore"):  # inf % 1 is NaN: above the maximum already
+            off = values.ge(0) & np.isfinite(values) & (steps % 1 != 0)
+        expected = (
+            "a whole number of days or half days (a multiple of 0.5)" if half else COUNT_UNITS[unit]
+        )
+        parts.append(row_problems(frame, off, name, expected, "not_whole"))
+    return concat_problems(parts)
+
+
 @dataclass(frozen=True)
 class Schema:
     """Columns, types and checks of one input table.
@@ -561,6 +620,9 @@ class Schema:
         Columns that identify a row uniquely.
     text, numbers
         Columns typed as text / as numbers whatever ``columns.csv`` says.
+    counts
+        Whether the counts among the numeric columns (persons, nights, days ...:
+        :func:`check_counts`) must be whole numbers.
     """
 
     name: str
@@ -573,6 +635,7 @@ class Schema:
     allow_extra_numeric: bool = False
     text: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
+    counts: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -627,6 +690,8 @@ class Schema:
         required = [c for c in self.required if c not in self.nullable and c not in self.numeric]
         out, found = coerce_text(out, text_cols, required=[c for c in required if c not in absent])
         parts.append(found)
+        if self.counts:
+            parts.append(check_counts(out, [c for c in self.numeric if c not in absent]))
         if "year" in self.numeric and "year" in out:
             parts.append(check_years(out, shown=frame["year"]))
         if not absent & set(self.key):
@@ -751,6 +816,7 @@ REQUESTS = Schema(
     minimum=dict.fromkeys(_REQUEST_NUMBERS, 0.0),
     nullable=_REQUEST_OPTIONAL,  # every optional fact may be blank
     key=("request_id", "line_no"),
+    counts=True,
 )
 
 # The request book (申报书): projects, their lines and their performance targets; see
@@ -779,6 +845,7 @@ BOOK_LINES = Schema(
     minimum=dict.fromkeys(_REQUEST_NUMBERS, 0.0),
     nullable=_BOOK_LINE_OPTIONAL,
     key=("project_id", "line_no"),
+    counts=True,
 )
 BOOK_TARGETS = Schema(
     "targets",

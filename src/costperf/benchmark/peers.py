@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.errors import LOCATION, Check, InputError, format_problem, make_problems
+from costperf.labels import message, message_rows
 
 RULES = ("iqr", "mad", "none")
 DEFAULT_K = {"iqr": 1.5, "mad": 3.5, "none": 0.0}
@@ -270,22 +271,25 @@ def cooks_distance_outliers(result: object, *, threshold: float | None = None) -
         raise TypeError(msg)
     nobs = int(result.nobs)
     if threshold is None:
-        threshold, label = 4.0 / nobs, "4/n"
+        threshold, given = 4.0 / nobs, False
     elif not (isinstance(threshold, int | float) and np.isfinite(threshold) and threshold > 0):
         msg = f"Cook's distance threshold must be a positive number, got {threshold!r}"
         raise InputError(msg)
     else:
-        label = "threshold"
+        given = True
     index = pd.Index(labels) if labels is not None else pd.RangeIndex(len(distance))
     undefined = ~np.isfinite(distance)
     flagged = undefined | (distance > threshold)
     reason, reason_zh = _empty_reasons(len(distance))
-    for i in np.flatnonzero(flagged & ~undefined):
-        d = distance[i]
-        reason[i] = f"Cook's distance {d:.3f} > {label} = {threshold:.3f}"
-        reason_zh[i] = f"库克距离{d:.3f}超过阈值{label}（{threshold:.3f}）"
-    reason[undefined] = "Cook's distance undefined: leverage 1 (the fit passes through this row)"
-    reason_zh[undefined] = "库克距离无定义：杠杆值为1（拟合线穿过该观测）"
+    rows = np.flatnonzero(flagged & ~undefined)
+    for out, lang in ((reason, "en"), (reason_zh, "zh")):
+        bound = (  # the threshold as the reasons state it: 4/n = 0.013
+            message("benchmark.reason.cooks_threshold", lang, threshold=threshold)
+            if given
+            else message("benchmark.reason.cooks_4n", lang, threshold=threshold)
+        )
+        out[rows] = message_rows("benchmark.reason.cooks", lang, d=distance[rows], bound=bound)
+        out[undefined] = message("benchmark.reason.cooks_undefined", lang)
     return pd.DataFrame(
         {
             "cooks_distance": distance,
@@ -349,16 +353,13 @@ def super_efficiency_outliers(
         lower, upper = 1.0 / threshold, np.nan
         flagged = finite & (score < lower)
     reason, reason_zh = _empty_reasons(len(score))
-    for i in np.flatnonzero(flagged):
-        s = score[i]
+    rows, values = np.flatnonzero(flagged), {"threshold": threshold, "lower": lower}
+    for out, lang in ((reason, "en"), (reason_zh, "zh")):
         if orientation == "input":
-            reason[i] = f"super-efficiency {s:.3f} > {threshold:g}"
-            reason_zh[i] = f"超效率得分{s:.3f}高于{threshold:g}"
+            out[rows] = message_rows("benchmark.reason.super", lang, s=score[rows], **values)
         else:
-            reason[i] = f"output super-efficiency {s:.3f} < 1/{threshold:g} = {lower:.3f}"
-            reason_zh[i] = f"产出导向超效率得分{s:.3f}低于1/{threshold:g}（{lower:.3f}）"
-    reason[infeasible] = "infeasible super-efficiency LP: outside the frontier's reach"
-    reason_zh[infeasible] = "超效率线性规划无可行解：超出其余单元所构成前沿的可及范围"
+            out[rows] = message_rows("benchmark.reason.super_output", lang, s=score[rows], **values)
+        out[infeasible] = message("benchmark.reason.super_infeasible", lang)
     return pd.DataFrame(
         {
             "super_efficiency": score,
@@ -496,39 +497,31 @@ def _empty_reasons(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _not_screened(reason, reason_zh, missing, n, min_group_size, scale_zero) -> None:
     small = n < min_group_size
-    count = pd.Series(n[small]).astype(str).to_numpy(dtype=object)
-    reason[small] = "not screened: group has " + count + f" value(s), fewer than {min_group_size}"
-    reason_zh[small] = "未筛查：组内仅" + count + f"个有效值，少于{min_group_size}个"
     zero = scale_zero & ~small
-    reason[zero] = "not screened: MAD = 0 (at least half of the group's values equal the median)"
-    reason_zh[zero] = "未筛查：绝对中位差（MAD）为0（组内至少一半数值等于中位数）"
-    reason[missing] = "not screened: value missing"
-    reason_zh[missing] = "未筛查：数值缺失"
+    sizes, which = np.unique(n[small], return_inverse=True)  # one text per group size
+    for out, lang in ((reason, "en"), (reason_zh, "zh")):
+        texts = message_rows("benchmark.reason.too_few", lang, n=sizes, min=min_group_size)
+        out[small] = np.array(texts, dtype=object)[which]
+        out[zero] = message("benchmark.reason.mad_zero", lang)
+        out[missing] = message("benchmark.reason.missing", lang)
 
 
 def _fence_reasons(reason, reason_zh, rule, k, x, lower, upper, z, above, below) -> None:
-    for i in np.flatnonzero(above | below):
-        value = _fmt(x[i])
-        if rule == "iqr" and above[i]:
-            fence = _fmt(upper[i])
-            reason[i] = f"above Q3 + {k:g}·IQR ({value} > {fence})"
-            reason_zh[i] = f"高于上四分位数+{k:g}倍四分位距（{value} > {fence}）"
-        elif rule == "iqr":
-            fence = _fmt(lower[i])
-            reason[i] = f"below Q1 - {k:g}·IQR ({value} < {fence})"
-            reason_zh[i] = f"低于下四分位数-{k:g}倍四分位距（{value} < {fence}）"
-        elif above[i]:
-            fence = _fmt(upper[i])
-            reason[i] = (
-                f"above median + {k:g}·MAD/0.6745 ({value} > {fence}; modified z-score {z[i]:.2f})"
-            )
-            reason_zh[i] = f"高于中位数+{k:g}×MAD/0.6745（{value} > {fence}；修正Z分数{z[i]:.2f}）"
+    up, down = np.flatnonzero(above), np.flatnonzero(below & ~above)
+    high = {"k": k, "value": _fmts(x[up]), "fence": _fmts(upper[up])}
+    low = {"k": k, "value": _fmts(x[down]), "fence": _fmts(lower[down])}
+    for out, lang in ((reason, "en"), (reason_zh, "zh")):
+        if rule == "iqr":
+            out[up] = message_rows("benchmark.reason.iqr_above", lang, **high)
+            out[down] = message_rows("benchmark.reason.iqr_below", lang, **low)
         else:
-            fence = _fmt(lower[i])
-            reason[i] = (
-                f"below median - {k:g}·MAD/0.6745 ({value} < {fence}; modified z-score {z[i]:.2f})"
-            )
-            reason_zh[i] = f"低于中位数-{k:g}×MAD/0.6745（{value} < {fence}；修正Z分数{z[i]:.2f}）"
+            out[up] = message_rows("benchmark.reason.mad_above", lang, **high, z=z[up])
+            out[down] = message_rows("benchmark.reason.mad_below", lang, **low, z=z[down])
+
+
+def _fmts(numbers: np.ndarray) -> list[str]:
+    """:func:`_fmt` of each number."""
+    return [_fmt(number) for number in numbers.tolist()]
 
 
 def _fmt(number: float) -> str:

@@ -200,7 +200,10 @@ def write_tables(
     paths = [
         output if i == 0 else companion_path(output, tag) for i, (tag, _, _) in enumerate(tables)
     ]
-    return [write_table(frame, path) for (_, _, frame), path in zip(tables, paths, strict=True)]
+    return [
+        write_table(frame, path, lang=lang)
+        for (_, _, frame), path in zip(tables, paths, strict=True)
+    ]
 
 
 def _write_workbook(sheets: Sequence[tuple[str, pd.DataFrame]], path: Path, lang: str) -> Path:

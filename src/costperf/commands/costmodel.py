@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         predicted = predict_cost(model, frame, alpha=args.alpha)
         outputs.append((located.join(predicted), args.predictions))
     for table, path in outputs:
-        write_table(_shown(table, model, args.lang), path)
+        write_table(_shown(table, model, args.lang), path, lang=args.lang)
     for line in summary_lines(model, args.output, args.lang):
         print(line)
     return 0

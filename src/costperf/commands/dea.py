@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         rev = revenue_efficiency(inputs, outputs, out_prices, rts=args.rts, threads=args.threads)
         parts.append(_extra(rev, parts, "revenue_status"))
     table = _join(ids, parts)
-    written = write_table(_shown(table, spec, args.lang), args.output)
+    written = write_table(_shown(table, spec, args.lang), args.output, lang=args.lang)
     _summary(result, args, written)
     return 0
 

@@ -88,14 +88,17 @@ def _date(text: str | None) -> object:
 
     if text is None:
         return None
-    from costperf.schemas import YEARS
+    from costperf.schemas import YEARS, date_expected
 
     stamp = pd.to_datetime(text, errors="coerce")
     if pd.isna(stamp) or not YEARS[0] <= stamp.year <= YEARS[1]:
+        (expected,) = date_expected(pd.Series([text]))
         msg = f"--date {text!r}: expected a date YYYY-MM-DD"
-        raise located_error(
-            msg, column="--date", value=text, expected="a date YYYY-MM-DD", check=Check.OPTION
-        )
+        if expected != "a date YYYY-MM-DD":  # 9999-12-31: a date, of a year outside
+            msg = (
+                f"--date {text!r}: expected a date YYYY-MM-DD in the years {YEARS[0]} to {YEARS[1]}"
+            )
+        raise located_error(msg, column="--date", value=text, expected=expected, check=Check.OPTION)
     return stamp
 
 
@@ -297,9 +300,9 @@ def _write_lines(result: object, args: argparse.Namespace) -> None:
     if suffix == ".xlsx":  # the writer labels the codes and headers in lang
         write_table(words(frame, lang), args.output, lang=lang)
     elif suffix in (".csv", ".txt"):
-        write_table(csv_table(frame) if lang == "zh" else frame, args.output)
+        write_table(csv_table(frame) if lang == "zh" else frame, args.output, lang=lang)
     else:
-        write_table(to_display(frame, lang), args.output)
+        write_table(to_display(frame, lang), args.output, lang=lang)
 
 
 def _print(result: object, summary: dict | None, args: argparse.Namespace) -> None:

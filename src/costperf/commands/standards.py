@@ -292,7 +292,7 @@ def run_diff(args: argparse.Namespace) -> int:
             )
         print(_show(shown, args.lang))
     if args.output is not None:
-        write_table(diff, args.output)
+        write_table(diff, args.output, lang=args.lang)
         print(message("standards.wrote", args.lang, path=args.output))
     return 0
 
@@ -617,7 +617,7 @@ def run_derive(args: argparse.Namespace) -> int:
         ("derive-provenance.csv", derivation.provenance),
         ("derive-standard.csv", derivation.standard),
     ):
-        written.append(write_table(_display(frame, lang, reasons), out / name))
+        written.append(write_table(_display(frame, lang, reasons), out / name, lang=lang))
     standards = read_standards(toml_path)
     for fmt in ("xlsx", "html"):
         path = out / f"{table.stem}.{fmt}"

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from costperf.feedback.policies import EvaluationPolicy
+from costperf.labels import code_label, message_rows
 
-KIND_ZH = {"self": "自评", "key": "财政重点评价", "third_party": "第三方评价"}
 DISAGREEMENT_COLUMNS = [
     "project_id",
     "year",
@@ -101,36 +101,30 @@ def disagreements(evaluations: pd.DataFrame, policy: EvaluationPolicy) -> pd.Dat
             "source": pairs["source"],
         }
     )
-    out["reason_zh"] = [
-        f"{y}年度{KIND_ZH.get(k, k)}{s:g}分（{g}）与{KIND_ZH.get(ok, ok)}{os:g}分（{og}）不一致，"
-        f"以{KIND_ZH.get(k, k)}结果为准，相差{d:+g}分，建议抽查复核"
-        for y, k, s, g, ok, os, og, d in _rows(out)
-    ]
-    out["reason_en"] = [
-        f"{y}: {k} evaluation {s:g} ({grade_en(g)}) and {ok} evaluation {os:g} ({grade_en(og)}) "
-        f"disagree; the {k} evaluation stands ({d:+g} points); spot-check"
-        for y, k, s, g, ok, os, og, d in _rows(out)
-    ]
+    for column, lang in (("reason_zh", "zh"), ("reason_en", "en")):
+        out[column] = message_rows(
+            "feedback.reason.disagreement",
+            lang,
+            year=out["year"],
+            kind=[kind_word(k, lang) for k in out["standing_kind"]],
+            score=out["score"],
+            grade=[code_label("grade", g, lang) for g in out["grade"]],
+            other_kind=[kind_word(k, lang) for k in out["other_kind"]],
+            other_score=out["other_score"],
+            other_grade=[code_label("grade", g, lang) for g in out["other_grade"]],
+            gap=out["gap"],
+        )
     return out[DISAGREEMENT_COLUMNS].reset_index(drop=True)
+
+
+def kind_word(kind: object, lang: str) -> str:
+    """An evaluation's kind as the feedback reasons name it: in Chinese its words
+    (labels.csv ``evaluation_kind``: key -> 财政重点评价), in English its code (key, as in
+    "key evaluation"); a kind the table does not know as it is."""
+    return code_label("evaluation_kind", kind, "zh") if lang == "zh" else str(kind)
 
 
 def grade_en(grade: object) -> str:
     """A grade in English words (labels.csv ``grade``: 良 -> good); a grade the table does
     not know (a policy's own) as it is."""
-    from costperf.columns import code_label
-
     return code_label("grade", grade, "en")
-
-
-def _rows(out: pd.DataFrame):  # noqa: ANN202 - an iterator of tuples
-    names = [
-        "year",
-        "standing_kind",
-        "score",
-        "grade",
-        "other_kind",
-        "other_score",
-        "other_grade",
-        "gap",
-    ]
-    return zip(*(out[n] for n in names), strict=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from costperf.feedback.policies import MonitoringPolicy
+from costperf.labels import message_rows
 from costperf.standards.derive import round_half_up
 
 FLAG_COLUMNS = [
@@ -103,20 +104,18 @@ def _slow(obs: pd.DataFrame, policy: MonitoringPolicy) -> pd.DataFrame:
     hit["target"] = None
     hit["actual"] = None
     hit["rule"] = f"slow_execution: planned - executed rate > {policy.max_gap:g}"
-    hit["reason_zh"] = [
-        f"截至{_day(c)}执行率{a:.1%}（执行数{e:,.2f}元/预算数{b:,.2f}元），序时进度{p:.1%}，"
-        f"落后{g * 100:.1f}个百分点，超过{policy.max_gap * 100:g}个百分点；"
-        f"建议收回或调剂预计无法支出的资金{m:,.2f}元（预算数×差距）"
-        for c, a, e, b, p, g, m in _cols(hit, "actual_rate", "executed", "budget", "planned_rate",
-                                          "gap", "amount")
-    ]  # fmt: skip
-    hit["reason_en"] = [
-        f"by {_day(c)} executed {a:.1%} ({e:,.2f} of {b:,.2f} yuan) against a plan of {p:.1%}: "
-        f"{g * 100:.1f} points behind (more than {policy.max_gap * 100:g}); recover or "
-        f"re-allocate {m:,.2f} yuan (budget x gap)"
-        for c, a, e, b, p, g, m in _cols(hit, "actual_rate", "executed", "budget", "planned_rate",
-                                          "gap", "amount")
-    ]  # fmt: skip
+    values = {
+        "day": [_day(c) for c in hit["checkpoint"]],
+        "rate": hit["actual_rate"],
+        "executed": hit["executed"],
+        "budget": hit["budget"],
+        "planned": hit["planned_rate"],
+        "points": hit["gap"] * 100,
+        "limit": policy.max_gap * 100,
+        "amount": hit["amount"],
+    }
+    for column, lang in (("reason_zh", "zh"), ("reason_en", "en")):
+        hit[column] = message_rows("feedback.reason.slow_execution", lang, **values)
     return hit
 
 
@@ -133,24 +132,19 @@ def _deviation(obs: pd.DataFrame, policy: MonitoringPolicy) -> pd.DataFrame:
     hit["proposed_action"] = policy.deviation_action
     hit["amount"] = None
     hit["rule"] = f"target_deviation: actual / (target x planned rate) < {policy.min_attainment:g}"
-    hit["reason_zh"] = [
-        f"截至{_day(c)}「{i}」累计完成{a:,.6g}，年度目标{t:,.6g}，完成率{r:.1%}，"
-        f"为序时目标（{p:.1%}）的{q:.1%}，低于{policy.min_attainment:.0%}；建议调整绩效目标或暂缓执行"
-        for c, i, a, t, r, p, q in _cols(hit, "indicator", "actual", "target", "actual_rate",
-                                          "planned_rate", "attainment_of_plan")
-    ]  # fmt: skip
-    hit["reason_en"] = [
-        f"by {_day(c)} '{i}' reached {a:,.6g} of an annual target of {t:,.6g} ({r:.1%}), "
-        f"{q:.1%} of the time-proportional target ({p:.1%}), below "
-        f"{policy.min_attainment:.0%}: adjust the targets or suspend"
-        for c, i, a, t, r, p, q in _cols(hit, "indicator", "actual", "target", "actual_rate",
-                                          "planned_rate", "attainment_of_plan")
-    ]  # fmt: skip
+    values = {
+        "day": [_day(c) for c in hit["checkpoint"]],
+        "indicator": hit["indicator"],
+        "actual": hit["actual"],
+        "target": hit["target"],
+        "rate": hit["actual_rate"],
+        "planned": hit["planned_rate"],
+        "share": hit["attainment_of_plan"],
+        "limit": policy.min_attainment,
+    }
+    for column, lang in (("reason_zh", "zh"), ("reason_en", "en")):
+        hit[column] = message_rows("feedback.reason.target_deviation", lang, **values)
     return hit
-
-
-def _cols(frame: pd.DataFrame, *names: str):  # noqa: ANN202 - an iterator of tuples
-    return zip(frame["checkpoint"], *(frame[n] for n in names), strict=True)
 
 
 def _day(value: object) -> str:

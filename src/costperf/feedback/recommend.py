@@ -8,13 +8,14 @@ rule that gave it and its reasons.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from costperf.feedback.evaluation import KIND_ZH, EvaluationPolicy, grade_en, standing
+from costperf.feedback.evaluation import EvaluationPolicy, kind_word, standing
 from costperf.feedback.policies import FeedbackPolicy, FeedbackRule
-from costperf.labels import code_label
+from costperf.labels import code_label, message
 from costperf.standards.derive import round_half_up
 
 RECOMMENDATION_COLUMNS = [
@@ -40,13 +41,6 @@ RECOMMENDATION_COLUMNS = [
     "evaluation_id",
     "base_record",
 ]
-ACTION_ZH = {
-    "cancel": "取消预算",
-    "reduce": "压减预算",
-    "improve": "改进管理并压减",
-    "maintain": "保持",
-    "prioritise": "优先安排（预算保持）",
-}
 
 
 def year_end_execution(observations: pd.DataFrame, year_end_from: str) -> pd.DataFrame:
@@ -165,13 +159,17 @@ def _one(
     flags: list[str] = []
     zh: list[str] = []
     en: list[str] = []
+
+    def say(reason: Callable[[str], str]) -> None:  # one reason, in both languages
+        zh.append(reason("zh"))
+        en.append(reason("en"))
+
     latest = evaluated.sort_values("year").iloc[-1] if len(evaluated) else None
     if latest is None:
         rule = policy.unevaluated
         base_year = year - 1
         flags.append(policy.unevaluated_flag)
-        zh.append("无评价记录（未评价），保持")
-        en.append("no evaluation on record (unevaluated): maintained")
+        say(lambda lang: message("feedback.reason.unevaluated", lang))
         grade = score = kind = attainment = previous = evaluation_id = None
     else:
         base_year = int(latest["year"])
@@ -189,41 +187,24 @@ def _one(
         if rule is None:
             rule = policy.unevaluated
             flags.append("no_rule")
-        got = f"{base_year}年度{KIND_ZH.get(kind, kind)}{score:g}分（{grade}）"
-        extra = ""
-        if previous is not None:
-            extra += f"，上年度{previous}"
-        if attainment is not None:
-            extra += f"，目标完成率{attainment:.0%}"
-        zh.append(f"{got}{extra}：规则“{code_label('feedback_rule', rule.name)}”，{ACTION_ZH[rule.recommendation]}"
-                  + (f"{rule.cut_rate:.0%}" if 0 < rule.cut_rate < 1 else ""))  # fmt: skip
-        en.append(
-            f"{base_year} {kind} evaluation {score:g} ({grade_en(grade)}"
-            + (f", previous year {grade_en(previous)}" if previous is not None else "")
-            + (f", attainment {attainment:.0%}" if attainment is not None else "")
-            + f"): rule '{rule.name}', {rule.recommendation} {rule.cut_rate:.0%}"
-        )
+        say(lambda lang: _evaluation_reason(lang, base_year, kind, score, grade, previous,
+                                            attainment, rule))  # fmt: skip
     recommendation, cut_rate, names = rule.recommendation, rule.cut_rate, [rule.name]
     rate = _lookup(rates, (project, base_year))
     if rate is None:
         flags.append("no_year_end")
-        zh.append(f"{base_year}年度无年末执行数")
-        en.append(f"no year-end execution figure for {base_year}")
+        say(lambda lang: message("feedback.reason.no_year_end", lang, year=base_year))
     elif rate < policy.min_execution_rate - 1e-12:
         unspent = 1.0 - float(rate)
         flags.append("low_execution")
         names.append("low_execution")
         larger = unspent > cut_rate
-        zh.append(
-            f"{base_year}年度年末执行率{rate:.1%}，低于{policy.min_execution_rate:.0%}，"
-            f"按未执行比例{unspent:.1%}压减"
-            + ("（取较大者）" if larger else f"，小于{cut_rate:.0%}，按{cut_rate:.0%}")
-        )
-        en.append(
-            f"year-end execution {rate:.1%} in {base_year}, below {policy.min_execution_rate:.0%}: "
-            f"cut by the unspent share {unspent:.1%}"
-            + (" (the larger cut)" if larger else f", less than {cut_rate:.0%}")
-        )
+        values = {"year": base_year, "rate": rate, "limit": policy.min_execution_rate,
+                  "unspent": unspent, "cut": cut_rate}  # fmt: skip
+        if larger:
+            say(lambda lang: message("feedback.reason.low_execution_larger", lang, **values))
+        else:
+            say(lambda lang: message("feedback.reason.low_execution", lang, **values))
         if larger:
             cut_rate = unspent
             recommendation = policy.becomes.get(recommendation, recommendation)
@@ -236,19 +217,15 @@ def _one(
     )
     if base is None:
         flags.append("no_base")
-        zh.append(f"无{base_year}年度审定数，无法测算下年度建议数")
-        en.append(f"no approved amount for {base_year} on record")
+        say(lambda lang: message("feedback.reason.no_base", lang, year=base_year))
         amount = effect = np.nan
     else:
         base = float(base)
         amount = round_half_up(base * (1.0 - cut_rate), 2)
         effect = round_half_up(amount - base, 2) + 0.0  # -0.0 would print as -0.00
-        zh.append(
-            f"基数{base:,.2f}元（{base_year}年度审定数）×（1−{cut_rate:.1%}）= {amount:,.2f}元，影响{effect:+,.2f}元"
-        )
-        en.append(
-            f"base {base:,.2f} yuan ({base_year} approved) x (1 - {cut_rate:.1%}) = {amount:,.2f} yuan, effect {effect:+,.2f}"
-        )
+        values = {"base": base, "year": base_year, "cut": cut_rate, "amount": amount,
+                  "effect": effect}  # fmt: skip
+        say(lambda lang: message("feedback.reason.amount", lang, **values))
     return {
         "project_id": project,
         "department": department,
@@ -272,3 +249,36 @@ def _one(
         "evaluation_id": evaluation_id,
         "base_record": None if base is None else base_record,
     }
+
+
+def _evaluation_reason(
+    lang: str,
+    year: int,
+    kind: object,
+    score: float,
+    grade: object,
+    previous: object,
+    attainment: float | None,
+    rule: FeedbackRule,
+) -> str:
+    """The evaluation a recommendation rests on and the rule it met, in ``lang``.
+
+    The Chinese states a cut of 0 or 100% by the action's words alone (保持, 取消预算)."""
+    more = ""
+    if previous is not None:
+        more += message("feedback.reason.previous", lang, grade=code_label("grade", previous, lang))
+    if attainment is not None:
+        more += message("feedback.reason.attainment", lang, share=attainment)
+    shown = lang != "zh" or 0 < rule.cut_rate < 1
+    return message(
+        "feedback.reason.rule",
+        lang,
+        year=year,
+        kind=kind_word(kind, lang),
+        score=score,
+        grade=code_label("grade", grade, lang),
+        more=more,
+        rule=code_label("feedback_rule", rule.name, lang),
+        action=code_label("recommendation_action", rule.recommendation, lang),
+        cut=message("feedback.reason.cut", lang, share=rule.cut_rate) if shown else "",
+    )

@@ -114,7 +114,7 @@ def _sources(path: Path, sheet: str | None) -> dict[str, tuple[Path, str | None]
                     msg,
                     source_file=path,
                     check="unknown_sheet",
-                    expected="the sheets 'projects', 'lines' and 'targets'",
+                    expected=_sheet_wanted("lines", sheets),
                 )
             if "targets" not in found:
                 raise _no_targets(path, sheets, "sheet")
@@ -127,18 +127,25 @@ def _no_targets(path: Path, present: list[str], kind: str) -> InputError:
     without the target gate (未编制绩效目标的，一律不予安排: a project with no row in
     an empty 绩效目标 sheet is not funded; a book that lost the sheet would fund all)."""
     listing = ", ".join(present) or "nothing"
-    check = "unknown_sheet"  # 工作表不存在: the workbook is there, its sheet is not
-    if kind == "sheet":
+    if kind == "sheet":  # 工作表不存在: the workbook is there, its sheet is not
         msg = f"{path}: the request book has no sheet 'targets'; sheets: {listing}"
-        expected = "the sheets 'projects', 'lines' and 'targets'"
-    else:
-        check = "missing_file"
-        msg = (
-            f"{path}: a request-book folder needs 'targets' (.csv, .parquet or .xlsx) "
-            f"beside its projects and lines; found: {listing}"
-        )
-        expected = "projects, lines and targets tables"
-    return located_error(msg, source_file=path, value=listing, check=check, expected=expected)
+        expected = _sheet_wanted("targets", present)
+        return located_error(msg, source_file=path, check="unknown_sheet", expected=expected)
+    msg = (
+        f"{path}: a request-book folder needs 'targets' (.csv, .parquet or .xlsx) "
+        f"beside its projects and lines; found: {listing}"
+    )
+    expected = "projects, lines and targets tables"
+    return located_error(
+        msg, source_file=path, value=listing, check="missing_file", expected=expected
+    )
+
+
+def _sheet_wanted(table: str, sheets: list[str]) -> str:
+    """What a book without the sheet of ``table`` should hold, naming the sheets it
+    does hold (a renamed 明细表 is found by its reader at a glance)."""
+    zh, en = BOOK_TABLES[table][1]
+    return f"a sheet '{zh}' or '{en}' (the book's sheets: {', '.join(sheets) or 'none'})"
 
 
 def read_request_book(

@@ -76,8 +76,7 @@ def _neutralise_column(values: pd.Series) -> pd.Series:
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells and headers pass :func:`neutralise_text`."""
     out = frame.copy()
-    for i in range(out.shape[1]):
-        column = out.iloc[:, i]
+    for i, (_, column) in enumerate(out.items()):  # by position (iloc's own path)
         neutral = _neutralise_column(column)
         if neutral is not column:
             out.isetitem(i, neutral)
@@ -232,7 +231,7 @@ def _writer(suffix: str) -> Callable[[pd.DataFrame, Path], None]:
     raise InputError(msg)
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, *, lang: str = "zh") -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, *, lang: str) -> Path:
     """Write ``frame`` to CSV (UTF-8 with BOM, opens in Excel), XLSX or Parquet by suffix.
 
     Text cells that a spreadsheet would run as formulas are neutralised in CSV and XLSX
@@ -268,7 +267,7 @@ def write_problems(problems: pd.DataFrame, path: str | Path, lang: str = "en") -
     ``expected`` text labels.csv has a template for are Chinese (the others stay as
     written); ``en`` keeps the canonical columns and codes.
     """
-    return write_table(problems_for_display(problems, lang), path)
+    return write_table(problems_for_display(problems, lang), path, lang=lang)
 
 
 def problems_for_display(problems: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from costperf.columns import code_label
+from costperf.columns import code_label, message
 from costperf.optimize.model import LinearModel, elastic_model, with_budget_row
 from costperf.optimize.solve import Solution, solve
 
@@ -97,20 +97,21 @@ def explain(row: dict, lang: str = "zh") -> str:
     unit = row.get("unit") or ""
     amount, rhs = float(row["relaxation"]), float(row["rhs"])
     rel = row.get("relative_relaxation")
-    share = "" if rel is None or not np.isfinite(rel) else f"{rel:.1%}"
-    lower = bool(row["lowered"])
-    if lang == "zh":
-        verb = "降低" if lower else "提高"
-        part = f"（占右端值的 {share}）" if share else ""
-        return (
-            f"{kind}“{row['label']}”（{row['constraint']}）无法满足：需将右端值由 "
-            f"{rhs:,.4g} {unit} {verb} {amount:,.4g} {unit}{part}至 {float(row['relaxed_rhs']):,.4g} "
-            f"{unit}，其余约束方可同时成立。"
-        ).replace("  ", " ")
-    verb = "lowered" if lower else "raised"
-    part = f" ({share} of it)" if share else ""
-    return (
-        f"The {kind} '{row['label']}' ({row['constraint']}) cannot hold: its right-hand side "
-        f"must be {verb} from {rhs:,.4g} {unit} by {amount:,.4g} {unit}{part} to "
-        f"{float(row['relaxed_rhs']):,.4g} {unit} for all other constraints to hold."
+    share = None if rel is None or not np.isfinite(rel) else rel
+    if row["lowered"]:
+        verb = message("optimize.infeasible.lowered", lang)
+    else:
+        verb = message("optimize.infeasible.raised", lang)
+    return message(
+        "optimize.infeasible.row",
+        lang,
+        kind=kind,
+        label=row["label"],
+        constraint=row["constraint"],
+        rhs=rhs,
+        unit=unit,
+        verb=verb,
+        amount=amount,
+        share="" if share is None else message("optimize.infeasible.share", lang, share=share),
+        relaxed=float(row["relaxed_rhs"]),
     ).replace("  ", " ")

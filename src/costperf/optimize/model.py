@@ -14,6 +14,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from costperf.labels import message_rows
+
+LANGS = ("zh", "en")  # the languages of a constraint's label: label, label_en
+
 
 @dataclass(frozen=True)
 class LinearModel:
@@ -65,12 +69,15 @@ def equity_rows(
     totals = np.bincount(codes[cols], weights=current[cols], minlength=len(values))
     names = [f"{prefix}[{by}={v}]" for v in values]
     cut = 1.0 - keep
-    what = "分组" if by == "group" else "项目"
+    if by == "group":
+        zh, en = (message_rows("optimize.equity.group", g, value=values, cut=cut) for g in LANGS)
+    else:
+        zh, en = (message_rows("optimize.equity.project", g, value=values, cut=cut) for g in LANGS)
     rows = pd.DataFrame(
         {
             "constraint": names,
-            "label": [f"{what} {v} 成本降幅不超过 {cut:.0%}" for v in values],
-            "label_en": [f"{by} {v}: cost falls by at most {cut:.0%}" for v in values],
+            "label": zh,
+            "label_en": en,
             "constraint_kind": "policy",
             "sense": ">=",
             "rhs": keep * totals,

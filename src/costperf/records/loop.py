@@ -90,7 +90,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, lang: str = "zh", table: str = "
     ``--lang en``, for scripts."""
     from costperf.io.write import write_table
 
-    return write_table(shown_table(frame, table, "zh") if lang == "zh" else frame, path)
+    return write_table(shown_table(frame, table, "zh") if lang == "zh" else frame, path, lang=lang)
 
 
 def shown_table(frame: pd.DataFrame, table: str, lang: str) -> pd.DataFrame:
@@ -450,7 +450,7 @@ def _rules_zh(frame: pd.DataFrame) -> pd.Series:
     (a rule name of one's own policy file stays as written). Flags: the rule re-stated
     from the flag and its stored threshold; a disagreement's precedence by kind.
     """
-    from costperf.feedback.evaluation import KIND_ZH
+    from costperf.feedback.evaluation import kind_word
 
     def one(rule: object, flag: object, threshold: object) -> object:
         if not isinstance(rule, str):
@@ -462,7 +462,7 @@ def _rules_zh(frame: pd.DataFrame) -> pd.Series:
         if flag == "evaluation_disagreement" and rule.startswith("standing: "):
             kinds = rule.removeprefix("standing: ").split(" > ")
             return message(
-                "rule.standing", "zh", order=" > ".join(KIND_ZH.get(k, k) for k in kinds)
+                "rule.standing", "zh", order=" > ".join(kind_word(k, "zh") for k in kinds)
             )
         return "+".join(code_label("feedback_rule", part, "zh") for part in rule.split("+"))
 
@@ -507,7 +507,9 @@ def _rederive_settings(rules: Path | None, class_of_matter: str) -> tuple[dict, 
         "output_unit": entry.text("output_unit", "单位"),
         "dimensions": list(entry.texts("dimensions")),
         "standard_id": entry.text("standard_id", "UC"),
-        "name": entry.text("name", f"{class_of_matter}单位成本标准"),
+        "name": entry.text(
+            "name", message("records.rederive.default_name", "zh", class_of_matter=class_of_matter)
+        ),
         "rule": entry.text("rule", "median"),
         "compare": list(entry.texts("compare", ("median",))),
         "band": list(entry.texts("band", ("p25", "p75"))),

@@ -33,7 +33,7 @@ def _t(key: str, lang: str) -> str:
 
 def wan(yuan: float, lang: str) -> str:
     """Money for a headline: 万元 with two decimals (yuan in English)."""
-    return f"{yuan / 1e4:,.2f} 万元" if lang == "zh" else f"{yuan:,.0f} yuan"
+    return message("case_report.wan", lang, amount=yuan / 1e4 if lang == "zh" else yuan)
 
 
 def _kpi(name: str, value: str, sub: str = "") -> str:

@@ -143,8 +143,8 @@ def cell_columns(frame: pd.DataFrame) -> list[CellColumn] | None:
     if isinstance(frame.columns, pd.MultiIndex):
         return None
     out = []
-    for j in range(frame.shape[1]):
-        column = _cell_column(frame.iloc[:, j])
+    for _, values in frame.items():  # by position (iloc's own path, without its indexer)
+        column = _cell_column(values)
         if column is None:
             return None
         out.append(column)
@@ -273,13 +273,14 @@ def _format_columns(
     printed: Sequence[str] = (),
 ) -> None:
     lines = np.ones(len(frame), dtype=np.int64)  # text lines each data row needs
-    for j, col in enumerate(frame.columns):
-        header = str(shown.columns[j])
+    pairs = zip(frame.items(), shown.items(), strict=True)  # columns by position
+    for j, ((col, values), (head, shown_values)) in enumerate(pairs):
+        header = str(head)
         ws.write_string(start, j, header, styles.head)
-        fmt = excel_format(str(col), frame.iloc[:, j])
+        fmt = excel_format(str(col), values)
         long_text = fmt is None and str(col).startswith(LONG_TEXT)
-        width = LONG_TEXT_WIDTH if long_text else fitted_width(shown.iloc[:, j], header, fmt)
-        widths = text_widths(shown.iloc[:, j]) if long_text and len(frame) else None
+        width = LONG_TEXT_WIDTH if long_text else fitted_width(shown_values, header, fmt)
+        widths = text_widths(shown_values) if long_text and len(frame) else None
         if widths is not None and printed and col not in printed:
             # on screen only: as wide as its text needs (up to OFF_PRINT_WIDTH), so its
             # rows grow no taller than the printed columns need (no blank lines on paper)

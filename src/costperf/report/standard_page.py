@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import re
 import string
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,6 +20,7 @@ import pandas as pd
 
 from costperf.columns import code_label, code_label_map, message, natural_key
 from costperf.errors import InputError
+from costperf.report.excel import text_width
 from costperf.report.formats import pretty_units
 from costperf.report.webfont import FONT_STACK, embed_font
 from costperf.standards.format import WILDCARD
@@ -477,6 +477,8 @@ def _long_lines(version: TableVersion, lang: str) -> pd.DataFrame:
     cols = [*LONG_COLUMNS[:3], *version.dims, *LONG_COLUMNS[3:]]  # the cell after the item
     out = version.values[cols].copy()
     out["verified"] = out["verified"].map(lambda v: code_label("boolean", bool(v), lang))
+    marks = code_label_map("confidence", lang)  # V / S / U: how the figure was read
+    out["confidence"] = out["confidence"].map(lambda c: marks.get(str(c), c))
     kinds = code_label_map("standard_kind", lang)
     out["kind"] = out["kind"].map(lambda k: kinds.get(str(k), k))
     out["unit"] = _units(out["unit"], lang)
@@ -503,10 +505,6 @@ def _units(units: pd.Series, lang: str) -> list[str]:
 
 
 # ---- drawing ------------------------------------------------------------------------
-
-
-def _width(text: object) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
 def _number_format(places: int, unverified: bool) -> str:
@@ -605,15 +603,15 @@ def _write_table_sheet(book, pub: Publication, text) -> None:  # noqa: ANN001 - 
     heading = message("publication.notes", pub.lang) + message("publication.sep", pub.lang)
     sheet.write_string(notes_row, 0, heading, book.add_format({"bold": True}))
     wrapped = book.add_format({"text_wrap": True, "valign": "top"})
-    total = sum(max(10, _width(h.text)) for h in pub.header) or 60
+    total = sum(max(10, text_width(str(h.text))) for h in pub.header) or 60
     for k, note in enumerate(pub.notes, start=1):
         across(notes_row + k, text(f"{k}. {note}"), wrapped)
-        sheet.set_row(notes_row + k, 15 * max(1, -(-_width(note) // max(total, 60))))
+        sheet.set_row(notes_row + k, 15 * max(1, -(-text_width(str(note)) // max(total, 60))))
     sheet.freeze_panes(first_row, pub.n_label_columns)
     for c in range(ncol):
         texts = [h.text for h in pub.header if h.col == c and h.colspan == 1]
         texts += [row[c] for row in pub.body if c < pub.n_label_columns]
-        sheet.set_column(c, c, min(max([_width(t) for t in texts] + [10]) + 2, 40))
+        sheet.set_column(c, c, min(max([text_width(str(t)) for t in texts] + [10]) + 2, 40))
     sheet.repeat_rows(top, first_row - 1)
 
 
@@ -634,7 +632,7 @@ def _write_lines_sheet(book, pub: Publication, text) -> None:  # noqa: ANN001 - 
                 sheet.write_string(i, j, str(text(value)))
     sheet.freeze_panes(1, 1)
     for j, col in enumerate(pub.lines.columns):
-        width = max([_width(col), *(_width(v) for v in pub.lines.iloc[:, j])]) + 2
+        width = max([text_width(str(col)), *(text_width(str(v)) for v in pub.lines.iloc[:, j])]) + 2
         sheet.set_column(j, j, min(width, 60))
 
 

@@ -19,6 +19,7 @@ from costperf.report.excel import text_width  # a CJK character is two columns, 
 from costperf.review.batch.book import TARGET_CATEGORIES, TRAVEL_ITEMS
 from costperf.review.batch.routing import routing_table
 from costperf.review.expenditure.requests import KINDS
+from costperf.schemas import COUNT_UNITS, HALF_DAY_COLUMNS, column_unit
 from costperf.standards import StandardSet
 
 PROJECT_COLUMNS = (
@@ -83,7 +84,11 @@ NUMBERS = {
     "replaced_age_years",
     "room_area_m2",
 }
-WHOLE = {"line_no", "year"}
+#: whole numbers: line numbers, years and the counts among the numbers (columns.csv
+#: units of schemas.COUNT_UNITS; arrival and departure may be half a day)
+WHOLE = {"line_no", "year"} | {
+    c for c in NUMBERS if column_unit(c) in COUNT_UNITS and c not in HALF_DAY_COLUMNS
+}
 DATES = {"date", "end_date"}
 TEXT = {"project_id", "econ_code", "standard_id"}  # codes: leading zeros kept
 
@@ -274,7 +279,7 @@ def _validate(ws: object, j: int, col: str, lists: dict, ranges: dict, lang: str
                 **common,
             },
         )
-    elif col in NUMBERS:
+    elif col in NUMBERS and col not in WHOLE:
         ws.data_validation(
             *rows,
             {

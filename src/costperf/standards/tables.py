@@ -22,7 +22,13 @@ import pandas as pd
 from costperf.errors import InputError, make_problems, raise_if_problems
 from costperf.schemas import LOCATION, concat_problems
 from costperf.standards import toml_text
-from costperf.standards.format import FRAME_COLUMNS, FRAME_TAIL, as_date, check_and_build
+from costperf.standards.format import (
+    FRAME_COLUMNS,
+    FRAME_TAIL,
+    as_date,
+    as_end_date,
+    check_and_build,
+)
 
 ENV_STANDARDS = "COSTPERF_STANDARDS"
 
@@ -500,7 +506,7 @@ def _period_row(path: Path) -> dict[str, object] | None:
     when its header cannot say them (that problem is already reported)."""
     try:
         header, _ = read_header(path)
-        start, end = as_date(header.get("effective_from")), as_date(header.get("effective_to"))
+        start, end = as_date(header.get("effective_from")), as_end_date(header.get("effective_to"))
         version = header["version"]
         if start is None or isinstance(version, bool) or not isinstance(version, int):
             return None
@@ -520,7 +526,7 @@ def _summary(tables: list[TableVersion]) -> pd.DataFrame:
     rows = []
     for t in tables:
         h, source = t.header, t.header.get("source") or {}
-        end = as_date(h.get("effective_to"))
+        end = as_end_date(h.get("effective_to"))
         rows.append(
             {
                 "table_id": t.table_id,
@@ -606,7 +612,7 @@ def write_table_version(
     out_header = {k: v for k, v in header.items() if k != "values"}
     text = toml_text.dumps(out_header, comment=comment)
     values = raw.drop(columns=[c for c in LOCATION if c in raw.columns])
-    write_table(values, csv_path)
+    write_table(values, csv_path, lang="en")  # the standards format: canonical
     try:
         write_text(text, toml_path)
     except BaseException:

@@ -5,6 +5,10 @@ reason 未编制绩效目标); a project whose targets hold no numeric 产出-�
 reviewed, but flagged for manual review (无可量化产出指标).  The single-sheet request
 format has no targets sheet: the gate does not apply to it (``target_check``
 ``not_applicable``).
+
+A project with no request lines (its targets set, nothing asked for: lines forgotten
+or filed under another code) is flagged for manual review (项目无申报明细), not passed
+at 0 in silence.
 """
 
 from __future__ import annotations
@@ -69,5 +73,43 @@ register(
         label_zh="绩效目标审核",
         label_en="performance target check",
         document="未编制绩效目标的，一律不予安排",
+    )
+)
+
+
+def flag_no_lines(
+    projects: pd.DataFrame, lines: pd.DataFrame, targets: pd.DataFrame, context: BatchContext
+) -> pd.DataFrame:
+    """Projects without a request line: flagged for manual review; no amount changes.
+
+    Returns
+    -------
+    DataFrame
+        :data:`~costperf.review.unit_cost.VERDICT_COLUMNS`, indexed by ``project_id``,
+        one row per project.
+    """
+    ids = pd.Index(projects["project_id"], name="project_id")
+    own = pd.Index(ids.to_numpy(dtype=object))
+    none = ~isin_texts(own, pd.unique(lines["project_id"].to_numpy(dtype=object)))
+    out: dict[str, object] = {"cap": np.nan, "reject": False, "covered": False}
+    out["manual_review"] = none
+    for lang in ("zh", "en"):
+        text = message("reason.gate.no_lines", lang)
+        out[f"manual_review_reason_{lang}"] = np.where(none, text, "")
+    out["rule"] = ""
+    out["standard_id"] = np.nan
+    out["standard_version"] = np.nan
+    out["basis_zh"] = ""
+    out["basis_en"] = ""
+    return pd.DataFrame({c: out[c] for c in VERDICT_COLUMNS}, index=ids)
+
+
+register(
+    ReviewRule(
+        name="no_lines",
+        level="project",
+        review=flag_no_lines,
+        label_zh="项目无申报明细",
+        label_en="project without request lines",
     )
 )

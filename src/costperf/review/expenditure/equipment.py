@@ -30,7 +30,7 @@ from costperf.review.expenditure.lookup import (
 )
 from costperf.review.expenditure.requests import fact_column, first_present, require_facts
 from costperf.review.registry import LINE_RESULT_COLUMNS, ReviewRule, register
-from costperf.schemas import concat_problems, row_problems
+from costperf.schemas import check_counts, concat_problems, row_problems
 from costperf.standards import StandardSet, meeting_table_price_cap, quantity_cap
 from costperf.standards.lookup import OK
 
@@ -162,6 +162,8 @@ def _review_equipment(
         return pd.DataFrame(columns=list(LINE_RESULT_COLUMNS)), concat_problems(problems)
     sub, item = req.loc[rows], item.loc[rows]
     quantity = sub["quantity"].astype(float)
+    # units of equipment are counted whole (a unit-cost line's quantity, m2 or km, is not)
+    problems.append(check_counts(sub, ["quantity"], units={"quantity": "units"}))
     requested = work.loc[rows, "requested"]
     price = (
         sub["unit_price"].astype(float) if "unit_price" in sub else pd.Series(np.nan, index=rows)

@@ -42,7 +42,7 @@ from costperf.review.expenditure.requests import (
     require_facts,
 )
 from costperf.review.registry import ReviewRule, register
-from costperf.schemas import concat_problems, parse_dates, row_problems
+from costperf.schemas import concat_problems, date_expected, parse_dates, row_problems
 from costperf.standards import StandardSet
 from costperf.standards.lookup import OK
 
@@ -145,6 +145,14 @@ def _review_travel(
     missing.loc[missing_level.index] |= missing_level
     start = work.loc[rows, "date"]
     end = parse_dates(sub["end_date"]) if "end_date" in sub else pd.Series(pd.NaT, index=rows)
+    # an end date given but not read (2027-02-30, 9999-12-31) is no trip of unknown end
+    unread = pd.Series(False, index=req.index)
+    if "end_date" in sub:
+        given_end = sub["end_date"]
+        unread.loc[rows] = given_end.notna() & given_end.astype(str).str.strip().ne("") & end.isna()
+    problems.append(row_problems(req, unread, "end_date", "a date YYYY-MM-DD", "bad_date"))
+    if unread.any():
+        problems[-1]["expected"] = date_expected(req.loc[unread, "end_date"])
     given_days = first_present(sub, ("travel_days", "days")).astype(float)
     span = (end - start).dt.days
     days = given_days.where(given_days.notna(), span + 1)
@@ -185,7 +193,7 @@ def _review_travel(
         )
     )
     no_days = pd.Series(False, index=req.index)
-    no_days.loc[rows] = days.isna() & ~intercity
+    no_days.loc[rows] = days.isna() & ~intercity & ~unread.loc[rows]  # its end told
     problems.append(
         row_problems(
             req,
@@ -204,7 +212,7 @@ def _review_travel(
     )
     outside = _levels_outside_table(req, sub, standards, names)
     problems.append(outside[1])
-    bad = no_days | bad_end | fractional | clash | no_day | too_many | outside[0]
+    bad = no_days | bad_end | unread | fractional | clash | no_day | too_many | outside[0]
     ok_rows = ~(missing | bad.loc[rows])
     unchecked = ~ok_rows & needs_level & ~outside[0].loc[rows]  # each bad level told once
     problems.append(_level_problems(req, sub[unchecked], start, standards, names))

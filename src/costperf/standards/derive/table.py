@@ -273,7 +273,7 @@ def write_derived_table(table: DerivedTable, folder: str | Path) -> tuple[Path, 
             "(choose another output folder or remove the draft first)"
         )
         raise InputError(msg)
-    write_table(table.peer_rows, peers_path)
+    write_table(table.peer_rows, peers_path, lang="en")  # canonical, read back
     try:
         toml_path, csv_path = write_table_version(
             table.header,

@@ -22,7 +22,7 @@ Steps (one module each)
 from __future__ import annotations
 
 from costperf.standards.format.check import check_and_build, check_standard_table
-from costperf.standards.format.dates import as_date, parse_month_day
+from costperf.standards.format.dates import as_date, as_end_date, parse_month_day
 from costperf.standards.format.frame import build_values, line_kind, standard_ids
 from costperf.standards.format.hashing import content_hash
 from costperf.standards.format.header import check_header
@@ -77,6 +77,7 @@ __all__ = [
     "VALUE_FILE_COLUMNS",
     "WILDCARD",
     "as_date",
+    "as_end_date",
     "build_values",
     "check_and_build",
     "check_composite",

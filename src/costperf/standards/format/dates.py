@@ -32,3 +32,13 @@ def as_date(value: object) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def as_end_date(value: object) -> dt.date | None:
+    """A table's declared ``effective_to`` (:func:`as_date`); None when it names no end:
+    blank, or a year after any date a request may take (:data:`costperf.schemas.YEARS`),
+    as 9999-12-31 is commonly written for "in force until further notice"."""
+    from costperf.schemas import YEARS
+
+    end = as_date(value)
+    return None if end is None or end.year > YEARS[1] else end

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from costperf.schemas import coerce_numeric
-from costperf.standards.format.dates import as_date
+from costperf.standards.format.dates import as_date, as_end_date
 from costperf.standards.format.schema import (
     FRAME_COLUMNS,
     FRAME_TAIL,
@@ -86,7 +86,7 @@ def _decorate(
     )
     frame["standard_id"] = standard_ids(table_id, frame, dims)
     frame["effective_from"] = pd.Timestamp(as_date(header["effective_from"]))
-    end = as_date(header.get("effective_to"))
+    end = as_end_date(header.get("effective_to"))
     frame["effective_to"] = pd.Timestamp(end) if end else pd.NaT
     frame["scope_econ_codes"] = LIST_SEPARATOR.join(header.get("scope_econ_codes", []))
     default_conf = str(header.get("confidence", ""))

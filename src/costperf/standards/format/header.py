@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from costperf.schemas import YEARS
 from costperf.standards.format.dates import as_date
 from costperf.standards.format.header_rules import check_rule
 from costperf.standards.format.keys import NAME_PATTERN, HeaderProblems, check_header_keys
@@ -63,6 +64,14 @@ def check_header(
     for name, rule in (header.get("rules", {}) or {}).items():
         check_rule(name, rule, dims, out)
     start, end = as_date(header.get("effective_from")), as_date(header.get("effective_to"))
+    low, high = YEARS  # an end after them is open (as_end_date); a start is a typing error
+    if start and not low <= start.year <= high:
+        out.add(
+            "effective_from",
+            str(start),
+            f"a date YYYY-MM-DD in the years {low} to {high}",
+            "effective_dates",
+        )
     if start and end and end < start:
         out.add(
             "effective_to",
