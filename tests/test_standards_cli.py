@@ -145,7 +145,7 @@ def test_lookup_and_its_errors(tmp_path):
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("420 元/人·天")
+    assert done.stdout.startswith("420 yuan/person-day")
     bad = run("publish", "no-such-table", "--format", "html", "--lang", "en", cwd=tmp_path)
     assert bad.returncode == 2
     assert "unknown standard table 'no-such-table'" in bad.stderr
