@@ -218,7 +218,7 @@ def test_recommendations_of_the_feedback_table() -> None:
         "基数800,000.00元（2026年度审定数）×（1−40.0%）= 480,000.00元，影响-320,000.00元"
     )
     assert got.loc["D", "reasons_en"] == (
-        "2026 self evaluation 75 (fair): rule 'fair', improve 10%; year-end execution 60.0% in "
+        "2026 self-evaluation 75 (fair): rule 'graded fair', improve 10%; year-end execution 60.0% in "
         "2026, below 80%: cut by the unspent share 40.0% (the larger cut); base 800,000.00 yuan "
         "(2026 approved) x (1 - 40.0%) = 480,000.00 yuan, effect -320,000.00"
     )
@@ -227,7 +227,7 @@ def test_recommendations_of_the_feedback_table() -> None:
         "2026年度财政重点评价50分（差），上年度差：规则“连续两年评价为差”，取消预算；"
     )
     assert got.loc["A", "reasons_en"].startswith(
-        "2026 key evaluation 50 (poor, previous year poor): rule 'poor_twice', cancel 100%; "
+        "2026 key evaluation 50 (poor, previous year poor): rule 'poor two years running', cancel 100%; "
     )
     assert got.loc["F", "reasons"].startswith("无评价记录（未评价），保持；")
     assert got.loc["F", "reasons_en"].startswith(

@@ -137,7 +137,7 @@ def test_import_evaluation(said) -> None:
     assert en == [
         "Evaluations: DIR/eval.csv, 8 rows; excellent 2, good 1, fair 1, poor 4; self- and key "
         "evaluations disagree on 1 (the key evaluation stands; spot-check)",
-        "  E: 2026: key evaluation 85 (good) and self evaluation 92 (excellent) disagree; the key "
+        "  E: 2026: key evaluation 85 (good) and self-evaluation 92 (excellent) disagree; the key "
         "evaluation stands (+7 points); spot-check",
         f"  Recorded: run {_run_id(said, 'en', 'evaluation')} -> DIR/r.sqlite",
     ]
@@ -180,7 +180,7 @@ def test_feedback_workbook_in_english_has_the_english_reasons_only(said) -> None
     assert header[:4] == ["Project ID", "Department", "Base", "Recommendation"]
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(4, values_only=True)}
     assert rows["D"]["Grade"] == "fair" and rows["D"]["Flags"] == "low year-end execution"
-    assert rows["D"]["Reasons"].startswith("2026 self evaluation 75 (fair): rule 'fair'")
+    assert rows["D"]["Reasons"].startswith("2026 self-evaluation 75 (fair): rule 'graded fair'")
     assert not [
         v for r in rows.values() for v in r.values() if isinstance(v, str) and HAN.search(v)
     ]
@@ -241,7 +241,7 @@ def test_list(said) -> None:
     ]
     assert zh[0].split()[:4] == ["建议编号", "运行编号", "项目编码", "预算部门"]
     assert "improve management (and reduce)" in en[1] and "fair" in en[1]
-    assert "2026 self evaluation 75 (fair)" in en[1] and en[-1] == "(3 rows)"
+    assert "2026 self-evaluation 75 (fair)" in en[1] and en[-1] == "(3 rows)"
     assert _lines(said, "zh", "list_runs")[-1] == "（共 7 行，另有 5 行未显示，--limit 0 显示全部）"
     assert _lines(said, "en", "list_runs")[-1] == "(7 rows, 5 not shown; --limit 0 shows all)"
     assert _lines(said, "zh", "list_none") == ["（无记录）", "（共 0 行）"]

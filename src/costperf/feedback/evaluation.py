@@ -118,10 +118,10 @@ def disagreements(evaluations: pd.DataFrame, policy: EvaluationPolicy) -> pd.Dat
 
 
 def kind_word(kind: object, lang: str) -> str:
-    """An evaluation's kind as the feedback reasons name it: in Chinese its words
-    (labels.csv ``evaluation_kind``: key -> 财政重点评价), in English its code (key, as in
-    "key evaluation"); a kind the table does not know as it is."""
-    return code_label("evaluation_kind", kind, "zh") if lang == "zh" else str(kind)
+    """An evaluation's kind as the feedback reasons name it (labels.csv
+    ``evaluation_kind``: key -> 财政重点评价 / key evaluation); a kind the table does not
+    know as it is."""
+    return code_label("evaluation_kind", kind, lang)
 
 
 def grade_en(grade: object) -> str:
