@@ -222,3 +222,24 @@ def test_lookup_unit_of_a_derived_table_in_each_language(capsys):
     assert capsys.readouterr().out == f"16.49 元/m2  {ref}  自 2026-01-01 起生效\n"
     assert main([*args, "--lang", "en"]) == 0
     assert capsys.readouterr().out == f"16.49 yuan/m2  {ref}  in force 2026-01-01\n"
+
+
+def test_a_lookup_that_finds_nothing_says_why_in_chinese(capsys):
+    """The table and date, then the reason, each from labels.csv (no English left under
+    zh); the lines after it list what the table accepts."""
+    args = ["standards", "lookup", "meeting-fee", "--on", "2020-01-01"]
+    assert main([*args, "--item", "二类会议"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "costperf：错误：meeting-fee（2020-01-01）：meeting-fee 中没有品目 '二类会议'\n"
+        "meeting-fee@1 可查询：\n"
+    )
+    assert main([*args, "--item", "lodging", "-d", "category=五类会议"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "costperf：错误：meeting-fee（2020-01-01，category=五类会议）：未知类别 '五类会议'\n"
+    )
+    assert main([*args, "--item", "二类会议", "--lang", "en"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "costperf: error: meeting-fee on 2020-01-01: unknown item '二类会议' in meeting-fee\n"
+    )

@@ -243,10 +243,12 @@ def expected_label(text: object, lang: str = "zh") -> str | None:
     found = _fill_template(text, lang)
     if found is None:  # "where: what" (a case.toml section or a path): the what alone
         where, sep, rest = text.partition(": ")
-        if sep and rest and (where.startswith("[") or not re.search(r"\s", where)):
+        plain = where.startswith("[") or not re.search(r"\s", where)
+        named = where if plain else _place_label(where, lang)  # "hw-uc on 2027-01-01"
+        if sep and rest and (plain or named != where):
             inner = _fill_template(rest, lang)
             if inner is not None:
-                found = f"{where}：{inner}" if lang == "zh" else f"{where}: {inner}"
+                found = f"{named}：{inner}" if lang == "zh" else f"{named}: {inner}"
     if found is None:  # "what (why; why)": e.g. a lookup's statuses after what it wanted
         found = _with_reasons(text, lang)
     return found

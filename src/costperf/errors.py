@@ -452,11 +452,13 @@ def chinese_summary(exc: InputError, *, limit: int = 10) -> str:
         from costperf.columns import expected_label, message
 
         text = str(exc)
-        chinese = expected_label(text, "zh")  # labels.csv kind ``error``
         head, newline, rest = text.partition("\n")
-        if chinese is None and newline and _HAN.search(rest):  # lines after it already zh
+        chinese = None
+        if newline and _HAN.search(rest):  # lines after the first already zh: the first
             first = expected_label(head, "zh")
             chinese = f"{first}\n{rest}" if first else None
+        if chinese is None:
+            chinese = expected_label(text, "zh")  # labels.csv kind ``error``
         if chinese:
             return filled("error.head", "zh", text=chinese)
         return filled("error.head", "zh", text=f"{message('error.untranslated', 'zh')}{exc}")
