@@ -358,3 +358,27 @@ def test_a_run_without_a_plan_says_so(capsys) -> None:
         said
         == "Savings proposal: not solved, current 1,200.00 yuan, no proposed plan; see optimize/"
     )
+
+
+def test_a_date_outside_the_years_is_a_located_option_error(tmp_path: Path) -> None:
+    """--date is checked as the review's: 1900-2200, YYYY-MM-DD; the problems table goes
+    into the --out folder, and nothing else is written."""
+    model = write_model(tmp_path / "m", RESOURCES, CONSTRAINTS, COEFFICIENTS)
+    out = tmp_path / "o"
+    code, _, stderr = run_main("optimize", "--model", model, "--out", out, "--date", "9999-12-31")
+    assert code == 2
+    assert "选项“--date”：命令行选项错误，值 '9999-12-31'，应为 1900 至 2200 年间的日期" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["problems.csv"]
+    code, _, stderr = run_main(
+        "optimize",
+        "--model",
+        model,
+        "--out",
+        tmp_path / "e",
+        "--date",
+        "2027-02-30",
+        "--lang",
+        "en",
+    )
+    assert code == 2
+    assert "--date '2027-02-30': expected a date YYYY-MM-DD" in stderr

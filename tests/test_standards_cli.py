@@ -243,3 +243,26 @@ def test_a_lookup_that_finds_nothing_says_why_in_chinese(capsys):
     assert capsys.readouterr().err.startswith(
         "costperf: error: meeting-fee on 2020-01-01: unknown item '二类会议' in meeting-fee\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("on", "expected"),
+    [
+        ("9999-12-31", "应为 1900 至 2200 年间的日期 YYYY-MM-DD"),
+        ("2020-13-01", "应为日期 YYYY-MM-DD"),
+    ],
+)
+def test_a_lookup_date_is_checked_as_the_review_checks_its_date(
+    tmp_path, capsys, monkeypatch, on, expected
+):
+    """--on as --date: the years 1900-2200 (year 9999 found the open-ended value);
+    an option's problem writes no problems table into the working folder."""
+    monkeypatch.chdir(tmp_path)
+    args = ["standards", "lookup", "meeting-fee", "--on", on, "--item", "lodging"]
+    assert main([*args, "-d", "category=二类会议"]) == 2
+    assert capsys.readouterr().err == (
+        f"costperf：错误：共 1 处输入问题：\n  选项“--on”：命令行选项错误，值 '{on}'，{expected}\n"
+    )
+    assert main([*args, "-d", "category=二类会议", "--lang", "en"]) == 2
+    assert capsys.readouterr().err.startswith(f"costperf: error: --on '{on}': expected a date")
+    assert list(tmp_path.iterdir()) == []

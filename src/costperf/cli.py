@@ -213,7 +213,18 @@ def _problems_path(args: argparse.Namespace) -> Path:
     if output is not None:
         output = Path(output)
         return output.with_name(output.stem + ".problems.csv")
-    return Path("costperf-problems.csv")
+    return _NO_FOLDER_PROBLEMS
+
+
+#: where the problems table of a command with no output folder or file goes
+_NO_FOLDER_PROBLEMS = Path("costperf-problems.csv")
+
+
+def _options_only(problems) -> bool:  # noqa: ANN001
+    """Whether every problem is a command-line option's (no file behind it)."""
+    from costperf.errors import Check
+
+    return bool((problems["check"].astype(str) == str(Check.OPTION)).all())
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -241,6 +252,8 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
     from costperf.io.write import check_outputs_are_not_inputs, write_problems
 
     path = _problems_path(args)
+    if path == _NO_FOLDER_PROBLEMS and _options_only(exc.problems):
+        return  # a bad option of a command that writes no folder: the message says it all
     inputs = [(n, getattr(args, a)) for a, n in _INPUT_OPTIONS.items() if getattr(args, a, None)]
     try:
         check_outputs_are_not_inputs(inputs, [("--problems", path)])

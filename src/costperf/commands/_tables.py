@@ -63,6 +63,28 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+def date_option(text: str | None, option: str = "--date") -> pd.Timestamp | None:
+    """A date given on the command line (``--date``, ``--on``), checked as the data's
+    dates are: YYYY-MM-DD in the years :data:`costperf.schemas.YEARS`; else a located
+    error naming the option (exit 2). None stays None (the command's default)."""
+    import pandas as pd
+
+    from costperf.errors import Check, located_error
+
+    if text is None:
+        return None
+    from costperf.schemas import YEARS, date_expected
+
+    stamp = pd.to_datetime(text, errors="coerce")
+    if pd.isna(stamp) or not YEARS[0] <= stamp.year <= YEARS[1]:
+        (expected,) = date_expected(pd.Series([text]))
+        msg = f"{option} {text!r}: expected a date YYYY-MM-DD"
+        if expected != "a date YYYY-MM-DD":  # 9999-12-31: a date, of a year outside
+            msg += f" in the years {YEARS[0]} to {YEARS[1]}"
+        raise located_error(msg, column=option, value=text, expected=expected, check=Check.OPTION)
+    return stamp
+
+
 def lang_argument(
     parser: argparse.ArgumentParser,
     what: str = "output headers and the summary",

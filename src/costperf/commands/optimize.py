@@ -13,7 +13,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from costperf.commands._tables import lang_argument
+from costperf.commands._tables import date_option, lang_argument
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -52,7 +52,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--date",
-        type=dt.date.fromisoformat,
         default=None,
         help="with --model: date whose standards are in force (default: today)",
     )
@@ -79,7 +78,7 @@ def _model_params(args: argparse.Namespace):
         solver=args.solver or "highs",
         max_group_cut=args.max_group_cut,
         project_floor=args.project_floor,
-        date=args.date,
+        date=None if args.date is None else date_option(args.date).date(),
         standards=args.standards,
     )
 

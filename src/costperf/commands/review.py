@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from costperf.commands._tables import lang_argument
+from costperf.commands._tables import date_option, lang_argument
 
 EPILOG = """\
 examples:
@@ -79,27 +79,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--engine", default="pandas", help="pandas (default) or dask")
     parser.add_argument("--workers", type=int, default=2, help="Dask worker processes")
     parser.set_defaults(func=run)
-
-
-def _date(text: str | None) -> object:
-    import pandas as pd
-
-    from costperf.errors import Check, located_error
-
-    if text is None:
-        return None
-    from costperf.schemas import YEARS, date_expected
-
-    stamp = pd.to_datetime(text, errors="coerce")
-    if pd.isna(stamp) or not YEARS[0] <= stamp.year <= YEARS[1]:
-        (expected,) = date_expected(pd.Series([text]))
-        msg = f"--date {text!r}: expected a date YYYY-MM-DD"
-        if expected != "a date YYYY-MM-DD":  # 9999-12-31: a date, of a year outside
-            msg = (
-                f"--date {text!r}: expected a date YYYY-MM-DD in the years {YEARS[0]} to {YEARS[1]}"
-            )
-        raise located_error(msg, column="--date", value=text, expected=expected, check=Check.OPTION)
-    return stamp
 
 
 def _options(args: argparse.Namespace) -> None:
@@ -216,7 +195,7 @@ STEPS = (
 def run(args: argparse.Namespace) -> int:
     """Read, review, write; print a short summary; return the exit status."""
     _options(args)
-    on = _date(args.date)
+    on = date_option(args.date)
     from contextlib import ExitStack
 
     from costperf.progress import progress

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from costperf.commands._tables import lang_argument
+from costperf.commands._tables import date_option, lang_argument
 
 SUBCOMMANDS = ("list", "show", "check", "diff", "uprate", "publish", "seal", "lookup", "derive")
 
@@ -381,7 +381,7 @@ def run_lookup(args: argparse.Namespace) -> int:
         found = lookup_value(
             standards,
             args.table,
-            args.on,
+            date_option(args.on, "--on").date(),
             item=item,
             component=args.component,
             include_drafts=args.drafts,
