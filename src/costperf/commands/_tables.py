@@ -19,50 +19,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-#: display labels of the columns the commands write: key -> (zh, en); other keys fall
-#: back to ``columns.csv`` (:func:`costperf.columns.label`).
-LABELS: dict[str, tuple[str, str]] = {
-    "row": ("行号", "Row"),
-    "driver": ("驱动因素", "Driver"),
-    "unit_driver_value": ("本单位驱动值", "Unit driver value"),
-    "reference_driver_value": ("参照驱动值", "Reference driver value"),
-    "effect": ("效应", "Effect"),
-    "effect_share": ("占差异比重", "Share of gap"),
-    "method": ("方法", "Method"),
-    "note": ("说明", "Note"),
-    "unit_value": ("本单位值", "Unit value"),
-    "reference_value": ("参照值", "Reference value"),
-    "gap": ("差异", "Gap"),
-    "ratio": ("比值", "Ratio"),
-    "identity_deviation": ("恒等式偏差", "Identity deviation"),
-    "effects_check": ("效应合计校验", "Effects check"),
-    "n_units": ("单位数", "Units"),
-    "effect_mean": ("平均效应", "Mean effect"),
-    "effect_geomean": ("效应几何均值", "Geometric-mean effect"),
-    "unit_value_mean": ("平均本单位值", "Mean unit value"),
-    "gap_mean": ("平均差异", "Mean gap"),
-    "ratio_geomean": ("比值几何均值", "Geometric-mean ratio"),
-    "n": ("样本数", "n"),
-    "n_missing": ("缺失数", "Missing"),
-    "n_outliers": ("剔除异常值数", "Outliers excluded"),
-    "mean": ("均值", "Mean"),
-    "std": ("标准差", "Std. dev."),
-    "cv": ("变异系数", "CV"),
-    "min": ("最小值", "Min"),
-    "median": ("中位数", "Median"),
-    "iqr": ("四分位距", "IQR"),
-    "max": ("最大值", "Max"),
-    "outlier_rule": ("筛查规则", "Outlier rule"),
-    "lower_fence": ("下限", "Lower fence"),
-    "upper_fence": ("上限", "Upper fence"),
-    "outlier_reason": ("异常原因", "Reason"),
-    "cooks_distance": ("库克距离", "Cook's distance"),
-    "source_file": ("来源文件", "Source file"),
-    "sheet": ("工作表", "Sheet"),
-    "source_row": ("来源行号", "Source row"),
-}
-
-
 def date_option(text: str | None, option: str = "--date") -> pd.Timestamp | None:
     """A date given on the command line (``--date``, ``--on``), checked as the data's
     dates are: YYYY-MM-DD in the years :data:`costperf.schemas.YEARS`; else a located
@@ -167,15 +123,16 @@ def shown_name(header: str, lang: str) -> str:
 
 def display(frame: pd.DataFrame, lang: str, keep: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Rename the command's columns to display labels; ``keep`` maps others explicitly."""
-    from costperf.columns import label
+    from costperf.columns import code_label_map, label
 
     keep = dict(keep or {})
+    own = code_label_map("table_column", lang)  # labels.csv: this command's own headers
     names = {}
     for column in frame.columns:
         if column in keep:
             names[column] = keep[column]
-        elif column in LABELS:
-            names[column] = LABELS[column][0 if lang == "zh" else 1]
+        elif column in own:
+            names[column] = own[column]
         elif _percentile(column) is not None:
             names[column] = _percentile_label(column, lang)
         else:
@@ -247,7 +204,6 @@ def split_names(text: str | None, option: str) -> list[str]:
 
 
 __all__ = [
-    "LABELS",
     "LOCATION",
     "companion_path",
     "display",

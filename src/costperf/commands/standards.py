@@ -480,42 +480,6 @@ def lookup_choices(version: object, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
-_DERIVE_LABELS_ZH = {
-    "scope": "范围",
-    "n_used": "采用合同数",
-    "n_excluded": "剔除合同数",
-    "n_peers": "合同数",
-    "peer_cost_yuan": "合同总成本（元）",
-    "savings_yuan": "隐含节约额（元）",
-    "savings_pct": "节约率%",
-    "method_zh": "方法说明",
-    "parameters": "参数",
-    "data_hash": "数据指纹",
-    "peers_used": "采用的合同",
-    "peers_excluded": "剔除的合同及原因",
-    "n_drops": "逐一剔除次数",
-    "loo_min": "剔除一个后最小值",
-    "loo_max": "剔除一个后最大值",
-    "max_abs_change": "最大变动",
-    "max_abs_pct_change": "最大变动%",
-    "most_influential_peer": "影响最大的合同",
-    "value_without_it": "剔除该合同后的值",
-    "peer_value": "测算用值",
-    "used": "是否采用",
-    "output_quantity": "产出量",
-    "dims": "维度",
-    "n_peers_used": "采用合同数",
-    "outlier_rule": "异常值规则",
-    "effective_from": "施行日期",
-    "status": "状态",
-    "version": "版本",
-    "name": "名称",
-    "kind": "类型",
-    "reason": "剔除原因（英文）",
-    "reason_zh": "剔除原因",
-    "method": "方法（英文）",
-}
-
 #: coded columns of the derivation tables -> the ``labels.csv`` kind naming their codes
 _DERIVE_CODES = {"rule": "derive_rule", "kind": "standard_kind", "status": "standard_status"}
 
@@ -545,9 +509,8 @@ def _display(frame, lang: str, reasons: dict | None = None):  # noqa: ANN001, AN
             words = code_label_map(kind, "zh")
             shown[column] = frame[column].map(lambda c, w=words: w.get(str(c), c))
     shown = shown[list(frame.columns)]
-    names = {c: _DERIVE_LABELS_ZH.get(c) or label(c) for c in frame.columns}
-    if "rule" in names:
-        names["rule"] = "测算规则"
+    own = code_label_map("derive_column", "zh")  # labels.csv: the derivation's headers
+    names = {c: own.get(c) or label(c) for c in frame.columns}
     return shown.rename(columns=names)
 
 
