@@ -165,7 +165,8 @@ def test_value_lines_show_kind_and_unit_in_the_page_language(
 
 
 def test_units_and_own_words_in_english():
-    from costperf.report.standard_page import own_words, unit_words
+    from costperf.labels import unit_words
+    from costperf.report.standard_page import own_words
 
     assert unit_words("元/人·天", "en") == "yuan/person-day"
     assert unit_words("元/学时", "en") == "yuan/class hour"

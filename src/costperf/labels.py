@@ -152,6 +152,22 @@ def error_text(template: str, /, **values: object) -> str:
         raise MessageError(msg) from None
 
 
+def unit_words(unit: object, lang: str) -> str:
+    """A standard's unit in ``lang``: the units of the shipped tables by labels.csv (kind
+    ``standard_unit``: ``元/人·天`` is ``yuan/person-day``), another ``元/<unit>`` (a
+    derived table's, ``元/m2``) as ``run.unit`` (``yuan/m2``: the output unit is the
+    case's own); any other unit as the table states it."""
+    text = "" if unit is None else str(unit)
+    if lang == "zh" or not text:
+        return text
+    known = code_label_map("standard_unit", lang)
+    if text in known:
+        return known[text]
+    if text.startswith("元/"):
+        return message("run.unit", lang, unit=text.removeprefix("元/"))
+    return text
+
+
 #: English count nouns of the messages: "1 persons" reads "1 person" (also used by
 #: :func:`costperf.columns.message_column`, row by row)
 PLURALS = {
@@ -183,4 +199,5 @@ __all__ = [
     "label_rows",
     "message",
     "message_rows",
+    "unit_words",
 ]

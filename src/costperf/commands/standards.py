@@ -393,7 +393,7 @@ def run_lookup(args: argparse.Namespace) -> int:
         msg = f"{exc}\n{lookup_choices(version, args.lang)}"
         raise InputError(msg, exc.problems) from None
     from costperf.columns import message
-    from costperf.report.standard_page import unit_words
+    from costperf.labels import unit_words
 
     lang = args.lang
     unverified = "" if found.verified else message("standards.unverified", lang)
@@ -591,7 +591,7 @@ def run_derive(args: argparse.Namespace) -> int:
 
 def _print_derivation(derivation, written: list[Path], lang: str) -> None:  # noqa: ANN001
     from costperf.columns import code_label, expected_label, message
-    from costperf.report.standard_page import unit_words
+    from costperf.labels import unit_words
 
     def rule_words(rule: str) -> str:
         return code_label("derive_rule", rule, lang)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from costperf.columns import code_label, code_label_map, message
 from costperf.errors import InputError, raise_if_problems
+from costperf.labels import unit_words
 from costperf.records import models, views
 from costperf.records.read import TABLES, existing_store
 from costperf.records.store import as_target, check_store
@@ -613,7 +614,7 @@ def rederive(
     ]  # fmt: skip
     for _, row in derivation.standard.iterrows():
         lines.append("  " + message("records.rederive.value", lang, dims=row["dims"],
-                                    value=row["value"], unit=_unit(row["unit"], lang),
+                                    value=row["value"], unit=unit_words(row["unit"], lang),
                                     n=int(row["n_peers"])))  # fmt: skip
     lines.append(diff_text)
     lines.append("  " + (
@@ -626,12 +627,6 @@ def rederive(
     lines.append("  " + message("records.outputs", lang,
                                 files=_joined(lang, [str(p) for p in written])))  # fmt: skip
     return "\n".join(lines)
-
-
-def _unit(unit: object, lang: str) -> str:
-    """A derived standard's unit ``元/<output unit>`` in ``lang`` (labels.csv ``run.unit``)."""
-    text = str(unit)
-    return message("run.unit", lang, unit=text[2:]) if text.startswith("元/") else text
 
 
 def _version_in_force(folder: Path | None, table_id: str, year: int):  # noqa: ANN202

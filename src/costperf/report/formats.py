@@ -28,7 +28,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from costperf.columns import canonical_name, column_attribute, column_table
+from costperf.columns import canonical_name, code_label_map, column_attribute, column_table
 
 EXCEL_FORMATS = {
     "money": "#,##0.00",
@@ -53,20 +53,6 @@ _UNIT_KINDS = {
     "score": "score",
     "index": "index",
     "coefficient": "coefficient",
-}
-#: how each unit of columns.csv is written after a header, (zh, en).
-UNIT_WORDS = {
-    "yuan": ("元", "yuan"),
-    "yuan/m2": ("元/m²", "yuan/m²"),
-    "yuan/person-year": ("元/人·年", "yuan/person-year"),
-    "m2": ("m²", "m²"),
-    "persons/km2": ("人/km²", "persons/km²"),
-    "persons": ("人", "persons"),
-    "days": ("天", "days"),
-    "nights": ("晚", "nights"),
-    "hours": ("小时", "hours"),
-    "years": ("年", "years"),
-    "times/day": ("次/日", "times/day"),
 }
 
 
@@ -141,14 +127,14 @@ def format_value(kind: str, value: object) -> str:
     return f"{number:,.2f}"
 
 
-def unit_words(name: str, lang: str = "zh") -> str:
-    """How the unit of column ``name`` is written in a header ('' for none)."""
+def column_unit_words(name: str, lang: str = "zh") -> str:
+    """How the unit of column ``name`` (columns.csv) is written in a header, by labels.csv
+    kind ``column_unit`` ('' for none)."""
     table = column_table()
     unit = table.at[name, "unit"] if name in table.index else ""
     if unit == "%":
         return "%"
-    zh, en = UNIT_WORDS.get(unit, ("", ""))
-    return zh if lang == "zh" else en
+    return code_label_map("column_unit", "zh" if lang == "zh" else "en").get(unit, "")
 
 
 def pretty_units(text: str) -> str:
@@ -220,7 +206,6 @@ def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     parameters ``quantile tau=0.25`` as its label and the parameters as written) and
     boolean columns (是/否); a code the table does not know stays as it is.
     """
-    from costperf.columns import code_label_map
 
     out = frame.copy()
     for col in out.columns:

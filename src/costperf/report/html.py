@@ -20,10 +20,10 @@ from costperf.columns import label, message
 from costperf.report.background import PendingChart, png_bytes
 from costperf.report.formats import (
     column_kind,
+    column_unit_words,
     format_value,
     label_codes,
     pretty_units,
-    unit_words,
 )
 from costperf.report.webfont import FONT_STACK, embed_font
 
@@ -99,7 +99,7 @@ details>summary{list-style:none}
 def header_text(column: str, lang: str) -> str:
     """The column's label with its unit, e.g. ``核减数（元）``, ``单位成本（元/m²）``."""
     text = label(str(column), lang)
-    unit = unit_words(str(column), lang)
+    unit = column_unit_words(str(column), lang)
     if unit and unit not in text:
         text = message("table.with_unit", lang, text=text, unit=unit)
     return pretty_units(text)

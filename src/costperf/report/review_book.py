@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from costperf.columns import code_label, code_label_map, label, message
+from costperf.labels import unit_words
 from costperf.report.formats import format_value
 from costperf.report.webfont import FONT_STACK
 from costperf.review.expenditure.lookup import fmt_amount
@@ -139,12 +140,10 @@ _STANDARD_LINE = re.compile(r"(?P<ref>.+@\d+)=(?P<value>\S+) (?P<unit>.+)")
 
 def standard_lines_words(values: pd.Series, lang: str) -> pd.Series:
     """The value lines used (``standard_lines``, stored in Chinese) in ``lang``: each
-    ``id@v=650 元/人·天 ×2晚`` with its unit (labels.csv kind ``standard_unit``) and its
-    nights in words (``650 yuan/person-day ×2 nights``); a unit the table lacks stays as
-    the standard writes it. Chinese: the values as they are."""
+    ``id@v=650 元/人·天 ×2晚`` with its unit (:func:`costperf.labels.unit_words`) and its
+    nights in words (``650 yuan/person-day ×2 nights``). Chinese: the values as they are."""
     if lang == "zh":
         return values
-    units = code_label_map("standard_unit", lang)
     nights = _nights_pattern()
 
     def part(text: str) -> str:
@@ -160,7 +159,7 @@ def standard_lines_words(values: pd.Series, lang: str) -> pd.Series:
                 lang,
                 ref=line.group("ref"),
                 value=line.group("value"),
-                unit=units.get(unit, unit),
+                unit=unit_words(unit, lang),
             )
         if count is not None:
             text = message("reason.standard_line_nights", lang, ref=text, n=count)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from costperf.columns import code_label, code_label_map, message, natural_key
 from costperf.errors import InputError
+from costperf.labels import unit_words
 from costperf.report.excel import text_width
 from costperf.report.formats import pretty_units
 from costperf.report.webfont import FONT_STACK, embed_font
@@ -106,22 +107,6 @@ def own_words(text: object, lang: str) -> str:
         found = _zh_pattern(code).fullmatch(text)
         if found:
             return message(code, lang, **found.groupdict())
-    return text
-
-
-def unit_words(unit: object, lang: str) -> str:
-    """A table's unit in ``lang``: the units of the shipped tables by labels.csv (kind
-    ``standard_unit``: ``元/人·天`` is ``yuan/person-day``), another ``元/<unit>`` (a
-    derived table's, ``元/m2``) as ``run.unit`` (``yuan/m2``: the output unit is the
-    case's own); any other unit as the table states it."""
-    text = "" if unit is None else str(unit)
-    if lang == "zh" or not text:
-        return text
-    known = code_label_map("standard_unit", lang)
-    if text in known:
-        return known[text]
-    if text.startswith("元/"):
-        return message("run.unit", lang, unit=text.removeprefix("元/"))
     return text
 
 
