@@ -186,32 +186,17 @@ def run_list(args: argparse.Namespace) -> int:
         "document_no",
         "title",
     ]
+    from costperf.columns import code_label_map
     from costperf.report.formats import label_codes
-    from costperf.standards.format import KINDS
 
     out = label_codes(tables[cols], args.lang)  # status in words
     if args.lang == "zh":
-        out = out.assign(kind=out["kind"].map(lambda k: KINDS.get(k, k)))
-        out = out.rename(
-            columns={
-                "table_id": "标准表",
-                "version": "版本",
-                "status": "状态",
-                "kind": "类型",
-                "effective_from": "施行日期",
-                "in_force_to": "截止日期",
-                "n_lines": "数值行",
-                "n_unverified": "未核实",
-                "document_no": "文号",
-                "title": "标题",
-            }
-        )
-    else:  # the English title where the table has one; the headers of columns.csv
-        from costperf.columns import label
-
+        kinds = code_label_map("standard_kind", "zh")
+        out = out.assign(kind=out["kind"].map(lambda k: kinds.get(k, k)))
+    else:  # the English title where the table has one
         titles = tables["title_en"].fillna("").astype(str)
         out = out.assign(title=titles.where(titles.ne(""), out["title"]))
-        out = out.rename(columns={c: label(c, "en") for c in cols})
+    out = out.rename(columns=code_label_map("standards_list_column", args.lang))
     print(_show(out, args.lang))
     return 0
 

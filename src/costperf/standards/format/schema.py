@@ -4,14 +4,9 @@ the loaded long frame."""
 
 from __future__ import annotations
 
-KINDS = {
-    "price_cap": "单价上限",
-    "quantity_norm": "数量定额",
-    "composite_quota": "综合定额",
-    "unit_cost": "成本标准",
-    "baseline": "绩效基线",
-}
-STATUSES = {"draft": "草案", "published": "已发布", "retired": "已废止"}
+#: the kinds and statuses of a table (their words: labels.csv standard_kind, standard_status)
+KINDS = ("price_cap", "quantity_norm", "composite_quota", "unit_cost", "baseline")
+STATUSES = ("draft", "published", "retired")
 CONFIDENCES = ("V", "S", "U")
 WILDCARD = "*"
 LIST_SEPARATOR = "|"
