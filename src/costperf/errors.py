@@ -410,10 +410,14 @@ def problem_cells_zh(column: object, value: object, check: object = "") -> tuple
 
             column = label(column, "zh")
     if isinstance(value, str):
-        value = _CELLS.sub(r"\1 个单元格", value) if _CELLS.fullmatch(value) else value
-        value = _CHARACTERS.sub(r"…（共 \1 个字符）", value)
+        cells = _CELLS.fullmatch(value)
+        if cells:
+            value = filled("problems.cells", "zh", n=cells.group(1))
+        cut = _CHARACTERS.search(value)
+        if cut:
+            value = value[: cut.start()] + filled("problems.characters", "zh", n=cut.group(1))
         if value == "(formula)" and str(check) == "formula_without_value":
-            value = "（公式）"
+            value = filled("problems.formula", "zh")
     return column, value
 
 

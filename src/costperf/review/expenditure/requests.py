@@ -29,7 +29,8 @@ from costperf.standards.derive.table import round_half_up_values
 KINDS = ("meeting", "training", "travel", "equipment")
 
 
-KINDS_ZH = {"meeting": "会议", "training": "培训", "travel": "差旅", "equipment": "办公设备家具"}
+#: each kind in Chinese (labels.csv expense_kind)
+KINDS_ZH = {k: code_label_map("expense_kind", "zh")[k] for k in KINDS}
 
 
 #: every spelling of a kind (normalised: NFKC, lower case): codes, Chinese, and the
