@@ -35,7 +35,6 @@ def target_gate(
         indexed by ``project_id``, one row per project.
     """
     ids = pd.Index(projects["project_id"], name="project_id")
-    out: dict[str, object] = {}  # the columns, made one frame at the end
     if not context.has_targets:
         check = pd.Series("not_applicable", index=ids)
     else:
@@ -49,20 +48,42 @@ def target_gate(
             index=ids,
         )
     none, vague = check.eq("no_targets"), check.eq("no_quantified_output")
-    out["cap"] = np.nan
-    out["reject"] = none
-    out["covered"] = False
-    out["manual_review"] = vague
+    out = project_verdicts(
+        ids,
+        reject=none.to_numpy(),
+        manual=vague.to_numpy(),
+        manual_reason="reason.gate.no_quantified_output",
+        basis="reason.gate.no_targets",
+        rule="target_gate",
+    )
+    return out.assign(target_check=check)
+
+
+def project_verdicts(
+    ids: pd.Index,
+    *,
+    reject: np.ndarray | bool,
+    manual: np.ndarray,
+    manual_reason: str,
+    basis: str | None = None,
+    rule: str = "",
+) -> pd.DataFrame:
+    """The :data:`~costperf.review.unit_cost.VERDICT_COLUMNS` of a project rule that sets
+    no cap: the projects rejected (``reject``, with ``rule`` and the basis of labels.csv
+    message ``basis``) and those flagged for manual review (``manual``, with the reason of
+    message ``manual_reason``), indexed by ``ids``."""
+    rejected = np.broadcast_to(np.asarray(reject, dtype=bool), (len(ids),))
+    out: dict[str, object] = {"cap": np.nan, "reject": rejected, "covered": False}
+    out["manual_review"] = manual
     for lang in ("zh", "en"):
-        text = message("reason.gate.no_quantified_output", lang)
-        out[f"manual_review_reason_{lang}"] = np.where(vague, text, "")
-    out["rule"] = np.where(none, "target_gate", "")
+        out[f"manual_review_reason_{lang}"] = np.where(manual, message(manual_reason, lang), "")
+    out["rule"] = np.where(rejected, rule, "")
     out["standard_id"] = np.nan
     out["standard_version"] = np.nan
     for lang in ("zh", "en"):
-        out[f"basis_{lang}"] = np.where(none, message("reason.gate.no_targets", lang), "")
-    out["target_check"] = check
-    return pd.DataFrame({c: out[c] for c in [*VERDICT_COLUMNS, "target_check"]}, index=ids)
+        text = message(basis, lang) if basis else ""
+        out[f"basis_{lang}"] = np.where(rejected, text, "")
+    return pd.DataFrame({c: out[c] for c in VERDICT_COLUMNS}, index=ids)
 
 
 register(
@@ -91,17 +112,7 @@ def flag_no_lines(
     ids = pd.Index(projects["project_id"], name="project_id")
     own = pd.Index(ids.to_numpy(dtype=object))
     none = ~isin_texts(own, pd.unique(lines["project_id"].to_numpy(dtype=object)))
-    out: dict[str, object] = {"cap": np.nan, "reject": False, "covered": False}
-    out["manual_review"] = none
-    for lang in ("zh", "en"):
-        text = message("reason.gate.no_lines", lang)
-        out[f"manual_review_reason_{lang}"] = np.where(none, text, "")
-    out["rule"] = ""
-    out["standard_id"] = np.nan
-    out["standard_version"] = np.nan
-    out["basis_zh"] = ""
-    out["basis_en"] = ""
-    return pd.DataFrame({c: out[c] for c in VERDICT_COLUMNS}, index=ids)
+    return project_verdicts(ids, reject=False, manual=none, manual_reason="reason.gate.no_lines")
 
 
 register(
