@@ -181,6 +181,10 @@ def test_feedback_workbook_in_english_has_the_english_reasons_only(said) -> None
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(4, values_only=True)}
     assert rows["D"]["Grade"] == "fair" and rows["D"]["Flags"] == "low year-end execution"
     assert rows["D"]["Reasons"].startswith("2026 self-evaluation 75 (fair): rule 'graded fair'")
+    assert {k: r["Rule"] for k, r in rows.items() if k in "CD"} == {
+        "C": "graded poor",  # the rule in words, as the reasons name it
+        "D": "graded fair + low year-end execution",
+    }
     assert not [
         v for r in rows.values() for v in r.values() if isinstance(v, str) and HAN.search(v)
     ]

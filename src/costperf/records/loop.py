@@ -410,8 +410,8 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Codes shown as labels in ``lang`` (recommendation, flags, kinds, grades), and the
     texts of ``lang`` only: under en the Chinese reasons give way to the English ones."""
     out = frame.copy()
-    if lang == "zh" and "rule" in out:  # before the flags become words
-        out["rule"] = _rules_zh(out)
+    if "rule" in out:  # before the flags become words
+        out["rule"] = _rule_words(out, lang)
     for column, kind in CODED:
         if column in out:
             out[column] = out[column].map(
@@ -444,8 +444,8 @@ def _display_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
-def _rules_zh(frame: pd.DataFrame) -> pd.Series:
-    """The ``rule`` column in Chinese.
+def _rule_words(frame: pd.DataFrame, lang: str) -> pd.Series:
+    """The ``rule`` column in words of ``lang``.
 
     Recommendations: each ``+``-joined rule name by labels.csv kind ``feedback_rule``
     (a rule name of one's own policy file stays as written). Flags: the rule re-stated
@@ -457,15 +457,15 @@ def _rules_zh(frame: pd.DataFrame) -> pd.Series:
         if not isinstance(rule, str):
             return rule
         if flag == "slow_execution" and pd.notna(threshold):
-            return message("rule.slow_execution", "zh", points=float(threshold) * 100)
+            return message("rule.slow_execution", lang, points=float(threshold) * 100)
         if flag == "target_deviation" and pd.notna(threshold):
-            return message("rule.target_deviation", "zh", share=float(threshold))
+            return message("rule.target_deviation", lang, share=float(threshold))
         if flag == "evaluation_disagreement" and rule.startswith("standing: "):
             kinds = rule.removeprefix("standing: ").split(" > ")
             return message(
-                "rule.standing", "zh", order=" > ".join(kind_word(k, "zh") for k in kinds)
+                "rule.standing", lang, order=" > ".join(kind_word(k, lang) for k in kinds)
             )
-        return "+".join(code_label("feedback_rule", part, "zh") for part in rule.split("+"))
+        return "+".join(code_label("feedback_rule", part, lang) for part in rule.split("+"))
 
     flags = frame["flag"] if "flag" in frame else pd.Series(None, index=frame.index)
     limits = frame["threshold"] if "threshold" in frame else pd.Series(None, index=frame.index)
