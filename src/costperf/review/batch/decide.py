@@ -370,26 +370,30 @@ def _line_reasons(
     def amounts(i: pd.Index, column: str) -> pd.Series:
         return format_money(out.loc[i, column], arrow=True)
 
-    def base(lang: str) -> Callable[[pd.Index], pd.Series]:
+    def base(lang: str) -> tuple[list, Callable[[pd.Index], pd.Series]]:
+        """A line's own reason: its rule's (the column as it is), the standard that
+        covers its project's, else none's; as :func:`select_texts` cases and default."""
         own = out[f"line_reason_{lang}"].astype(TEXT_DTYPE)
+        cases = [
+            (~no_rule, own),
+            (covered, lambda j: message_column("reason.batch.covered", lang, j)),
+        ]
 
-        def build(i: pd.Index) -> pd.Series:
-            return select_texts(
-                i,
-                [
-                    (~no_rule[i], lambda j: own[j]),
-                    (covered[i], lambda j: message_column("reason.batch.covered", lang, j)),
-                ],
-                lambda j: message_column(
-                    "reason.batch.no_standard", lang, j, requested=amounts(j, "requested")
-                ),
-                arrow=True,
-            )
+        def no_standard(j: pd.Index) -> pd.Series:
+            requested = amounts(j, "requested")
+            return message_column("reason.batch.no_standard", lang, j, requested=requested)
 
-        return build
+        return cases, no_standard
 
     def reasons(lang: str) -> pd.Series:
-        line = base(lang)
+        own_cases, no_standard = base(lang)
+
+        def line(i: pd.Index) -> pd.Series:
+            cases = [
+                (mask[i], text[i] if isinstance(text, pd.Series) else text)
+                for mask, text in own_cases
+            ]
+            return select_texts(i, cases, no_standard, arrow=True)
 
         def capped_line(i: pd.Index) -> pd.Series:
             return message_column(
@@ -407,8 +411,9 @@ def _line_reasons(
             requested = amounts(i, "requested")
             return message_column("reason.batch.line_no_targets", lang, i, requested=requested)
 
-        cases = [(rejected, no_targets), (capped, capped_line)]
-        return select_texts(out.index, cases, line, arrow=True)
+        # a line's own reason where no project step changed it: one selection for all
+        cases = [(rejected, no_targets), (capped, capped_line), *own_cases]
+        return select_texts(out.index, cases, no_standard, arrow=True)
 
     return reasons("zh"), reasons("en")
 
