@@ -232,3 +232,33 @@ def test_texts_selected_in_arrow_equal_the_frame_made_of_the_objects(rows, as_st
     if arrow.dtype == object:
         framed = pd.DataFrame({"t": arrow.to_numpy()}, index=index)["t"]
     pd.testing.assert_series_equal(pd.DataFrame({"t": arrow}, index=index)["t"], framed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.one_of(st.none(), st.text(max_size=3))),
+        max_size=25,
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_whole_column_as_a_case_equals_its_rows_built(rows, as_str, arrow) -> None:
+    """A case given as a whole column (a Series over the index) selects the same texts
+    as a case that builds those rows from it, in either mode, whatever the blanks."""
+    from costperf.review.expenditure.lookup import select_texts
+
+    index = pd.Index([10 * k + 3 for k in range(len(rows))])
+    case = pd.Series([c for c, _ in rows], index=index)
+    cells = pd.Series([t for _, t in rows], index=index, dtype=object)
+    texts = cells.astype(TEXT_DTYPE) if as_str else cells
+    own = ("x" + texts) if as_str else texts
+
+    def built(tag: str):
+        return lambda i: tag + texts[i]
+
+    given_cases = [(case.eq(0), built("a")), (case.le(2), own), (case.eq(1), built("c"))]
+    built_cases = [(m, (lambda i: own[i]) if t is own else t) for m, t in given_cases]
+    whole = select_texts(index, given_cases, built("b"), arrow=arrow)
+    expected = select_texts(index, built_cases, built("b"), arrow=arrow)
+    pd.testing.assert_series_equal(whole, expected)

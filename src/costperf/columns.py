@@ -563,13 +563,15 @@ def _join_arrow(
             columns[name] = pa.array(value.array).cast(text_type)
             continue
         arr = value.to_numpy()
-        blank = pd.isna(arr)
-        if blank.any() and any(x is pd.NA for x in arr[blank]):
-            return None
         try:
-            columns[name] = pa.array(arr, type=text_type, from_pandas=True)
+            column = pa.array(arr, type=text_type, from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError):  # not text: the additions say so
             return None
+        if column.null_count:  # the blanks, found by Arrow: a pd.NA among them stays visible
+            blank = column.is_null().to_numpy(zero_copy_only=False)
+            if any(x is pd.NA for x in arr[blank]):
+                return None
+        columns[name] = column
     pieces, res_index, res_name = _template_pieces(parts, lang, index, values, lambda n, v: v)
     arrays = [
         pa.scalar(piece, type=text_type)

@@ -487,14 +487,23 @@ def _unit_cost_tables(context: object) -> list[tuple[str, str, object]]:
 def _dims_text(frame: pd.DataFrame) -> pd.Series:
     """``一级/城区``: the dimension values of each row, a blank cell as ''. (``astype(str)``
     keeps a missing value of a string column as a float, which ``join`` refuses.)"""
-    cells = frame.astype(object).where(frame.notna(), "")
-    return cells.astype(str).agg("/".join, axis=1)
+    cells = frame.astype(object).where(frame.notna(), "").astype(str)
+    if cells.empty:
+        return cells.agg("/".join, axis=1)
+    text = cells.iloc[:, 0]  # joined by whole columns (the str dtype's Arrow kernels)
+    for k in range(1, cells.shape[1]):
+        text = text + "/" + cells.iloc[:, k]
+    return text.rename(None)
 
 
 def _status_zh(status: object) -> object:
-    """A lookup status (why no standard value applies) in Chinese where labels.csv has it."""
+    """A lookup status (why no standard value applies) in Chinese where labels.csv has it
+    (``ok`` as it is: no template is matched against it, which compiled some 170 of them)."""
     from costperf.columns import expected_label
+    from costperf.standards.lookup import OK
 
+    if status == OK:
+        return status
     return expected_label(status, "zh") or status
 
 

@@ -277,7 +277,7 @@ def _decided_lines(
     flags: Mapping[str, pd.DataFrame],
     at: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    out = work.copy()
+    out = work.copy(deep=False)  # copy on write: a column set here is its own
     project = book.projects.set_index("project_id")  # in the order of verdict's ids
     pid = out["project_id"]
     for col in ("department", "project_name"):
@@ -370,26 +370,30 @@ def _line_reasons(
     def amounts(i: pd.Index, column: str) -> pd.Series:
         return format_money(out.loc[i, column], arrow=True)
 
-    def base(lang: str) -> Callable[[pd.Index], pd.Series]:
+    def base(lang: str) -> tuple[list, Callable[[pd.Index], pd.Series]]:
+        """A line's own reason: its rule's (the column as it is), the standard that
+        covers its project's, else none's; as :func:`select_texts` cases and default."""
         own = out[f"line_reason_{lang}"].astype(TEXT_DTYPE)
+        cases = [
+            (~no_rule, own),
+            (covered, lambda j: message_column("reason.batch.covered", lang, j)),
+        ]
 
-        def build(i: pd.Index) -> pd.Series:
-            return select_texts(
-                i,
-                [
-                    (~no_rule[i], lambda j: own[j]),
-                    (covered[i], lambda j: message_column("reason.batch.covered", lang, j)),
-                ],
-                lambda j: message_column(
-                    "reason.batch.no_standard", lang, j, requested=amounts(j, "requested")
-                ),
-                arrow=True,
-            )
+        def no_standard(j: pd.Index) -> pd.Series:
+            requested = amounts(j, "requested")
+            return message_column("reason.batch.no_standard", lang, j, requested=requested)
 
-        return build
+        return cases, no_standard
 
     def reasons(lang: str) -> pd.Series:
-        line = base(lang)
+        own_cases, no_standard = base(lang)
+
+        def line(i: pd.Index) -> pd.Series:
+            cases = [
+                (mask[i], text[i] if isinstance(text, pd.Series) else text)
+                for mask, text in own_cases
+            ]
+            return select_texts(i, cases, no_standard, arrow=True)
 
         def capped_line(i: pd.Index) -> pd.Series:
             return message_column(
@@ -407,8 +411,9 @@ def _line_reasons(
             requested = amounts(i, "requested")
             return message_column("reason.batch.line_no_targets", lang, i, requested=requested)
 
-        cases = [(rejected, no_targets), (capped, capped_line)]
-        return select_texts(out.index, cases, line, arrow=True)
+        # a line's own reason where no project step changed it: one selection for all
+        cases = [(rejected, no_targets), (capped, capped_line), *own_cases]
+        return select_texts(out.index, cases, no_standard, arrow=True)
 
     return reasons("zh"), reasons("en")
 
@@ -494,12 +499,18 @@ def _decided_projects(
 
 
 def _group_sums(
-    frame: pd.DataFrame, by: str, lines: pd.DataFrame, projects: pd.DataFrame
+    frame: pd.DataFrame,
+    by: str,
+    lines: pd.DataFrame,
+    projects: pd.DataFrame,
+    of_line: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Sums of ``frame`` (the projects or the lines) by ``by``, a blank value a group of
     its own (no value: shown as （空） / (blank)); the projects and the lines flagged for
     manual review counted apart: by a project grouping the flagged projects, by a line
-    grouping (econ code, rule) the projects with a flagged line in the group."""
+    grouping (econ code, rule) the projects with a flagged line in the group.
+    ``of_line``: each line's row in the projects (``-1``: none), found once for every
+    project grouping (:func:`_line_projects`)."""
     key = frame[by].astype(object)
     grouped = frame.groupby(key, sort=True, dropna=False)
     sums = grouped[["requested", "approved", "cut"]].sum().round(2)
@@ -522,7 +533,7 @@ def _group_sums(
         # each line in its project's group; a line of no project (or of a project
         # without a value) in the blank group, if there is one
         blank = np.flatnonzero(sums.index.isna())
-        of_line = pd.Index(frame["project_id"]).get_indexer(lines["project_id"])
+        of_line = _line_projects(lines, frame) if of_line is None else of_line
         line_group = np.where(of_line >= 0, group[of_line], blank[0] if len(blank) else -1)
     counted = flagged & (line_group >= 0)
     n_lines_flagged = np.bincount(line_group[counted], minlength=k)
@@ -540,11 +551,17 @@ def _group_sums(
     return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
 
 
+def _line_projects(lines: pd.DataFrame, projects: pd.DataFrame) -> np.ndarray:
+    """Each line's row in ``projects`` (``-1``: a line of no project there)."""
+    return pd.Index(projects["project_id"]).get_indexer(lines["project_id"])
+
+
 def _n_distinct(group: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     """How many distinct ``codes`` (``-1``: none) each of the ``k`` groups holds."""
     given = codes >= 0
     width = int(codes.max()) + 1 if given.any() else 1
-    pairs = np.unique(group[given].astype(np.int64) * width + codes[given])
+    # each distinct pair once, by hash (no sort: the counts do not depend on the order)
+    pairs = pd.unique(group[given].astype(np.int64) * width + codes[given])
     return np.bincount(pairs // width, minlength=k)
 
 
@@ -614,10 +631,13 @@ def summaries(lines: pd.DataFrame, projects: pd.DataFrame) -> dict[str, pd.DataF
     the amount that rule took in and the cut it made (:func:`rule_steps`): the rules'
     cuts sum to the batch's cut, their requested amounts may sum to more."""
     out = {}
+    of_line = None  # each line's project, found once for the project groupings
     for by in SUMMARY_BY:
         if by in ("department", "class_of_matter", "decision"):
             if by in projects:
-                out[by] = _group_sums(projects, by, lines, projects)
+                if of_line is None:
+                    of_line = _line_projects(lines, projects)
+                out[by] = _group_sums(projects, by, lines, projects, of_line)
         elif by == "review_rule" and {"rule", "line_approved"} <= set(lines.columns):
             steps = rule_steps(lines)
             out[by] = _group_sums(steps, by, steps, projects)

@@ -155,7 +155,7 @@ def line_step(
     problems = concat_problems([problems, found])
     if len(problems):
         return _unrouted(lines), problems
-    decided = decide_lines(req, work, results.reindex(work.index))
+    decided = decide_lines(req, work, results.reindex(work.index), arrow=True)
     renames = {
         "approved": "line_approved",
         "decision": "line_decision",

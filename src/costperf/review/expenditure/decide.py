@@ -48,8 +48,14 @@ OUTPUT_COLUMNS = [
 ]
 
 
-def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
-    """Approved, cut, decision and the reason text for every line."""
+def decide_lines(
+    req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame, *, arrow: bool = False
+) -> pd.DataFrame:
+    """Approved, cut, decision and the reason text for every line.
+
+    ``arrow``: the reasons as the ``str`` columns they are joined in (the batch review
+    reads them so), not converted to objects a line (the expenditure review's output).
+    """
     out = pd.DataFrame(index=work.index)
     out["request_id"] = req["request_id"]
     line_no = req["line_no"] if "line_no" in req else pd.Series(np.nan, index=req.index)
@@ -87,7 +93,7 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
     for col in ("rule", "standard_id", "standard_version", "document_no", "standard_lines"):
         out[col] = res[col]
     out["verified"] = res["verified"]
-    # the sentences joined in Arrow (message_column), then kept as objects, as before
+    # the sentences joined in Arrow (message_column), then kept as objects unless ``arrow``
     r, a, c = (format_money(out[k], arrow=True) for k in ("requested", "approved", "cut"))
     # a line with no cap to meet (an intercity fare, as ticketed): passed, not 'within'
     uncapped = res["rule"].eq("travel_intercity") & ~uncovered & ~reject & ~reduce
@@ -100,6 +106,7 @@ def decide_lines(req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame) -> pd
             (uncovered, reject, reduce, uncapped),
             lang,
             lambda i, f=facts: dict(f.loc[i].items()),
+            arrow=arrow,
         )
     out["uncovered"] = uncovered
     flagged = res["manual_review"] if "manual_review" in res else pd.Series(index=res.index)
@@ -116,9 +123,12 @@ def _line_reasons(
     cases: tuple[pd.Series, pd.Series, pd.Series, pd.Series],
     lang: str,
     values: Callable[[pd.Index], dict[str, pd.Series]],
+    *,
+    arrow: bool = False,
 ) -> pd.Series:
     """The reason of every line: uncovered, rejected or cut (the first that holds), else
-    approved; ``values(rows)`` gives the sentence's columns for those rows."""
+    approved; ``values(rows)`` gives the sentence's columns for those rows (``arrow``:
+    :func:`select_texts`'s)."""
     uncovered, reject, reduce, uncapped = cases
     return select_texts(
         index,
@@ -129,4 +139,5 @@ def _line_reasons(
             (uncapped, lambda i: message_column("reason.line.passed", lang, i, **values(i))),
         ],
         lambda i: message_column("reason.line.approved", lang, i, **values(i)),
+        arrow=arrow,
     )

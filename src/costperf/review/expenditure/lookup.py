@@ -388,7 +388,7 @@ def format_money(values: pd.Series, *, arrow: bool = False) -> pd.Series:
 
 def select_texts(
     index: pd.Index,
-    cases: list[tuple[pd.Series, Callable[[pd.Index], pd.Series]]],
+    cases: list[tuple[pd.Series, Callable[[pd.Index], pd.Series] | pd.Series]],
     default: Callable[[pd.Index], pd.Series],
     *,
     arrow: bool = False,
@@ -396,30 +396,37 @@ def select_texts(
     """Text per row from the first case whose mask holds, else ``default``.
 
     Like ``np.select`` over string columns, but each case's text is built only for
-    the rows it applies to (``build(rows)`` -> a Series over ``rows``).  An object
-    Series; ``arrow``: the ``str`` column a frame makes of it (the texts put together
-    in Arrow, no object per row), or the object Series where that has no text at all
-    (a frame keeps it object).
+    the rows it applies to (``build(rows)`` -> a Series over ``rows``); a case may give
+    a whole column instead of ``build`` (a Series over ``index``: its rows are used as
+    they are, with no column of them made first).  An object Series; ``arrow``: the
+    ``str`` column a frame makes of it (the texts put together in Arrow, no object per
+    row), or the object Series where that has no text at all (a frame keeps it object).
     """
     out = np.full(len(index), "", dtype=object)
     left = np.ones(len(index), dtype=bool)
-    pieces, rows_of = [], []
+    pieces, start = [], 0  # start: the rows of the pieces so far
+    order = np.empty(len(index), dtype=np.intp)  # each row's place among the pieces' rows
     for mask, build in [*cases, (None, default)]:
         take = left & (np.asarray(mask, dtype=bool) if mask is not None else True)
         if take.any():
             rows = index[take]
+            whole = isinstance(build, pd.Series)
+            if whole and not build.index.equals(index):  # its rows in the order of index
+                build = build.reindex(index)
             if arrow:
-                pieces += _arrow_chunks(build(rows))
-                rows_of.append(np.flatnonzero(take))
+                at = np.flatnonzero(take)
+                chunks = _arrow_chunks(build if whole else build(rows))
+                # a whole column's rows are at their own places in it
+                order[at] = start + (at if whole else np.arange(len(at)))
+                pieces += chunks
+                start += sum(len(c) for c in chunks)
             else:
-                out[take] = build(rows).astype(object).to_numpy()
+                out[take] = (build[take] if whole else build(rows)).astype(object).to_numpy()
         left &= ~take
     if not arrow or not pieces:
         return pd.Series(out, index=index, dtype=object)
     import pyarrow as pa
 
-    order = np.empty(len(index), dtype=np.intp)  # each row's place among the pieces' rows
-    order[np.concatenate(rows_of)] = np.arange(len(index))
     joined = pa.chunked_array(pieces, type=pa.large_string())
     text = pd.Series(
         pd.arrays.ArrowStringArray(joined.take(order), dtype=TEXT_DTYPE), index=index, copy=False

@@ -456,9 +456,11 @@ def _travel_texts(
             return message_column("reason.travel.no_nights", lang, i, days=d[i])
 
         builders = [day_trip, lodging, meals, local_transport, intercity]
-        text = select_texts(city.index, list(zip(conds, builders, strict=True)), whole)
-        # as np.select's arrays were: the Series infers its dtype from the texts
-        texts.append(pd.Series(text.to_numpy(), index=city.index))
+        cases = list(zip(conds, builders, strict=True))
+        # the str column the Series inferred from np.select's arrays (put together in
+        # Arrow; no object a line); no text at all: as the Series infers it
+        text = select_texts(city.index, cases, whole, arrow=True)
+        texts.append(pd.Series(text.to_numpy(), index=city.index) if text.dtype == object else text)
     return texts[0], texts[1]
 
 
