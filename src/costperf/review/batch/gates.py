@@ -13,6 +13,8 @@ at 0 in silence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +22,8 @@ from costperf.columns import isin_texts, message
 from costperf.review.batch.context import BatchContext
 from costperf.review.registry import ReviewRule, register
 from costperf.review.unit_cost import VERDICT_COLUMNS, quantified_outputs
+
+LANGS = ("zh", "en")  # the languages a verdict's texts are kept in
 
 
 def target_gate(
@@ -52,8 +56,8 @@ def target_gate(
         ids,
         reject=none.to_numpy(),
         manual=vague.to_numpy(),
-        manual_reason="reason.gate.no_quantified_output",
-        basis="reason.gate.no_targets",
+        manual_reason={lang: message("reason.gate.no_quantified_output", lang) for lang in LANGS},
+        basis={lang: message("reason.gate.no_targets", lang) for lang in LANGS},
         rule="target_gate",
     )
     return out.assign(target_check=check)
@@ -64,25 +68,24 @@ def project_verdicts(
     *,
     reject: np.ndarray | bool,
     manual: np.ndarray,
-    manual_reason: str,
-    basis: str | None = None,
+    manual_reason: Mapping[str, str],
+    basis: Mapping[str, str] | None = None,
     rule: str = "",
 ) -> pd.DataFrame:
     """The :data:`~costperf.review.unit_cost.VERDICT_COLUMNS` of a project rule that sets
-    no cap: the projects rejected (``reject``, with ``rule`` and the basis of labels.csv
-    message ``basis``) and those flagged for manual review (``manual``, with the reason of
-    message ``manual_reason``), indexed by ``ids``."""
+    no cap: the projects rejected (``reject``, with ``rule`` and ``basis``) and those
+    flagged for manual review (``manual``, with ``manual_reason``), indexed by ``ids``;
+    the texts by language (zh, en)."""
     rejected = np.broadcast_to(np.asarray(reject, dtype=bool), (len(ids),))
     out: dict[str, object] = {"cap": np.nan, "reject": rejected, "covered": False}
     out["manual_review"] = manual
     for lang in ("zh", "en"):
-        out[f"manual_review_reason_{lang}"] = np.where(manual, message(manual_reason, lang), "")
+        out[f"manual_review_reason_{lang}"] = np.where(manual, manual_reason[lang], "")
     out["rule"] = np.where(rejected, rule, "")
     out["standard_id"] = np.nan
     out["standard_version"] = np.nan
     for lang in ("zh", "en"):
-        text = message(basis, lang) if basis else ""
-        out[f"basis_{lang}"] = np.where(rejected, text, "")
+        out[f"basis_{lang}"] = np.where(rejected, (basis or {}).get(lang, ""), "")
     return pd.DataFrame({c: out[c] for c in VERDICT_COLUMNS}, index=ids)
 
 
@@ -112,7 +115,8 @@ def flag_no_lines(
     ids = pd.Index(projects["project_id"], name="project_id")
     own = pd.Index(ids.to_numpy(dtype=object))
     none = ~isin_texts(own, pd.unique(lines["project_id"].to_numpy(dtype=object)))
-    return project_verdicts(ids, reject=False, manual=none, manual_reason="reason.gate.no_lines")
+    reason = {lang: message("reason.gate.no_lines", lang) for lang in LANGS}
+    return project_verdicts(ids, reject=False, manual=none, manual_reason=reason)
 
 
 register(
