@@ -51,11 +51,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from costperf.case import load_case
+    from costperf.lazy_imports import defer_numpy_extras
     from costperf.outputs import CHARTS_READY_AFTER, send_charts, write_outputs
     from costperf.pipeline import STEPS, analyse, load_case_data
     from costperf.progress import progress
     from costperf.report.background import freeze_heap
 
+    defer_numpy_extras()  # before SciPy (the optimiser's tables, the t quantiles)
     records = None if args.no_records else (args.records or args.out / "records.sqlite")
     if records is not None:  # refused before the analysis, and checked again before writing
         from costperf.records import check_store
