@@ -221,12 +221,15 @@ def _start() -> None:
     """The worker's cyclic garbage collector runs as seldom as the program's own
     (:func:`costperf.cli.fewer_collections`): at Python's default thresholds its imports
     and charts set off three full collections of a heap of pandas, matplotlib and the
-    font, most of the collector's ~0.9 s in the worker (~0.25 s at these)."""
+    font, most of the collector's ~0.9 s in the worker (~0.25 s at these). numpy's test
+    and f2py modules load only if used (:mod:`costperf.lazy_imports`)."""
     import gc
 
     from costperf.cli import GC_THRESHOLDS
+    from costperf.lazy_imports import defer_numpy_extras
 
     gc.set_threshold(*GC_THRESHOLDS)
+    defer_numpy_extras()  # before SciPy (the savings plan's sparse matrix)
     _no_artist_docstrings()
 
 
