@@ -204,12 +204,16 @@ def test_kinds_spelled_once_per_value_equal_the_row_by_row_map(cells, as_str) ->
     pd.testing.assert_series_equal(normalise_kinds(values), expected, check_names=False)
 
 
+#: (case, text) rows: a case number 0-3 (0 and 1 select, others fall through) and a
+#: text or a blank
+CASE_ROWS = st.lists(
+    st.tuples(st.integers(0, 3), st.one_of(st.none(), st.text(max_size=3))), max_size=25
+)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(
-        st.tuples(st.integers(0, 3), st.one_of(st.none(), st.text(max_size=3))),
-        max_size=25,
-    ),
+    CASE_ROWS,
     st.booleans(),
 )
 def test_texts_selected_in_arrow_equal_the_frame_made_of_the_objects(rows, as_str) -> None:
@@ -236,10 +240,7 @@ def test_texts_selected_in_arrow_equal_the_frame_made_of_the_objects(rows, as_st
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(
-        st.tuples(st.integers(0, 3), st.one_of(st.none(), st.text(max_size=3))),
-        max_size=25,
-    ),
+    CASE_ROWS,
     st.booleans(),
     st.booleans(),
 )
