@@ -427,10 +427,11 @@ def select_texts(
         return pd.Series(out, index=index, dtype=object)
     import pyarrow as pa
 
-    joined = pa.chunked_array(pieces, type=pa.large_string())
-    text = pd.Series(
-        pd.arrays.ArrowStringArray(joined.take(order), dtype=TEXT_DTYPE), index=index, copy=False
-    )
+    # one array first: Arrow's take over a chunked array resolves each row's chunk on its
+    # own, some ten times slower than a copy of the pieces and a take of one array
+    joined = pa.concat_arrays(pieces) if len(pieces) > 1 else pieces[0]
+    taken = pa.chunked_array([joined.take(pa.array(order))])
+    text = pd.Series(pd.arrays.ArrowStringArray(taken, dtype=TEXT_DTYPE), index=index, copy=False)
     return text.astype(object) if text.isna().all() else text
 
 
