@@ -86,7 +86,10 @@ def distinct_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if keys.shape[1] == 0:
         return np.zeros(len(frame), dtype=np.intp), np.zeros(min(len(frame), 1), dtype=np.intp)
     codes = keys.groupby(list(keys.columns), dropna=False, sort=False).ngroup().to_numpy()
-    _, first = np.unique(codes, return_index=True)
+    # each group's lowest row, as np.unique's return_index gives it, without its sort
+    # (the codes are 0 .. groups - 1, every row in one: dropna=False)
+    first = np.full(codes.max() + 1, len(codes), dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.intp))
     return codes, first
 
 
