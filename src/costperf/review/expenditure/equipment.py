@@ -139,7 +139,7 @@ def _review_equipment(
     missing, problems = require_facts(req, rows, facts, "equipment")
     problems = [problems]
     spellings = equipment_items(standards, table)
-    raw_item = first_present(req.loc[rows], facts["the item"])
+    raw_item = first_present(req, facts["the item"], rows)
     item = raw_item.map(lambda v: spellings.get(_key(v)), na_action="ignore")
     unknown = pd.Series(False, index=req.index)
     unknown.loc[rows] = raw_item.notna() & item.isna()
