@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -263,3 +264,37 @@ def test_a_whole_column_as_a_case_equals_its_rows_built(rows, as_str, arrow) -> 
     whole = select_texts(index, given_cases, built("b"), arrow=arrow)
     expected = select_texts(index, built_cases, built("b"), arrow=arrow)
     pd.testing.assert_series_equal(whole, expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.just(math.nan), st.sampled_from(["a", "b", ""])),
+            st.one_of(st.just(math.nan), st.sampled_from([0.0, 1.5, -2.0])),
+        ),
+        max_size=30,
+    )
+)
+def test_distinct_rows_number_each_row_and_find_each_first_row(rows) -> None:
+    """distinct_rows: rows with equal cells (None and NaN told apart) share a code, and
+    each code's first row is the lowest row holding it (np.unique's return_index)."""
+    from costperf.review.expenditure.lookup import distinct_rows
+
+    index = pd.Index([7 * k + 1 for k in range(len(rows))])
+    texts = pd.Series([t for t, _ in rows], index=index, dtype=object)  # None kept
+    frame = pd.DataFrame({"t": texts, "v": pd.Series([v for _, v in rows], index=index)})
+    codes, first = distinct_rows(frame)
+    assert len(codes) == len(frame)
+
+    def cell(value: object) -> object:
+        return ("none",) if value is None else ("nan",) if value != value else value
+
+    keys = [(cell(t), cell(v)) for t, v in rows]
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            assert (codes[i] == codes[j]) == (keys[i] == keys[j])
+    if len(rows) >= 2:
+        np.testing.assert_array_equal(first, np.unique(codes, return_index=True)[1])
+    else:
+        assert first.tolist() == list(range(len(rows)))

@@ -26,6 +26,7 @@ from costperf.review.expenditure.lookup import (
     lookup_dated,
     lookup_distinct,
     lookup_problems,
+    select_texts,
     value_problems,
 )
 from costperf.review.expenditure.requests import fact_column, first_present, require_facts
@@ -138,7 +139,7 @@ def _review_equipment(
     missing, problems = require_facts(req, rows, facts, "equipment")
     problems = [problems]
     spellings = equipment_items(standards, table)
-    raw_item = first_present(req.loc[rows], facts["the item"])
+    raw_item = first_present(req, facts["the item"], rows)
     item = raw_item.map(lambda v: spellings.get(_key(v)), na_action="ignore")
     unknown = pd.Series(False, index=req.index)
     unknown.loc[rows] = raw_item.notna() & item.isna()
@@ -516,7 +517,11 @@ def _equipment_texts(
     earlier: pd.Series,
 ) -> tuple[pd.Series, pd.Series]:
     """The basis of each equipment line, in zh and en (vectorised); ``earlier``: units
-    of the same cap allowed on the project's earlier lines."""
+    of the same cap allowed on the project's earlier lines.
+
+    Each line's sentence is built only for the lines it applies to (a replacement too
+    early, a meeting table, else the price and quantity sentence).
+    """
     f = format_amounts
     index = item.index
     m = format_money
@@ -528,43 +533,39 @@ def _equipment_texts(
     has_cap, is_table = cap.notna(), room_cap.notna()
     texts = []
     for lang in ("zh", "en"):
-        young = message_column(
-            "reason.equipment.too_young",
-            lang,
-            index,
-            item=item,
-            age=age_text,
-            min_years=min_years_text,
-        )
-        table = message_column("reason.equipment.room_area", lang, index, cap=room_cap_text)
-        kept = pd.Series(
-            np.where(
-                replacing,
-                message("reason.equipment.kept_after_replacement", lang),
-                message("reason.equipment.held", lang),
-            ),
-            index=index,
-        )
-        figures = {"cap": cap_text, "kept": kept, "held": held_text, "allowed": allowed_text}
-        figures["quantity"] = quantity_text
-        alone = message_column("reason.equipment.quantity", lang, index, **figures)
-        together = message_column(
-            "reason.equipment.quantity_shared", lang, index, **figures, earlier=earlier_text
-        )
-        quantity_part = alone.where(~shared, together).where(has_cap, "")
-        plain = message_column(
-            "reason.equipment.price",
-            lang,
-            index,
-            item=item,
-            quantity=quantity_part,
-            price=price_text,
-            price_cap=price_cap_text,
-            allowed=allowed_text,
-            used=used,
-        )
-        text = np.select([too_young, is_table], [young, table], plain)
-        texts.append(pd.Series(text, index=index))
+
+        def young(i: pd.Index, lang: str = lang) -> pd.Series:
+            values = {"item": item[i], "age": age_text[i], "min_years": min_years_text[i]}
+            return message_column("reason.equipment.too_young", lang, i, **values)
+
+        def table(i: pd.Index, lang: str = lang) -> pd.Series:
+            return message_column("reason.equipment.room_area", lang, i, cap=room_cap_text[i])
+
+        def plain(i: pd.Index, lang: str = lang) -> pd.Series:
+            kept = pd.Series(
+                np.where(
+                    replacing[i],
+                    message("reason.equipment.kept_after_replacement", lang),
+                    message("reason.equipment.held", lang),
+                ),
+                index=i,
+            )
+            figures = {"cap": cap_text[i], "kept": kept, "held": held_text[i]}
+            figures |= {"allowed": allowed_text[i], "quantity": quantity_text[i]}
+            alone = message_column("reason.equipment.quantity", lang, i, **figures)
+            together = message_column(
+                "reason.equipment.quantity_shared", lang, i, **figures, earlier=earlier_text[i]
+            )
+            quantity_part = alone.where(~shared[i], together).where(has_cap[i], "")
+            values = {"item": item[i], "quantity": quantity_part, "price": price_text[i]}
+            values |= {"price_cap": price_cap_text[i], "allowed": allowed_text[i], "used": used[i]}
+            return message_column("reason.equipment.price", lang, i, **values)
+
+        cases = [(too_young, young), (is_table, table)]
+        # the str column the Series inferred from np.select's arrays (put together in
+        # Arrow; no object a line); no text at all: as the Series infers it
+        text = select_texts(index, cases, plain, arrow=True)
+        texts.append(pd.Series(text.to_numpy(), index=index) if text.dtype == object else text)
     return texts[0], texts[1]
 
 

@@ -86,7 +86,10 @@ def distinct_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if keys.shape[1] == 0:
         return np.zeros(len(frame), dtype=np.intp), np.zeros(min(len(frame), 1), dtype=np.intp)
     codes = keys.groupby(list(keys.columns), dropna=False, sort=False).ngroup().to_numpy()
-    _, first = np.unique(codes, return_index=True)
+    # each group's lowest row, as np.unique's return_index gives it, without its sort
+    # (the codes are 0 .. groups - 1, every row in one: dropna=False)
+    first = np.full(codes.max() + 1, len(codes), dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.intp))
     return codes, first
 
 
@@ -427,10 +430,11 @@ def select_texts(
         return pd.Series(out, index=index, dtype=object)
     import pyarrow as pa
 
-    joined = pa.chunked_array(pieces, type=pa.large_string())
-    text = pd.Series(
-        pd.arrays.ArrowStringArray(joined.take(order), dtype=TEXT_DTYPE), index=index, copy=False
-    )
+    # one array first: Arrow's take over a chunked array resolves each row's chunk on its
+    # own, some ten times slower than a copy of the pieces and a take of one array
+    joined = pa.concat_arrays(pieces) if len(pieces) > 1 else pieces[0]
+    taken = pa.chunked_array([joined.take(pa.array(order))])
+    text = pd.Series(pd.arrays.ArrowStringArray(taken, dtype=TEXT_DTYPE), index=index, copy=False)
     return text.astype(object) if text.isna().all() else text
 
 

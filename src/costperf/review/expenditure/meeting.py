@@ -52,7 +52,7 @@ def _review_meetings(
     missing, problems = require_facts(req, rows, facts, "meeting")
     # every line naming a category is looked up, one missing another fact too: its
     # unknown category comes in this run (all problems at once), its cap is not computed
-    named = first_present(req.loc[rows], facts["the meeting category"])
+    named = first_present(req, facts["the meeting category"], rows)
     looked = rows[named.notna().to_numpy()]
     query = pd.DataFrame(
         {

@@ -59,12 +59,16 @@ _KIND_SPELLINGS = {
 ECON_KINDS = econ_kinds()
 
 
-def first_present(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
-    """Row-wise first non-blank of the columns ``names`` present in ``frame``."""
-    out = pd.Series(np.nan, index=frame.index, dtype=object)
+def first_present(
+    frame: pd.DataFrame, names: tuple[str, ...], rows: pd.Index | None = None
+) -> pd.Series:
+    """Row-wise first non-blank of the columns ``names`` present in ``frame``; ``rows``:
+    of those rows only (their cells of ``names`` read, not a copy of every column)."""
+    out = pd.Series(np.nan, index=frame.index if rows is None else rows, dtype=object)
     for name in names:
         if name in frame.columns:
-            out = out.where(out.notna(), frame[name])
+            column = frame[name] if rows is None else frame.loc[rows, name]
+            out = out.where(out.notna(), column)
     return out
 
 
@@ -168,7 +172,7 @@ def require_facts(
     parts = []
     for expected, names in facts.items():
         absent = pd.Series(False, index=req.index)
-        absent.loc[rows] = first_present(req.loc[rows], names).isna()
+        absent.loc[rows] = first_present(req, names, rows).isna()
         zh = "/".join(label(n) for n in names)
         if absent.any() and not set(names) & set(req.columns):
             parts.append(_absent_column(req, absent, names, (expected, zh), what))

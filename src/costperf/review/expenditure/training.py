@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from costperf.columns import message, message_column
+from costperf.columns import TEXT_DTYPE, message, message_column
 from costperf.review.expenditure.lookup import (
     fmt_amount,
     format_amounts,
@@ -346,7 +346,9 @@ def _review_training(
                 ),
                 total=total,
             )
-        out[f"basis_{lang}"] = basis
+        # the str column the other rules' bases are: the rules' results concatenate as
+        # str, not as a million objects converted back for the reasons
+        out[f"basis_{lang}"] = basis.astype(TEXT_DTYPE)
     out["manual_review"] = flag
     out["manual_review_reason_zh"], out["manual_review_reason_en"] = flag_zh, flag_en
     return out, concat_problems(problems)
