@@ -304,13 +304,8 @@ def test_a_worker_process_draws_the_same_reports(tmp_path, good_run, reviewed) -
     assert status == "0" and int(sent) >= 8 and all_sent == "True", proc.stdout
     # the case's charts were sent before the outputs, and the plan's drawn with the plan
     assert int(early) >= 6, proc.stdout
-    # the worker imported the derivation's modules while the case was read, computed
-    # the leave-one-out values beside the rules' own evaluation, then solved the plan
-    assert calls == "import_derivation,leave_one_out_values,solve_plan,plan_chart", proc.stdout
+    assert calls == "solve_plan,plan_chart", proc.stdout  # the worker solved the plan
     _assert_same_bytes(out / "report.html", good_run["out"] / "report.html", proc.stderr)
-    summaries = [json.loads((d / "summary.json").read_text()) for d in (out, good_run["out"])]
-    sensitivity = [s["derivation"]["sensitivity"] for s in summaries]
-    assert len(sensitivity[0]) >= 10 and sensitivity[0] == sensitivity[1]
     plan_files = sorted((good_run["out"] / "optimize").glob("*.csv"))
     assert plan_files
     for path in plan_files:  # its plan: the same files

@@ -440,33 +440,6 @@ def test_derive_standard_on_the_case(derivation):
     assert len(derivation.table.peer_rows) == len(derivation.units)
 
 
-def test_leave_one_out_values_given_make_the_same_sensitivity(derivation):
-    """``derive_standard(drops=...)``: leave-one-out values computed elsewhere (the
-    worker of ``costperf run``) give the sensitivity computed here; a ``drops`` that
-    answers None (another list of rules) leaves it to be computed here."""
-    from costperf.case import load_case
-    from costperf.pipeline import load_case_data
-
-    config = load_case(CASE)
-    settings = override_params(config.standard, compare=["median", "regression", "dea"])
-    data, dims = load_case_data(config), config.units.dimensions
-    asked = []
-
-    def given(rules):
-        asked.append(rules)
-        return leave_one_out_values(data.peer_units, dims, rules, **dict(settings.params))
-
-    def none(rules):
-        asked.append(rules)
-
-    for drops in (given, none):
-        again = derive_standard(data.peer_units, dims, settings, output_unit="m2", drops=drops)
-        pd.testing.assert_frame_equal(again.sensitivity, derivation.sensitivity, check_exact=True)
-        pd.testing.assert_frame_equal(again.standard, derivation.standard, check_exact=True)
-    assert asked == [("median", "regression", "dea")] * 2
-    assert len(derivation.sensitivity) == 12 and derivation.sensitivity["n_drops"].sum() > 0
-
-
 def test_the_band_of_compared_rules_is_the_band_evaluated_again():
     """The band (p25, p75) taken from the compared rules' results is the band
     ``rule_values`` computes on its own (the reference), with and without them compared."""

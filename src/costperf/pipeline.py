@@ -341,13 +341,6 @@ def _unit_costs(config: CaseConfig, data: CaseData, results: CaseResults) -> Non
 
 
 def _derive(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
-    derive_into(config, results)
-
-
-def derive_into(config: CaseConfig, results: CaseResults, *, drops=None) -> None:  # noqa: ANN001
-    """The ``derive`` step: ``results.derivation`` from ``results.units``; ``drops`` as
-    :func:`~costperf.standards.derive.derive_standard` takes it (leave-one-out values
-    computed elsewhere: :func:`costperf.commands.run.derive_beside`)."""
     dims = config.units.dimensions
     results.derivation = derive_standard(
         results.units,
@@ -356,7 +349,6 @@ def derive_into(config: CaseConfig, results: CaseResults, *, drops=None) -> None
         output_unit=config.units.output_unit,
         class_of_matter=config.class_of_matter,
         dim_labels={d: config.label(d) for d in dims},
-        drops=drops,
     )
 
 

@@ -12,8 +12,6 @@ from costperf.commands._tables import lang_argument
 from costperf.errors import InputError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from costperf.case import CaseConfig
     from costperf.pipeline import CaseData, CaseResults, Step
 
@@ -68,9 +66,6 @@ def _run(args: argparse.Namespace) -> int:
     config = load_case(args.case)
     if not config.peers:  # a case of the optimiser alone (e.g. cases/household-survey)
         return _optimize_only(config, args, records)
-    from costperf.report import background
-
-    background.submit_call(import_derivation)  # None without a worker: nothing to do
     check_expressions(config)
     from costperf.columns import message
 
@@ -83,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
             if name == CHARTS_READY_AFTER:  # drawn beside the last steps
                 send_charts(config, results, args.lang)
 
-        steps = optimize_beside(config, data, args.lang, derive_beside(config, data))
+        steps = optimize_beside(config, data, args.lang)
         results = analyse(config, data, steps=steps, on_step=bar.step, after_step=charts_early)
         bar.step("writing")
         summary = write_outputs(
@@ -105,58 +100,8 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def import_derivation() -> None:
-    """In the worker, while this process reads the case: the modules its leave-one-out
-    values (:func:`derive_beside`) use, so that call starts computing at once (~0.2 s of
-    imports, made where the worker would otherwise wait for work)."""
-    import importlib
-
-    from costperf.standards.derive.registry import BUILTIN_MODULES
-
-    for name in (*BUILTIN_MODULES, "costperf.benchmark.costmodel", "costperf.benchmark.frontier"):
-        importlib.import_module(name)
-    from costperf.benchmark.costmodel.results import t_ppf
-
-    t_ppf(0.975, 10.0)  # scipy.special, imported where the first model is fitted
-
-
-def derive_beside(config: CaseConfig, data: CaseData) -> tuple[Step, ...]:
-    """The run's steps, the derivation's leave-one-out values (every compared rule
-    recomputed with each peer dropped, :func:`costperf.standards.derive.leave_one_out_values`)
-    computed by the worker process from now on (when there is one, see
-    :mod:`costperf.report.background`), while this process evaluates the rules and
-    compares them: its ``derive`` step then takes the worker's values (the same pure
-    call on the same peer table), or computes them here when the worker could not (an
-    error then raised here) or a compared rule could not be computed."""
-    from dataclasses import replace
-
-    from costperf.pipeline import STEPS, derive_into
-    from costperf.report import background
-
-    if not background.active() or not config.standard.rules:
-        return STEPS
-    from costperf.standards.derive import leave_one_out_values
-
-    rules = tuple(config.standard.rules)
-    dims = list(config.units.dimensions)  # results.units is data.peer_units (unit_costs)
-    params = dict(config.standard.params)
-    pending = background.submit_call(leave_one_out_values, data.peer_units, dims, rules, **params)
-    if pending is None:
-        return STEPS
-
-    def drops(done: tuple[str, ...]) -> pd.DataFrame | None:
-        return pending.result() if tuple(done) == rules else None
-
-    def derive(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
-        derive_into(config, results, drops=drops)
-
-    return tuple(replace(s, run=derive) if s.name == "derive" else s for s in STEPS)
-
-
-def optimize_beside(
-    config: CaseConfig, data: CaseData, lang: str, steps: tuple[Step, ...] | None = None
-) -> tuple[Step, ...]:
-    """The run's steps (``steps``, default :data:`costperf.pipeline.STEPS`), the optimiser's plan solved by the worker process from now on
+def optimize_beside(config: CaseConfig, data: CaseData, lang: str) -> tuple[Step, ...]:
+    """The run's steps, the optimiser's plan solved by the worker process from now on
     (when there is one, see :mod:`costperf.report.background`), beside the derivation,
     and its before/after chart drawn there right after it
     (:func:`costperf.report.optimize.plan_chart`): its step then takes the worker's
@@ -167,15 +112,14 @@ def optimize_beside(
     from costperf.pipeline import STEPS, optimize_options
     from costperf.report import background
 
-    steps = STEPS if steps is None else steps
     if data.optimize is None or not background.active():
-        return steps
+        return STEPS
     from costperf.report.optimize import expect_plan_chart, plan_chart, solve_plan
 
     options = optimize_options(config)
     pending = background.submit_call(solve_plan, data.optimize, **options)
     if pending is None:
-        return steps
+        return STEPS
     drawing = background.submit_call(plan_chart, lang)
 
     def take_plan(config: CaseConfig, data: CaseData, results: CaseResults) -> None:
@@ -183,7 +127,7 @@ def optimize_beside(
         if drawing is not None:  # found by optimize_sections' call of the chart
             expect_plan_chart(results.optimize, lang, drawing)
 
-    return tuple(replace(s, run=take_plan) if s.name == "optimize" else s for s in steps)
+    return tuple(replace(s, run=take_plan) if s.name == "optimize" else s for s in STEPS)
 
 
 def _optimize_only(config, args: argparse.Namespace, records) -> int:  # noqa: ANN001

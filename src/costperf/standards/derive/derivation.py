@@ -5,7 +5,7 @@ Pure: frames and :class:`~costperf.params.DeriveParams` in, a :class:`Derivation
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -17,7 +17,7 @@ from costperf.standards.derive.compare import comparison_of
 from costperf.standards.derive.evaluate import evaluate_rule, rule_values
 from costperf.standards.derive.provenance import provenance_of
 from costperf.standards.derive.rules import check_params, parse_rule
-from costperf.standards.derive.sensitivity import leave_one_out, summarise_drops
+from costperf.standards.derive.sensitivity import leave_one_out
 from costperf.standards.derive.table import (
     DerivedTable,
     build_standard_table,
@@ -132,7 +132,6 @@ def derive_standard(
     output_unit: str = "",
     class_of_matter: str = "",
     dim_labels: Mapping[str, str] | None = None,
-    drops: Callable[[tuple[str, ...]], pd.DataFrame | None] | None = None,
 ) -> Derivation:
     """Derive the unit-cost standard by the chosen rule, compare rules, test sensitivity.
 
@@ -150,11 +149,6 @@ def derive_standard(
         The class of matter the table is for (一类事).
     dim_labels
         Display labels of the dimensions (default: the data model's).
-    drops
-        ``drops(rules)``: the :func:`~costperf.standards.derive.leave_one_out_values` of
-        these rules (the ones computed, in order) with these ``units``, ``dims`` and the
-        settings' parameters when they were computed elsewhere (``costperf run``: by the
-        worker process, beside the rules' own evaluation), else None: computed here.
 
     Returns
     -------
@@ -173,11 +167,7 @@ def derive_standard(
     done = tuple(results)
     comparison = comparison_of(units, dims, results, params)
     base = {name: result.values for name, result in results.items()}
-    given = None if drops is None else drops(done)
-    if given is None:
-        sensitivity = leave_one_out(units, dims, done, base=base, **params)
-    else:  # the same table from the same leave-one-out values
-        sensitivity = summarise_drops(units, dims, given, base=base, **params)
+    sensitivity = leave_one_out(units, dims, done, base=base, **params)
     provenance = provenance_of(results)
     # the table's unit in its own (Chinese) words; pages in English: unit_words
     unit = message("run.unit", "zh", unit=output_unit) if output_unit else ""
