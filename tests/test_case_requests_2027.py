@@ -118,6 +118,13 @@ def test_workbook_is_formatted_for_printing(reviewed) -> None:
     first = {h: c for h, c in zip(header, ws[4], strict=True)}
     assert first["申报数"].number_format == "#,##0.00" and first["核减率"].number_format == "0.00%"
     assert first["序号"].number_format == "0"
+    # a line's 日期 is a date cell (sorted and filtered as a date), as the request gives it
+    lines = pd.read_csv(reviewed["out"] / "lines.csv", dtype=str)
+    dated = [r for r in ws.iter_rows(min_row=4) if r[header.index("日期")].value is not None]
+    assert len(dated) == lines["日期"].notna().sum() > 0
+    cell = dated[0][header.index("日期")]
+    assert cell.number_format == "yyyy-mm-dd" and cell.is_date
+    assert cell.value.date().isoformat() == lines["日期"].dropna().iloc[0]
     decisions = {r[header.index("审核结论")] for r in ws.iter_rows(min_row=4, values_only=True)}
     assert decisions == {"通过", "核减", "不予安排"}
     kinds = {r[header.index("支出类型")] for r in ws.iter_rows(min_row=4, values_only=True)}

@@ -4,6 +4,7 @@ the decision-first report, charts in Chinese, the published standard and its sea
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html as htmllib
 import io
 import re
@@ -14,6 +15,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from costperf.report import charts
 from costperf.report.excel import write_workbook
@@ -47,6 +50,38 @@ from costperf.report.webfont import FAMILY, embed_font, page_characters
 )
 def test_column_kind_from_columns_csv(column: str, kind: str) -> None:
     assert column_kind(column) == kind
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "days"),
+    [
+        ("date", ["2027-03-15", None, " 1900-03-01 "], [46461.0, None, 61.0]),
+        ("日期", ["2024-02-29", ""], [45351.0, None]),  # a display label maps back
+        ("end_date", ["2026-12-31"], [46387.0]),
+        ("date", ["2027/03/15"], None),  # not YYYY-MM-DD: the text as the request gives it
+        ("date", ["2027-02-30"], None),  # no such day
+        ("date", ["2027-03-15", "next week"], None),  # one text keeps the column text
+        ("date", [None, ""], None),  # no date at all
+        ("project_name", ["2027-03-15"], None),  # not a date column
+    ],
+)
+def test_date_texts_become_excel_day_numbers(name, values, days) -> None:
+    from costperf.report.formats import excel_dates
+
+    got = excel_dates(name, pd.Series(values, dtype=object))
+    if days is None:
+        assert got is None
+    else:
+        assert [None if pd.isna(v) else v for v in got] == days
+
+
+@given(st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2200, 12, 31)))
+def test_a_date_s_day_number_is_excel_s(day: dt.date) -> None:
+    """Excel's 1900 day numbers (from 1900-03-01 on, past its leap-year bug)."""
+    from costperf.report.formats import excel_dates
+
+    (got,) = excel_dates("date", pd.Series([day.isoformat()]))
+    assert got == (day - dt.date(1899, 12, 30)).days
 
 
 def test_values_are_shown_by_kind() -> None:

@@ -29,7 +29,7 @@ from pandas.api.types import infer_dtype, is_bool, is_float, is_integer, is_scal
 from costperf.columns import to_display
 from costperf.io.write import atomic_path, excel_writer, neutralise_frame, neutralise_text
 from costperf.report import sheetdata
-from costperf.report.formats import excel_format, label_codes
+from costperf.report.formats import DATE_FORMAT, excel_dates, excel_format, label_codes
 from costperf.report.sheetdata import ColumnSheet
 
 if TYPE_CHECKING:
@@ -98,6 +98,7 @@ def write_sheets(
                 frame = frame[printed + [c for c in frame.columns if c not in printed]]
             # codes as words (labels.csv), labels as headers; text stays text
             shown = neutralise_frame(to_display(label_codes(frame, lang), lang))
+            dated = _as_date_cells(frame, shown)
             start = 2 if title else 0
             sheet_name = neutralise_text(str(name))[:31] or "Sheet"
             cells = cell_columns(shown)
@@ -112,7 +113,7 @@ def write_sheets(
                 ws.write_string(0, 0, neutralise_text(f"{title} — {name}"), styles.title)
                 if subtitle:  # the row between the title and the header
                     ws.write_string(1, 0, neutralise_text(subtitle))
-            _format_columns(ws, frame, shown, start, styles, printed)
+            _format_columns(ws, frame, shown, start, styles, printed, dated)
             ws.freeze_panes(start + 1, 0)
             if len(frame.columns):
                 ws.autofilter(start, 0, start + max(len(frame), 1), len(frame.columns) - 1)
@@ -121,6 +122,18 @@ def write_sheets(
                 ws.print_area(0, 0, start + max(len(frame), 1), len(printed) - 1)
             if format_sheet is not None:
                 format_sheet(book, ws, frame, shown, start)
+
+
+def _as_date_cells(frame: pd.DataFrame, shown: pd.DataFrame) -> frozenset[int]:
+    """The date text columns of ``frame`` (:func:`costperf.report.formats.excel_dates`)
+    put into ``shown`` as Excel day numbers, to be formatted as dates; their positions."""
+    dated = set()
+    for j, (name, values) in enumerate(frame.items()):
+        days = excel_dates(str(name), values)
+        if days is not None:
+            shown.isetitem(j, days.to_numpy())
+            dated.add(j)
+    return frozenset(dated)
 
 
 #: a column's cells: (kind, rows, values), kind one of "number", "string", "boolean";
@@ -271,15 +284,19 @@ def _format_columns(
     start: int,
     styles: _Styles,
     printed: Sequence[str] = (),
+    dated: frozenset[int] = frozenset(),
 ) -> None:
     lines = np.ones(len(frame), dtype=np.int64)  # text lines each data row needs
     pairs = zip(frame.items(), shown.items(), strict=True)  # columns by position
     for j, ((col, values), (head, shown_values)) in enumerate(pairs):
         header = str(head)
         ws.write_string(start, j, header, styles.head)
-        fmt = excel_format(str(col), values)
+        fmt = DATE_FORMAT if j in dated else excel_format(str(col), values)
         long_text = fmt is None and str(col).startswith(LONG_TEXT)
-        width = LONG_TEXT_WIDTH if long_text else fitted_width(shown_values, header, fmt)
+        if j in dated:  # as wide as the date's text (the cell holds its day number)
+            width = fitted_width(values, header)
+        else:
+            width = LONG_TEXT_WIDTH if long_text else fitted_width(shown_values, header, fmt)
         widths = text_widths(shown_values) if long_text and len(frame) else None
         if widths is not None and printed and col not in printed:
             # on screen only: as wide as its text needs (up to OFF_PRINT_WIDTH), so its

@@ -45,6 +45,11 @@ EXCEL_FORMATS = {
 }
 #: integer columns that are identifiers or years: no thousands separator.
 CODE_INTS = frozenset({"year", "base_year", "line_no", "source_row"})
+#: text columns of dates (a request line's 日期 and 结束日期, kept as the request gives
+#: them): a workbook writes them as date cells when every value is a YYYY-MM-DD date
+DATE_TEXTS = frozenset({"date", "end_date"})
+DATE_FORMAT = "yyyy-mm-dd"
+
 _UNIT_KINDS = {
     "fraction": "fraction",
     "%": "percent",
@@ -93,6 +98,23 @@ def _whole(values: pd.Series) -> bool:
             return len(array) > 0 and bool((array % 1 == 0).all())
     numbers = pd.to_numeric(values, errors="coerce").dropna()
     return len(numbers) > 0 and bool((numbers % 1 == 0).all())
+
+
+def excel_dates(name: str, values: pd.Series) -> pd.Series | None:
+    """Column ``name``'s dates as Excel's day numbers (1900 system; blanks NaN), for a
+    date text column (:data:`DATE_TEXTS`) whose every value is a date ``YYYY-MM-DD``;
+    None otherwise (the column stays text, as written)."""
+    if (canonical_name(name)[0] or name) not in DATE_TEXTS:
+        return None
+    text = values.astype("string").str.strip()
+    given = text.notna() & text.ne("")
+    if not given.any() or not text[given].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+        return None
+    stamps = pd.to_datetime(text.where(given), format="%Y-%m-%d", errors="coerce")
+    if stamps[given].isna().any():  # 2027-02-30
+        return None
+    days = (stamps - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)
+    return pd.Series(days.to_numpy(dtype=float), index=values.index)
 
 
 def excel_format(name: str, values: pd.Series | None = None) -> str | None:
