@@ -317,7 +317,7 @@ def _fill_template(text: str, lang: str) -> str | None:
                         values[key] = _place_label(values[key], lang)
                 if "type" in values:  # a case.toml value type, e.g. "text or a table"
                     types = values["type"].split(" or ")
-                    joiner = "或" if lang == "zh" else " or "
+                    joiner = message("list.or", lang)
                     values["type"] = joiner.join(code_label("value_type", t, lang) for t in types)
                 return template.format(**values)
     return None

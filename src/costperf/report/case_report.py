@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from costperf.columns import code_label, code_label_map, message
+from costperf.labels import unit_words
 from costperf.report.formats import pretty_units
 from costperf.report.html import Section, table_html
 
@@ -89,9 +90,7 @@ def standard_html(results: object, dims: list[str], lang: str, dim_label: str) -
     """The standard per dimension with its reasonable range and implied savings."""
     zh = lang == "zh"
     rows = standard_rows(results, dims)
-    unit = pretty_units(str(rows["unit"].iloc[0])) if len(rows) else ""
-    if not zh:
-        unit = unit.replace("元", "yuan")
+    unit = pretty_units(unit_words(rows["unit"].iloc[0], lang)) if len(rows) else ""
     has_savings = "savings_yuan" in rows
     head = [
         dim_label,
