@@ -1046,3 +1046,42 @@ def test_a_missing_fact_column_is_named_as_the_file_names_its_columns(
     assert code == 2
     assert "d.csv，第 2 行，列“人员级别”" in err and "品目“办公桌”" in err
     assert "staff_level" not in err and "desk" not in err
+
+
+def test_lines_decided_in_the_rules_order_are_those_decided_in_their_own() -> None:
+    """``decide_lines`` over the rules' results as they come (grouped by rule: the batch
+    review's order) gives every line the row it gets over them in the lines' order."""
+    from costperf.review.expenditure.decide import decide_lines
+    from costperf.review.expenditure.requests import prepare_requests
+    from costperf.review.expenditure.review import apply_line_rules
+    from costperf.review.registry import default_tables
+    from costperf.schemas import REQUESTS
+    from costperf.standards import shipped_standards
+
+    travel = dict(expense_kind="差旅", city="北京市", staff_level="司局级", date="2024-05-06")
+    travel |= dict(travel_days=3, nights=2, travellers=2)
+    kinds = [
+        dict(expense_kind="会议", meeting_category="一类", attendees=50, meeting_days=3),
+        dict(expense_kind="办公设备", equipment_item="台式计算机", quantity=10, unit_price=5_500),
+        travel,
+        dict(expense_kind="培训", training_category="二类", trainees=30, training_days=5),
+    ]
+    rows = [{**kinds[i % 4], "requested": 1_000.0 * (i + 1)} for i in range(12)]
+    for i in range(1, 12, 4):
+        rows[i] |= {"requested": np.nan, "staff_count": 20, "existing_quantity": 15}
+    frame = pd.DataFrame(
+        [{"request_id": f"R{i // 3}", "line_no": i % 3 + 1, **r} for i, r in enumerate(rows)]
+    )
+    req, problems = REQUESTS.validate(frame)
+    assert problems.empty
+    work, problems = prepare_requests(req, on=ON)
+    results, found = apply_line_rules(req, work, shipped_standards(), default_tables())
+    assert problems.empty and found.empty
+    assert not results.index.equals(work.index)  # grouped by rule
+    for arrow in (False, True):
+        in_lines_order = decide_lines(req, work, results.reindex(work.index), arrow=arrow)
+        as_they_come = decide_lines(req, work, results, arrow=arrow)
+        assert as_they_come.index.equals(results.index)
+        pd.testing.assert_frame_equal(
+            as_they_come.loc[work.index], in_lines_order, check_exact=True
+        )

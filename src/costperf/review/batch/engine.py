@@ -155,7 +155,10 @@ def line_step(
     problems = concat_problems([problems, found])
     if len(problems):
         return _unrouted(lines), problems
-    decided = decide_lines(req, work, results.reindex(work.index), arrow=True)
+    # decided in the rules' order and placed among the book's lines once (one take a
+    # column); a line with no result (none reach here: a bad line is a problem) as before
+    whole = len(results) == len(work)
+    decided = decide_lines(req, work, results if whole else results.reindex(work.index), arrow=True)
     renames = {
         "approved": "line_approved",
         "decision": "line_decision",

@@ -51,17 +51,21 @@ OUTPUT_COLUMNS = [
 def decide_lines(
     req: pd.DataFrame, work: pd.DataFrame, res: pd.DataFrame, *, arrow: bool = False
 ) -> pd.DataFrame:
-    """Approved, cut, decision and the reason text for every line.
+    """Approved, cut, decision and the reason text for every line of ``res``.
 
-    ``arrow``: the reasons as the ``str`` columns they are joined in (the batch review
-    reads them so), not converted to objects a line (the expenditure review's output).
+    The rows are those of ``res``, in its order (``req`` and ``work``, one index, give
+    the lines' own columns at them): the batch review decides its lines in the rules'
+    order and places them once among the book's lines.  ``arrow``: the reasons as the
+    ``str`` columns they are joined in (the batch review reads them so), not converted
+    to objects a line (the expenditure review's output).
     """
-    out = pd.DataFrame(index=work.index)
-    out["request_id"] = req["request_id"]
-    line_no = req["line_no"] if "line_no" in req else pd.Series(np.nan, index=req.index)
+    out = pd.DataFrame(index=res.index)
+    at_rows = _at_rows(work.index, res.index)
+    out["request_id"] = at_rows(req["request_id"])
+    line_no = at_rows(req["line_no"]) if "line_no" in req else pd.Series(np.nan, index=res.index)
     whole = line_no.dropna().mod(1).eq(0).all()
     out["line_no"] = line_no.astype("Int64") if whole else line_no
-    requested = work["requested"]
+    requested = at_rows(work["requested"])
     if "_approved_amount" in res:  # equipment: units within caps at min(price, cap)
         derived = round_half_up_values(res["quantity"] * res["unit_price"])  # to the fen, half-up
         requested = requested.where(requested.notna(), derived)
@@ -77,7 +81,7 @@ def decide_lines(
         own = round_half_up_values(res["_approved_amount"].astype(float))
         approved = approved.where(own.isna(), np.minimum(approved, own))
     approved = approved.where(~res["limit_reject"].fillna(False).astype(bool), 0.0)
-    out["expense_kind"] = work["kind"]
+    out["expense_kind"] = at_rows(work["kind"])
     out["requested"] = requested.round(2)
     out["approvable"] = approvable
     out["approved"] = approved
@@ -114,8 +118,22 @@ def decide_lines(
     for col in ("manual_review_reason_zh", "manual_review_reason_en"):
         out[col] = res[col].fillna("") if col in res else ""
     for col in ("source_file", "source_row"):
-        out[col] = req[col] if col in req else np.nan
+        out[col] = at_rows(req[col]) if col in req else np.nan
     return out[OUTPUT_COLUMNS]
+
+
+def _at_rows(index: pd.Index, rows: pd.Index) -> Callable[[pd.Series], pd.Series]:
+    """A column over ``index`` at ``rows`` (labels, any order; one not in ``index``:
+    blank, as a reindex): as it is when ``rows`` is ``index``, else one positional take
+    a column, the positions found once (the column's dtype kept)."""
+    if rows.equals(index):
+        return lambda column: column
+    at = index.get_indexer(rows)
+    if (at < 0).any():
+        return lambda column: column.reindex(rows)
+    return lambda column: pd.Series(
+        column.array.take(at), index=rows, name=column.name, dtype=column.dtype
+    )
 
 
 def _line_reasons(
