@@ -203,7 +203,10 @@ def _every_command_has_lang(sub: argparse._SubParsersAction) -> None:
             lang_argument(parser)
 
 
-def _problems_path(args: argparse.Namespace) -> Path:
+def _problems_path(args: argparse.Namespace, problems=None) -> Path | None:  # noqa: ANN001
+    """Where the problems table goes: ``--problems``, else the output folder or beside
+    the output file, else the working folder; None for a command with no output whose
+    every problem of ``problems`` is a command-line option's (the message says it all)."""
     if args.problems is not None:
         return args.problems
     out_dir = getattr(args, "out", None)  # always a folder, out.2026 too
@@ -213,18 +216,11 @@ def _problems_path(args: argparse.Namespace) -> Path:
     if output is not None:
         output = Path(output)
         return output.with_name(output.stem + ".problems.csv")
-    return _NO_FOLDER_PROBLEMS
-
-
-#: where the problems table of a command with no output folder or file goes
-_NO_FOLDER_PROBLEMS = Path("costperf-problems.csv")
-
-
-def _options_only(problems) -> bool:  # noqa: ANN001
-    """Whether every problem is a command-line option's (no file behind it)."""
     from costperf.errors import Check
 
-    return bool((problems["check"].astype(str) == str(Check.OPTION)).all())
+    if problems is not None and (problems["check"].astype(str) == str(Check.OPTION)).all():
+        return None
+    return Path("costperf-problems.csv")
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -251,9 +247,9 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
         return
     from costperf.io.write import check_outputs_are_not_inputs, write_problems
 
-    path = _problems_path(args)
-    if path == _NO_FOLDER_PROBLEMS and _options_only(exc.problems):
-        return  # a bad option of a command that writes no folder: the message says it all
+    path = _problems_path(args, exc.problems)
+    if path is None:
+        return
     inputs = [(n, getattr(args, a)) for a, n in _INPUT_OPTIONS.items() if getattr(args, a, None)]
     try:
         check_outputs_are_not_inputs(inputs, [("--problems", path)])
