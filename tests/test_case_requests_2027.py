@@ -395,6 +395,36 @@ def test_template_round_trip(tmp_path) -> None:
     assert book.has_targets and book.lines.loc[0, "requested"] == 7000
 
 
+def test_money_in_wan_or_qian_yuan_in_a_header_is_read_in_yuan(tmp_path) -> None:
+    """Found by an audit: 申报数（万元） was read as yuan (20900 万元 reviewed as 20,900
+    yuan); every money column of a book is scaled by its header's unit, and only those
+    (人数（万元） is no money: as given)."""
+    from costperf.io.book import read_request_book
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    pd.DataFrame({"项目编码": ["P1"], "预算部门": ["区财政局"]}).to_csv(
+        folder / "projects.csv", index=False
+    )
+    pd.DataFrame(
+        {
+            "项目编码": ["P1", "P1"],
+            "序号": [1, 2],
+            "经济分类科目": ["30201", "30201"],
+            "申报数（万元）": [2.09, None],
+            "数量": [None, 3],
+            "单价（千元）": [None, 1.5],
+            "人数（万元）": [4, None],
+        }
+    ).to_csv(folder / "lines.csv", index=False)
+    pd.DataFrame(
+        {"项目编码": ["P1"], "指标类别": ["产出-数量"], "指标名称": ["x"], "目标值": [1]}
+    ).to_csv(folder / "targets.csv", index=False)
+    lines = read_request_book(folder).lines
+    assert lines["requested"].tolist() == [20_900.0, 4_500.0]
+    assert lines.loc[1, "unit_price"] == 1_500.0 and lines.loc[0, "persons"] == 4
+
+
 def _template(tmp_path, lang: str) -> openpyxl.Workbook:
     path = tmp_path / f"template-{lang}.xlsx"
     assert main(["template", "requests", "-o", str(path), "--lang", lang]) == 0

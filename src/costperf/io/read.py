@@ -51,6 +51,7 @@ from costperf.schemas import (
     OUTPUTS,
     PROJECTS,
     Schema,
+    column_unit,
     concat_problems,
     merge_problems,
     shown_header,
@@ -787,6 +788,19 @@ def map_headers(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     return out, scales
 
 
+def scale_money(
+    typed: pd.DataFrame, scales: dict[str, float], default: float = 1.0
+) -> pd.DataFrame:
+    """``typed`` with its money columns (unit ``yuan`` in columns.csv: 申报数, 金额, 单价,
+    预算数 ...) in yuan: each times the unit in its header (``申报数（万元）`` -> 10000,
+    :func:`map_headers`' ``scales``), else ``default`` (a table's configured unit)."""
+    for col in typed.columns:
+        factor = scales.get(col, default)
+        if factor != 1.0 and column_unit(str(col)) == "yuan":
+            typed[col] = typed[col] * factor
+    return typed
+
+
 def read_checked(
     path: str | Path,
     schema: Schema,
@@ -852,11 +866,7 @@ def read_validated(
     typed = blank_cells(
         typed, errors if unreported is None else concat_problems([errors, unreported])
     )
-    money = [c for c in ("amount", "unit_price") if c in typed.columns]
-    for col in money:
-        factor = scales.get(col, amount_scale)
-        if factor != 1.0:
-            typed[col] = typed[col] * factor
+    typed = scale_money(typed, scales, amount_scale)
     warnings = problems[problems["severity"] == "warning"] if len(problems) else problems
     read_warnings = make_problems(raw.attrs.get("read_warnings", []))
     typed.attrs["warnings"] = held_problems(concat_problems([read_warnings, warnings]))
@@ -928,6 +938,7 @@ def problems_in(frame: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = [
     "map_headers",
+    "scale_money",
     "read_checked",
     "read_line_items",
     "read_outputs",

@@ -35,13 +35,10 @@ def _hash(frame: pd.DataFrame, columns: list[str]) -> str:
     return data_hash(part, list(part.columns))
 
 
-MONEY = ("budget", "executed")
-
-
 def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  # noqa: ANN001
     """Read and type a table (headers mapped, 万元 in a header scaled to yuan), check it
     across rows with ``check(typed) -> (rows, problems)``; raise every problem at once."""
-    from costperf.io.read import blank_cells, map_headers, read_table
+    from costperf.io.read import blank_cells, map_headers, read_table, scale_money
     from costperf.schemas import merge_problems
 
     frame, scales = map_headers(read_table(file, sheet=sheet))
@@ -52,9 +49,7 @@ def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  #
     where = f"{file}" + (f", sheet '{sheet}'" if sheet else "")
     if (problems["check"] == "missing_column").any():
         raise_if_problems(problems, where)
-    for column in MONEY:
-        if column in typed and scales.get(column, 1.0) != 1.0:
-            typed[column] = typed[column] * scales[column]
+    typed = scale_money(typed, scales)
     errors = problems[problems["severity"] != "warning"] if len(problems) else problems
     rows, found = check(blank_cells(typed, errors))  # a bad cell: blank for the checks
     raise_if_problems(merge_problems([problems, found]), where)  # each cell once
