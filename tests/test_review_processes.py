@@ -114,22 +114,19 @@ def test_every_part_s_problems_come_in_one_error(tmp_path, standards) -> None:
 
 
 def test_review_engine_processes_through_the_cli(tmp_path, capsys, monkeypatch) -> None:
-    """The CLI's outputs with --engine processes are the pandas engine's; a bad book
+    """The CLI's reviewed lines with --engine processes are the pandas engine's; a bad book
     exits 2 with the problems of every part; nothing of the children's on stdout."""
     from costperf.review.batch import parallel
 
     monkeypatch.setattr(parallel, "PROCESS_THRESHOLD", 0)
     args = ["review", str(BOOK), "--standards", str(STANDARDS), "--date", DATE]
-    assert main([*args, "--out", str(tmp_path / "pandas"), "--engine", "pandas"]) == 0
+    assert main([*args, "-o", str(tmp_path / "pandas.csv"), "--engine", "pandas"]) == 0
     pandas_out = capsys.readouterr().out
     engine = ["--engine", "processes", "--workers", "2"]
-    assert main([*args, "--out", str(tmp_path / "processes"), *engine]) == 0
-    assert capsys.readouterr().out == pandas_out.replace(
-        str(tmp_path / "pandas"), str(tmp_path / "processes")
-    )
-    for name in ("projects.csv", "lines.csv"):
-        mine = (tmp_path / "processes" / name).read_bytes()
-        assert mine == (tmp_path / "pandas" / name).read_bytes()
+    assert main([*args, "-o", str(tmp_path / "processes.csv"), *engine]) == 0
+    assert capsys.readouterr().out == pandas_out.replace("pandas.csv", "processes.csv")
+    mine = (tmp_path / "processes.csv").read_bytes()
+    assert mine == (tmp_path / "pandas.csv").read_bytes()
     bad = tmp_path / "bad"
     shutil.copytree(BOOK, bad)
     set_cell(bad / "lines.csv", 6, "会议类别", "五类")  # in the first part
