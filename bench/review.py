@@ -2,6 +2,7 @@
 
     python bench/review.py                      # 10k, 100k, 1M lines (10 lines a project)
     python bench/review.py --sizes 10000,100000 --naive 2000
+    python bench/review.py --workers 1          # without the processes engine beside
     python bench/review.py --dask               # also Dask throughput at 1M and 10M (Parquet)
 
 A generated book mixes meeting, training, travel (itemised and whole trips) and
@@ -14,7 +15,14 @@ same process, for each size:
 * ``floor``: one merge of the lines with their standard rows, the capped arithmetic and
   the group sums per project (pandas, categorical keys);
 * ``naive``: a per-row loop (``iterrows`` and a boolean filter of the standards per row)
-  on a sample, scaled to the size.
+  on a sample, scaled to the size;
+* ``--engine processes`` (``--workers``, default 2; 1: not run): the same review over
+  that many forked processes (:func:`costperf.review.batch.parallel.review_book_processes`,
+  its threshold lowered to 0), in a process of its own: wall time, CPU of the parent and
+  of its children, peak memory of the parent and of the largest child (``ru_maxrss`` of
+  ``RUSAGE_CHILDREN`` is the largest child's, not a sum; the children share the parent's
+  pages until they write them, so parent + workers x largest child is an upper bound).
+  Its result must equal the single process's (a hash of every table and the totals).
 
 Each size runs in its own process so its peak memory (``ru_maxrss``) is its own.  The
 growth exponent is log(t_1M / t_10k) / log(100): 1 means linear in lines.
@@ -23,6 +31,7 @@ growth exponent is log(t_1M / t_10k) / log(100): 1 means linear in lines.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import resource
@@ -301,7 +310,7 @@ def naive(book, standards, sample: int) -> float:
 
 
 def one(n_lines: int, standards_dir: Path, sample: int) -> dict:
-    """Time one size (run in its own process)."""
+    """Time one size with the single-process engine (run in its own process)."""
     from costperf.review.batch.engine import review_book
     from costperf.standards import read_standards
 
@@ -313,6 +322,7 @@ def one(n_lines: int, standards_dir: Path, sample: int) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     result = review_book(book, standards, on="2026-03-01")
     review_s, review_cpu = time.perf_counter() - t0, time.process_time() - c0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     per_line = naive(book, standards, sample)
     assert len(result.lines) == n_lines
     return {
@@ -324,10 +334,47 @@ def one(n_lines: int, standards_dir: Path, sample: int) -> dict:
         "review_cpu_s": review_cpu,
         "floor_s": floor_s,
         "naive_s_est": per_line * n_lines,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": peak,
         "approved": result.totals["approved"],
         "flagged": result.totals["lines_manual_review"],
+        "digest": digest(result),
     }
+
+
+def one_processes(n_lines: int, standards_dir: Path, workers: int) -> dict:
+    """Time one size with ``--engine processes`` (run in its own process): the wall time,
+    the CPU of this process and of its children, the peak memory of each."""
+    from costperf.review.batch.parallel import review_book_processes
+    from costperf.standards import read_standards
+
+    standards = read_standards(standards_dir)
+    book = make_book(n_lines)
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = review_book_processes(book, standards, on="2026-03-01", workers=workers, threshold=0)
+    review_s, review_cpu = time.perf_counter() - t0, time.process_time() - c0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "lines": n_lines,
+        "review_s": review_s,
+        "review_cpu_s": review_cpu,
+        "children_cpu_s": children.ru_utime + children.ru_stime,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "child_peak_mb": children.ru_maxrss / 1024,  # the largest child's, not a sum
+        "approved": result.totals["approved"],
+        "flagged": result.totals["lines_manual_review"],
+        "digest": digest(result),
+    }
+
+
+def digest(result) -> str:
+    """A hash of a BatchResult's tables, totals and columns (two engines' results equal)."""
+    h = hashlib.sha256()
+    frames = [result.lines, result.projects, result.standards_used, *result.summaries.values()]
+    for frame in frames:
+        h.update(pd.util.hash_pandas_object(frame).to_numpy().tobytes())
+        h.update(repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode())
+    h.update(json.dumps(result.totals, sort_keys=True, default=str).encode())
+    return h.hexdigest()
 
 
 def dask_throughput(n_lines: int, standards_dir: Path, folder: Path, workers: int) -> dict:
@@ -387,16 +434,33 @@ def _review_parquet(path: str, standards) -> dict:
     return {"lines": len(result.lines), "approved": result.totals["approved"]}
 
 
+def _in_process(size: int, standards_dir: Path, *options: str) -> dict:
+    """One size timed in a process of its own (its peak memory its own)."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--one", str(size), "--standards", str(standards_dir), *options],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--naive", type=int, default=2000, help="lines in the naive sample")
     parser.add_argument("--dask", action="store_true", help="Dask throughput at 1M and 10M")
     parser.add_argument("--dask-sizes", default="1000000,10000000")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="--engine processes (and Dask) workers; 1: none"
+    )
+    parser.add_argument("--processes", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--standards", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one is not None and args.processes:
+        print(json.dumps(one_processes(args.one, args.standards, args.processes)))
+        return
     if args.one is not None:
         print(json.dumps(one(args.one, args.standards, args.naive)))
         return
@@ -404,22 +468,7 @@ def main() -> None:
         standards_dir = bench_standards(Path(tmp) / "standards")
         rows = []
         for size in (int(s) for s in args.sizes.split(",")):
-            proc = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--one",
-                    str(size),
-                    "--standards",
-                    str(standards_dir),
-                    "--naive",
-                    str(args.naive),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            rows.append(_in_process(size, standards_dir, "--naive", str(args.naive)))
             r = rows[-1]
             print(
                 f"{r['lines']:>9,} lines {r['projects']:>8,} projects vs {r['standard_rows']:,} "
@@ -430,6 +479,20 @@ def main() -> None:
                 f"{r['peak_mb']:,.0f} MB",
                 flush=True,
             )
+            if args.workers > 1:
+                p = _in_process(size, standards_dir, "--processes", str(args.workers))
+                assert p["digest"] == r["digest"], "the engines' results differ"
+                children = p["child_peak_mb"]
+                print(
+                    f"{'':>9}   --engine processes, {args.workers} workers: review "
+                    f"{p['review_s']:7.2f} s (CPU parent {p['review_cpu_s']:5.2f} s + children "
+                    f"{p['children_cpu_s']:6.2f} s) | {p['review_s'] / r['review_s']:5.2f}x the "
+                    f"single process, {p['review_s'] / r['floor_s']:6.1f}x the floor | peak "
+                    f"parent {p['peak_mb']:,.0f} MB, largest child {children:,.0f} MB, parent + "
+                    f"{args.workers} x largest {p['peak_mb'] + args.workers * children:,.0f} MB "
+                    "(children share the parent's pages until written: an upper bound)",
+                    flush=True,
+                )
         if len(rows) >= 2:
             a, b = rows[0], rows[-1]
             exponent = math.log(b["review_s"] / a["review_s"]) / math.log(b["lines"] / a["lines"])

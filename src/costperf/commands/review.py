@@ -23,11 +23,18 @@ examples:
   costperf review cases/requests-2027/book --standards cases/requests-2027/standards --date 2027-03-01 --out out/requests-2027
   costperf review requests.xlsx --out out/ --records out/records.sqlite
   costperf review cases/expenditure-requests/requests.csv -o reviewed.xlsx --date 2024-03-01
+  costperf review book/ --out out/ --engine processes --workers 2
   costperf review book/ --out out/ --engine dask --workers 2
 
 request book: cases/requests-2027/README.md; single-sheet lines: cases/expenditure-requests/README.md
 """
-ENGINES = ("pandas", "dask")
+ENGINES = ("pandas", "auto", "processes", "dask")
+DEFAULT_ENGINE = "pandas"
+ENGINE_HELP = (
+    "pandas (default: one process), auto (processes for a book of 200,000 lines or more on "
+    "2 cores or more, else pandas), processes (--workers local processes, the book split "
+    "by project) or dask"
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -76,8 +83,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="DB",
         help="SQLite record store (the batch is written in one transaction)",
     )
-    parser.add_argument("--engine", default="pandas", help="pandas (default) or dask")
-    parser.add_argument("--workers", type=int, default=2, help="Dask worker processes")
+    parser.add_argument("--engine", default=DEFAULT_ENGINE, help=ENGINE_HELP)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes of auto (at most one a core), processes and dask (default 2)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -216,14 +228,7 @@ def run(args: argparse.Namespace) -> int:
         from costperf.report.background import charts_beside
 
         stack.enter_context(charts_beside())  # the inputs read: a worker may draw the charts
-        if args.engine == "dask":
-            from costperf.review.batch.parallel import review_book_dask
-
-            result = review_book_dask(book, standards, on=on, workers=args.workers, routing=routing)
-        else:
-            from costperf.review.batch.engine import review_book
-
-            result = review_book(book, standards, on=on, routing=routing, on_step=step)
+        result = _review(args, book, standards, on, routing, step)
         summary = None
         if args.out is not None:
             from costperf.review_outputs import write_review_outputs
@@ -257,6 +262,32 @@ def run(args: argparse.Namespace) -> int:
         remove_stale_problems(args.out, args.lang)
     _print(result, summary, args)
     return 0
+
+
+def _review(args: argparse.Namespace, book, standards, on, routing, step):  # noqa: ANN001, ANN202
+    """The book reviewed by the engine ``--engine`` names (``auto``: :func:`engine_workers`)."""
+    if args.engine == "dask":
+        from costperf.review.batch.parallel import review_book_dask
+
+        return review_book_dask(book, standards, on=on, workers=args.workers, routing=routing)
+    if args.engine == "pandas":
+        from costperf.review.batch.engine import review_book
+
+        return review_book(book, standards, on=on, routing=routing, on_step=step)
+    from costperf.review.batch.parallel import review_book_processes
+
+    workers = engine_workers(args.engine, args.workers)
+    return review_book_processes(
+        book, standards, on=on, workers=workers, routing=routing, on_step=step
+    )
+
+
+def engine_workers(engine: str, workers: int) -> int:
+    """The processes of ``--engine processes`` (``--workers``) or ``auto`` (``--workers``,
+    at most one a core: a single core reviews in one process)."""
+    import os
+
+    return workers if engine == "processes" else min(workers, os.cpu_count() or 1)
 
 
 def _write_lines(result: object, args: argparse.Namespace) -> None:

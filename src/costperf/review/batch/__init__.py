@@ -14,8 +14,8 @@ every registered rule (:mod:`costperf.review.registry`), in this order:
    (flags for manual review; no amount changes).
 
 :mod:`.decide` turns the results into line and project decisions and summaries;
-:mod:`.book` checks a book across its tables; :mod:`.parallel` runs the same review on
-Dask, partitioned by project.
+:mod:`.book` checks a book across its tables; :mod:`.parallel` runs the same review over
+forked local processes or on Dask, partitioned by project.
 """
 
 from __future__ import annotations
