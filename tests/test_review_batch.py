@@ -312,6 +312,38 @@ def test_lines_of_an_unknown_project_and_fractional_line_numbers() -> None:
     assert {"unknown_project", "not_whole"} <= checks
 
 
+def test_an_unknown_project_spelt_otherwise_names_the_listed_code() -> None:
+    """Found by an audit: a line's a-cz-001 (or full-width Ａ-ＣＺ-001) for the projects'
+    A-CZ-001 said only that the project does not exist; it now names the listed code."""
+    from costperf.errors import chinese_summary
+
+    with pytest.raises(InputError) as err:
+        make_book(
+            [{"project_id": "A-CZ-001", "department": "D"}, {"project_id": "B", "department": "D"}],
+            [
+                {"project_id": "a-cz-001", "line_no": 1, "requested": 1},
+                {"project_id": "Ａ-ＣＺ-001", "line_no": 2, "requested": 1},
+                {"project_id": "Q", "line_no": 1, "requested": 1},
+                {"project_id": "B", "line_no": 1, "requested": 1},
+            ],
+            targets_for("A-CZ-001", "B") + [{**targets_for("b")[0]}],
+        )
+    problems = err.value.problems
+    problems = problems[problems["check"].eq("unknown_project")]
+    assert problems["expected"].tolist() == [
+        "a project_id of the projects sheet (it has 'A-CZ-001', spelt otherwise)",
+        "a project_id of the projects sheet (it has 'A-CZ-001', spelt otherwise)",
+        "a project_id of the projects sheet (lines of an unknown project)",
+        "a project_id of the projects sheet (it has 'B', spelt otherwise)",
+    ]
+    said = chinese_summary(err.value)
+    assert (
+        "值 'a-cz-001'，应为项目表中已有的项目编码（项目表中为 'A-CZ-001'，大小写、空格或全半角不同）"
+        in said
+    )
+    assert "值 'Q'，应为项目表中已有的项目编码（该明细的项目不存在）" in said
+
+
 # ---- line rules: travel components ---------------------------------------------------------
 
 

@@ -145,15 +145,21 @@ def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
     known = set(projects["project_id"])
     for frame, what in ((lines, "lines"), (targets, "targets")):
         unknown = frame["project_id"].notna() & ~frame["project_id"].isin(known)
-        problems.append(
-            row_problems(
-                frame,
-                unknown,
-                "project_id",
-                f"a project_id of the projects sheet ({what} of an unknown project)",
-                "unknown_project",
-            )
+        found = row_problems(
+            frame,
+            unknown,
+            "project_id",
+            f"a project_id of the projects sheet ({what} of an unknown project)",
+            "unknown_project",
         )
+        if len(found):  # a-cz-001 for A-CZ-001: the code it differs from only in spelling
+            near = _codes(frame.loc[unknown, "project_id"], {k: k for k in known if k == k})
+            hint = near.map(
+                lambda k: f"a project_id of the projects sheet (it has '{k}', spelt otherwise)",
+                na_action="ignore",
+            )
+            found["expected"] = hint.where(near.notna(), found["expected"].to_numpy()).to_numpy()
+        problems.append(found)
     without = ~projects["project_id"].isin(set(lines["project_id"]))
     problems.append(
         row_problems(
