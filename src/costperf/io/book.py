@@ -64,16 +64,30 @@ def _folder_sources(folder: Path) -> dict[str, tuple[Path, str | None]]:
     return found
 
 
+def _holds_book(folder: Path) -> bool:
+    """Whether ``folder`` holds a projects and a lines table (as files)."""
+    names = {f.name for f in folder.iterdir() if f.is_file()}
+    return all(
+        any(f"{name}{s}" in names for name in BOOK_TABLES[table][1] for s in TABLE_SUFFIXES)
+        for table in ("projects", "lines")
+    )
+
+
 def _book_subfolder(folder: Path) -> Path | None:
     """The first subfolder (by name) of ``folder`` holding a projects and a lines table."""
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        names = {f.name for f in sub.iterdir() if f.is_file()}
-        if all(
-            any(f"{name}{s}" in names for name in BOOK_TABLES[table][1] for s in TABLE_SUFFIXES)
-            for table in ("projects", "lines")
-        ):
+        if _holds_book(sub):
             return sub
     return None
+
+
+def book_folder(folder: Path) -> Path | None:
+    """``folder`` itself when it holds a request book's projects and lines, else its
+    first subfolder that does, else None (a hint for a user who typed the wrong
+    command or folder)."""
+    if not folder.is_dir():
+        return None
+    return folder if _holds_book(folder) else _book_subfolder(folder)
 
 
 def _one_of(where: Path, table: str, hits: list[str]) -> None:
