@@ -239,3 +239,28 @@ def test_section_that_is_not_a_table(case: Path) -> None:
     (case / "case.toml").write_text("review = 3\n" + text[:start] + text[end:], "utf-8")
     with pytest.raises(InputError, match=r"key 'review': got 3, expected a table \[review\]"):
         load_case(case)
+
+
+def test_run_on_a_request_book_names_costperf_review(tmp_path: Path, capsys) -> None:
+    """``costperf run cases/requests-2027`` (a book, not a case): the message says the
+    book is reviewed, with the command to type; a folder with neither says what a case is."""
+    import shutil
+
+    from conftest import REQUESTS_2027
+    from costperf.cli import main
+
+    case = tmp_path / "requests"
+    (case / "book").mkdir(parents=True)
+    for name in ("projects.csv", "lines.csv"):
+        shutil.copy(REQUESTS_2027 / "book" / name, case / "book" / name)
+    said = f"（申报书请用 costperf review 评审：costperf review {case / 'book'}）"
+    for folder in (case, case / "book"):
+        assert main(["run", str(folder), "--out", str(tmp_path / "o")]) == 2
+        assert said in capsys.readouterr().err
+    assert main(["run", str(case), "--out", str(tmp_path / "o"), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert f"a request book is reviewed, not run: costperf review {case / 'book'}" in err
+    assert main(["run", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "缺少文件，应为含 case.toml 的案例文件夹（见 README）" in err
+    assert "costperf review" not in err

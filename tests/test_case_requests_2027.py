@@ -1000,3 +1000,27 @@ def test_records_made_in_chunks_are_those_made_at_once(reviewed, tmp_path, monke
         chunked, whole = rows(records, table), rows(reviewed["records"], table)
         assert len(whole) > 7 * 10
         pd.testing.assert_frame_equal(chunked, whole)
+
+
+def test_case_folder_given_instead_of_its_book_names_the_subfolder(tmp_path, capsys) -> None:
+    """``costperf review cases/requests-2027`` (the case, not its book/): the message
+    names the subfolder that holds the book and the command to type."""
+    case = tmp_path / "case"
+    (case / "book").mkdir(parents=True)
+    (case / "README.md").write_text("x", encoding="utf-8")
+    for name in ("projects.csv", "lines.csv"):
+        shutil.copy(BOOK / name, case / "book" / name)
+    command = f"costperf review {case / 'book'}"
+    assert main(["review", str(case), "--out", str(tmp_path / "zh")]) == 2
+    err = capsys.readouterr().err
+    assert f"（子文件夹 book 中有项目表和明细表：{command}）" in err
+    problems = pd.read_csv(tmp_path / "zh" / "problems.csv", dtype=str, encoding="utf-8-sig")
+    assert problems["问题"].tolist() == ["缺少文件"]
+    assert problems["应为"].iloc[0].endswith(f"（子文件夹 book 中有项目表和明细表：{command}）")
+    assert main(["review", str(case), "--out", str(tmp_path / "en"), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert f"; the subfolder book holds them: {command}" in err
+    assert not re.search(r"[\u4e00-\u9fff]", err.split("found:")[1])
+    shutil.rmtree(case / "book")  # no book below: the message stays as it was
+    assert main(["review", str(case), "--out", str(tmp_path / "none")]) == 2
+    assert "子文件夹" not in capsys.readouterr().err

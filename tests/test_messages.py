@@ -407,6 +407,10 @@ def test_one_takes_a_singular_noun_in_english() -> None:
     assert "x 21 persons x 1.5 days =" in many
     zh = message("reason.meeting.quota", "zh", **values, persons=1, days=1)
     assert "× 1 人 × 1 天" in zh
+    names = {"projects": 10, "first": 2026, "last": 2026, "book": "h.xlsx", "html": "h.html"}
+    history = message("history.written", "en", **names, departments=1, charts=1)
+    assert history.startswith("Year over year: 1 department, 10 projects")
+    assert "(1 chart)" in history
 
 
 def test_every_progress_step_has_its_labels() -> None:

@@ -580,3 +580,21 @@ def test_large_portfolio_matches_linprog() -> None:
     p = solved(res, con, coef)
     fun, duals = reference(res, con, coef)
     assert p.totals["proposed_cost"] == pytest.approx(fun, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh", "每个项目至少保留的现状成本比例"),
+        ("en", "the share of its current cost every project keeps"),
+    ],
+)
+def test_project_floor_help_says_the_share_kept(lang, said, capsys) -> None:
+    """``--project-floor 0.8`` keeps 80 % of each project's cost (model.py's floor rows):
+    the help says so, not that 0.8 may be cut."""
+    from costperf.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["optimize", "--help", "--lang", lang])
+    text = "".join(capsys.readouterr().out.split())  # unwrapped
+    assert "".join(said.split()) in text

@@ -386,3 +386,16 @@ def test_record_ids_show_as_whole_numbers() -> None:
     assert shown["recommendation_id"].tolist() == [5, 11]
     assert shown["supersedes"].iloc[1] == 5 and pd.isna(shown["supersedes"].iloc[0])
     assert shown["amount"].tolist() == [1.5, 2.0]
+
+
+@pytest.mark.parametrize(("lang", "word"), [("zh", "绩效监控"), ("en", "Monitoring")])
+def test_a_flags_source_table_is_named_in_words(lang, word) -> None:
+    """``records list flags``: the 来源表 of a flag reads 绩效监控 (Monitoring), not the
+    store's table name monitoring_observations."""
+    import pandas as pd
+
+    from costperf.records.loop import shown_table
+
+    frame = pd.DataFrame({"action_id": [1], "source_table": ["monitoring_observations"]})
+    shown = shown_table(frame, "followup_actions", lang)
+    assert word in shown.iloc[0].tolist()

@@ -469,3 +469,15 @@ def test_a_chart_of_the_same_arguments_is_drawn_once(monkeypatch: pytest.MonkeyP
     charts.district_bars(groups.astype({"unit_cost": "float32"}), peer_median=11.0)  # dtype
     assert len(drawn) == 4
     charts._MEMO.clear()
+
+
+def test_unit_column_in_english_says_yuan() -> None:
+    """Under --lang en a standard's unit reads as the terminal prints it (元/m2 ->
+    yuan/m2, 元/人·天 -> yuan/person-day); a unit of the data (人·年) and blanks stay."""
+    from costperf.report.formats import label_codes
+
+    frame = pd.DataFrame({"unit": ["元/m2", "元/人·天", "人·年", None], "value": [1, 2, 3, 4]})
+    shown = label_codes(frame, "en")["unit"].tolist()
+    assert shown[:3] == ["yuan/m2", "yuan/person-day", "人·年"]
+    assert pd.isna(shown[3])
+    assert label_codes(frame, "zh")["unit"].tolist()[:2] == ["元/m2", "元/人·天"]

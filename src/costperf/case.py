@@ -396,7 +396,14 @@ def load_case(folder: str | Path) -> CaseConfig:
 def _load_case(path: Path) -> CaseConfig:
     if not path.is_file():
         msg = f"{path}: no case.toml here; a case is a folder with a case.toml (see README)"
-        raise InputError(msg)
+        expected = "a case folder with a case.toml (see README)"
+        from costperf.io.book import book_folder
+
+        book = book_folder(path.parent)
+        if book is not None:  # a request book: reviewed by costperf review, not run
+            hint = f"; a request book is reviewed, not run: costperf review {book}"
+            msg, expected = msg + hint, expected + hint
+        raise located_error(msg, source_file=path, check=Check.MISSING_FILE, expected=expected)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -181,6 +181,8 @@ PLURALS = {
     "lines": "line",
     "projects": "project",
     "items": "item",
+    "departments": "department",
+    "charts": "chart",
 }
 _PLURAL_WORDS = "|".join(re.escape(w) for w in sorted(PLURALS, key=len, reverse=True))
 _SINGULAR_AFTER_ONE = re.compile(rf"(?<![\d.,])\b1 ({_PLURAL_WORDS})\b")

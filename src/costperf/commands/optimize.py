@@ -48,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--project-floor",
         type=float,
         default=None,
-        help="with --model: the largest share of a project's current cost that may be cut (floor)",
+        help="with --model: the share of its current cost every project keeps, e.g. 0.8 (floor)",
     )
     p.add_argument(
         "--date",

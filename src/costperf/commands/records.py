@@ -53,7 +53,9 @@ def _common_options(p: argparse.ArgumentParser) -> None:
 def _filter_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--year", type=int, default=None, help="年度 year")
     p.add_argument("--department", default=None, help="预算部门 department")
-    p.add_argument("--class", dest="class_", default=None, help="事项类别 class of matter")
+    p.add_argument(
+        "--class", dest="class_", metavar="CLASS", default=None, help="事项类别 class of matter"
+    )
     p.add_argument("--decision", default=None, help="审核结论 approve / reduce / reject")
     p.add_argument(
         "--recommendation", default=None, help="cancel reduce improve maintain prioritise"
@@ -109,7 +111,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_feedback)
 
     p = sub.add_parser("rederive", help="re-derive a unit-cost standard from recorded actuals")
-    p.add_argument("--class", dest="class_", required=True, help="事项类别, e.g. 环卫保洁")
+    p.add_argument(
+        "--class", dest="class_", metavar="CLASS", required=True, help="事项类别, e.g. 环卫保洁"
+    )
     p.add_argument(
         "--year", type=int, required=True, help="the year whose completed projects count"
     )

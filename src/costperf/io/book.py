@@ -64,6 +64,32 @@ def _folder_sources(folder: Path) -> dict[str, tuple[Path, str | None]]:
     return found
 
 
+def _holds_book(folder: Path) -> bool:
+    """Whether ``folder`` holds a projects and a lines table (as files)."""
+    names = {f.name for f in folder.iterdir() if f.is_file()}
+    return all(
+        any(f"{name}{s}" in names for name in BOOK_TABLES[table][1] for s in TABLE_SUFFIXES)
+        for table in ("projects", "lines")
+    )
+
+
+def _book_subfolder(folder: Path) -> Path | None:
+    """The first subfolder (by name) of ``folder`` holding a projects and a lines table."""
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if _holds_book(sub):
+            return sub
+    return None
+
+
+def book_folder(folder: Path) -> Path | None:
+    """``folder`` itself when it holds a request book's projects and lines, else its
+    first subfolder that does, else None (a hint for a user who typed the wrong
+    command or folder)."""
+    if not folder.is_dir():
+        return None
+    return folder if _holds_book(folder) else _book_subfolder(folder)
+
+
 def _one_of(where: Path, table: str, hits: list[str]) -> None:
     """Two files or sheets for one table (明细 and lines): which one is meant is unclear."""
     if len(hits) < 2:
@@ -92,12 +118,13 @@ def _sources(path: Path, sheet: str | None) -> dict[str, tuple[Path, str | None]
                 f"(.csv, .parquet or .xlsx); found: "
                 f"{', '.join(sorted(p.name for p in path.iterdir())) or 'nothing'}"
             )
-            raise located_error(
-                msg,
-                source_file=path,
-                check="missing_file",
-                expected="projects and lines tables (targets too)",
-            )
+            expected = "projects and lines tables (targets too)"
+            book = _book_subfolder(path)
+            if book is not None:  # a case folder given instead of its book/ (a usual slip)
+                hint = f"; the subfolder {book.name} holds them: costperf review {book}"
+                msg += hint
+                expected += hint
+            raise located_error(msg, source_file=path, check="missing_file", expected=expected)
         return found
     if sheet is None and path.suffix.lower() in EXCEL_SUFFIXES and path.is_file():
         sheets = _sheet_names(path)

@@ -480,6 +480,7 @@ CODED = (
     ("grade", "grade"),
     ("previous_grade", "grade"),
     ("other_grade", "grade"),
+    ("source_table", "records_sheet"),  # a flag's source: 绩效监控, not monitoring_observations
 )
 
 

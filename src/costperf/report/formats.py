@@ -221,6 +221,24 @@ def _column_labels(values: pd.Series, lang: str) -> pd.Series:
     return values.astype(object).map(one)
 
 
+def _unit_labels(values: pd.Series, lang: str) -> pd.Series:
+    """A unit column in ``lang`` (:func:`costperf.labels.unit_words`: ``元/m2`` ->
+    ``yuan/m2``); a unit it does not know, or a blank, stays as it is."""
+    from costperf.labels import unit_words
+
+    def one(unit: object) -> object:
+        return unit_words(unit, lang) if isinstance(unit, str) and unit else unit
+
+    values = values.astype(object)
+    codes, uniques = pd.factorize(values)
+    if not len(uniques):
+        return values
+    shown = np.array([one(u) for u in uniques] + [None], dtype=object)[codes]
+    blank = codes < 0
+    shown[blank] = values.to_numpy()[blank]
+    return pd.Series(shown, index=values.index, dtype=object)
+
+
 def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """A copy of ``frame`` with codes shown as words from ``labels.csv``.
 
@@ -231,6 +249,9 @@ def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
     out = frame.copy()
     for col in out.columns:
+        if lang != "zh" and (str(col) == "unit" or canonical_name(col)[0] == "unit"):
+            out[col] = _unit_labels(out[col], lang)  # 元/m2 -> yuan/m2, as the terminal says
+            continue
         kind = CODED_COLUMNS.get(str(col)) or CODED_COLUMNS.get(canonical_name(col)[0] or "")
         if kind is None and pd.api.types.is_bool_dtype(out[col]):
             kind = "boolean"
