@@ -151,6 +151,43 @@ def test_cbc_agrees_with_highs() -> None:
         assert np.allclose(cbc.constraints[price], highs.constraints[price], rtol=1e-6)
 
 
+def test_cbc_stops_at_its_time_limit_with_its_plan_marked_so(monkeypatch) -> None:
+    """Found by an audit: ``--solver cbc`` on the sanitation case had not finished after
+    12 minutes (no time limit), and a MILP stopped by ``[optimize] time_limit`` with a
+    feasible plan was reported 最优.  CBC now stops after ``CBC_TIME_LIMIT`` seconds
+    unless told otherwise, and such a plan is ``time_limit`` (达到时间限制), as HiGHS's."""
+    import pulp
+
+    from costperf.optimize.solve import CBC_TIME_LIMIT
+
+    limits, made = [], pulp.PULP_CBC_CMD
+
+    def command(**options):  # the limit CBC is given
+        limits.append(options["timeLimit"])
+        return made(**options)
+
+    monkeypatch.setattr(pulp, "PULP_CBC_CMD", command)
+    assert solved(*street_model(True), solver="cbc").totals["status"] == "optimal"
+    assert limits == [CBC_TIME_LIMIT]  # one command for the relaxation and the MILP
+    solved(*street_model(True), solver="cbc", time_limit=5.0)
+    assert limits[-1] == 5.0
+    # CBC's answer when its limit strikes: status Optimal with an integer-feasible plan
+    solve, marked = pulp.LpProblem.solve, []
+
+    def stopped(self, *args, **kwargs):
+        status = solve(self, *args, **kwargs)
+        if any(v.cat == pulp.LpInteger for v in self.variables()):
+            self.sol_status = pulp.LpSolutionIntegerFeasible
+            marked.append(True)
+        return status
+
+    monkeypatch.setattr(pulp.LpProblem, "solve", stopped)
+    plan = solved(*street_model(True), solver="cbc")
+    assert marked and plan.totals["status"] == "time_limit"
+    highs = solved(*street_model(True))
+    assert plan.totals["proposed_cost"] == pytest.approx(highs.totals["proposed_cost"], rel=1e-6)
+
+
 def test_inputs_are_not_changed() -> None:
     res, con, coef = street_model()
     before = [f.copy() for f in (res, con, coef)]
