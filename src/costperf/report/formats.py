@@ -229,14 +229,7 @@ def _unit_labels(values: pd.Series, lang: str) -> pd.Series:
     def one(unit: object) -> object:
         return unit_words(unit, lang) if isinstance(unit, str) and unit else unit
 
-    values = values.astype(object)
-    codes, uniques = pd.factorize(values)
-    if not len(uniques):
-        return values
-    shown = np.array([one(u) for u in uniques] + [None], dtype=object)[codes]
-    blank = codes < 0
-    shown[blank] = values.to_numpy()[blank]
-    return pd.Series(shown, index=values.index, dtype=object)
+    return values.astype(object).map(one)
 
 
 def label_codes(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
