@@ -73,6 +73,31 @@ def test_english_errors_with_lang_en(capsys: pytest.CaptureFixture) -> None:
     assert "travel-lodging@2 accepts:" in err and "dimension -d city=VALUE" in err
 
 
+def test_lang_before_the_command_as_after_it(tmp_path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    """Found by an audit: ``costperf --lang en review ...`` said "invalid choice: 'en'"
+    (--lang was only the command's own); now it may come before the command too, the
+    last one given counting.  An option-only problem of a command with no output given
+    (no --out) leaves no problems table in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    lookup = ["standards", "lookup", "travel-lodging", "--on", "2016-08-01"]
+    for argv, english in (
+        (["--lang", "en", *lookup], True),
+        (["--lang", "en", *lookup, "--lang", "zh"], False),
+        (["--lang", "zh", *lookup, "--lang", "en"], True),
+        (["--lang=en", *lookup], True),
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("costperf: error: " if english else "costperf：错误："), argv
+    assert main(["--lang", "en", "review", "book.xlsx"]) == 2
+    err = capsys.readouterr().err
+    assert "give --out DIR (the batch outputs) or -o FILE" in err and "problems table" not in err
+    assert list(tmp_path.iterdir()) == []
+    assert main(["review", "book.xlsx", "--out", "out", "--engine", "fast"]) == 2
+    assert "未知计算引擎，值 'fast'" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["problems.csv"]  # as asked
+
+
 def test_problems_are_listed_in_chinese(tmp_path, capsys: pytest.CaptureFixture) -> None:  # noqa: ANN001
     data = tmp_path / "units.csv"
     data.write_text("unit_cost,area\n1.5,10\nabc,20\n", encoding="utf-8")

@@ -55,14 +55,18 @@ _USAGE_LANG: ContextVar[str] = ContextVar("costperf_usage_lang", default="zh")
 
 
 def argv_lang(argv: list[str]) -> str:
-    """``en`` when the command line asks for ``--lang en``, else ``zh`` (read before
-    argparse, so that its own usage errors come in that language too)."""
+    """``en`` when the last ``--lang`` of the command line (before the command or after
+    it) says ``en``, else ``zh`` (read before argparse, so that its own usage errors come
+    in that language too)."""
+    lang = "zh"
     for i, arg in enumerate(argv):
         if arg == "--":
             break
-        if arg == "--lang=en" or (arg == "--lang" and argv[i + 1 : i + 2] == ["en"]):
-            return "en"
-    return "zh"
+        if arg.startswith("--lang="):
+            lang = "en" if arg == "--lang=en" else "zh"
+        elif arg == "--lang":
+            lang = "en" if argv[i + 1 : i + 2] == ["en"] else "zh"
+    return lang
 
 
 class Parser(argparse.ArgumentParser):
@@ -158,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"costperf {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument(
+        "--lang",
+        dest="lang_before",
+        choices=("zh", "en"),
+        default=None,
+        help="language of messages and outputs, before the command as after it (default: zh)",
+    )
+    parser.add_argument(
         "--problems",
         type=Path,
         default=None,
@@ -216,11 +227,21 @@ def _problems_path(args: argparse.Namespace, problems=None) -> Path | None:  # n
     if output is not None:
         output = Path(output)
         return output.with_name(output.stem + ".problems.csv")
-    from costperf.errors import Check
-
-    if problems is not None and (problems["check"].astype(str) == str(Check.OPTION)).all():
+    if problems is not None and _options_only(problems):  # the message says it all
         return None
     return Path("costperf-problems.csv")
+
+
+def _options_only(problems) -> bool:  # noqa: ANN001 - a problems frame
+    """Whether every problem is a command-line option's (a bad --date, --engine, no
+    --out): named by the option, in no file."""
+    from costperf.errors import Check
+
+    option = problems["check"].astype(str).eq(str(Check.OPTION))
+    named = problems["column"].astype(str).str.startswith("-")
+    if "source_file" in problems:
+        named &= problems["source_file"].fillna("").astype(str).eq("")
+    return bool((option | named).all())
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -282,12 +303,15 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``costperf`` command line; return the exit status."""
-    token = _USAGE_LANG.set(argv_lang(sys.argv[1:] if argv is None else list(argv)))
+    given = sys.argv[1:] if argv is None else list(argv)
+    token = _USAGE_LANG.set(argv_lang(given))
     try:
         parser = build_parser()
         args = parser.parse_args(argv)  # argparse itself exits 2 on a usage error
     finally:
         _USAGE_LANG.reset(token)
+    if args.lang_before is not None:  # costperf --lang en review ...: the last one given
+        args.lang = argv_lang(given)
     lang = _lang(args)
     try:
         _check_outputs(args)
