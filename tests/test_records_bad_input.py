@@ -1,0 +1,74 @@
+"""The records commands fed bad input as a finance bureau's Excel user would: every
+problem of a run at once, located, in Chinese by default (English with --lang en), and
+the record store byte-for-byte unchanged when the run is refused.
+
+Found by trying the loop with bad files: an unknown project id was only reported once
+the cells were fixed; ``a`` for the reviewed ``A`` did not name ``A``; a hidden sheet was
+skipped silently; a store of a newer schema was refused in English only under --lang
+zh; ``--year 20277`` said "no project to recommend"; 2.212 万元 was 22120.000000000004.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from costperf.cli import main
+from costperf.records import read_records
+from records_helpers import batches
+
+HEAD = ["项目编码", "监控时点", "预算数", "执行数", "指标名称", "年度目标值", "累计完成值"]
+
+
+def cli(*args: object) -> int:
+    return main([str(a) for a in args])
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # a refused run's problems table: not in the checkout
+    path = tmp_path / "r.sqlite"
+    batches(path)  # reviews of projects A..G
+    return path
+
+
+def workbook(path: Path, rows: list[list[object]], *, hidden_first: bool = False) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    if hidden_first:
+        sheet.title = "说明"
+        sheet.sheet_state = "hidden"
+        sheet.append(["填表说明"])
+        sheet = book.create_sheet("监控")
+    else:
+        sheet.title = "监控"
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_wan_yuan_in_a_header_is_scaled_to_whole_yuan(store, tmp_path) -> None:
+    head = ["项目编码", "监控时点", "预算数（万元）", "执行数（万元）", "指标名称", "年度目标值",
+            "累计完成值"]  # fmt: skip
+    book = workbook(tmp_path / "m.xlsx", [head, ["A", "2026-06-30", 2.212, 0.5, "保洁面积", 4, 1]])
+    out = tmp_path / "out"
+    assert cli("records", "import-monitoring", book, "--records", store, "--out", out,
+               "--lang", "en") == 0  # fmt: skip
+    observed = read_records(store, "monitoring_observations")
+    assert observed[["budget", "executed"]].values.tolist() == [[22120.0, 5000.0]]
+    flags = (out / "monitoring_flags.csv").read_text(encoding="utf-8-sig")
+    assert "22120.000000000004" not in flags
+    import pandas as pd
+
+    slow = pd.read_csv(out / "monitoring_flags.csv", encoding="utf-8-sig").iloc[0]
+    assert slow["flag"] == "slow_execution"
+    assert slow["actual_rate"] == pytest.approx(5000 / 22120)
+    assert slow["budget"] == 22120.0
