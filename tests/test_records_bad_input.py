@@ -55,6 +55,22 @@ def workbook(path: Path, rows: list[list[object]], *, hidden_first: bool = False
     return path
 
 
+def test_a_store_of_a_newer_schema_is_refused_in_chinese(store, tmp_path, capsys) -> None:
+    import sqlite3
+
+    with sqlite3.connect(store) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.close()
+    digest = sha(store)
+    mon = tmp_path / "m.csv"
+    mon.write_text(",".join(HEAD) + "\nA,2026-12-31,100,100,保洁面积,10,10\n", "utf-8")
+    assert cli("records", "import-monitoring", mon, "--records", store) == 2
+    err = capsys.readouterr().err
+    assert "记录库的结构版本为 99" in err and "请使用更新版本的 costperf" in err
+    assert "暂无中文" not in err
+    assert sha(store) == digest
+
+
 def test_wan_yuan_in_a_header_is_scaled_to_whole_yuan(store, tmp_path) -> None:
     head = ["项目编码", "监控时点", "预算数（万元）", "执行数（万元）", "指标名称", "年度目标值",
             "累计完成值"]  # fmt: skip
