@@ -71,6 +71,25 @@ def test_a_store_of_a_newer_schema_is_refused_in_chinese(store, tmp_path, capsys
     assert sha(store) == digest
 
 
+@pytest.mark.parametrize(
+    "action",
+    [
+        ["feedback", "--out", "o"],
+        ["rederive", "--class", "环卫保洁", "--out", "o"],
+        ["list", "runs"],
+        ["history", "--out", "o"],
+    ],
+)
+@pytest.mark.parametrize("year", ["20277", "-1"])
+def test_a_year_out_of_range_is_refused(store, capsys, action, year) -> None:
+    digest = sha(store)
+    assert cli("records", *action, "--year", year, "--records", store) == 2
+    assert f"--year {year}：应为 1900 至 2200 年之间的年度" in capsys.readouterr().err
+    assert cli("records", *action, "--year", year, "--records", store, "--lang", "en") == 2
+    assert f"--year {year}: expected a year between 1900 and 2200" in capsys.readouterr().err
+    assert sha(store) == digest
+
+
 def test_wan_yuan_in_a_header_is_scaled_to_whole_yuan(store, tmp_path) -> None:
     head = ["项目编码", "监控时点", "预算数（万元）", "执行数（万元）", "指标名称", "年度目标值",
             "累计完成值"]  # fmt: skip
