@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from conftest import read_problems
 from costperf.cli import main
 from costperf.records import read_records
 from records_helpers import batches
@@ -53,6 +54,37 @@ def workbook(path: Path, rows: list[list[object]], *, hidden_first: bool = False
         sheet.append(row)
     book.save(path)
     return path
+
+
+def test_an_unknown_project_is_reported_with_the_bad_cells(store, tmp_path) -> None:
+    bad = tmp_path / "m.csv"
+    bad.write_text(",".join(HEAD) + "\nZ1,2026-13-01,abc,-1,保洁面积,10,10\n", "utf-8")
+    digest = sha(store)
+    problems = tmp_path / "p.csv"
+    assert cli("--problems", problems, "records", "import-monitoring", bad, "--records", store) == 2
+    found = read_problems(problems)
+    assert set(zip(found["column"], found["check"], strict=True)) >= {
+        ("项目编码", "unknown_project"),
+        ("监控时点", "bad_date"),
+        ("执行数", "below_minimum"),
+    }
+    assert sha(store) == digest
+
+
+def test_an_id_differing_only_in_case_names_the_reviewed_one(store, tmp_path, capsys) -> None:
+    bad = tmp_path / "e.csv"
+    bad.write_text("项目编码,年度,评价得分,评价类型\na,2026,80,自评\n", "utf-8")
+    digest = sha(store)
+    assert cli("records", "import-evaluation", bad, "--records", store) == 2
+    err = capsys.readouterr().err
+    assert "第 2 行，列“项目编码”：项目编码不存在，值 'a'" in err
+    assert "记录库中为 'A'，大小写、空格或全半角不同" in err
+    mon = workbook(tmp_path / "m.xlsx", [HEAD, ["Ａ", "2026-12-31", 100, 50, "保洁面积", 10, 10]])
+    assert cli("records", "import-monitoring", mon, "--records", store, "--lang", "en") == 2
+    err = capsys.readouterr().err
+    assert "sheet '监控', row 2, column '项目编码': got 'Ａ'" in err
+    assert "(the store has 'A', spelt otherwise)" in err
+    assert sha(store) == digest
 
 
 def test_a_store_of_a_newer_schema_is_refused_in_chinese(store, tmp_path, capsys) -> None:
