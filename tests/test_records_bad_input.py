@@ -87,6 +87,13 @@ def test_an_id_differing_only_in_case_names_the_reviewed_one(store, tmp_path, ca
     assert sha(store) == digest
 
 
+def test_a_hidden_sheet_skipped_is_said(store, tmp_path, capsys) -> None:
+    rows = [HEAD, ["A", "2026-12-31", 100, 100, "保洁面积", 10, 10]]
+    book = workbook(tmp_path / "m.xlsx", rows, hidden_first=True)
+    assert cli("records", "import-monitoring", book, "--records", store) == 0
+    assert "读取了第一个可见的工作表“监控”，已跳过隐藏的工作表：说明" in capsys.readouterr().err
+
+
 def test_a_store_of_a_newer_schema_is_refused_in_chinese(store, tmp_path, capsys) -> None:
     import sqlite3
 

@@ -38,7 +38,9 @@ def _hash(frame: pd.DataFrame, columns: list[str]) -> str:
 def _read_rows(file: Path, schema, sheet: str | None, check, store, lang: str) -> pd.DataFrame:  # noqa: ANN001
     """Read and type a table (headers mapped, 万元 in a header scaled to yuan), check it
     across rows with ``check(typed) -> (rows, problems)`` and against the projects the
-    store has reviewed; raise every problem at once."""
+    store has reviewed; raise every problem at once. Says on stderr which sheet of a
+    workbook was read (hidden sheets are skipped)."""
+    from costperf.commands.review import print_sheet_notes
     from costperf.io.read import blank_cells, map_headers, read_table, scale_money
     from costperf.schemas import merge_problems
 
@@ -56,6 +58,9 @@ def _read_rows(file: Path, schema, sheet: str | None, check, store, lang: str) -
     rows, found = check(blank_cells(typed, errors))  # a bad cell: blank for the checks
     unknown = _unknown_projects(rows, store)
     raise_if_problems(merge_problems([problems, found, unknown]), where)  # each cell once
+    notes = pd.DataFrame()  # the reader's notes, as review prints them
+    notes.attrs["warnings"] = tuple(table.attrs.get("read_warnings", ()))
+    print_sheet_notes(notes, lang)
     return rows
 
 
