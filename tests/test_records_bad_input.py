@@ -146,3 +146,26 @@ def test_wan_yuan_in_a_header_is_scaled_to_whole_yuan(store, tmp_path) -> None:
     assert slow["flag"] == "slow_execution"
     assert slow["actual_rate"] == pytest.approx(5000 / 22120)
     assert slow["budget"] == 22120.0
+
+
+@pytest.mark.parametrize(
+    ("rules", "zh", "en"),
+    [
+        ("bad.toml", "TOML 语法错误，应为合法的 TOML（", "not a valid TOML file"),
+        ("folder", "应为规则文件（TOML），而不是文件夹", "is a folder, not a rules file"),
+        ("none.toml", "文件不存在，应为存在的规则文件（TOML）", "rules file not found"),
+    ],
+)
+def test_a_bad_rules_file_is_said_plainly(store, tmp_path, capsys, rules, zh, en) -> None:
+    (tmp_path / "bad.toml").write_text("max_gap = [\n", "utf-8")
+    (tmp_path / "folder").mkdir()
+    mon = tmp_path / "m.csv"
+    mon.write_text(",".join(HEAD) + "\nA,2026-12-31,100,100,保洁面积,10,10\n", "utf-8")
+    digest = sha(store)
+    command = ["records", "import-monitoring", mon, "--records", store, "--rules", tmp_path / rules]
+    assert cli(*command) == 2
+    err = capsys.readouterr().err
+    assert zh in err and "应为/" not in err  # the expected text is no message repeated
+    assert cli(*command, "--lang", "en") == 2
+    assert en in capsys.readouterr().err
+    assert sha(store) == digest
