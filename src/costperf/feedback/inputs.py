@@ -38,7 +38,9 @@ def check_monitoring(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns the rows with ``checkpoint`` as a date and ``year`` its year, and the
     problems: a checkpoint that is not a date; a repeated (project, checkpoint,
     indicator); a project whose rows at one checkpoint give different budgets or
-    executed amounts; a ``year`` column that is not the checkpoint's year.
+    executed amounts; an executed amount above the budget (执行数 of a row in 万元
+    under a header in 元, or the columns swapped: an execution rate above 100 % would
+    pass as no slow execution); a ``year`` column that is not the checkpoint's year.
     """
     out = frame.copy()
     out["checkpoint"] = parse_dates(frame["checkpoint"])
@@ -63,6 +65,13 @@ def check_monitoring(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         row_problems(
             frame, dup, "indicator", "one row per project, checkpoint and indicator",
             Check.DUPLICATE_ID,
+        )
+    )  # fmt: skip
+    over = out["executed"].gt(out["budget"])  # a blank (bad) cell compares False
+    parts.append(
+        row_problems(
+            frame, over, "executed", "an executed amount at most the budget (预算数) of the row",
+            Check.ABOVE_MAXIMUM,
         )
     )  # fmt: skip
     for column in ("budget", "executed"):
