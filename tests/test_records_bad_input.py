@@ -169,3 +169,16 @@ def test_a_bad_rules_file_is_said_plainly(store, tmp_path, capsys, rules, zh, en
     assert cli(*command, "--lang", "en") == 2
     assert en in capsys.readouterr().err
     assert sha(store) == digest
+
+
+def test_history_keeps_to_the_class_and_decision_asked(store, tmp_path, capsys) -> None:
+    """Found by trying the loop with bad input: ``history --class 不存在`` wrote every
+    project (exit 0): the view has no class column and the filter was dropped."""
+    out = tmp_path / "h"
+    assert cli("records", "history", "--class", "环卫保洁", "--records", store, "--out", out) == 0
+    assert "7 个项目" in capsys.readouterr().out
+    digest = sha(store)
+    for option, value in (("--class", "绿化养护"), ("--decision", "reject")):
+        assert cli("records", "history", option, value, "--records", store, "--out", out) == 2
+        assert "没有可显示的记录" in capsys.readouterr().err
+    assert sha(store) == digest

@@ -923,6 +923,29 @@ def export_records(
     return write_workbook(sheets, output, lang=lang, title=message("records.title", lang)), counts
 
 
+def _projects_chosen(
+    frames: dict[str, pd.DataFrame], filters: Mapping[str, object]
+) -> dict[str, pd.DataFrame]:
+    """The loop's frames of the projects whose decisions match the filters the
+    year-over-year view has no column for (``--class``, ``--decision``, ``--run``):
+    such a filter was ignored, and the view showed every project."""
+    from costperf.feedback.history import PROJECT_COLUMNS
+
+    decisions = frames["decisions"]
+    chosen = None
+    for column, value in filters.items():
+        if column in PROJECT_COLUMNS or column not in decisions:
+            continue
+        matched = set(decisions.loc[decisions[column].astype(str) == str(value), "project_id"])
+        chosen = matched if chosen is None else chosen & matched
+    if chosen is None:
+        return frames
+    return {
+        name: frame[frame["project_id"].isin(chosen)] if "project_id" in frame else frame
+        for name, frame in frames.items()
+    }
+
+
 def history(
     store_name: str | Path, out: Path, filters: Mapping[str, object], *, lang: str = "zh"
 ) -> str:
@@ -936,6 +959,7 @@ def history(
     from costperf.report.html import Section, render_report
 
     frames = _loop_frames(store_name)
+    frames = _projects_chosen(frames, filters)
     execution = year_end_execution(frames["observations"], load_feedback_policy().year_end_from)
     evals = frames["evaluations"]
     stand = standing(evals, load_evaluation_policy()) if len(evals) else evals.assign(kind=None)
