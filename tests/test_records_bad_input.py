@@ -182,3 +182,18 @@ def test_history_keeps_to_the_class_and_decision_asked(store, tmp_path, capsys) 
         assert cli("records", "history", option, value, "--records", store, "--out", out) == 2
         assert "没有可显示的记录" in capsys.readouterr().err
     assert sha(store) == digest
+
+
+def test_an_evaluation_without_its_kind_column_names_the_column(store, tmp_path) -> None:
+    """Found by trying the loop with bad input: with no 评价类型 column every row was
+    reported in a column '标准类型' (the standards' kind), which the file does not have."""
+    bad = tmp_path / "e.csv"
+    bad.write_text("项目编码,年度,评价得分\nA,2026,80\nB,2026,70\n", "utf-8")
+    problems = tmp_path / "p.csv"
+    digest = sha(store)
+    assert cli("--problems", problems, "records", "import-evaluation", bad, "--records", store) == 2
+    found = read_problems(problems)
+    assert found[["source_row", "column", "check"]].values.tolist() == [
+        ["1", "评价类型", "missing_column"]
+    ]
+    assert sha(store) == digest

@@ -11,7 +11,14 @@ import pandas as pd
 
 from costperf.errors import Check
 from costperf.feedback.policies import EvaluationPolicy
-from costperf.schemas import Schema, concat_problems, date_expected, parse_dates, row_problems
+from costperf.schemas import (
+    Schema,
+    concat_problems,
+    date_expected,
+    parse_dates,
+    require_columns,
+    row_problems,
+)
 
 MONITORING = Schema(
     "monitoring",
@@ -108,9 +115,14 @@ def check_evaluations(
     column = "evaluation_kind" if "evaluation_kind" in frame else "kind"
     out["kind"] = given.map(lambda v: names.get(str(v).strip()) if pd.notna(v) else None)
     allowed = "、".join(n for spelled in policy.kinds.values() for n in spelled[:1])
-    parts = [
-        row_problems(frame, out["kind"].isna(), column, f"one of {allowed}", Check.NOT_ALLOWED)
-    ]
+    if "evaluation_kind" in frame or "kind" in frame:
+        parts = [
+            row_problems(frame, out["kind"].isna(), column, f"one of {allowed}", Check.NOT_ALLOWED)
+        ]
+    else:  # no 评价类型 column: one problem at the header, not one per row of a column
+        # named after the standards' 标准类型
+        what = f"{EVALUATIONS.label_zh} ({EVALUATIONS.name})"
+        parts = [require_columns(frame, ["evaluation_kind"], what=what)]
     parts.append(
         row_problems(frame, out["score"].gt(100), "score", "a score 0-100", Check.ABOVE_MAXIMUM)
     )
