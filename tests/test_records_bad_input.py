@@ -197,3 +197,11 @@ def test_an_evaluation_without_its_kind_column_names_the_column(store, tmp_path)
         ["1", "评价类型", "missing_column"]
     ]
     assert sha(store) == digest
+
+
+def test_one_row_is_one_row_in_english(store, tmp_path, capsys) -> None:
+    mon = tmp_path / "m.csv"
+    mon.write_text(",".join(HEAD) + "\nA,2026-12-31,100,100,保洁面积,10,10\n", "utf-8")
+    assert cli("records", "import-monitoring", mon, "--records", store, "--lang", "en") == 0
+    out = capsys.readouterr().out
+    assert "1 project, 1 row;" in out and "1 rows" not in out
