@@ -420,3 +420,24 @@ def test_rederive_units_without_a_dimension_column_are_excluded_not_a_crash() ->
         "r.sqlite 中没有 2027 年已完成且记录了实际成本和产出（'保洁面积'）的环卫保洁项目"
         "（P1：未记录道路等级）"
     )
+
+
+def test_an_executed_amount_above_the_budget_is_located() -> None:
+    """Found by trying the loop with bad input: 执行数 30,000 of a 22,120 budget (a row in
+    the wrong unit) was recorded as an execution rate of 135 %, so never slow."""
+    raw = pd.DataFrame(
+        {
+            "project_id": ["A", "B"],
+            "checkpoint": ["2026-06-30", "2026-06-30"],
+            "budget": [22_120.0, 100.0],
+            "executed": [30_000.0, 100.0],
+            "indicator": ["x", "x"],
+            "target": [1.0, 1.0],
+            "actual": [1.0, 1.0],
+            "source_row": [2, 3],
+        }
+    )
+    _, problems = check_monitoring(raw)
+    assert problems[["source_row", "column", "check"]].values.tolist() == [
+        [2, "executed", "above_maximum"]
+    ]

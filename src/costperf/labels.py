@@ -179,6 +179,7 @@ PLURALS = {
     "half-days": "half-day",
     "hours": "hour",
     "lines": "line",
+    "rows": "row",
     "projects": "project",
     "items": "item",
     "departments": "department",

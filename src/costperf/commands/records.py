@@ -153,6 +153,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_history)
 
 
+def _check_year(args: argparse.Namespace) -> None:
+    """A ``--year`` outside the budget years a table may name (20277, -1) is refused
+    (it would only find nothing)."""
+    from costperf.schemas import YEARS
+
+    year = getattr(args, "year", None)
+    if year is not None and not YEARS[0] <= year <= YEARS[1]:
+        low, high = YEARS
+        msg = f"--year {year}: expected a year between {low} and {high}"
+        raise InputError(msg)
+
+
 def run_import_monitoring(args: argparse.Namespace) -> int:
     from costperf.records.loop import import_monitoring
 
@@ -193,6 +205,7 @@ def run_import_evaluation(args: argparse.Namespace) -> int:
 def run_feedback(args: argparse.Namespace) -> int:
     from costperf.records.loop import feedback
 
+    _check_year(args)
     print(
         feedback(
             args.records,
@@ -211,6 +224,7 @@ def run_feedback(args: argparse.Namespace) -> int:
 def run_rederive(args: argparse.Namespace) -> int:
     from costperf.records.loop import rederive
 
+    _check_year(args)
     print(
         rederive(
             args.records,
@@ -228,6 +242,7 @@ def run_rederive(args: argparse.Namespace) -> int:
 
 
 def _filters(args: argparse.Namespace) -> dict:
+    _check_year(args)
     return {
         column: getattr(args, option)
         for option, column in FILTERS.items()

@@ -11,7 +11,14 @@ import pandas as pd
 
 from costperf.errors import Check
 from costperf.feedback.policies import EvaluationPolicy
-from costperf.schemas import Schema, concat_problems, date_expected, parse_dates, row_problems
+from costperf.schemas import (
+    Schema,
+    concat_problems,
+    date_expected,
+    parse_dates,
+    require_columns,
+    row_problems,
+)
 
 MONITORING = Schema(
     "monitoring",
@@ -38,7 +45,9 @@ def check_monitoring(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns the rows with ``checkpoint`` as a date and ``year`` its year, and the
     problems: a checkpoint that is not a date; a repeated (project, checkpoint,
     indicator); a project whose rows at one checkpoint give different budgets or
-    executed amounts; a ``year`` column that is not the checkpoint's year.
+    executed amounts; an executed amount above the budget (执行数 of a row in 万元
+    under a header in 元, or the columns swapped: an execution rate above 100 % would
+    pass as no slow execution); a ``year`` column that is not the checkpoint's year.
     """
     out = frame.copy()
     out["checkpoint"] = parse_dates(frame["checkpoint"])
@@ -63,6 +72,13 @@ def check_monitoring(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         row_problems(
             frame, dup, "indicator", "one row per project, checkpoint and indicator",
             Check.DUPLICATE_ID,
+        )
+    )  # fmt: skip
+    over = out["executed"].gt(out["budget"])  # a blank (bad) cell compares False
+    parts.append(
+        row_problems(
+            frame, over, "executed", "an executed amount at most the budget (预算数) of the row",
+            Check.ABOVE_MAXIMUM,
         )
     )  # fmt: skip
     for column in ("budget", "executed"):
@@ -99,9 +115,14 @@ def check_evaluations(
     column = "evaluation_kind" if "evaluation_kind" in frame else "kind"
     out["kind"] = given.map(lambda v: names.get(str(v).strip()) if pd.notna(v) else None)
     allowed = "、".join(n for spelled in policy.kinds.values() for n in spelled[:1])
-    parts = [
-        row_problems(frame, out["kind"].isna(), column, f"one of {allowed}", Check.NOT_ALLOWED)
-    ]
+    if "evaluation_kind" in frame or "kind" in frame:
+        parts = [
+            row_problems(frame, out["kind"].isna(), column, f"one of {allowed}", Check.NOT_ALLOWED)
+        ]
+    else:  # no 评价类型 column: one problem at the header, not one per row of a column
+        # named after the standards' 标准类型
+        what = f"{EVALUATIONS.label_zh} ({EVALUATIONS.name})"
+        parts = [require_columns(frame, ["evaluation_kind"], what=what)]
     parts.append(
         row_problems(frame, out["score"].gt(100), "score", "a score 0-100", Check.ABOVE_MAXIMUM)
     )

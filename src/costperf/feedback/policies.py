@@ -78,15 +78,24 @@ def read_policy_file(name: str, path: str | Path | None = None) -> tuple[dict, s
         where = f"policies/{name}"
     else:
         path = Path(path)
+        if path.is_dir():
+            msg = f"{path}: is a folder, not a rules file"
+            expected = "a rules file (TOML), not a folder"
+            raise located_error(msg, source_file=path, expected=expected, check=Check.NOT_A_FILE)
         if not path.is_file():
             msg = f"{path}: rules file not found"
-            raise located_error(msg, source_file=path, check=Check.FILE_NOT_FOUND)
+            expected = "an existing rules file (TOML)"
+            raise located_error(
+                msg, source_file=path, expected=expected, check=Check.FILE_NOT_FOUND
+            )
         data, where = path.read_bytes(), str(path)
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         msg = f"{where}: not a valid TOML file: {exc}"
-        raise located_error(msg, source_file=where, check=Check.TOML_SYNTAX) from exc
+        raise located_error(
+            msg, source_file=where, expected=f"valid TOML ({exc})", check=Check.TOML_SYNTAX
+        ) from exc
     return doc, where, hashlib.sha256(data).hexdigest()[:16]
 
 

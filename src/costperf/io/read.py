@@ -793,11 +793,16 @@ def scale_money(
 ) -> pd.DataFrame:
     """``typed`` with its money columns (unit ``yuan`` in columns.csv: 申报数, 金额, 单价,
     预算数 ...) in yuan: each times the unit in its header (``申报数（万元）`` -> 10000,
-    :func:`map_headers`' ``scales``), else ``default`` (a table's configured unit)."""
+    :func:`map_headers`' ``scales``), else ``default`` (a table's configured unit).
+
+    The product is rounded to 1e-6 yuan, so that 2.212 万元 is 22120 yuan, not the
+    22120.000000000004 of binary arithmetic (shown as such in every output)."""
     for col in typed.columns:
         factor = scales.get(col, default)
         if factor != 1.0 and column_unit(str(col)) == "yuan":
-            typed[col] = typed[col] * factor
+            scaled = typed[col] * factor
+            numeric = pd.api.types.is_float_dtype(scaled)
+            typed[col] = scaled.round(6) if numeric else scaled
     return typed
 
 

@@ -35,13 +35,17 @@ def _hash(frame: pd.DataFrame, columns: list[str]) -> str:
     return data_hash(part, list(part.columns))
 
 
-def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  # noqa: ANN001
+def _read_rows(file: Path, schema, sheet: str | None, check, store, lang: str) -> pd.DataFrame:  # noqa: ANN001
     """Read and type a table (headers mapped, 万元 in a header scaled to yuan), check it
-    across rows with ``check(typed) -> (rows, problems)``; raise every problem at once."""
+    across rows with ``check(typed) -> (rows, problems)`` and against the projects the
+    store has reviewed; raise every problem at once. Says on stderr which sheet of a
+    workbook was read (hidden sheets are skipped)."""
+    from costperf.commands.review import print_sheet_notes
     from costperf.io.read import blank_cells, map_headers, read_table, scale_money
     from costperf.schemas import merge_problems
 
-    frame, scales = map_headers(read_table(file, sheet=sheet))
+    table = read_table(file, sheet=sheet)
+    frame, scales = map_headers(table)
     if "备注" in frame and "note" not in frame:  # 备注 is not a data-model column elsewhere
         frame = frame.rename(columns={"备注": "note"})
         frame.attrs.setdefault("headers", {})["note"] = "备注"
@@ -52,21 +56,27 @@ def _read_rows(file: Path, schema, sheet: str | None, check) -> pd.DataFrame:  #
     typed = scale_money(typed, scales)
     errors = problems[problems["severity"] != "warning"] if len(problems) else problems
     rows, found = check(blank_cells(typed, errors))  # a bad cell: blank for the checks
-    raise_if_problems(merge_problems([problems, found]), where)  # each cell once
+    unknown = _unknown_projects(rows, store)
+    raise_if_problems(merge_problems([problems, found, unknown]), where)  # each cell once
+    notes = pd.DataFrame()  # the reader's notes, as review prints them
+    notes.attrs["warnings"] = tuple(table.attrs.get("read_warnings", ()))
+    print_sheet_notes(notes, lang)
     return rows
 
 
-def _check_recorded(rows: pd.DataFrame, store: str | Path, where: str) -> None:
+def _unknown_projects(rows: pd.DataFrame, store: str | Path) -> pd.DataFrame:
     """Rows of projects the store has never reviewed are located errors, once the store
     holds reviews (a mistyped id was stored as a project of its own, and the feedback
-    then cancelled it); a store with no review yet takes any id."""
+    then cancelled it); a store with no review yet takes any id. An id that differs
+    from a reviewed one only in case, spaces or width names that one."""
     import sqlalchemy as sa
 
-    from costperf.schemas import row_problems
+    from costperf.review.batch.book import near_codes
+    from costperf.schemas import concat_problems, row_problems
 
     opened = existing_store(store)
     if opened is None:
-        return
+        return concat_problems([])
     try:
         with opened.read() as conn:
             chosen = sa.select(models.review_projects.c.project_id).distinct()
@@ -74,10 +84,18 @@ def _check_recorded(rows: pd.DataFrame, store: str | Path, where: str) -> None:
     finally:
         opened.close()
     if not known:
-        return
+        return concat_problems([])
     unknown = rows["project_id"].notna() & ~rows["project_id"].astype(str).isin(known)
     expected = "a project_id of a recorded review (costperf review or run with --records)"
-    raise_if_problems(row_problems(rows, unknown, "project_id", expected, "unknown_project"), where)
+    found = row_problems(rows, unknown, "project_id", expected, "unknown_project")
+    if len(found):  # a-cz-001 for A-CZ-001: the reviewed code it differs from in spelling
+        near = near_codes(rows.loc[unknown, "project_id"].astype(str), known)
+        hint = near.map(
+            lambda k: f"a project_id of a recorded review (the store has '{k}', spelt otherwise)",
+            na_action="ignore",
+        )
+        found["expected"] = hint.where(near.notna(), found["expected"].to_numpy()).to_numpy()
+    return found
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, lang: str = "zh", table: str = "") -> Path:
@@ -122,8 +140,7 @@ def import_monitoring(
 
     policy = load_monitoring_policy(rules)
     check_store(store)
-    rows = _read_rows(file, MONITORING, sheet, check_monitoring)
-    _check_recorded(rows, store, f"{file}" + (f", sheet '{sheet}'" if sheet else ""))
+    rows = _read_rows(file, MONITORING, sheet, check_monitoring, store, lang)
     flags = monitoring_flags(rows, policy)
     observations = rows.assign(checkpoint=rows["checkpoint"].dt.strftime("%Y-%m-%d"))
     digest = _hash(observations, ["project_id", "checkpoint", "indicator", "budget", "executed",
@@ -230,8 +247,9 @@ def import_evaluation(
 
     policy = load_evaluation_policy(rules)
     check_store(store)
-    rows = _read_rows(file, EVALUATIONS, sheet, lambda typed: check_evaluations(typed, policy))
-    _check_recorded(rows, store, f"{file}" + (f", sheet '{sheet}'" if sheet else ""))
+    rows = _read_rows(
+        file, EVALUATIONS, sheet, lambda typed: check_evaluations(typed, policy), store, lang
+    )
     rows = graded(rows, policy)
     disputes = disagreements(rows, policy)
     digest = _hash(rows, ["project_id", "year", "kind", "score", "target_attainment", "note"])
@@ -905,6 +923,29 @@ def export_records(
     return write_workbook(sheets, output, lang=lang, title=message("records.title", lang)), counts
 
 
+def _projects_chosen(
+    frames: dict[str, pd.DataFrame], filters: Mapping[str, object]
+) -> dict[str, pd.DataFrame]:
+    """The loop's frames of the projects whose decisions match the filters the
+    year-over-year view has no column for (``--class``, ``--decision``, ``--run``):
+    such a filter was ignored, and the view showed every project."""
+    from costperf.feedback.history import PROJECT_COLUMNS
+
+    decisions = frames["decisions"]
+    chosen = None
+    for column, value in filters.items():
+        if column in PROJECT_COLUMNS or column not in decisions:
+            continue
+        matched = set(decisions.loc[decisions[column].astype(str) == str(value), "project_id"])
+        chosen = matched if chosen is None else chosen & matched
+    if chosen is None:
+        return frames
+    return {
+        name: frame[frame["project_id"].isin(chosen)] if "project_id" in frame else frame
+        for name, frame in frames.items()
+    }
+
+
 def history(
     store_name: str | Path, out: Path, filters: Mapping[str, object], *, lang: str = "zh"
 ) -> str:
@@ -918,6 +959,7 @@ def history(
     from costperf.report.html import Section, render_report
 
     frames = _loop_frames(store_name)
+    frames = _projects_chosen(frames, filters)
     execution = year_end_execution(frames["observations"], load_feedback_policy().year_end_from)
     evals = frames["evaluations"]
     stand = standing(evals, load_evaluation_policy()) if len(evals) else evals.assign(kind=None)

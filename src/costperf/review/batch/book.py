@@ -13,6 +13,7 @@ targets sheet (so no target gate).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -99,6 +100,12 @@ def _codes(values: pd.Series, spellings: dict[str, str]) -> pd.Series:
     return values.map(lambda v: folded.get(_key(v).lower()), na_action="ignore")
 
 
+def near_codes(values: pd.Series, known: Iterable[str]) -> pd.Series:
+    """The code of ``known`` each value differs from only in case, spaces, dashes or
+    width (``a-cz-001``, ``Ａ-ＣＺ-001`` for ``A-CZ-001``); NaN where there is none."""
+    return _codes(values, {k: k for k in known if k == k})
+
+
 def target_category_codes(values: pd.Series) -> pd.Series:
     """The code of each 指标类别 as written (产出-数量, 数量指标, output_quantity ...);
     NaN where it is no category (and for a blank)."""
@@ -153,7 +160,7 @@ def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
             "unknown_project",
         )
         if len(found):  # a-cz-001 for A-CZ-001: the code it differs from only in spelling
-            near = _codes(frame.loc[unknown, "project_id"], {k: k for k in known if k == k})
+            near = near_codes(frame.loc[unknown, "project_id"], known)
             hint = near.map(
                 lambda k: f"a project_id of the projects sheet (it has '{k}', spelt otherwise)",
                 na_action="ignore",
