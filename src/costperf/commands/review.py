@@ -170,12 +170,11 @@ def _routing_hash(folders: list[Path] | None) -> str:
     return "sha256:" + hashlib.sha256(own[-1].read_bytes()).hexdigest() if own else "shipped"
 
 
-def print_sheet_notes(frame, lang: str = "zh") -> None:  # noqa: ANN001 - from read_checked
-    """Say on stderr which sheet of a workbook was read (hidden sheets are skipped)."""
+def print_sheet_notes(notes, lang: str = "zh") -> None:  # noqa: ANN001 - a problems frame
+    """Say on stderr which sheet of a workbook was read (hidden sheets are skipped), from
+    the reader's ``notes`` (:func:`costperf.io.read.problems_in` of a table read)."""
     from costperf.columns import message
-    from costperf.io.read import problems_in
 
-    notes = problems_in(frame)
     if notes.empty:
         return
     for row in notes[notes["check"].isin(("sheet_read", "hidden_sheet"))].to_dict("records"):
@@ -222,8 +221,10 @@ def run(args: argparse.Namespace) -> int:
 
         standards = read_standard_folders(args.standards)
         book = read_request_book(args.requests, sheet=args.sheet, defer=True)
+        from costperf.io.read import problems_in
+
         for frame in (book.projects, book.lines, book.targets):
-            print_sheet_notes(frame, args.lang)
+            print_sheet_notes(problems_in(frame), args.lang)
         routing = _routing(args.standards)
         from costperf.report.background import charts_beside
 

@@ -41,6 +41,7 @@ def _read_rows(file: Path, schema, sheet: str | None, check, store, lang: str) -
     store has reviewed; raise every problem at once. Says on stderr which sheet of a
     workbook was read (hidden sheets are skipped)."""
     from costperf.commands.review import print_sheet_notes
+    from costperf.errors import make_problems
     from costperf.io.read import blank_cells, map_headers, read_table, scale_money
     from costperf.schemas import merge_problems
 
@@ -58,9 +59,7 @@ def _read_rows(file: Path, schema, sheet: str | None, check, store, lang: str) -
     rows, found = check(blank_cells(typed, errors))  # a bad cell: blank for the checks
     unknown = _unknown_projects(rows, store)
     raise_if_problems(merge_problems([problems, found, unknown]), where)  # each cell once
-    notes = pd.DataFrame()  # the reader's notes, as review prints them
-    notes.attrs["warnings"] = tuple(table.attrs.get("read_warnings", ()))
-    print_sheet_notes(notes, lang)
+    print_sheet_notes(make_problems(table.attrs.get("read_warnings", [])), lang)  # as review
     return rows
 
 
@@ -71,7 +70,7 @@ def _unknown_projects(rows: pd.DataFrame, store: str | Path) -> pd.DataFrame:
     from a reviewed one only in case, spaces or width names that one."""
     import sqlalchemy as sa
 
-    from costperf.review.batch.book import near_codes
+    from costperf.review.batch.book import name_near_codes
     from costperf.schemas import concat_problems, row_problems
 
     opened = existing_store(store)
@@ -88,14 +87,9 @@ def _unknown_projects(rows: pd.DataFrame, store: str | Path) -> pd.DataFrame:
     unknown = rows["project_id"].notna() & ~rows["project_id"].astype(str).isin(known)
     expected = "a project_id of a recorded review (costperf review or run with --records)"
     found = row_problems(rows, unknown, "project_id", expected, "unknown_project")
-    if len(found):  # a-cz-001 for A-CZ-001: the reviewed code it differs from in spelling
-        near = near_codes(rows.loc[unknown, "project_id"].astype(str), known)
-        hint = near.map(
-            lambda k: f"a project_id of a recorded review (the store has '{k}', spelt otherwise)",
-            na_action="ignore",
-        )
-        found["expected"] = hint.where(near.notna(), found["expected"].to_numpy()).to_numpy()
-    return found
+    # a-cz-001 for A-CZ-001: the reviewed code it differs from only in spelling
+    spelt = "a project_id of a recorded review (the store has '{near}', spelt otherwise)"
+    return name_near_codes(found, rows.loc[unknown, "project_id"].astype(str), known, spelt)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, lang: str = "zh", table: str = "") -> Path:

@@ -106,6 +106,20 @@ def near_codes(values: pd.Series, known: Iterable[str]) -> pd.Series:
     return _codes(values, {k: k for k in known if k == k})
 
 
+def name_near_codes(
+    found: pd.DataFrame, values: pd.Series, known: Iterable[str], expected: str
+) -> pd.DataFrame:
+    """``found`` (the problems of the unknown codes ``values``, in their order) with the
+    expected text ``expected`` (its ``{near}`` the code) where a value differs from a
+    known code only in spelling (:func:`near_codes`)."""
+    if not len(found):
+        return found
+    near = near_codes(values, known)
+    hint = near.map(lambda k: expected.format(near=k), na_action="ignore")
+    found["expected"] = hint.where(near.notna(), found["expected"].to_numpy()).to_numpy()
+    return found
+
+
 def target_category_codes(values: pd.Series) -> pd.Series:
     """The code of each 指标类别 as written (产出-数量, 数量指标, output_quantity ...);
     NaN where it is no category (and for a blank)."""
@@ -159,14 +173,9 @@ def check_book(book: RequestBook) -> tuple[RequestBook, pd.DataFrame]:
             f"a project_id of the projects sheet ({what} of an unknown project)",
             "unknown_project",
         )
-        if len(found):  # a-cz-001 for A-CZ-001: the code it differs from only in spelling
-            near = near_codes(frame.loc[unknown, "project_id"], known)
-            hint = near.map(
-                lambda k: f"a project_id of the projects sheet (it has '{k}', spelt otherwise)",
-                na_action="ignore",
-            )
-            found["expected"] = hint.where(near.notna(), found["expected"].to_numpy()).to_numpy()
-        problems.append(found)
+        # a-cz-001 for A-CZ-001: the code it differs from only in spelling
+        spelt = "a project_id of the projects sheet (it has '{near}', spelt otherwise)"
+        problems.append(name_near_codes(found, frame.loc[unknown, "project_id"], known, spelt))
     without = ~projects["project_id"].isin(set(lines["project_id"]))
     problems.append(
         row_problems(
