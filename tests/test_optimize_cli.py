@@ -208,7 +208,13 @@ BAD = {
     "bad_sense": (
         "constraints",
         CONSTRAINTS.replace(">=,0", ">>,0"),
-        "constraints.csv, row 3, column '方向': got '>>', expected one of: >=, <= or =",
+        "constraints.csv, row 3, column '方向': got '>>', expected one of: >=, <=, = (≥ 大于等于, "
+        "≤ 小于等于, ＝ 等于)",
+    ),
+    "sense_chinese_words": (  # found by fuzzing: 大于等于 was refused
+        "constraints",
+        CONSTRAINTS.replace(">=,2000000", "大于等于,2000000").replace(">=,0", "不小于,0"),
+        None,
     ),
     "bad_kind": (
         "constraints",
@@ -225,7 +231,8 @@ BAD = {
     "integer_word": (
         "resources",
         RESOURCES.replace("65000,是", "65000,也许"),
-        "resources.csv, row 2, column '是否取整': got '也许', expected one of: true/false (是/否) or blank",
+        "resources.csv, row 2, column '是否取整': got '也许', expected one of: true/false, 是/否 "
+        "(or blank)",
     ),
     "duplicate_coefficient": (
         "coefficients",
@@ -270,6 +277,22 @@ def test_bad_input_exits_2_with_located_message(name: str, tmp_path: Path) -> No
     assert message in stderr
     problems = read_problems(tmp_path / "o" / "problems.csv")
     assert len(problems) >= 1
+
+
+def test_closed_lists_in_chinese_have_no_english_words(tmp_path: Path) -> None:
+    """Found by fuzzing: the Chinese message listed the senses as '>=, <= or =' and the
+    integer words as 'true/false (是/否) or blank'."""
+    model = write_model(
+        tmp_path / "m",
+        RESOURCES.replace("65000,是", "65000,也许"),
+        CONSTRAINTS.replace(">=,0", "?,0"),
+        COEFFICIENTS,
+    )
+    code, _, stderr = run_main("optimize", "--model", model, "--out", tmp_path / "o")
+    assert code == 2, stderr
+    assert "应为以下之一：true/false, 是/否（或留空）" in stderr
+    assert "应为以下之一：>=, <=, = (≥ 大于等于, ≤ 小于等于, ＝ 等于)" in stderr
+    assert " or " not in stderr
 
 
 def test_every_problem_of_every_file_at_once(tmp_path: Path) -> None:

@@ -64,9 +64,9 @@ KINDS = {
     "限制": "limit",
 }
 SENSES = {
-    **{s: ">=" for s in (">=", "≥", "=>", "＞＝", "≧", ">", "ge")},
-    **{s: "<=" for s in ("<=", "≤", "=<", "＜＝", "≦", "<", "le")},
-    **{s: "=" for s in ("=", "==", "＝", "eq")},
+    **{s: ">=" for s in (">=", "≥", "=>", "＞＝", "≧", ">", "ge", "大于等于", "不小于", "不低于")},
+    **{s: "<=" for s in ("<=", "≤", "=<", "＜＝", "≦", "<", "le", "小于等于", "不大于", "不超过")},
+    **{s: "=" for s in ("=", "==", "＝", "eq", "等于")},
 }
 _TRUE = {"true", "yes", "y", "1", "是", "整数", "取整", "t"}
 _FALSE = {"false", "no", "n", "0", "否", "f", "连续"}
@@ -92,7 +92,7 @@ def check_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
                     KINDS,
                     "baseline 绩效基线, policy 政策约束, limit 资源限制",
                 ),
-                _closed(frame, "sense", SENSES, ">=, <= or ="),
+                _closed(frame, "sense", SENSES, ">=, <=, = (≥ 大于等于, ≤ 小于等于, ＝ 等于)"),
             ]
         )
     if name != "resources":
@@ -100,7 +100,7 @@ def check_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     parts = []
     if "integer" in frame:
         allowed = {v: v for v in _TRUE | _FALSE}
-        parts.append(_closed(frame, "integer", allowed, "true/false (是/否) or blank"))
+        parts.append(_closed(frame, "integer", allowed, "true/false, 是/否", blank=True))
     if {"lower", "upper"} <= set(frame.columns):
         bad = frame["lower"].notna() & frame["upper"].notna() & (frame["lower"] > frame["upper"])
         parts.append(
@@ -177,11 +177,14 @@ def check_model(
     return concat_problems([*parts, links, check_groups(resources)])
 
 
-def _closed(frame: pd.DataFrame, column: str, mapping: dict[str, str], listing: str):
+def _closed(
+    frame: pd.DataFrame, column: str, mapping: dict[str, str], listing: str, *, blank=False
+):
     if column not in frame:
         return empty_problems()
     bad = frame[column].notna() & _mapped(frame, column, mapping).isna()
-    return row_problems(frame, bad, column, f"one of: {listing}", Check.NOT_ALLOWED)
+    expected = f"one of: {listing} (or blank)" if blank else f"one of: {listing}"
+    return row_problems(frame, bad, column, expected, Check.NOT_ALLOWED)
 
 
 def normalise_model(
