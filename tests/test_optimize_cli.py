@@ -405,3 +405,35 @@ def test_a_date_outside_the_years_is_a_located_option_error(tmp_path: Path) -> N
     )
     assert code == 2
     assert "--date '2027-02-30': expected a date YYYY-MM-DD" in stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "column"), [("--max-group-cut", "group 分组"), ("--project-floor", "project_id")]
+)
+def test_share_option_without_its_column_exits_2(option: str, column: str, tmp_path: Path):
+    """Found by fuzzing: a group cut or project floor on resources naming no group or
+    project changed nothing, silently."""
+    model = write_model(tmp_path / "m", RESOURCES, CONSTRAINTS, COEFFICIENTS)
+    code, stdout, stderr = run_main(
+        "optimize", "--model", model, "--out", tmp_path / "o", option, "0.5", "--lang", "en"
+    )
+    assert code == 2 and stdout == ""
+    assert f"{option} 0.5: {model / 'resources.csv'} names no {column}" in stderr
+
+
+def test_model_options_with_a_case_exit_2(tmp_path: Path) -> None:
+    """Found by fuzzing: --max-group-cut and --date with a CASE were silently ignored (the
+    case's [optimize] settings held)."""
+    code, stdout, stderr = run_main(
+        "optimize",
+        SURVEY,
+        "--out",
+        tmp_path / "o",
+        "--max-group-cut",
+        "0.5",
+        "--date",
+        "2020-01-01",
+    )
+    assert code == 2 and stdout == ""
+    assert "--max-group-cut, --date：仅配合 --model 使用" in stderr
+    assert not (tmp_path / "o" / "summary.json").exists()

@@ -93,6 +93,20 @@ def _case_params(args: argparse.Namespace):
     if config.optimize is None:
         msg = f"{config.path}: the case has no [optimize] section (see README, costperf optimize)"
         raise InputError(msg)
+    given = [
+        option
+        for option, value in (
+            ("--max-group-cut", args.max_group_cut),
+            ("--project-floor", args.project_floor),
+            ("--date", args.date),
+            ("--standards", args.standards),
+        )
+        if value is not None
+    ]
+    if given:  # a case's own [optimize] settings hold: these would be silently ignored
+        options = ", ".join(given)
+        msg = f"{options}: only with --model; a case sets them in its case.toml [optimize]"
+        raise InputError(msg)
     params = config.optimize
     if args.solver:
         params = replace(params, solver=args.solver)
@@ -133,6 +147,7 @@ def optimize_params(params, out: Path, *, name: str, title: str, args: argparse.
         check_store(args.records)
     on = params.date or dt.date.today()
     tables = read_model_tables(params.paths, standards_dir=params.standards, on=on)
+    check_share_columns(tables.resources, params)
     proposal = optimize_plan(
         tables,
         solver=params.solver,
@@ -151,6 +166,25 @@ def optimize_params(params, out: Path, *, name: str, title: str, args: argparse.
         lang=args.lang,
         lp_path=getattr(args, "write_lp", None),
     )
+
+
+def check_share_columns(resources, params) -> None:
+    """A group cut or project floor needs resources naming their group or project: else
+    the option would change nothing, silently."""
+    from costperf.errors import InputError
+
+    for option, value, column, header in (
+        ("--max-group-cut", params.max_group_cut, "group", "group 分组"),
+        ("--project-floor", params.project_floor, "project_id", "project_id 项目编码"),
+    ):
+        if value is None or resources[column].notna().any():
+            continue
+        path = params.paths["resources"]
+        msg = (
+            f"{option} {value:g}: {path} names no {header} for any resource, so the option "
+            "would change nothing; fill that column or drop the option"
+        )
+        raise InputError(msg)
 
 
 def solve_params(params, on: dt.date) -> dict:
