@@ -330,7 +330,7 @@ def test_xlsx_input_with_sheet_and_parquet_output(tmp_path):
         (
             THREE.replace("C,1.5", "B,1.5"),
             ["--drivers", "a,b"],
-            ["row 4, column 'project_id'", "unique id"],
+            ["row 4, column 'project_id'", "a unique project_id (first used in row 3)"],
         ),
         (THREE, ["--drivers", "a,b", "--reference", "unit:Z"], ["no unit 'Z'", "A, B, C"]),
         (THREE, ["--drivers", "a,b", "--reference", "p250"], ["unknown peer statistic 'p250'"]),
@@ -349,6 +349,15 @@ def test_bad_input_exits_2_with_a_located_message(tmp_path, capsys, text, args, 
     for part in expected:
         assert part in err
     assert not out.exists()
+
+
+def test_a_duplicate_id_is_told_in_chinese(tmp_path, capsys):
+    """Found by fuzzing: the Chinese message read '应为不重复的id in 'project_id''."""
+    data = write_csv(tmp_path / "units.csv", THREE.replace("C,1.5", "B,1.5"))
+    code, out = run(tmp_path, str(data), "--target", "unit_cost", "--drivers", "a,b")
+    assert code == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert "第 4 行，列“project_id”：编码重复，值 'B'，应为不重复的项目编码（第 3 行已使用）" in err
 
 
 GROUPED = """

@@ -238,7 +238,7 @@ def _units(data: pd.DataFrame, spec: dict, args: argparse.Namespace) -> pd.DataF
     parts.append(text_problems)
     if spec["id"] is not None:
         frame, id_problems = coerce_text(frame, [spec["id"]], required=[spec["id"]])
-        parts += [id_problems, check_unique(frame, [spec["id"]], what=f"id in '{spec['id']}'")]
+        parts += [id_problems, check_unique(frame, [spec["id"]], what=spec["id"])]
     raise_if_problems(_by_row(concat_problems(parts)), str(args.data))
     if spec["id"] is None:
         spec["id"] = "row"
