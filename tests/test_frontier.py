@@ -775,6 +775,21 @@ def test_cli_reports_a_duplicate_id_and_a_negative_input_at_once(tmp_path, capsy
     assert got == [["4", "capital"], ["5", "单元号"]]
 
 
+@pytest.mark.parametrize("prices", ["1,-2", "1,nan", "inf,1"])
+def test_cli_refuses_a_negative_or_missing_constant_price_once(tmp_path, capsys, prices):
+    """Found by fuzzing: --prices 1,-2 gave one problem per row, at no file, in a made-up
+    column 'price_labour'; a constant price is the command line's, told once."""
+    from costperf.cli import main
+
+    data = pd.DataFrame({"labour": [10.0, 12, 9], "capital": [5.0, 6, 4], "output": [1.0, 2, 3]})
+    data.to_csv(tmp_path / "u.csv", index=False)
+    args = ["dea", str(tmp_path / "u.csv"), "--inputs", "labour,capital", "--outputs", "output"]
+    assert main([*args, "--prices", prices, "-o", str(tmp_path / "o.csv"), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"costperf: error: --prices '{prices}': expected prices that are numbers >= 0\n"
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_cli_scores_and_errors(tmp_path):
     data, x, y = load("pigdata")
     data.to_csv(tmp_path / "pigs.csv", index=False)

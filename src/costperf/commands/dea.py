@@ -106,6 +106,8 @@ def _price_spec(
     text: str | None, option: str, count: int, what: str
 ) -> tuple[list[str], list[float] | None]:
     """Price columns, or constant prices when every item is a number."""
+    import math
+
     from costperf.errors import InputError
 
     items = split_names(text, option)
@@ -117,6 +119,9 @@ def _price_spec(
         numbers = None
     if len(items) != count:
         msg = f"{option} {text!r}: expected {count} values, one per {what} column, got {len(items)}"
+        raise InputError(msg)
+    if numbers is not None and not all(math.isfinite(n) and n >= 0 for n in numbers):
+        msg = f"{option} {text!r}: expected prices that are numbers >= 0"
         raise InputError(msg)
     return ([], numbers) if numbers is not None else (items, None)
 
