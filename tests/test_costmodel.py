@@ -580,6 +580,12 @@ def _small() -> pd.DataFrame:
             r"d\.csv: the formula .* uses column 'qq', which is not in the data; available columns: "
             r"cost, q, g",
         ),
+        (  # found by fuzzing: only the first unknown column was told
+            {},
+            "np.log(cst) ~ np.log(qq) + C(gg) + q",
+            r"d\.csv: the formula .* uses columns 'cst', 'qq', 'gg', which are not in the data; "
+            r"available columns: cost, q, g",
+        ),
         ({}, "cost ~ mylog(q)", r"unknown function 'mylog' in 'mylog\(q\)'"),
         ({}, "cost ~ q +", r"could not be parsed"),
         ({}, "~ q", r"needs one response left of '~'"),

@@ -84,6 +84,10 @@ def parse_formula(formula: object, frame: pd.DataFrame, *, need_response: bool) 
     rhs = list(dict.fromkeys(f.code for t in desc.rhs_termlist for f in t.factors))
     columns = [c for c in frame.columns if c not in LOCATION]
     numeric, categorical, bare, factor_columns = set(), set(), set(), {}
+    unknown = [  # every column the formula names and the data lacks, told at once
+        name for code in lhs + rhs for name in _unknown_columns(code, columns)
+    ]
+    _raise_unknown(list(dict.fromkeys(unknown)), columns, formula, frame)
     for side, codes in (("lhs", lhs), ("rhs", rhs)):
         for code in codes:
             used = _columns_of_code(code, columns, formula, frame)
@@ -106,6 +110,27 @@ def parse_formula(formula: object, frame: pd.DataFrame, *, need_response: bool) 
         tuple(sorted(categorical)),
         factor_columns,
     )
+
+
+def _unknown_columns(code: str, columns: list[str]) -> list[str]:
+    """Names one factor's code uses as data that are neither columns nor functions."""
+    return [
+        name
+        for name, role in _code_names(code)
+        if role != "call" and name not in columns and name not in _NAMESPACE
+    ]
+
+
+def _raise_unknown(unknown: list[str], columns: list[str], formula: str, frame) -> None:
+    if len(unknown) < 2:  # one is told by _columns_of_code, in its words
+        return
+    listing = ", ".join(str(c) for c in columns) or "none"
+    missing = ", ".join(f"'{name}'" for name in unknown)
+    msg = (
+        f"{where_of(frame)}: the formula {formula!r} uses columns {missing}, which are "
+        f"not in the data; available columns: {listing}"
+    )
+    raise InputError(msg)
 
 
 def _columns_of_code(
