@@ -437,3 +437,29 @@ def test_model_options_with_a_case_exit_2(tmp_path: Path) -> None:
     assert code == 2 and stdout == ""
     assert "--max-group-cut, --date：仅配合 --model 使用" in stderr
     assert not (tmp_path / "o" / "summary.json").exists()
+
+
+@pytest.mark.parametrize("unit", [None, "", float("nan")])
+def test_infeasibility_sentence_without_a_unit(unit: object) -> None:
+    """Found by fuzzing: a row with no unit read '由 10 降低 6 （…）至 4 ，' in Chinese."""
+    from costperf.optimize.infeasible import explain
+
+    row = {
+        "constraint_kind": "baseline",
+        "label": "C1",
+        "constraint": "c1",
+        "unit": unit,
+        "relaxation": 6.0,
+        "rhs": 10.0,
+        "relative_relaxation": 0.6,
+        "lowered": True,
+        "relaxed_rhs": 4.0,
+    }
+    assert explain(row) == (
+        "绩效基线“C1”（c1）无法满足：需将右端值由 10 降低 6（占右端值的 60.0%）至 4，"
+        "其余约束方可同时成立。"
+    )
+    assert explain(row, "en") == (
+        "The baseline 'C1' (c1) cannot hold: its right-hand side must be lowered from 10 by 6 "
+        "(60.0% of it) to 4 for all other constraints to hold."
+    )

@@ -8,6 +8,8 @@ explained in one plain sentence (Chinese, or English).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -94,7 +96,8 @@ def infeasibility_table(
 def explain(row: dict, lang: str = "zh") -> str:
     """One plain sentence: which constraint gives, by how much, relative to its rhs."""
     kind = code_label("constraint_kind", row["constraint_kind"], lang)
-    unit = row.get("unit") or ""
+    unit = row.get("unit")
+    unit = unit.strip() if isinstance(unit, str) else ""  # blank, None or NaN: no unit
     amount, rhs = float(row["relaxation"]), float(row["rhs"])
     rel = row.get("relative_relaxation")
     share = None if rel is None or not np.isfinite(rel) else rel
@@ -102,7 +105,7 @@ def explain(row: dict, lang: str = "zh") -> str:
         verb = message("optimize.infeasible.lowered", lang)
     else:
         verb = message("optimize.infeasible.raised", lang)
-    return message(
+    text = message(
         "optimize.infeasible.row",
         lang,
         kind=kind,
@@ -114,4 +117,6 @@ def explain(row: dict, lang: str = "zh") -> str:
         amount=amount,
         share="" if share is None else message("optimize.infeasible.share", lang, share=share),
         relaxed=float(row["relaxed_rhs"]),
-    ).replace("  ", " ")
+    )
+    # no unit: no doubled space, and none before a full-width bracket or comma
+    return re.sub(r" +(?=[（，])", "", text.replace("  ", " "))
