@@ -463,3 +463,20 @@ def test_infeasibility_sentence_without_a_unit(unit: object) -> None:
         "The baseline 'C1' (c1) cannot hold: its right-hand side must be lowered from 10 by 6 "
         "(60.0% of it) to 4 for all other constraints to hold."
     )
+
+
+def test_an_unknown_standard_is_told_in_chinese_at_its_column(tmp_path: Path) -> None:
+    """Found by fuzzing: the problem named the column 'standard_id' (not the file's
+    适用标准) and its expected text had no Chinese ('说明（暂无中文译文）')."""
+    resources = RESOURCES.replace("现状数量", "现状数量,适用标准").replace(",120", ",120,")
+    resources = resources.replace("65000,是,0,,120,", ",是,0,,120,NOPE-1").replace(",6\n", ",6,\n")
+    model = write_model(tmp_path / "m", resources, CONSTRAINTS, COEFFICIENTS)
+    code, _, stderr = run_main(
+        "optimize", "--model", model, "--out", tmp_path / "o", "--date", "2026-01-01"
+    )
+    assert code == 2, stderr
+    assert (
+        "resources.csv，第 2 行，列“适用标准”：未知标准，值 'NOPE-1'，应为 2026-01-01 生效的标准"
+        "（未知的标准表 'NOPE-1'）"
+    ) in stderr
+    assert "暂无中文译文" not in stderr

@@ -33,7 +33,7 @@ from costperf.optimize.tables import (
     check_model,
     normalise_model,
 )
-from costperf.schemas import concat_problems
+from costperf.schemas import concat_problems, shown_header
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ def prepare_model(
     problems = check_model(resources, constraints, coefficients)
     res, con, coef = normalise_model(resources, constraints, coefficients)
     res, used, found = resolve_unit_costs(res, standards, on or dt.date.today())
+    if not found.empty:  # the column as the file names it (the normalised copy has no headers)
+        found["column"] = shown_header(resources, "standard_id")
     tables = ModelTables(res, con, coef, used)
     return tables, concat_problems([problems, found])
 
