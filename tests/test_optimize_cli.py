@@ -221,6 +221,11 @@ BAD = {
         CONSTRAINTS.replace("政策约束", "政策"),  # an accepted short form ...
         None,
     ),
+    "unit_price_header": (  # found by fuzzing: 单价 was ignored, every unit cost "blank"
+        "resources",
+        RESOURCES.replace("单位成本", "单价"),
+        None,
+    ),
     "upper_inf": ("resources", RESOURCES.replace("0,,120", "0,∞,120"), None),  # no bound
     "sense_full_width": ("constraints", CONSTRAINTS.replace(">=,0", "≥,0"), None),
     "bounds": (

@@ -49,8 +49,14 @@ COEFFICIENTS = Schema(
 SCHEMAS = {"resources": RESOURCES, "constraints": CONSTRAINTS, "coefficients": COEFFICIENTS}
 
 #: headers that other tables' columns claim (名称 is ``name``, 系数 ``coef``, kind
-#: ``kind``): in these three tables they mean the optimiser's own columns
-HEADER_MEANINGS = {"name": "label", "kind": "constraint_kind", "coef": "coefficient"}
+#: ``kind``, 单价 ``unit_price``): in these three tables they mean the optimiser's own
+#: columns (a resource's 单价 is its unit cost)
+HEADER_MEANINGS = {
+    "name": "label",
+    "kind": "constraint_kind",
+    "coef": "coefficient",
+    "unit_price": "unit_cost",
+}
 
 KINDS = {
     "baseline": "baseline",
