@@ -790,6 +790,23 @@ def test_cli_refuses_a_negative_or_missing_constant_price_once(tmp_path, capsys,
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_cli_tells_every_bad_option_at_once(tmp_path, capsys):
+    """Found by fuzzing: --rts xyz hid --orientation up, and --threads -1 passed."""
+    from costperf.cli import main
+
+    data = pd.DataFrame({"labour": [10.0, 12, 9], "output": [1.0, 2, 3]})
+    data.to_csv(tmp_path / "u.csv", index=False)
+    args = ["dea", str(tmp_path / "u.csv"), "--inputs", "labour", "--outputs", "output"]
+    args += ["--rts", "xyz", "--orientation", "up", "--threads", "0"]
+    assert main([*args, "-o", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "共 3 处输入问题" in err
+    assert "选项“--rts”：命令行选项错误，值 'xyz'，应为以下之一：crs, vrs" in err
+    assert "选项“--orientation”：命令行选项错误，值 'up'，应为以下之一：in, out, graph" in err
+    assert "选项“--threads”：命令行选项错误，值 '0'，应为不小于 1 的整数" in err
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_cli_scores_and_errors(tmp_path):
     data, x, y = load("pigdata")
     data.to_csv(tmp_path / "pigs.csv", index=False)

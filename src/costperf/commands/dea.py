@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from costperf.benchmark.frontier import cost_efficiency, revenue_efficiency, solve_dea
     from costperf.io import read_table, write_table
 
+    _check_options(args)
     data = read_table(args.data, sheet=args.sheet, header_row=args.header_row)
     spec = _spec(args, data)
     inputs, outputs, ids, prices, out_prices = _frames(data, spec, args)
@@ -100,6 +101,40 @@ def run(args: argparse.Namespace) -> int:
     written = write_table(_shown(table, spec, args.lang), args.output, lang=args.lang)
     _summary(result, args, written)
     return 0
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """--rts, --orientation and --threads, all told at once (before the data is read)."""
+    from costperf.benchmark.dea.checks import (
+        ORIENTATIONS,
+        RETURNS_TO_SCALE,
+        normalize_orientation,
+        normalize_rts,
+    )
+    from costperf.errors import Check, InputError, located_error, merge_errors
+
+    errors = []
+    for option, check, value, names in (
+        ("--rts", normalize_rts, args.rts, (*RETURNS_TO_SCALE, "nirs", "ndrs")),
+        ("--orientation", normalize_orientation, args.orientation, ORIENTATIONS),
+    ):
+        try:
+            check(value)
+        except InputError as exc:
+            expected = f"one of: {', '.join(names)}"
+            error = located_error(
+                str(exc), column=option, value=value, expected=expected, check=Check.OPTION
+            )
+            errors.append(error)
+    if args.threads is not None and args.threads < 1:
+        msg = f"--threads {args.threads}: expected a whole number >= 1"
+        value, expected = args.threads, "a whole number >= 1"
+        error = located_error(
+            msg, column="--threads", value=value, expected=expected, check=Check.OPTION
+        )
+        errors.append(error)
+    if errors:
+        raise merge_errors(errors, Check.OPTION)
 
 
 def _price_spec(
