@@ -335,6 +335,13 @@ def test_xlsx_input_with_sheet_and_parquet_output(tmp_path):
         (THREE, ["--drivers", "a,b", "--reference", "unit:Z"], ["no unit 'Z'", "A, B, C"]),
         (THREE, ["--drivers", "a,b", "--reference", "p250"], ["unknown peer statistic 'p250'"]),
         (THREE, ["--drivers", "a,,b"], ["--drivers 'a,,b'"]),
+        (  # found by fuzzing: blamed every target cell ('-6', expected >= 0) for the scale
+            THREE,
+            ["--drivers", "a,b", "--scale", "-1"],
+            ["--scale -1.0: expected a number > 0 (LMDI takes logarithms"],
+        ),
+        (THREE, ["--drivers", "a,b", "--tolerance", "-1"], ["--tolerance -1.0: expected"]),
+        (THREE, ["--drivers", "a,b", "--tolerance", "nan"], ["--tolerance nan: expected"]),
     ],
 )
 def test_bad_input_exits_2_with_a_located_message(tmp_path, capsys, text, args, expected):

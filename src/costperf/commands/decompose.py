@@ -115,13 +115,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Decompose, write the table(s), print a summary; return the exit status."""
+    import math
+
     from costperf.decompose.gap import decompose_gap
+    from costperf.errors import InputError
     from costperf.io import read_table
 
+    if not (math.isfinite(args.tolerance) and args.tolerance >= 0):
+        msg = f"--tolerance {args.tolerance!r}: expected a number >= 0"
+        raise InputError(msg)
     data = read_table(args.data, sheet=args.sheet, header_row=args.header_row)
     spec = _spec(args, data)
     units = _units(data, spec, args)
-    scale = _scale(units, spec, args.scale)
+    scale = _scale(units, spec, args.scale, args.method)
     work = units.assign(**{spec["target"]: units[spec["target"]] / scale})
     if spec["by"] is not None:
         gap, described = _gap_by_cell(work, spec, args)
@@ -261,7 +267,7 @@ def _product(units: pd.DataFrame, drivers: list[str]) -> np.ndarray:
     return np.prod(units[drivers].to_numpy(dtype=float), axis=1)
 
 
-def _scale(units: pd.DataFrame, spec: dict, given: float | None) -> float:
+def _scale(units: pd.DataFrame, spec: dict, given: float | None, method: str) -> float:
     """The constant in target = scale x product of drivers (median ratio unless given)."""
     import numpy as np
 
@@ -270,6 +276,12 @@ def _scale(units: pd.DataFrame, spec: dict, given: float | None) -> float:
     if given is not None:
         if not (np.isfinite(given) and given != 0):
             msg = f"--scale {given!r}: expected a non-zero number (target = scale x product)"
+            raise InputError(msg)
+        if given < 0 and method != "shapley":  # else every target turns negative for LMDI
+            msg = (
+                f"--scale {given!r}: expected a number > 0 (LMDI takes logarithms; use "
+                "--method shapley for a negative scale)"
+            )
             raise InputError(msg)
         return float(given)
     product = _product(units, spec["drivers"])
