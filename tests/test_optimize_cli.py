@@ -485,3 +485,19 @@ def test_an_unknown_standard_is_told_in_chinese_at_its_column(tmp_path: Path) ->
         "（未知的标准表 'NOPE-1'）"
     ) in stderr
     assert "暂无中文译文" not in stderr
+
+
+def test_one_table_in_two_files_or_none_exits_2_for_every_table(tmp_path: Path) -> None:
+    """Found by fuzzing: with resources.csv and resources.xlsx the CSV was read, silently;
+    of two missing tables only the first was told."""
+    model = write_model(tmp_path / "m", RESOURCES, CONSTRAINTS, COEFFICIENTS)
+    pd.read_csv(model / "resources.csv").to_excel(model / "resources.xlsx", index=False)
+    (model / "coefficients.csv").unlink()
+    code, stdout, stderr = run_main("optimize", "--model", model, "--out", tmp_path / "o")
+    assert code == 2 and stdout == ""
+    assert "共 2 处输入问题" in stderr
+    assert "同一张表有两个来源，值 'resources.csv, resources.xlsx'，应为每张表一个文件" in stderr
+    assert (
+        "缺少文件，应为--model 文件夹中的文件之一：coefficients.csv, coefficients.xlsx, "
+        "coefficients.parquet"
+    ) in stderr

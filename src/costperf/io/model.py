@@ -122,11 +122,13 @@ def read_model_tables(
 def model_paths(folder: Path) -> dict[str, Path]:
     """``resources``/``constraints``/``coefficients`` files in a folder (any known suffix).
 
-    A missing table is an :class:`InputError` naming the folder and the names tried.
+    A missing table, or one table in two files (``resources.csv`` and ``resources.xlsx``:
+    which one is meant is unclear), is an :class:`InputError` naming the folder and the
+    files; every table's at once.
     """
-    from costperf.errors import located_error
+    from costperf.errors import located_error, merge_errors
 
-    found = {}
+    found, errors = {}, []
     for name in TABLE_NAMES:
         hits = [folder / f"{name}{s}" for s in (".csv", ".xlsx", ".parquet")]
         hits = [p for p in hits if p.is_file()]
@@ -135,6 +137,26 @@ def model_paths(folder: Path) -> dict[str, Path]:
                 f"{folder}: no {name} table; expected {name}.csv, {name}.xlsx or "
                 f"{name}.parquet in the --model folder"
             )
-            raise located_error(msg, source_file=folder, check="missing_file", expected=msg)
-        found[name] = hits[0]
+            files = ", ".join(f"{name}{s}" for s in (".csv", ".xlsx", ".parquet"))
+            expected = f"one of the files {files} in the --model folder"
+            errors.append(
+                located_error(msg, source_file=folder, check="missing_file", expected=expected)
+            )
+        elif len(hits) > 1:
+            names = [p.name for p in hits]
+            msg = f"{folder}: {' and '.join(names)} are both the {name} table; keep one of them"
+            expected = "one file per table (resources, constraints, coefficients)"
+            errors.append(
+                located_error(
+                    msg,
+                    source_file=folder,
+                    value=", ".join(names),
+                    check="ambiguous_table",
+                    expected=expected,
+                )
+            )
+        else:
+            found[name] = hits[0]
+    if errors:
+        raise merge_errors(errors)
     return found
