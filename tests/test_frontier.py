@@ -807,6 +807,22 @@ def test_cli_tells_every_bad_option_at_once(tmp_path, capsys):
     assert not (tmp_path / "o.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("orientation", "zh"), [("out", "VRS 产出导向"), ("graph", "VRS 双向（graph）导向")]
+)
+def test_cli_zero_outputs_are_told_in_chinese(tmp_path, capsys, orientation, zh):
+    """Found by fuzzing: 'its VRS output score' had no Chinese, and graph read 'graphput'."""
+    from costperf.cli import main
+
+    data = pd.DataFrame({"labour": [10.0, 12, 9], "output": [1.0, 0, 3]})
+    data.to_csv(tmp_path / "u.csv", index=False)
+    args = ["dea", str(tmp_path / "u.csv"), "--inputs", "labour", "--outputs", "output"]
+    assert main([*args, "--orientation", orientation, "-o", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "第 3 行，列“output”：产出全为零，值 '0.0'，应为至少一项产出大于 0" in err
+    assert f"其 {zh}效率无定义" in err and "暂无中文译文" not in err
+
+
 def test_cli_scores_and_errors(tmp_path):
     data, x, y = load("pigdata")
     data.to_csv(tmp_path / "pigs.csv", index=False)

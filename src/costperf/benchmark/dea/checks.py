@@ -16,6 +16,7 @@ from costperf.errors import LOCATION, InputError, empty_problems, make_problems,
 
 RETURNS_TO_SCALE = ("crs", "vrs", "drs", "irs", "fdh")
 ORIENTATIONS = ("in", "out", "graph")
+ORIENTATION_WORDS = {"in": "input", "out": "output", "graph": "graph"}
 RTS_ALIASES = {"nirs": "drs", "ndrs": "irs"}
 LOCATION_COLUMNS = LOCATION
 
@@ -230,7 +231,8 @@ def check_dea_data(
                 first_out,
                 y[:, 0],
                 f"at least one output > 0 (all outputs of this unit are 0; "
-                f"its {rts.upper()} {orientation}put score is undefined)",
+                f"its {rts.upper()} {ORIENTATION_WORDS.get(orientation, orientation)} score "
+                "is undefined)",
                 "all_outputs_zero",
             )
         )
