@@ -501,3 +501,16 @@ def test_one_table_in_two_files_or_none_exits_2_for_every_table(tmp_path: Path) 
         "缺少文件，应为--model 文件夹中的文件之一：coefficients.csv, coefficients.xlsx, "
         "coefficients.parquet"
     ) in stderr
+
+
+def test_a_failure_told_by_its_message_drops_an_earlier_problems_table(tmp_path: Path):
+    """Found by fuzzing: after a run with bad cells, a run failing on a plain message (the
+    --model path is a file) left the earlier problems.csv, which then seemed to be its."""
+    model = write_model(tmp_path / "m", RESOURCES.replace("65000", "x"), CONSTRAINTS, COEFFICIENTS)
+    out = tmp_path / "o"
+    assert run_main("optimize", "--model", model, "--out", out)[0] == 2
+    assert (out / "problems.csv").is_file()
+    code, _, stderr = run_main("optimize", "--model", model / "resources.csv", "--out", out)
+    assert code == 2
+    assert "resources.csv：不是文件夹；--model 应为含 resources" in stderr
+    assert not (out / "problems.csv").exists()

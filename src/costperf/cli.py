@@ -8,6 +8,7 @@ failure (a short message; the traceback only with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import os
@@ -265,6 +266,7 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
 
         print(message("problems.earlier_outputs", lang, path=out), file=sys.stderr)
     if exc.problems is None or exc.problems.empty:
+        _drop_earlier_problems(args)
         return
     from costperf.io.write import check_outputs_are_not_inputs, write_problems
 
@@ -283,6 +285,20 @@ def _report_input_error(exc: InputError, args: argparse.Namespace) -> None:
     from costperf.labels import message
 
     print(message("problems.table", lang, n=len(exc.problems), path=path), file=sys.stderr)
+
+
+def _drop_earlier_problems(args: argparse.Namespace) -> None:
+    """A failure its message alone tells: the problems table an earlier failed run left
+    in the output folder (or beside the output file) would seem to be this run's; drop
+    it. A ``--problems`` path is the user's and stays."""
+    if args.problems is not None:
+        return
+    if getattr(args, "out", None) is None and getattr(args, "output", None) is None:
+        return
+    path = _problems_path(args)
+    if path is not None:
+        with contextlib.suppress(OSError):  # --out a file, a read-only folder: leave it
+            path.unlink(missing_ok=True)
 
 
 _INPUT_OPTIONS = {"data": "DATA", "requests": "REQUESTS"}

@@ -126,8 +126,14 @@ def model_paths(folder: Path) -> dict[str, Path]:
     which one is meant is unclear), is an :class:`InputError` naming the folder and the
     files; every table's at once.
     """
-    from costperf.errors import located_error, merge_errors
+    from costperf.errors import InputError, located_error, merge_errors
 
+    if not Path(folder).is_dir():  # one error, not three missing tables
+        msg = (
+            f"{folder}: not a folder; --model expects a folder holding the resources, "
+            "constraints and coefficients tables"
+        )
+        raise InputError(msg)
     found, errors = {}, []
     for name in TABLE_NAMES:
         hits = [folder / f"{name}{s}" for s in (".csv", ".xlsx", ".parquet")]
