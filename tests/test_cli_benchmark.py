@@ -215,7 +215,7 @@ def test_cooks_distance_model_flags_by_hand(tmp_path):
         (None, ["--value", "cost"], ["peers.csv", "expected a column 'cost' in --value"]),
         (None, ["--value", "unit_cost", "--quantiles", "25,50"], ["quantiles must lie in [0, 1]"]),
         (None, ["--value", "unit_cost", "--quantiles", "a"], ["--quantiles 'a'"]),
-        (None, ["--value", "unit_cost", "--k", "-1"], ["k must be a positive number"]),
+        (None, ["--value", "unit_cost", "--k", "-1"], ["--k -1.0: expected a number > 0"]),
         (
             ("P03,一级,12.0", "P03,一级,-12.0"),
             ["--value", "unit_cost", "--model", "np.log(unit_cost) ~ 1"],
@@ -265,3 +265,27 @@ def test_percentile_headers_in_each_language():
     frame = pd.DataFrame({"p10": [1.0], "p25": [2.0], "p12.5": [3.0]})
     assert list(display(frame, "zh").columns) == ["第10百分位数", "下四分位数", "第12.5百分位数"]
     assert list(display(frame, "en").columns) == ["P10", "P25", "P12.5"]
+
+
+def test_bad_numeric_options_are_told_at_once_by_option(tmp_path, capsys):
+    """Found by fuzzing: '--k -1' read 'outlier multiplier k 应为正数' (the library's
+    English name in the Chinese message), and only the first bad option was told."""
+    data = peers_csv(tmp_path / "units.csv")
+    args = ["benchmark", str(data), "--value", "unit_cost", "-o", str(tmp_path / "p.csv")]
+    args += ["--k", "-1", "--min-group-size", "0", "--cooks-threshold", "nan"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "共 3 处输入问题" in err
+    assert "选项“--k”：命令行选项错误，值 '-1.0'，应为大于 0 的数字" in err
+    assert "选项“--min-group-size”：命令行选项错误，值 '0'，应为不小于 1 的整数" in err
+    assert "选项“--cooks-threshold”：命令行选项错误，值 'nan'，应为大于 0 的数字" in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_costmodel_alpha_and_quantile_are_told_by_option(tmp_path, capsys):
+    data = peers_csv(tmp_path / "units.csv")
+    args = ["costmodel", str(data), "-f", "unit_cost ~ 1", "-o", str(tmp_path / "c.csv")]
+    assert main([*args, "--alpha", "2", "-q", "1", "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "--alpha 2.0: expected a number strictly between 0 and 1" in err
+    assert "--quantile 1.0: expected a number strictly between 0 and 1" in err

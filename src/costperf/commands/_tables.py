@@ -214,3 +214,23 @@ __all__ = [
     "split_names",
     "write_tables",
 ]
+
+
+def check_options(checks: Sequence[tuple[str, object, bool, str]]) -> None:
+    """Raise one error naming every bad option of ``checks`` (``option, value, ok,
+    expected``), each at its option, before any data is read; nothing when all are ok."""
+    from costperf.errors import Check, located_error, merge_errors
+
+    errors = [
+        located_error(
+            f"{option} {value}: expected {expected}",
+            column=option,
+            value=value,
+            expected=expected,
+            check=Check.OPTION,
+        )
+        for option, value, ok, expected in checks
+        if not ok
+    ]
+    if errors:
+        raise merge_errors(errors, Check.OPTION)

@@ -94,10 +94,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Screen, describe, write both tables, print a summary; return the exit status."""
+    import math
+
     from costperf.benchmark.peers import flag_outliers, peer_statistics
+    from costperf.commands._tables import check_options
     from costperf.expressions import check_formula
     from costperf.io import read_table
 
+    positive = "a number > 0"
+    check_options(
+        [
+            ("--k", args.k, args.k is None or (math.isfinite(args.k) and args.k > 0), positive),
+            (
+                "--min-group-size",
+                args.min_group_size,
+                args.min_group_size >= 1,
+                "a whole number >= 1",
+            ),
+            (
+                "--cooks-threshold",
+                args.cooks_threshold,
+                args.cooks_threshold is None
+                or (math.isfinite(args.cooks_threshold) and args.cooks_threshold > 0),
+                positive,
+            ),
+        ]
+    )
     if args.model:
         check_formula(args.model, what="--model")  # before patsy, before any data is read
     data = read_table(args.data, sheet=args.sheet, header_row=args.header_row)

@@ -98,9 +98,17 @@ def _se_options(args: argparse.Namespace) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     """Fit the model, write the table(s), print a summary; return the exit status."""
     from costperf.benchmark.costmodel import fit_cost_model, predict_cost, variance_inflation
+    from costperf.commands._tables import check_options
     from costperf.expressions import check_formula
     from costperf.io import read_table, write_table
 
+    between = "a number strictly between 0 and 1"
+    check_options(
+        [
+            ("--alpha", args.alpha, 0 < args.alpha < 1, between),
+            ("--quantile", args.quantile, args.quantile is None or 0 < args.quantile < 1, between),
+        ]
+    )
     check_formula(args.formula, what="--formula")  # before patsy, before any data is read
     frame = read_table(args.data, sheet=args.sheet)
     model = fit_cost_model(frame, args.formula, alpha=args.alpha, **_se_options(args))
