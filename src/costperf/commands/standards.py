@@ -507,6 +507,7 @@ def run_derive(args: argparse.Namespace) -> int:
     from costperf.errors import InputError
     from costperf.expressions import check_formula
     from costperf.io import write_table
+    from costperf.io.write import check_destinations
     from costperf.pipeline import analyse, load_case_data, steps_named
     from costperf.report.standard_page import publish_table
     from costperf.standards import read_standards
@@ -541,9 +542,10 @@ def run_derive(args: argparse.Namespace) -> int:
         table_version=args.version,
     )
     config = replace(config, standard=settings)
+    out = Path(args.out)
+    check_destinations([], [out, out / "standards"])  # a file where --out goes: refused now
     data = load_case_data(config)
     derivation = analyse(config, data, steps=steps_named("unit_costs", "derive")).derivation
-    out = Path(args.out)
     table = derivation.table
     folder = out / "standards"
     taken = [
