@@ -45,3 +45,76 @@ def test_derive_into_a_file_is_refused_before_anything_runs(tmp_path, capsys, mo
     assert "Traceback" not in err and "internal error" not in err
     assert f"{blocker}: cannot write the output folder" in err
     assert blocker.read_text(encoding="utf-8") == "x"
+
+
+def _header_mutations(header: dict) -> list[dict]:
+    """The header with an unknown key added to, or a key removed from or mistyped in,
+    each of its sections."""
+    import copy
+
+    def nodes(d: object, path: list) -> list:
+        found = [path]
+        if isinstance(d, dict):
+            for k, v in d.items():
+                found += nodes(v, [*path, k])
+        return found
+
+    out = []
+    for path in nodes(header, []):
+        parent = header
+        for p in path[:-1]:
+            parent = parent[p]
+        node = parent[path[-1]] if path else header
+        if isinstance(node, dict):
+            g = copy.deepcopy(header)
+            t = g
+            for p in path:
+                t = t[p]
+            t["zzz_unknown"] = 1
+            out.append(g)
+        if path:
+            for repl in (None, "x", -1, [1], {"a": 1}):
+                g = copy.deepcopy(header)
+                t = g
+                for p in path[:-1]:
+                    t = t[p]
+                if repl is None:
+                    del t[path[-1]]
+                else:
+                    t[path[-1]] = repl
+                out.append(g)
+    return out
+
+
+@pytest.mark.parametrize(
+    "stem", ["mof-training-fee-2016", "mof-office-equipment-2016", "mof-travel-lodging-2016"]
+)
+def test_every_problem_of_a_bad_header_or_value_file_reads_in_chinese(stem):
+    """Unknown keys, missing keys, wrong types in every section of a header, and bad
+    cells or missing columns of the value file: each problem's expected text has its
+    Chinese in labels.csv (none printed as 说明（暂无中文译文）)."""
+    import tomllib
+
+    import pandas as pd
+
+    from costperf.columns import expected_label
+    from costperf.standards.format.header import check_header
+    from costperf.standards.format.values import check_values
+
+    header = tomllib.loads((STANDARDS / f"{stem}.toml").read_text(encoding="utf-8"))
+    texts = set()
+    for mutated in _header_mutations(header):
+        try:
+            texts |= set(check_header(mutated)["expected"].astype(str))
+        except (KeyError, TypeError, AttributeError):
+            continue  # a section of the wrong type: the loader's own test below
+    raw = pd.read_csv(STANDARDS / f"{stem}.csv", dtype=str, keep_default_na=False)
+    raw = raw.assign(source_file=f"{stem}.csv", sheet="", source_row=range(2, len(raw) + 2))
+    columns = [c for c in raw.columns if c not in ("source_file", "sheet", "source_row")]
+    for column in columns:
+        for cell in ("", "x", "-1", "五类"):
+            texts |= set(check_values(header, raw.assign(**{column: cell}))["expected"])
+        texts |= set(check_values(header, raw.drop(columns=[column]))["expected"])
+    texts |= set(check_values(header, raw.assign(zzz="1"))["expected"])
+    untranslated = sorted(t for t in texts if t and expected_label(t, "zh") is None)
+    assert not untranslated
