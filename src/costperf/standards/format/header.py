@@ -46,6 +46,11 @@ def check_header(
         r["check"] == "missing_header_key" for r in out.rows
     ):
         return out.frame()
+    if any(
+        kind == "table" and key in header and not isinstance(header[key], dict)
+        for key, (kind, _) in HEADER_KEYS.items()
+    ):  # `items = 1`: reported above (a table ([section])); its entries cannot be read
+        return out.frame()
     _check_source(header.get("source", {}), out)
     dims = header.get("dimensions", {}) or {}
     for name, spec in dims.items():

@@ -16,7 +16,7 @@ def check_rule(name: str, rule: object, dims: Mapping[str, object], out: HeaderP
         out.add(where, rule, "a table with a 'type'", "header_value")
         return
     rule_type = rule.get("type")
-    if rule_type not in RULE_KEYS:
+    if not isinstance(rule_type, str) or rule_type not in RULE_KEYS:
         out.add(where + ".type", rule_type, "one of: " + ", ".join(RULE_KEYS), "rule_type")
         return
     if not check_header_keys(rule, {**RULE_COMMON, **RULE_KEYS[rule_type]}, where + ".", out):
