@@ -147,3 +147,38 @@ def test_a_section_of_the_wrong_type_is_a_problem_not_an_internal_error(
     err = capsys.readouterr().err
     assert "internal error" not in err and "Traceback" not in err
     assert "mof-meeting-fee-2016.toml, row" in err and f"column '{column}'" in err
+
+
+def test_uprate_starts_after_every_version_and_seal_refuses_a_colliding_draft(
+    meeting, tmp_path, capsys, monkeypatch
+):
+    """A second uprate on the first's date was written (version 3 beside draft 2, both
+    2027-01-01) and sealed after it, leaving a set `check` refuses; now the uprate is
+    refused, and so is sealing a draft whose start collides with an issued version
+    (the folder unchanged byte for byte)."""
+    monkeypatch.chdir(tmp_path)
+    drafts = meeting / "up"
+    uprate = ["standards", "uprate", "meeting-fee", "--standards", str(meeting)]
+    uprate += ["--effective", "2027-01-01", "-o", str(drafts), "--lang", "en"]
+    assert main([*uprate, "--index", "1.05"]) == 0
+    capsys.readouterr()
+    assert main([*uprate, "--index", "1.1"]) == 2
+    err = capsys.readouterr().err
+    assert "--effective 2027-01-01: must be after meeting-fee@2 took effect (2027-01-01)" in err
+    assert sorted(p.name for p in drafts.iterdir()) == ["meeting-fee-v2.csv", "meeting-fee-v2.toml"]
+    # a version 3 made by hand on the same day: sealing 2 then 3 is refused at 3
+    text = (drafts / "meeting-fee-v2.toml").read_text(encoding="utf-8")
+    (drafts / "meeting-fee-v3.toml").write_text(
+        text.replace("version = 2", "version = 3"), encoding="utf-8"
+    )
+    shutil.copy(drafts / "meeting-fee-v2.csv", drafts / "meeting-fee-v3.csv")
+    seal = ["standards", "seal", "--standards", str(meeting), "--lang", "en"]
+    assert main([*seal, str(drafts / "meeting-fee-v2.toml")]) == 0
+    capsys.readouterr()
+    before = hashes(meeting)
+    assert main([*seal, "meeting-fee@3"]) == 2
+    err = capsys.readouterr().err
+    assert "meeting-fee-v3.toml, column 'effective_from'" in err
+    assert "meeting-fee v2 and v3 start the same day" in err
+    assert hashes(meeting) == before
+    assert main(["standards", "check", "--standards", str(meeting)]) == 0

@@ -337,10 +337,10 @@ def run_seal(args: argparse.Namespace) -> int:
     from costperf.standards import load_standards, seal_table
 
     target = Path(args.table)
+    standards, _ = load_standards(args.standards)  # the set whose dates it must fit
     if target.suffix.lower() != ".toml" or not target.exists():
-        standards, _ = load_standards(args.standards)
         target = Path(standards.get(args.table, latest=True).header_file)
-    digest = seal_table(target)
+    digest = seal_table(target, standards.tables)
     from costperf.columns import message
 
     print(message("standards.sealed", args.lang, path=target, digest=digest))
