@@ -182,3 +182,30 @@ def test_uprate_starts_after_every_version_and_seal_refuses_a_colliding_draft(
     assert "meeting-fee v2 and v3 start the same day" in err
     assert hashes(meeting) == before
     assert main(["standards", "check", "--standards", str(meeting)]) == 0
+
+
+def draft(folder: Path) -> None:
+    """Make the copied meeting-fee table a draft, so its edits are read as a draft's."""
+    header = folder / "mof-meeting-fee-2016.toml"
+    text = header.read_text(encoding="utf-8")
+    header.write_text(text.replace('status = "published"', 'status = "draft"'), encoding="utf-8")
+
+
+def test_a_wrong_unit_is_a_problem_naming_the_row(meeting, tmp_path, capsys, monkeypatch):
+    """A component in 元/台 beside a composite in 元/人·天, or a quota in 万元: each
+    was read as it stood (a lookup printed '150 元每人天')."""
+    monkeypatch.chdir(tmp_path)
+    draft(meeting)
+    values = meeting / "mof-meeting-fee-2016.csv"
+    text = values.read_text(encoding="utf-8")
+    text = text.replace("二类会议,food,150,元/人·天", "二类会议,food,150,元/台")
+    text = text.replace("一类会议,food,150,元/人·天", "一类会议,food,0.015,万元/人·天")
+    values.write_text(text, encoding="utf-8")
+    assert main(["standards", "check", "--standards", str(meeting)]) == 2
+    err = capsys.readouterr().err
+    assert "mof-meeting-fee-2016.csv，第 7 行，列“unit”：单位不一致，值 '元/台'" in err
+    assert "应为综合定额合计及其组成项的单位：元/人·天" in err
+    assert "第 3 行，列“unit”：金额单位不是元，值 '万元/人·天'" in err
+    assert main(["standards", "check", "--standards", str(meeting), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "row 7, column 'unit': got '元/台', expected the unit of the composite total" in err

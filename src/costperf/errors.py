@@ -129,6 +129,9 @@ class Check(StrEnum):
     # standard tables
     COMPOSITE_COMPONENT_MISSING = "composite_component_missing"
     COMPOSITE_SUM = "composite_sum"
+    UNIT_MISMATCH = "unit_mismatch"
+    MONEY_UNIT = "money_unit"
+    DOCUMENT_NO_FORM = "document_no_form"
     CONFIDENCE = "confidence"
     DUPLICATE_LINE = "duplicate_line"
     DUPLICATE_VERSION = "duplicate_version"

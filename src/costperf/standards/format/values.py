@@ -110,6 +110,46 @@ def check_values(header: Mapping[str, object], raw: pd.DataFrame) -> pd.DataFram
             )
             parts[-1]["severity"] = "warning"
     parts.append(_number_problems(raw))
+    parts.append(_unit_problems(raw, text, header))
+    return concat_problems(parts)
+
+
+def _unit_problems(
+    raw: pd.DataFrame, text: Mapping[str, pd.Series], header: Mapping[str, object]
+) -> pd.DataFrame:
+    """Units that cannot all be right: a line whose unit differs from the other lines
+    of its item and component (the composite total and its components share one), and
+    money in 万元 or 千元 (the reviews compare yuan)."""
+    unit = text["unit"]
+    component = text.get("component", pd.Series("", index=raw.index))
+    composite = header.get("composite") if isinstance(header.get("composite"), dict) else {}
+    members = {composite.get("total"), *(composite.get("components") or [])} - {None}
+    in_composite = text["item"].isin(list(members))
+    named = text["item"].where(component.eq(""), text["item"] + "/" + component)
+    group = named.where(~in_composite, "\x1f" + str(composite.get("total")))
+    parts = []
+    given = unit.ne("")
+    for key, units in unit[given].groupby(group[given], sort=False):
+        usual = units.value_counts(sort=True).index[0]  # the most lines' unit (first on ties)
+        odd = pd.Series(False, index=raw.index)
+        odd.loc[units.index[units.ne(usual)]] = True
+        if not odd.any():
+            continue
+        if key.startswith("\x1f"):
+            expected = f"the unit of the composite {key[1:]} and its components: {usual}"
+        else:
+            expected = f"the unit of the other lines of {key}: {usual}"
+        parts.append(row_problems(raw, odd, "unit", expected, "unit_mismatch"))
+    scaled = unit.str.match(r"^\s*[万千百]元")
+    parts.append(
+        row_problems(
+            raw,
+            scaled,
+            "unit",
+            "a unit in 元 (e.g. 元/人·天); convert values in 万元 or 千元 to 元",
+            "money_unit",
+        )
+    )
     return concat_problems(parts)
 
 
