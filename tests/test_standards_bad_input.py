@@ -209,3 +209,31 @@ def test_a_wrong_unit_is_a_problem_naming_the_row(meeting, tmp_path, capsys, mon
     assert main(["standards", "check", "--standards", str(meeting), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "row 7, column 'unit': got '元/台', expected the unit of the composite total" in err
+
+
+@pytest.mark.parametrize(
+    ("number", "near"),
+    [
+        ("财行[2016]214号", "财行〔2016〕214号"),
+        ("财行（2016）214", "财行〔2016〕214号"),
+        ("财行〔2016〕第214号", "财行〔2016〕214号"),
+        ("214", None),
+    ],
+)
+def test_a_document_number_in_a_wrong_form_is_a_problem(
+    meeting, tmp_path, capsys, monkeypatch, number, near
+):
+    """The value's source document is cited as written: a number with square or round
+    brackets or without 号 was accepted, and printed so on every published table."""
+    monkeypatch.chdir(tmp_path)
+    draft(meeting)
+    header = meeting / "mof-meeting-fee-2016.toml"
+    text = header.read_text(encoding="utf-8")
+    header.write_text(text.replace("财行〔2016〕214号", number), encoding="utf-8")
+    assert main(["standards", "check", "--standards", str(meeting), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("document_no"))
+    assert f"row {line}, column 'source.document_no': got '{number}'" in err
+    assert ("e.g. " + near in err) if near else "e.g." not in err
+    assert main(["standards", "check", "--standards", str(meeting)]) == 2
+    assert "文号格式有误" in capsys.readouterr().err

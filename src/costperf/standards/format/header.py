@@ -109,6 +109,15 @@ def _check_source(source: object, out: HeaderProblems) -> None:
             "source.document (a published document) or source.method (how the values were derived)",
             "missing_source",
         )
+    number = source.get("document_no")
+    if isinstance(number, str) and number.strip() and not DOCUMENT_NO.match(number):
+        near = _document_no_near(number)
+        out.add(
+            "source.document_no",
+            number,
+            DOCUMENT_NO_FORM + (f", e.g. {near}" if near else ""),
+            "document_no_form",
+        )
     if source.get("method") and not (source.get("data_hash") or source.get("basis")):
         out.add(
             "source.data_hash",
@@ -117,6 +126,23 @@ def _check_source(source: object, out: HeaderProblems) -> None:
             "(uprated values) for a table with source.method",
             "missing_provenance",
         )
+
+
+#: a document number (文号) as issued: the issuer's code, the year in 〔〕, the number, 号
+DOCUMENT_NO = re.compile(r"^[^\s〔〕\[\]()（）【】［］]+〔(?:19|20)\d{2}〕\d+号$")
+DOCUMENT_NO_FORM = (
+    "a document number in the form 财行〔2016〕214号 (the year in 〔〕, ending in 号)"
+)
+_DOCUMENT_NO_LOOSE = re.compile(
+    r"^\s*([^\s〔〕\[\]()（）【】［］{}]+?)\s*[〔\[(（【［{﹝]\s*((?:19|20)\d{2})\s*[〕\])）】］}﹞]"
+    r"\s*第?\s*(\d+)\s*号?\s*$"
+)
+
+
+def _document_no_near(number: str) -> str | None:
+    """``财行[2016]214号``, ``财行（2016）214``: the number as issued, 财行〔2016〕214号."""
+    found = _DOCUMENT_NO_LOOSE.match(number)
+    return f"{found[1]}〔{found[2]}〕{found[3]}号" if found else None
 
 
 def _check_named_section(
