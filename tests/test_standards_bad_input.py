@@ -237,3 +237,27 @@ def test_a_document_number_in_a_wrong_form_is_a_problem(
     assert ("e.g. " + near in err) if near else "e.g." not in err
     assert main(["standards", "check", "--standards", str(meeting)]) == 2
     assert "文号格式有误" in capsys.readouterr().err
+
+
+def test_an_uprated_value_names_its_basis_and_document(meeting, tmp_path, capsys, monkeypatch):
+    """A lookup of an uprated version printed no source at all (its header has no
+    document_no); it names the basis, the basis' document and the index, and the
+    values are the documented half-up rounding to 10 yuan (525 -> 530, 157.5 -> 160)."""
+    monkeypatch.chdir(tmp_path)
+    drafts = meeting / "up"
+    uprate = ["standards", "uprate", "meeting-fee", "--standards", str(meeting)]
+    assert main([*uprate, "--index", "1.05", "--effective", "2027-01-01", "-o", str(drafts)]) == 0
+    capsys.readouterr()
+    lines = (drafts / "meeting-fee-v2.csv").read_text(encoding="utf-8-sig").splitlines()
+    got = {tuple(line.split(",")[:3]) for line in lines[1:]}
+    assert {("一类会议", "lodging", "530"), ("一类会议", "food", "160")} <= got
+    assert {("一类会议", "other", "120"), ("一类会议", "total", "810")} <= got
+    assert ("三类会议|四类会议", "total", "580") in got  # 360 + 140 + 80, re-summed
+    lookup = ["standards", "lookup", "meeting-fee", "--standards", str(meeting), "--drafts"]
+    lookup += ["--on", "2027-06-01", "--item", "total", "-d", "category=一类会议"]
+    assert main(lookup) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("810 元/人·天  meeting-fee/一类会议/total@2")
+    assert "据meeting-fee@1（财行〔2016〕214号）按指数1.05调整" in out
+    assert main([*lookup, "--lang", "en"]) == 0
+    assert "meeting-fee@1 (财行〔2016〕214号) uprated by index 1.05" in capsys.readouterr().out

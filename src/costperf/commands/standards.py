@@ -388,7 +388,8 @@ def run_lookup(args: argparse.Namespace) -> int:
     else:
         in_force = message("standards.in_force_from", lang, **dates)
     shown = {"value": f"{found.value:g}", "unit": unit_words(found.unit, lang), "ref": found.ref}
-    source = {"name": found.name_zh, "document_no": found.document_no}
+    version = standards.get(f"{found.table_id}@{found.version}")
+    source = {"name": found.name_zh, "document_no": _source_words(version, lang)}
     print(
         message(
             "standards.lookup_value",
@@ -400,6 +401,27 @@ def run_lookup(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _source_words(version: object, lang: str) -> str:
+    """Where a looked-up value comes from: the document number; for an uprated version
+    its basis, the basis' document and the index; for a derived one its derivation."""
+    from costperf.columns import code_label, message
+
+    source = version.header.get("source") or {}
+    method = str(source.get("method") or "")
+    if source.get("document_no") or not method:
+        return str(source.get("document_no") or "")
+    if method == "uprate":
+        exact = (source.get("parameters") or {}).get("index", source.get("index", ""))
+        basis = {"basis": source.get("basis", ""), "factor": str(exact)}
+        if source.get("reference"):
+            return message("standards.source_uprated_doc", lang, **basis, doc=source["reference"])
+        return message("standards.source_uprated", lang, **basis)
+    rule = code_label("derive_rule", method.removeprefix("derive:"), lang)
+    return message(
+        "standards.source_derived", lang, rule=rule, data_hash=source.get("data_hash", "")
+    )
 
 
 def _table_or_none(standards: object, ref: str) -> object:
