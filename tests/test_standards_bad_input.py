@@ -261,3 +261,17 @@ def test_an_uprated_value_names_its_basis_and_document(meeting, tmp_path, capsys
     assert "据meeting-fee@1（财行〔2016〕214号）按指数1.05调整" in out
     assert main([*lookup, "--lang", "en"]) == 0
     assert "meeting-fee@1 (财行〔2016〕214号) uprated by index 1.05" in capsys.readouterr().out
+
+
+def test_lookup_names_a_misspelt_dimension(capsys):
+    """-d categry=…: the misspelt name was dropped unseen and the error said the
+    category was not given; it names the unknown dimension and what the table accepts."""
+    args = ["standards", "lookup", "meeting-fee", "--on", "2020-01-01", "--item", "lodging"]
+    assert main([*args, "-d", "categry=一类会议"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("costperf：错误：-d categry：不是 meeting-fee 的维度\n")
+    assert "-d category=值（会议类别）" in err
+    assert main([*args, "-d", "categry=一类会议", "--lang", "en"]) == 2
+    assert "-d categry: not a dimension of meeting-fee" in capsys.readouterr().err
+    assert main([*args, "-d", "会议类别=一类会议"]) == 0  # a dimension by its label
+    assert capsys.readouterr().out.startswith("500 元/人·天")

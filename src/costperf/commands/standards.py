@@ -362,6 +362,18 @@ def run_lookup(args: argparse.Namespace) -> int:
     standards = _load(args)
     version = _table_or_none(standards, args.table)
     item, dims = _codes_from_names(version, args.item, dims)
+    if version is not None:  # -d categry=…: said, not dropped as a column it does not read
+        rules = (version.header.get("rules") or {}).values()
+        read = {*version.dims, *(r["key"] for r in rules if isinstance(r, dict) and "key" in r)}
+        unknown = [k for k in dims if k not in read]
+        if unknown:
+            said = error_text(
+                "-d {names}: not a dimension of {table}",
+                names=", ".join(unknown),
+                table=version.table_id,
+            )
+            msg = f"{said}\n{lookup_choices(version, args.lang)}"
+            raise InputError(msg)
     try:
         found = lookup_value(
             standards,
