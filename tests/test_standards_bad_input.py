@@ -178,7 +178,8 @@ def test_uprate_starts_after_every_version_and_seal_refuses_a_colliding_draft(
     before = hashes(meeting)
     assert main([*seal, "meeting-fee@3"]) == 2
     err = capsys.readouterr().err
-    assert "meeting-fee-v3.toml, column 'effective_from'" in err
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("effective_from"))
+    assert f"meeting-fee-v3.toml, row {line}, column 'effective_from'" in err
     assert "meeting-fee v2 and v3 start the same day" in err
     assert hashes(meeting) == before
     assert main(["standards", "check", "--standards", str(meeting)]) == 0
@@ -275,3 +276,24 @@ def test_lookup_names_a_misspelt_dimension(capsys):
     assert "-d categry: not a dimension of meeting-fee" in capsys.readouterr().err
     assert main([*args, "-d", "会议类别=一类会议"]) == 0  # a dimension by its label
     assert capsys.readouterr().out.startswith("500 元/人·天")
+
+
+def test_an_overlapping_end_names_its_line(tmp_path, capsys, monkeypatch):
+    """A retired version's effective_to inside the next version: the problem names the
+    line of effective_to in its header (it named the column only)."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "standards"
+    folder.mkdir()
+    for path in STANDARDS.glob("mof-travel-lodging-201*"):
+        shutil.copy(path, folder)
+    header = folder / "mof-travel-lodging-2014.toml"
+    text = header.read_text(encoding="utf-8")
+    header.write_text(re.sub(r"(?m)^effective_to = .*$", "effective_to = 2016-03-01", text))
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("effective_to"))
+    before = hashes(folder)
+    assert main(["standards", "check", "--standards", str(folder), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"mof-travel-lodging-2014.toml, row {line}, column 'effective_to': got '2016-03-01'" in err
+    )
+    assert hashes(folder) == before

@@ -29,6 +29,7 @@ from costperf.standards.format import (
     as_end_date,
     check_and_build,
 )
+from costperf.standards.format.keys import HeaderProblems
 
 ENV_STANDARDS = "COSTPERF_STANDARDS"
 
@@ -185,7 +186,18 @@ def check_periods(tables: pd.DataFrame) -> pd.DataFrame:
         recs = list(group.itertuples())
         for prev, nxt in zip(recs, recs[1:], strict=False):
             _period_pair(prev, nxt, rows)
+    for row in rows:  # the line of the date (or version) in its header file
+        row["source_row"] = _header_line(str(row["source_file"]), str(row["column"]))
     return make_problems(rows)
+
+
+def _header_line(path: str, key: str) -> int | str:
+    """1-based line of the top-level ``key`` in the header file ``path`` ('' if none)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return HeaderProblems(path, text).line_of(key)
 
 
 def _period_pair(prev: object, nxt: object, rows: list[dict[str, object]]) -> None:
