@@ -297,3 +297,22 @@ def test_an_overlapping_end_names_its_line(tmp_path, capsys, monkeypatch):
         f"mof-travel-lodging-2014.toml, row {line}, column 'effective_to': got '2016-03-01'" in err
     )
     assert hashes(folder) == before
+
+
+def test_a_value_file_without_item_names_the_column_as_written(
+    meeting, tmp_path, capsys, monkeypatch
+):
+    """A missing 'item' column was shown as 列“明细名称” (a request book's label) while
+    the file must say 'item'; a file saved with semicolons says so."""
+    monkeypatch.chdir(tmp_path)
+    draft(meeting)
+    values = meeting / "mof-meeting-fee-2016.csv"
+    text = values.read_text(encoding="utf-8-sig")
+    values.write_text(text.replace("category,item,", "category,itme,", 1), encoding="utf-8")
+    assert main(["standards", "check", "--standards", str(meeting)]) == 2
+    err = capsys.readouterr().err
+    assert "第 1 行，列“item”：缺少列，值 'item'，应为数值文件中的列 'item'\n" in err
+    assert "明细名称" not in err
+    values.write_text(text.replace(",", ";"), encoding="utf-8")
+    assert main(["standards", "check", "--standards", str(meeting)]) == 2
+    assert "列 'value'（分隔符似为分号；请另存为逗号分隔的 CSV）" in capsys.readouterr().err

@@ -151,6 +151,8 @@ class Check(StrEnum):
     HEADER_VALUE = "header_value"
     LAYOUT_FIELD = "layout_field"
     MISSING_DIMENSION_COLUMN = "missing_dimension_column"
+    #: a column of a standard table's value file, named by its code (item, value, unit)
+    MISSING_VALUE_COLUMN = "missing_value_column"
     MISSING_HASH = "missing_hash"
     MISSING_HEADER_KEY = "missing_header_key"
     MISSING_PROVENANCE = "missing_provenance"

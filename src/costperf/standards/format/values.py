@@ -41,8 +41,14 @@ def check_values(header: Mapping[str, object], raw: pd.DataFrame) -> pd.DataFram
         for c in data_cols
         if c not in allowed
     ]
+    semicolons = any(";" in str(c) for c in data_cols)  # saved with ';', read as one column
+    hint = (
+        " (the separator looks like a semicolon; save the file as a comma-separated CSV)"
+        if semicolons
+        else ""
+    )
     parts += [
-        _table_problems(raw, c, f"a column '{c}' in the value file", "missing_column")
+        _table_problems(raw, c, f"a column '{c}' in the value file{hint}", "missing_value_column")
         for c in REQUIRED_VALUE_COLUMNS
         if c not in raw.columns
     ]
