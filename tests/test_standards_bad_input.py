@@ -316,3 +316,21 @@ def test_a_value_file_without_item_names_the_column_as_written(
     values.write_text(text.replace(",", ";"), encoding="utf-8")
     assert main(["standards", "check", "--standards", str(meeting)]) == 2
     assert "列 'value'（分隔符似为分号；请另存为逗号分隔的 CSV）" in capsys.readouterr().err
+
+
+def test_a_header_problem_does_not_hide_the_value_problems(meeting, tmp_path, capsys, monkeypatch):
+    """A misspelt required key (isuer) stopped the check before the sections and the
+    value rows: '四百' in the same table came only on the next run."""
+    monkeypatch.chdir(tmp_path)
+    draft(meeting)
+    header = meeting / "mof-meeting-fee-2016.toml"
+    header.write_text(header.read_text(encoding="utf-8").replace("issuer =", "isuer ="))
+    values = meeting / "mof-meeting-fee-2016.csv"
+    text = values.read_text(encoding="utf-8-sig")
+    values.write_text(
+        text.replace("二类会议,lodging,400", "二类会议,lodging,四百"), encoding="utf-8"
+    )
+    assert main(["standards", "check", "--standards", str(meeting), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'isuer'" in err and "column 'issuer'" in err
+    assert "mof-meeting-fee-2016.csv, row 6, column 'value': got '四百'" in err

@@ -42,10 +42,7 @@ def check_header(
         Problems table (:data:`costperf.errors.PROBLEM_COLUMNS`).
     """
     out = HeaderProblems(header_file, header_text)
-    if not check_header_keys(header, HEADER_KEYS, "", out) and any(
-        r["check"] == "missing_header_key" for r in out.rows
-    ):
-        return out.frame()
+    check_header_keys(header, HEADER_KEYS, "", out)  # a missing key: the sections still checked
     if any(
         kind == "table" and key in header and not isinstance(header[key], dict)
         for key, (kind, _) in HEADER_KEYS.items()
@@ -60,6 +57,8 @@ def check_header(
     for section, table in (("items", items), ("components", components)):
         for name, spec in table.items():
             _check_named_section(name, spec, LABEL_KEYS, f"{section}.{name}", out, dimension=False)
+    if "items" in header and not items:
+        out.add("items", None, "at least one [items.<code>] section", "header_value")
     if "composite" in header:
         _check_composite(header["composite"], items, out)
     for section, spec in (("uprate", UPRATE_KEYS), ("layout", LAYOUT_KEYS)):

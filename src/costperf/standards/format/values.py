@@ -129,12 +129,14 @@ def _unit_problems(
     unit = text["unit"]
     component = text.get("component", pd.Series("", index=raw.index))
     composite = header.get("composite") if isinstance(header.get("composite"), dict) else {}
-    members = {composite.get("total"), *(composite.get("components") or [])} - {None}
+    listed = composite.get("components")
+    named_parts = [composite.get("total"), *(listed if isinstance(listed, list) else [])]
+    members = {p for p in named_parts if isinstance(p, str)}
     in_composite = text["item"].isin(list(members))
     named = text["item"].where(component.eq(""), text["item"] + "/" + component)
     group = named.where(~in_composite, "\x1f" + str(composite.get("total")))
     parts = []
-    given = unit.ne("")
+    given = unit.ne("") & text["item"].ne("")  # a blank item is reported as such
     for key, units in unit[given].groupby(group[given], sort=False):
         usual = units.value_counts(sort=True).index[0]  # the most lines' unit (first on ties)
         odd = pd.Series(False, index=raw.index)
