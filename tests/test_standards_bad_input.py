@@ -311,7 +311,7 @@ def test_a_value_file_without_item_names_the_column_as_written(
     values.write_text(text.replace("category,item,", "category,itme,", 1), encoding="utf-8")
     assert main(["standards", "check", "--standards", str(meeting)]) == 2
     err = capsys.readouterr().err
-    assert "第 1 行，列“item”：缺少列，值 'item'，应为数值文件中的列 'item'\n" in err
+    assert "第 1 行，列“item”：数值文件缺少列，值 'item'，应为数值文件中的列 'item'\n" in err
     assert "明细名称" not in err
     values.write_text(text.replace(",", ";"), encoding="utf-8")
     assert main(["standards", "check", "--standards", str(meeting)]) == 2
