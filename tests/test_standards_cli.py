@@ -219,9 +219,11 @@ def test_lookup_unit_of_a_derived_table_in_each_language(capsys):
     args += ["-d", "道路等级=一级", "--standards", str(CASES / "requests-2027" / "standards")]
     ref = "hw-uc/一级/unit_cost@1  环卫保洁单位成本  "
     assert main(args) == 0
-    assert capsys.readouterr().out == f"16.49 元/m2  {ref}  自 2026-01-01 起生效\n"
+    source = "同类数据测算：同类中位数，数据指纹 4ef7347fc8f1279e"  # no document: the derivation
+    assert capsys.readouterr().out == f"16.49 元/m2  {ref}{source}  自 2026-01-01 起生效\n"
     assert main([*args, "--lang", "en"]) == 0
-    assert capsys.readouterr().out == f"16.49 yuan/m2  {ref}  in force 2026-01-01\n"
+    source = "derived from peer data: peer median, data hash 4ef7347fc8f1279e"
+    assert capsys.readouterr().out == f"16.49 yuan/m2  {ref}{source}  in force 2026-01-01\n"
 
 
 def test_a_lookup_that_finds_nothing_says_why_in_chinese(capsys):

@@ -129,6 +129,9 @@ class Check(StrEnum):
     # standard tables
     COMPOSITE_COMPONENT_MISSING = "composite_component_missing"
     COMPOSITE_SUM = "composite_sum"
+    UNIT_MISMATCH = "unit_mismatch"
+    MONEY_UNIT = "money_unit"
+    DOCUMENT_NO_FORM = "document_no_form"
     CONFIDENCE = "confidence"
     DUPLICATE_LINE = "duplicate_line"
     DUPLICATE_VERSION = "duplicate_version"
@@ -148,6 +151,8 @@ class Check(StrEnum):
     HEADER_VALUE = "header_value"
     LAYOUT_FIELD = "layout_field"
     MISSING_DIMENSION_COLUMN = "missing_dimension_column"
+    #: a column of a standard table's value file, named by its code (item, value, unit)
+    MISSING_VALUE_COLUMN = "missing_value_column"
     MISSING_HASH = "missing_hash"
     MISSING_HEADER_KEY = "missing_header_key"
     MISSING_PROVENANCE = "missing_provenance"

@@ -337,10 +337,10 @@ def run_seal(args: argparse.Namespace) -> int:
     from costperf.standards import load_standards, seal_table
 
     target = Path(args.table)
+    standards, _ = load_standards(args.standards)  # the set whose dates it must fit
     if target.suffix.lower() != ".toml" or not target.exists():
-        standards, _ = load_standards(args.standards)
         target = Path(standards.get(args.table, latest=True).header_file)
-    digest = seal_table(target)
+    digest = seal_table(target, standards.tables)
     from costperf.columns import message
 
     print(message("standards.sealed", args.lang, path=target, digest=digest))
@@ -362,6 +362,18 @@ def run_lookup(args: argparse.Namespace) -> int:
     standards = _load(args)
     version = _table_or_none(standards, args.table)
     item, dims = _codes_from_names(version, args.item, dims)
+    if version is not None:  # -d categry=…: said, not dropped as a column it does not read
+        rules = (version.header.get("rules") or {}).values()
+        read = {*version.dims, *(r["key"] for r in rules if isinstance(r, dict) and "key" in r)}
+        unknown = [k for k in dims if k not in read]
+        if unknown:
+            said = error_text(
+                "-d {names}: not a dimension of {table}",
+                names=", ".join(unknown),
+                table=version.table_id,
+            )
+            msg = f"{said}\n{lookup_choices(version, args.lang)}"
+            raise InputError(msg)
     try:
         found = lookup_value(
             standards,
@@ -388,7 +400,8 @@ def run_lookup(args: argparse.Namespace) -> int:
     else:
         in_force = message("standards.in_force_from", lang, **dates)
     shown = {"value": f"{found.value:g}", "unit": unit_words(found.unit, lang), "ref": found.ref}
-    source = {"name": found.name_zh, "document_no": found.document_no}
+    version = standards.get(f"{found.table_id}@{found.version}")
+    source = {"name": found.name_zh, "document_no": _source_words(version, lang)}
     print(
         message(
             "standards.lookup_value",
@@ -400,6 +413,27 @@ def run_lookup(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _source_words(version: object, lang: str) -> str:
+    """Where a looked-up value comes from: the document number; for an uprated version
+    its basis, the basis' document and the index; for a derived one its derivation."""
+    from costperf.columns import code_label, message
+
+    source = version.header.get("source") or {}
+    method = str(source.get("method") or "")
+    if source.get("document_no") or not method:
+        return str(source.get("document_no") or "")
+    if method == "uprate":
+        exact = (source.get("parameters") or {}).get("index", source.get("index", ""))
+        basis = {"basis": source.get("basis", ""), "factor": str(exact)}
+        if source.get("reference"):
+            return message("standards.source_uprated_doc", lang, **basis, doc=source["reference"])
+        return message("standards.source_uprated", lang, **basis)
+    rule = code_label("derive_rule", method.removeprefix("derive:"), lang)
+    return message(
+        "standards.source_derived", lang, rule=rule, data_hash=source.get("data_hash", "")
+    )
 
 
 def _table_or_none(standards: object, ref: str) -> object:
@@ -507,6 +541,7 @@ def run_derive(args: argparse.Namespace) -> int:
     from costperf.errors import InputError
     from costperf.expressions import check_formula
     from costperf.io import write_table
+    from costperf.io.write import check_destinations
     from costperf.pipeline import analyse, load_case_data, steps_named
     from costperf.report.standard_page import publish_table
     from costperf.standards import read_standards
@@ -541,9 +576,10 @@ def run_derive(args: argparse.Namespace) -> int:
         table_version=args.version,
     )
     config = replace(config, standard=settings)
+    out = Path(args.out)
+    check_destinations([], [out, out / "standards"])  # a file where --out goes: refused now
     data = load_case_data(config)
     derivation = analyse(config, data, steps=steps_named("unit_costs", "derive")).derivation
-    out = Path(args.out)
     table = derivation.table
     folder = out / "standards"
     taken = [

@@ -29,6 +29,7 @@ from costperf.standards.format import (
     as_end_date,
     check_and_build,
 )
+from costperf.standards.format.keys import HeaderProblems
 
 ENV_STANDARDS = "COSTPERF_STANDARDS"
 
@@ -185,7 +186,18 @@ def check_periods(tables: pd.DataFrame) -> pd.DataFrame:
         recs = list(group.itertuples())
         for prev, nxt in zip(recs, recs[1:], strict=False):
             _period_pair(prev, nxt, rows)
+    for row in rows:  # the line of the date (or version) in its header file
+        row["source_row"] = _header_line(str(row["source_file"]), str(row["column"]))
     return make_problems(rows)
+
+
+def _header_line(path: str, key: str) -> int | str:
+    """1-based line of the top-level ``key`` in the header file ``path`` ('' if none)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return HeaderProblems(path, text).line_of(key)
 
 
 def _period_pair(prev: object, nxt: object, rows: list[dict[str, object]]) -> None:
@@ -621,10 +633,16 @@ def write_table_version(
     return toml_path, csv_path
 
 
-def seal_table(header_path: str | Path) -> str:
+def seal_table(header_path: str | Path, others: pd.DataFrame | None = None) -> str:
     """Publish a draft: set ``status = "published"`` and record its content hash.
 
-    Returns the hash.  InputError if the table has errors or is not a draft.
+    ``others``: the tables of the set the draft belongs to (``StandardSet.tables``);
+    a draft whose dates would collide with an issued version of its table there
+    (same start, an earlier start than a lower version, inside a declared end) is
+    refused, as ``costperf standards check`` would refuse the set after sealing.
+
+    Returns the hash.  InputError if the table has errors or is not a draft; the
+    file is unchanged then.
     """
     from costperf.io import write_text
 
@@ -644,6 +662,8 @@ def seal_table(header_path: str | Path) -> str:
     if table.status != "draft":
         msg = f"{path}: status is '{table.status}'; only a draft can be sealed"
         raise InputError(msg)
+    if others is not None:
+        raise_if_problems(_sealing_periods(table, others), str(path))
     text = path.read_text(encoding="utf-8-sig")
     new_text = _set_top_level(text, "status", '"published"')
     new_text = _set_top_level(new_text, "content_hash", f'"{table.content_hash}"', after="status")
@@ -654,6 +674,19 @@ def seal_table(header_path: str | Path) -> str:
         raise InputError(msg)
     write_text(new_text, path)
     return table.content_hash
+
+
+def _sealing_periods(table: TableVersion, others: pd.DataFrame) -> pd.DataFrame:
+    """The period problems sealing ``table`` would add to the set ``others``."""
+    mine = Path(table.header_file).resolve()
+    rest = others[[Path(f).resolve() != mine for f in others["header_file"]]]
+    sealed = _summary([table]).assign(status="published")
+    before = check_periods(rest.reset_index(drop=True))
+    after = check_periods(pd.concat([rest, sealed]).reset_index(drop=True))
+    keys = ["source_file", "column", "value", "check"]
+    known = set(map(tuple, before[keys].astype(str).to_numpy()))
+    new = [tuple(row) not in known for row in after[keys].astype(str).to_numpy()]
+    return after[new]
 
 
 def _set_top_level(text: str, key: str, value: str, *, after: str | None = None) -> str:

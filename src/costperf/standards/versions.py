@@ -319,10 +319,16 @@ def uprate_table(
     if start is None:
         msg = f"--effective: expected a date YYYY-MM-DD, got {effective_from!r}"
         raise InputError(msg)
-    base_start = as_date(base.header["effective_from"])
-    if start <= base_start:
+    # the new version comes after every version of the table (drafts too): versions
+    # take effect in order, so one starting on or before the last could never be sealed
+    last = max(
+        standards.versions_of(base.table_id),
+        key=lambda v: (as_date(v.header["effective_from"]), v.version),
+    )
+    last_start = as_date(last.header["effective_from"])
+    if start <= last_start:
         msg = (
-            f"--effective {start}: must be after {base.ref} took effect ({base_start}); "
+            f"--effective {start}: must be after {last.ref} took effect ({last_start}); "
             "a new version supersedes the old one from its effective date"
         )
         raise InputError(msg)

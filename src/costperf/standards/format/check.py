@@ -59,7 +59,13 @@ def check_and_build(
     """:func:`check_standard_table`, also returning the long values (None if the value
     rows have errors) and the content hash, so a loader builds them once."""
     problems = check_header(header, header_file=header_file, header_text=header_text)
-    if (problems["severity"] == "error").any():
+    errors = problems[problems["severity"] == "error"]
+    if len(errors):
+        # the value rows are still checked when the sections they are read against
+        # (dimensions, items, components) are sound: all problems of the table at once
+        read_against = errors["column"].astype(str).str.match(r"(dimensions|items|components)\b")
+        if not read_against.any():
+            problems = concat_problems([problems, check_values(header, raw)])
         return problems, None, ""
     value_problems = check_values(header, raw)
     parts = [problems, value_problems]

@@ -42,9 +42,11 @@ def check_header(
         Problems table (:data:`costperf.errors.PROBLEM_COLUMNS`).
     """
     out = HeaderProblems(header_file, header_text)
-    if not check_header_keys(header, HEADER_KEYS, "", out) and any(
-        r["check"] == "missing_header_key" for r in out.rows
-    ):
+    check_header_keys(header, HEADER_KEYS, "", out)  # a missing key: the sections still checked
+    if any(
+        kind == "table" and key in header and not isinstance(header[key], dict)
+        for key, (kind, _) in HEADER_KEYS.items()
+    ):  # `items = 1`: reported above (a table ([section])); its entries cannot be read
         return out.frame()
     _check_source(header.get("source", {}), out)
     dims = header.get("dimensions", {}) or {}
@@ -55,6 +57,8 @@ def check_header(
     for section, table in (("items", items), ("components", components)):
         for name, spec in table.items():
             _check_named_section(name, spec, LABEL_KEYS, f"{section}.{name}", out, dimension=False)
+    if "items" in header and not items:
+        out.add("items", None, "at least one [items.<code>] section", "header_value")
     if "composite" in header:
         _check_composite(header["composite"], items, out)
     for section, spec in (("uprate", UPRATE_KEYS), ("layout", LAYOUT_KEYS)):
@@ -104,6 +108,15 @@ def _check_source(source: object, out: HeaderProblems) -> None:
             "source.document (a published document) or source.method (how the values were derived)",
             "missing_source",
         )
+    number = source.get("document_no")
+    if isinstance(number, str) and number.strip() and not DOCUMENT_NO.match(number):
+        near = _document_no_near(number)
+        out.add(
+            "source.document_no",
+            number,
+            DOCUMENT_NO_FORM + (f", e.g. {near}" if near else ""),
+            "document_no_form",
+        )
     if source.get("method") and not (source.get("data_hash") or source.get("basis")):
         out.add(
             "source.data_hash",
@@ -112,6 +125,23 @@ def _check_source(source: object, out: HeaderProblems) -> None:
             "(uprated values) for a table with source.method",
             "missing_provenance",
         )
+
+
+#: a document number (文号) as issued: the issuer's code, the year in 〔〕, the number, 号
+DOCUMENT_NO = re.compile(r"^[^\s〔〕\[\]()（）【】［］]+〔(?:19|20)\d{2}〕\d+号$")
+DOCUMENT_NO_FORM = (
+    "a document number in the form 财行〔2016〕214号 (the year in 〔〕, ending in 号)"
+)
+_DOCUMENT_NO_LOOSE = re.compile(
+    r"^\s*([^\s〔〕\[\]()（）【】［］{}]+?)\s*[〔\[(（【［{﹝]\s*((?:19|20)\d{2})\s*[〕\])）】］}﹞]"
+    r"\s*第?\s*(\d+)\s*号?\s*$"
+)
+
+
+def _document_no_near(number: str) -> str | None:
+    """``财行[2016]214号``, ``财行（2016）214``: the number as issued, 财行〔2016〕214号."""
+    found = _DOCUMENT_NO_LOOSE.match(number)
+    return f"{found[1]}〔{found[2]}〕{found[3]}号" if found else None
 
 
 def _check_named_section(

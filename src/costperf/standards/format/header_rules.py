@@ -16,7 +16,7 @@ def check_rule(name: str, rule: object, dims: Mapping[str, object], out: HeaderP
         out.add(where, rule, "a table with a 'type'", "header_value")
         return
     rule_type = rule.get("type")
-    if rule_type not in RULE_KEYS:
+    if not isinstance(rule_type, str) or rule_type not in RULE_KEYS:
         out.add(where + ".type", rule_type, "one of: " + ", ".join(RULE_KEYS), "rule_type")
         return
     if not check_header_keys(rule, {**RULE_COMMON, **RULE_KEYS[rule_type]}, where + ".", out):
@@ -77,7 +77,12 @@ def _check_seasons(rule: Mapping[str, object], where: str, out: HeaderProblems) 
     for key, windows in rule["windows"].items():
         here = f"{where}.windows.{key}"
         if not isinstance(windows, list) or not windows:
-            out.add(here, windows, "a list of {start = 'MM-DD', end = 'MM-DD'}", "rule_window")
+            out.add(
+                here,
+                windows,
+                "a list of windows, each with start and end as 'MM-DD'",
+                "rule_window",
+            )
             continue
         for window in windows:
             if (
@@ -89,7 +94,7 @@ def _check_seasons(rule: Mapping[str, object], where: str, out: HeaderProblems) 
                 out.add(
                     here,
                     window,
-                    "{start = 'MM-DD', end = 'MM-DD'} (inclusive; a window "
+                    "a window with start and end as 'MM-DD' (inclusive; it "
                     "may wrap the year end, e.g. 11-01 to 02-29)",
                     "rule_window",
                 )
@@ -108,7 +113,7 @@ def _check_bands(rule: Mapping[str, object], where: str, out: HeaderProblems) ->
             out.add(
                 here,
                 band,
-                "{label = '...', upto = N} (upto inclusive; none on the last)",
+                "a band with a label and a number upto (upto inclusive; none on the last)",
                 "rule_band",
             )
             continue

@@ -41,8 +41,14 @@ def check_values(header: Mapping[str, object], raw: pd.DataFrame) -> pd.DataFram
         for c in data_cols
         if c not in allowed
     ]
+    semicolons = any(";" in str(c) for c in data_cols)  # saved with ';', read as one column
+    hint = (
+        " (the separator looks like a semicolon; save the file as a comma-separated CSV)"
+        if semicolons
+        else ""
+    )
     parts += [
-        _table_problems(raw, c, f"a column '{c}' in the value file", "missing_column")
+        _table_problems(raw, c, f"a column '{c}' in the value file{hint}", "missing_value_column")
         for c in REQUIRED_VALUE_COLUMNS
         if c not in raw.columns
     ]
@@ -110,6 +116,48 @@ def check_values(header: Mapping[str, object], raw: pd.DataFrame) -> pd.DataFram
             )
             parts[-1]["severity"] = "warning"
     parts.append(_number_problems(raw))
+    parts.append(_unit_problems(raw, text, header))
+    return concat_problems(parts)
+
+
+def _unit_problems(
+    raw: pd.DataFrame, text: Mapping[str, pd.Series], header: Mapping[str, object]
+) -> pd.DataFrame:
+    """Units that cannot all be right: a line whose unit differs from the other lines
+    of its item and component (the composite total and its components share one), and
+    money in 万元 or 千元 (the reviews compare yuan)."""
+    unit = text["unit"]
+    component = text.get("component", pd.Series("", index=raw.index))
+    composite = header.get("composite") if isinstance(header.get("composite"), dict) else {}
+    listed = composite.get("components")
+    named_parts = [composite.get("total"), *(listed if isinstance(listed, list) else [])]
+    members = {p for p in named_parts if isinstance(p, str)}
+    in_composite = text["item"].isin(list(members))
+    named = text["item"].where(component.eq(""), text["item"] + "/" + component)
+    group = named.where(~in_composite, "\x1f" + str(composite.get("total")))
+    parts = []
+    given = unit.ne("") & text["item"].ne("")  # a blank item is reported as such
+    for key, units in unit[given].groupby(group[given], sort=False):
+        usual = units.value_counts(sort=True).index[0]  # the most lines' unit (first on ties)
+        odd = pd.Series(False, index=raw.index)
+        odd.loc[units.index[units.ne(usual)]] = True
+        if not odd.any():
+            continue
+        if key.startswith("\x1f"):
+            expected = f"the unit of the composite {key[1:]} and its components: {usual}"
+        else:
+            expected = f"the unit of the other lines of {key}: {usual}"
+        parts.append(row_problems(raw, odd, "unit", expected, "unit_mismatch"))
+    scaled = unit.str.match(r"^\s*[万千百]元")
+    parts.append(
+        row_problems(
+            raw,
+            scaled,
+            "unit",
+            "a unit in 元 (e.g. 元/人·天); convert values in 万元 or 千元 to 元",
+            "money_unit",
+        )
+    )
     return concat_problems(parts)
 
 
