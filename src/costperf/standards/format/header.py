@@ -141,7 +141,10 @@ _DOCUMENT_NO_LOOSE = re.compile(
 def _document_no_near(number: str) -> str | None:
     """``财行[2016]214号``, ``财行（2016）214``: the number as issued, 财行〔2016〕214号."""
     found = _DOCUMENT_NO_LOOSE.match(number)
-    return f"{found[1]}〔{found[2]}〕{found[3]}号" if found else None
+    if not found:
+        return None
+    # the issued form of a 文号 (GB/T 9704), a code and no sentence: the same in zh and en
+    return "".join((found[1], "〔", found[2], "〕", found[3], "号"))
 
 
 def _check_named_section(
