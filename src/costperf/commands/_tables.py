@@ -203,25 +203,12 @@ def split_names(text: str | None, option: str) -> list[str]:
     return names
 
 
-__all__ = [
-    "LOCATION",
-    "companion_path",
-    "display",
-    "input_arguments",
-    "lang_argument",
-    "resolve_columns",
-    "shown_name",
-    "split_names",
-    "write_tables",
-]
+def option_errors(checks: Sequence[tuple[str, object, bool, str]]) -> list:
+    """An error for every bad option of ``checks`` (``option, value, ok, expected``),
+    each located at its option."""
+    from costperf.errors import Check, located_error
 
-
-def check_options(checks: Sequence[tuple[str, object, bool, str]]) -> None:
-    """Raise one error naming every bad option of ``checks`` (``option, value, ok,
-    expected``), each at its option, before any data is read; nothing when all are ok."""
-    from costperf.errors import Check, located_error, merge_errors
-
-    errors = [
+    return [
         located_error(
             f"{option} {value}: expected {expected}",
             column=option,
@@ -232,5 +219,28 @@ def check_options(checks: Sequence[tuple[str, object, bool, str]]) -> None:
         for option, value, ok, expected in checks
         if not ok
     ]
-    if errors:
-        raise merge_errors(errors, Check.OPTION)
+
+
+def check_options(checks: Sequence[tuple[str, object, bool, str]], errors: Sequence = ()) -> None:
+    """Raise one error naming every bad option of ``checks`` (:func:`option_errors`) and
+    the ``errors`` found otherwise, before any data is read; nothing when all are ok."""
+    from costperf.errors import Check, merge_errors
+
+    found = [*errors, *option_errors(checks)]
+    if found:
+        raise merge_errors(found, Check.OPTION)
+
+
+__all__ = [
+    "LOCATION",
+    "check_options",
+    "companion_path",
+    "display",
+    "input_arguments",
+    "lang_argument",
+    "option_errors",
+    "resolve_columns",
+    "shown_name",
+    "split_names",
+    "write_tables",
+]

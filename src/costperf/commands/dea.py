@@ -111,7 +111,8 @@ def _check_options(args: argparse.Namespace) -> None:
         normalize_orientation,
         normalize_rts,
     )
-    from costperf.errors import Check, InputError, located_error, merge_errors
+    from costperf.commands._tables import check_options
+    from costperf.errors import Check, InputError, located_error
 
     errors = []
     for option, check, value, names in (
@@ -126,15 +127,8 @@ def _check_options(args: argparse.Namespace) -> None:
                 str(exc), column=option, value=value, expected=expected, check=Check.OPTION
             )
             errors.append(error)
-    if args.threads is not None and args.threads < 1:
-        msg = f"--threads {args.threads}: expected a whole number >= 1"
-        value, expected = args.threads, "a whole number >= 1"
-        error = located_error(
-            msg, column="--threads", value=value, expected=expected, check=Check.OPTION
-        )
-        errors.append(error)
-    if errors:
-        raise merge_errors(errors, Check.OPTION)
+    threads = args.threads is None or args.threads >= 1
+    check_options([("--threads", args.threads, threads, "a whole number >= 1")], errors)
 
 
 def _price_spec(
