@@ -186,18 +186,23 @@ def check_periods(tables: pd.DataFrame) -> pd.DataFrame:
         recs = list(group.itertuples())
         for prev, nxt in zip(recs, recs[1:], strict=False):
             _period_pair(prev, nxt, rows)
+    headers: dict[str, HeaderProblems | None] = {}  # each header file read once
     for row in rows:  # the line of the date (or version) in its header file
-        row["source_row"] = _header_line(str(row["source_file"]), str(row["column"]))
+        path = str(row["source_file"])
+        if path not in headers:
+            headers[path] = _header(path)
+        found = headers[path]
+        row["source_row"] = found.line_of(str(row["column"])) if found is not None else ""
     return make_problems(rows)
 
 
-def _header_line(path: str, key: str) -> int | str:
-    """1-based line of the top-level ``key`` in the header file ``path`` ('' if none)."""
+def _header(path: str) -> HeaderProblems | None:
+    """The header file ``path``, to find its top-level keys' lines (None if unreadable)."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
-        return ""
-    return HeaderProblems(path, text).line_of(key)
+        return None
+    return HeaderProblems(path, text)
 
 
 def _period_pair(prev: object, nxt: object, rows: list[dict[str, object]]) -> None:
